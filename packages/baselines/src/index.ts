@@ -1,0 +1,5 @@
+// @worldbench/baselines: the reference rows of every table.
+export { default as persistence, type PersistenceConfig } from './persistence';
+export { default as linear } from './linear';
+export { linearDefaults, type LinearConfig } from './config';
+export { fitRidge, predictRidge, type RidgeFit } from './ridge';

@@ -1,0 +1,29 @@
+// @worldbench/core: the whole public surface.
+export { createRng, Rng } from './rng';
+export { UserError, isUserError } from './errors';
+export { forecastViews, isCategorical, sizeOf, specProblems, type ScenarioSpec, type TensorSpec } from './spec';
+export {
+  allocEpisodes,
+  block,
+  concatEpisodes,
+  episodeCount,
+  forEachTransition,
+  innerSize,
+  lengthOf,
+  selectEpisodes,
+  sliceSteps,
+  stepsPerEpisode,
+  tensor,
+  transitionArrays,
+  transitionCount,
+  viewSize,
+  type Episodes,
+  type Tensor,
+} from './data';
+export { quietRun, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
+export type { PolicyName, Scenario, Split } from './scenario';
+export { addObservationNoise, cutEpisode, simulateEpisodes, trainingEpisodes, type Policy, type SimulateOptions } from './simulate';
+export { cutWindows, forecastWindows, windowStarts, type ForecastWindows } from './windows';
+export { deltaPsnr, learningCurveAuc, meanAndStandardError, scoreForecast, trainStd, type HorizonMetrics, type ScoreInput } from './metrics';
+export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, type PluginEntry, type Registry } from './registry';
+export { checkScenario, checkWorldModel, ConformanceError } from './conformance';

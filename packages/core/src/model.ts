@@ -1,0 +1,83 @@
+// The contract every world model implements, whatever its school.
+import type { Episodes, Tensor } from './data';
+import type { ScenarioSpec } from './spec';
+
+/**
+ * Forecast `horizon` steps for B episodes from K observed steps, given the actions that will be taken.
+ * history.views holds only the job's view (and its mask), [B, K, ...viewShape]; history.actions has K-1
+ * steps; actions[:, 0] is the action taken right after the last observed step, [B, H, ...actionShape].
+ */
+export interface Query {
+  view: string;
+  history: Episodes;
+  actions: Tensor | null;
+  horizon: number;
+}
+
+/** [B, H, ...viewShape]; `std` (same shape) makes the Gaussian `nll` metric available. */
+export interface Forecast {
+  mean: Tensor;
+  std?: Tensor;
+}
+
+export interface RunContext {
+  seed: number;
+  signal: AbortSignal;
+  log(msg: string): void;
+  progress(done: number, total: number, note?: string): void;
+}
+
+/** What `fit` tells the runner. */
+export interface FitReport {
+  /** Learned parameters (a count, for the cost columns). */
+  params: number;
+  /** The compute backend that ran, e.g. "js", "tfjs-wasm", "tfjs-node", "onnxruntime". */
+  backend?: string;
+  /** True when the model read something the others are not told (a scenario's `hypotheses`): the row is marked privileged. */
+  privileged?: boolean;
+  /** Anything the model wants recorded (epochs run, final loss, ...). */
+  notes?: Record<string, unknown>;
+}
+
+export interface WorldModel {
+  /** Always all data so far (training episodes with the runner's observation noise); may warm-start. */
+  fit(data: Episodes, run: RunContext): Promise<FitReport>;
+  /** Batched; H = 1 is next-step prediction. */
+  forecast(q: Query, run: RunContext): Promise<Forecast>;
+  /** On-policy: the next actions [B, ...actionShape] for B episodes observed so far. */
+  act?(history: Episodes, run: RunContext): Promise<Tensor>;
+  /** Online update in the live protocol, with the most recent steps. */
+  update?(recent: Episodes, run: RunContext): Promise<void>;
+  /** E.g. the selected law, a latent-action codebook; goes into the results JSON. */
+  explain?(): Record<string, unknown>;
+  /** Writes everything needed by the module's `load` into `dir` (which exists). */
+  save(dir: string): Promise<void>;
+  dispose?(): Promise<void>;
+}
+
+export type School = 'spatial' | 'jepa' | 'possible-worlds' | 'baseline' | 'external';
+
+export interface ModelCard {
+  id: string;
+  school: School;
+  summary: string;
+  references?: string[];
+}
+
+/** What `supports` answers: the views the model reads, or none and why. */
+export type Support = { views: string[] } | { views: []; reason: string };
+
+/** What a model package default-exports. */
+export interface WorldModelModule<C extends object = object> {
+  card: ModelCard;
+  /** Typed config; every field has a one-line doc comment in the package's config.ts. */
+  defaults: C;
+  supports(spec: ScenarioSpec): Support;
+  create(spec: ScenarioSpec, view: string, config: C): Promise<WorldModel>;
+  load(dir: string): Promise<WorldModel>;
+}
+
+/** A RunContext for tests and scripts: quiet, never aborted. */
+export function quietRun(seed: number): RunContext {
+  return { seed, signal: new AbortController().signal, log: () => {}, progress: () => {} };
+}

@@ -1,0 +1,83 @@
+// What a scenario shows: named tensors per step, their kinds, and the episode geometry.
+
+/** A named tensor the world shows at one step. Values are float32 on the wire; `kind` says how to score them. */
+export interface TensorSpec {
+  /** Per-step shape, the same in every split (padded to the largest; see `mask`). */
+  shape: readonly number[];
+  /** real: continuous; image: values in [0, 1]; int/token: categorical in [0, vocab). */
+  kind: 'real' | 'int' | 'image' | 'token';
+  /** Inclusive bounds of the values, where known. */
+  range?: readonly [number, number];
+  /** Number of categories for int/token tensors. */
+  vocab?: number;
+  /**
+   * Name of a 0/1 view marking real entries; padding (0) is left out of every metric. Its shape is a
+   * prefix of this tensor's shape and broadcasts over the trailing dimensions (a [4] mask for a [4, 4] state).
+   */
+  mask?: string;
+}
+
+export interface ScenarioSpec {
+  /** Versioned id: any change of behaviour or parameters bumps the version. */
+  id: `${string}-v${number}`;
+  summary: string;
+  /** What the world shows each step, e.g. { state, frame }; mask views are listed here too. */
+  views: Record<string, TensorSpec>;
+  /** Constant per episode, e.g. { program }. */
+  context?: Record<string, TensorSpec>;
+  /** null: the world runs by itself (no on-policy protocol). */
+  action: TensorSpec | null;
+  /** T transitions per episode, the same in every split. */
+  episodeLength: number;
+  /** K observations a forecast starts from. */
+  historySteps: number;
+  /** Default forecast horizon H of the evaluation (the runner caps it at T - K + 1). */
+  horizon: number;
+  /** Std of the Gaussian noise the runner adds to what models see, per view. */
+  observationNoise?: Record<string, number>;
+  tags: readonly string[];
+}
+
+/** Number of scalars in one step of a tensor. */
+export function sizeOf(spec: Pick<TensorSpec, 'shape'>): number {
+  return spec.shape.reduce((a, b) => a * b, 1);
+}
+
+/** Views that a model can be asked to forecast: every view that is not some other view's mask. */
+export function forecastViews(spec: ScenarioSpec): string[] {
+  const masks = new Set(Object.values(spec.views).map((v) => v.mask).filter((m): m is string => !!m));
+  return Object.keys(spec.views).filter((v) => !masks.has(v));
+}
+
+export function isCategorical(spec: TensorSpec): boolean {
+  return spec.kind === 'int' || spec.kind === 'token';
+}
+
+/** Problems with a spec, as sentences; empty when it is well formed. */
+export function specProblems(spec: ScenarioSpec): string[] {
+  const problems: string[] = [];
+  if (!/^[a-z0-9][a-z0-9-]*-v\d+$/.test(spec.id)) problems.push(`id "${spec.id}" is not of the form name-vN`);
+  if (!(Number.isInteger(spec.episodeLength) && spec.episodeLength >= 2)) problems.push('episodeLength must be an integer >= 2');
+  if (!(Number.isInteger(spec.historySteps) && spec.historySteps >= 1)) problems.push('historySteps must be an integer >= 1');
+  if (spec.historySteps > spec.episodeLength) problems.push('historySteps exceeds episodeLength');
+  if (!(Number.isInteger(spec.horizon) && spec.horizon >= 1)) problems.push('horizon must be an integer >= 1');
+  const tensors: [string, TensorSpec][] = [
+    ...Object.entries(spec.views).map(([k, v]) => [`views.${k}`, v] as [string, TensorSpec]),
+    ...Object.entries(spec.context ?? {}).map(([k, v]) => [`context.${k}`, v] as [string, TensorSpec]),
+    ...(spec.action ? [['action', spec.action] as [string, TensorSpec]] : []),
+  ];
+  for (const [name, t] of tensors) {
+    if (!t.shape.every((d) => Number.isInteger(d) && d > 0)) problems.push(`${name}.shape must be positive integers`);
+    if (isCategorical(t) && !(Number.isInteger(t.vocab) && (t.vocab as number) > 0)) problems.push(`${name} is ${t.kind} but has no vocab`);
+    if (t.mask !== undefined) {
+      const m = spec.views[t.mask];
+      if (!m) problems.push(`${name}.mask names "${t.mask}", which is not a view`);
+      else if (m.shape.length > t.shape.length || m.shape.some((d, i) => d !== t.shape[i]))
+        problems.push(`${name}.mask "${t.mask}" has shape [${m.shape}], not a prefix of [${t.shape}]`);
+    }
+  }
+  for (const v of Object.keys(spec.observationNoise ?? {}))
+    if (!spec.views[v]) problems.push(`observationNoise names "${v}", which is not a view`);
+  if (Object.keys(spec.views).length === 0) problems.push('a scenario needs at least one view');
+  return problems;
+}

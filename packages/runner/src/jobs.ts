@@ -1,0 +1,114 @@
+// Jobs: what one unit of benchmark work is, how a --model choice becomes a typed config, and job keys.
+import { createHash } from 'node:crypto';
+import { UserError } from '@worldbench/core';
+
+export const PROTOCOLS = ['offline', 'offline-explore'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export interface EvaluationSettings {
+  /** Test episodes (one forecast window each), driven by `explore` actions, the same for every model. */
+  testEpisodes: number;
+  /** Out-of-distribution episodes, likewise. */
+  oodEpisodes: number;
+  /** Forecast horizon H. */
+  horizon: number;
+}
+
+/** One unit of work: (model + resolved config, scenario@version, view, protocol, budget, seed, evaluation). */
+export interface Job {
+  /** Display label: the id, with overrides in brackets: "linear", "linear[ridge=0.1]". */
+  model: string;
+  modelId: string;
+  config: Record<string, unknown>;
+  scenario: string;
+  view: string;
+  protocol: Protocol;
+  budget: number;
+  seed: number;
+  evaluation: EvaluationSettings;
+}
+
+/** Splits on commas that are not inside brackets: "a,b[x=1,y=2],c" -> ["a", "b[x=1,y=2]", "c"]. */
+export function splitList(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, current = '';
+  for (const ch of text) {
+    if (ch === '[') depth++;
+    if (ch === ']') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  out.push(current.trim());
+  return out.filter((s) => s.length > 0);
+}
+
+export interface ModelChoice {
+  id: string;
+  /** Raw "key=value" overrides, in the order given. */
+  overrides: [string, string][];
+}
+
+/** "jepa[rolloutSteps=0,lr=3e-4]" -> { id: "jepa", overrides: [["rolloutSteps", "0"], ["lr", "3e-4"]] } */
+export function parseModelChoice(text: string): ModelChoice {
+  const m = /^([^\[\]]+?)(?:\[(.*)\])?$/.exec(text.trim());
+  if (!m) throw new UserError(`cannot read --model "${text}": write an id, optionally with overrides, e.g. linear[ridge=0.01]`);
+  const overrides: [string, string][] = [];
+  for (const part of m[2] ? splitList(m[2]) : []) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UserError(`cannot read override "${part}" in --model "${text}": write key=value`);
+    overrides.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
+  }
+  return { id: m[1].trim(), overrides };
+}
+
+/** Applies overrides to a model's defaults, typed by each default's type; unknown keys list the valid ones. */
+export function resolveConfig(modelId: string, defaults: object, overrides: [string, string][]): Record<string, unknown> {
+  const config: Record<string, unknown> = structuredClone(defaults as Record<string, unknown>);
+  for (const [key, raw] of overrides) {
+    if (!(key in config)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
+    const current = config[key];
+    let value: unknown;
+    if (typeof current === 'number') {
+      value = Number(raw);
+      if (raw === '' || !Number.isFinite(value)) throw new UserError(`${modelId}[${key}=${raw}]: ${key} is a number`);
+    } else if (typeof current === 'boolean') {
+      if (raw !== 'true' && raw !== 'false') throw new UserError(`${modelId}[${key}=${raw}]: ${key} is true or false`);
+      value = raw === 'true';
+    } else if (typeof current === 'string') value = raw;
+    else {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new UserError(`${modelId}[${key}=${raw}]: ${key} takes JSON (it defaults to ${JSON.stringify(current)})`);
+      }
+    }
+    config[key] = value;
+  }
+  return config;
+}
+
+/** The canonical label of a model choice: id, with its overrides sorted by key. */
+export function modelLabel(choice: ModelChoice): string {
+  if (choice.overrides.length === 0) return choice.id;
+  const parts = [...choice.overrides].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
+  return `${choice.id}[${parts.join(',')}]`;
+}
+
+/** JSON with object keys sorted, so equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** A job's key: a hash of the job and the fingerprint of the code it imports. */
+export function jobKey(job: Job, fingerprint: string): string {
+  const { model: _label, ...identity } = job; // the label is derived from modelId + config
+  return createHash('sha256').update(canonicalJson(identity)).update(fingerprint).digest('hex').slice(0, 20);
+}

@@ -1,0 +1,75 @@
+// The terminal table: one per (scenario, view), a row per (model, protocol, budget), mean ± standard error over seeds.
+import { meanAndStandardError } from '@worldbench/core';
+import type { JobResult } from './result';
+
+function num(x: number, digits: number): string {
+  return Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(digits);
+}
+
+function cell(values: Array<number | null | undefined>, digits = 3): string {
+  const s = meanAndStandardError(values);
+  if (!s) return 'n/a';
+  return s.n > 1 ? `${num(s.mean, digits)} ± ${num(s.se, digits)}` : num(s.mean, digits);
+}
+
+function render(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The error metric shown beside skill, by view kind: accStep for int/token, psnr for images, mse otherwise. */
+function headlineMetric(results: JobResult[]): string {
+  const m = results.find((r) => r.metrics)?.metrics?.test;
+  if (!m) return 'mse';
+  return m.accStep ? 'accStep' : m.psnr ? 'psnr' : 'mse';
+}
+
+export function formatTables(results: JobResult[]): string {
+  const groups = new Map<string, JobResult[]>();
+  for (const r of results) {
+    const k = `${r.scenario} / ${r.view}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const out: string[] = [];
+  for (const [title, rs] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const H = Math.max(...rs.map((r) => r.evaluation.horizon));
+    const metric = headlineMetric(rs);
+    const header = ['model', 'protocol', 'budget', 'seeds', 'skill h=1', `skill h=${H}`, `${metric} h=1`, 'ood skill h=1', 'fit s'];
+    const rows = new Map<string, JobResult[]>();
+    for (const r of rs) {
+      const k = `${r.model}\0${r.protocol}\0${r.budget}`;
+      if (!rows.has(k)) rows.set(k, []);
+      rows.get(k)!.push(r);
+    }
+    const order = [...rows.entries()].sort(([a], [b]) => {
+      const [ma, pa, ba] = a.split('\0'), [mb, pb, bb] = b.split('\0');
+      const rank = (m: string) => (m === 'persistence' ? 0 : 1);
+      return rank(ma) - rank(mb) || ma.localeCompare(mb) || pa.localeCompare(pb) || Number(ba) - Number(bb);
+    });
+    const table = order.map(([, group]) => {
+      const ok = group.filter((r) => r.status === 'ok');
+      const first = group[0];
+      const failed = group.filter((r) => r.status === 'failed').length;
+      const unsupported = group.find((r) => r.status === 'unsupported');
+      const seeds = `${ok.length}/${group.length}${failed ? ` (${failed} failed)` : ''}`;
+      if (unsupported) return [first.model + (first.privileged ? ' *' : ''), first.protocol, String(first.budget), seeds, `unsupported: ${unsupported.reason}`, '', '', '', ''];
+      const at = (split: 'test' | 'ood', name: string, h: number) => ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
+      return [
+        first.model + (ok.some((r) => r.privileged) ? ' *' : ''),
+        first.protocol,
+        String(first.budget),
+        seeds,
+        cell(at('test', 'skill', 1)),
+        cell(at('test', 'skill', H)),
+        cell(at('test', metric, 1), metric === 'psnr' ? 2 : 3),
+        cell(at('ood', 'skill', 1)),
+        cell(ok.map((r) => r.cost?.fitSeconds), 2),
+      ];
+    });
+    out.push(`${title}\n${render(header, table)}`);
+  }
+  if (results.some((r) => r.privileged)) out.push('* privileged: the model read the scenario\'s hypotheses, which the other models are not told.');
+  return out.join('\n\n');
+}
