@@ -2,4 +2,4 @@
 export { default as persistence, type PersistenceConfig } from './persistence';
 export { default as linear } from './linear';
 export { linearDefaults, type LinearConfig } from './config';
-export { fitRidge, predictRidge, type RidgeFit } from './ridge';
+export { fitRidge, gramOfColumns, predictRidge, solveSpd, type RidgeFit } from './ridge';

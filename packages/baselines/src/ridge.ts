@@ -59,7 +59,7 @@ export function fitRidge(x: Float64Array, y: Float64Array, n: number, features: 
 }
 
 /** Z^T Z for Z [n, F]. */
-function gramOfColumns(z: Float64Array, n: number, F: number): Float64Array {
+export function gramOfColumns(z: Float64Array, n: number, F: number): Float64Array {
   const g = new Float64Array(F * F);
   for (let i = 0; i < n; i++) {
     const row = z.subarray(i * F, (i + 1) * F);
@@ -90,7 +90,7 @@ function gramOfRows(z: Float64Array, n: number, F: number): Float64Array {
  * Solves A X = B for symmetric positive definite A [m, m], B [m, k]: ml-matrix factors A = L L^T, then two
  * triangular solves run over contiguous rows of X (ml-matrix's own solve is ~10x slower for many right-hand sides).
  */
-function solveSpd(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array {
+export function solveSpd(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array {
   const chol = new CholeskyDecomposition(new Matrix(Array.from({ length: m }, (_, i) => Array.from(a.subarray(i * m, (i + 1) * m)))));
   if (!chol.isPositiveDefinite()) throw new Error('ridge: the regularised normal equations are not positive definite (raise ridge)');
   const L = chol.lowerTriangularMatrix;

@@ -8,6 +8,7 @@ import { quietRun, type Forecast, type WorldModelModule } from './model';
 import { createRng } from './rng';
 import type { Scenario, Split } from './scenario';
 import { addObservationNoise, simulateEpisodes, trainingEpisodes } from './simulate';
+import { hypothesisSpaceProblems } from './hypotheses';
 import { forecastViews, isCategorical, sizeOf, specProblems, type TensorSpec } from './spec';
 import { forecastWindows, windowStarts } from './windows';
 
@@ -76,8 +77,36 @@ export function checkScenario(scenario: Scenario, opts: { seed?: number; episode
   };
   const world = scenario.sampleWorld(createRng(`${seed}/world`));
   runAll(world, 'world');
+  if (scenario.hypotheses) problems.push(...hypothesesProblems(scenario, world, seed));
   if (scenario.shift) runAll(scenario.shift(world, createRng(`${seed}/shift`)), 'shifted world');
   if (problems.length) throw new ConformanceError(spec.id, problems.slice(0, 20));
+}
+
+/** A well-formed space whose true factored assignment reproduces clean transitions exactly. */
+function hypothesesProblems(scenario: Scenario, world: unknown, seed: number): string[] {
+  const space = scenario.hypotheses!;
+  const problems = hypothesisSpaceProblems(space, world).map((p) => `hypotheses: ${p}`);
+  if (problems.length) return problems;
+  if (!scenario.spec.views[space.view]) return [`hypotheses: view "${space.view}" is not a view of ${scenario.spec.id}`];
+  const truth = space.truth(world);
+  const hypothesis = space.candidates.find((c) => c.id === truth.id)!;
+  if (hypothesis.kind !== 'factored') return [];
+  if (!truth.assignment) return [`hypotheses: truth(world) of the factored space ${truth.id} gives no assignment`];
+  const ep = simulateEpisodes(scenario, world, { count: 2, split: 'train', policy: 'explore', rng: createRng(`${seed}/hypotheses`) });
+  for (let e = 0; e < 2; e++)
+    for (let t = 0; t < scenario.spec.episodeLength; t++) {
+      const transition = {
+        current: block(ep.views[space.view], e, t),
+        next: block(ep.views[space.view], e, t + 1),
+        action: ep.actions ? block(ep.actions, e, t) : null,
+        context: Object.fromEntries(Object.entries(ep.context).map(([k, v]) => [k, block(v, e)])),
+      };
+      const predicted = hypothesis.predict(truth.assignment, transition);
+      if (!predicted.every((x, i) => x === transition.next[i])) return [`hypotheses: the true assignment of ${truth.id} mispredicts episode ${e} step ${t}`];
+      for (const { factor, consistent } of hypothesis.evidence(transition))
+        if (!consistent.includes(truth.assignment[factor])) return [`hypotheses: evidence at episode ${e} step ${t} rules out the true option of factor ${hypothesis.factors[factor].name}`];
+    }
+  return [];
 }
 
 function forecastProblems(where: string, f: Forecast, expected: number[]): string[] {
@@ -103,7 +132,7 @@ function sameForecast(a: Forecast, b: Forecast): boolean {
 export async function checkWorldModel(module: WorldModelModule, scenario: Scenario, opts: { seed?: number; budget?: number; config?: object } = {}): Promise<string[]> {
   const { spec } = scenario;
   const subject = `${module.card?.id ?? 'model'} on ${spec.id}`;
-  const support = module.supports(spec);
+  const support = module.supports(spec, { hypotheses: scenario.hypotheses });
   const problems: string[] = [];
   const valid = new Set(forecastViews(spec));
   for (const v of support.views) if (!valid.has(v)) problems.push(`supports() names view "${v}", which ${spec.id} does not forecast (it has ${[...valid].join(', ')})`);
@@ -127,7 +156,7 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
     const { query } = forecastWindows(spec, view, test, cleanTest, starts, K, H);
     const expected = [episodeCount(test), H, ...spec.views[view].shape];
     const fitted = async () => {
-      const model = await module.create(spec, view, config);
+      const model = await module.create(spec, view, config, { hypotheses: scenario.hypotheses });
       const report = await model.fit(train, quietRun(seed));
       if (!(Number.isFinite(report?.params) && report.params >= 0)) problems.push(`${where}: fit() must report params >= 0, got ${report?.params}`);
       return model;
@@ -145,7 +174,7 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
     const dir = mkdtempSync(join(tmpdir(), 'worldbench-conformance-'));
     try {
       await model.save(dir);
-      const loaded = await module.load(dir);
+      const loaded = await module.load(dir, { hypotheses: scenario.hypotheses });
       if (!sameForecast(f, await loaded.forecast(query, quietRun(seed)))) problems.push(`${where}: save -> load gives a different forecast`);
       await loaded.dispose?.();
     } finally {

@@ -20,8 +20,9 @@ export {
   type Episodes,
   type Tensor,
 } from './data';
-export { quietRun, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
+export { quietRun, type PrivilegedInfo, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
 export type { PolicyName, Scenario, Split } from './scenario';
+export { hypothesisSpaceProblems, type FactoredSpace, type Hypothesis, type HypothesisSpace, type LawFamily, type ParameterSpec, type Transition } from './hypotheses';
 export { addObservationNoise, cutEpisode, simulateEpisodes, trainingEpisodes, type Policy, type SimulateOptions } from './simulate';
 export { cutWindows, forecastWindows, windowStarts, type ForecastWindows } from './windows';
 export { deltaPsnr, learningCurveAuc, meanAndStandardError, scoreForecast, trainStd, type HorizonMetrics, type ScoreInput } from './metrics';

@@ -1,6 +1,15 @@
 // The contract every world model implements, whatever its school.
 import type { Episodes, Tensor } from './data';
+import type { HypothesisSpace } from './hypotheses';
 import type { ScenarioSpec } from './spec';
+
+/**
+ * What a scenario can tell a model beyond its spec. A model that reads any of it reports `privileged: true`
+ * in its FitReport, and its rows are marked as such.
+ */
+export interface PrivilegedInfo {
+  hypotheses?: HypothesisSpace;
+}
 
 /**
  * Forecast `horizon` steps for B episodes from K observed steps, given the actions that will be taken.
@@ -72,9 +81,11 @@ export interface WorldModelModule<C extends object = object> {
   card: ModelCard;
   /** Typed config; every field has a one-line doc comment in the package's config.ts. */
   defaults: C;
-  supports(spec: ScenarioSpec): Support;
-  create(spec: ScenarioSpec, view: string, config: C): Promise<WorldModel>;
-  load(dir: string): Promise<WorldModel>;
+  /** The views this model reads on a scenario (`privileged`: what the scenario tells beyond its spec, e.g. its hypotheses). */
+  supports(spec: ScenarioSpec, privileged?: PrivilegedInfo): Support;
+  create(spec: ScenarioSpec, view: string, config: C, privileged?: PrivilegedInfo): Promise<WorldModel>;
+  /** Restores what `save` wrote; `privileged` is the same information `create` was given. */
+  load(dir: string, privileged?: PrivilegedInfo): Promise<WorldModel>;
 }
 
 /** A RunContext for tests and scripts: quiet, never aborted. */

@@ -1,4 +1,5 @@
 // The contract every scenario implements: a deterministic simulator with explicit randomness.
+import type { HypothesisSpace } from './hypotheses';
 import type { Rng } from './rng';
 import type { ScenarioSpec } from './spec';
 
@@ -23,4 +24,6 @@ export interface Scenario<World = unknown, State = unknown> {
   explore(world: World, state: State, rng: Rng): Float32Array | null;
   /** A change of hidden law, for the live protocol. */
   shift?(world: World, rng: Rng): World;
+  /** Candidate worlds (containing the truth and many wrong alternatives), for possible-worlds. */
+  hypotheses?: HypothesisSpace;
 }

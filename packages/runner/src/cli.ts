@@ -123,7 +123,7 @@ async function printList(registry: Registry, write: (s: string) => void): Promis
   for (const m of registry.models) {
     const module = await modelModule(m);
     for (const { entry, scenario } of scenarios) {
-      const s = module.supports(scenario.spec);
+      const s = module.supports(scenario.spec, { hypotheses: scenario.hypotheses });
       write(`  ${m.id.padEnd(18)} ${entry.id.padEnd(22)} ${s.views.length ? s.views.join(', ') : `none: ${'reason' in s ? s.reason : ''}`}\n`);
     }
   }

@@ -51,7 +51,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       throw new UserError(`--horizon ${opts.horizon} does not fit ${spec.id} (K = ${spec.historySteps} observed steps of T = ${spec.episodeLength}); at most ${maxHorizon}`);
     const evaluation: EvaluationSettings = { testEpisodes: opts.testEpisodes, oodEpisodes: opts.oodEpisodes, horizon: opts.horizon ?? Math.min(spec.horizon, maxHorizon) };
     for (const m of models) {
-      const support = m.module.supports(spec);
+      const support = m.module.supports(spec, { hypotheses: scenario.hypotheses });
       const supported = new Set<string>(support.views);
       const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];
       for (const view of wanted) {

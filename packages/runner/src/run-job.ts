@@ -51,7 +51,7 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
     const scale = trainStd(train.observed, job.view, spec.views[job.view].mask);
 
-    model = await module.create(spec, job.view, job.config);
+    model = await module.create(spec, job.view, job.config, { hypotheses: scenario.hypotheses });
     const t0 = performance.now();
     const report = await model.fit(train.observed, run);
     const fitSeconds = (performance.now() - t0) / 1000;

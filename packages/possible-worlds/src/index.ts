@@ -1,0 +1,31 @@
+// @worldbench/possible-worlds: the module the runner loads, and the pieces for tools and tests.
+import { forecastViews, isCategorical, type WorldModelModule } from '@worldbench/core';
+import { possibleWorldsDefaults, type PossibleWorldsConfig } from './config';
+import { createModel, loadModel } from './model';
+
+const module: WorldModelModule<PossibleWorldsConfig> = {
+  card: {
+    id: 'possible-worlds',
+    school: 'possible-worlds',
+    summary: 'Explicit candidate laws, each fitted by least squares, selected by evidence (marginal likelihood / BIC).',
+    references: ['Brunton, Proctor, Kutz 2016: SINDy', 'MacKay 2003: Information Theory, Inference, and Learning Algorithms, ch. 28'],
+  },
+  defaults: possibleWorldsDefaults,
+  supports(spec, privileged) {
+    // real-valued views through the generic library; categorical ones only where the scenario states hypotheses
+    const views = forecastViews(spec).filter((v) => spec.views[v].kind === 'real' || (isCategorical(spec.views[v]) && privileged?.hypotheses?.view === v));
+    if (views.length) return { views };
+    return { views: [], reason: 'reads real-valued state views, or categorical views that the scenario states hypotheses for; images are for pixel models' };
+  },
+  create: async (spec, view, config, privileged) => createModel({ spec, view, config: { ...possibleWorldsDefaults, ...config }, hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '' }),
+  load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),
+};
+export default module;
+
+export { possibleWorldsDefaults, type PossibleWorldsConfig } from './config';
+export { bayesianRegression, bicEvidence, logGamma, posterior, type RegressionFit, type RegressionPrior } from './evidence';
+export { smoothHistory } from './filter';
+export { fitRegressionLaw, linearFeatures, sindyFeatures } from './generic';
+export { levenbergMarquardt } from './lm';
+export { transitionData, type TransitionData } from './transitions';
+export type { CandidateWorld } from './worlds';

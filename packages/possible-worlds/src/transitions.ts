@@ -1,0 +1,57 @@
+// The data every hypothesis is scored on: transitions (x_{t-1}, x_t, a_t) -> x_{t+1} of one view, flattened,
+// with the mask of each dimension (padding is left out of every fit and every likelihood).
+import { block, episodeCount, lengthOf, sizeOf, type Episodes, type ScenarioSpec } from '@worldbench/core';
+
+export interface TransitionData {
+  /** Scalars per step of the view, and per action. */
+  D: number;
+  A: number;
+  n: number;
+  prev: Float64Array; // [n, D] x_{t-1}
+  cur: Float64Array; // [n, D] x_t
+  action: Float64Array; // [n, A] a_t
+  next: Float64Array; // [n, D] x_{t+1}
+  /** 1 where dimension d of transition i is real at both t and t+1 [n, D]. */
+  valid: Uint8Array;
+  episode: Int32Array; // [n]
+}
+
+/** Per-dimension mask of a view (1 everywhere when the view has no mask). */
+export function maskOf(spec: ScenarioSpec, view: string, ep: Episodes, e: number, t: number): (d: number) => number {
+  const name = spec.views[view].mask;
+  if (!name || !ep.views[name]) return () => 1;
+  const m = block(ep.views[name], e, t);
+  const per = sizeOf(spec.views[view]) / m.length;
+  return (d) => m[Math.floor(d / per)];
+}
+
+/**
+ * Every transition with a previous step (t >= 1), so that every hypothesis is scored on the same rows; with
+ * `fromFirst`, also t = 0 (its x_{t-1} is x_0: for laws that do not read the previous step).
+ */
+export function transitionData(spec: ScenarioSpec, view: string, ep: Episodes, fromFirst = false): TransitionData {
+  const D = sizeOf(spec.views[view]);
+  const A = spec.action ? sizeOf(spec.action) : 0;
+  let n = 0;
+  const first = fromFirst ? 0 : 1;
+  for (let e = 0; e < episodeCount(ep); e++) n += Math.max(lengthOf(ep, e) - first, 0);
+  const out: TransitionData = {
+    D, A, n,
+    prev: new Float64Array(n * D), cur: new Float64Array(n * D), action: new Float64Array(n * A), next: new Float64Array(n * D),
+    valid: new Uint8Array(n * D), episode: new Int32Array(n),
+  };
+  const v = ep.views[view];
+  let i = 0;
+  for (let e = 0; e < episodeCount(ep); e++)
+    for (let t = first; t < lengthOf(ep, e); t++) {
+      out.prev.set(block(v, e, Math.max(t - 1, 0)), i * D);
+      out.cur.set(block(v, e, t), i * D);
+      out.next.set(block(v, e, t + 1), i * D);
+      if (ep.actions) out.action.set(block(ep.actions, e, t), i * A);
+      const m0 = maskOf(spec, view, ep, e, t), m1 = maskOf(spec, view, ep, e, t + 1);
+      for (let d = 0; d < D; d++) out.valid[i * D + d] = m0(d) && m1(d) ? 1 : 0;
+      out.episode[i] = e;
+      i++;
+    }
+  return out;
+}

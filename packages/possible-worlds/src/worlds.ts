@@ -1,0 +1,82 @@
+// A candidate world as the model holds it: a fitted law that steps a state, its evidence, and its noise.
+import type { StepFn } from './filter';
+import { describeLaw, fitRegressionLaw, linearFeatures, predictChange, sindyFeatures, type EvidenceKind, type FittedRegressionLaw } from './generic';
+import type { TransitionData } from './transitions';
+
+export interface CandidateWorld {
+  id: string;
+  /** Human-readable law with its fitted parameters. */
+  statement: string;
+  /** Free parameters fitted (for BIC and the explain table). */
+  k: number;
+  logEvidence: number;
+  /** Residual (process + observation) noise variance per dimension, from the fit. */
+  noiseVariance: Float64Array;
+  /** Whether a step reads x_{t-1} as well as x_t. */
+  usesPrevious: boolean;
+  step: StepFn;
+  /** A step specialised to one window (per-episode parameters inferred in context from its history), where the law has any. */
+  inContext?(obs: Float64Array[], actions: Float64Array[], context: Record<string, Float32Array>): StepFn;
+  /** Extra explain() fields: fitted parameters with uncertainty, undetermined parts. */
+  details?(): Record<string, unknown>;
+  /** Serialisable form, restored by the library that made it. */
+  toJSON(): unknown;
+}
+
+export const GENERIC_IDS = ['persistence', 'constant-velocity', 'linear', 'sparse-nonlinear'] as const;
+
+function fromRegression(law: FittedRegressionLaw, D: number, A: number): CandidateWorld {
+  const scratch = new Float64Array(law.library?.names.length ?? 0);
+  const step: StepFn = (prev, cur, action) => predictChange(law, prev, cur, action, new Float64Array(D), scratch);
+  return {
+    id: law.id,
+    statement: describeLaw(law),
+    k: law.k,
+    logEvidence: law.logEvidence,
+    noiseVariance: Float64Array.from(law.dims, (d) => d.noiseVariance),
+    usesPrevious: law.offset === 'velocity',
+    step,
+    toJSON: () => ({
+      kind: 'generic',
+      id: law.id,
+      D,
+      A,
+      offset: law.offset,
+      featureMean: Array.from(law.featureMean),
+      featureStd: Array.from(law.featureStd),
+      dims: law.dims.map((d) => ({ support: Array.from(d.support), coef: Array.from(d.coef), noiseVariance: d.noiseVariance, logEvidence: d.logEvidence, n: d.n })),
+      k: law.k,
+      logEvidence: law.logEvidence,
+    }),
+  };
+}
+
+function libraryFor(id: string, D: number, A: number) {
+  return id === 'linear' ? linearFeatures(D, A) : id === 'sparse-nonlinear' ? sindyFeatures(D, A) : null;
+}
+
+/** Fits the generic library to transitions of any real-valued view. */
+export function fitGenericWorlds(data: TransitionData, evidence: EvidenceKind): CandidateWorld[] {
+  const { D, A } = data;
+  return [
+    fitRegressionLaw('persistence', data, 'none', null, { sparse: false, evidence }),
+    fitRegressionLaw('constant-velocity', data, 'velocity', null, { sparse: false, evidence }),
+    fitRegressionLaw('linear', data, 'none', libraryFor('linear', D, A), { sparse: false, evidence }),
+    fitRegressionLaw('sparse-nonlinear', data, 'none', libraryFor('sparse-nonlinear', D, A), { sparse: true, evidence }),
+  ].map((law) => fromRegression(law, D, A));
+}
+
+/** Restores a generic world from its toJSON(). */
+export function genericWorldFromJSON(json: any): CandidateWorld {
+  const law: FittedRegressionLaw = {
+    id: json.id,
+    offset: json.offset,
+    library: libraryFor(json.id, json.D, json.A),
+    featureMean: Float64Array.from(json.featureMean),
+    featureStd: Float64Array.from(json.featureStd),
+    dims: json.dims.map((d: any) => ({ support: Int32Array.from(d.support), coef: Float64Array.from(d.coef), noiseVariance: d.noiseVariance, logEvidence: d.logEvidence, n: d.n })),
+    k: json.k,
+    logEvidence: json.logEvidence,
+  };
+  return fromRegression(law, json.D, json.A);
+}
