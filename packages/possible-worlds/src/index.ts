@@ -17,7 +17,7 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
     if (views.length) return { views };
     return { views: [], reason: 'reads real-valued state views, or categorical views that the scenario states hypotheses for; images are for pixel models' };
   },
-  create: async (spec, view, config, privileged) => createModel({ spec, view, config: { ...possibleWorldsDefaults, ...config }, hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '' }),
+  create: async (spec, view, config, privileged) => createModel({ spec, view, config: { ...possibleWorldsDefaults, ...config }, hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', bounds: null, batches: [], actCalls: 0, updates: 0, changes: [] }),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),
 };
 export default module;
@@ -29,3 +29,4 @@ export { fitRegressionLaw, linearFeatures, sindyFeatures } from './generic';
 export { levenbergMarquardt } from './lm';
 export { transitionData, type TransitionData } from './transitions';
 export type { CandidateWorld } from './worlds';
+export { createModel, type PossibleWorldsModel } from './model';

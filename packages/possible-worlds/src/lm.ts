@@ -79,7 +79,7 @@ export function levenbergMarquardt(problem: LmProblem): LmResult {
       const rc = problem.residuals(candidate);
       const cc = sq(rc) + priorTerm(candidate);
       if (Number.isFinite(cc) && cc < cost) {
-        const converged = cost - cc < 1e-10 * Math.max(cost, 1e-300);
+        const converged = cost - cc < 1e-7 * Math.max(cost, 1e-300);
         theta = candidate;
         r = rc;
         cost = cc;

@@ -2,12 +2,12 @@
 // with the most probable world (or the posterior mixture) after filtering the noisy history through it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { block, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type HypothesisSpace, type Query, type RunContext, type ScenarioSpec, type WorldModel } from '@worldbench/core';
+import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type HypothesisSpace, type Query, type Rng, type RunContext, type ScenarioSpec, type TensorSpec, type WorldModel } from '@worldbench/core';
 import type { PossibleWorldsConfig } from './config';
 import { posterior } from './evidence';
-import { smoothHistory } from './filter';
-import { fitScenarioWorlds, scenarioWorldFromJSON, type ScenarioLibraryContext } from './scenario-library';
-import { transitionData } from './transitions';
+import { smoothJointly } from './filter';
+import { fitScenarioWorlds, scenarioTransitions, scenarioWorldFromJSON, type ScenarioLibraryContext } from './scenario-library';
+import { mergeTransitions, transitionData } from './transitions';
 import { fitGenericWorlds, genericWorldFromJSON, type CandidateWorld } from './worlds';
 
 export interface ModelState {
@@ -19,6 +19,45 @@ export interface ModelState {
   weights: number[];
   library: 'scenario' | 'generic' | null;
   libraryNote: string;
+  /**
+   * Per dimension, the range seen in training widened by 10% of its span: a fitted law is only trusted where it
+   * was fitted, so rollouts are kept inside (a sparse polynomial law can otherwise run away off-distribution).
+   */
+  bounds: { lo: number[]; hi: number[] } | null;
+  /** The data fitted so far (the training set, then what update() brought). */
+  batches: Episodes[];
+  actCalls: number;
+  updates: number;
+  /** Law changes detected by update(). */
+  changes: Array<{ at: number; from: string; to: string }>;
+}
+
+/** Candidate actions for act(): every value of an int action; else zero plus uniform draws over the action range. */
+function actionCandidates(action: TensorSpec, count: number, rng: Rng): Float64Array[] {
+  const size = sizeOf(action);
+  if (isCategorical(action)) {
+    if (size !== 1) return Array.from({ length: count }, () => Float64Array.from({ length: size }, () => rng.int(action.vocab as number)));
+    return Array.from({ length: action.vocab as number }, (_, v) => Float64Array.of(v));
+  }
+  const [lo, hi] = action.range ?? [-1, 1];
+  return [new Float64Array(size), ...Array.from({ length: count - 1 }, () => Float64Array.from({ length: size }, () => rng.uniform(lo, hi)))];
+}
+
+function trainingBounds(x: Float64Array, valid: Uint8Array, n: number, D: number): { lo: number[]; hi: number[] } {
+  const lo = new Array(D).fill(Infinity), hi = new Array(D).fill(-Infinity);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < D; d++)
+      if (valid[i * D + d]) {
+        lo[d] = Math.min(lo[d], x[i * D + d]);
+        hi[d] = Math.max(hi[d], x[i * D + d]);
+      }
+  for (let d = 0; d < D; d++) {
+    if (!(lo[d] <= hi[d])) [lo[d], hi[d]] = [-Infinity, Infinity];
+    const margin = 0.1 * (hi[d] - lo[d]);
+    lo[d] -= margin;
+    hi[d] += margin;
+  }
+  return { lo, hi };
 }
 
 /** Which library a job uses, and why (said in explain()). */
@@ -29,7 +68,10 @@ export function chooseLibrary(spec: ScenarioSpec, view: string, config: Possible
   return { library: 'generic', note: `generic library (${why})` };
 }
 
-export function createModel(state: ModelState): WorldModel {
+/** A possible-worlds model: a WorldModel, plus held-out log-likelihoods for identification figures. */
+export type PossibleWorldsModel = WorldModel & { heldOutLogLik(episodes: Episodes): Record<string, number> };
+
+export function createModel(state: ModelState): PossibleWorldsModel {
   const { spec, view } = state;
   const D = sizeOf(spec.views[view]);
   const A = spec.action ? sizeOf(spec.action) : 0;
@@ -38,23 +80,47 @@ export function createModel(state: ModelState): WorldModel {
   const range = spec.views[view].range ?? (spec.views[view].kind === 'image' ? [0, 1] : undefined);
   const libraryContext = (): ScenarioLibraryContext => ({ spec, view, hypotheses: state.hypotheses!, evidence: state.config.evidence });
 
+  /** Fits every candidate of the chosen library to all the batches given. */
+  const fitBatches = (batches: readonly Episodes[]): CandidateWorld[] => {
+    const { library, note } = chooseLibrary(spec, view, state.config, state.hypotheses);
+    state.library = library;
+    state.libraryNote = note;
+    if (library === 'scenario') return fitScenarioWorlds(libraryContext(), batches);
+    const transitions = mergeTransitions(batches.map((b) => transitionData(spec, view, b)));
+    state.bounds = trainingBounds(transitions.next, transitions.valid, transitions.n, D);
+    return fitGenericWorlds(transitions, state.config.evidence);
+  };
+
+  /** Makes fitted worlds current: ranked by evidence, with their posterior. */
+  const adopt = (worlds: CandidateWorld[]) => {
+    state.worlds = worlds.sort((a, b) => b.logEvidence - a.logEvidence);
+    state.weights = posterior(worlds.map((w) => w.logEvidence));
+  };
+
   /** Rolls one world out from a window's history; returns [H][D]. */
   const rollout = (world: CandidateWorld, obs: Float64Array[], pastActions: Float64Array[], future: Float64Array[], frozen: Uint8Array, context: Record<string, Float32Array>): Float64Array[] => {
-    const stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
+    let stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
     let states = obs;
     if (state.config.filterHistory && obsStd > 0) {
       const observationVariance = Float64Array.from({ length: D }, (_, d) => (frozen[d] ? 0 : obsStd * obsStd));
-      const processVariance = Float64Array.from(world.noiseVariance, (v, d) => Math.max(v - 2 * observationVariance[d], 0.01 * v, 1e-10));
-      states = smoothHistory(obs, pastActions, (p, c, a) => stepper(p, c, a, context), { observationVariance, processVariance, frozen }, world.usesPrevious);
+      const processVariance = Float64Array.from(world.noiseVariance, (v, d) => Math.max(v - 2 * observationVariance[d], observationVariance[d], 1e-10));
+      const ep = world.episodeParams;
+      // per-episode parameters are inferred jointly with the filtered states (both come from the same K noisy steps)
+      const params = ep ? { initial: ep.mean.slice(), priorMean: ep.mean, priorStd: ep.std, stepWith: (theta: Float64Array) => ep.stepWith(theta) } : undefined;
+      const smoothed = smoothJointly(obs, pastActions, (p, c, a) => stepper(p, c, a, context), { observationVariance, processVariance, frozen, params }, world.usesPrevious);
+      states = smoothed.states;
+      if (ep && smoothed.theta) stepper = ep.stepWith(smoothed.theta);
     }
     let prev = states[Math.max(states.length - 2, 0)], cur = states[states.length - 1];
     const out: Float64Array[] = [];
     for (const a of future) {
       const next = stepper(prev, cur, a, context);
+      const bounds = state.bounds;
       for (let d = 0; d < D; d++) {
         if (frozen[d]) next[d] = cur[d];
-        else if (range) next[d] = Math.min(range[1], Math.max(range[0], next[d]));
         else if (!Number.isFinite(next[d])) next[d] = cur[d];
+        if (range) next[d] = Math.min(range[1], Math.max(range[0], next[d]));
+        if (bounds) next[d] = Math.min(bounds.hi[d], Math.max(bounds.lo[d], next[d]));
       }
       out.push(next);
       prev = cur;
@@ -65,15 +131,63 @@ export function createModel(state: ModelState): WorldModel {
 
   return {
     async fit(data: Episodes, run: RunContext): Promise<FitReport> {
-      const { library, note } = chooseLibrary(spec, view, state.config, state.hypotheses);
-      const transitions = transitionData(spec, view, data);
-      run.log(`possible-worlds: fitting ${library} library on ${transitions.n} transitions`);
-      state.worlds = library === 'scenario' ? fitScenarioWorlds(libraryContext(), transitions, data) : fitGenericWorlds(transitions, state.config.evidence);
-      state.worlds.sort((a, b) => b.logEvidence - a.logEvidence);
-      state.weights = posterior(state.worlds.map((w) => w.logEvidence));
-      state.library = library;
-      state.libraryNote = note;
-      return { params: state.worlds[0]?.k ?? 0, backend: 'js', privileged: library === 'scenario', notes: { library: note, selected: state.worlds[0]?.id } };
+      state.batches = [data];
+      adopt(fitBatches(state.batches));
+      run.log(`possible-worlds: ${state.libraryNote}; selected ${state.worlds[0]?.id}`);
+      return { params: state.worlds[0]?.k ?? 0, backend: 'js', privileged: state.library === 'scenario', notes: { library: state.libraryNote, selected: state.worlds[0]?.id } };
+    },
+
+    async act(history: Episodes, run: RunContext) {
+      if (!state.worlds.length) throw new Error('possible-worlds: act before fit');
+      if (!spec.action) throw new Error(`possible-worlds: ${spec.id} has no actions to choose`);
+      const action = spec.action;
+      const B = episodeCount(history);
+      const out = tensor([B, ...action.shape]);
+      const rng = createRng(`${run.seed}/act/${state.actCalls++}`);
+      const candidates = actionCandidates(action, state.config.actCandidates, rng);
+      // the leading hypotheses: those with posterior mass, and always the runner-up, so there is something to separate
+      const leading = state.worlds.map((_, i) => i).filter((i) => i < 2 || state.weights[i] > 1e-3).slice(0, 4);
+      const mass = leading.map((i) => Math.max(state.weights[i], 1e-3));
+      const hist = history.views[view];
+      for (let b = 0; b < B; b++) {
+        const T = hist.shape[1];
+        const K = Math.min(T, Math.max(spec.historySteps, 2));
+        const obs = Array.from({ length: K }, (_, t) => Float64Array.from(block(hist, b, T - K + t)));
+        const past = Array.from({ length: K - 1 }, (_, t) => (history.actions ? Float64Array.from(block(history.actions, b, history.actions.shape[1] - (K - 1) + t)) : new Float64Array(A)));
+        const context = Object.fromEntries(Object.entries(history.context).map(([k, v]) => [k, block(v, b)]));
+        const steppers = leading.map((i) => (state.worlds[i].inContext ? state.worlds[i].inContext!(obs, past, context) : state.worlds[i].step));
+        const noise = Float64Array.from({ length: D }, (_, d) => Math.max(...leading.map((i) => state.worlds[i].noiseVariance[d]), 1e-6));
+        let best = 0, bestScore = -Infinity;
+        candidates.forEach((a, c) => {
+          // expected disagreement: posterior-weighted squared distance between the leading worlds' next states
+          const preds = steppers.map((f) => f(obs[K - 2] ?? obs[K - 1], obs[K - 1], a, context));
+          let score = 0;
+          for (let i = 0; i < preds.length; i++)
+            for (let j = i + 1; j < preds.length; j++) for (let d = 0; d < D; d++) score += (mass[i] * mass[j] * (preds[i][d] - preds[j][d]) ** 2) / noise[d];
+          if (score > bestScore) [best, bestScore] = [c, score];
+        });
+        block(out, b).set(candidates[best]);
+      }
+      return out;
+    },
+
+    async update(recent: Episodes, run: RunContext) {
+      if (!state.worlds.length) throw new Error('possible-worlds: update before fit');
+      // Bayes-factor change test: refit every candidate on the recent window alone; if another law explains it
+      // better than the current one by more than changeThreshold nats, the world has changed: forget the past.
+      const recentWorlds = fitBatches([recent]);
+      const current = recentWorlds.find((w) => w.id === state.worlds[0].id);
+      const best = recentWorlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
+      if (current && best.id !== current.id && best.logEvidence - current.logEvidence > state.config.changeThreshold) {
+        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${best.id}); refitting on the recent window`);
+        state.changes.push({ at: state.updates, from: state.worlds[0].id, to: best.id });
+        state.batches = [recent];
+        adopt(recentWorlds);
+      } else {
+        state.batches.push(recent);
+        adopt(fitBatches(state.batches));
+      }
+      state.updates++;
     },
 
     async forecast(q: Query): Promise<{ mean: ReturnType<typeof tensor>; std?: ReturnType<typeof tensor> }> {
@@ -118,26 +232,34 @@ export function createModel(state: ModelState): WorldModel {
       return isCategorical(spec.views[view]) ? { mean } : { mean, std };
     },
 
+    /** Held-out log-likelihood of each scenario world on other episodes (for identification figures; not part of WorldModel). */
+    heldOutLogLik(episodes: Episodes): Record<string, number> {
+      if (state.library !== 'scenario') throw new Error('possible-worlds: held-out log-likelihood is computed for scenario worlds');
+      const byEpisode = scenarioTransitions(libraryContext(), [episodes]);
+      return Object.fromEntries(state.worlds.map((w) => [w.id, w.heldOutLogLik ? w.heldOutLogLik(byEpisode) : NaN]));
+    },
+
     explain() {
       return {
         library: state.libraryNote,
         prediction: state.config.prediction,
+        ...(state.changes.length ? { changes: state.changes } : {}),
         ranked: state.worlds.slice(0, 10).map((w, i) => ({ id: w.id, posterior: state.weights[i], logEvidence: w.logEvidence, params: w.k, statement: w.statement, ...(w.details ? w.details() : {}) })),
       };
     },
 
     async save(dir: string) {
       mkdirSync(dir, { recursive: true });
-      const { spec: s, view: v, config, weights, library, libraryNote } = state;
-      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: s, view: v, config, weights, library, libraryNote, worlds: state.worlds.map((w) => w.toJSON()) }));
+      const { spec: s, view: v, config, weights, library, libraryNote, bounds } = state;
+      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: s, view: v, config, weights, library, libraryNote, bounds, worlds: state.worlds.map((w) => w.toJSON()) }));
     },
   };
 }
 
 /** Restores a saved model; scenario worlds need the same hypotheses the model was created with. */
-export function loadModel(dir: string, hypotheses?: HypothesisSpace): WorldModel {
+export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWorldsModel {
   const saved = JSON.parse(readFileSync(join(dir, 'possible-worlds.json'), 'utf8'));
-  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote };
+  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, bounds: saved.bounds ?? null, batches: [], actCalls: 0, updates: 0, changes: [] };
   state.worlds = saved.worlds.map((w: any) => {
     if (w.kind === 'generic') return genericWorldFromJSON(w);
     if (!hypotheses) throw new Error('possible-worlds: this model was fitted with the scenario\'s hypotheses; load it with them');

@@ -7,8 +7,7 @@
 import { block, type Episodes, type FactoredSpace, type HypothesisSpace, type LawFamily, type ScenarioSpec, type Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
 import { levenbergMarquardt, logDet } from './lm';
-import type { TransitionData } from './transitions';
-import { transitionData } from './transitions';
+import { transitionData, type TransitionData } from './transitions';
 import type { CandidateWorld } from './worlds';
 
 export interface ScenarioLibraryContext {
@@ -105,6 +104,14 @@ function factoredWorld(space: FactoredSpace, fit: FactoredFit, logEvidence: numb
     noiseVariance: new Float64Array(D),
     usesPrevious: false,
     step,
+    heldOutLogLik: (byEpisode) => {
+      let ll = 0;
+      for (const t of byEpisode.flat()) {
+        const p = space.predict(fit.assignment, t);
+        for (let d = 0; d < p.length; d++) ll += p[d] === t.next![d] ? Math.log1p(-EVIDENCE_ERROR) : Math.log(EVIDENCE_ERROR);
+      }
+      return ll;
+    },
     details: () => ({ assignment: Object.fromEntries(space.factors.map((f, i) => [f.name, f.options[fit.assignment[i]]])), undetermined, contradicted }),
     toJSON: () => ({ kind: 'factored', id: space.id, fit, logEvidence, D }),
   };
@@ -146,28 +153,24 @@ function episodeResiduals(family: LawFamily, rows: Transition[], sigma: number) 
   };
 }
 
-function fitFamily(family: LawFamily, byEpisode: Transition[][], evidence: 'marginal' | 'bic'): FamilyFit {
+function fitFamily(family: LawFamily, byEpisode: Transition[][], evidence: 'marginal' | 'bic', noiseGuess: number): FamilyFit {
   const P = family.parameters.length;
   const prior = priorOf(family);
   const n = byEpisode.reduce((s, rows) => s + rows.length * (rows[0]?.current.length ?? 0), 0);
-  let sigma = 1;
-  let thetas: Float64Array[] = byEpisode.map(() => prior.mean.slice());
+  // one pass, residuals scaled by a guess of the noise (the observation noise of current and next step), so that
+  // the weak prior (4 half-widths) weighs as it should; the noise level itself is then read off the fit
   let sse = 0;
-  // two passes: fit with a unit noise, then again with the noise level the first pass found
-  for (let pass = 0; pass < 2; pass++) {
-    sse = 0;
-    thetas = byEpisode.map((rows, e) => {
-      const r = levenbergMarquardt({ residuals: episodeResiduals(family, rows, sigma), initial: thetas[e], priorMean: prior.mean, priorStd: prior.std.map((s) => s * 4) });
-      sse += r.sse * sigma * sigma;
-      return r.theta;
-    });
-    sigma = Math.sqrt(Math.max(sse / Math.max(n, 1), 1e-14));
-  }
+  const thetas = byEpisode.map((rows) => {
+    const r = levenbergMarquardt({ residuals: episodeResiduals(family, rows, noiseGuess), initial: prior.mean.slice(), priorMean: prior.mean, priorStd: prior.std.map((s) => s * 4) });
+    sse += r.sse * noiseGuess * noiseGuess;
+    return r.theta;
+  });
+  const sigma = Math.sqrt(Math.max(sse / Math.max(n, 1), 1e-14));
   // evidence: Laplace approximation per episode with the prior N(mean, (half-width)^2), noise at its ML level
   let logEvidence = -0.5 * n * Math.log(2 * Math.PI * sigma * sigma) - 0.5 * n;
   byEpisode.forEach((rows, e) => {
     if (P === 0) return;
-    const r = levenbergMarquardt({ residuals: episodeResiduals(family, rows, sigma), initial: thetas[e], priorMean: prior.mean, priorStd: prior.std, maxIterations: 0 });
+    const r = levenbergMarquardt({ residuals: episodeResiduals(family, rows, sigma), initial: thetas[e], priorMean: prior.mean, priorStd: prior.std, maxIterations: 0 }); // J^T J at the fit
     if (evidence === 'bic') {
       logEvidence -= 0.5 * P * Math.log(Math.max(rows.length * (rows[0]?.current.length ?? 1), 1));
       return;
@@ -207,6 +210,24 @@ function familyWorld(family: LawFamily, fit: FamilyFit, D: number): CandidateWor
       const r = levenbergMarquardt({ residuals: episodeResiduals(family, rows, sigma), initial: meanTheta.slice(), priorMean: meanTheta, priorStd: Float64Array.from(fit.std) });
       return familyStep(family, r.theta);
     },
+    heldOutLogLik: (byEpisode) => {
+      // Laplace per held-out episode, with the training episodes' parameter spread as the prior
+      let ll = 0;
+      for (const rows of byEpisode) {
+        const m = rows.length * (rows[0]?.current.length ?? 0);
+        const r = levenbergMarquardt({ residuals: episodeResiduals(family, rows, sigma), initial: meanTheta.slice(), priorMean: meanTheta, priorStd: Float64Array.from(fit.std) });
+        ll += -0.5 * m * Math.log(2 * Math.PI * sigma * sigma) - 0.5 * r.sse;
+        if (!P) continue;
+        const H = r.jtj.slice();
+        for (let j = 0; j < P; j++) {
+          H[j * P + j] += 1 / fit.std[j] ** 2;
+          ll += -0.5 * Math.log(2 * Math.PI * fit.std[j] ** 2) - 0.5 * ((r.theta[j] - meanTheta[j]) / fit.std[j]) ** 2;
+        }
+        ll += 0.5 * P * Math.log(2 * Math.PI) - 0.5 * logDet(H, P);
+      }
+      return ll;
+    },
+    episodeParams: P ? { mean: meanTheta, std: Float64Array.from(fit.std), stepWith: (theta) => familyStep(family, theta) } : undefined,
     details: () => ({ parameters: Object.fromEntries(family.parameters.map((p, j) => [p.name, { mean: fit.mean[j], std: fit.std[j], perEpisode: p.perEpisode }])), noiseStd: sigma }),
     toJSON: () => ({ kind: 'family', id: family.id, fit, D }),
   };
@@ -215,19 +236,29 @@ function familyWorld(family: LawFamily, fit: FamilyFit, D: number): CandidateWor
 // endregion
 
 /** Fits every candidate of the scenario's hypothesis space. */
-export function fitScenarioWorlds(ctx: ScenarioLibraryContext, _transitions: TransitionData, episodes: Episodes): CandidateWorld[] {
-  // every transition, the first of each episode included (scenario laws read only x_t)
-  const data = transitionData(ctx.spec, ctx.view, episodes, true);
-  const all = Array.from({ length: data.n }, (_, i) => transitionAt(data, episodes, i));
+/** Every transition of every batch, the first of each episode included (scenario laws read only x_t), grouped by episode. */
+export function scenarioTransitions(ctx: ScenarioLibraryContext, batches: readonly Episodes[]): Transition[][] {
   const byEpisode: Transition[][] = [];
-  all.forEach((t, i) => (byEpisode[data.episode[i]] ??= []).push(t));
-  const episodesWithData = byEpisode.filter((rows) => rows && rows.length);
+  for (const episodes of batches) {
+    const data = transitionData(ctx.spec, ctx.view, episodes, true);
+    const local: Transition[][] = [];
+    for (let i = 0; i < data.n; i++) (local[data.episode[i]] ??= []).push(transitionAt(data, episodes, i));
+    byEpisode.push(...local.filter((rows) => rows && rows.length));
+  }
+  return byEpisode;
+}
+
+export function fitScenarioWorlds(ctx: ScenarioLibraryContext, batches: readonly Episodes[]): CandidateWorld[] {
+  const byEpisode = scenarioTransitions(ctx, batches);
+  const all = byEpisode.flat();
+  const D = all[0]?.current.length ?? 0;
+  const noiseGuess = Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
   return ctx.hypotheses.candidates.map((c) => {
     if (c.kind === 'factored') {
       const fit = fitFactored(c, all);
-      return factoredWorld(c, fit, factoredEvidence(fit), data.D);
+      return factoredWorld(c, fit, factoredEvidence(fit), D);
     }
-    return familyWorld(c, fitFamily(c, episodesWithData, ctx.evidence), data.D);
+    return familyWorld(c, fitFamily(c, byEpisode, ctx.evidence, noiseGuess), D);
   });
 }
 

@@ -55,3 +55,22 @@ export function transitionData(spec: ScenarioSpec, view: string, ep: Episodes, f
     }
   return out;
 }
+
+/** Joins transition sets of one view (e.g. the batches seen so far in the live protocol). */
+export function mergeTransitions(parts: readonly TransitionData[]): TransitionData {
+  const { D, A } = parts[0];
+  const n = parts.reduce((s, p) => s + p.n, 0);
+  const out: TransitionData = { D, A, n, prev: new Float64Array(n * D), cur: new Float64Array(n * D), action: new Float64Array(n * A), next: new Float64Array(n * D), valid: new Uint8Array(n * D), episode: new Int32Array(n) };
+  let at = 0, episodeOffset = 0;
+  for (const p of parts) {
+    out.prev.set(p.prev, at * D);
+    out.cur.set(p.cur, at * D);
+    out.next.set(p.next, at * D);
+    out.action.set(p.action, at * A);
+    out.valid.set(p.valid, at * D);
+    for (let i = 0; i < p.n; i++) out.episode[at + i] = p.episode[i] + episodeOffset;
+    episodeOffset += p.n ? Math.max(...p.episode) + 1 : 0;
+    at += p.n;
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
 // A candidate world as the model holds it: a fitted law that steps a state, its evidence, and its noise.
+import type { Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
 import { describeLaw, fitRegressionLaw, linearFeatures, predictChange, sindyFeatures, type EvidenceKind, type FittedRegressionLaw } from './generic';
 import type { TransitionData } from './transitions';
@@ -17,6 +18,13 @@ export interface CandidateWorld {
   step: StepFn;
   /** A step specialised to one window (per-episode parameters inferred in context from its history), where the law has any. */
   inContext?(obs: Float64Array[], actions: Float64Array[], context: Record<string, Float32Array>): StepFn;
+  /** Per-episode parameters a filter may estimate jointly with the history's states (stepWith(theta) is the law under theta). */
+  episodeParams?: { mean: Float64Array; std: Float64Array; stepWith(theta: ArrayLike<number>): StepFn };
+  /**
+   * log p(held-out data | this world, what training taught it): per-episode parameters integrated over the
+   * training episodes' spread, noise at its fitted level. Scenario worlds only (they know the data's episodes).
+   */
+  heldOutLogLik?(byEpisode: Transition[][]): number;
   /** Extra explain() fields: fitted parameters with uncertainty, undetermined parts. */
   details?(): Record<string, unknown>;
   /** Serialisable form, restored by the library that made it. */

@@ -1,6 +1,8 @@
 // possible-worlds on its home scenarios, dev seeds, small budgets, stated margins.
 import { describe, expect, it } from 'vitest';
 import { checkWorldModel, createRng } from '@worldbench/core';
+import codeTrace from '@worldbench/code-trace';
+import hiddenLaws from '@worldbench/hidden-laws';
 import lifeLike from '@worldbench/life-like';
 import possibleWorlds from '../src/index';
 import { scoreJob } from './harness';
@@ -16,5 +18,29 @@ describe('life-like-v1, budget 16 (scenario library: exact factored search)', ()
 
   it('passes checkWorldModel, reading the hypotheses', async () => {
     expect(await checkWorldModel(possibleWorlds, lifeLike, { budget: 16 })).toEqual(['state']);
+  });
+});
+
+describe('hidden-laws-v1, budget 64 (scenario library: law families, in-context parameters)', () => {
+  it.each([0, 1])('seed %i: ranks the true law first and forecasts with skill >= 0.9 at h = 1 and h = 16', async (seed) => {
+    const { metrics, explain } = await scoreJob(possibleWorlds, hiddenLaws, { view: 'state', budget: 64, seed });
+    const truth = hiddenLaws.hypotheses!.truth(hiddenLaws.sampleWorld(createRng(`${seed}/world`)));
+    expect(explain.ranked[0].id).toBe(truth.id);
+    expect(metrics.skill['1']).toBeGreaterThanOrEqual(0.9);
+    expect(metrics.skill['16']).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('code-trace-v1, budget 256 (factored search with an all-different dialect)', () => {
+  it.each([0, 1])('seed %i: identifies the dialect and forecasts the next state exactly (accStep h = 1 >= 0.99)', async (seed) => {
+    const { metrics, explain } = await scoreJob(possibleWorlds, codeTrace, { view: 'state', budget: 256, seed });
+    const world = codeTrace.sampleWorld(createRng(`${seed}/world`));
+    const truth = codeTrace.hypotheses!.truth(world);
+    const space = codeTrace.hypotheses!.candidates.find((c) => c.id === truth.id)!;
+    expect(explain.ranked[0].id).toBe(truth.id);
+    if (space.kind !== 'factored') throw new Error('expected a factored space');
+    const chosen = explain.ranked[0].assignment;
+    space.factors.forEach((f, i) => expect(chosen[f.name], f.name).toBe(f.options[truth.assignment![i]]));
+    expect(metrics.accStep['1']).toBeGreaterThanOrEqual(0.99);
   });
 });

@@ -1,0 +1,190 @@
+// The training loop every neural model shares: seeded minibatches, Adam with warm-up and cosine decay,
+// early stopping on a held-out slice of the training data (best weights restored), and no tensor left
+// behind (each step runs inside tf.tidy; the optimiser state and the best-weight snapshot are freed).
+
+import type { Rng } from '@worldbench/core';
+import { Adam, type AdamOptions, learningRateAt } from './adam';
+import { tf } from './backend';
+
+export interface TrainOptions {
+  /** The variables to train (e.g. paramsOf([encoder, predictor])). */
+  params: tf.Variable[];
+  /** Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside, e.g. with takeRows. */
+  loss: (batchIdx: Int32Array) => tf.Scalar;
+  /** Number of training examples the indices range over. */
+  n: number;
+  /** Examples per step; the last batch of an epoch may be smaller. */
+  batchSize: number;
+  /** Passes over the training part; give this or `steps`. */
+  epochs?: number;
+  /** Optimiser steps; give this or `epochs`. */
+  steps?: number;
+  /** Peak learning rate. */
+  lr: number;
+  /** Steps of linear warm-up to `lr`; a few hundred steady Adam's early, badly-scaled updates. Default 0. */
+  warmup?: number;
+  /** Learning rate at the last step, reached by cosine decay. Default lr / 10 (as nanoGPT). */
+  minLr?: number;
+  /** Source of the holdout split and of every minibatch order. */
+  rng: Rng;
+  /** Fraction of the n examples held out for early stopping (0: none, train on all). Default 0. */
+  holdout?: number;
+  /** Evaluations without a new best holdout loss before stopping. Default 10. */
+  patience?: number;
+  /** Steps between evaluations (holdout loss, progress, history). Default one epoch. */
+  evalEvery?: number;
+  /** Adam's betas, epsilon and decoupled weight decay. */
+  adam?: AdamOptions;
+  /** Called after every evaluation. */
+  onProgress?: (record: TrainRecord & { totalSteps: number }) => void;
+  /** Stops training (the promise-free loop checks it every step and throws its reason). */
+  signal?: AbortSignal;
+}
+
+export interface TrainRecord {
+  /** Steps done when this evaluation ran. */
+  step: number;
+  /** Learning rate of the last step before it. */
+  lr: number;
+  /** Mean training loss over the steps since the previous evaluation. */
+  trainLoss: number;
+  /** Loss on the holdout slice, when there is one. */
+  holdoutLoss?: number;
+}
+
+export interface TrainResult {
+  /** Optimiser steps taken. */
+  steps: number;
+  /** With a holdout: its lowest loss (the weights are restored to that point). Without: the last train loss. */
+  bestLoss: number;
+  /** True when patience ran out before the planned steps. */
+  stoppedEarly: boolean;
+  /** One record per evaluation. */
+  history: TrainRecord[];
+  /** The held-out example indices (empty without a holdout), e.g. to report a validation metric. */
+  holdout: Int32Array;
+}
+
+/** Train `params` by minimising `loss`. Synchronous work inside; async so a caller can await it uniformly. */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { params, loss, n, rng, lr } = options;
+  checkOptions(options);
+
+  // Holdout split: a seeded shuffle; the first nHoldout indices are held out.
+  const holdoutFraction = options.holdout ?? 0;
+  const nHoldout = holdoutFraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * holdoutFraction))) : 0;
+  const all = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const holdoutIdx = all.slice(0, nHoldout);
+  const trainIdx = all.slice(nHoldout);
+
+  const batchSize = Math.min(options.batchSize, trainIdx.length);
+  const stepsPerEpoch = Math.ceil(trainIdx.length / batchSize);
+  const totalSteps = options.steps ?? (options.epochs as number) * stepsPerEpoch;
+  const warmup = Math.min(options.warmup ?? 0, totalSteps);
+  const minLr = options.minLr ?? lr / 10;
+  const evalEvery = options.evalEvery ?? stepsPerEpoch;
+  const patience = options.patience ?? 10;
+
+  const adam = new Adam(params, options.adam);
+  let best: tf.Tensor[] | null = null; // snapshot of the weights at the best holdout loss
+  const history: TrainRecord[] = [];
+  let bestLoss = Infinity;
+  let bestEval = -1; // index in history of the best holdout loss
+  let stoppedEarly = false;
+  let order: number[] = [];
+  let cursor = 0;
+  let windowSum = 0;
+  let windowSteps = 0;
+  let lrNow = lr;
+  let step = 0;
+
+  try {
+    while (step < totalSteps) {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
+      // minibatch: the next slice of this epoch's seeded permutation of the training indices
+      if (cursor >= order.length) {
+        order = rng.shuffle(trainIdx);
+        cursor = 0;
+      }
+      const batch = Int32Array.from(order.slice(cursor, cursor + batchSize));
+      cursor += batchSize;
+      lrNow = learningRateAt(step, totalSteps, lr, warmup, minLr);
+
+      // forward + backward + Adam update, all intermediates freed by tidy
+      const stepLoss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => loss(batch), params);
+        adam.step(
+          params.map((p) => grads[p.name]),
+          lrNow,
+        );
+        return value.dataSync()[0];
+      });
+      if (!Number.isFinite(stepLoss)) {
+        throw new Error(
+          `training diverged: loss is ${stepLoss} at step ${step + 1} (lr ${lrNow.toExponential(2)}); ` +
+            'lower lr, add warmup, or check the inputs for NaN/Infinity',
+        );
+      }
+      windowSum += stepLoss;
+      windowSteps += 1;
+      step += 1;
+
+      if (step % evalEvery !== 0 && step !== totalSteps) continue;
+      // evaluation: holdout loss, history, early stopping
+      const record: TrainRecord = { step, lr: lrNow, trainLoss: windowSum / windowSteps };
+      windowSum = 0;
+      windowSteps = 0;
+      if (nHoldout > 0) {
+        record.holdoutLoss = meanLoss(loss, holdoutIdx, batchSize);
+        if (record.holdoutLoss < bestLoss) {
+          bestLoss = record.holdoutLoss;
+          bestEval = history.length;
+          tf.dispose(best ?? []);
+          best = params.map((p) => tf.clone(p));
+        }
+      }
+      history.push(record);
+      options.onProgress?.({ ...record, totalSteps });
+      if (nHoldout > 0 && history.length - 1 - bestEval >= patience && step < totalSteps) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    // restore the best weights (the snapshot is freed in finally; assign keeps its data alive)
+    if (best) params.forEach((p, i) => p.assign((best as tf.Tensor[])[i]));
+  } finally {
+    adam.dispose();
+    tf.dispose(best ?? []);
+  }
+
+  if (nHoldout === 0) bestLoss = history[history.length - 1]?.trainLoss ?? NaN;
+  return { steps: step, bestLoss, stoppedEarly, history, holdout: Int32Array.from(holdoutIdx) };
+}
+
+/** Mean of `loss` over `indices`, in chunks of `chunk`, weighted by chunk size; no gradients. */
+function meanLoss(loss: (idx: Int32Array) => tf.Scalar, indices: number[], chunk: number): number {
+  let sum = 0;
+  for (let start = 0; start < indices.length; start += chunk) {
+    const idx = Int32Array.from(indices.slice(start, start + chunk));
+    sum += tf.tidy(() => loss(idx).dataSync()[0]) * idx.length;
+  }
+  return sum / indices.length;
+}
+
+function checkOptions(o: TrainOptions): void {
+  const bad = (what: string) => {
+    throw new Error(`train: ${what}`);
+  };
+  if (!(Number.isInteger(o.n) && o.n >= 1)) bad(`n must be a positive integer, got ${o.n}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) bad(`batchSize must be a positive integer, got ${o.batchSize}`);
+  if ((o.epochs === undefined) === (o.steps === undefined)) bad('give exactly one of epochs and steps');
+  const count = o.epochs ?? o.steps;
+  if (!(Number.isInteger(count) && (count as number) >= 1)) bad(`epochs/steps must be a positive integer, got ${count}`);
+  if (!(o.lr > 0)) bad(`lr must be positive, got ${o.lr}`);
+  const h = o.holdout ?? 0;
+  if (!(h >= 0 && h < 1)) bad(`holdout must be a fraction in [0, 1), got ${h}`);
+  if (o.evalEvery !== undefined && !(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) bad(`evalEvery must be a positive integer, got ${o.evalEvery}`);
+  const names = new Set(o.params.map((p) => p.name));
+  if (names.size !== o.params.length) bad('params contain duplicate variable names (or the same variable twice)');
+  if (o.params.some((p) => !p.trainable)) bad('params contain a non-trainable variable');
+}

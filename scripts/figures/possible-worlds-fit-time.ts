@@ -1,0 +1,26 @@
+// Benchmark figure: possible-worlds fit time at budget 4096 on each scenario's state view (median of 5 runs).
+// Run: pnpm exec tsx scripts/figures/possible-worlds-fit-time.ts
+import { addObservationNoise, createRng, discoverPlugins, findWorkspaceRoot, loadScenario, quietRun, trainingEpisodes } from '@worldbench/core';
+import possibleWorlds from '@worldbench/possible-worlds';
+
+const budget = 4096, runs = 5;
+for (const entry of discoverPlugins(findWorkspaceRoot()).scenarios) {
+  const scenario = await loadScenario(entry.entry);
+  const spec = scenario.spec;
+  const support = possibleWorlds.supports(spec, { hypotheses: scenario.hypotheses });
+  for (const view of support.views) {
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const seed = 1000 + r;
+      const world = scenario.sampleWorld(createRng(`${seed}/world`));
+      const masks = Object.fromEntries(Object.entries(spec.views).map(([k, v]) => [k, v.mask]));
+      const train = addObservationNoise(trainingEpisodes(scenario, world, budget, 'behavior', createRng(`${seed}/train/behavior`)), spec.observationNoise, masks, createRng(`${seed}/train-noise/behavior`));
+      const model = await possibleWorlds.create(spec, view, possibleWorlds.defaults, { hypotheses: scenario.hypotheses });
+      const t0 = performance.now();
+      await model.fit(train, quietRun(seed));
+      times.push((performance.now() - t0) / 1000);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`${spec.id.padEnd(20)} ${view.padEnd(6)} fit at budget ${budget}: median ${times[Math.floor(runs / 2)].toFixed(2)} s (runs: ${times.map((t) => t.toFixed(2)).join(', ')})`);
+  }
+}
