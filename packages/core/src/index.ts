@@ -28,3 +28,5 @@ export { cutWindows, forecastWindows, windowStarts, type ForecastWindows } from 
 export { deltaPsnr, learningCurveAuc, meanAndStandardError, scoreForecast, trainStd, type HorizonMetrics, type ScoreInput } from './metrics';
 export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, type PluginEntry, type Registry } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
+export { evaluationSet, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
+export { assertForecast, evaluateModel, scoreSplit, type EvaluateOptions, type SplitScore } from './evaluate';

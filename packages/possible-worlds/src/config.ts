@@ -6,6 +6,8 @@ export interface PossibleWorldsConfig {
   library: 'scenario' | 'generic';
   /** 'marginal': exact marginal likelihood for linear-Gaussian hypotheses (BIC where there is none); 'bic': BIC throughout. */
   evidence: 'marginal' | 'bic';
+  /** Comma-separated ids of the candidates to hold (ablations, e.g. "linear,sparse-nonlinear"); empty: every candidate of the library. */
+  candidates: string;
   /** 'map': forecast with the most probable world; 'mixture': the posterior mixture of worlds above 1e-3 mass. */
   prediction: 'map' | 'mixture';
   /** Filter the noisy history through the law before rolling out (off: start from the last observation as is). */
@@ -19,6 +21,7 @@ export interface PossibleWorldsConfig {
 export const possibleWorldsDefaults: PossibleWorldsConfig = {
   library: 'scenario',
   evidence: 'marginal',
+  candidates: '',
   prediction: 'map',
   filterHistory: true,
   actCandidates: 16,

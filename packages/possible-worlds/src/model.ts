@@ -85,10 +85,11 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     const { library, note } = chooseLibrary(spec, view, state.config, state.hypotheses);
     state.library = library;
     state.libraryNote = note;
-    if (library === 'scenario') return fitScenarioWorlds(libraryContext(), batches);
+    const only = state.config.candidates ? new Set(state.config.candidates.split(',').map((s) => s.trim())) : null;
+    if (library === 'scenario') return fitScenarioWorlds(libraryContext(), batches, only);
     const transitions = mergeTransitions(batches.map((b) => transitionData(spec, view, b)));
     state.bounds = trainingBounds(transitions.next, transitions.valid, transitions.n, D);
-    return fitGenericWorlds(transitions, state.config.evidence);
+    return fitGenericWorlds(transitions, state.config.evidence, only);
   };
 
   /** Makes fitted worlds current: ranked by evidence, with their posterior. */

@@ -17,6 +17,9 @@ export interface ScenarioLibraryContext {
   evidence: 'marginal' | 'bic';
 }
 
+/** Pseudo-episodes of the stated prior in the in-context prior over per-episode parameters. */
+const PRIOR_EPISODES = 2;
+
 /** The probability that one transition's evidence about a factor is wrong (a mis-observed cell): keeps the evidence finite. */
 const EVIDENCE_ERROR = 1e-3;
 
@@ -183,9 +186,11 @@ function fitFamily(family: LawFamily, byEpisode: Transition[][], evidence: 'marg
     }
     logEvidence += logPrior + 0.5 * P * Math.log(2 * Math.PI) - 0.5 * logDet(H, P);
   });
-  const E = Math.max(thetas.length, 1);
-  const mean = Array.from({ length: P }, (_, j) => thetas.reduce((s, t) => s + t[j], 0) / E);
-  const std = Array.from({ length: P }, (_, j) => Math.max(Math.sqrt(thetas.reduce((s, t) => s + (t[j] - mean[j]) ** 2, 0) / E), 0.05 * prior.std[j]));
+  // the in-context prior: the spread of the per-episode parameters over training episodes, shrunk toward the
+  // stated prior with PRIOR_EPISODES pseudo-episodes (two training episodes alone would give a spread near 0)
+  const E = thetas.length;
+  const mean = Array.from({ length: P }, (_, j) => (thetas.reduce((s, t) => s + t[j], 0) + PRIOR_EPISODES * prior.mean[j]) / (E + PRIOR_EPISODES));
+  const std = Array.from({ length: P }, (_, j) => Math.sqrt((thetas.reduce((s, t) => s + (t[j] - mean[j]) ** 2, 0) + PRIOR_EPISODES * prior.std[j] ** 2) / (E + PRIOR_EPISODES)));
   return { perEpisode: thetas.map((t) => Array.from(t)), mean, std, noiseVariance: sigma * sigma, logEvidence };
 }
 
@@ -248,12 +253,14 @@ export function scenarioTransitions(ctx: ScenarioLibraryContext, batches: readon
   return byEpisode;
 }
 
-export function fitScenarioWorlds(ctx: ScenarioLibraryContext, batches: readonly Episodes[]): CandidateWorld[] {
+export function fitScenarioWorlds(ctx: ScenarioLibraryContext, batches: readonly Episodes[], only: Set<string> | null = null): CandidateWorld[] {
   const byEpisode = scenarioTransitions(ctx, batches);
   const all = byEpisode.flat();
   const D = all[0]?.current.length ?? 0;
   const noiseGuess = Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
-  return ctx.hypotheses.candidates.map((c) => {
+  const candidates = ctx.hypotheses.candidates.filter((c) => !only || only.has(c.id));
+  if (candidates.length === 0) throw new Error(`possible-worlds: candidates matches none of the scenario's (${ctx.hypotheses.candidates.map((c) => c.id).join(', ')})`);
+  return candidates.map((c) => {
     if (c.kind === 'factored') {
       const fit = fitFactored(c, all);
       return factoredWorld(c, fit, factoredEvidence(fit), D);

@@ -64,14 +64,11 @@ function libraryFor(id: string, D: number, A: number) {
 }
 
 /** Fits the generic library to transitions of any real-valued view. */
-export function fitGenericWorlds(data: TransitionData, evidence: EvidenceKind): CandidateWorld[] {
+export function fitGenericWorlds(data: TransitionData, evidence: EvidenceKind, only: Set<string> | null = null): CandidateWorld[] {
   const { D, A } = data;
-  return [
-    fitRegressionLaw('persistence', data, 'none', null, { sparse: false, evidence }),
-    fitRegressionLaw('constant-velocity', data, 'velocity', null, { sparse: false, evidence }),
-    fitRegressionLaw('linear', data, 'none', libraryFor('linear', D, A), { sparse: false, evidence }),
-    fitRegressionLaw('sparse-nonlinear', data, 'none', libraryFor('sparse-nonlinear', D, A), { sparse: true, evidence }),
-  ].map((law) => fromRegression(law, D, A));
+  const ids = GENERIC_IDS.filter((id) => !only || only.has(id));
+  if (ids.length === 0) throw new Error(`possible-worlds: candidates matches none of the generic library (${GENERIC_IDS.join(', ')})`);
+  return ids.map((id) => fromRegression(fitRegressionLaw(id, data, id === 'constant-velocity' ? 'velocity' : 'none', libraryFor(id, D, A), { sparse: id === 'sparse-nonlinear', evidence }), D, A));
 }
 
 /** Restores a generic world from its toJSON(). */

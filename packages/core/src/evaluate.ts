@@ -1,0 +1,87 @@
+// Evaluation: forecast every window of an evaluation set, check the forecast, score it (docs/metrics.md);
+// and `evaluateModel`, one offline job end to end, for tests and figure scripts.
+import { block, tensor, type Tensor } from './data';
+import { evaluationSet, jobWorld, trainingSet, type EvaluationSet } from './job-data';
+import { deltaPsnr, scoreForecast, trainStd, type HorizonMetrics } from './metrics';
+import { quietRun, type Forecast, type RunContext, type WorldModel, type WorldModelModule } from './model';
+import { createRng } from './rng';
+import type { PolicyName, Scenario } from './scenario';
+import type { ScenarioSpec } from './spec';
+import { forecastWindows } from './windows';
+
+export interface SplitScore {
+  metrics: HorizonMetrics;
+  forecastSeconds: number;
+  forecastSteps: number;
+}
+
+/** Throws when a forecast has the wrong shape or holds NaN: the job is then recorded as failed with this reason. */
+export function assertForecast(f: Forecast, expected: readonly number[], where: string): void {
+  if (!f || !f.mean || !f.mean.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
+  if (f.mean.shape.join() !== expected.join()) throw new Error(`${where}: forecast mean has shape [${f.mean.shape}], expected [${expected}] ([B, H, ...viewShape])`);
+  for (let i = 0; i < f.mean.data.length; i++) if (!Number.isFinite(f.mean.data[i])) throw new Error(`${where}: forecast holds NaN or infinity (mean[${i}] = ${f.mean.data[i]})`);
+  if (f.std) {
+    if (f.std.shape.join() !== expected.join()) throw new Error(`${where}: forecast std has shape [${f.std.shape}], expected [${expected}]`);
+    for (let i = 0; i < f.std.data.length; i++) if (!(f.std.data[i] >= 0 && Number.isFinite(f.std.data[i]))) throw new Error(`${where}: forecast std[${i}] = ${f.std.data[i]} is not a finite non-negative number`);
+  }
+}
+
+/** The batch's future actions with episodes permuted: in-distribution actions that were not taken. */
+function shuffledActions(actions: Tensor, seed: number): Tensor {
+  const B = actions.shape[0];
+  const order = createRng(`${seed}/random-actions`).shuffle(Array.from({ length: B }, (_, i) => i));
+  const out = tensor(actions.shape);
+  order.forEach((src, dst) => block(out, dst).set(block(actions, src)));
+  return out;
+}
+
+export async function scoreSplit(model: WorldModel, spec: ScenarioSpec, view: string, set: EvaluationSet, horizon: number, scale: Float32Array, run: RunContext): Promise<SplitScore> {
+  const K = spec.historySteps;
+  const w = forecastWindows(spec, view, set.observed, set.clean, set.starts, K, horizon);
+  const expected = [set.starts.length, horizon, ...spec.views[view].shape];
+  const t0 = performance.now();
+  const forecast = await model.forecast(w.query, run);
+  const forecastSeconds = (performance.now() - t0) / 1000;
+  assertForecast(forecast, expected, `${set.split} forecast`);
+  const score = (f: Forecast) => scoreForecast({ spec: spec.views[view], truth: w.truth, mask: w.truthMask, forecast: f, lastObserved: w.lastObserved, scale });
+  const metrics = score(forecast);
+  // Genie's ΔtPSNR: how much the true actions matter to an action-conditioned image forecast
+  if (spec.views[view].kind === 'image' && w.query.actions && horizon >= 4) {
+    const randomForecast = await model.forecast({ ...w.query, actions: shuffledActions(w.query.actions, run.seed) }, run);
+    assertForecast(randomForecast, expected, `${set.split} forecast with random actions`);
+    metrics.dtPsnr = { '4': deltaPsnr(metrics, score(randomForecast), 4) };
+  }
+  return { metrics, forecastSeconds, forecastSteps: expected[0] * horizon };
+}
+
+export interface EvaluateOptions {
+  view: string;
+  budget: number;
+  seed: number;
+  /** Training policy: 'behavior' (the offline protocol) or 'explore' (offline-explore). */
+  policy?: PolicyName;
+  config?: object;
+  /** Default: the scenario's horizon. */
+  horizon?: number;
+  /** Windows per split (default 64, as the runner). */
+  episodes?: number;
+}
+
+/**
+ * One offline job end to end, exactly as the runner derives it (same named RNG streams, so the numbers match
+ * `pnpm bench`): fit on the training set, score on the test and ood windows.
+ */
+export async function evaluateModel(module: WorldModelModule, scenario: Scenario, opts: EvaluateOptions): Promise<{ metrics: { test: HorizonMetrics; ood: HorizonMetrics }; explain?: Record<string, unknown>; model: WorldModel; world: unknown }> {
+  const { spec } = scenario;
+  const horizon = opts.horizon ?? spec.horizon;
+  const count = opts.episodes ?? 64;
+  const world = jobWorld(scenario, opts.seed);
+  const train = trainingSet(scenario, world, opts.policy ?? 'behavior', opts.budget, opts.seed);
+  const scale = trainStd(train.observed, opts.view, spec.views[opts.view].mask);
+  const model = await module.create(spec, opts.view, { ...module.defaults, ...opts.config }, { hypotheses: scenario.hypotheses });
+  const run = quietRun(opts.seed);
+  await model.fit(train.observed, run);
+  const score = (split: 'test' | 'ood') => scoreSplit(model, spec, opts.view, evaluationSet(scenario, world, split, opts.seed, { count, horizon }), horizon, scale, run);
+  const test = await score('test'), ood = await score('ood');
+  return { metrics: { test: test.metrics, ood: ood.metrics }, explain: model.explain?.(), model, world };
+}
