@@ -260,7 +260,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 /** Restores a saved model; scenario worlds need the same hypotheses the model was created with. */
 export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWorldsModel {
   const saved = JSON.parse(readFileSync(join(dir, 'possible-worlds.json'), 'utf8'));
-  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, bounds: saved.bounds ?? null, batches: [], actCalls: 0, updates: 0, changes: [] };
+  // JSON writes infinite bounds (dimensions never seen, e.g. padding) as null
+  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, bounds: saved.bounds ? { lo: saved.bounds.lo.map((x: number | null) => x ?? -Infinity), hi: saved.bounds.hi.map((x: number | null) => x ?? Infinity) } : null, batches: [], actCalls: 0, updates: 0, changes: [] };
   state.worlds = saved.worlds.map((w: any) => {
     if (w.kind === 'generic') return genericWorldFromJSON(w);
     if (!hypotheses) throw new Error('possible-worlds: this model was fitted with the scenario\'s hypotheses; load it with them');
