@@ -20,13 +20,13 @@ export {
   type Episodes,
   type Tensor,
 } from './data';
-export { quietRun, type PrivilegedInfo, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
+export { quietRun, type ModelScheme, type PrivilegedInfo, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
 export type { PolicyName, Scenario, Split } from './scenario';
 export { hypothesisSpaceProblems, type FactoredSpace, type Hypothesis, type HypothesisSpace, type LawFamily, type ParameterSpec, type Transition } from './hypotheses';
 export { addObservationNoise, cutEpisode, simulateEpisodes, trainingEpisodes, type Policy, type SimulateOptions } from './simulate';
 export { cutWindows, forecastWindows, windowStarts, type ForecastWindows } from './windows';
 export { deltaPsnr, learningCurveAuc, meanAndStandardError, scoreForecast, trainStd, type HorizonMetrics, type ScoreInput } from './metrics';
-export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, type PluginEntry, type Registry } from './registry';
+export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, type PluginEntry, type Registry } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
 export { evaluationSet, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
 export { assertForecast, evaluateModel, scoreSplit, type EvaluateOptions, type SplitScore } from './evaluate';

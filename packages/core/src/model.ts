@@ -71,6 +71,11 @@ export interface ModelCard {
   school: School;
   summary: string;
   references?: string[];
+  /**
+   * Trained elsewhere (an ONNX file exported from PyTorch): it does not learn from the budget, so the runner
+   * evaluates it once per (scenario, view, seed) and shows the budget as n/a.
+   */
+  pretrained?: boolean;
 }
 
 /** What `supports` answers: the views the model reads, or none and why. */
@@ -91,4 +96,14 @@ export interface WorldModelModule<C extends object = object> {
 /** A RunContext for tests and scripts: quiet, never aborted. */
 export function quietRun(seed: number): RunContext {
   return { seed, signal: new AbortController().signal, log: () => {}, progress: () => {} };
+}
+
+/**
+ * A model scheme: `--model <scheme>:<arg>` (e.g. `onnx:./model.onnx`) is handed to `resolve`, which returns the
+ * module of that one model. What a package registers under "worldbench": { "schemes": { ... } } default-exports.
+ */
+export interface ModelScheme {
+  scheme: string;
+  summary: string;
+  resolve(arg: string, root: string): Promise<WorldModelModule>;
 }

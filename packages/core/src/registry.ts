@@ -5,13 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from './errors';
-import type { WorldModelModule } from './model';
+import type { ModelScheme, WorldModelModule } from './model';
 import type { Scenario } from './scenario';
 
 export interface PluginEntry {
   /** Model id ("linear") or versioned scenario id ("bouncing-balls-v1"). */
   id: string;
-  kind: 'model' | 'scenario';
+  kind: 'model' | 'scenario' | 'scheme';
   packageName: string;
   packageDir: string;
   /** Absolute path of the module that default-exports the plug-in. */
@@ -22,6 +22,8 @@ export interface Registry {
   root: string;
   models: PluginEntry[];
   scenarios: PluginEntry[];
+  /** Model schemes: `--model <scheme>:<arg>` (e.g. onnx). */
+  schemes: PluginEntry[];
 }
 
 /** The nearest folder at or above `from` holding pnpm-workspace.yaml. */
@@ -67,11 +69,13 @@ function installedPackageDirs(root: string): string[] {
 interface WorldbenchField {
   models?: Record<string, string>;
   scenarios?: Record<string, string>;
+  schemes?: Record<string, string>;
 }
 
 export function discoverPlugins(root = findWorkspaceRoot()): Registry {
   const models = new Map<string, PluginEntry>();
   const scenarios = new Map<string, PluginEntry>();
+  const schemes = new Map<string, PluginEntry>();
   const seen = new Set<string>();
   for (const dir of [...workspacePackageDirs(root), ...installedPackageDirs(root)]) {
     let pkg: { name?: string; worldbench?: WorldbenchField };
@@ -85,6 +89,7 @@ export function discoverPlugins(root = findWorkspaceRoot()): Registry {
     for (const [kind, table, map] of [
       ['model', pkg.worldbench.models, models],
       ['scenario', pkg.worldbench.scenarios, scenarios],
+      ['scheme', pkg.worldbench.schemes, schemes],
     ] as const) {
       for (const [id, rel] of Object.entries(table ?? {})) {
         if (map.has(id)) throw new UserError(`${kind} id "${id}" is registered twice: by ${map.get(id)!.packageName} and by ${pkg.name}`);
@@ -93,7 +98,7 @@ export function discoverPlugins(root = findWorkspaceRoot()): Registry {
     }
   }
   const sorted = (m: Map<string, PluginEntry>) => [...m.values()].sort((a, b) => a.id.localeCompare(b.id));
-  return { root, models: sorted(models), scenarios: sorted(scenarios) };
+  return { root, models: sorted(models), scenarios: sorted(scenarios), schemes: sorted(schemes) };
 }
 
 /** A scenario by versioned id, or by name alone (the highest version). */
@@ -130,6 +135,18 @@ export async function loadModelModule(entry: string, what = 'model'): Promise<Wo
   if (missing.length || typeof m.supports !== 'function' || typeof m.create !== 'function' || typeof m.load !== 'function')
     throw new UserError(`${what}: the default export of ${entry} is not a WorldModelModule (missing or wrong: ${missing.join(', ') || 'supports/create/load must be functions'}); see docs/writing-a-model.md`);
   return m as WorldModelModule;
+}
+
+/** The module of `--model <scheme>:<arg>`, through the registered scheme plug-in. */
+export async function loadSchemeModel(registry: Registry, text: string): Promise<{ module: WorldModelModule; entry: PluginEntry }> {
+  const colon = text.indexOf(':');
+  const name = text.slice(0, colon), arg = text.slice(colon + 1);
+  const entry = registry.schemes.find((s) => s.id === name);
+  if (!entry) throw new UserError(`unknown model scheme "${name}:" in --model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`);
+  const scheme = (await importDefault(entry.entry, `scheme ${name}`)) as Partial<ModelScheme>;
+  if (typeof scheme?.resolve !== 'function') throw new UserError(`scheme ${name}: the default export of ${entry.entry} has no resolve(arg) function`);
+  const module = await scheme.resolve(arg, registry.root);
+  return { module, entry };
 }
 
 export async function loadScenario(entry: string, what = 'scenario'): Promise<Scenario> {
