@@ -48,7 +48,7 @@ export function scaffold(kind: 'model' | 'scenario', argv: string[]): number {
     if (existsSync(dir)) throw new UserError(`${relative(root, dir)} already exists; pick another name or remove it`);
     const written = copyTemplate(join(templates, kind), dir, names(name));
     process.stdout.write(`created ${relative(root, dir)}:\n${written.map((f) => `  ${relative(root, f)}`).join('\n')}\n`);
-    if (install) execFileSync('pnpm', ['install', '--prefer-offline'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (install) execFileSync('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     const id = kind === 'model' ? name : `${name}-v1`;
     process.stdout.write(
       kind === 'model'

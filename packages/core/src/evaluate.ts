@@ -13,6 +13,14 @@ export interface SplitScore {
   metrics: HorizonMetrics;
   forecastSeconds: number;
   forecastSteps: number;
+  /** For image views: the first windows' true and forecast frames, [n, H, ...viewShape] each (filmstrips). */
+  samples?: { truth: Tensor; forecast: Tensor };
+}
+
+/** Rows [0, n) of a tensor [B, ...] as a new tensor [n, ...]. */
+function firstRows(t: Tensor, n: number): Tensor {
+  const m = Math.min(n, t.shape[0]);
+  return tensor([m, ...t.shape.slice(1)], block(t).slice(0, m * (t.data.length / t.shape[0])));
 }
 
 /** Throws when a forecast has the wrong shape or holds NaN: the job is then recorded as failed with this reason. */
@@ -51,7 +59,8 @@ export async function scoreSplit(model: WorldModel, spec: ScenarioSpec, view: st
     assertForecast(randomForecast, expected, `${set.split} forecast with random actions`);
     metrics.dtPsnr = { '4': deltaPsnr(metrics, score(randomForecast), 4) };
   }
-  return { metrics, forecastSeconds, forecastSteps: expected[0] * horizon };
+  const samples = spec.views[view].kind === 'image' ? { truth: firstRows(w.truth, 2), forecast: firstRows(forecast.mean, 2) } : undefined;
+  return { metrics, forecastSeconds, forecastSteps: expected[0] * horizon, ...(samples ? { samples } : {}) };
 }
 
 export interface EvaluateOptions {

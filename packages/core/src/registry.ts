@@ -16,6 +16,8 @@ export interface PluginEntry {
   packageDir: string;
   /** Absolute path of the module that default-exports the plug-in. */
   entry: string;
+  /** For a model given as `<scheme>:<arg>`: what follows the colon (the scheme plug-in resolves it). */
+  arg?: string;
 }
 
 export interface Registry {
@@ -138,15 +140,20 @@ export async function loadModelModule(entry: string, what = 'model'): Promise<Wo
 }
 
 /** The module of `--model <scheme>:<arg>`, through the registered scheme plug-in. */
-export async function loadSchemeModel(registry: Registry, text: string): Promise<{ module: WorldModelModule; entry: PluginEntry }> {
-  const colon = text.indexOf(':');
-  const name = text.slice(0, colon), arg = text.slice(colon + 1);
-  const entry = registry.schemes.find((s) => s.id === name);
-  if (!entry) throw new UserError(`unknown model scheme "${name}:" in --model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`);
-  const scheme = (await importDefault(entry.entry, `scheme ${name}`)) as Partial<ModelScheme>;
-  if (typeof scheme?.resolve !== 'function') throw new UserError(`scheme ${name}: the default export of ${entry.entry} has no resolve(arg) function`);
-  const module = await scheme.resolve(arg, registry.root);
-  return { module, entry };
+/** `--model onnx:x.onnx` -> the registered scheme's entry with `arg` set, or null when `text` names no scheme. */
+export function schemeEntry(registry: Registry, text: string): PluginEntry | null {
+  const m = /^([a-z][a-z0-9-]*):(.+)$/.exec(text);
+  if (!m) return null;
+  const entry = registry.schemes.find((s) => s.id === m[1]);
+  if (!entry) throw new UserError(`unknown model scheme "${m[1]}:" in --model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`);
+  return { ...entry, id: text, arg: m[2] };
+}
+
+/** The module of a scheme entry (from schemeEntry): the scheme plug-in resolves its arg. */
+export async function loadSchemeModel(entry: PluginEntry, root: string): Promise<WorldModelModule> {
+  const scheme = (await importDefault(entry.entry, `scheme of ${entry.id}`)) as Partial<ModelScheme>;
+  if (typeof scheme?.resolve !== 'function') throw new UserError(`${entry.id}: the default export of ${entry.entry} has no resolve(arg) function`);
+  return scheme.resolve(entry.arg ?? '', root);
 }
 
 export async function loadScenario(entry: string, what = 'scenario'): Promise<Scenario> {

@@ -5,7 +5,7 @@
 // adam + trainer: the training loop (seeded minibatches, warm-up + cosine, early stopping).
 
 export { tf, initBackend, backendName, type BackendName, type BackendChoice } from './backend';
-export { dense, batchMatMul, takeRows, layerNorm, gelu, relu, attention, causalMask, type Activation } from './ops';
+export { dense, batchMatMul, takeRows, layerNorm, gelu, relu, attention, causalMask, keyPaddingMask, type Activation } from './ops';
 export {
   Dense,
   LayerNorm,

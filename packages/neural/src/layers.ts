@@ -4,7 +4,7 @@
 
 import type { Rng } from '@worldbench/core';
 import { tf } from './backend';
-import { type Activation, attention, causalMask, dense, gelu, layerNorm, takeRows } from './ops';
+import { type Activation, attention, causalMask, dense, gelu, keyPaddingMask, layerNorm, takeRows } from './ops';
 
 /** Anything that owns trainable variables. */
 export interface Layer {
@@ -143,6 +143,8 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Cross-attention: keys and values come from this [B, S, D] instead of x. */
   context?: tf.Tensor3D;
+  /** [B, S]: 1 for a key position to attend to, 0 for padding no query may attend to (e.g. absent objects). */
+  keyMask?: tf.Tensor2D;
 }
 
 /**
@@ -171,7 +173,11 @@ export class MultiHeadAttention extends VariableHolder {
     const q = this.query.apply(x); //                                            [B, T, D]
     const k = this.key.apply(source); //                                         [B, S, D]
     const v = this.value.apply(source); //                                       [B, S, D]
-    const mask = options.causal ? causalMask(x.shape[1]) : undefined; //           [T, T]
+    let mask: tf.Tensor | undefined = options.causal ? causalMask(x.shape[1]) : undefined; // [T, T]
+    if (options.keyMask) {
+      const padding = keyPaddingMask(options.keyMask, this.heads); //              [B*H, 1, S]
+      mask = mask ? tf.add(mask, padding) : padding; //                            broadcasts to [B*H, T, S]
+    }
     return this.output.apply(attention(q, k, v, this.heads, mask)); //            [B, T, D]
   }
 

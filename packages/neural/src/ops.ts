@@ -76,13 +76,17 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation
 // multiply-adds per matrix the naive batched kernel is faster. Measured on tfjs-wasm: G=32, 32x32x32:
 // batched 1.6 ms, loop 2.5 ms; G=16, 64x32x64: batched 2.9 ms, loop 1.2 ms; G=8, 128x32x128: 6.1 vs 1.2.
 const LOOP_MIN_MACS = 49_152;
+// ...but the loop's cost per matrix grows with G (unstack, and the tensors it makes, are superlinear on
+// tfjs-wasm): G=64 of 64x16x64: batched 6 ms, loop 27 ms; G=1024: 78 ms vs 3.4 s; G=32 of 128x32x128: 16 vs
+// 22 ms; G=16 of 128x32x128: 8.3 vs 2.2 ms. So the loop runs only for at most this many matrices.
+const LOOP_MAX_MATRICES = 16;
 
 /** a [G, M, K] @ b [G, K, N] -> [G, M, N] without backward-pass gradients; see batchMatMul. */
 function batchMatMulForward(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [g, m, k] = a.shape;
   const n = b.shape[2];
   if (g === 1) return tf.reshape(tf.matMul(tf.reshape(a, [m, k]), tf.reshape(b, [k, n])), [1, m, n]);
-  if (m * k * n < LOOP_MIN_MACS || tf.getBackend() !== 'wasm') return tf.matMul(a, b);
+  if (m * k * n < LOOP_MIN_MACS || g > LOOP_MAX_MATRICES || tf.getBackend() !== 'wasm') return tf.matMul(a, b);
   const as = tf.unstack(a) as tf.Tensor2D[]; // G x [M, K]
   const bs = tf.unstack(b) as tf.Tensor2D[]; // G x [K, N]
   const out = tf.stack(as.map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D; // [G, M, N]
@@ -207,10 +211,11 @@ export function relu<T extends tf.Tensor>(x: T): T {
 
 /**
  * Scaled dot-product attention over `heads` heads.
- * q [B, T, D], k [B, S, D], v [B, S, D] -> [B, T, D]. `mask` [T, S] is added to the scores before
- * the softmax (0 to keep, a large negative number to drop), e.g. `causalMask(T)`.
+ * q [B, T, D], k [B, S, D], v [B, S, D] -> [B, T, D]. `mask` is added to the scores before the softmax
+ * (0 to keep, a large negative number to drop): [T, S] for every example, e.g. `causalMask(T)`, or any
+ * shape that broadcasts to the scores [B*H, T, S], e.g. `keyPaddingMask(keep, heads)` [B*H, 1, S].
  */
-export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, mask?: tf.Tensor2D): tf.Tensor3D {
+export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, mask?: tf.Tensor): tf.Tensor3D {
   const [b, t, d] = q.shape;
   const s = k.shape[1];
   if (d % heads !== 0) throw new Error(`attention: model width ${d} is not divisible by ${heads} heads`);
@@ -226,6 +231,19 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads:
   const weights = tf.softmax(scores) as tf.Tensor3D; //                         [B*H, T, S]
   const out = batchMatMul(weights, vh); //                                      [B*H, T, dh]
   return tf.reshape(tf.transpose(tf.reshape(out, [b, heads, t, dh]), [0, 2, 1, 3]), [b, t, d]); // [B, T, D]
+}
+
+/**
+ * Additive mask [B*H, 1, S] from keep [B, S] (1: a real key, 0: padding), in the head-major order
+ * `attention` uses (row b * heads + h): padding keys get a large negative score, so no query attends to them.
+ * Every example needs at least one kept key (else its softmax is uniform over padding).
+ */
+export function keyPaddingMask(keep: tf.Tensor2D, heads: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [b, s] = keep.shape;
+    const drop = tf.mul(tf.sub(1, keep), -1e9); //                                 [B, S]
+    return tf.reshape(tf.tile(tf.reshape(drop, [b, 1, s]), [1, heads, 1]), [b * heads, 1, s]) as tf.Tensor3D;
+  });
 }
 
 /** Additive mask [T, T]: position i attends to j <= i only. */

@@ -1,7 +1,8 @@
 // Reading an ONNX file's graph (inputs, outputs, declared shapes) with the maintained protobuf definitions of
 // onnx-proto, before any session exists: a truncated or foreign file fails here with a message that says so.
 import { readFileSync, statSync } from 'node:fs';
-import { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto'; // CommonJS: its named exports are read off the default in Node's ESM
+import type { onnx as Onnx } from 'onnx-proto';
 import { UserError } from '@worldbench/core';
 
 /** A declared dimension: a number, or a symbolic name (e.g. "batch"), or null when unknown. */
@@ -23,7 +24,9 @@ export interface GraphInfo {
   parameters: number;
 }
 
-function io(value: onnx.IValueInfoProto): GraphIo {
+const { onnx } = onnxProto;
+
+function io(value: Onnx.IValueInfoProto): GraphIo {
   const tensor = value.type?.tensorType;
   const elementType = tensor?.elemType != null ? onnx.TensorProto.DataType[tensor.elemType] ?? String(tensor.elemType) : 'unknown';
   const shape = tensor?.shape?.dim ? tensor.shape.dim.map((d) => (d.dimValue != null && Number(d.dimValue) > 0 ? Number(d.dimValue) : d.dimParam ? d.dimParam : null)) : null;
@@ -38,7 +41,7 @@ export function readGraph(path: string): GraphInfo {
   } catch (err) {
     throw new UserError(`onnx: cannot read ${path} (${(err as Error).message}); give --model onnx:<path to an .onnx file>`);
   }
-  let model: onnx.ModelProto;
+  let model: Onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {

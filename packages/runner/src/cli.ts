@@ -1,27 +1,48 @@
-// `pnpm bench`: parse flags, plan, run what is not stored yet, print the tables (docs/protocols.md).
+// `pnpm bench`: parse flags, plan, run what is not stored yet, print the tables (docs/protocols.md);
+// `pnpm bench merge`: join the shards of a plan (docs/scaling.md).
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, UserError, type Registry } from '@worldbench/core';
+import { runEnv } from './env';
 import { PROTOCOLS, splitList, type Protocol } from './jobs';
+import { describeMerge, mergeShards } from './merge';
 import { FULL_BUDGETS, planJobs, QUICK_BUDGETS, type PlanOptions } from './plan';
 import { sweepProgress } from './progress';
-import type { JobResult } from './result';
-import { modelModule, runJob, scenarioModule } from './run-job';
+import { modelModule, scenarioModule } from './run-job';
+import { parseShard, planRecord, resultsFileName, shardJobs, writePlanRecord, type Shard } from './shard';
 import { ResultsStore } from './store';
+import { runSweep } from './sweep';
+import { writeReport } from './report';
+import { withDerived } from './summarize';
 import { formatTables } from './table';
+
+/** A job still running after an hour is taken for hung. */
+export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
 
 const USAGE = `usage: pnpm bench [list] [--model a,b] [--scenario x,y] [--view v] [--protocol p] [--budgets 256,1024]
                   [--seeds N | A-B | a,b,c] [--horizon H] [--out DIR] [--json] [--full]
-  --model       model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model)
+                  [--workers N] [--job-timeout SECONDS] [--shard i/n]
+       pnpm bench merge DIR... --out DIR [--json]
+       pnpm bench report DIR
+  --model       model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model);
+                or the path of a module that default-exports a WorldModelModule: --model ./my-model.ts
   --scenario    scenario names or versioned ids (default: every registered scenario)
   --view        only these views (default: every view each model reads)
-  --protocol    ${PROTOCOLS.join(' | ')} (default: offline)
+  --protocol    ${PROTOCOLS.join(' | ')} | all (default: offline)
   --budgets     training transitions per job (default: quick grid ${QUICK_BUDGETS.join(',')}; --full: ${FULL_BUDGETS.join(',')})
   --seeds       N means seeds 0..N-1; A-B a range; a,b,c a list (default 1; --full 5). Leaderboard: 1000-1004
   --horizon     forecast steps (default: each scenario's own)
   --out         run directory (default: results/default); results go to DIR/results.jsonl
   --json        print { "results": [...] } on stdout instead of tables
-  --full        the full grid: budgets ${FULL_BUDGETS.join(',')} x 5 seeds`;
+  --full        the full grid: budgets ${FULL_BUDGETS.join(',')} x 5 seeds
+  --workers     jobs at once, each in its own child process on one thread (default: the number of cores);
+                0 runs them one by one inside this process (debugging: no timeout, no crash isolation)
+  --job-timeout seconds after which a job's process is killed and the job recorded as failed (default ${DEFAULT_JOB_TIMEOUT_SECONDS})
+  --shard       i/n: only the jobs at places i, i+n, i+2n, ... of the sorted plan (0 <= i < n), stored in
+                DIR/results.shard-i-of-n.jsonl; join the shards with merge (docs/scaling.md)
+  merge         joins shard folders into --out DIR/results.jsonl; refuses shards of other plans or code
+  report        writes DIR/report.html: a self-contained HTML report of the run in DIR (docs/protocols.md)`;
 
 const OPTIONS = {
   model: { type: 'string', multiple: true },
@@ -36,6 +57,9 @@ const OPTIONS = {
   full: { type: 'boolean' },
   'test-episodes': { type: 'string' },
   'ood-episodes': { type: 'string' },
+  workers: { type: 'string' },
+  'job-timeout': { type: 'string' },
+  shard: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -63,15 +87,36 @@ export function parseSeeds(text: string): number[] {
   return Array.from({ length: Number(t) }, (_, i) => i);
 }
 
+function workerCount(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UserError(`--workers takes a whole number of processes (0: run in this process), got "${text}"`);
+  return Number(text);
+}
+
+/** The longest timer Node keeps (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function seconds(text: string, flag: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_SECONDS)
+    throw new UserError(`${flag} takes a positive number of seconds up to ${MAX_TIMEOUT_SECONDS} (24 days), got "${text}"`);
+  return value;
+}
+
 function list(values: string[] | undefined): string[] {
   return (values ?? []).flatMap(splitList);
 }
 
 export interface ParsedArgs {
-  command: 'run' | 'list' | 'help';
+  command: 'run' | 'list' | 'help' | 'merge' | 'report';
   plan: PlanOptions;
   out: string;
   json: boolean;
+  /** Worker processes at once; 0 = one job after the other in this process. */
+  workers: number;
+  jobTimeoutSeconds: number;
+  shard: Shard | null;
+  /** merge: the shard folders. */
+  mergeDirs: string[];
 }
 
 export function parseCli(argv: string[]): ParsedArgs {
@@ -82,9 +127,21 @@ export function parseCli(argv: string[]): ParsedArgs {
     throw new UserError(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  const command = values.help ? 'help' : positionals[0] === 'list' ? 'list' : 'run';
-  if (positionals.length > (command === 'list' ? 1 : 0)) throw new UserError(`unknown command "${positionals.join(' ')}"; valid: list (or none to run)\n${USAGE}`);
-  const protocols = list(values.protocol);
+  const command = values.help ? 'help' : positionals[0] === 'list' ? 'list' : positionals[0] === 'merge' ? 'merge' : positionals[0] === 'report' ? 'report' : 'run';
+  if (command !== 'merge' && command !== 'report' && positionals.length > (command === 'list' ? 1 : 0))
+    throw new UserError(`unknown command "${positionals.join(' ')}"; valid: list, merge, report (or none to run)\n${USAGE}`);
+  if (command === 'report') {
+    if (positionals.length !== 2) throw new UserError('report takes one run folder: pnpm bench report DIR (the --out of a pnpm bench run)');
+    const other = Object.keys(values);
+    if (other.length) throw new UserError(`report takes only the run folder, not --${other.join(', --')}`);
+  }
+  if (command === 'merge') {
+    const other = Object.keys(values).filter((k) => k !== 'out' && k !== 'json');
+    if (other.length) throw new UserError(`merge takes shard folders, --out and --json, not --${other.join(', --')}: the shards' plan records say what ran`);
+    if (positionals.length < 2) throw new UserError(`merge needs the folders of the shards: pnpm bench merge DIR... --out DIR`);
+    if (values.out === undefined) throw new UserError('merge needs --out DIR: the folder the merged results.jsonl goes to');
+  }
+  const protocols = list(values.protocol).flatMap((p) => (p === 'all' ? [...PROTOCOLS] : [p]));
   for (const p of protocols) if (!(PROTOCOLS as readonly string[]).includes(p)) throw new UserError(`unknown protocol "${p}"; valid: ${PROTOCOLS.join(', ')}`);
   const budgets = values.budgets !== undefined ? splitList(values.budgets).map((b) => positiveInt(b, '--budgets')) : values.full ? FULL_BUDGETS : QUICK_BUDGETS;
   if (values.budgets !== undefined && budgets.length === 0) throw new UserError('--budgets is empty; give e.g. --budgets 256,1024');
@@ -104,6 +161,10 @@ export function parseCli(argv: string[]): ParsedArgs {
     },
     out: values.out ?? 'results/default',
     json: values.json === true,
+    workers: values.workers !== undefined ? workerCount(values.workers) : availableParallelism(),
+    jobTimeoutSeconds: values['job-timeout'] !== undefined ? seconds(values['job-timeout'], '--job-timeout') : DEFAULT_JOB_TIMEOUT_SECONDS,
+    shard: values.shard !== undefined ? parseShard(values.shard) : null,
+    mergeDirs: command === 'merge' || command === 'report' ? positionals.slice(1) : [],
   };
 }
 
@@ -129,7 +190,7 @@ async function printList(registry: Registry, write: (s: string) => void): Promis
   }
 }
 
-/** Runs the CLI; returns the exit code (0 ok, 1 a job failed, 2 bad input). */
+/** Runs the CLI; returns the exit code (0 ok, 1 a job failed or is missing, 2 bad input). */
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   try {
     const args = parseCli(argv);
@@ -137,39 +198,35 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       io.stdout.write(USAGE + '\n');
       return 0;
     }
+    if (args.command === 'merge') {
+      const summary = mergeShards(args.mergeDirs, args.out);
+      const merged = withDerived(summary.results);
+      if (args.json) io.stdout.write(JSON.stringify({ results: merged }, null, 1) + '\n');
+      else io.stdout.write(formatTables(merged) + `\n\nresults: ${summary.file}\n`);
+      io.stderr.write(describeMerge(summary) + '\n');
+      return summary.missing.size > 0 || summary.results.some((r) => r.status === 'failed') ? 1 : 0;
+    }
+    if (args.command === 'report') {
+      io.stdout.write(`report: ${await writeReport(resolve(process.env.INIT_CWD ?? process.cwd(), args.mergeDirs[0]))}\n`);
+      return 0;
+    }
     const registry = discoverPlugins(findWorkspaceRoot());
     if (args.command === 'list') {
       await printList(registry, (s) => io.stdout.write(s));
       return 0;
     }
-    const planned = await planJobs(registry, args.plan);
-    if (planned.length === 0) throw new UserError('nothing to run: no chosen model reads any chosen view');
+    const plan = await planJobs(registry, args.plan);
+    if (plan.length === 0) throw new UserError('nothing to run: no chosen model reads any chosen view');
+    const planned = args.shard ? shardJobs(plan, args.shard) : plan;
     // everything is validated: only now touch the disk
-    const store = ResultsStore.open(resolve(args.out));
+    const dir = resolve(args.out);
+    const store = ResultsStore.open(dir, resultsFileName(args.shard));
+    writePlanRecord(dir, planRecord(plan, args.shard, runEnv(registry.root, 'none').commit, argv));
     if (store.dropped) io.stderr.write(`dropped ${store.dropped} torn or unreadable line(s) from ${store.file}\n`);
+    if (args.shard && planned.length === 0) io.stderr.write(`shard ${args.shard.index}/${args.shard.count} has no jobs: the plan has ${plan.length}\n`);
     const progress = sweepProgress(io.stderr);
     progress.start(planned.length);
-    const results: JobResult[] = [];
-    for (const p of planned) {
-      const label = `${p.job.model} ${p.job.scenario}/${p.job.view} ${p.job.protocol} b=${p.job.budget} seed=${p.job.seed}`;
-      const stored = store.get(p.key);
-      if (stored && stored.status !== 'failed') {
-        results.push(stored);
-        progress.jobFinished(label, stored.status, 0, true);
-        continue;
-      }
-      progress.jobStarted(label);
-      const t0 = performance.now();
-      const result = await runJob(p, registry.root, {
-        seed: p.job.seed,
-        signal: new AbortController().signal,
-        log: (m) => progress.log(`${label}: ${m}`),
-        progress: (d, t, note) => progress.inner(d, t, note),
-      });
-      store.append(result);
-      results.push(result);
-      progress.jobFinished(label, result.status === 'failed' ? `failed: ${result.error}` : result.status, (performance.now() - t0) / 1000, false);
-    }
+    const results = withDerived(await runSweep(planned, store, { workers: args.workers, jobTimeoutSeconds: args.jobTimeoutSeconds, root: registry.root }, progress));
     progress.stop();
     if (args.json) io.stdout.write(JSON.stringify({ results }, null, 1) + '\n');
     else io.stdout.write(formatTables(results) + `\n\nresults: ${store.file}\n`);

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '@worldbench/core';
 
-export const PROTOCOLS = ['offline', 'offline-explore'] as const;
+export const PROTOCOLS = ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export interface EvaluationSettings {
@@ -23,7 +23,8 @@ export interface Job {
   scenario: string;
   view: string;
   protocol: Protocol;
-  budget: number;
+  /** Training transitions; null for a pretrained model, which does not learn from the budget (shown as n/a). */
+  budget: number | null;
   seed: number;
   evaluation: EvaluationSettings;
 }

@@ -1,8 +1,9 @@
 // Planning: from the CLI's choices to the sorted list of jobs, validated before anything runs.
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findModel, findScenario, forecastViews, UserError, type Registry } from '@worldbench/core';
+import { findModel, findScenario, forecastViews, loadModelModule, schemeEntry, UserError, type PluginEntry, type Registry } from '@worldbench/core';
 import { codeFingerprint } from './fingerprint';
 import { canonicalJson, jobKey, modelLabel, parseModelChoice, resolveConfig, type EvaluationSettings, type Job, type Protocol } from './jobs';
 import { modelModule, scenarioModule, type PlannedJob } from './run-job';
@@ -29,16 +30,74 @@ export interface PlanOptions {
 const coreDir = dirname(dirname(createRequire(import.meta.url).resolve('@worldbench/core')));
 const runnerDir = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** A --model that names a module file rather than a registered id: "./my-model.ts", "../x/src/index.ts", "/abs/m.ts". */
+export function isModelPath(id: string): boolean {
+  return /^(\.{1,2})?\//.test(id) || /\.[cm]?[jt]s$/.test(id);
+}
+
+/**
+ * The plug-in entry of `--model ./path/to/module.ts`: a module that default-exports a WorldModelModule.
+ * Its id is the module's card.id; its code fingerprint is the hash of that one file (a module importing
+ * sibling files should be a package, whose whole src/ is fingerprinted). A relative path is read from the
+ * folder pnpm was started in (INIT_CWD), as the user typed it.
+ */
+export async function modelPathEntry(registry: Registry, path: string, from = process.env.INIT_CWD ?? process.cwd()): Promise<PluginEntry> {
+  const file = resolve(from, path);
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new UserError(`--model ${path}: no such file (${file}); give a registered id (pnpm bench list) or the path of a module that default-exports a WorldModelModule`);
+  const module = await modelModule({ id: path, kind: 'model', packageName: file, packageDir: file, entry: file });
+  const id = (module.card as { id?: unknown } | undefined)?.id;
+  if (typeof id !== 'string' || id === '' || /[\[\],]/.test(id))
+    throw new UserError(`--model ${path}: its default export has no usable card.id (got ${JSON.stringify(id)}); set card: { id: 'my-model', ... } without brackets or commas`);
+  const clash = registry.models.find((m) => m.id === id);
+  if (clash) throw new UserError(`--model ${path}: its card.id "${id}" is already the id of the registered model of ${clash.packageName}; give the module a distinct card.id`);
+  return { id, kind: 'model', packageName: file, packageDir: file, entry: file };
+}
+
+/**
+ * `--model onnx:path/to/model.onnx`: the registered scheme's entry, its argument read as a path from the folder
+ * pnpm was started in when it names a file there. Null when the id names no scheme.
+ */
+function schemeModelEntry(registry: Registry, id: string, from = process.env.INIT_CWD ?? process.cwd()): PluginEntry | null {
+  const entry = schemeEntry(registry, id);
+  if (!entry) return null;
+  const asPath = resolve(from, entry.arg!);
+  return existsSync(asPath) ? { ...entry, arg: asPath } : entry;
+}
+
+/** Files whose content decides a scheme model's behaviour: the argument (a model file) and its sidecar, if any. */
+function schemeFiles(entry: PluginEntry): string[] {
+  if (!entry.arg || !existsSync(entry.arg)) return [];
+  const sidecar = entry.arg.replace(/\.[^./]+$/, '') + '.worldbench.json';
+  return existsSync(sidecar) ? [entry.arg, sidecar] : [entry.arg];
+}
+
+/** Why a protocol does not apply to a (model, scenario), or undefined when it does. */
+function protocolProblem(protocol: Protocol, pretrained: boolean, spec: { action: unknown; id: string }, hasShift: boolean): string | undefined {
+  if ((protocol === 'on-policy' || protocol === 'on-policy-random') && !spec.action) return `${spec.id} has no actions: the on-policy protocols need them`;
+  if ((protocol === 'on-policy' || protocol === 'on-policy-random' || protocol === 'offline-explore') && pretrained) return 'pretrained: it does not learn from the training data';
+  if (protocol === 'live' && !hasShift) return `${spec.id} has no shift(): the live protocol needs a change of law`;
+  return undefined;
+}
+
+/** Code-unit order: the same on every machine whatever its locale (shards partition this order). */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export async function planJobs(registry: Registry, opts: PlanOptions): Promise<PlannedJob[]> {
   const modelChoices = (opts.models.length ? opts.models : registry.models.map((m) => m.id)).map(parseModelChoice);
   const scenarioEntries = (opts.scenarios.length ? opts.scenarios : registry.scenarios.map((s) => s.id)).map((s) => findScenario(registry, s));
   const models = await Promise.all(
-    modelChoices.map(async (choice) => {
-      const entry = findModel(registry, choice.id);
+    modelChoices.map(async (given) => {
+      const entry = isModelPath(given.id) ? await modelPathEntry(registry, given.id) : schemeModelEntry(registry, given.id) ?? findModel(registry, given.id);
+      const choice = { ...given, id: entry.id };
       const module = await modelModule(entry);
       return { choice, entry, module, config: resolveConfig(choice.id, module.defaults, choice.overrides), label: modelLabel(choice) };
     }),
   );
+  for (const m of models) {
+    const other = models.find((o) => o.choice.id === m.choice.id && o.entry.entry !== m.entry.entry);
+    if (other) throw new UserError(`two --model entries have the id "${m.choice.id}": ${m.entry.entry} and ${other.entry.entry}; give them distinct card.id`);
+  }
   const knownViews = new Set<string>();
   const planned: PlannedJob[] = [];
   for (const scenarioEntry of scenarioEntries) {
@@ -56,18 +115,22 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];
       for (const view of wanted) {
         const unsupported = supported.has(view) ? undefined : 'reason' in support && support.reason ? support.reason : `${m.choice.id} does not read view ${view}`;
-        const fingerprint = codeFingerprint([coreDir, runnerDir, m.entry.packageDir, scenarioEntry.packageDir]);
+        const fingerprint = codeFingerprint([coreDir, runnerDir, m.entry.packageDir, scenarioEntry.packageDir, ...schemeFiles(m.entry)]);
+        const pretrained = m.module.card.pretrained === true;
+        // a pretrained model does not learn from the budget: one job per (scenario, view, protocol, seed), budget n/a
+        const budgets: Array<number | null> = pretrained ? [null] : opts.budgets;
         for (const protocol of opts.protocols)
-          for (const budget of opts.budgets)
+          for (const budget of budgets)
             for (const seed of opts.seeds) {
               const job: Job = { model: m.label, modelId: m.choice.id, config: m.config, scenario: spec.id, view, protocol, budget, seed, evaluation };
-              planned.push({ job, key: jobKey(job, fingerprint), fingerprint, modelEntry: m.entry, scenarioEntry, unsupported });
+              const why = unsupported ?? protocolProblem(protocol, pretrained, spec, typeof scenario.shift === 'function');
+              planned.push({ job, key: jobKey(job, fingerprint), fingerprint, modelEntry: m.entry, scenarioEntry, unsupported: why });
             }
       }
     }
   }
   for (const v of opts.views) if (!knownViews.has(v)) throw new UserError(`unknown view "${v}"; the chosen scenarios have: ${[...knownViews].join(', ')}`);
-  // a deterministic order (sharding partitions this list)
-  planned.sort((a, b) => canonicalJson(a.job).localeCompare(canonicalJson(b.job)));
-  return planned;
+  // a deterministic order (sharding partitions this list), each job once (--model a,a names one job)
+  const unique = [...new Map(planned.map((p) => [p.key, p])).values()];
+  return unique.sort((a, b) => byCodeUnits(canonicalJson(a.job), canonicalJson(b.job)));
 }

@@ -1,6 +1,7 @@
 // One line of results.jsonl: the shape other tools read (docs/metrics.md). Keep it stable.
 import type { HorizonMetrics } from '@worldbench/core';
 import type { RunEnv } from './env';
+import type { LiveResult } from './protocols';
 import type { Job } from './jobs';
 
 export type JobStatus = 'ok' | 'failed' | 'unsupported';
@@ -20,6 +21,16 @@ export interface JobResult extends Job {
   cost: { fitSeconds: number; forecastStepsPerSecond: number; params: number; peakMemoryMB: number } | null;
   env: RunEnv;
   explain?: Record<string, unknown>;
+  /** live protocol: the stream's moving skill, shifts, dips and recovery. */
+  live?: LiveResult;
+  /** Image views: PNG data URIs of true (top row) and forecast (bottom row) frames of the first test windows. */
+  filmstrip?: string[];
+  /** Derived when results are read together (summarize.ts): on-policy gains in skill at h = 1, selfForcingGain, auc. */
+  onPolicyGain?: number | null;
+  onPolicyGainExplore?: number | null;
+  onPolicyGainRandom?: number | null;
+  selfForcingGain?: number | null;
+  auc?: number | null;
   notes?: Record<string, unknown>;
   /** ISO time the job finished. */
   finishedAt: string;

@@ -1,10 +1,15 @@
 // Running one job: data, fit, evaluation on test and ood, cost, and a result line whatever happens.
-import { loadModelModule, loadScenario, trainStd, type PluginEntry, type RunContext, type Scenario, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import { findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, trainStd, type PluginEntry, type RunContext, type Scenario, type WorldModel, type WorldModelModule } from '@worldbench/core';
 import { evaluationSet, jobWorld, trainingSet } from './collect';
 import { runEnv } from './env';
 import { scoreSplit } from './evaluate';
+import { filmstrips } from './filmstrip';
 import type { Job } from './jobs';
+import { liveStream, onPolicyTraining } from './protocols';
 import type { JobResult } from './result';
+
+/** What a pretrained model (card.pretrained) is shown: it ignores it, and it sets the metric scale. */
+export const PRETRAINED_BUDGET = 1024;
 
 /** A job with what is needed to run and store it. */
 export interface PlannedJob {
@@ -21,8 +26,10 @@ const modules = new Map<string, Promise<WorldModelModule>>();
 const scenarios = new Map<string, Promise<Scenario>>();
 
 export function modelModule(entry: PluginEntry): Promise<WorldModelModule> {
-  if (!modules.has(entry.entry)) modules.set(entry.entry, loadModelModule(entry.entry, `model ${entry.id}`));
-  return modules.get(entry.entry)!;
+  // a scheme entry (onnx:x.onnx) shares its module file with every model of its scheme: key by the id
+  const key = entry.kind === 'scheme' ? entry.id : entry.entry;
+  if (!modules.has(key)) modules.set(key, entry.kind === 'scheme' ? loadSchemeModel(entry, findWorkspaceRoot(entry.packageDir)) : loadModelModule(entry.entry, `model ${entry.id}`));
+  return modules.get(key)!;
 }
 
 export function scenarioModule(entry: PluginEntry): Promise<Scenario> {
@@ -31,8 +38,15 @@ export function scenarioModule(entry: PluginEntry): Promise<Scenario> {
 }
 
 function peakMemoryMB(): number {
-  // maxRSS is the process's peak so far (KiB): per job when each job has its own process, an upper bound otherwise
+  // maxRSS is the process's peak so far (KiB): the job's own peak in a pool worker (one process per job,
+  // Node and the loaded modules included); with --workers 0 the peak of the whole sweep so far
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** The line of a job that did not finish: it threw, forecast NaN, timed out, or its worker process died. */
+export function failedResult(planned: PlannedJob, root: string, error: string, backend = 'unknown'): JobResult {
+  const { job } = planned;
+  return { ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null, status: 'failed', error, env: runEnv(root, backend), finishedAt: new Date().toISOString() };
 }
 
 export async function runJob(planned: PlannedJob, root: string, run: RunContext): Promise<JobResult> {
@@ -46,20 +60,31 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
     const [module, scenario] = await Promise.all([modelModule(planned.modelEntry), scenarioModule(planned.scenarioEntry)]);
     const spec = scenario.spec;
     const world = jobWorld(scenario, job.seed);
-    const train = trainingSet(scenario, world, job.protocol, job.budget, job.seed);
     const test = evaluationSet(scenario, world, 'test', job.seed, job.evaluation);
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
-    const scale = trainStd(train.observed, job.view, spec.views[job.view].mask);
 
     model = await module.create(spec, job.view, job.config, { hypotheses: scenario.hypotheses });
-    const t0 = performance.now();
-    const report = await model.fit(train.observed, run);
-    const fitSeconds = (performance.now() - t0) / 1000;
+    if (job.protocol === 'on-policy' && typeof model.act !== 'function')
+      return { ...base, status: 'unsupported', reason: `${job.modelId} has no act(): it cannot choose its own experience`, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() };
+    // the data fitted: the protocol's (a pretrained model is shown 1024 expert transitions, which it ignores,
+    // and which set the metric scale)
+    let observed, fitSeconds, report;
+    if (job.protocol === 'on-policy' || job.protocol === 'on-policy-random') {
+      ({ observed, fitSeconds, report } = await onPolicyTraining(model, scenario, world, job.view, job.budget ?? PRETRAINED_BUDGET, job.seed, job.protocol === 'on-policy' ? 'model' : 'random', run));
+    } else {
+      observed = trainingSet(scenario, world, job.protocol === 'offline-explore' ? 'offline-explore' : 'offline', job.budget ?? PRETRAINED_BUDGET, job.seed).observed;
+      const t0 = performance.now();
+      report = await model.fit(observed, run);
+      fitSeconds = (performance.now() - t0) / 1000;
+    }
     backend = report.backend ?? 'unknown';
+    const scale = trainStd(observed, job.view, spec.views[job.view].mask);
 
     const testScore = await scoreSplit(model, spec, job.view, test, job.evaluation.horizon, scale, run);
     const oodScore = await scoreSplit(model, spec, job.view, ood, job.evaluation.horizon, scale, run);
+    const live = job.protocol === 'live' ? await liveStream(model, scenario, world, job.view, job.seed, scale, run) : undefined;
     const explain = model.explain?.();
+    const strips = testScore.samples ? filmstrips(testScore.samples.truth, testScore.samples.forecast) : [];
     return {
       ...base,
       status: 'ok',
@@ -74,11 +99,12 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
       env: runEnv(root, backend),
       ...(explain ? { explain } : {}),
       ...(report.notes ? { notes: report.notes } : {}),
+      ...(live ? { live } : {}),
+      ...(strips.length ? { filmstrip: strips } : {}),
       finishedAt: new Date().toISOString(),
     };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    return { ...base, status: 'failed', error: message, env: runEnv(root, backend), finishedAt: new Date().toISOString() };
+    return failedResult(planned, root, err instanceof Error ? err.message : String(err), backend);
   } finally {
     await model?.dispose?.().catch(() => {});
   }

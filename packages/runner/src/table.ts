@@ -25,6 +25,30 @@ function headlineMetric(results: JobResult[]): string {
   return m.accStep ? 'accStep' : m.psnr ? 'psnr' : 'mse';
 }
 
+/** Lines under a table: on-policy gains, self-forcing gains, live streams (when the run has them). */
+function gainLines(rs: JobResult[]): string {
+  const lines: string[] = [];
+  const groups = new Map<string, JobResult[]>();
+  for (const r of rs.filter((x) => x.status === 'ok')) {
+    const k = `${r.model}\0${r.budget}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  for (const group of groups.values()) {
+    const on = group.filter((r) => r.protocol === 'on-policy');
+    if (on.some((r) => r.onPolicyGain != null || r.onPolicyGainExplore != null))
+      lines.push(`  on-policy gain, ${on[0].model}, budget ${on[0].budget}: vs offline ${cell(on.map((r) => r.onPolicyGain))}, vs offline-explore ${cell(on.map((r) => r.onPolicyGainExplore))}, vs random-action control ${cell(on.map((r) => r.onPolicyGainRandom))}`);
+    const sf = group.filter((r) => r.selfForcingGain != null);
+    if (sf.length) lines.push(`  self-forcing gain, ${sf[0].model}, budget ${sf[0].budget}: ${cell(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`);
+    const live = group.filter((r) => r.live);
+    if (live.length) {
+      const rec = live.flatMap((r) => r.live!.recovery);
+      lines.push(`  live, ${live[0].model}, budget ${live[0].budget}: mean skill ${cell(live.map((r) => r.live!.meanSkill))}, dip after shifts ${cell(live.flatMap((r) => r.live!.dips))}, recovered ${rec.filter((x) => x !== null).length}/${rec.length} shifts in ${cell(rec)} steps${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`);
+    }
+  }
+  return lines.length ? `\n${lines.join('\n')}` : '';
+}
+
 export function formatTables(results: JobResult[]): string {
   const groups = new Map<string, JobResult[]>();
   for (const r of results) {
@@ -46,20 +70,24 @@ export function formatTables(results: JobResult[]): string {
     const order = [...rows.entries()].sort(([a], [b]) => {
       const [ma, pa, ba] = a.split('\0'), [mb, pb, bb] = b.split('\0');
       const rank = (m: string) => (m === 'persistence' ? 0 : 1);
-      return rank(ma) - rank(mb) || ma.localeCompare(mb) || pa.localeCompare(pb) || Number(ba) - Number(bb);
+      return rank(ma) - rank(mb) || ma.localeCompare(mb) || pa.localeCompare(pb) || (Number(ba) || 0) - (Number(bb) || 0);
     });
+    const reasons = new Set<string>();
     const table = order.map(([, group]) => {
       const ok = group.filter((r) => r.status === 'ok');
       const first = group[0];
       const failed = group.filter((r) => r.status === 'failed').length;
       const unsupported = group.find((r) => r.status === 'unsupported');
       const seeds = `${ok.length}/${group.length}${failed ? ` (${failed} failed)` : ''}`;
-      if (unsupported) return [first.model + (first.privileged ? ' *' : ''), first.protocol, String(first.budget), seeds, `unsupported: ${unsupported.reason}`, '', '', '', ''];
+      if (unsupported) {
+        reasons.add(`  ${first.model} ${first.protocol}: unsupported: ${unsupported.reason}`);
+        return [first.model + (first.privileged ? ' *' : ''), first.protocol, first.budget === null ? 'n/a' : String(first.budget), seeds, 'unsupported', '', '', '', ''];
+      }
       const at = (split: 'test' | 'ood', name: string, h: number) => ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
       return [
         first.model + (ok.some((r) => r.privileged) ? ' *' : ''),
         first.protocol,
-        String(first.budget),
+        first.budget === null ? 'n/a' : String(first.budget),
         seeds,
         cell(at('test', 'skill', 1)),
         cell(at('test', 'skill', H)),
@@ -68,7 +96,7 @@ export function formatTables(results: JobResult[]): string {
         cell(ok.map((r) => r.cost?.fitSeconds), 2),
       ];
     });
-    out.push(`${title}\n${render(header, table)}`);
+    out.push(`${title}\n${render(header, table)}${reasons.size ? `\n${[...reasons].join('\n')}` : ''}${gainLines(rs)}`);
   }
   if (results.some((r) => r.privileged)) out.push('* privileged: the model read the scenario\'s hypotheses, which the other models are not told.');
   return out.join('\n\n');

@@ -1,11 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findWorkspaceRoot } from '@worldbench/core';
+import type { JobResult } from '../src/index';
 
 export const root = findWorkspaceRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+/** The planted models of the failure tests, by file. */
+export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /** Runs `pnpm bench ...args` as a subprocess from the workspace root, the way a user does. */
 export function bench(args: string[]): { code: number; stdout: string; stderr: string } {
@@ -13,6 +17,38 @@ export function bench(args: string[]): { code: number; stdout: string; stderr: s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Starts `pnpm bench ...args` in a process group of its own (so that the whole run can be killed at once). */
+export function benchInBackground(args: string[]) {
+  const child = spawn('pnpm', ['bench', ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, detached: true, stdio: 'ignore' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exited };
+}
+
 export function scratch(): string {
   return mkdtempSync(join(tmpdir(), 'worldbench-test-'));
+}
+
+/** Every line of a results file, parsed (a torn last line is left out, as the store does). */
+export function readLines(file: string): JobResult[] {
+  const text = readFileSync(file, 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/**
+ * A result without what differs from run to run of the same job: timings, peak memory, finishing time,
+ * and the git commit (others commit to the checkout while tests run; the code a job imports is in its key).
+ */
+export function comparable(r: JobResult): unknown {
+  const { finishedAt: _t, cost, env, ...rest } = r;
+  const { commit: _c, ...machine } = env;
+  return { ...rest, env: machine, cost: cost && { params: cost.params } };
+}
+
+/** key -> comparable result, for the newest line of each key. */
+export function byKey(results: JobResult[]): Map<string, unknown> {
+  return new Map(results.map((r) => [r.key, comparable(r)]));
 }

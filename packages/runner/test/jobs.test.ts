@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@worldbench/core';
-import { jobKey, modelLabel, parseCli, parseModelChoice, parseSeeds, resolveConfig, splitList } from '../src/index';
+import { availableParallelism } from 'node:os';
+import { isModelPath, jobKey, modelLabel, parseCli, parseModelChoice, parseSeeds, parseShard, resolveConfig, resultsFileName, shardJobs, splitList, workerDeathReason } from '../src/index';
 
 describe('CLI parsing', () => {
   it('splits lists on commas outside brackets', () => {
@@ -35,5 +36,48 @@ describe('jobKey', () => {
     expect(jobKey({ ...job, config: { ridge: 1 } }, 'f1')).toBe(k);
     expect(jobKey({ ...job, seed: 1 }, 'f1')).not.toBe(k);
     expect(jobKey(job, 'f2')).not.toBe(k);
+  });
+});
+
+describe('scale flags', () => {
+  it('defaults to one worker per core, an hour of job timeout and no shard', () => {
+    expect(parseCli([])).toMatchObject({ workers: availableParallelism(), jobTimeoutSeconds: 3600, shard: null });
+    expect(parseCli(['--workers', '0', '--job-timeout', '2.5', '--shard', '1/4'])).toMatchObject({ workers: 0, jobTimeoutSeconds: 2.5, shard: { index: 1, count: 4 } });
+    for (const bad of [['--workers', 'x'], ['--workers', '1.5'], ['--job-timeout', '0'], ['--job-timeout', 'soon'], ['--job-timeout', '3000000']]) expect(() => parseCli(bad), bad.join(' ')).toThrow(UserError);
+  });
+
+  it('reads merge with its folders and --out only', () => {
+    expect(parseCli(['merge', 'a', 'b', '--out', 'c'])).toMatchObject({ command: 'merge', mergeDirs: ['a', 'b'], out: 'c' });
+    expect(() => parseCli(['merge', 'a'])).toThrow(/merge needs --out DIR/);
+    expect(() => parseCli(['merge', '--out', 'c'])).toThrow(/merge needs the folders of the shards/);
+    expect(() => parseCli(['merge', 'a', '--out', 'c', '--model', 'linear'])).toThrow(/merge takes shard folders, --out and --json, not --model/);
+  });
+
+  it('partitions the sorted plan round robin: every job in exactly one shard', () => {
+    const jobs = Array.from({ length: 10 }, (_, i) => i);
+    const shards = [0, 1, 2].map((index) => shardJobs(jobs, { index, count: 3 }));
+    expect(shards).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    for (const bad of ['3/3', '0/0', '1', '-1/2', 'a/b', '1/2/3']) expect(() => parseShard(bad), bad).toThrow(UserError);
+    expect(resultsFileName({ index: 2, count: 3 })).toBe('results.shard-2-of-3.jsonl');
+    expect(resultsFileName({ index: 0, count: 1 })).toBe('results.jsonl');
+    expect(resultsFileName(null)).toBe('results.jsonl');
+  });
+
+  it('tells module paths from registered ids', () => {
+    for (const p of ['./m.ts', '../x/src/index.ts', '/abs/m.mts', 'dir/m.js']) expect(isModelPath(p), p).toBe(true);
+    for (const id of ['linear', 'possible-worlds', 'onnx:./model.onnx']) expect(isModelPath(id), id).toBe(false);
+  });
+
+  it("says why a worker died: the timeout's signal, a signal, an exit code with its last words", () => {
+    expect(workerDeathReason({ code: null, signal: 'SIGKILL', timedOutAfter: 60, stderrTail: '' })).toBe('timed out after 60 s (--job-timeout): the worker process was killed with SIGKILL');
+    expect(workerDeathReason({ code: null, signal: 'SIGKILL', timedOutAfter: null, stderrTail: '' })).toMatch(/killed by SIGKILL .*OOM killer/);
+    const v8OutOfMemory = ['<--- Last few GCs --->', '[12:0x6f0]  1000 ms: Mark-Compact 30.1 (33.5) -> 29.9 (34.0) MB', '', 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory', '----- Native stack trace -----', '', ' 1: 0xb8d0a3 node::OOMErrorHandler [/usr/bin/node]', ' 2: 0xf06e1b v8::Utils::ReportOOMFailure [/usr/bin/node]'].join('\n');
+    expect(workerDeathReason({ code: null, signal: 'SIGABRT', timedOutAfter: null, stderrTail: v8OutOfMemory })).toBe(
+      'the worker process was killed by SIGABRT before reporting a result; its stderr said: FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+    );
+    const uncaught = ['file:///m.ts:3', "  setTimeout(() => { throw new Error('late'); });", '                      ^', '', 'Error: late', '    at Timeout._onTimeout (file:///m.ts:3:28)', '', 'Node.js v20.20.2'].join('\n');
+    expect(workerDeathReason({ code: 1, signal: null, timedOutAfter: null, stderrTail: uncaught })).toBe('the worker process exited with code 1 before reporting a result; its stderr said: Error: late');
+    expect(workerDeathReason({ code: 3, signal: null, timedOutAfter: null, stderrTail: 'a\nb\nc\nd\n' })).toBe('the worker process exited with code 3 before reporting a result; its stderr said: b | c | d');
   });
 });

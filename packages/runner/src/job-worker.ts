@@ -1,0 +1,51 @@
+// The entry of a pool worker (pool.ts): a child process that runs ONE job and sends its result line to
+// the parent, which alone writes results. One process per job: a crash, a leak or a hang stays inside it,
+// and process.resourceUsage().maxRSS at the end is the job's own peak memory.
+import type { JobResult } from './result';
+import { runJob, type PlannedJob } from './run-job';
+import type { JobRunContext } from './pool';
+
+/** Parent -> worker. */
+export interface RunJobMessage {
+  type: 'run';
+  planned: PlannedJob;
+  root: string;
+  threads: number;
+}
+
+/** Worker -> parent. */
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'log'; message: string }
+  | { type: 'progress'; done: number; total: number; note?: string }
+  | { type: 'result'; result: JobResult };
+
+function send(message: WorkerMessage, then?: () => void): void {
+  process.send!(message, undefined, undefined, (err) => {
+    if (err) process.exit(1); // the parent is gone: nobody can store the result
+    then?.();
+  });
+}
+
+if (!process.send) {
+  process.stderr.write('job-worker.ts is started by the runner pool (child_process.fork), not by hand\n');
+  process.exit(2);
+}
+
+// The parent died (kill -9, a node lost): stop at once, its job will be rerun.
+process.on('disconnect', () => process.exit(0));
+
+process.once('message', async (message: RunJobMessage) => {
+  const { planned, root, threads } = message;
+  const run: JobRunContext = {
+    seed: planned.job.seed,
+    signal: new AbortController().signal,
+    threads,
+    log: (m) => send({ type: 'log', message: m }),
+    progress: (done, total, note) => send({ type: 'progress', done, total, note }),
+  };
+  const result = await runJob(planned, root, run);
+  send({ type: 'result', result }, () => process.exit(0));
+});
+
+send({ type: 'ready' });

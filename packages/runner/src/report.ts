@@ -1,0 +1,189 @@
+// `pnpm bench report <run-dir>`: a self-contained HTML report of a run (opens with no network). Plots are
+// Vega-Lite specs compiled and rendered to SVG here, at report time; filmstrips are PNG data URIs the runner
+// stored with each image-view result.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
+import { FULL_BUDGETS } from './plan';
+import type { JobResult } from './result';
+import { withDerived } from './summarize';
+
+type Row = Record<string, unknown>;
+
+/** Reads results.jsonl without changing it: a torn last line is skipped (the next run cuts it). */
+export function readResults(runDir: string): JobResult[] {
+  const file = join(runDir, 'results.jsonl');
+  if (!existsSync(file)) throw new UserError(`no results in ${runDir} (no results.jsonl); give the --out folder of a pnpm bench run`);
+  const byKey = new Map<string, JobResult>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const r = JSON.parse(line) as JobResult;
+      byKey.set(r.key, r);
+    } catch {
+      // a torn line from a crash
+    }
+  }
+  return [...byKey.values()];
+}
+
+async function svg(spec: object): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' }, ...spec } as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  return view.toSVG();
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const fmt = (s: ReturnType<typeof meanAndStandardError>, digits = 3) => (s ? (s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits)) : 'n/a');
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(it);
+  }
+  return new Map([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test') => r.metrics?.[split].skill?.[String(h)] ?? null;
+
+function summaryTable(rs: JobResult[]): string {
+  const H = Math.max(...rs.map((r) => r.evaluation.horizon));
+  const rows = groupBy(rs, (r) => `${r.model === 'persistence' ? 0 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`);
+  const body = [...rows.values()].map((group) => {
+    const ok = group.filter((r) => r.status === 'ok');
+    const r0 = group[0];
+    const extra = (name: string) => fmt(meanAndStandardError(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null)));
+    return `<tr><td>${esc(r0.model)}${ok.some((r) => r.privileged) ? ' *' : ''}</td><td>${esc(r0.protocol)}</td><td>${r0.budget ?? 'n/a'}</td><td>${ok.length}/${group.length}</td>` +
+      `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1))))}</td><td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, H))))}</td>` +
+      `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1, 'ood'))))}</td><td>${extra('onPolicyGain')}</td><td>${fmt(meanAndStandardError(ok.map((r) => r.cost?.fitSeconds)), 2)}</td></tr>`;
+  });
+  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${H}</th><th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+/** auc over the full grid per (model, protocol, seed), averaged over seeds; n/a where a budget is missing. */
+function aucTable(rs: JobResult[]): string {
+  const rows = groupBy(rs.filter((r) => r.status === 'ok'), (r) => `${r.model}\0${r.protocol}`);
+  const body = [...rows.values()].map((group) => {
+    const perSeed = groupBy(group, (r) => String(r.seed));
+    const aucs = [...perSeed.values()].map((g) => learningCurveAuc(g.map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
+    const smallest = [...new Set(group.map((r) => r.budget as number))].sort((a, b) => a - b).find((b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9);
+    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${fmt(meanAndStandardError(aucs))}</td><td>${smallest ?? 'none'}</td></tr>`;
+  });
+  return `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+async function learningCurve(rs: JobResult[]): Promise<string | null> {
+  const ok = rs.filter((r) => r.status === 'ok' && typeof r.budget === 'number');
+  if (new Set(ok.map((r) => r.budget)).size < 2) return null;
+  const data: Row[] = [...groupBy(ok, (r) => `${r.model}\0${r.protocol}\0${r.budget}`).values()].map((g) => {
+    const s = meanAndStandardError(g.map((r) => skillAt(r, 1)));
+    return { model: g[0].model, protocol: g[0].protocol, budget: g[0].budget, skill: s?.mean ?? null, lo: s ? s.mean - s.se : null, hi: s ? s.mean + s.se : null };
+  });
+  return svg({
+    title: 'skill at h = 1 against training budget',
+    width: 420, height: 240,
+    data: { values: data },
+    encoding: { x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (transitions)' }, color: { field: 'model', type: 'nominal' }, strokeDash: { field: 'protocol', type: 'nominal' } },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { y: { field: 'skill', type: 'quantitative', title: 'skill h=1' } } },
+      { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+    ],
+  });
+}
+
+async function horizonCurve(rs: JobResult[]): Promise<string | null> {
+  const ok = rs.filter((r) => r.status === 'ok');
+  if (!ok.length) return null;
+  const largest = Math.max(...ok.map((r) => (typeof r.budget === 'number' ? r.budget : 0)));
+  const data: Row[] = [];
+  for (const g of groupBy(ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null), (r) => `${r.model}\0${r.protocol}`).values())
+    for (const h of Object.keys(g[0].metrics!.test.skill)) data.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), skill: meanAndStandardError(g.map((r) => skillAt(r, h)))?.mean ?? null });
+  return svg({
+    title: `skill against forecast horizon (budget ${largest || 'n/a'})`,
+    width: 420, height: 240,
+    data: { values: data },
+    mark: { type: 'line', point: true },
+    encoding: { x: { field: 'h', type: 'quantitative', title: 'h (steps ahead)' }, y: { field: 'skill', type: 'quantitative' }, color: { field: 'model', type: 'nominal' }, strokeDash: { field: 'protocol', type: 'nominal' } },
+  });
+}
+
+async function onPolicyChart(rs: JobResult[]): Promise<string | null> {
+  const data: Row[] = [];
+  for (const g of groupBy(rs.filter((r) => r.status === 'ok'), (r) => `${r.model}\0${r.budget}`).values())
+    for (const field of ['onPolicyGain', 'onPolicyGainExplore'] as const) {
+      const s = meanAndStandardError(g.map((r) => (r as unknown as Record<string, number | null>)[field] ?? null));
+      if (s) data.push({ model: g[0].model, budget: String(g[0].budget), against: field === 'onPolicyGain' ? 'offline' : 'offline-explore', gain: s.mean, lo: s.mean - 2 * s.se, hi: s.mean + 2 * s.se });
+    }
+  if (!data.length) return null;
+  return svg({
+    title: 'on-policy gain in skill at h = 1 (± 2 standard errors)',
+    width: 420, height: 200,
+    data: { values: data },
+    encoding: { y: { field: 'model', type: 'nominal' }, yOffset: { field: 'against' }, color: { field: 'against', type: 'nominal' } },
+    layer: [{ mark: 'bar', encoding: { x: { field: 'gain', type: 'quantitative' } } }, { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } }],
+  });
+}
+
+async function liveCharts(rs: JobResult[]): Promise<string[]> {
+  const out: string[] = [];
+  const live = rs.filter((r) => r.status === 'ok' && (r as unknown as { live?: unknown }).live);
+  for (const g of groupBy(live, (r) => String(r.seed)).values()) {
+    const data: Row[] = [], shifts: Row[] = [];
+    for (const r of g) {
+      const l = (r as unknown as { live: { movingSkill: Array<number | null>; shifts: number[] } }).live;
+      l.movingSkill.forEach((s, t) => data.push({ model: r.model, step: t, skill: s }));
+      if (!shifts.length) l.shifts.forEach((t) => shifts.push({ step: t }));
+    }
+    out.push(await svg({
+      title: `live stream, seed ${g[0].seed}: 16-step moving skill (shifts in red)`,
+      width: 560, height: 200,
+      layer: [
+        { data: { values: data }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'skill', type: 'quantitative', scale: { domainMin: -1, clamp: true } }, color: { field: 'model', type: 'nominal' } } },
+        { data: { values: shifts.length ? shifts : [{ step: -1 }] }, mark: { type: 'rule', color: 'red', strokeDash: [4, 2] }, encoding: { x: { field: 'step', type: 'quantitative' } } },
+      ],
+    }));
+  }
+  return out;
+}
+
+function filmstrips(rs: JobResult[]): string {
+  const withStrips = rs.filter((r) => r.status === 'ok' && (r as unknown as { filmstrip?: string[] }).filmstrip?.length);
+  if (!withStrips.length) return '';
+  const shown = [...groupBy(withStrips, (r) => r.model).values()].map((g) => g.sort((a, b) => (b.budget ?? 0) - (a.budget ?? 0))[0]);
+  return `<h3>filmstrips: true (top) and predicted (bottom) frames, h = 1, 2, ...</h3>` + shown.map((r) => `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${r.budget ?? 'n/a'}, seed ${r.seed}</figcaption>${(r as unknown as { filmstrip: string[] }).filmstrip.map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${uri}">`).join('')}</figure>`).join('');
+}
+
+/** The whole report as one HTML string. */
+export async function renderReport(results: JobResult[], title: string): Promise<string> {
+  const sections: string[] = [];
+  for (const [key, rs] of groupBy(results, (r) => `${r.scenario} / ${r.view}`)) {
+    const plots = [await learningCurve(rs), await horizonCurve(rs), await onPolicyChart(rs), ...(await liveCharts(rs))].filter((p): p is string => !!p);
+    sections.push(`<section><h2>${esc(key)}</h2>${summaryTable(rs)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${filmstrips(rs)}</section>`);
+  }
+  const failed = results.filter((r) => r.status === 'failed');
+  const env = results.find((r) => r.env)?.env;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
+body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
+</style></head><body><h1>${esc(title)}</h1>
+<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* privileged: the model read the scenario\'s hypotheses.' : ''}</p>
+${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${esc(env.commit ?? 'unknown')}</p>` : ''}
+${sections.join('\n')}
+${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${r.budget} seed=${r.seed}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
+</body></html>`;
+}
+
+/** Writes runDir/report.html (to a temporary file first, then renamed: never half-written); returns its path. */
+export async function writeReport(runDir: string): Promise<string> {
+  const results = withDerived(readResults(runDir));
+  if (!results.length) throw new UserError(`${runDir}/results.jsonl holds no results yet; run pnpm bench --out ${runDir} first`);
+  const html = await renderReport(results, `worldbench report: ${runDir}`);
+  const file = join(runDir, 'report.html');
+  writeFileSync(file + '.tmp', html);
+  renameSync(file + '.tmp', file);
+  return file;
+}

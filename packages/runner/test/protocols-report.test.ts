@@ -1,0 +1,89 @@
+// The on-policy and live protocols through the CLI, and the HTML report of that run in a real browser.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { roundSizes, shiftTimes } from '../src/protocols';
+import { bench, scratch } from './helpers';
+
+describe('protocol helpers', () => {
+  it('splits a budget into 4 equal rounds and draws shifts from the seed', () => {
+    expect(roundSizes(64)).toEqual([16, 16, 16, 16]);
+    expect(roundSizes(66)).toEqual([16, 16, 16, 18]);
+    expect(roundSizes(3)).toEqual([1, 1, 1]);
+    expect(shiftTimes(5)).toEqual(shiftTimes(5));
+    const t = shiftTimes(7);
+    expect(t[1] - t[0]).toBeGreaterThanOrEqual(64);
+  });
+});
+
+describe('pnpm bench --protocol all, and its report', () => {
+  const out = join(scratch(), 'all');
+
+  it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', () => {
+    const r = bench(['--model', 'possible-worlds,linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const { results } = JSON.parse(r.stdout);
+    const find = (model: string, protocol: string, view = 'state') => results.find((x: any) => x.model === model && x.protocol === protocol && x.view === view);
+    for (const p of ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live']) expect(find('possible-worlds', p).status, p).toBe('ok');
+    const on = find('possible-worlds', 'on-policy');
+    expect(on.onPolicyGain).toBeCloseTo(on.metrics.test.skill['1'] - find('possible-worlds', 'offline').metrics.test.skill['1'], 12);
+    expect(on.onPolicyGainExplore).toEqual(expect.any(Number));
+    expect(on.onPolicyGainRandom).toEqual(expect.any(Number));
+    // linear has no act(): on-policy is n/a, with the reason; the random-action control still runs
+    expect(find('linear', 'on-policy')).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/no act\(\)/) });
+    expect(find('linear', 'on-policy-random').status).toBe('ok');
+    const live = find('possible-worlds', 'live').live;
+    expect(live.shifts).toHaveLength(2);
+    expect(live.movingSkill).toHaveLength(256);
+    expect(live.recovery).toHaveLength(2);
+    expect(live.updates).toBe(true);
+    expect(find('linear', 'live').live.updates).toBe(false);
+    expect(find('linear', 'offline', 'frame').filmstrip[0]).toMatch(/^data:image\/png;base64,/);
+  }, 600_000);
+
+  it('writes a self-contained report that opens in headless Chromium with every plot drawn', async () => {
+    const r = bench(['report', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(out, 'report.html');
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`file://${file}`);
+      const plots = await page.$$eval('.plot svg', (svgs) => svgs.map((s) => ({ marks: s.querySelectorAll('path, line, rect, circle').length, width: s.getBoundingClientRect().width })));
+      // state view: skill against horizon, on-policy gains, the live stream; frame view: horizon, live stream
+      // (one budget: no learning curve)
+      expect(plots.length).toBe(5);
+      for (const p of plots) {
+        expect(p.marks).toBeGreaterThan(10);
+        expect(p.width).toBeGreaterThan(100);
+      }
+      const strips = await page.$$eval('img.strip', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth));
+      expect(strips.length).toBeGreaterThan(0);
+      for (const w of strips) expect(w).toBeGreaterThan(0);
+      const shot = join(mkdtempSync(join(tmpdir(), 'worldbench-report-')), 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(existsSync(shot)).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+
+  it('refuses a folder without results, writing nothing', () => {
+    const empty = join(scratch(), 'nothing');
+    const r = bench(['report', empty]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no results in .* \(no results\.jsonl\)/);
+    expect(existsSync(join(empty, 'report.html'))).toBe(false);
+  });
+});
