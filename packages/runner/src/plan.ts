@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findModel, findScenario, forecastViews, loadModelModule, schemeEntry, UserError, type PluginEntry, type Registry } from '@worldbench/core';
+import { findModel, findScenario, forecastViews, loadModelModule, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
 import { codeFingerprint } from './fingerprint';
 import { canonicalJson, jobKey, modelLabel, parseModelChoice, resolveConfig, type EvaluationSettings, type Job, type Protocol } from './jobs';
 import { modelModule, scenarioModule, type PlannedJob } from './run-job';
@@ -80,6 +80,19 @@ function protocolProblem(protocol: Protocol, pretrained: boolean, spec: { action
   return undefined;
 }
 
+/** A plug-in's answer to supports(), with the plug-in named when it throws or answers nonsense. */
+function askSupports(module: WorldModelModule, label: string, spec: ScenarioSpec, hypotheses: PrivilegedInfo["hypotheses"]): Support {
+  let support: Support;
+  try {
+    support = module.supports(spec, { hypotheses });
+  } catch (err) {
+    throw new UserError(`${label}: supports(${spec.id}) threw: ${(err as Error)?.message ?? err}`, { cause: err });
+  }
+  if (!support || !Array.isArray(support.views))
+    throw new UserError(`${label}: supports(${spec.id}) returned ${JSON.stringify(support)}; it must return { views: [...] } or { views: [], reason }`);
+  return support;
+}
+
 /** Code-unit order: the same on every machine whatever its locale (shards partition this order). */
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -100,6 +113,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
   }
   const knownViews = new Set<string>();
   const planned: PlannedJob[] = [];
+  const refusals = new Map<string, string[]>(); // model label -> why each scenario was refused
   for (const scenarioEntry of scenarioEntries) {
     const scenario = await scenarioModule(scenarioEntry);
     const spec = scenario.spec;
@@ -110,8 +124,9 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       throw new UserError(`--horizon ${opts.horizon} does not fit ${spec.id} (K = ${spec.historySteps} observed steps of T = ${spec.episodeLength}); at most ${maxHorizon}`);
     const evaluation: EvaluationSettings = { testEpisodes: opts.testEpisodes, oodEpisodes: opts.oodEpisodes, horizon: opts.horizon ?? Math.min(spec.horizon, maxHorizon) };
     for (const m of models) {
-      const support = m.module.supports(spec, { hypotheses: scenario.hypotheses });
+      const support = askSupports(m.module, m.label, spec, scenario.hypotheses);
       const supported = new Set<string>(support.views);
+      if (!supported.size) refusals.set(m.label, [...(refusals.get(m.label) ?? []), `${spec.id}: ${'reason' in support && support.reason ? support.reason : 'no reason given'}`]);
       const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];
       for (const view of wanted) {
         const unsupported = supported.has(view) ? undefined : 'reason' in support && support.reason ? support.reason : `${m.choice.id} does not read view ${view}`;
@@ -128,6 +143,11 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
             }
       }
     }
+  }
+  for (const m of models) {
+    const why = refusals.get(m.label);
+    if (why?.length === scenarioEntries.length)
+      throw new UserError(`${m.label} supports none of the chosen scenarios (${why.join('; ')}); choose a scenario it reads with --scenario, or check what its supports() returns`);
   }
   for (const v of opts.views) if (!knownViews.has(v)) throw new UserError(`unknown view "${v}"; the chosen scenarios have: ${[...knownViews].join(', ')}`);
   // a deterministic order (sharding partitions this list), each job once (--model a,a names one job)

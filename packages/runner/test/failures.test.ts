@@ -2,6 +2,7 @@
 // each is recorded as failed with its reason, every other job is ok, and a rerun retries only them.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadModelModule, UserError } from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
 import { bench, fixture, readLines, root, scratch } from './helpers';
 
@@ -42,6 +43,9 @@ describe('--model <path>', () => {
   it.each([
     [join(root, 'no-such-model.ts'), /--model .*no-such-model\.ts: no such file/],
     [fixture('not-a-model.ts'), /is not a WorldModelModule \(missing or wrong: defaults, supports, create, load\)/],
+    [fixture('no-default-export.ts'), /no-default-export\.ts has no default export; export default the plug-in object/],
+    [fixture('throws-on-import.ts'), /importing .*throws-on-import\.ts threw: planted: cannot read weights\.bin at import time/],
+    [fixture('refuses-everything.ts'), /refuses-everything supports none of the chosen scenarios \(bouncing-balls-v1: needs a view named "lidar"\); choose a scenario it reads/],
     [join(root, 'packages/baselines/src/persistence.ts'), /its card\.id "persistence" is already the id of the registered model of @worldbench\/baselines/],
   ])('rejects %s with exit code 2 and writes nothing', (model, message) => {
     const out = join(scratch(), 'bad');
@@ -50,5 +54,20 @@ describe('--model <path>', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('keeps the error a plug-in threw on import as the cause', async () => {
+    const err = await loadModelModule(fixture('throws-on-import.ts')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(((err as Error).cause as Error).message).toBe('planted: cannot read weights.bin at import time');
+  });
+
+  it('records forecasts of the wrong shape as failed jobs, naming the expected and the found shape', () => {
+    const out = join(scratch(), 'wrong-shape');
+    const r = bench(['--model', fixture('wrong-shape.ts'), '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--test-episodes', '8', '--ood-episodes', '8', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const [line] = JSON.parse(r.stdout).results;
+    expect(line.status).toBe('failed');
+    expect(line.error).toBe('test forecast: forecast mean has shape [8,15,4,4], expected [8,16,4,4] ([B, H, ...viewShape])');
   });
 });
