@@ -72,10 +72,12 @@ if (run('code-trace')) {
 if (run('bouncing-balls')) {
   const scenario = await load('bouncing-balls');
   const pw1: number[] = [], pw8: number[] = [], lin1: number[] = [], lin8: number[] = [];
+  let boxFirst = 0;
   for (const seed of seeds) {
     const p = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 1024, seed, config: { library: 'generic' } });
     const l = await evaluateModel(linear, scenario, { view: 'state', budget: 1024, seed });
+    if ((p.explain as any).ranked[0].id === 'box') boxFirst++;
     pw1.push(p.metrics.test.skill['1']!), pw8.push(p.metrics.test.skill['8']!), lin1.push(l.metrics.test.skill['1']!), lin8.push(l.metrics.test.skill['8']!);
   }
-  console.log(`bouncing-balls-v1 state, budget 1024, library generic: median skill h=1 ${fmt(median(pw1))} (linear ${fmt(median(lin1))}), h=8 ${fmt(median(pw8))} (linear ${fmt(median(lin8))})`);
+  console.log(`bouncing-balls-v1 state, budget 1024, library generic: median skill h=1 ${fmt(median(pw1))} (linear ${fmt(median(lin1))}), h=8 ${fmt(median(pw8))} (linear ${fmt(median(lin8))}); the box first for ${boxFirst}/20 seeds`);
 }

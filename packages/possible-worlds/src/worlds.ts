@@ -3,6 +3,7 @@ import type { Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
 import { describeLaw, fitRegressionLaw, linearFeatures, predictChange, sindyFeatures, type EvidenceKind, type FittedRegressionLaw } from './generic';
 import type { TransitionData } from './transitions';
+import { fitBox, reflect, type FittedBox } from './box';
 
 export interface CandidateWorld {
   id: string;
@@ -31,7 +32,7 @@ export interface CandidateWorld {
   toJSON(): unknown;
 }
 
-export const GENERIC_IDS = ['persistence', 'constant-velocity', 'linear', 'sparse-nonlinear'] as const;
+export const GENERIC_IDS = ['persistence', 'constant-velocity', 'linear', 'sparse-nonlinear', 'box'] as const;
 
 function fromRegression(law: FittedRegressionLaw, D: number, A: number): CandidateWorld {
   const scratch = new Float64Array(law.library?.names.length ?? 0);
@@ -59,8 +60,27 @@ function fromRegression(law: FittedRegressionLaw, D: number, A: number): Candida
   };
 }
 
+/** The box world: the linear law's step, then reflection at the walls. */
+function fromBox(box: FittedBox, D: number, A: number): CandidateWorld {
+  const linear = fromRegression(box.law, D, A);
+  const walls = box.pairs.map((p) => `d${p.position} in [${p.lo.toPrecision(3)}, ${p.hi.toPrecision(3)}] (rate d${p.rate})`).join(', ');
+  return {
+    ...linear,
+    id: 'box',
+    statement: `${linear.statement}; reflected at walls ${walls}, restitution ${box.restitution.toFixed(3)}`,
+    k: box.k,
+    logEvidence: box.logEvidence,
+    step: (prev, cur, action) => {
+      const next = linear.step(prev, cur, action);
+      reflect(next, box.pairs, box.restitution);
+      return next;
+    },
+    toJSON: () => ({ ...(linear.toJSON() as object), id: 'box', k: box.k, logEvidence: box.logEvidence, pairs: box.pairs, restitution: box.restitution, wallVariance: Array.from(box.wallVariance) }),
+  };
+}
+
 function libraryFor(id: string, D: number, A: number) {
-  return id === 'linear' ? linearFeatures(D, A) : id === 'sparse-nonlinear' ? sindyFeatures(D, A) : null;
+  return id === 'linear' || id === 'box' ? linearFeatures(D, A) : id === 'sparse-nonlinear' ? sindyFeatures(D, A) : null;
 }
 
 /** Fits the generic library to transitions of any real-valued view. */
@@ -68,7 +88,11 @@ export function fitGenericWorlds(data: TransitionData, evidence: EvidenceKind, o
   const { D, A } = data;
   const ids = GENERIC_IDS.filter((id) => !only || only.has(id));
   if (ids.length === 0) throw new Error(`possible-worlds: candidates matches none of the generic library (${GENERIC_IDS.join(', ')})`);
-  return ids.map((id) => fromRegression(fitRegressionLaw(id, data, id === 'constant-velocity' ? 'velocity' : 'none', libraryFor(id, D, A), { sparse: id === 'sparse-nonlinear', evidence }), D, A));
+  return ids.flatMap((id) => {
+    if (id !== 'box') return [fromRegression(fitRegressionLaw(id, data, id === 'constant-velocity' ? 'velocity' : 'none', libraryFor(id, D, A), { sparse: id === 'sparse-nonlinear', evidence }), D, A)];
+    const box = fitBox(data, evidence); // null: no dimension has a rate, so there are no walls to find
+    return box ? [fromBox(box, D, A)] : [];
+  });
 }
 
 /** Restores a generic world from its toJSON(). */
@@ -83,5 +107,7 @@ export function genericWorldFromJSON(json: any): CandidateWorld {
     k: json.k,
     logEvidence: json.logEvidence,
   };
-  return fromRegression(law, json.D, json.A);
+  if (json.id !== 'box') return fromRegression(law, json.D, json.A);
+  const box: FittedBox = { law, pairs: json.pairs, restitution: json.restitution, wallVariance: Float64Array.from(json.wallVariance), k: json.k, logEvidence: json.logEvidence };
+  return fromBox(box, json.D, json.A);
 }

@@ -1,6 +1,8 @@
 // possible-worlds on its home scenarios, dev seeds, small budgets, stated margins.
 import { describe, expect, it } from 'vitest';
 import { checkWorldModel, createRng, evaluateModel, type Scenario, type WorldModelModule } from '@worldbench/core';
+import { linear } from '@worldbench/baselines';
+import bouncingBalls from '@worldbench/bouncing-balls';
 import codeTrace from '@worldbench/code-trace';
 import hiddenLaws from '@worldbench/hidden-laws';
 import lifeLike from '@worldbench/life-like';
@@ -52,5 +54,16 @@ describe('code-trace-v1, budget 256 (factored search with an all-different diale
     const chosen = explain.ranked[0].assignment;
     space.factors.forEach((f, i) => expect(chosen[f.name], f.name).toBe(f.options[truth.assignment![i]]));
     expect(metrics.accStep['1']).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe('bouncing-balls-v1, budget 1024, generic library (no scenario hints)', () => {
+  it.each([0, 1])('seed %i: the reflecting box wins the evidence and beats linear by 0.15 at h = 1 and at all at h = 8', async (seed) => {
+    const job = { view: 'state', budget: 1024, seed };
+    const { metrics, explain } = await scoreJob(possibleWorlds, bouncingBalls, { ...job, config: { library: 'generic' } });
+    const baseline = (await scoreJob(linear, bouncingBalls, job)).metrics;
+    expect(explain.ranked[0].id).toBe('box');
+    expect(metrics.skill['1']).toBeGreaterThan(baseline.skill['1']! + 0.15);
+    expect(metrics.skill['8']).toBeGreaterThan(baseline.skill['8']!);
   });
 });
