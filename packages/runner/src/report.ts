@@ -4,11 +4,17 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
+import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
 import type { JobResult } from './result';
 import { withDerived } from './summarize';
 
 type Row = Record<string, unknown>;
+
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(file + '.tmp', text);
+  renameSync(file + '.tmp', file);
+}
 
 /** Reads results.jsonl without changing it: a torn last line is skipped (the next run cuts it). */
 export function readResults(runDir: string): JobResult[] {
@@ -177,13 +183,16 @@ ${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.mode
 </body></html>`;
 }
 
-/** Writes runDir/report.html (to a temporary file first, then renamed: never half-written); returns its path. */
+/**
+ * Writes runDir/report.html and runDir/leaderboard.md (each to a temporary file first, then renamed: never
+ * half-written); returns the report's path.
+ */
 export async function writeReport(runDir: string): Promise<string> {
   const results = withDerived(readResults(runDir));
   if (!results.length) throw new UserError(`${runDir}/results.jsonl holds no results yet; run pnpm bench --out ${runDir} first`);
   const html = await renderReport(results, `worldbench report: ${runDir}`);
   const file = join(runDir, 'report.html');
-  writeFileSync(file + '.tmp', html);
-  renameSync(file + '.tmp', file);
+  writeAtomically(file, html);
+  writeAtomically(join(runDir, 'leaderboard.md'), leaderboard(results));
   return file;
 }

@@ -48,6 +48,14 @@ describe('pnpm bench --protocol all, and its report', () => {
     expect(r.code, r.stderr).toBe(0);
     const file = join(out, 'report.html');
     const html = readFileSync(file, 'utf8');
+    // the headline table beside it, README-ready: possible-worlds on hidden-laws with its on-policy gain and live recovery
+    const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
+    expect(board[0]).toBe('| scenario / view | model | auc | budget | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
+    const pw = board.find((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds * |'))!.split(' | ');
+    expect(pw[3]).toBe('32');
+    expect(Number(pw[4])).toBeGreaterThan(0.5);
+    expect(Number(pw[6])).toEqual(expect.any(Number));
+    expect(pw[7]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -85,5 +93,6 @@ describe('pnpm bench --protocol all, and its report', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no results in .* \(no results\.jsonl\)/);
     expect(existsSync(join(empty, 'report.html'))).toBe(false);
+    expect(existsSync(join(empty, 'leaderboard.md'))).toBe(false);
   });
 });

@@ -1,0 +1,65 @@
+// The headline table of a sweep, as Markdown (README-ready): one row per (scenario, view, model), the
+// figures a reader compares schools by. `pnpm bench report DIR` writes it to DIR/leaderboard.md.
+import { learningCurveAuc, meanAndStandardError } from '@worldbench/core';
+import { FULL_BUDGETS } from './plan';
+import type { JobResult } from './result';
+
+const fmt = (values: Array<number | null | undefined>, digits = 3) => {
+  const s = meanAndStandardError(values);
+  return s ? (s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits)) : 'n/a';
+};
+const skillAt = (r: JobResult, h: number) => r.metrics?.test.skill?.[String(h)] ?? null;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Live recovery: the median over seeds and shifts of the steps to regain 90% of the pre-shift skill; "never" counted. */
+function recovery(live: JobResult[]): string {
+  const all = live.flatMap((r) => r.live?.recovery ?? []);
+  if (!all.length) return 'n/a';
+  const regained = all.filter((x): x is number => x !== null);
+  return `${regained.length ? median(regained).toFixed(0) : '-'} (${all.length - regained.length}/${all.length} never)`;
+}
+
+/**
+ * Rows: auc over the full grid (offline; mean ± se over seeds), skill at h = 1 and at the largest horizon at
+ * the largest offline budget, the on-policy gain against offline-explore at that budget, live recovery, and
+ * fit seconds at that budget. `results` must carry the derived fields (withDerived).
+ */
+export function leaderboard(results: JobResult[]): string {
+  const ok = results.filter((r) => r.status === 'ok');
+  const groups = new Map<string, JobResult[]>();
+  for (const r of ok) {
+    const k = `${r.scenario}\0${r.view}\0${r.model}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const header = ['scenario / view', 'model', 'auc', 'budget', 'skill h=1', 'skill h=H', 'on-policy gain', 'live recovery (steps)', 'fit s'];
+  const rows: string[][] = [];
+  for (const [k, rs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const [scenario, view, model] = k.split('\0');
+    const offline = rs.filter((r) => r.protocol === 'offline');
+    const budgets = offline.map((r) => r.budget).filter((b): b is number => typeof b === 'number');
+    const top = budgets.length ? Math.max(...budgets) : null;
+    const atTop = offline.filter((r) => r.budget === top || (top === null && r.budget === null));
+    const bySeed = new Map<number, JobResult[]>();
+    for (const r of offline) bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), r]);
+    const aucs = [...bySeed.values()].map((g) => learningCurveAuc(g.filter((r) => typeof r.budget === 'number').map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
+    const H = Math.max(...rs.map((r) => r.evaluation.horizon));
+    const gains = rs.filter((r) => r.protocol === 'on-policy' && r.budget === top).map((r) => r.onPolicyGainExplore ?? null);
+    rows.push([
+      `${scenario} / ${view}`,
+      `${model}${rs.some((r) => r.privileged) ? ' *' : ''}`,
+      fmt(aucs),
+      top === null ? 'n/a' : String(top),
+      fmt(atTop.map((r) => skillAt(r, 1))),
+      `${fmt(atTop.map((r) => skillAt(r, H)))} (h=${H})`,
+      fmt(gains),
+      recovery(rs.filter((r) => r.protocol === 'live' && r.budget === top)),
+      fmt(atTop.map((r) => r.cost?.fitSeconds), 2),
+    ]);
+  }
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
+}
