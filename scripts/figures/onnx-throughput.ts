@@ -1,0 +1,119 @@
+// Benchmark figure: forecast throughput of one network run by tfjs and by ONNX Runtime on the same weights
+// (exported with @worldbench/onnx's exportOnnx). The network is a representative one-step world model: each of
+// the K observed states is embedded by a Dense layer, goes through a causal attention block and a GELU MLP block
+// (residual + LayerNorm each), and a Dense head maps the flattened sequence to the next state. A forecast rolls
+// it out for 32 sequential steps at batch 64, feeding each prediction back into the window. One thread on each
+// side (tfjs-wasm is single-threaded in Node; ORT with SESSION_OPTIONS). Median of 5 runs (seeds 1000-1004)
+// after one warm-up run; the machine's load is printed.
+// Run: pnpm exec tsx scripts/figures/onnx-throughput.ts
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import type * as Ort from '../../packages/onnx/node_modules/onnxruntime-node';
+import { createRng } from '@worldbench/core';
+import { Dense, LayerNorm, Mlp, MultiHeadAttention, backendName, initBackend, tf } from '@worldbench/neural';
+import { exportOnnx, ORT_VERSION, SESSION_OPTIONS } from '@worldbench/onnx';
+
+// onnxruntime-node is a dependency of packages/onnx, not of the workspace root: loaded from there
+const ort = createRequire(new URL('../../packages/onnx/package.json', import.meta.url))('onnxruntime-node') as typeof Ort;
+
+const [batch, steps, runs] = [64, 32, 5];
+const [state, history, width, heads] = [16, 8, 64, 4];
+
+await initBackend();
+const rng = createRng('onnx-throughput/1000');
+const embed = new Dense(rng, state, width);
+const attn = new MultiHeadAttention(rng, width, heads);
+const norm1 = new LayerNorm(width);
+const ff = new Mlp(rng, [width, 4 * width, width], 'gelu');
+const norm2 = new LayerNorm(width);
+const head = new Dense(rng, history * width, state);
+const params = [embed, attn, norm1, ff, norm2, head].reduce((s, l) => s + l.count(), 0);
+
+/** The network in tfjs: window [B, K, S] -> next state [B, S]. */
+function predict(window: tf.Tensor3D): tf.Tensor2D {
+  const h = embed.apply(window);
+  const h1 = norm1.apply(tf.add(h, attn.apply(h, { causal: true })));
+  const h2 = norm2.apply(tf.add(h1, ff.apply(h1)));
+  return head.apply(tf.reshape(h2, [window.shape[0], history * width]) as tf.Tensor2D);
+}
+
+const bytes = exportOnnx(
+  (b) => {
+    const h = b.layer(embed, 'window');
+    const h1 = b.layer(norm1, b.add(h, b.layer(attn, h, { causal: true })));
+    const h2 = b.layer(norm2, b.add(h1, b.layer(ff, h1)));
+    return { next: b.layer(head, b.reshape(h2, [0, -1])) };
+  },
+  [{ name: 'window', shape: ['batch', history, state] }],
+);
+const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+
+function startWindow(seed: number): Float32Array {
+  const r = createRng(`onnx-throughput/window/${seed}`);
+  return Float32Array.from({ length: batch * history * state }, () => r.normal());
+}
+
+/** A 32-step rollout in tfjs; returns the last prediction. */
+function rolloutTfjs(start: Float32Array): Float32Array {
+  let window = tf.tensor3d(start, [batch, history, state]);
+  let last: Float32Array = new Float32Array(0);
+  for (let s = 0; s < steps; s++) {
+    const next = tf.tidy(() => {
+      const pred = predict(window);
+      return [pred, tf.concat([tf.slice(window, [0, 1, 0], [-1, -1, -1]), tf.expandDims(pred, 1)], 1) as tf.Tensor3D] as const;
+    });
+    window.dispose();
+    window = next[1];
+    last = next[0].dataSync() as Float32Array; // the forecast is read out every step, as a bench forecast does
+    next[0].dispose();
+  }
+  window.dispose();
+  return last;
+}
+
+/** The same rollout through ORT, sliding the window in JS. */
+async function rolloutOrt(start: Float32Array): Promise<Float32Array> {
+  const window = start.slice();
+  let last: Float32Array = new Float32Array(0);
+  for (let s = 0; s < steps; s++) {
+    const result = await session.run({ window: new ort.Tensor('float32', window, [batch, history, state]) });
+    last = (result.next.data as Float32Array).slice();
+    result.next.dispose();
+    for (let b = 0; b < batch; b++) {
+      window.copyWithin(b * history * state, b * history * state + state, (b + 1) * history * state);
+      window.set(last.subarray(b * state, (b + 1) * state), (b * history + history - 1) * state);
+    }
+  }
+  return last;
+}
+
+/** Wall and CPU milliseconds of each run (CPU time is what a busy machine does not inflate). */
+async function time(run: (start: Float32Array) => unknown): Promise<{ wall: number[]; cpu: number[] }> {
+  await run(startWindow(999)); // warm-up (not a benchmark seed)
+  const wall: number[] = [], cpu: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const start = startWindow(1000 + r);
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    await run(start);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { wall, cpu };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// the two sides agree before either is timed
+let diff = 0;
+const [a, b] = [rolloutTfjs(startWindow(1000)), await rolloutOrt(startWindow(1000))];
+for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+
+const tfjsMs = await time(rolloutTfjs);
+const ortMs = await time(rolloutOrt);
+await session.release();
+console.log(`network: ${params} parameters, state ${state}, K ${history}, width ${width}, ${heads} heads; rollout batch ${batch} x ${steps} steps; final-step max |tfjs - ort| ${diff.toExponential(1)}`);
+for (const [name, ms] of [[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]] as const) {
+  const [wall, cpu] = [median(ms.wall), median(ms.cpu)];
+  console.log(`${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) per forecast, ${((batch * steps) / (wall / 1000)).toFixed(0)} example-steps/s (wall runs: ${ms.wall.map((x) => x.toFixed(1)).join(', ')})`);
+}
+console.log(`ORT speed-up ${(median(tfjsMs.wall) / median(ortMs.wall)).toFixed(2)}x wall, ${(median(tfjsMs.cpu) / median(ortMs.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`);
