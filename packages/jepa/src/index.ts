@@ -1,0 +1,163 @@
+// The JEPA world model for states (the module the runner loads). See README.md.
+import { createRng, forecastViews, sizeOf, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type Episodes, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import { backendName, initBackend, tf } from '@worldbench/neural';
+import { jepaDefaults, type JepaConfig } from './config';
+import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
+import { initTargetEncoder } from './ema';
+import { forecastView } from './forecast';
+import { fitStandardisation } from './inputs';
+import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
+import { Encoder, Predictor, Probe, type Geometry } from './model';
+import { loadWeights, readMeta, saveModel } from './persist';
+import { buildTrainingSet, disposeTrainingSet, trainJepa, type Networks, type TrainSummary } from './train';
+
+export { jepaDefaults, type JepaConfig } from './config';
+export { stopGradient, updateTargetEncoder, initTargetEncoder, momentumAt } from './ema';
+export { effectiveRank } from './diagnostics';
+
+interface Fitted {
+  summary: TrainSummary;
+  diagnostics: LatentDiagnostics;
+  params: number;
+}
+
+/** Builds the four networks; the target encoder starts as a copy of the online one. */
+export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: string): Networks {
+  const rng = createRng(seed);
+  const online = new Encoder(rng.fork('encoder'), geometry, config);
+  const target = new Encoder(rng.fork('encoder'), geometry, config);
+  initTargetEncoder(target.params(), online.params());
+  return { online, target, predictor: new Predictor(rng.fork('predictor'), geometry, config), probe: new Probe(rng.fork('probe'), geometry.state, config) };
+}
+
+function disposeNetworks(nets: Networks | null): void {
+  if (!nets) return;
+  for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
+}
+
+/** Throws on an unknown key (listing the valid ones) or an out-of-range value. */
+function checkConfig(c: JepaConfig): void {
+  const unknown = Object.keys(c).filter((k) => !(k in jepaDefaults));
+  if (unknown.length) throw new Error(`jepa config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${Object.keys(jepaDefaults).join(', ')}`);
+  const problems: string[] = [];
+  const posInt = (k: keyof JepaConfig, min = 1) => {
+    if (!(Number.isInteger(c[k]) && (c[k] as number) >= min)) problems.push(`${k} must be an integer >= ${min}, got ${c[k]}`);
+  };
+  (['width', 'heads', 'batchSize', 'batchTokens', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
+  (['encoderLayers', 'predictorLayers', 'rolloutSteps', 'probeHidden', 'historySteps'] as const).forEach((k) => posInt(k, 0));
+  if (c.width % c.heads !== 0) problems.push(`width ${c.width} must be divisible by heads ${c.heads}`);
+  if (!(c.lr > 0)) problems.push(`lr must be positive, got ${c.lr}`);
+  if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
+  if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
+  if (c.contextRead !== 'predictor' && c.contextRead !== 'encoder') problems.push(`contextRead is 'predictor' or 'encoder', got ${c.contextRead}`);
+  if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
+  if (!(c.emaMomentum >= 0 && c.emaMomentum <= 1 && c.emaMomentumEnd >= 0 && c.emaMomentumEnd <= 1)) problems.push('emaMomentum and emaMomentumEnd must be in [0, 1]');
+  if (problems.length) throw new Error(`jepa config: ${problems.join('; ')}`);
+}
+
+class JepaModel implements WorldModel {
+  private nets: Networks | null = null;
+  private fitted: Fitted | null = null;
+
+  constructor(
+    private readonly spec: ScenarioSpec,
+    private readonly view: string,
+    private readonly config: JepaConfig,
+    private geometry: Geometry,
+  ) {}
+
+  static restore(spec: ScenarioSpec, view: string, config: JepaConfig, geometry: Geometry, nets: Networks, fitted: Fitted | null): JepaModel {
+    const m = new JepaModel(spec, view, config, geometry);
+    m.nets = nets;
+    m.fitted = fitted;
+    return m;
+  }
+
+  async fit(data: Episodes, run: RunContext): Promise<FitReport> {
+    await initBackend();
+    disposeNetworks(this.nets);
+    this.nets = null;
+    const geometry: Geometry = { state: stateLayout(this.spec, this.view, this.config.historySteps), context: contextLayout(this.spec), action: actionLayout(this.spec) };
+    fitStandardisation(geometry.state, data, this.view);
+    this.geometry = geometry;
+    const nets = buildNetworks(geometry, this.config, `${run.seed}/jepa`);
+    this.nets = nets;
+    const set = buildTrainingSet(geometry, data, this.view, this.config.realReadout === 'change');
+    try {
+      const summary = await trainJepa(nets, set, this.config, createRng(`${run.seed}/jepa/train`), run);
+      const diagnostics = latentDiagnostics(nets, set);
+      const params = nets.online.count() + nets.predictor.count() + nets.probe.count();
+      this.fitted = { summary, diagnostics, params };
+      run.log(`jepa: ${summary.steps} steps, latent loss ${summary.final.prediction.toExponential(2)}, effective rank ${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`);
+      return { params, backend: backendName(), notes: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, final: summary.final, probeFinal: summary.probeFinal } };
+    } finally {
+      disposeTrainingSet(set);
+    }
+  }
+
+  async forecast(q: Query): Promise<Forecast> {
+    if (!this.nets) throw new Error('jepa: forecast() before fit()');
+    if (q.view !== this.view) throw new Error(`jepa: this model forecasts view "${this.view}", the query asks for "${q.view}"`);
+    return { mean: forecastView(this.nets, this.geometry, this.spec.views[this.view], q) };
+  }
+
+  explain(): Record<string, unknown> {
+    if (!this.fitted) return {};
+    const { summary, diagnostics } = this.fitted;
+    return {
+      latent: { tokens: this.geometry.state.tokens, width: this.config.width, slotsPerToken: this.geometry.state.slots },
+      diagnostics,
+      training: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, rolloutSteps: this.config.rolloutSteps, final: summary.final, probeFinal: summary.probeFinal, history: summary.history },
+    };
+  }
+
+  async save(dir: string): Promise<void> {
+    if (!this.nets) throw new Error('jepa: save() before fit()');
+    saveModel<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir, this.nets, { view: this.view, config: this.config, geometry: this.geometry, extra: { spec: this.spec, fitted: this.fitted } });
+  }
+
+  async dispose(): Promise<void> {
+    disposeNetworks(this.nets);
+    this.nets = null;
+  }
+}
+
+const module: WorldModelModule<JepaConfig> = {
+  card: {
+    id: 'jepa',
+    school: 'jepa',
+    summary: 'Predicts the next latent state (token latents, EMA target encoder, VICReg regularisation, multi-step latent rollouts); observations only through a probe on frozen latents.',
+    references: [
+      'Assran et al. 2023, Self-Supervised Learning from Images with a Joint-Embedding Predictive Architecture (I-JEPA)',
+      'Assran et al. 2025, V-JEPA 2: Self-Supervised Video Models Enable Understanding, Prediction and Planning (V-JEPA 2-AC)',
+      'Bardes et al. 2022, VICReg: Variance-Invariance-Covariance Regularization for Self-Supervised Learning',
+    ],
+  },
+  defaults: jepaDefaults,
+  supports(spec) {
+    const reasons: string[] = [];
+    for (const [name, t] of Object.entries(spec.context ?? {}))
+      if (!(t.kind === 'int' || t.kind === 'token')) reasons.push(`context ${name} is ${t.kind}; jepa reads categorical context only`);
+    if (reasons.length) return { views: [], reason: reasons.join('; ') };
+    const views = forecastViews(spec).filter((v) => unreadable(v, spec.views[v]) === null && sizeOf(spec.views[v]) > 0);
+    if (views.length) return { views };
+    return { views: [], reason: forecastViews(spec).map((v) => unreadable(v, spec.views[v]) ?? `${v} is empty`).join('; ') };
+  },
+  async create(spec, view, config) {
+    const why = unreadable(view, spec.views[view] ?? { shape: [], kind: 'image' });
+    if (!spec.views[view] || why) throw new Error(`jepa cannot forecast view "${view}" of ${spec.id}: ${why ?? 'no such view'}`);
+    const full = { ...jepaDefaults, ...config };
+    checkConfig(full);
+    return new JepaModel(spec, view, full, { state: stateLayout(spec, view, full.historySteps), context: contextLayout(spec), action: actionLayout(spec) });
+  },
+  async load(dir) {
+    await initBackend();
+    const meta = readMeta<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir);
+    const nets = buildNetworks(meta.geometry, meta.config, 'load');
+    loadWeights(dir, nets, meta.shapes);
+    for (const v of nets.target.params()) v.trainable = false;
+    return JepaModel.restore(meta.extra.spec, meta.view, meta.config, meta.geometry, nets, meta.extra.fitted);
+  },
+};
+
+export default module;

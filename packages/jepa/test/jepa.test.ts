@@ -1,0 +1,79 @@
+// The model end to end on dev seeds: on code-trace it learns the step beyond persistence and its latents do
+// not collapse; it rejects unknown config keys, passes the public conformance suite on one scenario of each
+// kind of state view, and leaks no tensors.
+import { beforeAll, describe, expect, it } from 'vitest';
+import bouncingBalls from '@worldbench/bouncing-balls';
+import codeTrace from '@worldbench/code-trace';
+import { checkWorldModel, evaluateModel, quietRun, trainingSet, jobWorld, evaluationSet, forecastWindows } from '@worldbench/core';
+import { persistence } from '@worldbench/baselines';
+import { initBackend, tf } from '@worldbench/neural';
+import lifeLike from '../../../scenarios/life-like/src/index';
+import jepa from '../src/index';
+import type { LatentDiagnostics } from '../src/diagnostics';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+const MINUTES = 60_000;
+
+describe('jepa on code-trace (dev seed 3, budget 1024, 12 epochs)', () => {
+  it('predicts training transitions beyond persistence, is not worse than persistence on test programs, and does not collapse', async () => {
+    const opts = { view: 'state', budget: 1024, seed: 3 } as const;
+    // 12 epochs (192 steps): at the default 6 the predictor is still persistence on this budget
+    const ours = await evaluateModel(jepa, codeTrace, { ...opts, config: { epochs: 12 } });
+    const base = await evaluateModel(persistence, codeTrace, opts);
+    const diagnostics = (ours.explain as { diagnostics: LatentDiagnostics }).diagnostics;
+    // the predictor learned part of the step: on training transitions the one-step predicted latents, read by
+    // the probe, are exactly right more often than persistence (measured 2026-11-27: 0.594 against 0.564; an
+    // untrained residual predictor is persistence in latent space, so this fails when nothing is learned)
+    expect(diagnostics.probe.predicted.accStep as number).toBeGreaterThan((diagnostics.persistence.accStep as number) + 0.02);
+    // on unseen programs 1024 transitions (32 programs) are too few to beat persistence (README: not met at
+    // this budget; measured 0.453 against 0.453); the forecast must at least not fall below it
+    const acc = ours.metrics.test.accStep['1'] as number;
+    const accPersistence = base.metrics.test.accStep['1'] as number;
+    expect(acc).toBeGreaterThanOrEqual(accPersistence - 0.05);
+    // no collapse: per token position the latents spread over many of their 64 dimensions (collapse: ~1; measured 38)
+    expect(diagnostics.effectiveRank.min).toBeGreaterThan(8);
+    // the probe reads the encoded latents of training states exactly
+    expect(diagnostics.probe.accStep).toBeGreaterThan(0.95);
+    await ours.model.dispose?.();
+    await base.model.dispose?.();
+  }, 20 * MINUTES);
+
+  it('rejects an unknown config key, listing the valid ones', async () => {
+    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, rollout: 2 } as never)).rejects.toThrow(/unknown key rollout; valid: width, .*rolloutSteps/);
+  });
+});
+
+describe('conformance', () => {
+  // one scenario per kind of state: categorical with a program (code-trace), real with a mask and actions
+  // (bouncing-balls), a categorical grid read in patches (life-like)
+  for (const scenario of [codeTrace, bouncingBalls, lifeLike])
+    it(`passes checkWorldModel on ${scenario.spec.id} (budget 64, 4 training steps)`, async () => {
+      // the contract, not the quality: a few optimiser steps keep the file fast
+      expect(await checkWorldModel(jepa, scenario, { seed: 5, budget: 64, config: { epochs: 1, minSteps: 4 } })).toEqual(['state']);
+    }, 10 * MINUTES);
+});
+
+describe('tensor memory', () => {
+  it('fit + forecast + dispose leaves no tensor behind (real view with a mask and actions)', async () => {
+    const seed = 7;
+    const world = jobWorld(bouncingBalls, seed);
+    const train = trainingSet(bouncingBalls, world, 'behavior', 64, seed).observed;
+    const test = evaluationSet(bouncingBalls, world, 'test', seed, { count: 8, horizon: 4 });
+    const { query } = forecastWindows(bouncingBalls.spec, 'state', test.observed, test.clean, test.starts, bouncingBalls.spec.historySteps, 4);
+    const before = tf.memory().numTensors;
+    for (let round = 0; round < 2; round++) {
+      const model = await jepa.create(bouncingBalls.spec, 'state', { ...jepa.defaults, minSteps: 5, maxSteps: 5 });
+      await model.fit(train, quietRun(seed));
+      const f = await model.forecast(query, quietRun(seed));
+      expect(f.mean.shape).toEqual([8, 4, 4, 4]);
+      // padding rows are forecast as zeros
+      const mask = query.history.views.state_mask;
+      for (let b = 0; b < 8; b++) for (let ball = 0; ball < 4; ball++) if (mask.get(b, 3, ball) === 0) expect(f.mean.get(b, 0, ball, 0)).toBe(0);
+      await model.dispose?.();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  }, 10 * MINUTES);
+});

@@ -1,0 +1,180 @@
+// The training loops. Stage 1 (when there are actions and a codebook): the latent action model learns, from
+// (frame t, frame t+1) alone, the code its decoder needs to predict frame t+1 (no action labels). Stage 2:
+// the dynamics learns the next frame from the last C frames and an action: the true one, or (action-free)
+// the latent code stage 1 assigns to the transition; with rolloutSteps R > 0 it is also trained on its own
+// rollouts (self-forcing: R more steps fed with its own clipped predictions, gradients through them).
+
+import type { Rng } from '@worldbench/core';
+import { tf, train, type TrainResult } from '@worldbench/neural';
+import type { SpatialConfig } from './config';
+import type { Samples, TrainingData } from './dataset';
+import type { Dynamics, LatentActionModel } from './model';
+import { haloPatches, type PatchGeometry } from './patches';
+
+/** The training data as tensors; free with dispose(). */
+export interface DataTensors {
+  halos: tf.Tensor3D; //   [F, P, J]
+  cores: tf.Tensor3D; //   [F, P, pp]
+  haloIndex: tf.Tensor1D; // [P * J] int32, for haloPatches
+  dispose(): void;
+}
+
+export function dataTensors(g: PatchGeometry, d: TrainingData): DataTensors {
+  const halos = tf.tensor3d(d.frames.halos, [d.frames.count, g.P, g.J]);
+  const cores = tf.tensor3d(d.frames.cores, [d.frames.count, g.P, g.pp]);
+  const haloIndex = tf.tensor1d(g.haloIndex, 'int32');
+  return { halos, cores, haloIndex, dispose: () => tf.dispose([halos, cores, haloIndex]) };
+}
+
+/** Rows of a data tensor (no gradient: data, not parameters). */
+export function rowsOf<R extends tf.Rank>(table: tf.Tensor, rows: Int32Array): tf.Tensor<R> {
+  return tf.gatherND(table, tf.tensor2d(rows, [rows.length, 1], 'int32')) as tf.Tensor<R>;
+}
+
+/** Step count of a training stage: epochs over n examples, clamped. */
+export function stepsFor(config: SpatialConfig, n: number, share = 1): number {
+  const planned = Math.round((config.epochs * n) / config.batchSize);
+  return Math.max(1, Math.round(share * Math.min(config.maxSteps, Math.max(config.minSteps, planned))));
+}
+
+function column(samples: Int32Array, width: number, batch: Int32Array, col: number): Int32Array {
+  return Int32Array.from(batch, (s) => samples[s * width + col]);
+}
+
+// region latent action model ------------------------------------------------------------------------
+
+export interface LatentTraining {
+  result: TrainResult;
+  /** Code restarts done (codes unused over a window, moved onto badly reconstructed transitions). */
+  restarts: number;
+}
+
+/** Stage 1: trains `lam` on the samples (R = 0: one context, one target each). */
+export async function trainLatentActionModel(lam: LatentActionModel, t: DataTensors, samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<LatentTraining> {
+  const { geometry: g, contextFrames: C, codes: L, latentDim } = lam.shape;
+  const restartEvery = 25;
+  const usage = new Int32Array(L);
+  let candidates = new Float32Array(0);
+  let restarts = 0;
+  const restartRng = rng.fork('restart');
+  const result = await train({
+    params: lam.params(),
+    n: samples.count,
+    batchSize: config.batchSize,
+    steps,
+    lr: config.lr,
+    warmup: Math.min(100, Math.floor(steps / 5)),
+    rng: rng.fork('batches'),
+    evalEvery: restartEvery,
+    signal,
+    loss: (batch) => {
+      const b = batch.length;
+      const ctxRows = new Int32Array(b * C);
+      batch.forEach((s, i) => ctxRows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
+      const context = tf.reshape(rowsOf(t.halos, ctxRows), [b, C, g.P, g.J]) as tf.Tensor4D; // [b, C, P, J]
+      const lastRows = column(samples.context, C, batch, C - 1);
+      const nextRows = column(samples.targets, samples.targets.length / samples.count, batch, 0);
+      const current = rowsOf<tf.Rank.R3>(t.cores, lastRows); //                                 [b, P, pp]
+      const next = rowsOf<tf.Rank.R3>(t.cores, nextRows); //                                    [b, P, pp]
+      const z = lam.encode(rowsOf<tf.Rank.R3>(t.halos, lastRows), rowsOf<tf.Rank.R3>(t.halos, nextRows)); // [b, latentDim]
+      const q = lam.quantizer.quantise(z);
+      const predicted = lam.decode(context, current, q.st); //                                  [b, P, pp]
+      const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]); //                     [b] squared error per frame
+      // bookkeeping for code restarts: usage, and the encoder outputs of the worst-reconstructed rows
+      const codes = q.codes.dataSync();
+      for (const c of codes) usage[c]++;
+      const errors = perRow.dataSync();
+      const zn = q.normalised.dataSync();
+      const worst = Array.from(errors.keys()).sort((x, y) => errors[y] - errors[x] || x - y).slice(0, Math.max(1, Math.floor(b / 4)));
+      candidates = new Float32Array(worst.length * latentDim);
+      worst.forEach((row, i) => candidates.set(zn.subarray(row * latentDim, (row + 1) * latentDim), i * latentDim));
+      return tf.add(tf.mean(perRow), q.loss) as tf.Scalar;
+    },
+    onProgress: (record) => {
+      // restart dead codes while training is young; the last quarter lets the codebook settle
+      if (record.step < 0.75 * steps) {
+        const dead = Array.from(usage.keys()).filter((c) => usage[c] === 0);
+        if (dead.length) {
+          lam.quantizer.restart(dead, candidates, restartRng);
+          restarts += dead.length;
+        }
+      }
+      usage.fill(0);
+    },
+  });
+  return { result, restarts };
+}
+
+/** The latent code of every transition (frame rows `current` -> `next`). */
+export function latentCodes(lam: LatentActionModel, t: DataTensors, current: Int32Array, next: Int32Array, chunk = 256): Int32Array {
+  const out = new Int32Array(current.length);
+  for (let start = 0; start < current.length; start += chunk) {
+    const a = current.subarray(start, start + chunk), b = next.subarray(start, start + chunk);
+    const z = tf.tidy(() => lam.encode(rowsOf<tf.Rank.R3>(t.halos, a), rowsOf<tf.Rank.R3>(t.halos, b)));
+    out.set(lam.quantizer.nearest(z), start);
+    z.dispose();
+  }
+  return out;
+}
+
+// endregion
+// region dynamics -----------------------------------------------------------------------------------------
+
+/**
+ * Stage 2: trains `dynamics` on the samples. `actions` holds the encoder input of every transition row
+ * ([transitions, A]: float32 real values, or int32 ids / latent codes), or null without actions; `weights`
+ * [P, pp] weighs each pixel's squared error (see pixelWeights). Two phases when the samples hold rollouts:
+ * teacher forcing for `teacherShare` of the steps, then self-forcing (each phase with its own warm-up,
+ * cosine decay and early stopping: a self-forcing loss is not comparable with a one-step loss, so one
+ * early-stopping record across both would restore the teacher-forced weights).
+ */
+export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples: Samples, actions: tf.Tensor2D | null, weights: tf.Tensor, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<TrainResult[]> {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  const stride = samples.targets.length / Math.max(1, samples.count); // R + 1 targets per sample
+  const holdout = samples.count >= 20 ? config.holdout : 0;
+  const trainCount = samples.count - Math.round(samples.count * holdout);
+  const phase = (width: number, phaseSteps: number, phaseRng: Rng) =>
+    train({
+      params: dynamics.params(),
+      n: samples.count,
+      batchSize: config.batchSize,
+      steps: phaseSteps,
+      lr: config.lr,
+      warmup: Math.min(100, Math.floor(phaseSteps / 5)),
+      rng: phaseRng,
+      holdout,
+      patience: config.patience,
+      evalEvery: Math.max(25, Math.ceil(trainCount / config.batchSize)),
+      adam: { beta2: 0.99 },
+      signal,
+      loss: (batch) => {
+        const b = batch.length;
+        const ctxRows = new Int32Array(b * C);
+        batch.forEach((s, i) => ctxRows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
+        let context = tf.reshape(rowsOf(t.halos, ctxRows), [b, C, g.P, g.J]) as tf.Tensor4D; //  [b, C, P, J]
+        let current = rowsOf<tf.Rank.R3>(t.cores, column(samples.context, C, batch, C - 1)); //  [b, P, pp]
+        let loss: tf.Tensor = tf.scalar(0);
+        for (let r = 0; r < width; r++) {
+          const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, r)) : null; // [b, A]
+          const predicted = dynamics.step(context, current, a); //                                         [b, P, pp]
+          const target = rowsOf<tf.Rank.R3>(t.cores, column(samples.targets, stride, batch, r));
+          loss = tf.add(loss, tf.mean(tf.mul(tf.square(tf.sub(predicted, target)), weights)));
+          if (r + 1 < width) {
+            // self-forcing: the clipped prediction becomes the newest context frame
+            current = tf.clipByValue(predicted, 0, 1) as tf.Tensor3D;
+            const halo = haloPatches(g, tf.reshape(current, [b, g.pixels]) as tf.Tensor2D, t.haloIndex); // [b, P, J]
+            context = tf.concat([tf.slice(context, [0, 1, 0, 0], [b, C - 1, g.P, g.J]), tf.reshape(halo, [b, 1, g.P, g.J])], 1) as tf.Tensor4D;
+          }
+        }
+        return tf.div(loss, width) as tf.Scalar;
+      },
+    });
+  if (stride === 1) return [await phase(1, steps, rng)];
+  const teacherSteps = Math.round(steps * config.teacherShare);
+  const results: TrainResult[] = [];
+  if (teacherSteps > 0) results.push(await phase(1, teacherSteps, rng.fork('teacher')));
+  if (steps - teacherSteps > 0) results.push(await phase(stride, steps - teacherSteps, rng.fork('self-forcing')));
+  return results;
+}
+
+// endregion

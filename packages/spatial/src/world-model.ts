@@ -1,0 +1,247 @@
+// The spatial WorldModel: fit (stage 1 latent actions, stage 2 dynamics), forecast (rollouts), explain,
+// save and load. The networks are in model.ts, the loops in train.ts.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type WorldModel } from '@worldbench/core';
+import { backendName, initBackend, tf } from '@worldbench/neural';
+import type { SpatialConfig } from './config';
+import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
+import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled, type LatentMap } from './latent-actions';
+import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './model';
+import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
+import { rollout } from './rollout';
+import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel } from './train';
+import { readWeights, writeWeights } from './weights';
+
+const FORMAT = 'spatial-v1';
+
+/** The tokenizer geometry of a view under a config. */
+export function geometryOf(spec: ScenarioSpec, view: string, config: SpatialConfig): PatchGeometry {
+  const shape = spec.views[view].shape;
+  const patch = config.patchSize > 0 ? config.patchSize : autoPatchSize(shape[0], shape[1]);
+  const wrap = config.haloPadding === 'wrap' || (config.haloPadding === 'auto' && spec.tags.includes('cellular-automaton'));
+  return patchGeometry(shape, patch, config.halo, wrap);
+}
+
+/** Does this model train a latent action model on this scenario? */
+function usesLatentActions(spec: ScenarioSpec, config: SpatialConfig): boolean {
+  return spec.action !== null && (config.actionFree || config.latentActions > 0);
+}
+
+export class SpatialModel implements WorldModel {
+  readonly geometry: PatchGeometry;
+  readonly contextFrames: number;
+  readonly action: ActionKind;
+  dynamics: Dynamics | null = null;
+  lam: LatentActionModel | null = null;
+  latentMap: LatentMap | null = null;
+  summary: Record<string, unknown> = {};
+
+  constructor(readonly spec: ScenarioSpec, readonly view: string, readonly config: SpatialConfig) {
+    const v = spec.views[view];
+    if (!v || v.kind !== 'image') throw new Error(`spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see supports())`);
+    if (config.actionFree && spec.action && config.latentActions < 2) throw new Error(`spatial: actionFree needs latentActions >= 2 (a codebook), got ${config.latentActions}`);
+    this.geometry = geometryOf(spec, view, config);
+    const wanted = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;
+    this.contextFrames = Math.max(1, Math.min(wanted, spec.historySteps));
+    this.action = actionKindOf(spec.action, config.actionFree, config.latentActions);
+  }
+
+  private build(seed: string): void {
+    this.disposeNetworks();
+    const rng = createRng(seed);
+    const { config: c, geometry } = this;
+    this.dynamics = new Dynamics(rng.fork('dynamics'), { geometry, contextFrames: this.contextFrames, width: c.width, depth: c.depth, heads: c.heads, mlpRatio: c.mlpRatio, radius: c.attentionRadius, action: this.action });
+    if (usesLatentActions(this.spec, c))
+      this.lam = new LatentActionModel(rng.fork('latent-actions'), { geometry, contextFrames: this.contextFrames, width: c.width, codes: c.latentActions, latentDim: c.latentDim, commitment: c.commitment });
+  }
+
+  private disposeNetworks(): void {
+    this.dynamics?.dispose();
+    this.lam?.dispose();
+    this.dynamics = null;
+    this.lam = null;
+  }
+
+  async fit(data: Episodes, run: RunContext): Promise<FitReport> {
+    await initBackend();
+    const { spec, config, geometry: g } = this;
+    const seed = `${run.seed}/spatial`;
+    this.build(seed);
+    this.summary = {};
+    this.latentMap = null;
+    const rng = createRng(`${seed}/train`);
+    const d = buildTrainingData(g, data, this.view);
+    if (d.transitions.count === 0) throw new Error('spatial: fit() got no valid transitions');
+    const t = dataTensors(g, d);
+    let actionTensor: tf.Tensor2D | null = null;
+    let weights: tf.Tensor2D | null = null;
+    try {
+      const C = this.contextFrames;
+      const base = buildSamples(d, C, 0);
+      const dyn = buildSamples(d, C, config.rolloutSteps);
+      const dynSteps = stepsFor(config, dyn.samples.count);
+      const notes: Record<string, unknown> = { samples: dyn.samples.count, rolloutSteps: dyn.rollout, contextPadded: dyn.padded };
+
+      // stage 1: latent actions, learned without labels
+      let codes: Int32Array | null = null;
+      if (this.lam) {
+        const lamSteps = stepsFor(config, base.samples.count, config.lamStepShare);
+        run.log(`spatial: latent action model, ${lamSteps} steps`);
+        const t0 = performance.now();
+        const lt = await trainLatentActionModel(this.lam, t, base.samples, config, lamSteps, rng.fork('latent-actions'), run.signal);
+        const next = Int32Array.from(d.transitions.frame, (f) => f + 1);
+        codes = latentCodes(this.lam, t, d.transitions.frame, next);
+        this.summary.latentActions = this.latentActionSummary(d, codes, lt.restarts, lt.result.bestLoss);
+        notes.latentSteps = lt.result.steps;
+        notes.latentSeconds = round((performance.now() - t0) / 1000, 1);
+      } else {
+        this.summary.latentActions = { reason: spec.action ? 'latentActions = 0: no latent action model trained' : `${spec.id} has no actions: the dynamics runs unconditioned and no latent action model is trained` };
+      }
+
+      // stage 2: dynamics, conditioned on true actions or on the latent codes
+      actionTensor = this.actionTensor(d, codes);
+      run.log(`spatial: dynamics, ${dynSteps} steps on ${dyn.samples.count} samples (rollout ${dyn.rollout})`);
+      const t1 = performance.now();
+      weights = tf.tensor2d(pixelWeights(d.frames, g.pixels, config.stdWeighting), [g.P, g.pp]);
+      const phases = await trainDynamics(this.dynamics!, t, dyn.samples, actionTensor, weights, config, dynSteps, rng.fork('dynamics'), run.signal);
+      notes.steps = phases.map((p) => p.steps);
+      notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
+      notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
+      notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
+      this.summary.mode = this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
+      this.summary.tokenizer = { patch: g.patch, halo: g.halo, padding: g.wrap ? 'wrap' : 'zero', tokensPerFrame: g.P };
+      this.summary.training = notes;
+      return { params: this.paramCount(), backend: backendName(), notes };
+    } finally {
+      t.dispose();
+      actionTensor?.dispose();
+      weights?.dispose();
+    }
+  }
+
+  private paramCount(): number {
+    return (this.dynamics?.count() ?? 0) + (this.lam?.count() ?? 0);
+  }
+
+  private latentActionSummary(d: TrainingData, codes: Int32Array, restarts: number, loss: number): Record<string, unknown> {
+    const { spec, config } = this;
+    const usage = codebookUsage(codes, config.latentActions);
+    const classes = actionClasses(spec.action!, d.transitions.actions!, d.transitions.count);
+    const out: Record<string, unknown> = {
+      codebookSize: config.latentActions,
+      counts: usage.counts,
+      used: usage.used,
+      perplexity: round(usage.perplexity, 3),
+      nmi: round(normalisedMutualInformation(codes, classes), 4),
+      trueActionClasses: isCategorical(spec.action!) ? 'the action values' : 'zero, or the dominant signed component',
+      restarts,
+      reconstructionLoss: round(loss, 5),
+      transitions: codes.length,
+    };
+    if (config.actionFree) {
+      const labelled = pickLabelled(spec.action!, classes, config.labelled);
+      this.latentMap = fitLatentMap(spec.action!, d.transitions.actions!, codes, labelled);
+      out.labelled = labelled.length;
+      if (this.latentMap.kind === 'int') out.codeOfAction = this.latentMap.codeOfClass;
+    }
+    return out;
+  }
+
+  /** The dynamics' action input of every transition row, as a tensor [transitions, A]. */
+  private actionTensor(d: TrainingData, codes: Int32Array | null): tf.Tensor2D | null {
+    const n = d.transitions.count;
+    if (this.action.kind === 'none') return null;
+    if (this.action.kind === 'latent') return tf.tensor2d(codes!, [n, 1], 'int32');
+    const A = this.action.size;
+    const spec = this.spec.action!;
+    const values = this.action.kind === 'int' ? new Int32Array(n * A) : new Float32Array(n * A);
+    for (let i = 0; i < n; i++) actionIds(spec, d.transitions.actions!.subarray(i * A, (i + 1) * A), values, i * A);
+    return tf.tensor2d(values, [n, A], this.action.kind === 'int' ? 'int32' : 'float32');
+  }
+
+  /** The encoder input of B x H forecast actions [B, H, ...actionShape]. */
+  private forecastActions(actions: Float32Array | null, count: number): { values: Float32Array | Int32Array | null; A: number } {
+    const kind = this.action.kind;
+    if (kind === 'none' || !actions) return { values: null, A: 0 };
+    const spec = this.spec.action!;
+    const A = sizeOf(spec);
+    if (kind === 'latent') {
+      if (!this.latentMap) throw new Error('spatial: action-free forecast before the latent map was fitted');
+      return { values: Int32Array.from({ length: count }, (_, i) => latentCodeOf(this.latentMap!, spec, actions.subarray(i * A, (i + 1) * A))), A: 1 };
+    }
+    const values = kind === 'int' ? new Int32Array(count * A) : new Float32Array(count * A);
+    for (let i = 0; i < count; i++) actionIds(spec, actions.subarray(i * A, (i + 1) * A), values, i * A);
+    return { values, A };
+  }
+
+  /** Rollout of B histories in image layout [B * K * pixels] -> [B * H * pixels] image layout. */
+  private predict(history: Float32Array, B: number, K: number, actions: Float32Array | null, H: number): Float32Array {
+    const g = this.geometry;
+    const cores = new Float32Array(history.length);
+    for (let i = 0; i < B * K; i++) toCore(g, history.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
+    const { values, A } = this.forecastActions(actions, B * H);
+    const predicted = rollout(this.dynamics!, cores, B, K, values, A, H, this.config.deadzone);
+    const out = new Float32Array(predicted.length);
+    for (let i = 0; i < B * H; i++) fromCore(g, predicted.subarray(i * g.pixels, (i + 1) * g.pixels), out.subarray(i * g.pixels, (i + 1) * g.pixels));
+    return out;
+  }
+
+  async forecast(q: Query): Promise<Forecast> {
+    if (!this.dynamics) throw new Error('spatial: forecast() before fit()');
+    const hist = q.history.views[this.view];
+    if (!hist) throw new Error(`spatial: the query has no view "${this.view}"`);
+    const B = episodeCount(q.history), K = hist.shape[1], H = q.horizon;
+    const g = this.geometry;
+    const history = new Float32Array(B * K * g.pixels);
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) history.set(block(hist, b, k), (b * K + k) * g.pixels);
+    let actions: Float32Array | null = null;
+    if (q.actions) {
+      const A = sizeOf(this.spec.action!);
+      actions = new Float32Array(B * H * A);
+      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) actions.set(block(q.actions, b, h), (b * H + h) * A);
+    }
+    const out = this.predict(history, B, K, actions, H);
+    return { mean: tensor([B, H, ...this.spec.views[this.view].shape], out) };
+  }
+
+  explain(): Record<string, unknown> {
+    return this.summary;
+  }
+
+  async save(dir: string): Promise<void> {
+    if (!this.dynamics) throw new Error('spatial: save() before fit()');
+    mkdirSync(dir, { recursive: true });
+    const dynamicsShapes = writeWeights(join(dir, 'dynamics.f32'), this.dynamics.params());
+    const lamShapes = this.lam ? writeWeights(join(dir, 'latent-actions.f32'), this.lam.params()) : null;
+    const meta = { format: FORMAT, spec: this.spec, view: this.view, config: this.config, dynamicsShapes, lamShapes, latentMap: this.latentMap, summary: this.summary };
+    writeFileSync(join(dir, 'spatial.json'), JSON.stringify(meta));
+  }
+
+  static async load(dir: string): Promise<SpatialModel> {
+    await initBackend();
+    const meta = JSON.parse(readFileSync(join(dir, 'spatial.json'), 'utf8'));
+    if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
+    const model = new SpatialModel(meta.spec, meta.view, meta.config);
+    model.build('load'); // initial weights are overwritten below
+    readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes);
+    if (meta.lamShapes) {
+      if (!model.lam) throw new Error('spatial: saved latent action weights, but the saved config builds no latent action model');
+      readWeights(join(dir, 'latent-actions.f32'), model.lam.params(), meta.lamShapes);
+    }
+    model.latentMap = meta.latentMap;
+    model.summary = meta.summary;
+    return model;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposeNetworks();
+  }
+}
+
+function round(x: number | null, digits: number): number | null {
+  if (x === null || !Number.isFinite(x)) return null;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,145 @@
+// The model's behaviour with real numbers, on dev seeds and small budgets (each fit takes 10-60 s on one
+// tfjs-wasm thread, so the timeouts are generous).
+import { checkWorldModel, createRng, evaluateModel, forecastWindows, jobWorld, quietRun, trainingSet, evaluationSet, type Scenario } from '@worldbench/core';
+import { initBackend, tf } from '@worldbench/neural';
+import bouncingBalls from '@worldbench/bouncing-balls';
+import lifeLike from '@worldbench/life-like';
+import spriteWorld from '@worldbench/sprite-world';
+import { beforeAll, describe, expect, it } from 'vitest';
+import spatial, { spatialDefaults, type SpatialConfig } from '../src/index';
+import { buildSamples, buildTrainingData } from '../src/dataset';
+import { actionClasses, codebookUsage, normalisedMutualInformation } from '../src/latent-actions';
+import { LatentActionModel } from '../src/model';
+import { dataTensors, latentCodes, trainLatentActionModel } from '../src/train';
+import { geometryOf } from '../src/world-model';
+
+const TIMEOUT = 900_000;
+/** A short fit for the tests that check plumbing rather than skill. */
+const tiny: Partial<SpatialConfig> = { minSteps: 10, maxSteps: 10 };
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+async function fitted(scenario: Scenario, budget: number, seed: number, config: Partial<SpatialConfig>) {
+  const world = jobWorld(scenario, seed);
+  const train = trainingSet(scenario, world, 'behavior', budget, seed).observed;
+  const model = await spatial.create(scenario.spec, 'frame', { ...spatialDefaults, ...config });
+  await model.fit(train, quietRun(seed));
+  const test = evaluationSet(scenario, world, 'test', seed, { count: 6, horizon: 8 });
+  const { query } = forecastWindows(scenario.spec, 'frame', test.observed, test.clean, test.starts, scenario.spec.historySteps, 8);
+  return { model, query };
+}
+
+describe('dynamics on bouncing-balls frames (true actions)', () => {
+  it(
+    'beats persistence at h = 1 by a skill of at least 0.3 at budget 256 (seed 0)',
+    async () => {
+      const r = await evaluateModel(spatial, bouncingBalls, { view: 'frame', budget: 256, seed: 0, horizon: 4, episodes: 32 });
+      // measured 0.46 at the defaults (quick grid, seed 0, 64 windows)
+      expect(r.metrics.test.skill['1']).toBeGreaterThan(0.3);
+      await r.model.dispose?.();
+    },
+    TIMEOUT,
+  );
+});
+
+describe('latent action model on sprite-world (no action labels)', () => {
+  it(
+    // the expert presses noop on ~82% of its steps and some directions on under 1%, so only 3-5 codes can be
+    // meaningful (measured at budget 512, seeds 0-2: 4, 3, 5 codes used; NMI 0.955, 0.892, 0.944)
+    'uses at least 3 of its 8 codes (each on >= 1% of transitions, no collapse) and reaches NMI >= 0.8 with the true actions',
+    async () => {
+      const world = jobWorld(spriteWorld, 0);
+      const data = trainingSet(spriteWorld, world, 'behavior', 512, 0).observed;
+      const config = { ...spatialDefaults };
+      const g = geometryOf(spriteWorld.spec, 'frame', config);
+      const d = buildTrainingData(g, data, 'frame');
+      const t = dataTensors(g, d);
+      const lam = new LatentActionModel(createRng('lam'), { geometry: g, contextFrames: 1, width: 64, codes: 8, latentDim: 16, commitment: 0.25 });
+      await trainLatentActionModel(lam, t, buildSamples(d, 1, 0).samples, config, 200, createRng('train'));
+      const codes = latentCodes(lam, t, d.transitions.frame, Int32Array.from(d.transitions.frame, (f) => f + 1));
+      const usage = codebookUsage(codes, 8);
+      const nmi = normalisedMutualInformation(codes, actionClasses(spriteWorld.spec.action!, d.transitions.actions!, d.transitions.count));
+      expect(usage.used).toBeGreaterThanOrEqual(3);
+      expect(usage.perplexity).toBeGreaterThan(1.3);
+      expect(nmi).toBeGreaterThan(0.8);
+      lam.dispose();
+      t.dispose();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'trains action-free end to end: forecasts through the labelled map, explain() reports usage and NMI',
+    async () => {
+      const { model, query } = await fitted(spriteWorld, 256, 1, { ...tiny, actionFree: true });
+      const f = await model.forecast(query, quietRun(1));
+      expect(f.mean.shape).toEqual([6, 8, 30, 30]);
+      const latent = model.explain!().latentActions as Record<string, unknown>;
+      expect(latent.codebookSize).toBe(8);
+      expect(typeof latent.nmi).toBe('number');
+      expect(latent.labelled).toBeGreaterThan(0);
+      expect(Object.keys(latent.codeOfAction as object).length).toBeGreaterThan(0);
+      await model.dispose?.();
+    },
+    TIMEOUT,
+  );
+});
+
+describe('rollouts, memory, determinism', () => {
+  it(
+    'rolls out H frames of the right shape, finite and inside [0, 1], on every kind of action',
+    async () => {
+      for (const scenario of [lifeLike, spriteWorld, bouncingBalls] as Scenario[]) {
+        const { model, query } = await fitted(scenario, 64, 2, tiny);
+        const f = await model.forecast(query, quietRun(2));
+        expect(f.mean.shape).toEqual([6, 8, ...scenario.spec.views.frame.shape]);
+        expect(f.mean.data.every((x) => Number.isFinite(x) && x >= 0 && x <= 1)).toBe(true);
+        await model.dispose?.();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'leaves no tensor behind after create, fit, forecast and dispose',
+    async () => {
+      const before = tf.memory().numTensors;
+      const { model, query } = await fitted(spriteWorld, 64, 3, { ...tiny, actionFree: true });
+      await model.forecast(query, quietRun(3));
+      await model.dispose?.();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'gives identical forecasts for the same seed and different ones for another seed',
+    async () => {
+      const a = await fitted(bouncingBalls, 64, 4, tiny);
+      const b = await fitted(bouncingBalls, 64, 4, tiny);
+      const fa = (await a.model.forecast(a.query, quietRun(4))).mean.data;
+      const fb = (await b.model.forecast(b.query, quietRun(4))).mean.data;
+      expect(fa.every((x, i) => Object.is(x, fb[i]))).toBe(true);
+      const world = jobWorld(bouncingBalls, 4);
+      const other = await spatial.create(bouncingBalls.spec, 'frame', { ...spatialDefaults, ...tiny });
+      await other.fit(trainingSet(bouncingBalls, world, 'behavior', 64, 4).observed, quietRun(5));
+      const fc = (await other.forecast(a.query, quietRun(5))).mean.data;
+      expect(fc.some((x, i) => x !== fa[i])).toBe(true);
+      for (const m of [a.model, b.model, other]) await m.dispose?.();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'passes checkWorldModel on every image scenario and refuses state-only ones with a reason',
+    async () => {
+      for (const scenario of [bouncingBalls, spriteWorld, lifeLike] as Scenario[]) expect(await checkWorldModel(spatial, scenario, { config: tiny })).toEqual(['frame']);
+      const support = spatial.supports({ ...lifeLike.spec, views: { state: lifeLike.spec.views.state } });
+      expect(support.views).toEqual([]);
+      expect('reason' in support && support.reason).toMatch(/image views/);
+    },
+    TIMEOUT,
+  );
+});
