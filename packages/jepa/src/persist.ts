@@ -3,7 +3,7 @@
 // encoder, the predictor and the probe, in that order, as raw float32).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '@worldbench/neural';
+import { readWeights, tf, writeWeights } from '@worldbench/neural';
 import type { JepaConfig } from './config';
 import type { Geometry } from './model';
 import type { Networks } from './train';
@@ -24,17 +24,9 @@ export function allVariables(nets: Networks): tf.Variable[] {
 }
 
 export function saveModel<Extra>(dir: string, nets: Networks, meta: Omit<SavedMeta<Extra>, 'format' | 'shapes'>): void {
-  const vars = allVariables(nets);
-  const total = vars.reduce((s, v) => s + v.size, 0);
-  const weights = new Float32Array(total);
-  let at = 0;
-  for (const v of vars) {
-    weights.set(v.dataSync() as Float32Array, at);
-    at += v.size;
-  }
-  const full: SavedMeta<Extra> = { format: FORMAT, ...meta, shapes: vars.map((v) => v.shape) };
+  const shapes = writeWeights(join(dir, 'weights.f32'), allVariables(nets));
+  const full: SavedMeta<Extra> = { format: FORMAT, ...meta, shapes };
   writeFileSync(join(dir, 'jepa.json'), JSON.stringify(full));
-  writeFileSync(join(dir, 'weights.f32'), Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength));
 }
 
 export function readMeta<Extra>(dir: string): SavedMeta<Extra> {
@@ -45,15 +37,5 @@ export function readMeta<Extra>(dir: string): SavedMeta<Extra> {
 
 /** Assigns saved weights to freshly built networks of the same geometry and config. */
 export function loadWeights(dir: string, nets: Networks, shapes: number[][]): void {
-  const buf = readFileSync(join(dir, 'weights.f32'));
-  const weights = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  const vars = allVariables(nets);
-  if (vars.length !== shapes.length) throw new Error(`jepa: saved model has ${shapes.length} variables, the rebuilt one ${vars.length}`);
-  let at = 0;
-  vars.forEach((v, i) => {
-    if (v.shape.join() !== shapes[i].join()) throw new Error(`jepa: saved variable ${i} has shape [${shapes[i]}], the rebuilt one [${v.shape}]`);
-    tf.tidy(() => v.assign(tf.tensor(weights.subarray(at, at + v.size), v.shape, 'float32')));
-    at += v.size;
-  });
-  if (at !== weights.length) throw new Error(`jepa: weights.f32 holds ${weights.length} values, the variables ${at}`);
+  readWeights(join(dir, 'weights.f32'), allVariables(nets), shapes, 'jepa');
 }

@@ -5,6 +5,7 @@
 // adam + trainer: the training loop (seeded minibatches, warm-up + cosine, early stopping).
 
 export { tf, initBackend, backendName, type BackendName, type BackendChoice } from './backend';
+export { readWeights, writeWeights } from './weights';
 export { dense, batchMatMul, takeRows, layerNorm, gelu, relu, attention, causalMask, keyPaddingMask, type Activation } from './ops';
 export {
   Dense,

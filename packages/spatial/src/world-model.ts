@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type WorldModel } from '@worldbench/core';
-import { backendName, initBackend, tf } from '@worldbench/neural';
+import { backendName, initBackend, readWeights, tf, writeWeights } from '@worldbench/neural';
 import type { SpatialConfig } from './config';
 import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled, type LatentMap } from './latent-actions';
@@ -12,7 +12,7 @@ import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './mo
 import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
 import { rollout } from './rollout';
 import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel } from './train';
-import { readWeights, writeWeights } from './weights';
+
 
 const FORMAT = 'spatial-v1';
 
@@ -225,10 +225,10 @@ export class SpatialModel implements WorldModel {
     if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
     const model = new SpatialModel(meta.spec, meta.view, meta.config);
     model.build('load'); // initial weights are overwritten below
-    readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes);
+    readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes, 'spatial');
     if (meta.lamShapes) {
       if (!model.lam) throw new Error('spatial: saved latent action weights, but the saved config builds no latent action model');
-      readWeights(join(dir, 'latent-actions.f32'), model.lam.params(), meta.lamShapes);
+      readWeights(join(dir, 'latent-actions.f32'), model.lam.params(), meta.lamShapes, 'spatial');
     }
     model.latentMap = meta.latentMap;
     model.summary = meta.summary;
