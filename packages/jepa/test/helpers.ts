@@ -1,5 +1,5 @@
-// Test helpers: a small JEPA on a scenario's training data, and a central finite-difference gradient check.
-import { expect } from 'vitest';
+// Test helpers: a small JEPA on a scenario's training data, snapshots of variables. (The finite-difference
+// gradient check is the neural kit's: @worldbench/neural/testing.)
 import { jobWorld, trainingSet, type Scenario } from '@worldbench/core';
 import { tf } from '@worldbench/neural';
 import { jepaDefaults, type JepaConfig } from '../src/config';
@@ -27,33 +27,4 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/**
- * tf.variableGrads of `loss` against central differences (f(v + h) - f(v - h)) / 2h for every entry of
- * `vars`: |analytic - numeric| <= atol + rtol |numeric| (float32: h = 1e-2 keeps round-off and truncation small).
- */
-export function expectGradientsMatch(loss: () => tf.Scalar, vars: tf.Variable[], { h = 1e-2, rtol = 2e-2, atol = 2e-3 } = {}): void {
-  const grads = tf.tidy(() => {
-    const r = tf.variableGrads(loss, vars);
-    return vars.map((v) => tf.keep(r.grads[v.name] ?? tf.zerosLike(v)));
-  });
-  const f = () => tf.tidy(() => loss().dataSync()[0]);
-  vars.forEach((v, vi) => {
-    const analytic = grads[vi].dataSync();
-    const base = Float32Array.from(v.dataSync() as Float32Array);
-    for (let j = 0; j < base.length; j++) {
-      const values = base.slice();
-      values[j] = base[j] + h;
-      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
-      const up = f();
-      values[j] = base[j] - h;
-      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
-      const down = f();
-      const numeric = (up - down) / (2 * h);
-      expect(Math.abs(analytic[j] - numeric), `variable ${vi} entry ${j}: analytic ${analytic[j]}, numeric ${numeric}`).toBeLessThanOrEqual(atol + rtol * Math.abs(numeric));
-    }
-    tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-  });
-  tf.dispose(grads);
 }

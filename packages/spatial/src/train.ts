@@ -41,6 +41,15 @@ function column(samples: Int32Array, width: number, batch: Int32Array, col: numb
   return Int32Array.from(batch, (s) => samples[s * width + col]);
 }
 
+/** A minibatch's inputs: the halo patches of its C context frames [b, C, P, J] and its last frame's core patches [b, P, pp]. */
+function contextOf(t: DataTensors, samples: Samples, g: PatchGeometry, C: number, batch: Int32Array): { context: tf.Tensor4D; current: tf.Tensor3D } {
+  const b = batch.length;
+  const ctxRows = new Int32Array(b * C);
+  batch.forEach((s, i) => ctxRows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
+  const context = tf.reshape(rowsOf(t.halos, ctxRows), [b, C, g.P, g.J]) as tf.Tensor4D;
+  return { context, current: rowsOf<tf.Rank.R3>(t.cores, column(samples.context, C, batch, C - 1)) };
+}
+
 // region latent action model ------------------------------------------------------------------------
 
 export interface LatentTraining {
@@ -69,12 +78,9 @@ export async function trainLatentActionModel(lam: LatentActionModel, t: DataTens
     signal,
     loss: (batch) => {
       const b = batch.length;
-      const ctxRows = new Int32Array(b * C);
-      batch.forEach((s, i) => ctxRows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
-      const context = tf.reshape(rowsOf(t.halos, ctxRows), [b, C, g.P, g.J]) as tf.Tensor4D; // [b, C, P, J]
+      const { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
       const lastRows = column(samples.context, C, batch, C - 1);
       const nextRows = column(samples.targets, samples.targets.length / samples.count, batch, 0);
-      const current = rowsOf<tf.Rank.R3>(t.cores, lastRows); //                                 [b, P, pp]
       const next = rowsOf<tf.Rank.R3>(t.cores, nextRows); //                                    [b, P, pp]
       const z = lam.encode(rowsOf<tf.Rank.R3>(t.halos, lastRows), rowsOf<tf.Rank.R3>(t.halos, nextRows)); // [b, latentDim]
       const q = lam.quantizer.quantise(z);
@@ -149,10 +155,7 @@ export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples:
       signal,
       loss: (batch) => {
         const b = batch.length;
-        const ctxRows = new Int32Array(b * C);
-        batch.forEach((s, i) => ctxRows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
-        let context = tf.reshape(rowsOf(t.halos, ctxRows), [b, C, g.P, g.J]) as tf.Tensor4D; //  [b, C, P, J]
-        let current = rowsOf<tf.Rank.R3>(t.cores, column(samples.context, C, batch, C - 1)); //  [b, P, pp]
+        let { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
         let loss: tf.Tensor = tf.scalar(0);
         for (let r = 0; r < width; r++) {
           const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, r)) : null; // [b, A]
