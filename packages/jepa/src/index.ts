@@ -1,13 +1,15 @@
 // The JEPA world model for states (the module the runner loads). See README.md.
 import { createRng, forecastViews, sizeOf, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type Episodes, type WorldModel, type WorldModelModule } from '@worldbench/core';
-import { backendName, initBackend, tf } from '@worldbench/neural';
+import { backendName, initBackend } from '@worldbench/neural';
+import { onnxForecastBackend } from '@worldbench/onnx';
 import { jepaDefaults, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { initTargetEncoder } from './ema';
-import { forecastView } from './forecast';
+import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
 import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
 import { Encoder, Predictor, Probe, type Geometry } from './model';
+import { OnnxRollout } from './onnx';
 import { loadWeights, readMeta, saveModel } from './persist';
 import { buildTrainingSet, disposeTrainingSet, trainJepa, type Networks, type TrainSummary } from './train';
 
@@ -51,6 +53,7 @@ function checkConfig(c: JepaConfig): void {
   if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
   if (c.contextRead !== 'predictor' && c.contextRead !== 'encoder') problems.push(`contextRead is 'predictor' or 'encoder', got ${c.contextRead}`);
   if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
+  if (c.forecastBackend !== 'onnx' && c.forecastBackend !== 'tfjs') problems.push(`forecastBackend is 'onnx' or 'tfjs', got ${c.forecastBackend}`);
   if (!(c.emaMomentum >= 0 && c.emaMomentum <= 1 && c.emaMomentumEnd >= 0 && c.emaMomentumEnd <= 1)) problems.push('emaMomentum and emaMomentumEnd must be in [0, 1]');
   if (problems.length) throw new Error(`jepa config: ${problems.join('; ')}`);
 }
@@ -58,6 +61,8 @@ function checkConfig(c: JepaConfig): void {
 class JepaModel implements WorldModel {
   private nets: Networks | null = null;
   private fitted: Fitted | null = null;
+  /** The ORT sessions of the forecast (forecastBackend 'onnx'), opened after fit or at the first forecast after load. */
+  private onnx: OnnxRollout | null = null;
 
   constructor(
     private readonly spec: ScenarioSpec,
@@ -75,8 +80,7 @@ class JepaModel implements WorldModel {
 
   async fit(data: Episodes, run: RunContext): Promise<FitReport> {
     await initBackend();
-    disposeNetworks(this.nets);
-    this.nets = null;
+    await this.release();
     const geometry: Geometry = { state: stateLayout(this.spec, this.view, this.config.historySteps), context: contextLayout(this.spec), action: actionLayout(this.spec) };
     fitStandardisation(geometry.state, data, this.view);
     this.geometry = geometry;
@@ -89,7 +93,9 @@ class JepaModel implements WorldModel {
       const params = nets.online.count() + nets.predictor.count() + nets.probe.count();
       this.fitted = { summary, diagnostics, params };
       run.log(`jepa: ${summary.steps} steps, latent loss ${summary.final.prediction.toExponential(2)}, effective rank ${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`);
-      return { params, backend: backendName(), notes: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, final: summary.final, probeFinal: summary.probeFinal } };
+      if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(nets, geometry);
+      const backend = this.onnx ? onnxForecastBackend(backendName()) : backendName();
+      return { params, backend, notes: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, final: summary.final, probeFinal: summary.probeFinal } };
     } finally {
       disposeTrainingSet(set);
     }
@@ -98,7 +104,10 @@ class JepaModel implements WorldModel {
   async forecast(q: Query): Promise<Forecast> {
     if (!this.nets) throw new Error('jepa: forecast() before fit()');
     if (q.view !== this.view) throw new Error(`jepa: this model forecasts view "${this.view}", the query asks for "${q.view}"`);
-    return { mean: forecastView(this.nets, this.geometry, this.spec.views[this.view], q) };
+    const spec = this.spec.views[this.view];
+    if (this.config.forecastBackend === 'tfjs') return { mean: await forecastWith(tfjsRollout(this.nets, this.geometry), this.geometry, spec, q, this.nets.probe.change) };
+    this.onnx ??= await OnnxRollout.open(this.nets, this.geometry); // a loaded model opens its sessions here
+    return { mean: await forecastWith(this.onnx.run, this.geometry, spec, q, this.nets.probe.change) };
   }
 
   explain(): Record<string, unknown> {
@@ -117,6 +126,14 @@ class JepaModel implements WorldModel {
   }
 
   async dispose(): Promise<void> {
+    await this.release();
+  }
+
+  /** Releases the ORT sessions and the networks. */
+  private async release(): Promise<void> {
+    const onnx = this.onnx;
+    this.onnx = null;
+    await onnx?.release();
     disposeNetworks(this.nets);
     this.nets = null;
   }

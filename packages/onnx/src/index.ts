@@ -6,3 +6,4 @@ export { readGraph, type GraphInfo, type GraphIo } from './graph';
 export { exportOnnx, OnnxBuilder, EXPORT_OPSET, exportLayer, type ExportInput, type ExportOptions, type ExportDim, type ElementType, type LayerExportOptions } from './export';
 export { onnxModule, ORT_VERSION, SESSION_OPTIONS } from './model';
 export { readSidecar, sidecarPathOf, validateSidecar, type Sidecar } from './sidecar';
+export { onnxForecastBackend, openSession, ortTensor, type OrtFeeds, type OrtSession } from './session';
