@@ -1,16 +1,19 @@
-// The spatial WorldModel: fit (stage 1 latent actions, stage 2 dynamics), forecast (rollouts), explain,
-// save and load. The networks are in model.ts, the loops in train.ts.
+// The spatial WorldModel: fit (stage 1 latent actions, stage 2 dynamics), forecast (rollouts, through ONNX
+// Runtime unless forecastBackend = 'tfjs'), explain, save and load. The networks are in model.ts, the
+// training loops in train.ts, the rollout loop in rollout.ts and its ONNX step in onnx.ts.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type WorldModel } from '@worldbench/core';
 import { backendName, initBackend, readWeights, tf, writeWeights } from '@worldbench/neural';
-import type { SpatialConfig } from './config';
+import { onnxForecastBackend } from '@worldbench/onnx';
+import { resolveSpatialConfig, type SpatialConfig } from './config';
 import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled, type LatentMap } from './latent-actions';
 import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './model';
 import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
-import { rollout } from './rollout';
+import { OnnxRollout } from './onnx';
+import { rollout, tfjsEngine, type StepEngine } from './rollout';
 import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel } from './train';
 
 
@@ -37,6 +40,8 @@ export class SpatialModel implements WorldModel {
   lam: LatentActionModel | null = null;
   latentMap: LatentMap | null = null;
   summary: Record<string, unknown> = {};
+  /** The ORT sessions forecasts run through (forecastBackend 'onnx'), opened after each fit and load. */
+  private onnx: OnnxRollout | null = null;
 
   constructor(readonly spec: ScenarioSpec, readonly view: string, readonly config: SpatialConfig) {
     const v = spec.views[view];
@@ -57,6 +62,23 @@ export class SpatialModel implements WorldModel {
       this.lam = new LatentActionModel(rng.fork('latent-actions'), { geometry, contextFrames: this.contextFrames, width: c.width, codes: c.latentActions, latentDim: c.latentDim, commitment: c.commitment });
   }
 
+  /** Releases the previous ORT sessions and, with forecastBackend 'onnx', exports the fitted dynamics' step and opens new ones. */
+  private async openForecaster(): Promise<void> {
+    await this.releaseForecaster();
+    if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(this.dynamics!, this.config.deadzone);
+  }
+
+  private async releaseForecaster(): Promise<void> {
+    const onnx = this.onnx;
+    this.onnx = null;
+    await onnx?.release();
+  }
+
+  /** The backend forecasts run on, as FitReport.backend reports it. */
+  private forecastBackend(): string {
+    return this.onnx ? onnxForecastBackend(backendName()) : backendName();
+  }
+
   private disposeNetworks(): void {
     this.dynamics?.dispose();
     this.lam?.dispose();
@@ -68,6 +90,7 @@ export class SpatialModel implements WorldModel {
     await initBackend();
     const { spec, config, geometry: g } = this;
     const seed = `${run.seed}/spatial`;
+    await this.releaseForecaster();
     this.build(seed);
     this.summary = {};
     this.latentMap = null;
@@ -113,7 +136,8 @@ export class SpatialModel implements WorldModel {
       this.summary.mode = this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
       this.summary.tokenizer = { patch: g.patch, halo: g.halo, padding: g.wrap ? 'wrap' : 'zero', tokensPerFrame: g.P };
       this.summary.training = notes;
-      return { params: this.paramCount(), backend: backendName(), notes };
+      await this.openForecaster();
+      return { params: this.paramCount(), backend: this.forecastBackend(), notes };
     } finally {
       t.dispose();
       actionTensor?.dispose();
@@ -177,12 +201,13 @@ export class SpatialModel implements WorldModel {
   }
 
   /** Rollout of B histories in image layout [B * K * pixels] -> [B * H * pixels] image layout. */
-  private predict(history: Float32Array, B: number, K: number, actions: Float32Array | null, H: number): Float32Array {
+  private async predict(history: Float32Array, B: number, K: number, actions: Float32Array | null, H: number): Promise<Float32Array> {
     const g = this.geometry;
     const cores = new Float32Array(history.length);
     for (let i = 0; i < B * K; i++) toCore(g, history.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
     const { values, A } = this.forecastActions(actions, B * H);
-    const predicted = rollout(this.dynamics!, cores, B, K, values, A, H, this.config.deadzone);
+    const engine: StepEngine = this.onnx ? await this.onnx.engine(values ? A : 0) : tfjsEngine(this.dynamics!, this.config.deadzone);
+    const predicted = await rollout(engine, this.dynamics!.shape, cores, B, K, values, A, H);
     const out = new Float32Array(predicted.length);
     for (let i = 0; i < B * H; i++) fromCore(g, predicted.subarray(i * g.pixels, (i + 1) * g.pixels), out.subarray(i * g.pixels, (i + 1) * g.pixels));
     return out;
@@ -202,7 +227,7 @@ export class SpatialModel implements WorldModel {
       actions = new Float32Array(B * H * A);
       for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) actions.set(block(q.actions, b, h), (b * H + h) * A);
     }
-    const out = this.predict(history, B, K, actions, H);
+    const out = await this.predict(history, B, K, actions, H);
     return { mean: tensor([B, H, ...this.spec.views[this.view].shape], out) };
   }
 
@@ -223,7 +248,7 @@ export class SpatialModel implements WorldModel {
     await initBackend();
     const meta = JSON.parse(readFileSync(join(dir, 'spatial.json'), 'utf8'));
     if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
-    const model = new SpatialModel(meta.spec, meta.view, meta.config);
+    const model = new SpatialModel(meta.spec, meta.view, resolveSpatialConfig(meta.config)); // saves from before a config field get its default
     model.build('load'); // initial weights are overwritten below
     readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes, 'spatial');
     if (meta.lamShapes) {
@@ -232,10 +257,12 @@ export class SpatialModel implements WorldModel {
     }
     model.latentMap = meta.latentMap;
     model.summary = meta.summary;
+    await model.openForecaster();
     return model;
   }
 
   async dispose(): Promise<void> {
+    await this.releaseForecaster();
     this.disposeNetworks();
   }
 }
