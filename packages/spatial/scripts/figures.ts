@@ -24,6 +24,7 @@ for (const seed of seeds) {
   const r = await evaluateModel(spatial, scenario, { view, budget, seed, config });
   const seconds = (performance.now() - t0) / 1000;
   const latent = (r.explain?.latentActions ?? {}) as Record<string, unknown>;
+  const tokenizer = (r.explain?.tokenizer ?? {}) as Record<string, unknown>;
   const base = async (m: typeof linear) => {
     const b = await evaluateModel(m, scenario, { view, budget, seed });
     await b.model.dispose?.();
@@ -37,6 +38,8 @@ for (const seed of seeds) {
     dtPsnr4: r.metrics.test.dtPsnr?.['4'] ?? null,
     nmi: typeof latent.nmi === 'number' ? latent.nmi : null,
     codesUsed: typeof latent.used === 'number' ? latent.used : null,
+    tokenPerplexity: typeof tokenizer.perplexity === 'number' ? tokenizer.perplexity : null,
+    tokenReconstructionMse: typeof tokenizer.reconstructionMse === 'number' ? tokenizer.reconstructionMse : null,
     linearSkill1: lin.skill['1'],
     persistenceMse1: per.mse['1'],
     mse1: r.metrics.test.mse['1'],

@@ -19,7 +19,7 @@ const module: WorldModelModule<SpatialConfig> = {
   card: {
     id: 'spatial',
     school: 'spatial',
-    summary: 'A miniature Genie: patch tokens, a transformer dynamics over the last frames and an action (true, or a latent action learned without labels), rolled out frame by frame.',
+    summary: 'A miniature Genie: patch tokens (continuous, or discrete through a VQ tokenizer), a transformer dynamics over the last frames and an action (true, or a latent action learned without labels), rolled out frame by frame.',
     references: ['Bruce et al. 2024, Genie: Generative Interactive Environments (arXiv:2402.15391)', 'Arnab et al. 2021, ViViT (tubelet embedding)', 'van den Oord et al. 2017, VQ-VAE'],
   },
   defaults: spatialDefaults,

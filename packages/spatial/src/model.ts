@@ -5,7 +5,7 @@
 // No convolutions (tfjs-wasm cannot train them): every spatial operation is a gather plus dense layers.
 
 import type { Rng, TensorSpec } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, gelu, normalVariable, paramsOf, tf, type Layer } from '@worldbench/neural';
+import { Dense, Embedding, LayerNorm, Mlp, constantVariable, gelu, normalVariable, paramsOf, tf, type Layer } from '@worldbench/neural';
 import { NeighbourhoodAttention, neighbourhood, type Neighbourhood } from './attention';
 import type { PatchGeometry } from './patches';
 import { VectorQuantizer } from './vq';
@@ -94,16 +94,23 @@ export interface DynamicsShape {
   /** Neighbourhood radius of the attention, in patches. */
   radius: number;
   action: ActionKind;
+  /** 0: pixel tubelets in, each patch's change out. K > 0: token ids of a K-code tokenizer in, logits over the K codes out. */
+  tokens: number;
 }
 
 /**
- * The dynamics model: the C context frames of each patch (with halo) form one "tubelet" token (ViViT's
- * tubelet embedding: a linear map of the patch across time), plus a learned position and the action
- * embedding; transformer blocks mix the P tokens of a frame; a linear head gives each patch's change,
- * added to the last frame (residual prediction, so the untrained model is persistence).
+ * The dynamics model: the C context frames of each patch form one "tubelet" token (ViViT's tubelet
+ * embedding: a linear map of the patch, with halo, across time; or, on discrete tokens, the sum of one
+ * embedding per (frame, token id), the same linear map of the one-hot ids), plus a learned position and the
+ * action embedding; transformer blocks mix the P tokens of a frame. On pixels, a linear head gives each
+ * patch's change, added to the last frame (residual prediction, so the untrained model is persistence); on
+ * tokens, it gives each patch's logits over the next token id, plus a learned bonus `copy` (initially
+ * log K: half the probability) on the patch's last id, so the untrained model predicts persistence there too.
  */
 export class Dynamics implements Layer {
-  readonly embed: Dense;
+  readonly embed: Dense | null = null;
+  readonly tokenEmbed: Embedding | null = null;
+  readonly copy: tf.Variable | null = null; // [1]
   readonly position: tf.Variable; // [P, D]
   readonly actions: ActionEncoder | null;
   readonly blocks: Block[];
@@ -111,42 +118,66 @@ export class Dynamics implements Layer {
   readonly head: Dense;
 
   constructor(rng: Rng, readonly shape: DynamicsShape) {
-    const { geometry: g, contextFrames: C, width: D } = shape;
-    this.embed = new Dense(rng, C * g.J, D);
+    const { geometry: g, contextFrames: C, width: D, tokens: K } = shape;
+    if (K > 0) {
+      this.tokenEmbed = new Embedding(rng, C * K, D, 0.5);
+      this.copy = constantVariable([1], Math.log(K));
+    } else this.embed = new Dense(rng, C * g.J, D);
     this.position = normalVariable(rng, [g.P, D], 0.02);
     this.actions = shape.action.kind === 'none' ? null : new ActionEncoder(rng, shape.action, D);
     const hood = neighbourhood(g.rows, g.cols, shape.radius, g.wrap);
     this.blocks = Array.from({ length: shape.depth }, () => new Block(rng, D, shape.heads, shape.mlpRatio * D, hood));
     this.norm = new LayerNorm(D);
-    this.head = new Dense(rng, D, g.pp, { init: 'zero' });
+    this.head = new Dense(rng, D, K > 0 ? K : g.pp, { init: 'zero' });
   }
 
-  /**
-   * One step: context halo patches [N, C, P, J] (oldest first), the last frame's core patches [N, P, pp],
-   * actions [N, A] (or null) -> the next frame's core patches [N, P, pp], unclipped.
-   */
-  step(context: tf.Tensor4D, current: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor3D {
-    const { geometry: g, contextFrames: C, width: D } = this.shape;
-    const n = context.shape[0];
-    const tubelets = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [n * g.P, C * g.J]) as tf.Tensor2D; // [N*P, C*J]
-    let x = tf.reshape(this.embed.apply(tubelets), [n, g.P, D]) as tf.Tensor3D; //                     [N, P, D]
+  /** Embedded tokens [N, P, D] (position and action added) through the blocks and the final norm -> [N*P, D]. */
+  private trunk(x: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor2D {
+    const { geometry: g, width: D } = this.shape;
+    const n = x.shape[0];
     x = tf.add(x, this.position) as tf.Tensor3D;
     if (this.actions && actions) x = tf.add(x, tf.reshape(this.actions.apply(actions), [n, 1, D])) as tf.Tensor3D;
     for (const block of this.blocks) x = block.apply(x);
-    const delta = this.head.apply(this.norm.apply(x)); //                                                  [N, P, pp]
-    return tf.add(current, delta) as tf.Tensor3D;
+    return this.norm.apply(tf.reshape(x, [n * g.P, D]) as tf.Tensor2D);
+  }
+
+  /**
+   * One step on pixels: context halo patches [N, C, P, J] (oldest first), the last frame's core patches
+   * [N, P, pp], actions [N, A] (or null) -> the next frame's core patches [N, P, pp], unclipped.
+   */
+  step(context: tf.Tensor4D, current: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor3D {
+    const { geometry: g, contextFrames: C, width: D } = this.shape;
+    if (!this.embed) throw new Error('spatial: step() is the pixel dynamics; this one reads tokens (use logits())');
+    const n = context.shape[0];
+    const tubelets = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [n * g.P, C * g.J]) as tf.Tensor2D; // [N*P, C*J]
+    const x = tf.reshape(this.embed.apply(tubelets), [n, g.P, D]) as tf.Tensor3D; //                   [N, P, D]
+    const delta = this.head.apply(this.trunk(x, actions)); //                                          [N*P, pp]
+    return tf.add(current, tf.reshape(delta, [n, g.P, g.pp])) as tf.Tensor3D;
+  }
+
+  /** One step on tokens: context token ids [N, C, P] (int32, oldest first), actions [N, A] (or null) -> next-token logits [N, P, K]. */
+  logits(ids: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor3D {
+    const { geometry: g, contextFrames: C, tokens: K } = this.shape;
+    if (!this.tokenEmbed) throw new Error('spatial: logits() is the token dynamics; this one reads pixels (use step())');
+    const n = ids.shape[0];
+    const shifted = tf.add(ids, tf.tensor3d(Int32Array.from({ length: C }, (_, c) => c * K), [1, C, 1], 'int32')); // id + c * K
+    const x = tf.sum(this.tokenEmbed.apply(shifted), 1) as tf.Tensor3D; //                            [N, C, P, D] -> [N, P, D]
+    const last = tf.reshape(tf.slice(ids, [0, C - 1, 0], [n, 1, g.P]), [n * g.P]) as tf.Tensor1D; //  [N*P]
+    const logits = tf.add(this.head.apply(this.trunk(x, actions)), tf.mul(tf.oneHot(last, K), this.copy!)); // [N*P, K]
+    return tf.reshape(logits, [n, g.P, K]) as tf.Tensor3D;
   }
 
   params(): tf.Variable[] {
-    return [...this.embed.params(), this.position, ...(this.actions?.params() ?? []), ...paramsOf(this.blocks), ...this.norm.params(), ...this.head.params()];
+    return [...(this.embed ?? this.tokenEmbed!).params(), this.position, ...(this.actions?.params() ?? []), ...paramsOf(this.blocks), ...this.norm.params(), ...this.head.params(), ...(this.copy ? [this.copy] : [])];
   }
   count(): number {
     return this.params().reduce((s, p) => s + p.size, 0);
   }
   dispose(): void {
-    for (const layer of [this.embed, this.norm, this.head, ...this.blocks]) layer.dispose();
+    for (const layer of [this.embed ?? this.tokenEmbed!, this.norm, this.head, ...this.blocks]) layer.dispose();
     this.actions?.dispose();
     this.position.dispose();
+    this.copy?.dispose();
   }
 }
 

@@ -8,11 +8,17 @@
 // Graph "step": context [n, C, P, J], current [n, P, pp], action [n, A] (float32 real actions, or int32 ids:
 // element * vocab + value, or latent codes with A = 1; absent for models without actions)
 //            -> next_context [n, C, P, J], prediction [n, P, pp].
+// With the 'vq' tokenizer, graph "token step": ids [n, C, P] int32 (the context frames' token ids), current
+// [n, P, pp], action -> next_ids [n, C, P] int32, prediction [n, P, pp] (the argmax ids decoded by a Gather
+// from the tokenizer's decoded table, a patch whose id stays keeping its pixels). The context frames' first
+// ids are the tokenizer's (tfjs, once per chunk: the same ids on both paths).
 
 import { exportOnnx, openSession, ortTensor, type ExportInput, type OnnxBuilder, type OrtFeeds, type OrtSession } from '@worldbench/onnx';
 import type { Neighbourhood, NeighbourhoodAttention } from './attention';
+import { tf } from '@worldbench/neural';
 import type { Dynamics } from './model';
-import type { ChunkStepper, StepEngine } from './rollout';
+import { contextIds, type ChunkStepper, type StepEngine } from './rollout';
+import type { PatchTokenizer } from './tokenizer';
 
 type OrtTensor = OrtFeeds[string];
 
@@ -82,20 +88,65 @@ function exportActionEmbedding(b: OnnxBuilder, dynamics: Dynamics, action: strin
   return sumOver(b, rows, 1); //                                                                                                                            [n, D]
 }
 
-/** Dynamics.step: context [n, C, P, J], current [n, P, pp], action [n, A] | null -> next core patches [n, P, pp], unclipped. */
-function exportDynamicsStep(b: OnnxBuilder, dynamics: Dynamics, context: string, current: string, action: string | null): string {
-  const { geometry: g, contextFrames: C, width: D } = dynamics.shape;
-  // tokens are kept as [n*P, D] rows, as the tfjs Dense layers see them (ORT then fuses each MatMul and bias add into one Gemm)
-  const tubelets = b.reshape(b.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //        [n*P, C*J]
-  let x = b.add(b.reshape(b.layer(dynamics.embed, tubelets), [-1, g.P, D]), b.weight(dynamics.position, 'position')); // [n, P, D]
+/** Dynamics' trunk: embedded tokens x [n, P, D], action [n, A] | null -> the head's output [n*P, out]. */
+function exportTrunk(b: OnnxBuilder, dynamics: Dynamics, x: string, action: string | null): string {
+  const D = dynamics.shape.width;
+  x = b.add(x, b.weight(dynamics.position, 'position')); //                                  [n, P, D]
   if (action) x = b.add(x, b.reshape(exportActionEmbedding(b, dynamics, action), [0, 1, D]));
+  // tokens are kept as [n*P, D] rows, as the tfjs Dense layers see them (ORT then fuses each MatMul and bias add into one Gemm)
   x = b.reshape(x, [-1, D]); //                                                              [n*P, D]
   for (const block of dynamics.blocks) {
     const a = b.add(x, exportNeighbourhoodAttention(b, block.attention, b.layer(block.norm1, x)));
     x = b.add(a, b.layer(block.mlp, b.layer(block.norm2, a)));
   }
-  const delta = b.reshape(b.layer(dynamics.head, b.layer(dynamics.norm, x)), [-1, g.P, g.pp]); // [n, P, pp]
+  return b.layer(dynamics.head, b.layer(dynamics.norm, x));
+}
+
+/** Dynamics.step: context [n, C, P, J], current [n, P, pp], action [n, A] | null -> next core patches [n, P, pp], unclipped. */
+function exportDynamicsStep(b: OnnxBuilder, dynamics: Dynamics, context: string, current: string, action: string | null): string {
+  const { geometry: g, contextFrames: C, width: D } = dynamics.shape;
+  const tubelets = b.reshape(b.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //        [n*P, C*J]
+  const x = b.reshape(b.layer(dynamics.embed!, tubelets), [-1, g.P, D]); //                 [n, P, D]
+  const delta = b.reshape(exportTrunk(b, dynamics, x, action), [-1, g.P, g.pp]); //         [n, P, pp]
   return b.add(delta, current); // (delta first: the sum takes current's "batch" dimension name)
+}
+
+/** Dynamics.logits, argmax and decoding, as tfjsTokenEngine's step (see the file header's "token step"). */
+function exportTokenStep(b: OnnxBuilder, dynamics: Dynamics, table: tf.Tensor2D, action: string | null): { next_ids: string; prediction: string } {
+  const { geometry: g, contextFrames: C, tokens: K } = dynamics.shape;
+  const offsets = b.constant(Int32Array.from({ length: C }, (_, c) => c * K), [1, C, 1], 'frame_offsets');
+  const shifted = b.node('Add', ['ids', offsets], b.info('ids'), {}, 'shifted_ids'); //        [n, C, P] id + c * K
+  const x = sumOver(b, b.layer(dynamics.tokenEmbed!, shifted), 1); //                          [n, P, D]
+  const slice = (from: number, to: number, shape: (string | number)[]) =>
+    b.node('Slice', ['ids', b.int64s([from], 'starts'), b.int64s([to], 'ends'), b.int64s([1], 'axes')], { shape, dtype: 'int32' }, {}, 'ids_slice');
+  const lastIds = b.reshape(slice(C - 1, C, ['batch', 1, g.P]), [-1, g.P]); //                 [n, P]
+  // the copy bonus on each patch's last id: rows of the identity [K, K] times the learned scalar
+  const eye = Float32Array.from({ length: K * K }, (_, i) => (i % (K + 1) === 0 ? 1 : 0));
+  const lastFlat = b.reshape(lastIds, [-1]);
+  const copy = b.node('Gather', [b.constant(eye, [K, K], 'identity'), lastFlat], { shape: [b.shapeOf(lastFlat)[0], K], dtype: 'float32' }, { axis: { int: 0 } }, 'last_onehot');
+  const logits = b.add(exportTrunk(b, dynamics, x, action), b.mul(copy, b.weight(dynamics.copy!, 'copy'))); // [n*P, K]
+  const best = b.node('ArgMax', [logits], { shape: [b.shapeOf(logits)[0]], dtype: 'int64' }, { axis: { int: 1 }, keepdims: { int: 0 } }, 'best'); // [n*P]
+  const predicted = b.reshape(b.node('Cast', [best], { shape: b.shapeOf(best), dtype: 'int32' }, { to: { int: 6 } }, 'best_ids'), [-1, g.P]); // [n, P] (6: INT32)
+  const decoded = b.reshape(b.node('Gather', [b.weight(table, 'decoded_table'), best], { shape: [b.shapeOf(best)[0], g.pp], dtype: 'float32' }, { axis: { int: 0 } }, 'decoded'), [-1, g.P, g.pp]);
+  // (the builder has no bool type: `same` is a bool tensor)
+  const same = b.reshape(b.node('Equal', [lastIds, predicted], b.info(lastIds), {}, 'same'), [-1, g.P, 1]); // [n, P, 1]
+  const prediction = b.node('Where', [same, 'current', decoded], b.info('current'), {}, 'kept_or_decoded'); // [n, P, pp]
+  const newest = b.reshape(predicted, [-1, 1, g.P]); //                                         [n, 1, P]
+  const next_ids = C > 1 ? b.node('Concat', [slice(1, C, ['batch', C - 1, g.P]), newest], { shape: ['batch', C, g.P], dtype: 'int32' }, { axis: { int: 1 } }, 'shifted') : newest;
+  return { next_ids, prediction };
+}
+
+/** ONNX bytes of one token step (see the file header): the 'vq' tokenizer's counterpart of exportRolloutStep. */
+export function exportTokenRolloutStep(dynamics: Dynamics, table: tf.Tensor2D, withActions: boolean): Uint8Array {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  const kind = dynamics.shape.action.kind;
+  if (withActions && kind === 'none') throw new Error('spatial: this model has no actions to export an action input for');
+  const inputs: ExportInput[] = [
+    { name: 'ids', shape: ['batch', C, g.P], dtype: 'int32' },
+    { name: 'current', shape: ['batch', g.P, g.pp] },
+  ];
+  if (withActions) inputs.push({ name: 'action', shape: ['batch', actionWidth(dynamics)], dtype: kind === 'real' ? 'float32' : 'int32' });
+  return exportOnnx((b) => exportTokenStep(b, dynamics, table, withActions ? 'action' : null), inputs, { name: 'spatial-token-step', docString: 'spatial: one rollout step of the token dynamics (argmax ids, decoded patches)' });
 }
 
 /**
@@ -137,6 +188,33 @@ export function exportRolloutStep(dynamics: Dynamics, deadzone: number, withActi
   );
 }
 
+/** The token counterpart of sessionEngine: the state is the context ids and the last frame, in ORT tensors. */
+function tokenSessionEngine(session: OrtSession, dynamics: Dynamics, tokenizer: PatchTokenizer, A: number): StepEngine {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  return (_halos, last, n, frames): ChunkStepper => {
+    const first = contextIds(tokenizer, g, frames, n, C);
+    let ids: OrtTensor = ortTensor(first.dataSync() as Int32Array, [n, C, g.P]);
+    first.dispose();
+    let current: OrtTensor = ortTensor(last, [n, g.P, g.pp]);
+    return {
+      async step(actions) {
+        const feeds: OrtFeeds = { ids, current };
+        if (actions) feeds.action = ortTensor(actions, [n, A]);
+        const result = await session.run(feeds);
+        ids.dispose();
+        current.dispose();
+        ids = result.next_ids;
+        current = result.prediction;
+        return current.data as Float32Array;
+      },
+      dispose() {
+        ids.dispose();
+        current.dispose();
+      },
+    };
+  };
+}
+
 /** A step engine for rollout.ts that runs the exported step in `session`; the chunk's state stays in ORT tensors. */
 function sessionEngine(session: OrtSession, dynamics: Dynamics, A: number): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
@@ -170,10 +248,15 @@ function sessionEngine(session: OrtSession, dynamics: Dynamics, A: number): Step
 export class OnnxRollout {
   private readonly sessions = new Map<boolean, Promise<OrtSession>>();
 
-  private constructor(private readonly dynamics: Dynamics, private readonly deadzone: number) {}
+  private constructor(
+    private readonly dynamics: Dynamics,
+    private readonly deadzone: number,
+    private readonly tokenizer: PatchTokenizer | null,
+  ) {}
 
-  static async open(dynamics: Dynamics, deadzone: number): Promise<OnnxRollout> {
-    const r = new OnnxRollout(dynamics, deadzone);
+  /** `tokenizer`: the 'vq' tokenizer of a token dynamics (null for pixel dynamics). */
+  static async open(dynamics: Dynamics, deadzone: number, tokenizer: PatchTokenizer | null = null): Promise<OnnxRollout> {
+    const r = new OnnxRollout(dynamics, deadzone, tokenizer);
     await r.session(dynamics.shape.action.kind !== 'none');
     return r;
   }
@@ -183,7 +266,13 @@ export class OnnxRollout {
     if (!s) {
       s = (async () => {
         try {
-          return await openSession(exportRolloutStep(this.dynamics, this.deadzone, withActions));
+          if (!this.tokenizer) return await openSession(exportRolloutStep(this.dynamics, this.deadzone, withActions));
+          const table = this.tokenizer.decodedTable();
+          try {
+            return await openSession(exportTokenRolloutStep(this.dynamics, table, withActions));
+          } finally {
+            table.dispose();
+          }
         } catch (e) {
           throw new Error(`spatial: cannot forecast through ONNX Runtime (${(e as Error).message}); set forecastBackend=tfjs to forecast with tfjs`);
         }
@@ -195,7 +284,8 @@ export class OnnxRollout {
 
   /** The engine for rollout.ts, for actions of A values per step (A = 0: none). */
   async engine(A: number): Promise<StepEngine> {
-    return sessionEngine(await this.session(A > 0), this.dynamics, A);
+    const session = await this.session(A > 0);
+    return this.tokenizer ? tokenSessionEngine(session, this.dynamics, this.tokenizer, A) : sessionEngine(session, this.dynamics, A);
   }
 
   async release(): Promise<void> {

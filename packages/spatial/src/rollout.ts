@@ -1,11 +1,14 @@
 // Autoregressive rollouts: from the last C observed frames, predict a frame, clip it into [0, 1], drop
 // changes below the deadzone, make it the newest context frame, repeat. Batched over episodes, in chunks so
 // memory stays bounded. The loop (halos from the history, actions per step, writing the forecasts) is shared;
-// a step engine runs the steps: tfjs here, or ONNX Runtime on the exported step (onnx.ts).
+// a step engine runs the steps: tfjs here, or ONNX Runtime on the exported step (onnx.ts). With the 'vq'
+// tokenizer the engine's state is the context frames' token ids: each step predicts the next ids (argmax),
+// decodes them through the tokenizer's table, and feeds the predicted ids back.
 
 import { tf } from '@worldbench/neural';
 import type { Dynamics, DynamicsShape } from './model';
-import { haloOf, haloPatches } from './patches';
+import { haloOf, haloPatches, type PatchGeometry } from './patches';
+import type { PatchTokenizer } from './tokenizer';
 
 /** One chunk of n episodes being rolled out: its context window and last frame, held by the engine. */
 export interface ChunkStepper {
@@ -15,8 +18,11 @@ export interface ChunkStepper {
   dispose(): void;
 }
 
-/** Starts a chunk from its context halo patches [n * C * P * J] (oldest first) and last frames [n * pixels] (core layout). */
-export type StepEngine = (halos: Float32Array, last: Float32Array, n: number) => ChunkStepper;
+/**
+ * Starts a chunk from its context halo patches [n * C * P * J] (oldest first), last frames [n * pixels] and
+ * context frames [n * C * pixels] (core layout, oldest first; what a token engine tokenizes).
+ */
+export type StepEngine = (halos: Float32Array, last: Float32Array, n: number, frames: Float32Array) => ChunkStepper;
 
 /**
  * history: B episodes of K frames in core layout [B * K * pixels]; actions: the encoder input of each
@@ -30,15 +36,17 @@ export async function rollout(engine: StepEngine, shape: Pick<DynamicsShape, 'ge
     // the last C frames of each history (the first repeated when K < C), as halo patches
     const halos = new Float32Array(n * C * g.P * g.J);
     const last = new Float32Array(n * g.pixels);
+    const frames = new Float32Array(n * C * g.pixels);
     for (let b = 0; b < n; b++) {
       for (let c = 0; c < C; c++) {
         const k = Math.max(0, K - C + c);
         const frame = history.subarray(((start + b) * K + k) * g.pixels, ((start + b) * K + k + 1) * g.pixels);
         haloOf(g, frame, halos.subarray((b * C + c) * g.P * g.J, (b * C + c + 1) * g.P * g.J));
+        frames.set(frame, (b * C + c) * g.pixels);
       }
       last.set(history.subarray(((start + b) * K + K - 1) * g.pixels, ((start + b) * K + K) * g.pixels), b * g.pixels);
     }
-    const stepper = engine(halos, last, n);
+    const stepper = engine(halos, last, n, frames);
     try {
       for (let h = 0; h < H; h++) {
         let a: Float32Array | Int32Array | null = null;
@@ -85,6 +93,51 @@ export function tfjsEngine(dynamics: Dynamics, deadzone = 0): StepEngine {
         context.dispose();
         current.dispose();
         haloIndex.dispose();
+      },
+    };
+  };
+}
+
+/** Token ids [n, C, P] (int32) of context frames [n * C * pixels] in core layout. */
+export function contextIds(tokenizer: PatchTokenizer, g: PatchGeometry, frames: Float32Array, n: number, C: number): tf.Tensor3D {
+  const patches = tf.tensor2d(frames, [n * C * g.P, g.pp]);
+  const ids = tokenizer.ids(patches);
+  patches.dispose();
+  return tf.tensor3d(ids, [n, C, g.P], 'int32');
+}
+
+/**
+ * The tfjs step engine on tokens: the dynamics' logits, argmax -> next ids, decoded through `table` [K, pp]
+ * (the tokenizer's decodedTable()); a patch whose predicted id is its last id keeps its last pixels (the
+ * token's deadzone: a patch the dynamics leaves alone is not replaced by its lossy reconstruction).
+ */
+export function tfjsTokenEngine(dynamics: Dynamics, tokenizer: PatchTokenizer, table: tf.Tensor2D): StepEngine {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  return (_halos, last, n, frames) => {
+    let ids = contextIds(tokenizer, g, frames, n, C);
+    let current = tf.tensor3d(last, [n, g.P, g.pp]);
+    return {
+      async step(actions) {
+        const a = actions ? tf.tensor2d(actions, [n, actions.length / n], actions instanceof Int32Array ? 'int32' : 'float32') : null;
+        const [nextIds, next] = tf.tidy(() => {
+          const predicted = tf.cast(tf.argMax(dynamics.logits(ids, a), 2), 'int32') as tf.Tensor2D; //   [n, P]
+          const decoded = tf.reshape(tf.gather(table, tf.reshape(predicted, [n * g.P])), [n, g.P, g.pp]); // [n, P, pp]
+          const lastIds = tf.slice(ids, [0, C - 1, 0], [n, 1, g.P]); //                                  [n, 1, P]
+          const same = tf.reshape(tf.equal(tf.reshape(lastIds, [n, g.P]), predicted), [n, g.P, 1]);
+          const frame = tf.where(tf.broadcastTo(same, [n, g.P, g.pp]), current, decoded) as tf.Tensor3D;
+          const shifted = tf.concat([tf.slice(ids, [0, 1, 0], [n, C - 1, g.P]), tf.reshape(predicted, [n, 1, g.P])], 1) as tf.Tensor3D;
+          return [shifted, frame] as [tf.Tensor3D, tf.Tensor3D];
+        });
+        a?.dispose();
+        ids.dispose();
+        current.dispose();
+        ids = nextIds;
+        current = next;
+        return next.dataSync() as Float32Array;
+      },
+      dispose() {
+        ids.dispose();
+        current.dispose();
       },
     };
   };

@@ -2,7 +2,9 @@
 // (frame t, frame t+1) alone, the code its decoder needs to predict frame t+1 (no action labels). Stage 2:
 // the dynamics learns the next frame from the last C frames and an action: the true one, or (action-free)
 // the latent code stage 1 assigns to the transition; with rolloutSteps R > 0 it is also trained on its own
-// rollouts (self-forcing: R more steps fed with its own clipped predictions, gradients through them).
+// rollouts (self-forcing: R more steps fed with its own clipped predictions, gradients through them). With
+// the 'vq' tokenizer (trained before, tokenizer.ts), the dynamics instead learns the next frame's token ids
+// from the context frames' ids (cross-entropy, teacher forcing: an argmax has no gradient to self-force through).
 
 import type { Rng } from '@worldbench/core';
 import { tf, train, type TrainResult } from '@worldbench/neural';
@@ -41,12 +43,35 @@ function column(samples: Int32Array, width: number, batch: Int32Array, col: numb
   return Int32Array.from(batch, (s) => samples[s * width + col]);
 }
 
+/** The frame rows of a minibatch's C context frames, sample-major [b * C]. */
+function contextRows(samples: Samples, C: number, batch: Int32Array): Int32Array {
+  const rows = new Int32Array(batch.length * C);
+  batch.forEach((s, i) => rows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
+  return rows;
+}
+
+/** The trainer settings of every dynamics stage: warm-up, early stopping on a held-out share (from 20 samples), Adam with beta2 0.99. */
+function dynamicsSchedule(samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal) {
+  const holdout = samples.count >= 20 ? config.holdout : 0;
+  const trainCount = samples.count - Math.round(samples.count * holdout);
+  return {
+    n: samples.count,
+    batchSize: config.batchSize,
+    steps,
+    lr: config.lr,
+    warmup: Math.min(100, Math.floor(steps / 5)),
+    rng,
+    holdout,
+    patience: config.patience,
+    evalEvery: Math.max(25, Math.ceil(trainCount / config.batchSize)),
+    adam: { beta2: 0.99 },
+    signal,
+  };
+}
+
 /** A minibatch's inputs: the halo patches of its C context frames [b, C, P, J] and its last frame's core patches [b, P, pp]. */
 function contextOf(t: DataTensors, samples: Samples, g: PatchGeometry, C: number, batch: Int32Array): { context: tf.Tensor4D; current: tf.Tensor3D } {
-  const b = batch.length;
-  const ctxRows = new Int32Array(b * C);
-  batch.forEach((s, i) => ctxRows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
-  const context = tf.reshape(rowsOf(t.halos, ctxRows), [b, C, g.P, g.J]) as tf.Tensor4D;
+  const context = tf.reshape(rowsOf(t.halos, contextRows(samples, C, batch)), [batch.length, C, g.P, g.J]) as tf.Tensor4D;
   return { context, current: rowsOf<tf.Rank.R3>(t.cores, column(samples.context, C, batch, C - 1)) };
 }
 
@@ -137,22 +162,10 @@ export function latentCodes(lam: LatentActionModel, t: DataTensors, current: Int
 export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples: Samples, actions: tf.Tensor2D | null, weights: tf.Tensor, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<TrainResult[]> {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   const stride = samples.targets.length / Math.max(1, samples.count); // R + 1 targets per sample
-  const holdout = samples.count >= 20 ? config.holdout : 0;
-  const trainCount = samples.count - Math.round(samples.count * holdout);
   const phase = (width: number, phaseSteps: number, phaseRng: Rng) =>
     train({
       params: dynamics.params(),
-      n: samples.count,
-      batchSize: config.batchSize,
-      steps: phaseSteps,
-      lr: config.lr,
-      warmup: Math.min(100, Math.floor(phaseSteps / 5)),
-      rng: phaseRng,
-      holdout,
-      patience: config.patience,
-      evalEvery: Math.max(25, Math.ceil(trainCount / config.batchSize)),
-      adam: { beta2: 0.99 },
-      signal,
+      ...dynamicsSchedule(samples, config, phaseSteps, phaseRng, signal),
       loss: (batch) => {
         const b = batch.length;
         let { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
@@ -178,6 +191,30 @@ export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples:
   if (teacherSteps > 0) results.push(await phase(1, teacherSteps, rng.fork('teacher')));
   if (steps - teacherSteps > 0) results.push(await phase(stride, steps - teacherSteps, rng.fork('self-forcing')));
   return results;
+}
+
+/**
+ * Stage 2 on tokens: trains `dynamics` (shape.tokens = K) to predict each patch's next token id from the
+ * context frames' ids: `ids` [frames, P] int32 holds the tokenizer's id of every patch of every training
+ * frame; the samples' first target is the next frame (R = 0); `actions` as in trainDynamics. Loss: the
+ * mean cross-entropy over patches.
+ */
+export async function trainTokenDynamics(dynamics: Dynamics, ids: tf.Tensor2D, samples: Samples, actions: tf.Tensor2D | null, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<TrainResult> {
+  const { geometry: g, contextFrames: C, tokens: K } = dynamics.shape;
+  const stride = samples.targets.length / Math.max(1, samples.count);
+  return train({
+    params: dynamics.params(),
+    ...dynamicsSchedule(samples, config, steps, rng, signal),
+    loss: (batch) => {
+      const b = batch.length;
+      const context = tf.reshape(rowsOf(ids, contextRows(samples, C, batch)), [b, C, g.P]) as tf.Tensor3D; // [b, C, P] int32
+      const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, 0)) : null;
+      const target = rowsOf<tf.Rank.R2>(ids, column(samples.targets, stride, batch, 0)); //           [b, P] int32
+      const logits = tf.reshape(dynamics.logits(context, a), [b * g.P, K]); //                       [b*P, K]
+      const onehot = tf.oneHot(tf.reshape(target, [b * g.P]) as tf.Tensor1D, K); //                 [b*P, K]
+      return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+    },
+  });
 }
 
 // endregion

@@ -1,6 +1,7 @@
 // The spatial WorldModel: fit (stage 1 latent actions, stage 2 dynamics), forecast (rollouts, through ONNX
-// Runtime unless forecastBackend = 'tfjs'), explain, save and load. The networks are in model.ts, the
-// training loops in train.ts, the rollout loop in rollout.ts and its ONNX step in onnx.ts.
+// Runtime unless forecastBackend = 'tfjs'), explain, save and load. With tokenizer = 'vq' a stage 0 trains
+// the discrete patch tokenizer (tokenizer.ts) and the dynamics predicts token ids. The networks are in
+// model.ts, the training loops in train.ts, the rollout loop in rollout.ts and its ONNX step in onnx.ts.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +14,9 @@ import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMut
 import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './model';
 import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
 import { OnnxRollout } from './onnx';
-import { rollout, tfjsEngine, type StepEngine } from './rollout';
-import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel } from './train';
+import { rollout, tfjsEngine, tfjsTokenEngine, type StepEngine } from './rollout';
+import { PatchTokenizer, reconstructionError, trainTokenizer } from './tokenizer';
+import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel, trainTokenDynamics } from './train';
 
 
 const FORMAT = 'spatial-v1';
@@ -38,6 +40,9 @@ export class SpatialModel implements WorldModel {
   readonly action: ActionKind;
   dynamics: Dynamics | null = null;
   lam: LatentActionModel | null = null;
+  /** The discrete patch tokenizer (tokenizer = 'vq'), and its decoded patch of every code [K, pp]. */
+  tokenizer: PatchTokenizer | null = null;
+  private tokenTable: tf.Tensor2D | null = null;
   latentMap: LatentMap | null = null;
   summary: Record<string, unknown> = {};
   /** The ORT sessions forecasts run through (forecastBackend 'onnx'), opened after each fit and load. */
@@ -57,7 +62,9 @@ export class SpatialModel implements WorldModel {
     this.disposeNetworks();
     const rng = createRng(seed);
     const { config: c, geometry } = this;
-    this.dynamics = new Dynamics(rng.fork('dynamics'), { geometry, contextFrames: this.contextFrames, width: c.width, depth: c.depth, heads: c.heads, mlpRatio: c.mlpRatio, radius: c.attentionRadius, action: this.action });
+    const tokens = c.tokenizer === 'vq' ? c.tokenCodes : 0;
+    this.dynamics = new Dynamics(rng.fork('dynamics'), { geometry, contextFrames: this.contextFrames, width: c.width, depth: c.depth, heads: c.heads, mlpRatio: c.mlpRatio, radius: c.attentionRadius, action: this.action, tokens });
+    if (tokens > 0) this.tokenizer = new PatchTokenizer(rng.fork('tokenizer'), { pp: geometry.pp, width: c.width, codes: tokens, dim: c.tokenDim, commitment: c.commitment });
     if (usesLatentActions(this.spec, c))
       this.lam = new LatentActionModel(rng.fork('latent-actions'), { geometry, contextFrames: this.contextFrames, width: c.width, codes: c.latentActions, latentDim: c.latentDim, commitment: c.commitment });
   }
@@ -65,7 +72,9 @@ export class SpatialModel implements WorldModel {
   /** Releases the previous ORT sessions and, with forecastBackend 'onnx', exports the fitted dynamics' step and opens new ones. */
   private async openForecaster(): Promise<void> {
     await this.releaseForecaster();
-    if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(this.dynamics!, this.config.deadzone);
+    this.tokenTable?.dispose();
+    this.tokenTable = this.tokenizer ? this.tokenizer.decodedTable() : null;
+    if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(this.dynamics!, this.config.deadzone, this.tokenizer);
   }
 
   private async releaseForecaster(): Promise<void> {
@@ -82,8 +91,12 @@ export class SpatialModel implements WorldModel {
   private disposeNetworks(): void {
     this.dynamics?.dispose();
     this.lam?.dispose();
+    this.tokenizer?.dispose();
+    this.tokenTable?.dispose();
     this.dynamics = null;
     this.lam = null;
+    this.tokenizer = null;
+    this.tokenTable = null;
   }
 
   async fit(data: Episodes, run: RunContext): Promise<FitReport> {
@@ -104,8 +117,23 @@ export class SpatialModel implements WorldModel {
       const C = this.contextFrames;
       const base = buildSamples(d, C, 0);
       const dyn = buildSamples(d, C, config.rolloutSteps);
-      const dynSteps = stepsFor(config, dyn.samples.count);
-      const notes: Record<string, unknown> = { samples: dyn.samples.count, rolloutSteps: dyn.rollout, contextPadded: dyn.padded };
+      const dynSamples = this.tokenizer ? base : dyn; // the token dynamics trains on one-step samples
+      const dynSteps = stepsFor(config, dynSamples.samples.count);
+      const notes: Record<string, unknown> = { samples: dynSamples.samples.count, rolloutSteps: dynSamples.rollout, contextPadded: dynSamples.padded };
+      this.summary.tokenizer = { kind: config.tokenizer, patch: g.patch, halo: g.halo, padding: g.wrap ? 'wrap' : 'zero', tokensPerFrame: g.P };
+
+      // stage 0 ('vq'): the discrete patch tokenizer, an autoencoder of the training frames' patches
+      let ids: tf.Tensor2D | null = null;
+      if (this.tokenizer) {
+        run.log(`spatial: vq tokenizer, ${config.tokenizerSteps} steps`);
+        const t0 = performance.now();
+        const tt = await trainTokenizer(this.tokenizer, t.cores, config.batchSize, config.lr, config.tokenizerSteps, rng.fork('tokenizer'), run.signal);
+        const patches = tf.reshape(t.cores, [-1, g.pp]) as tf.Tensor2D;
+        const frameIds = this.tokenizer.ids(patches);
+        patches.dispose();
+        ids = tf.tensor2d(frameIds, [d.frames.count, g.P], 'int32');
+        Object.assign(this.summary.tokenizer as object, this.tokenizerSummary(frameIds, t.cores, tt.restarts, tt.result.steps, round((performance.now() - t0) / 1000, 1)));
+      }
 
       // stage 1: latent actions, learned without labels
       let codes: Int32Array | null = null;
@@ -125,16 +153,18 @@ export class SpatialModel implements WorldModel {
 
       // stage 2: dynamics, conditioned on true actions or on the latent codes
       actionTensor = this.actionTensor(d, codes);
-      run.log(`spatial: dynamics, ${dynSteps} steps on ${dyn.samples.count} samples (rollout ${dyn.rollout})`);
+      run.log(`spatial: dynamics, ${dynSteps} steps on ${dynSamples.samples.count} samples (rollout ${dynSamples.rollout})`);
       const t1 = performance.now();
       weights = tf.tensor2d(pixelWeights(d.frames, g.pixels, config.stdWeighting), [g.P, g.pp]);
-      const phases = await trainDynamics(this.dynamics!, t, dyn.samples, actionTensor, weights, config, dynSteps, rng.fork('dynamics'), run.signal);
+      const phases = ids
+        ? [await trainTokenDynamics(this.dynamics!, ids, base.samples, actionTensor, config, dynSteps, rng.fork('dynamics'), run.signal)]
+        : await trainDynamics(this.dynamics!, t, dyn.samples, actionTensor, weights, config, dynSteps, rng.fork('dynamics'), run.signal);
+      ids?.dispose();
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
       this.summary.mode = this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
-      this.summary.tokenizer = { patch: g.patch, halo: g.halo, padding: g.wrap ? 'wrap' : 'zero', tokensPerFrame: g.P };
       this.summary.training = notes;
       await this.openForecaster();
       return { params: this.paramCount(), backend: this.forecastBackend(), notes };
@@ -146,7 +176,29 @@ export class SpatialModel implements WorldModel {
   }
 
   private paramCount(): number {
-    return (this.dynamics?.count() ?? 0) + (this.lam?.count() ?? 0);
+    return (this.dynamics?.count() ?? 0) + (this.lam?.count() ?? 0) + (this.tokenizer?.count() ?? 0);
+  }
+
+  /**
+   * explain().tokenizer for 'vq': codebook usage over all training patches (codes used at all, and by >= 1% of
+   * the patches: most patches are often one background code), perplexity, and the reconstruction mse per pixel
+   * against the pixels' variance (the mse of predicting each pixel's mean).
+   */
+  private tokenizerSummary(ids: Int32Array, cores: tf.Tensor3D, restarts: number, steps: number, seconds: number | null): Record<string, unknown> {
+    const usage = codebookUsage(ids, this.config.tokenCodes);
+    const mse = reconstructionError(this.tokenizer!, cores, ids);
+    const variance = tf.tidy(() => tf.moments(tf.reshape(cores, [cores.shape[0], -1]), 0).variance.mean().dataSync()[0]);
+    return {
+      codebookSize: this.config.tokenCodes,
+      used: usage.counts.filter((c) => c > 0).length,
+      usedByOnePercent: usage.used,
+      perplexity: round(usage.perplexity, 3),
+      restarts,
+      reconstructionMse: round(mse, 6),
+      pixelVariance: round(variance, 6),
+      steps,
+      seconds,
+    };
   }
 
   private latentActionSummary(d: TrainingData, codes: Int32Array, restarts: number, loss: number): Record<string, unknown> {
@@ -206,7 +258,11 @@ export class SpatialModel implements WorldModel {
     const cores = new Float32Array(history.length);
     for (let i = 0; i < B * K; i++) toCore(g, history.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
     const { values, A } = this.forecastActions(actions, B * H);
-    const engine: StepEngine = this.onnx ? await this.onnx.engine(values ? A : 0) : tfjsEngine(this.dynamics!, this.config.deadzone);
+    const engine: StepEngine = this.onnx
+      ? await this.onnx.engine(values ? A : 0)
+      : this.tokenizer
+        ? tfjsTokenEngine(this.dynamics!, this.tokenizer, this.tokenTable!)
+        : tfjsEngine(this.dynamics!, this.config.deadzone);
     const predicted = await rollout(engine, this.dynamics!.shape, cores, B, K, values, A, H);
     const out = new Float32Array(predicted.length);
     for (let i = 0; i < B * H; i++) fromCore(g, predicted.subarray(i * g.pixels, (i + 1) * g.pixels), out.subarray(i * g.pixels, (i + 1) * g.pixels));
@@ -240,7 +296,8 @@ export class SpatialModel implements WorldModel {
     mkdirSync(dir, { recursive: true });
     const dynamicsShapes = writeWeights(join(dir, 'dynamics.f32'), this.dynamics.params());
     const lamShapes = this.lam ? writeWeights(join(dir, 'latent-actions.f32'), this.lam.params()) : null;
-    const meta = { format: FORMAT, spec: this.spec, view: this.view, config: this.config, dynamicsShapes, lamShapes, latentMap: this.latentMap, summary: this.summary };
+    const tokenizerShapes = this.tokenizer ? writeWeights(join(dir, 'tokenizer.f32'), this.tokenizer.params()) : null;
+    const meta = { format: FORMAT, spec: this.spec, view: this.view, config: this.config, dynamicsShapes, lamShapes, tokenizerShapes, latentMap: this.latentMap, summary: this.summary };
     writeFileSync(join(dir, 'spatial.json'), JSON.stringify(meta));
   }
 
@@ -255,6 +312,7 @@ export class SpatialModel implements WorldModel {
       if (!model.lam) throw new Error('spatial: saved latent action weights, but the saved config builds no latent action model');
       readWeights(join(dir, 'latent-actions.f32'), model.lam.params(), meta.lamShapes, 'spatial');
     }
+    if (model.tokenizer) readWeights(join(dir, 'tokenizer.f32'), model.tokenizer.params(), meta.tokenizerShapes, 'spatial');
     model.latentMap = meta.latentMap;
     model.summary = meta.summary;
     await model.openForecaster();
