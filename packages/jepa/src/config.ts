@@ -27,8 +27,16 @@ export interface JepaConfig {
   pointerInit: number;
   /** Hidden width of each block's MLP, as a multiple of `width`: 2 (not the usual 4) halves the cost and loses nothing measurable here. */
   mlpRatio: number;
-  /** Predictor steps fed its own outputs per training example (V-JEPA 2-AC rollout loss); 1 = teacher forcing only. */
+  /** Predictor steps fed its own outputs per training example (V-JEPA 2-AC rollout loss) for int/token views; 0 or 1 = teacher forcing only, on every view. */
   rolloutSteps: number;
+  /**
+   * The same for real views on large datasets (more than `largeFrom` windows; smaller ones use `rolloutSteps`: a
+   * step costs ~3x at k = 8, and the quick grid must stay under 5 minutes). Their change readout decodes the
+   * change over h steps from (z_0, zhat_h - z_0), and the probe learns it only for h <= k: with k = 2 it
+   * extrapolates at h = 8 (README: dev seed 3, budget 4096, skill at h = 8 with k = 8 and 12 passes: hidden-laws
+   * 0.907, bouncing-balls 0.742; with k = 2 and 24 passes: 0.855, 0.650).
+   */
+  realRolloutSteps: number;
   /** EMA momentum of the target encoder at the first step; short runs (hundreds of steps) need a target that follows quickly. */
   emaMomentum: number;
   /** EMA momentum at the last step, reached by a cosine schedule (I-JEPA raises it to 1: the target freezes as training ends). */
@@ -50,11 +58,18 @@ export interface JepaConfig {
   /** State tokens per minibatch, at most: states of many tokens (grids in patches: 25-36 tokens) get smaller batches (10-15), since a step's cost grows with batch x tokens; code-trace (5 tokens) and the real views keep `batchSize`. */
   batchTokens: number;
   /**
-   * Passes over the training transitions, counted at `batchSize`: steps = epochs * transitions / batchSize, clamped
-   * to [minSteps, maxSteps]. 6 keeps the quick bench grid under 5 minutes on 2 cores; more epochs overfit at
-   * budget 1024 (code-trace, dev seed 3: 12 epochs 0.45, 24 epochs 0.39 accStep) and help from 4096 on (README).
+   * Passes over the training windows up to `largeFrom` windows, counted at `batchSize`: steps = passes * windows /
+   * batchSize, clamped to [minSteps, maxSteps]. 6 keeps the quick bench grid under 5 minutes on 2 cores; more
+   * epochs overfit at budget 1024 (code-trace, dev seed 3: 12 epochs 0.45, 24 epochs 0.39 accStep) and help from
+   * 4096 on, where the passes grow (`largeFrom`; README).
    */
   epochs: number;
+  /**
+   * Training windows above which a dataset counts as large (train.ts): the passes grow as
+   * epochs * sqrt(windows / largeFrom), and real views roll out `realRolloutSteps`. Budgets up to 1024 (the quick
+   * grid, code-trace's overfitting budget) train as with `epochs` and `rolloutSteps`.
+   */
+  largeFrom: number;
   /** Fewest optimiser steps, so that tiny budgets still train. */
   minSteps: number;
   /** Most optimiser steps: caps the fit time of large budgets (deterministic, unlike a wall-clock cap). */
@@ -80,6 +95,7 @@ export const jepaDefaults: JepaConfig = {
   pointerInit: 4,
   mlpRatio: 2,
   rolloutSteps: 2,
+  realRolloutSteps: 8,
   emaMomentum: 0.99,
   emaMomentumEnd: 1,
   varianceWeight: 1,
@@ -91,6 +107,7 @@ export const jepaDefaults: JepaConfig = {
   batchSize: 64,
   batchTokens: 384,
   epochs: 6,
+  largeFrom: 1024,
   minSteps: 24,
   maxSteps: 4000,
   probeFraction: 0.25,

@@ -45,8 +45,8 @@ function checkConfig(c: JepaConfig): void {
   const posInt = (k: keyof JepaConfig, min = 1) => {
     if (!(Number.isInteger(c[k]) && (c[k] as number) >= min)) problems.push(`${k} must be an integer >= ${min}, got ${c[k]}`);
   };
-  (['width', 'heads', 'batchSize', 'batchTokens', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
-  (['encoderLayers', 'predictorLayers', 'rolloutSteps', 'probeHidden', 'historySteps'] as const).forEach((k) => posInt(k, 0));
+  (['width', 'heads', 'batchSize', 'batchTokens', 'largeFrom', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
+  (['encoderLayers', 'predictorLayers', 'rolloutSteps', 'realRolloutSteps', 'probeHidden', 'historySteps'] as const).forEach((k) => posInt(k, 0));
   if (c.width % c.heads !== 0) problems.push(`width ${c.width} must be divisible by heads ${c.heads}`);
   if (!(c.lr > 0)) problems.push(`lr must be positive, got ${c.lr}`);
   if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
@@ -116,7 +116,7 @@ class JepaModel implements WorldModel {
     return {
       latent: { tokens: this.geometry.state.tokens, width: this.config.width, slotsPerToken: this.geometry.state.slots },
       diagnostics,
-      training: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, rolloutSteps: this.config.rolloutSteps, final: summary.final, probeFinal: summary.probeFinal, history: summary.history },
+      training: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, rolloutSteps: summary.rolloutSteps, final: summary.final, probeFinal: summary.probeFinal, history: summary.history },
     };
   }
 

@@ -32,6 +32,8 @@ export interface TrainingSet {
   actions: tf.Tensor2D | null;
   /** Valid transitions per episode. */
   lengths: Int32Array;
+  /** The state view's kind (its windows are rolled out `rolloutSteps` or `realRolloutSteps` steps). */
+  kind: 'categorical' | 'real';
   /** T: transitions per episode slot. */
   steps: number;
   /** State tokens N. */
@@ -112,6 +114,7 @@ export function buildTrainingSet(geometry: Geometry, data: Episodes, view: strin
     states: stateTensors(arrays, geometry.state.tokens, geometry.state.slots),
     context: ctx ? tf.tensor3d(ctx.ids, [E, geometry.context.tokens, ctx.slots], 'int32') : null,
     actions,
+    kind: layout.kind,
     lengths,
     steps: T,
     tokens: geometry.state.tokens,
@@ -274,6 +277,8 @@ export function jepaLoss(nets: Networks, batch: WindowBatch, config: JepaConfig)
 
 export interface TrainSummary {
   steps: number;
+  /** k: predictor steps per training window. */
+  rolloutSteps: number;
   probeSteps: number;
   batchSize: number;
   /** Mean loss parts over the last tenth of the JEPA phase. */
@@ -319,9 +324,28 @@ export function trainableParams(nets: Networks): tf.Variable[] {
   return [...nets.online.params(), ...nets.predictor.params(), ...nets.probe.params()];
 }
 
-/** Optimiser steps for n training examples. */
+/**
+ * Passes over n training windows: `epochs` up to `largeFrom` windows, then growing as sqrt(n / largeFrom).
+ * Small datasets overfit with more passes (code-trace at 1024); larger ones were under-trained at 6 (hidden-laws
+ * and bouncing-balls at 4096: README).
+ */
+export function epochsFor(n: number, config: JepaConfig): number {
+  return config.epochs * Math.sqrt(Math.max(1, n / config.largeFrom));
+}
+
+/** Optimiser steps for n training windows: epochsFor(n) passes at `batchSize`, clamped to [minSteps, maxSteps]. */
 export function plannedSteps(n: number, config: JepaConfig): number {
-  return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((config.epochs * n) / config.batchSize)));
+  return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((epochsFor(n, config) * n) / config.batchSize)));
+}
+
+/**
+ * k, the predictor steps per training window, for a state view of this kind and n training windows (at least 1).
+ * `rolloutSteps` <= 1 is teacher forcing for every view (so `jepa[rolloutSteps=0]` is the teacher-forced twin
+ * that selfForcingGain compares against); otherwise large real datasets roll out `realRolloutSteps`.
+ */
+export function rolloutStepsFor(kind: 'categorical' | 'real', n: number, config: JepaConfig): number {
+  if (config.rolloutSteps <= 1) return 1;
+  return Math.max(1, kind === 'real' && n > config.largeFrom ? config.realRolloutSteps : config.rolloutSteps);
 }
 
 /** Examples per step: at most batchSize, and at most batchTokens state tokens (never below 8, never above n). */
@@ -334,7 +358,7 @@ export async function trainJepa(nets: Networks, set: TrainingSet, config: JepaCo
   const n = set.startEpisode.length;
   const total = plannedSteps(n, config);
   const probeSteps = Math.round(config.probeFraction * total);
-  const k = Math.max(1, config.rolloutSteps);
+  const k = rolloutStepsFor(set.kind, n, config);
   const batchSize = batchSizeFor(n, set.tokens, config);
   const warmup = Math.min(200, Math.round(total * 0.1));
   const params = trainableParams(nets);
@@ -369,7 +393,7 @@ export async function trainJepa(nets: Networks, set: TrainingSet, config: JepaCo
     adam.dispose();
   }
   const probeFinal = probeSteps > 0 ? await trainProbe(nets, set, config, k, probeSteps, rng.fork('probe'), run, total) : null;
-  return { steps: total, probeSteps, batchSize, final: averages(tail), history, probeFinal };
+  return { steps: total, rolloutSteps: k, probeSteps, batchSize, final: averages(tail), history, probeFinal };
 }
 
 /** Probe-only phase: the encoder, target and predictor are frozen; their latents are computed outside any gradient. */

@@ -1,6 +1,6 @@
 // The model end to end on dev seeds: on code-trace it learns the step beyond persistence and its latents do
 // not collapse; it rejects unknown config keys, passes the public conformance suite on one scenario of each
-// kind of state view, and leaks no tensors.
+// kind of state view, and leaks no tensors; the training schedule (passes and rollout steps per budget and view).
 import { beforeAll, describe, expect, it } from 'vitest';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import codeTrace from '@worldbench/code-trace';
@@ -9,6 +9,7 @@ import { persistence } from '@worldbench/baselines';
 import { initBackend, tf } from '@worldbench/neural';
 import lifeLike from '../../../scenarios/life-like/src/index';
 import jepa from '../src/index';
+import { plannedSteps, rolloutStepsFor } from '../src/train';
 import type { LatentDiagnostics } from '../src/diagnostics';
 
 beforeAll(async () => {
@@ -43,6 +44,21 @@ describe('jepa on code-trace (dev seed 3, budget 1024, 12 epochs)', () => {
 
   it('rejects an unknown config key, listing the valid ones', async () => {
     await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, rollout: 2 } as never)).rejects.toThrow(/unknown key rollout; valid: width, .*rolloutSteps/);
+  });
+});
+
+describe('training schedule', () => {
+  it('keeps `epochs` up to largeFrom examples, then grows the passes as the square root; real views on large datasets roll out realRolloutSteps', () => {
+    const c = jepa.defaults;
+    expect(plannedSteps(1024, c)).toBe(Math.round((c.epochs * 1024) / c.batchSize)); // the quick grid's budgets are unchanged
+    expect(plannedSteps(512, c)).toBe(Math.round((c.epochs * 512) / c.batchSize));
+    expect(plannedSteps(4096, c)).toBe(Math.round((2 * c.epochs * 4096) / c.batchSize)); // 4x the examples: 2x the passes
+    expect(plannedSteps(1 << 20, c)).toBe(c.maxSteps);
+    expect(plannedSteps(8, c)).toBe(c.minSteps);
+    const k = (kind: 'categorical' | 'real', n: number, config = c) => rolloutStepsFor(kind, n, config);
+    expect([k('categorical', 4096), k('real', 1024), k('real', 4096), k('real', 4096, { ...c, realRolloutSteps: 0 })]).toEqual([2, 2, 8, 1]);
+    // rolloutSteps 0 (the teacher-forced twin of selfForcingGain) is teacher forcing on every view and size
+    expect([k('categorical', 4096, { ...c, rolloutSteps: 0 }), k('real', 4096, { ...c, rolloutSteps: 0 })]).toEqual([1, 1]);
   });
 });
 
