@@ -17,6 +17,7 @@ import { exportOnnx, openSession, ortTensor, type ExportInput, type OnnxBuilder,
 import type { Neighbourhood, NeighbourhoodAttention } from './attention';
 import { tf } from '@worldbench/neural';
 import type { Dynamics } from './model';
+import type { PatchGeometry } from './patches';
 import { contextIds, type ChunkStepper, type StepEngine } from './rollout';
 import type { PatchTokenizer } from './tokenizer';
 
@@ -188,56 +189,46 @@ export function exportRolloutStep(dynamics: Dynamics, deadzone: number, withActi
   );
 }
 
-/** The token counterpart of sessionEngine: the state is the context ids and the last frame, in ORT tensors. */
+/**
+ * A chunk stepper over an exported step: the context `window` (fed as `input`, returned as `output`) and the last
+ * frame stay in ORT tensors from step to step; only the prediction is read out.
+ */
+function sessionStepper(session: OrtSession, input: string, output: string, window: OrtTensor, last: Float32Array, n: number, g: PatchGeometry, A: number): ChunkStepper {
+  let context = window;
+  let current: OrtTensor = ortTensor(last, [n, g.P, g.pp]);
+  return {
+    async step(actions) {
+      const feeds: OrtFeeds = { [input]: context, current };
+      if (actions) feeds.action = ortTensor(actions, [n, A]);
+      const result = await session.run(feeds);
+      context.dispose();
+      current.dispose();
+      context = result[output];
+      current = result.prediction;
+      return current.data as Float32Array;
+    },
+    dispose() {
+      context.dispose();
+      current.dispose();
+    },
+  };
+}
+
+/** The token counterpart of sessionEngine: the window is the context frames' token ids [n, C, P]. */
 function tokenSessionEngine(session: OrtSession, dynamics: Dynamics, tokenizer: PatchTokenizer, A: number): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
-  return (_halos, last, n, frames): ChunkStepper => {
+  return (_halos, last, n, frames) => {
     const first = contextIds(tokenizer, g, frames, n, C);
-    let ids: OrtTensor = ortTensor(first.dataSync() as Int32Array, [n, C, g.P]);
+    const ids = ortTensor(first.dataSync() as Int32Array, [n, C, g.P]);
     first.dispose();
-    let current: OrtTensor = ortTensor(last, [n, g.P, g.pp]);
-    return {
-      async step(actions) {
-        const feeds: OrtFeeds = { ids, current };
-        if (actions) feeds.action = ortTensor(actions, [n, A]);
-        const result = await session.run(feeds);
-        ids.dispose();
-        current.dispose();
-        ids = result.next_ids;
-        current = result.prediction;
-        return current.data as Float32Array;
-      },
-      dispose() {
-        ids.dispose();
-        current.dispose();
-      },
-    };
+    return sessionStepper(session, 'ids', 'next_ids', ids, last, n, g, A);
   };
 }
 
 /** A step engine for rollout.ts that runs the exported step in `session`; the chunk's state stays in ORT tensors. */
 function sessionEngine(session: OrtSession, dynamics: Dynamics, A: number): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
-  return (halos, last, n): ChunkStepper => {
-    let context: OrtTensor = ortTensor(halos, [n, C, g.P, g.J]);
-    let current: OrtTensor = ortTensor(last, [n, g.P, g.pp]);
-    return {
-      async step(actions) {
-        const feeds: OrtFeeds = { context, current };
-        if (actions) feeds.action = ortTensor(actions, [n, A]);
-        const result = await session.run(feeds);
-        context.dispose();
-        current.dispose();
-        context = result.next_context;
-        current = result.prediction;
-        return current.data as Float32Array;
-      },
-      dispose() {
-        context.dispose();
-        current.dispose();
-      },
-    };
-  };
+  return (halos, last, n) => sessionStepper(session, 'context', 'next_context', ortTensor(halos, [n, C, g.P, g.J]), last, n, g, A);
 }
 
 /**

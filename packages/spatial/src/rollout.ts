@@ -64,37 +64,46 @@ export async function rollout(engine: StepEngine, shape: Pick<DynamicsShape, 'ge
   return out;
 }
 
+/**
+ * A tfjs chunk stepper: `advance` maps (context window, last frame [n, P, pp], actions [n, A] or null) to (the
+ * next window, the prediction) inside a tidy; the stepper keeps them as its state and frees the previous ones,
+ * and frees `owned` (tensors the engine made for this chunk) with its state.
+ */
+function tfjsStepper<W extends tf.Tensor>(window: W, last: Float32Array, n: number, g: PatchGeometry, advance: (window: W, current: tf.Tensor3D, a: tf.Tensor2D | null) => [W, tf.Tensor3D], owned: tf.Tensor[] = []): ChunkStepper {
+  let context = window;
+  let current = tf.tensor3d(last, [n, g.P, g.pp]);
+  return {
+    async step(actions) {
+      const a = actions ? tf.tensor2d(actions, [n, actions.length / n], actions instanceof Int32Array ? 'int32' : 'float32') : null;
+      const [nextContext, next] = tf.tidy(() => advance(context, current, a));
+      a?.dispose();
+      context.dispose();
+      current.dispose();
+      context = nextContext;
+      current = next;
+      return next.dataSync() as Float32Array;
+    },
+    dispose() {
+      context.dispose();
+      current.dispose();
+      tf.dispose(owned);
+    },
+  };
+}
+
 /** The tfjs step engine: the dynamics' step, clip, deadzone, the prediction's halo patches and the shifted context, in one tidy. */
 export function tfjsEngine(dynamics: Dynamics, deadzone = 0): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   return (halos, last, n) => {
-    let context = tf.tensor4d(halos, [n, C, g.P, g.J]);
-    let current = tf.tensor3d(last, [n, g.P, g.pp]);
     const haloIndex = tf.tensor1d(g.haloIndex, 'int32');
-    return {
-      async step(actions) {
-        const a = actions ? tf.tensor2d(actions, [n, actions.length / n], actions instanceof Int32Array ? 'int32' : 'float32') : null;
-        const [nextContext, next] = tf.tidy(() => {
-          let predicted = tf.clipByValue(dynamics.step(context, current, a), 0, 1) as tf.Tensor3D; // [n, P, pp]
-          // changes smaller than the deadzone are noise of the residual head: keep the pixel as it was
-          if (deadzone > 0) predicted = tf.where(tf.less(tf.abs(tf.sub(predicted, current)), deadzone), current, predicted);
-          const halo = haloPatches(g, tf.reshape(predicted, [n, g.pixels]) as tf.Tensor2D, haloIndex); // [n, P, J]
-          const shifted = tf.concat([tf.slice(context, [0, 1, 0, 0], [n, C - 1, g.P, g.J]), tf.reshape(halo, [n, 1, g.P, g.J])], 1) as tf.Tensor4D;
-          return [shifted, predicted] as [tf.Tensor4D, tf.Tensor3D];
-        });
-        a?.dispose();
-        context.dispose();
-        current.dispose();
-        context = nextContext;
-        current = next;
-        return next.dataSync() as Float32Array;
-      },
-      dispose() {
-        context.dispose();
-        current.dispose();
-        haloIndex.dispose();
-      },
-    };
+    return tfjsStepper(tf.tensor4d(halos, [n, C, g.P, g.J]), last, n, g, (context, current, a) => {
+      let predicted = tf.clipByValue(dynamics.step(context, current, a), 0, 1) as tf.Tensor3D; // [n, P, pp]
+      // changes smaller than the deadzone are noise of the residual head: keep the pixel as it was
+      if (deadzone > 0) predicted = tf.where(tf.less(tf.abs(tf.sub(predicted, current)), deadzone), current, predicted);
+      const halo = haloPatches(g, tf.reshape(predicted, [n, g.pixels]) as tf.Tensor2D, haloIndex); // [n, P, J]
+      const shifted = tf.concat([tf.slice(context, [0, 1, 0, 0], [n, C - 1, g.P, g.J]), tf.reshape(halo, [n, 1, g.P, g.J])], 1) as tf.Tensor4D;
+      return [shifted, predicted];
+    }, [haloIndex]);
   };
 }
 
@@ -113,32 +122,14 @@ export function contextIds(tokenizer: PatchTokenizer, g: PatchGeometry, frames: 
  */
 export function tfjsTokenEngine(dynamics: Dynamics, tokenizer: PatchTokenizer, table: tf.Tensor2D): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
-  return (_halos, last, n, frames) => {
-    let ids = contextIds(tokenizer, g, frames, n, C);
-    let current = tf.tensor3d(last, [n, g.P, g.pp]);
-    return {
-      async step(actions) {
-        const a = actions ? tf.tensor2d(actions, [n, actions.length / n], actions instanceof Int32Array ? 'int32' : 'float32') : null;
-        const [nextIds, next] = tf.tidy(() => {
-          const predicted = tf.cast(tf.argMax(dynamics.logits(ids, a), 2), 'int32') as tf.Tensor2D; //   [n, P]
-          const decoded = tf.reshape(tf.gather(table, tf.reshape(predicted, [n * g.P])), [n, g.P, g.pp]); // [n, P, pp]
-          const lastIds = tf.slice(ids, [0, C - 1, 0], [n, 1, g.P]); //                                  [n, 1, P]
-          const same = tf.reshape(tf.equal(tf.reshape(lastIds, [n, g.P]), predicted), [n, g.P, 1]);
-          const frame = tf.where(tf.broadcastTo(same, [n, g.P, g.pp]), current, decoded) as tf.Tensor3D;
-          const shifted = tf.concat([tf.slice(ids, [0, 1, 0], [n, C - 1, g.P]), tf.reshape(predicted, [n, 1, g.P])], 1) as tf.Tensor3D;
-          return [shifted, frame] as [tf.Tensor3D, tf.Tensor3D];
-        });
-        a?.dispose();
-        ids.dispose();
-        current.dispose();
-        ids = nextIds;
-        current = next;
-        return next.dataSync() as Float32Array;
-      },
-      dispose() {
-        ids.dispose();
-        current.dispose();
-      },
-    };
-  };
+  return (_halos, last, n, frames) =>
+    tfjsStepper(contextIds(tokenizer, g, frames, n, C), last, n, g, (ids, current, a) => {
+      const predicted = tf.cast(tf.argMax(dynamics.logits(ids, a), 2), 'int32') as tf.Tensor2D; //   [n, P]
+      const decoded = tf.reshape(tf.gather(table, tf.reshape(predicted, [n * g.P])), [n, g.P, g.pp]); // [n, P, pp]
+      const lastIds = tf.slice(ids, [0, C - 1, 0], [n, 1, g.P]); //                                  [n, 1, P]
+      const same = tf.reshape(tf.equal(tf.reshape(lastIds, [n, g.P]), predicted), [n, g.P, 1]);
+      const frame = tf.where(tf.broadcastTo(same, [n, g.P, g.pp]), current, decoded) as tf.Tensor3D;
+      const shifted = tf.concat([tf.slice(ids, [0, 1, 0], [n, C - 1, g.P]), tf.reshape(predicted, [n, 1, g.P])], 1) as tf.Tensor3D;
+      return [shifted, frame];
+    });
 }
