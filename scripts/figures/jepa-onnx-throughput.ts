@@ -12,6 +12,7 @@ import codeTrace from '@worldbench/code-trace';
 import { createRng, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type Query } from '@worldbench/core';
 import { backendName, initBackend } from '@worldbench/neural';
 import { ORT_VERSION } from '@worldbench/onnx';
+import { reportSpeedup, timeRuns } from './timing';
 import { jepaDefaults } from '../../packages/jepa/src/config';
 import { forecastWith, tfjsRollout, type RolloutNetworks } from '../../packages/jepa/src/forecast';
 import { buildNetworks } from '../../packages/jepa/src/index';
@@ -44,34 +45,16 @@ const forecast = (run: RolloutNetworks, q: Query) => forecastWith(run, geometry,
 const viaTfjs = tfjsRollout(nets, geometry);
 const onnx = await OnnxRollout.open(nets, geometry);
 
-/** Wall and CPU milliseconds of each run (CPU time is what a busy machine does not inflate). */
-async function time(run: RolloutNetworks): Promise<{ wall: number[]; cpu: number[] }> {
-  await forecast(run, query(999)); // warm-up (not a benchmark seed)
-  const wall: number[] = [], cpu: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const q = query(seed + r);
-    const t0 = performance.now(), c0 = process.cpuUsage();
-    await forecast(run, q);
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  return { wall, cpu };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // the two sides agree before either is timed
 const [a, b] = [await forecast(viaTfjs, query(seed)), await forecast(onnx.run, query(seed))];
 let diff = 0;
 for (let i = 0; i < a.data.length; i++) diff = Math.max(diff, Math.abs(a.data[i] - b.data[i]));
 
 const load0 = loadavg()[0];
-const tfjsMs = await time(viaTfjs);
-const ortMs = await time(onnx.run);
+const queries = Array.from({ length: runs }, (_, r) => query(seed + r));
+const timed = (rollout: RolloutNetworks) => timeRuns((q: Query) => forecast(rollout, q), query(999), queries); // 999: warm-up, not a benchmark seed
+const tfjsMs = await timed(viaTfjs);
+const ortMs = await timed(onnx.run);
 await onnx.release();
-console.log(`jepa defaults on code-trace: ${params} parameters (width ${config.width}, ${config.heads} heads, ${config.encoderLayers}+${config.predictorLayers} blocks), fitted 24 steps; forecast batch ${batch} x horizon ${horizon}; max |tfjs - ort| over the forecast ${diff}`);
-for (const [name, ms] of [[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]] as const) {
-  const [wall, cpu] = [median(ms.wall), median(ms.cpu)];
-  console.log(`${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) per forecast, ${((batch * horizon) / (wall / 1000)).toFixed(0)} steps/s (wall runs: ${ms.wall.map((x) => x.toFixed(1)).join(', ')})`);
-}
-console.log(`ORT speed-up ${(median(tfjsMs.wall) / median(ortMs.wall)).toFixed(2)}x wall, ${(median(tfjsMs.cpu) / median(ortMs.cpu)).toFixed(2)}x CPU; load ${load0.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`);
+console.log(`jepa defaults on code-trace: ${params} parameters (width ${config.width}, ${config.heads} heads, ${config.encoderLayers}+${config.predictorLayers} blocks), fitted 24 steps; forecast batch ${batch} x horizon ${horizon}; max |tfjs - ort| over the forecast ${diff}; load before ${load0.toFixed(1)}`);
+reportSpeedup([[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]], batch * horizon);

@@ -7,11 +7,11 @@
 // after one warm-up run; the machine's load is printed.
 // Run: pnpm exec tsx scripts/figures/onnx-throughput.ts
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
 import type * as Ort from '../../packages/onnx/node_modules/onnxruntime-node';
 import { createRng } from '@worldbench/core';
 import { Dense, LayerNorm, Mlp, MultiHeadAttention, backendName, initBackend, tf } from '@worldbench/neural';
 import { exportOnnx, ORT_VERSION, SESSION_OPTIONS } from '@worldbench/onnx';
+import { reportSpeedup, timeRuns } from './timing';
 
 // onnxruntime-node is a dependency of packages/onnx, not of the workspace root: loaded from there
 const ort = createRequire(new URL('../../packages/onnx/package.json', import.meta.url))('onnxruntime-node') as typeof Ort;
@@ -87,33 +87,14 @@ async function rolloutOrt(start: Float32Array): Promise<Float32Array> {
   return last;
 }
 
-/** Wall and CPU milliseconds of each run (CPU time is what a busy machine does not inflate). */
-async function time(run: (start: Float32Array) => unknown): Promise<{ wall: number[]; cpu: number[] }> {
-  await run(startWindow(999)); // warm-up (not a benchmark seed)
-  const wall: number[] = [], cpu: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const start = startWindow(1000 + r);
-    const t0 = performance.now(), c0 = process.cpuUsage();
-    await run(start);
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  return { wall, cpu };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // the two sides agree before either is timed
 let diff = 0;
 const [a, b] = [rolloutTfjs(startWindow(1000)), await rolloutOrt(startWindow(1000))];
 for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
 
-const tfjsMs = await time(rolloutTfjs);
-const ortMs = await time(rolloutOrt);
+const starts = Array.from({ length: runs }, (_, r) => startWindow(1000 + r));
+const tfjsMs = await timeRuns(rolloutTfjs, startWindow(999), starts); // 999: warm-up, not a benchmark seed
+const ortMs = await timeRuns(rolloutOrt, startWindow(999), starts);
 await session.release();
 console.log(`network: ${params} parameters, state ${state}, K ${history}, width ${width}, ${heads} heads; rollout batch ${batch} x ${steps} steps; final-step max |tfjs - ort| ${diff.toExponential(1)}`);
-for (const [name, ms] of [[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]] as const) {
-  const [wall, cpu] = [median(ms.wall), median(ms.cpu)];
-  console.log(`${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) per forecast, ${((batch * steps) / (wall / 1000)).toFixed(0)} example-steps/s (wall runs: ${ms.wall.map((x) => x.toFixed(1)).join(', ')})`);
-}
-console.log(`ORT speed-up ${(median(tfjsMs.wall) / median(ortMs.wall)).toFixed(2)}x wall, ${(median(tfjsMs.cpu) / median(ortMs.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`);
+reportSpeedup([[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]], batch * steps);

@@ -7,10 +7,10 @@
 // single-threaded in Node; ORT with SESSION_OPTIONS). Median of 5 runs after one warm-up run; the machine's
 // load is printed.
 // Run: nice -n 5 pnpm exec tsx scripts/figures/spatial-onnx-throughput.ts
-import { loadavg } from 'node:os';
 import { block, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet } from '@worldbench/core';
 import { backendName } from '@worldbench/neural';
 import { ORT_VERSION } from '@worldbench/onnx';
+import { reportSpeedup, timeRuns, type Timings } from './timing';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import spatial, { spatialDefaults, type SpatialModel } from '@worldbench/spatial';
 import { actionIds } from '../../packages/spatial/src/dataset';
@@ -54,25 +54,10 @@ let diff = 0;
 for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
 
 const data = Array.from({ length: runs }, (_, r) => windows(1000 + r));
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-const results: Array<{ name: string; wall: number[]; cpu: number[] }> = [];
-for (const [name, engine] of engines) {
-  await run(engine, windows(999)); // warm-up (not a benchmark seed)
-  const wall: number[] = [], cpu: number[] = [];
-  for (const w of data) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
-    await run(engine, w);
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  results.push({ name, wall, cpu });
-}
+const timings: Timings[] = [];
+for (const [, engine] of engines) timings.push(await timeRuns((w: ReturnType<typeof windows>) => run(engine, w), windows(999), data)); // 999: warm-up, not a benchmark seed
 await onnx.release();
 await model.dispose();
 
 console.log(`spatial dynamics: ${dynamics.count()} parameters, ${g.P} tokens of ${g.J} halo values x C ${dynamics.shape.contextFrames}, width ${dynamics.shape.width}, depth ${dynamics.shape.depth}; rollout batch ${batch} x ${steps} steps; max |tfjs - ort| over the forecast ${diff.toExponential(1)}`);
-for (const { name, wall, cpu } of results)
-  console.log(`${name.padEnd(22)} median ${median(wall).toFixed(0)} ms wall (${median(cpu).toFixed(0)} ms CPU) per rollout, ${((batch * steps) / (median(wall) / 1000)).toFixed(0)} steps/s (wall runs: ${wall.map((x) => x.toFixed(0)).join(', ')})`);
-const [t, o] = results;
-console.log(`ORT speed-up ${(median(t.wall) / median(o.wall)).toFixed(2)}x wall, ${(median(t.cpu) / median(o.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`);
+reportSpeedup(engines.map(([name], i) => [name, timings[i]]), batch * steps);
