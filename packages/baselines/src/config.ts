@@ -8,3 +8,10 @@ export interface LinearConfig {
 }
 
 export const linearDefaults: LinearConfig = { ridge: 1e-3 };
+
+/** The defaults with `overrides`; throws when the ridge penalty is not a finite number >= 0. */
+export function resolveLinearConfig(overrides: Partial<LinearConfig> = {}): LinearConfig {
+  const c: LinearConfig = { ...linearDefaults, ...overrides };
+  if (!(Number.isFinite(c.ridge) && c.ridge >= 0)) throw new Error(`linear config: ridge is a finite number >= 0, got ${c.ridge}`);
+  return c;
+}

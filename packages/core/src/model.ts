@@ -86,6 +86,12 @@ export interface WorldModelModule<C extends object = object> {
   card: ModelCard;
   /** Typed config; every field has a one-line doc comment in the package's config.ts. */
   defaults: C;
+  /**
+   * Optional: throws a plain Error naming the field and its valid values when a config (the defaults with the
+   * user's overrides) cannot be used, e.g. an enum field given a value it does not know. The runner calls it
+   * while planning, before any job runs, and reports the message as a user error (exit 2).
+   */
+  checkConfig?(config: C): void;
   /** The views this model reads on a scenario (`privileged`: what the scenario tells beyond its spec, e.g. its hypotheses). */
   supports(spec: ScenarioSpec, privileged?: PrivilegedInfo): Support;
   create(spec: ScenarioSpec, view: string, config: C, privileged?: PrivilegedInfo): Promise<WorldModel>;

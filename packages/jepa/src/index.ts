@@ -151,6 +151,7 @@ const module: WorldModelModule<JepaConfig> = {
     ],
   },
   defaults: jepaDefaults,
+  checkConfig: (config) => checkConfig({ ...jepaDefaults, ...config }),
   supports(spec) {
     const reasons: string[] = [];
     for (const [name, t] of Object.entries(spec.context ?? {}))

@@ -27,3 +27,19 @@ export const possibleWorldsDefaults: PossibleWorldsConfig = {
   actCandidates: 16,
   changeThreshold: 3,
 };
+
+/** The defaults with `overrides`; throws naming every field whose value this model cannot use. */
+export function resolvePossibleWorldsConfig(overrides: Partial<PossibleWorldsConfig> = {}): PossibleWorldsConfig {
+  const c: PossibleWorldsConfig = { ...possibleWorldsDefaults, ...overrides };
+  const problems: string[] = [];
+  const oneOf = (key: keyof PossibleWorldsConfig, valid: string[]) => {
+    if (!valid.includes(c[key] as string)) problems.push(`${key} is ${valid.map((v) => `'${v}'`).join(' or ')}, got ${JSON.stringify(c[key])}`);
+  };
+  oneOf('library', ['scenario', 'generic']);
+  oneOf('evidence', ['marginal', 'bic']);
+  oneOf('prediction', ['map', 'mixture']);
+  if (!(Number.isInteger(c.actCandidates) && c.actCandidates >= 1)) problems.push(`actCandidates is an integer >= 1, got ${c.actCandidates}`);
+  if (!(c.changeThreshold > 0)) problems.push(`changeThreshold is > 0, got ${c.changeThreshold}`);
+  if (problems.length) throw new Error(`possible-worlds config: ${problems.join('; ')}`);
+  return c;
+}

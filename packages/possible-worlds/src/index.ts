@@ -1,6 +1,6 @@
 // @worldbench/possible-worlds: the module the runner loads, and the pieces for tools and tests.
 import { forecastViews, isCategorical, type WorldModelModule } from '@worldbench/core';
-import { possibleWorldsDefaults, type PossibleWorldsConfig } from './config';
+import { possibleWorldsDefaults, resolvePossibleWorldsConfig, type PossibleWorldsConfig } from './config';
 import { createModel, loadModel } from './model';
 
 const module: WorldModelModule<PossibleWorldsConfig> = {
@@ -11,18 +11,19 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
     references: ['Brunton, Proctor, Kutz 2016: SINDy', 'MacKay 2003: Information Theory, Inference, and Learning Algorithms, ch. 28'],
   },
   defaults: possibleWorldsDefaults,
+  checkConfig: (config) => void resolvePossibleWorldsConfig(config),
   supports(spec, privileged) {
     // real-valued views through the generic library; categorical ones only where the scenario states hypotheses
     const views = forecastViews(spec).filter((v) => spec.views[v].kind === 'real' || (isCategorical(spec.views[v]) && privileged?.hypotheses?.view === v));
     if (views.length) return { views };
     return { views: [], reason: 'reads real-valued state views, or categorical views that the scenario states hypotheses for; images are for pixel models' };
   },
-  create: async (spec, view, config, privileged) => createModel({ spec, view, config: { ...possibleWorldsDefaults, ...config }, hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', bounds: null, batches: [], actCalls: 0, updates: 0, changes: [] }),
+  create: async (spec, view, config, privileged) => createModel({ spec, view, config: resolvePossibleWorldsConfig(config), hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', bounds: null, batches: [], actCalls: 0, updates: 0, changes: [] }),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),
 };
 export default module;
 
-export { possibleWorldsDefaults, type PossibleWorldsConfig } from './config';
+export { possibleWorldsDefaults, resolvePossibleWorldsConfig, type PossibleWorldsConfig } from './config';
 export { bayesianRegression, bicEvidence, logGamma, posterior, type RegressionFit, type RegressionPrior } from './evidence';
 export { smoothHistory } from './filter';
 export { fitRegressionLaw, linearFeatures, sindyFeatures } from './generic';

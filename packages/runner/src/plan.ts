@@ -96,6 +96,16 @@ function askSupports(module: WorldModelModule, label: string, spec: ScenarioSpec
 /** Code-unit order: the same on every machine whatever its locale (shards partition this order). */
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** A model's own config check (enum values, ranges), run at plan time so a bad override is a user error, not a failed job. */
+function checkModelConfig(label: string, module: WorldModelModule, config: Record<string, unknown>): void {
+  if (!module.checkConfig) return;
+  try {
+    module.checkConfig(config);
+  } catch (err) {
+    throw new UserError(`${label}: ${(err as Error)?.message ?? err}`, { cause: err });
+  }
+}
+
 export async function planJobs(registry: Registry, opts: PlanOptions): Promise<PlannedJob[]> {
   const modelChoices = (opts.models.length ? opts.models : registry.models.map((m) => m.id)).map(parseModelChoice);
   const scenarioEntries = (opts.scenarios.length ? opts.scenarios : registry.scenarios.map((s) => s.id)).map((s) => findScenario(registry, s));
@@ -104,7 +114,10 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       const entry = isModelPath(given.id) ? await modelPathEntry(registry, given.id) : schemeModelEntry(registry, given.id) ?? findModel(registry, given.id);
       const choice = { ...given, id: entry.id };
       const module = await modelModule(entry);
-      return { choice, entry, module, config: resolveConfig(choice.id, module.defaults, choice.overrides), label: modelLabel(choice) };
+      const config = resolveConfig(choice.id, module.defaults, choice.overrides);
+      const label = modelLabel(choice);
+      checkModelConfig(label, module, config);
+      return { choice, entry, module, config, label };
     }),
   );
   for (const m of models) {

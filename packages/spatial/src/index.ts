@@ -23,6 +23,7 @@ const module: WorldModelModule<SpatialConfig> = {
     references: ['Bruce et al. 2024, Genie: Generative Interactive Environments (arXiv:2402.15391)', 'Arnab et al. 2021, ViViT (tubelet embedding)', 'van den Oord et al. 2017, VQ-VAE'],
   },
   defaults: spatialDefaults,
+  checkConfig: (config) => void resolveSpatialConfig(config),
   supports,
   create: async (spec, view, config) => {
     const support = supports(spec);
