@@ -79,16 +79,18 @@ function linearModel(state: LinearState): WorldModel {
       const B = episodeCount(q.history);
       const K = hist.shape[1];
       const out = tensor([B, q.horizon, ...spec.views[view].shape]); // [B, H, ...viewShape]
-      const phi = new Float64Array(F), delta = new Float64Array(D);
-      for (let b = 0; b < B; b++) {
-        let current: Float32Array = block(hist, b, K - 1);
-        for (let h = 0; h < q.horizon; h++) {
-          for (let d = 0; d < D; d++) phi[d] = current[d];
-          if (spec.action && q.actions) writeActionFeatures(spec.action, block(q.actions, b, h), phi, D);
-          predictRidge(state.fit, phi, delta);
+      // all B windows step together: one pass over the weights per step
+      const phi = new Float64Array(B * F), delta = new Float64Array(B * D);
+      for (let h = 0; h < q.horizon; h++) {
+        for (let b = 0; b < B; b++) {
+          const current = h === 0 ? block(hist, b, K - 1) : block(out, b, h - 1);
+          phi.set(current, b * F);
+          if (spec.action && q.actions) writeActionFeatures(spec.action, block(q.actions, b, h), phi, b * F + D);
+        }
+        predictRidge(state.fit, phi, delta, B);
+        for (let b = 0; b < B; b++) {
           const next = block(out, b, h);
-          for (let d = 0; d < D; d++) next[d] = Math.min(hi, Math.max(lo, current[d] + delta[d]));
-          current = next;
+          for (let d = 0; d < D; d++) next[d] = Math.min(hi, Math.max(lo, phi[b * F + d] + delta[b * D + d]));
         }
       }
       return { mean: out };

@@ -26,6 +26,29 @@ describe('fitRidge', () => {
       }
     }
   });
+
+  it('builds the same fit from mostly-zero rows (the sparse path) as from the same rows shifted to dense ones', () => {
+    // ridge on standardised features does not change when a feature is shifted by a constant, so rows that are
+    // 85% zeros (the sparse path: frames) and the same rows + 0.5 (the dense path) must predict alike
+    const rng = createRng(4);
+    const n = 200, F = 40, D = 3;
+    const x = new Float64Array(n * F).map((_, i) => (i % F === 7 ? 0 : i % F === 11 ? 0.3 : rng.uniform(0, 1) < 0.15 ? rng.uniform(0, 1) : 0)); // 7: never lit, 11: constant
+    const y = new Float64Array(n * D).map((_, i) => (rng.uniform(0, 1) < 0.3 ? x[Math.floor(i / D) * F + (i % D)] * 2 - 0.1 * rng.normal() : 0));
+    const sparse = fitRidge(x, y, n, F, D, 1e-3);
+    const dense = fitRidge(x.map((v) => v + 0.5), y, n, F, D, 1e-3);
+    const probe = Float64Array.from({ length: F }, (_, f) => (f === 11 ? 0.3 : f % 3 === 0 ? rng.uniform(0, 1) : 0));
+    const a = predictRidge(sparse, probe, new Float64Array(D));
+    const b = predictRidge(dense, probe.map((v) => v + 0.5), new Float64Array(D));
+    for (let d = 0; d < D; d++) expect(a[d]).toBeCloseTo(b[d], 9);
+    // features constant in training (never lit, or always the same) get no weight: changing them changes nothing
+    const lit = Float64Array.from(probe);
+    lit[7] = 1;
+    lit[11] = 0.9;
+    expect(Array.from(predictRidge(sparse, lit, new Float64Array(D)))).toEqual(Array.from(a));
+    // a batch of rows predicts as the rows one by one
+    const batch = predictRidge(sparse, Float64Array.from([...probe, ...lit]), new Float64Array(2 * D), 2);
+    expect(Array.from(batch.subarray(0, D))).toEqual(Array.from(a));
+  });
 });
 
 // x' = A x + B a, exactly linear: the linear baseline must forecast it (nearly) perfectly at every horizon.
