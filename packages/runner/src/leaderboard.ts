@@ -2,6 +2,7 @@
 // figures a reader compares schools by. `pnpm bench report DIR` writes it to DIR/leaderboard.md.
 import { learningCurveAuc, meanAndStandardError } from '@worldbench/core';
 import { FULL_BUDGETS } from './plan';
+import { recoverableShifts } from './protocols';
 import type { JobResult } from './result';
 
 const fmt = (values: Array<number | null | undefined>, digits = 3) => {
@@ -14,9 +15,12 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Live recovery: the median over seeds and shifts of the steps to regain 90% of the pre-shift skill; "never" counted. */
+/**
+ * Live recovery: the median over seeds and shifts of the steps to regain 90% of the pre-shift skill; "never"
+ * counted. Only shifts with skill to regain count (n/a for persistence, whose skill is 0 by definition).
+ */
 function recovery(live: JobResult[]): string {
-  const all = live.flatMap((r) => r.live?.recovery ?? []);
+  const all = recoverableShifts(live.flatMap((r) => (r.live ? [r.live] : [])));
   if (!all.length) return 'n/a';
   const regained = all.filter((x): x is number => x !== null);
   return `${regained.length ? median(regained).toFixed(0) : '-'} (${all.length - regained.length}/${all.length} never)`;

@@ -163,7 +163,9 @@ export interface LiveResult {
   shifts: number[];
   /** Per shift: moving skill just before it minus the lowest moving skill in the 64 steps after it. */
   dips: Array<number | null>;
-  /** Per shift: steps until the moving skill regains 90% of its pre-shift level (null if never). */
+  /** Per shift: whether there was skill to regain (moving skill just before it > 0; persistence never has). */
+  recoverable: boolean[];
+  /** Per shift: steps until the moving skill regains 90% of its pre-shift level (null if never, or not recoverable). */
   recovery: Array<number | null>;
   /** Whether the model had update(); without it the stream is forecast-only. */
   updates: boolean;
@@ -265,17 +267,29 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
     return p > 0 ? 1 - e / p : null;
   });
   const totalPers = pers.reduce((s, x) => s + x, 0);
-  const dips: Array<number | null> = [], recovery: Array<number | null> = [];
+  const { dips, recoverable, recovery } = shiftResponse(movingSkill, shifts);
+  return { meanSkill: totalPers > 0 ? 1 - err.reduce((s, x) => s + x, 0) / totalPers : null, movingSkill: movingSkill.map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4)), shifts, dips, recoverable, recovery, updates: hasUpdate };
+}
+
+/**
+ * Per shift of a stream of L = movingSkill.length steps: the dip (moving skill just before minus its lowest value
+ * in the 64 steps after), whether it is recoverable (positive skill just before: 90% of zero or of a negative
+ * level is regained by doing nothing), and the steps until the moving skill, over a window wholly after the
+ * shift, is back at 90% of the level before (null if never, or not recoverable).
+ */
+export function shiftResponse(movingSkill: ReadonlyArray<number | null>, shifts: readonly number[]): { dips: Array<number | null>; recoverable: boolean[]; recovery: Array<number | null> } {
+  const L = movingSkill.length;
+  const dips: Array<number | null> = [], recoverable: boolean[] = [], recovery: Array<number | null> = [];
   shifts.forEach((s, i) => {
-    const before = movingSkill[s - 1];
+    const before = movingSkill[s - 1] ?? null;
     const end = shifts[i + 1] ?? L;
     const after = movingSkill.slice(s, Math.min(s + 64, end)).filter((x): x is number => x !== null);
     dips.push(before === null || !after.length ? null : before - Math.min(...after));
+    recoverable.push(before !== null && before > 0);
     let back: number | null = null;
-    if (before !== null)
+    if (before !== null && before > 0)
       for (let t = s; t < end; t++) {
         const m = movingSkill[t];
-        // the moving window must lie wholly after the shift
         if (t - MOVING_WINDOW + 1 >= s && m !== null && m >= 0.9 * before) {
           back = t - s;
           break;
@@ -283,7 +297,15 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
       }
     recovery.push(back);
   });
-  return { meanSkill: totalPers > 0 ? 1 - err.reduce((s, x) => s + x, 0) / totalPers : null, movingSkill: movingSkill.map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4)), shifts, dips, recovery, updates: hasUpdate };
+  return { dips, recoverable, recovery };
+}
+
+/**
+ * The recovery of every recoverable shift of these streams. Results written before `recoverable` existed are
+ * read by the same rule, from their moving skill just before each shift (their recovery of such shifts is the same).
+ */
+export function recoverableShifts(live: readonly LiveResult[]): Array<number | null> {
+  return live.flatMap((l) => l.recovery.filter((_, i) => l.recoverable?.[i] ?? (l.movingSkill[l.shifts[i] - 1] ?? 0) > 0));
 }
 
 /** Steps [from, from + n) of a per-step tensor [B, T, ...] as a new tensor [B, n, ...]. */

@@ -1,5 +1,6 @@
 // The terminal table: one per (scenario, view), a row per (model, protocol, budget), mean ± standard error over seeds.
 import { meanAndStandardError } from '@worldbench/core';
+import { recoverableShifts } from './protocols';
 import type { JobResult } from './result';
 
 function num(x: number, digits: number): string {
@@ -42,8 +43,10 @@ function gainLines(rs: JobResult[]): string {
     if (sf.length) lines.push(`  self-forcing gain, ${sf[0].model}, budget ${sf[0].budget}: ${cell(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`);
     const live = group.filter((r) => r.live);
     if (live.length) {
-      const rec = live.flatMap((r) => r.live!.recovery);
-      lines.push(`  live, ${live[0].model}, budget ${live[0].budget}: mean skill ${cell(live.map((r) => r.live!.meanSkill))}, dip after shifts ${cell(live.flatMap((r) => r.live!.dips))}, recovered ${rec.filter((x) => x !== null).length}/${rec.length} shifts in ${cell(rec)} steps${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`);
+      const rec = recoverableShifts(live.map((r) => r.live!));
+      const shifts = live.reduce((n, r) => n + r.live!.shifts.length, 0);
+      const none = shifts > rec.length ? ` (${shifts - rec.length} shift(s) with no skill to regain)` : '';
+      lines.push(`  live, ${live[0].model}, budget ${live[0].budget}: mean skill ${cell(live.map((r) => r.live!.meanSkill))}, dip after shifts ${cell(live.flatMap((r) => r.live!.dips))}, recovered ${rec.filter((x) => x !== null).length}/${rec.length} shifts in ${cell(rec)} steps${none}${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`);
     }
   }
   return lines.length ? `\n${lines.join('\n')}` : '';

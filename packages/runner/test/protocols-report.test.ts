@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { roundSizes, shiftTimes } from '../src/protocols';
+import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
 import { bench, scratch } from './helpers';
 
 describe('protocol helpers', () => {
@@ -15,6 +15,24 @@ describe('protocol helpers', () => {
     expect(shiftTimes(5)).toEqual(shiftTimes(5));
     const t = shiftTimes(7);
     expect(t[1] - t[0]).toBeGreaterThanOrEqual(64);
+  });
+
+  it('measures recovery only where there was skill to regain, over a window wholly after the shift', () => {
+    // 0.8 before the shift at 100, 0.2 after, back to 0.75 (>= 0.72) from step 130; a second shift at 200 never recovers
+    const skill: number[] = Array.from({ length: 300 }, (_, t) => (t < 100 ? 0.8 : t < 130 ? 0.2 : t < 200 ? 0.75 : 0.1));
+    skill[105] = 0.9; // inside the first 16 steps the window still holds pre-shift steps: not a recovery
+    const r = shiftResponse(skill, [100, 200]);
+    expect(r).toMatchObject({ recoverable: [true, true], recovery: [30, null] });
+    expect(r.dips[0]).toBeCloseTo(0.6, 12);
+    expect(r.dips[1]).toBeCloseTo(0.65, 12);
+    // persistence: skill 0 throughout, nothing to regain (it used to count as recovered after 15 steps)
+    const flat = shiftResponse(new Array(300).fill(0), [100]);
+    expect(flat).toEqual({ dips: [0], recoverable: [false], recovery: [null] });
+    const live = (r: ReturnType<typeof shiftResponse>) => ({ ...r, meanSkill: 0, movingSkill: [], shifts: [100], updates: false });
+    expect(recoverableShifts([live(flat), live(shiftResponse(skill, [100, 200]))])).toEqual([30, null]);
+    // a result from before `recoverable`: read from its moving skill (persistence's old "recovered after 15" drops out)
+    const old = { meanSkill: 0, movingSkill: new Array(300).fill(0), shifts: [100], dips: [0], recovery: [15], updates: false };
+    expect(recoverableShifts([old as never, { ...old, movingSkill: skill, recovery: [30] } as never])).toEqual([30]);
   });
 });
 
