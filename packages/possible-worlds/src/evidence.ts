@@ -1,6 +1,6 @@
 // Evidence for a hypothesis: the exact marginal likelihood of a linear-Gaussian regression (Normal-Inverse-
-// Gamma prior), BIC, and the posterior over hypotheses. Everything works from sufficient statistics
-// (X^T X, X^T y, y^T y, n), so sparse sub-models are scored without touching the data again.
+// Gamma prior), BIC, the prior over sparse supports, and the posterior over hypotheses. Everything works from
+// sufficient statistics (X^T X, X^T y, y^T y, n), so sparse sub-models are scored without touching the data again.
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 
 /** log Gamma(x) for x > 0 (Lanczos, g = 7; |error| < 1e-13 on the range used here). */
@@ -83,6 +83,22 @@ export function bayesianRegression(gram: Float64Array, xty: Float64Array, yty: n
 /** -BIC / 2 = max log-likelihood - (k / 2) log n: a log-evidence approximation on the same scale as logMarginal. */
 export function bicEvidence(logLikMax: number, k: number, n: number): number {
   return logLikMax - 0.5 * k * Math.log(Math.max(n, 1));
+}
+
+/** log C(n, k), the number of ways to choose k of n. */
+export function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+/**
+ * log prior of one support (a subset of the features) of size m among p candidate features: uniform over the
+ * size 0..p, then uniform over the C(p, m) supports of that size. Choosing the best of many supports by their
+ * marginal likelihood alone is optimistic (the winner's curse); adding this prior makes a support chosen from
+ * many candidates pay for the choice, and makes its evidence comparable with that of a law whose support is
+ * fixed in advance (prior 1).
+ */
+export function logSupportPrior(p: number, m: number): number {
+  return -Math.log(p + 1) - logChoose(p, m);
 }
 
 /** Posterior over hypotheses from their log evidence (uniform prior): softmax. */

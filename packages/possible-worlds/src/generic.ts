@@ -5,8 +5,9 @@
 //   sparse-nonlinear     x' = x + Theta(x, a) xi, xi sparse (SINDy: sequential thresholded least squares),
 //                        the sparsity of each output chosen by evidence
 // Each output dimension is a Bayesian linear regression of the change on features; the hypothesis's evidence
-// is the sum over dimensions (docs: ../README.md).
-import { bayesianRegression, bicEvidence, type RegressionFit } from './evidence';
+// is the sum over dimensions (docs: ../README.md). A sparse support chosen from many pays its prior
+// probability (logSupportPrior), and a fitted law is evaluated only on the feature range it was fitted on.
+import { bayesianRegression, bicEvidence, logSupportPrior, type RegressionFit } from './evidence';
 import type { TransitionData } from './transitions';
 
 export type EvidenceKind = 'marginal' | 'bic';
@@ -14,7 +15,14 @@ export type EvidenceKind = 'marginal' | 'bic';
 /** A map from (x_prev, x, a) to library features. */
 export interface FeatureLibrary {
   names: string[];
+  /** 1 for the features that are an action a_j (they enter every library only linearly). */
+  isAction: Uint8Array;
   write(cur: ArrayLike<number>, action: ArrayLike<number>, out: Float64Array): void;
+}
+
+/** Both libraries start 1, x_0..x_{D-1}, a_0..a_{A-1}: the action columns are 1 + D .. D + A. */
+function actionColumns(p: number, D: number, A: number): Uint8Array {
+  return Uint8Array.from({ length: p }, (_, f) => (f > D && f <= D + A ? 1 : 0));
 }
 
 /** x, a, 1 */
@@ -22,6 +30,7 @@ export function linearFeatures(D: number, A: number): FeatureLibrary {
   const names = ['1', ...Array.from({ length: D }, (_, i) => `x${i}`), ...Array.from({ length: A }, (_, i) => `a${i}`)];
   return {
     names,
+    isAction: actionColumns(names.length, D, A),
     write(cur, action, out) {
       out[0] = 1;
       for (let i = 0; i < D; i++) out[1 + i] = cur[i];
@@ -48,6 +57,7 @@ export function sindyFeatures(D: number, A: number): FeatureLibrary {
       for (let j = i + 1; j < D; j++) names.push(`x${i} x${j}`, `r${i}${j} x${i}`, `r${i}${j} x${j}`, `x${i} / r${i}${j}^3`, `x${j} / r${i}${j}^3`);
   return {
     names,
+    isAction: actionColumns(names.length, D, A),
     write(x, a, out) {
       let k = 0;
       out[k++] = 1;
@@ -90,11 +100,28 @@ export interface FittedRegressionLaw {
   library: FeatureLibrary | null;
   featureMean: Float64Array;
   featureStd: Float64Array;
+  /** Per feature, the standardised range the law is trusted on (see FEATURE_MARGIN); predictions clamp to it. */
+  featureLo: Float64Array;
+  featureHi: Float64Array;
   dims: DimensionFit[];
   /** Free parameters (coefficients over all dimensions, plus one noise variance per fitted dimension). */
   k: number;
   logEvidence: number;
 }
+
+/**
+ * How far beyond the training range of each feature of the state, as a fraction of that range's span, a law
+ * is still evaluated; features further out are clamped. A regression law is fitted on the feature values its
+ * data showed and nothing in the data says how it continues beyond them: heavy-tailed features (x^2, |x| x,
+ * x / (r^2 + 0.01)^(3/2)) evaluated at states outside that range give changes many times any change seen,
+ * and a coefficient that only absorbed noise (a position's, in free flight) grows with the distance. Clamping
+ * the features, not the state, keeps the predicted change within what the fit supports while the state
+ * itself may go anywhere (a free particle leaves the region its training episodes covered). Action features
+ * are not clamped: an action enters every library only linearly, as the control the forecast is asked about,
+ * and clamping it would answer an untried action (a push toward -x after an expert that only pushed +x) with
+ * the nearest tried one.
+ */
+export const FEATURE_MARGIN = 0.1;
 
 /** The statistics of one dimension's regression over its valid rows. */
 interface DimensionStats {
@@ -136,6 +163,7 @@ export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none
   }
   const live = Int32Array.from(Array.from({ length: p }, (_, f) => f).filter((f) => f === 0 || featureStd[f] > 1e-9));
   for (let i = 0; i < n; i++) for (let f = 1; f < p; f++) features[i * p + f] = featureStd[f] > 1e-9 ? (features[i * p + f] - featureMean[f]) / featureStd[f] : 0;
+  const { lo: featureLo, hi: featureHi } = trustedRange(features, n, p);
 
   // rows are shared by dimensions with the same validity pattern (e.g. the four fields of one ball)
   const statsCache = new Map<string, DimensionStats>();
@@ -176,7 +204,24 @@ export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none
     k += fit.support.length + 1;
     logEvidence += fit.logEvidence;
   }
-  return { id, offset, library, featureMean, featureStd, dims, k, logEvidence };
+  return { id, offset, library, featureMean, featureStd, featureLo, featureHi, dims, k, logEvidence };
+}
+
+/** Per feature, the range over the rows widened by FEATURE_MARGIN of its span each side ([0, 0] with no rows). */
+function trustedRange(features: Float64Array, n: number, p: number): { lo: Float64Array; hi: Float64Array } {
+  const lo = new Float64Array(p).fill(n ? Infinity : 0), hi = new Float64Array(p).fill(n ? -Infinity : 0);
+  for (let i = 0; i < n; i++)
+    for (let f = 0; f < p; f++) {
+      const z = features[i * p + f];
+      if (z < lo[f]) lo[f] = z;
+      if (z > hi[f]) hi[f] = z;
+    }
+  for (let f = 0; f < p; f++) {
+    const margin = FEATURE_MARGIN * (hi[f] - lo[f]);
+    lo[f] -= margin;
+    hi[f] += margin;
+  }
+  return { lo, hi };
 }
 
 function sub(gram: Float64Array, xty: Float64Array, p: number, support: Int32Array): { g: Float64Array; v: Float64Array } {
@@ -193,11 +238,19 @@ function score(fit: RegressionFit, kind: EvidenceKind): number {
   return kind === 'marginal' ? fit.logMarginal : bicEvidence(fit.logLikMax, fit.p + 1, fit.n);
 }
 
+/**
+ * One dimension's regression. Not sparse: on every live feature (a support fixed in advance). Sparse: the
+ * support of highest log evidence + log prior (logSupportPrior over the live features) among the empty one,
+ * the full one and those that sequential thresholded least squares proposes; the dimension's evidence is that
+ * sum, so that the sparse law is compared fairly with laws whose support was fixed in advance. (The full
+ * hypothesis's evidence would sum over every support; the best one's term is a lower bound on it.)
+ */
 function fitDimension(gram: Float64Array, xty: Float64Array, yty: number, n: number, p: number, live: Int32Array, opts: { sparse: boolean; evidence: EvidenceKind }): DimensionFit {
   const evaluate = (support: Int32Array): DimensionFit & { fit: RegressionFit } => {
     const { g, v } = sub(gram, xty, p, support);
     const fit = bayesianRegression(g, v, yty, n, support.length);
-    return { support, coef: fit.coef, noiseVariance: fit.noiseVariance, logEvidence: score(fit, opts.evidence), n, fit };
+    const logPrior = opts.sparse ? logSupportPrior(live.length, support.length) : 0;
+    return { support, coef: fit.coef, noiseVariance: fit.noiseVariance, logEvidence: score(fit, opts.evidence) + logPrior, n, fit };
   };
   const full = evaluate(live);
   if (!opts.sparse) return full;
@@ -220,7 +273,7 @@ function fitDimension(gram: Float64Array, xty: Float64Array, yty: number, n: num
   return best;
 }
 
-/** The predicted change for dimension d's regression (without the offset). */
+/** The next state under a regression law: x (or 2x - x_prev) plus the predicted change, features clamped to their trusted range. */
 export function predictChange(law: FittedRegressionLaw, prev: ArrayLike<number>, cur: ArrayLike<number>, action: ArrayLike<number>, out: Float64Array, scratch: Float64Array): Float64Array {
   const D = out.length;
   if (law.library) law.library.write(cur, action, scratch);
@@ -230,7 +283,7 @@ export function predictChange(law: FittedRegressionLaw, prev: ArrayLike<number>,
     for (let j = 0; j < dim.support.length; j++) {
       const f = dim.support[j];
       const z = f === 0 ? 1 : law.featureStd[f] > 1e-9 ? (scratch[f] - law.featureMean[f]) / law.featureStd[f] : 0;
-      delta += dim.coef[j] * z;
+      delta += dim.coef[j] * (law.library!.isAction[f] ? z : Math.min(law.featureHi[f], Math.max(law.featureLo[f], z)));
     }
     out[d] = cur[d] + delta;
   }

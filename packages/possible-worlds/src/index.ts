@@ -18,7 +18,7 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
     if (views.length) return { views };
     return { views: [], reason: 'reads real-valued state views, or categorical views that the scenario states hypotheses for; images are for pixel models' };
   },
-  create: async (spec, view, config, privileged) => createModel({ spec, view, config: resolvePossibleWorldsConfig(config), hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', bounds: null, batches: [], actCalls: 0, updates: 0, changes: [] }),
+  create: async (spec, view, config, privileged) => createModel({ spec, view, config: resolvePossibleWorldsConfig(config), hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', batches: [], actCalls: 0, updates: 0, changes: [] }),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),
 };
 export default module;

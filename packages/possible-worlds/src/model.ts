@@ -19,11 +19,6 @@ export interface ModelState {
   weights: number[];
   library: 'scenario' | 'generic' | null;
   libraryNote: string;
-  /**
-   * Per dimension, the range seen in training widened by 10% of its span: a fitted law is only trusted where it
-   * was fitted, so rollouts are kept inside (a sparse polynomial law can otherwise run away off-distribution).
-   */
-  bounds: { lo: number[]; hi: number[] } | null;
   /** The data fitted so far (the training set, then what update() brought). */
   batches: Episodes[];
   actCalls: number;
@@ -41,23 +36,6 @@ function actionCandidates(action: TensorSpec, count: number, rng: Rng): Float64A
   }
   const [lo, hi] = action.range ?? [-1, 1];
   return [new Float64Array(size), ...Array.from({ length: count - 1 }, () => Float64Array.from({ length: size }, () => rng.uniform(lo, hi)))];
-}
-
-function trainingBounds(x: Float64Array, valid: Uint8Array, n: number, D: number): { lo: number[]; hi: number[] } {
-  const lo = new Array(D).fill(Infinity), hi = new Array(D).fill(-Infinity);
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < D; d++)
-      if (valid[i * D + d]) {
-        lo[d] = Math.min(lo[d], x[i * D + d]);
-        hi[d] = Math.max(hi[d], x[i * D + d]);
-      }
-  for (let d = 0; d < D; d++) {
-    if (!(lo[d] <= hi[d])) [lo[d], hi[d]] = [-Infinity, Infinity];
-    const margin = 0.1 * (hi[d] - lo[d]);
-    lo[d] -= margin;
-    hi[d] += margin;
-  }
-  return { lo, hi };
 }
 
 /** Which library a job uses, and why (said in explain()). */
@@ -87,9 +65,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     state.libraryNote = note;
     const only = state.config.candidates ? new Set(state.config.candidates.split(',').map((s) => s.trim())) : null;
     if (library === 'scenario') return fitScenarioWorlds(libraryContext(), batches, only);
-    const transitions = mergeTransitions(batches.map((b) => transitionData(spec, view, b)));
-    state.bounds = trainingBounds(transitions.next, transitions.valid, transitions.n, D);
-    return fitGenericWorlds(transitions, state.config.evidence, only);
+    // a generic law is trusted only on the range of its features seen here (FEATURE_MARGIN in generic.ts); the state is not bounded
+    return fitGenericWorlds(mergeTransitions(batches.map((b) => transitionData(spec, view, b))), state.config.evidence, only);
   };
 
   /** Makes fitted worlds current: ranked by evidence, with their posterior. */
@@ -116,12 +93,10 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     const out: Float64Array[] = [];
     for (const a of future) {
       const next = stepper(prev, cur, a, context);
-      const bounds = state.bounds;
       for (let d = 0; d < D; d++) {
         if (frozen[d]) next[d] = cur[d];
         else if (!Number.isFinite(next[d])) next[d] = cur[d];
         if (range) next[d] = Math.min(range[1], Math.max(range[0], next[d]));
-        if (bounds) next[d] = Math.min(bounds.hi[d], Math.max(bounds.lo[d], next[d]));
       }
       out.push(next);
       prev = cur;
@@ -251,8 +226,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 
     async save(dir: string) {
       mkdirSync(dir, { recursive: true });
-      const { spec: s, view: v, config, weights, library, libraryNote, bounds } = state;
-      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: s, view: v, config, weights, library, libraryNote, bounds, worlds: state.worlds.map((w) => w.toJSON()) }));
+      const { spec: s, view: v, config, weights, library, libraryNote } = state;
+      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: s, view: v, config, weights, library, libraryNote, worlds: state.worlds.map((w) => w.toJSON()) }));
     },
   };
 }
@@ -260,8 +235,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 /** Restores a saved model; scenario worlds need the same hypotheses the model was created with. */
 export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWorldsModel {
   const saved = JSON.parse(readFileSync(join(dir, 'possible-worlds.json'), 'utf8'));
-  // JSON writes infinite bounds (dimensions never seen, e.g. padding) as null
-  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, bounds: saved.bounds ? { lo: saved.bounds.lo.map((x: number | null) => x ?? -Infinity), hi: saved.bounds.hi.map((x: number | null) => x ?? Infinity) } : null, batches: [], actCalls: 0, updates: 0, changes: [] };
+  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, batches: [], actCalls: 0, updates: 0, changes: [] };
   state.worlds = saved.worlds.map((w: any) => {
     if (w.kind === 'generic') return genericWorldFromJSON(w);
     if (!hypotheses) throw new Error('possible-worlds: this model was fitted with the scenario\'s hypotheses; load it with them');
