@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
+import { canonicalJson } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
 import type { JobResult } from './result';
@@ -17,20 +18,26 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /** Reads results.jsonl without changing it: a torn last line is skipped (the next run cuts it). */
+/**
+ * The results of a run folder: per job (model, config, scenario, view, protocol, budget, seed, evaluation), the
+ * newest line. A job rerun after its code changed has a new key (the key holds the code's fingerprint); its old
+ * result is superseded, not shown beside the new one.
+ */
 export function readResults(runDir: string): JobResult[] {
   const file = join(runDir, 'results.jsonl');
   if (!existsSync(file)) throw new UserError(`no results in ${runDir} (no results.jsonl); give the --out folder of a pnpm bench run`);
-  const byKey = new Map<string, JobResult>();
+  const byJob = new Map<string, JobResult>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as JobResult;
-      byKey.set(r.key, r);
+      const { modelId, config, scenario, view, protocol, budget, seed, evaluation } = r;
+      byJob.set(canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation }), r);
     } catch {
       // a torn line from a crash
     }
   }
-  return [...byKey.values()];
+  return [...byJob.values()];
 }
 
 async function svg(spec: object): Promise<string> {

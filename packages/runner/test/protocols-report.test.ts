@@ -1,10 +1,11 @@
 // The on-policy and live protocols through the CLI, and the HTML report of that run in a real browser.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
+import { readResults } from '../src/report';
 import { bench, scratch } from './helpers';
 
 describe('protocol helpers', () => {
@@ -33,6 +34,21 @@ describe('protocol helpers', () => {
     // a result from before `recoverable`: read from its moving skill (persistence's old "recovered after 15" drops out)
     const old = { meanSkill: 0, movingSkill: new Array(300).fill(0), shifts: [100], dips: [0], recovery: [15], updates: false };
     expect(recoverableShifts([old as never, { ...old, movingSkill: skill, recovery: [30] } as never])).toEqual([30]);
+  });
+});
+
+describe('readResults', () => {
+  it('keeps the newest result of each job: one rerun after a code change supersedes the old one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-read-'));
+    const job = { model: 'linear', modelId: 'linear', config: { ridge: 0.001 }, scenario: 's', view: 'state', protocol: 'offline', budget: 64, seed: 1, evaluation: { horizon: 8 } };
+    const lines = [
+      { ...job, key: 'old', fingerprint: 'a', status: 'ok', metrics: 1 },
+      { ...job, seed: 2, key: 'other', fingerprint: 'a', status: 'ok' },
+      { ...job, config: { ridge: 0.1 }, key: 'variant', fingerprint: 'a', status: 'ok' },
+      { ...job, key: 'new', fingerprint: 'b', status: 'ok', metrics: 2 },
+    ];
+    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n{"torn');
+    expect(readResults(dir).map((r) => r.key)).toEqual(['new', 'other', 'variant']);
   });
 });
 
