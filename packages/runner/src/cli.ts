@@ -24,7 +24,7 @@ const USAGE = `usage: pnpm bench [list] [--model a,b] [--scenario x,y] [--view v
                   [--seeds N | A-B | a,b,c] [--horizon H] [--out DIR] [--json] [--full]
                   [--workers N] [--job-timeout SECONDS] [--shard i/n]
        pnpm bench merge DIR... --out DIR [--json]
-       pnpm bench report DIR
+       pnpm bench report DIR... [--out DIR]
   --model       model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model);
                 or the path of a module that default-exports a WorldModelModule: --model ./my-model.ts
   --scenario    scenario names or versioned ids (default: every registered scenario)
@@ -42,7 +42,8 @@ const USAGE = `usage: pnpm bench [list] [--model a,b] [--scenario x,y] [--view v
   --shard       i/n: only the jobs at places i, i+n, i+2n, ... of the sorted plan (0 <= i < n), stored in
                 DIR/results.shard-i-of-n.jsonl; join the shards with merge (docs/scaling.md)
   merge         joins shard folders into --out DIR/results.jsonl; refuses shards of other plans or code
-  report        writes DIR/report.html: a self-contained HTML report of the run in DIR (docs/protocols.md)`;
+  report        writes DIR/report.html and DIR/leaderboard.md: a self-contained HTML report of the run in DIR;
+                of several runs together with --out DIR (docs/protocols.md)`;
 
 const OPTIONS = {
   model: { type: 'string', multiple: true },
@@ -131,9 +132,10 @@ export function parseCli(argv: string[]): ParsedArgs {
   if (command !== 'merge' && command !== 'report' && positionals.length > (command === 'list' ? 1 : 0))
     throw new UserError(`unknown command "${positionals.join(' ')}"; valid: list, merge, report (or none to run)\n${USAGE}`);
   if (command === 'report') {
-    if (positionals.length !== 2) throw new UserError('report takes one run folder: pnpm bench report DIR (the --out of a pnpm bench run)');
-    const other = Object.keys(values);
-    if (other.length) throw new UserError(`report takes only the run folder, not --${other.join(', --')}`);
+    if (positionals.length < 2) throw new UserError('report takes run folders: pnpm bench report DIR (the --out of a pnpm bench run), or DIR... --out DIR');
+    if (positionals.length > 2 && values.out === undefined) throw new UserError(`report of ${positionals.length - 1} runs: say where it goes with --out DIR`);
+    const other = Object.keys(values).filter((k) => k !== 'out');
+    if (other.length) throw new UserError(`report takes run folders and --out, not --${other.join(', --')}`);
   }
   if (command === 'merge') {
     const other = Object.keys(values).filter((k) => k !== 'out' && k !== 'json');
@@ -159,7 +161,7 @@ export function parseCli(argv: string[]): ParsedArgs {
       testEpisodes: values['test-episodes'] !== undefined ? positiveInt(values['test-episodes'], '--test-episodes') : 64,
       oodEpisodes: values['ood-episodes'] !== undefined ? positiveInt(values['ood-episodes'], '--ood-episodes') : 64,
     },
-    out: values.out ?? 'results/default',
+    out: values.out ?? (command === 'report' ? positionals[1] : 'results/default'),
     json: values.json === true,
     workers: values.workers !== undefined ? workerCount(values.workers) : availableParallelism(),
     jobTimeoutSeconds: values['job-timeout'] !== undefined ? seconds(values['job-timeout'], '--job-timeout') : DEFAULT_JOB_TIMEOUT_SECONDS,
@@ -207,7 +209,8 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       return summary.missing.size > 0 || summary.results.some((r) => r.status === 'failed') ? 1 : 0;
     }
     if (args.command === 'report') {
-      io.stdout.write(`report: ${await writeReport(resolve(process.env.INIT_CWD ?? process.cwd(), args.mergeDirs[0]))}\n`);
+      const here = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
+      io.stdout.write(`report: ${await writeReport(args.mergeDirs.map(here), here(args.out))}\n`);
       return 0;
     }
     const registry = discoverPlugins(findWorkspaceRoot());

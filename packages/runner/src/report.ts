@@ -1,7 +1,7 @@
 // `pnpm bench report <run-dir>`: a self-contained HTML report of a run (opens with no network). Plots are
 // Vega-Lite specs compiled and rendered to SVG here, at report time; filmstrips are PNG data URIs the runner
 // stored with each image-view result.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
 import { canonicalJson } from './jobs';
@@ -18,6 +18,11 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /** Reads results.jsonl without changing it: a torn last line is skipped (the next run cuts it). */
+/** What makes two results the same job, whatever code ran it. */
+function jobIdentity({ modelId, config, scenario, view, protocol, budget, seed, evaluation }: JobResult): string {
+  return canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation });
+}
+
 /**
  * The results of a run folder: per job (model, config, scenario, view, protocol, budget, seed, evaluation), the
  * newest line. A job rerun after its code changed has a new key (the key holds the code's fingerprint); its old
@@ -31,8 +36,7 @@ export function readResults(runDir: string): JobResult[] {
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as JobResult;
-      const { modelId, config, scenario, view, protocol, budget, seed, evaluation } = r;
-      byJob.set(canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation }), r);
+      byJob.set(jobIdentity(r), r);
     } catch {
       // a torn line from a crash
     }
@@ -184,22 +188,37 @@ body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:co
 td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
 <p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* privileged: the model read the scenario\'s hypotheses.' : ''}</p>
-${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${esc(env.commit ?? 'unknown')}</p>` : ''}
+${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}
 ${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${r.budget} seed=${r.seed}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
 </body></html>`;
 }
 
 /**
- * Writes runDir/report.html and runDir/leaderboard.md (each to a temporary file first, then renamed: never
- * half-written); returns the report's path.
+ * The results of several run folders (e.g. a full-grid sweep of the cheap models and a smaller one of the
+ * neural ones): per job, the result that finished last.
  */
-export async function writeReport(runDir: string): Promise<string> {
-  const results = withDerived(readResults(runDir));
-  if (!results.length) throw new UserError(`${runDir}/results.jsonl holds no results yet; run pnpm bench --out ${runDir} first`);
-  const html = await renderReport(results, `worldbench report: ${runDir}`);
-  const file = join(runDir, 'report.html');
+export function readRuns(runDirs: readonly string[]): JobResult[] {
+  const byJob = new Map<string, JobResult>();
+  for (const r of runDirs.flatMap(readResults)) {
+    const id = jobIdentity(r);
+    const seen = byJob.get(id);
+    if (!seen || r.finishedAt >= seen.finishedAt) byJob.set(id, r);
+  }
+  return [...byJob.values()];
+}
+
+/**
+ * Writes outDir/report.html and outDir/leaderboard.md for the runs in runDirs (each file to a temporary file
+ * first, then renamed: never half-written); returns the report's path.
+ */
+export async function writeReport(runDirs: readonly string[], outDir: string): Promise<string> {
+  const results = withDerived(readRuns(runDirs));
+  if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
+  const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`);
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'report.html');
   writeAtomically(file, html);
-  writeAtomically(join(runDir, 'leaderboard.md'), leaderboard(results));
+  writeAtomically(join(outDir, 'leaderboard.md'), leaderboard(results));
   return file;
 }

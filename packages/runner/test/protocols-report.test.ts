@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
-import { readResults } from '../src/report';
+import { readResults, readRuns } from '../src/report';
 import { bench, scratch } from './helpers';
 
 describe('protocol helpers', () => {
@@ -49,6 +49,20 @@ describe('readResults', () => {
     ];
     writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n{"torn');
     expect(readResults(dir).map((r) => r.key)).toEqual(['new', 'other', 'variant']);
+    // several folders: their union, and of a job in two of them the result that finished last
+    const second = mkdtempSync(join(tmpdir(), 'wb-read-'));
+    const late = { ...job, key: 'late', fingerprint: 'c', status: 'ok', finishedAt: '2026-11-27T10:00:00Z' };
+    const elsewhere = { ...job, modelId: 'jepa', model: 'jepa', key: 'jepa', fingerprint: 'd', status: 'ok', finishedAt: '2026-11-27T09:00:00Z' };
+    writeFileSync(join(second, 'results.jsonl'), [late, elsewhere].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify({ ...l, finishedAt: '2026-11-27T08:00:00Z' })).join('\n') + '\n');
+    expect(readRuns([dir, second]).map((r) => r.key).sort()).toEqual(['jepa', 'late', 'other', 'variant']);
+    expect(readRuns([second, dir]).map((r) => r.key).sort()).toEqual(['jepa', 'late', 'other', 'variant']);
+  });
+
+  it('reports several runs only into a folder given with --out', () => {
+    const r = bench(['report', 'a', 'b']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/report of 2 runs: say where it goes with --out DIR/);
   });
 });
 
@@ -120,6 +134,15 @@ describe('pnpm bench --protocol all, and its report', () => {
       await browser.close();
     }
   }, 300_000);
+
+  it('writes the report of a run into another folder with --out', () => {
+    const elsewhere = join(scratch(), 'combined');
+    const before = readFileSync(join(out, 'leaderboard.md'), 'utf8');
+    const r = bench(['report', out, '--out', elsewhere]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(elsewhere, 'leaderboard.md'), 'utf8')).toBe(before);
+    expect(existsSync(join(elsewhere, 'report.html'))).toBe(true);
+  });
 
   it('refuses a folder without results, writing nothing', () => {
     const empty = join(scratch(), 'nothing');
