@@ -28,7 +28,7 @@ function recovery(live: JobResult[]): string {
 
 /**
  * Rows: auc over the full grid (offline; mean ± se over seeds), skill at h = 1 and at the largest horizon at
- * the largest offline budget, the on-policy gain against offline-explore at that budget, live recovery, and
+ * the largest offline budget (with the number of seeds that reached it: a sweep still running shows fewer), the on-policy gain against offline-explore at that budget, live recovery, and
  * fit seconds at that budget. `results` must carry the derived fields (withDerived).
  */
 export function leaderboard(results: JobResult[]): string {
@@ -39,7 +39,7 @@ export function leaderboard(results: JobResult[]): string {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
-  const header = ['scenario / view', 'model', 'auc', 'budget', 'skill h=1', 'skill h=H', 'on-policy gain', 'live recovery (steps)', 'fit s'];
+  const header = ['scenario / view', 'model', 'auc', 'budget', 'seeds', 'skill h=1', 'skill h=H', 'on-policy gain', 'live recovery (steps)', 'fit s'];
   const rows: string[][] = [];
   for (const [k, rs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const [scenario, view, model] = k.split('\0');
@@ -57,6 +57,7 @@ export function leaderboard(results: JobResult[]): string {
       `${model}${rs.some((r) => r.privileged) ? ' *' : ''}`,
       fmt(aucs),
       top === null ? 'n/a' : String(top),
+      String(new Set(atTop.map((r) => r.seed)).size),
       fmt(atTop.map((r) => skillAt(r, 1))),
       `${fmt(atTop.map((r) => skillAt(r, H)))} (h=${H})`,
       fmt(gains),

@@ -98,12 +98,13 @@ describe('pnpm bench --protocol all, and its report', () => {
     const html = readFileSync(file, 'utf8');
     // the headline table beside it, README-ready: possible-worlds on hidden-laws with its on-policy gain and live recovery
     const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
-    expect(board[0]).toBe('| scenario / view | model | auc | budget | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
+    expect(board[0]).toBe('| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
     const pw = board.find((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds * |'))!.split(' | ');
     expect(pw[3]).toBe('32');
-    expect(Number(pw[4])).toBeGreaterThan(0.5);
-    expect(Number(pw[6])).toEqual(expect.any(Number));
-    expect(pw[7]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
+    expect(pw[4]).toBe('1');
+    expect(Number(pw[5])).toBeGreaterThan(0.5);
+    expect(Number(pw[7])).toEqual(expect.any(Number));
+    expect(pw[8]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
