@@ -14,7 +14,7 @@ export interface PossibleWorldsConfig {
   filterHistory: boolean;
   /** Candidate actions scored by act() per episode (real-valued action spaces; int ones try every value). */
   actCandidates: number;
-  /** Live protocol: refit on the recent window when its log-likelihood per step falls this many nats below the fit's. */
+  /** Live protocol: declare a change when "another world made the recent window" beats "one world made everything" by this many nats (log Bayes factor). */
   changeThreshold: number;
 }
 

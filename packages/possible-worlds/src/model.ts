@@ -149,19 +149,23 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 
     async update(recent: Episodes, run: RunContext) {
       if (!state.worlds.length) throw new Error('possible-worlds: update before fit');
-      // Bayes-factor change test: refit every candidate on the recent window alone; if another law explains it
-      // better than the current one by more than changeThreshold nats, the world has changed: forget the past.
+      // Bayes-factor change test: "the recent window comes from another world than the past" (the past's fit
+      // and a fit of the recent window alone) against "one world made both" (a fit of everything). It catches a
+      // change of law and a change of a law's parameters alike (code-trace's dialect, life-like's rule: one
+      // family whose fitted assignment changes). Above changeThreshold nats: forget the past.
       const recentWorlds = fitBatches([recent]);
-      const current = recentWorlds.find((w) => w.id === state.worlds[0].id);
-      const best = recentWorlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
-      if (current && best.id !== current.id && best.logEvidence - current.logEvidence > state.config.changeThreshold) {
-        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${best.id}); refitting on the recent window`);
-        state.changes.push({ at: state.updates, from: state.worlds[0].id, to: best.id });
+      const allWorlds = fitBatches([...state.batches, recent]);
+      const top = (worlds: CandidateWorld[]) => worlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
+      const split = state.worlds[0].logEvidence + top(recentWorlds).logEvidence;
+      if (split - top(allWorlds).logEvidence > state.config.changeThreshold) {
+        const to = top(recentWorlds).id;
+        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${to}); refitting on the recent window`);
+        state.changes.push({ at: state.updates, from: state.worlds[0].id, to });
         state.batches = [recent];
         adopt(recentWorlds);
       } else {
         state.batches.push(recent);
-        adopt(fitBatches(state.batches));
+        adopt(allWorlds);
       }
       state.updates++;
     },
