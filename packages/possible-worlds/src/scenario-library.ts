@@ -133,8 +133,19 @@ interface FamilyFit {
   logEvidence: number;
 }
 
+/**
+ * A family's step under theta, for forecasts. A parameter whose whole prior range is positive (a stiffness, a
+ * drag coefficient, a length) is a magnitude and is held above a thousandth of the range's low end: a window
+ * this law does not explain (e.g. the steps just after a live shift, the speed growing under "drag") can pull
+ * its in-context estimate below zero, and a negative drag coefficient makes the drag flow run away (speeds of
+ * -17, -23 from a history at 1.3); a length of 0 would divide by zero.
+ */
 function familyStep(family: LawFamily, theta: ArrayLike<number>): StepFn {
-  return (_prev, cur, action, context) => Float64Array.from(family.predict(theta, { current: Float32Array.from(cur), action: action.length ? Float32Array.from(action) : null, context: context ?? {} }));
+  const bounded = Float64Array.from(theta, (v, j) => {
+    const lo = family.parameters[j].range[0];
+    return lo > 0 ? Math.max(1e-3 * lo, v) : v;
+  });
+  return (_prev, cur, action, context) => Float64Array.from(family.predict(bounded, { current: Float32Array.from(cur), action: action.length ? Float32Array.from(action) : null, context: context ?? {} }));
 }
 
 function priorOf(family: LawFamily): { mean: Float64Array; std: Float64Array } {

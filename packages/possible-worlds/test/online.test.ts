@@ -1,6 +1,6 @@
 // act() and update(): choosing informative actions, and noticing when the hidden law changes.
 import { describe, expect, it } from 'vitest';
-import { addObservationNoise, createRng, forecastWindows, quietRun, simulateEpisodes, trainingEpisodes, windowStarts, type Scenario } from '@worldbench/core';
+import { addObservationNoise, createRng, forecastWindows, quietRun, simulateEpisodes, tensor, trainingEpisodes, windowStarts, type Scenario } from '@worldbench/core';
 import codeTrace from '@worldbench/code-trace';
 import hiddenLaws from '@worldbench/hidden-laws';
 import possibleWorlds from '../src/index';
@@ -75,5 +75,23 @@ describe('update on a shift within one law family', () => {
     // two episodes may not show every token (measured 0.975: one register of 40 wrong); persistence copies the last state
     expect(share(f.mean.data)).toBeGreaterThan(0.95);
     expect(share(f.mean.data)).toBeGreaterThan(share(w.lastObserved.data) + 0.2);
+  });
+});
+
+describe('forecasts from a window the law does not explain', () => {
+  it('hold magnitude parameters positive: a drag world shown a speeding-up history does not run away', async () => {
+    // dev seed 12's world is quadratic drag; the history is that of hidden-laws seed 1001's live stream just after its
+    // shift to a restoring law: the speed grows, so its in-context drag coefficient comes out below zero, and the
+    // drag flow v / (1 + c |v| tau) then ran away (forecast speeds of -17, -23 at h = 1-2, ~1e3 later)
+    const world = scenario.sampleWorld(createRng('12/world'));
+    expect(scenario.hypotheses!.truth(world).id).toBe('drag');
+    const model = await fitted(world, 12);
+    expect((model.explain!() as any).ranked[0].id).toBe('drag');
+    const history = Float32Array.of(1.96, 3.16, 0.13, 0.24, 1.91, 3.19, 0.02, 0.27, 1.85, 3.17, -0.77, -0.79, 1.8, 3.04, -1.34, -1.86);
+    const K = 4, H = 16;
+    const query = { view: 'state', history: { views: { state: tensor([1, K, 4], history) }, actions: tensor([1, K - 1, 2]), context: {} }, actions: tensor([1, H, 2]), horizon: H };
+    const f = await model.forecast(query, quietRun(12));
+    const largest = Math.max(...Array.from(f.mean.data, Math.abs));
+    expect(largest).toBeLessThan(10);
   });
 });
