@@ -20,7 +20,6 @@ const STD_FLOOR = 1e-6;
  * Minimises |Y - Z W|^2 + lambda N |W|^2 over W, where Z are the standardised, centred features and Y the
  * centred targets. Solved in the primal (F x F system) when F <= N, else in the dual (N x N), whichever is smaller.
  */
-
 export function fitRidge(x: Float64Array, y: Float64Array, n: number, features: number, targets: number, lambda: number): RidgeFit {
   const F = features, D = targets;
   const featureMean = new Float64Array(F), featureStd = new Float64Array(F), targetMean = new Float64Array(D);

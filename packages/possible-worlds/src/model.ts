@@ -156,11 +156,10 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const recentWorlds = fitBatches([recent]);
       const allWorlds = fitBatches([...state.batches, recent]);
       const top = (worlds: CandidateWorld[]) => worlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
-      const split = state.worlds[0].logEvidence + top(recentWorlds).logEvidence;
-      if (split - top(allWorlds).logEvidence > state.config.changeThreshold) {
-        const to = top(recentWorlds).id;
-        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${to}); refitting on the recent window`);
-        state.changes.push({ at: state.updates, from: state.worlds[0].id, to });
+      const recentBest = top(recentWorlds);
+      if (state.worlds[0].logEvidence + recentBest.logEvidence - top(allWorlds).logEvidence > state.config.changeThreshold) {
+        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${recentBest.id}); refitting on the recent window`);
+        state.changes.push({ at: state.updates, from: state.worlds[0].id, to: recentBest.id });
         state.batches = [recent];
         adopt(recentWorlds);
       } else {

@@ -17,7 +17,6 @@ function writeAtomically(file: string, text: string): void {
   renameSync(file + '.tmp', file);
 }
 
-/** Reads results.jsonl without changing it: a torn last line is skipped (the next run cuts it). */
 /** What makes two results the same job, whatever code ran it. */
 function jobIdentity({ modelId, config, scenario, view, protocol, budget, seed, evaluation }: JobResult): string {
   return canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation });
@@ -26,7 +25,8 @@ function jobIdentity({ modelId, config, scenario, view, protocol, budget, seed, 
 /**
  * The results of a run folder: per job (model, config, scenario, view, protocol, budget, seed, evaluation), the
  * newest line. A job rerun after its code changed has a new key (the key holds the code's fingerprint); its old
- * result is superseded, not shown beside the new one.
+ * result is superseded, not shown beside the new one. The file is read, never changed: a torn last line is
+ * skipped (the next run cuts it).
  */
 export function readResults(runDir: string): JobResult[] {
   const file = join(runDir, 'results.jsonl');
