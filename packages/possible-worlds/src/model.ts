@@ -230,14 +230,23 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     async save(dir: string) {
       mkdirSync(dir, { recursive: true });
       const { spec: s, view: v, config, weights, library, libraryNote } = state;
-      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: s, view: v, config, weights, library, libraryNote, worlds: state.worlds.map((w) => w.toJSON()) }));
+      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ format: SAVE_FORMAT, spec: s, view: v, config, weights, library, libraryNote, worlds: state.worlds.map((w) => w.toJSON()) }));
     },
   };
 }
 
+/**
+ * Version of possible-worlds.json. 2: generic laws carry the feature range they were fitted on (a save without
+ * it, format 1, had no `format` field; its laws cannot be trusted anywhere, so it is refused, not guessed).
+ */
+export const SAVE_FORMAT = 2;
+
 /** Restores a saved model; scenario worlds need the same hypotheses the model was created with. */
 export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWorldsModel {
-  const saved = JSON.parse(readFileSync(join(dir, 'possible-worlds.json'), 'utf8'));
+  const file = join(dir, 'possible-worlds.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  if (saved.format !== SAVE_FORMAT)
+    throw new Error(`possible-worlds: ${file} has save format ${saved.format ?? 1}, this version reads format ${SAVE_FORMAT}: refit the model (saved by an older version)`);
   const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, batches: [], actCalls: 0, updates: 0, changes: [] };
   state.worlds = saved.worlds.map((w: any) => {
     if (w.kind === 'generic') return genericWorldFromJSON(w);

@@ -1,5 +1,8 @@
 // The generic library at small budgets: the prior over sparse supports (no winner's curse), the trusted
 // feature range (no extrapolation of heavy-tailed features), and no catastrophic forecasts on hidden-laws.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkWorldModel, createRng, evaluateModel, type Rng, type Scenario } from '@worldbench/core';
 import hiddenLaws from '@worldbench/hidden-laws';
@@ -79,5 +82,12 @@ describe('hidden-laws-v1, budget 64, explore data, generic library', () => {
 
   it('passes checkWorldModel (save -> load -> the same forecast, the trusted ranges included) on a free-flight world', async () => {
     expect(await checkWorldModel(possibleWorlds, scenario, { budget: 64, seed: 6, config: { library: 'generic' } })).toEqual(['state']);
+  });
+
+  it('refuses a save from before the trusted ranges (no format field) with a message that says to refit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-old-save-'));
+    const law = { id: 'linear', D: 1, A: 0, offset: 0, dims: [], k: 1, logEvidence: 0 }; // format 1: no featureLo / featureHi
+    writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: scenario.spec, view: 'state', config: {}, weights: [1], library: 'generic', worlds: [{ kind: 'generic', ...law }] }));
+    await expect(possibleWorlds.load(dir)).rejects.toThrow(/save format 1, this version reads format 2: refit/);
   });
 });
