@@ -59,13 +59,13 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
   try {
     const [module, scenario] = await Promise.all([modelModule(planned.modelEntry), scenarioModule(planned.scenarioEntry)]);
     const spec = scenario.spec;
+    model = await module.create(spec, job.view, job.config, { hypotheses: scenario.hypotheses });
+    // before any data is made: the evaluation sets of an image view take seconds, and this answer needs none
+    if (job.protocol === 'on-policy' && typeof model.act !== 'function')
+      return { ...base, status: 'unsupported', reason: `${job.modelId} has no act(): it cannot choose its own experience`, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() };
     const world = jobWorld(scenario, job.seed);
     const test = evaluationSet(scenario, world, 'test', job.seed, job.evaluation);
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
-
-    model = await module.create(spec, job.view, job.config, { hypotheses: scenario.hypotheses });
-    if (job.protocol === 'on-policy' && typeof model.act !== 'function')
-      return { ...base, status: 'unsupported', reason: `${job.modelId} has no act(): it cannot choose its own experience`, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() };
     // the data fitted: the protocol's (a pretrained model is shown 1024 expert transitions, which it ignores,
     // and which set the metric scale)
     let observed, fitSeconds, report;
