@@ -84,7 +84,8 @@ export function parseSeeds(text: string): number[] {
     });
     return [...new Set(seeds)];
   }
-  if (!/^\d+$/.test(t) || Number(t) === 0) throw new UserError(`--seeds takes N (>= 1), A-B or a,b,c with non-negative integers, got "${text}"`);
+  if (t === '0') throw new UserError('--seeds 0 asks for no seeds (N means seeds 0..N-1); for seed 0 alone write --seeds 0-0');
+  if (!/^\d+$/.test(t)) throw new UserError(`--seeds takes N (>= 1), A-B or a,b,c with non-negative integers, got "${text}"`);
   return Array.from({ length: Number(t) }, (_, i) => i);
 }
 

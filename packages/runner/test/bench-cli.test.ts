@@ -64,6 +64,7 @@ describe('pnpm bench', () => {
     [['--model', 'nope'], /unknown model "nope"; valid: .*linear/],
     [['--budgets', 'abc'], /--budgets takes positive integers, got "abc"/],
     [['--seeds', '-1'], /seeds/],
+    [['--seeds', '0'], /--seeds 0 asks for no seeds .* for seed 0 alone write --seeds 0-0/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--scenario', 'nope'], /unknown scenario "nope"; valid: .*bouncing-balls-v1/],
     [['--protocol', 'sideways'], /unknown protocol "sideways"; valid: offline, offline-explore/],
