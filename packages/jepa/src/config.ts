@@ -12,8 +12,16 @@ export interface JepaConfig {
   /** Observed steps the encoder reads for real views (capped at the scenario's historySteps): 4 lets it infer an episode's hidden parameters (stiffness, gravity) from its motion. */
   historySteps: number;
   /**
+   * How real actions enter the predictor. 'linear': a linear map of the action, zero at the start, is added to
+   * each token's predicted next latent, so the action's effect extrapolates to actions outside the training
+   * range and a component never varied in training has no effect (hidden-laws: the expert pushes only along
+   * +x, the test episodes in every direction); 'token': the action is one more token the blocks attend to.
+   */
+  realActions: 'linear' | 'token';
+  /**
    * Readout of real views. 'change': the probe reads (z_start, z_end - z_start) and returns the change of the
-   * state, added to the last observation (its error scales with the change, not with the state); 'state':
+   * state, added to the last observation (its error scales with the change, not with the state); it is odd in
+   * the latent change (model.ts `Probe`), so a reversed latent change reads as the reversed change; 'state':
    * the probe reads the predicted latent alone and returns the state.
    */
   realReadout: 'change' | 'state';
@@ -90,6 +98,7 @@ export const jepaDefaults: JepaConfig = {
   encoderLayers: 2,
   predictorLayers: 3,
   historySteps: 4,
+  realActions: 'linear',
   realReadout: 'change',
   contextRead: 'predictor',
   pointerInit: 4,

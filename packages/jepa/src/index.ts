@@ -52,6 +52,7 @@ function checkConfig(c: JepaConfig): void {
   if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
   if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
   if (c.contextRead !== 'predictor' && c.contextRead !== 'encoder') problems.push(`contextRead is 'predictor' or 'encoder', got ${c.contextRead}`);
+  if (c.realActions !== 'linear' && c.realActions !== 'token') problems.push(`realActions is 'linear' or 'token', got ${c.realActions}`);
   if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
   if (c.forecastBackend !== 'onnx' && c.forecastBackend !== 'tfjs') problems.push(`forecastBackend is 'onnx' or 'tfjs', got ${c.forecastBackend}`);
   if (!(c.emaMomentum >= 0 && c.emaMomentum <= 1 && c.emaMomentumEnd >= 0 && c.emaMomentumEnd <= 1)) problems.push('emaMomentum and emaMomentumEnd must be in [0, 1]');

@@ -215,15 +215,19 @@ export class Encoder extends Module {
 }
 
 /**
- * The predictor: (latent tokens z_t, action a_t, context) -> z_{t+1}. The action is one more token; the
+ * The predictor: (latent tokens z_t, action a_t, context) -> z_{t+1}. A categorical action (and a real one with
+ * realActions 'token') is one more token; a real one with 'linear' is a linear map added to the output. The
  * blocks attend to the context rows (its own embedding of them). Residual: z_{t+1} = z_t + a zero-initialised
- * projection, so an untrained predictor is persistence in latent space.
+ * projection (+ the linear action map, also zero at the start), so an untrained predictor is persistence in
+ * latent space.
  */
 export class Predictor extends Module {
   readonly context: ContextEmbedding | null;
   readonly positions: Table;
   readonly actionTable: Embedding | null;
   readonly actionDense: Dense | null;
+  /** realActions 'linear': action [A] -> a change of every token's latent [N * D], added to the step's output. */
+  readonly actionLinear: Dense | null;
   readonly blocks: Block[];
   readonly norm: LayerNorm;
   readonly out: Dense;
@@ -236,16 +240,22 @@ export class Predictor extends Module {
     const D = config.width;
     const action = geometry.action;
     this.context = geometry.context.tokens > 0 ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
-    this.positions = new Table(rng.fork('positions'), geometry.state.tokens + (action ? 1 : 0), D);
     this.actionTable = action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
-    this.actionDense = action?.kind === 'real' ? new Dense(rng.fork('action'), action.size, D) : null;
+    // real actions: either one more token (realActions 'token'), or a linear map added to each token's step
+    // ('linear'), zero at the start: an action component the training data never varies keeps no effect, and
+    // the effect extrapolates to actions outside the training range (hidden-laws' expert only pushes along +x)
+    const linear = action?.kind === 'real' && config.realActions === 'linear';
+    this.actionDense = action?.kind === 'real' && !linear ? new Dense(rng.fork('action'), action.size, D) : null;
+    this.actionLinear = action && linear ? new Dense(rng.fork('action-linear'), action.size, geometry.state.tokens * D, { init: 'zero' }) : null;
+    const actionToken = this.actionTable !== null || this.actionDense !== null;
+    this.positions = new Table(rng.fork('positions'), geometry.state.tokens + (actionToken ? 1 : 0), D);
     // contextRead 'encoder': the latents hold the instruction at pc; the context is read in the last block, after
     // the step is computed (the instruction at the new pc). 'predictor': the latents are the state alone; the
     // first block reads the instruction at pc through the probe's value pointer (see `apply`).
     this.readFirst = config.contextRead === 'predictor';
     const at = this.readFirst ? 0 : config.predictorLayers - 1;
     this.blocks = Array.from({ length: config.predictorLayers }, (_, i) => new Block(rng.fork(`block${i}`), D, config.heads, config.mlpRatio, this.context !== null && i === at));
-    this.pointer = this.readFirst && this.context ? constantVariable([geometry.state.tokens + (action ? 1 : 0), config.heads], config.pointerInit) : null;
+    this.pointer = this.readFirst && this.context ? constantVariable([geometry.state.tokens + (actionToken ? 1 : 0), config.heads], config.pointerInit) : null;
     this.heads = config.heads;
     this.norm = new LayerNorm(D);
     this.out = new Dense(rng.fork('out'), D, D, { init: 'zero' });
@@ -272,7 +282,7 @@ export class Predictor extends Module {
     }
     let h: tf.Tensor3D = z; //                                                        [B, N, D]
     let keyMask = tokenMask; //                                                       [B, N]
-    if (this.geometry.action && action) {
+    if (action && (this.actionTable || this.actionDense)) {
       const a = this.actionTable ? tf.sum(this.actionTable.apply(action), 1) : (this.actionDense as Dense).apply(action); // [B, D]
       h = tf.concat([h, tf.reshape(a, [B, 1, D])], 1) as tf.Tensor3D; //              [B, N+1, D]
       keyMask = tf.concat([tokenMask, tf.ones([B, 1])], 1) as tf.Tensor2D; //        [B, N+1]
@@ -280,7 +290,11 @@ export class Predictor extends Module {
     h = tf.add(h, this.positions.v) as tf.Tensor3D;
     for (const b of this.blocks) h = b.apply(h, ctx, keyMask);
     if (h.shape[1] !== N) h = tf.slice(h, [0, 0, 0], [B, N, D]); //                  [B, N, D] (drop the action token)
-    return tf.add(z, this.out.apply(this.norm.apply(h))) as tf.Tensor3D; //           [B, N, D]
+    const next = tf.add(z, this.out.apply(this.norm.apply(h))) as tf.Tensor3D; //     [B, N, D]
+    if (!this.actionLinear || !action) return next;
+    // a plain matMul: the kit's fused dense ([B, A] x [A, N * D]) aborted tfjs-wasm in the gradient of a rollout
+    const { w, b } = this.actionLinear;
+    return tf.add(next, tf.reshape(tf.add(tf.matMul(action, w as tf.Tensor2D), b), [B, N, D])) as tf.Tensor3D;
   }
 
   parts(): Layer[] {
@@ -289,6 +303,7 @@ export class Predictor extends Module {
       this.positions,
       ...(this.actionTable ? [this.actionTable] : []),
       ...(this.actionDense ? [this.actionDense] : []),
+      ...(this.actionLinear ? [this.actionLinear] : []),
       ...this.blocks,
       this.norm,
       this.out,
@@ -304,7 +319,10 @@ function variableLayer(v: tf.Variable): Layer {
 /**
  * The readout probe, shared by all tokens, trained only on frozen latents: latent token [D] -> per slot,
  * logits over the vocab (categorical views); for real views either the standardised state ('state'), or the
- * change from a start latent ('change': input [z_start, z - z_start], output (x - x_start) / deltaStd).
+ * change from a start latent ('change': output (x - x_start) / deltaStd). The change readout is odd in the
+ * latent change d = z - z_start: mlp([z_start, d]) - mlp([z_start, -d]), so no latent change reads as no change
+ * (persistence) and a reversed latent change as the reversed change: the readout of a push along -x, never
+ * seen in training (hidden-laws' expert pushes only along +x), mirrors that of a push along +x.
  */
 export class Probe extends Module {
   readonly mlp: Mlp;
@@ -319,10 +337,15 @@ export class Probe extends Module {
   /** z [B, N, D] (and start [B, N, D] for 'change') -> categorical: logits [B, N, S, V]; real: [B, N, S]. */
   apply(z: tf.Tensor3D, start?: tf.Tensor3D): tf.Tensor {
     const [B, N] = z.shape;
-    if (this.change && !start) throw new Error('jepa probe: the change readout needs the start latent');
-    const input = this.change ? tf.concat([start as tf.Tensor3D, tf.sub(z, start as tf.Tensor3D)], 2) : z; // [B, N, D or 2D]
-    const y = this.mlp.apply(input); //                                                [B, N, S*V] or [B, N, S]
-    return this.layout.kind === 'categorical' ? tf.reshape(y, [B, N, this.layout.slots, this.layout.vocab]) : y;
+    if (!this.change) {
+      const y = this.mlp.apply(z); //                                                  [B, N, S*V] or [B, N, S]
+      return this.layout.kind === 'categorical' ? tf.reshape(y, [B, N, this.layout.slots, this.layout.vocab]) : y;
+    }
+    if (!start) throw new Error('jepa probe: the change readout needs the start latent');
+    const d = tf.sub(z, start); //                                                     [B, N, D]
+    const both = this.mlp.apply(tf.concat([tf.concat([start, d], 2), tf.concat([start, tf.neg(d)], 2)], 0)); // [2B, N, S]
+    const S = both.shape[2] as number;
+    return tf.sub(tf.slice(both, [0, 0, 0], [B, N, S]), tf.slice(both, [B, 0, 0], [B, N, S])); // [B, N, S]
   }
   /**
    * Each token's value as the probe reads it, with the probe's weights frozen (stop-gradient: the predictor

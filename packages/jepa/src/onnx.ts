@@ -164,7 +164,7 @@ function exportPredictor(b: OnnxBuilder, predictor: Predictor, geometry: Geometr
   }
   let h = z;
   let keyMask = 'tokenMask';
-  if (geometry.action && action) {
+  if (action && (predictor.actionTable || predictor.actionDense)) {
     const a = predictor.actionTable ? sumOver(b, b.layer(predictor.actionTable, action), 1) : b.layer(predictor.actionDense, action); // [b, D]
     h = concat(b, [h, b.reshape(a, [0, 1, D])], 1); //                                 [b, N+1, D]
     keyMask = padEnd(b, keyMask, 1, 1, 1); //                                          [b, N+1]
@@ -172,7 +172,9 @@ function exportPredictor(b: OnnxBuilder, predictor: Predictor, geometry: Geometr
   h = b.add(h, b.weight(predictor.positions.v, 'predictor_positions'));
   for (const block of predictor.blocks) h = exportBlock(b, block, h, ctx, keyMask);
   if (b.shapeOf(h)[1] !== N) h = head(b, h, 1, N); //                                  [b, N, D] (drop the action token)
-  return b.add(z, b.layer(predictor.out, b.layer(predictor.norm, h)));
+  const next = b.add(z, b.layer(predictor.out, b.layer(predictor.norm, h)));
+  // realActions 'linear': the action's change of every token's latent, [b, N * D] -> [b, N, D]
+  return predictor.actionLinear && action ? b.add(next, b.reshape(b.layer(predictor.actionLinear, action), [0, N, D])) : next;
 }
 
 /**
@@ -181,7 +183,11 @@ function exportPredictor(b: OnnxBuilder, predictor: Predictor, geometry: Geometr
  */
 function exportProbe(b: OnnxBuilder, probe: Probe, geometry: Geometry, z: string, z0: string | null, pointer: boolean): { reading: string; values?: string } {
   const { kind, slots: S, vocab: V } = geometry.state;
-  if (probe.change) return { reading: b.layer(probe.mlp, concat(b, [z0 as string, b.sub(z, z0 as string)], 2)) };
+  if (probe.change) {
+    // odd in the latent change d: mlp([z0, d]) - mlp([z0, -d])
+    const start = z0 as string;
+    return { reading: b.sub(b.layer(probe.mlp, concat(b, [start, b.sub(z, start)], 2)), b.layer(probe.mlp, concat(b, [start, b.sub(start, z)], 2))) };
+  }
   const y = b.layer(probe.mlp, z);
   const values = pointer ? exportValuePointer(b, geometry, y) : undefined;
   if (kind !== 'categorical') return { reading: y, values };

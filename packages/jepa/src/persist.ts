@@ -8,7 +8,8 @@ import type { JepaConfig } from './config';
 import type { Geometry } from './model';
 import type { Networks } from './train';
 
-export const FORMAT = 'worldbench-jepa-1';
+/** 2: real views' readout is odd in the latent change and real actions may be a linear map; a format-1 save would forecast differently. */
+export const FORMAT = 'worldbench-jepa-2';
 
 export interface SavedMeta<Extra = unknown> {
   format: string;
@@ -31,7 +32,7 @@ export function saveModel<Extra>(dir: string, nets: Networks, meta: Omit<SavedMe
 
 export function readMeta<Extra>(dir: string): SavedMeta<Extra> {
   const meta = JSON.parse(readFileSync(join(dir, 'jepa.json'), 'utf8')) as SavedMeta<Extra>;
-  if (meta.format !== FORMAT) throw new Error(`jepa: ${dir}/jepa.json has format "${meta.format}", expected "${FORMAT}" (saved by another version?)`);
+  if (meta.format !== FORMAT) throw new Error(`jepa: ${dir}/jepa.json has format "${meta.format}", expected "${FORMAT}" (saved by another version: refit the model)`);
   return meta;
 }
 

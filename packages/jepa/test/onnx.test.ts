@@ -40,11 +40,11 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
   const { geometry, nets, set } = smallSetup(scenario, 64, seed, config);
   await trainJepa(nets, set, { ...config, minSteps: 6, maxSteps: 6 }, createRng(`${seed}/train`), quietRun(seed));
   disposeTrainingSet(set);
-  // the predictor's output projection starts at zero and is still small: made random (std 0.3), so that every
-  // part of the predictor shows in its output
+  // the predictor's output projection (and the linear action map of real actions) start at zero and are still
+  // small: made random (std 0.3), so that every part of the predictor shows in its output
   const rng = createRng(`${seed}/weights`);
-  const out = nets.predictor.out.w;
-  tf.tidy(() => out.assign(tf.tensor(Float32Array.from({ length: out.size }, () => 0.3 * rng.normal()), out.shape)));
+  for (const w of [nets.predictor.out.w, ...(nets.predictor.actionLinear ? [nets.predictor.actionLinear.w] : [])])
+    tf.tidy(() => w.assign(tf.tensor(Float32Array.from({ length: w.size }, () => 0.3 * rng.normal()), w.shape)));
   const q = testQuery(scenario, seed, 12, 6);
   const spec = scenario.spec.views.state;
   // the tfjs forecast, keeping the encoded inputs the networks read
