@@ -26,10 +26,26 @@ function recovery(live: JobResult[]): string {
   return `${regained.length ? median(regained).toFixed(0) : '-'} (${all.length - regained.length}/${all.length} never)`;
 }
 
+/** The largest budget among results, or null when there are none (or none has a budget). */
+function largestBudget(rs: JobResult[]): number | null {
+  const budgets = rs.map((r) => r.budget).filter((b): b is number => typeof b === 'number');
+  return budgets.length ? Math.max(...budgets) : null;
+}
+
+/** The largest budget reached by as many seeds as any budget: a running sweep's one seed at 16384 does not outrank five at 4096. */
+function largestWithMostSeeds(rs: JobResult[]): number | null {
+  const seeds = new Map<number, Set<number>>();
+  for (const r of rs) if (typeof r.budget === 'number') seeds.set(r.budget, (seeds.get(r.budget) ?? new Set()).add(r.seed));
+  const most = Math.max(0, ...[...seeds.values()].map((s) => s.size));
+  return largestBudget(rs.filter((r) => typeof r.budget === 'number' && seeds.get(r.budget)!.size === most));
+}
+
 /**
  * Rows: auc over the full grid (offline; mean ± se over seeds), skill at h = 1 and at the largest horizon at
- * the largest offline budget (with the number of seeds that reached it: a sweep still running shows fewer), the on-policy gain against offline-explore at that budget, live recovery, and
- * fit seconds at that budget. `results` must carry the derived fields (withDerived).
+ * the largest offline budget reached by the most seeds (with their number), and fit seconds there; the
+ * on-policy gain against offline-explore and live recovery each at the budget its protocol reached by the same
+ * rule, marked "(b=N)" where that is not the row's budget (a sweep still running, or one that runs them on a
+ * smaller grid). `results` must carry the derived fields (withDerived).
  */
 export function leaderboard(results: JobResult[]): string {
   const ok = results.filter((r) => r.status === 'ok');
@@ -44,14 +60,19 @@ export function leaderboard(results: JobResult[]): string {
   for (const [k, rs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const [scenario, view, model] = k.split('\0');
     const offline = rs.filter((r) => r.protocol === 'offline');
-    const budgets = offline.map((r) => r.budget).filter((b): b is number => typeof b === 'number');
-    const top = budgets.length ? Math.max(...budgets) : null;
+    const top = largestWithMostSeeds(offline);
+    const elsewhere = (b: number | null) => (b !== null && b !== top ? ` (b=${b})` : '');
     const atTop = offline.filter((r) => r.budget === top || (top === null && r.budget === null));
     const bySeed = new Map<number, JobResult[]>();
     for (const r of offline) bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), r]);
     const aucs = [...bySeed.values()].map((g) => learningCurveAuc(g.filter((r) => typeof r.budget === 'number').map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
     const H = Math.max(...rs.map((r) => r.evaluation.horizon));
-    const gains = rs.filter((r) => r.protocol === 'on-policy' && r.budget === top).map((r) => r.onPolicyGainExplore ?? null);
+    const withGain = rs.filter((r) => r.protocol === 'on-policy' && typeof r.onPolicyGainExplore === 'number');
+    const gainBudget = largestWithMostSeeds(withGain);
+    const gains = withGain.filter((r) => r.budget === gainBudget).map((r) => r.onPolicyGainExplore);
+    const live = rs.filter((r) => r.protocol === 'live');
+    const liveBudget = largestWithMostSeeds(live);
+    const liveCell = recovery(live.filter((r) => r.budget === liveBudget));
     rows.push([
       `${scenario} / ${view}`,
       `${model}${rs.some((r) => r.privileged) ? ' *' : ''}`,
@@ -60,8 +81,8 @@ export function leaderboard(results: JobResult[]): string {
       String(new Set(atTop.map((r) => r.seed)).size),
       fmt(atTop.map((r) => skillAt(r, 1))),
       `${fmt(atTop.map((r) => skillAt(r, H)))} (h=${H})`,
-      fmt(gains),
-      recovery(rs.filter((r) => r.protocol === 'live' && r.budget === top)),
+      gains.length ? fmt(gains) + elsewhere(gainBudget) : 'n/a',
+      liveCell === 'n/a' ? liveCell : liveCell + elsewhere(liveBudget),
       fmt(atTop.map((r) => r.cost?.fitSeconds), 2),
     ]);
   }

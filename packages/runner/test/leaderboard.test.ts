@@ -1,0 +1,55 @@
+// The leaderboard's choice of budget per row and per column, on a sweep still running (synthetic results).
+import { describe, expect, it } from 'vitest';
+import { leaderboard } from '../src/leaderboard';
+import type { LiveResult } from '../src/protocols';
+import type { JobResult } from '../src/result';
+
+function result(protocol: JobResult['protocol'], budget: number, seed: number, skill: number, extra: Partial<JobResult> = {}): JobResult {
+  return {
+    model: 'm',
+    modelId: 'm',
+    config: {},
+    scenario: 's-v1',
+    view: 'state',
+    protocol,
+    budget,
+    seed,
+    evaluation: { testEpisodes: 8, oodEpisodes: 8, horizon: 4 },
+    key: `${protocol}/${budget}/${seed}`,
+    fingerprint: 'f',
+    status: 'ok',
+    privileged: false,
+    metrics: { test: { mse: {}, skill: { '1': skill, '4': skill / 2 } }, ood: { mse: {}, skill: {} } },
+    cost: { fitSeconds: budget / 1000, forecastStepsPerSecond: 1, params: 1, peakMemoryMB: 1 },
+    env: {} as JobResult['env'],
+    finishedAt: '2026-11-27T00:00:00.000Z',
+    ...extra,
+  };
+}
+
+const live = (recovery: number | null): LiveResult => ({ meanSkill: 0.5, movingSkill: [], shifts: [100], dips: [0.1], recoverable: [true], recovery: [recovery], updates: true });
+
+describe('leaderboard', () => {
+  it('takes the largest budget most seeds reached, and marks a column measured at another budget', () => {
+    const seeds = [0, 1, 2];
+    const results = [
+      ...seeds.flatMap((s) => [result('offline', 1024, s, 0.5), result('offline', 4096, s, 0.7)]),
+      result('offline', 16384, 0, 0.9), // one seed of a running sweep: not the row's budget
+      ...seeds.map((s) => result('on-policy', 1024, s, 0.6, { onPolicyGainExplore: 0.1 * (s + 1) })),
+      ...seeds.map((s) => result('live', 1024, s, 0.5, { live: live(10 + s) })),
+    ];
+    const row = leaderboard(results).trim().split('\n')[2].split(' | ');
+    expect(row[3]).toBe('4096'); //                                  budget
+    expect(row[4]).toBe('3'); //                                     seeds
+    expect(row[5]).toBe('0.700 ± 0.000'); //                         skill h=1 at 4096
+    expect(row[6]).toBe('0.350 ± 0.000 (h=4)');
+    expect(row[7]).toBe('0.200 ± 0.058 (b=1024)'); //                on-policy gain where it was measured
+    expect(row[8]).toBe('11 (0/3 never) (b=1024)'); //               live recovery likewise
+    expect(row[9]).toBe('4.10 ± 0.00 |'); //                         fit s at the row's budget
+  });
+
+  it('leaves a column n/a when its protocol never ran, unmarked', () => {
+    const row = leaderboard([result('offline', 256, 0, 0.3)]).trim().split('\n')[2].split(' | ');
+    expect(row.slice(3, 9)).toEqual(['256', '1', '0.300', '0.150 (h=4)', 'n/a', 'n/a']);
+  });
+});
