@@ -26,18 +26,13 @@ function recovery(live: JobResult[]): string {
   return `${regained.length ? median(regained).toFixed(0) : '-'} (${all.length - regained.length}/${all.length} never)`;
 }
 
-/** The largest budget among results, or null when there are none (or none has a budget). */
-function largestBudget(rs: JobResult[]): number | null {
-  const budgets = rs.map((r) => r.budget).filter((b): b is number => typeof b === 'number');
-  return budgets.length ? Math.max(...budgets) : null;
-}
-
-/** The largest budget reached by as many seeds as any budget: a running sweep's one seed at 16384 does not outrank five at 4096. */
+/** The largest budget reached by as many seeds as any budget (null if none): a running sweep's one seed at 16384 does not outrank five at 4096. */
 function largestWithMostSeeds(rs: JobResult[]): number | null {
   const seeds = new Map<number, Set<number>>();
   for (const r of rs) if (typeof r.budget === 'number') seeds.set(r.budget, (seeds.get(r.budget) ?? new Set()).add(r.seed));
   const most = Math.max(0, ...[...seeds.values()].map((s) => s.size));
-  return largestBudget(rs.filter((r) => typeof r.budget === 'number' && seeds.get(r.budget)!.size === most));
+  const budgets = [...seeds].filter(([, s]) => s.size === most).map(([b]) => b);
+  return budgets.length ? Math.max(...budgets) : null;
 }
 
 /**

@@ -52,8 +52,8 @@ export function failedResult(planned: PlannedJob, root: string, error: string, b
 export async function runJob(planned: PlannedJob, root: string, run: RunContext): Promise<JobResult> {
   const { job } = planned;
   const base = { ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null };
-  if (planned.unsupported)
-    return { ...base, status: 'unsupported', reason: planned.unsupported, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() };
+  const unsupported = (reason: string): JobResult => ({ ...base, status: 'unsupported', reason, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() });
+  if (planned.unsupported) return unsupported(planned.unsupported);
   let model: WorldModel | null = null;
   let backend = 'unknown';
   try {
@@ -61,8 +61,7 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
     const spec = scenario.spec;
     model = await module.create(spec, job.view, job.config, { hypotheses: scenario.hypotheses });
     // before any data is made: the evaluation sets of an image view take seconds, and this answer needs none
-    if (job.protocol === 'on-policy' && typeof model.act !== 'function')
-      return { ...base, status: 'unsupported', reason: `${job.modelId} has no act(): it cannot choose its own experience`, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() };
+    if (job.protocol === 'on-policy' && typeof model.act !== 'function') return unsupported(`${job.modelId} has no act(): it cannot choose its own experience`);
     const world = jobWorld(scenario, job.seed);
     const test = evaluationSet(scenario, world, 'test', job.seed, job.evaluation);
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
