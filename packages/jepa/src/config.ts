@@ -26,12 +26,16 @@ export interface JepaConfig {
    */
   realReadout: 'change' | 'state';
   /**
-   * Who reads the context (a program). 'predictor': the latents are the state alone and the predictor's first
-   * block reads the row each token points at (its value as the probe reads it); 'encoder': the encoder folds
-   * the row at each token's value into the latents, and the predictor reads the new row in its last block.
+   * Who reads the context (a program), and how. 'gather': the latents are the state alone; at each predictor
+   * step the pointer token (the state token whose value, read as a row index, tells the most about the next
+   * step: pointer.ts; code-trace's pc) fetches the row at its value as the probe reads it, and no other token
+   * sees the context (a register reading rows by its value fingerprints the program, and 32 training programs
+   * are then memorised: README). 'predictor': the predictor's first block cross-attends to the rows, every
+   * token's score for the row at its value raised by `pointerInit`; 'encoder': the encoder folds the row at
+   * each token's value into the latents, and the predictor cross-attends to the rows in its last block.
    */
-  contextRead: 'predictor' | 'encoder';
-  /** Initial strength of the value-as-row-index pointer into the context (categorical states; 0: none): the pc token reads the instruction at pc from step 0. */
+  contextRead: 'gather' | 'predictor' | 'encoder';
+  /** Initial strength of the value-as-row-index pointer of contextRead 'predictor' and 'encoder' (categorical states; 0: none): the pc token reads the instruction at pc from step 0. */
   pointerInit: number;
   /** Hidden width of each block's MLP, as a multiple of `width`: 2 (not the usual 4) halves the cost and loses nothing measurable here. */
   mlpRatio: number;
@@ -66,17 +70,18 @@ export interface JepaConfig {
   /** State tokens per minibatch, at most: states of many tokens (grids in patches: 25-36 tokens) get smaller batches (10-15), since a step's cost grows with batch x tokens; code-trace (5 tokens) and the real views keep `batchSize`. */
   batchTokens: number;
   /**
-   * Passes over the training windows up to `largeFrom` windows, counted at `batchSize`: steps = passes * windows /
-   * batchSize, clamped to [minSteps, maxSteps]. 6 keeps the quick bench grid under 5 minutes on 2 cores; more
-   * epochs overfit at budget 1024 (code-trace, dev seed 3: 12 epochs 0.45, 24 epochs 0.39 accStep) and help from
-   * 4096 on, where the passes grow (`largeFrom`; README).
+   * Passes over the training windows up to `growFrom` windows, counted at `batchSize`: steps = passes * windows /
+   * batchSize, clamped to [minSteps, maxSteps]. 12: at 6 the budgets 256 and 1024 were under-trained (dev seeds
+   * 0-4, median: code-trace accStep 0.31 -> 0.47 at 256 and 0.50 -> 0.56 at 1024, hidden-laws skill h = 1
+   * 0.32 -> 0.48 and 0.60 -> 0.69; README), and the quick grid stays under 5 minutes (2 min 23 s).
    */
   epochs: number;
   /**
-   * Training windows above which a dataset counts as large (train.ts): the passes grow as
-   * epochs * sqrt(windows / largeFrom), and real views roll out `realRolloutSteps`. Budgets up to 1024 (the quick
-   * grid, code-trace's overfitting budget) train as with `epochs` and `rolloutSteps`.
+   * Training windows above which the passes grow as epochs * sqrt(windows / growFrom): 4096 with 12 epochs is the
+   * same curve as the earlier 6 * sqrt(windows / 1024) above 4096 windows, where it was chosen (README).
    */
+  growFrom: number;
+  /** Training windows above which real views roll out `realRolloutSteps` instead of `rolloutSteps` (train.ts `rolloutStepsFor`). */
   largeFrom: number;
   /** Fewest optimiser steps, so that tiny budgets still train. */
   minSteps: number;
@@ -100,7 +105,7 @@ export const jepaDefaults: JepaConfig = {
   historySteps: 4,
   realActions: 'linear',
   realReadout: 'change',
-  contextRead: 'predictor',
+  contextRead: 'gather',
   pointerInit: 4,
   mlpRatio: 2,
   rolloutSteps: 2,
@@ -115,7 +120,8 @@ export const jepaDefaults: JepaConfig = {
   weightDecay: 1e-4,
   batchSize: 64,
   batchTokens: 384,
-  epochs: 6,
+  epochs: 12,
+  growFrom: 4096,
   largeFrom: 1024,
   minSteps: 24,
   maxSteps: 4000,

@@ -110,7 +110,7 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
       }
     }
     variances.sort((a, b) => a - b);
-    const [predicted] = rolloutFrom(nets, z, batch.context, batch.actions, s0.tokenMask, 1);
+    const [predicted] = rolloutFrom(nets, z, s0.ids ?? null, batch.context, batch.actions, s0.tokenMask, 1);
     const insideAll = batch.inside.dataSync() as Float32Array;
     const inside = Float32Array.from({ length: n }, (_, i) => insideAll[i * 2 + 1]);
     const change = nets.probe.change;

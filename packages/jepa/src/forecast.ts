@@ -116,7 +116,8 @@ export function tfjsRollout(nets: Networks, geometry: Geometry): RolloutNetworks
       for (let h = 0; h < H; h++) {
         const rows = input.actionsAt(h);
         const a = rows ? tf.tensor2d(rows, [b, A], rows instanceof Int32Array ? 'int32' : 'float32') : null;
-        const values = ctxTokens && nets.predictor.pointer ? nets.probe.valuePointer(z, R) : null; // [b, N, R]
+        const reads = ctxTokens !== null && nets.predictor.readsValues; // the observed values first, then the probe's reading
+        const values = reads ? (h === 0 && state.ids ? nets.probe.observedValues(state.ids, R) : nets.probe.valuePointer(z, R)) : null; // [b, N, R]
         z = nets.predictor.apply(z, a, ctxTokens, state.tokenMask, values);
         steps.push(nets.probe.change ? (nets.probe.apply(z, z0) as tf.Tensor3D) : decodeProbe(nets.probe.apply(z))); // [b, N, S]
       }

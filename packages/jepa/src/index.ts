@@ -10,6 +10,7 @@ import { fitStandardisation } from './inputs';
 import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
 import { Encoder, Predictor, Probe, type Geometry } from './model';
 import { OnnxRollout } from './onnx';
+import { choosePointer } from './pointer';
 import { loadWeights, readMeta, saveModel } from './persist';
 import { buildTrainingSet, disposeTrainingSet, trainJepa, type Networks, type TrainSummary } from './train';
 
@@ -21,6 +22,17 @@ interface Fitted {
   summary: TrainSummary;
   diagnostics: LatentDiagnostics;
   params: number;
+}
+
+/**
+ * The geometry of a fit from its training data: the layouts, the real views' standardisation and, with
+ * contextRead 'gather', the state token that points into the context.
+ */
+export function fitGeometry(spec: ScenarioSpec, view: string, config: JepaConfig, data: Episodes): Geometry {
+  const geometry: Geometry = { state: stateLayout(spec, view, config.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null };
+  fitStandardisation(geometry.state, data, view);
+  if (config.contextRead === 'gather') geometry.pointer = choosePointer(geometry.state, geometry.context, data, view);
+  return geometry;
 }
 
 /** Builds the four networks; the target encoder starts as a copy of the online one. */
@@ -45,13 +57,13 @@ function checkConfig(c: JepaConfig): void {
   const posInt = (k: keyof JepaConfig, min = 1) => {
     if (!(Number.isInteger(c[k]) && (c[k] as number) >= min)) problems.push(`${k} must be an integer >= ${min}, got ${c[k]}`);
   };
-  (['width', 'heads', 'batchSize', 'batchTokens', 'largeFrom', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
+  (['width', 'heads', 'batchSize', 'batchTokens', 'growFrom', 'largeFrom', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
   (['encoderLayers', 'predictorLayers', 'rolloutSteps', 'realRolloutSteps', 'probeHidden', 'historySteps'] as const).forEach((k) => posInt(k, 0));
   if (c.width % c.heads !== 0) problems.push(`width ${c.width} must be divisible by heads ${c.heads}`);
   if (!(c.lr > 0)) problems.push(`lr must be positive, got ${c.lr}`);
   if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
   if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
-  if (c.contextRead !== 'predictor' && c.contextRead !== 'encoder') problems.push(`contextRead is 'predictor' or 'encoder', got ${c.contextRead}`);
+  if (!['gather', 'predictor', 'encoder'].includes(c.contextRead)) problems.push(`contextRead is 'gather', 'predictor' or 'encoder', got ${c.contextRead}`);
   if (c.realActions !== 'linear' && c.realActions !== 'token') problems.push(`realActions is 'linear' or 'token', got ${c.realActions}`);
   if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
   if (c.forecastBackend !== 'onnx' && c.forecastBackend !== 'tfjs') problems.push(`forecastBackend is 'onnx' or 'tfjs', got ${c.forecastBackend}`);
@@ -82,8 +94,7 @@ class JepaModel implements WorldModel {
   async fit(data: Episodes, run: RunContext): Promise<FitReport> {
     await initBackend();
     await this.release();
-    const geometry: Geometry = { state: stateLayout(this.spec, this.view, this.config.historySteps), context: contextLayout(this.spec), action: actionLayout(this.spec) };
-    fitStandardisation(geometry.state, data, this.view);
+    const geometry = fitGeometry(this.spec, this.view, this.config, data);
     this.geometry = geometry;
     const nets = buildNetworks(geometry, this.config, `${run.seed}/jepa`);
     this.nets = nets;
@@ -116,6 +127,8 @@ class JepaModel implements WorldModel {
     const { summary, diagnostics } = this.fitted;
     return {
       latent: { tokens: this.geometry.state.tokens, width: this.config.width, slotsPerToken: this.geometry.state.slots },
+      // who reads the context; with 'gather', the pointer token and the bits each token's row tells (pointer.ts)
+      ...(this.geometry.context.tokens > 0 ? { context: { read: this.config.contextRead, pointer: this.geometry.pointer } } : {}),
       diagnostics,
       training: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, rolloutSteps: summary.rolloutSteps, final: summary.final, probeFinal: summary.probeFinal, history: summary.history },
     };
@@ -167,7 +180,7 @@ const module: WorldModelModule<JepaConfig> = {
     if (!spec.views[view] || why) throw new Error(`jepa cannot forecast view "${view}" of ${spec.id}: ${why ?? 'no such view'}`);
     const full = { ...jepaDefaults, ...config };
     checkConfig(full);
-    return new JepaModel(spec, view, full, { state: stateLayout(spec, view, full.historySteps), context: contextLayout(spec), action: actionLayout(spec) });
+    return new JepaModel(spec, view, full, { state: stateLayout(spec, view, full.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null });
   },
   async load(dir) {
     await initBackend();

@@ -9,6 +9,7 @@ import type { JepaConfig } from './config';
 import { stopGradient } from './ema';
 import { contextTableRows } from './inputs';
 import type { ActionLayout, ContextLayout, StateLayout } from './layout';
+import type { PointerChoice } from './pointer';
 
 /** A batch of encoded states as tensors (see inputs.ts). */
 export interface StateInput {
@@ -22,6 +23,8 @@ export interface Geometry {
   state: StateLayout;
   context: ContextLayout;
   action: ActionLayout | null;
+  /** contextRead 'gather': the state token that points into the context, chosen from the training data (pointer.ts); null otherwise. */
+  pointer: PointerChoice | null;
 }
 
 abstract class Module implements Layer {
@@ -87,6 +90,7 @@ export class Block extends Module {
       // pointer attention: keys from row positions, values from row contents (the layer's own projections)
       const c = this.cross;
       const q = c.query.apply(tf.reshape(this.norm2.apply(h), [M / steps, steps * N, D]) as tf.Tensor3D); // [B, steps*N, D]
+      if (!context.keys) throw new Error('jepa: a block attends to a context embedded without keys');
       const read = attention(q, c.key.apply(context.keys), c.value.apply(context.values), c.heads, context.bias); // [B, steps*N, D]
       h = tf.add(h, tf.reshape(c.output.apply(read), [M, N, D])) as tf.Tensor3D; //                           [M, N, D]
     }
@@ -100,7 +104,7 @@ export class Block extends Module {
 
 /** A context as attention inputs: keys from row positions only, values from row contents. */
 export interface ContextTokens {
-  keys: tf.Tensor3D; //   [B, R, D]: LayerNorm(row position), the same for every episode
+  keys: tf.Tensor3D | null; // [B, R, D]: LayerNorm(row position), the same for every episode; null when rows are gathered, not attended to
   values: tf.Tensor3D; // [B, R, D]: LayerNorm(sum of the row's slot embeddings + row position)
   /** Added to the attention scores [B*H, steps*N, R] (the encoder's value-as-row-index pointer), if any. */
   bias?: tf.Tensor3D;
@@ -115,13 +119,14 @@ export interface ContextTokens {
 export class ContextEmbedding extends Module {
   readonly table: Embedding;
   readonly rows: Table;
-  readonly keyNorm: LayerNorm;
+  /** Null when the rows are gathered by index (contextRead 'gather'), not found by attention. */
+  readonly keyNorm: LayerNorm | null;
   readonly valueNorm: LayerNorm;
-  constructor(rng: Rng, layout: ContextLayout, width: number) {
+  constructor(rng: Rng, layout: ContextLayout, width: number, withKeys = true) {
     super();
     this.table = new Embedding(rng, contextTableRows(layout), width);
     this.rows = new Table(rng, layout.tokens, width);
-    this.keyNorm = new LayerNorm(width);
+    this.keyNorm = withKeys ? new LayerNorm(width) : null;
     this.valueNorm = new LayerNorm(width);
   }
   apply(ids: tf.Tensor3D): ContextTokens {
@@ -129,11 +134,11 @@ export class ContextEmbedding extends Module {
     const D = this.rows.v.shape[1] as number;
     const content = tf.sum(this.table.apply(ids), 2); //                              [B, R, D]
     const values = this.valueNorm.apply(tf.add(content, this.rows.v)) as tf.Tensor3D; // [B, R, D]
-    const keys = tf.broadcastTo(tf.reshape(this.keyNorm.apply(this.rows.v), [1, R, D]), [B, R, D]) as tf.Tensor3D; // [B, R, D]
+    const keys = this.keyNorm ? (tf.broadcastTo(tf.reshape(this.keyNorm.apply(this.rows.v), [1, R, D]), [B, R, D]) as tf.Tensor3D) : null; // [B, R, D]
     return { keys, values };
   }
   parts(): Layer[] {
-    return [this.table, this.rows, this.keyNorm, this.valueNorm];
+    return [this.table, this.rows, ...(this.keyNorm ? [this.keyNorm] : []), this.valueNorm];
   }
 }
 
@@ -217,9 +222,10 @@ export class Encoder extends Module {
 /**
  * The predictor: (latent tokens z_t, action a_t, context) -> z_{t+1}. A categorical action (and a real one with
  * realActions 'token') is one more token; a real one with 'linear' is a linear map added to the output. The
- * blocks attend to the context rows (its own embedding of them). Residual: z_{t+1} = z_t + a zero-initialised
- * projection (+ the linear action map, also zero at the start), so an untrained predictor is persistence in
- * latent space.
+ * context (its own embedding of the rows) is read by the pointer token alone, which gets the row at its value
+ * added (contextRead 'gather'), or attended to by every token in one block ('predictor', 'encoder').
+ * Residual: z_{t+1} = z_t + a zero-initialised projection (+ the linear action map, also zero at the start),
+ * so an untrained predictor is persistence in latent space.
  */
 export class Predictor extends Module {
   readonly context: ContextEmbedding | null;
@@ -232,14 +238,20 @@ export class Predictor extends Module {
   readonly norm: LayerNorm;
   readonly out: Dense;
   readonly readFirst: boolean;
-  /** Value-pointer strength per (token, head) [N(+1), H] when the predictor reads the context first. */
+  /** Value-pointer strength per (token, head) [N(+1), H] when the predictor's first block attends to the context (contextRead 'predictor'). */
   readonly pointer: tf.Variable | null;
+  /** contextRead 'gather': the pointer token and the projection of the row it fetches (a row embedding [D] -> a change of its latent [D]). */
+  readonly gather: { token: number; read: Dense } | null;
   private readonly heads: number;
   constructor(rng: Rng, private readonly geometry: Geometry, config: JepaConfig) {
     super();
     const D = config.width;
     const action = geometry.action;
-    this.context = geometry.context.tokens > 0 ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
+    // 'gather' without a pointer token (no token's row tells anything about the next step in the training data): no context read
+    const gathers = config.contextRead === 'gather';
+    const gatherToken = gathers && geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
+    this.context = geometry.context.tokens > 0 && (!gathers || gatherToken !== null) ? new ContextEmbedding(rng.fork('context'), geometry.context, D, !gathers) : null;
+    this.gather = gatherToken !== null ? { token: gatherToken, read: new Dense(rng.fork('read'), D, D) } : null;
     this.actionTable = action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
     // real actions: either one more token (realActions 'token'), or a linear map added to each token's step
     // ('linear'), zero at the start: an action component the training data never varies keeps no effect, and
@@ -251,11 +263,13 @@ export class Predictor extends Module {
     this.positions = new Table(rng.fork('positions'), geometry.state.tokens + (actionToken ? 1 : 0), D);
     // contextRead 'encoder': the latents hold the instruction at pc; the context is read in the last block, after
     // the step is computed (the instruction at the new pc). 'predictor': the latents are the state alone; the
-    // first block reads the instruction at pc through the probe's value pointer (see `apply`).
+    // first block reads the instruction at pc through the probe's value pointer (see `apply`). 'gather': no
+    // block attends to the context.
     this.readFirst = config.contextRead === 'predictor';
     const at = this.readFirst ? 0 : config.predictorLayers - 1;
-    this.blocks = Array.from({ length: config.predictorLayers }, (_, i) => new Block(rng.fork(`block${i}`), D, config.heads, config.mlpRatio, this.context !== null && i === at));
-    this.pointer = this.readFirst && this.context ? constantVariable([geometry.state.tokens + (actionToken ? 1 : 0), config.heads], config.pointerInit) : null;
+    const attends = this.context !== null && this.gather === null;
+    this.blocks = Array.from({ length: config.predictorLayers }, (_, i) => new Block(rng.fork(`block${i}`), D, config.heads, config.mlpRatio, attends && i === at));
+    this.pointer = this.readFirst && attends ? constantVariable([geometry.state.tokens + (actionToken ? 1 : 0), config.heads], config.pointerInit) : null;
     this.heads = config.heads;
     this.norm = new LayerNorm(D);
     this.out = new Dense(rng.fork('out'), D, D, { init: 'zero' });
@@ -266,13 +280,35 @@ export class Predictor extends Module {
     return this.context && contextIds ? this.context.apply(contextIds) : null;
   }
 
+  /** Whether a step reads each token's value as the probe reads it (`values` of `apply`). */
+  get readsValues(): boolean {
+    return this.pointer !== null || this.gather !== null;
+  }
+
+  /**
+   * What the step reads of each row, constant over a rollout [B, R, D]: the rows projected by the gather's
+   * `read` or by the attending block's value projection (ONNX computes it once per forecast; tfjs every step).
+   */
+  projectContext(ctx: ContextTokens): tf.Tensor3D {
+    if (this.gather) return this.gather.read.apply(ctx.values) as tf.Tensor3D;
+    const cross = this.blocks.find((b) => b.cross)?.cross;
+    if (!cross) throw new Error('jepa: the predictor reads no context');
+    return cross.value.apply(ctx.values) as tf.Tensor3D;
+  }
+
   /**
    * One step: z [B, N, D], action ids [B, A] int32 or values [B, A], context tokens [B, R, D], token mask [B, N].
-   * `values` [B, N, R]: with contextRead 'predictor', each token's value as the probe reads it from z (a soft
-   * one-hot over the context rows): token n adds pointer[n, h] * values[b, n, r] to its score for row r.
+   * `values` [B, N, R]: each token's value as the probe reads it from z (a soft one-hot over the context rows).
+   * 'gather': the pointer token p adds sum_r values[b, p, r] * read(row r) to its input. 'predictor': token n
+   * adds pointer[n, h] * values[b, n, r] to its score for row r.
    */
   apply(z: tf.Tensor3D, action: tf.Tensor2D | null, ctx: ContextTokens | null, tokenMask: tf.Tensor2D, values: tf.Tensor3D | null = null): tf.Tensor3D {
     const [B, N, D] = z.shape;
+    let fetched: tf.Tensor3D | null = null; //                                        [B, 1, D]: the row at the pointer's value, projected
+    if (ctx && this.gather && values) {
+      const R = values.shape[2];
+      fetched = tf.matMul(tf.slice(values, [0, this.gather.token, 0], [B, 1, R]), this.projectContext(ctx)) as tf.Tensor3D; // [B, 1, D]
+    }
     if (ctx && this.pointer && values) {
       const R = values.shape[2];
       const T = this.pointer.shape[0] as number; //                                     N or N+1 (the action token points nowhere)
@@ -288,7 +324,8 @@ export class Predictor extends Module {
       keyMask = tf.concat([tokenMask, tf.ones([B, 1])], 1) as tf.Tensor2D; //        [B, N+1]
     }
     h = tf.add(h, this.positions.v) as tf.Tensor3D;
-    for (const b of this.blocks) h = b.apply(h, ctx, keyMask);
+    if (fetched) h = tf.add(h, tf.mul(fetched, this.tokenSelector(h.shape[1]))) as tf.Tensor3D; // the fetched row, at the pointer token only
+    for (const b of this.blocks) h = b.apply(h, this.gather ? null : ctx, keyMask);
     if (h.shape[1] !== N) h = tf.slice(h, [0, 0, 0], [B, N, D]); //                  [B, N, D] (drop the action token)
     const next = tf.add(z, this.out.apply(this.norm.apply(h))) as tf.Tensor3D; //     [B, N, D]
     if (!this.actionLinear || !action) return next;
@@ -297,9 +334,16 @@ export class Predictor extends Module {
     return tf.add(next, tf.reshape(tf.add(tf.matMul(action, w as tf.Tensor2D), b), [B, N, D])) as tf.Tensor3D;
   }
 
+  /** [1, T, 1]: 1 at the pointer token, 0 elsewhere. */
+  tokenSelector(T: number): tf.Tensor3D {
+    const token = (this.gather as { token: number }).token;
+    return tf.tensor3d(Array.from({ length: T }, (_, n) => (n === token ? 1 : 0)), [1, T, 1]);
+  }
+
   parts(): Layer[] {
     return [
       ...(this.context ? [this.context] : []),
+      ...(this.gather ? [this.gather.read] : []),
       this.positions,
       ...(this.actionTable ? [this.actionTable] : []),
       ...(this.actionDense ? [this.actionDense] : []),
@@ -347,6 +391,18 @@ export class Probe extends Module {
     const S = both.shape[2] as number;
     return tf.sub(tf.slice(both, [0, 0, 0], [B, N, S]), tf.slice(both, [B, 0, 0], [B, N, S])); // [B, N, S]
   }
+  /**
+   * Each token's observed value as a one-hot over the context rows, from its embedding ids [B, N, S] (slot 0;
+   * its id is the value): [B, N, R], a zero row for a value that is no row (>= R, or the pad value). The
+   * predictor's first step reads these, exact, where later steps read `valuePointer` of predicted latents.
+   */
+  observedValues(ids: tf.Tensor3D, rows: number): tf.Tensor3D {
+    const [B, N] = ids.shape;
+    const v = tf.reshape(tf.slice(ids, [0, 0, 0], [B, N, 1]), [B, N]) as tf.Tensor2D; //  [B, N]
+    const rowOf = tf.where(tf.less(v, this.layout.vocab), v, tf.fill([B, N], rows, 'int32')); // the pad value V reads no row
+    return tf.oneHot(rowOf, rows).toFloat() as tf.Tensor3D; //                          [B, N, R]
+  }
+
   /**
    * Each token's value as the probe reads it, with the probe's weights frozen (stop-gradient: the predictor
    * may use the reading, never train the probe): softmax over the vocab of slot 0, rows 0..R-1 -> [B, N, R].

@@ -2,14 +2,16 @@
 // as their tfjs `apply` (model.ts), and `OnnxRollout`, which runs them in ORT sessions for forecast.ts's
 // shared loop (`forecastWith`). The latents stay in ORT tensors from step to step; only each step's probe
 // reading is copied out. What is constant over a rollout is computed once, in "encode": the projection of
-// the context rows the predictor reads (its cross-attention's values; the keys depend on weights only and
-// ORT folds them); and the probe's output on a latent serves both its reading and, on the next step, the
-// value pointer (tfjs computes that MLP twice; the numbers are the same).
+// the context rows the predictor reads (Predictor.projectContext: the gather's projection, or the
+// cross-attention's values, whose keys depend on weights only and ORT folds them); and the probe's output on
+// a latent serves both its reading and, on the next step, the value pointer (tfjs computes that MLP twice;
+// the numbers are the same).
 //
 // Graph "encode": ids [b, N, S] int32 (categorical) or x [b, N, L*S] (real), tokenMask [b, N],
 //                 contextIds [b, R, S'] int32 (with a context)
 //              -> z0 [b, N, D] (the online encoder); when the predictor reads a context: context [b, R, D]
-//                 (the values of its cross-attention), and with its value pointer: values [b, N, R] (of z0).
+//                 (its projection of the rows), and with its value pointer: values [b, N, R] (the observed
+//                 values, Probe.observedValues: the first step reads them exactly).
 // Graph "step":   z [b, N, D], tokenMask [b, N], action [b, A] (int32 rows or values; with actions),
 //                 context [b, R, D], values [b, N, R] (value pointer), z0 [b, N, D] (change readout)
 //              -> next [b, N, D] (the predictor), reading [b, N, S] (the probe's reading of next, as float:
@@ -22,7 +24,7 @@ import type { Networks } from './train';
 
 /** An attention read of the context, projected by the reading layer: keys [1, R, D] (shared), values [b, R, D], a score bias [b, H, T, R] or null. */
 interface ContextRead {
-  keys: string;
+  keys: string | null;
   values: string;
   bias: string | null;
 }
@@ -73,6 +75,7 @@ function exportCrossAttention(b: OnnxBuilder, c: MultiHeadAttention, x: string, 
   const dh = d / heads;
   const split = (y: string, perm: number[]) => b.transpose(b.reshape(y, [0, 0, heads, dh]), perm);
   const qh = split(b.layer(c.query, x), [0, 2, 1, 3]); //                            [b, H, T, dh]
+  if (!ctx.keys) throw new Error('jepa onnx: a block attends to a context without keys');
   const kt = split(ctx.keys, [0, 2, 3, 1]); //                                       [1, H, dh, R]
   const vh = split(ctx.values, [0, 2, 1, 3]); //                                     [b, H, R, dh]
   let scores = b.mul(b.matMul(qh, kt), b.scalar(1 / Math.sqrt(dh), 'attention_scale')); // [b, H, T, R]
@@ -99,12 +102,18 @@ function crossOf(blocks: Block[]): MultiHeadAttention {
 /** ContextEmbedding.apply's keys [1, R, D] (LayerNorm of the row positions; broadcast, not copied per episode), projected by `cross`. */
 function contextKeys(b: OnnxBuilder, embedding: ContextEmbedding, cross: MultiHeadAttention): string {
   const [R, D] = embedding.rows.v.shape;
+  if (!embedding.keyNorm) throw new Error('jepa onnx: the context was embedded without keys');
   return b.layer(cross.key, b.reshape(b.layer(embedding.keyNorm, b.weight(embedding.rows.v, 'context_rows')), [1, R, D]));
 }
 
-/** ContextEmbedding.apply's values [b, R, D] = LayerNorm(sum of the row's slot embeddings + row position), projected by `cross`. */
-function contextValues(b: OnnxBuilder, embedding: ContextEmbedding, cross: MultiHeadAttention, ids: string): string {
-  return b.layer(cross.value, b.layer(embedding.valueNorm, b.add(sumOver(b, b.layer(embedding.table, ids), 2), b.weight(embedding.rows.v, 'context_rows'))));
+/** ContextEmbedding.apply's values [b, R, D] = LayerNorm(sum of the row's slot embeddings + row position), projected by `layer` (Predictor.projectContext). */
+function contextValues(b: OnnxBuilder, embedding: ContextEmbedding, layer: unknown, ids: string): string {
+  return b.layer(layer, b.layer(embedding.valueNorm, b.add(sumOver(b, b.layer(embedding.table, ids), 2), b.weight(embedding.rows.v, 'context_rows'))));
+}
+
+/** The layer of Predictor.projectContext: the gather's projection or the attending block's value projection. */
+function contextProjection(predictor: Predictor): unknown {
+  return predictor.gather ? predictor.gather.read : crossOf(predictor.blocks).value;
 }
 
 /** Pointer strengths [T, H] -> the score bias [b, H, T, R] of `hits` [b, T, R] (Encoder.pointerBias, Predictor.apply). */
@@ -124,7 +133,7 @@ function exportEncoder(b: OnnxBuilder, encoder: Encoder, geometry: Geometry, inp
   let ctx: ContextRead | null = null;
   if (encoder.context && inputs.contextIds) {
     const cross = crossOf(encoder.blocks);
-    ctx = { keys: contextKeys(b, encoder.context, cross), values: contextValues(b, encoder.context, cross, inputs.contextIds), bias: null };
+    ctx = { keys: contextKeys(b, encoder.context, cross), values: contextValues(b, encoder.context, cross.value, inputs.contextIds), bias: null };
     if (encoder.pointer && inputs.ids) {
       // the value-as-row-index pointer: one-hot of each token's value over the R rows (values >= R hit none)
       const R = geometry.context.tokens;
@@ -137,6 +146,17 @@ function exportEncoder(b: OnnxBuilder, encoder: Encoder, geometry: Geometry, inp
   }
   for (const block of encoder.blocks) h = exportBlock(b, block, h, ctx, 'tokenMask');
   return b.layer(encoder.norm, h);
+}
+
+/** Probe.observedValues: slot 0 of ids [b, N, S] as a one-hot over the R rows [b, N, R] (a value >= R or the pad value V: no row). */
+function exportObservedValues(b: OnnxBuilder, geometry: Geometry, ids: string): string {
+  const V = geometry.state.vocab, R = geometry.context.tokens;
+  const value = head(b, ids, 2, 1); //                                                   [b, N, 1]
+  // row r matches value r, for r < V only (V is the pad value; larger values never occur)
+  const rows = b.constant(Int32Array.from({ length: R }, (_, r) => (r < V ? r : -1)), [R], 'observed_row_index');
+  const shape = [...b.shapeOf(ids).slice(0, 2), R];
+  const equal = b.node('Equal', [value, rows], { shape, dtype: 'int32' }, {}, 'observed'); // bool (the builder tracks no bool type; no graph output)
+  return b.node('Cast', [equal], { shape, dtype: 'float32' }, { to: { int: 1 } }, 'observed_values'); // 1: FLOAT
 }
 
 /** Probe.valuePointer from the probe's output y [b, N, S*V]: softmax over the vocab of slot 0, rows 0..R-1 (zeros past the vocab) [b, N, R]. */
@@ -155,7 +175,12 @@ function exportValuePointer(b: OnnxBuilder, geometry: Geometry, y: string): stri
 function exportPredictor(b: OnnxBuilder, predictor: Predictor, geometry: Geometry, z: string, action: string | null, context: string | null, values: string | null): string {
   const N = geometry.state.tokens, D = b.shapeOf(z)[2] as number;
   let ctx: ContextRead | null = null;
-  if (predictor.context && context) {
+  let fetched: string | null = null; //                                              [b, 1, D]: the row at the pointer token's value
+  if (predictor.gather && context && values) {
+    const R = geometry.context.tokens, p = predictor.gather.token;
+    const own = b.node('Slice', [values, b.int64s([p], 'starts'), b.int64s([p + 1], 'ends'), b.int64s([1], 'axes')], { shape: [b.shapeOf(values)[0], 1, R], dtype: 'float32' }, {}, 'pointer_value');
+    fetched = b.matMul(own, context);
+  } else if (predictor.context && context) {
     ctx = { keys: contextKeys(b, predictor.context, crossOf(predictor.blocks)), values: context, bias: null };
     if (predictor.pointer && values) {
       const T = predictor.pointer.shape[0] as number; //                               N or N+1 (the action token points nowhere)
@@ -170,6 +195,11 @@ function exportPredictor(b: OnnxBuilder, predictor: Predictor, geometry: Geometr
     keyMask = padEnd(b, keyMask, 1, 1, 1); //                                          [b, N+1]
   }
   h = b.add(h, b.weight(predictor.positions.v, 'predictor_positions'));
+  if (fetched) {
+    const T = b.shapeOf(h)[1] as number;
+    const selector = b.constant(Float32Array.from({ length: T }, (_, n) => (n === (predictor.gather as { token: number }).token ? 1 : 0)), [1, T, 1], 'pointer_token');
+    h = b.add(h, b.mul(fetched, selector));
+  }
   for (const block of predictor.blocks) h = exportBlock(b, block, h, ctx, keyMask);
   if (b.shapeOf(h)[1] !== N) h = head(b, h, 1, N); //                                  [b, N, D] (drop the action token)
   const next = b.add(z, b.layer(predictor.out, b.layer(predictor.norm, h)));
@@ -212,7 +242,7 @@ interface GraphFlags {
 
 function flagsOf(nets: Networks, geometry: Geometry): GraphFlags {
   const context = nets.predictor.context !== null && geometry.context.tokens > 0;
-  const pointer = context && nets.predictor.pointer !== null;
+  const pointer = context && nets.predictor.readsValues;
   // the value pointer reads the probe on a latent alone, which a change probe (latent pair) cannot do
   if (pointer && nets.probe.change) throw new Error("jepa onnx: realReadout 'change' with the predictor's value pointer (contextRead 'predictor' on a real view with a context) cannot be exported; set forecastBackend=tfjs");
   return { context, pointer, change: nets.probe.change };
@@ -234,8 +264,8 @@ export function exportForecastGraphs(nets: Networks, geometry: Geometry): { enco
       const contextIds = R > 0 ? 'contextIds' : undefined;
       const z0 = exportEncoder(b, nets.online, geometry, kind === 'categorical' ? { ids: 'ids', contextIds } : { x: 'x', contextIds });
       const outputs: Record<string, string> = { z0 };
-      if (flags.context) outputs.context = contextValues(b, nets.predictor.context as ContextEmbedding, crossOf(nets.predictor.blocks), 'contextIds');
-      if (flags.pointer) outputs.values = exportProbe(b, nets.probe, geometry, z0, null, true).values as string;
+      if (flags.context) outputs.context = contextValues(b, nets.predictor.context as ContextEmbedding, contextProjection(nets.predictor), 'contextIds');
+      if (flags.pointer) outputs.values = exportObservedValues(b, geometry, 'ids');
       return outputs;
     },
     encodeInputs,

@@ -8,8 +8,12 @@ import type { JepaConfig } from './config';
 import type { Geometry } from './model';
 import type { Networks } from './train';
 
-/** 2: real views' readout is odd in the latent change and real actions may be a linear map; a format-1 save would forecast differently. */
-export const FORMAT = 'worldbench-jepa-2';
+/**
+ * 3: the geometry holds the pointer token and the predictor may gather the row at its value (contextRead
+ * 'gather'); 2: real views' readout is odd in the latent change and real actions may be a linear map. An
+ * older save would forecast differently.
+ */
+export const FORMAT = 'worldbench-jepa-3';
 
 export interface SavedMeta<Extra = unknown> {
   format: string;

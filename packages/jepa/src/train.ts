@@ -224,17 +224,22 @@ export function targetLatents(target: Encoder, states: StateTensors, context: tf
 }
 
 /** Rolls the predictor out k steps from z [B, N, D] on its own outputs: [zhat_1, ..., zhat_k]. */
-export function rollout(nets: Networks, z: tf.Tensor3D, batch: WindowBatch, tokenMask: tf.Tensor2D, k: number): tf.Tensor3D[] {
-  return rolloutFrom(nets, z, batch.context, batch.actions, tokenMask, k);
+export function rollout(nets: Networks, z: tf.Tensor3D, batch: WindowBatch, start: StateTensors, k: number): tf.Tensor3D[] {
+  return rolloutFrom(nets, z, start.ids ?? null, batch.context, batch.actions, start.tokenMask, k);
 }
 
-/** The predictor k steps from z [B, N, D] with context ids [B, R, S'] and actions k x [B, A]. */
-export function rolloutFrom(nets: Networks, z: tf.Tensor3D, contextIds: tf.Tensor3D | null, actions: (tf.Tensor2D | null)[] | null, tokenMask: tf.Tensor2D, k: number): tf.Tensor3D[] {
+/**
+ * The predictor k steps from z [B, N, D], the latents of the observed states `ids` [B, N, S] (categorical), with
+ * context ids [B, R, S'] and actions k x [B, A]. The first step reads the observed values (Probe.observedValues),
+ * later steps the probe's reading of the predicted latents.
+ */
+export function rolloutFrom(nets: Networks, z: tf.Tensor3D, ids: tf.Tensor3D | null, contextIds: tf.Tensor3D | null, actions: (tf.Tensor2D | null)[] | null, tokenMask: tf.Tensor2D, k: number): tf.Tensor3D[] {
   const ctx = nets.predictor.embedContext(contextIds); //                               keys, values [B, R, D]
   const rows = contextIds ? contextIds.shape[1] : 0;
   const out: tf.Tensor3D[] = [];
   for (let j = 0; j < k; j++) {
-    const values = ctx && nets.predictor.pointer ? nets.probe.valuePointer(z, rows) : null; // [B, N, R]
+    const reads = ctx !== null && nets.predictor.readsValues;
+    const values = reads ? (j === 0 && ids ? nets.probe.observedValues(ids, rows) : nets.probe.valuePointer(z, rows)) : null; // [B, N, R]
     z = nets.predictor.apply(z, actions ? actions[j] : null, ctx, tokenMask, values); //   [B, N, D]
     out.push(z);
   }
@@ -255,7 +260,7 @@ export function jepaLoss(nets: Networks, batch: WindowBatch, config: JepaConfig)
   const z0 = nets.online.apply(inputOf(s0), batch.context); //                        [B, N, D]
   const targets = targetLatents(nets.target, batch.states, batch.context, steps); //   [B (k+1), N, D]
   // rollout on its own predictions: zhat_j = P(zhat_{j-1}, a_{t+j-1}), zhat_0 = z_t
-  const predicted = stackSteps(rollout(nets, z0, batch, s0.tokenMask, k)); //          [B k, N, D]
+  const predicted = stackSteps(rollout(nets, z0, batch, s0, k)); //          [B k, N, D]
   const later = statesOf(batch.states, 1, k, steps);
   const insideLater = tf.reshape(stepsOf(tf.reshape(batch.inside, [B * steps]), 1, k, steps), [B * k, 1]); // [B k, 1]
   const prediction = latentLoss(predicted, stepsOf(targets, 1, k, steps), tf.mul(later.tokenMask, insideLater) as tf.Tensor2D);
@@ -325,12 +330,12 @@ export function trainableParams(nets: Networks): tf.Variable[] {
 }
 
 /**
- * Passes over n training windows: `epochs` up to `largeFrom` windows, then growing as sqrt(n / largeFrom).
+ * Passes over n training windows: `epochs` up to `growFrom` windows, then growing as sqrt(n / growFrom).
  * Small datasets overfit with more passes (code-trace at 1024); larger ones were under-trained at 6 (hidden-laws
  * and bouncing-balls at 4096: README).
  */
 export function epochsFor(n: number, config: JepaConfig): number {
-  return config.epochs * Math.sqrt(Math.max(1, n / config.largeFrom));
+  return config.epochs * Math.sqrt(Math.max(1, n / config.growFrom));
 }
 
 /** Optimiser steps for n training windows: epochsFor(n) passes at `batchSize`, clamped to [minSteps, maxSteps]. */
@@ -424,7 +429,7 @@ async function trainProbe(nets: Networks, set: TrainingSet, config: JepaConfig, 
         const weightsOf: tf.Tensor3D[] = [weights];
         if (config.probeOnPredictions) {
           const z0 = nets.online.apply(inputOf(s0), batch.context);
-          inputs.push(stackSteps(rollout(nets, z0, batch, s0.tokenMask, k)));
+          inputs.push(stackSteps(rollout(nets, z0, batch, s0, k)));
           if (change) starts.push(repeatEach(z0, k));
           targetsOf.push(probeTargets(repeatStatesEach(s0, k), statesOf(batch.states, 1, k, steps), batch.changeRatio));
           weightsOf.push(stepsOf(weights, 1, k, steps));

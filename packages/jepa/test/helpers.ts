@@ -3,9 +3,7 @@
 import { jobWorld, trainingSet, type Scenario } from '@worldbench/core';
 import { tf } from '@worldbench/neural';
 import { jepaDefaults, type JepaConfig } from '../src/config';
-import { buildNetworks } from '../src/index';
-import { fitStandardisation } from '../src/inputs';
-import { actionLayout, contextLayout, stateLayout } from '../src/layout';
+import { buildNetworks, fitGeometry } from '../src/index';
 import type { Geometry } from '../src/model';
 import { buildTrainingSet, type Networks, type TrainingSet } from '../src/train';
 
@@ -14,8 +12,7 @@ export const smallConfig: JepaConfig = { ...jepaDefaults, width: 16, heads: 2, e
 
 export function smallSetup(scenario: Scenario, budget: number, seed: number, config: JepaConfig = smallConfig): { geometry: Geometry; nets: Networks; set: TrainingSet } {
   const train = trainingSet(scenario, jobWorld(scenario, seed), 'behavior', budget, seed).observed;
-  const geometry: Geometry = { state: stateLayout(scenario.spec, 'state'), context: contextLayout(scenario.spec), action: actionLayout(scenario.spec) };
-  fitStandardisation(geometry.state, train, 'state');
+  const geometry = fitGeometry(scenario.spec, 'state', { ...config, historySteps: 1 }, train);
   return { geometry, nets: buildNetworks(geometry, config, `${seed}/test`), set: buildTrainingSet(geometry, train, 'state', config.realReadout === 'change') };
 }
 

@@ -18,23 +18,27 @@ beforeAll(async () => {
 
 const MINUTES = 60_000;
 
-describe('jepa on code-trace (dev seed 3, budget 1024, 12 epochs)', () => {
-  it('predicts training transitions beyond persistence, is not worse than persistence on test programs, and does not collapse', async () => {
+describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
+  it('beats persistence on unseen programs, reads the program through the pc, and does not collapse', async () => {
     const opts = { view: 'state', budget: 1024, seed: 3 } as const;
-    // 12 epochs (192 steps): at the default 6 the predictor is still persistence on this budget
-    const ours = await evaluateModel(jepa, codeTrace, { ...opts, config: { epochs: 12 } });
+    const ours = await evaluateModel(jepa, codeTrace, opts);
     const base = await evaluateModel(persistence, codeTrace, opts);
-    const diagnostics = (ours.explain as { diagnostics: LatentDiagnostics }).diagnostics;
-    // the predictor learned part of the step: on training transitions the one-step predicted latents, read by
-    // the probe, are exactly right more often than persistence (measured 2026-11-27: 0.594 against 0.564; an
-    // untrained residual predictor is persistence in latent space, so this fails when nothing is learned)
-    expect(diagnostics.probe.predicted.accStep as number).toBeGreaterThan((diagnostics.persistence.accStep as number) + 0.02);
-    // on unseen programs 1024 transitions (32 programs) are too few to beat persistence (README: not met at
-    // this budget; measured 0.453 against 0.453); the forecast must at least not fall below it
+    const explained = ours.explain as { diagnostics: LatentDiagnostics; context: { read: string; pointer: { token: number } } };
+    const diagnostics = explained.diagnostics;
+    // the pointer into the program is the pc (state token 0), chosen from the training data
+    expect(explained.context.read).toBe('gather');
+    expect(explained.context.pointer.token).toBe(0);
+    // on training transitions the one-step predicted latents, read by the probe, are exactly right more often
+    // than persistence (measured 2026-11-27: 0.703 against 0.564; an untrained residual predictor is
+    // persistence in latent space, so this fails when nothing is learned)
+    expect(diagnostics.probe.predicted.accStep as number).toBeGreaterThan((diagnostics.persistence.accStep as number) + 0.08);
+    // on the 64 test windows (unseen programs) the next state is exactly right more often than persistence
+    // (measured 0.531 against 0.453, 5 windows more; with every token attending to the program it was 0.453:
+    // the registers' reads let it memorise the 32 training programs, README)
     const acc = ours.metrics.test.accStep['1'] as number;
     const accPersistence = base.metrics.test.accStep['1'] as number;
-    expect(acc).toBeGreaterThanOrEqual(accPersistence - 0.05);
-    // no collapse: per token position the latents spread over many of their 64 dimensions (collapse: ~1; measured 38)
+    expect(acc).toBeGreaterThan(accPersistence + 0.04);
+    // no collapse: per token position the latents spread over many of their 64 dimensions (collapse: ~1; measured 37)
     expect(diagnostics.effectiveRank.min).toBeGreaterThan(8);
     // the probe reads the encoded latents of training states exactly
     expect(diagnostics.probe.accStep).toBeGreaterThan(0.95);
@@ -48,11 +52,14 @@ describe('jepa on code-trace (dev seed 3, budget 1024, 12 epochs)', () => {
 });
 
 describe('training schedule', () => {
-  it('keeps `epochs` up to largeFrom examples, then grows the passes as the square root; real views on large datasets roll out realRolloutSteps', () => {
+  it('keeps `epochs` up to growFrom examples, then grows the passes as the square root; real views on large datasets roll out realRolloutSteps', () => {
     const c = jepa.defaults;
-    expect(plannedSteps(1024, c)).toBe(Math.round((c.epochs * 1024) / c.batchSize)); // the quick grid's budgets are unchanged
+    expect(plannedSteps(1024, c)).toBe(Math.round((c.epochs * 1024) / c.batchSize));
     expect(plannedSteps(512, c)).toBe(Math.round((c.epochs * 512) / c.batchSize));
-    expect(plannedSteps(4096, c)).toBe(Math.round((2 * c.epochs * 4096) / c.batchSize)); // 4x the examples: 2x the passes
+    expect(plannedSteps(4096, c)).toBe(Math.round((c.epochs * 4096) / c.batchSize));
+    expect(plannedSteps(16384, c)).toBe(Math.min(c.maxSteps, Math.round((2 * c.epochs * 16384) / c.batchSize))); // 4x the examples: 2x the passes
+    // above growFrom the same steps as the earlier 6 passes growing from 1024 windows (the 4096+ figures' schedule)
+    expect(plannedSteps(8192, c)).toBe(Math.round((6 * Math.sqrt(8)) * 8192 / c.batchSize));
     expect(plannedSteps(1 << 20, c)).toBe(c.maxSteps);
     expect(plannedSteps(8, c)).toBe(c.minSteps);
     const k = (kind: 'categorical' | 'real', n: number, config = c) => rolloutStepsFor(kind, n, config);

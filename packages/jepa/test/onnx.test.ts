@@ -80,18 +80,18 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
     const ctx = nets.predictor.embedContext(ctxIds);
     const zt = tf.tensor3d(z, [b, N, D]);
     const a = actions ? tf.tensor2d(actions, [b, A], actions instanceof Int32Array ? 'int32' : 'float32') : null;
-    const pointer = ctx && nets.predictor.pointer ? (y: tf.Tensor3D) => nets.probe.valuePointer(y, R) : null;
+    const pointer = ctx && nets.predictor.readsValues ? (y: tf.Tensor3D) => nets.probe.valuePointer(y, R) : null;
     const values = pointer?.(zt) ?? null;
+    const observed = pointer && ids ? nets.probe.observedValues(ids, R) : null;
     const next = nets.predictor.apply(zt, a, ctx, mask, values);
     const reading = nets.probe.change ? nets.probe.apply(next, tf.tensor3d(z0, [b, N, D])) : tf.cast(tf.argMax(nets.probe.apply(next), 3), 'float32');
     const encoded = nets.online.apply({ ids, x, tokenMask: mask }, ctxIds);
-    // the graphs hold the context projected by the predictor's cross-attention (computed once per rollout)
-    const cross = nets.predictor.blocks.find((block) => block.cross)?.cross;
+    // the graphs hold the context as the predictor projects it (computed once per rollout)
     return {
       z0: encoded.dataSync(),
-      context: ctx && cross ? cross.value.apply(ctx.values).dataSync() : undefined,
+      context: ctx && nets.predictor.context ? nets.predictor.projectContext(ctx).dataSync() : undefined,
       values: values?.dataSync(),
-      z0Values: pointer?.(encoded).dataSync(),
+      z0Values: observed?.dataSync(),
       next: next.dataSync(),
       nextValues: pointer?.(next).dataSync(),
       reading: reading.dataSync(),
@@ -120,9 +120,15 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
 }
 
 describe('ORT parity with tfjs (small networks trained 6 steps, dev seeds)', () => {
-  it('code-trace, the predictor reads the program (default): every graph output and the forecast within 1e-4', async () => {
+  it('code-trace, the pc gathers its row (default): every graph output and the forecast within 1e-4', async () => {
     const d = await parity(codeTrace, 3, smallConfig);
     expect(Object.keys(d).sort()).toEqual(['context', 'forecast', 'moved', 'next', 'nextValues', 'reading', 'z0', 'z0Values']);
+    for (const k of ['z0', 'context', 'z0Values', 'next', 'nextValues', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
+    expect(d.moved).toBeGreaterThan(0.1);
+  }, 5 * MINUTES);
+
+  it("code-trace, the predictor's first block attends to the program (value pointer in the predictor): within 1e-4", async () => {
+    const d = await parity(codeTrace, 3, { ...smallConfig, contextRead: 'predictor' });
     for (const k of ['z0', 'context', 'z0Values', 'next', 'nextValues', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
     expect(d.moved).toBeGreaterThan(0.1);
   }, 5 * MINUTES);
