@@ -7,7 +7,7 @@ import { tf } from '@worldbench/neural';
 import { decodeInto, encodeActions, encodeContext, encodeStates } from './inputs';
 import { decodeProbe } from './losses';
 import type { Geometry, StateInput } from './model';
-import type { Networks } from './train';
+import { rolloutFrom, type Networks } from './train';
 
 /** Windows forecast per chunk: bounds the memory of long rollouts of big batches. */
 const CHUNK = 256;
@@ -109,18 +109,14 @@ export function tfjsRollout(nets: Networks, geometry: Geometry): RolloutNetworks
         tokenMask: tf.tensor2d(input.tokenMask, [b, N]),
       };
       const ctxIds = input.contextIds ? tf.tensor3d(input.contextIds, [b, R, input.contextSlots], 'int32') : null;
-      const ctxTokens = nets.predictor.embedContext(ctxIds); //                       [b, R, D]
-      let z = nets.online.apply(state, ctxIds); //                                    [b, N, D]
-      const z0 = z;
-      const steps: tf.Tensor3D[] = [];
-      for (let h = 0; h < H; h++) {
+      const z0 = nets.online.apply(state, ctxIds); //                                 [b, N, D]
+      const actions = Array.from({ length: H }, (_, h) => {
         const rows = input.actionsAt(h);
-        const a = rows ? tf.tensor2d(rows, [b, A], rows instanceof Int32Array ? 'int32' : 'float32') : null;
-        const reads = ctxTokens !== null && nets.predictor.readsValues; // the observed values first, then the probe's reading
-        const values = reads ? (h === 0 && state.ids ? nets.probe.observedValues(state.ids, R) : nets.probe.valuePointer(z, R)) : null; // [b, N, R]
-        z = nets.predictor.apply(z, a, ctxTokens, state.tokenMask, values);
-        steps.push(nets.probe.change ? (nets.probe.apply(z, z0) as tf.Tensor3D) : decodeProbe(nets.probe.apply(z))); // [b, N, S]
-      }
+        return rows ? tf.tensor2d(rows, [b, A], rows instanceof Int32Array ? 'int32' : 'float32') : null;
+      });
+      // the training rollout: the observed values at the first step, the probe's reading after
+      const latents = rolloutFrom(nets, z0, state.ids ?? null, ctxIds, actions, state.tokenMask, H); // H x [b, N, D]
+      const steps = latents.map((z) => (nets.probe.change ? (nets.probe.apply(z, z0) as tf.Tensor3D) : decodeProbe(nets.probe.apply(z)))); // H x [b, N, S]
       return tf.stack(steps, 1).dataSync() as Float32Array; //                      [b, H, N, S]
     });
 }

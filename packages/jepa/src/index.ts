@@ -29,10 +29,15 @@ interface Fitted {
  * contextRead 'gather', the state token that points into the context.
  */
 export function fitGeometry(spec: ScenarioSpec, view: string, config: JepaConfig, data: Episodes): Geometry {
-  const geometry: Geometry = { state: stateLayout(spec, view, config.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null };
+  const geometry = layoutGeometry(spec, view, config);
   fitStandardisation(geometry.state, data, view);
   if (config.contextRead === 'gather') geometry.pointer = choosePointer(geometry.state, geometry.context, data, view);
   return geometry;
+}
+
+/** The geometry before any data: the layouts of the spec, no standardisation, no pointer. */
+function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): Geometry {
+  return { state: stateLayout(spec, view, config.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null };
 }
 
 /** Builds the four networks; the target encoder starts as a copy of the online one. */
@@ -180,7 +185,7 @@ const module: WorldModelModule<JepaConfig> = {
     if (!spec.views[view] || why) throw new Error(`jepa cannot forecast view "${view}" of ${spec.id}: ${why ?? 'no such view'}`);
     const full = { ...jepaDefaults, ...config };
     checkConfig(full);
-    return new JepaModel(spec, view, full, { state: stateLayout(spec, view, full.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null });
+    return new JepaModel(spec, view, full, layoutGeometry(spec, view, full));
   },
   async load(dir) {
     await initBackend();

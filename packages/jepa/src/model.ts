@@ -249,7 +249,7 @@ export class Predictor extends Module {
     const action = geometry.action;
     // 'gather' without a pointer token (no token's row tells anything about the next step in the training data): no context read
     const gathers = config.contextRead === 'gather';
-    const gatherToken = gathers && geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
+    const gatherToken = gathers ? (geometry.pointer?.token ?? null) : null; //       (no context: no pointer, pointer.ts)
     this.context = geometry.context.tokens > 0 && (!gathers || gatherToken !== null) ? new ContextEmbedding(rng.fork('context'), geometry.context, D, !gathers) : null;
     this.gather = gatherToken !== null ? { token: gatherToken, read: new Dense(rng.fork('read'), D, D) } : null;
     this.actionTable = action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
