@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
+import { describeCoverage, runCoverage, type RunCoverage } from './coverage';
 import { canonicalJson } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
@@ -175,7 +176,7 @@ function filmstrips(rs: JobResult[]): string {
 }
 
 /** The whole report as one HTML string. */
-export async function renderReport(results: JobResult[], title: string): Promise<string> {
+export async function renderReport(results: JobResult[], title: string, runs: readonly RunCoverage[] = []): Promise<string> {
   const sections: string[] = [];
   for (const [key, rs] of groupBy(results, (r) => `${r.scenario} / ${r.view}`)) {
     const plots = [await learningCurve(rs), await horizonCurve(rs), await onPolicyChart(rs), ...(await liveCharts(rs))].filter((p): p is string => !!p);
@@ -188,6 +189,7 @@ body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:co
 td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
 <p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* privileged: the model read the scenario\'s hypotheses.' : ''}</p>
+${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`)}</li>`).join('')}</ul>` : ''}
 ${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}
 ${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${r.budget} seed=${r.seed}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
@@ -215,10 +217,12 @@ export function readRuns(runDirs: readonly string[]): JobResult[] {
 export async function writeReport(runDirs: readonly string[], outDir: string): Promise<string> {
   const results = withDerived(readRuns(runDirs));
   if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
-  const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`);
+  const runs = runDirs.map(runCoverage);
+  const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs);
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'report.html');
   writeAtomically(file, html);
-  writeAtomically(join(outDir, 'leaderboard.md'), leaderboard(results));
+  const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
+  writeAtomically(join(outDir, 'leaderboard.md'), `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`);
   return file;
 }

@@ -97,14 +97,17 @@ describe('pnpm bench --protocol all, and its report', () => {
     const file = join(out, 'report.html');
     const html = readFileSync(file, 'utf8');
     // the headline table beside it, README-ready: possible-worlds on hidden-laws with its on-policy gain and live recovery
+    // (first, how far the run got: every planned job done)
     const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
-    expect(board[0]).toBe('| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
+    expect(board[2]).toMatch(/^- `.*all`: `pnpm bench --model possible-worlds,linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/);
+    expect(board[4]).toBe('| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
     const pw = board.find((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds * |'))!.split(' | ');
     expect(pw[3]).toBe('32');
     expect(pw[4]).toBe('1');
     expect(Number(pw[5])).toBeGreaterThan(0.5);
     expect(Number(pw[7])).toEqual(expect.any(Number));
     expect(pw[8]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
+    expect(html).toMatch(/<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds,linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

@@ -1,0 +1,52 @@
+// How far each run folder of a report got: of the jobs the last command run into it planned (plan.json, or
+// each shard's plan.shard-i-of-n.json), how many have a result and of which status. A report of a sweep still running,
+// or stopped, says so itself instead of leaving it to whoever copies the table.
+import { readPlanRecords } from './shard';
+import type { JobStatus } from './result';
+import { newestByKey, readResultLines } from './store';
+import { join } from 'node:path';
+
+export interface RunCoverage {
+  dir: string;
+  /** The command's arguments (of the first plan record), null for a folder without one (a filtered copy). */
+  argv: string[] | null;
+  /** Every commit the folder's plan records name (a sweep resumed at a newer checkout writes a new one). */
+  commits: string[];
+  /** Jobs planned (null without a plan record); results counted by status, of planned jobs only when planned. */
+  planned: number | null;
+  done: Record<JobStatus, number>;
+}
+
+/** The coverage of one run folder: the newest line of each planned key, counted by status. */
+export function runCoverage(dir: string): RunCoverage {
+  const done: Record<JobStatus, number> = { ok: 0, failed: 0, unsupported: 0 };
+  const records = readPlanRecords(dir);
+  if (!records.length) {
+    for (const r of newestByKey(readResultLines(join(dir, 'results.jsonl')).results).values()) done[r.status]++;
+    return { dir, argv: null, commits: [], planned: null, done };
+  }
+  let planned = 0;
+  for (const { record, results } of records) {
+    const lines = newestByKey(readResultLines(results).results);
+    const { index, count } = record.shard;
+    for (let j = index; j < record.keys.length; j += count) {
+      planned++;
+      const line = lines.get(record.keys[j]);
+      if (line) done[line.status]++;
+    }
+  }
+  return { dir, argv: records[0].record.argv, commits: [...new Set(records.map((r) => r.record.commit?.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1') ?? 'unknown'))], planned, done };
+}
+
+/**
+ * One line, e.g. "`results/a`: `pnpm bench --full ...` at f8e47f6: 1589 of 2160 planned jobs done (...); 571 to
+ * run". `code` marks up the folder and the command (Markdown backticks by default; the rest is plain text).
+ */
+export function describeCoverage(c: RunCoverage, code = (s: string) => `\`${s}\``): string {
+  const { ok, failed, unsupported } = c.done;
+  const statuses = `${ok} ok, ${unsupported} unsupported, ${failed} failed`;
+  if (c.planned === null) return `${code(c.dir)}: no plan record (a copied or filtered folder): ${ok + failed + unsupported} results (${statuses})`;
+  const finished = ok + unsupported;
+  const left = c.planned - finished;
+  return `${code(c.dir)}: ${code(`pnpm bench ${c.argv!.join(' ')}`)} at ${c.commits.join(', ')}: ${finished} of ${c.planned} planned jobs done (${statuses})${left ? `; ${left} to run (failed ones rerun on resume)` : ', complete'}`;
+}
