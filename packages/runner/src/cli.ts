@@ -126,7 +126,7 @@ export function parseCli(argv: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UserError(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
+    throw new UserError(`${(err as Error).message.replace(/\n/g, ' ')}\n${USAGE}`); // whole: its later lines say how to fix it
   }
   const { values, positionals } = parsed;
   const command = values.help ? 'help' : positionals[0] === 'list' ? 'list' : positionals[0] === 'merge' ? 'merge' : positionals[0] === 'report' ? 'report' : 'run';

@@ -43,6 +43,8 @@ describe('scale flags', () => {
   it('defaults to one worker per core, an hour of job timeout and no shard', () => {
     expect(parseCli([])).toMatchObject({ workers: availableParallelism(), jobTimeoutSeconds: 3600, shard: null });
     expect(parseCli(['--workers', '0', '--job-timeout', '2.5', '--shard', '1/4'])).toMatchObject({ workers: 0, jobTimeoutSeconds: 2.5, shard: { index: 1, count: 4 } });
+    // a value starting with a dash: the message keeps node's hint on how to pass it
+    expect(() => parseCli(['--workers', '-1'])).toThrow(/'--workers' argument is ambiguous\. .*use '--workers=-XYZ'/);
     for (const bad of [['--workers', 'x'], ['--workers', '1.5'], ['--job-timeout', '0'], ['--job-timeout', 'soon'], ['--job-timeout', '3000000']]) expect(() => parseCli(bad), bad.join(' ')).toThrow(UserError);
   });
 
