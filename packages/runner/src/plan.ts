@@ -45,6 +45,9 @@ export async function modelPathEntry(registry: Registry, path: string, from = pr
   const file = resolve(from, path);
   if (!existsSync(file) || !statSync(file).isFile())
     throw new UserError(`--model ${path}: no such file (${file}); give a registered id (pnpm bench list) or the path of a module that default-exports a WorldModelModule`);
+  const extension = /\.([^./]+)$/.exec(file)?.[1];
+  const scheme = registry.schemes.find((s) => s.id === extension);
+  if (scheme) throw new UserError(`--model ${path}: a .${extension} file is not a module; run it through its scheme: --model ${scheme.id}:${path}`);
   const module = await modelModule({ id: path, kind: 'model', packageName: file, packageDir: file, entry: file });
   const id = (module.card as { id?: unknown } | undefined)?.id;
   if (typeof id !== 'string' || id === '' || /[\[\],]/.test(id))

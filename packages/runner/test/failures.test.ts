@@ -46,6 +46,7 @@ describe('--model <path>', () => {
     [fixture('no-default-export.ts'), /no-default-export\.ts has no default export; export default the plug-in object/],
     [fixture('throws-on-import.ts'), /importing .*throws-on-import\.ts threw: planted: cannot read weights\.bin at import time/],
     [fixture('refuses-everything.ts'), /refuses-everything supports none of the chosen scenarios \(bouncing-balls-v1: needs a view named "lidar"\); choose a scenario it reads/],
+    [join(root, 'packages/onnx/fixtures/hidden-laws-mlp.onnx'), /hidden-laws-mlp\.onnx: a \.onnx file is not a module; run it through its scheme: --model onnx:.*hidden-laws-mlp\.onnx$/m],
     [join(root, 'packages/baselines/src/persistence.ts'), /its card\.id "persistence" is already the id of the registered model of @worldbench\/baselines/],
   ])('rejects %s with exit code 2 and writes nothing', (model, message) => {
     const out = join(scratch(), 'bad');
