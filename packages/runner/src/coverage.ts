@@ -1,10 +1,10 @@
 // How far each run folder of a report got: of the jobs the last command run into it planned (plan.json, or
-// each shard's plan.shard-i-of-n.json), how many have a result and of which status. A report of a sweep still running,
-// or stopped, says so itself instead of leaving it to whoever copies the table.
-import { readPlanRecords } from './shard';
-import type { JobStatus } from './result';
-import { newestByKey, readResultLines } from './store';
+// each shard's plan.shard-i-of-n.json), how many have a result and of which status. A report of a sweep
+// still running, or stopped, says so itself instead of leaving it to whoever copies the table.
 import { join } from 'node:path';
+import type { JobStatus } from './result';
+import { readPlanRecords } from './shard';
+import { newestByKey, readResultLines, RESULTS_FILE } from './store';
 
 export interface RunCoverage {
   dir: string;
@@ -22,7 +22,7 @@ export function runCoverage(dir: string): RunCoverage {
   const done: Record<JobStatus, number> = { ok: 0, failed: 0, unsupported: 0 };
   const records = readPlanRecords(dir);
   if (!records.length) {
-    for (const r of newestByKey(readResultLines(join(dir, 'results.jsonl')).results).values()) done[r.status]++;
+    for (const r of newestByKey(readResultLines(join(dir, RESULTS_FILE)).results).values()) done[r.status]++;
     return { dir, argv: null, commits: [], planned: null, done };
   }
   let planned = 0;
