@@ -3,7 +3,7 @@
 // still running, or stopped, says so itself instead of leaving it to whoever copies the table.
 import { join } from 'node:path';
 import type { JobStatus } from './result';
-import { readPlanRecords } from './shard';
+import { readPlanRecords, shardJobs } from './shard';
 import { newestByKey, readResultLines, RESULTS_FILE } from './store';
 
 export interface RunCoverage {
@@ -28,10 +28,9 @@ export function runCoverage(dir: string): RunCoverage {
   let planned = 0;
   for (const { record, results } of records) {
     const lines = newestByKey(readResultLines(results).results);
-    const { index, count } = record.shard;
-    for (let j = index; j < record.keys.length; j += count) {
+    for (const key of shardJobs(record.keys, record.shard)) {
       planned++;
-      const line = lines.get(record.keys[j]);
+      const line = lines.get(key);
       if (line) done[line.status]++;
     }
   }
