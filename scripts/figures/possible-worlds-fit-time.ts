@@ -1,15 +1,18 @@
 // Benchmark figure: possible-worlds fit time at budget 4096 on each scenario's state view (median of 5 runs),
 // wall and CPU seconds (CPU time is what a busy machine does not inflate; the machine's load is printed).
-// Run: pnpm exec tsx scripts/figures/possible-worlds-fit-time.ts
-import { addObservationNoise, createRng, discoverPlugins, findWorkspaceRoot, loadScenario, quietRun, trainingEpisodes } from '@worldbench/core';
+// Run: pnpm exec tsx scripts/figures/possible-worlds-fit-time.ts [scenario]
+import { addObservationNoise, createRng, discoverPlugins, findWorkspaceRoot, loadScenario, privilegedInfo, quietRun, trainingEpisodes } from '@worldbench/core';
 import { loadavg } from 'node:os';
 import possibleWorlds from '@worldbench/possible-worlds';
 
 const budget = 4096, runs = 5;
+// the default config (no hints); `scenario` times the oracle instead
+const config = { ...possibleWorlds.defaults, ...(process.argv[2] === 'scenario' ? { library: 'scenario' as const } : {}) };
 for (const entry of discoverPlugins(findWorkspaceRoot()).scenarios) {
   const scenario = await loadScenario(entry.entry);
   const spec = scenario.spec;
-  const support = possibleWorlds.supports(spec, { hypotheses: scenario.hypotheses });
+  const privileged = privilegedInfo(possibleWorlds, config, scenario);
+  const support = possibleWorlds.supports(spec, privileged);
   for (const view of support.views) {
     const times: number[] = [], cpu: number[] = [];
     for (let r = 0; r < runs; r++) {
@@ -17,7 +20,7 @@ for (const entry of discoverPlugins(findWorkspaceRoot()).scenarios) {
       const world = scenario.sampleWorld(createRng(`${seed}/world`));
       const masks = Object.fromEntries(Object.entries(spec.views).map(([k, v]) => [k, v.mask]));
       const train = addObservationNoise(trainingEpisodes(scenario, world, budget, 'behavior', createRng(`${seed}/train/behavior`)), spec.observationNoise, masks, createRng(`${seed}/train-noise/behavior`));
-      const model = await possibleWorlds.create(spec, view, possibleWorlds.defaults, { hypotheses: scenario.hypotheses });
+      const model = await possibleWorlds.create(spec, view, config, privileged);
       const t0 = performance.now(), c0 = process.cpuUsage();
       await model.fit(train, quietRun(seed));
       times.push((performance.now() - t0) / 1000);

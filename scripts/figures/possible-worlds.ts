@@ -5,6 +5,8 @@ import { discoverPlugins, evaluateModel, findScenario, findWorkspaceRoot, loadSc
 import { linear } from '@worldbench/baselines';
 import possibleWorlds, { type PossibleWorldsModel } from '@worldbench/possible-worlds';
 
+/** These figures are the oracle's: told each scenario's candidate laws (library=scenario). */
+const oracle = { library: 'scenario' };
 const seeds = Array.from({ length: 20 }, (_, i) => 1000 + i);
 const registry = discoverPlugins(findWorkspaceRoot());
 const load = async (name: string): Promise<Scenario> => loadScenario(findScenario(registry, name).entry);
@@ -21,7 +23,7 @@ if (run('hidden-laws')) {
   let identified = 0;
   const h1: number[] = [], h16: number[] = [], notes: string[] = [];
   for (const seed of seeds) {
-    const r = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 64, seed });
+    const r = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 64, seed, config: oracle });
     const truth = scenario.hypotheses!.truth(r.world).id;
     const first = (r.explain as any).ranked[0].id as string;
     // observationally equivalent on that data: within 2 nats of the truth's held-out log-likelihood on 8 fresh
@@ -41,7 +43,7 @@ if (run('life-like')) {
   const scenario = await load('life-like');
   let identified = 0, exact = 0;
   for (const seed of seeds) {
-    const r = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 16, seed, horizon: 32 });
+    const r = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 16, seed, horizon: 32, config: oracle });
     const truth = scenario.hypotheses!.truth(r.world);
     const best = (r.explain as any).ranked[0];
     const space = scenario.hypotheses!.candidates.find((c) => c.id === truth.id)!;
@@ -59,7 +61,7 @@ if (run('code-trace')) {
   let identified = 0;
   const acc: number[] = [];
   for (const seed of seeds) {
-    const r = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 256, seed });
+    const r = await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 256, seed, config: oracle });
     const truth = scenario.hypotheses!.truth(r.world);
     const best = (r.explain as any).ranked[0];
     const space = scenario.hypotheses!.candidates.find((c) => c.id === truth.id)!;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { block, episodeCount, innerSize, tensor, type Episodes, type Tensor } from './data';
-import { quietRun, type Forecast, type WorldModelModule } from './model';
+import { privilegedInfo, quietRun, type Forecast, type WorldModelModule } from './model';
 import { createRng } from './rng';
 import type { Scenario, Split } from './scenario';
 import { addObservationNoise, simulateEpisodes, trainingEpisodes } from './simulate';
@@ -132,7 +132,9 @@ function sameForecast(a: Forecast, b: Forecast): boolean {
 export async function checkWorldModel(module: WorldModelModule, scenario: Scenario, opts: { seed?: number; budget?: number; config?: object } = {}): Promise<string[]> {
   const { spec } = scenario;
   const subject = `${module.card?.id ?? 'model'} on ${spec.id}`;
-  const support = module.supports(spec, { hypotheses: scenario.hypotheses });
+  const config = { ...module.defaults, ...opts.config };
+  const privileged = privilegedInfo(module, config, scenario);
+  const support = module.supports(spec, privileged);
   const problems: string[] = [];
   const valid = new Set(forecastViews(spec));
   for (const v of support.views) if (!valid.has(v)) problems.push(`supports() names view "${v}", which ${spec.id} does not forecast (it has ${[...valid].join(', ')})`);
@@ -141,7 +143,6 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
 
   const seed = opts.seed ?? 0;
   const budget = opts.budget ?? 64;
-  const config = { ...module.defaults, ...opts.config };
   const masks = Object.fromEntries(Object.entries(spec.views).map(([k, v]) => [k, v.mask]));
   const world = scenario.sampleWorld(createRng(`${seed}/world`));
   const train = addObservationNoise(trainingEpisodes(scenario, world, budget, 'behavior', createRng(`${seed}/train`)), spec.observationNoise, masks, createRng(`${seed}/train-noise`));
@@ -156,7 +157,7 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
     const { query } = forecastWindows(spec, view, test, cleanTest, starts, K, H);
     const expected = [episodeCount(test), H, ...spec.views[view].shape];
     const fitted = async () => {
-      const model = await module.create(spec, view, config, { hypotheses: scenario.hypotheses });
+      const model = await module.create(spec, view, config, privileged);
       const report = await model.fit(train, quietRun(seed));
       if (!(Number.isFinite(report?.params) && report.params >= 0)) problems.push(`${where}: fit() must report params >= 0, got ${report?.params}`);
       return model;
@@ -174,7 +175,7 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
     const dir = mkdtempSync(join(tmpdir(), 'worldbench-conformance-'));
     try {
       await model.save(dir);
-      const loaded = await module.load(dir, { hypotheses: scenario.hypotheses });
+      const loaded = await module.load(dir, privileged);
       if (!sameForecast(f, await loaded.forecast(query, quietRun(seed)))) problems.push(`${where}: save -> load gives a different forecast`);
       await loaded.dispose?.();
     } finally {

@@ -3,7 +3,7 @@
 import { block, tensor, type Tensor } from './data';
 import { evaluationSet, jobWorld, trainingSet, type EvaluationSet } from './job-data';
 import { deltaPsnr, scoreForecast, trainStd, type HorizonMetrics } from './metrics';
-import { quietRun, type Forecast, type RunContext, type WorldModel, type WorldModelModule } from './model';
+import { privilegedInfo, quietRun, type Forecast, type RunContext, type WorldModel, type WorldModelModule } from './model';
 import { createRng } from './rng';
 import type { PolicyName, Scenario } from './scenario';
 import type { ScenarioSpec } from './spec';
@@ -87,7 +87,8 @@ export async function evaluateModel(module: WorldModelModule, scenario: Scenario
   const world = jobWorld(scenario, opts.seed);
   const train = trainingSet(scenario, world, opts.policy ?? 'behavior', opts.budget, opts.seed);
   const scale = trainStd(train.observed, opts.view, spec.views[opts.view].mask);
-  const model = await module.create(spec, opts.view, { ...module.defaults, ...opts.config }, { hypotheses: scenario.hypotheses });
+  const config = { ...module.defaults, ...opts.config };
+  const model = await module.create(spec, opts.view, config, privilegedInfo(module, config, scenario));
   const run = quietRun(opts.seed);
   await model.fit(train.observed, run);
   const score = (split: 'test' | 'ood') => scoreSplit(model, spec, opts.view, evaluationSet(scenario, world, split, opts.seed, { count, horizon }), horizon, scale, run);

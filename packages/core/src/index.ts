@@ -20,7 +20,7 @@ export {
   type Episodes,
   type Tensor,
 } from './data';
-export { quietRun, type ModelScheme, type PrivilegedInfo, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
+export { privilegedInfo, quietRun, type ModelScheme, type PrivilegedInfo, type FitReport, type Forecast, type ModelCard, type Query, type RunContext, type School, type Support, type WorldModel, type WorldModelModule } from './model';
 export type { PolicyName, Scenario, Split } from './scenario';
 export { hypothesisSpaceProblems, type FactoredSpace, type Hypothesis, type HypothesisSpace, type LawFamily, type ParameterSpec, type Transition } from './hypotheses';
 export { addObservationNoise, cutEpisode, simulateEpisodes, trainingEpisodes, type Policy, type SimulateOptions } from './simulate';

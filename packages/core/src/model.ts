@@ -4,8 +4,9 @@ import type { HypothesisSpace } from './hypotheses';
 import type { ScenarioSpec } from './spec';
 
 /**
- * What a scenario can tell a model beyond its spec. A model that reads any of it reports `privileged: true`
- * in its FitReport, and its rows are marked as such.
+ * What a scenario can tell a model beyond its spec. The runner hands it only to a model whose resolved config
+ * asks for it (`WorldModelModule.readsPrivileged`), and marks those rows privileged itself: an oracle's rows,
+ * shown apart from the schools'.
  */
 export interface PrivilegedInfo {
   hypotheses?: HypothesisSpace;
@@ -42,8 +43,6 @@ export interface FitReport {
   params: number;
   /** The compute backend that ran, e.g. "js", "tfjs-wasm", "tfjs-node", "onnxruntime". */
   backend?: string;
-  /** True when the model read something the others are not told (a scenario's `hypotheses`): the row is marked privileged. */
-  privileged?: boolean;
   /** Anything the model wants recorded (epochs run, final loss, ...). */
   notes?: Record<string, unknown>;
 }
@@ -92,11 +91,25 @@ export interface WorldModelModule<C extends object = object> {
    * while planning, before any job runs, and reports the message as a user error (exit 2).
    */
   checkConfig?(config: C): void;
-  /** The views this model reads on a scenario (`privileged`: what the scenario tells beyond its spec, e.g. its hypotheses). */
+  /**
+   * Optional: true when this config asks for what a scenario tells beyond its spec (its hypotheses), i.e. the
+   * model runs as an oracle. Only then does the runner pass `privileged` to supports, create and load, and it
+   * marks those rows privileged. Absent or false: the model is told only the spec, as every other model.
+   */
+  readsPrivileged?(config: C): boolean;
+  /** The views this model reads on a scenario (`privileged`: what the scenario tells beyond its spec, passed only when readsPrivileged(config)). */
   supports(spec: ScenarioSpec, privileged?: PrivilegedInfo): Support;
   create(spec: ScenarioSpec, view: string, config: C, privileged?: PrivilegedInfo): Promise<WorldModel>;
   /** Restores what `save` wrote; `privileged` is the same information `create` was given. */
   load(dir: string, privileged?: PrivilegedInfo): Promise<WorldModel>;
+}
+
+/**
+ * What a scenario tells this model beyond its spec: its hypotheses when the model's config asks for them
+ * (readsPrivileged) and the scenario states any; otherwise undefined. The one rule every tool applies.
+ */
+export function privilegedInfo<C extends object>(module: Pick<WorldModelModule<C>, 'readsPrivileged'>, config: C, scenario: { hypotheses?: HypothesisSpace }): PrivilegedInfo | undefined {
+  return module.readsPrivileged?.(config) === true && scenario.hypotheses ? { hypotheses: scenario.hypotheses } : undefined;
 }
 
 /** A RunContext for tests and scripts: quiet, never aborted. */

@@ -1,9 +1,11 @@
 export interface PossibleWorldsConfig {
   /**
-   * 'scenario': the scenario's own HypothesisSpace when it has one (the row is then marked privileged), else
-   * the generic library (said in explain().library); 'generic': always the generic library.
+   * Where the candidate laws come from. 'search' (the default, told what every model is told): found from
+   * the data by equation discovery, beside the generic laws. 'scenario': the scenario's own HypothesisSpace
+   * (an oracle: the runner hands it over only for this value and marks the rows privileged). 'generic': the
+   * generic library alone (an ablation).
    */
-  library: 'scenario' | 'generic';
+  library: 'search' | 'scenario' | 'generic';
   /** 'marginal': exact marginal likelihood for linear-Gaussian hypotheses (BIC where there is none); 'bic': BIC throughout. */
   evidence: 'marginal' | 'bic';
   /** Comma-separated ids of the candidates to hold (ablations, e.g. "linear,sparse-nonlinear"); empty: every candidate of the library. */
@@ -19,7 +21,7 @@ export interface PossibleWorldsConfig {
 }
 
 export const possibleWorldsDefaults: PossibleWorldsConfig = {
-  library: 'scenario',
+  library: 'search',
   evidence: 'marginal',
   candidates: '',
   prediction: 'map',
@@ -35,7 +37,7 @@ export function resolvePossibleWorldsConfig(overrides: Partial<PossibleWorldsCon
   const oneOf = (key: keyof PossibleWorldsConfig, valid: string[]) => {
     if (!valid.includes(c[key] as string)) problems.push(`${key} is ${valid.map((v) => `'${v}'`).join(' or ')}, got ${JSON.stringify(c[key])}`);
   };
-  oneOf('library', ['scenario', 'generic']);
+  oneOf('library', ['search', 'scenario', 'generic']);
   oneOf('evidence', ['marginal', 'bic']);
   oneOf('prediction', ['map', 'mixture']);
   if (!(Number.isInteger(c.actCandidates) && c.actCandidates >= 1)) problems.push(`actCandidates is an integer >= 1, got ${c.actCandidates}`);

@@ -12,11 +12,13 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
   },
   defaults: possibleWorldsDefaults,
   checkConfig: (config) => void resolvePossibleWorldsConfig(config),
+  // the oracle: only library=scenario is handed the scenario's hypotheses (and its rows are marked privileged)
+  readsPrivileged: (config) => config.library === 'scenario',
   supports(spec, privileged) {
-    // real-valued views through the generic library; categorical ones only where the scenario states hypotheses
+    // real-valued views by search; categorical ones only where the scenario states hypotheses (library=scenario)
     const views = forecastViews(spec).filter((v) => spec.views[v].kind === 'real' || (isCategorical(spec.views[v]) && privileged?.hypotheses?.view === v));
     if (views.length) return { views };
-    return { views: [], reason: 'reads real-valued state views, or categorical views that the scenario states hypotheses for; images are for pixel models' };
+    return { views: [], reason: 'reads real-valued state views, or categorical views through the scenario\'s hypotheses (library=scenario); images are for pixel models' };
   },
   create: async (spec, view, config, privileged) => createModel({ spec, view, config: resolvePossibleWorldsConfig(config), hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', batches: [], actCalls: 0, updates: 0, changes: [] }),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),

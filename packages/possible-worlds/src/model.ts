@@ -17,7 +17,7 @@ export interface ModelState {
   hypotheses?: HypothesisSpace;
   worlds: CandidateWorld[];
   weights: number[];
-  library: 'scenario' | 'generic' | null;
+  library: LibraryKind | null;
   libraryNote: string;
   /** The data fitted so far (the training set, then what update() brought). */
   batches: Episodes[];
@@ -38,12 +38,19 @@ function actionCandidates(action: TensorSpec, count: number, rng: Rng): Float64A
   return [new Float64Array(size), ...Array.from({ length: count - 1 }, () => Float64Array.from({ length: size }, () => rng.uniform(lo, hi)))];
 }
 
-/** Which library a job uses, and why (said in explain()). */
-export function chooseLibrary(spec: ScenarioSpec, view: string, config: PossibleWorldsConfig, hypotheses?: HypothesisSpace): { library: 'scenario' | 'generic'; note: string } {
-  if (config.library === 'scenario' && hypotheses && hypotheses.view === view) return { library: 'scenario', note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged)` };
-  if (isCategorical(spec.views[view])) throw new Error(`possible-worlds: view ${view} is categorical and has no scenario hypotheses to read; the generic library needs a real-valued view`);
-  const why = config.library === 'generic' ? 'asked for' : hypotheses ? `the scenario's hypotheses describe view ${hypotheses.view}, not ${view}` : 'the scenario states no hypotheses';
-  return { library: 'generic', note: `generic library (${why})` };
+/** Where a job's candidate laws come from. */
+export type LibraryKind = 'search' | 'scenario' | 'generic';
+
+/**
+ * Which library a job uses, and why (said in explain()). 'scenario' needs the scenario's hypotheses for this
+ * view, which the runner passes only to that config; without them the job searches, and says so.
+ */
+export function chooseLibrary(spec: ScenarioSpec, view: string, config: PossibleWorldsConfig, hypotheses?: HypothesisSpace): { library: LibraryKind; note: string } {
+  if (config.library === 'scenario' && hypotheses && hypotheses.view === view) return { library: 'scenario', note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged: an oracle)` };
+  if (isCategorical(spec.views[view])) throw new Error(`possible-worlds: view ${view} is categorical; it is read only through the scenario's hypotheses (library=scenario)`);
+  if (config.library === 'generic') return { library: 'generic', note: 'generic library (asked for)' };
+  const why = config.library === 'search' ? '' : hypotheses ? ` (the scenario's hypotheses describe view ${hypotheses.view}, not ${view})` : ' (the scenario states no hypotheses)';
+  return { library: 'search', note: `equation search beside the generic library${why}` };
 }
 
 /** A possible-worlds model: a WorldModel, plus held-out log-likelihoods for identification figures. */
@@ -110,7 +117,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       state.batches = [data];
       adopt(fitBatches(state.batches));
       run.log(`possible-worlds: ${state.libraryNote}; selected ${state.worlds[0]?.id}`);
-      return { params: state.worlds[0]?.k ?? 0, backend: 'js', privileged: state.library === 'scenario', notes: { library: state.libraryNote, selected: state.worlds[0]?.id } };
+      return { params: state.worlds[0]?.k ?? 0, backend: 'js', notes: { library: state.libraryNote, selected: state.worlds[0]?.id } };
     },
 
     async act(history: Episodes, run: RunContext) {

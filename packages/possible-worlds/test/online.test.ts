@@ -10,7 +10,7 @@ const spec = scenario.spec;
 const noisy = (ep: ReturnType<typeof simulateEpisodes>, label: string) => addObservationNoise(ep, spec.observationNoise, {}, createRng(label));
 
 async function fitted(world: unknown, seed: number) {
-  const model = await possibleWorlds.create(spec, 'state', possibleWorlds.defaults, { hypotheses: scenario.hypotheses });
+  const model = await possibleWorlds.create(spec, 'state', { ...possibleWorlds.defaults, library: 'scenario' }, { hypotheses: scenario.hypotheses });
   await model.fit(noisy(trainingEpisodes(scenario, world, 64, 'behavior', createRng(`${seed}/train`)), `${seed}/noise`), quietRun(seed));
   return model;
 }
@@ -55,7 +55,7 @@ describe('update on a shift within one law family', () => {
     const ct = codeTrace as Scenario;
     const world = ct.sampleWorld(createRng('3/world'));
     const episodes = (w: unknown, label: string, count: number) => simulateEpisodes(ct, w, { count, split: 'train', policy: 'behavior', rng: createRng(label) });
-    const model = await possibleWorlds.create(ct.spec, 'state', possibleWorlds.defaults, { hypotheses: ct.hypotheses });
+    const model = await possibleWorlds.create(ct.spec, 'state', { ...possibleWorlds.defaults, library: 'scenario' }, { hypotheses: ct.hypotheses });
     await model.fit(episodes(world, 'ct-train', 8), quietRun(3));
     const before = (model.explain!() as any).ranked[0].statement;
     await model.update!(episodes(world, 'ct-same', 2), quietRun(3));

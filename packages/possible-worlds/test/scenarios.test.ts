@@ -8,6 +8,9 @@ import hiddenLaws from '@worldbench/hidden-laws';
 import lifeLike from '@worldbench/life-like';
 import possibleWorlds from '../src/index';
 
+/** The oracle: told the scenario's candidate laws (its rows are privileged). */
+const oracle = { library: 'scenario' };
+
 /** One offline job as the runner runs it; the test split's metrics and the model's explanation. */
 async function scoreJob(module: WorldModelModule, scenario: Scenario, opts: { view: string; budget: number; seed: number; config?: object }) {
   const r = await evaluateModel(module, scenario, opts);
@@ -16,7 +19,7 @@ async function scoreJob(module: WorldModelModule, scenario: Scenario, opts: { vi
 
 describe('life-like-v1, budget 16 (scenario library: exact factored search)', () => {
   it.each([0, 2])('seed %i: identifies the rule and forecasts every step exactly up to h = 32', async (seed) => {
-    const { metrics, explain } = await scoreJob(possibleWorlds, lifeLike, { view: 'state', budget: 16, seed });
+    const { metrics, explain } = await scoreJob(possibleWorlds, lifeLike, { view: 'state', budget: 16, seed, config: oracle });
     const truth = lifeLike.hypotheses!.truth(lifeLike.sampleWorld(createRng(`${seed}/world`)));
     expect(explain.ranked[0].id).toBe(truth.id);
     expect(explain.ranked[0].undetermined).toEqual([]);
@@ -24,18 +27,18 @@ describe('life-like-v1, budget 16 (scenario library: exact factored search)', ()
   });
 
   it('seed 1: says which bit its data never showed (no dead cell without live neighbours: B0)', async () => {
-    const { explain } = await scoreJob(possibleWorlds, lifeLike, { view: 'state', budget: 16, seed: 1 });
+    const { explain } = await scoreJob(possibleWorlds, lifeLike, { view: 'state', budget: 16, seed: 1, config: oracle });
     expect(explain.ranked[0].undetermined).toEqual(['B0']);
   });
 
   it('passes checkWorldModel, reading the hypotheses', async () => {
-    expect(await checkWorldModel(possibleWorlds, lifeLike, { budget: 16 })).toEqual(['state']);
+    expect(await checkWorldModel(possibleWorlds, lifeLike, { budget: 16, config: oracle })).toEqual(['state']);
   });
 });
 
 describe('hidden-laws-v1, budget 64 (scenario library: law families, in-context parameters)', () => {
   it.each([0, 1])('seed %i: ranks the true law first and forecasts with skill >= 0.9 at h = 1 and h = 16', async (seed) => {
-    const { metrics, explain } = await scoreJob(possibleWorlds, hiddenLaws, { view: 'state', budget: 64, seed });
+    const { metrics, explain } = await scoreJob(possibleWorlds, hiddenLaws, { view: 'state', budget: 64, seed, config: oracle });
     const truth = hiddenLaws.hypotheses!.truth(hiddenLaws.sampleWorld(createRng(`${seed}/world`)));
     expect(explain.ranked[0].id).toBe(truth.id);
     expect(metrics.skill['1']).toBeGreaterThanOrEqual(0.9);
@@ -45,7 +48,7 @@ describe('hidden-laws-v1, budget 64 (scenario library: law families, in-context 
 
 describe('code-trace-v1, budget 256 (factored search with an all-different dialect)', () => {
   it.each([0, 1])('seed %i: identifies the dialect and forecasts the next state exactly (accStep h = 1 >= 0.99)', async (seed) => {
-    const { metrics, explain } = await scoreJob(possibleWorlds, codeTrace, { view: 'state', budget: 256, seed });
+    const { metrics, explain } = await scoreJob(possibleWorlds, codeTrace, { view: 'state', budget: 256, seed, config: oracle });
     const world = codeTrace.sampleWorld(createRng(`${seed}/world`));
     const truth = codeTrace.hypotheses!.truth(world);
     const space = codeTrace.hypotheses!.candidates.find((c) => c.id === truth.id)!;

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, UserError, type Registry } from '@worldbench/core';
+import { discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, privilegedInfo, UserError, type Registry } from '@worldbench/core';
 import { runEnv } from './env';
 import { PROTOCOLS, splitList, type Protocol } from './jobs';
 import { describeMerge, mergeShards } from './merge';
@@ -187,7 +187,7 @@ async function printList(registry: Registry, write: (s: string) => void): Promis
   for (const m of registry.models) {
     const module = await modelModule(m);
     for (const { entry, scenario } of scenarios) {
-      const s = module.supports(scenario.spec, { hypotheses: scenario.hypotheses });
+      const s = module.supports(scenario.spec, privilegedInfo(module, module.defaults, scenario));
       write(`  ${m.id.padEnd(18)} ${entry.id.padEnd(22)} ${s.views.length ? s.views.join(', ') : `none: ${'reason' in s ? s.reason : ''}`}\n`);
     }
   }

@@ -5,6 +5,9 @@ import { FULL_BUDGETS } from './plan';
 import { recoverableShifts } from './protocols';
 import type { JobResult } from './result';
 
+/** The heading of the oracle rows, wherever they are shown. */
+export const ORACLE_NOTE = 'Oracles (* privileged: told the scenario\'s candidate laws, which no other model is told; a ceiling, not a school\'s entry):';
+
 const fmt = (values: Array<number | null | undefined>, digits = 3) => {
   const s = meanAndStandardError(values);
   return s ? (s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits)) : 'n/a';
@@ -40,7 +43,8 @@ function largestWithMostSeeds(rs: JobResult[]): number | null {
  * the largest offline budget reached by the most seeds (with their number), and fit seconds there; the
  * on-policy gain against offline-explore and live recovery each at the budget its protocol reached by the same
  * rule, marked "(b=N)" where that is not the row's budget (a sweep still running, or one that runs them on a
- * smaller grid). `results` must carry the derived fields (withDerived).
+ * smaller grid). `results` must carry the derived fields (withDerived). Privileged rows (a model told the
+ * scenario's hypotheses) are oracles, a ceiling rather than a school's entry: they go to a table of their own.
  */
 export function leaderboard(results: JobResult[]): string {
   const ok = results.filter((r) => r.status === 'ok');
@@ -51,7 +55,7 @@ export function leaderboard(results: JobResult[]): string {
     groups.get(k)!.push(r);
   }
   const header = ['scenario / view', 'model', 'auc', 'budget', 'seeds', 'skill h=1', 'skill h=H', 'on-policy gain', 'live recovery (steps)', 'fit s'];
-  const rows: string[][] = [];
+  const rows: string[][] = [], oracles: string[][] = [];
   for (const [k, rs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const [scenario, view, model] = k.split('\0');
     const offline = rs.filter((r) => r.protocol === 'offline');
@@ -68,9 +72,10 @@ export function leaderboard(results: JobResult[]): string {
     const live = rs.filter((r) => r.protocol === 'live');
     const liveBudget = largestWithMostSeeds(live);
     const liveCell = recovery(live.filter((r) => r.budget === liveBudget));
-    rows.push([
+    const privileged = rs.some((r) => r.privileged);
+    (privileged ? oracles : rows).push([
       `${scenario} / ${view}`,
-      `${model}${rs.some((r) => r.privileged) ? ' *' : ''}`,
+      `${model}${privileged ? ' *' : ''}`,
       fmt(aucs),
       top === null ? 'n/a' : String(top),
       String(new Set(atTop.map((r) => r.seed)).size),
@@ -82,5 +87,7 @@ export function leaderboard(results: JobResult[]): string {
     ]);
   }
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
+  const table = (body: string[][]) => [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
+  if (!oracles.length) return table(rows);
+  return `${table(rows)}\n${ORACLE_NOTE}\n\n${table(oracles)}`;
 }

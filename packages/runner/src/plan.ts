@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findModel, findScenario, forecastViews, loadModelModule, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
+import { findModel, findScenario, forecastViews, loadModelModule, privilegedInfo, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
 import { codeFingerprint } from './fingerprint';
 import { canonicalJson, jobKey, modelLabel, parseModelChoice, resolveConfig, type EvaluationSettings, type Job, type Protocol } from './jobs';
 import { modelModule, scenarioModule, type PlannedJob } from './run-job';
@@ -84,10 +84,10 @@ function protocolProblem(protocol: Protocol, pretrained: boolean, spec: { action
 }
 
 /** A plug-in's answer to supports(), with the plug-in named when it throws or answers nonsense. */
-function askSupports(module: WorldModelModule, label: string, spec: ScenarioSpec, hypotheses: PrivilegedInfo["hypotheses"]): Support {
+function askSupports(module: WorldModelModule, label: string, spec: ScenarioSpec, privileged: PrivilegedInfo | undefined): Support {
   let support: Support;
   try {
-    support = module.supports(spec, { hypotheses });
+    support = module.supports(spec, privileged);
   } catch (err) {
     throw new UserError(`${label}: supports(${spec.id}) threw: ${(err as Error)?.message ?? err}`, { cause: err });
   }
@@ -140,7 +140,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       throw new UserError(`--horizon ${opts.horizon} does not fit ${spec.id} (K = ${spec.historySteps} observed steps of T = ${spec.episodeLength}); at most ${maxHorizon}`);
     const evaluation: EvaluationSettings = { testEpisodes: opts.testEpisodes, oodEpisodes: opts.oodEpisodes, horizon: opts.horizon ?? Math.min(spec.horizon, maxHorizon) };
     for (const m of models) {
-      const support = askSupports(m.module, m.label, spec, scenario.hypotheses);
+      const support = askSupports(m.module, m.label, spec, privilegedInfo(m.module, m.config, scenario));
       const supported = new Set<string>(support.views);
       if (!supported.size) refusals.set(m.label, [...(refusals.get(m.label) ?? []), `${spec.id}: ${'reason' in support && support.reason ? support.reason : 'no reason given'}`]);
       const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];

@@ -70,12 +70,13 @@ const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test
 
 function summaryTable(rs: JobResult[]): string {
   const H = Math.max(...rs.map((r) => r.evaluation.horizon));
-  const rows = groupBy(rs, (r) => `${r.model === 'persistence' ? 0 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`);
+  // persistence (the reference) first, oracles (privileged rows) last
+  const rows = groupBy(rs, (r) => `${r.model === 'persistence' ? 0 : r.privileged ? 2 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`);
   const body = [...rows.values()].map((group) => {
     const ok = group.filter((r) => r.status === 'ok');
     const r0 = group[0];
     const extra = (name: string) => fmt(meanAndStandardError(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null)));
-    return `<tr><td>${esc(r0.model)}${ok.some((r) => r.privileged) ? ' *' : ''}</td><td>${esc(r0.protocol)}</td><td>${r0.budget ?? 'n/a'}</td><td>${ok.length}/${group.length}</td>` +
+    return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${r0.budget ?? 'n/a'}</td><td>${ok.length}/${group.length}</td>` +
       `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1))))}</td><td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, H))))}</td>` +
       `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1, 'ood'))))}</td><td>${extra('onPolicyGain')}</td><td>${fmt(meanAndStandardError(ok.map((r) => r.cost?.fitSeconds)), 2)}</td></tr>`;
   });
@@ -188,7 +189,7 @@ export async function renderReport(results: JobResult[], title: string, runs: re
 body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
-<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* privileged: the model read the scenario\'s hypotheses.' : ''}</p>
+<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
 ${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`)}</li>`).join('')}</ul>` : ''}
 ${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}

@@ -1,5 +1,5 @@
 // Running one job: data, fit, evaluation on test and ood, cost, and a result line whatever happens.
-import { findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, trainStd, type PluginEntry, type RunContext, type Scenario, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import { findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, privilegedInfo, trainStd, type PluginEntry, type RunContext, type Scenario, type WorldModel, type WorldModelModule } from '@worldbench/core';
 import { evaluationSet, jobWorld, trainingSet } from './collect';
 import { runEnv } from './env';
 import { scoreSplit } from './evaluate';
@@ -59,7 +59,9 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
   try {
     const [module, scenario] = await Promise.all([modelModule(planned.modelEntry), scenarioModule(planned.scenarioEntry)]);
     const spec = scenario.spec;
-    model = await module.create(spec, job.view, job.config, { hypotheses: scenario.hypotheses });
+    // the runner decides privilege: a scenario's hypotheses go only to a config that asks for them (an oracle)
+    const privileged = privilegedInfo(module, job.config, scenario);
+    model = await module.create(spec, job.view, job.config, privileged);
     // before any data is made: the evaluation sets of an image view take seconds, and this answer needs none
     if (job.protocol === 'on-policy' && typeof model.act !== 'function') return unsupported(`${job.modelId} has no act(): it cannot choose its own experience`);
     const world = jobWorld(scenario, job.seed);
@@ -87,7 +89,7 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
     return {
       ...base,
       status: 'ok',
-      privileged: report.privileged === true,
+      privileged: privileged !== undefined,
       metrics: { test: testScore.metrics, ood: oodScore.metrics },
       cost: {
         fitSeconds,

@@ -70,10 +70,11 @@ export function formatTables(results: JobResult[]): string {
       if (!rows.has(k)) rows.set(k, []);
       rows.get(k)!.push(r);
     }
+    // persistence (the reference) first, oracles (privileged rows) last
+    const rank = (k: string, m: string) => (m === 'persistence' ? 0 : rows.get(k)!.some((r) => r.privileged) ? 2 : 1);
     const order = [...rows.entries()].sort(([a], [b]) => {
       const [ma, pa, ba] = a.split('\0'), [mb, pb, bb] = b.split('\0');
-      const rank = (m: string) => (m === 'persistence' ? 0 : 1);
-      return rank(ma) - rank(mb) || ma.localeCompare(mb) || pa.localeCompare(pb) || (Number(ba) || 0) - (Number(bb) || 0);
+      return rank(a, ma) - rank(b, mb) || ma.localeCompare(mb) || pa.localeCompare(pb) || (Number(ba) || 0) - (Number(bb) || 0);
     });
     const reasons = new Set<string>();
     const table = order.map(([, group]) => {
@@ -84,11 +85,11 @@ export function formatTables(results: JobResult[]): string {
       const seeds = `${ok.length}/${group.length}${failed ? ` (${failed} failed)` : ''}`;
       if (unsupported) {
         reasons.add(`  ${first.model} ${first.protocol}: unsupported: ${unsupported.reason}`);
-        return [first.model + (first.privileged ? ' *' : ''), first.protocol, first.budget === null ? 'n/a' : String(first.budget), seeds, 'unsupported', '', '', '', ''];
+        return [first.model + (first.privileged ? ' * oracle' : ''), first.protocol, first.budget === null ? 'n/a' : String(first.budget), seeds, 'unsupported', '', '', '', ''];
       }
       const at = (split: 'test' | 'ood', name: string, h: number) => ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
       return [
-        first.model + (ok.some((r) => r.privileged) ? ' *' : ''),
+        first.model + (ok.some((r) => r.privileged) ? ' * oracle' : ''),
         first.protocol,
         first.budget === null ? 'n/a' : String(first.budget),
         seeds,
@@ -101,6 +102,6 @@ export function formatTables(results: JobResult[]): string {
     });
     out.push(`${title}\n${render(header, table)}${reasons.size ? `\n${[...reasons].join('\n')}` : ''}${gainLines(rs)}`);
   }
-  if (results.some((r) => r.privileged)) out.push('* privileged: the model read the scenario\'s hypotheses, which the other models are not told.');
+  if (results.some((r) => r.privileged)) out.push('* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry).');
   return out.join('\n\n');
 }

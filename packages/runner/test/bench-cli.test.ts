@@ -72,7 +72,7 @@ describe('pnpm bench', () => {
     [['--model', 'linear[ridge=abc]'], /ridge is a number/],
     // values of the right type that the model's own checkConfig refuses, at plan time (not as a failed job)
     [['--model', 'linear[ridge=-1]'], /linear\[ridge=-1\]: linear config: ridge is a finite number >= 0, got -1/],
-    [['--model', 'possible-worlds[library=mine]', '--scenario', 'hidden-laws'], /library is 'scenario' or 'generic', got "mine"/],
+    [['--model', 'possible-worlds[library=mine]', '--scenario', 'hidden-laws'], /library is 'search' or 'scenario' or 'generic', got "mine"/],
     [['--model', 'jepa[forecastBackend=gpu]', '--scenario', 'code-trace'], /jepa\[forecastBackend=gpu\]: jepa config: forecastBackend is 'onnx' or 'tfjs', got gpu/],
   ])('rejects %j with exit code 2 and writes nothing', (args, message) => {
     const dir = join(scratch(), 'bad');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
+import { ORACLE_NOTE } from '../src/leaderboard';
 import { readResults, readRuns } from '../src/report';
 import { bench, scratch } from './helpers';
 
@@ -70,19 +71,20 @@ describe('pnpm bench --protocol all, and its report', () => {
   const out = join(scratch(), 'all');
 
   it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', () => {
-    const r = bench(['--model', 'possible-worlds,linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
+    const r = bench(['--model', 'possible-worlds[library=scenario],linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const { results } = JSON.parse(r.stdout);
     const find = (model: string, protocol: string, view = 'state') => results.find((x: any) => x.model === model && x.protocol === protocol && x.view === view);
-    for (const p of ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live']) expect(find('possible-worlds', p).status, p).toBe('ok');
-    const on = find('possible-worlds', 'on-policy');
-    expect(on.onPolicyGain).toBeCloseTo(on.metrics.test.skill['1'] - find('possible-worlds', 'offline').metrics.test.skill['1'], 12);
+    const oracle = 'possible-worlds[library=scenario]';
+    for (const p of ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live']) expect(find(oracle, p), p).toMatchObject({ status: 'ok', privileged: true });
+    const on = find(oracle, 'on-policy');
+    expect(on.onPolicyGain).toBeCloseTo(on.metrics.test.skill['1'] - find(oracle, 'offline').metrics.test.skill['1'], 12);
     expect(on.onPolicyGainExplore).toEqual(expect.any(Number));
     expect(on.onPolicyGainRandom).toEqual(expect.any(Number));
     // linear has no act(): on-policy is n/a, with the reason; the random-action control still runs
     expect(find('linear', 'on-policy')).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/no act\(\)/) });
     expect(find('linear', 'on-policy-random').status).toBe('ok');
-    const live = find('possible-worlds', 'live').live;
+    const live = find(oracle, 'live').live;
     expect(live.shifts).toHaveLength(2);
     expect(live.movingSkill).toHaveLength(256);
     expect(live.recovery).toHaveLength(2);
@@ -96,18 +98,20 @@ describe('pnpm bench --protocol all, and its report', () => {
     expect(r.code, r.stderr).toBe(0);
     const file = join(out, 'report.html');
     const html = readFileSync(file, 'utf8');
-    // the headline table beside it, README-ready: possible-worlds on hidden-laws with its on-policy gain and live recovery
+    // the headline table beside it, README-ready: the possible-worlds oracle on hidden-laws (in the oracles' table) with its on-policy gain and live recovery
     // (first, how far the run got: every planned job done)
     const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
-    expect(board[2]).toMatch(/^- `.*all`: `pnpm bench --model possible-worlds,linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/);
+    expect(board[2]).toMatch(/^- `.*all`: `pnpm bench --model possible-worlds\[library=scenario\],linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/);
     expect(board[4]).toBe('| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
-    const pw = board.find((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds * |'))!.split(' | ');
+    const pwLine = board.findIndex((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds[library=scenario] * |'));
+    expect(pwLine).toBeGreaterThan(board.indexOf(ORACLE_NOTE));
+    const pw = board[pwLine].split(' | ');
     expect(pw[3]).toBe('32');
     expect(pw[4]).toBe('1');
     expect(Number(pw[5])).toBeGreaterThan(0.5);
     expect(Number(pw[7])).toEqual(expect.any(Number));
     expect(pw[8]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
-    expect(html).toMatch(/<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds,linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/);
+    expect(html).toMatch(/<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds\[library=scenario\],linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
