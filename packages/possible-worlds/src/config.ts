@@ -14,6 +14,8 @@ export interface PossibleWorldsConfig {
   prediction: 'map' | 'mixture';
   /** Filter the noisy history through the law before rolling out (off: start from the last observation as is). */
   filterHistory: boolean;
+  /** library 'search': how many candidate expressions (or rules, or programs) the search may score; fit time grows with it. */
+  searchEffort: number;
   /** Candidate actions scored by act() per episode (real-valued action spaces; int ones try every value). */
   actCandidates: number;
   /** Live protocol: declare a change when "another world made the recent window" beats "one world made everything" by this many nats (log Bayes factor). */
@@ -26,6 +28,7 @@ export const possibleWorldsDefaults: PossibleWorldsConfig = {
   candidates: '',
   prediction: 'map',
   filterHistory: true,
+  searchEffort: 20000,
   actCandidates: 16,
   changeThreshold: 3,
 };
@@ -40,6 +43,7 @@ export function resolvePossibleWorldsConfig(overrides: Partial<PossibleWorldsCon
   oneOf('library', ['search', 'scenario', 'generic']);
   oneOf('evidence', ['marginal', 'bic']);
   oneOf('prediction', ['map', 'mixture']);
+  if (!(Number.isInteger(c.searchEffort) && c.searchEffort >= 1)) problems.push(`searchEffort is an integer >= 1, got ${c.searchEffort}`);
   if (!(Number.isInteger(c.actCandidates) && c.actCandidates >= 1)) problems.push(`actCandidates is an integer >= 1, got ${c.actCandidates}`);
   if (!(c.changeThreshold > 0)) problems.push(`changeThreshold is > 0, got ${c.changeThreshold}`);
   if (problems.length) throw new Error(`possible-worlds config: ${problems.join('; ')}`);

@@ -7,6 +7,7 @@ import type { PossibleWorldsConfig } from './config';
 import { posterior } from './evidence';
 import { smoothJointly } from './filter';
 import { fitScenarioWorlds, scenarioTransitions, scenarioWorldFromJSON, type ScenarioLibraryContext } from './scenario-library';
+import { fitSearchWorlds, searchWorldFromJSON, type SearchContext, type SearchReport } from './search';
 import { mergeTransitions, transitionData } from './transitions';
 import { fitGenericWorlds, genericWorldFromJSON, type CandidateWorld } from './worlds';
 
@@ -25,6 +26,8 @@ export interface ModelState {
   updates: number;
   /** Law changes detected by update(). */
   changes: Array<{ at: number; from: string; to: string }>;
+  /** How much of the search the last fit ran (library 'search'). */
+  search?: SearchReport;
 }
 
 /** Candidate actions for act(): every value of an int action; else zero plus uniform draws over the action range. */
@@ -47,7 +50,6 @@ export type LibraryKind = 'search' | 'scenario' | 'generic';
  */
 export function chooseLibrary(spec: ScenarioSpec, view: string, config: PossibleWorldsConfig, hypotheses?: HypothesisSpace): { library: LibraryKind; note: string } {
   if (config.library === 'scenario' && hypotheses && hypotheses.view === view) return { library: 'scenario', note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged: an oracle)` };
-  if (isCategorical(spec.views[view])) throw new Error(`possible-worlds: view ${view} is categorical; it is read only through the scenario's hypotheses (library=scenario)`);
   if (config.library === 'generic') return { library: 'generic', note: 'generic library (asked for)' };
   const why = config.library === 'search' ? '' : hypotheses ? ` (the scenario's hypotheses describe view ${hypotheses.view}, not ${view})` : ' (the scenario states no hypotheses)';
   return { library: 'search', note: `equation search beside the generic library${why}` };
@@ -64,6 +66,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
   const obsStd = spec.observationNoise?.[view] ?? 0;
   const range = spec.views[view].range ?? (spec.views[view].kind === 'image' ? [0, 1] : undefined);
   const libraryContext = (): ScenarioLibraryContext => ({ spec, view, hypotheses: state.hypotheses!, evidence: state.config.evidence });
+  const searchContext = (): SearchContext => ({ spec, view, evidence: state.config.evidence, effort: state.config.searchEffort });
 
   /** Fits every candidate of the chosen library to all the batches given. */
   const fitBatches = (batches: readonly Episodes[]): CandidateWorld[] => {
@@ -72,6 +75,12 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     state.libraryNote = note;
     const only = state.config.candidates ? new Set(state.config.candidates.split(',').map((s) => s.trim())) : null;
     if (library === 'scenario') return fitScenarioWorlds(libraryContext(), batches, only);
+    if (library === 'search') {
+      const { worlds, report } = fitSearchWorlds(searchContext(), batches, only);
+      state.search = report;
+      return worlds;
+    }
+    if (isCategorical(spec.views[view])) throw new Error(`possible-worlds: the generic library needs a real-valued view; ${view} is categorical`);
     // a generic law is trusted only on the range of its features seen here (FEATURE_MARGIN in generic.ts); the state is not bounded
     return fitGenericWorlds(mergeTransitions(batches.map((b) => transitionData(spec, view, b))), state.config.evidence, only);
   };
@@ -117,7 +126,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       state.batches = [data];
       adopt(fitBatches(state.batches));
       run.log(`possible-worlds: ${state.libraryNote}; selected ${state.worlds[0]?.id}`);
-      return { params: state.worlds[0]?.k ?? 0, backend: 'js', notes: { library: state.libraryNote, selected: state.worlds[0]?.id } };
+      return { params: state.worlds[0]?.k ?? 0, backend: 'js', notes: { library: state.libraryNote, selected: state.worlds[0]?.id, ...(state.search ? { search: state.search } : {}) } };
     },
 
     async act(history: Episodes, run: RunContext) {
@@ -228,6 +237,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     explain() {
       return {
         library: state.libraryNote,
+        ...(state.search ? { search: state.search } : {}),
         prediction: state.config.prediction,
         ...(state.changes.length ? { changes: state.changes } : {}),
         ranked: state.worlds.slice(0, 10).map((w, i) => ({ id: w.id, posterior: state.weights[i], logEvidence: w.logEvidence, params: w.k, statement: w.statement, ...(w.details ? w.details() : {}) })),
@@ -256,6 +266,7 @@ export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWo
     throw new Error(`possible-worlds: ${file} has save format ${saved.format ?? 1}, this version reads format ${SAVE_FORMAT}: refit the model (saved by an older version)`);
   const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, batches: [], actCalls: 0, updates: 0, changes: [] };
   state.worlds = saved.worlds.map((w: any) => {
+    if (saved.library === 'search') return searchWorldFromJSON({ spec: saved.spec, view: saved.view, evidence: saved.config.evidence, effort: saved.config.searchEffort }, w);
     if (w.kind === 'generic') return genericWorldFromJSON(w);
     if (!hypotheses) throw new Error('possible-worlds: this model was fitted with the scenario\'s hypotheses; load it with them');
     return scenarioWorldFromJSON({ spec: saved.spec, view: saved.view, hypotheses, evidence: saved.config.evidence }, w);
