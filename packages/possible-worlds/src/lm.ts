@@ -21,7 +21,8 @@ export interface LmResult {
   iterations: number;
 }
 
-function jacobian(problem: LmProblem, theta: Float64Array, r0: Float64Array): Float64Array {
+/** d residuals / d theta [m, P] by forward differences at theta (r0 = residuals(theta)). */
+export function jacobian(problem: Pick<LmProblem, 'residuals'>, theta: Float64Array, r0: Float64Array): Float64Array {
   const P = theta.length, m = r0.length;
   const J = new Float64Array(m * P);
   for (let j = 0; j < P; j++) {
@@ -65,6 +66,8 @@ export function levenbergMarquardt(problem: LmProblem): LmResult {
         A.set(a, b, v);
       }
     }
+    // a gradient that left the reals (the law overflows at these parameters): stop where the cost was finite
+    if (!A.to1DArray().every(Number.isFinite) || !g.to1DArray().every(Number.isFinite)) break;
     let improved = false;
     for (let tries = 0; tries < 10; tries++) {
       const damped = A.clone();

@@ -55,6 +55,9 @@ export function chooseLibrary(spec: ScenarioSpec, view: string, config: Possible
   return { library: 'search', note: `equation search beside the generic library${why}` };
 }
 
+/** The largest magnitude a rolled-out component may take (a forecast is float32; a diverging law holds its last state). */
+const MAX_STATE = 1e30;
+
 /** A possible-worlds model: a WorldModel, plus held-out log-likelihoods for identification figures. */
 export type PossibleWorldsModel = WorldModel & { heldOutLogLik(episodes: Episodes): Record<string, number> };
 
@@ -111,7 +114,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const next = stepper(prev, cur, a, context);
       for (let d = 0; d < D; d++) {
         if (frozen[d]) next[d] = cur[d];
-        else if (!Number.isFinite(next[d])) next[d] = cur[d];
+        else if (!(Math.abs(next[d]) <= MAX_STATE)) next[d] = cur[d]; // a law that leaves the reals (or float32's range) holds the state
         if (range) next[d] = Math.min(range[1], Math.max(range[0], next[d]));
       }
       out.push(next);

@@ -1,10 +1,18 @@
 // The default library (library: 'search'): candidate laws found from the data alone, told only the spec.
-//   real-valued views:   the generic laws (generic.ts, box.ts), beside equations found by search
+//   real-valued views:   the generic laws (generic.ts, box.ts), beside the laws the equation search finds
+//                        (kinematics.ts -> equation-search.ts -> discovered-law.ts), all ranked by evidence
 //   categorical views:   not yet read without the scenario's hypotheses
 // Every kind of world found here is restored from its toJSON() by searchWorldFromJSON.
-import { isCategorical, type Episodes, type ScenarioSpec } from '@worldbench/core';
+import { isCategorical, sizeOf, type Episodes, type ScenarioSpec } from '@worldbench/core';
+import { describeLaw, lawFamily, lawStatement, type LawDescription } from './discovered-law';
+import { searchEquations, type EquationSearchResult } from './equation-search';
+import { keyOf } from './expression';
+import { alignActions, completeSilent, scoreForm, symmetriesOf, tiedForm, untiedForm, type LawForm, type ScoredForm } from './law-forms';
 import type { EvidenceKind } from './generic';
-import { mergeTransitions, transitionData } from './transitions';
+import { findKinematics, type Kinematics } from './kinematics';
+import { familyWorld, fitFamily, type FamilyFit, type Row } from './law-family';
+import type { Variables } from './terms';
+import { mergeTransitions, transitionData, type TransitionData } from './transitions';
 import { fitGenericWorlds, genericWorldFromJSON, type CandidateWorld } from './worlds';
 
 export interface SearchContext {
@@ -23,17 +31,104 @@ export interface SearchReport {
   seconds: number;
 }
 
+/** Each component's runners-up tried in a law form (one at a time). */
+const RIVALS_PER_COMPONENT = 1;
+/** Law forms fitted through the integrator (the best by their stacked score): the costly step of a fit. */
+const FORMS_FITTED = 3;
+
+/** Names of the view's components and the actions, for printed laws: x0.., or b0.f0.. for a view of bodies. */
+export function variablesOf(spec: ScenarioSpec, view: string): Variables {
+  const shape = spec.views[view].shape;
+  const D = sizeOf(spec.views[view]);
+  const A = spec.action ? sizeOf(spec.action) : 0;
+  const names = shape.length === 2 && shape[0] > 1 ? Array.from({ length: D }, (_, d) => `b${Math.floor(d / shape[1])}.x${d % shape[1]}`) : Array.from({ length: D }, (_, d) => `x${d}`);
+  return { D, A, names: [...names, ...Array.from({ length: A }, (_, j) => `a${j}`)] };
+}
+
+/** The transitions of `data` grouped by episode, as the family fitter reads them (with their valid components). */
+function rowsByEpisode(data: TransitionData): Row[][] {
+  const { D, A } = data;
+  const out: Row[][] = [];
+  for (let i = 0; i < data.n; i++)
+    (out[data.episode[i]] ??= []).push({
+      current: Float32Array.from(data.cur.subarray(i * D, (i + 1) * D)),
+      next: Float32Array.from(data.next.subarray(i * D, (i + 1) * D)),
+      action: A ? Float32Array.from(data.action.subarray(i * A, (i + 1) * A)) : null,
+      context: {},
+      valid: data.valid.slice(i * D, (i + 1) * D),
+    });
+  return out.filter((rows) => rows && rows.length);
+}
+
+/**
+ * The law forms worth fitting through the integrator, best first by their stacked score: the best equation of
+ * every component; each component's runner-up in turn; every symmetry's tied form (and all of them together);
+ * each completed where the data is silent.
+ */
+function lawForms(search: EquationSearchResult, kinematics: Kinematics, vars: Variables): ScoredForm[] {
+  const dims = [...search.equations.keys()].sort((a, b) => a - b).filter((d) => search.equations.get(d)!.length);
+  const best = dims.map((d) => search.equations.get(d)![0]);
+  const base = untiedForm(best);
+  const scoredBase = scoreForm(base, search);
+  if (!scoredBase) return [];
+  const aligned = alignActions(base, vars, search.columns, scoredBase.coefficients);
+  const symmetries = symmetriesOf(kinematics, vars, aligned, search.silent);
+  const forms: LawForm[] = [base];
+  for (const d of dims) for (const rival of search.equations.get(d)!.slice(1, 1 + RIVALS_PER_COMPONENT)) forms.push(untiedForm(best.map((eq) => (eq.dim === d ? rival : eq)), `untied, rival for ${vars.names[d]}`));
+  const score = (form: LawForm) => scoreForm(completeSilent(form, symmetries, search.silent), search)?.score ?? -Infinity;
+  let allTied = base;
+  for (const symmetry of symmetries) {
+    forms.push(tiedForm(base, symmetry, score, symmetries.length));
+    allTied = tiedForm(allTied, symmetry, score, symmetries.length);
+  }
+  if (symmetries.length > 1) forms.push({ ...allTied, label: symmetries.map((s) => s.label).join(', ') });
+  const scored = forms.map((f) => scoreForm(completeSilent(f, symmetries, search.silent), search)).filter((f): f is ScoredForm => f !== null);
+  const unique = new Map<string, ScoredForm>();
+  for (const f of scored) {
+    const key = f.form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
+    if (!unique.has(key) || unique.get(key)!.score < f.score) unique.set(key, f);
+  }
+  return [...unique.values()].sort((a, b) => b.score - a.score);
+}
+
+/** A discovered law fitted, as a candidate world; its evidence includes the log prior of its form. */
+function discoveredWorld(id: string, law: LawDescription, fit: FamilyFit, D: number): CandidateWorld {
+  const family = lawFamily(id, law);
+  return familyWorld(family, fit, D, {
+    statement: lawStatement(law, fit.mean),
+    toJSON: () => ({ kind: 'discovered', id, law, fit, D }),
+  });
+}
+
 /** Fits every candidate the search finds for the view, on all the batches given. */
 export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[], only: Set<string> | null): { worlds: CandidateWorld[]; report: SearchReport } {
   const t0 = performance.now();
   if (isCategorical(ctx.spec.views[ctx.view])) throw new Error(`possible-worlds: view ${ctx.view} is categorical; it is read only through the scenario's hypotheses (library=scenario)`);
   const data = mergeTransitions(batches.map((b) => transitionData(ctx.spec, ctx.view, b)));
   const worlds = fitGenericWorlds(data, ctx.evidence, only);
-  return { worlds, report: { scored: 0, effort: ctx.effort, seconds: (performance.now() - t0) / 1000 } };
+  let scored = 0;
+  if (!only || [...only].some((id) => id.startsWith('discovered'))) {
+    const kinematics = findKinematics(data, ctx.spec.views[ctx.view].shape);
+    const vars = variablesOf(ctx.spec, ctx.view);
+    const search = searchEquations(data, kinematics, vars, { effort: ctx.effort });
+    scored = search.scored;
+    const byEpisode = rowsByEpisode(data);
+    const noiseGuess = Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
+    lawForms(search, kinematics, vars)
+      .slice(0, FORMS_FITTED)
+      .forEach((form, i) => {
+        const id = i === 0 ? 'discovered' : `discovered-${i}`;
+        const law = describeLaw(kinematics, vars, form);
+        const fit = fitFamily(lawFamily(id, law), byEpisode, ctx.evidence, noiseGuess);
+        worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
+      });
+  }
+  return { worlds, report: { scored, effort: ctx.effort, seconds: (performance.now() - t0) / 1000 } };
 }
 
 /** Restores a world the search found from its toJSON(). */
 export function searchWorldFromJSON(_ctx: SearchContext, json: any): CandidateWorld {
   if (json.kind === 'generic') return genericWorldFromJSON(json);
+  if (json.kind === 'discovered') return discoveredWorld(json.id, json.law, json.fit, json.D);
   throw new Error(`possible-worlds: unknown saved world kind "${json.kind}"`);
 }

@@ -1,0 +1,405 @@
+// Equation discovery: for each component whose change a law must explain, the sum of a few terms (terms.ts)
+// that best explains its rate of change, by evidence. (SINDy's sparse regression over a library, with the
+// library enumerated from a grammar as in PySR/SymbolicRegression.jl, and a beam over term sets.)
+//
+// Targets. The law is a flow integrated over each step (discovered-law.ts), so what is regressed is the
+// component's rate over the step, (x' - x) / dt, on the variables at the step's midpoint ((x + x') / 2, and the
+// action): a second-order estimate of the derivative (exact for a constant acceleration), and its noise is
+// uncorrelated with the midpoint's.
+// Selection. Per component, a beam of term sets grown one term at a time: every term is screened by how much
+// of the current residual it explains, the best few are scored exactly (BIC of the better of two least-squares
+// fits, every coefficient shared by all episodes or every coefficient per episode, plus the terms' prior:
+// uniform over complexity levels, then over the terms of a level, so that a term chosen among many pays for
+// the choice), and the best sets are kept. Then the chosen terms are mutated (another
+// operator, power or atom; a factor more) beyond the enumeration's complexity, kept where the score rises.
+// Shared or per episode. Each coefficient of a chosen set is shared by every episode or drawn per episode, as
+// the data decide (mixed-regression.ts).
+import { binary, compile, keyOf, num, unary, variablesOf, type Expr } from './expression';
+import type { Kinematics } from './kinematics';
+import { atomsOf, enumerateTerms, POWERS, type Term, type Variables } from './terms';
+import { fitMixed, invertSmall } from './mixed-regression';
+import type { TransitionData } from './transitions';
+
+export interface SearchOptions {
+  /** Terms scored at most, over the whole search (the config's searchEffort). */
+  effort: number;
+  /** Terms per component at most. */
+  maxTerms?: number;
+  /** Term sets kept per size. */
+  beamWidth?: number;
+  /** Rows the library is evaluated on (evenly spread over the data). */
+  screenRows?: number;
+  /** Complexity of the enumerated terms at most. */
+  maxComplexity?: number;
+}
+
+/** One term of a found equation, its coefficient estimate and whether the coefficient varies per episode. */
+export interface FoundTerm {
+  term: Term;
+  /** The term's log prior (the search's). */
+  prior: number;
+  coef: number;
+  /** Spread of the per-episode estimates beyond their noise (0 for a shared coefficient). */
+  spread: number;
+  perEpisode: boolean;
+}
+
+/** The rate of one component as found: rate_d = sum_j coef_j term_j. */
+export interface FoundEquation {
+  dim: number;
+  terms: FoundTerm[];
+  /** Screening log evidence + log prior (comparable between equations of the same component only). */
+  score: number;
+  /** The log prior of its terms (the search's, part of `score`). */
+  prior: number;
+  /** BIC of its mixed fit (each coefficient shared or per episode) on all of the component's rows. */
+  bic: number;
+}
+
+/** A component's data as the search saw it: its valid rows, its rate over each, and each row's episode. */
+export interface ComponentData {
+  rows: Int32Array;
+  rate: Float64Array;
+  episode: Int32Array;
+}
+
+export interface EquationSearchResult {
+  /** Per dynamic component, its equations, best first (the first few of the beam). */
+  equations: Map<number, FoundEquation[]>;
+  /** Per dynamic component, its rows and targets (to score law forms that tie components together). */
+  components: Map<number, ComponentData>;
+  /** The variables at the steps' midpoints (midpointColumns). */
+  columns: Float64Array[];
+  /** Variables that never vary in the data (actions the data is silent about). */
+  silent: number[];
+  /** Terms scored (library evaluations plus mutants). */
+  scored: number;
+}
+
+/** The variables at each step's midpoint (state) and the step's action, column by column [D + A][n]. */
+export function midpointColumns(data: TransitionData): Float64Array[] {
+  const { D, A, n } = data;
+  const cols = Array.from({ length: D + A }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    for (let d = 0; d < D; d++) cols[d][i] = 0.5 * (data.cur[i * D + d] + data.next[i * D + d]);
+    for (let j = 0; j < A; j++) cols[D + j][i] = data.action[i * A + j];
+  }
+  return cols;
+}
+
+const dot = (a: Float64Array, b: Float64Array) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+
+/** Evenly spread indices into `rows`, at most `count`. */
+function spread(rows: Int32Array, count: number): Int32Array {
+  if (rows.length <= count) return rows;
+  return Int32Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)]);
+}
+
+/** Values of a term over the given rows (non-finite anywhere: null). */
+export function termValues(t: Term, cols: readonly Float64Array[], rows: Int32Array): Float64Array | null {
+  const f = compile(t.expr);
+  const c = Float64Array.from(t.constants);
+  const vars = variablesOf(t.expr);
+  const row = new Float64Array(cols.length);
+  const out = new Float64Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    for (const v of vars) row[v] = cols[v][rows[r]];
+    const x = f(row, c);
+    if (!Number.isFinite(x)) return null;
+    out[r] = x;
+  }
+  return out;
+}
+
+/** A library of terms evaluated on the screening rows: unit-RMS vectors, deduplicated up to scale. */
+interface Library {
+  terms: Term[];
+  /** vectors[t] [n], scaled to unit RMS. */
+  vectors: Float64Array[];
+  /** The scale each vector was divided by. */
+  scales: number[];
+}
+
+/**
+ * Evaluates terms (in order) on the rows, keeping those that are finite, not constant, not heavy-tailed
+ * (max |v| <= 100 RMS: a term that explodes somewhere in the data explains that one row), and not a multiple
+ * of one kept before. Stops after `budget` terms. The constant term 1 comes first.
+ */
+function buildLibrary(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, budget: number): { library: Library; evaluated: number } {
+  const library: Library = { terms: [], vectors: [], scales: [] };
+  const seen = new Map<string, number[]>();
+  const n = rows.length;
+  const add = (t: Term, v: Float64Array, scale: number) => {
+    library.terms.push(t);
+    library.vectors.push(v);
+    library.scales.push(scale);
+  };
+  add({ expr: num(1), constants: [], complexity: 1 }, new Float64Array(n).fill(1), 1);
+  let evaluated = 0;
+  for (const t of terms) {
+    if (evaluated >= budget) break;
+    evaluated++;
+    const v = termValues(t, cols, rows);
+    if (!v) continue;
+    const mean = v.reduce((s, x) => s + x, 0) / n;
+    const rms = Math.sqrt(dot(v, v) / n);
+    if (!(rms > 1e-9 && rms < 1e9)) continue;
+    let varSum = 0, maxAbs = 0;
+    for (let i = 0; i < n; i++) {
+      varSum += (v[i] - mean) ** 2;
+      maxAbs = Math.max(maxAbs, Math.abs(v[i]));
+    }
+    if (varSum / n < 1e-12 * rms * rms || maxAbs > 100 * rms) continue;
+    // up to scale and sign: the first row with a sizeable value fixes the sign; a hash of a few rounded values finds twins
+    const unit = v.map((x) => x / rms);
+    const lead = unit.findIndex((x) => Math.abs(x) > 1e-3);
+    const sign = unit[lead] < 0 ? -1 : 1;
+    const hash = Array.from({ length: 6 }, (_, k) => Math.round(sign * unit[Math.floor((k * n) / 6)] * 1e4)).join(',');
+    const twins = seen.get(hash) ?? [];
+    if (twins.some((j) => Math.abs(dot(library.vectors[j], unit)) > n * (1 - 1e-8))) continue;
+    twins.push(library.terms.length);
+    seen.set(hash, twins);
+    add(t, unit, rms);
+  }
+  return { library, evaluated };
+}
+
+/** A scored term set: indices into the library, sorted; which fit scored best; its residual for the beam. */
+interface Scored {
+  set: number[];
+  score: number;
+  perEpisode: boolean;
+  residual: Float64Array;
+}
+
+/**
+ * The screening rows of one component: the target, and the episodes as contiguous ranges of rows (the rows
+ * are in transition order, so an episode's rows are adjacent).
+ */
+interface Design {
+  y: Float64Array;
+  /** [start, end) of each episode's rows. */
+  episodes: Array<[number, number]>;
+}
+
+function designOf(y: Float64Array, episodeOfRow: Int32Array): Design {
+  const episodes: Array<[number, number]> = [];
+  for (let i = 0; i < y.length; i++) if (i === 0 || episodeOfRow[i] !== episodeOfRow[i - 1]) episodes.push([i, i + 1]);
+    else episodes[episodes.length - 1][1] = i + 1;
+  return { y, episodes };
+}
+
+/** Least squares of y on the columns over rows [from, to): coefficients and residual sum of squares (a tiny ridge keeps it defined). */
+function leastSquares(cols: Float64Array[], y: Float64Array, from: number, to: number): { coef: Float64Array; rss: number } {
+  const p = cols.length;
+  const G = new Float64Array(p * p), v = new Float64Array(p);
+  let yty = 0;
+  for (let i = from; i < to; i++) {
+    yty += y[i] * y[i];
+    for (let a = 0; a < p; a++) {
+      const x = cols[a][i];
+      v[a] += x * y[i];
+      for (let b = a; b < p; b++) G[a * p + b] += x * cols[b][i];
+    }
+  }
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b < a; b++) G[a * p + b] = G[b * p + a];
+    G[a * p + a] += 1e-9 * (G[a * p + a] + 1e-12);
+  }
+  const inv = p ? invertSmall(G, p) : new Float64Array(0);
+  if (!inv) return { coef: new Float64Array(p), rss: yty };
+  const coef = Float64Array.from({ length: p }, (_, a) => inv.slice(a * p, (a + 1) * p).reduce((s, x, b) => s + x * v[b], 0));
+  let rss = yty;
+  for (let a = 0; a < p; a++) rss -= coef[a] * v[a];
+  return { coef, rss: Math.max(rss, 0) };
+}
+
+/**
+ * The score of term sets on one target: the better of two fits, each by BIC (-n/2 log(2 pi RSS/n) - n/2 minus
+ * log(n)/2 per coefficient): every coefficient shared by all episodes, or every coefficient per episode (a
+ * coefficient of episode e costs log(n_e)/2). Plus the prior of the terms (termPrior).
+ */
+function scorer(library: Library, design: Design, termPrior: (t: number) => number) {
+  const { y, episodes } = design;
+  const n = y.length;
+  const bic = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / n) + 1) - penalty;
+  return (set: number[]): Scored => {
+    const cols = set.map((t) => library.vectors[t]);
+    const pooled = leastSquares(cols, y, 0, n);
+    const residual = y.slice();
+    cols.forEach((c, a) => {
+      for (let i = 0; i < n; i++) residual[i] -= pooled.coef[a] * c[i];
+    });
+    const shared = bic(pooled.rss, 0.5 * (set.length + 1) * Math.log(n));
+    let own = -Infinity;
+    const ownResidual = y.slice();
+    if (set.length && episodes.length > 1) {
+      let rss = 0, penalty = 0.5 * Math.log(n);
+      for (const [from, to] of episodes) {
+        const fit = leastSquares(cols, y, from, to);
+        rss += fit.rss;
+        penalty += 0.5 * set.length * Math.log(Math.max(to - from, 2));
+        cols.forEach((c, a) => {
+          for (let i = from; i < to; i++) ownResidual[i] -= fit.coef[a] * c[i];
+        });
+      }
+      own = bic(rss, penalty);
+    }
+    const prior = set.reduce((s, t) => s + termPrior(t), 0);
+    return own > shared ? { set, score: own + prior, perEpisode: true, residual: ownResidual } : { set, score: shared + prior, perEpisode: false, residual };
+  };
+}
+
+/** Term sets grown one term at a time: the best `width` sets of each size, from every set of the size before. */
+function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms: number, width: number): Scored[] {
+  const tried = new Map<string, Scored>();
+  const scoreOnce = (set: number[]) => {
+    const key = set.join(',');
+    let s = tried.get(key);
+    if (!s) tried.set(key, (s = score(set)));
+    return s;
+  };
+  let beam = [scoreOnce([])];
+  const screen = Math.max(8, 3 * width);
+  for (let size = 1; size <= maxTerms; size++) {
+    const next: Scored[] = [];
+    for (const b of beam) {
+      const inSet = new Set(b.set);
+      // how much of the residual each term explains alone (its vector has unit RMS)
+      const gains: Array<{ t: number; gain: number }> = [];
+      for (let t = 0; t < library.vectors.length; t++) if (!inSet.has(t)) gains.push({ t, gain: dot(library.vectors[t], b.residual) ** 2 });
+      gains.sort((a, c) => c.gain - a.gain || a.t - c.t);
+      for (const { t } of gains.slice(0, screen)) next.push(scoreOnce([...b.set, t].sort((a, c) => a - c)));
+    }
+    const unique = [...new Map(next.map((s) => [s.set.join(','), s])).values()].sort((a, c) => c.score - a.score);
+    if (!unique.length) break;
+    beam = unique.slice(0, width);
+  }
+  return [...tried.values()].sort((a, c) => c.score - a.score);
+}
+
+/** Variants of a term beyond the enumeration: another power or operator, one more atom factor, an atom swapped. */
+function mutants(t: Term, atoms: readonly Term[]): Term[] {
+  const out: Term[] = [];
+  const plain = atoms.filter((a) => a.constants.length === 0);
+  for (const a of plain) out.push({ expr: binary('mul', t.expr, a.expr), constants: t.constants, complexity: t.complexity + 2 });
+  for (const p of POWERS) out.push({ expr: binary('pow', t.expr, num(p)), constants: t.constants, complexity: t.complexity + 1 });
+  for (const op of ['abs', 'sqrt', 'square', 'log', 'exp', 'sin'] as const) out.push({ expr: unary(op, t.expr), constants: t.constants, complexity: t.complexity + 1 });
+  // every variable swapped for another plain atom
+  const swap = (e: Expr, from: number, to: Expr): Expr =>
+    e.kind === 'var' ? (e.index === from ? to : e) : e.kind === 'unary' ? unary(e.op, swap(e.arg, from, to)) : e.kind === 'binary' ? binary(e.op, swap(e.left, from, to), swap(e.right, from, to)) : e;
+  for (const v of variablesOf(t.expr)) for (const a of plain) if (!(a.expr.kind === 'var' && a.expr.index === v)) out.push({ expr: swap(t.expr, v, a.expr), constants: t.constants, complexity: t.complexity });
+  return out;
+}
+
+/** The coefficients of a term set on all of a component's rows, each shared or per episode (mixed-regression.ts). */
+function decideCoefficients(terms: Term[], priors: number[], cols: readonly Float64Array[], rows: Int32Array, y: Float64Array, episode: Int32Array): { terms: FoundTerm[]; bic: number } | null {
+  const vectors: Float64Array[] = [];
+  for (const t of terms) {
+    const v = termValues(t, cols, rows);
+    if (!v) return null;
+    vectors.push(v);
+  }
+  const fit = fitMixed(vectors, y, episode);
+  return fit && { terms: fit.coefficients.map((c, a) => ({ term: terms[a], prior: priors[a], ...c })), bic: fit.bic };
+}
+
+/** The rows where every component of `dims` is valid (the padding of an absent body left out). */
+function validRows(data: TransitionData, dims: readonly number[]): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < data.n; i++) if (dims.every((d) => data.valid[i * data.D + d])) out.push(i);
+  return Int32Array.from(out);
+}
+
+/**
+ * Searches the equations of every dynamic component. Rows: every transition of `data` (the first of each
+ * episode included). `vars` names the variables; actions that never vary are left out of the atoms (the data
+ * say nothing of them; see the symmetry completion in discovered-law.ts).
+ */
+export function searchEquations(data: TransitionData, k: Kinematics, vars: Variables, opts: SearchOptions): EquationSearchResult {
+  const maxTerms = opts.maxTerms ?? 4, width = opts.beamWidth ?? 6, screenRows = opts.screenRows ?? 512, maxComplexity = opts.maxComplexity ?? 6;
+  const cols = midpointColumns(data);
+  const varies = (v: number) => cols[v].some((x) => x !== cols[v][0]);
+  const actions = Array.from({ length: vars.A }, (_, j) => j).filter((j) => varies(vars.D + j));
+  const rmsOf = (d: number) => Math.sqrt(cols[d].reduce((s, x) => s + x * x, 0) / Math.max(cols[d].length, 1));
+  const equations = new Map<number, FoundEquation[]>();
+  const components = new Map<number, ComponentData>();
+  let scored = 0;
+  const bodies = Array.from({ length: k.bodies }, (_, b) => b).filter((b) => k.dynamic.some((d) => Math.floor(d / k.fields) === b));
+  const budgetPerBody = Math.max(Math.floor(opts.effort / Math.max(bodies.length, 1)), 1);
+  for (const body of bodies) {
+    const dims = Array.from({ length: k.fields }, (_, f) => body * k.fields + f).filter((d) => !k.constant.includes(d));
+    const rows = validRows(data, dims);
+    if (rows.length < 4) continue;
+    const atoms = atomsOf(k, vars, body, actions, rmsOf);
+    const scales = atoms.map((a) => {
+      const v = termValues(a, cols, rows);
+      return v ? Math.sqrt(dot(v, v) / v.length) : 1;
+    });
+    const screen = spread(rows, screenRows);
+    const { library, evaluated } = buildLibrary(enumerateTerms(atoms, scales, maxComplexity), cols, screen, budgetPerBody);
+    scored += evaluated;
+    // the prior of a term: uniform over the complexity levels, then over the library's terms of its level
+    // (a term chosen among many pays log of how many it was chosen among)
+    const levelCount = new Map<number, number>();
+    for (const t of library.terms) levelCount.set(t.complexity, (levelCount.get(t.complexity) ?? 0) + 1);
+    const levelPrior = -Math.log(maxComplexity + 1);
+    const prior = new Map<Term, number>(library.terms.map((t) => [t, levelPrior - Math.log(levelCount.get(t.complexity)!)]));
+    const episodeOfScreen = Int32Array.from(screen, (i) => data.episode[i]);
+    for (const d of k.dynamic.filter((x) => Math.floor(x / k.fields) === body)) {
+      const rate = (i: number) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt;
+      const design = designOf(Float64Array.from(screen, rate), episodeOfScreen);
+      const ranked = beamSearch(library, scorer(library, design, (t) => prior.get(library.terms[t])!), maxTerms, width);
+      // mutation: each term of the best sets swapped for a variant the enumeration did not reach, kept where better;
+      // a variant pays log of how many variants its slot tried on top of the level prior
+      const extended = ranked.slice(0, 3).map((best) => {
+        let current = { terms: best.set.map((t) => library.terms[t]), score: best.score };
+        for (let slot = 0; slot < current.terms.length; slot++) {
+          const variants = mutants(current.terms[slot], atoms);
+          for (const m of variants) prior.set(m, levelPrior - Math.log(library.terms.length + variants.length));
+          for (const m of variants) {
+            scored++;
+            const trial = current.terms.map((t, i) => (i === slot ? m : t));
+            const s = scoreTerms(trial, cols, screen, design, prior);
+            if (s > current.score + 1e-9) current = { terms: trial, score: s };
+          }
+        }
+        return current;
+      });
+      const allRows = Float64Array.from(rows, rate);
+      const episodes = Int32Array.from(rows, (i) => data.episode[i]);
+      components.set(d, { rows, rate: allRows, episode: episodes });
+      const found: FoundEquation[] = [];
+      const seenSets = new Set<string>();
+      for (const candidate of extended) {
+        const key = candidate.terms.map((t) => keyOf(t.expr)).sort().join(' + ');
+        if (seenSets.has(key)) continue;
+        seenSets.add(key);
+        const fitted = decideCoefficients(candidate.terms, candidate.terms.map((t) => prior.get(t)!), cols, rows, allRows, episodes);
+        if (fitted) found.push({ dim: d, terms: fitted.terms, score: candidate.score, bic: fitted.bic, prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0) });
+      }
+      equations.set(d, found.sort((a, b) => b.score - a.score));
+    }
+  }
+  const silent = Array.from({ length: vars.A }, (_, j) => vars.D + j).filter((v) => !varies(v));
+  return { equations, components, columns: cols, silent, scored };
+}
+
+/** The screening score of a list of terms (evaluated afresh: mutants are not in the library). */
+function scoreTerms(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): number {
+  const library: Library = { terms: [], vectors: [], scales: [] };
+  for (const t of terms) {
+    const v = termValues(t, cols, rows);
+    if (!v) return -Infinity;
+    const rms = Math.sqrt(dot(v, v) / v.length);
+    if (!(rms > 1e-9 && rms < 1e9)) return -Infinity;
+    library.terms.push(t);
+    library.vectors.push(v.map((x) => x / rms));
+    library.scales.push(rms);
+  }
+  return scorer(library, design, (t) => prior.get(library.terms[t]) ?? -Infinity)(terms.map((_, i) => i)).score;
+}
