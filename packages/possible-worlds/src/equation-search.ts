@@ -14,11 +14,16 @@
 // operator, power or atom; a factor more) beyond the enumeration's complexity, kept where the score rises.
 // Shared or per episode. Each coefficient of a chosen set is shared by every episode or drawn per episode, as
 // the data decide (mixed-regression.ts).
-import { binary, compile, keyOf, num, unary, variablesOf, type Expr } from './expression';
+import { binary, compile, keyOf, num, show, unary, variablesOf, type Expr } from './expression';
 import type { Kinematics } from './kinematics';
 import { atomsOf, enumerateTerms, POWERS, type Term, type Variables } from './terms';
+import { levenbergMarquardt } from './lm';
 import { fitMixed, invertSmall } from './mixed-regression';
 import type { TransitionData } from './transitions';
+
+/** Term sets of the beam whose constants are refined, and of those the best few that are mutated. */
+const REFINED_SETS = 8;
+const MUTATED_SETS = 2;
 
 export interface SearchOptions {
   /** Terms scored at most, over the whole search (the config's searchEffort). */
@@ -115,9 +120,36 @@ export function termValues(t: Term, cols: readonly Float64Array[], rows: Int32Ar
   return out;
 }
 
+/**
+ * Whether a term's values can carry a law: finite, of a sane size, not constant (that is the intercept), and
+ * not heavy-tailed (max |v| <= 100 RMS, and no 5% of the rows holding half its energy: a term that explodes
+ * somewhere explains those few rows, not a law).
+ */
+function conditioned(v: Float64Array): boolean {
+  const n = v.length;
+  const rms = Math.sqrt(dot(v, v) / n);
+  if (!(rms > 1e-9 && rms < 1e9)) return false;
+  const mean = v.reduce((s, x) => s + x, 0) / n;
+  let varSum = 0, maxAbs = 0;
+  for (let i = 0; i < n; i++) {
+    varSum += (v[i] - mean) ** 2;
+    maxAbs = Math.max(maxAbs, Math.abs(v[i]));
+  }
+  if (!(varSum / n >= 1e-12 * rms * rms && maxAbs <= 100 * rms)) return false;
+  // energy spread over the rows: the top 5% of rows may not carry half of it (a spike near a singularity fits a
+  // handful of rows, and explodes wherever a forecast goes nearer)
+  const squares = Float64Array.from(v, (x) => x * x).sort().reverse();
+  const top = Math.max(1, Math.ceil(0.05 * n));
+  let head = 0;
+  for (let i = 0; i < top; i++) head += squares[i];
+  return head <= 0.5 * rms * rms * n;
+}
+
 /** A library of terms evaluated on the screening rows: unit-RMS vectors, deduplicated up to scale. */
 interface Library {
   terms: Term[];
+  /** Terms added with fitted constants, by expression and constants (refineInLibrary). */
+  refined: Map<string, number>;
   /** vectors[t] [n], scaled to unit RMS. */
   vectors: Float64Array[];
   /** The scale each vector was divided by. */
@@ -125,12 +157,11 @@ interface Library {
 }
 
 /**
- * Evaluates terms (in order) on the rows, keeping those that are finite, not constant, not heavy-tailed
- * (max |v| <= 100 RMS: a term that explodes somewhere in the data explains that one row), and not a multiple
- * of one kept before. Stops after `budget` terms. The constant term 1 comes first.
+ * Evaluates terms (in order) on the rows, keeping those that are conditioned and not a multiple of one kept
+ * before. Stops after `budget` terms. The constant term 1 comes first.
  */
 function buildLibrary(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, budget: number): { library: Library; evaluated: number } {
-  const library: Library = { terms: [], vectors: [], scales: [] };
+  const library: Library = { terms: [], vectors: [], scales: [], refined: new Map() };
   const seen = new Map<string, number[]>();
   const n = rows.length;
   const add = (t: Term, v: Float64Array, scale: number) => {
@@ -144,16 +175,8 @@ function buildLibrary(terms: Term[], cols: readonly Float64Array[], rows: Int32A
     if (evaluated >= budget) break;
     evaluated++;
     const v = termValues(t, cols, rows);
-    if (!v) continue;
-    const mean = v.reduce((s, x) => s + x, 0) / n;
+    if (!v || !conditioned(v)) continue;
     const rms = Math.sqrt(dot(v, v) / n);
-    if (!(rms > 1e-9 && rms < 1e9)) continue;
-    let varSum = 0, maxAbs = 0;
-    for (let i = 0; i < n; i++) {
-      varSum += (v[i] - mean) ** 2;
-      maxAbs = Math.max(maxAbs, Math.abs(v[i]));
-    }
-    if (varSum / n < 1e-12 * rms * rms || maxAbs > 100 * rms) continue;
     // up to scale and sign: the first row with a sizeable value fixes the sign; a hash of a few rounded values finds twins
     const unit = v.map((x) => x / rms);
     const lead = unit.findIndex((x) => Math.abs(x) > 1e-3);
@@ -221,7 +244,8 @@ function leastSquares(cols: Float64Array[], y: Float64Array, from: number, to: n
 /**
  * The score of term sets on one target: the better of two fits, each by BIC (-n/2 log(2 pi RSS/n) - n/2 minus
  * log(n)/2 per coefficient): every coefficient shared by all episodes, or every coefficient per episode (a
- * coefficient of episode e costs log(n_e)/2). Plus the prior of the terms (termPrior).
+ * coefficient of episode e costs log(n_e)/2). Plus the prior of the terms (termPrior), and log(n)/2 per
+ * constant fitted inside them.
  */
 function scorer(library: Library, design: Design, termPrior: (t: number) => number) {
   const { y, episodes } = design;
@@ -249,13 +273,37 @@ function scorer(library: Library, design: Design, termPrior: (t: number) => numb
       }
       own = bic(rss, penalty);
     }
-    const prior = set.reduce((s, t) => s + termPrior(t), 0);
+    // the terms' prior, and BIC's price of the constants fitted inside them (a softening, a scale)
+    const prior = set.reduce((s, t) => s + termPrior(t) - 0.5 * library.terms[t].constants.length * Math.log(n), 0);
     return own > shared ? { set, score: own + prior, perEpisode: true, residual: ownResidual } : { set, score: shared + prior, perEpisode: false, residual };
   };
 }
 
-/** Term sets grown one term at a time: the best `width` sets of each size, from every set of the size before. */
-function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms: number, width: number): Scored[] {
+/** Above this |correlation| two terms are variants of one another (v and v cos(x / 900), say). */
+const VARIANTS = 0.99;
+
+/**
+ * The `count` terms of highest gain, one per group of variants (the simplest of each): without this, the
+ * variants of one strong term crowd the others out, and the plain term itself may lose its place to variants
+ * that fit a little noise.
+ */
+function diverse(library: Library, gains: Array<{ t: number; gain: number }>, count: number): number[] {
+  const picked: number[] = [];
+  const n = library.vectors[0]?.length ?? 1;
+  for (const { t } of gains.slice(0, 20 * count)) {
+    const twin = picked.findIndex((p) => Math.abs(dot(library.vectors[p], library.vectors[t])) > VARIANTS * n);
+    if (twin < 0) picked.push(t);
+    else if (library.terms[t].complexity < library.terms[picked[twin]].complexity) picked[twin] = t;
+    if (picked.length >= count && twin < 0) break;
+  }
+  return picked;
+}
+
+/**
+ * Term sets grown one term at a time: the best `width` sets of each size, from every set of the size before.
+ * Each set's residual picks the terms worth scoring with it; `refine` fits a picked term's constants first.
+ */
+function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms: number, width: number, refine: (t: number, rest: number[]) => number): Scored[] {
   const tried = new Map<string, Scored>();
   const scoreOnce = (set: number[]) => {
     const key = set.join(',');
@@ -273,13 +321,63 @@ function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms
       const gains: Array<{ t: number; gain: number }> = [];
       for (let t = 0; t < library.vectors.length; t++) if (!inSet.has(t)) gains.push({ t, gain: dot(library.vectors[t], b.residual) ** 2 });
       gains.sort((a, c) => c.gain - a.gain || a.t - c.t);
-      for (const { t } of gains.slice(0, screen)) next.push(scoreOnce([...b.set, t].sort((a, c) => a - c)));
+      // a term with constants inside (a softening, a scale) is scored with them fitted beside the set's terms
+      for (const t of diverse(library, gains, screen)) next.push(scoreOnce([...b.set, refine(t, b.set)].sort((a, c) => a - c)));
     }
     const unique = [...new Map(next.map((s) => [s.set.join(','), s])).values()].sort((a, c) => c.score - a.score);
     if (!unique.length) break;
     beam = unique.slice(0, width);
   }
   return [...tried.values()].sort((a, c) => c.score - a.score);
+}
+
+/** Residuals of y after least squares on the columns, each episode's coefficients its own (variable projection's inner solve). */
+function perEpisodeResidual(vectors: Float64Array[], design: Design): Float64Array {
+  const out = design.y.slice();
+  for (const [from, to] of design.episodes) {
+    const fit = leastSquares(vectors, design.y, from, to);
+    vectors.forEach((v, a) => {
+      for (let k = from; k < to; k++) out[k] -= fit.coef[a] * v[k];
+    });
+  }
+  return out;
+}
+
+/**
+ * Term t's constants fitted by Levenberg-Marquardt to what the set `rest` leaves (variable projection: the
+ * coefficients solved at every step, per episode). A better fit joins the library as a new term (same prior);
+ * returns its index, or t's own when nothing was better.
+ */
+function refineInLibrary(library: Library, t: number, rest: number[], cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): number {
+  const term = library.terms[t];
+  if (!term.constants.length) return t;
+  const fixed = rest.map((r) => library.vectors[r]);
+  const columnOf = (c: ArrayLike<number>) => {
+    const v = termValues({ ...term, constants: Array.from(c) }, cols, rows);
+    return v && conditioned(v) ? v : null;
+  };
+  const residuals = (c: Float64Array) => {
+    const v = columnOf(c);
+    return v ? perEpisodeResidual([...fixed, v], design) : Float64Array.from(design.y, () => 1e6);
+  };
+  const initial = Float64Array.from(term.constants);
+  const fit = levenbergMarquardt({ residuals, initial, maxIterations: 10 });
+  const start = residuals(initial);
+  if (!(fit.sse < dot(start, start) * (1 - 1e-6))) return t;
+  const v = columnOf(fit.theta);
+  if (!v) return t;
+  const refined: Term = { ...term, constants: Array.from(fit.theta) };
+  // two starting guesses that converge to one constant give one term, not two
+  const key = `${keyOf(refined.expr)}|${refined.constants.map((c) => c.toPrecision(5)).join(',')}`;
+  const twin = library.refined.get(key);
+  if (twin !== undefined) return twin;
+  library.refined.set(key, library.terms.length);
+  const rms = Math.sqrt(dot(v, v) / v.length);
+  library.terms.push(refined);
+  library.vectors.push(v.map((x) => x / rms));
+  library.scales.push(rms);
+  prior.set(refined, prior.get(term)!);
+  return library.terms.length - 1;
 }
 
 /** Variants of a term beyond the enumeration: another power or operator, one more atom factor, an atom swapped. */
@@ -353,11 +451,21 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
     for (const d of k.dynamic.filter((x) => Math.floor(x / k.fields) === body)) {
       const rate = (i: number) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt;
       const design = designOf(Float64Array.from(screen, rate), episodeOfScreen);
-      const ranked = beamSearch(library, scorer(library, design, (t) => prior.get(library.terms[t])!), maxTerms, width);
-      // mutation: each term of the best sets swapped for a variant the enumeration did not reach, kept where better;
-      // a variant pays log of how many variants its slot tried on top of the level prior
-      const extended = ranked.slice(0, 3).map((best) => {
-        let current = { terms: best.set.map((t) => library.terms[t]), score: best.score };
+      // (refined terms join the library: a copy per component keeps components from seeing each other's)
+      const own: Library = { terms: [...library.terms], vectors: [...library.vectors], scales: [...library.scales], refined: new Map() };
+      const ranked = beamSearch(own, scorer(own, design, (t) => prior.get(own.terms[t])!), maxTerms, width, (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior));
+      // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
+      // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
+      // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
+      if (process.env.DEBUG_SEARCH) for (const r of ranked.slice(0, 12)) console.log('BEAM', d, r.score.toFixed(1), r.perEpisode, r.set.map((t) => show(own.terms[t].expr, vars.names, own.terms[t].constants)).join(' + '));
+      const refined = ranked
+        .slice(0, REFINED_SETS)
+        .map((best) => refineConstants({ terms: best.set.map((t) => own.terms[t]), score: best.score }, cols, screen, design, prior))
+        .sort((a, b) => b.score - a.score);
+      if (process.env.DEBUG_SEARCH) for (const r of refined) console.log('REFINED', d, r.score.toFixed(1), r.terms.map((t) => show(t.expr, vars.names, t.constants)).join(' + '));
+      const extended = refined.map((start, rank) => {
+        if (rank >= MUTATED_SETS) return start;
+        let current = start;
         for (let slot = 0; slot < current.terms.length; slot++) {
           const variants = mutants(current.terms[slot], atoms);
           for (const m of variants) prior.set(m, levelPrior - Math.log(library.terms.length + variants.length));
@@ -368,7 +476,7 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
             if (s > current.score + 1e-9) current = { terms: trial, score: s };
           }
         }
-        return current;
+        return current === start ? start : refineConstants(current, cols, screen, design, prior);
       });
       const allRows = Float64Array.from(rows, rate);
       const episodes = Int32Array.from(rows, (i) => data.episode[i]);
@@ -389,14 +497,37 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
   return { equations, components, columns: cols, silent, scored };
 }
 
+/**
+ * The constants inside a set's terms (a softening, the scale of a sine) fitted to the data by
+ * Levenberg-Marquardt, the coefficients solved for at every step (variable projection, each coefficient per
+ * episode: the residual a constant can remove is then that of the law, not of a coefficient that varies).
+ * The refined set replaces the enumerated one where it scores better.
+ */
+function refineConstants(current: { terms: Term[]; score: number }, cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): { terms: Term[]; score: number } {
+  const slots = current.terms.flatMap((t, i) => t.constants.map((_, j) => ({ i, j })));
+  if (!slots.length) return current;
+  const withConstants = (c: ArrayLike<number>) =>
+    current.terms.map((t, i) => (t.constants.length ? { ...t, constants: t.constants.map((v, j) => c[slots.findIndex((s) => s.i === i && s.j === j)]) } : t));
+  const residuals = (c: Float64Array) => {
+    const vectors = withConstants(c).map((t) => termValues(t, cols, rows));
+    if (vectors.some((v) => !v || !conditioned(v))) return Float64Array.from(design.y, () => 1e6);
+    return perEpisodeResidual(vectors as Float64Array[], design);
+  };
+  const initial = Float64Array.from(slots, ({ i, j }) => current.terms[i].constants[j]);
+  const fitted = levenbergMarquardt({ residuals, initial, maxIterations: 20 }).theta;
+  const terms = withConstants(fitted);
+  terms.forEach((t, i) => prior.set(t, prior.get(current.terms[i])!));
+  const score = scoreTerms(terms, cols, rows, design, prior);
+  return score > current.score ? { terms, score } : current;
+}
+
 /** The screening score of a list of terms (evaluated afresh: mutants are not in the library). */
 function scoreTerms(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): number {
-  const library: Library = { terms: [], vectors: [], scales: [] };
+  const library: Library = { terms: [], vectors: [], scales: [], refined: new Map() };
   for (const t of terms) {
     const v = termValues(t, cols, rows);
-    if (!v) return -Infinity;
+    if (!v || !conditioned(v)) return -Infinity;
     const rms = Math.sqrt(dot(v, v) / v.length);
-    if (!(rms > 1e-9 && rms < 1e9)) return -Infinity;
     library.terms.push(t);
     library.vectors.push(v.map((x) => x / rms));
     library.scales.push(rms);

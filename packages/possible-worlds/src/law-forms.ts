@@ -33,11 +33,13 @@ export interface LawForm {
   equations: Array<{ dim: number; terms: FormTerm[] }>;
   /** The log prior of the form: its source terms' priors (images are free), and the choice of symmetry. */
   prior: number;
+  /** Coefficient keys held per episode whatever the data's test says (the data decide the others). */
+  perEpisode?: ReadonlySet<string>;
 }
 
 export interface ScoredForm {
   form: LawForm;
-  /** Stacked BIC of every group of tied components, plus the form's prior. */
+  /** Stacked BIC of every group of tied components (the constants inside terms counted), plus the form's prior. */
   score: number;
   coefficients: Map<string, MixedCoefficient>;
 }
@@ -155,7 +157,8 @@ export function symmetriesOf(k: Kinematics, vars: Variables, aligned: Int32Array
  * there, e.g. the action that kicks only ball 0). One form per choice of sources is too many; the source of
  * every orbit is chosen greedily, the best-scoring orbit by orbit.
  */
-export function tiedForm(base: LawForm, symmetry: Symmetry, score: (form: LawForm) => number, symmetries: number): LawForm {
+export function tiedForm(base: LawForm, symmetry: Symmetry, score: (form: LawForm) => number, symmetries: number, silent: readonly number[]): LawForm {
+  const silentSet = new Set(silent);
   let form: LawForm = { ...base, label: symmetry.label, prior: base.prior - Math.log(symmetries + 1) };
   for (const orbit of symmetry.orbits) {
     let best: LawForm | null = null, bestScore = -Infinity;
@@ -170,8 +173,12 @@ export function tiedForm(base: LawForm, symmetry: Symmetry, score: (form: LawFor
           const image = imageOf(t.term, toTarget);
           return image ? [{ ...t, term: image, prior: 0 }] : [];
         });
-        // the member's own terms that cannot be written in the source's variables stay; the rest it gave up
-        const own = eq.terms.filter((t) => !imageOf(t.term, toSource));
+        // the member's own terms that the source's data cannot show stay (no image there, or an image that reads a
+        // variable that never varied, like an action the expert never took along the source's axis); the rest it gave up
+        const own = eq.terms.filter((t) => {
+          const image = imageOf(t.term, toSource);
+          return !image || variablesOf(image.expr).some((v) => silentSet.has(v));
+        });
         prior -= eq.terms.filter((t) => !own.includes(t)).reduce((s, t) => s + t.prior, 0);
         return { dim: eq.dim, terms: [...images, ...own] };
       });
@@ -246,9 +253,11 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
       }
       at += part.rows.length;
     }
-    const fit = fitMixed(X, y, episode);
+    const fit = fitMixed(X, y, episode, form.perEpisode && keys.map((key) => (form.perEpisode!.has(key) ? true : undefined)));
     if (!fit) return null;
-    total += fit.bic;
+    // BIC's price of the constants inside the terms, once per key (tied terms share them)
+    const constants = keys.reduce((c, key) => c + (dims.flatMap((d) => form.equations.find((e) => e.dim === d)!.terms).find((t) => t.key === key)?.term.constants.length ?? 0), 0);
+    total += fit.bic - 0.5 * constants * Math.log(Math.max(n, 2));
     keys.forEach((key, a) => coefficients.set(key, fit.coefficients[a]));
   }
   return { form, score: total, coefficients };

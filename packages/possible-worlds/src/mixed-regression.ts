@@ -5,7 +5,7 @@
 // The mixed fit (shared coefficients on every row, per-episode ones on their episode's rows) is solved by
 // block coordinate descent, and scored by BIC.
 
-/** One coefficient as fitted: its pooled value, whether it varies per episode, and by how much beyond its noise. */
+/** One coefficient as fitted: its pooled value, whether it varies per episode, and how much its per-episode estimates spread beyond their noise. */
 export interface MixedCoefficient {
   coef: number;
   perEpisode: boolean;
@@ -86,10 +86,10 @@ export function episodeRows(episode: Int32Array): number[][] {
 }
 
 /**
- * Fits y = sum_j c_j X_j with each c_j shared or per episode (decided by the data, or forced by `kinds`).
+ * Fits y = sum_j c_j X_j with each c_j shared or per episode (decided by the data, or by `kinds[j]` where set).
  * Null when the columns are collinear over all rows.
  */
-export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array, kinds?: readonly boolean[]): MixedFit | null {
+export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array, kinds?: ReadonlyArray<boolean | undefined>): MixedFit | null {
   const p = X.length, n = y.length;
   const bicOf = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / Math.max(n, 1)) + 1) - penalty;
   if (p === 0) return { coefficients: [], rss: dot(y, y), bic: bicOf(dot(y, y), 0) };
@@ -115,7 +115,7 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
     const perEpisode = kinds?.[a] ?? Q / 2 - (E - 1) / 2 > ((E - 1) * Math.log(Math.max(meanRows, 2))) / 2;
     const noise = estimates.reduce((s, e) => s + e.variance[a], 0) / E;
     const variance = estimates.reduce((s, e) => s + (e.coef[a] - mean) ** 2, 0) / (E - 1);
-    return { coef: pooled.coef[a], perEpisode, spread: perEpisode ? Math.sqrt(Math.max(variance - noise, 0)) : 0 };
+    return { coef: pooled.coef[a], perEpisode, spread: Math.sqrt(Math.max(variance - noise, 0)) };
   });
   // the mixed fit: shared coefficients on every row, per-episode ones on their episode's rows
   const own = coefficients.map((c, a) => (c.perEpisode ? a : -1)).filter((a) => a >= 0);

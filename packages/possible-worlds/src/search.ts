@@ -6,8 +6,8 @@
 import { isCategorical, sizeOf, type Episodes, type ScenarioSpec } from '@worldbench/core';
 import { describeLaw, lawFamily, lawStatement, type LawDescription } from './discovered-law';
 import { searchEquations, type EquationSearchResult } from './equation-search';
-import { keyOf } from './expression';
-import { alignActions, completeSilent, scoreForm, symmetriesOf, tiedForm, untiedForm, type LawForm, type ScoredForm } from './law-forms';
+import { keyOf, variablesOf } from './expression';
+import { alignActions, completeSilent, scoreForm, symmetriesOf, tiedForm, untiedForm, type FormTerm, type LawForm, type ScoredForm } from './law-forms';
 import type { EvidenceKind } from './generic';
 import { findKinematics, type Kinematics } from './kinematics';
 import { familyWorld, fitFamily, type FamilyFit, type Row } from './law-family';
@@ -37,7 +37,7 @@ const RIVALS_PER_COMPONENT = 1;
 const FORMS_FITTED = 3;
 
 /** Names of the view's components and the actions, for printed laws: x0.., or b0.f0.. for a view of bodies. */
-export function variablesOf(spec: ScenarioSpec, view: string): Variables {
+export function namedVariables(spec: ScenarioSpec, view: string): Variables {
   const shape = spec.views[view].shape;
   const D = sizeOf(spec.views[view]);
   const A = spec.action ? sizeOf(spec.action) : 0;
@@ -78,8 +78,8 @@ function lawForms(search: EquationSearchResult, kinematics: Kinematics, vars: Va
   const score = (form: LawForm) => scoreForm(completeSilent(form, symmetries, search.silent), search)?.score ?? -Infinity;
   let allTied = base;
   for (const symmetry of symmetries) {
-    forms.push(tiedForm(base, symmetry, score, symmetries.length));
-    allTied = tiedForm(allTied, symmetry, score, symmetries.length);
+    forms.push(tiedForm(base, symmetry, score, symmetries.length, search.silent));
+    allTied = tiedForm(allTied, symmetry, score, symmetries.length, search.silent);
   }
   if (symmetries.length > 1) forms.push({ ...allTied, label: symmetries.map((s) => s.label).join(', ') });
   const scored = forms.map((f) => scoreForm(completeSilent(f, symmetries, search.silent), search)).filter((f): f is ScoredForm => f !== null);
@@ -88,7 +88,18 @@ function lawForms(search: EquationSearchResult, kinematics: Kinematics, vars: Va
     const key = f.form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
     if (!unique.has(key) || unique.get(key)!.score < f.score) unique.set(key, f);
   }
-  return [...unique.values()].sort((a, b) => b.score - a.score);
+  const ranked = [...unique.values()].sort((a, b) => b.score - a.score);
+  // the best form again with every coefficient that does not scale an action per episode: a parameter whose
+  // variation over episodes the training data shows only faintly (a damping at low speeds) may still vary, and
+  // the integrated law's evidence, not the screening's test, decides
+  const top = ranked[0];
+  if (top) {
+    const reads = (t: FormTerm) => variablesOf(t.term.expr).some((v) => v >= vars.D);
+    const keys = new Set(top.form.equations.flatMap((eq) => eq.terms.filter((t) => !reads(t)).map((t) => t.key)));
+    const freed = [...keys].some((key) => !top.coefficients.get(key)!.perEpisode) ? scoreForm({ ...top.form, label: `${top.form.label}, per episode`, perEpisode: keys }, search) : null;
+    if (freed) ranked.splice(1, 0, freed);
+  }
+  return ranked;
 }
 
 /** A discovered law fitted, as a candidate world; its evidence includes the log prior of its form. */
@@ -109,7 +120,7 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
   let scored = 0;
   if (!only || [...only].some((id) => id.startsWith('discovered'))) {
     const kinematics = findKinematics(data, ctx.spec.views[ctx.view].shape);
-    const vars = variablesOf(ctx.spec, ctx.view);
+    const vars = namedVariables(ctx.spec, ctx.view);
     const search = searchEquations(data, kinematics, vars, { effort: ctx.effort });
     scored = search.scored;
     const byEpisode = rowsByEpisode(data);

@@ -26,7 +26,7 @@ const PLAIN_UNARY: readonly UnaryOp[] = ['abs', 'sqrt', 'square', 'cube', 'log',
 const SCALED_UNARY: readonly UnaryOp[] = ['sin', 'cos', 'exp'];
 /** Initial scales of sin, cos, exp (and softenings), as multiples of the atom's RMS over the data. */
 const SCALE_GRID = [0.5, 1, 2] as const;
-const SOFTENING_GRID = [0.1, 0.3] as const;
+const SOFTENING_GRID = [0.05, 0.15, 0.4] as const;
 
 /** The variables a law reads: the view's components (0..D-1), then the actions (D..D+A-1). */
 export interface Variables {
