@@ -7,7 +7,7 @@
 // constants inside the terms (shared). The family is fitted, scored and forecast like any other (law-family.ts).
 import type { LawFamily, ParameterSpec, Transition } from '@worldbench/core';
 import type { ScoredForm } from './law-forms';
-import { binary, compileMany, constant, renumberConstants, show, type Expr } from './expression';
+import { binary, compileMany, constant, renumberConstants, show, substitute, variable, type Expr } from './expression';
 import type { Kinematics } from './kinematics';
 import type { Variables } from './terms';
 
@@ -25,6 +25,8 @@ export interface LawDescription {
   logPrior: number;
   /** Which symmetry ties it ('untied', 'axes alike', ...). */
   label: string;
+  /** Positions read relative to a fitted centre: each such component and the parameter holding its centre. */
+  origin: Array<{ dim: number; parameter: number }>;
 }
 
 /**
@@ -33,8 +35,19 @@ export interface LawDescription {
  * +- 2 of its spread over episodes (at least 10% of the estimate), the spread the in-context inference starts
  * from; for a shared one, its estimate +- its own magnitude. A constant inside a term: +- its initial value.
  */
-export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm): LawDescription {
+export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm, centre: Float64Array | null = null): LawDescription {
   const parameters: ParameterSpec[] = [];
+  // a centre the positions are read from: one shared parameter per axis (every body's position on it reads it)
+  const origin: LawDescription['origin'] = [];
+  if (centre)
+    k.axes[0]?.forEach((_, axis) => {
+      const value = centre[k.axes[0][axis].position];
+      if (value === 0) return;
+      const half = Math.max(0.5 * Math.abs(value), 0.1);
+      const parameter = parameters.length;
+      parameters.push({ name: `centre.${vars.names[k.axes[0][axis].position]}`, range: [value - half, value + half], perEpisode: false, doc: 'the point the law is centred on, along this axis' });
+      for (const body of k.axes) origin.push({ dim: body[axis].position, parameter });
+    });
   const byKey = new Map<string, { coefficient: number; firstConstant: number }>();
   const equations = scored.form.equations.map((eq) => ({
     dim: eq.dim,
@@ -56,7 +69,14 @@ export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm):
       return { expr: renumberConstants(t.term.expr, (i) => first + i), coefficient: at.coefficient, silent: t.silent === true };
     }),
   }));
-  return { kinematics: k, variables: vars, equations, parameters, logPrior: scored.form.prior, label: scored.form.label };
+  return { kinematics: k, variables: vars, equations, parameters, logPrior: scored.form.prior, label: scored.form.label, origin };
+}
+
+/** A term's expression in the view's own coordinates: a centred position q read as q - centre. */
+function uncentred(law: LawDescription, e: Expr): Expr {
+  if (!law.origin.length) return e;
+  const centreOf = new Map(law.origin.map((o) => [o.dim, o.parameter]));
+  return substitute(e, (v) => (centreOf.has(v) ? binary('sub', variable(v), constant(centreOf.get(v)!)) : variable(v)));
 }
 
 /** The right-hand side dx/dt of the flow, compiled: f(x ++ a, theta, out [D]). */
@@ -67,7 +87,7 @@ function rightHandSide(law: LawDescription): (v: Float64Array, theta: ArrayLike<
   for (const pair of law.kinematics.axes.flat()) rhs[pair.position] = binary('mul', { kind: 'num', value: pair.scale }, { kind: 'var', index: pair.rate });
   for (const eq of law.equations)
     rhs[eq.dim] = eq.terms.reduce<Expr>((sum, t, j) => {
-      const product = binary('mul', constant(t.coefficient), t.expr);
+      const product = binary('mul', constant(t.coefficient), uncentred(law, t.expr));
       return j === 0 ? product : binary('add', sum, product);
     }, zero);
   return compileMany(rhs);
@@ -109,7 +129,7 @@ export function lawStatement(law: LawDescription, theta: ArrayLike<number>): str
     const terms = eq.terms.map((t) => {
       const c = theta[t.coefficient];
       const p = law.parameters[t.coefficient];
-      const body = show(t.expr, names, theta);
+      const body = show(uncentred(law, t.expr), names, theta);
       return `${c < 0 ? '- ' : '+ '}${Math.abs(c).toPrecision(3)}${p.perEpisode ? '[per episode]' : ''} ${body === '1' ? '' : body}${t.silent ? ' (assumed by symmetry: the data never varied it)' : ''}`.trim();
     });
     lines.push(`d${names[eq.dim]}/dt = ${terms.join(' ').replace(/^\+ /, '') || '0'}`);

@@ -120,10 +120,13 @@ export function termValues(t: Term, cols: readonly Float64Array[], rows: Int32Ar
   return out;
 }
 
+/** A term must carry its energy on at least this many rows (and 2% of them). */
+const MIN_CARRIERS = 8;
+
 /**
  * Whether a term's values can carry a law: finite, of a sane size, not constant (that is the intercept), and
- * not heavy-tailed (max |v| <= 100 RMS, and no 5% of the rows holding half its energy: a term that explodes
- * somewhere explains those few rows, not a law).
+ * not a spike (max |v| <= 100 RMS, and its energy carried by enough rows: a term that explodes somewhere
+ * explains those few rows, not a law).
  */
 function conditioned(v: Float64Array): boolean {
   const n = v.length;
@@ -136,57 +139,72 @@ function conditioned(v: Float64Array): boolean {
     maxAbs = Math.max(maxAbs, Math.abs(v[i]));
   }
   if (!(varSum / n >= 1e-12 * rms * rms && maxAbs <= 100 * rms)) return false;
-  // energy spread over the rows: the top 5% of rows may not carry half of it (a spike near a singularity fits a
-  // handful of rows, and explodes wherever a forecast goes nearer)
-  const squares = Float64Array.from(v, (x) => x * x).sort().reverse();
-  const top = Math.max(1, Math.ceil(0.05 * n));
-  let head = 0;
-  for (let i = 0; i < top; i++) head += squares[i];
-  return head <= 0.5 * rms * rms * n;
+  // the rows that carry its energy, (sum v^2)^2 / sum v^4 (all n for a constant, 1 for a spike on one row): a
+  // spike near a singularity fits a handful of rows, and explodes wherever a forecast goes nearer
+  let v4 = 0;
+  for (let i = 0; i < n; i++) v4 += v[i] ** 4;
+  return (rms * rms * n) ** 2 / v4 >= Math.max(MIN_CARRIERS, 0.02 * n);
 }
 
 /** A library of terms evaluated on the screening rows: unit-RMS vectors, deduplicated up to scale. */
 interface Library {
   terms: Term[];
-  /** Terms added with fitted constants, by expression and constants (refineInLibrary). */
-  refined: Map<string, number>;
   /** vectors[t] [n], scaled to unit RMS. */
   vectors: Float64Array[];
   /** The scale each vector was divided by. */
   scales: number[];
+  /** Coarse hashes of the vectors -> terms, where a new term's near twin is looked for (twinOf). */
+  buckets: Map<string, number[]>;
 }
 
+const emptyLibrary = (): Library => ({ terms: [], vectors: [], scales: [], buckets: new Map() });
+
+/** A coarse hash of a unit vector up to sign: 8 values spread over the rows, rounded to 1/8. */
+function coarseHash(unit: Float64Array): string {
+  const n = unit.length;
+  const lead = unit.findIndex((x) => Math.abs(x) > 1e-3);
+  const sign = unit[lead] < 0 ? -1 : 1;
+  return Array.from({ length: 8 }, (_, k) => Math.round(sign * unit[Math.floor(((k + 0.5) * n) / 8)] * 8)).join(',');
+}
+
+/** The term already in the library that a unit vector nearly equals up to scale (|corr| > NEAR_TWIN), or -1. */
+function twinOf(library: Library, unit: Float64Array): number {
+  const n = unit.length;
+  return (library.buckets.get(coarseHash(unit)) ?? []).find((j) => Math.abs(dot(library.vectors[j], unit)) > n * NEAR_TWIN) ?? -1;
+}
+
+/** Adds a term with its values; returns its index. */
+function addTerm(library: Library, t: Term, values: Float64Array): number {
+  const rms = Math.sqrt(dot(values, values) / values.length) || 1;
+  const unit = values.map((x) => x / rms);
+  const hash = coarseHash(unit);
+  library.buckets.set(hash, [...(library.buckets.get(hash) ?? []), library.terms.length]);
+  library.terms.push(t);
+  library.vectors.push(unit);
+  library.scales.push(rms);
+  return library.terms.length - 1;
+}
+
+/** A copy whose additions (refined terms) do not reach the original. */
+const copyLibrary = (l: Library): Library => ({ terms: [...l.terms], vectors: [...l.vectors], scales: [...l.scales], buckets: new Map([...l.buckets].map(([k, v]) => [k, [...v]])) });
+
 /**
- * Evaluates terms (in order) on the rows, keeping those that are conditioned and not a multiple of one kept
- * before. Stops after `budget` terms. The constant term 1 comes first.
+ * Evaluates terms (in order) on the rows, keeping those that are conditioned and not (nearly) a multiple of
+ * one kept before: terms come simplest first, so the kept twin is the simplest (x stays; x cos(a / 5000) and
+ * sin(x / 900) go). Stops after `budget` terms. The constant term 1 comes first.
  */
 function buildLibrary(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, budget: number): { library: Library; evaluated: number } {
-  const library: Library = { terms: [], vectors: [], scales: [], refined: new Map() };
-  const seen = new Map<string, number[]>();
-  const n = rows.length;
-  const add = (t: Term, v: Float64Array, scale: number) => {
-    library.terms.push(t);
-    library.vectors.push(v);
-    library.scales.push(scale);
-  };
-  add({ expr: num(1), constants: [], complexity: 1 }, new Float64Array(n).fill(1), 1);
+  const library = emptyLibrary();
+  addTerm(library, { expr: num(1), constants: [], complexity: 1 }, new Float64Array(rows.length).fill(1));
   let evaluated = 0;
   for (const t of terms) {
     if (evaluated >= budget) break;
     evaluated++;
     const v = termValues(t, cols, rows);
     if (!v || !conditioned(v)) continue;
-    const rms = Math.sqrt(dot(v, v) / n);
-    // up to scale and sign: the first row with a sizeable value fixes the sign; a hash of a few rounded values finds twins
-    const unit = v.map((x) => x / rms);
-    const lead = unit.findIndex((x) => Math.abs(x) > 1e-3);
-    const sign = unit[lead] < 0 ? -1 : 1;
-    const hash = Array.from({ length: 6 }, (_, k) => Math.round(sign * unit[Math.floor((k * n) / 6)] * 1e4)).join(',');
-    const twins = seen.get(hash) ?? [];
-    if (twins.some((j) => Math.abs(dot(library.vectors[j], unit)) > n * (1 - 1e-8))) continue;
-    twins.push(library.terms.length);
-    seen.set(hash, twins);
-    add(t, unit, rms);
+    const rms = Math.sqrt(dot(v, v) / v.length);
+    if (twinOf(library, v.map((x) => x / rms)) >= 0) continue;
+    addTerm(library, t, v);
   }
   return { library, evaluated };
 }
@@ -279,8 +297,12 @@ function scorer(library: Library, design: Design, termPrior: (t: number) => numb
   };
 }
 
+/** Above this |correlation| over the screening rows a term is kept out of the library as another's twin. */
+const NEAR_TWIN = 0.999;
+
 /** Above this |correlation| two terms are variants of one another (v and v cos(x / 900), say). */
 const VARIANTS = 0.99;
+const VARIANT_PROBES = 48;
 
 /**
  * The `count` terms of highest gain, one per group of variants (the simplest of each): without this, the
@@ -290,8 +312,20 @@ const VARIANTS = 0.99;
 function diverse(library: Library, gains: Array<{ t: number; gain: number }>, count: number): number[] {
   const picked: number[] = [];
   const n = library.vectors[0]?.length ?? 1;
-  for (const { t } of gains.slice(0, 20 * count)) {
-    const twin = picked.findIndex((p) => Math.abs(dot(library.vectors[p], library.vectors[t])) > VARIANTS * n);
+  // the variant test on a few rows spread over the data (approximate, and cheap enough to scan the whole list)
+  const probe = Array.from({ length: Math.min(n, VARIANT_PROBES) }, (_, k) => Math.floor(((k + 0.5) * n) / Math.min(n, VARIANT_PROBES)));
+  const correlation = (a: number, b: number) => {
+    const va = library.vectors[a], vb = library.vectors[b];
+    let ab = 0, aa = 0, bb = 0;
+    for (const i of probe) {
+      ab += va[i] * vb[i];
+      aa += va[i] * va[i];
+      bb += vb[i] * vb[i];
+    }
+    return Math.abs(ab) / Math.sqrt(aa * bb || 1);
+  };
+  for (const { t } of gains) {
+    const twin = picked.findIndex((p) => correlation(p, t) > VARIANTS);
     if (twin < 0) picked.push(t);
     else if (library.terms[t].complexity < library.terms[picked[twin]].complexity) picked[twin] = t;
     if (picked.length >= count && twin < 0) break;
@@ -300,8 +334,29 @@ function diverse(library: Library, gains: Array<{ t: number; gain: number }>, co
 }
 
 /**
- * Term sets grown one term at a time: the best `width` sets of each size, from every set of the size before.
- * Each set's residual picks the terms worth scoring with it; `refine` fits a picked term's constants first.
+ * The best `width` sets whose fits differ: a set whose residual is within a hundredth of the noise (mean
+ * squared difference) of a better set's makes the same predictions, and would fill the beam with variants
+ * of one set (a0 + f and a0 + f + a term that fits nothing).
+ */
+function distinctFits(sorted: Scored[], width: number): Scored[] {
+  const picked: Scored[] = [];
+  for (const s of sorted) {
+    const noise = dot(s.residual, s.residual);
+    const same = picked.some((p) => {
+      let d = 0;
+      for (let i = 0; i < s.residual.length; i++) d += (s.residual[i] - p.residual[i]) ** 2;
+      return d < 0.01 * noise;
+    });
+    if (!same) picked.push(s);
+    if (picked.length >= width) break;
+  }
+  return picked;
+}
+
+/**
+ * Term sets grown one term at a time: the best `width` sets of each size (with distinct fits), and the best
+ * set of each size holding each seed (the best single terms, and every atom), from every set of the size before. Each set's
+ * residual picks the terms worth scoring with it; `refine` fits a picked term's constants first.
  */
 function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms: number, width: number, refine: (t: number, rest: number[]) => number): Scored[] {
   const tried = new Map<string, Scored>();
@@ -312,21 +367,49 @@ function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms
     return s;
   };
   let beam = [scoreOnce([])];
+  let seeds: number[] = [];
   const screen = Math.max(8, 3 * width);
   for (let size = 1; size <= maxTerms; size++) {
     const next: Scored[] = [];
     for (const b of beam) {
       const inSet = new Set(b.set);
-      // how much of the residual each term explains alone (its vector has unit RMS)
+      // how much of the residual each term explains: (v . r)^2 over the part of v the set does not already span
+      // (|v|^2 - v_S G^-1 v_S, unit-RMS vectors): x^3 beside x explains x + x^3's residual fully, though most of
+      // x^3 is x
+      const setVectors = b.set.map((t) => library.vectors[t]);
+      const m = setVectors.length, n = b.residual.length;
+      const G = new Float64Array(m * m);
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) G[i * m + j] = dot(setVectors[i], setVectors[j]) + (i === j ? 1e-9 * n : 0);
+      const Ginv = m ? invertSmall(G, m) : null;
       const gains: Array<{ t: number; gain: number }> = [];
-      for (let t = 0; t < library.vectors.length; t++) if (!inSet.has(t)) gains.push({ t, gain: dot(library.vectors[t], b.residual) ** 2 });
+      const c = new Float64Array(m);
+      for (let t = 0; t < library.vectors.length; t++) {
+        if (inSet.has(t)) continue;
+        const v = library.vectors[t];
+        let spanned = 0;
+        if (Ginv) {
+          for (let i = 0; i < m; i++) c[i] = dot(v, setVectors[i]);
+          for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) spanned += c[i] * Ginv[i * m + j] * c[j];
+        }
+        gains.push({ t, gain: dot(v, b.residual) ** 2 / Math.max(n - spanned, 1e-6 * n) });
+      }
       gains.sort((a, c) => c.gain - a.gain || a.t - c.t);
       // a term with constants inside (a softening, a scale) is scored with them fitted beside the set's terms
       for (const t of diverse(library, gains, screen)) next.push(scoreOnce([...b.set, refine(t, b.set)].sort((a, c) => a - c)));
     }
     const unique = [...new Map(next.map((s) => [s.set.join(','), s])).values()].sort((a, c) => c.score - a.score);
     if (!unique.length) break;
-    beam = unique.slice(0, width);
+    // seeds: the best single terms, and every atom (the simplest hypotheses: x alone may fit worse than |x| x)
+    if (size === 1) seeds = [...new Set([...unique.slice(0, width).map((s) => s.set[0]), ...unique.filter((s) => library.terms[s.set[0]].complexity === 1).map((s) => s.set[0])])];
+    // the best sets, and the best set grown from each seed: a law of two terms that each fit worse alone than
+    // a one-term approximation (x + x^3 against |x| x) keeps a place
+    const kept = distinctFits(unique, width);
+    for (const seed of seeds) {
+      const best = unique.find((s) => s.set.includes(seed));
+      if (best && !kept.includes(best)) kept.push(best);
+    }
+    beam = kept;
+    if (process.env.DEBUG_BEAM) console.log('LEVEL', size, beam.map((b) => `${b.score.toFixed(1)}:${b.set.map((t) => keyOf(library.terms[t].expr)).join('+')}`).join('  |  '));
   }
   return [...tried.values()].sort((a, c) => c.score - a.score);
 }
@@ -367,17 +450,12 @@ function refineInLibrary(library: Library, t: number, rest: number[], cols: read
   const v = columnOf(fit.theta);
   if (!v) return t;
   const refined: Term = { ...term, constants: Array.from(fit.theta) };
-  // two starting guesses that converge to one constant give one term, not two
-  const key = `${keyOf(refined.expr)}|${refined.constants.map((c) => c.toPrecision(5)).join(',')}`;
-  const twin = library.refined.get(key);
-  if (twin !== undefined) return twin;
-  library.refined.set(key, library.terms.length);
+  // a refined term that came out (nearly) equal to one already there is that one: sin(a0 / 1400) is a0
   const rms = Math.sqrt(dot(v, v) / v.length);
-  library.terms.push(refined);
-  library.vectors.push(v.map((x) => x / rms));
-  library.scales.push(rms);
+  const twin = twinOf(library, v.map((x) => x / rms));
+  if (twin >= 0) return twin;
   prior.set(refined, prior.get(term)!);
-  return library.terms.length - 1;
+  return addTerm(library, refined, v);
 }
 
 /** Variants of a term beyond the enumeration: another power or operator, one more atom factor, an atom swapped. */
@@ -452,11 +530,16 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
       const rate = (i: number) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt;
       const design = designOf(Float64Array.from(screen, rate), episodeOfScreen);
       // (refined terms join the library: a copy per component keeps components from seeing each other's)
-      const own: Library = { terms: [...library.terms], vectors: [...library.vectors], scales: [...library.scales], refined: new Map() };
+      const own = copyLibrary(library);
       const ranked = beamSearch(own, scorer(own, design, (t) => prior.get(own.terms[t])!), maxTerms, width, (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior));
       // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
       // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
       // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
+      if (process.env.DEBUG_SET) {
+        const want = process.env.DEBUG_SET.split(';');
+        const idx = want.map((w) => own.terms.findIndex((t) => keyOf(t.expr) === w));
+        console.log('SET', d, want, idx, idx.every((i) => i >= 0) ? scorer(own, design, (t) => prior.get(own.terms[t])!)(idx.sort((a, b) => a - b)).score : 'missing');
+      }
       if (process.env.DEBUG_SEARCH) for (const r of ranked.slice(0, 12)) console.log('BEAM', d, r.score.toFixed(1), r.perEpisode, r.set.map((t) => show(own.terms[t].expr, vars.names, own.terms[t].constants)).join(' + '));
       const refined = ranked
         .slice(0, REFINED_SETS)
@@ -523,14 +606,11 @@ function refineConstants(current: { terms: Term[]; score: number }, cols: readon
 
 /** The screening score of a list of terms (evaluated afresh: mutants are not in the library). */
 function scoreTerms(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): number {
-  const library: Library = { terms: [], vectors: [], scales: [], refined: new Map() };
+  const library = emptyLibrary();
   for (const t of terms) {
     const v = termValues(t, cols, rows);
     if (!v || !conditioned(v)) return -Infinity;
-    const rms = Math.sqrt(dot(v, v) / v.length);
-    library.terms.push(t);
-    library.vectors.push(v.map((x) => x / rms));
-    library.scales.push(rms);
+    addTerm(library, t, v);
   }
   return scorer(library, design, (t) => prior.get(library.terms[t]) ?? -Infinity)(terms.map((_, i) => i)).score;
 }

@@ -8,6 +8,7 @@
 // with s > 0 and r^2 >= PAIR_R2; greedily by r^2, each field in at most one pair. s is the step duration in
 // the rate's time unit (0.1 s on hidden-laws), pooled over the pairs. With no pair the law is first order in
 // every component, its time measured in steps.
+import { invertSmall } from './mixed-regression';
 import type { TransitionData } from './transitions';
 
 /** A position driven by a rate: dq/dt = scale * p, t in units of `dt` (the step duration pooled over the pairs). */
@@ -101,4 +102,116 @@ export function findKinematics(data: TransitionData, shape: readonly number[]): 
     else if (!positions.has(d)) dynamic.push(d);
   }
   return { D, axes, dt, dynamic, constant, fields, bodies };
+}
+
+/**
+ * The point the positions are pulled toward, where the data show one away from the origin (a force toward an
+ * unknown centre). Per axis, pooled over the bodies, the rate's change per step regressed on [1, q, the
+ * actions]: where the slope is restoring (below 0 by more than 3 standard errors), its root -b0 / b1 is the
+ * axis's fixed point. Null unless some axis's root lies more than 3 standard errors (delta method) from 0:
+ * then the law is also searched in coordinates centred there (search.ts), and the centre is fitted with it.
+ * Per position component, its centre (0 for an axis without a fixed point).
+ */
+export function fixedPoint(data: TransitionData, k: Kinematics): Float64Array | null {
+  const { D, A } = data;
+  const centre = new Float64Array(D);
+  let found = false;
+  const actionEffect: Float64Array[] = []; // per axis, the action coefficients of its rate's change
+  const axes = k.axes[0]?.length ?? 0;
+  for (let axis = 0; axis < axes; axis++) {
+    const pairs = k.axes.map((b) => b[axis]);
+    // normal equations of y = b0 + b1 q + sum_j c_j a_j
+    const p = 2 + A;
+    const G = new Float64Array(p * p), v = new Float64Array(p);
+    let n = 0, yy = 0;
+    const row = new Float64Array(p);
+    for (let i = 0; i < data.n; i++)
+      for (const pair of pairs) {
+        if (!data.valid[i * D + pair.position] || !data.valid[i * D + pair.rate]) continue;
+        row[0] = 1;
+        row[1] = 0.5 * (data.cur[i * D + pair.position] + data.next[i * D + pair.position]);
+        for (let j = 0; j < A; j++) row[2 + j] = data.action[i * A + j];
+        const y = data.next[i * D + pair.rate] - data.cur[i * D + pair.rate];
+        for (let a = 0; a < p; a++) {
+          v[a] += row[a] * y;
+          for (let b = 0; b < p; b++) G[a * p + b] += row[a] * row[b];
+        }
+        yy += y * y;
+        n++;
+      }
+    for (let a = 0; a < p; a++) G[a * p + a] += 1e-9 * (G[a * p + a] + 1);
+    const inv = invertSmall(G, p);
+    if (!inv || n <= p + 2) continue;
+    const b = Float64Array.from({ length: p }, (_, a) => inv.slice(a * p, (a + 1) * p).reduce((s, x, j) => s + x * v[j], 0));
+    let rss = yy;
+    for (let a = 0; a < p; a++) rss -= b[a] * v[a];
+    const s2 = Math.max(rss, 0) / (n - p);
+    const [b0, b1] = [b[0], b[1]];
+    actionEffect[axis] = b.slice(2);
+    if (!(b1 < -3 * Math.sqrt(inv[p + 1] * s2))) continue;
+    const root = -b0 / b1;
+    // delta method: d root / d b0 = -1 / b1, d root / d b1 = b0 / b1^2
+    const variance = s2 * (inv[0] / b1 ** 2 + (b0 ** 2 * inv[p + 1]) / b1 ** 4 - (2 * b0 * inv[1]) / b1 ** 3);
+    if (Math.abs(root) <= 3 * Math.sqrt(Math.max(variance, 0))) continue;
+    for (const pair of pairs) centre[pair.position] = root;
+    found = true;
+  }
+  if (!found) return null;
+  return centralCentre(data, k, actionEffect) ?? centre;
+}
+
+/**
+ * Where the pull is central (toward one point whatever the distance law), its centre read off the directions
+ * alone: the change of the rates, less the actions' part, is parallel to q - c, so for every two axes
+ * g_i (q_j - c_j) - g_j (q_i - c_i) = 0 on every row: linear in c, solved by least squares over the rows of
+ * every body. Null for a body of fewer than two axes, or where the pull is not central (the rows' residual
+ * above a third of the typical |g| |q - c|).
+ */
+function centralCentre(data: TransitionData, k: Kinematics, actionEffect: Float64Array[]): Float64Array | null {
+  const { D, A } = data;
+  const axes = k.axes[0]?.length ?? 0;
+  if (axes < 2 || actionEffect.length < axes || actionEffect.some((e) => !e)) return null;
+  const G = new Float64Array(axes * axes), v = new Float64Array(axes);
+  const rows: Array<{ coef: Float64Array; rhs: number; scale: number }> = [];
+  for (let i = 0; i < data.n; i++)
+    for (const body of k.axes) {
+      if (body.some((p) => !data.valid[i * D + p.position] || !data.valid[i * D + p.rate])) continue;
+      const q = body.map((p) => 0.5 * (data.cur[i * D + p.position] + data.next[i * D + p.position]));
+      const g = body.map((p, axis) => {
+        let change = data.next[i * D + p.rate] - data.cur[i * D + p.rate];
+        for (let j = 0; j < A; j++) change -= actionEffect[axis][j] * data.action[i * A + j];
+        return change;
+      });
+      for (let a = 0; a < axes; a++)
+        for (let b = a + 1; b < axes; b++) {
+          // g_a (q_b - c_b) - g_b (q_a - c_a) = 0  ->  g_b c_a - g_a c_b = g_b q_a - g_a q_b
+          const coef = new Float64Array(axes);
+          coef[a] = g[b];
+          coef[b] = -g[a];
+          rows.push({ coef, rhs: g[b] * q[a] - g[a] * q[b], scale: Math.hypot(...g) * Math.hypot(...q) });
+        }
+    }
+  for (const r of rows)
+    for (let a = 0; a < axes; a++) {
+      v[a] += r.coef[a] * r.rhs;
+      for (let b = 0; b < axes; b++) G[a * axes + b] += r.coef[a] * r.coef[b];
+    }
+  const inv = invertSmall(G, axes);
+  if (!inv || rows.length < 8) return null;
+  const c = Float64Array.from({ length: axes }, (_, a) => inv.slice(a * axes, (a + 1) * axes).reduce((s, x, b) => s + x * v[b], 0));
+  let residual = 0, typical = 0;
+  for (const r of rows) {
+    residual += (r.coef.reduce((s, x, a) => s + x * c[a], 0) - r.rhs) ** 2;
+    typical += r.scale ** 2;
+  }
+  if (residual > typical / 9) return null;
+  const centre = new Float64Array(D);
+  for (const body of k.axes) body.forEach((p, axis) => (centre[p.position] = c[axis]));
+  return centre;
+}
+
+/** The transitions with every position moved by -centre (the law searched in coordinates centred there). */
+export function centred(data: TransitionData, centre: Float64Array): TransitionData {
+  const shift = (x: Float64Array) => x.map((value, i) => value - centre[i % data.D]);
+  return { ...data, prev: shift(data.prev), cur: shift(data.cur), next: shift(data.next) };
 }

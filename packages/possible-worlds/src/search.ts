@@ -9,7 +9,7 @@ import { searchEquations, type EquationSearchResult } from './equation-search';
 import { keyOf, variablesOf } from './expression';
 import { alignActions, completeSilent, scoreForm, symmetriesOf, tiedForm, untiedForm, type FormTerm, type LawForm, type ScoredForm } from './law-forms';
 import type { EvidenceKind } from './generic';
-import { findKinematics, type Kinematics } from './kinematics';
+import { centred, findKinematics, fixedPoint, type Kinematics } from './kinematics';
 import { familyWorld, fitFamily, type FamilyFit, type Row } from './law-family';
 import type { Variables } from './terms';
 import { mergeTransitions, transitionData, type TransitionData } from './transitions';
@@ -121,15 +121,24 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
   if (!only || [...only].some((id) => id.startsWith('discovered'))) {
     const kinematics = findKinematics(data, ctx.spec.views[ctx.view].shape);
     const vars = namedVariables(ctx.spec, ctx.view);
-    const search = searchEquations(data, kinematics, vars, { effort: ctx.effort });
-    scored = search.scored;
+    // the law searched in the view's coordinates, and, where the data show a point the positions are pulled
+    // toward away from the origin, in coordinates centred there (the centre's constants paid for by BIC)
+    const centre = fixedPoint(data, kinematics);
+    const frames = [{ centre: null as Float64Array | null, data }, ...(centre ? [{ centre, data: centred(data, centre) }] : [])];
+    const candidates = frames.flatMap((frame) => {
+      const search = searchEquations(frame.data, kinematics, vars, { effort: ctx.effort });
+      scored += search.scored;
+      const price = frame.centre ? 0.5 * (kinematics.axes[0] ?? []).filter((a) => frame.centre![a.position] !== 0).length * Math.log(data.n) : 0;
+      return lawForms(search, kinematics, vars).map((form) => ({ form: { ...form, score: form.score - price }, centre: frame.centre }));
+    });
     const byEpisode = rowsByEpisode(data);
     const noiseGuess = Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
-    lawForms(search, kinematics, vars)
+    candidates
+      .sort((a, b) => b.form.score - a.form.score)
       .slice(0, FORMS_FITTED)
-      .forEach((form, i) => {
+      .forEach(({ form, centre }, i) => {
         const id = i === 0 ? 'discovered' : `discovered-${i}`;
-        const law = describeLaw(kinematics, vars, form);
+        const law = describeLaw(kinematics, vars, form, centre);
         const fit = fitFamily(lawFamily(id, law), byEpisode, ctx.evidence, noiseGuess);
         worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
       });
