@@ -27,6 +27,8 @@ export interface LawDescription {
   label: string;
   /** Positions read relative to a fitted centre: each such component and the parameter holding its centre. */
   origin: Array<{ dim: number; parameter: number }>;
+  /** The parameter of each coefficient key of the form it was described from. */
+  keys: Record<string, number>;
 }
 
 /**
@@ -69,7 +71,7 @@ export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm, 
       return { expr: renumberConstants(t.term.expr, (i) => first + i), coefficient: at.coefficient, silent: t.silent === true };
     }),
   }));
-  return { kinematics: k, variables: vars, equations, parameters, logPrior: scored.form.prior, label: scored.form.label, origin };
+  return { kinematics: k, variables: vars, equations, parameters, logPrior: scored.form.prior, label: scored.form.label, origin, keys: Object.fromEntries([...byKey].map(([key, at]) => [key, at.coefficient])) };
 }
 
 /** A term's expression in the view's own coordinates: a centred position q read as q - centre. */

@@ -14,7 +14,7 @@
 // operator, power or atom; a factor more) beyond the enumeration's complexity, kept where the score rises.
 // Shared or per episode. Each coefficient of a chosen set is shared by every episode or drawn per episode, as
 // the data decide (mixed-regression.ts).
-import { binary, compile, keyOf, num, show, unary, variablesOf, type Expr } from './expression';
+import { binary, compile, keyOf, num, substitute, unary, variable, variablesOf, type Expr } from './expression';
 import type { Kinematics } from './kinematics';
 import { atomsOf, enumerateTerms, POWERS, type Term, type Variables } from './terms';
 import { levenbergMarquardt } from './lm';
@@ -99,9 +99,18 @@ const dot = (a: Float64Array, b: Float64Array) => {
 };
 
 /** Evenly spread indices into `rows`, at most `count`. */
-function spread(rows: Int32Array, count: number): Int32Array {
+/**
+ * The screening rows: whole episodes, evenly spread over the data, until about `count` rows (every episode
+ * keeps all its rows, so that per-episode coefficients stay well determined however large the budget).
+ */
+function screeningRows(rows: Int32Array, episode: Int32Array, count: number): Int32Array {
   if (rows.length <= count) return rows;
-  return Int32Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)]);
+  const byEpisode = new Map<number, number[]>();
+  for (const i of rows) byEpisode.set(episode[i], [...(byEpisode.get(episode[i]) ?? []), i]);
+  const episodes = [...byEpisode.values()];
+  const perEpisode = rows.length / episodes.length;
+  const take = Math.max(2, Math.min(episodes.length, Math.round(count / perEpisode)));
+  return Int32Array.from(Array.from({ length: take }, (_, k) => episodes[Math.floor((k * episodes.length) / take)]).flat());
 }
 
 /** Values of a term over the given rows (non-finite anywhere: null). */
@@ -409,7 +418,6 @@ function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms
       if (best && !kept.includes(best)) kept.push(best);
     }
     beam = kept;
-    if (process.env.DEBUG_BEAM) console.log('LEVEL', size, beam.map((b) => `${b.score.toFixed(1)}:${b.set.map((t) => keyOf(library.terms[t].expr)).join('+')}`).join('  |  '));
   }
   return [...tried.values()].sort((a, c) => c.score - a.score);
 }
@@ -505,19 +513,27 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
   const equations = new Map<number, FoundEquation[]>();
   const components = new Map<number, ComponentData>();
   let scored = 0;
+  const bodyDims = (body: number) => Array.from({ length: k.fields }, (_, f) => body * k.fields + f).filter((d) => !k.constant.includes(d));
   const bodies = Array.from({ length: k.bodies }, (_, b) => b).filter((b) => k.dynamic.some((d) => Math.floor(d / k.fields) === b));
-  const budgetPerBody = Math.max(Math.floor(opts.effort / Math.max(bodies.length, 1)), 1);
-  for (const body of bodies) {
-    const dims = Array.from({ length: k.fields }, (_, f) => body * k.fields + f).filter((d) => !k.constant.includes(d));
-    const rows = validRows(data, dims);
-    if (rows.length < 4) continue;
+  // bodies are alike (a view of [N, F]): the law is searched on the body with the most data, and given to the
+  // others as its image, each fitting its own coefficients (whether they are also the same is a symmetry the
+  // law forms test); a term reading an action stays with the body it acts on
+  const rowsOf = new Map(bodies.map((b) => [b, validRows(data, bodyDims(b))]));
+  const representative = bodies.reduce((best, b) => (rowsOf.get(b)!.length > rowsOf.get(best)!.length ? b : best), bodies[0]);
+  const componentOf = (d: number, rows: Int32Array): ComponentData => {
+    const rate = Float64Array.from(rows, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt);
+    return { rows, rate, episode: Int32Array.from(rows, (i) => data.episode[i]) };
+  };
+  if (representative !== undefined && rowsOf.get(representative)!.length >= 4) {
+    const rows = rowsOf.get(representative)!;
+    const body = representative;
     const atoms = atomsOf(k, vars, body, actions, rmsOf);
     const scales = atoms.map((a) => {
       const v = termValues(a, cols, rows);
       return v ? Math.sqrt(dot(v, v) / v.length) : 1;
     });
-    const screen = spread(rows, screenRows);
-    const { library, evaluated } = buildLibrary(enumerateTerms(atoms, scales, maxComplexity), cols, screen, budgetPerBody);
+    const screen = screeningRows(rows, data.episode, screenRows);
+    const { library, evaluated } = buildLibrary(enumerateTerms(atoms, scales, maxComplexity), cols, screen, opts.effort);
     scored += evaluated;
     // the prior of a term: uniform over the complexity levels, then over the library's terms of its level
     // (a term chosen among many pays log of how many it was chosen among)
@@ -527,25 +543,19 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
     const prior = new Map<Term, number>(library.terms.map((t) => [t, levelPrior - Math.log(levelCount.get(t.complexity)!)]));
     const episodeOfScreen = Int32Array.from(screen, (i) => data.episode[i]);
     for (const d of k.dynamic.filter((x) => Math.floor(x / k.fields) === body)) {
-      const rate = (i: number) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt;
-      const design = designOf(Float64Array.from(screen, rate), episodeOfScreen);
+      const component = componentOf(d, rows);
+      components.set(d, component);
+      const design = designOf(Float64Array.from(screen, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt), episodeOfScreen);
       // (refined terms join the library: a copy per component keeps components from seeing each other's)
       const own = copyLibrary(library);
       const ranked = beamSearch(own, scorer(own, design, (t) => prior.get(own.terms[t])!), maxTerms, width, (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior));
       // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
       // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
       // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
-      if (process.env.DEBUG_SET) {
-        const want = process.env.DEBUG_SET.split(';');
-        const idx = want.map((w) => own.terms.findIndex((t) => keyOf(t.expr) === w));
-        console.log('SET', d, want, idx, idx.every((i) => i >= 0) ? scorer(own, design, (t) => prior.get(own.terms[t])!)(idx.sort((a, b) => a - b)).score : 'missing');
-      }
-      if (process.env.DEBUG_SEARCH) for (const r of ranked.slice(0, 12)) console.log('BEAM', d, r.score.toFixed(1), r.perEpisode, r.set.map((t) => show(own.terms[t].expr, vars.names, own.terms[t].constants)).join(' + '));
       const refined = ranked
         .slice(0, REFINED_SETS)
         .map((best) => refineConstants({ terms: best.set.map((t) => own.terms[t]), score: best.score }, cols, screen, design, prior))
         .sort((a, b) => b.score - a.score);
-      if (process.env.DEBUG_SEARCH) for (const r of refined) console.log('REFINED', d, r.score.toFixed(1), r.terms.map((t) => show(t.expr, vars.names, t.constants)).join(' + '));
       const extended = refined.map((start, rank) => {
         if (rank >= MUTATED_SETS) return start;
         let current = start;
@@ -561,19 +571,35 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
         }
         return current === start ? start : refineConstants(current, cols, screen, design, prior);
       });
-      const allRows = Float64Array.from(rows, rate);
-      const episodes = Int32Array.from(rows, (i) => data.episode[i]);
-      components.set(d, { rows, rate: allRows, episode: episodes });
       const found: FoundEquation[] = [];
       const seenSets = new Set<string>();
       for (const candidate of extended) {
         const key = candidate.terms.map((t) => keyOf(t.expr)).sort().join(' + ');
         if (seenSets.has(key)) continue;
         seenSets.add(key);
-        const fitted = decideCoefficients(candidate.terms, candidate.terms.map((t) => prior.get(t)!), cols, rows, allRows, episodes);
+        const fitted = decideCoefficients(candidate.terms, candidate.terms.map((t) => prior.get(t)!), cols, rows, component.rate, component.episode);
         if (fitted) found.push({ dim: d, terms: fitted.terms, score: candidate.score, bic: fitted.bic, prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0) });
       }
       equations.set(d, found.sort((a, b) => b.score - a.score));
+    }
+  }
+  for (const body of bodies) {
+    if (body === representative) continue;
+    const rows = rowsOf.get(body)!;
+    if (rows.length < 4) continue;
+    const toBody = (v: number): Expr => (v < vars.D && Math.floor(v / k.fields) === representative ? variable(body * k.fields + (v % k.fields)) : variable(v));
+    for (const [d0, found] of [...equations]) {
+      if (Math.floor(d0 / k.fields) !== representative) continue;
+      const d = body * k.fields + (d0 % k.fields);
+      if (!k.dynamic.includes(d)) continue;
+      const component = componentOf(d, rows);
+      components.set(d, component);
+      const images = found.flatMap((eq) => {
+        const terms = eq.terms.filter((t) => variablesOf(t.term.expr).every((v) => v < vars.D)).map((t) => ({ ...t.term, expr: substitute(t.term.expr, toBody) }));
+        const fitted = decideCoefficients(terms, terms.map(() => 0), cols, rows, component.rate, component.episode);
+        return fitted ? [{ dim: d, terms: fitted.terms, score: fitted.bic, bic: fitted.bic, prior: 0 }] : [];
+      });
+      equations.set(d, images.sort((a, b) => b.score - a.score));
     }
   }
   const silent = Array.from({ length: vars.A }, (_, j) => vars.D + j).filter((v) => !varies(v));

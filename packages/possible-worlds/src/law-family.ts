@@ -18,7 +18,9 @@ import type { CandidateWorld } from './worlds';
 const PRIOR_EPISODES = 2;
 
 /** Alternations of (per-episode fits, shared fit) at most. */
-const ROUNDS = 4;
+const ROUNDS = 2;
+/** Episodes the shared parameters are fitted on, at most. */
+const SHARED_EPISODES = 12;
 
 export interface FamilyFit {
   /** Every episode's full parameter vector [E][P] (shared parameters equal in all of them). */
@@ -26,7 +28,8 @@ export interface FamilyFit {
   /** Per parameter: the in-context prior's mean and std (a shared parameter: its fitted value, std 0). */
   mean: number[];
   std: number[];
-  noiseVariance: number;
+  /** Per component, the residual noise variance at the fit (0 for a component the law predicts exactly, left out of the evidence). */
+  noiseVariance: number[];
   logEvidence: number;
 }
 
@@ -66,16 +69,35 @@ export type Row = Transition & { valid?: Uint8Array };
 /** Scalars a row's residuals count: its valid components. */
 const scalarsOf = (t: Row) => (t.valid ? t.valid.reduce((s, v) => s + v, 0) : t.current.length);
 
-/** Residuals of one episode's transitions under the full parameter vector theta, divided by sigma (padding: none). */
-function episodeResiduals(family: LawFamily, rows: Row[], sigma: number) {
+/**
+ * Residuals of one episode's transitions under the full parameter vector theta, each divided by its
+ * component's noise std (padding, and components with no noise, left out).
+ */
+function episodeResiduals(family: LawFamily, rows: Row[], sigma: ArrayLike<number>) {
   return (theta: Float64Array) => {
     const out: number[] = [];
     for (const t of rows) {
       const p = family.predict(theta, t);
-      for (let d = 0; d < p.length; d++) if (!t.valid || t.valid[d]) out.push((t.next![d] - p[d]) / sigma);
+      for (let d = 0; d < p.length; d++) if ((!t.valid || t.valid[d]) && sigma[d] > 0) out.push((t.next![d] - p[d]) / sigma[d]);
     }
     return Float64Array.from(out);
   };
+}
+
+/** Per component, the sum of squared residuals and the count of valid entries over every episode under theta_e. */
+function componentErrors(family: LawFamily, byEpisode: Row[][], thetas: Float64Array[], D: number): { sse: Float64Array; count: Float64Array } {
+  const sse = new Float64Array(D), count = new Float64Array(D);
+  byEpisode.forEach((rows, e) => {
+    for (const t of rows) {
+      const p = family.predict(thetas[e], t);
+      for (let d = 0; d < D; d++)
+        if (!t.valid || t.valid[d]) {
+          sse[d] += (t.next![d] - p[d]) ** 2;
+          count[d]++;
+        }
+    }
+  });
+  return { sse, count };
 }
 
 /** The full vector `base` with `values` written at `indices`. */
@@ -88,19 +110,25 @@ function withValues(base: Float64Array, indices: readonly number[], values: Arra
 const pick = (v: ArrayLike<number>, indices: readonly number[]) => Float64Array.from(indices, (j) => v[j]);
 
 /** MAP of the parameters at `indices` of one episode (the others fixed at theta's values), with a Gaussian prior. */
-function fitSubset(family: LawFamily, rows: Row[], sigma: number, theta: Float64Array, indices: readonly number[], priorMean: Float64Array, priorStd: Float64Array, maxIterations?: number): Float64Array {
+function fitSubset(family: LawFamily, rows: Row[], sigma: ArrayLike<number>, theta: Float64Array, indices: readonly number[], priorMean: Float64Array, priorStd: Float64Array, maxIterations?: number): Float64Array {
   if (!indices.length) return theta;
   const residuals = episodeResiduals(family, rows, sigma);
   const r = levenbergMarquardt({ residuals: (sub) => residuals(withValues(theta, indices, sub)), initial: pick(theta, indices), priorMean: pick(priorMean, indices), priorStd: pick(priorStd, indices), maxIterations });
   return withValues(theta, indices, r.theta);
 }
 
-/** MAP of the shared parameters on every episode, each with its own parameters fixed. */
-function fitShared(family: LawFamily, byEpisode: Row[][], sigma: number, thetas: Float64Array[], shared: readonly number[], priorMean: Float64Array, priorStd: Float64Array): Float64Array {
-  const parts = byEpisode.map((rows) => episodeResiduals(family, rows, sigma));
+/**
+ * MAP of the shared parameters, each episode's own parameters fixed, on at most SHARED_EPISODES episodes
+ * spread over the data (shared parameters are few and well determined long before every episode is read;
+ * the fit's cost is the integration of every step, again for every parameter).
+ */
+function fitShared(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, thetas: Float64Array[], shared: readonly number[], priorMean: Float64Array, priorStd: Float64Array): Float64Array {
+  const E = byEpisode.length, used = Math.min(E, SHARED_EPISODES);
+  const chosen = Array.from({ length: used }, (_, i) => Math.floor((i * E) / used));
+  const parts = chosen.map((e) => ({ e, f: episodeResiduals(family, byEpisode[e], sigma) }));
   const residuals = (sub: Float64Array) => {
     const all: number[] = [];
-    parts.forEach((f, e) => all.push(...f(withValues(thetas[e], shared, sub))));
+    for (const { e, f } of parts) all.push(...f(withValues(thetas[e], shared, sub)));
     return Float64Array.from(all);
   };
   return levenbergMarquardt({ residuals, initial: pick(thetas[0], shared), priorMean: pick(priorMean, shared), priorStd: pick(priorStd, shared) }).theta;
@@ -115,28 +143,36 @@ export function fitFamily(family: LawFamily, byEpisode: Row[][], evidence: 'marg
   const wide = prior.std.map((s) => s * 4); // the fit's prior: 4 half-widths, so that the data decide
   const n = byEpisode.reduce((s, rows) => s + rows.reduce((m, t) => m + scalarsOf(t), 0), 0);
   // residuals scaled by a guess of the noise (the observation noise of current and next step), so that the weak
-  // prior weighs as it should; the noise level itself is then read off the fit
+  // prior weighs as it should; the noise level of each component is then read off the fit
+  const D = byEpisode.find((rows) => rows.length)?.[0].current.length ?? 0;
+  const guess = new Float64Array(D).fill(noiseGuess);
   let thetas: Float64Array[] = byEpisode.map(() => prior.mean.slice());
   let cost = Infinity;
   for (let round = 0; round < (shared.length ? ROUNDS : 1); round++) {
-    thetas = byEpisode.map((rows, e) => fitSubset(family, rows, noiseGuess, thetas[e], own, prior.mean, wide));
+    thetas = byEpisode.map((rows, e) => fitSubset(family, rows, guess, thetas[e], own, prior.mean, wide));
     if (shared.length) {
-      const values = fitShared(family, byEpisode, noiseGuess, thetas, shared, prior.mean, wide);
+      const values = fitShared(family, byEpisode, guess, thetas, shared, prior.mean, wide);
       thetas = thetas.map((t) => withValues(t, shared, values));
     }
-    const next = byEpisode.reduce((s, rows, e) => s + sumSquares(episodeResiduals(family, rows, noiseGuess)(thetas[e])), 0);
+    const next = byEpisode.reduce((s, rows, e) => s + sumSquares(episodeResiduals(family, rows, guess)(thetas[e])), 0);
     const converged = cost - next < 1e-6 * Math.max(next, 1e-12);
     cost = next;
     if (converged) break;
   }
-  const sigma = Math.sqrt(Math.max((cost * noiseGuess * noiseGuess) / Math.max(n, 1), 1e-14));
-  const logEvidence = -0.5 * n * Math.log(2 * Math.PI * sigma * sigma) - 0.5 * n + (P ? occam(family, byEpisode, sigma, thetas, own, shared, prior, evidence) : 0);
+  // each component its own noise level (a position's residual is not a velocity's); a component the law
+  // predicts exactly (it never changes) has none and is left out of the evidence, as the generic laws do
+  const { sse, count } = componentErrors(family, byEpisode, thetas, D);
+  const variance = Array.from(sse, (v, d) => (v > 1e-18 * Math.max(count[d], 1) ? Math.max(v / count[d], 1e-14) : 0));
+  const sigma = variance.map(Math.sqrt);
+  let logEvidence = 0;
+  variance.forEach((v, d) => v > 0 && (logEvidence += -0.5 * count[d] * (Math.log(2 * Math.PI * v) + 1)));
+  if (P) logEvidence += occam(family, byEpisode, sigma, thetas, own, shared, prior, evidence);
   // the in-context prior: the spread of the per-episode parameters over training episodes, shrunk toward the
   // stated prior with PRIOR_EPISODES pseudo-episodes (two training episodes alone would give a spread near 0)
   const E = thetas.length;
   const mean = Array.from({ length: P }, (_, j) => (family.parameters[j].perEpisode ? (thetas.reduce((s, t) => s + t[j], 0) + PRIOR_EPISODES * prior.mean[j]) / (E + PRIOR_EPISODES) : thetas[0]?.[j] ?? prior.mean[j]));
   const std = Array.from({ length: P }, (_, j) => (family.parameters[j].perEpisode ? Math.sqrt((thetas.reduce((s, t) => s + (t[j] - mean[j]) ** 2, 0) + PRIOR_EPISODES * prior.std[j] ** 2) / (E + PRIOR_EPISODES)) : 0));
-  return { perEpisode: thetas.map((t) => Array.from(t)), mean, std, noiseVariance: sigma * sigma, logEvidence };
+  return { perEpisode: thetas.map((t) => Array.from(t)), mean, std, noiseVariance: variance, logEvidence };
 }
 
 /**
@@ -144,8 +180,8 @@ export function fitFamily(family: LawFamily, byEpisode: Row[][], evidence: 'marg
  * H couples the shared parameters with each episode's own: log det H = sum_e log det C_e + log det S, with C_e
  * episode e's own block and S = H_ss - sum_e B_e^T C_e^-1 B_e the shared block conditioned on them.
  */
-function occam(family: LawFamily, byEpisode: Row[][], sigma: number, thetas: Float64Array[], own: number[], shared: number[], prior: { mean: Float64Array; std: Float64Array }, evidence: 'marginal' | 'bic'): number {
-  const rowsOf = (rows: Row[]) => rows.reduce((m, t) => m + scalarsOf(t), 0);
+function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, thetas: Float64Array[], own: number[], shared: number[], prior: { mean: Float64Array; std: Float64Array }, evidence: 'marginal' | 'bic'): number {
+  const rowsOf = (rows: Row[]) => rows.reduce((m, t) => m + scalarsOf(t), 0); // (BIC counts every valid scalar)
   if (evidence === 'bic') {
     const n = byEpisode.reduce((s, rows) => s + rowsOf(rows), 0);
     return -0.5 * own.length * byEpisode.reduce((s, rows) => s + Math.log(Math.max(rowsOf(rows), 1)), 0) - 0.5 * shared.length * Math.log(Math.max(n, 1));
@@ -221,7 +257,7 @@ export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra:
   const { own } = parameterKinds(family);
   const meanTheta = Float64Array.from(fit.mean);
   const stdTheta = Float64Array.from(fit.std, (s, j) => (family.parameters[j].perEpisode ? s : 1)); // shared: unused as a prior
-  const sigma = Math.sqrt(fit.noiseVariance);
+  const sigma = fit.noiseVariance.map(Math.sqrt);
   const stated = family.parameters.map((p, j) => `${p.name} = ${fit.mean[j].toPrecision(3)}${p.perEpisode ? ` +- ${fit.std[j].toPrecision(2)}` : ''}`).join(', ');
   /** The window's own parameters from its transitions, with the training episodes' spread as the prior. */
   const inferOwn = (rows: Row[]) => fitSubset(family, rows, sigma, meanTheta, own, meanTheta, stdTheta);
@@ -230,7 +266,7 @@ export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra:
     statement: extra.statement ?? `${family.statement}${P ? `; ${stated} (over training episodes)` : ''}`,
     k: own.length * fit.perEpisode.length + (P - own.length),
     logEvidence: fit.logEvidence,
-    noiseVariance: new Float64Array(D).fill(fit.noiseVariance),
+    noiseVariance: Float64Array.from({ length: D }, (_, d) => fit.noiseVariance[d] ?? 0),
     usesPrevious: false,
     step: familyStep(family, meanTheta),
     inContext(obs, actions, context) {
@@ -243,10 +279,10 @@ export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra:
       // Laplace per held-out episode over its own parameters, with the training episodes' spread as the prior
       let ll = 0;
       for (const rows of byEpisode) {
-        const m = rows.reduce((s, t) => s + scalarsOf(t), 0);
         const theta = inferOwn(rows);
         const residuals = episodeResiduals(family, rows, sigma);
-        ll += -0.5 * m * Math.log(2 * Math.PI * sigma * sigma) - 0.5 * sumSquares(residuals(theta));
+        for (const t of rows as Row[]) for (let d = 0; d < D; d++) if ((!t.valid || t.valid[d]) && sigma[d] > 0) ll += -0.5 * Math.log(2 * Math.PI * fit.noiseVariance[d]);
+        ll += -0.5 * sumSquares(residuals(theta));
         if (!own.length) continue;
         const f = (sub: Float64Array) => residuals(withValues(theta, own, sub));
         const J = jacobian({ residuals: f }, pick(theta, own), f(pick(theta, own)));

@@ -42,6 +42,8 @@ export interface ScoredForm {
   /** Stacked BIC of every group of tied components (the constants inside terms counted), plus the form's prior. */
   score: number;
   coefficients: Map<string, MixedCoefficient>;
+  /** Every key's coefficient in an episode (its own there where it is per episode). */
+  inEpisode(episode: number): Map<string, number>;
 }
 
 /** A renaming of variables (image index per variable, -1 where it has none). */
@@ -233,6 +235,7 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
   for (const eq of form.equations) groups.set(find(eq.dim), [...(groups.get(find(eq.dim)) ?? []), eq.dim]);
   let total = form.prior;
   const coefficients = new Map<string, MixedCoefficient>();
+  const perGroup: Array<{ keys: string[]; inEpisode(e: number): Float64Array }> = [];
   for (const dims of groups.values()) {
     const keys = [...new Set(dims.flatMap((d) => form.equations.find((e) => e.dim === d)!.terms.map((t) => t.key)))];
     const parts = dims.map((d) => search.components.get(d)!).filter(Boolean);
@@ -259,6 +262,11 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
     const constants = keys.reduce((c, key) => c + (dims.flatMap((d) => form.equations.find((e) => e.dim === d)!.terms).find((t) => t.key === key)?.term.constants.length ?? 0), 0);
     total += fit.bic - 0.5 * constants * Math.log(Math.max(n, 2));
     keys.forEach((key, a) => coefficients.set(key, fit.coefficients[a]));
+    perGroup.push({ keys, inEpisode: fit.inEpisode });
   }
-  return { form, score: total, coefficients };
+  const inEpisode = (e: number) => new Map(perGroup.flatMap((g) => {
+    const values = g.inEpisode(e);
+    return g.keys.map((key, a) => [key, values[a]] as [string, number]);
+  }));
+  return { form, score: total, coefficients, inEpisode };
 }

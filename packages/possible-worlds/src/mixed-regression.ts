@@ -18,6 +18,8 @@ export interface MixedFit {
   rss: number;
   /** BIC's log-evidence: -n/2 log(2 pi rss/n) - n/2 - log(n)/2 per shared coefficient - sum_e log(n_e)/2 per per-episode one. */
   bic: number;
+  /** Every coefficient's value in an episode: its own there if it is per episode (and the episode had rows), else the shared one. */
+  inEpisode(episode: number): Float64Array;
 }
 
 const dot = (a: Float64Array, b: Float64Array, rows?: readonly number[]) => {
@@ -92,7 +94,7 @@ export function episodeRows(episode: Int32Array): number[][] {
 export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array, kinds?: ReadonlyArray<boolean | undefined>): MixedFit | null {
   const p = X.length, n = y.length;
   const bicOf = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / Math.max(n, 1)) + 1) - penalty;
-  if (p === 0) return { coefficients: [], rss: dot(y, y), bic: bicOf(dot(y, y), 0) };
+  if (p === 0) return { coefficients: [], rss: dot(y, y), bic: bicOf(dot(y, y), 0), inEpisode: () => new Float64Array(0) };
   const pooled = solve(X, y);
   if (!pooled) return null;
   const groups = episodeRows(episode);
@@ -121,15 +123,17 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
   const own = coefficients.map((c, a) => (c.perEpisode ? a : -1)).filter((a) => a >= 0);
   const shared = coefficients.map((c, a) => (c.perEpisode ? -1 : a)).filter((a) => a >= 0);
   let rss = pooled.rss;
+  let sharedCoef: Float64Array = Float64Array.from(shared, (a) => pooled.coef[a]);
+  const ownCoef = new Map<number, Float64Array>(); // episode -> its own coefficients
   if (own.length) {
     const residual = y.slice();
-    let sharedCoef: Float64Array = Float64Array.from(shared, (a) => pooled.coef[a]);
     for (let iter = 0; iter < 4; iter++) {
       // per-episode coefficients on what the shared ones leave
       const afterShared = y.map((v, i) => shared.reduce((s, a, k) => s - sharedCoef[k] * X[a][i], v));
       rss = 0;
       for (const rows of groups) {
         const fit = solve(own.map((a) => X[a]), afterShared, rows);
+        if (fit) ownCoef.set(episode[rows[0]], fit.coef);
         for (const i of rows) residual[i] = afterShared[i] - (fit ? own.reduce((s, a, k) => s + fit.coef[k] * X[a][i], 0) : 0);
         rss += rows.reduce((s, i) => s + residual[i] ** 2, 0);
       }
@@ -144,5 +148,12 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
     }
   }
   const penalty = 0.5 * shared.length * Math.log(Math.max(n, 2)) + 0.5 * own.length * groups.reduce((s, rows) => s + Math.log(Math.max(rows.length, 2)), 0);
-  return { coefficients, rss, bic: bicOf(rss, penalty) };
+  const inEpisode = (e: number) => {
+    const out = Float64Array.from(coefficients, (c) => c.coef);
+    shared.forEach((a, k) => (out[a] = sharedCoef[k]));
+    const mine = ownCoef.get(e);
+    if (mine) own.forEach((a, k) => (out[a] = mine[k]));
+    return out;
+  };
+  return { coefficients, rss, bic: bicOf(rss, penalty), inEpisode };
 }

@@ -258,8 +258,9 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 /**
  * Version of possible-worlds.json. 2: generic laws carry the feature range they were fitted on (a save without
  * it, format 1, had no `format` field; its laws cannot be trusted anywhere, so it is refused, not guessed).
+ * 3: law families carry a noise variance per component.
  */
-export const SAVE_FORMAT = 2;
+export const SAVE_FORMAT = 3;
 
 /** Restores a saved model; scenario worlds need the same hypotheses the model was created with. */
 export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWorldsModel {

@@ -3,7 +3,7 @@
 //                        (kinematics.ts -> equation-search.ts -> discovered-law.ts), all ranked by evidence
 //   categorical views:   not yet read without the scenario's hypotheses
 // Every kind of world found here is restored from its toJSON() by searchWorldFromJSON.
-import { isCategorical, sizeOf, type Episodes, type ScenarioSpec } from '@worldbench/core';
+import { isCategorical, sizeOf, type Episodes, type LawFamily, type ScenarioSpec } from '@worldbench/core';
 import { describeLaw, lawFamily, lawStatement, type LawDescription } from './discovered-law';
 import { searchEquations, type EquationSearchResult } from './equation-search';
 import { keyOf, variablesOf } from './expression';
@@ -35,6 +35,51 @@ export interface SearchReport {
 const RIVALS_PER_COMPONENT = 1;
 /** Law forms fitted through the integrator (the best by their stacked score): the costly step of a fit. */
 const FORMS_FITTED = 3;
+
+/** Nats by which a form's likelihood at the screening's coefficients may fall short of the best generic evidence and still be fitted. */
+const SCREEN_MARGIN = 50;
+/** Transitions the screening likelihood is computed on, at most (spread over the data). */
+const SCREEN_TRANSITIONS = 2048;
+
+/**
+ * A law's Gaussian log-likelihood of the next states, each component at its own noise level, with its
+ * coefficients at the screening's estimates (each episode's own where per episode) and its other parameters
+ * at their initial values: one integrated step per transition, no fitting. What its integrated fit reaches is
+ * near (a little above: the fit tunes what the screening estimated on midpoints).
+ */
+function screeningLogLikelihood(family: LawFamily, law: LawDescription, form: ScoredForm, data: TransitionData): number {
+  const { D, A } = data;
+  const initial = Float64Array.from(law.parameters, (p) => (p.range[0] + p.range[1]) / 2);
+  const thetaOf = new Map<number, Float64Array>();
+  const theta = (e: number) => {
+    let t = thetaOf.get(e);
+    if (!t) {
+      t = initial.slice();
+      for (const [key, value] of form.inEpisode(e)) if (law.keys[key] !== undefined) t[law.keys[key]] = value;
+      thetaOf.set(e, t);
+    }
+    return t;
+  };
+  const used = Math.min(data.n, SCREEN_TRANSITIONS);
+  const sse = new Float64Array(D), count = new Float64Array(D);
+  for (let k = 0; k < used; k++) {
+    const i = Math.floor((k * data.n) / used);
+    const predicted = family.predict(theta(data.episode[i]), {
+      current: Float32Array.from(data.cur.subarray(i * D, (i + 1) * D)),
+      action: A ? Float32Array.from(data.action.subarray(i * A, (i + 1) * A)) : null,
+      context: {},
+    });
+    for (let d = 0; d < D; d++)
+      if (data.valid[i * D + d]) {
+        const r = data.next[i * D + d] - predicted[d];
+        sse[d] += Number.isFinite(r) ? r * r : 1e30;
+        count[d]++;
+      }
+  }
+  let ll = 0;
+  for (let d = 0; d < D; d++) if (sse[d] > 1e-18 * Math.max(count[d], 1)) ll += -0.5 * count[d] * (Math.log((2 * Math.PI * sse[d]) / count[d]) + 1);
+  return (ll * data.n) / used;
+}
 
 /** Names of the view's components and the actions, for printed laws: x0.., or b0.f0.. for a view of bodies. */
 export function namedVariables(spec: ScenarioSpec, view: string): Variables {
@@ -133,14 +178,26 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
     });
     const byEpisode = rowsByEpisode(data);
     const noiseGuess = Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
+    // the integrated fit is the costly step: a form whose likelihood at the screening's coefficients (one
+    // integrated step per transition) falls short of the best generic law's evidence is not fitted (walls and
+    // contacts, which no flow expresses; the screening alone cannot tell, as its midpoint features see both
+    // sides of a bounce)
+    const best = Math.max(...worlds.map((w) => w.logEvidence));
+    let fitted = 0;
     candidates
       .sort((a, b) => b.form.score - a.form.score)
       .slice(0, FORMS_FITTED)
-      .forEach(({ form, centre }, i) => {
-        const id = i === 0 ? 'discovered' : `discovered-${i}`;
+      .forEach(({ form, centre }) => {
+        const id = fitted === 0 ? 'discovered' : `discovered-${fitted}`;
         const law = describeLaw(kinematics, vars, form, centre);
-        const fit = fitFamily(lawFamily(id, law), byEpisode, ctx.evidence, noiseGuess);
+        const family = lawFamily(id, law);
+        const guess = screeningLogLikelihood(family, law, form, data);
+        if (process.env.DEBUG_FORMS) console.log('SCREEN', guess, best);
+        if (guess < best - SCREEN_MARGIN) return;
+        const fit = fitFamily(family, byEpisode, ctx.evidence, noiseGuess);
+        if (process.env.DEBUG_FORMS) console.log('FIT', fit.logEvidence + law.logPrior);
         worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
+        fitted++;
       });
   }
   return { worlds, report: { scored, effort: ctx.effort, seconds: (performance.now() - t0) / 1000 } };

@@ -88,6 +88,6 @@ describe('hidden-laws-v1, budget 64, explore data, generic library', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-old-save-'));
     const law = { id: 'linear', D: 1, A: 0, offset: 0, dims: [], k: 1, logEvidence: 0 }; // format 1: no featureLo / featureHi
     writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ spec: scenario.spec, view: 'state', config: {}, weights: [1], library: 'generic', worlds: [{ kind: 'generic', ...law }] }));
-    await expect(possibleWorlds.load(dir)).rejects.toThrow(/save format 1, this version reads format 2: refit/);
+    await expect(possibleWorlds.load(dir)).rejects.toThrow(/save format 1, this version reads format 3: refit/);
   });
 });
