@@ -50,9 +50,10 @@ export type LibraryKind = 'search' | 'scenario' | 'generic';
  */
 export function chooseLibrary(spec: ScenarioSpec, view: string, config: PossibleWorldsConfig, hypotheses?: HypothesisSpace): { library: LibraryKind; note: string } {
   if (config.library === 'scenario' && hypotheses && hypotheses.view === view) return { library: 'scenario', note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged: an oracle)` };
+  if (config.library === 'generic' && isCategorical(spec.views[view])) return { library: 'search', note: 'discrete search (the generic library holds real-valued laws; this view is categorical)' };
   if (config.library === 'generic') return { library: 'generic', note: 'generic library (asked for)' };
   const why = config.library === 'search' ? '' : hypotheses ? ` (the scenario's hypotheses describe view ${hypotheses.view}, not ${view})` : ' (the scenario states no hypotheses)';
-  return { library: 'search', note: `equation search beside the generic library${why}` };
+  return { library: 'search', note: `${isCategorical(spec.views[view]) ? 'discrete search' : 'equation search beside the generic library'}${why}` };
 }
 
 /** A possible-worlds model: a WorldModel, plus held-out log-likelihoods for identification figures. */

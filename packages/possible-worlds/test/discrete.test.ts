@@ -1,0 +1,36 @@
+// The default (library 'search', told only the spec) on the discrete scenarios: it reads each world by
+// itself and beats persistence (skill 0) by the stated margins at budgets <= 1024 (dev seeds 0 and 1).
+import { describe, expect, it } from 'vitest';
+import { checkWorldModel, evaluateModel, type Scenario, type ScenarioSpec } from '@worldbench/core';
+import lifeLike, { ruleNotation, type LifeWorld } from '@worldbench/life-like';
+import possibleWorlds from '../src/index';
+import { chooseLibrary } from '../src/model';
+
+const job = (scenario: Scenario, budget: number, seed: number, policy: 'behavior' | 'explore' = 'behavior') => evaluateModel(possibleWorlds, scenario, { view: 'state', budget, seed, policy });
+
+describe('life-like-v1 state, budget 256: local rule induction', () => {
+  it.each([0, 1])('seed %i: finds the outer-totalistic Moore radius-1 torus rule, reads back its B/S rule, every step exact to h = 32', async (seed) => {
+    const r = await job(lifeLike as Scenario, 256, seed);
+    const best = (r.explain as any).ranked[0];
+    expect(best.id).toBe('rule: outer-totalistic moore-1 torus');
+    expect(best.table.notation.replaceAll(',', '')).toBe(ruleNotation((r.world as LifeWorld).rule));
+    for (let h = 1; h <= 32; h++) expect(r.metrics.test.accStep[String(h)], `h = ${h}`).toBe(1);
+    expect(r.metrics.test.skill['1']).toBe(1);
+  });
+});
+
+describe('what the search reads', () => {
+  const spec = (views: ScenarioSpec['views'], context?: ScenarioSpec['context']): ScenarioSpec => ({ id: 'made-up-v1', summary: '', views, context, action: null, episodeLength: 8, historySteps: 1, horizon: 2, tags: [] });
+
+  it('supports() names every categorical view it reads, and says why for the others; a categorical job asked for the generic library reads by discrete search and says so', () => {
+    expect(possibleWorlds.supports(lifeLike.spec)).toEqual({ views: ['state'] });
+    const refused = possibleWorlds.supports(spec({ tokens: { shape: [6], kind: 'token', vocab: 4 }, frame: { shape: [4, 4], kind: 'image' } })) as { reason: string };
+    expect(refused.reason).toMatch(/tokens: discrete worlds read 2-D grids .* view tokens is \[6\]/);
+    expect(refused.reason).toMatch(/frame: images are for pixel models/);
+    expect(chooseLibrary(lifeLike.spec, 'state', { ...possibleWorlds.defaults, library: 'generic' }).note).toMatch(/discrete search/);
+  });
+
+  it.each([lifeLike].map((s) => [s.spec.id, s as Scenario] as const))('passes checkWorldModel with the default config on %s (save -> load -> the same forecast)', async (_id, scenario) => {
+    expect(await checkWorldModel(possibleWorlds, scenario)).toEqual(['state']);
+  });
+});
