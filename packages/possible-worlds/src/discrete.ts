@@ -1,8 +1,10 @@
 // How the search reads a categorical (int/token) view, told only the spec:
-//   a 2-D grid without a mask, with no action or a categorical one   local rules (rules.ts)
+//   a 2-D grid without a mask, with no action or a categorical one   local rules (rules.ts), and with actions also
+//                                                                      object rules (movers.ts)
 //   anything else                                                     not read: discreteReading says why
 import { isCategorical, type Episodes, type ScenarioSpec } from '@worldbench/core';
 import { actionKeyCount, actionVocab, discreteTransitions } from './discrete-data';
+import { moverWorld, moverWorldFromJSON, searchMovers } from './movers';
 import type { Geometry } from './neighbourhoods';
 import { ruleWorldFromJSON, ruleWorlds, searchRules } from './rules';
 import type { CandidateWorld } from './worlds';
@@ -29,7 +31,12 @@ export function fitDiscreteWorlds(spec: ScenarioSpec, view: string, batches: rea
   const g: Geometry = { H, W, V: spec.views[view].vocab as number, A: actionKeyCount(spec), actionVocab: actionVocab(spec) };
   const rules = searchRules(g, data, !!spec.action);
   let worlds = ruleWorlds(rules, g);
-  const scored = rules.scored;
+  let scored = rules.scored;
+  if (spec.action) {
+    const movers = searchMovers(g, data);
+    scored += movers.scored;
+    if (movers.fit) worlds.push(moverWorld(movers.fit));
+  }
   if (only) {
     const kept = worlds.filter((w) => only.has(w.id));
     if (!kept.length) throw new Error(`possible-worlds: candidates matches none of the worlds found for ${view} (${worlds.map((w) => w.id).join('; ')})`);
@@ -41,5 +48,6 @@ export function fitDiscreteWorlds(spec: ScenarioSpec, view: string, batches: rea
 /** Restores a discrete world from its toJSON(), or null when the kind is not a discrete one. */
 export function discreteWorldFromJSON(json: any): CandidateWorld | null {
   if (json.kind === 'rule') return ruleWorldFromJSON(json);
+  if (json.kind === 'movers') return moverWorldFromJSON(json);
   return null;
 }

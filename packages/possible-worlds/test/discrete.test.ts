@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkWorldModel, evaluateModel, type Scenario, type ScenarioSpec } from '@worldbench/core';
 import lifeLike, { ruleNotation, type LifeWorld } from '@worldbench/life-like';
+import spriteWorld from '@worldbench/sprite-world';
 import possibleWorlds from '../src/index';
 import { chooseLibrary } from '../src/model';
 
@@ -19,18 +20,40 @@ describe('life-like-v1 state, budget 256: local rule induction', () => {
   });
 });
 
+describe('sprite-world-v1 state, budget 1024: object rules', () => {
+  it.each([0, 1])('seed %i, offline-explore: finds each action index\'s direction and the pushes; skill h = 1 >= 0.95', async (seed) => {
+    const r = await job(spriteWorld as Scenario, 1024, seed, 'explore');
+    const best = (r.explain as any).ranked[0];
+    expect(best.id).toBe('movers');
+    const names = ['nothing', 'up (row - 1)', 'down (row + 1)', 'left (column - 1)', 'right (column + 1)'];
+    const mapping = (r.world as { mapping: number[] }).mapping;
+    expect(best.steps).toEqual(Object.fromEntries(mapping.map((d, a) => [`action ${a}`, names[d]])));
+    expect(r.metrics.test.skill['1']).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it.each([0, 1])("seed %i, offline (the expert never pushes nor bumps): says what it assumes of what it never met; skill h = 1 >= 0.7", async (seed) => {
+    const r = await job(spriteWorld as Scenario, 1024, seed, 'behavior');
+    const best = (r.explain as any).ranked[0];
+    expect(best.id).toBe('movers');
+    // walls (1) and boxes (3) were never met and never changed: assumed to block
+    expect(best.assumptions).toEqual(expect.arrayContaining(['meeting value 1: never seen; it never changes, so assumed to block', 'meeting value 3: never seen; it never changes, so assumed to block']));
+    expect(r.metrics.test.skill['1']).toBeGreaterThanOrEqual(0.7);
+  });
+});
+
 describe('what the search reads', () => {
   const spec = (views: ScenarioSpec['views'], context?: ScenarioSpec['context']): ScenarioSpec => ({ id: 'made-up-v1', summary: '', views, context, action: null, episodeLength: 8, historySteps: 1, horizon: 2, tags: [] });
 
   it('supports() names every categorical view it reads, and says why for the others; a categorical job asked for the generic library reads by discrete search and says so', () => {
     expect(possibleWorlds.supports(lifeLike.spec)).toEqual({ views: ['state'] });
+    expect(possibleWorlds.supports(spriteWorld.spec)).toEqual({ views: ['state'] });
     const refused = possibleWorlds.supports(spec({ tokens: { shape: [6], kind: 'token', vocab: 4 }, frame: { shape: [4, 4], kind: 'image' } })) as { reason: string };
     expect(refused.reason).toMatch(/tokens: discrete worlds read 2-D grids .* view tokens is \[6\]/);
     expect(refused.reason).toMatch(/frame: images are for pixel models/);
     expect(chooseLibrary(lifeLike.spec, 'state', { ...possibleWorlds.defaults, library: 'generic' }).note).toMatch(/discrete search/);
   });
 
-  it.each([lifeLike].map((s) => [s.spec.id, s as Scenario] as const))('passes checkWorldModel with the default config on %s (save -> load -> the same forecast)', async (_id, scenario) => {
+  it.each([lifeLike, spriteWorld].map((s) => [s.spec.id, s as Scenario] as const))('passes checkWorldModel with the default config on %s (save -> load -> the same forecast)', async (_id, scenario) => {
     expect(await checkWorldModel(possibleWorlds, scenario)).toEqual(['state']);
   });
 });
