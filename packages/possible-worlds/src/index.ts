@@ -1,6 +1,7 @@
 // @worldbench/possible-worlds: the module the runner loads, and the pieces for tools and tests.
 import { forecastViews, isCategorical, type WorldModelModule } from '@worldbench/core';
 import { possibleWorldsDefaults, resolvePossibleWorldsConfig, type PossibleWorldsConfig } from './config';
+import { discreteReading } from './discrete';
 import { createModel, loadModel } from './model';
 
 const module: WorldModelModule<PossibleWorldsConfig> = {
@@ -15,10 +16,13 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
   // the oracle: only library=scenario is handed the scenario's hypotheses (and its rows are marked privileged)
   readsPrivileged: (config) => config.library === 'scenario',
   supports(spec, privileged) {
-    // real-valued views by search; categorical ones only where the scenario states hypotheses (library=scenario)
-    const views = forecastViews(spec).filter((v) => spec.views[v].kind === 'real' || (isCategorical(spec.views[v]) && privileged?.hypotheses?.view === v));
+    // real-valued views by search; categorical ones by discrete search where it reads them (discrete.ts), or
+    // where the scenario states hypotheses for them (library=scenario)
+    const readable = (v: string) => spec.views[v].kind === 'real' || (isCategorical(spec.views[v]) && (privileged?.hypotheses?.view === v || discreteReading(spec, v).reads !== null));
+    const views = forecastViews(spec).filter(readable);
     if (views.length) return { views };
-    return { views: [], reason: 'reads real-valued state views, or categorical views through the scenario\'s hypotheses (library=scenario); images are for pixel models' };
+    const why = forecastViews(spec).map((v) => (spec.views[v].kind === 'image' ? `${v}: images are for pixel models` : `${v}: ${(discreteReading(spec, v) as { reason: string }).reason}`));
+    return { views: [], reason: `reads real-valued views, and categorical views where discrete search can; ${why.join('; ')}` };
   },
   create: async (spec, view, config, privileged) => createModel({ spec, view, config: resolvePossibleWorldsConfig(config), hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', batches: [], actCalls: 0, updates: 0, changes: [] }),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),

@@ -50,9 +50,10 @@ export type LibraryKind = 'search' | 'scenario' | 'generic';
  */
 export function chooseLibrary(spec: ScenarioSpec, view: string, config: PossibleWorldsConfig, hypotheses?: HypothesisSpace): { library: LibraryKind; note: string } {
   if (config.library === 'scenario' && hypotheses && hypotheses.view === view) return { library: 'scenario', note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged: an oracle)` };
+  if (config.library === 'generic' && isCategorical(spec.views[view])) return { library: 'search', note: 'discrete search (the generic library holds real-valued laws; this view is categorical)' };
   if (config.library === 'generic') return { library: 'generic', note: 'generic library (asked for)' };
   const why = config.library === 'search' ? '' : hypotheses ? ` (the scenario's hypotheses describe view ${hypotheses.view}, not ${view})` : ' (the scenario states no hypotheses)';
-  return { library: 'search', note: `equation search beside the generic library${why}` };
+  return { library: 'search', note: `${isCategorical(spec.views[view]) ? 'discrete search' : 'equation search beside the generic library'}${why}` };
 }
 
 /** The largest magnitude a rolled-out component may take (a forecast is float32; a diverging law holds its last state). */
@@ -152,16 +153,19 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         const context = Object.fromEntries(Object.entries(history.context).map(([k, v]) => [k, block(v, b)]));
         const steppers = leading.map((i) => (state.worlds[i].inContext ? state.worlds[i].inContext!(obs, past, context) : state.worlds[i].step));
         const noise = Float64Array.from({ length: D }, (_, d) => Math.max(...leading.map((i) => state.worlds[i].noiseVariance[d]), 1e-6));
-        let best = 0, bestScore = -Infinity;
+        // ties (discrete worlds often disagree equally under several actions) are broken by a seeded draw:
+        // always taking the first would repeat one action and leave the others' effects unseen
+        let ties: number[] = [], bestScore = -Infinity;
         candidates.forEach((a, c) => {
           // expected disagreement: posterior-weighted squared distance between the leading worlds' next states
           const preds = steppers.map((f) => f(obs[K - 2] ?? obs[K - 1], obs[K - 1], a, context));
           let score = 0;
           for (let i = 0; i < preds.length; i++)
             for (let j = i + 1; j < preds.length; j++) for (let d = 0; d < D; d++) score += (mass[i] * mass[j] * (preds[i][d] - preds[j][d]) ** 2) / noise[d];
-          if (score > bestScore) [best, bestScore] = [c, score];
+          if (score > bestScore * (1 + 1e-9) + 1e-12) [ties, bestScore] = [[c], score];
+          else if (score >= bestScore * (1 - 1e-9) - 1e-12) ties.push(c);
         });
-        block(out, b).set(candidates[best]);
+        block(out, b).set(candidates[ties.length > 1 ? ties[rng.int(ties.length)] : ties[0]]);
       }
       return out;
     },

@@ -1,10 +1,11 @@
 // The default library (library: 'search'): candidate laws found from the data alone, told only the spec.
 //   real-valued views:   the generic laws (generic.ts, box.ts), beside the laws the equation search finds
 //                        (kinematics.ts -> equation-search.ts -> discovered-law.ts), all ranked by evidence
-//   categorical views:   not yet read without the scenario's hypotheses
+//   categorical views:   local rules, object rules or per-instruction programs (discrete.ts)
 // Every kind of world found here is restored from its toJSON() by searchWorldFromJSON.
 import { isCategorical, sizeOf, type Episodes, type LawFamily, type ScenarioSpec } from '@worldbench/core';
 import { describeLaw, lawFamily, lawStatement, type LawDescription } from './discovered-law';
+import { discreteWorldFromJSON, fitDiscreteWorlds } from './discrete';
 import { searchEquations, type EquationSearchResult } from './equation-search';
 import { keyOf, variablesOf } from './expression';
 import { alignActions, completeSilent, scoreForm, symmetriesOf, tiedForm, untiedForm, type FormTerm, type LawForm, type ScoredForm } from './law-forms';
@@ -159,7 +160,10 @@ function discoveredWorld(id: string, law: LawDescription, fit: FamilyFit, D: num
 /** Fits every candidate the search finds for the view, on all the batches given. */
 export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[], only: Set<string> | null): { worlds: CandidateWorld[]; report: SearchReport } {
   const t0 = performance.now();
-  if (isCategorical(ctx.spec.views[ctx.view])) throw new Error(`possible-worlds: view ${ctx.view} is categorical; it is read only through the scenario's hypotheses (library=scenario)`);
+  if (isCategorical(ctx.spec.views[ctx.view])) {
+    const { worlds, scored } = fitDiscreteWorlds(ctx.spec, ctx.view, batches, ctx.effort, only);
+    return { worlds, report: { scored, effort: ctx.effort, seconds: (performance.now() - t0) / 1000 } };
+  }
   const data = mergeTransitions(batches.map((b) => transitionData(ctx.spec, ctx.view, b)));
   const worlds = fitGenericWorlds(data, ctx.evidence, only);
   let scored = 0;
@@ -192,10 +196,8 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
         const law = describeLaw(kinematics, vars, form, centre);
         const family = lawFamily(id, law);
         const guess = screeningLogLikelihood(family, law, form, data);
-        if (process.env.DEBUG_FORMS) console.log('SCREEN', guess, best);
         if (guess < best - SCREEN_MARGIN) return;
         const fit = fitFamily(family, byEpisode, ctx.evidence, noiseGuess);
-        if (process.env.DEBUG_FORMS) console.log('FIT', fit.logEvidence + law.logPrior);
         worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
         fitted++;
       });
@@ -207,5 +209,7 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
 export function searchWorldFromJSON(_ctx: SearchContext, json: any): CandidateWorld {
   if (json.kind === 'generic') return genericWorldFromJSON(json);
   if (json.kind === 'discovered') return discoveredWorld(json.id, json.law, json.fit, json.D);
+  const discrete = discreteWorldFromJSON(json);
+  if (discrete) return discrete;
   throw new Error(`possible-worlds: unknown saved world kind "${json.kind}"`);
 }
