@@ -573,14 +573,25 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
       });
       const found: FoundEquation[] = [];
       const seenSets = new Set<string>();
-      for (const candidate of extended) {
+      // a term refined or mutated into a near twin of a simpler one in the library is that simpler one
+      // (x exp(|q| / 10000) is x): the law is stated in its simplest form, and pays that form's prior
+      const simplest = (t: Term): Term => {
+        const v = termValues(t, cols, screen);
+        if (!v) return t;
+        const rms = Math.sqrt(dot(v, v) / v.length);
+        const twin = twinOf(own, v.map((x) => x / rms));
+        return twin >= 0 && own.terms[twin].complexity < t.complexity ? own.terms[twin] : t;
+      };
+      for (const found0 of extended) {
+        const candidate = { ...found0, terms: [...new Set(found0.terms.map(simplest))] };
         const key = candidate.terms.map((t) => keyOf(t.expr)).sort().join(' + ');
         if (seenSets.has(key)) continue;
         seenSets.add(key);
         const fitted = decideCoefficients(candidate.terms, candidate.terms.map((t) => prior.get(t)!), cols, rows, component.rate, component.episode);
         if (fitted) found.push({ dim: d, terms: fitted.terms, score: candidate.score, bic: fitted.bic, prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0) });
       }
-      equations.set(d, found.sort((a, b) => b.score - a.score));
+      // ranked on all of the component's rows (the screening saw some episodes), each coefficient shared or per episode
+      equations.set(d, found.sort((a, b) => b.bic + b.prior - (a.bic + a.prior)));
     }
   }
   for (const body of bodies) {

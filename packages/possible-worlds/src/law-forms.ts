@@ -173,7 +173,7 @@ export function tiedForm(base: LawForm, symmetry: Symmetry, score: (form: LawFor
         const toTarget = symmetry.map(source, eq.dim), toSource = symmetry.map(eq.dim, source);
         const images = sourceEq.terms.flatMap((t) => {
           const image = imageOf(t.term, toTarget);
-          return image ? [{ ...t, term: image, prior: 0 }] : [];
+          return image ? [{ ...t, term: image, prior: 0, silent: variablesOf(image.expr).some((v) => silentSet.has(v)) }] : [];
         });
         // the member's own terms that the source's data cannot show stay (no image there, or an image that reads a
         // variable that never varied, like an action the expert never took along the source's axis); the rest it gave up
