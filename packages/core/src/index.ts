@@ -29,4 +29,4 @@ export { deltaPsnr, learningCurveAuc, meanAndStandardError, scoreForecast, train
 export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, schemeEntry, type PluginEntry, type Registry } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
 export { evaluationSet, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
-export { assertForecast, evaluateModel, scoreSplit, type EvaluateOptions, type SplitScore } from './evaluate';
+export { assertForecast, assertScored, evaluateModel, scoreSplit, type EvaluateOptions, type SplitScore } from './evaluate';
