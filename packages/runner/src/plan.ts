@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findModel, findScenario, forecastViews, loadModelModule, privilegedInfo, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
-import { codeFingerprint } from './fingerprint';
+import { CodeFingerprints, workspacePackages } from './fingerprint';
 import { canonicalJson, jobKey, modelLabel, parseModelChoice, resolveConfig, type EvaluationSettings, type Job, type Protocol } from './jobs';
 import { modelModule, scenarioModule, type PlannedJob } from './run-job';
 
@@ -127,6 +127,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
     const other = models.find((o) => o.choice.id === m.choice.id && o.entry.entry !== m.entry.entry);
     if (other) throw new UserError(`two --model entries have the id "${m.choice.id}": ${m.entry.entry} and ${other.entry.entry}; give them distinct card.id`);
   }
+  const fingerprints = new CodeFingerprints(workspacePackages(registry.root));
   const knownViews = new Set<string>();
   const planned: PlannedJob[] = [];
   const refusals = new Map<string, string[]>(); // model label -> why each scenario was refused
@@ -146,7 +147,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];
       for (const view of wanted) {
         const unsupported = supported.has(view) ? undefined : 'reason' in support && support.reason ? support.reason : `${m.choice.id} does not read view ${view}`;
-        const fingerprint = codeFingerprint([coreDir, runnerDir, m.entry.packageDir, scenarioEntry.packageDir, ...schemeFiles(m.entry)]);
+        const fingerprint = fingerprints.of([coreDir, runnerDir, m.entry.packageDir, scenarioEntry.packageDir, ...schemeFiles(m.entry)]);
         const pretrained = m.module.card.pretrained === true;
         // a pretrained model does not learn from the budget: one job per (scenario, view, protocol, seed), budget n/a
         const budgets: Array<number | null> = pretrained ? [null] : opts.budgets;
