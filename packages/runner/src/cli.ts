@@ -11,7 +11,7 @@ import { FULL_BUDGETS, planJobs, QUICK_BUDGETS, type PlanOptions } from './plan'
 import { sweepProgress } from './progress';
 import { modelModule, scenarioModule } from './run-job';
 import { parseShard, planRecord, resultsFileName, shardJobs, writePlanRecord, type Shard } from './shard';
-import { ResultsStore } from './store';
+import { describeRepairs, ResultsStore } from './store';
 import { runSweep } from './sweep';
 import { writeReport } from './report';
 import { withDerived } from './summarize';
@@ -22,8 +22,8 @@ export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
 
 const USAGE = `usage: pnpm bench [list] [--model a,b] [--scenario x,y] [--view v] [--protocol p] [--budgets 256,1024]
                   [--seeds N | A-B | a,b,c] [--horizon H] [--out DIR] [--json] [--full]
-                  [--workers N] [--job-timeout SECONDS] [--shard i/n]
-       pnpm bench merge DIR... --out DIR [--json]
+                  [--workers N] [--job-timeout SECONDS] [--shard i/n] [--take-lock]
+       pnpm bench merge DIR... --out DIR [--json] [--take-lock]
        pnpm bench report DIR... [--out DIR]
   --model       model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model);
                 or the path of a module that default-exports a WorldModelModule: --model ./my-model.ts
@@ -41,7 +41,11 @@ const USAGE = `usage: pnpm bench [list] [--model a,b] [--scenario x,y] [--view v
   --job-timeout seconds after which a job's process is killed and the job recorded as failed (default ${DEFAULT_JOB_TIMEOUT_SECONDS})
   --shard       i/n: only the jobs at places i, i+n, i+2n, ... of the sorted plan (0 <= i < n), stored in
                 DIR/results.shard-i-of-n.jsonl; join the shards with merge (docs/scaling.md)
-  merge         joins shard folders into --out DIR/results.jsonl; refuses shards of other plans or code
+  --take-lock   write the results file even though its lock names a run on another host (or a lock that
+                names no one): only when that run is gone. A lock of a dead process on this host is taken
+                over without it
+  merge         adds the results of shard folders to --out DIR/results.jsonl, keeping what it holds; refuses
+                shards of other plans or code, and two different results of one job
   report        writes DIR/report.html and DIR/leaderboard.md: a self-contained HTML report of the run in DIR;
                 of several runs together with --out DIR (docs/protocols.md)`;
 
@@ -61,6 +65,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   'job-timeout': { type: 'string' },
   shard: { type: 'string' },
+  'take-lock': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -117,7 +122,9 @@ export interface ParsedArgs {
   workers: number;
   jobTimeoutSeconds: number;
   shard: Shard | null;
-  /** merge: the shard folders. */
+  /** --take-lock: write even though a lock names a run elsewhere. */
+  takeLock: boolean;
+  /** merge: the shard folders; report: the run folders. */
   mergeDirs: string[];
 }
 
@@ -139,8 +146,8 @@ export function parseCli(argv: string[]): ParsedArgs {
     if (other.length) throw new UserError(`report takes run folders and --out, not --${other.join(', --')}`);
   }
   if (command === 'merge') {
-    const other = Object.keys(values).filter((k) => k !== 'out' && k !== 'json');
-    if (other.length) throw new UserError(`merge takes shard folders, --out and --json, not --${other.join(', --')}: the shards' plan records say what ran`);
+    const other = Object.keys(values).filter((k) => k !== 'out' && k !== 'json' && k !== 'take-lock');
+    if (other.length) throw new UserError(`merge takes shard folders, --out, --json and --take-lock, not --${other.join(', --')}: the shards' plan records say what ran`);
     if (positionals.length < 2) throw new UserError(`merge needs the folders of the shards: pnpm bench merge DIR... --out DIR`);
     if (values.out === undefined) throw new UserError('merge needs --out DIR: the folder the merged results.jsonl goes to');
   }
@@ -167,6 +174,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     workers: values.workers !== undefined ? workerCount(values.workers) : availableParallelism(),
     jobTimeoutSeconds: values['job-timeout'] !== undefined ? seconds(values['job-timeout'], '--job-timeout') : DEFAULT_JOB_TIMEOUT_SECONDS,
     shard: values.shard !== undefined ? parseShard(values.shard) : null,
+    takeLock: values['take-lock'] === true,
     mergeDirs: command === 'merge' || command === 'report' ? positionals.slice(1) : [],
   };
 }
@@ -201,8 +209,11 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       io.stdout.write(USAGE + '\n');
       return 0;
     }
+    const lock = { takeOver: args.takeLock, command: `pnpm bench ${argv.join(' ')}` };
     if (args.command === 'merge') {
-      const summary = mergeShards(args.mergeDirs, args.out);
+      const summary = mergeShards(args.mergeDirs, args.out, lock);
+      const repaired = describeRepairs(summary.repairs, summary.file);
+      if (repaired) io.stderr.write(repaired + '\n');
       const merged = withDerived(summary.results);
       if (args.json) io.stdout.write(JSON.stringify({ results: merged }, null, 1) + '\n');
       else io.stdout.write(formatTables(merged) + `\n\nresults: ${summary.file}\n`);
@@ -211,7 +222,9 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     }
     if (args.command === 'report') {
       const here = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
-      io.stdout.write(`report: ${await writeReport(args.mergeDirs.map(here), here(args.out))}\n`);
+      const report = await writeReport(args.mergeDirs.map(here), here(args.out));
+      for (const s of report.skipped) io.stderr.write(`skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem}); a pnpm bench run into that folder sets them aside\n`);
+      io.stdout.write(`report: ${report.file}\n`);
       return 0;
     }
     const registry = discoverPlugins(findWorkspaceRoot());
@@ -222,21 +235,26 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     const plan = await planJobs(registry, args.plan);
     if (plan.length === 0) throw new UserError('nothing to run: no chosen model reads any chosen view');
     const planned = args.shard ? shardJobs(plan, args.shard) : plan;
-    // everything is validated: only now touch the disk
+    // everything is validated: only now touch the disk (the results file's lock first)
     const dir = resolve(args.out);
-    const store = ResultsStore.open(dir, resultsFileName(args.shard));
-    writePlanRecord(dir, planRecord(plan, args.shard, runEnv(registry.root, 'none').commit, argv));
-    if (store.dropped) io.stderr.write(`dropped ${store.dropped} torn or unreadable line(s) from ${store.file}\n`);
-    if (args.shard && planned.length === 0) io.stderr.write(`shard ${args.shard.index}/${args.shard.count} has no jobs: the plan has ${plan.length}\n`);
-    const progress = sweepProgress(io.stderr);
-    progress.start(planned.length);
-    const results = withDerived(await runSweep(planned, store, { workers: args.workers, jobTimeoutSeconds: args.jobTimeoutSeconds, root: registry.root }, progress));
-    progress.stop();
-    if (args.json) io.stdout.write(JSON.stringify({ results }, null, 1) + '\n');
-    else io.stdout.write(formatTables(results) + `\n\nresults: ${store.file}\n`);
-    const failed = results.filter((r) => r.status === 'failed');
-    if (failed.length) io.stderr.write(`${failed.length} job(s) failed; rerun the same command to retry them\n`);
-    return failed.length ? 1 : 0;
+    const store = ResultsStore.open(dir, resultsFileName(args.shard), lock);
+    try {
+      writePlanRecord(dir, planRecord(plan, args.shard, runEnv(registry.root, 'none').commit, argv));
+      const repaired = describeRepairs(store.repairs, store.file);
+      if (repaired) io.stderr.write(repaired + '\n');
+      if (args.shard && planned.length === 0) io.stderr.write(`shard ${args.shard.index}/${args.shard.count} has no jobs: the plan has ${plan.length}\n`);
+      const progress = sweepProgress(io.stderr);
+      progress.start(planned.length);
+      const results = withDerived(await runSweep(planned, store, { workers: args.workers, jobTimeoutSeconds: args.jobTimeoutSeconds, root: registry.root }, progress));
+      progress.stop();
+      if (args.json) io.stdout.write(JSON.stringify({ results }, null, 1) + '\n');
+      else io.stdout.write(formatTables(results) + `\n\nresults: ${store.file}\n`);
+      const failed = results.filter((r) => r.status === 'failed');
+      if (failed.length) io.stderr.write(`${failed.length} job(s) failed; rerun the same command to retry them\n`);
+      return failed.length ? 1 : 0;
+    } finally {
+      store.close();
+    }
   } catch (err) {
     if (isUserError(err)) {
       io.stderr.write(`error: ${err.message}\n`);

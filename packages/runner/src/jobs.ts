@@ -29,6 +29,11 @@ export interface Job {
   evaluation: EvaluationSettings;
 }
 
+/** A job in a few words, for progress lines and messages: "linear bouncing-balls-v1/state offline b=256 seed=0". */
+export function jobLabel(job: Job): string {
+  return `${job.model} ${job.scenario}/${job.view} ${job.protocol} b=${job.budget} seed=${job.seed}`;
+}
+
 /** Splits on commas that are not inside brackets: "a,b[x=1,y=2],c" -> ["a", "b[x=1,y=2]", "c"]. */
 export function splitList(text: string): string[] {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 // `pnpm bench report <run-dir>`: a self-contained HTML report of a run (opens with no network). Plots are
 // Vega-Lite specs compiled and rendered to SVG here, at report time; filmstrips are PNG data URIs the runner
 // stored with each image-view result.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
 import { describeCoverage, runCoverage, type RunCoverage } from './coverage';
@@ -9,41 +9,42 @@ import { canonicalJson } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
 import type { JobResult } from './result';
+import { writeFileAtomic } from './atomic';
+import { diskError, readResultLines, RESULTS_FILE } from './store';
 import { withDerived } from './summarize';
 
 type Row = Record<string, unknown>;
-
-function writeAtomically(file: string, text: string): void {
-  writeFileSync(file + '.tmp', text);
-  renameSync(file + '.tmp', file);
-}
 
 /** What makes two results the same job, whatever code ran it. */
 function jobIdentity({ modelId, config, scenario, view, protocol, budget, seed, evaluation }: JobResult): string {
   return canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation });
 }
 
+/** Lines of a run folder's results file that are not results (store.ts, rule 3): skipped, and said. */
+export interface SkippedLines {
+  file: string;
+  lines: number;
+  /** The first one's problem. */
+  problem: string;
+}
+
 /**
  * The results of a run folder: per job (model, config, scenario, view, protocol, budget, seed, evaluation), the
  * newest line. A job rerun after its code changed has a new key (the key holds the code's fingerprint); its old
- * result is superseded, not shown beside the new one. The file is read, never changed: a torn last line is
- * skipped (the next run cuts it).
+ * result is superseded, not shown beside the new one. The file is read by the store's rules, never changed:
+ * a torn last line and lines that are not results are skipped (the next run into the folder deals with them).
  */
-export function readResults(runDir: string): JobResult[] {
-  const file = join(runDir, 'results.jsonl');
+function readRun(runDir: string): { results: JobResult[]; skipped: SkippedLines | null } {
+  const file = join(runDir, RESULTS_FILE);
   if (!existsSync(file)) throw new UserError(`no results in ${runDir} (no results.jsonl); give the --out folder of a pnpm bench run`);
+  const read = readResultLines(file);
   const byJob = new Map<string, JobResult>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as JobResult;
-      byJob.set(jobIdentity(r), r);
-    } catch {
-      // a torn line from a crash
-    }
-  }
-  return [...byJob.values()];
+  for (const r of read.results) byJob.set(jobIdentity(r), r);
+  const skipped = read.rejected.length ? { file, lines: read.rejected.length, problem: read.rejected[0].problem } : null;
+  return { results: [...byJob.values()], skipped };
 }
+
+export const readResults = (runDir: string): JobResult[] => readRun(runDir).results;
 
 async function svg(spec: object): Promise<string> {
   const vega = await import('vega');
@@ -199,31 +200,43 @@ ${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.mode
 
 /**
  * The results of several run folders (e.g. a full-grid sweep of the cheap models and a smaller one of the
- * neural ones): per job, the result that finished last.
+ * neural ones): per job, the result that finished last; and the lines each folder skipped.
  */
-export function readRuns(runDirs: readonly string[]): JobResult[] {
+function readRunsWithSkipped(runDirs: readonly string[]): { results: JobResult[]; skipped: SkippedLines[] } {
   const byJob = new Map<string, JobResult>();
-  for (const r of runDirs.flatMap(readResults)) {
-    const id = jobIdentity(r);
-    const seen = byJob.get(id);
-    if (!seen || r.finishedAt >= seen.finishedAt) byJob.set(id, r);
+  const skipped: SkippedLines[] = [];
+  for (const dir of runDirs) {
+    const run = readRun(dir);
+    if (run.skipped) skipped.push(run.skipped);
+    for (const r of run.results) {
+      const id = jobIdentity(r);
+      const seen = byJob.get(id);
+      if (!seen || (r.finishedAt ?? '') >= (seen.finishedAt ?? '')) byJob.set(id, r);
+    }
   }
-  return [...byJob.values()];
+  return { results: [...byJob.values()], skipped };
 }
+
+export const readRuns = (runDirs: readonly string[]): JobResult[] => readRunsWithSkipped(runDirs).results;
 
 /**
  * Writes outDir/report.html and outDir/leaderboard.md for the runs in runDirs (each file to a temporary file
- * first, then renamed: never half-written); returns the report's path.
+ * first, then renamed: never half-written); returns the report's path and the lines skipped as not results.
  */
-export async function writeReport(runDirs: readonly string[], outDir: string): Promise<string> {
-  const results = withDerived(readRuns(runDirs));
+export async function writeReport(runDirs: readonly string[], outDir: string): Promise<{ file: string; skipped: SkippedLines[] }> {
+  const read = readRunsWithSkipped(runDirs);
+  const results = withDerived(read.results);
   if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
   const runs = runDirs.map(runCoverage);
   const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs);
-  mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'report.html');
-  writeAtomically(file, html);
-  const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
-  writeAtomically(join(outDir, 'leaderboard.md'), `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`);
-  return file;
+  try {
+    mkdirSync(outDir, { recursive: true });
+    writeFileAtomic(file, html);
+    const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
+    writeFileAtomic(join(outDir, 'leaderboard.md'), `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`);
+  } catch (err) {
+    throw diskError(err, `the report into ${outDir}`);
+  }
+  return { file, skipped: read.skipped };
 }

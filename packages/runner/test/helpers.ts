@@ -52,3 +52,30 @@ export function comparable(r: JobResult): unknown {
 export function byKey(results: JobResult[]): Map<string, unknown> {
   return new Map(results.map((r) => [r.key, comparable(r)]));
 }
+
+/** A synthetic result line that passes the store's check (result.ts): a job of model "m" on "s-v1", ok. */
+export function syntheticResult(fields: Partial<JobResult> = {}): JobResult {
+  return {
+    model: 'm',
+    modelId: 'm',
+    config: {},
+    scenario: 's-v1',
+    view: 'state',
+    protocol: 'offline',
+    budget: 64,
+    seed: 0,
+    evaluation: { testEpisodes: 8, oodEpisodes: 8, horizon: 2 },
+    key: 'k',
+    fingerprint: 'f',
+    status: 'ok',
+    privileged: false,
+    metrics: { test: { mse: { '1': 0.5, '2': 0.7 }, skill: { '1': 0.25, '2': 0.1 } }, ood: { mse: { '1': 0.9, '2': 1.1 }, skill: { '1': 0.05, '2': 0 } } },
+    cost: { fitSeconds: 0.01, forecastStepsPerSecond: 1000, params: 3, peakMemoryMB: 90 },
+    env: { backend: 'js', ort: null, node: 'v20', cpu: 'cpu', commit: null },
+    finishedAt: '2026-12-01T00:00:00.000Z',
+    ...fields,
+  };
+}
+
+/** Lines of a results file: each value as JSON, newline-ended. */
+export const jsonl = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v) + '\n').join('');

@@ -52,7 +52,7 @@ describe('scale flags', () => {
     expect(parseCli(['merge', 'a', 'b', '--out', 'c'])).toMatchObject({ command: 'merge', mergeDirs: ['a', 'b'], out: 'c' });
     expect(() => parseCli(['merge', 'a'])).toThrow(/merge needs --out DIR/);
     expect(() => parseCli(['merge', '--out', 'c'])).toThrow(/merge needs the folders of the shards/);
-    expect(() => parseCli(['merge', 'a', '--out', 'c', '--model', 'linear'])).toThrow(/merge takes shard folders, --out and --json, not --model/);
+    expect(() => parseCli(['merge', 'a', '--out', 'c', '--model', 'linear'])).toThrow(/merge takes shard folders, --out, --json and --take-lock, not --model/);
   });
 
   it('partitions the sorted plan round robin: every job in exactly one shard', () => {
