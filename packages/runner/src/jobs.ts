@@ -73,7 +73,8 @@ export function parseModelChoice(text: string): ModelChoice {
 export function resolveConfig(modelId: string, defaults: object, overrides: [string, string][]): Record<string, unknown> {
   const config: Record<string, unknown> = structuredClone(defaults as Record<string, unknown>);
   for (const [key, raw] of overrides) {
-    if (!(key in config)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
+    // own keys only: `in` would also accept what every object inherits (__proto__, constructor, toString)
+    if (!Object.hasOwn(config, key)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
     const current = config[key];
     let value: unknown;
     if (typeof current === 'number') {

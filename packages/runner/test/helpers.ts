@@ -11,9 +11,14 @@ export const root = findWorkspaceRoot(fileURLToPath(new URL('.', import.meta.url
 /** The planted models of the failure tests, by file. */
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** Runs `pnpm bench ...args` as a subprocess from the workspace root, the way a user does. */
-export function bench(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('pnpm', ['bench', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 * 1024 * 1024 });
+/**
+ * Runs `pnpm bench ...args` as a subprocess, the way a user does: from the workspace root, or from `cwd`.
+ * `unprivileged`: without root's right to write files whose mode says read-only (CAP_DAC_OVERRIDE), so that
+ * a test of a read-only file means the same under root (CI containers) as under a user.
+ */
+export function bench(args: string[], options: { cwd?: string; unprivileged?: boolean } = {}): { code: number; stdout: string; stderr: string } {
+  const [command, ...prefix] = options.unprivileged && process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', 'pnpm'] : ['pnpm'];
+  const r = spawnSync(command, [...prefix, 'bench', ...args], { cwd: options.cwd ?? root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -79,3 +84,4 @@ export function syntheticResult(fields: Partial<JobResult> = {}): JobResult {
 
 /** Lines of a results file: each value as JSON, newline-ended. */
 export const jsonl = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v) + '\n').join('');
+
