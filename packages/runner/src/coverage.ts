@@ -48,13 +48,14 @@ export function runCoverage(dir: string): RunCoverage {
 
 /**
  * One line, e.g. "`results/a`: `pnpm bench --full ...` at f8e47f6: 1589 of 2160 planned jobs done (...); 571 to
- * run". `code` marks up the folder and the command (Markdown backticks by default; the rest is plain text).
+ * run". `code` marks up the folder and the command (Markdown backticks by default), `text` what else was read
+ * from the folder (the commits; escaped for HTML by the report).
  */
-export function describeCoverage(c: RunCoverage, code = (s: string) => `\`${s}\``): string {
+export function describeCoverage(c: RunCoverage, code = (s: string) => `\`${s}\``, text = (s: string) => s): string {
   const { ok, failed, unsupported } = c.done;
   const statuses = `${ok} ok, ${unsupported} unsupported, ${failed} failed`;
   if (c.planned === null) return `${code(c.dir)}: no plan record (a copied or filtered folder): ${ok + failed + unsupported} results (${statuses})`;
   const finished = ok + unsupported;
   const left = c.planned - finished;
-  return `${code(c.dir)}: ${code(`pnpm bench ${c.argv!.join(' ')}`)} at ${c.commits.join(', ')}: ${finished} of ${c.planned} planned jobs done (${statuses})${left ? `; ${left} to run (failed ones rerun on resume)` : ', complete'}`;
+  return `${code(c.dir)}: ${code(`pnpm bench ${c.argv!.join(' ')}`)} at ${text(c.commits.join(', '))}: ${finished} of ${c.planned} planned jobs done (${statuses})${left ? `; ${left} to run (failed ones rerun on resume)` : ', complete'}`;
 }

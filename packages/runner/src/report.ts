@@ -8,7 +8,7 @@ import { describeCoverage, runCoverage, type RunCoverage } from './coverage';
 import { canonicalJson } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
-import type { JobResult } from './result';
+import { PNG_DATA_URI, type JobResult } from './result';
 import { writeFileAtomic } from './atomic';
 import { diskError, readResultLines, RESULTS_FILE } from './store';
 import { withDerived } from './summarize';
@@ -54,7 +54,10 @@ async function svg(spec: object): Promise<string> {
   return view.toSVG();
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+// Everything shown comes from results files, which are shared and merged across machines: untrusted. Text is
+// escaped; numbers are shown only when they are numbers; images only when they are PNG data URIs.
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : 'n/a');
 const fmt = (s: ReturnType<typeof meanAndStandardError>, digits = 3) => (s ? (s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits)) : 'n/a');
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
@@ -77,11 +80,11 @@ function summaryTable(rs: JobResult[]): string {
     const ok = group.filter((r) => r.status === 'ok');
     const r0 = group[0];
     const extra = (name: string) => fmt(meanAndStandardError(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null)));
-    return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${r0.budget ?? 'n/a'}</td><td>${ok.length}/${group.length}</td>` +
+    return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
       `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1))))}</td><td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, H))))}</td>` +
       `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1, 'ood'))))}</td><td>${extra('onPolicyGain')}</td><td>${fmt(meanAndStandardError(ok.map((r) => r.cost?.fitSeconds)), 2)}</td></tr>`;
   });
-  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${H}</th><th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${num(H)}</th><th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
 /** auc over the full grid per (model, protocol, seed), averaged over seeds; n/a where a budget is missing. */
@@ -91,7 +94,7 @@ function aucTable(rs: JobResult[]): string {
     const perSeed = groupBy(group, (r) => String(r.seed));
     const aucs = [...perSeed.values()].map((g) => learningCurveAuc(g.map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
     const smallest = [...new Set(group.map((r) => r.budget as number))].sort((a, b) => a - b).find((b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9);
-    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${fmt(meanAndStandardError(aucs))}</td><td>${smallest ?? 'none'}</td></tr>`;
+    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${fmt(meanAndStandardError(aucs))}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`;
   });
   return `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
@@ -123,7 +126,7 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
   for (const g of groupBy(ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null), (r) => `${r.model}\0${r.protocol}`).values())
     for (const h of Object.keys(g[0].metrics!.test.skill)) data.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), skill: meanAndStandardError(g.map((r) => skillAt(r, h)))?.mean ?? null });
   return svg({
-    title: `skill against forecast horizon (budget ${largest || 'n/a'})`,
+    title: `skill against forecast horizon (budget ${largest ? num(largest) : 'n/a'})`,
     width: 420, height: 240,
     data: { values: data },
     mark: { type: 'line', point: true },
@@ -159,7 +162,7 @@ async function liveCharts(rs: JobResult[]): Promise<string[]> {
       if (!shifts.length) l.shifts.forEach((t) => shifts.push({ step: t }));
     }
     out.push(await svg({
-      title: `live stream, seed ${g[0].seed}: 16-step moving skill (shifts in red)`,
+      title: `live stream, seed ${num(g[0].seed)}: 16-step moving skill (shifts in red)`,
       width: 560, height: 200,
       layer: [
         { data: { values: data }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'skill', type: 'quantitative', scale: { domainMin: -1, clamp: true } }, color: { field: 'model', type: 'nominal' } } },
@@ -171,10 +174,15 @@ async function liveCharts(rs: JobResult[]): Promise<string[]> {
 }
 
 function filmstrips(rs: JobResult[]): string {
-  const withStrips = rs.filter((r) => r.status === 'ok' && (r as unknown as { filmstrip?: string[] }).filmstrip?.length);
+  const frames = (r: JobResult) => (r.filmstrip ?? []).filter((uri) => typeof uri === 'string' && PNG_DATA_URI.test(uri));
+  const withStrips = rs.filter((r) => r.status === 'ok' && frames(r).length);
   if (!withStrips.length) return '';
   const shown = [...groupBy(withStrips, (r) => r.model).values()].map((g) => g.sort((a, b) => (b.budget ?? 0) - (a.budget ?? 0))[0]);
-  return `<h3>filmstrips: true (top) and predicted (bottom) frames, h = 1, 2, ...</h3>` + shown.map((r) => `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${r.budget ?? 'n/a'}, seed ${r.seed}</figcaption>${(r as unknown as { filmstrip: string[] }).filmstrip.map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${uri}">`).join('')}</figure>`).join('');
+  const figure = (r: JobResult) =>
+    `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
+    frames(r).map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${esc(uri)}">`).join('') +
+    '</figure>';
+  return `<h3>filmstrips: true (top) and predicted (bottom) frames, h = 1, 2, ...</h3>` + shown.map(figure).join('');
 }
 
 /** The whole report as one HTML string. */
@@ -191,10 +199,10 @@ body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:co
 td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
 <p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
-${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`)}</li>`).join('')}</ul>` : ''}
+${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('')}</ul>` : ''}
 ${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}
-${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${r.budget} seed=${r.seed}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
+${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${num(r.budget)} seed=${num(r.seed)}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
 </body></html>`;
 }
 

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { findWorkspaceRoot } from '@worldbench/core';
 import type { JobResult } from '../src/index';
 
@@ -85,3 +86,43 @@ export function syntheticResult(fields: Partial<JobResult> = {}): JobResult {
 /** Lines of a results file: each value as JSON, newline-ended. */
 export const jsonl = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v) + '\n').join('');
 
+/** Markup that would run script if a report let it through unescaped (each with a distinct alert). */
+export const ATTACK = {
+  script: '<script>alert(1)</script>',
+  img: '"><img src=x onerror=alert(2)>',
+  attr: "' onmouseover='alert(3)",
+  svg: '<svg onload=alert(4)>',
+};
+
+/**
+ * A run folder as an attacker could share it: lines of the right shape whose text fields carry markup (they
+ * must be shown escaped), lines whose numbers or images are not numbers or PNG data URIs (they must be skipped),
+ * and a plan record whose command and commit carry markup. Holds one png data URI of a real 2 x 2 image.
+ */
+export function craftedRun(): string {
+  const dir = join(scratch(), 'crafted');
+  mkdirSync(dir);
+  const png = `data:image/png;base64,${PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 200) })).toString('base64')}`;
+  const lines = [
+    syntheticResult({ key: 'k1', model: ATTACK.script, scenario: `s-v1${ATTACK.img}`, view: `state${ATTACK.attr}`, filmstrip: [png], env: { backend: ATTACK.svg, ort: null, node: ATTACK.script, cpu: ATTACK.img, commit: ATTACK.attr } }),
+    syntheticResult({ key: 'k2', model: ATTACK.img, budget: 256, status: 'failed', metrics: null, error: ATTACK.script }),
+    syntheticResult({ key: 'k3', budget: ATTACK.script as never }),
+    syntheticResult({ key: 'k4', seed: ATTACK.img as never }),
+    syntheticResult({ key: 'k5', filmstrip: [`x${ATTACK.img}`] }),
+    syntheticResult({ key: 'k6', filmstrip: [`data:image/png;base64,AAAA" onerror="alert(5)`] }),
+    syntheticResult({ key: 'k7', metrics: { test: { mse: { '1': ATTACK.script as never }, skill: {} }, ood: { mse: { '1': 1 }, skill: {} } } }),
+    syntheticResult({ key: 'k8', live: { meanSkill: 0, movingSkill: [ATTACK.svg as never], shifts: [1], dips: [0], recoverable: [false], recovery: [null], updates: true } }),
+    syntheticResult({ key: 'k9', onPolicyGain: ATTACK.script as never }),
+  ];
+  writeFileSync(join(dir, 'results.jsonl'), jsonl(lines));
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify({ format: 1, planHash: 'p', codeHash: 'c', commit: ATTACK.img, shard: { index: 0, count: 1 }, keys: ['k1', 'k2'], argv: ['--model', ATTACK.script] }));
+  return dir;
+}
+
+/** The attribute names of every tag in an HTML text (quoted values skipped whole, so escaped text in them is not read as markup). */
+export function tagAttributes(html: string): string[] {
+  const names: string[] = [];
+  for (const [, attrs] of html.matchAll(/<[a-zA-Z][^\s>/]*((?:\s+[^\s=>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*\/?>/g))
+    for (const [, name] of attrs.matchAll(/\s+([^\s=>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g)) names.push(name.toLowerCase());
+  return names;
+}

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
 import { ORACLE_NOTE } from '../src/leaderboard';
 import { readResults, readRuns } from '../src/report';
-import { bench, jsonl, scratch, syntheticResult } from './helpers';
+import { bench, craftedRun, jsonl, scratch, syntheticResult } from './helpers';
 
 describe('protocol helpers', () => {
   it('splits a budget into 4 equal rounds and draws shifts from the seed', () => {
@@ -140,6 +140,27 @@ describe('pnpm bench --protocol all, and its report', () => {
       expect(existsSync(shot)).toBe(true);
       expect(errors).toEqual([]);
 
+      // a crafted results file (markup in every text field, strings where numbers and PNGs belong): no script
+      // element, no event-handler attribute, nothing run
+      const crafted = craftedRun();
+      expect(bench(['report', crafted]).code).toBe(0);
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => (dialogs.push(d.message()), d.dismiss()));
+      await page.goto(`file://${join(crafted, 'report.html')}`);
+      await page.mouse.move(600, 300);
+      type Tag = { tagName: string; getAttributeNames(): string[]; getAttribute(name: string): string | null };
+      const dom = {
+        scripts: await page.$$eval('script', (els) => els.length),
+        handlers: await page.$$eval('*', (els) => els.flatMap((el) => (el as unknown as Tag).getAttributeNames().filter((n) => n.toLowerCase().startsWith('on')).map((n) => `${(el as unknown as Tag).tagName} ${n}`))),
+        images: await page.$$eval('img', (els) => els.map((el) => ((el as unknown as Tag).getAttribute('src') ?? '').slice(0, 22))),
+        text: (await page.textContent('body')) ?? '',
+      };
+      expect(dom.scripts).toBe(0);
+      expect(dom.handlers).toEqual([]);
+      expect(dom.images).toEqual(['data:image/png;base64,']);
+      expect(dom.text).toContain('<script>alert(1)</script>'); // shown as text
+      expect(dialogs).toEqual([]);
+      expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }
