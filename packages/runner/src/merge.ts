@@ -31,8 +31,9 @@ export interface MergeSummary {
   repairs: StoreRepairs;
 }
 
-/** A results file merge reads, and the plan keys it may hold (a shard's part, or all for a whole run). */
+/** A results file merge reads: its newest line of each key in its part of the plan (a shard's, or all of a whole run's). */
 interface Source {
+  /** How a message names it: "shard 1/3 (path)", or the path of a whole run's results.jsonl. */
   label: string;
   lines: Map<string, JobResult>;
 }
