@@ -23,15 +23,36 @@ function firstRows(t: Tensor, n: number): Tensor {
   return tensor([m, ...t.shape.slice(1)], block(t).slice(0, m * (t.data.length / t.shape[0])));
 }
 
-/** Throws when a forecast has the wrong shape or holds NaN: the job is then recorded as failed with this reason. */
+/** Throws unless `t` is a dense row-major ndarray of `expected` shape whose data holds exactly its values. */
+function assertTensor(t: Tensor, expected: readonly number[], what: string, where: string): void {
+  if (t.shape.join() !== expected.join()) throw new Error(`${where}: forecast ${what} has shape [${t.shape}], expected [${expected}] ([B, H, ...viewShape])`);
+  const size = expected.reduce((a, b) => a * b, 1);
+  // scoring reads the data as dense row-major blocks: a shorter array would be read past its end (NaN, scored as null)
+  if (!t.data || t.data.length !== size) throw new Error(`${where}: forecast ${what} holds ${t.data?.length ?? 'no'} values, but its shape [${t.shape}] needs ${size}`);
+  const dense = t.offset === 0 && t.stride.every((s, i) => s === expected.slice(i + 1).reduce((a, b) => a * b, 1));
+  if (!dense) throw new Error(`${where}: forecast ${what} is a strided view (offset ${t.offset}, stride [${t.stride}]); return a dense row-major tensor (e.g. tensor(shape, data))`);
+}
+
+/** Throws when a forecast has the wrong shape, data that does not match its shape, or NaN: the job is then recorded as failed with this reason. */
 export function assertForecast(f: Forecast, expected: readonly number[], where: string): void {
   if (!f || !f.mean || !f.mean.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
-  if (f.mean.shape.join() !== expected.join()) throw new Error(`${where}: forecast mean has shape [${f.mean.shape}], expected [${expected}] ([B, H, ...viewShape])`);
+  assertTensor(f.mean, expected, 'mean', where);
   for (let i = 0; i < f.mean.data.length; i++) if (!Number.isFinite(f.mean.data[i])) throw new Error(`${where}: forecast holds NaN or infinity (mean[${i}] = ${f.mean.data[i]})`);
   if (f.std) {
-    if (f.std.shape.join() !== expected.join()) throw new Error(`${where}: forecast std has shape [${f.std.shape}], expected [${expected}]`);
+    assertTensor(f.std, expected, 'std', where);
     for (let i = 0; i < f.std.data.length; i++) if (!(f.std.data[i] >= 0 && Number.isFinite(f.std.data[i]))) throw new Error(`${where}: forecast std[${i}] = ${f.std.data[i]} is not a finite non-negative number`);
   }
+}
+
+/**
+ * Throws unless every metric is a number (or null where its definition says so: skill with no persistence
+ * error) and `mse` is one at every horizon: a job recorded ok always has scores, never all null.
+ */
+export function assertScored(metrics: HorizonMetrics, where: string): void {
+  for (const [name, byH] of Object.entries(metrics))
+    for (const [h, value] of Object.entries(byH))
+      if (value === null ? name === 'mse' : !Number.isFinite(value)) throw new Error(`${where}: ${name} at h=${h} is ${value}: the forecast could not be scored`);
+  if (!metrics.mse || Object.keys(metrics.mse).length === 0) throw new Error(`${where}: no mse was scored`);
 }
 
 /** The batch's future actions with episodes permuted: in-distribution actions that were not taken. */
@@ -53,6 +74,7 @@ export async function scoreSplit(model: WorldModel, spec: ScenarioSpec, view: st
   assertForecast(forecast, expected, `${set.split} forecast`);
   const score = (f: Forecast) => scoreForecast({ spec: spec.views[view], truth: w.truth, mask: w.truthMask, forecast: f, lastObserved: w.lastObserved, scale });
   const metrics = score(forecast);
+  assertScored(metrics, `${set.split} forecast`);
   // Genie's ΔtPSNR: how much the true actions matter to an action-conditioned image forecast
   if (spec.views[view].kind === 'image' && w.query.actions && horizon >= 4) {
     const randomForecast = await model.forecast({ ...w.query, actions: shuffledActions(w.query.actions, run.seed) }, run);

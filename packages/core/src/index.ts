@@ -26,7 +26,7 @@ export { hypothesisSpaceProblems, type FactoredSpace, type Hypothesis, type Hypo
 export { addObservationNoise, cutEpisode, simulateEpisodes, trainingEpisodes, type Policy, type SimulateOptions } from './simulate';
 export { cutWindows, forecastWindows, windowStarts, type ForecastWindows } from './windows';
 export { deltaPsnr, learningCurveAuc, meanAndStandardError, scoreForecast, trainStd, type HorizonMetrics, type ScoreInput } from './metrics';
-export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, schemeEntry, type PluginEntry, type Registry } from './registry';
+export { discoverPlugins, findModel, findScenario, findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, schemeEntry, workspacePackageDirs, type PluginEntry, type Registry } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
 export { evaluationSet, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
-export { assertForecast, evaluateModel, scoreSplit, type EvaluateOptions, type SplitScore } from './evaluate';
+export { assertForecast, assertScored, evaluateModel, scoreSplit, type EvaluateOptions, type SplitScore } from './evaluate';

@@ -39,8 +39,8 @@ export function findWorkspaceRoot(from = process.cwd()): string {
   }
 }
 
-/** Package folders of the workspace (patterns of the form "dir/*" or "dir"). */
-function workspacePackageDirs(root: string): string[] {
+/** Package folders of the workspace (patterns of the form "dir/*" or "dir" in pnpm-workspace.yaml). */
+export function workspacePackageDirs(root: string): string[] {
   const manifest = parseYaml(readFileSync(join(root, 'pnpm-workspace.yaml'), 'utf8')) as { packages?: string[] };
   const dirs: string[] = [];
   for (const pattern of manifest.packages ?? []) {

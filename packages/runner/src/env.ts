@@ -31,7 +31,9 @@ function ortVersion(root: string): string | null {
 function gitCommit(root: string): string | null {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    // --no-optional-locks: status would take the index's lock to refresh it, and a run killed meanwhile
+    // (kill -9 of its process group) would leave index.lock behind, stopping every later git command
+    const dirty = execFileSync('git', ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     return dirty ? `${head}-dirty` : head;
   } catch {
     return null;

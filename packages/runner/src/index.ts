@@ -3,7 +3,7 @@ export { DEFAULT_JOB_TIMEOUT_SECONDS, main, parseCli, parseSeeds, type ParsedArg
 export { canonicalJson, jobKey, modelLabel, parseModelChoice, PROTOCOLS, resolveConfig, splitList, type EvaluationSettings, type Job, type Protocol } from './jobs';
 export { FULL_BUDGETS, isModelPath, modelPathEntry, planJobs, QUICK_BUDGETS, type PlanOptions } from './plan';
 export { failedResult, runJob, type PlannedJob } from './run-job';
-export { JOB_THREADS, runInWorkers, SINGLE_THREAD_ENV, workerDeathReason, type JobRunContext, type PoolListener, type PoolOptions } from './pool';
+export { JOB_THREADS, poolSize, runInWorkers, SINGLE_THREAD_ENV, workerDeathReason, type JobRunContext, type PoolListener, type PoolOptions } from './pool';
 export { runSweep, type SweepOptions } from './sweep';
 export { parseShard, planRecord, readPlanRecords, resultsFileName, shardJobs, type PlanRecord, type Shard } from './shard';
 export { describeMerge, mergeShards, type MergeSummary } from './merge';

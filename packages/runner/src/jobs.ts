@@ -29,6 +29,11 @@ export interface Job {
   evaluation: EvaluationSettings;
 }
 
+/** A job in a few words, for progress lines and messages: "linear bouncing-balls-v1/state offline b=256 seed=0". */
+export function jobLabel(job: Job): string {
+  return `${job.model} ${job.scenario}/${job.view} ${job.protocol} b=${job.budget} seed=${job.seed}`;
+}
+
 /** Splits on commas that are not inside brackets: "a,b[x=1,y=2],c" -> ["a", "b[x=1,y=2]", "c"]. */
 export function splitList(text: string): string[] {
   const out: string[] = [];
@@ -68,7 +73,8 @@ export function parseModelChoice(text: string): ModelChoice {
 export function resolveConfig(modelId: string, defaults: object, overrides: [string, string][]): Record<string, unknown> {
   const config: Record<string, unknown> = structuredClone(defaults as Record<string, unknown>);
   for (const [key, raw] of overrides) {
-    if (!(key in config)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
+    // own keys only: `in` would also accept what every object inherits (__proto__, constructor, toString)
+    if (!Object.hasOwn(config, key)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
     const current = config[key];
     let value: unknown;
     if (typeof current === 'number') {

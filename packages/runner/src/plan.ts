@@ -3,9 +3,11 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findModel, findScenario, forecastViews, loadModelModule, privilegedInfo, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
-import { codeFingerprint } from './fingerprint';
+import { findModel, findScenario, forecastViews, loadModelModule, privilegedInfo, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type Scenario, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
+import { CodeFingerprints, workspacePackages } from './fingerprint';
+import { grouped, MAX_PLAN_JOBS } from './limits';
 import { canonicalJson, jobKey, modelLabel, parseModelChoice, resolveConfig, type EvaluationSettings, type Job, type Protocol } from './jobs';
+import { userCwd } from './paths';
 import { modelModule, scenarioModule, type PlannedJob } from './run-job';
 
 export const QUICK_BUDGETS = [64, 256, 1024];
@@ -41,7 +43,7 @@ export function isModelPath(id: string): boolean {
  * sibling files should be a package, whose whole src/ is fingerprinted). A relative path is read from the
  * folder pnpm was started in (INIT_CWD), as the user typed it.
  */
-export async function modelPathEntry(registry: Registry, path: string, from = process.env.INIT_CWD ?? process.cwd()): Promise<PluginEntry> {
+export async function modelPathEntry(registry: Registry, path: string, from = userCwd()): Promise<PluginEntry> {
   const file = resolve(from, path);
   if (!existsSync(file) || !statSync(file).isFile())
     throw new UserError(`--model ${path}: no such file (${file}); give a registered id (pnpm bench list) or the path of a module that default-exports a WorldModelModule`);
@@ -61,7 +63,7 @@ export async function modelPathEntry(registry: Registry, path: string, from = pr
  * `--model onnx:path/to/model.onnx`: the registered scheme's entry, its argument read as a path from the folder
  * pnpm was started in when it names a file there. Null when the id names no scheme.
  */
-function schemeModelEntry(registry: Registry, id: string, from = process.env.INIT_CWD ?? process.cwd()): PluginEntry | null {
+function schemeModelEntry(registry: Registry, id: string, from = userCwd()): PluginEntry | null {
   const entry = schemeEntry(registry, id);
   if (!entry) return null;
   const asPath = resolve(from, entry.arg!);
@@ -109,6 +111,22 @@ function checkModelConfig(label: string, module: WorldModelModule, config: Recor
   }
 }
 
+/** One (scenario, model) pair of a plan, with the views it runs: the plan's jobs are its cells times protocols, budgets and seeds. */
+interface PlanCell {
+  scenarioEntry: PluginEntry;
+  scenario: Scenario;
+  evaluation: EvaluationSettings;
+  model: { choice: { id: string }; entry: PluginEntry; module: WorldModelModule; config: Record<string, unknown>; label: string };
+  views: string[];
+  /** Why the model does not read a view it was asked for (the view's jobs are recorded unsupported). */
+  unsupported: Map<string, string>;
+}
+
+/** How many jobs the cells make: counted, so that a plan too large is refused before it is built. */
+function countJobs(cells: readonly PlanCell[], opts: PlanOptions): number {
+  return cells.reduce((n, c) => n + c.views.length * opts.protocols.length * (c.model.module.card.pretrained === true ? 1 : opts.budgets.length) * opts.seeds.length, 0);
+}
+
 export async function planJobs(registry: Registry, opts: PlanOptions): Promise<PlannedJob[]> {
   const modelChoices = (opts.models.length ? opts.models : registry.models.map((m) => m.id)).map(parseModelChoice);
   const scenarioEntries = (opts.scenarios.length ? opts.scenarios : registry.scenarios.map((s) => s.id)).map((s) => findScenario(registry, s));
@@ -128,7 +146,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
     if (other) throw new UserError(`two --model entries have the id "${m.choice.id}": ${m.entry.entry} and ${other.entry.entry}; give them distinct card.id`);
   }
   const knownViews = new Set<string>();
-  const planned: PlannedJob[] = [];
+  const cells: PlanCell[] = [];
   const refusals = new Map<string, string[]>(); // model label -> why each scenario was refused
   for (const scenarioEntry of scenarioEntries) {
     const scenario = await scenarioModule(scenarioEntry);
@@ -144,20 +162,9 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       const supported = new Set<string>(support.views);
       if (!supported.size) refusals.set(m.label, [...(refusals.get(m.label) ?? []), `${spec.id}: ${'reason' in support && support.reason ? support.reason : 'no reason given'}`]);
       const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];
-      for (const view of wanted) {
-        const unsupported = supported.has(view) ? undefined : 'reason' in support && support.reason ? support.reason : `${m.choice.id} does not read view ${view}`;
-        const fingerprint = codeFingerprint([coreDir, runnerDir, m.entry.packageDir, scenarioEntry.packageDir, ...schemeFiles(m.entry)]);
-        const pretrained = m.module.card.pretrained === true;
-        // a pretrained model does not learn from the budget: one job per (scenario, view, protocol, seed), budget n/a
-        const budgets: Array<number | null> = pretrained ? [null] : opts.budgets;
-        for (const protocol of opts.protocols)
-          for (const budget of budgets)
-            for (const seed of opts.seeds) {
-              const job: Job = { model: m.label, modelId: m.choice.id, config: m.config, scenario: spec.id, view, protocol, budget, seed, evaluation };
-              const why = unsupported ?? protocolProblem(protocol, pretrained, spec, typeof scenario.shift === 'function');
-              planned.push({ job, key: jobKey(job, fingerprint), fingerprint, modelEntry: m.entry, scenarioEntry, unsupported: why });
-            }
-      }
+      const why = 'reason' in support && support.reason ? support.reason : undefined;
+      const unsupported = new Map(wanted.filter((v) => !supported.has(v)).map((v) => [v, why ?? `${m.choice.id} does not read view ${v}`]));
+      cells.push({ scenarioEntry, scenario, evaluation, model: m, views: wanted, unsupported });
     }
   }
   for (const m of models) {
@@ -166,6 +173,30 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       throw new UserError(`${m.label} supports none of the chosen scenarios (${why.join('; ')}); choose a scenario it reads with --scenario, or check what its supports() returns`);
   }
   for (const v of opts.views) if (!knownViews.has(v)) throw new UserError(`unknown view "${v}"; the chosen scenarios have: ${[...knownViews].join(', ')}`);
+  const jobs = countJobs(cells, opts);
+  if (jobs > MAX_PLAN_JOBS)
+    throw new UserError(
+      `this plan has ${grouped(jobs)} jobs (${cells.length} model x scenario pair(s) over their views, x ${opts.protocols.length} protocol(s), x ${opts.budgets.length} budget(s), x ${grouped(opts.seeds.length)} seed(s)); ` +
+        `a run takes at most ${grouped(MAX_PLAN_JOBS)}: choose fewer seeds, budgets, models or scenarios, or split the sweep into several runs`,
+    );
+
+  const fingerprints = new CodeFingerprints(workspacePackages(registry.root));
+  const planned: PlannedJob[] = [];
+  for (const { scenarioEntry, scenario, evaluation, model: m, views, unsupported } of cells) {
+    const spec = scenario.spec;
+    const fingerprint = fingerprints.of([coreDir, runnerDir, m.entry.packageDir, scenarioEntry.packageDir, ...schemeFiles(m.entry)]);
+    const pretrained = m.module.card.pretrained === true;
+    // a pretrained model does not learn from the budget: one job per (scenario, view, protocol, seed), budget n/a
+    const budgets: Array<number | null> = pretrained ? [null] : opts.budgets;
+    for (const view of views)
+      for (const protocol of opts.protocols)
+        for (const budget of budgets)
+          for (const seed of opts.seeds) {
+            const job: Job = { model: m.label, modelId: m.choice.id, config: m.config, scenario: spec.id, view, protocol, budget, seed, evaluation };
+            const why = unsupported.get(view) ?? protocolProblem(protocol, pretrained, spec, typeof scenario.shift === 'function');
+            planned.push({ job, key: jobKey(job, fingerprint), fingerprint, modelEntry: m.entry, scenarioEntry, unsupported: why });
+          }
+  }
   // a deterministic order (sharding partitions this list), each job once (--model a,a names one job)
   const unique = [...new Map(planned.map((p) => [p.key, p])).values()];
   return unique.sort((a, b) => byCodeUnits(canonicalJson(a.job), canonicalJson(b.job)));

@@ -178,6 +178,16 @@ function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolLis
 }
 
 /**
+ * How many worker processes a run starts: --workers, but never more than the jobs planned; above the
+ * number of cores they share cores, which the warning says (each job slower, its fit seconds inflated).
+ */
+export function poolSize(requested: number, jobs: number, cores: number): { workers: number; warning: string | null } {
+  const workers = Math.min(requested, jobs);
+  const warning = workers > cores ? `warning: --workers ${requested} starts ${workers} worker processes on ${cores} core(s): they will share the cores, so each job runs slower and its fit seconds grow` : null;
+  return { workers, warning };
+}
+
+/**
  * Runs the jobs in child processes, at most `workers` at once, in the given order. Every job ends in
  * exactly one `finished` call, whatever happens to its process.
  */

@@ -1,49 +1,50 @@
 // `pnpm bench report <run-dir>`: a self-contained HTML report of a run (opens with no network). Plots are
 // Vega-Lite specs compiled and rendered to SVG here, at report time; filmstrips are PNG data URIs the runner
 // stored with each image-view result.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
 import { describeCoverage, runCoverage, type RunCoverage } from './coverage';
 import { canonicalJson } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
-import type { JobResult } from './result';
+import { PNG_DATA_URI, type JobResult } from './result';
+import { writeFileAtomic } from './atomic';
+import { diskError, readResultLines, RESULTS_FILE } from './store';
 import { withDerived } from './summarize';
 
 type Row = Record<string, unknown>;
-
-function writeAtomically(file: string, text: string): void {
-  writeFileSync(file + '.tmp', text);
-  renameSync(file + '.tmp', file);
-}
 
 /** What makes two results the same job, whatever code ran it. */
 function jobIdentity({ modelId, config, scenario, view, protocol, budget, seed, evaluation }: JobResult): string {
   return canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation });
 }
 
+/** Lines of a run folder's results file that are not results (store.ts, rule 3): skipped, and said. */
+export interface SkippedLines {
+  file: string;
+  lines: number;
+  /** The first one's problem. */
+  problem: string;
+}
+
 /**
  * The results of a run folder: per job (model, config, scenario, view, protocol, budget, seed, evaluation), the
  * newest line. A job rerun after its code changed has a new key (the key holds the code's fingerprint); its old
- * result is superseded, not shown beside the new one. The file is read, never changed: a torn last line is
- * skipped (the next run cuts it).
+ * result is superseded, not shown beside the new one. The file is read by the store's rules, never changed:
+ * a torn last line and lines that are not results are skipped (the next run into the folder deals with them).
  */
-export function readResults(runDir: string): JobResult[] {
-  const file = join(runDir, 'results.jsonl');
+function readRun(runDir: string): { results: JobResult[]; skipped: SkippedLines | null } {
+  const file = join(runDir, RESULTS_FILE);
   if (!existsSync(file)) throw new UserError(`no results in ${runDir} (no results.jsonl); give the --out folder of a pnpm bench run`);
+  const read = readResultLines(file);
   const byJob = new Map<string, JobResult>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as JobResult;
-      byJob.set(jobIdentity(r), r);
-    } catch {
-      // a torn line from a crash
-    }
-  }
-  return [...byJob.values()];
+  for (const r of read.results) byJob.set(jobIdentity(r), r);
+  const skipped = read.rejected.length ? { file, lines: read.rejected.length, problem: read.rejected[0].problem } : null;
+  return { results: [...byJob.values()], skipped };
 }
+
+export const readResults = (runDir: string): JobResult[] => readRun(runDir).results;
 
 async function svg(spec: object): Promise<string> {
   const vega = await import('vega');
@@ -53,7 +54,10 @@ async function svg(spec: object): Promise<string> {
   return view.toSVG();
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+// Everything shown comes from results files, which are shared and merged across machines: untrusted. Text is
+// escaped; numbers are shown only when they are numbers; images only when they are PNG data URIs.
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : 'n/a');
 const fmt = (s: ReturnType<typeof meanAndStandardError>, digits = 3) => (s ? (s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits)) : 'n/a');
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
@@ -76,11 +80,11 @@ function summaryTable(rs: JobResult[]): string {
     const ok = group.filter((r) => r.status === 'ok');
     const r0 = group[0];
     const extra = (name: string) => fmt(meanAndStandardError(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null)));
-    return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${r0.budget ?? 'n/a'}</td><td>${ok.length}/${group.length}</td>` +
+    return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
       `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1))))}</td><td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, H))))}</td>` +
       `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1, 'ood'))))}</td><td>${extra('onPolicyGain')}</td><td>${fmt(meanAndStandardError(ok.map((r) => r.cost?.fitSeconds)), 2)}</td></tr>`;
   });
-  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${H}</th><th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${num(H)}</th><th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
 /** auc over the full grid per (model, protocol, seed), averaged over seeds; n/a where a budget is missing. */
@@ -90,7 +94,7 @@ function aucTable(rs: JobResult[]): string {
     const perSeed = groupBy(group, (r) => String(r.seed));
     const aucs = [...perSeed.values()].map((g) => learningCurveAuc(g.map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
     const smallest = [...new Set(group.map((r) => r.budget as number))].sort((a, b) => a - b).find((b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9);
-    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${fmt(meanAndStandardError(aucs))}</td><td>${smallest ?? 'none'}</td></tr>`;
+    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${fmt(meanAndStandardError(aucs))}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`;
   });
   return `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
@@ -122,7 +126,7 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
   for (const g of groupBy(ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null), (r) => `${r.model}\0${r.protocol}`).values())
     for (const h of Object.keys(g[0].metrics!.test.skill)) data.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), skill: meanAndStandardError(g.map((r) => skillAt(r, h)))?.mean ?? null });
   return svg({
-    title: `skill against forecast horizon (budget ${largest || 'n/a'})`,
+    title: `skill against forecast horizon (budget ${largest ? num(largest) : 'n/a'})`,
     width: 420, height: 240,
     data: { values: data },
     mark: { type: 'line', point: true },
@@ -158,7 +162,7 @@ async function liveCharts(rs: JobResult[]): Promise<string[]> {
       if (!shifts.length) l.shifts.forEach((t) => shifts.push({ step: t }));
     }
     out.push(await svg({
-      title: `live stream, seed ${g[0].seed}: 16-step moving skill (shifts in red)`,
+      title: `live stream, seed ${num(g[0].seed)}: 16-step moving skill (shifts in red)`,
       width: 560, height: 200,
       layer: [
         { data: { values: data }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'skill', type: 'quantitative', scale: { domainMin: -1, clamp: true } }, color: { field: 'model', type: 'nominal' } } },
@@ -170,10 +174,15 @@ async function liveCharts(rs: JobResult[]): Promise<string[]> {
 }
 
 function filmstrips(rs: JobResult[]): string {
-  const withStrips = rs.filter((r) => r.status === 'ok' && (r as unknown as { filmstrip?: string[] }).filmstrip?.length);
+  const frames = (r: JobResult) => (r.filmstrip ?? []).filter((uri) => typeof uri === 'string' && PNG_DATA_URI.test(uri));
+  const withStrips = rs.filter((r) => r.status === 'ok' && frames(r).length);
   if (!withStrips.length) return '';
   const shown = [...groupBy(withStrips, (r) => r.model).values()].map((g) => g.sort((a, b) => (b.budget ?? 0) - (a.budget ?? 0))[0]);
-  return `<h3>filmstrips: true (top) and predicted (bottom) frames, h = 1, 2, ...</h3>` + shown.map((r) => `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${r.budget ?? 'n/a'}, seed ${r.seed}</figcaption>${(r as unknown as { filmstrip: string[] }).filmstrip.map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${uri}">`).join('')}</figure>`).join('');
+  const figure = (r: JobResult) =>
+    `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
+    frames(r).map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${esc(uri)}">`).join('') +
+    '</figure>';
+  return `<h3>filmstrips: true (top) and predicted (bottom) frames, h = 1, 2, ...</h3>` + shown.map(figure).join('');
 }
 
 /** The whole report as one HTML string. */
@@ -190,40 +199,52 @@ body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:co
 td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
 <p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
-${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`)}</li>`).join('')}</ul>` : ''}
+${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('')}</ul>` : ''}
 ${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}
-${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${r.budget} seed=${r.seed}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
+${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${num(r.budget)} seed=${num(r.seed)}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
 </body></html>`;
 }
 
 /**
  * The results of several run folders (e.g. a full-grid sweep of the cheap models and a smaller one of the
- * neural ones): per job, the result that finished last.
+ * neural ones): per job, the result that finished last; and the lines each folder skipped.
  */
-export function readRuns(runDirs: readonly string[]): JobResult[] {
+function readRunsWithSkipped(runDirs: readonly string[]): { results: JobResult[]; skipped: SkippedLines[] } {
   const byJob = new Map<string, JobResult>();
-  for (const r of runDirs.flatMap(readResults)) {
-    const id = jobIdentity(r);
-    const seen = byJob.get(id);
-    if (!seen || r.finishedAt >= seen.finishedAt) byJob.set(id, r);
+  const skipped: SkippedLines[] = [];
+  for (const dir of runDirs) {
+    const run = readRun(dir);
+    if (run.skipped) skipped.push(run.skipped);
+    for (const r of run.results) {
+      const id = jobIdentity(r);
+      const seen = byJob.get(id);
+      if (!seen || (r.finishedAt ?? '') >= (seen.finishedAt ?? '')) byJob.set(id, r);
+    }
   }
-  return [...byJob.values()];
+  return { results: [...byJob.values()], skipped };
 }
+
+export const readRuns = (runDirs: readonly string[]): JobResult[] => readRunsWithSkipped(runDirs).results;
 
 /**
  * Writes outDir/report.html and outDir/leaderboard.md for the runs in runDirs (each file to a temporary file
- * first, then renamed: never half-written); returns the report's path.
+ * first, then renamed: never half-written); returns the report's path and the lines skipped as not results.
  */
-export async function writeReport(runDirs: readonly string[], outDir: string): Promise<string> {
-  const results = withDerived(readRuns(runDirs));
+export async function writeReport(runDirs: readonly string[], outDir: string): Promise<{ file: string; skipped: SkippedLines[] }> {
+  const read = readRunsWithSkipped(runDirs);
+  const results = withDerived(read.results);
   if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
   const runs = runDirs.map(runCoverage);
   const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs);
-  mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'report.html');
-  writeAtomically(file, html);
-  const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
-  writeAtomically(join(outDir, 'leaderboard.md'), `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`);
-  return file;
+  try {
+    mkdirSync(outDir, { recursive: true });
+    writeFileAtomic(file, html);
+    const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
+    writeFileAtomic(join(outDir, 'leaderboard.md'), `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`);
+  } catch (err) {
+    throw diskError(err, `the report into ${outDir}`);
+  }
+  return { file, skipped: read.skipped };
 }

@@ -1,12 +1,14 @@
 // Shards: a deterministic partition of the sorted job list over machines (`--shard i/n`), and the plan
 // record each run leaves beside its results, by which `pnpm bench merge` knows what belongs together.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@worldbench/core';
+import { z } from 'zod';
 import { canonicalJson } from './jobs';
 import type { PlannedJob } from './run-job';
-import { RESULTS_FILE, writeFully } from './store';
+import { writeFileAtomic } from './atomic';
+import { RESULTS_FILE } from './store';
 
 /** Shard `index` of `count` (0 <= index < count): the jobs whose place in the sorted plan is index mod count. */
 export interface Shard {
@@ -54,6 +56,17 @@ export interface PlanRecord {
   argv: string[];
 }
 
+/** A plan record read from a folder is checked before use: it is shown in reports (the command, the commit). */
+const planRecordShape = z.object({
+  format: z.literal(1),
+  planHash: z.string(),
+  codeHash: z.string(),
+  commit: z.string().nullable(),
+  shard: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).refine((s) => s.index < s.count),
+  keys: z.array(z.string()),
+  argv: z.array(z.string()),
+});
+
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 export function planRecord(planned: readonly PlannedJob[], shard: Shard | null, commit: string | null, argv: string[]): PlanRecord {
@@ -66,25 +79,6 @@ export function planRecord(planned: readonly PlannedJob[], shard: Shard | null, 
     keys: planned.map((p) => p.key),
     argv,
   };
-}
-
-/** Writes a file atomically: a temporary file, fsynced, renamed over the old one; then the folder fsynced. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFully(fd, Buffer.from(text));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dirFd = openSync(join(file, '..'), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
 }
 
 export function writePlanRecord(dir: string, record: PlanRecord): void {
@@ -105,8 +99,8 @@ export function readPlanRecords(dir: string): Array<{ file: string; results: str
     } catch (err) {
       throw new UserError(`${file} is not readable JSON: ${(err as Error).message}`, { cause: err });
     }
-    if (record.format !== 1 || !Array.isArray(record.keys) || typeof record.planHash !== 'string' || typeof record.codeHash !== 'string' || !record.shard)
-      throw new UserError(`${file} is not a worldbench plan record (format 1 with planHash, codeHash, shard, keys)`);
+    if (!planRecordShape.safeParse(record).success)
+      throw new UserError(`${file} is not a worldbench plan record (format 1 with planHash, codeHash, commit, shard, keys, argv)`);
     found.push({ file, results: join(dir, resultsFileName(record.shard)), record });
   }
   return found;

@@ -1,5 +1,6 @@
 // The sweep: skip what the store already holds, run the rest (in worker processes, or in this process
 // with --workers 0), store each line as it finishes. This process is the results file's only writer.
+import { jobLabel } from './jobs';
 import { runInWorkers, JOB_THREADS, type JobRunContext } from './pool';
 import type { SweepProgress } from './progress';
 import type { JobResult } from './result';
@@ -13,9 +14,7 @@ export interface SweepOptions {
   root: string;
 }
 
-export function jobLabel(p: PlannedJob): string {
-  return `${p.job.model} ${p.job.scenario}/${p.job.view} ${p.job.protocol} b=${p.job.budget} seed=${p.job.seed}`;
-}
+const label = (p: PlannedJob) => jobLabel(p.job);
 
 /** Runs the jobs the store does not hold as ok (or unsupported); returns every job's line, in plan order. */
 export async function runSweep(planned: readonly PlannedJob[], store: ResultsStore, options: SweepOptions, progress: SweepProgress): Promise<JobResult[]> {
@@ -23,13 +22,13 @@ export async function runSweep(planned: readonly PlannedJob[], store: ResultsSto
   const finish = (p: PlannedJob, result: JobResult, seconds: number) => {
     store.append(result);
     results.set(p, result);
-    progress.jobFinished(jobLabel(p), result.status === 'failed' ? `failed: ${result.error}` : result.status, seconds, false);
+    progress.jobFinished(label(p), result.status === 'failed' ? `failed: ${result.error}` : result.status, seconds, false);
   };
   const context = (p: PlannedJob): JobRunContext => ({
     seed: p.job.seed,
     signal: new AbortController().signal,
     threads: JOB_THREADS,
-    log: (m) => progress.log(`${jobLabel(p)}: ${m}`),
+    log: (m) => progress.log(`${label(p)}: ${m}`),
     progress: (d, t, note) => progress.inner(d, t, note),
   });
 
@@ -38,7 +37,7 @@ export async function runSweep(planned: readonly PlannedJob[], store: ResultsSto
     const stored = store.get(p.key);
     if (stored && stored.status !== 'failed') {
       results.set(p, stored);
-      progress.jobFinished(jobLabel(p), stored.status, 0, true);
+      progress.jobFinished(label(p), stored.status, 0, true);
     } else todo.push(p);
   }
 
@@ -51,14 +50,16 @@ export async function runSweep(planned: readonly PlannedJob[], store: ResultsSto
 
   if (options.workers === 0) {
     for (const p of runnable) {
-      progress.jobStarted(jobLabel(p));
+      // a job in this process may never wait for I/O: let a pending signal (Ctrl-C) be handled between jobs
+      await new Promise((resolve) => setImmediate(resolve));
+      progress.jobStarted(label(p));
       const t0 = performance.now();
       finish(p, await runJob(p, options.root, context(p)), (performance.now() - t0) / 1000);
     }
   } else {
     await runInWorkers(runnable, { workers: options.workers, jobTimeoutSeconds: options.jobTimeoutSeconds, root: options.root }, {
-      started: (p) => progress.jobStarted(jobLabel(p)),
-      log: (p, m) => progress.log(`${jobLabel(p)}: ${m}`),
+      started: (p) => progress.jobStarted(label(p)),
+      log: (p, m) => progress.log(`${label(p)}: ${m}`),
       progress: (_p, d, t, note) => progress.inner(d, t, note),
       finished: finish,
     });

@@ -1,8 +1,8 @@
 // The smoke test of the project: `pnpm bench` as a subprocess, as a user runs it.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bench, scratch } from './helpers';
+import { bench, root, scratch } from './helpers';
 
 describe('pnpm bench', () => {
   const out = join(scratch(), 'run');
@@ -62,7 +62,7 @@ describe('pnpm bench', () => {
 
   it.each([
     [['--model', 'nope'], /unknown model "nope"; valid: .*linear/],
-    [['--budgets', 'abc'], /--budgets takes positive integers, got "abc"/],
+    [['--budgets', 'abc'], /--budgets takes positive integers up to 1,048,576, got "abc"/],
     [['--seeds', '-1'], /seeds/],
     [['--seeds', '0'], /--seeds 0 asks for no seeds .* for seed 0 alone write --seeds 0-0/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
@@ -74,6 +74,22 @@ describe('pnpm bench', () => {
     [['--model', 'linear[ridge=-1]'], /linear\[ridge=-1\]: linear config: ridge is a finite number >= 0, got -1/],
     [['--model', 'possible-worlds[library=mine]', '--scenario', 'hidden-laws'], /library is 'search' or 'scenario' or 'generic', got "mine"/],
     [['--model', 'jepa[forecastBackend=gpu]', '--scenario', 'code-trace'], /jepa\[forecastBackend=gpu\]: jepa config: forecastBackend is 'onnx' or 'tfjs', got gpu/],
+    // only a config's own keys, not what every object inherits
+    [['--model', 'linear[__proto__=1]'], /model linear has no config key "__proto__"; valid: ridge/],
+    [['--model', 'linear[constructor=1]'], /model linear has no config key "constructor"; valid: ridge/],
+    [['--model', 'linear[toString=1]'], /model linear has no config key "toString"; valid: ridge/],
+    // bounds, stated in --help: refused at once, before anything is planned
+    [['--seeds', '0-9999999'], /--seeds 0-9999999 asks for 10,000,000 seeds; seeds are 0\.\.1,000,000, at most 10,000 in one run/],
+    [['--seeds', '99999999999'], /--seeds 99999999999 asks for 99,999,999,999 seeds; seeds are 0\.\.1,000,000/],
+    [['--seeds', '2000000-2000004'], /--seeds 2000000-2000004 goes beyond seed 1,000,000/],
+    [['--budgets', '1000000000'], /--budgets takes positive integers up to 1,048,576, got "1000000000"/],
+    [['--model', 'persistence,linear', '--scenario', 'bouncing-balls', '--seeds', '0-9999', '--budgets', '16,32,64,128,256,512'], /this plan has 240,000 jobs \(2 model x scenario pair\(s\) over their views, x 1 protocol\(s\), x 6 budget\(s\), x 10,000 seed\(s\)\); a run takes at most 100,000/],
+    // a single-valued flag twice (the --out given by the test makes it twice too)
+    [['--out', 'elsewhere'], /--out is given 2 times \("elsewhere", ".*bad"\); give it once/],
+    [['--horizon', '4', '--horizon', '5'], /--horizon is given 2 times \("4", "5"\)/],
+    [['--workers', '1', '--workers', '2'], /--workers is given 2 times/],
+    [['--job-timeout', '10', '--job-timeout', '20'], /--job-timeout is given 2 times/],
+    [['--shard', '0/2', '--shard', '1/2'], /--shard is given 2 times/],
   ])('rejects %j with exit code 2 and writes nothing', (args, message) => {
     const dir = join(scratch(), 'bad');
     const r = bench([...args, '--out', dir]);
@@ -81,6 +97,77 @@ describe('pnpm bench', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('refuses an empty --out, writing nothing (it used to write into the repository root)', () => {
+    const before = readdirSync(root).sort();
+    const r = bench(['--model', 'persistence', '--scenario', 'bouncing-balls', '--out', '']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: --out is empty; give the folder results go to/);
+    expect(readdirSync(root).sort()).toEqual(before);
+  });
+
+  describe('an --out that cannot be a results folder exits 2 before anything runs, and loses nothing', () => {
+    const small = ['--model', 'persistence', '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--test-episodes', '8', '--ood-episodes', '8'];
+
+    it('an existing file, or a path under a file (for runs and for report --out)', () => {
+      const file = join(scratch(), 'notes.txt');
+      writeFileSync(file, 'my notes\n');
+      for (const args of [[...small, '--out', file], ['report', dirname(file), '--out', file]]) {
+        const r = bench(args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`error: --out ${file} is a file, not a folder; give a folder`);
+        expect(r.stderr).not.toMatch(/EEXIST|ENOTDIR|\n\s+at /);
+      }
+      const under = join(file, 'run');
+      const r = bench([...small, '--out', under]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error: --out ${under} lies under ${file}, which is a file, not a folder`);
+      expect(readFileSync(file, 'utf8')).toBe('my notes\n');
+    });
+
+    it('a folder that cannot be written', () => {
+      const locked = join(scratch(), 'locked');
+      mkdirSync(locked);
+      chmodSync(locked, 0o555);
+      const out = join(locked, 'run');
+      for (const args of [[...small, '--out', out], ['merge', locked, '--out', out]]) {
+        const r = bench(args, { unprivileged: true });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`error: --out ${out}: cannot write in ${locked} (permission denied); give a folder you can write`);
+      }
+      expect(readdirSync(locked)).toEqual([]);
+    });
+
+    it('a read-only results.jsonl, found before the first job runs', () => {
+      const out = join(scratch(), 'read-only');
+      expect(bench([...small, '--seeds', '1', '--out', out]).code).toBe(0);
+      const file = join(out, 'results.jsonl');
+      const before = readFileSync(file, 'utf8');
+      chmodSync(file, 0o444);
+      const r = bench([...small, '--seeds', '2', '--out', out], { unprivileged: true }); // seed 1 is a new job
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`error: cannot write ${file}: permission denied; make it writable, or write elsewhere with --out`);
+      expect(r.stderr).not.toMatch(/\] persistence/); // no job ran (nor was taken from the store)
+      expect(readFileSync(file, 'utf8')).toBe(before);
+      expect(readdirSync(out).sort()).toEqual(['plan.json', 'results.jsonl']); // no lock left behind
+    });
+  });
+
+  it('reads a relative --out from where the user stands, for runs and reports alike', () => {
+    mkdirSync(join(root, 'results'), { recursive: true }); // git ignores results/
+    const here = mkdtempSync(join(root, 'results', 'cwd-'));
+    try {
+      const r = bench(['--model', 'persistence', '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--test-episodes', '8', '--ood-episodes', '8', '--out', 'mine'], { cwd: here });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`results: ${join(here, 'mine', 'results.jsonl')}`);
+      const report = bench(['report', 'mine'], { cwd: here });
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).toBe(`report: ${join(here, 'mine', 'report.html')}\n`);
+      expect(existsSync(join(root, 'mine'))).toBe(false);
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
   });
 
   it('lists models, scenarios and which model reads which view', () => {

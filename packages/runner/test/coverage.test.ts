@@ -3,8 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeCoverage, runCoverage } from '../src/coverage';
+import type { JobStatus } from '../src/result';
 import type { PlanRecord } from '../src/shard';
-import { scratch } from './helpers';
+import { jsonl, scratch, syntheticResult } from './helpers';
 
 const plan = (keys: string[], shard = { index: 0, count: 1 }, commit: string | null = 'f8e47f6e7742bc0041855670409e7a3b37a67b04'): PlanRecord => ({
   format: 1,
@@ -15,7 +16,7 @@ const plan = (keys: string[], shard = { index: 0, count: 1 }, commit: string | n
   keys,
   argv: ['--full', '--model', 'linear'],
 });
-const lines = (...rs: Array<[string, string]>) => rs.map(([key, status]) => JSON.stringify({ key, status }) + '\n').join('');
+const lines = (...rs: Array<[string, JobStatus]>) => jsonl(rs.map(([key, status]) => syntheticResult({ key, status, ...(status === 'ok' ? {} : { metrics: null }) })));
 
 function folder(files: Record<string, string>): string {
   const dir = scratch();

@@ -71,4 +71,17 @@ describe('--model <path>', () => {
     expect(line.status).toBe('failed');
     expect(line.error).toBe('test forecast: forecast mean has shape [8,15,4,4], expected [8,16,4,4] ([B, H, ...viewShape])');
   });
+
+  it('records a forecast whose data is shorter than its shape as failed (never ok with null metrics), and retries it', () => {
+    const out = join(scratch(), 'short-data');
+    const args = ['--model', fixture('short-data.ts'), '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--test-episodes', '8', '--ood-episodes', '8', '--out', out];
+    const r = bench([...args, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const [line] = JSON.parse(r.stdout).results;
+    expect(line).toMatchObject({ status: 'failed', metrics: null, error: 'test forecast: forecast mean holds 10 values, but its shape [8,16,4,4] needs 2048' });
+    const rerun = bench(args);
+    expect(rerun.code).toBe(1);
+    expect(rerun.stderr).not.toMatch(/\(cached\)/);
+    expect(readLines(join(out, 'results.jsonl')).map((l) => l.status)).toEqual(['failed', 'failed']);
+  });
 });

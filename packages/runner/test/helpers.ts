@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { findWorkspaceRoot } from '@worldbench/core';
 import type { JobResult } from '../src/index';
 
@@ -11,9 +12,14 @@ export const root = findWorkspaceRoot(fileURLToPath(new URL('.', import.meta.url
 /** The planted models of the failure tests, by file. */
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** Runs `pnpm bench ...args` as a subprocess from the workspace root, the way a user does. */
-export function bench(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('pnpm', ['bench', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 * 1024 * 1024 });
+/**
+ * Runs `pnpm bench ...args` as a subprocess, the way a user does: from the workspace root, or from `cwd`.
+ * `unprivileged`: without root's right to write files whose mode says read-only (CAP_DAC_OVERRIDE), so that
+ * a test of a read-only file means the same under root (CI containers) as under a user.
+ */
+export function bench(args: string[], options: { cwd?: string; unprivileged?: boolean } = {}): { code: number; stdout: string; stderr: string } {
+  const [command, ...prefix] = options.unprivileged && process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', 'pnpm'] : ['pnpm'];
+  const r = spawnSync(command, [...prefix, 'bench', ...args], { cwd: options.cwd ?? root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -51,4 +57,72 @@ export function comparable(r: JobResult): unknown {
 /** key -> comparable result, for the newest line of each key. */
 export function byKey(results: JobResult[]): Map<string, unknown> {
   return new Map(results.map((r) => [r.key, comparable(r)]));
+}
+
+/** A synthetic result line that passes the store's check (result.ts): a job of model "m" on "s-v1", ok. */
+export function syntheticResult(fields: Partial<JobResult> = {}): JobResult {
+  return {
+    model: 'm',
+    modelId: 'm',
+    config: {},
+    scenario: 's-v1',
+    view: 'state',
+    protocol: 'offline',
+    budget: 64,
+    seed: 0,
+    evaluation: { testEpisodes: 8, oodEpisodes: 8, horizon: 2 },
+    key: 'k',
+    fingerprint: 'f',
+    status: 'ok',
+    privileged: false,
+    metrics: { test: { mse: { '1': 0.5, '2': 0.7 }, skill: { '1': 0.25, '2': 0.1 } }, ood: { mse: { '1': 0.9, '2': 1.1 }, skill: { '1': 0.05, '2': 0 } } },
+    cost: { fitSeconds: 0.01, forecastStepsPerSecond: 1000, params: 3, peakMemoryMB: 90 },
+    env: { backend: 'js', ort: null, node: 'v20', cpu: 'cpu', commit: null },
+    finishedAt: '2026-12-01T00:00:00.000Z',
+    ...fields,
+  };
+}
+
+/** Lines of a results file: each value as JSON, newline-ended. */
+export const jsonl = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v) + '\n').join('');
+
+/** Markup that would run script if a report let it through unescaped (each with a distinct alert). */
+export const ATTACK = {
+  script: '<script>alert(1)</script>',
+  img: '"><img src=x onerror=alert(2)>',
+  attr: "' onmouseover='alert(3)",
+  svg: '<svg onload=alert(4)>',
+};
+
+/**
+ * A run folder as an attacker could share it: lines of the right shape whose text fields carry markup (they
+ * must be shown escaped), lines whose numbers or images are not numbers or PNG data URIs (they must be skipped),
+ * and a plan record whose command and commit carry markup. Holds one png data URI of a real 2 x 2 image.
+ */
+export function craftedRun(): string {
+  const dir = join(scratch(), 'crafted');
+  mkdirSync(dir);
+  const png = `data:image/png;base64,${PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 200) })).toString('base64')}`;
+  const lines = [
+    syntheticResult({ key: 'k1', model: ATTACK.script, scenario: `s-v1${ATTACK.img}`, view: `state${ATTACK.attr}`, filmstrip: [png], env: { backend: ATTACK.svg, ort: null, node: ATTACK.script, cpu: ATTACK.img, commit: ATTACK.attr } }),
+    syntheticResult({ key: 'k2', model: ATTACK.img, budget: 256, status: 'failed', metrics: null, error: ATTACK.script }),
+    syntheticResult({ key: 'k3', budget: ATTACK.script as never }),
+    syntheticResult({ key: 'k4', seed: ATTACK.img as never }),
+    syntheticResult({ key: 'k5', filmstrip: [`x${ATTACK.img}`] }),
+    syntheticResult({ key: 'k6', filmstrip: [`data:image/png;base64,AAAA" onerror="alert(5)`] }),
+    syntheticResult({ key: 'k7', metrics: { test: { mse: { '1': ATTACK.script as never }, skill: {} }, ood: { mse: { '1': 1 }, skill: {} } } }),
+    syntheticResult({ key: 'k8', live: { meanSkill: 0, movingSkill: [ATTACK.svg as never], shifts: [1], dips: [0], recoverable: [false], recovery: [null], updates: true } }),
+    syntheticResult({ key: 'k9', onPolicyGain: ATTACK.script as never }),
+  ];
+  writeFileSync(join(dir, 'results.jsonl'), jsonl(lines));
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify({ format: 1, planHash: 'p', codeHash: 'c', commit: ATTACK.img, shard: { index: 0, count: 1 }, keys: ['k1', 'k2'], argv: ['--model', ATTACK.script] }));
+  return dir;
+}
+
+/** The attribute names of every tag in an HTML text (quoted values skipped whole, so escaped text in them is not read as markup). */
+export function tagAttributes(html: string): string[] {
+  const names: string[] = [];
+  for (const [, attrs] of html.matchAll(/<[a-zA-Z][^\s>/]*((?:\s+[^\s=>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*\/?>/g))
+    for (const [, name] of attrs.matchAll(/\s+([^\s=>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g)) names.push(name.toLowerCase());
+  return names;
 }

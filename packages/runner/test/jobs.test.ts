@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@worldbench/core';
 import { availableParallelism } from 'node:os';
-import { isModelPath, jobKey, modelLabel, parseCli, parseModelChoice, parseSeeds, parseShard, resolveConfig, resultsFileName, shardJobs, splitList, workerDeathReason } from '../src/index';
+import { isModelPath, jobKey, modelLabel, parseCli, parseModelChoice, parseSeeds, parseShard, poolSize, resolveConfig, resultsFileName, shardJobs, splitList, workerDeathReason } from '../src/index';
 
 describe('CLI parsing', () => {
   it('splits lists on commas outside brackets', () => {
@@ -13,6 +13,8 @@ describe('CLI parsing', () => {
     expect(choice).toEqual({ id: 'm', overrides: [['steps', '3'], ['name', 'x'], ['on', 'false']] });
     expect(resolveConfig('m', { steps: 1, name: 'a', on: true, rate: 0.1 }, choice.overrides)).toEqual({ steps: 3, name: 'x', on: false, rate: 0.1 });
     expect(() => resolveConfig('m', { steps: 1 }, [['stpes', '3']])).toThrow(/no config key "stpes"; valid: steps/);
+    // only the config's own keys: not what every object inherits
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) expect(() => resolveConfig('m', { steps: 1 }, [[key, '{}']]), key).toThrow(`model m has no config key "${key}"; valid: steps`);
     expect(modelLabel(parseModelChoice('m[b=2,a=1]'))).toBe('m[a=1,b=2]');
   });
 
@@ -21,6 +23,42 @@ describe('CLI parsing', () => {
     expect(parseSeeds('1000-1004')).toEqual([1000, 1001, 1002, 1003, 1004]);
     expect(parseSeeds('5,7')).toEqual([5, 7]);
     for (const bad of ['-1', '0', 'x', '4-2', '1,x']) expect(() => parseSeeds(bad), bad).toThrow(UserError);
+  });
+
+  it('bounds seeds to 0..1,000,000 and 10,000 per run, judged before any list is made', () => {
+    expect(parseSeeds('10000')).toHaveLength(10_000);
+    expect(parseSeeds('990000-999999')).toHaveLength(10_000);
+    expect(parseSeeds('1000000-1000000')).toEqual([1_000_000]);
+    const bounds = 'seeds are 0..1,000,000, at most 10,000 in one run';
+    expect(() => parseSeeds('10001')).toThrow(`--seeds 10001 asks for 10,001 seeds; ${bounds}: split the sweep into several runs`);
+    expect(() => parseSeeds('0-9999999')).toThrow(`--seeds 0-9999999 asks for 10,000,000 seeds; ${bounds}`);
+    expect(() => parseSeeds('99999999999')).toThrow(`--seeds 99999999999 asks for 99,999,999,999 seeds; ${bounds}`);
+    expect(() => parseSeeds('99999999999999999999999')).toThrow(`asks for more than 10^15 seeds`);
+    expect(() => parseSeeds('1000001-1000002')).toThrow(`--seeds 1000001-1000002 goes beyond seed 1,000,000; ${bounds}`);
+    expect(() => parseSeeds('5,2000000')).toThrow(`--seeds 5,2000000 goes beyond seed 1,000,000`);
+  });
+
+  it('bounds budgets (1,048,576) and evaluation episodes (10,000)', () => {
+    expect(parseCli(['--budgets', '1048576']).plan.budgets).toEqual([1_048_576]);
+    expect(() => parseCli(['--budgets', '64,1048577'])).toThrow('--budgets takes positive integers up to 1,048,576, got "1048577"');
+    expect(() => parseCli(['--budgets', '1000000000'])).toThrow('--budgets takes positive integers up to 1,048,576, got "1000000000"');
+    expect(() => parseCli(['--test-episodes', '10001'])).toThrow('--test-episodes takes positive integers up to 10,000, got "10001"');
+    expect(() => parseCli(['--ood-episodes', '1e9'])).toThrow('--ood-episodes takes positive integers up to 10,000');
+  });
+
+  it('refuses a single-valued flag given twice and an empty --out; list flags take several', () => {
+    for (const flag of ['--out', '--horizon', '--workers', '--job-timeout', '--shard', '--budgets', '--seeds'])
+      expect(() => parseCli([flag, '1/2', flag, '2']), flag).toThrow(`${flag} is given 2 times ("1/2", "2"); give it once (only --model, --scenario, --view, --protocol take several)`);
+    expect(() => parseCli(['--out=a', '--out', 'b'])).toThrow('--out is given 2 times ("a", "b")');
+    expect(() => parseCli(['report', 'a', '--out', 'x', '--out', 'y'])).toThrow('--out is given 2 times');
+    expect(parseCli(['--model', 'a', '--model', 'b,c', '--scenario', 'x', '--scenario', 'y', '--view', 'v', '--view', 'w', '--protocol', 'offline', '--protocol', 'live']).plan).toMatchObject({
+      models: ['a', 'b', 'c'],
+      scenarios: ['x', 'y'],
+      views: ['v', 'w'],
+      protocols: ['offline', 'live'],
+    });
+    for (const empty of ['', '  ']) expect(() => parseCli(['--out', empty])).toThrow('--out is empty; give the folder results go to');
+    expect(() => parseCli(['merge', 'a', '--out='])).toThrow('--out is empty');
   });
 
   it('defaults to the quick grid, and --full to the full one', () => {
@@ -48,11 +86,18 @@ describe('scale flags', () => {
     for (const bad of [['--workers', 'x'], ['--workers', '1.5'], ['--job-timeout', '0'], ['--job-timeout', 'soon'], ['--job-timeout', '3000000']]) expect(() => parseCli(bad), bad.join(' ')).toThrow(UserError);
   });
 
+  it('caps the worker processes at the jobs planned, and warns above the number of cores', () => {
+    expect(poolSize(2, 18, 2)).toEqual({ workers: 2, warning: null });
+    expect(poolSize(1_000_000, 3, 2)).toEqual({ workers: 3, warning: 'warning: --workers 1000000 starts 3 worker processes on 2 core(s): they will share the cores, so each job runs slower and its fit seconds grow' });
+    expect(poolSize(64, 2, 2)).toEqual({ workers: 2, warning: null }); // capped to the jobs: no more processes than cores
+    expect(poolSize(0, 10, 2)).toEqual({ workers: 0, warning: null }); // in this process
+  });
+
   it('reads merge with its folders and --out only', () => {
     expect(parseCli(['merge', 'a', 'b', '--out', 'c'])).toMatchObject({ command: 'merge', mergeDirs: ['a', 'b'], out: 'c' });
     expect(() => parseCli(['merge', 'a'])).toThrow(/merge needs --out DIR/);
     expect(() => parseCli(['merge', '--out', 'c'])).toThrow(/merge needs the folders of the shards/);
-    expect(() => parseCli(['merge', 'a', '--out', 'c', '--model', 'linear'])).toThrow(/merge takes shard folders, --out and --json, not --model/);
+    expect(() => parseCli(['merge', 'a', '--out', 'c', '--model', 'linear'])).toThrow(/merge takes shard folders, --out, --json and --take-lock, not --model/);
   });
 
   it('partitions the sorted plan round robin: every job in exactly one shard', () => {

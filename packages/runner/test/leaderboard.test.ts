@@ -3,28 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { leaderboard } from '../src/leaderboard';
 import type { LiveResult } from '../src/protocols';
 import type { JobResult } from '../src/result';
+import { syntheticResult } from './helpers';
 
 function result(protocol: JobResult['protocol'], budget: number, seed: number, skill: number, extra: Partial<JobResult> = {}): JobResult {
-  return {
-    model: 'm',
-    modelId: 'm',
-    config: {},
-    scenario: 's-v1',
-    view: 'state',
+  return syntheticResult({
     protocol,
     budget,
     seed,
     evaluation: { testEpisodes: 8, oodEpisodes: 8, horizon: 4 },
     key: `${protocol}/${budget}/${seed}`,
-    fingerprint: 'f',
-    status: 'ok',
-    privileged: false,
     metrics: { test: { mse: {}, skill: { '1': skill, '4': skill / 2 } }, ood: { mse: {}, skill: {} } },
     cost: { fitSeconds: budget / 1000, forecastStepsPerSecond: 1, params: 1, peakMemoryMB: 1 },
-    env: {} as JobResult['env'],
-    finishedAt: '2026-11-27T00:00:00.000Z',
     ...extra,
-  };
+  });
 }
 
 const live = (recovery: number | null): LiveResult => ({ meanSkill: 0.5, movingSkill: [], shifts: [100], dips: [0.1], recoverable: [true], recovery: [recovery], updates: true });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
 import { ORACLE_NOTE } from '../src/leaderboard';
 import { readResults, readRuns } from '../src/report';
-import { bench, scratch } from './helpers';
+import { bench, craftedRun, jsonl, scratch, syntheticResult } from './helpers';
 
 describe('protocol helpers', () => {
   it('splits a budget into 4 equal rounds and draws shifts from the seed', () => {
@@ -41,21 +41,22 @@ describe('protocol helpers', () => {
 describe('readResults', () => {
   it('keeps the newest result of each job: one rerun after a code change supersedes the old one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wb-read-'));
-    const job = { model: 'linear', modelId: 'linear', config: { ridge: 0.001 }, scenario: 's', view: 'state', protocol: 'offline', budget: 64, seed: 1, evaluation: { horizon: 8 } };
+    const job = { model: 'linear', modelId: 'linear', config: { ridge: 0.001 }, seed: 1 };
+    const skill = (s: number) => ({ test: { mse: { '1': 1 - s }, skill: { '1': s } }, ood: { mse: { '1': 1 }, skill: { '1': 0 } } });
     const lines = [
-      { ...job, key: 'old', fingerprint: 'a', status: 'ok', metrics: 1 },
-      { ...job, seed: 2, key: 'other', fingerprint: 'a', status: 'ok' },
-      { ...job, config: { ridge: 0.1 }, key: 'variant', fingerprint: 'a', status: 'ok' },
-      { ...job, key: 'new', fingerprint: 'b', status: 'ok', metrics: 2 },
+      syntheticResult({ ...job, key: 'old', fingerprint: 'a', metrics: skill(0.1) }),
+      syntheticResult({ ...job, seed: 2, key: 'other', fingerprint: 'a' }),
+      syntheticResult({ ...job, config: { ridge: 0.1 }, key: 'variant', fingerprint: 'a' }),
+      syntheticResult({ ...job, key: 'new', fingerprint: 'b', metrics: skill(0.2) }),
     ];
-    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n{"torn');
+    writeFileSync(join(dir, 'results.jsonl'), jsonl(lines) + '{"torn');
     expect(readResults(dir).map((r) => r.key)).toEqual(['new', 'other', 'variant']);
     // several folders: their union, and of a job in two of them the result that finished last
     const second = mkdtempSync(join(tmpdir(), 'wb-read-'));
-    const late = { ...job, key: 'late', fingerprint: 'c', status: 'ok', finishedAt: '2026-11-27T10:00:00Z' };
-    const elsewhere = { ...job, modelId: 'jepa', model: 'jepa', key: 'jepa', fingerprint: 'd', status: 'ok', finishedAt: '2026-11-27T09:00:00Z' };
-    writeFileSync(join(second, 'results.jsonl'), [late, elsewhere].map((l) => JSON.stringify(l)).join('\n') + '\n');
-    writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify({ ...l, finishedAt: '2026-11-27T08:00:00Z' })).join('\n') + '\n');
+    const late = syntheticResult({ ...job, key: 'late', fingerprint: 'c', finishedAt: '2026-11-27T10:00:00Z' });
+    const elsewhere = syntheticResult({ ...job, modelId: 'jepa', model: 'jepa', key: 'jepa', fingerprint: 'd', finishedAt: '2026-11-27T09:00:00Z' });
+    writeFileSync(join(second, 'results.jsonl'), jsonl([late, elsewhere]));
+    writeFileSync(join(dir, 'results.jsonl'), jsonl(lines.map((l) => ({ ...l, finishedAt: '2026-11-27T08:00:00Z' }))));
     expect(readRuns([dir, second]).map((r) => r.key).sort()).toEqual(['jepa', 'late', 'other', 'variant']);
     expect(readRuns([second, dir]).map((r) => r.key).sort()).toEqual(['jepa', 'late', 'other', 'variant']);
   });
@@ -137,6 +138,28 @@ describe('pnpm bench --protocol all, and its report', () => {
       const shot = join(mkdtempSync(join(tmpdir(), 'worldbench-report-')), 'report.png');
       await page.screenshot({ path: shot, fullPage: true });
       expect(existsSync(shot)).toBe(true);
+      expect(errors).toEqual([]);
+
+      // a crafted results file (markup in every text field, strings where numbers and PNGs belong): no script
+      // element, no event-handler attribute, nothing run
+      const crafted = craftedRun();
+      expect(bench(['report', crafted]).code).toBe(0);
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => (dialogs.push(d.message()), d.dismiss()));
+      await page.goto(`file://${join(crafted, 'report.html')}`);
+      await page.mouse.move(600, 300);
+      type Tag = { tagName: string; getAttributeNames(): string[]; getAttribute(name: string): string | null };
+      const dom = {
+        scripts: await page.$$eval('script', (els) => els.length),
+        handlers: await page.$$eval('*', (els) => els.flatMap((el) => (el as unknown as Tag).getAttributeNames().filter((n) => n.toLowerCase().startsWith('on')).map((n) => `${(el as unknown as Tag).tagName} ${n}`))),
+        images: await page.$$eval('img', (els) => els.map((el) => ((el as unknown as Tag).getAttribute('src') ?? '').slice(0, 22))),
+        text: (await page.textContent('body')) ?? '',
+      };
+      expect(dom.scripts).toBe(0);
+      expect(dom.handlers).toEqual([]);
+      expect(dom.images).toEqual(['data:image/png;base64,']);
+      expect(dom.text).toContain('<script>alert(1)</script>'); // shown as text
+      expect(dialogs).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
