@@ -186,17 +186,41 @@ function filmstrips(rs: JobResult[]): string {
 }
 
 /** The whole report as one HTML string. */
+/** The first `RIVALS + 1` hypotheses of an explain().ranked list, as far as they are well formed (the file is untrusted). */
+const RIVALS = 4;
+function rankedLaws(explain: unknown): Array<{ id: string; posterior: number | null; logEvidence: number | null; statement: string }> {
+  const ranked = (explain as { ranked?: unknown } | undefined)?.ranked;
+  if (!Array.isArray(ranked)) return [];
+  const number = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  return ranked.slice(0, RIVALS + 1).flatMap((w) => (w && typeof w === 'object' && typeof (w as Row).id === 'string' ? [{ id: (w as Row).id as string, posterior: number((w as Row).posterior), logEvidence: number((w as Row).logEvidence), statement: String((w as Row).statement ?? '') }] : []));
+}
+
+/**
+ * The laws a model found, where its explain() ranks hypotheses (possible-worlds): per model, from its offline job
+ * at the largest budget (lowest seed), the selected law with its evidence and the next RIVALS, as the model wrote them.
+ */
+function lawsFound(rs: JobResult[]): string {
+  const byModel = groupBy(rs.filter((r) => r.status === 'ok' && r.protocol === 'offline' && rankedLaws(r.explain).length), (r) => r.model);
+  return [...byModel.values()]
+    .map((group) => {
+      const r = group.reduce((a, b) => ((b.budget ?? 0) > (a.budget ?? 0) || ((b.budget ?? 0) === (a.budget ?? 0) && b.seed < a.seed) ? b : a));
+      const rows = rankedLaws(r.explain).map((w, i) => `<tr><td>${i + 1}</td><td>${esc(w.id)}</td><td>${w.posterior === null ? 'n/a' : w.posterior.toPrecision(3)}</td><td>${w.logEvidence === null ? 'n/a' : w.logEvidence.toFixed(1)}</td><td class="law">${esc(w.statement)}</td></tr>`);
+      return `<h3>Laws found by ${esc(r.model)}${r.privileged ? ' * oracle' : ''} (offline, budget ${num(r.budget)}, seed ${num(r.seed)})</h3><table class="laws"><thead><tr><th>rank</th><th>hypothesis</th><th>posterior</th><th>log evidence</th><th>law</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    })
+    .join('');
+}
+
 export async function renderReport(results: JobResult[], title: string, runs: readonly RunCoverage[] = []): Promise<string> {
   const sections: string[] = [];
   for (const [key, rs] of groupBy(results, (r) => `${r.scenario} / ${r.view}`)) {
     const plots = [await learningCurve(rs), await horizonCurve(rs), await onPolicyChart(rs), ...(await liveCharts(rs))].filter((p): p is string => !!p);
-    sections.push(`<section><h2>${esc(key)}</h2>${summaryTable(rs)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${filmstrips(rs)}</section>`);
+    sections.push(`<section><h2>${esc(key)}</h2>${summaryTable(rs)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`);
   }
   const failed = results.filter((r) => r.status === 'failed');
   const env = results.find((r) => r.env)?.env;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
 body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-td:first-child,th:first-child,td:nth-child(2){text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
+td:first-child,th:first-child,td:nth-child(2){text-align:left}td.law{text-align:left;font-family:monospace;font-size:90%}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
 <p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
 ${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('')}</ul>` : ''}

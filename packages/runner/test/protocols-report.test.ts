@@ -72,7 +72,7 @@ describe('pnpm bench --protocol all, and its report', () => {
   const out = join(scratch(), 'all');
 
   it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', () => {
-    const r = bench(['--model', 'possible-worlds[library=scenario],linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
+    const r = bench(['--model', 'possible-worlds,possible-worlds[library=scenario],linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const { results } = JSON.parse(r.stdout);
     const find = (model: string, protocol: string, view = 'state') => results.find((x: any) => x.model === model && x.protocol === protocol && x.view === view);
@@ -102,17 +102,22 @@ describe('pnpm bench --protocol all, and its report', () => {
     // the headline table beside it, README-ready: the possible-worlds oracle on hidden-laws (in the oracles' table) with its on-policy gain and live recovery
     // (first, how far the run got: every planned job done)
     const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
-    expect(board[2]).toMatch(/^- `.*all`: `pnpm bench --model possible-worlds\[library=scenario\],linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/);
+    expect(board[2]).toMatch(/^- `.*all`: `pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/);
     expect(board[4]).toBe('| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | on-policy gain | live recovery (steps) | fit s |');
     const pwLine = board.findIndex((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds[library=scenario] * |'));
     expect(pwLine).toBeGreaterThan(board.indexOf(ORACLE_NOTE));
+    // the default (no hints) is a school's row, above the oracles
+    expect(board.findIndex((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds |'))).toBeLessThan(board.indexOf(ORACLE_NOTE));
+    // the report shows the law each found, its evidence and its rivals
+    expect(html).toMatch(/<h3>Laws found by possible-worlds \(offline, budget 32, seed 0\)<\/h3><table class="laws">(.(?!<\/table>))*<tr><td>5<\/td>/);
+    expect(html).toMatch(/<h3>Laws found by possible-worlds\[library=scenario\] \* oracle \(offline, budget 32, seed 0\)<\/h3>/);
     const pw = board[pwLine].split(' | ');
     expect(pw[3]).toBe('32');
     expect(pw[4]).toBe('1');
     expect(Number(pw[5])).toBeGreaterThan(0.5);
     expect(Number(pw[7])).toEqual(expect.any(Number));
     expect(pw[8]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
-    expect(html).toMatch(/<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds\[library=scenario\],linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/);
+    expect(html).toMatch(/<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
