@@ -81,9 +81,11 @@ if (run('fit-time')) {
 
 if (run('planted')) {
   // laws that are none of the scenarios': a particle in the plane under each, pushed by the action (test/planted.ts)
-  const worlds: Record<string, { field: Field; train: [number, number]; ood: [number, number] }> = {
-    'Duffing spring a = -p x - 2 x^3': { field: ([x, y], [a0, a1], p) => [-p * x - 2 * x ** 3 + a0, -p * y - 2 * y ** 3 + a1], train: [1, 3], ood: [3, 4] },
+  // distinct ids: the evaluation episodes are cached by scenario id
+  const worlds: Record<string, { id: string; field: Field; train: [number, number]; ood: [number, number] }> = {
+    'Duffing spring a = -p x - 2 x^3': { id: 'planted-duffing', field: ([x, y], [a0, a1], p) => [-p * x - 2 * x ** 3 + a0, -p * y - 2 * y ** 3 + a1], train: [1, 3], ood: [3, 4] },
     'pull toward (0.6, -0.4), a = -p r / (|r|^2 + 0.09)^(3/2)': {
+      id: 'planted-pull',
       field: ([x, y], [a0, a1], p) => {
         const dx = x - 0.6, dy = y + 0.4, r2 = dx * dx + dy * dy + 0.09;
         return [(-p * dx) / (r2 * Math.sqrt(r2)) + a0, (-p * dy) / (r2 * Math.sqrt(r2)) + a1];
@@ -91,12 +93,12 @@ if (run('planted')) {
       train: [0.5, 1.5],
       ood: [1.5, 2.5],
     },
-    'state times action, a = -p x + 1.5 x F': { field: ([x, y], [a0, a1], p) => [-p * x + 1.5 * x * a0, -p * y + 1.5 * y * a1], train: [1, 3], ood: [3, 4] },
+    'state times action, a = -p x + 1.5 x F': { id: 'planted-product', field: ([x, y], [a0, a1], p) => [-p * x + 1.5 * x * a0, -p * y + 1.5 * y * a1], train: [1, 3], ood: [3, 4] },
   };
   console.log('planted worlds, budget 1024, seeds 1000-1004 (medians; ood: the per-episode parameter beyond its training range):');
   console.log('| world | model | skill h=1 | skill h=16 | ood skill h=1 | ood skill h=16 |\n| --- | --- | --- | --- | --- | --- |');
   for (const [name, w] of Object.entries(worlds)) {
-    const scenario = plantedScenario({ id: 'planted', field: w.field, train: w.train, ood: w.ood });
+    const scenario = plantedScenario({ id: w.id, field: w.field, train: w.train, ood: w.ood });
     const found: number[][] = [], lin: number[][] = [];
     for (const seed of seeds.slice(0, 5)) {
       found.push(skills(await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 1024, seed }), 16));

@@ -122,6 +122,9 @@ export function show(e: Expr, names: readonly string[], constants?: ArrayLike<nu
     case 'binary': {
       if (e.op === 'pow') return `${paren(e.left)}^${e.right.kind === 'num' && e.right.value < 0 ? `(${show(e.right, names, constants)})` : paren(e.right)}`;
       if (e.op === 'hypot') return `hypot(${show(e.left, names, constants)}, ${show(e.right, names, constants)})`;
+      // x - (-0.3) reads x + 0.3
+      const value = e.right.kind === 'num' ? e.right.value : e.right.kind === 'const' && constants ? constants[e.right.index] : NaN;
+      if ((e.op === 'sub' || e.op === 'add') && value < 0) return `${paren(e.left)} ${e.op === 'sub' ? '+' : '-'} ${fmtNumber(-value)}`;
       const symbol = { add: '+', sub: '-', mul: ' ', div: '/' }[e.op];
       return `${paren(e.left)}${e.op === 'mul' ? ' ' : ` ${symbol} `}${paren(e.right)}`.replace('  ', ' ');
     }

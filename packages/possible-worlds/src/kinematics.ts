@@ -118,10 +118,15 @@ export function fixedPoint(data: TransitionData, k: Kinematics): Float64Array | 
   let found = false;
   const actionEffect: Float64Array[] = []; // per axis, the action coefficients of its rate's change
   const axes = k.axes[0]?.length ?? 0;
+  // the actions that vary (one the data never varied has no coefficient to read)
+  const varied = Array.from({ length: A }, (_, j) => j).filter((j) => {
+    for (let i = 1; i < data.n; i++) if (data.action[i * A + j] !== data.action[j]) return true;
+    return false;
+  });
   for (let axis = 0; axis < axes; axis++) {
     const pairs = k.axes.map((b) => b[axis]);
-    // normal equations of y = b0 + b1 q + sum_j c_j a_j
-    const p = 2 + A;
+    // normal equations of y = b0 + b1 q + sum_j c_j a_j (the varied actions)
+    const p = 2 + varied.length;
     const G = new Float64Array(p * p), v = new Float64Array(p);
     let n = 0, yy = 0;
     const row = new Float64Array(p);
@@ -130,7 +135,7 @@ export function fixedPoint(data: TransitionData, k: Kinematics): Float64Array | 
         if (!data.valid[i * D + pair.position] || !data.valid[i * D + pair.rate]) continue;
         row[0] = 1;
         row[1] = 0.5 * (data.cur[i * D + pair.position] + data.next[i * D + pair.position]);
-        for (let j = 0; j < A; j++) row[2 + j] = data.action[i * A + j];
+        varied.forEach((j, v) => (row[2 + v] = data.action[i * A + j]));
         const y = data.next[i * D + pair.rate] - data.cur[i * D + pair.rate];
         for (let a = 0; a < p; a++) {
           v[a] += row[a] * y;
@@ -147,7 +152,8 @@ export function fixedPoint(data: TransitionData, k: Kinematics): Float64Array | 
     for (let a = 0; a < p; a++) rss -= b[a] * v[a];
     const s2 = Math.max(rss, 0) / (n - p);
     const [b0, b1] = [b[0], b[1]];
-    actionEffect[axis] = b.slice(2);
+    actionEffect[axis] = new Float64Array(A);
+    varied.forEach((j, v) => (actionEffect[axis][j] = b[2 + v]));
     if (!(b1 < -3 * Math.sqrt(inv[p + 1] * s2))) continue;
     const root = -b0 / b1;
     // delta method: d root / d b0 = -1 / b1, d root / d b1 = b0 / b1^2

@@ -7,7 +7,7 @@ import type { PossibleWorldsConfig } from './config';
 import { posterior } from './evidence';
 import { smoothJointly } from './filter';
 import { fitScenarioWorlds, scenarioTransitions, scenarioWorldFromJSON, type ScenarioLibraryContext } from './scenario-library';
-import { fitSearchWorlds, searchWorldFromJSON, type SearchContext, type SearchReport } from './search';
+import { fitSearchWorlds, refitSearchWorlds, searchWorldFromJSON, type SearchContext, type SearchReport } from './search';
 import { mergeTransitions, transitionData } from './transitions';
 import { fitGenericWorlds, genericWorldFromJSON, type CandidateWorld } from './worlds';
 
@@ -176,15 +176,20 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       // and a fit of the recent window alone) against "one world made both" (a fit of everything). It catches a
       // change of law and a change of a law's parameters alike (code-trace's dialect, life-like's rule: one
       // family whose fitted assignment changes). Above changeThreshold nats: forget the past.
-      const recentWorlds = fitBatches([recent]);
-      const allWorlds = fitBatches([...state.batches, recent]);
+      // With the search library the laws already found are refitted (a new search costs seconds), and the law is
+      // searched afresh on the recent window only once a change is declared.
+      const searched = state.library === 'search' && !isCategorical(spec.views[view]);
+      const refit = (batches: Episodes[]) => (searched ? refitSearchWorlds(searchContext(), state.worlds, batches) : null) ?? fitBatches(batches);
+      const recentWorlds = refit([recent]);
+      const allWorlds = refit([...state.batches, recent]);
       const top = (worlds: CandidateWorld[]) => worlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
-      const recentBest = top(recentWorlds);
-      if (state.worlds[0].logEvidence + recentBest.logEvidence - top(allWorlds).logEvidence > state.config.changeThreshold) {
-        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${recentBest.id}); refitting on the recent window`);
-        state.changes.push({ at: state.updates, from: state.worlds[0].id, to: recentBest.id });
+      if (state.worlds[0].logEvidence + top(recentWorlds).logEvidence - top(allWorlds).logEvidence > state.config.changeThreshold) {
+        const fresh = searched ? fitBatches([recent]) : recentWorlds;
+        const to = top(fresh).id;
+        run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${to}); refitting on the recent window`);
+        state.changes.push({ at: state.updates, from: state.worlds[0].id, to });
         state.batches = [recent];
-        adopt(recentWorlds);
+        adopt(fresh);
       } else {
         state.batches.push(recent);
         adopt(allWorlds);

@@ -181,7 +181,7 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
       return lawForms(search, kinematics, vars).map((form) => ({ form: { ...form, score: form.score - price }, centre: frame.centre }));
     });
     const byEpisode = rowsByEpisode(data);
-    const noiseGuess = Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
+    const noiseGuess = noiseGuessOf(ctx);
     // the integrated fit is the costly step: a form whose likelihood at the screening's coefficients (one
     // integrated step per transition) falls short of the best generic law's evidence is not fitted (walls and
     // contacts, which no flow expresses; the screening alone cannot tell, as its midpoint features see both
@@ -204,6 +204,29 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
   }
   return { worlds, report: { scored, effort: ctx.effort, seconds: (performance.now() - t0) / 1000 } };
 }
+
+/**
+ * The laws already found, refitted to other batches without a new search (update()'s change test compares one
+ * set of laws on the past, on the recent window and on both; searching afresh each time would cost seconds).
+ * Null for a categorical view (its discrete search is quick and is its own refit).
+ */
+export function refitSearchWorlds(ctx: SearchContext, worlds: readonly CandidateWorld[], batches: readonly Episodes[]): CandidateWorld[] | null {
+  if (isCategorical(ctx.spec.views[ctx.view])) return null;
+  const data = mergeTransitions(batches.map((b) => transitionData(ctx.spec, ctx.view, b)));
+  const found = worlds.map((w) => w.toJSON() as { kind: string; id: string; law?: LawDescription });
+  const generic = new Set(found.filter((j) => j.kind === 'generic').map((j) => j.id));
+  const out = generic.size ? fitGenericWorlds(data, ctx.evidence, generic) : [];
+  const byEpisode = rowsByEpisode(data);
+  for (const j of found)
+    if (j.kind === 'discovered' && j.law) {
+      const fit = fitFamily(lawFamily(j.id, j.law), byEpisode, ctx.evidence, noiseGuessOf(ctx));
+      out.push(discoveredWorld(j.id, j.law, { ...fit, logEvidence: fit.logEvidence + j.law.logPrior }, data.D));
+    }
+  return out;
+}
+
+/** The observation noise of the current and the next step: the scale the law fitter starts its residuals at. */
+const noiseGuessOf = (ctx: SearchContext) => Math.max((ctx.spec.observationNoise?.[ctx.view] ?? 0) * Math.SQRT2, 1e-3);
 
 /** Restores a world the search found from its toJSON(). */
 export function searchWorldFromJSON(_ctx: SearchContext, json: any): CandidateWorld {

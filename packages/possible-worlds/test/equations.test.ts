@@ -25,8 +25,8 @@ function form(e: Expr): string {
 }
 
 /** The most probable world the search finds on a planted world's training data, and its law. */
-function discover(field: Field, opts: { budget: number; seed: number; train?: [number, number] }) {
-  const scenario = plantedScenario({ id: 'planted', field, train: opts.train ?? [1, 3] });
+function discover(field: Field, opts: { budget: number; seed: number; train?: [number, number]; narrowExpert?: boolean }) {
+  const scenario = plantedScenario({ id: 'planted', field, train: opts.train ?? [1, 3], narrowExpert: opts.narrowExpert });
   const { observed } = trainingSet(scenario, jobWorld(scenario, opts.seed), 'behavior', opts.budget, opts.seed);
   const { worlds } = fitSearchWorlds({ spec: scenario.spec, view: 'state', evidence: 'marginal', effort: possibleWorlds.defaults.searchEffort }, [observed], null);
   const best = worlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
@@ -66,6 +66,21 @@ describe('equation discovery recovers planted laws that are none of the scenario
     expect([...equations.get(2)!.keys()].sort()).toEqual(['mul(pow(hypot(c,hypot(v0,v1)),-3),v0)', 'v4']);
     const softening = law.parameters.find((p: any) => /\.c0$/.test(p.name) && p.name.startsWith('x2'));
     expect(Math.abs((softening.range[0] + softening.range[1]) / 2)).toBeCloseTo(0.3, 1);
+  });
+
+  it('seed 2: the same pull, from an expert that pushes only along +x: the centre and the law found, the y force assumed by symmetry', () => {
+    const pull: Field = ([x, y], [a0, a1], p) => {
+      const dx = x - 0.6, dy = y + 0.4, r2 = dx * dx + dy * dy + 0.09;
+      return [(-p * dx) / (r2 * Math.sqrt(r2)) + a0, (-p * dy) / (r2 * Math.sqrt(r2)) + a1];
+    };
+    const { best, equations, centre } = discover(pull, { budget: 1024, seed: 2, train: [0.5, 1.5], narrowExpert: true });
+    expect(centre[0]).toBeCloseTo(0.6, 1);
+    expect(centre[1]).toBeCloseTo(-0.4, 1);
+    expect(equations.get(2)!.has('mul(pow(hypot(c,hypot(v0,v1)),-3),v0)')).toBe(true);
+    // a1 never varied: its term is a0's term's image, with a0's coefficient
+    const force = (dim: number, action: string) => [...equations.get(dim)!].find(([key]) => key.includes(action))![1].value;
+    expect(force(3, 'v5')).toBeCloseTo(force(2, 'v4'), 6);
+    expect(best.statement).toMatch(/a1 \(assumed by symmetry: the data never varied it\)/);
   });
 
   it.each([0, 1])('seed %i: a force that is a product of state and action, a = -p x + 1.5 x F: the product found with its coefficient', (seed) => {

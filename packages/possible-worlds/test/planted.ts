@@ -14,6 +14,8 @@ export interface PlantedOptions {
   ood?: readonly [number, number];
   /** Initial position range, +-. */
   extent?: number;
+  /** The expert pushes only along +x, one step in four (as hidden-laws' does): the data never vary the y force. */
+  narrowExpert?: boolean;
 }
 
 const DT = 0.1, SUBSTEPS = 20;
@@ -56,7 +58,7 @@ export function plantedScenario(opts: PlantedOptions): Scenario<null, { s: numbe
       return { s, p: state.p };
     },
     render: (_w, state) => ({ state: Float32Array.from(state.s) }),
-    behavior: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
+    behavior: (_w, _s, rng) => (opts.narrowExpert ? Float32Array.of(rng.bernoulli(0.25) ? 1 : 0, 0) : Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1))),
     explore: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
   };
 }
