@@ -4,20 +4,14 @@
 // training set the bench would hand the model (offline: the expert's data).
 // Run: pnpm exec tsx scripts/figures/possible-worlds-discrete.ts [life-like] [code-trace] [sprite-world] [fit-time]
 import { loadavg } from 'node:os';
-import { discoverPlugins, evaluateModel, evaluationSet, findScenario, findWorkspaceRoot, forecastWindows, jobWorld, loadScenario, quietRun, trainingSet, type PolicyName, type Scenario } from '@worldbench/core';
+import { evaluateModel, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type PolicyName, type Scenario } from '@worldbench/core';
 import { ruleNotation, type LifeWorld } from '@worldbench/life-like';
 import possibleWorlds from '@worldbench/possible-worlds';
+import { fmt, median, scenarioNamed, SEEDS, sections } from './common';
 
-const seeds = Array.from({ length: 20 }, (_, i) => 1000 + i);
-const registry = discoverPlugins(findWorkspaceRoot());
-const load = async (name: string): Promise<Scenario> => loadScenario(findScenario(registry, name).entry);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (x: number) => x.toFixed(3);
-const wanted = new Set(process.argv.slice(2));
-const run = (name: string) => wanted.size === 0 || wanted.has(name);
+const seeds = SEEDS;
+const load = scenarioNamed;
+const run = sections();
 const job = (scenario: Scenario, budget: number, seed: number, policy: PolicyName = 'behavior', horizon?: number) => evaluateModel(possibleWorlds, scenario, { view: 'state', budget, seed, policy, horizon });
 
 if (run('life-like')) {

@@ -9,16 +9,11 @@ import { linear } from '@worldbench/baselines';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import hiddenLaws from '@worldbench/hidden-laws';
 import possibleWorlds from '@worldbench/possible-worlds';
+import { fmt, median, SEEDS, sections } from './common';
 import { plantedScenario, type Field } from '../../packages/possible-worlds/test/planted';
 
-const seeds = Array.from({ length: 20 }, (_, i) => 1000 + i);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (x: number) => x.toFixed(3);
-const wanted = new Set(process.argv.slice(2));
-const run = (name: string) => wanted.size === 0 || wanted.has(name);
+const seeds = SEEDS;
+const run = sections();
 const skills = (r: Awaited<ReturnType<typeof evaluateModel>>, H: number) => [r.metrics.test.skill['1']!, r.metrics.test.skill[String(H)]!, r.metrics.ood.skill['1']!, r.metrics.ood.skill[String(H)]!];
 const row = (label: string, xs: number[][]) => `| ${label} | ${[0, 1, 2, 3].map((j) => fmt(median(xs.map((x) => x[j])))).join(' | ')} |`;
 const header = (H: number) => `| model | skill h=1 | skill h=${H} | ood skill h=1 | ood skill h=${H} |\n| --- | --- | --- | --- | --- |`;

@@ -1,22 +1,16 @@
 // The benchmark figures of packages/possible-worlds/README.md, on the leaderboard seeds 1000-1019.
 // Each job is derived exactly as `pnpm bench` derives it (core's evaluateModel), so the skills match the bench.
 // Run: pnpm exec tsx scripts/figures/possible-worlds.ts [scenario ...]
-import { discoverPlugins, evaluateModel, findScenario, findWorkspaceRoot, loadScenario, trainingSet, type Scenario } from '@worldbench/core';
+import { evaluateModel, trainingSet } from '@worldbench/core';
 import { linear } from '@worldbench/baselines';
 import possibleWorlds, { type PossibleWorldsModel } from '@worldbench/possible-worlds';
+import { fmt, median, scenarioNamed, SEEDS, sections } from './common';
 
 /** These figures are the oracle's: told each scenario's candidate laws (library=scenario). */
 const oracle = { library: 'scenario' };
-const seeds = Array.from({ length: 20 }, (_, i) => 1000 + i);
-const registry = discoverPlugins(findWorkspaceRoot());
-const load = async (name: string): Promise<Scenario> => loadScenario(findScenario(registry, name).entry);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (x: number) => x.toFixed(3);
-const wanted = new Set(process.argv.slice(2));
-const run = (name: string) => wanted.size === 0 || wanted.has(name);
+const seeds = SEEDS;
+const load = scenarioNamed;
+const run = sections();
 
 if (run('hidden-laws')) {
   const scenario = await load('hidden-laws');

@@ -627,7 +627,7 @@ function refineConstants(current: { terms: Term[]; score: number }, cols: readon
   const slots = current.terms.flatMap((t, i) => t.constants.map((_, j) => ({ i, j })));
   if (!slots.length) return current;
   const withConstants = (c: ArrayLike<number>) =>
-    current.terms.map((t, i) => (t.constants.length ? { ...t, constants: t.constants.map((v, j) => c[slots.findIndex((s) => s.i === i && s.j === j)]) } : t));
+    current.terms.map((t, i) => (t.constants.length ? { ...t, constants: t.constants.map((_, j) => c[slots.findIndex((s) => s.i === i && s.j === j)]) } : t));
   const residuals = (c: Float64Array) => {
     const vectors = withConstants(c).map((t) => termValues(t, cols, rows));
     if (vectors.some((v) => !v || !conditioned(v))) return Float64Array.from(design.y, () => 1e6);

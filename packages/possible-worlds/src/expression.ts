@@ -19,8 +19,6 @@ export type Expr =
   | { kind: 'unary'; op: UnaryOp; arg: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
 
-export const UNARY_OPS: readonly UnaryOp[] = ['abs', 'sqrt', 'square', 'cube', 'sin', 'cos', 'exp', 'log', 'inv'];
-export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'hypot'];
 
 export const variable = (index: number): Expr => ({ kind: 'var', index });
 export const constant = (index: number): Expr => ({ kind: 'const', index });
@@ -28,34 +26,21 @@ export const num = (value: number): Expr => ({ kind: 'num', value });
 export const unary = (op: UnaryOp, arg: Expr): Expr => ({ kind: 'unary', op, arg });
 export const binary = (op: BinaryOp, left: Expr, right: Expr): Expr => ({ kind: 'binary', op, left, right });
 
-/** Nodes in the tree: the complexity the search's prior pays for. */
-export function size(e: Expr): number {
-  return e.kind === 'unary' ? 1 + size(e.arg) : e.kind === 'binary' ? 1 + size(e.left) + size(e.right) : 1;
+/** Indices of the leaves of one kind the expression reads, sorted, each once. */
+function leaves(e: Expr, kind: 'var'): number[] {
+  const seen = new Set<number>();
+  const walk = (x: Expr): void => {
+    if (x.kind === kind) seen.add(x.index);
+    else if (x.kind === 'unary') walk(x.arg);
+    else if (x.kind === 'binary') (walk(x.left), walk(x.right));
+  };
+  walk(e);
+  return [...seen].sort((a, b) => a - b);
 }
 
 /** Indices of the variables the expression reads (sorted, each once). */
-export function variablesOf(e: Expr): number[] {
-  const seen = new Set<number>();
-  const walk = (x: Expr): void => {
-    if (x.kind === 'var') seen.add(x.index);
-    else if (x.kind === 'unary') walk(x.arg);
-    else if (x.kind === 'binary') (walk(x.left), walk(x.right));
-  };
-  walk(e);
-  return [...seen].sort((a, b) => a - b);
-}
+export const variablesOf = (e: Expr): number[] => leaves(e, 'var');
 
-/** Indices of the fitted constants the expression reads (sorted, each once). */
-export function constantsOf(e: Expr): number[] {
-  const seen = new Set<number>();
-  const walk = (x: Expr): void => {
-    if (x.kind === 'const') seen.add(x.index);
-    else if (x.kind === 'unary') walk(x.arg);
-    else if (x.kind === 'binary') (walk(x.left), walk(x.right));
-  };
-  walk(e);
-  return [...seen].sort((a, b) => a - b);
-}
 
 /** The expression with every variable i replaced by f(i) (a renaming) or by an expression. */
 export function substitute(e: Expr, f: (index: number) => Expr): Expr {
@@ -209,16 +194,4 @@ export function compile(e: Expr): Compiled {
 export function compileMany(es: readonly Expr[]): (v: ArrayLike<number>, c: ArrayLike<number>, out: Float64Array) => Float64Array {
   const body = es.map((e, i) => `out[${i}] = ${source(e)};`).join('\n');
   return new Function('v', 'c', 'out', `let t;\n${body}\nreturn out;`) as (v: ArrayLike<number>, c: ArrayLike<number>, out: Float64Array) => Float64Array;
-}
-
-/** Values of an expression over rows of variables (columns[i] is variable i over the rows), into out [n]. */
-export function evaluateRows(e: Expr, columns: readonly Float64Array[], constants: ArrayLike<number>, out: Float64Array): Float64Array {
-  const f = compile(e);
-  const n = out.length, row = new Float64Array(columns.length);
-  const used = variablesOf(e);
-  for (let i = 0; i < n; i++) {
-    for (const v of used) row[v] = columns[v][i];
-    out[i] = f(row, constants);
-  }
-  return out;
 }

@@ -141,7 +141,6 @@ export function fitFamily(family: LawFamily, byEpisode: Row[][], evidence: 'marg
   const { own, shared } = parameterKinds(family);
   const prior = priorOf(family);
   const wide = prior.std.map((s) => s * 4); // the fit's prior: 4 half-widths, so that the data decide
-  const n = byEpisode.reduce((s, rows) => s + rows.reduce((m, t) => m + scalarsOf(t), 0), 0);
   // residuals scaled by a guess of the noise (the observation noise of current and next step), so that the weak
   // prior weighs as it should; the noise level of each component is then read off the fit
   const D = byEpisode.find((rows) => rows.length)?.[0].current.length ?? 0;

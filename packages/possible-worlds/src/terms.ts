@@ -9,7 +9,7 @@
 // a product of a state and an action. Everything is enumerated by complexity (symbols in the expression, an
 // atom counting as one, a fitted constant as one more) until the search's effort is spent; a term whose
 // values on the data equal another's up to a factor is kept once, at its lowest complexity.
-import { binary, constant, num, unary, variable, type Expr, type UnaryOp } from './expression';
+import { binary, constant, num, renumberConstants, unary, variable, type Expr, type UnaryOp } from './expression';
 import type { Kinematics } from './kinematics';
 
 export interface Term {
@@ -76,21 +76,8 @@ function factorsOf(atom: Term, scale: number): Term[] {
 /** Renumbers the constants of `b` after those of `a`, and multiplies or divides. */
 function combine(op: 'mul' | 'div', a: Term, b: Term): Term {
   const shift = a.constants.length;
-  const shifted = shift ? renumber(b.expr, shift) : b.expr;
+  const shifted = shift ? renumberConstants(b.expr, (i) => i + shift) : b.expr;
   return { expr: binary(op, a.expr, shifted), constants: [...a.constants, ...b.constants], complexity: a.complexity + b.complexity + 1 };
-}
-
-function renumber(e: Expr, shift: number): Expr {
-  switch (e.kind) {
-    case 'const':
-      return constant(e.index + shift);
-    case 'unary':
-      return unary(e.op, renumber(e.arg, shift));
-    case 'binary':
-      return binary(e.op, renumber(e.left, shift), renumber(e.right, shift));
-    default:
-      return e;
-  }
 }
 
 /**
