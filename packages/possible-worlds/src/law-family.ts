@@ -63,7 +63,7 @@ function priorOf(family: LawFamily): { mean: Float64Array; std: Float64Array } {
   };
 }
 
-/** A transition with the components that are real at both steps marked (padding is left out of every residual). */
+/** A transition, with the components real at both steps marked where some are padding (left out of every residual). */
 export type Row = Transition & { valid?: Uint8Array };
 
 /** Scalars a row's residuals count: its valid components. */

@@ -13,9 +13,10 @@
 // aligned to as its symmetric counterpart acts on its own (completeSilent): hidden-laws' expert never pushes
 // along y, so the force along y is taken to move vy as the force along x moves vx, with the same coefficient.
 import { keyOf, substitute, variable, variablesOf } from './expression';
-import { termValues, type EquationSearchResult, type FoundEquation } from './equation-search';
+import type { EquationSearchResult, FoundEquation } from './equation-search';
 import type { Kinematics } from './kinematics';
 import { fitMixed, type MixedCoefficient } from './mixed-regression';
+import { termValues } from './term-library';
 import type { Term, Variables } from './terms';
 
 /** A term of a form; terms with one key share one coefficient (and the constants inside them). */
@@ -269,4 +270,49 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
     return g.keys.map((key, a) => [key, values[a]] as [string, number]);
   }));
   return { form, score: total, coefficients, inEpisode };
+}
+
+/** Each component's runners-up tried in a law form (one at a time). */
+const RIVALS_PER_COMPONENT = 1;
+
+/**
+ * The law forms worth fitting through the integrator, best first by their stacked score: the best equation of
+ * every component; each component's runner-up in turn; every symmetry's tied form (and all of them together);
+ * each completed where the data is silent.
+ */
+export function candidateForms(search: EquationSearchResult, kinematics: Kinematics, vars: Variables): ScoredForm[] {
+  const dims = [...search.equations.keys()].sort((a, b) => a - b).filter((d) => search.equations.get(d)!.length);
+  const best = dims.map((d) => search.equations.get(d)![0]);
+  const base = untiedForm(best);
+  const scoredBase = scoreForm(base, search);
+  if (!scoredBase) return [];
+  const aligned = alignActions(base, vars, search.columns, scoredBase.coefficients);
+  const symmetries = symmetriesOf(kinematics, vars, aligned, search.silent);
+  const forms: LawForm[] = [base];
+  for (const d of dims) for (const rival of search.equations.get(d)!.slice(1, 1 + RIVALS_PER_COMPONENT)) forms.push(untiedForm(best.map((eq) => (eq.dim === d ? rival : eq)), `untied, rival for ${vars.names[d]}`));
+  const score = (form: LawForm) => scoreForm(completeSilent(form, symmetries, search.silent), search)?.score ?? -Infinity;
+  let allTied = base;
+  for (const symmetry of symmetries) {
+    forms.push(tiedForm(base, symmetry, score, symmetries.length, search.silent));
+    allTied = tiedForm(allTied, symmetry, score, symmetries.length, search.silent);
+  }
+  if (symmetries.length > 1) forms.push({ ...allTied, label: symmetries.map((s) => s.label).join(', ') });
+  const scored = forms.map((f) => scoreForm(completeSilent(f, symmetries, search.silent), search)).filter((f): f is ScoredForm => f !== null);
+  const unique = new Map<string, ScoredForm>();
+  for (const f of scored) {
+    const key = f.form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
+    if (!unique.has(key) || unique.get(key)!.score < f.score) unique.set(key, f);
+  }
+  const ranked = [...unique.values()].sort((a, b) => b.score - a.score);
+  // the best form again with every coefficient that does not scale an action per episode: a parameter whose
+  // variation over episodes the training data shows only faintly (a damping at low speeds) may still vary, and
+  // the integrated law's evidence, not the screening's test, decides
+  const top = ranked[0];
+  if (top) {
+    const reads = (t: FormTerm) => variablesOf(t.term.expr).some((v) => v >= vars.D);
+    const keys = new Set(top.form.equations.flatMap((eq) => eq.terms.filter((t) => !reads(t)).map((t) => t.key)));
+    const freed = [...keys].some((key) => !top.coefficients.get(key)!.perEpisode) ? scoreForm({ ...top.form, label: `${top.form.label}, per episode`, perEpisode: keys }, search) : null;
+    if (freed) ranked.splice(1, 0, freed);
+  }
+  return ranked;
 }

@@ -3,10 +3,10 @@
 //     evidence of a space marginalises every factor's option under a uniform prior.
 //   LawFamily (parametric laws): fitted, scored and forecast by law-family.ts (shared and per-episode
 //     parameters, Laplace evidence, per-episode parameters inferred in context from a window's history).
-import { block, type Episodes, type FactoredSpace, type HypothesisSpace, type ScenarioSpec, type Transition } from '@worldbench/core';
+import { type Episodes, type FactoredSpace, type HypothesisSpace, type ScenarioSpec, type Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
 import { familyWorld, fitFamily } from './law-family';
-import { transitionData, type TransitionData } from './transitions';
+import { rowsByEpisode, transitionData, type Row } from './transitions';
 import type { CandidateWorld } from './worlds';
 
 export interface ScenarioLibraryContext {
@@ -19,16 +19,6 @@ export interface ScenarioLibraryContext {
 /** The probability that one transition's evidence about a factor is wrong (a mis-observed cell): keeps the evidence finite. */
 const EVIDENCE_ERROR = 1e-3;
 
-function transitionAt(data: TransitionData, episodes: Episodes, i: number): Transition {
-  const { D, A } = data;
-  const e = data.episode[i];
-  return {
-    current: Float32Array.from(data.cur.subarray(i * D, (i + 1) * D)),
-    next: Float32Array.from(data.next.subarray(i * D, (i + 1) * D)),
-    action: A ? Float32Array.from(data.action.subarray(i * A, (i + 1) * A)) : null,
-    context: Object.fromEntries(Object.entries(episodes.context).map(([k, v]) => [k, block(v, e)])),
-  };
-}
 
 // region factored spaces
 
@@ -121,15 +111,8 @@ function factoredWorld(space: FactoredSpace, fit: FactoredFit, logEvidence: numb
 
 /** Fits every candidate of the scenario's hypothesis space. */
 /** Every transition of every batch, the first of each episode included (scenario laws read only x_t), grouped by episode. */
-export function scenarioTransitions(ctx: ScenarioLibraryContext, batches: readonly Episodes[]): Transition[][] {
-  const byEpisode: Transition[][] = [];
-  for (const episodes of batches) {
-    const data = transitionData(ctx.spec, ctx.view, episodes, true);
-    const local: Transition[][] = [];
-    for (let i = 0; i < data.n; i++) (local[data.episode[i]] ??= []).push(transitionAt(data, episodes, i));
-    byEpisode.push(...local.filter((rows) => rows && rows.length));
-  }
-  return byEpisode;
+export function scenarioTransitions(ctx: ScenarioLibraryContext, batches: readonly Episodes[]): Row[][] {
+  return batches.flatMap((episodes) => rowsByEpisode(transitionData(ctx.spec, ctx.view, episodes, true), episodes));
 }
 
 export function fitScenarioWorlds(ctx: ScenarioLibraryContext, batches: readonly Episodes[], only: Set<string> | null = null): CandidateWorld[] {

@@ -6,14 +6,13 @@
 import { isCategorical, sizeOf, type Episodes, type LawFamily, type ScenarioSpec } from '@worldbench/core';
 import { describeLaw, lawFamily, lawStatement, type LawDescription } from './discovered-law';
 import { discreteWorldFromJSON, fitDiscreteWorlds } from './discrete';
-import { searchEquations, type EquationSearchResult } from './equation-search';
-import { keyOf, variablesOf } from './expression';
-import { alignActions, completeSilent, scoreForm, symmetriesOf, tiedForm, untiedForm, type FormTerm, type LawForm, type ScoredForm } from './law-forms';
+import { searchEquations } from './equation-search';
+import { candidateForms, type ScoredForm } from './law-forms';
 import type { EvidenceKind } from './generic';
-import { centred, findKinematics, fixedPoint, type Kinematics } from './kinematics';
-import { familyWorld, fitFamily, type FamilyFit, type Row } from './law-family';
+import { centred, findKinematics, fixedPoint } from './kinematics';
+import { familyWorld, fitFamily, type FamilyFit } from './law-family';
 import type { Variables } from './terms';
-import { mergeTransitions, transitionData, type TransitionData } from './transitions';
+import { mergeTransitions, rowsByEpisode, transitionData, type TransitionData } from './transitions';
 import { fitGenericWorlds, genericWorldFromJSON, type CandidateWorld } from './worlds';
 
 export interface SearchContext {
@@ -32,8 +31,6 @@ export interface SearchReport {
   seconds: number;
 }
 
-/** Each component's runners-up tried in a law form (one at a time). */
-const RIVALS_PER_COMPONENT = 1;
 /** Law forms fitted through the integrator (the best by their stacked score): the costly step of a fit. */
 const FORMS_FITTED = 3;
 
@@ -91,63 +88,6 @@ export function namedVariables(spec: ScenarioSpec, view: string): Variables {
   return { D, A, names: [...names, ...Array.from({ length: A }, (_, j) => `a${j}`)] };
 }
 
-/** The transitions of `data` grouped by episode, as the family fitter reads them (with their valid components). */
-function rowsByEpisode(data: TransitionData): Row[][] {
-  const { D, A } = data;
-  const out: Row[][] = [];
-  for (let i = 0; i < data.n; i++)
-    (out[data.episode[i]] ??= []).push({
-      current: Float32Array.from(data.cur.subarray(i * D, (i + 1) * D)),
-      next: Float32Array.from(data.next.subarray(i * D, (i + 1) * D)),
-      action: A ? Float32Array.from(data.action.subarray(i * A, (i + 1) * A)) : null,
-      context: {},
-      valid: data.valid.slice(i * D, (i + 1) * D),
-    });
-  return out.filter((rows) => rows && rows.length);
-}
-
-/**
- * The law forms worth fitting through the integrator, best first by their stacked score: the best equation of
- * every component; each component's runner-up in turn; every symmetry's tied form (and all of them together);
- * each completed where the data is silent.
- */
-function lawForms(search: EquationSearchResult, kinematics: Kinematics, vars: Variables): ScoredForm[] {
-  const dims = [...search.equations.keys()].sort((a, b) => a - b).filter((d) => search.equations.get(d)!.length);
-  const best = dims.map((d) => search.equations.get(d)![0]);
-  const base = untiedForm(best);
-  const scoredBase = scoreForm(base, search);
-  if (!scoredBase) return [];
-  const aligned = alignActions(base, vars, search.columns, scoredBase.coefficients);
-  const symmetries = symmetriesOf(kinematics, vars, aligned, search.silent);
-  const forms: LawForm[] = [base];
-  for (const d of dims) for (const rival of search.equations.get(d)!.slice(1, 1 + RIVALS_PER_COMPONENT)) forms.push(untiedForm(best.map((eq) => (eq.dim === d ? rival : eq)), `untied, rival for ${vars.names[d]}`));
-  const score = (form: LawForm) => scoreForm(completeSilent(form, symmetries, search.silent), search)?.score ?? -Infinity;
-  let allTied = base;
-  for (const symmetry of symmetries) {
-    forms.push(tiedForm(base, symmetry, score, symmetries.length, search.silent));
-    allTied = tiedForm(allTied, symmetry, score, symmetries.length, search.silent);
-  }
-  if (symmetries.length > 1) forms.push({ ...allTied, label: symmetries.map((s) => s.label).join(', ') });
-  const scored = forms.map((f) => scoreForm(completeSilent(f, symmetries, search.silent), search)).filter((f): f is ScoredForm => f !== null);
-  const unique = new Map<string, ScoredForm>();
-  for (const f of scored) {
-    const key = f.form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
-    if (!unique.has(key) || unique.get(key)!.score < f.score) unique.set(key, f);
-  }
-  const ranked = [...unique.values()].sort((a, b) => b.score - a.score);
-  // the best form again with every coefficient that does not scale an action per episode: a parameter whose
-  // variation over episodes the training data shows only faintly (a damping at low speeds) may still vary, and
-  // the integrated law's evidence, not the screening's test, decides
-  const top = ranked[0];
-  if (top) {
-    const reads = (t: FormTerm) => variablesOf(t.term.expr).some((v) => v >= vars.D);
-    const keys = new Set(top.form.equations.flatMap((eq) => eq.terms.filter((t) => !reads(t)).map((t) => t.key)));
-    const freed = [...keys].some((key) => !top.coefficients.get(key)!.perEpisode) ? scoreForm({ ...top.form, label: `${top.form.label}, per episode`, perEpisode: keys }, search) : null;
-    if (freed) ranked.splice(1, 0, freed);
-  }
-  return ranked;
-}
-
 /** A discovered law fitted, as a candidate world; its evidence includes the log prior of its form. */
 function discoveredWorld(id: string, law: LawDescription, fit: FamilyFit, D: number): CandidateWorld {
   const family = lawFamily(id, law);
@@ -178,7 +118,7 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
       const search = searchEquations(frame.data, kinematics, vars, { effort: ctx.effort });
       scored += search.scored;
       const price = frame.centre ? 0.5 * (kinematics.axes[0] ?? []).filter((a) => frame.centre![a.position] !== 0).length * Math.log(data.n) : 0;
-      return lawForms(search, kinematics, vars).map((form) => ({ form: { ...form, score: form.score - price }, centre: frame.centre }));
+      return candidateForms(search, kinematics, vars).map((form) => ({ form: { ...form, score: form.score - price }, centre: frame.centre }));
     });
     const byEpisode = rowsByEpisode(data);
     const noiseGuess = noiseGuessOf(ctx);

@@ -1,6 +1,6 @@
 // The data every hypothesis is scored on: transitions (x_{t-1}, x_t, a_t) -> x_{t+1} of one view, flattened,
 // with the mask of each dimension (padding is left out of every fit and every likelihood).
-import { block, episodeCount, lengthOf, sizeOf, type Episodes, type ScenarioSpec } from '@worldbench/core';
+import { block, episodeCount, lengthOf, sizeOf, type Episodes, type ScenarioSpec, type Transition } from '@worldbench/core';
 
 export interface TransitionData {
   /** Scalars per step of the view, and per action. */
@@ -73,4 +73,27 @@ export function mergeTransitions(parts: readonly TransitionData[]): TransitionDa
     at += p.n;
   }
   return out;
+}
+
+/** A transition as a law reads it, with the components real at both steps marked (padding is left out of every residual). */
+export type Row = Transition & { valid: Uint8Array };
+
+/**
+ * The transitions grouped by episode (empty episodes left out), each with its episode's context: what every
+ * law family is fitted on. `episodes` gives the context tensors, read at the transition's episode.
+ */
+export function rowsByEpisode(data: TransitionData, episodes?: Episodes): Row[][] {
+  const { D, A } = data;
+  const out: Row[][] = [];
+  for (let i = 0; i < data.n; i++) {
+    const e = data.episode[i];
+    (out[e] ??= []).push({
+      current: Float32Array.from(data.cur.subarray(i * D, (i + 1) * D)),
+      next: Float32Array.from(data.next.subarray(i * D, (i + 1) * D)),
+      action: A ? Float32Array.from(data.action.subarray(i * A, (i + 1) * A)) : null,
+      context: episodes ? Object.fromEntries(Object.entries(episodes.context).map(([k, v]) => [k, block(v, e)])) : {},
+      valid: data.valid.slice(i * D, (i + 1) * D),
+    });
+  }
+  return out.filter((rows) => rows && rows.length);
 }
