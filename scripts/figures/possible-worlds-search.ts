@@ -10,7 +10,7 @@ import bouncingBalls from '@worldbench/bouncing-balls';
 import hiddenLaws from '@worldbench/hidden-laws';
 import possibleWorlds from '@worldbench/possible-worlds';
 import { fmt, median, SEEDS, sections } from './common';
-import { plantedScenario, type Field } from '../../packages/possible-worlds/test/planted';
+import { plantedScenario, plantedTwoBodies, type Field } from '../../packages/possible-worlds/test/planted';
 
 const seeds = SEEDS;
 const run = sections();
@@ -92,8 +92,11 @@ if (run('planted')) {
   };
   console.log('planted worlds, budget 1024, seeds 1000-1004 (medians; ood: the per-episode parameter beyond its training range):');
   console.log('| world | model | skill h=1 | skill h=16 | ood skill h=1 | ood skill h=16 |\n| --- | --- | --- | --- | --- | --- |');
-  for (const [name, w] of Object.entries(worlds)) {
-    const scenario = plantedScenario({ id: w.id, field: w.field, train: w.train, ood: w.ood });
+  const scenarios: Array<[string, Scenario]> = [
+    ...Object.entries(worlds).map(([name, w]) => [name, plantedScenario({ id: w.id, field: w.field, train: w.train, ood: w.ood })] as [string, Scenario]),
+    ['two bodies pulling each other, a_i = -G r_ij / (|r_ij|^2 + 0.04)^(3/2)', plantedTwoBodies('planted-two-bodies')],
+  ];
+  for (const [name, scenario] of scenarios) {
     const found: number[][] = [], lin: number[][] = [];
     for (const seed of seeds.slice(0, 5)) {
       found.push(skills(await evaluateModel(possibleWorlds, scenario, { view: 'state', budget: 1024, seed }), 16));

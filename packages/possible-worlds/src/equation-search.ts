@@ -155,7 +155,10 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
   if (representative !== undefined && rowsOf.get(representative)!.length >= 4) {
     const rows = rowsOf.get(representative)!;
     const body = representative;
-    const atoms = atomsOf(k, vars, body, actions, rmsOf);
+    // bodies interact through their differences where every body is present in every row (a padded view's
+    // absent bodies would read as bodies at the origin)
+    const everyBody = data.valid.every((v) => v === 1) ? bodies.filter((b) => b !== body) : [];
+    const atoms = atomsOf(k, vars, body, actions, rmsOf, everyBody);
     const scales = atoms.map((a) => {
       const v = termValues(a, cols, rows);
       return v ? Math.sqrt(dot(v, v) / v.length) : 1;
@@ -226,7 +229,12 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
     if (body === representative) continue;
     const rows = rowsOf.get(body)!;
     if (rows.length < 4) continue;
-    const toBody = (v: number): Expr => (v < vars.D && Math.floor(v / k.fields) === representative ? variable(body * k.fields + (v % k.fields)) : variable(v));
+    // the image of the representative's law: the two bodies swapped (a pull toward the other body turns round)
+    const toBody = (v: number): Expr => {
+      if (v >= vars.D) return variable(v);
+      const b = Math.floor(v / k.fields), f = v % k.fields;
+      return variable(b === representative ? body * k.fields + f : b === body ? representative * k.fields + f : v);
+    };
     for (const [d0, found] of [...equations]) {
       if (Math.floor(d0 / k.fields) !== representative) continue;
       const d = body * k.fields + (d0 % k.fields);

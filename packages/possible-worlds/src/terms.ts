@@ -2,7 +2,8 @@
 //
 // Atoms are the quantities a law of one body may read: the body's components, the actions, and (for a body
 // with two or more axes) the norms of its position and of its rate, |q| and |v|, and the softened norm
-// hypot(|q|, eps) with a fitted eps. A factor is an atom or one nonlinear function of an atom: abs, sqrt,
+// hypot(|q|, eps) with a fitted eps; with other bodies always present, the differences of positions and the
+// separations (softened too). A factor is an atom or one nonlinear function of an atom: abs, sqrt,
 // square, cube, log, inv, a power from POWERS, or sin, cos, exp of the atom over a fitted scale. A term is a
 // factor, a factor times or over an atom, or a factor times two atoms: enough for a restoring force -k x, a
 // Duffing term x^3, a drag |v| v, a pendulum's sin(x / L), an inverse-square pull x / (|q|^2 + eps^2)^(3/2),
@@ -41,7 +42,7 @@ function norm(parts: Expr[]): Expr {
 }
 
 /** The atoms a law of `body` may read, given the kinematics and which actions vary in the data; `rmsOf(d)` is component d's RMS. */
-export function atomsOf(k: Kinematics, vars: Variables, body: number, actions: readonly number[], rmsOf: (d: number) => number): Term[] {
+export function atomsOf(k: Kinematics, vars: Variables, body: number, actions: readonly number[], rmsOf: (d: number) => number, others: readonly number[] = []): Term[] {
   const first = body * k.fields;
   const atoms: Term[] = [];
   for (let f = 0; f < k.fields; f++) {
@@ -57,6 +58,20 @@ export function atomsOf(k: Kinematics, vars: Variables, body: number, actions: r
     // a softened norm: the scale below which a central law stops growing (fitted; initial from the data)
     const spread = Math.sqrt(axes.reduce((s, a) => s + rmsOf(a.position) ** 2, 0));
     for (const g of SOFTENING_GRID) atoms.push({ expr: binary('hypot', q, constant(0)), constants: [g * spread || g], complexity: 2 });
+  }
+  // bodies that act on this one: the differences of their positions along each axis, and their separation
+  // (softened too), from which a pull between bodies is written
+  for (const o of others) {
+    const mine = k.axes[body] ?? [], theirs = k.axes[o] ?? [];
+    const differences = mine.map((a, i) => binary('sub', variable(a.position), variable(theirs[i].position)));
+    // (each a named quantity of the pair, as |q| is of the body: one symbol)
+    for (const d of differences) atoms.push({ expr: d, constants: [], complexity: 1 });
+    if (differences.length >= 2) {
+      const r = norm(differences);
+      atoms.push({ expr: r, constants: [], complexity: 1 });
+      const spread = Math.sqrt(mine.reduce((s, a, i) => s + rmsOf(a.position) ** 2 + rmsOf(theirs[i].position) ** 2, 0));
+      for (const g of SOFTENING_GRID) atoms.push({ expr: binary('hypot', r, constant(0)), constants: [g * spread || g], complexity: 2 });
+    }
   }
   return atoms;
 }

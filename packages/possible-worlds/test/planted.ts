@@ -62,3 +62,50 @@ export function plantedScenario(opts: PlantedOptions): Scenario<null, { s: numbe
     explore: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
   };
 }
+
+/**
+ * Two bodies in the plane (state [2, 4]: x, y, vx, vy each) pulling each other, a_i = -G (q_i - q_j) /
+ * (|q_i - q_j|^2 + 0.04)^(3/2), G per episode; the action pushes body 0 only.
+ */
+export function plantedTwoBodies(id: string): Scenario<null, { s: number[]; G: number }> {
+  const spec: ScenarioSpec = {
+    id: `${id}-v1`,
+    summary: 'planted: two bodies pulling each other',
+    views: { state: { shape: [2, 4], kind: 'real' } },
+    action: { shape: [2], kind: 'real', range: [-1, 1] },
+    episodeLength: 32,
+    historySteps: 4,
+    horizon: 16,
+    observationNoise: { state: 0.01 },
+    tags: ['planted'],
+  };
+  const deriv = (s: number[], a: readonly number[], G: number) => {
+    const dx = s[0] - s[4], dy = s[1] - s[5], r2 = dx * dx + dy * dy + 0.04, f = G / (r2 * Math.sqrt(r2));
+    return [s[2], s[3], -f * dx + a[0], -f * dy + a[1], s[6], s[7], f * dx, f * dy];
+  };
+  return {
+    spec,
+    sampleWorld: () => null,
+    reset(_w, rng: Rng, split) {
+      const G = split === 'ood' ? rng.uniform(1, 1.5) : rng.uniform(0.3, 0.8);
+      const speed = () => rng.uniform(-0.3, 0.3);
+      return { s: [rng.uniform(-1, 0), rng.uniform(-0.5, 0.5), speed(), speed(), rng.uniform(0, 1), rng.uniform(-0.5, 0.5), speed(), speed()], G };
+    },
+    step(_w, state, action) {
+      const a = action ? Array.from(action) : [0, 0];
+      let s = state.s.slice();
+      const h = DT / SUBSTEPS;
+      for (let k = 0; k < SUBSTEPS; k++) {
+        const k1 = deriv(s, a, state.G);
+        const k2 = deriv(s.map((v, i) => v + (h / 2) * k1[i]), a, state.G);
+        const k3 = deriv(s.map((v, i) => v + (h / 2) * k2[i]), a, state.G);
+        const k4 = deriv(s.map((v, i) => v + h * k3[i]), a, state.G);
+        s = s.map((v, i) => v + (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]));
+      }
+      return { s, G: state.G };
+    },
+    render: (_w, state) => ({ state: Float32Array.from(state.s) }),
+    behavior: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
+    explore: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
+  };
+}
