@@ -2,7 +2,7 @@
 // the constants inside a term fitted when it is considered, and the best sets refined and mutated.
 import { binary, num, unary, variablesOf, type Expr } from './expression';
 import { levenbergMarquardt } from './lm';
-import { invertSmall } from './mixed-regression';
+import { invertSmall, leastSquares } from './mixed-regression';
 import { addTerm, conditioned, dot, emptyLibrary, termValues, twinOf, type Library } from './term-library';
 import { POWERS, type Term } from './terms';
 
@@ -31,29 +31,13 @@ export function designOf(y: Float64Array, episodeOfRow: Int32Array): Design {
   return { y, episodes };
 }
 
-/** Least squares of y on the columns over rows [from, to): coefficients and residual sum of squares (a tiny ridge keeps it defined). */
-export function leastSquares(cols: Float64Array[], y: Float64Array, from: number, to: number): { coef: Float64Array; rss: number } {
-  const p = cols.length;
-  const G = new Float64Array(p * p), v = new Float64Array(p);
+/** Least squares of y on the columns over rows [from, to), a tiny ridge keeping it defined (all zero where it cannot be). */
+function rangeFit(cols: Float64Array[], y: Float64Array, from: number, to: number): { coef: Float64Array; rss: number } {
+  const fit = cols.length ? leastSquares(cols, y, { from, to }, 1e-9) : null;
+  if (fit) return fit;
   let yty = 0;
-  for (let i = from; i < to; i++) {
-    yty += y[i] * y[i];
-    for (let a = 0; a < p; a++) {
-      const x = cols[a][i];
-      v[a] += x * y[i];
-      for (let b = a; b < p; b++) G[a * p + b] += x * cols[b][i];
-    }
-  }
-  for (let a = 0; a < p; a++) {
-    for (let b = 0; b < a; b++) G[a * p + b] = G[b * p + a];
-    G[a * p + a] += 1e-9 * (G[a * p + a] + 1e-12);
-  }
-  const inv = p ? invertSmall(G, p) : new Float64Array(0);
-  if (!inv) return { coef: new Float64Array(p), rss: yty };
-  const coef = Float64Array.from({ length: p }, (_, a) => inv.slice(a * p, (a + 1) * p).reduce((s, x, b) => s + x * v[b], 0));
-  let rss = yty;
-  for (let a = 0; a < p; a++) rss -= coef[a] * v[a];
-  return { coef, rss: Math.max(rss, 0) };
+  for (let i = from; i < to; i++) yty += y[i] * y[i];
+  return { coef: new Float64Array(cols.length), rss: yty };
 }
 
 /**
@@ -68,7 +52,7 @@ export function scorer(library: Library, design: Design, termPrior: (t: number) 
   const bic = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / n) + 1) - penalty;
   return (set: number[]): Scored => {
     const cols = set.map((t) => library.vectors[t]);
-    const pooled = leastSquares(cols, y, 0, n);
+    const pooled = rangeFit(cols, y, 0, n);
     const residual = y.slice();
     cols.forEach((c, a) => {
       for (let i = 0; i < n; i++) residual[i] -= pooled.coef[a] * c[i];
@@ -79,7 +63,7 @@ export function scorer(library: Library, design: Design, termPrior: (t: number) 
     if (set.length && episodes.length > 1) {
       let rss = 0, penalty = 0.5 * Math.log(n);
       for (const [from, to] of episodes) {
-        const fit = leastSquares(cols, y, from, to);
+        const fit = rangeFit(cols, y, from, to);
         rss += fit.rss;
         penalty += 0.5 * set.length * Math.log(Math.max(to - from, 2));
         cols.forEach((c, a) => {
@@ -211,7 +195,7 @@ export function beamSearch(library: Library, score: (set: number[]) => Scored, m
 function perEpisodeResidual(vectors: Float64Array[], design: Design): Float64Array {
   const out = design.y.slice();
   for (const [from, to] of design.episodes) {
-    const fit = leastSquares(vectors, design.y, from, to);
+    const fit = rangeFit(vectors, design.y, from, to);
     vectors.forEach((v, a) => {
       for (let k = from; k < to; k++) out[k] -= fit.coef[a] * v[k];
     });

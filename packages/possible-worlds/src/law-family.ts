@@ -11,6 +11,7 @@
 // conditioned on them). BIC: log n_e / 2 per per-episode parameter of episode e, log n / 2 per shared one.
 import type { LawFamily, Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
+import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { jacobian, levenbergMarquardt, logDet } from './lm';
 import type { CandidateWorld } from './worlds';
 
@@ -227,27 +228,15 @@ function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, 
   return total;
 }
 
-/** X = A^-1 B for a symmetric positive definite A [n, n] and B [n, k] (Gaussian elimination; n is a few parameters). */
+/** X = A^-1 B for a symmetric positive definite A [n, n] and B [n, k], row-major (Cholesky). */
 function solveSymmetric(A: Float64Array, n: number, B: Float64Array, k: number): Float64Array {
-  const a = A.slice(), x = B.slice();
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[p * n + c])) p = r;
-    if (p !== c) {
-      for (let j = 0; j < n; j++) [a[c * n + j], a[p * n + j]] = [a[p * n + j], a[c * n + j]];
-      for (let j = 0; j < k; j++) [x[c * k + j], x[p * k + j]] = [x[p * k + j], x[c * k + j]];
-    }
-    const d = a[c * n + c] || 1e-300;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r * n + c] / d;
-      if (!f) continue;
-      for (let j = c; j < n; j++) a[r * n + j] -= f * a[c * n + j];
-      for (let j = 0; j < k; j++) x[r * k + j] -= f * x[c * k + j];
-    }
+  const a = new Matrix(n, n), b = new Matrix(n, k);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) a.set(i, j, A[i * n + j]);
+    for (let j = 0; j < k; j++) b.set(i, j, B[i * k + j]);
   }
-  for (let r = 0; r < n; r++) for (let j = 0; j < k; j++) x[r * k + j] /= a[r * n + r] || 1e-300;
-  return x;
+  const chol = new CholeskyDecomposition(a);
+  return chol.isPositiveDefinite() ? Float64Array.from(chol.solve(b).to1DArray()) : new Float64Array(n * k);
 }
 
 /** A fitted family as a candidate world: it forecasts with its per-episode parameters inferred in context. */

@@ -22,14 +22,21 @@ export interface MixedFit {
   inEpisode(episode: number): Float64Array;
 }
 
-const dot = (a: Float64Array, b: Float64Array, rows?: readonly number[]) => {
+/** Which rows a regression reads: a list of indices, a range [from, to), or (omitted) all. */
+export type Rows = readonly number[] | { from: number; to: number };
+
+const dot = (a: Float64Array, b: Float64Array, rows?: Rows) => {
   let s = 0;
-  if (rows) for (const i of rows) s += a[i] * b[i];
-  else for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  if (!rows) for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  else if ('from' in rows) for (let i = rows.from; i < rows.to; i++) s += a[i] * b[i];
+  else for (const i of rows) s += a[i] * b[i];
   return s;
 };
 
-/** Inverse of a small matrix (null when singular or nearly so). */
+/**
+ * Inverse of a small matrix (null when singular or nearly so): a few coefficients, solved hundreds of thousands
+ * of times in the equation search's beam, where a matrix library's objects would cost more than the solve.
+ */
 export function invertSmall(G: Float64Array, p: number): Float64Array | null {
   const a = G.slice(), inv = new Float64Array(p * p);
   for (let i = 0; i < p; i++) inv[i * p + i] = 1;
@@ -60,13 +67,17 @@ export function invertSmall(G: Float64Array, p: number): Float64Array | null {
   return inv;
 }
 
-/** Least squares of y on the columns over `rows` (all rows when omitted); null where the columns are collinear there. */
-function solve(X: Float64Array[], y: Float64Array, rows?: readonly number[]): { coef: Float64Array; inverse: Float64Array; rss: number; n: number } | null {
-  const p = X.length, n = rows ? rows.length : y.length;
+/**
+ * Least squares of y on the columns over `rows` (all rows when omitted), with an optional ridge on the diagonal
+ * relative to it; null where the columns are collinear there.
+ */
+export function leastSquares(X: Float64Array[], y: Float64Array, rows?: Rows, ridge = 0): { coef: Float64Array; inverse: Float64Array; rss: number; n: number } | null {
+  const p = X.length, n = !rows ? y.length : 'from' in rows ? rows.to - rows.from : rows.length;
   const G = new Float64Array(p * p), v = new Float64Array(p);
   for (let a = 0; a < p; a++) {
     v[a] = dot(X[a], y, rows);
     for (let b = a; b < p; b++) G[a * p + b] = G[b * p + a] = dot(X[a], X[b], rows);
+    G[a * p + a] += ridge * (G[a * p + a] + 1e-12);
   }
   const inverse = invertSmall(G, p);
   if (!inverse) return null;
@@ -95,13 +106,13 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
   const p = X.length, n = y.length;
   const bicOf = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / Math.max(n, 1)) + 1) - penalty;
   if (p === 0) return { coefficients: [], rss: dot(y, y), bic: bicOf(dot(y, y), 0), inEpisode: () => new Float64Array(0) };
-  const pooled = solve(X, y);
+  const pooled = leastSquares(X, y);
   if (!pooled) return null;
   const groups = episodeRows(episode);
   // per-episode estimates and their variances, from the episodes where every column varies enough
   const estimates = groups.flatMap((rows) => {
     if (rows.length <= p + 1) return [];
-    const fit = solve(X, y, rows);
+    const fit = leastSquares(X, y, rows);
     if (!fit) return [];
     const s2 = fit.rss / (rows.length - p);
     return [{ coef: fit.coef, variance: Float64Array.from({ length: p }, (_, a) => fit.inverse[a * p + a] * s2) }];
@@ -132,7 +143,7 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
       const afterShared = y.map((v, i) => shared.reduce((s, a, k) => s - sharedCoef[k] * X[a][i], v));
       rss = 0;
       for (const rows of groups) {
-        const fit = solve(own.map((a) => X[a]), afterShared, rows);
+        const fit = leastSquares(own.map((a) => X[a]), afterShared, rows);
         if (fit) ownCoef.set(episode[rows[0]], fit.coef);
         for (const i of rows) residual[i] = afterShared[i] - (fit ? own.reduce((s, a, k) => s + fit.coef[k] * X[a][i], 0) : 0);
         rss += rows.reduce((s, i) => s + residual[i] ** 2, 0);
@@ -140,7 +151,7 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
       if (!shared.length) break;
       // shared coefficients on what the per-episode ones leave
       const afterOwn = residual.map((r, i) => r + shared.reduce((s, a, k) => s + sharedCoef[k] * X[a][i], 0));
-      const fit = solve(shared.map((a) => X[a]), afterOwn);
+      const fit = leastSquares(shared.map((a) => X[a]), afterOwn);
       if (!fit) break;
       sharedCoef = fit.coef;
       for (let i = 0; i < n; i++) residual[i] = afterOwn[i] - shared.reduce((s, a, k) => s + sharedCoef[k] * X[a][i], 0);
