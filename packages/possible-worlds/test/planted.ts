@@ -20,6 +20,20 @@ export interface PlantedOptions {
 
 const DT = 0.1, SUBSTEPS = 20;
 
+/** One step of DT of ds/dt = deriv(s), integrated finely (RK4, SUBSTEPS substeps). */
+function integrate(s0: readonly number[], deriv: (s: number[]) => number[]): number[] {
+  let s = s0.slice();
+  const h = DT / SUBSTEPS;
+  for (let k = 0; k < SUBSTEPS; k++) {
+    const k1 = deriv(s);
+    const k2 = deriv(s.map((v, i) => v + (h / 2) * k1[i]));
+    const k3 = deriv(s.map((v, i) => v + (h / 2) * k2[i]));
+    const k4 = deriv(s.map((v, i) => v + h * k3[i]));
+    s = s.map((v, i) => v + (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]));
+  }
+  return s;
+}
+
 export function plantedScenario(opts: PlantedOptions): Scenario<null, { s: number[]; p: number }> {
   const spec: ScenarioSpec = {
     id: `${opts.id}-v1`,
@@ -46,16 +60,7 @@ export function plantedScenario(opts: PlantedOptions): Scenario<null, { s: numbe
     },
     step(_w, state, action) {
       const a = action ? Array.from(action) : [0, 0];
-      let s = state.s.slice();
-      const h = DT / SUBSTEPS;
-      for (let k = 0; k < SUBSTEPS; k++) {
-        const k1 = deriv(s, a, state.p);
-        const k2 = deriv(s.map((v, i) => v + (h / 2) * k1[i]), a, state.p);
-        const k3 = deriv(s.map((v, i) => v + (h / 2) * k2[i]), a, state.p);
-        const k4 = deriv(s.map((v, i) => v + h * k3[i]), a, state.p);
-        s = s.map((v, i) => v + (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]));
-      }
-      return { s, p: state.p };
+      return { s: integrate(state.s, (s) => deriv(s, a, state.p)), p: state.p };
     },
     render: (_w, state) => ({ state: Float32Array.from(state.s) }),
     behavior: (_w, _s, rng) => (opts.narrowExpert ? Float32Array.of(rng.bernoulli(0.25) ? 1 : 0, 0) : Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1))),
@@ -93,16 +98,7 @@ export function plantedTwoBodies(id: string): Scenario<null, { s: number[]; G: n
     },
     step(_w, state, action) {
       const a = action ? Array.from(action) : [0, 0];
-      let s = state.s.slice();
-      const h = DT / SUBSTEPS;
-      for (let k = 0; k < SUBSTEPS; k++) {
-        const k1 = deriv(s, a, state.G);
-        const k2 = deriv(s.map((v, i) => v + (h / 2) * k1[i]), a, state.G);
-        const k3 = deriv(s.map((v, i) => v + (h / 2) * k2[i]), a, state.G);
-        const k4 = deriv(s.map((v, i) => v + h * k3[i]), a, state.G);
-        s = s.map((v, i) => v + (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]));
-      }
-      return { s, G: state.G };
+      return { s: integrate(state.s, (s) => deriv(s, a, state.G)), G: state.G };
     },
     render: (_w, state) => ({ state: Float32Array.from(state.s) }),
     behavior: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
