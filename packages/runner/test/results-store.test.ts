@@ -8,10 +8,21 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { readResultLines } from '../src/store';
-import { bench, benchInBackground, jsonl, readLines, scratch, syntheticResult } from './helpers';
+import { bench, benchInBackground, fixture, jsonl, readLines, scratch, syntheticResult } from './helpers';
 
 // persistence on bouncing-balls state, budget 16: jobs of about half a second each
 const small = (seeds: string) => ['--model', 'persistence', '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--seeds', seeds, '--test-episodes', '8', '--ood-episodes', '8'];
+// the same plan with a model whose fit waits for a gate file (fixtures/gated-model.ts): a run holds its lock
+// until the test opens the gate, however slow the machine, so a second run meets the lock for certain
+const GATED = fixture('gated-model.ts');
+const gated = (seeds: string) => small(seeds).map((a) => (a === 'persistence' ? GATED : a));
+
+/** A fresh gate (not yet open) that every run started from now on waits for; open it with `writeFileSync`. */
+function closedGate(dir: string): string {
+  const gate = join(dir, 'gate');
+  process.env.WORLDBENCH_TEST_GATE = gate;
+  return gate;
+}
 
 describe('readResultLines: the rules of a results file', () => {
   it('reads results; sets apart what is not one (with why), a torn last line, and a whole last line without its newline', () => {
@@ -93,13 +104,16 @@ function deadPid(): number {
 
 describe('one run per results file', () => {
   it('a second pnpm bench on the same --out exits 2 naming the first; the first completes with no key twice', async () => {
-    const out = join(scratch(), 'two-runs');
-    const plan = [...small('6'), '--workers', '1', '--out', out];
+    const dir = scratch();
+    const out = join(dir, 'two-runs');
+    const gate = closedGate(dir);
+    const plan = [...gated('6'), '--workers', '1', '--out', out];
     const first = benchInBackground(plan);
     await until(join(out, 'results.jsonl.lock'));
     const second = bench(plan);
+    writeFileSync(gate, '');
     expect(second.code, second.stderr).toBe(2);
-    expect(second.stderr).toMatch(new RegExp(`error: ${join(out, 'results.jsonl')} is being written by another run \\(pid \\d+ on this host, started \\S+: pnpm bench --model persistence .*\\); two runs on one results file would compute the same jobs twice\\. Wait for it to finish, or write elsewhere with --out`));
+    expect(second.stderr).toMatch(new RegExp(`error: ${join(out, 'results.jsonl')} is being written by another run \\(pid \\d+ on this host, started \\S+: pnpm bench --model \\S*gated-model\\.ts .*\\); two runs on one results file would compute the same jobs twice\\. Wait for it to finish, or write elsewhere with --out`));
     expect((await first.exited).code).toBe(0);
     const lines = readLines(join(out, 'results.jsonl'));
     expect(lines).toHaveLength(6);
@@ -108,11 +122,14 @@ describe('one run per results file', () => {
   });
 
   it('shards sharing a folder run at once, each locking only its own file', async () => {
-    const out = join(scratch(), 'shared');
-    const plan = (shard: string) => [...small('6'), '--workers', '1', '--shard', shard, '--out', out];
+    const dir = scratch();
+    const out = join(dir, 'shared');
+    const gate = closedGate(dir);
+    const plan = (shard: string) => [...gated('6'), '--workers', '1', '--shard', shard, '--out', out];
     const zero = benchInBackground(plan('0/2'));
     await until(join(out, 'results.shard-0-of-2.jsonl.lock'));
     const again = bench(plan('0/2'));
+    writeFileSync(gate, '');
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`error: ${join(out, 'results.shard-0-of-2.jsonl')} is being written by another run`);
     const one = bench(plan('1/2'));
