@@ -39,9 +39,9 @@ export function isModelPath(id: string): boolean {
 
 /**
  * The plug-in entry of `--model ./path/to/module.ts`: a module that default-exports a WorldModelModule.
- * Its id is the module's card.id; its code fingerprint is the hash of that one file (a module importing
- * sibling files should be a package, whose whole src/ is fingerprinted). A relative path is read from the
- * folder pnpm was started in (INIT_CWD), as the user typed it.
+ * Its id is the module's card.id; its code fingerprint covers that file, the local files it imports (and
+ * theirs), and the workspace packages they import (fingerprint.ts). A relative path is read from the folder
+ * pnpm was started in (INIT_CWD), as the user typed it.
  */
 export async function modelPathEntry(registry: Registry, path: string, from = userCwd()): Promise<PluginEntry> {
   const file = resolve(from, path);
