@@ -63,7 +63,7 @@ export async function modelPathEntry(registry: Registry, path: string, from = us
  * `--model onnx:path/to/model.onnx`: the registered scheme's entry, its argument read as a path from the folder
  * pnpm was started in when it names a file there. Null when the id names no scheme.
  */
-function schemeModelEntry(registry: Registry, id: string, from = userCwd()): PluginEntry | null {
+export function schemeModelEntry(registry: Registry, id: string, from = userCwd()): PluginEntry | null {
   const entry = schemeEntry(registry, id);
   if (!entry) return null;
   const asPath = resolve(from, entry.arg!);
