@@ -11,6 +11,9 @@ export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
 /** Where results go without --out, under the workspace root. */
 export const DEFAULT_OUT = 'results/default';
 
+/** A sweep of more new jobs than this says its count and estimate before it starts. */
+export const LARGE_SWEEP_JOBS = 500;
+
 export const COMMANDS = {
   run: { synopsis: 'pnpm bench', takes: null, summary: 'plan the jobs, run those not in the results file yet, print a table per (scenario, view)' },
   list: { synopsis: 'pnpm bench list', takes: null, summary: 'the models, the scenarios, and which model reads which view' },
@@ -125,7 +128,7 @@ export function helpText(): string {
     '',
     'flags ([the commands that take them]):',
     ...options,
-    `  A plan of more than ${grouped(MAX_PLAN_JOBS)} jobs is refused: split such a sweep into several runs. A plan of more than 500 new jobs`,
+    `  A plan of more than ${grouped(MAX_PLAN_JOBS)} jobs is refused: split such a sweep into several runs. A plan of more than ${LARGE_SWEEP_JOBS} new jobs`,
     '  says its count and estimated time before it starts.',
     '',
     'examples:',

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, privilegedInfo, UserError, type Registry } from '@worldbench/core';
 import { runCheck } from './check';
-import { COMMANDS, DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT, flagsOf, helpText, OPTIONS, type Command, type OptionName } from './cli-options';
+import { COMMANDS, DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT, flagsOf, helpText, LARGE_SWEEP_JOBS, OPTIONS, type Command, type OptionName } from './cli-options';
 import { runEnv } from './env';
 import { estimatePlan, readTimings, timingFiles, type PlanEstimate } from './estimate';
 import { EXPORT_FORMATS, exportRuns, type ExportFormat } from './export';
@@ -27,7 +27,7 @@ import { writeReport } from './report';
 import { withDerived } from './summarize';
 import { checkCompare, formatTables } from './table';
 
-export { DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT };
+export { DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT, LARGE_SWEEP_JOBS };
 
 type ParseOption<O> = O extends { multiple: true } ? { type: 'string'; multiple: true } : O extends { type: infer T } ? { type: T; short?: string } : never;
 
@@ -269,9 +269,6 @@ function describeEstimate(e: PlanEstimate, workers: number): string {
   const parts = [`${e.known} from the same setup`, ...(e.scaled ? [`${e.scaled} scaled from another budget`] : []), ...(e.unknown ? [`${e.unknown} with no timing, not counted`] : [])];
   return `estimated wall time with ${lanes} worker(s): about ${formatDuration(e.seconds)} (past timings of ${parts.join(', ')})`;
 }
-
-/** A sweep of more new jobs than this says its count and estimate before it starts. */
-export const LARGE_SWEEP_JOBS = 500;
 
 /** Runs the CLI; returns the exit code (0 ok, 1 a job failed or is missing, 2 bad input). */
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {

@@ -90,7 +90,8 @@ const resultLine = z
     seed: z.number().int().nonnegative(),
     evaluation: z.looseObject({ testEpisodes: count, oodEpisodes: count, horizon: count }),
     privileged: z.boolean().optional(),
-    format: z.number().int().positive().optional(),
+    // a line of a newer format may have changed a field's shape: read as this format, it would be misread
+    format: z.number().int().positive().max(RESULTS_FORMAT, { message: `a line of a newer results format than this checkout reads (it reads up to ${RESULTS_FORMAT}): update worldbench to read it` }).optional(),
     // format 1: the message; format 2: { message, phase, stack }. A phase this reader does not know is kept as text.
     error: z.union([z.string(), z.looseObject({ message: z.string(), phase: z.string(), stack: z.string().optional() })]).optional(),
     reason: z.string().optional(),
