@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { block, episodeCount, innerSize, tensor, type Episodes, type Tensor } from './data';
+import { block, describeNonFinite, episodeCount, innerSize, tensor, unravelIndex, type Episodes, type Tensor } from './data';
 import { privilegedInfo, quietRun, type Forecast, type WorldModelModule } from './model';
 import { createRng } from './rng';
 import type { Scenario, Split } from './scenario';
@@ -26,12 +26,13 @@ function tensorProblems(name: string, spec: TensorSpec, values: Float32Array | u
   if (!values) return [`${name} is missing`];
   if (values.length !== sizeOf(spec)) return [`${name} has ${values.length} values; its spec [${spec.shape}] needs ${sizeOf(spec)}`];
   const out: string[] = [];
+  const at = (i: number) => `${name}[${unravelIndex(i, spec.shape).join(', ')}]`; // an index of its spec's shape
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    if (!Number.isFinite(x)) return [`${name}[${i}] is ${x}`];
-    if (spec.kind === 'image' && (x < 0 || x > 1)) return [`${name}[${i}] = ${x} is outside [0, 1] for an image`];
-    if (isCategorical(spec) && (!Number.isInteger(x) || x < 0 || x >= (spec.vocab ?? 0))) return [`${name}[${i}] = ${x} is not an integer in [0, ${spec.vocab})`];
-    if (spec.range && (x < spec.range[0] - 1e-6 || x > spec.range[1] + 1e-6)) return [`${name}[${i}] = ${x} is outside its range [${spec.range}]`];
+    if (!Number.isFinite(x)) return [`${at(i)} is ${x}`];
+    if (spec.kind === 'image' && (x < 0 || x > 1)) return [`${at(i)} = ${x} is outside [0, 1] for an image`];
+    if (isCategorical(spec) && (!Number.isInteger(x) || x < 0 || x >= (spec.vocab ?? 0))) return [`${at(i)} = ${x} is not an integer in [0, ${spec.vocab})`];
+    if (spec.range && (x < spec.range[0] - 1e-6 || x > spec.range[1] + 1e-6)) return [`${at(i)} = ${x} is outside its range [${spec.range}]`];
   }
   return out;
 }
@@ -111,11 +112,18 @@ function hypothesesProblems(scenario: Scenario, world: unknown, seed: number): s
 
 function forecastProblems(where: string, f: Forecast, expected: number[]): string[] {
   const problems: string[] = [];
-  if (f.mean.shape.join() !== expected.join()) problems.push(`${where}: forecast mean has shape [${f.mean.shape}], expected [${expected}]`);
-  else if (f.mean.data.some((x) => !Number.isFinite(x))) problems.push(`${where}: forecast mean holds NaN or infinity`);
+  const layout = '[B, H, ...viewShape]';
+  if (f.mean.shape.join() !== expected.join()) problems.push(`${where}: forecast mean has shape [${f.mean.shape}], expected [${expected}] (${layout})`);
+  else {
+    const nan = describeNonFinite('mean', f.mean.data, expected, layout);
+    if (nan) problems.push(`${where}: forecast holds NaN or infinity: ${nan}`);
+  }
   if (f.std) {
-    if (f.std.shape.join() !== expected.join()) problems.push(`${where}: forecast std has shape [${f.std.shape}], expected [${expected}]`);
-    else if (f.std.data.some((x) => !(x >= 0) || !Number.isFinite(x))) problems.push(`${where}: forecast std holds negative or non-finite values`);
+    if (f.std.shape.join() !== expected.join()) problems.push(`${where}: forecast std has shape [${f.std.shape}], expected [${expected}] (${layout})`);
+    else {
+      const bad = describeNonFinite('std', f.std.data, expected, layout, (x) => x >= 0 && Number.isFinite(x));
+      if (bad) problems.push(`${where}: forecast std holds negative or non-finite values: ${bad}`);
+    }
   }
   return problems;
 }

@@ -158,3 +158,31 @@ export function sliceSteps(ep: Episodes, from: number, to: number, views = Objec
 export function viewSize(spec: ScenarioSpec, view: string): number {
   return sizeOf(spec.views[view]);
 }
+
+/** The multi-index of flat position `flat` in a row-major array of `shape`: 16381 in [8, 16, 8, 16] -> [7, 15, 7, 13]. */
+export function unravelIndex(flat: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length);
+  let rest = flat;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    index[k] = rest % shape[k];
+    rest = Math.floor(rest / shape[k]);
+  }
+  return index;
+}
+
+/**
+ * Where the first value that is not a finite number sits in a dense row-major array of `shape`, as a
+ * sentence a model author can act on: "mean[3, 15, 2, 1] = NaN (11 values are not finite; mean is
+ * [B, H, ...viewShape] = [8, 16, 4, 4])". Null when every value is finite. `accept` may widen what passes.
+ */
+export function describeNonFinite(name: string, data: ArrayLike<number>, shape: readonly number[], layout: string, accept: (x: number) => boolean = Number.isFinite): string | null {
+  let first = -1, count = 0;
+  for (let i = 0; i < data.length; i++)
+    if (!accept(data[i])) {
+      if (first < 0) first = i;
+      count++;
+    }
+  if (first < 0) return null;
+  const others = count > 1 ? `${count} values are bad; ` : '';
+  return `${name}[${unravelIndex(first, shape).join(', ')}] = ${data[first]} (${others}${name} is ${layout} = [${shape.join(', ')}])`;
+}

@@ -1,6 +1,6 @@
 // Evaluation: forecast every window of an evaluation set, check the forecast, score it (docs/metrics.md);
 // and `evaluateModel`, one offline job end to end, for tests and figure scripts.
-import { block, tensor, type Tensor } from './data';
+import { block, describeNonFinite, tensor, type Tensor } from './data';
 import { evaluationSet, jobWorld, trainingSet, type EvaluationSet } from './job-data';
 import { deltaPsnr, scoreForecast, trainStd, type HorizonMetrics } from './metrics';
 import { privilegedInfo, quietRun, type Forecast, type RunContext, type WorldModel, type WorldModelModule } from './model';
@@ -37,10 +37,12 @@ function assertTensor(t: Tensor, expected: readonly number[], what: string, wher
 export function assertForecast(f: Forecast, expected: readonly number[], where: string): void {
   if (!f || !f.mean || !f.mean.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
   assertTensor(f.mean, expected, 'mean', where);
-  for (let i = 0; i < f.mean.data.length; i++) if (!Number.isFinite(f.mean.data[i])) throw new Error(`${where}: forecast holds NaN or infinity (mean[${i}] = ${f.mean.data[i]})`);
+  const nan = describeNonFinite('mean', f.mean.data, expected, '[B, H, ...viewShape]');
+  if (nan) throw new Error(`${where}: forecast holds NaN or infinity: ${nan}`);
   if (f.std) {
     assertTensor(f.std, expected, 'std', where);
-    for (let i = 0; i < f.std.data.length; i++) if (!(f.std.data[i] >= 0 && Number.isFinite(f.std.data[i]))) throw new Error(`${where}: forecast std[${i}] = ${f.std.data[i]} is not a finite non-negative number`);
+    const bad = describeNonFinite('std', f.std.data, expected, '[B, H, ...viewShape]', (x) => x >= 0 && Number.isFinite(x));
+    if (bad) throw new Error(`${where}: forecast std is not a finite non-negative number everywhere: ${bad}`);
   }
 }
 

@@ -1,11 +1,12 @@
 // @worldbench/core: the whole public surface.
 export { createRng, Rng } from './rng';
 export { UserError, isUserError } from './errors';
-export { forecastViews, isCategorical, sizeOf, specProblems, type ScenarioSpec, type TensorSpec } from './spec';
+export { forecastViews, isCategorical, SCENARIO_ID, sizeOf, specProblems, type ScenarioId, type ScenarioSpec, type TensorSpec } from './spec';
 export {
   allocEpisodes,
   block,
   concatEpisodes,
+  describeNonFinite,
   episodeCount,
   forEachTransition,
   innerSize,
@@ -16,6 +17,7 @@ export {
   tensor,
   transitionArrays,
   transitionCount,
+  unravelIndex,
   viewSize,
   type Episodes,
   type Tensor,

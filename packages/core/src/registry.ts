@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { UserError } from './errors';
 import type { ModelScheme, WorldModelModule } from './model';
 import type { Scenario } from './scenario';
+import { specProblems } from './spec';
 
 export interface PluginEntry {
   /** Model id ("linear") or versioned scenario id ("bouncing-balls-v1"). */
@@ -160,5 +161,12 @@ export async function loadScenario(entry: string, what = 'scenario'): Promise<Sc
   const s = (await importDefault(entry, what)) as Partial<Scenario>;
   const missing = (['spec', 'sampleWorld', 'reset', 'step', 'render', 'behavior', 'explore'] as const).filter((k) => s?.[k] === undefined);
   if (missing.length) throw new UserError(`${what}: the default export of ${entry} is not a Scenario (missing: ${missing.join(', ')}); see docs/writing-a-scenario.md`);
+  let problems: string[];
+  try {
+    problems = specProblems(s.spec!);
+  } catch (err) {
+    problems = [`it could not be read (${(err as Error)?.message ?? err})`];
+  }
+  if (problems.length) throw new UserError(`${what}: the spec of ${entry} is not valid: ${problems.join('; ')}; see docs/writing-a-scenario.md`);
   return s as Scenario;
 }

@@ -17,9 +17,20 @@ export interface TensorSpec {
   mask?: string;
 }
 
+/**
+ * A versioned scenario id, `name-vN` (`bouncing-balls-v1`, `stack-vm-v1`): lowercase letters, digits and dashes,
+ * then `-v` and the version. The rule is `SCENARIO_ID`, checked by `specProblems` when a scenario is loaded and by
+ * `checkScenario`. The type is a plain string on purpose: a template type such as `${string}-v${number}` matches
+ * at the first "-v" and so refuses `stack-vm-v1`, which the rule accepts.
+ */
+export type ScenarioId = string;
+
+/** The rule of a scenario id: name-vN. */
+export const SCENARIO_ID = /^[a-z0-9][a-z0-9-]*-v\d+$/;
+
 export interface ScenarioSpec {
-  /** Versioned id: any change of behaviour or parameters bumps the version. */
-  id: `${string}-v${number}`;
+  /** Versioned id (`ScenarioId`, name-vN): any change of behaviour or parameters bumps the version. */
+  id: ScenarioId;
   summary: string;
   /** What the world shows each step, e.g. { state, frame }; mask views are listed here too. */
   views: Record<string, TensorSpec>;
@@ -56,7 +67,7 @@ export function isCategorical(spec: TensorSpec): boolean {
 /** Problems with a spec, as sentences; empty when it is well formed. */
 export function specProblems(spec: ScenarioSpec): string[] {
   const problems: string[] = [];
-  if (!/^[a-z0-9][a-z0-9-]*-v\d+$/.test(spec.id)) problems.push(`id "${spec.id}" is not of the form name-vN`);
+  if (typeof spec.id !== 'string' || !SCENARIO_ID.test(spec.id)) problems.push(`id "${spec.id}" is not of the form name-vN (lowercase letters, digits and dashes, then -v and a version: my-world-v1)`);
   if (!(Number.isInteger(spec.episodeLength) && spec.episodeLength >= 2)) problems.push('episodeLength must be an integer >= 2');
   if (!(Number.isInteger(spec.historySteps) && spec.historySteps >= 1)) problems.push('historySteps must be an integer >= 1');
   if (spec.historySteps > spec.episodeLength) problems.push('historySteps exceeds episodeLength');

@@ -1,7 +1,7 @@
 // What a forecast must be before it is scored, and what scoring must give, for a job to be recorded ok.
 import ndarray from 'ndarray';
 import { describe, expect, it } from 'vitest';
-import { assertForecast, assertScored, tensor } from '../src/index';
+import { assertForecast, assertScored, specProblems, tensor, unravelIndex } from '../src/index';
 
 describe('assertForecast', () => {
   const shape = [2, 3, 4]; // [B, H, D]
@@ -15,6 +15,21 @@ describe('assertForecast', () => {
     expect(() => assertForecast({ mean: ndarray(new Float32Array(30), shape) }, shape, 'test forecast')).toThrow('holds 30 values, but its shape [2,3,4] needs 24');
     const std = ndarray(new Float32Array(5).fill(1), shape);
     expect(() => assertForecast({ mean: tensor(shape), std }, shape, 'ood forecast')).toThrow('ood forecast: forecast std holds 5 values, but its shape [2,3,4] needs 24');
+  });
+
+  it('names the [b, h, ...] index of the first NaN, not its flat position, and how many there are', () => {
+    const big = [8, 16, 8, 16]; // [B, H, ...viewShape]: flat 16381 is episode 7, step 15, cell (7, 13)
+    expect(unravelIndex(16381, big)).toEqual([7, 15, 7, 13]);
+    expect(unravelIndex(0, big)).toEqual([0, 0, 0, 0]);
+    const mean = tensor(big);
+    mean.data[16381] = NaN;
+    mean.data[16383] = Infinity;
+    expect(() => assertForecast({ mean }, big, 'test forecast')).toThrow(
+      'test forecast: forecast holds NaN or infinity: mean[7, 15, 7, 13] = NaN (2 values are bad; mean is [B, H, ...viewShape] = [8, 16, 8, 16])',
+    );
+    const std = tensor(shape, new Float32Array(24).fill(1));
+    std.data[13] = -1; // [1, 0, 1]
+    expect(() => assertForecast({ mean: tensor(shape), std }, shape, 'ood forecast')).toThrow('ood forecast: forecast std is not a finite non-negative number everywhere: std[1, 0, 1] = -1 (std is [B, H, ...viewShape] = [2, 3, 4])');
   });
 
   it('refuses a strided view, which scoring would read as if it were dense', () => {
@@ -35,5 +50,17 @@ describe('assertScored', () => {
     expect(() => assertScored({ ...scored(), mse: { '1': 0.5, '2': null } }, 'ood forecast')).toThrow('ood forecast: mse at h=2 is null');
     expect(() => assertScored({ ...scored(), psnr: { '1': Infinity } }, 'test forecast')).toThrow('psnr at h=1 is Infinity');
     expect(() => assertScored({ skill: { '1': 0.1 } }, 'test forecast')).toThrow('test forecast: no mse was scored');
+  });
+});
+
+describe('scenario ids', () => {
+  const spec = (id: string) => ({ id, summary: '', views: { state: { shape: [1], kind: 'real' as const } }, action: null, episodeLength: 4, historySteps: 1, horizon: 1, tags: [] });
+
+  it('accept any name-vN, dashes and a "-v" inside the name included (the old template type refused stack-vm-v1)', () => {
+    for (const id of ['stack-vm-v1', 'bouncing-balls-v12', 'a-v-b-v3', 'x9-v0']) expect(specProblems(spec(id)), id).toEqual([]);
+  });
+
+  it('refuse what is not name-vN', () => {
+    for (const id of ['stack-vm', 'Stack-v1', 'stack_vm-v1', '-v1', 'stack-v1.5', 'stack-vx']) expect(specProblems(spec(id))[0], id).toMatch(/is not of the form name-vN/);
   });
 });

@@ -8,11 +8,11 @@ export function writeFully(fd: number, data: Buffer): void {
 }
 
 /** Writes a file atomically: a temporary file, fsynced, renamed over the old one; then the folder fsynced. */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeFully(fd, Buffer.from(text));
+    writeFully(fd, typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

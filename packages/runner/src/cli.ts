@@ -1,87 +1,40 @@
 // `pnpm bench`: parse flags, plan, run what is not stored yet, print the tables (docs/protocols.md);
 // `pnpm bench merge`: join the shards of a plan (docs/scaling.md).
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, privilegedInfo, UserError, type Registry } from '@worldbench/core';
+import { runCheck } from './check';
+import { COMMANDS, DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT, flagsOf, helpText, LARGE_SWEEP_JOBS, OPTIONS, type Command, type OptionName } from './cli-options';
 import { runEnv } from './env';
+import { estimatePlan, readTimings, timingFiles, type PlanEstimate } from './estimate';
+import { EXPORT_FORMATS, exportRuns, type ExportFormat } from './export';
 import { PROTOCOLS, splitList, type Protocol } from './jobs';
-import { grouped, MAX_BUDGET, MAX_EPISODES, MAX_PLAN_JOBS, MAX_SEED, MAX_SEEDS } from './limits';
+import { grouped, MAX_BUDGET, MAX_EPISODES, MAX_SEED, MAX_SEEDS } from './limits';
 import { describeMerge, mergeShards } from './merge';
 import { checkOutFolder, fromUser } from './paths';
 import { FULL_BUDGETS, planJobs, QUICK_BUDGETS, type PlanOptions } from './plan';
 import { poolSize } from './pool';
-import { sweepProgress } from './progress';
-import { modelModule, scenarioModule } from './run-job';
+import { formatDuration, HEARTBEAT_SECONDS, sweepProgress, sweepSummary } from './progress';
+import type { JobResult } from './result';
+import { modelModule, scenarioModule, type PlannedJob } from './run-job';
 import { parseShard, planRecord, resultsFileName, shardJobs, writePlanRecord, type Shard } from './shard';
-import { describeRepairs, ResultsStore } from './store';
-import { runSweep } from './sweep';
+import { describeRepairs, newestByKey, readResultLines, ResultsStore } from './store';
+import { isDone, runSweep } from './sweep';
 import { writeReport } from './report';
 import { withDerived } from './summarize';
-import { formatTables } from './table';
+import { checkCompare, formatTables } from './table';
 
-/** A job still running after an hour is taken for hung. */
-export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
+export { DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT, LARGE_SWEEP_JOBS };
 
-/** Where results go without --out, under the workspace root. */
-export const DEFAULT_OUT = 'results/default';
+type ParseOption<O> = O extends { multiple: true } ? { type: 'string'; multiple: true } : O extends { type: infer T } ? { type: T; short?: string } : never;
 
-const USAGE = `usage: pnpm bench [list] [--model a,b] [--scenario x,y] [--view v] [--protocol p] [--budgets 256,1024]
-                  [--seeds N | A-B | a,b,c] [--horizon H] [--out DIR] [--json] [--full]
-                  [--test-episodes N] [--ood-episodes N]
-                  [--workers N] [--job-timeout SECONDS] [--shard i/n] [--take-lock]
-       pnpm bench merge DIR... --out DIR [--json] [--take-lock]
-       pnpm bench report DIR... [--out DIR]
-  --model       model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model);
-                or the path of a module that default-exports a WorldModelModule: --model ./my-model.ts
-  --scenario    scenario names or versioned ids (default: every registered scenario)
-  --view        only these views (default: every view each model reads)
-  --protocol    ${PROTOCOLS.join(' | ')} | all (default: offline)
-                (--model, --scenario, --view and --protocol may be given several times; any other flag once)
-  --budgets     training transitions per job, each at most ${grouped(MAX_BUDGET)} (default: quick grid ${QUICK_BUDGETS.join(',')}; --full: ${FULL_BUDGETS.join(',')})
-  --seeds       N means seeds 0..N-1; A-B a range; a,b,c a list (default 1; --full 5). Leaderboard: 1000-1004.
-                Seeds are 0..${grouped(MAX_SEED)}, at most ${grouped(MAX_SEEDS)} in one run
-  --horizon     forecast steps (default: each scenario's own)
-  --test-episodes, --ood-episodes
-                evaluation windows per split (default 64, at most ${grouped(MAX_EPISODES)})
-  --out         run directory, relative to where you stand (default: ${DEFAULT_OUT} in the workspace root);
-                results go to DIR/results.jsonl
-  --json        print { "results": [...] } on stdout instead of tables
-  --full        the full grid: budgets ${FULL_BUDGETS.join(',')} x 5 seeds
-  --workers     jobs at once, each in its own child process on one thread (default: the number of cores;
-                never more than the jobs planned); 0 runs them one by one inside this process (debugging: no
-                timeout, no crash isolation)
-  --job-timeout seconds after which a job's process is killed and the job recorded as failed (default ${DEFAULT_JOB_TIMEOUT_SECONDS})
-  --shard       i/n: only the jobs at places i, i+n, i+2n, ... of the sorted plan (0 <= i < n), stored in
-                DIR/results.shard-i-of-n.jsonl; join the shards with merge (docs/scaling.md)
-  --take-lock   write the results file even though its lock names a run on another host (or a lock that
-                names no one): only when that run is gone. A lock of a dead process on this host is taken
-                over without it
-  A plan of more than ${grouped(MAX_PLAN_JOBS)} jobs is refused: split such a sweep into several runs.
-  merge         adds the results of shard folders to --out DIR/results.jsonl, keeping what it holds; refuses
-                shards of other plans or code, and two different results of one job
-  report        writes DIR/report.html and DIR/leaderboard.md: a self-contained HTML report of the run in DIR;
-                of several runs together with --out DIR (docs/protocols.md)`;
-
-const OPTIONS = {
-  model: { type: 'string', multiple: true },
-  scenario: { type: 'string', multiple: true },
-  view: { type: 'string', multiple: true },
-  protocol: { type: 'string', multiple: true },
-  budgets: { type: 'string' },
-  seeds: { type: 'string' },
-  horizon: { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
-  full: { type: 'boolean' },
-  'test-episodes': { type: 'string' },
-  'ood-episodes': { type: 'string' },
-  workers: { type: 'string' },
-  'job-timeout': { type: 'string' },
-  shard: { type: 'string' },
-  'take-lock': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** The parser's view of the options table: parseArgs takes only these fields. */
+const PARSE_OPTIONS = Object.fromEntries(
+  Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type, ...('multiple' in o ? { multiple: true } : {}), ...('short' in o ? { short: o.short } : {}) }]),
+) as { [K in OptionName]: ParseOption<(typeof OPTIONS)[K]> };
 
 function positiveInt(text: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) <= 0 || Number(text) > max)
@@ -140,7 +93,7 @@ function list(values: string[] | undefined): string[] {
 }
 
 export interface ParsedArgs {
-  command: 'run' | 'list' | 'help' | 'merge' | 'report';
+  command: Command | 'help' | 'version';
   plan: PlanOptions;
   /** --out as typed (relative to where the user stands), or null: the default (DEFAULT_OUT in the workspace root; report: its one run folder). */
   out: string | null;
@@ -151,11 +104,40 @@ export interface ParsedArgs {
   shard: Shard | null;
   /** --take-lock: write even though a lock names a run elsewhere. */
   takeLock: boolean;
-  /** merge: the shard folders; report: the run folders. */
+  /** merge: the shard folders; report and export: the run folders. */
   mergeDirs: string[];
+  /** --dry-run: plan, count and estimate; run and write nothing. */
+  dryRun: boolean;
+  /** --compare MODEL: the model label each row is compared with, or null. */
+  compare: string | null;
+  /** --verbose: stacks of failed jobs and checks. */
+  verbose: boolean;
+  /** export: the file format, and whether failed and unsupported jobs go into the same file. */
+  format: ExportFormat;
+  all: boolean;
+  /** check: the model or scenario. */
+  target: string | null;
+}
+
+/** Refuses a flag the command does not take, naming those it does. */
+function refuseForeignFlags(command: Command, given: readonly string[]): void {
+  const allowed = flagsOf(command);
+  for (const flag of given) {
+    if ((allowed as string[]).includes(flag)) continue;
+    const takes = allowed.filter((f) => f !== 'help' && f !== 'version').map((f) => `--${f}`);
+    const list = takes.length > 1 ? `${takes.slice(0, -1).join(', ')} and ${takes[takes.length - 1]}` : takes[0] ?? 'no flags';
+    const what = COMMANDS[command].takes;
+    const goes = (OPTIONS[flag as OptionName] as { commands?: readonly string[] }).commands?.filter((c) => c !== command) ?? [];
+    throw new UserError(
+      command === 'run'
+        ? `--${flag} is not a flag of a run: it goes with ${goes.map((c) => `pnpm bench ${c}`).join(', ')} (pnpm bench --help)`
+        : `${command} takes ${what ? `${what}, ` : ''}${list}, not --${flag}`,
+    );
+  }
 }
 
 const LIST_FLAGS = Object.entries(OPTIONS).filter(([, o]) => 'multiple' in o).map(([name]) => name);
+const USAGE = helpText();
 
 /** Refuses a single-valued flag given more than once (parseArgs would silently keep the last). */
 function refuseRepeatedFlags(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string }>): void {
@@ -171,35 +153,40 @@ function refuseRepeatedFlags(tokens: ReadonlyArray<{ kind: string; name?: string
 export function parseCli(argv: string[]): ParsedArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args: argv, options: PARSE_OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new UserError(`${(err as Error).message.replace(/\n/g, ' ')}\n${USAGE}`); // whole: its later lines say how to fix it
   }
   const { values, positionals, tokens } = parsed;
   refuseRepeatedFlags(tokens);
-  const command = values.help ? 'help' : positionals[0] === 'list' ? 'list' : positionals[0] === 'merge' ? 'merge' : positionals[0] === 'report' ? 'report' : 'run';
-  if (command !== 'merge' && command !== 'report' && positionals.length > (command === 'list' ? 1 : 0))
-    throw new UserError(`unknown command "${positionals.join(' ')}"; valid: list, merge, report (or none to run)\n${USAGE}`);
+  const named = positionals[0] as Command | undefined;
+  const subcommand: Command = named && named !== 'run' && named in COMMANDS ? named : 'run';
+  const command = values.help ? 'help' : values.version ? 'version' : subcommand;
+  if (subcommand === 'run' && positionals.length > 0)
+    throw new UserError(`unknown command "${positionals.join(' ')}"; valid: ${Object.keys(COMMANDS).filter((c) => c !== 'run').join(', ')} (or none to run)\n${USAGE}`);
+  if (subcommand === 'list' && positionals.length > 1) throw new UserError(`list takes nothing more, got "${positionals.slice(1).join(' ')}"`);
+  if (command === 'help' || command === 'version') return { ...defaults(), command };
+  refuseForeignFlags(subcommand, Object.keys(values));
   if (values.out !== undefined && values.out.trim() === '') throw new UserError('--out is empty; give the folder results go to, e.g. --out results/my-run');
-  if (command === 'report') {
-    if (positionals.length < 2) throw new UserError('report takes run folders: pnpm bench report DIR (the --out of a pnpm bench run), or DIR... --out DIR');
-    if (positionals.length > 2 && values.out === undefined) throw new UserError(`report of ${positionals.length - 1} runs: say where it goes with --out DIR`);
-    const other = Object.keys(values).filter((k) => k !== 'out');
-    if (other.length) throw new UserError(`report takes run folders and --out, not --${other.join(', --')}`);
+  if (subcommand === 'report' || subcommand === 'export') {
+    if (positionals.length < 2) throw new UserError(`${subcommand} takes run folders: pnpm bench ${subcommand} DIR (the --out of a pnpm bench run), or DIR... --out ${subcommand === 'report' ? 'DIR' : 'FILE'}`);
+    if (positionals.length > 2 && values.out === undefined) throw new UserError(`${subcommand} of ${positionals.length - 1} runs: say where it goes with --out ${subcommand === 'report' ? 'DIR' : 'FILE'}`);
   }
-  if (command === 'merge') {
-    const other = Object.keys(values).filter((k) => k !== 'out' && k !== 'json' && k !== 'take-lock');
-    if (other.length) throw new UserError(`merge takes shard folders, --out, --json and --take-lock, not --${other.join(', --')}: the shards' plan records say what ran`);
+  if (subcommand === 'merge') {
     if (positionals.length < 2) throw new UserError(`merge needs the folders of the shards: pnpm bench merge DIR... --out DIR`);
     if (values.out === undefined) throw new UserError('merge needs --out DIR: the folder the merged results.jsonl goes to');
   }
+  if (subcommand === 'check' && positionals.length !== 2) throw new UserError('check takes one model or scenario: pnpm bench check MODEL (an id, ./path/to/model.ts or onnx:file.onnx) or pnpm bench check SCENARIO');
+  const format = values.format ?? 'csv';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UserError(`--format ${format}: export writes ${EXPORT_FORMATS.join(' or ')}`);
+  if (values.compare !== undefined && values.compare.trim() === '') throw new UserError('--compare is empty; give the model to compare with, e.g. --compare persistence');
   const protocols = list(values.protocol).flatMap((p) => (p === 'all' ? [...PROTOCOLS] : [p]));
   for (const p of protocols) if (!(PROTOCOLS as readonly string[]).includes(p)) throw new UserError(`unknown protocol "${p}"; valid: ${PROTOCOLS.join(', ')}`);
   const budgets = values.budgets !== undefined ? splitList(values.budgets).map((b) => positiveInt(b, '--budgets', MAX_BUDGET)) : values.full ? FULL_BUDGETS : QUICK_BUDGETS;
   if (values.budgets !== undefined && budgets.length === 0) throw new UserError('--budgets is empty; give e.g. --budgets 256,1024');
   const seeds = values.seeds !== undefined ? parseSeeds(values.seeds) : values.full ? [0, 1, 2, 3, 4] : [0];
   return {
-    command,
+    command: subcommand,
     plan: {
       models: list(values.model),
       scenarios: list(values.scenario),
@@ -217,8 +204,19 @@ export function parseCli(argv: string[]): ParsedArgs {
     jobTimeoutSeconds: values['job-timeout'] !== undefined ? seconds(values['job-timeout'], '--job-timeout') : DEFAULT_JOB_TIMEOUT_SECONDS,
     shard: values.shard !== undefined ? parseShard(values.shard) : null,
     takeLock: values['take-lock'] === true,
-    mergeDirs: command === 'merge' || command === 'report' ? positionals.slice(1) : [],
+    mergeDirs: subcommand === 'merge' || subcommand === 'report' || subcommand === 'export' ? positionals.slice(1) : [],
+    dryRun: values['dry-run'] === true,
+    compare: values.compare ?? null,
+    verbose: values.verbose === true,
+    format: format as ExportFormat,
+    all: values.all === true,
+    target: subcommand === 'check' ? positionals[1] : null,
   };
+}
+
+/** What a --help or --version needs of the parsed arguments: nothing; the rest at its defaults. */
+function defaults(): ParsedArgs {
+  return parseCli([]);
 }
 
 async function printList(registry: Registry, write: (s: string) => void): Promise<void> {
@@ -248,12 +246,40 @@ function outFolder(args: ParsedArgs, root: string): string {
   return args.out === null ? join(root, DEFAULT_OUT) : fromUser(args.out);
 }
 
+/** `pnpm bench --version`: the runner's version, the commit of the checkout, Node. */
+function versionLine(root: string): string {
+  const pkg = JSON.parse(readFileSync(join(dirname(dirname(fileURLToPath(import.meta.url))), 'package.json'), 'utf8')) as { version: string };
+  return `worldbench ${pkg.version} (commit ${runEnv(root, 'none').commit ?? 'unknown: not a git checkout'}, node ${process.version})`;
+}
+
+/** "1000 new, 12 already done, 3 to retry" and a line per model: what a plan will run. */
+function describePlan(planned: readonly PlannedJob[], stored: ReadonlyMap<string, JobResult>): { text: string; todo: PlannedJob[] } {
+  const todo = planned.filter((p) => !isDone(stored.get(p.key)));
+  const retry = todo.filter((p) => stored.get(p.key)?.status === 'failed').length;
+  const byModel = new Map<string, number>();
+  for (const p of todo) byModel.set(p.job.model, (byModel.get(p.job.model) ?? 0) + 1);
+  const models = [...byModel].map(([m, n]) => `${m} ${n}`).join(', ');
+  return { text: `${planned.length} job(s) planned: ${todo.length - retry} new, ${planned.length - todo.length} already done (ok or unsupported), ${retry} to retry (failed)${todo.length ? `; to run by model: ${models}` : ''}`, todo };
+}
+
+/** What past timings say about the jobs to run, as a sentence. */
+function describeEstimate(e: PlanEstimate, workers: number): string {
+  const lanes = Math.max(1, workers);
+  if (e.seconds === null) return `estimated wall time: unknown (no past timing of these jobs' setups in this run folder or the ones beside it)`;
+  const parts = [`${e.known} from the same setup`, ...(e.scaled ? [`${e.scaled} scaled from another budget`] : []), ...(e.unknown ? [`${e.unknown} with no timing, not counted`] : [])];
+  return `estimated wall time with ${lanes} worker(s): about ${formatDuration(e.seconds)} (past timings of ${parts.join(', ')})`;
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 a job failed or is missing, 2 bad input). */
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   try {
     const args = parseCli(argv);
     if (args.command === 'help') {
       io.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    if (args.command === 'version') {
+      io.stdout.write(versionLine(findWorkspaceRoot()) + '\n');
       return 0;
     }
     const lock = { takeOver: args.takeLock, command: `pnpm bench ${argv.join(' ')}` };
@@ -272,9 +298,18 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     if (args.command === 'report') {
       const out = fromUser(args.out ?? args.mergeDirs[0]); // one run's report goes into its folder
       checkOutFolder(out, args.out === null ? 'report' : '--out');
-      const report = await writeReport(args.mergeDirs.map(fromUser), out);
+      const report = await writeReport(args.mergeDirs.map(fromUser), out, { compare: args.compare });
       for (const s of report.skipped) io.stderr.write(`skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem}); a pnpm bench run into that folder sets them aside\n`);
       io.stdout.write(`report: ${report.file}\n`);
+      return 0;
+    }
+    if (args.command === 'export') {
+      const file = args.out !== null ? fromUser(args.out) : join(fromUser(args.mergeDirs[0]), `results.${args.format}`);
+      if (existsSync(file) && statSync(file).isDirectory()) throw new UserError(`--out ${file} is a folder; export writes a file: give its name, e.g. --out ${join(file, `results.${args.format}`)}`);
+      const summary = exportRuns(args.mergeDirs.map(fromUser), file, { format: args.format, all: args.all });
+      for (const s of summary.skipped) io.stderr.write(`skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem})\n`);
+      io.stdout.write(`export: ${summary.file} (${summary.rows} rows: one per job, split, metric and horizon of ${summary.jobs.ok} ok job(s)${args.all ? `, and one per failed or unsupported job (${summary.jobs.other})` : ''})\n`);
+      if (summary.failures) io.stdout.write(`export: ${summary.failures.file} (${summary.failures.rows} failed or unsupported job(s), one row each)\n`);
       return 0;
     }
     const registry = discoverPlugins(findWorkspaceRoot());
@@ -282,12 +317,25 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       await printList(registry, (s) => io.stdout.write(s));
       return 0;
     }
+    if (args.command === 'check') return await runCheck(registry, args.target!, { verbose: args.verbose, write: (line) => io.stdout.write(line + '\n') });
     const dir = outFolder(args, registry.root);
     checkOutFolder(dir);
     const plan = await planJobs(registry, args.plan);
     if (plan.length === 0) throw new UserError('nothing to run: no chosen model reads any chosen view');
+    const compare = args.compare === null ? null : checkCompare(args.compare, plan.map((p) => p.job.model));
     const planned = args.shard ? shardJobs(plan, args.shard) : plan;
     const pool = poolSize(args.workers, planned.length, availableParallelism());
+    const file = join(dir, resultsFileName(args.shard));
+    // read only: a dry run writes nothing, and a real run opens (and locks) the store only after this
+    const { text: planText, todo } = describePlan(planned, newestByKey(readResultLines(file).results));
+    const estimate = estimatePlan(todo.map((p) => p.job), readTimings(timingFiles(dir)), pool.workers);
+    // the ETA starts from the estimate only when it covers every job to run: a partial one would mislead
+    if (args.dryRun) {
+      io.stdout.write(`dry run of ${file}: nothing was run or written\n${planText}\n${describeEstimate(estimate, pool.workers)}\n`);
+      return 0;
+    }
+    if (todo.length > LARGE_SWEEP_JOBS)
+      io.stderr.write(`this sweep runs ${todo.length} new job(s): ${planText}\n${describeEstimate(estimate, pool.workers)}\n(stop it with Ctrl-C; pnpm bench ... --dry-run shows a plan without running it)\n`);
     // everything is validated: only now touch the disk (the results file's lock first)
     const store = ResultsStore.open(dir, resultsFileName(args.shard), lock);
     try {
@@ -296,15 +344,14 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       if (repaired) io.stderr.write(repaired + '\n');
       if (pool.warning) io.stderr.write(pool.warning + '\n');
       if (args.shard && planned.length === 0) io.stderr.write(`shard ${args.shard.index}/${args.shard.count} has no jobs: the plan has ${plan.length}\n`);
-      const progress = sweepProgress(io.stderr);
-      progress.start(planned.length);
-      const results = withDerived(await runSweep(planned, store, { workers: pool.workers, jobTimeoutSeconds: args.jobTimeoutSeconds, root: registry.root }, progress));
+      const progress = sweepProgress(io.stderr, { heartbeatSeconds: heartbeatSeconds() });
+      const t0 = performance.now();
+      const results = withDerived(await runSweep(planned, store, { workers: pool.workers, jobTimeoutSeconds: args.jobTimeoutSeconds, root: registry.root, estimateSeconds: estimate.unknown === 0 ? estimate.seconds : null }, progress));
       progress.stop();
       if (args.json) io.stdout.write(JSON.stringify({ results }, null, 1) + '\n');
-      else io.stdout.write(formatTables(results) + `\n\nresults: ${store.file}\n`);
-      const failed = results.filter((r) => r.status === 'failed');
-      if (failed.length) io.stderr.write(`${failed.length} job(s) failed; rerun the same command to retry them\n`);
-      return failed.length ? 1 : 0;
+      else io.stdout.write(formatTables(results, { compare }) + `\n\nresults: ${store.file}\n`);
+      io.stderr.write(sweepSummary(results, { seconds: (performance.now() - t0) / 1000, cached: planned.length - todo.length, file: store.file, verbose: args.verbose }) + '\n');
+      return results.some((r) => r.status === 'failed') ? 1 : 0;
     } finally {
       store.close();
     }
@@ -315,4 +362,16 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     }
     throw err;
   }
+}
+
+/**
+ * Seconds between heartbeats of a running job in a log: HEARTBEAT_SECONDS, or WORLDBENCH_HEARTBEAT_SECONDS
+ * (a log that wants them more or less often; the tests, to see one without waiting a minute).
+ */
+function heartbeatSeconds(): number {
+  const text = process.env.WORLDBENCH_HEARTBEAT_SECONDS;
+  if (text === undefined || text === '') return HEARTBEAT_SECONDS;
+  const value = Number(text);
+  if (!(value > 0 && value <= MAX_TIMEOUT_SECONDS)) throw new UserError(`WORLDBENCH_HEARTBEAT_SECONDS is a positive number of seconds, got "${text}"`);
+  return value;
 }

@@ -1,7 +1,9 @@
 // The fingerprint of the code a job imports: a hash of the source of every workspace package in its import
 // graph (core, runner, the model's and the scenario's packages, and what they import: neural and onnx for
-// jepa and spatial, baselines for possible-worlds), so that results of changed code are never mixed with old
-// ones. Packages installed from a registry are pinned by the lockfile and left out.
+// jepa and spatial, baselines for possible-worlds), and of every local file outside a package's src/ that the
+// graph reaches by a relative import (the helpers of a single-file plug-in, followed through their own
+// imports), so that results of changed code are never mixed with old ones. Packages installed from a registry
+// are pinned by the lockfile and left out.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -35,6 +37,16 @@ export function workspacePackages(root: string): Map<string, string> {
 }
 
 const CODE = /\.[cm]?[jt]sx?$/;
+const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs', '.json'];
+
+/** The file a relative specifier names, resolved as TypeScript and tsx do ('./x' -> x.ts, './x.js' -> x.ts, './dir' -> dir/index.ts); null when none exists. */
+export function resolveLocalImport(fromFile: string, specifier: string): string | null {
+  const base = resolve(dirname(fromFile), specifier.replace(/^file:\/\//, ''));
+  const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
+  const swapped = /\.[cm]?jsx?$/.test(base) ? [base.replace(/\.js$/, '.ts'), base.replace(/\.jsx$/, '.tsx'), base.replace(/\.mjs$/, '.mts'), base.replace(/\.cjs$/, '.cts')] : [];
+  const candidates = [base, ...swapped, ...EXTENSIONS.map((e) => base + e), ...EXTENSIONS.map((e) => join(base, 'index' + e))];
+  return candidates.find(isFile) ?? null;
+}
 /** Module specifiers in source text: `from '...'`, `import '...'`, `import('...')`, `require('...')`. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]+)\1/g;
 /** "@scope/name/sub/path" -> "@scope/name"; "name/sub" -> "name". */
@@ -56,6 +68,17 @@ export class CodeFingerprints {
   }
 
   /**
+   * The node of the graph a local file belongs to: its package, when the file is one the package's hash covers
+   * (its src/ or package.json); else the file itself, hashed and followed on its own (a helper beside a
+   * single-file plug-in, a test fixture, a file of no package at all).
+   */
+  private nodeOfFile(file: string): string {
+    const pkg = this.packageOf(file);
+    if (pkg && (file.startsWith(join(pkg, 'src') + sep) || file === join(pkg, 'package.json'))) return pkg;
+    return file;
+  }
+
+  /**
    * The workspace packages a package folder (or one module file) imports directly: those its source names
    * (a bare specifier, or a path into another package's folder) and those its package.json depends on.
    */
@@ -72,7 +95,11 @@ export class CodeFingerprints {
       }
       if (!CODE.test(file)) continue;
       for (const [, , specifier] of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
-        const target = /^(\.{1,2}\/|\/|file:)/.test(specifier) ? this.packageOf(resolve(dirname(file), specifier.replace(/^file:\/\//, ''))) : this.workspace.get(packageName(specifier));
+        let target: string | undefined;
+        if (/^(\.{1,2}\/|\/|file:)/.test(specifier)) {
+          const local = resolveLocalImport(file, specifier);
+          target = local ? this.nodeOfFile(local) : this.packageOf(resolve(dirname(file), specifier.replace(/^file:\/\//, '')));
+        } else target = this.workspace.get(packageName(specifier));
         if (target && target !== path) found.add(target);
       }
     }

@@ -1,7 +1,7 @@
 // The entry of a pool worker (pool.ts): a child process that runs ONE job and sends its result line to
 // the parent, which alone writes results. One process per job: a crash, a leak or a hang stays inside it,
 // and process.resourceUsage().maxRSS at the end is the job's own peak memory.
-import type { JobResult } from './result';
+import type { JobPhase, JobResult } from './result';
 import { runJob, type PlannedJob } from './run-job';
 import type { JobRunContext } from './pool';
 
@@ -18,6 +18,7 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'log'; message: string }
   | { type: 'progress'; done: number; total: number; note?: string }
+  | { type: 'phase'; phase: JobPhase }
   | { type: 'result'; result: JobResult };
 
 function send(message: WorkerMessage, then?: () => void): void {
@@ -44,7 +45,7 @@ process.once('message', async (message: RunJobMessage) => {
     log: (m) => send({ type: 'log', message: m }),
     progress: (done, total, note) => send({ type: 'progress', done, total, note }),
   };
-  const result = await runJob(planned, root, run);
+  const result = await runJob(planned, root, run, (phase) => send({ type: 'phase', phase }));
   send({ type: 'result', result }, () => process.exit(0));
 });
 

@@ -40,7 +40,8 @@ function largestWithMostSeeds(rs: JobResult[]): number | null {
 
 /**
  * Rows: auc over the full grid (offline; mean ± se over seeds), skill at h = 1 and at the largest horizon at
- * the largest offline budget reached by the most seeds (with their number), and fit seconds there; the
+ * the largest offline budget reached by the most seeds (with their number), accElement at h = 1 there (int and
+ * token views), and fit seconds there; the
  * on-policy gain against offline-explore and live recovery each at the budget its protocol reached by the same
  * rule, marked "(b=N)" where that is not the row's budget (a sweep still running, or one that runs them on a
  * smaller grid). `results` must carry the derived fields (withDerived). Privileged rows (a model told the
@@ -54,7 +55,7 @@ export function leaderboard(results: JobResult[]): string {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
-  const header = ['scenario / view', 'model', 'auc', 'budget', 'seeds', 'skill h=1', 'skill h=H', 'on-policy gain', 'live recovery (steps)', 'fit s'];
+  const header = ['scenario / view', 'model', 'auc', 'budget', 'seeds', 'skill h=1', 'skill h=H', 'accElement h=1', 'on-policy gain', 'live recovery (steps)', 'fit s'];
   const rows: string[][] = [], oracles: string[][] = [];
   for (const [k, rs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const [scenario, view, model] = k.split('\0');
@@ -81,6 +82,9 @@ export function leaderboard(results: JobResult[]): string {
       String(new Set(atTop.map((r) => r.seed)).size),
       fmt(atTop.map((r) => skillAt(r, 1))),
       `${fmt(atTop.map((r) => skillAt(r, H)))} (h=${H})`,
+      // int and token views: on a large grid no model gets a whole step right, so skill (from accStep) is 0 for
+      // every one of them; the share of elements right still tells them apart
+      atTop.some((r) => r.metrics?.test.accElement) ? fmt(atTop.map((r) => r.metrics?.test.accElement?.['1'])) : 'n/a',
       gains.length ? fmt(gains) + elsewhere(gainBudget) : 'n/a',
       liveCell === 'n/a' ? liveCell : liveCell + elsewhere(liveBudget),
       fmt(atTop.map((r) => r.cost?.fitSeconds), 2),

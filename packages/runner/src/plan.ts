@@ -39,9 +39,9 @@ export function isModelPath(id: string): boolean {
 
 /**
  * The plug-in entry of `--model ./path/to/module.ts`: a module that default-exports a WorldModelModule.
- * Its id is the module's card.id; its code fingerprint is the hash of that one file (a module importing
- * sibling files should be a package, whose whole src/ is fingerprinted). A relative path is read from the
- * folder pnpm was started in (INIT_CWD), as the user typed it.
+ * Its id is the module's card.id; its code fingerprint covers that file, the local files it imports (and
+ * theirs), and the workspace packages they import (fingerprint.ts). A relative path is read from the folder
+ * pnpm was started in (INIT_CWD), as the user typed it.
  */
 export async function modelPathEntry(registry: Registry, path: string, from = userCwd()): Promise<PluginEntry> {
   const file = resolve(from, path);
@@ -63,7 +63,7 @@ export async function modelPathEntry(registry: Registry, path: string, from = us
  * `--model onnx:path/to/model.onnx`: the registered scheme's entry, its argument read as a path from the folder
  * pnpm was started in when it names a file there. Null when the id names no scheme.
  */
-function schemeModelEntry(registry: Registry, id: string, from = userCwd()): PluginEntry | null {
+export function schemeModelEntry(registry: Registry, id: string, from = userCwd()): PluginEntry | null {
   const entry = schemeEntry(registry, id);
   if (!entry) return null;
   const asPath = resolve(from, entry.arg!);
@@ -161,17 +161,21 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       const support = askSupports(m.module, m.label, spec, privilegedInfo(m.module, m.config, scenario));
       const supported = new Set<string>(support.views);
       if (!supported.size) refusals.set(m.label, [...(refusals.get(m.label) ?? []), `${spec.id}: ${'reason' in support && support.reason ? support.reason : 'no reason given'}`]);
-      const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : [...supported];
+      // a scenario the model reads none of is recorded unsupported on each of its views, so that the table says
+      // why; a view it does not read of a scenario it does read is simply not its (unless asked for with --view)
+      const wanted = opts.views.length ? views.filter((v) => opts.views.includes(v)) : supported.size ? [...supported] : views;
       const why = 'reason' in support && support.reason ? support.reason : undefined;
       const unsupported = new Map(wanted.filter((v) => !supported.has(v)).map((v) => [v, why ?? `${m.choice.id} does not read view ${v}`]));
       cells.push({ scenarioEntry, scenario, evaluation, model: m, views: wanted, unsupported });
     }
   }
-  for (const m of models) {
-    const why = refusals.get(m.label);
-    if (why?.length === scenarioEntries.length)
-      throw new UserError(`${m.label} supports none of the chosen scenarios (${why.join('; ')}); choose a scenario it reads with --scenario, or check what its supports() returns`);
-  }
+  // exit 2 only when no chosen (model, scenario) pair can run at all; otherwise a model that reads none of the
+  // chosen scenarios gets unsupported rows and the others run
+  if (models.every((m) => refusals.get(m.label)?.length === scenarioEntries.length))
+    throw new UserError(
+      models.map((m) => `${m.label} supports none of the chosen scenarios (${refusals.get(m.label)!.join('; ')})`).join('; ') +
+        '; choose a scenario it reads with --scenario, or check what its supports() returns',
+    );
   for (const v of opts.views) if (!knownViews.has(v)) throw new UserError(`unknown view "${v}"; the chosen scenarios have: ${[...knownViews].join(', ')}`);
   const jobs = countJobs(cells, opts);
   if (jobs > MAX_PLAN_JOBS)

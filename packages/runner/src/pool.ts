@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RunContext } from '@worldbench/core';
 import type { RunJobMessage, WorkerMessage } from './job-worker';
-import type { JobResult } from './result';
+import type { JobPhase, JobResult } from './result';
 import { failedResult, type PlannedJob } from './run-job';
 
 /**
@@ -47,6 +47,8 @@ export interface PoolListener {
   started(planned: PlannedJob): void;
   log(planned: PlannedJob, message: string): void;
   progress(planned: PlannedJob, done: number, total: number, note?: string): void;
+  /** The job entered a phase (load, fit, forecast, ...). */
+  phase(planned: PlannedJob, phase: JobPhase): void;
   /** The job's line (ok, or failed with its reason): the parent stores it here, synchronously. */
   finished(planned: PlannedJob, result: JobResult, seconds: number): void;
 }
@@ -114,6 +116,7 @@ function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolLis
     });
     live.add(child);
     let result: JobResult | null = null;
+    let phase: JobPhase = 'start'; // the last phase the worker reported: where it was if it dies
     let timedOut = false;
     let stderrTail = '';
     let settled = false;
@@ -154,6 +157,10 @@ function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolLis
         case 'progress':
           listener.progress(planned, message.done, message.total, message.note);
           break;
+        case 'phase':
+          phase = message.phase;
+          listener.phase(planned, message.phase);
+          break;
         case 'result':
           if (timedOut) break; // too late: the kill is on its way
           result = message.result;
@@ -165,12 +172,12 @@ function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolLis
     child.on('error', (e) => {
       // could not be started (or signalled); 'exit' may never come
       if (child.exitCode === null && child.signalCode === null && child.pid === undefined)
-        settle(failedResult(planned, options.root, `could not start a worker process: ${e.message}`));
+        settle(failedResult(planned, options.root, { message: `could not start a worker process: ${e.message}`, phase: 'start' }));
     });
     child.on('exit', (code, signal) => {
       // stderr may still hold the last words of a crash: wait for the streams, but not for ever
       const done = () =>
-        settle(result ?? failedResult(planned, options.root, workerDeathReason({ code, signal, timedOutAfter: timedOut ? options.jobTimeoutSeconds : null, stderrTail })));
+        settle(result ?? failedResult(planned, options.root, { message: workerDeathReason({ code, signal, timedOutAfter: timedOut ? options.jobTimeoutSeconds : null, stderrTail }), phase }));
       child.once('close', done);
       streamsGrace = setTimeout(done, 1000);
     });

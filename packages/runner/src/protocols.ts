@@ -4,7 +4,7 @@
 //   on-policy-random  the same rounds, with random (explore) actions after round 1: the coverage control
 //   live              one long stream per seed; the hidden law shifts at times drawn from the seed, untold;
 //                     each step is forecast before it is revealed; update() every UPDATE_EVERY steps
-import { allocEpisodes, block, concatEpisodes, createRng, cutEpisode, episodeCount, innerSize, isCategorical, sizeOf, tensor, trainingSet, type Episodes, type RunContext, type Scenario, type ScenarioSpec, type Tensor, type WorldModel } from '@worldbench/core';
+import { allocEpisodes, assertForecast, block, concatEpisodes, createRng, cutEpisode, episodeCount, innerSize, isCategorical, sizeOf, tensor, trainingSet, type Episodes, type RunContext, type Scenario, type ScenarioSpec, type Tensor, type WorldModel, unravelIndex } from '@worldbench/core';
 
 /** Rounds of the on-policy protocols. */
 export const ON_POLICY_ROUNDS = 4;
@@ -36,11 +36,12 @@ export function checkActions(spec: ScenarioSpec, actions: Tensor, B: number): Te
   const expected = [B, ...action.shape];
   if (!actions?.shape || actions.shape.join() !== expected.join()) throw new Error(`act() returned shape [${actions?.shape ?? ''}], expected [${expected}] ([B, ...actionShape])`);
   const out = tensor(expected, block(actions).slice());
+  const at = (i: number) => `actions[${unravelIndex(i, expected).join(', ')}] ([B, ...actionShape] = [${expected.join(', ')}])`;
   for (let i = 0; i < out.data.length; i++) {
     const x = out.data[i];
-    if (!Number.isFinite(x)) throw new Error(`act() returned a non-finite action (${x})`);
+    if (!Number.isFinite(x)) throw new Error(`act() returned a non-finite action: ${at(i)} = ${x}`);
     if (isCategorical(action)) {
-      if (!Number.isInteger(x) || x < 0 || x >= (action.vocab as number)) throw new Error(`act() returned ${x}, not an integer in [0, ${action.vocab})`);
+      if (!Number.isInteger(x) || x < 0 || x >= (action.vocab as number)) throw new Error(`act() returned ${x} at ${at(i)}, not an integer in [0, ${action.vocab})`);
     } else if (action.range) out.data[i] = Math.min(action.range[1], Math.max(action.range[0], x));
   }
   return out;
@@ -224,7 +225,7 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
       };
       const actions = a ? tensor([B, 1, ...spec.action!.shape], a.data.slice()) : null;
       const f = await model.forecast({ view, history, actions, horizon: 1 }, run);
-      if (f.mean.shape.join() !== [B, 1, ...spec.views[view].shape].join() || f.mean.data.some((x) => !Number.isFinite(x))) throw new Error(`live: forecast at step ${t} has shape [${f.mean.shape}] or holds NaN`);
+      assertForecast(f, [B, 1, ...spec.views[view].shape], `live forecast at step ${t}`);
       // the truth of step t + 1
       states = states.map((s, b) => scenario.step(world, s, a ? block(a, b) : null, rngs[b]));
       if (a) for (let b = 0; b < B; b++) block(stream.actions!, b, t).set(block(a, b));

@@ -8,7 +8,10 @@ import { describeCoverage, runCoverage, type RunCoverage } from './coverage';
 import { canonicalJson } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
-import { PNG_DATA_URI, type JobResult } from './result';
+import { failureOf, PNG_DATA_URI, type JobResult } from './result';
+import { formatInterval, interval95 } from './intervals';
+import { clip, readableRange, type ReadableRange } from './readable-range';
+import { checkCompare, compareCell, headlineMetrics } from './table';
 import { writeFileAtomic } from './atomic';
 import { diskError, readResultLines, RESULTS_FILE } from './store';
 import { withDerived } from './summarize';
@@ -58,7 +61,8 @@ async function svg(spec: object): Promise<string> {
 // escaped; numbers are shown only when they are numbers; images only when they are PNG data URIs.
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : 'n/a');
-const fmt = (s: ReturnType<typeof meanAndStandardError>, digits = 3) => (s ? (s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.se.toFixed(digits)}` : s.mean.toFixed(digits)) : 'n/a');
+/** mean ± standard error [95% interval] over seeds (docs/metrics.md). */
+const stat = (values: ReadonlyArray<number | null | undefined>, digits = 3) => formatInterval(interval95(values), digits);
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -72,19 +76,25 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test') => r.metrics?.[split].skill?.[String(h)] ?? null;
 
-function summaryTable(rs: JobResult[]): string {
+function summaryTable(rs: JobResult[], compare: string | null): string {
   const H = Math.max(...rs.map((r) => r.evaluation.horizon));
+  const metrics = headlineMetrics(rs).filter((m) => m !== 'mse'); // accStep and accElement (int/token views), psnr (images)
   // persistence (the reference) first, oracles (privileged rows) last
   const rows = groupBy(rs, (r) => `${r.model === 'persistence' ? 0 : r.privileged ? 2 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`);
+  const byRow = new Map([...rows.values()].map((g) => [`${g[0].model}\0${g[0].protocol}\0${g[0].budget}`, g]));
   const body = [...rows.values()].map((group) => {
     const ok = group.filter((r) => r.status === 'ok');
     const r0 = group[0];
-    const extra = (name: string) => fmt(meanAndStandardError(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null)));
+    const extra = (name: string) => stat(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null));
+    const at = (name: string, h: number) => ok.map((r) => r.metrics?.test[name]?.[String(h)]);
+    const reference = compare === null ? undefined : byRow.get(`${compare}\0${r0.protocol}\0${r0.budget}`);
+    const compared = compare === null ? '' : [1, H].map((h) => `<td>${esc(compareCell(group, reference, h, r0.model === compare))}</td>`).join('');
     return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
-      `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1))))}</td><td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, H))))}</td>` +
-      `<td>${fmt(meanAndStandardError(ok.map((r) => skillAt(r, 1, 'ood'))))}</td><td>${extra('onPolicyGain')}</td><td>${fmt(meanAndStandardError(ok.map((r) => r.cost?.fitSeconds)), 2)}</td></tr>`;
+      `<td>${stat(at('skill', 1))}</td><td>${stat(at('skill', H))}</td>${metrics.map((m) => `<td>${stat(at(m, 1), m === 'psnr' ? 2 : 3)}</td>`).join('')}` +
+      `<td>${stat(ok.map((r) => skillAt(r, 1, 'ood')))}</td><td>${extra('onPolicyGain')}</td><td>${stat(ok.map((r) => r.cost?.fitSeconds), 2)}</td>${compared}</tr>`;
   });
-  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${num(H)}</th><th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+  const compareHead = compare === null ? '' : `<th>vs ${esc(compare)} h=1 [95%]</th><th>vs ${esc(compare)} h=${num(H)} [95%]</th>`;
+  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${num(H)}</th>${metrics.map((m) => `<th>${esc(m)} h=1</th>`).join('')}<th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th>${compareHead}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
 /** auc over the full grid per (model, protocol, seed), averaged over seeds; n/a where a budget is missing. */
@@ -94,27 +104,50 @@ function aucTable(rs: JobResult[]): string {
     const perSeed = groupBy(group, (r) => String(r.seed));
     const aucs = [...perSeed.values()].map((g) => learningCurveAuc(g.map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
     const smallest = [...new Set(group.map((r) => r.budget as number))].sort((a, b) => a - b).find((b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9);
-    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${fmt(meanAndStandardError(aucs))}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`;
+    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${stat(aucs)}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`;
   });
   return `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+/**
+ * Points of a skill plot, each with its 95% interval, inside a readable range (readable-range.ts): a point
+ * beyond it is drawn at the edge as a triangle, labelled with its true value; intervals are cut at the edge.
+ */
+function clippedPoints(points: Array<Row & { values: Array<number | null> }>): { data: Row[]; range: ReadableRange | null } {
+  const stats = points.map((p) => interval95(p.values));
+  const range = readableRange(stats.flatMap((s) => [s?.mean, s?.lo, s?.hi]));
+  const data = points.map(({ values: _v, ...p }, i) => {
+    const s = stats[i];
+    if (!s || !range) return { ...p, skill: null };
+    const { shown, clipped } = clip(s.mean, range);
+    const edge = (x: number | null) => (x === null ? shown : clip(x, range).shown);
+    return { ...p, skill: shown, lo: edge(s.lo), hi: edge(s.hi), clipped, actual: clipped ? s.mean.toFixed(1) : '' };
+  });
+  return { data, range };
+}
+
+/** The layers of a skill plot over `x`: lines with points, 95% intervals, and clipped points marked with their value. */
+function skillLayers(yTitle: string, range: ReadableRange | null): object[] {
+  const y = { field: 'skill', type: 'quantitative', title: yTitle, ...(range ? { scale: { domain: [range.lo, range.hi], clamp: true, nice: false } } : {}) };
+  return [
+    { mark: { type: 'line', point: true }, encoding: { y, strokeDash: { field: 'protocol', type: 'nominal' } } },
+    { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative', ...(range ? { scale: { domain: [range.lo, range.hi], clamp: true, nice: false } } : {}) }, y2: { field: 'hi' } } },
+    { transform: [{ filter: 'datum.clipped' }], mark: { type: 'point', shape: 'triangle-down', size: 90, filled: true }, encoding: { y } },
+    { transform: [{ filter: 'datum.clipped' }], mark: { type: 'text', dx: 14, align: 'left', fontSize: 10 }, encoding: { y, text: { field: 'actual' } } },
+  ];
 }
 
 async function learningCurve(rs: JobResult[]): Promise<string | null> {
   const ok = rs.filter((r) => r.status === 'ok' && typeof r.budget === 'number');
   if (new Set(ok.map((r) => r.budget)).size < 2) return null;
-  const data: Row[] = [...groupBy(ok, (r) => `${r.model}\0${r.protocol}\0${r.budget}`).values()].map((g) => {
-    const s = meanAndStandardError(g.map((r) => skillAt(r, 1)));
-    return { model: g[0].model, protocol: g[0].protocol, budget: g[0].budget, skill: s?.mean ?? null, lo: s ? s.mean - s.se : null, hi: s ? s.mean + s.se : null };
-  });
+  const { data, range } = clippedPoints([...groupBy(ok, (r) => `${r.model}\0${r.protocol}\0${r.budget}`).values()].map((g) => ({ model: g[0].model, protocol: g[0].protocol, budget: g[0].budget, values: g.map((r) => skillAt(r, 1)) })));
+  const clipped = data.some((d) => d.clipped);
   return svg({
-    title: 'skill at h = 1 against training budget',
+    title: `skill at h = 1 against training budget (95% intervals${clipped ? '; ▼ beyond the axis, with its value' : ''})`,
     width: 420, height: 240,
     data: { values: data },
-    encoding: { x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (transitions)' }, color: { field: 'model', type: 'nominal' }, strokeDash: { field: 'protocol', type: 'nominal' } },
-    layer: [
-      { mark: { type: 'line', point: true }, encoding: { y: { field: 'skill', type: 'quantitative', title: 'skill h=1' } } },
-      { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-    ],
+    encoding: { x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (transitions)' }, color: { field: 'model', type: 'nominal' } },
+    layer: skillLayers('skill h=1', range),
   });
 }
 
@@ -122,15 +155,17 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
   const ok = rs.filter((r) => r.status === 'ok');
   if (!ok.length) return null;
   const largest = Math.max(...ok.map((r) => (typeof r.budget === 'number' ? r.budget : 0)));
-  const data: Row[] = [];
+  const points: Array<Row & { values: Array<number | null> }> = [];
   for (const g of groupBy(ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null), (r) => `${r.model}\0${r.protocol}`).values())
-    for (const h of Object.keys(g[0].metrics!.test.skill)) data.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), skill: meanAndStandardError(g.map((r) => skillAt(r, h)))?.mean ?? null });
+    for (const h of Object.keys(g[0].metrics!.test.skill)) points.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), values: g.map((r) => skillAt(r, h)) });
+  const { data, range } = clippedPoints(points);
+  const clipped = data.some((d) => d.clipped);
   return svg({
-    title: `skill against forecast horizon (budget ${largest ? num(largest) : 'n/a'})`,
+    title: `skill against forecast horizon (budget ${largest ? num(largest) : 'n/a'}; 95% intervals${clipped ? '; ▼ beyond the axis' : ''})`,
     width: 420, height: 240,
     data: { values: data },
-    mark: { type: 'line', point: true },
-    encoding: { x: { field: 'h', type: 'quantitative', title: 'h (steps ahead)' }, y: { field: 'skill', type: 'quantitative' }, color: { field: 'model', type: 'nominal' }, strokeDash: { field: 'protocol', type: 'nominal' } },
+    encoding: { x: { field: 'h', type: 'quantitative', title: 'h (steps ahead)' }, color: { field: 'model', type: 'nominal' } },
+    layer: skillLayers('skill', range),
   });
 }
 
@@ -138,12 +173,12 @@ async function onPolicyChart(rs: JobResult[]): Promise<string | null> {
   const data: Row[] = [];
   for (const g of groupBy(rs.filter((r) => r.status === 'ok'), (r) => `${r.model}\0${r.budget}`).values())
     for (const field of ['onPolicyGain', 'onPolicyGainExplore'] as const) {
-      const s = meanAndStandardError(g.map((r) => (r as unknown as Record<string, number | null>)[field] ?? null));
-      if (s) data.push({ model: g[0].model, budget: String(g[0].budget), against: field === 'onPolicyGain' ? 'offline' : 'offline-explore', gain: s.mean, lo: s.mean - 2 * s.se, hi: s.mean + 2 * s.se });
+      const s = interval95(g.map((r) => (r as unknown as Record<string, number | null>)[field] ?? null));
+      if (s) data.push({ model: g[0].model, budget: String(g[0].budget), against: field === 'onPolicyGain' ? 'offline' : 'offline-explore', gain: s.mean, lo: s.lo ?? s.mean, hi: s.hi ?? s.mean });
     }
   if (!data.length) return null;
   return svg({
-    title: 'on-policy gain in skill at h = 1 (± 2 standard errors)',
+    title: 'on-policy gain in skill at h = 1 (paired by seed; 95% intervals)',
     width: 420, height: 200,
     data: { values: data },
     encoding: { y: { field: 'model', type: 'nominal' }, yOffset: { field: 'against' }, color: { field: 'against', type: 'nominal' } },
@@ -210,11 +245,25 @@ function lawsFound(rs: JobResult[]): string {
     .join('');
 }
 
-export async function renderReport(results: JobResult[], title: string, runs: readonly RunCoverage[] = []): Promise<string> {
+/** A failed job: its phase and message, and its stack folded (results lines of format 1 have the message only). */
+function failedItem(r: JobResult): string {
+  const f = failureOf(r);
+  const what = f ? `${f.phase ? `in ${esc(f.phase)}: ` : ''}${esc(f.message)}` : 'no reason recorded';
+  const stack = f?.stack ? `<details><summary>stack</summary><pre>${esc(f.stack)}</pre></details>` : '';
+  return `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${num(r.budget)} seed=${num(r.seed)}: ${what}${stack}</li>`;
+}
+
+export interface ReportOptions {
+  /** --compare: the model label every row is compared with (paired by seed). */
+  compare?: string | null;
+}
+
+export async function renderReport(results: JobResult[], title: string, runs: readonly RunCoverage[] = [], options: ReportOptions = {}): Promise<string> {
   const sections: string[] = [];
+  const compare = options.compare ?? null;
   for (const [key, rs] of groupBy(results, (r) => `${r.scenario} / ${r.view}`)) {
     const plots = [await learningCurve(rs), await horizonCurve(rs), await onPolicyChart(rs), ...(await liveCharts(rs))].filter((p): p is string => !!p);
-    sections.push(`<section><h2>${esc(key)}</h2>${summaryTable(rs)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`);
+    sections.push(`<section><h2>${esc(key)}</h2>${summaryTable(rs, compare)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`);
   }
   const failed = results.filter((r) => r.status === 'failed');
   const env = results.find((r) => r.env)?.env;
@@ -222,11 +271,11 @@ export async function renderReport(results: JobResult[], title: string, runs: re
 body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 td:first-child,th:first-child,td:nth-child(2){text-align:left}td.law{text-align:left;font-family:monospace;font-size:90%}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
-<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error over seeds; definitions in docs/metrics.md. ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
+<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error [95% interval, Student's t] over seeds; definitions in docs/metrics.md.${compare === null ? '' : ` "vs ${esc(compare)}": each row's skill minus ${esc(compare)}'s, paired by seed, mean [95% interval]; an interval holding 0 does not tell them apart.`} ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
 ${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('')}</ul>` : ''}
 ${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}
-${failed.length ? `<h2>failed jobs</h2><ul>${failed.map((r) => `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${num(r.budget)} seed=${num(r.seed)}: ${esc(r.error)}</li>`).join('')}</ul>` : ''}
+${failed.length ? `<h2>failed jobs</h2><ul>${failed.map(failedItem).join('')}</ul>` : ''}
 </body></html>`;
 }
 
@@ -250,17 +299,19 @@ function readRunsWithSkipped(runDirs: readonly string[]): { results: JobResult[]
 }
 
 export const readRuns = (runDirs: readonly string[]): JobResult[] => readRunsWithSkipped(runDirs).results;
+export { readRunsWithSkipped };
 
 /**
  * Writes outDir/report.html and outDir/leaderboard.md for the runs in runDirs (each file to a temporary file
  * first, then renamed: never half-written); returns the report's path and the lines skipped as not results.
  */
-export async function writeReport(runDirs: readonly string[], outDir: string): Promise<{ file: string; skipped: SkippedLines[] }> {
+export async function writeReport(runDirs: readonly string[], outDir: string, options: ReportOptions = {}): Promise<{ file: string; skipped: SkippedLines[] }> {
   const read = readRunsWithSkipped(runDirs);
   const results = withDerived(read.results);
   if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
+  const compare = options.compare ? checkCompare(options.compare, results.map((r) => r.model)) : null;
   const runs = runDirs.map(runCoverage);
-  const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs);
+  const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs, { compare });
   const file = join(outDir, 'report.html');
   try {
     mkdirSync(outDir, { recursive: true });

@@ -7,19 +7,44 @@ import { PROTOCOLS, type Job } from './jobs';
 
 export type JobStatus = 'ok' | 'failed' | 'unsupported';
 
+/**
+ * The format of a results line. 1 (a line without `format`): `error` is the message alone. 2: `error` is a
+ * JobFailure. Readers take both (`failureOf`); a writer writes the newest.
+ */
+export const RESULTS_FORMAT = 2;
+
+/**
+ * What a job was doing: the runner's stages (load the plug-ins, create the model, make the data, train, score
+ * the forecasts, stream the live protocol) and, inside them, the model's own methods (fit, act, forecast,
+ * update, explain). A failure is recorded under the innermost one; `start` is a worker process that died
+ * before it said anything.
+ */
+export const JOB_PHASES = ['start', 'load', 'create', 'data', 'fit', 'on-policy', 'act', 'forecast', 'live', 'update', 'explain'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+
+/** Why a job failed: the message, the phase it failed in, and the stack of the error thrown (when one was). */
+export interface JobFailure {
+  message: string;
+  phase: JobPhase;
+  stack?: string;
+}
+
 export interface JobResult extends Job {
+  /** RESULTS_FORMAT of the writer; absent in lines of format 1. */
+  format?: number;
   key: string;
   /** Fingerprint of the code the job imported. */
   fingerprint: string;
   status: JobStatus;
-  /** Why a job failed (status "failed"). */
-  error?: string;
+  /** Why a job failed (status "failed"): a JobFailure; a string in lines of format 1 (read them with failureOf). */
+  error?: JobFailure | string;
   /** Why a model does not read this view (status "unsupported"). */
   reason?: string;
   /** The model read something the others are not told (a scenario's hypotheses). */
   privileged: boolean;
   metrics: { test: HorizonMetrics; ood: HorizonMetrics } | null;
-  cost: { fitSeconds: number; forecastStepsPerSecond: number; params: number; peakMemoryMB: number } | null;
+  /** wallSeconds: the whole job, worker start to result (recorded by the parent; absent in older lines). */
+  cost: { fitSeconds: number; forecastStepsPerSecond: number; params: number; peakMemoryMB: number; wallSeconds?: number } | null;
   env: RunEnv;
   explain?: Record<string, unknown>;
   /** live protocol: the stream's moving skill, shifts, dips and recovery. */
@@ -65,7 +90,10 @@ const resultLine = z
     seed: z.number().int().nonnegative(),
     evaluation: z.looseObject({ testEpisodes: count, oodEpisodes: count, horizon: count }),
     privileged: z.boolean().optional(),
-    error: z.string().optional(),
+    // a line of a newer format may have changed a field's shape: read as this format, it would be misread
+    format: z.number().int().positive().max(RESULTS_FORMAT, { message: `a line of a newer results format than this checkout reads (it reads up to ${RESULTS_FORMAT}): update worldbench to read it` }).optional(),
+    // format 1: the message; format 2: { message, phase, stack }. A phase this reader does not know is kept as text.
+    error: z.union([z.string(), z.looseObject({ message: z.string(), phase: z.string(), stack: z.string().optional() })]).optional(),
     reason: z.string().optional(),
     metrics: z.looseObject({ test: horizonMetrics, ood: horizonMetrics }).nullable(),
     cost: z.looseObject({ fitSeconds: z.number(), forecastStepsPerSecond: z.number(), params: z.number(), peakMemoryMB: z.number() }).partial().nullable(),
@@ -106,4 +134,28 @@ export function resultProblem(value: unknown): string | null {
   if (parsed.success) return null;
   const issue = parsed.error.issues[0];
   return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}
+
+/** The failure of a failed line, whatever its format (a format-1 line only has the message: its phase is unknown). */
+export function failureOf(r: Pick<JobResult, 'error'>): { message: string; phase: string | null; stack: string | null } | null {
+  if (r.error === undefined) return null;
+  if (typeof r.error === 'string') return { message: r.error, phase: null, stack: null };
+  return { message: r.error.message, phase: r.error.phase, stack: r.error.stack ?? null };
+}
+
+/** "fit: Cannot read properties of undefined (reading 'shape')": a failure in one line. */
+export function describeFailure(r: Pick<JobResult, 'error'>): string {
+  const f = failureOf(r);
+  if (!f) return 'failed (no reason recorded)';
+  return f.phase ? `in ${f.phase}: ${f.message}` : f.message;
+}
+
+/** At most this much of a stack is kept in a results line: the frames that say where, not a megabyte of them. */
+const STACK_LINES = 40;
+
+/** The failure of an error thrown in `phase`: its message and, for an Error, its stack (cut to STACK_LINES lines). */
+export function failureFrom(err: unknown, phase: JobPhase): JobFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack.split('\n').slice(0, STACK_LINES).join('\n') : undefined;
+  return stack ? { message, phase, stack } : { message, phase };
 }

@@ -6,7 +6,7 @@ import { scoreSplit } from './evaluate';
 import { filmstrips } from './filmstrip';
 import type { Job } from './jobs';
 import { liveStream, onPolicyTraining } from './protocols';
-import type { JobResult } from './result';
+import { failureFrom, RESULTS_FORMAT, type JobFailure, type JobPhase, type JobResult } from './result';
 
 /** What a pretrained model (card.pretrained) is shown: it ignores it, and it sets the metric scale. */
 export const PRETRAINED_BUDGET = 1024;
@@ -44,26 +44,78 @@ function peakMemoryMB(): number {
 }
 
 /** The line of a job that did not finish: it threw, forecast NaN, timed out, or its worker process died. */
-export function failedResult(planned: PlannedJob, root: string, error: string, backend = 'unknown'): JobResult {
+export function failedResult(planned: PlannedJob, root: string, error: JobFailure, backend = 'unknown'): JobResult {
   const { job } = planned;
-  return { ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null, status: 'failed', error, env: runEnv(root, backend), finishedAt: new Date().toISOString() };
+  return { format: RESULTS_FORMAT, ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null, status: 'failed', error, env: runEnv(root, backend), finishedAt: new Date().toISOString() };
 }
 
-export async function runJob(planned: PlannedJob, root: string, run: RunContext): Promise<JobResult> {
+/**
+ * The phase a job is in, told to `onChange` (the worker sends it to the parent, which shows it and records it
+ * if the process dies). `stage` is the runner's step; `during` runs one model method as its own phase and
+ * goes back to the stage after it.
+ */
+class PhaseTracker {
+  current: JobPhase = 'load';
+  private stageNow: JobPhase = 'load';
+
+  constructor(private readonly onChange: (phase: JobPhase) => void) {
+    onChange('load');
+  }
+
+  private set(phase: JobPhase): void {
+    if (phase === this.current) return;
+    this.current = phase;
+    this.onChange(phase);
+  }
+
+  stage(phase: JobPhase): void {
+    this.stageNow = phase;
+    this.set(phase);
+  }
+
+  async during<T>(phase: JobPhase, call: () => Promise<T> | T): Promise<T> {
+    this.set(phase);
+    const out = await call(); // on a throw the phase stays: it is the one the failure is recorded under
+    this.set(this.stageNow);
+    return out;
+  }
+}
+
+/** The model with each method call marked as its phase, wherever the runner calls it (protocols.ts included). */
+function tracked(model: WorldModel, phases: PhaseTracker): WorldModel {
+  return {
+    ...model,
+    fit: (data, run) => phases.during('fit', () => model.fit(data, run)),
+    forecast: (q, run) => phases.during('forecast', () => model.forecast(q, run)),
+    act: model.act && ((history, run) => phases.during('act', () => model.act!(history, run))),
+    update: model.update && ((recent, run) => phases.during('update', () => model.update!(recent, run))),
+    explain: model.explain && (() => model.explain!()),
+    save: (dir) => model.save(dir),
+    dispose: model.dispose && (() => model.dispose!()),
+  };
+}
+
+/** `onPhase` hears each phase the job enters (for progress, and for the parent to know where a dead worker was). */
+export async function runJob(planned: PlannedJob, root: string, run: RunContext, onPhase: (phase: JobPhase) => void = () => {}): Promise<JobResult> {
   const { job } = planned;
-  const base = { ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null };
+  const base = { format: RESULTS_FORMAT, ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null };
   const unsupported = (reason: string): JobResult => ({ ...base, status: 'unsupported', reason, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() });
   if (planned.unsupported) return unsupported(planned.unsupported);
   let model: WorldModel | null = null;
   let backend = 'unknown';
+  const phases = new PhaseTracker(onPhase);
   try {
     const [module, scenario] = await Promise.all([modelModule(planned.modelEntry), scenarioModule(planned.scenarioEntry)]);
     const spec = scenario.spec;
     // the runner decides privilege: a scenario's hypotheses go only to a config that asks for them (an oracle)
     const privileged = privilegedInfo(module, job.config, scenario);
-    model = await module.create(spec, job.view, job.config, privileged);
+    phases.stage('create');
+    const created = await module.create(spec, job.view, job.config, privileged);
+    model = created;
     // before any data is made: the evaluation sets of an image view take seconds, and this answer needs none
     if (job.protocol === 'on-policy' && typeof model.act !== 'function') return unsupported(`${job.modelId} has no act(): it cannot choose its own experience`);
+    const watched = tracked(created, phases);
+    phases.stage('data');
     const world = jobWorld(scenario, job.seed);
     const test = evaluationSet(scenario, world, 'test', job.seed, job.evaluation);
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
@@ -71,19 +123,25 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
     // and which set the metric scale)
     let observed, fitSeconds, report;
     if (job.protocol === 'on-policy' || job.protocol === 'on-policy-random') {
-      ({ observed, fitSeconds, report } = await onPolicyTraining(model, scenario, world, job.view, job.budget ?? PRETRAINED_BUDGET, job.seed, job.protocol === 'on-policy' ? 'model' : 'random', run));
+      phases.stage('on-policy');
+      ({ observed, fitSeconds, report } = await onPolicyTraining(watched, scenario, world, job.view, job.budget ?? PRETRAINED_BUDGET, job.seed, job.protocol === 'on-policy' ? 'model' : 'random', run));
     } else {
       observed = trainingSet(scenario, world, job.protocol === 'offline-explore' ? 'offline-explore' : 'offline', job.budget ?? PRETRAINED_BUDGET, job.seed).observed;
+      phases.stage('fit');
       const t0 = performance.now();
-      report = await model.fit(observed, run);
+      report = await watched.fit(observed, run);
       fitSeconds = (performance.now() - t0) / 1000;
     }
     backend = report.backend ?? 'unknown';
     const scale = trainStd(observed, job.view, spec.views[job.view].mask);
 
-    const testScore = await scoreSplit(model, spec, job.view, test, job.evaluation.horizon, scale, run);
-    const oodScore = await scoreSplit(model, spec, job.view, ood, job.evaluation.horizon, scale, run);
-    const live = job.protocol === 'live' ? await liveStream(model, scenario, world, job.view, job.seed, scale, run) : undefined;
+    // a forecast that is NaN or of the wrong shape is found after forecast() returns: still its phase
+    phases.stage('forecast');
+    const testScore = await scoreSplit(watched, spec, job.view, test, job.evaluation.horizon, scale, run);
+    const oodScore = await scoreSplit(watched, spec, job.view, ood, job.evaluation.horizon, scale, run);
+    if (job.protocol === 'live') phases.stage('live');
+    const live = job.protocol === 'live' ? await liveStream(watched, scenario, world, job.view, job.seed, scale, run) : undefined;
+    phases.stage('explain');
     const explain = model.explain?.();
     const strips = testScore.samples ? filmstrips(testScore.samples.truth, testScore.samples.forecast) : [];
     return {
@@ -105,7 +163,7 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext)
       finishedAt: new Date().toISOString(),
     };
   } catch (err) {
-    return failedResult(planned, root, err instanceof Error ? err.message : String(err), backend);
+    return failedResult(planned, root, failureFrom(err, phases.current), backend);
   } finally {
     await model?.dispose?.().catch(() => {});
   }

@@ -3,7 +3,7 @@
 import { jobLabel } from './jobs';
 import { runInWorkers, JOB_THREADS, type JobRunContext } from './pool';
 import type { SweepProgress } from './progress';
-import type { JobResult } from './result';
+import { describeFailure, type JobResult } from './result';
 import { runJob, type PlannedJob } from './run-job';
 import type { ResultsStore } from './store';
 
@@ -12,33 +12,41 @@ export interface SweepOptions {
   workers: number;
   jobTimeoutSeconds: number;
   root: string;
+  /** What past results say the jobs to run will take (wall seconds with these workers), or null: unknown. */
+  estimateSeconds?: number | null;
 }
 
 const label = (p: PlannedJob) => jobLabel(p.job);
+
+/** Whether a stored line stands (a rerun skips its job): ok or unsupported; a failed one is retried. */
+export const isDone = (stored: JobResult | undefined): stored is JobResult => stored !== undefined && stored.status !== 'failed';
 
 /** Runs the jobs the store does not hold as ok (or unsupported); returns every job's line, in plan order. */
 export async function runSweep(planned: readonly PlannedJob[], store: ResultsStore, options: SweepOptions, progress: SweepProgress): Promise<JobResult[]> {
   const results = new Map<PlannedJob, JobResult>();
   const finish = (p: PlannedJob, result: JobResult, seconds: number) => {
-    store.append(result);
-    results.set(p, result);
-    progress.jobFinished(label(p), result.status === 'failed' ? `failed: ${result.error}` : result.status, seconds, false);
+    // the job's whole wall time (worker start, data, fit, evaluation): what a later --dry-run estimates from
+    const line: JobResult = result.cost ? { ...result, cost: { ...result.cost, wallSeconds: seconds } } : result;
+    store.append(line);
+    results.set(p, line);
+    progress.jobFinished(p.key, label(p), { status: line.status, cached: false, seconds, failure: line.status === 'failed' ? describeFailure(line) : undefined });
   };
   const context = (p: PlannedJob): JobRunContext => ({
     seed: p.job.seed,
     signal: new AbortController().signal,
     threads: JOB_THREADS,
-    log: (m) => progress.log(`${label(p)}: ${m}`),
-    progress: (d, t, note) => progress.inner(d, t, note),
+    log: (m) => progress.log(label(p), m),
+    progress: (d, t, note) => progress.jobProgress(p.key, d, t, note),
   });
 
-  const todo: PlannedJob[] = [];
+  const todo = planned.filter((p) => !isDone(store.get(p.key)));
+  progress.start(planned.length, { workers: Math.max(1, options.workers), cached: planned.length - todo.length, estimateSeconds: options.estimateSeconds ?? null });
   for (const p of planned) {
     const stored = store.get(p.key);
-    if (stored && stored.status !== 'failed') {
+    if (isDone(stored)) {
       results.set(p, stored);
-      progress.jobFinished(label(p), stored.status, 0, true);
-    } else todo.push(p);
+      progress.jobFinished(p.key, label(p), { status: stored.status, cached: true, seconds: 0 });
+    }
   }
 
   // unsupported jobs load nothing: their line is written here, at once
@@ -52,15 +60,16 @@ export async function runSweep(planned: readonly PlannedJob[], store: ResultsSto
     for (const p of runnable) {
       // a job in this process may never wait for I/O: let a pending signal (Ctrl-C) be handled between jobs
       await new Promise((resolve) => setImmediate(resolve));
-      progress.jobStarted(label(p));
+      progress.jobStarted(p.key, label(p));
       const t0 = performance.now();
-      finish(p, await runJob(p, options.root, context(p)), (performance.now() - t0) / 1000);
+      finish(p, await runJob(p, options.root, context(p), (phase) => progress.jobPhase(p.key, phase)), (performance.now() - t0) / 1000);
     }
   } else {
     await runInWorkers(runnable, { workers: options.workers, jobTimeoutSeconds: options.jobTimeoutSeconds, root: options.root }, {
-      started: (p) => progress.jobStarted(label(p)),
-      log: (p, m) => progress.log(`${label(p)}: ${m}`),
-      progress: (_p, d, t, note) => progress.inner(d, t, note),
+      started: (p) => progress.jobStarted(p.key, label(p)),
+      log: (p, m) => progress.log(label(p), m),
+      progress: (p, d, t, note) => progress.jobProgress(p.key, d, t, note),
+      phase: (p, phase) => progress.jobPhase(p.key, phase),
       finished: finish,
     });
   }

@@ -1,7 +1,14 @@
 // The terminal table: one per (scenario, view), a row per (model, protocol, budget), mean ± standard error over seeds.
-import { meanAndStandardError } from '@worldbench/core';
+import { meanAndStandardError, UserError } from '@worldbench/core';
+import { modelLabel, parseModelChoice } from './jobs';
+import { formatInterval, interval95, pairedDifferences } from './intervals';
 import { recoverableShifts } from './protocols';
 import type { JobResult } from './result';
+
+export interface TableOptions {
+  /** --compare: a model label; every other row gets its paired difference in skill to that model's row. */
+  compare?: string | null;
+}
 
 function num(x: number, digits: number): string {
   return Math.abs(x) >= 1e4 ? x.toExponential(1) : x.toFixed(digits);
@@ -19,12 +26,46 @@ function render(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The error metric shown beside skill, by view kind: accStep for int/token, psnr for images, mse otherwise. */
-function headlineMetric(results: JobResult[]): string {
+/**
+ * The metrics shown beside skill, by view kind: psnr for images, mse for real views; for int/token views both
+ * accStep (every element of a step right: the skill's error) and accElement (the share of elements right),
+ * since on a large grid accStep can be 0 for every model while accElement still tells them apart.
+ */
+export function headlineMetrics(results: readonly JobResult[]): string[] {
   const m = results.find((r) => r.metrics)?.metrics?.test;
-  if (!m) return 'mse';
-  return m.accStep ? 'accStep' : m.psnr ? 'psnr' : 'mse';
+  if (!m) return ['mse'];
+  return m.accStep ? ['accStep', ...(m.accElement ? ['accElement'] : [])] : m.psnr ? ['psnr'] : ['mse'];
 }
+
+/**
+ * The model label --compare names among `labels` (the results' model labels): as typed, or with its overrides in
+ * canonical order ('linear[b=1,a=2]' is 'linear[a=2,b=1]'). A label that is not there is a user error.
+ */
+export function checkCompare(compare: string, labels: readonly string[]): string {
+  const there = new Set(labels);
+  if (there.has(compare)) return compare;
+  let canonical: string | null = null;
+  try {
+    canonical = modelLabel(parseModelChoice(compare));
+  } catch {
+    // not a model choice at all: said below
+  }
+  if (canonical !== null && there.has(canonical)) return canonical;
+  throw new UserError(`--compare ${compare}: no results of that model here; the models are: ${[...there].sort().join(', ')}`);
+}
+
+/** A row's paired difference in skill at h to the reference row (same seeds), "+0.120 [0.031, 0.209]"; "-" for the reference itself. */
+export function compareCell(row: readonly JobResult[], reference: readonly JobResult[] | undefined, h: number, isReference: boolean): string {
+  if (isReference) return '-';
+  if (!reference) return 'n/a';
+  const ok = (rs: readonly JobResult[]) => rs.filter((r) => r.status === 'ok');
+  const s = interval95(pairedDifferences(ok(row), ok(reference), (r) => r.metrics?.test.skill?.[String(h)]));
+  if (!s) return 'n/a';
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  return s.lo === null ? `${sign(s.mean)} (1 seed)` : `${sign(s.mean)} [${sign(s.lo)}, ${sign(s.hi!)}]`;
+}
+
+const gain = (values: Array<number | null | undefined>) => formatInterval(interval95(values));
 
 /** Lines under a table: on-policy gains, self-forcing gains, live streams (when the run has them). */
 function gainLines(rs: JobResult[]): string {
@@ -38,9 +79,9 @@ function gainLines(rs: JobResult[]): string {
   for (const group of groups.values()) {
     const on = group.filter((r) => r.protocol === 'on-policy');
     if (on.some((r) => r.onPolicyGain != null || r.onPolicyGainExplore != null))
-      lines.push(`  on-policy gain, ${on[0].model}, budget ${on[0].budget}: vs offline ${cell(on.map((r) => r.onPolicyGain))}, vs offline-explore ${cell(on.map((r) => r.onPolicyGainExplore))}, vs random-action control ${cell(on.map((r) => r.onPolicyGainRandom))}`);
+      lines.push(`  on-policy gain (paired by seed, ± SE [95% interval]), ${on[0].model}, budget ${on[0].budget}: vs offline ${gain(on.map((r) => r.onPolicyGain))}, vs offline-explore ${gain(on.map((r) => r.onPolicyGainExplore))}, vs random-action control ${gain(on.map((r) => r.onPolicyGainRandom))}`);
     const sf = group.filter((r) => r.selfForcingGain != null);
-    if (sf.length) lines.push(`  self-forcing gain, ${sf[0].model}, budget ${sf[0].budget}: ${cell(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`);
+    if (sf.length) lines.push(`  self-forcing gain (paired by seed), ${sf[0].model}, budget ${sf[0].budget}: ${gain(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`);
     const live = group.filter((r) => r.live);
     if (live.length) {
       const rec = recoverableShifts(live.map((r) => r.live!));
@@ -52,7 +93,8 @@ function gainLines(rs: JobResult[]): string {
   return lines.length ? `\n${lines.join('\n')}` : '';
 }
 
-export function formatTables(results: JobResult[]): string {
+export function formatTables(results: JobResult[], options: TableOptions = {}): string {
+  const compare = options.compare ?? null;
   const groups = new Map<string, JobResult[]>();
   for (const r of results) {
     const k = `${r.scenario} / ${r.view}`;
@@ -62,8 +104,8 @@ export function formatTables(results: JobResult[]): string {
   const out: string[] = [];
   for (const [title, rs] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const H = Math.max(...rs.map((r) => r.evaluation.horizon));
-    const metric = headlineMetric(rs);
-    const header = ['model', 'protocol', 'budget', 'seeds', 'skill h=1', `skill h=${H}`, `${metric} h=1`, 'ood skill h=1', 'fit s'];
+    const metrics = headlineMetrics(rs);
+    const header = ['model', 'protocol', 'budget', 'seeds', 'skill h=1', `skill h=${H}`, ...metrics.map((m) => `${m} h=1`), 'ood skill h=1', 'fit s', ...(compare ? [`vs ${compare} h=1 [95%]`, `vs ${compare} h=${H} [95%]`] : [])];
     const rows = new Map<string, JobResult[]>();
     for (const r of rs) {
       const k = `${r.model}\0${r.protocol}\0${r.budget}`;
@@ -85,8 +127,9 @@ export function formatTables(results: JobResult[]): string {
       const seeds = `${ok.length}/${group.length}${failed ? ` (${failed} failed)` : ''}`;
       if (unsupported) {
         reasons.add(`  ${first.model} ${first.protocol}: unsupported: ${unsupported.reason}`);
-        return [first.model + (first.privileged ? ' * oracle' : ''), first.protocol, first.budget === null ? 'n/a' : String(first.budget), seeds, 'unsupported', '', '', '', ''];
+        return [first.model + (first.privileged ? ' * oracle' : ''), first.protocol, first.budget === null ? 'n/a' : String(first.budget), seeds, 'unsupported', ...header.slice(5).map(() => '')];
       }
+      const reference = compare ? rows.get(`${compare}\0${first.protocol}\0${first.budget}`) : undefined;
       const at = (split: 'test' | 'ood', name: string, h: number) => ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
       return [
         first.model + (ok.some((r) => r.privileged) ? ' * oracle' : ''),
@@ -95,9 +138,10 @@ export function formatTables(results: JobResult[]): string {
         seeds,
         cell(at('test', 'skill', 1)),
         cell(at('test', 'skill', H)),
-        cell(at('test', metric, 1), metric === 'psnr' ? 2 : 3),
+        ...metrics.map((metric) => cell(at('test', metric, 1), metric === 'psnr' ? 2 : 3)),
         cell(at('ood', 'skill', 1)),
         cell(ok.map((r) => r.cost?.fitSeconds), 2),
+        ...(compare ? [1, H].map((h) => compareCell(group, reference, h, first.model === compare)) : []),
       ];
     });
     out.push(`${title}\n${render(header, table)}${reasons.size ? `\n${[...reasons].join('\n')}` : ''}${gainLines(rs)}`);

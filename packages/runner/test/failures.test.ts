@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelModule, UserError } from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
-import { bench, fixture, readLines, root, scratch } from './helpers';
+import { renderReport } from '../src/report';
+import { describeFailure, failureOf, resultProblem } from '../src/result';
+import { bench, fixture, readLines, root, scratch, syntheticResult } from './helpers';
 
 describe('failing jobs', () => {
   it('records a throw, a hang (killed by --job-timeout), a NaN forecast and a crash as failed with their reasons; the rest is ok', () => {
@@ -20,10 +22,13 @@ describe('failing jobs', () => {
     expect(r.stderr).toMatch(/planted-throws .*: planted: a model printing on stdout/);
     const by = Object.fromEntries(results.map((x: { model: string }) => [x.model, x]));
     expect(Object.keys(by).sort()).toEqual(['linear', 'persistence', 'planted-crashes', 'planted-hangs', 'planted-nan', 'planted-throws']);
-    expect(by['planted-throws']).toMatchObject({ status: 'failed', error: 'planted failure: fit throws', metrics: null });
-    expect(by['planted-hangs']).toMatchObject({ status: 'failed', error: 'timed out after 5 s (--job-timeout): the worker process was killed with SIGKILL' });
-    expect(by['planted-nan'].error).toMatch(/^test forecast: forecast holds NaN or infinity/);
-    expect(by['planted-crashes'].error).toMatch(/^the worker process was killed by SIGSEGV before reporting a result/);
+    expect(by['planted-throws']).toMatchObject({ format: 2, status: 'failed', error: { message: 'planted failure: fit throws', phase: 'fit' }, metrics: null });
+    // the phase a killed worker was in, as it last reported it: the hang was in fit
+    expect(by['planted-hangs']).toMatchObject({ status: 'failed', error: { message: 'timed out after 5 s (--job-timeout): the worker process was killed with SIGKILL', phase: 'fit' } });
+    expect(by['planted-hangs'].error.stack).toBeUndefined();
+    // a NaN names its [b, h, ...] index: the planted model's forecast is NaN everywhere, 8 windows x 16 steps x 4 x 4
+    expect(by['planted-nan'].error).toMatchObject({ phase: 'forecast', message: 'test forecast: forecast holds NaN or infinity: mean[0, 0, 0, 0] = NaN (2048 values are bad; mean is [B, H, ...viewShape] = [8, 16, 4, 4])' });
+    expect(by['planted-crashes'].error.message).toMatch(/^the worker process was killed by SIGSEGV before reporting a result/);
     for (const m of ['persistence', 'linear']) {
       expect(by[m].status).toBe('ok');
       expect(by[m].cost.peakMemoryMB).toBeGreaterThan(10); // the worker's own peak
@@ -35,7 +40,53 @@ describe('failing jobs', () => {
     expect(rerun.code).toBe(1);
     expect(rerun.stderr.match(/\(cached\)/g)).toHaveLength(2);
     expect(rerun.stderr).toMatch(/4 job\(s\) failed; rerun the same command to retry them/);
+    // the summary lists each failed job with its phase and reason
+    expect(rerun.stderr).toContain('planted-throws bouncing-balls-v1/state offline b=16 seed=0: in fit: planted failure: fit throws');
     expect(readLines(join(out, 'results.jsonl'))).toHaveLength(10);
+  });
+});
+
+describe('a failed job says where it failed', () => {
+  it('records a TypeError thrown inside a plug-in\'s fit with phase "fit" and a stack naming the plug-in\'s file, in a worker and with --workers 0', () => {
+    for (const workers of ['1', '0']) {
+      const out = join(scratch(), `type-error-${workers}`);
+      const r = bench(['--model', fixture('type-error-model.ts'), '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--test-episodes', '8', '--ood-episodes', '8', '--workers', workers, '--out', out, '--verbose']);
+      expect(r.code, r.stderr).toBe(1);
+      const [line] = readLines(join(out, 'results.jsonl'));
+      expect(line).toMatchObject({ format: 2, status: 'failed', error: { message: "Cannot read properties of undefined (reading 'shape')", phase: 'fit' } });
+      const stack = (line.error as { stack: string }).stack;
+      expect(stack.split('\n')[0]).toBe("TypeError: Cannot read properties of undefined (reading 'shape')");
+      // the frame of the bug: the function in the plug-in's file that read .shape, at its line
+      expect(stack).toMatch(/at countSteps \(.*test\/fixtures\/type-error-model\.ts:8:\d+\)/);
+      // --verbose prints it under the failed job in the summary
+      expect(r.stderr).toContain("planted-type-error bouncing-balls-v1/state offline b=16 seed=0: in fit: Cannot read properties of undefined (reading 'shape')");
+      expect(r.stderr).toMatch(/\n\s+at countSteps \(.*type-error-model\.ts:8:\d+\)/);
+    }
+  });
+
+  it('reads the failures of results lines of format 1 (error: a string) and 2 (error: { message, phase, stack }) alike', () => {
+    const v1 = syntheticResult({ status: 'failed', metrics: null, error: 'old message' });
+    const v2 = syntheticResult({ format: 2, status: 'failed', metrics: null, error: { message: 'new message', phase: 'act', stack: 'Error: new message\n    at act (m.ts:1:1)' } });
+    expect(resultProblem(v1)).toBeNull();
+    expect(resultProblem(v2)).toBeNull();
+    expect(resultProblem({ ...v2, error: { phase: 'fit' } })).toMatch(/^error: /); // no message: not a result
+    expect(failureOf(v1)).toEqual({ message: 'old message', phase: null, stack: null });
+    expect(failureOf(v2)).toEqual({ message: 'new message', phase: 'act', stack: 'Error: new message\n    at act (m.ts:1:1)' });
+    expect(describeFailure(v1)).toBe('old message');
+    expect(describeFailure(v2)).toBe('in act: new message');
+    // a line of a newer format may have changed a field's shape: it is not read as this one (a store sets it aside)
+    expect(resultProblem({ ...v2, format: 3 })).toBe('format: a line of a newer results format than this checkout reads (it reads up to 2): update worldbench to read it');
+  });
+
+  it('shows in the report each failed job with its phase, message and folded stack; a format-1 line with its message alone', async () => {
+    const v1 = syntheticResult({ key: 'old', model: 'old-model', status: 'failed', metrics: null, cost: null, error: 'old <message>' });
+    const v2 = syntheticResult({ key: 'new', model: 'new-model', seed: 3, format: 2, status: 'failed', metrics: null, cost: null, error: { message: "Cannot read properties of undefined (reading 'shape')", phase: 'fit', stack: "TypeError: Cannot read properties of undefined (reading 'shape')\n    at countSteps (my-model.ts:8:3)" } });
+    const html = await renderReport([syntheticResult(), v1, v2], 'r');
+    const failed = html.slice(html.indexOf('<h2>failed jobs</h2>'));
+    expect(failed).toContain('<li>old-model s-v1/state offline b=64 seed=0: old &lt;message&gt;</li>');
+    expect(failed).toContain(
+      "<li>new-model s-v1/state offline b=64 seed=3: in fit: Cannot read properties of undefined (reading &#39;shape&#39;)<details><summary>stack</summary><pre>TypeError: Cannot read properties of undefined (reading &#39;shape&#39;)\n    at countSteps (my-model.ts:8:3)</pre></details></li>",
+    );
   });
 });
 
@@ -69,7 +120,7 @@ describe('--model <path>', () => {
     expect(r.code, r.stderr).toBe(1);
     const [line] = JSON.parse(r.stdout).results;
     expect(line.status).toBe('failed');
-    expect(line.error).toBe('test forecast: forecast mean has shape [8,15,4,4], expected [8,16,4,4] ([B, H, ...viewShape])');
+    expect(line.error).toMatchObject({ phase: 'forecast', message: 'test forecast: forecast mean has shape [8,15,4,4], expected [8,16,4,4] ([B, H, ...viewShape])' });
   });
 
   it('records a forecast whose data is shorter than its shape as failed (never ok with null metrics), and retries it', () => {
@@ -78,7 +129,7 @@ describe('--model <path>', () => {
     const r = bench([...args, '--json']);
     expect(r.code, r.stderr).toBe(1);
     const [line] = JSON.parse(r.stdout).results;
-    expect(line).toMatchObject({ status: 'failed', metrics: null, error: 'test forecast: forecast mean holds 10 values, but its shape [8,16,4,4] needs 2048' });
+    expect(line).toMatchObject({ status: 'failed', metrics: null, error: { phase: 'forecast', message: 'test forecast: forecast mean holds 10 values, but its shape [8,16,4,4] needs 2048' } });
     const rerun = bench(args);
     expect(rerun.code).toBe(1);
     expect(rerun.stderr).not.toMatch(/\(cached\)/);

@@ -17,9 +17,9 @@ export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${nam
  * `unprivileged`: without root's right to write files whose mode says read-only (CAP_DAC_OVERRIDE), so that
  * a test of a read-only file means the same under root (CI containers) as under a user.
  */
-export function bench(args: string[], options: { cwd?: string; unprivileged?: boolean } = {}): { code: number; stdout: string; stderr: string } {
+export function bench(args: string[], options: { cwd?: string; unprivileged?: boolean; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
   const [command, ...prefix] = options.unprivileged && process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', 'pnpm'] : ['pnpm'];
-  const r = spawnSync(command, [...prefix, 'bench', ...args], { cwd: options.cwd ?? root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(command, [...prefix, 'bench', ...args], { cwd: options.cwd ?? root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...options.env }, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

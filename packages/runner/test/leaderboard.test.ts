@@ -34,13 +34,25 @@ describe('leaderboard', () => {
     expect(row[4]).toBe('3'); //                                     seeds
     expect(row[5]).toBe('0.700 ± 0.000'); //                         skill h=1 at 4096
     expect(row[6]).toBe('0.350 ± 0.000 (h=4)');
-    expect(row[7]).toBe('0.200 ± 0.058 (b=1024)'); //                on-policy gain where it was measured
-    expect(row[8]).toBe('11 (0/3 never) (b=1024)'); //               live recovery likewise
-    expect(row[9]).toBe('4.10 ± 0.00 |'); //                         fit s at the row's budget
+    expect(row[7]).toBe('n/a'); //                                   accElement: a real view has none
+    expect(row[8]).toBe('0.200 ± 0.058 (b=1024)'); //                on-policy gain where it was measured
+    expect(row[9]).toBe('11 (0/3 never) (b=1024)'); //               live recovery likewise
+    expect(row[10]).toBe('4.10 ± 0.00 |'); //                        fit s at the row's budget
   });
 
   it('leaves a column n/a when its protocol never ran, unmarked', () => {
     const row = leaderboard([result('offline', 256, 0, 0.3)]).trim().split('\n')[2].split(' | ');
-    expect(row.slice(3, 9)).toEqual(['256', '1', '0.300', '0.150 (h=4)', 'n/a', 'n/a']);
+    expect(row.slice(3, 10)).toEqual(['256', '1', '0.300', '0.150 (h=4)', 'n/a', 'n/a', 'n/a']);
+  });
+
+  it('gives accElement on an int view, where whole-step skill is 0 for every model', () => {
+    // a large grid: no model gets a whole step right (accStep 0, so skill 0), but per-cell accuracy differs
+    const grid = (model: string, seed: number, element: number) =>
+      result('offline', 1024, seed, 0, { model, key: `${model}/${seed}`, view: 'grid', metrics: { test: { mse: {}, skill: { '1': 0, '4': 0 }, accStep: { '1': 0 }, accElement: { '1': element } }, ood: { mse: {}, skill: {} } } });
+    const rows = leaderboard([grid('jepa', 0, 0.96), grid('jepa', 1, 0.962), grid('persistence', 0, 0.948), grid('persistence', 1, 0.948)]).trim().split('\n');
+    expect(rows[0]).toContain('| skill h=H | accElement h=1 |');
+    const cells = (model: string) => rows.find((r) => r.includes(`| ${model} |`))!.split(' | ');
+    expect([cells('jepa')[5], cells('jepa')[7]]).toEqual(['0.000 ± 0.000', '0.961 ± 0.001']);
+    expect([cells('persistence')[5], cells('persistence')[7]]).toEqual(['0.000 ± 0.000', '0.948 ± 0.000']);
   });
 });
