@@ -6,7 +6,7 @@
 // a forecast is a gather from it (as in the ONNX graph).
 
 import type { Rng } from '@worldbench/core';
-import { Mlp, paramsOf, tf, train, type Layer, type TrainResult } from '@worldbench/neural';
+import { Mlp, Module, tf, tfjsOps, train, type TrainResult } from '@worldbench/neural';
 import { VectorQuantizer, l2Normalise } from './vq';
 
 export interface TokenizerShape {
@@ -22,12 +22,13 @@ export interface TokenizerShape {
   commitment: number;
 }
 
-export class PatchTokenizer implements Layer {
+export class PatchTokenizer extends Module {
   readonly encoder: Mlp;
   readonly quantizer: VectorQuantizer;
   readonly decoder: Mlp;
 
   constructor(rng: Rng, readonly shape: TokenizerShape) {
+    super();
     this.encoder = new Mlp(rng, [shape.pp, shape.width, shape.dim]);
     this.quantizer = new VectorQuantizer(rng, shape.codes, shape.dim, shape.commitment);
     this.decoder = new Mlp(rng, [shape.dim, shape.width, shape.pp]);
@@ -38,7 +39,7 @@ export class PatchTokenizer implements Layer {
     const n = patches.shape[0];
     const out = new Int32Array(n);
     for (let start = 0; start < n; start += chunk) {
-      const z = tf.tidy(() => this.encoder.apply(tf.slice(patches, [start, 0], [Math.min(chunk, n - start), this.shape.pp])));
+      const z = tf.tidy(() => this.encoder.apply(tfjsOps, tf.slice(patches, [start, 0], [Math.min(chunk, n - start), this.shape.pp])) as tf.Tensor2D);
       out.set(this.quantizer.nearest(z), start);
       z.dispose();
     }
@@ -47,17 +48,11 @@ export class PatchTokenizer implements Layer {
 
   /** The decoded patch of every code, clipped into [0, 1]: [K, pp]. */
   decodedTable(): tf.Tensor2D {
-    return tf.tidy(() => tf.clipByValue(this.decoder.apply(l2Normalise(this.quantizer.codebook as tf.Tensor2D)), 0, 1) as tf.Tensor2D);
+    return tf.tidy(() => tf.clipByValue(this.decoder.apply(tfjsOps, l2Normalise(this.quantizer.codebook as tf.Tensor2D)), 0, 1) as tf.Tensor2D);
   }
 
-  params(): tf.Variable[] {
-    return paramsOf([this.encoder, this.quantizer, this.decoder]);
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const p of this.params()) p.dispose();
+  parts() {
+    return { encoder: this.encoder, quantizer: this.quantizer, decoder: this.decoder };
   }
 }
 
@@ -93,8 +88,8 @@ export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor
     loss: (batch) => {
       const rows = batch.length * P;
       const x = tf.reshape(tf.gatherND(cores, tf.tensor2d(batch, [batch.length, 1], 'int32')), [rows, pp]) as tf.Tensor2D; // [b*P, pp]
-      const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(x));
-      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(q.st), x)), 1); //                                [b*P]
+      const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(tfjsOps, x) as tf.Tensor2D);
+      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1); //                                [b*P]
       for (const c of q.codes.dataSync()) usage[c]++;
       const errors = perPatch.dataSync();
       const zn = q.normalised.dataSync();

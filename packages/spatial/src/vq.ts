@@ -2,21 +2,10 @@
 // of ViT-VQGAN (Yu et al. 2022): encoder outputs and codes are l2-normalised and matched by cosine
 // similarity, which keeps a small codebook in use far better than raw Euclidean codes. Codes unused for a
 // while are restarted on recent encoder outputs (drawn from a seeded Rng), as in Jukebox / SoundStream.
-//
-// @worldbench/neural has no stop-gradient op (tfjs has none either), so it is built here with
-// tf.customGrad: identity forward, zero gradient.
+// Training machinery (straight-through gradients, restarts): tfjs only, never exported.
 
 import type { Rng } from '@worldbench/core';
-import { normalVariable, takeRows, tf, type Layer } from '@worldbench/neural';
-
-/** Identity forward, zero gradient backward: sg(x). */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    void save;
-    return { value: tf.clone(input), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x) as T;
-}
+import { Module, normalVariable, stopGradient, takeRows, tf } from '@worldbench/neural';
 
 /** x / |x| over the last axis. */
 export function l2Normalise<T extends tf.Tensor>(x: T): T {
@@ -34,10 +23,11 @@ export interface Quantised {
   normalised: tf.Tensor2D;
 }
 
-export class VectorQuantizer implements Layer {
+export class VectorQuantizer extends Module {
   readonly codebook: tf.Variable; // [L, dim]
 
   constructor(rng: Rng, readonly size: number, readonly dim: number, readonly beta = 0.25) {
+    super();
     this.codebook = normalVariable(rng, [size, dim], 1);
   }
 
@@ -80,13 +70,8 @@ export class VectorQuantizer implements Layer {
     tf.tidy(() => this.codebook.assign(tf.tensor2d(values, [this.size, this.dim])));
   }
 
-  params(): tf.Variable[] {
-    return [this.codebook];
-  }
-  count(): number {
-    return this.codebook.size;
-  }
-  dispose(): void {
-    this.codebook.dispose();
+  parts() {
+    return { codebook: this.codebook };
   }
 }
+

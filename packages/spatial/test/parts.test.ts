@@ -1,13 +1,13 @@
 // The pieces, checked against plain-loop references: patch layout and halos, neighbourhood attention, the
 // straight-through quantiser, the mutual information and the latent-action map.
 import { createRng } from '@worldbench/core';
-import { initBackend, tf } from '@worldbench/neural';
+import { initBackend, stopGradient, tf, tfjsOps as ops } from '@worldbench/neural';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NeighbourhoodAttention, neighbourhood } from '../src/attention';
 import { resolveSpatialConfig, spatialDefaults } from '../src/config';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
-import { stopGradient, VectorQuantizer } from '../src/vq';
+import { VectorQuantizer } from '../src/vq';
 
 beforeAll(async () => {
   await initBackend();
@@ -38,21 +38,21 @@ describe('patches', () => {
           expected.push(inside ? image[r * 4 + c] : wrap ? image[((r + 4) % 4) * 4 + ((c + 4) % 4)] : 0);
         }
       expect(Array.from(halo.subarray(0, 16))).toEqual(expected);
-      const viaTf = tf.tidy(() => haloPatches(g, tf.tensor2d(core, [1, 16]), tf.tensor1d(g.haloIndex, 'int32')).dataSync());
+      const viaTf = tf.tidy(() => haloPatches(ops, g, tf.tensor2d(core, [1, 16]), tf.tensor1d(g.haloIndex, 'int32')).dataSync());
       expect(Array.from(viaTf)).toEqual(Array.from(halo));
     }
   });
 });
 
 describe('neighbourhood attention', () => {
-  it('matches a plain-loop reference, masking neighbours outside the frame', () => {
+  it('matches a plain-loop reference on token rows [n*P, D], masking neighbours outside the frame', () => {
     const rng = createRng('na');
     const rows = 3, cols = 4, P = rows * cols, D = 8, heads = 2, N = 2;
     const hood = neighbourhood(rows, cols, 1, false);
     const layer = new NeighbourhoodAttention(rng, D, heads, hood, false);
     const x = Float32Array.from({ length: N * P * D }, () => rng.normal());
-    const got = tf.tidy(() => layer.apply(tf.tensor3d(x, [N, P, D])).dataSync());
-    const [q, k, v] = [layer.query, layer.key, layer.value].map((d) => tf.tidy(() => d.apply(tf.tensor2d(x, [N * P, D])).dataSync()));
+    const got = tf.tidy(() => layer.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync());
+    const [q, k, v] = [layer.query, layer.key, layer.value].map((d) => tf.tidy(() => d.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync()));
     const dh = D / heads;
     const mixed = new Float32Array(N * P * D);
     for (let n = 0; n < N; n++)
@@ -71,7 +71,7 @@ describe('neighbourhood attention', () => {
           const total = w.reduce((a, b) => a + b, 0);
           for (let e = 0; e < dh; e++) mixed[(n * P + p) * D + h * dh + e] = keys.reduce((s, j, i) => s + (w[i] / total) * v[(n * P + j) * D + h * dh + e], 0);
         }
-    const expected = tf.tidy(() => layer.output.apply(tf.tensor2d(mixed, [N * P, D])).dataSync());
+    const expected = tf.tidy(() => layer.output.apply(ops, tf.tensor2d(mixed, [N * P, D])).dataSync());
     for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i], 4);
     layer.dispose();
   });
