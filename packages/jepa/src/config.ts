@@ -110,3 +110,10 @@ export const jepaDefaults: JepaConfig = {
   probeFraction: 0.25,
   forecastBackend: 'onnx',
 };
+
+/** Keys of retired designs (README, *How it works*), with what became of each: a config naming one is refused with this. */
+export const jepaRetiredKeys: Readonly<Record<string, string>> = {
+  contextRead: "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the registers fingerprint the program and were deleted",
+  pointerInit: "the pointer strength of the attention readers of the program, deleted with contextRead",
+  realActions: "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
+};

@@ -2,7 +2,7 @@
 import { createRng, forecastViews, sizeOf, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type Episodes, type WorldModel, type WorldModelModule } from '@worldbench/core';
 import { backendName, initBackend } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
-import { jepaDefaults, type JepaConfig } from './config';
+import { jepaDefaults, jepaRetiredKeys, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
@@ -48,6 +48,8 @@ function disposeNetworks(nets: Networks | null): void {
 
 /** Throws on an unknown key (listing the valid ones) or an out-of-range value. */
 function checkConfig(c: JepaConfig): void {
+  const retired = Object.keys(c).filter((k) => Object.hasOwn(jepaRetiredKeys, k));
+  if (retired.length) throw new Error(`jepa config: ${retired.map((k) => `key ${k} was retired (${jepaRetiredKeys[k]})`).join('; ')}; drop it`);
   const unknown = Object.keys(c).filter((k) => !(k in jepaDefaults));
   if (unknown.length) throw new Error(`jepa config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${Object.keys(jepaDefaults).join(', ')}`);
   const problems: string[] = [];
@@ -161,6 +163,7 @@ const module: WorldModelModule<JepaConfig> = {
   },
   defaults: jepaDefaults,
   checkConfig: (config) => checkConfig({ ...jepaDefaults, ...config }),
+  retiredKeys: jepaRetiredKeys,
   supports(spec) {
     const reasons: string[] = [];
     for (const [name, t] of Object.entries(spec.context ?? {}))
