@@ -7,7 +7,7 @@
 
 import type { Rng } from '@worldbench/core';
 import { Mlp, Module, tf, tfjsOps, train, type TrainResult } from '@worldbench/neural';
-import { VectorQuantizer, l2Normalise } from './vq';
+import { DeadCodeRestarts, VectorQuantizer, l2Normalise } from './vq';
 
 export interface TokenizerShape {
   /** Values per core patch. */
@@ -68,13 +68,10 @@ export interface TokenizerTraining {
  * outputs of the worst-reconstructed patches (during the first 3/4 of the steps, so the codebook settles).
  */
 export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor3D, batchSize: number, lr: number, steps: number, rng: Rng, signal?: AbortSignal): Promise<TokenizerTraining> {
-  const { pp, codes: K, dim } = tokenizer.shape;
+  const { pp } = tokenizer.shape;
   const [F, P] = cores.shape;
   const restartEvery = 25;
-  const usage = new Int32Array(K);
-  let candidates = new Float32Array(0);
-  let restarts = 0;
-  const restartRng = rng.fork('restart');
+  const restarts = new DeadCodeRestarts(tokenizer.quantizer, rng.fork('restart'), steps);
   const result = await train({
     params: tokenizer.params(),
     n: F,
@@ -90,26 +87,12 @@ export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor
       const x = tf.reshape(tf.gatherND(cores, tf.tensor2d(batch, [batch.length, 1], 'int32')), [rows, pp]) as tf.Tensor2D; // [b*P, pp]
       const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(tfjsOps, x) as tf.Tensor2D);
       const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1); //                                [b*P]
-      for (const c of q.codes.dataSync()) usage[c]++;
-      const errors = perPatch.dataSync();
-      const zn = q.normalised.dataSync();
-      const worst = Array.from(errors.keys()).sort((a, b) => errors[b] - errors[a] || a - b).slice(0, Math.max(1, Math.floor(rows / 16)));
-      candidates = new Float32Array(worst.length * dim);
-      worst.forEach((row, i) => candidates.set(zn.subarray(row * dim, (row + 1) * dim), i * dim));
+      restarts.record(q, perPatch as tf.Tensor1D, Math.floor(rows / 16));
       return tf.add(tf.mean(perPatch), q.loss) as tf.Scalar;
     },
-    onProgress: (record) => {
-      if (record.step < 0.75 * steps) {
-        const dead = Array.from(usage.keys()).filter((c) => usage[c] === 0);
-        if (dead.length) {
-          tokenizer.quantizer.restart(dead, candidates, restartRng);
-          restarts += dead.length;
-        }
-      }
-      usage.fill(0);
-    },
+    onProgress: (record) => restarts.restartDead(record.step),
   });
-  return { result, restarts };
+  return { result, restarts: restarts.restarts };
 }
 
 /** Mean squared error per pixel of the tokenizer's reconstruction (decoded table at each patch's id) of frames `cores` [F, P, pp]. */

@@ -13,6 +13,7 @@ import type { Samples, TrainingData } from './dataset';
 import type { Dynamics, LatentActionModel } from './model';
 import type { PatchGeometry } from './patches';
 import { nextWindow } from './rollout';
+import { DeadCodeRestarts } from './vq';
 
 /** The training data as tensors; free with dispose(). */
 export interface DataTensors {
@@ -86,12 +87,9 @@ export interface LatentTraining {
 
 /** Stage 1: trains `lam` on the samples (R = 0: one context, one target each). */
 export async function trainLatentActionModel(lam: LatentActionModel, t: DataTensors, samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<LatentTraining> {
-  const { geometry: g, contextFrames: C, codes: L, latentDim } = lam.shape;
+  const { geometry: g, contextFrames: C } = lam.shape;
   const restartEvery = 25;
-  const usage = new Int32Array(L);
-  let candidates = new Float32Array(0);
-  let restarts = 0;
-  const restartRng = rng.fork('restart');
+  const restarts = new DeadCodeRestarts(lam.quantizer, rng.fork('restart'), steps);
   const result = await train({
     params: lam.params(),
     n: samples.count,
@@ -113,28 +111,12 @@ export async function trainLatentActionModel(lam: LatentActionModel, t: DataTens
       const predicted = lam.decode(ops, context, current, q.st); //                             [b, P, pp]
       const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]); //                     [b] squared error per frame
       // bookkeeping for code restarts: usage, and the encoder outputs of the worst-reconstructed rows
-      const codes = q.codes.dataSync();
-      for (const c of codes) usage[c]++;
-      const errors = perRow.dataSync();
-      const zn = q.normalised.dataSync();
-      const worst = Array.from(errors.keys()).sort((x, y) => errors[y] - errors[x] || x - y).slice(0, Math.max(1, Math.floor(b / 4)));
-      candidates = new Float32Array(worst.length * latentDim);
-      worst.forEach((row, i) => candidates.set(zn.subarray(row * latentDim, (row + 1) * latentDim), i * latentDim));
+      restarts.record(q, perRow as tf.Tensor1D, Math.floor(b / 4));
       return tf.add(tf.mean(perRow), q.loss) as tf.Scalar;
     },
-    onProgress: (record) => {
-      // restart dead codes while training is young; the last quarter lets the codebook settle
-      if (record.step < 0.75 * steps) {
-        const dead = Array.from(usage.keys()).filter((c) => usage[c] === 0);
-        if (dead.length) {
-          lam.quantizer.restart(dead, candidates, restartRng);
-          restarts += dead.length;
-        }
-      }
-      usage.fill(0);
-    },
+    onProgress: (record) => restarts.restartDead(record.step),
   });
-  return { result, restarts };
+  return { result, restarts: restarts.restarts };
 }
 
 /** The latent code of every transition (frame rows `current` -> `next`). */

@@ -75,3 +75,46 @@ export class VectorQuantizer extends Module {
   }
 }
 
+/**
+ * Dead-code restarts over a training run (Jukebox / SoundStream): each step `record`s the codes it used and keeps
+ * the normalised encoder outputs of its worst-reconstructed rows as candidates; at each evaluation `restartDead`
+ * moves the codes no row used since the last one onto those candidates, while training is young (the first 3/4 of
+ * the steps: the last quarter lets the codebook settle).
+ */
+export class DeadCodeRestarts {
+  private readonly usage: Int32Array;
+  private candidates = new Float32Array(0);
+  /** Codes restarted so far. */
+  restarts = 0;
+
+  constructor(
+    private readonly quantizer: VectorQuantizer,
+    private readonly rng: Rng,
+    private readonly steps: number,
+  ) {
+    this.usage = new Int32Array(quantizer.size);
+  }
+
+  /** A step's quantised rows and each row's reconstruction error `errors` [N]: its `worst` rows become the candidates. */
+  record(q: Quantised, errors: tf.Tensor1D, worst: number): void {
+    for (const c of q.codes.dataSync()) this.usage[c]++;
+    const e = errors.dataSync();
+    const zn = q.normalised.dataSync();
+    const dim = this.quantizer.dim;
+    const rows = Array.from(e.keys()).sort((a, b) => e[b] - e[a] || a - b).slice(0, Math.max(1, worst));
+    this.candidates = new Float32Array(rows.length * dim);
+    rows.forEach((row, i) => this.candidates.set(zn.subarray(row * dim, (row + 1) * dim), i * dim));
+  }
+
+  /** At an evaluation after `step` steps: restarts the codes unused since the last one (while step < 3/4 of the steps) and starts a new window. */
+  restartDead(step: number): void {
+    if (step < 0.75 * this.steps) {
+      const dead = Array.from(this.usage.keys()).filter((c) => this.usage[c] === 0);
+      if (dead.length) {
+        this.quantizer.restart(dead, this.candidates, this.rng);
+        this.restarts += dead.length;
+      }
+    }
+    this.usage.fill(0);
+  }
+}

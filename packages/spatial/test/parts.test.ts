@@ -7,7 +7,7 @@ import { NeighbourhoodAttention, neighbourhood } from '../src/attention';
 import { resolveSpatialConfig, spatialDefaults } from '../src/config';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
-import { VectorQuantizer } from '../src/vq';
+import { DeadCodeRestarts, VectorQuantizer, type Quantised } from '../src/vq';
 
 beforeAll(async () => {
   await initBackend();
@@ -103,6 +103,32 @@ describe('vector quantiser', () => {
     for (let i = 0; i < 6; i++) expect(gradST[i]).toBeCloseTo(gradDirect[i], 5);
     vq.dispose();
     z.dispose();
+  });
+
+  it('restarts the codes no row used onto the worst-reconstructed rows, only in the first 3/4 of the steps', () => {
+    const vq = new VectorQuantizer(createRng('vq-restart'), 4, 2);
+    const restarts = new DeadCodeRestarts(vq, createRng('restart'), 100);
+    const codebook = () => Array.from(vq.codebook.dataSync());
+    // 3 rows, all on codes 0 and 1; row 2 reconstructs worst, then row 0
+    const rows = tf.tensor2d([1, 0, 0, 1, -1, 0], [3, 2]);
+    const q = { codes: tf.tensor1d([0, 1, 0], 'int32'), normalised: rows } as unknown as Quantised;
+    restarts.record(q, tf.tensor1d([0.2, 0.1, 0.5]), 1);
+    const before = codebook();
+    restarts.restartDead(25);
+    const after = codebook();
+    expect(restarts.restarts).toBe(2); // codes 2 and 3
+    expect(after.slice(0, 4)).toEqual(before.slice(0, 4)); // used codes stay
+    for (const code of [2, 3]) {
+      // the one candidate is row 2, (-1, 0), plus 0.01-scale noise
+      expect(after[code * 2]).toBeCloseTo(-1, 1);
+      expect(after[code * 2 + 1]).toBeCloseTo(0, 1);
+    }
+    // usage starts a new window: with nothing recorded every code is dead, but past 3/4 of the steps none restarts
+    restarts.restartDead(80);
+    expect(restarts.restarts).toBe(2);
+    expect(codebook()).toEqual(after);
+    vq.dispose();
+    tf.dispose([rows, q.codes]);
   });
 });
 
