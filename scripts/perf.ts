@@ -12,7 +12,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRng } from '@worldbench/core';
-import { Adam, Mlp, initBackend, tf } from '@worldbench/neural';
+import { Adam, Mlp, initBackend, tf, tfjsOps } from '@worldbench/neural';
 
 const WIDTHS = [256, 512, 512, 256];
 const BATCH = 256;
@@ -54,7 +54,7 @@ const params = mlp.params();
 const adam = new Adam(params);
 const fastStep = () =>
   tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, mlp.apply(x)) as tf.Scalar, params);
+    const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, mlp.apply(tfjsOps, x)) as tf.Scalar, params);
     adam.step(
       params.map((p) => grads[p.name]),
       1e-3,

@@ -18,7 +18,8 @@ import { forecastWith, tfjsRollout, type RolloutNetworks } from '../../packages/
 import { buildNetworks, fitGeometry } from '../../packages/jepa/src/index';
 import type { Geometry } from '../../packages/jepa/src/model';
 import { OnnxRollout } from '../../packages/jepa/src/onnx';
-import { buildTrainingSet, disposeTrainingSet, trainJepa } from '../../packages/jepa/src/train';
+import { buildTrainingSet, disposeTrainingSet } from '../../packages/jepa/src/batch';
+import { trainJepa } from '../../packages/jepa/src/train';
 
 const [batch, horizon, runs, seed] = [64, 32, 5, 1000];
 const config = { ...jepaDefaults, minSteps: 24, maxSteps: 24 };

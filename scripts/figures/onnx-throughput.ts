@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import type * as Ort from '../../packages/onnx/node_modules/onnxruntime-node';
 import { createRng } from '@worldbench/core';
-import { Dense, LayerNorm, Mlp, MultiHeadAttention, backendName, initBackend, tf } from '@worldbench/neural';
+import { Dense, LayerNorm, Mlp, MultiHeadAttention, backendName, initBackend, tf, tfjsOps, type Ops } from '@worldbench/neural';
 import { exportOnnx, ORT_VERSION, SESSION_OPTIONS } from '@worldbench/onnx';
 import { reportSpeedup, timeRuns } from './timing';
 
@@ -29,23 +29,15 @@ const norm2 = new LayerNorm(width);
 const head = new Dense(rng, history * width, state);
 const params = [embed, attn, norm1, ff, norm2, head].reduce((s, l) => s + l.count(), 0);
 
-/** The network in tfjs: window [B, K, S] -> next state [B, S]. */
-function predict(window: tf.Tensor3D): tf.Tensor2D {
-  const h = embed.apply(window);
-  const h1 = norm1.apply(tf.add(h, attn.apply(h, { causal: true })));
-  const h2 = norm2.apply(tf.add(h1, ff.apply(h1)));
-  return head.apply(tf.reshape(h2, [window.shape[0], history * width]) as tf.Tensor2D);
+/** The network, written once: window [B, K, S] -> next state [B, S]; tfjs runs it, exportOnnx traces it. */
+function predict<T>(ops: Ops<T>, window: T): T {
+  const h = embed.apply(ops, window);
+  const h1 = norm1.apply(ops, ops.add(h, attn.apply(ops, h, { causal: true })));
+  const h2 = norm2.apply(ops, ops.add(h1, ff.apply(ops, h1)));
+  return head.apply(ops, ops.reshape(h2, [0, -1]));
 }
 
-const bytes = exportOnnx(
-  (b) => {
-    const h = b.layer(embed, 'window');
-    const h1 = b.layer(norm1, b.add(h, b.layer(attn, h, { causal: true })));
-    const h2 = b.layer(norm2, b.add(h1, b.layer(ff, h1)));
-    return { next: b.layer(head, b.reshape(h2, [0, -1])) };
-  },
-  [{ name: 'window', shape: ['batch', history, state] }],
-);
+const bytes = exportOnnx((ops) => ({ next: predict(ops, 'window') }), [{ name: 'window', shape: ['batch', history, state] }]);
 const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
 
 function startWindow(seed: number): Float32Array {
@@ -59,7 +51,7 @@ function rolloutTfjs(start: Float32Array): Float32Array {
   let last: Float32Array = new Float32Array(0);
   for (let s = 0; s < steps; s++) {
     const next = tf.tidy(() => {
-      const pred = predict(window);
+      const pred = predict(tfjsOps, window) as tf.Tensor2D;
       return [pred, tf.concat([tf.slice(window, [0, 1, 0], [-1, -1, -1]), tf.expandDims(pred, 1)], 1) as tf.Tensor3D] as const;
     });
     window.dispose();

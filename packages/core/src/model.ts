@@ -92,6 +92,12 @@ export interface WorldModelModule<C extends object = object> {
    */
   checkConfig?(config: C): void;
   /**
+   * Optional: config keys of retired designs, each with what became of it (e.g. `{ contextRead: 'the pointer
+   * token reads the program; git history keeps the other readers' }`). An override naming one is refused with
+   * that message (exit 2) instead of the plain "no config key".
+   */
+  retiredKeys?: Readonly<Record<string, string>>;
+  /**
    * Optional: true when this config asks for what a scenario tells beyond its spec (its hypotheses), i.e. the
    * model runs as an oracle. Only then does the runner pass `privileged` to supports, create and load, and it
    * marks those rows privileged. Absent or false: the model is told only the spec, as every other model.

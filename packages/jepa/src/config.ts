@@ -1,4 +1,8 @@
 // The JEPA model's typed config. Every field is a `--model 'jepa[key=value]'` override of the bench.
+// Two choices are the design, not keys (README, *How it works*): real actions enter the predictor as a linear
+// map, zero at the start, added to each token's next latent (the effect extrapolates to actions outside the
+// training range; a component never varied in training has none), and the program (code-trace) is read by the
+// pointer token alone (pointer.ts: a register reading rows by its value fingerprints the program).
 
 export interface JepaConfig {
   /** Width D of every token (latent, context and predictor): 64 holds a 21-value register exactly and trains fast on wasm. */
@@ -12,31 +16,12 @@ export interface JepaConfig {
   /** Observed steps the encoder reads for real views (capped at the scenario's historySteps): 4 lets it infer an episode's hidden parameters (stiffness, gravity) from its motion. */
   historySteps: number;
   /**
-   * How real actions enter the predictor. 'linear': a linear map of the action, zero at the start, is added to
-   * each token's predicted next latent, so the action's effect extrapolates to actions outside the training
-   * range and a component never varied in training has no effect (hidden-laws: the expert pushes only along
-   * +x, the test episodes in every direction); 'token': the action is one more token the blocks attend to.
-   */
-  realActions: 'linear' | 'token';
-  /**
    * Readout of real views. 'change': the probe reads (z_start, z_end - z_start) and returns the change of the
    * state, added to the last observation (its error scales with the change, not with the state); it is odd in
    * the latent change (model.ts `Probe`), so a reversed latent change reads as the reversed change; 'state':
    * the probe reads the predicted latent alone and returns the state.
    */
   realReadout: 'change' | 'state';
-  /**
-   * Who reads the context (a program), and how. 'gather': the latents are the state alone; at each predictor
-   * step the pointer token (the state token whose value, read as a row index, tells the most about the next
-   * step: pointer.ts; code-trace's pc) fetches the row at its value as the probe reads it, and no other token
-   * sees the context (a register reading rows by its value fingerprints the program, and 32 training programs
-   * are then memorised: README). 'predictor': the predictor's first block cross-attends to the rows, every
-   * token's score for the row at its value raised by `pointerInit`; 'encoder': the encoder folds the row at
-   * each token's value into the latents, and the predictor cross-attends to the rows in its last block.
-   */
-  contextRead: 'gather' | 'predictor' | 'encoder';
-  /** Initial strength of the value-as-row-index pointer of contextRead 'predictor' and 'encoder' (categorical states; 0: none): the pc token reads the instruction at pc from step 0. */
-  pointerInit: number;
   /** Hidden width of each block's MLP, as a multiple of `width`: 2 (not the usual 4) halves the cost and loses nothing measurable here. */
   mlpRatio: number;
   /** Predictor steps fed its own outputs per training example (V-JEPA 2-AC rollout loss) for int/token views; 0 or 1 = teacher forcing only, on every view. */
@@ -103,10 +88,7 @@ export const jepaDefaults: JepaConfig = {
   encoderLayers: 2,
   predictorLayers: 3,
   historySteps: 4,
-  realActions: 'linear',
   realReadout: 'change',
-  contextRead: 'gather',
-  pointerInit: 4,
   mlpRatio: 2,
   rolloutSteps: 2,
   realRolloutSteps: 8,
@@ -127,4 +109,11 @@ export const jepaDefaults: JepaConfig = {
   maxSteps: 4000,
   probeFraction: 0.25,
   forecastBackend: 'onnx',
+};
+
+/** Keys of retired designs (README, *How it works*), with what became of each: a config naming one is refused with this. */
+export const jepaRetiredKeys: Readonly<Record<string, string>> = {
+  contextRead: "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the registers fingerprint the program and were deleted",
+  pointerInit: "the pointer strength of the attention readers of the program, deleted with contextRead",
+  realActions: "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
 };

@@ -1,8 +1,9 @@
 // Latent diagnostics for explain(): is the representation collapsed (effective rank, per-dimension
 // variance), and how well does the probe read it (accuracy on encoded and on predicted latents).
-import { tf } from '@worldbench/neural';
-import { inputOf, probeTargets, rolloutFrom, statesOf, windowBatch, type Networks, type TrainingSet } from './train';
-import { decodeProbe } from './losses';
+import { tf, tfjsOps as ops } from '@worldbench/neural';
+import { inputOf, statesOf, windowBatch, type StateTensors, type TrainingSet } from './batch';
+import { probeTargets } from './losses';
+import { rollout, type Networks, type Probe } from './model';
 
 /** Eigenvalues of a symmetric matrix [n * n] (cyclic Jacobi), in no particular order. */
 export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Array {
@@ -87,7 +88,7 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
   tf.tidy(() => {
     const batch = windowBatch(set, examples, 1);
     const s0 = statesOf(batch.states, 0, 1, 2), s1 = statesOf(batch.states, 1, 1, 2);
-    const z = nets.online.apply(inputOf(s0), batch.context); //                         [n, N, D]
+    const z = nets.online.apply(ops, inputOf(s0)) as tf.Tensor3D; //                   [n, N, D]
     const [, N, D] = z.shape;
     const zData = z.dataSync();
     const mask = s0.tokenMask.dataSync();
@@ -110,19 +111,20 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
       }
     }
     variances.sort((a, b) => a - b);
-    const [predicted] = rolloutFrom(nets, z, s0.ids ?? null, batch.context, batch.actions, s0.tokenMask, 1);
+    const [predicted] = rollout(ops, nets, z, s0.ids ?? null, batch.context, batch.actions, s0.tokenMask, 1);
     const insideAll = batch.inside.dataSync() as Float32Array;
     const inside = Float32Array.from({ length: n }, (_, i) => insideAll[i * 2 + 1]);
     const change = nets.probe.change;
     // encoded: the target latents of s_t (state readout) or of s_t -> s_{t+1} (change readout)
-    const target0 = nets.target.apply(inputOf(s0), batch.context);
-    const encoded = change ? probeScore(nets.probe.apply(nets.target.apply(inputOf(s1), batch.context), target0), probeTargets(s0, s1, batch.changeRatio), s1, inside) : probeScore(nets.probe.apply(target0), probeTargets(s0, s0, null), s0, null);
+    const target0 = nets.target.apply(ops, inputOf(s0));
+    const probe = nets.probe;
+    const encoded = change ? probeScore(probe, probe.apply(ops, nets.target.apply(ops, inputOf(s1)), target0), probeTargets(s0, s1, batch.changeRatio), s1, inside) : probeScore(probe, probe.apply(ops, target0), probeTargets(s0, s0, null), s0, null);
     const next = probeTargets(s0, s1, batch.changeRatio);
-    const predictedOut = nets.probe.apply(predicted, change ? z : undefined);
-    const onestep = probeScore(predictedOut, next, s1, inside);
+    const predictedOut = probe.apply(ops, predicted, change ? z : undefined);
+    const onestep = probeScore(probe, predictedOut, next, s1, inside);
     // persistence as probe output: the class of s_t (categorical), no change ('change'), or s_t ('state')
     const same = s0.labels ? tf.oneHot(s0.labels, predictedOut.shape[3] as number) : change ? tf.zerosLike(next) : (s0.targets as tf.Tensor3D);
-    const persistence = probeScore(same, next, s1, inside);
+    const persistence = probeScore(probe, same, next, s1, inside);
     result = {
       states: n,
       effectiveRank: { mean: mean(ranks), min: Math.min(...ranks), width: D },
@@ -140,13 +142,13 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
 }
 
 /** The probe's output against its targets on `states` rows (weights), skipping rows outside their episode. */
-function probeScore(output: tf.Tensor, targets: tf.Tensor3D, states: ReturnType<typeof statesOf>, inside: Float32Array | null): ProbeScore {
+function probeScore(probe: Probe, output: tf.Tensor, targets: tf.Tensor3D, states: StateTensors, inside: Float32Array | null): ProbeScore {
   const weights = states.weights.dataSync();
   const n = targets.shape[0];
   const per = weights.length / n;
   const t = targets.dataSync();
   if (states.labels) {
-    const decoded = decodeProbe(output).dataSync(); //                                  [n, N, S]
+    const decoded = probe.read(ops, output).dataSync(); //                              [n, N, S]
     let right = 0, total = 0, stepsRight = 0, steps = 0;
     for (let i = 0; i < n; i++) {
       if (inside && inside[i] < 0.5) continue;

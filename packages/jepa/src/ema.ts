@@ -2,18 +2,12 @@
 //
 // Invariants the JEPA loss relies on (tested in test/ema.test.ts):
 // 1. The target encoder's variables are not trainable: they are in no optimiser and no gradient list.
-// 2. Its outputs enter the loss through `stopGradient`, so no gradient reaches them even if they were
-//    (the loss could not pull the targets toward the predictions: that shortcut is collapse).
+// 2. Its outputs enter the loss through neural's `stopGradient` (losses.ts), so no gradient reaches them even
+//    if they were (the loss could not pull the targets toward the predictions: that shortcut is collapse).
 // 3. Its weights change only in `updateTargetEncoder`: target <- m * target + (1 - m) * online, after each
-//    optimiser step, with m from `momentumAt` (cosine from emaMomentum to emaMomentumEnd).
+//    optimiser step (the trainer's post-step hook, train.ts), with m from `momentumAt` (cosine from
+//    emaMomentum to emaMomentumEnd).
 import { tf } from '@worldbench/neural';
-
-/** Identity forward, zero gradient backward (tf.stop_gradient; tfjs has none). */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return stopGradientOp(x) as T;
-}
-
-const stopGradientOp = tf.customGrad(((input: tf.Tensor) => ({ value: tf.clone(input), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /** Copies `online`'s weights into `target` and makes the target's variables non-trainable. Same architecture, same order. */
 export function initTargetEncoder(target: readonly tf.Variable[], online: readonly tf.Variable[]): void {

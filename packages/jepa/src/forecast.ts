@@ -1,13 +1,12 @@
 // Forecasting: encode the last observed state, roll the predictor out H steps in latent space with the
 // given actions, and decode every predicted latent with the probe. `forecastWith` holds everything but the
 // networks (inputs, chunking, the change readout, decoding, masks, clipping); the networks run through a
-// `RolloutNetworks` function: tfjs (`tfjsRollout`, here) or ONNX Runtime (onnx.ts).
+// `RolloutNetworks` function: tfjs (`tfjsRollout`, here: model.ts's rollout run by tfjs) or ONNX Runtime
+// (onnx.ts: the same networks traced into graphs).
 import { block, episodeCount, tensor, type Query, type Tensor, type TensorSpec } from '@worldbench/core';
-import { tf } from '@worldbench/neural';
+import { tf, tfjsOps as ops } from '@worldbench/neural';
 import { decodeInto, encodeActions, encodeContext, encodeStates } from './inputs';
-import { decodeProbe } from './losses';
-import type { Geometry, StateInput } from './model';
-import { rolloutFrom, type Networks } from './train';
+import { rollout, type Geometry, type Networks, type StateInput } from './model';
 
 /** Windows forecast per chunk: bounds the memory of long rollouts of big batches. */
 const CHUNK = 256;
@@ -103,20 +102,20 @@ export function tfjsRollout(nets: Networks, geometry: Geometry): RolloutNetworks
   return (input) =>
     tf.tidy(() => {
       const { count: b, horizon: H } = input;
-      const state: StateInput = {
+      const state: StateInput<tf.Tensor> = {
         ids: input.ids ? tf.tensor3d(input.ids, [b, N, S], 'int32') : undefined,
         x: input.x ? tf.tensor3d(input.x, [b, N, L * S]) : undefined,
         tokenMask: tf.tensor2d(input.tokenMask, [b, N]),
       };
       const ctxIds = input.contextIds ? tf.tensor3d(input.contextIds, [b, R, input.contextSlots], 'int32') : null;
-      const z0 = nets.online.apply(state, ctxIds); //                                 [b, N, D]
+      const z0 = nets.online.apply(ops, state); //                                           [b, N, D]
       const actions = Array.from({ length: H }, (_, h) => {
         const rows = input.actionsAt(h);
         return rows ? tf.tensor2d(rows, [b, A], rows instanceof Int32Array ? 'int32' : 'float32') : null;
       });
       // the training rollout: the observed values at the first step, the probe's reading after
-      const latents = rolloutFrom(nets, z0, state.ids ?? null, ctxIds, actions, state.tokenMask, H); // H x [b, N, D]
-      const steps = latents.map((z) => (nets.probe.change ? (nets.probe.apply(z, z0) as tf.Tensor3D) : decodeProbe(nets.probe.apply(z)))); // H x [b, N, S]
+      const latents = rollout(ops, nets, z0, state.ids ?? null, ctxIds, actions, state.tokenMask, H); // H x [b, N, D]
+      const steps = latents.map((z) => nets.probe.read(ops, nets.probe.apply(ops, z, nets.probe.change ? z0 : undefined))); // H x [b, N, S]
       return tf.stack(steps, 1).dataSync() as Float32Array; //                      [b, H, N, S]
     });
 }

@@ -2,20 +2,21 @@
 import { createRng, forecastViews, sizeOf, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type Episodes, type WorldModel, type WorldModelModule } from '@worldbench/core';
 import { backendName, initBackend } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
-import { jepaDefaults, type JepaConfig } from './config';
+import { jepaDefaults, jepaRetiredKeys, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
-import { initTargetEncoder } from './ema';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
 import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
-import { Encoder, Predictor, Probe, type Geometry } from './model';
+import { buildNetworks, type Geometry, type Networks } from './model';
 import { OnnxRollout } from './onnx';
 import { choosePointer } from './pointer';
 import { loadWeights, readMeta, saveModel } from './persist';
-import { buildTrainingSet, disposeTrainingSet, trainJepa, type Networks, type TrainSummary } from './train';
+import { buildTrainingSet, disposeTrainingSet } from './batch';
+import { trainJepa, type TrainSummary } from './train';
 
 export { jepaDefaults, type JepaConfig } from './config';
-export { stopGradient, updateTargetEncoder, initTargetEncoder, momentumAt } from './ema';
+export { updateTargetEncoder, initTargetEncoder, momentumAt } from './ema';
+export { buildNetworks } from './model';
 export { effectiveRank } from './diagnostics';
 
 interface Fitted {
@@ -25,28 +26,19 @@ interface Fitted {
 }
 
 /**
- * The geometry of a fit from its training data: the layouts, the real views' standardisation and, with
- * contextRead 'gather', the state token that points into the context.
+ * The geometry of a fit from its training data: the layouts, the real views' standardisation and the state
+ * token that points into the context (if any).
  */
 export function fitGeometry(spec: ScenarioSpec, view: string, config: JepaConfig, data: Episodes): Geometry {
   const geometry = layoutGeometry(spec, view, config);
   fitStandardisation(geometry.state, data, view);
-  if (config.contextRead === 'gather') geometry.pointer = choosePointer(geometry.state, geometry.context, data, view);
+  geometry.pointer = choosePointer(geometry.state, geometry.context, data, view);
   return geometry;
 }
 
 /** The geometry before any data: the layouts of the spec, no standardisation, no pointer. */
 function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): Geometry {
   return { state: stateLayout(spec, view, config.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null };
-}
-
-/** Builds the four networks; the target encoder starts as a copy of the online one. */
-export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: string): Networks {
-  const rng = createRng(seed);
-  const online = new Encoder(rng.fork('encoder'), geometry, config);
-  const target = new Encoder(rng.fork('encoder'), geometry, config);
-  initTargetEncoder(target.params(), online.params());
-  return { online, target, predictor: new Predictor(rng.fork('predictor'), geometry, config), probe: new Probe(rng.fork('probe'), geometry.state, config) };
 }
 
 function disposeNetworks(nets: Networks | null): void {
@@ -56,6 +48,8 @@ function disposeNetworks(nets: Networks | null): void {
 
 /** Throws on an unknown key (listing the valid ones) or an out-of-range value. */
 function checkConfig(c: JepaConfig): void {
+  const retired = Object.keys(c).filter((k) => Object.hasOwn(jepaRetiredKeys, k));
+  if (retired.length) throw new Error(`jepa config: ${retired.map((k) => `key ${k} was retired (${jepaRetiredKeys[k]})`).join('; ')}; drop it`);
   const unknown = Object.keys(c).filter((k) => !(k in jepaDefaults));
   if (unknown.length) throw new Error(`jepa config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${Object.keys(jepaDefaults).join(', ')}`);
   const problems: string[] = [];
@@ -68,8 +62,6 @@ function checkConfig(c: JepaConfig): void {
   if (!(c.lr > 0)) problems.push(`lr must be positive, got ${c.lr}`);
   if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
   if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
-  if (!['gather', 'predictor', 'encoder'].includes(c.contextRead)) problems.push(`contextRead is 'gather', 'predictor' or 'encoder', got ${c.contextRead}`);
-  if (c.realActions !== 'linear' && c.realActions !== 'token') problems.push(`realActions is 'linear' or 'token', got ${c.realActions}`);
   if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
   if (c.forecastBackend !== 'onnx' && c.forecastBackend !== 'tfjs') problems.push(`forecastBackend is 'onnx' or 'tfjs', got ${c.forecastBackend}`);
   if (!(c.emaMomentum >= 0 && c.emaMomentum <= 1 && c.emaMomentumEnd >= 0 && c.emaMomentumEnd <= 1)) problems.push('emaMomentum and emaMomentumEnd must be in [0, 1]');
@@ -132,8 +124,8 @@ class JepaModel implements WorldModel {
     const { summary, diagnostics } = this.fitted;
     return {
       latent: { tokens: this.geometry.state.tokens, width: this.config.width, slotsPerToken: this.geometry.state.slots },
-      // who reads the context; with 'gather', the pointer token and the bits each token's row tells (pointer.ts)
-      ...(this.geometry.context.tokens > 0 ? { context: { read: this.config.contextRead, pointer: this.geometry.pointer } } : {}),
+      // who reads the context: the pointer token and the bits each token's row tells (pointer.ts)
+      ...(this.geometry.context.tokens > 0 ? { context: { pointer: this.geometry.pointer } } : {}),
       diagnostics,
       training: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, rolloutSteps: summary.rolloutSteps, final: summary.final, probeFinal: summary.probeFinal, history: summary.history },
     };
@@ -171,6 +163,7 @@ const module: WorldModelModule<JepaConfig> = {
   },
   defaults: jepaDefaults,
   checkConfig: (config) => checkConfig({ ...jepaDefaults, ...config }),
+  retiredKeys: jepaRetiredKeys,
   supports(spec) {
     const reasons: string[] = [];
     for (const [name, t] of Object.entries(spec.context ?? {}))

@@ -5,15 +5,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWeights, tf, writeWeights } from '@worldbench/neural';
 import type { JepaConfig } from './config';
-import type { Geometry } from './model';
-import type { Networks } from './train';
+import type { Geometry, Networks } from './model';
 
 /**
- * 3: the geometry holds the pointer token and the predictor may gather the row at its value (contextRead
- * 'gather'); 2: real views' readout is odd in the latent change and real actions may be a linear map. An
- * older save would forecast differently.
+ * 4: the configs of earlier designs (the program read by attention, real actions as a token) are gone; 3: the
+ * geometry holds the pointer token and the predictor may gather the row at its value; 2: real views' readout is
+ * odd in the latent change and real actions may be a linear map. An older save would load into other networks.
  */
-export const FORMAT = 'worldbench-jepa-3';
+export const FORMAT = 'worldbench-jepa-4';
 
 export interface SavedMeta<Extra = unknown> {
   format: string;

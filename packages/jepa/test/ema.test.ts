@@ -1,11 +1,14 @@
-// The target encoder: an EMA of the online encoder that never receives a gradient (src/ema.ts invariants).
+// The target encoder: an EMA of the online encoder that never receives a gradient (src/ema.ts invariants), and
+// neural's stopGradient it relies on.
 import { beforeAll, describe, expect, it } from 'vitest';
 import codeTrace from '@worldbench/code-trace';
-import { createRng } from '@worldbench/core';
-import { Adam, initBackend, tf } from '@worldbench/neural';
-import { momentumAt, stopGradient, updateTargetEncoder } from '../src/ema';
-import { disposeTrainingSet, jepaLoss, trainableParams, trainStep, windowBatch } from '../src/train';
-import { maxAbs, smallConfig, smallSetup, snapshot } from './helpers';
+import { createRng, quietRun } from '@worldbench/core';
+import { initBackend, stopGradient, tf } from '@worldbench/neural';
+import { disposeTrainingSet, windowBatch } from '../src/batch';
+import { momentumAt, updateTargetEncoder } from '../src/ema';
+import { jepaLoss } from '../src/losses';
+import { trainableParams, trainJepa } from '../src/train';
+import { disposeNetworks, maxAbs, smallConfig, smallSetup, snapshot } from './helpers';
 
 beforeAll(async () => {
   await initBackend();
@@ -46,7 +49,7 @@ describe('updateTargetEncoder', () => {
 });
 
 describe('target encoder in training', () => {
-  it('is not trainable, receives no gradient even when made trainable, and changes only by the EMA rule', () => {
+  it('is not trainable, receives no gradient even when made trainable, and changes only by the EMA rule', async () => {
     const { nets, set } = smallSetup(codeTrace, 64, 3);
     const target = nets.target.params();
     const online = nets.online.params();
@@ -69,12 +72,13 @@ describe('target encoder in training', () => {
     expect(targetGrads.targetMax).toBe(0);
     expect(targetGrads.onlineMax).toBeGreaterThan(1e-4); // the same loss does train the online encoder
 
-    // invariant 3: over real steps, target_{s+1} = m * target_s + (1 - m) * online_{s+1}, exactly the EMA rule
-    const adam = new Adam(params);
+    // invariant 3: over real training steps (trainJepa on neural's trainer, one step a call, the momentum held at
+    // m), target_{s+1} = m * target_s + (1 - m) * online_{s+1}, exactly the EMA rule of the post-step hook
+    const m = 0.9;
+    const oneStep = { ...smallConfig, minSteps: 1, maxSteps: 1, probeFraction: 0, lr: 1e-2, emaMomentum: m, emaMomentumEnd: m };
     for (let s = 0; s < 3; s++) {
       const before = snapshot(target);
-      const m = 0.9;
-      trainStep(nets, adam, params, () => windowBatch(set, examples, smallConfig.rolloutSteps), smallConfig, 1e-2, m);
+      await trainJepa(nets, set, oneStep, createRng(`ema/${s}`), quietRun(0));
       const after = snapshot(target);
       after.forEach((t, i) => {
         const o = online[i].dataSync();
@@ -83,8 +87,7 @@ describe('target encoder in training', () => {
       });
       expect(after.some((t, i) => maxAbs(t, before[i]) > 1e-5)).toBe(true); // and it does move
     }
-    adam.dispose();
     disposeTrainingSet(set);
-    for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
+    disposeNetworks(nets);
   });
 });

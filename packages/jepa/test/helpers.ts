@@ -3,9 +3,9 @@
 import { jobWorld, trainingSet, type Scenario } from '@worldbench/core';
 import { tf } from '@worldbench/neural';
 import { jepaDefaults, type JepaConfig } from '../src/config';
-import { buildNetworks, fitGeometry } from '../src/index';
-import type { Geometry } from '../src/model';
-import { buildTrainingSet, type Networks, type TrainingSet } from '../src/train';
+import { fitGeometry } from '../src/index';
+import { buildNetworks, type Geometry, type Networks } from '../src/model';
+import { buildTrainingSet, type TrainingSet } from '../src/batch';
 
 /** A small config: the invariants do not depend on size. */
 export const smallConfig: JepaConfig = { ...jepaDefaults, width: 16, heads: 2, encoderLayers: 2, predictorLayers: 2, probeHidden: 16, batchSize: 16 };
@@ -14,6 +14,10 @@ export function smallSetup(scenario: Scenario, budget: number, seed: number, con
   const train = trainingSet(scenario, jobWorld(scenario, seed), 'behavior', budget, seed).observed;
   const geometry = fitGeometry(scenario.spec, 'state', { ...config, historySteps: 1 }, train);
   return { geometry, nets: buildNetworks(geometry, config, `${seed}/test`), set: buildTrainingSet(geometry, train, 'state', config.realReadout === 'change') };
+}
+
+export function disposeNetworks(nets: Networks): void {
+  for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
 }
 
 export function snapshot(vars: readonly tf.Variable[]): Float32Array[] {

@@ -9,7 +9,7 @@ import { persistence } from '@worldbench/baselines';
 import { initBackend, tf } from '@worldbench/neural';
 import lifeLike from '../../../scenarios/life-like/src/index';
 import jepa from '../src/index';
-import { plannedSteps, rolloutStepsFor } from '../src/train';
+import { plannedSteps, rolloutStepsFor } from '../src/schedule';
 import type { LatentDiagnostics } from '../src/diagnostics';
 
 beforeAll(async () => {
@@ -23,10 +23,9 @@ describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
     const opts = { view: 'state', budget: 1024, seed: 3 } as const;
     const ours = await evaluateModel(jepa, codeTrace, opts);
     const base = await evaluateModel(persistence, codeTrace, opts);
-    const explained = ours.explain as { diagnostics: LatentDiagnostics; context: { read: string; pointer: { token: number } } };
+    const explained = ours.explain as { diagnostics: LatentDiagnostics; context: { pointer: { token: number } } };
     const diagnostics = explained.diagnostics;
     // the pointer into the program is the pc (state token 0), chosen from the training data
-    expect(explained.context.read).toBe('gather');
     expect(explained.context.pointer.token).toBe(0);
     // on training transitions the one-step predicted latents, read by the probe, are exactly right more often
     // than persistence (measured 2026-11-27: 0.703 against 0.564; an untrained residual predictor is
@@ -48,6 +47,12 @@ describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
 
   it('rejects an unknown config key, listing the valid ones', async () => {
     await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, rollout: 2 } as never)).rejects.toThrow(/unknown key rollout; valid: width, .*rolloutSteps/);
+  });
+
+  it('refuses the keys of retired designs, saying what became of them', async () => {
+    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, contextRead: 'predictor' } as never)).rejects.toThrow(/key contextRead was retired \(the program is read by the pointer token alone.*\); drop it/);
+    expect(() => jepa.checkConfig?.({ ...jepa.defaults, realActions: 'token' } as never)).toThrow(/key realActions was retired \(real actions always enter as a linear map/);
+    expect(Object.keys(jepa.retiredKeys ?? {}).filter((k) => k in jepa.defaults)).toEqual([]);
   });
 });
 

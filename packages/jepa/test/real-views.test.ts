@@ -1,11 +1,12 @@
 // Real views' two structural choices for actions outside the training range (hidden-laws: the expert pushes only
-// along +x, the test episodes in every direction): the predictor's linear action map (realActions 'linear'), and
-// the change readout, odd in the latent change.
+// along +x, the test episodes in every direction): the predictor's linear action map, and the change readout,
+// odd in the latent change.
 import { beforeAll, describe, expect, it } from 'vitest';
 import hiddenLaws from '@worldbench/hidden-laws';
 import { createRng, quietRun } from '@worldbench/core';
-import { initBackend, tf } from '@worldbench/neural';
-import { disposeTrainingSet, inputOf, statesOf, trainJepa, windowBatch } from '../src/train';
+import { initBackend, tf, tfjsOps as ops } from '@worldbench/neural';
+import { disposeTrainingSet, inputOf, statesOf, windowBatch } from '../src/batch';
+import { trainJepa } from '../src/train';
 import { maxAbs, smallConfig, smallSetup } from './helpers';
 
 beforeAll(async () => {
@@ -18,7 +19,7 @@ describe('real actions and the change readout (hidden-laws, dev seed 1, budget 2
     await trainJepa(nets, set, { ...smallConfig, minSteps: 6, maxSteps: 6 }, createRng('1/train'), quietRun(1));
     const map = nets.predictor.actionLinear;
     expect(map).not.toBeNull();
-    expect(nets.predictor.actionDense).toBeNull();
+    expect(nets.predictor.actionTable).toBeNull();
     const [w, b] = [map!.w.arraySync() as number[][], map!.b.dataSync()];
     // training moved the map of a_x (the expert pushes (1, 0) on a quarter of the steps) and its bias...
     expect(Math.max(...w[0].map(Math.abs))).toBeGreaterThan(1e-4);
@@ -29,17 +30,17 @@ describe('real actions and the change readout (hidden-laws, dev seed 1, budget 2
     const measured = tf.tidy(() => {
       const batch = windowBatch(set, Int32Array.from({ length: 8 }, (_, i) => i), 1);
       const s0 = statesOf(batch.states, 0, 1, 2);
-      const z = nets.online.apply(inputOf(s0), null); //                                 [8, N, D]
-      const step = (a: number[]) => nets.predictor.apply(z, tf.tensor2d(Array.from({ length: 8 }, () => a).flat(), [8, 2]), null, s0.tokenMask);
+      const z = nets.online.apply(ops, inputOf(s0)) as tf.Tensor3D; //                    [8, N, D]
+      const step = (a: number[]) => nets.predictor.apply(ops, z, tf.tensor2d(Array.from({ length: 8 }, () => a).flat(), [8, 2]), null, s0.tokenMask, null);
       const [zero, push, pull, both] = [step([0, 0]), step([0.7, 0]), step([-0.7, 0]), step([0.7, -0.9])];
       // the readout: no latent change reads as no change; the reversed latent change as the reversed change
       const d = tf.sub(push, z);
       return {
         affine: maxAbs(tf.sub(push, zero).dataSync(), tf.sub(zero, pull).dataSync()),
         ay: maxAbs(both.dataSync(), push.dataSync()),
-        still: Math.max(...Array.from(nets.probe.apply(z, z).dataSync(), Math.abs)),
-        odd: maxAbs(nets.probe.apply(tf.add(z, d) as tf.Tensor3D, z).dataSync(), tf.neg(nets.probe.apply(tf.sub(z, d) as tf.Tensor3D, z)).dataSync()),
-        moved: Math.max(...Array.from(nets.probe.apply(push, z).dataSync(), Math.abs)),
+        still: Math.max(...Array.from(nets.probe.apply(ops, z, z).dataSync(), Math.abs)),
+        odd: maxAbs(nets.probe.apply(ops, tf.add(z, d), z).dataSync(), tf.neg(nets.probe.apply(ops, tf.sub(z, d), z)).dataSync()),
+        moved: Math.max(...Array.from(nets.probe.apply(ops, push, z).dataSync(), Math.abs)),
       };
     });
     disposeTrainingSet(set);

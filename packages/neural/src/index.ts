@@ -1,26 +1,17 @@
 // @worldbench/neural: the shared kit of the neural world models (jepa, spatial).
 // backend: which tfjs runs, and the one `tf` namespace everyone imports.
-// ops: differentiable ops with explicit-transpose gradients (fast on tfjs-wasm).
-// layers: those ops with their parameters (Dense, LayerNorm, Embedding, MultiHeadAttention, Mlp).
-// adam + trainer: the training loop (seeded minibatches, warm-up + cosine, early stopping).
+// ops + module: the interface a network is written against once (`apply(ops, ...)`), and the Module base of
+//   every layer; tfjs-ops: that interface run by tfjs (@worldbench/onnx traces it into ONNX graphs).
+// kernels: differentiable tfjs ops with explicit-transpose gradients (fast on tfjs-wasm).
+// layers: Dense, LayerNorm, Embedding, MultiHeadAttention, Mlp, TransformerBlock.
+// adam + trainer: the training loop (seeded minibatches, warm-up + cosine, early stopping, a post-step hook).
 
 export { tf, initBackend, backendName, type BackendName, type BackendChoice } from './backend';
 export { readWeights, writeWeights } from './weights';
-export { dense, batchMatMul, takeRows, layerNorm, gelu, relu, attention, causalMask, keyPaddingMask, type Activation } from './ops';
-export {
-  Dense,
-  LayerNorm,
-  Embedding,
-  MultiHeadAttention,
-  Mlp,
-  paramsOf,
-  countParams,
-  normalVariable,
-  constantVariable,
-  type Layer,
-  type Init,
-  type DenseOptions,
-  type AttentionOptions,
-} from './layers';
+export type { Activation, AttentionMasks, Dim, Ops } from './ops';
+export { Module, type Part } from './module';
+export { tfjsOps } from './tfjs-ops';
+export { dense, batchMatMul, takeRows, layerNorm, gelu, relu, attention, causalMask, keyPaddingMask, stopGradient } from './kernels';
+export { Dense, LayerNorm, Embedding, MultiHeadAttention, Mlp, TransformerBlock, normalVariable, constantVariable, type Init, type DenseOptions, type AttentionOptions, type SelfAttention } from './layers';
 export { Adam, learningRateAt, type AdamOptions } from './adam';
-export { train, type TrainOptions, type TrainRecord, type TrainResult } from './trainer';
+export { train, shuffledBatches, type TrainOptions, type TrainRecord, type TrainResult, type StepRecord } from './trainer';

@@ -1,30 +1,11 @@
-// Layers: the parameters (tf.Variable) of the ops in ops.ts, held in small classes with params(),
-// count() and dispose(). Every initial weight is drawn from the Rng passed in (-> Float32Array ->
-// tf.tensor), so a seed fixes a network exactly.
+// Layers: the parameters (tf.Variable) of the ops networks use, as Modules, each with an `apply(ops, ...)`
+// written against the Ops interface (run by tfjs, traced into ONNX). Every initial weight is drawn from the
+// Rng passed in (-> Float32Array -> tf.tensor), so a seed fixes a network exactly.
 
 import type { Rng } from '@worldbench/core';
 import { tf } from './backend';
-import { type Activation, attention, causalMask, dense, gelu, keyPaddingMask, layerNorm, takeRows } from './ops';
-
-/** Anything that owns trainable variables. */
-export interface Layer {
-  /** The trainable variables, in a fixed order (the trainer and weight export rely on it). */
-  params(): tf.Variable[];
-  /** The number of scalar parameters. */
-  count(): number;
-  /** Free the variables. */
-  dispose(): void;
-}
-
-/** Variables of several layers, in order. */
-export function paramsOf(layers: readonly Layer[]): tf.Variable[] {
-  return layers.flatMap((layer) => layer.params());
-}
-
-/** Total scalar parameters of variables. */
-export function countParams(params: readonly tf.Variable[]): number {
-  return params.reduce((sum, p) => sum + p.size, 0);
-}
+import { Module } from './module';
+import type { Activation, Ops } from './ops';
 
 // region init -----------------------------------------------------------------------------------
 
@@ -53,16 +34,6 @@ function initStd(init: Init, fanIn: number, fanOut: number): number {
   return init === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(2 / (fanIn + fanOut));
 }
 
-abstract class VariableHolder implements Layer {
-  abstract params(): tf.Variable[];
-  count(): number {
-    return countParams(this.params());
-  }
-  dispose(): void {
-    for (const p of this.params()) p.dispose();
-  }
-}
-
 // endregion
 // region layers -------------------------------------------------------------------------------------
 
@@ -74,7 +45,7 @@ export interface DenseOptions {
 }
 
 /** y = act(x @ W + b): x [..., I] -> [..., O], W [I, O], b [O]. */
-export class Dense extends VariableHolder {
+export class Dense extends Module {
   readonly w: tf.Variable; // [I, O]
   readonly b: tf.Variable; // [O]
   readonly activation: Activation;
@@ -87,20 +58,17 @@ export class Dense extends VariableHolder {
     this.b = constantVariable([outputs], 0);
   }
 
-  apply<T extends tf.Tensor>(x: T): T {
-    const lead = x.shape.slice(0, -1);
-    const x2 = tf.reshape(x, [-1, this.inputs]) as tf.Tensor2D; //                 [N, I]
-    const y = dense(x2, this.w as tf.Tensor2D, this.b as tf.Tensor1D, this.activation); // [N, O]
-    return (x.rank === 2 ? y : tf.reshape(y, [...lead, this.outputs])) as T;
+  apply<T>(ops: Ops<T>, x: T): T {
+    return ops.dense(x, ops.param(this.w), ops.param(this.b), this.activation);
   }
 
-  params(): tf.Variable[] {
-    return [this.w, this.b];
+  parts() {
+    return { w: this.w, b: this.b };
   }
 }
 
 /** Layer normalisation over the last axis with a learned gain (starts at 1) and bias (starts at 0). */
-export class LayerNorm extends VariableHolder {
+export class LayerNorm extends Module {
   readonly gain: tf.Variable; // [D]
   readonly bias: tf.Variable; // [D]
 
@@ -110,17 +78,18 @@ export class LayerNorm extends VariableHolder {
     this.bias = constantVariable([width], 0);
   }
 
-  apply<T extends tf.Tensor>(x: T): T {
-    return layerNorm(x, this.gain as tf.Tensor1D, this.bias as tf.Tensor1D, this.epsilon) as T; // [..., D]
+  /** x [..., D] -> [..., D]. */
+  apply<T>(ops: Ops<T>, x: T): T {
+    return ops.layerNorm(x, ops.param(this.gain), ops.param(this.bias), this.epsilon);
   }
 
-  params(): tf.Variable[] {
-    return [this.gain, this.bias];
+  parts() {
+    return { gain: this.gain, bias: this.bias };
   }
 }
 
-/** A table of `vocab` learned vectors of width D: ids (any shape S) -> [...S, D]. */
-export class Embedding extends VariableHolder {
+/** A table of `vocab` learned vectors of width D: ids (any shape S) -> [...S, D]. Also a learned position table, added whole. */
+export class Embedding extends Module {
   readonly table: tf.Variable; // [V, D]
 
   /** `std` 0.02 as in GPT-2: small next to the unit-scale activations a following LayerNorm makes. */
@@ -129,30 +98,30 @@ export class Embedding extends VariableHolder {
     this.table = normalVariable(rng, [vocab, width], std);
   }
 
-  apply(ids: Int32Array | tf.Tensor): tf.Tensor {
-    return takeRows(this.table, ids); // [...S, D]
+  /** ids (integers in [0, V), any shape S) -> [...S, D]. */
+  apply<T>(ops: Ops<T>, ids: T): T {
+    return ops.gather(ops.param(this.table), 0, ids);
   }
 
-  params(): tf.Variable[] {
-    return [this.table];
+  parts() {
+    return { table: this.table };
   }
 }
 
-export interface AttentionOptions {
+export interface AttentionOptions<T> {
   /** Query positions attend only to key positions at or before them (self-attention only). */
   causal?: boolean;
   /** Cross-attention: keys and values come from this [B, S, D] instead of x. */
-  context?: tf.Tensor3D;
+  context?: T;
   /** [B, S]: 1 for a key position to attend to, 0 for padding no query may attend to (e.g. absent objects). */
-  keyMask?: tf.Tensor2D;
+  keyMask?: T;
 }
 
 /**
  * Multi-head attention: x [B, T, D] -> [B, T, D]. Self-attention by default; cross-attention when
- * `context` is given. Projections are Dense layers on [B*T, D]; scores use batchMatMul with an explicit
- * transpose of K. The output projection starts at zero when `zeroOutput` (residual blocks start as identity).
+ * `context` is given. The output projection starts at zero when `zeroOutput` (residual blocks start as identity).
  */
-export class MultiHeadAttention extends VariableHolder {
+export class MultiHeadAttention extends Module {
   readonly query: Dense;
   readonly key: Dense;
   readonly value: Dense;
@@ -167,27 +136,22 @@ export class MultiHeadAttention extends VariableHolder {
     this.output = new Dense(rng, width, width, { init: zeroOutput ? 'zero' : 'glorot' });
   }
 
-  apply(x: tf.Tensor3D, options: AttentionOptions = {}): tf.Tensor3D {
-    const source = options.context ?? x; //                                       [B, S, D]
+  apply<T>(ops: Ops<T>, x: T, options: AttentionOptions<T> = {}): T {
     if (options.causal && options.context) throw new Error('MultiHeadAttention: causal masking is for self-attention only');
-    const q = this.query.apply(x); //                                            [B, T, D]
-    const k = this.key.apply(source); //                                         [B, S, D]
-    const v = this.value.apply(source); //                                       [B, S, D]
-    let mask: tf.Tensor | undefined = options.causal ? causalMask(x.shape[1]) : undefined; // [T, T]
-    if (options.keyMask) {
-      const padding = keyPaddingMask(options.keyMask, this.heads); //              [B*H, 1, S]
-      mask = mask ? tf.add(mask, padding) : padding; //                            broadcasts to [B*H, T, S]
-    }
-    return this.output.apply(attention(q, k, v, this.heads, mask)); //            [B, T, D]
+    const source = options.context ?? x; //                                       [B, S, D]
+    const q = this.query.apply(ops, x); //                                        [B, T, D]
+    const k = this.key.apply(ops, source); //                                     [B, S, D]
+    const v = this.value.apply(ops, source); //                                   [B, S, D]
+    return this.output.apply(ops, ops.attention(q, k, v, this.heads, { causal: options.causal, keyMask: options.keyMask })); // [B, T, D]
   }
 
-  params(): tf.Variable[] {
-    return paramsOf([this.query, this.key, this.value, this.output]);
+  parts() {
+    return { query: this.query, key: this.key, value: this.value, output: this.output };
   }
 }
 
 /** An MLP of Dense layers: ReLU or GELU between layers, linear output. widths = [in, hidden..., out]. */
-export class Mlp extends VariableHolder {
+export class Mlp extends Module {
   readonly layers: Dense[];
 
   constructor(rng: Rng, readonly widths: readonly number[], readonly hidden: 'relu' | 'gelu' = 'relu') {
@@ -200,17 +164,51 @@ export class Mlp extends VariableHolder {
     });
   }
 
-  apply<T extends tf.Tensor>(x: T): T {
-    let h: tf.Tensor = x;
+  /** x [..., widths[0]] -> [..., widths[last]]. */
+  apply<T>(ops: Ops<T>, x: T): T {
+    let h = x;
     this.layers.forEach((layer, i) => {
-      h = layer.apply(h); // relu is fused into the layer
-      if (this.hidden === 'gelu' && i < this.layers.length - 1) h = gelu(h);
+      h = layer.apply(ops, h); // relu is fused into the layer
+      if (this.hidden === 'gelu' && i < this.layers.length - 1) h = ops.gelu(h);
     });
-    return h as T;
+    return h;
   }
 
-  params(): tf.Variable[] {
-    return paramsOf(this.layers);
+  parts() {
+    return { layers: this.layers };
+  }
+}
+
+/** An attention layer a TransformerBlock can hold: tokens -> tokens, with a key padding mask where it takes one. */
+export interface SelfAttention extends Module {
+  apply<T>(ops: Ops<T>, x: T, options?: { keyMask?: T }): T;
+}
+
+/**
+ * A pre-norm transformer block: x + attention(LayerNorm(x)), then + Mlp(LayerNorm(.)) with one ReLU hidden layer
+ * (fused into its matMul: tanh (GELU) costs ~40 ns per element on tfjs-wasm). The attention is built by the
+ * caller, before the block (its weights are drawn from `rng` first).
+ */
+export class TransformerBlock extends Module {
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly mlp: Mlp;
+
+  constructor(rng: Rng, readonly attention: SelfAttention, width: number, hidden: number) {
+    super();
+    this.norm1 = new LayerNorm(width);
+    this.norm2 = new LayerNorm(width);
+    this.mlp = new Mlp(rng, [width, hidden, width], 'relu');
+  }
+
+  /** x [..., D] (the attention's token layout), keyMask as the attention takes it -> [..., D]. */
+  apply<T>(ops: Ops<T>, x: T, keyMask?: T): T {
+    const h = ops.add(x, this.attention.apply(ops, this.norm1.apply(ops, x), keyMask === undefined ? {} : { keyMask }));
+    return ops.add(h, this.mlp.apply(ops, this.norm2.apply(ops, h)));
+  }
+
+  parts() {
+    return { norm1: this.norm1, attention: this.attention, norm2: this.norm2, mlp: this.mlp };
   }
 }
 

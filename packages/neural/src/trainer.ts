@@ -1,16 +1,22 @@
 // The training loop every neural model shares: seeded minibatches, Adam with warm-up and cosine decay,
-// early stopping on a held-out slice of the training data (best weights restored), and no tensor left
-// behind (each step runs inside tf.tidy; the optimiser state and the best-weight snapshot are freed).
+// early stopping on a held-out slice of the training data (best weights restored), a hook after every
+// optimiser step (e.g. a target network's momentum update), and no tensor left behind (each step runs inside
+// tf.tidy; the optimiser state and the best-weight snapshot are freed).
 
 import type { Rng } from '@worldbench/core';
 import { Adam, type AdamOptions, learningRateAt } from './adam';
 import { tf } from './backend';
 
-export interface TrainOptions {
-  /** The variables to train (e.g. paramsOf([encoder, predictor])). */
+export interface TrainOptions<P = undefined> {
+  /** The variables to train (e.g. [...encoder.params(), ...predictor.params()]). */
   params: tf.Variable[];
-  /** Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside, e.g. with takeRows. */
-  loss: (batchIdx: Int32Array) => tf.Scalar;
+  /**
+   * What a step needs without gradients (the minibatch's data, a frozen network's outputs), made before the
+   * loss is taped (what `torch.no_grad()` scopes) inside the step's tf.tidy; passed to `loss`.
+   */
+  prepare?: (batchIdx: Int32Array) => P;
+  /** Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside (e.g. with takeRows) or in `prepare`. */
+  loss: (batchIdx: Int32Array, prepared: P) => tf.Scalar;
   /** Number of training examples the indices range over. */
   n: number;
   /** Examples per step; the last batch of an epoch may be smaller. */
@@ -25,8 +31,10 @@ export interface TrainOptions {
   warmup?: number;
   /** Learning rate at the last step, reached by cosine decay. Default lr / 10 (as nanoGPT). */
   minLr?: number;
-  /** Source of the holdout split and of every minibatch order. */
-  rng: Rng;
+  /** Source of the holdout split and of every minibatch order (not needed with `batches`). */
+  rng?: Rng;
+  /** The minibatch of each step, instead of seeded epochs of the training examples (e.g. shuffledBatches with dropLast); no holdout then. */
+  batches?: () => Int32Array;
   /** Fraction of the n examples held out for early stopping (0: none, train on all). Default 0. */
   holdout?: number;
   /** Evaluations without a new best holdout loss before stopping. Default 10. */
@@ -35,10 +43,24 @@ export interface TrainOptions {
   evalEvery?: number;
   /** Adam's betas, epsilon and decoupled weight decay. */
   adam?: AdamOptions;
+  /** Called after every optimiser step, before any evaluation: e.g. the momentum update of a target network. */
+  afterStep?: (record: StepRecord) => void;
   /** Called after every evaluation. */
   onProgress?: (record: TrainRecord & { totalSteps: number }) => void;
   /** Stops training (the promise-free loop checks it every step and throws its reason). */
   signal?: AbortSignal;
+}
+
+/** One optimiser step, as `afterStep` sees it. */
+export interface StepRecord {
+  /** Steps done, this one included (1 after the first). */
+  step: number;
+  /** Planned steps. */
+  totalSteps: number;
+  /** Its learning rate. */
+  lr: number;
+  /** Its loss (before the update). */
+  loss: number;
 }
 
 export interface TrainRecord {
@@ -65,15 +87,33 @@ export interface TrainResult {
   holdout: Int32Array;
 }
 
+/**
+ * Minibatches of `indices`: each epoch a fresh seeded permutation, cut into slices of `batchSize`; the last
+ * slice is smaller, or, with `dropLast`, skipped (every batch full).
+ */
+export function shuffledBatches(indices: readonly number[], batchSize: number, rng: Rng, dropLast = false): () => Int32Array {
+  let order: number[] = [];
+  let cursor = 0;
+  return () => {
+    if (dropLast ? cursor + batchSize > order.length : cursor >= order.length) {
+      order = rng.shuffle(indices as number[]);
+      cursor = 0;
+    }
+    const batch = Int32Array.from(order.slice(cursor, cursor + batchSize));
+    cursor += batchSize;
+    return batch;
+  };
+}
+
 /** Train `params` by minimising `loss`. Synchronous work inside; async so a caller can await it uniformly. */
-export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { params, loss, n, rng, lr } = options;
+export async function train<P = undefined>(options: TrainOptions<P>): Promise<TrainResult> {
+  const { params, loss, n, lr } = options;
   checkOptions(options);
 
   // Holdout split: a seeded shuffle; the first nHoldout indices are held out.
   const holdoutFraction = options.holdout ?? 0;
   const nHoldout = holdoutFraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * holdoutFraction))) : 0;
-  const all = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const all = options.batches ? Array.from({ length: n }, (_, i) => i) : (options.rng as Rng).shuffle(Array.from({ length: n }, (_, i) => i));
   const holdoutIdx = all.slice(0, nHoldout);
   const trainIdx = all.slice(nHoldout);
 
@@ -84,6 +124,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const minLr = options.minLr ?? lr / 10;
   const evalEvery = options.evalEvery ?? stepsPerEpoch;
   const patience = options.patience ?? 10;
+  // minibatch: the next slice of this epoch's seeded permutation of the training indices
+  const nextBatch = options.batches ?? shuffledBatches(trainIdx, batchSize, options.rng as Rng);
+  const prepare = options.prepare ?? (() => undefined as P);
 
   const adam = new Adam(params, options.adam);
   let best: tf.Tensor[] | null = null; // snapshot of the weights at the best holdout loss
@@ -91,8 +134,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let bestLoss = Infinity;
   let bestEval = -1; // index in history of the best holdout loss
   let stoppedEarly = false;
-  let order: number[] = [];
-  let cursor = 0;
   let windowSum = 0;
   let windowSteps = 0;
   let lrNow = lr;
@@ -101,18 +142,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   try {
     while (step < totalSteps) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
-      // minibatch: the next slice of this epoch's seeded permutation of the training indices
-      if (cursor >= order.length) {
-        order = rng.shuffle(trainIdx);
-        cursor = 0;
-      }
-      const batch = Int32Array.from(order.slice(cursor, cursor + batchSize));
-      cursor += batchSize;
+      const batch = nextBatch();
       lrNow = learningRateAt(step, totalSteps, lr, warmup, minLr);
 
       // forward + backward + Adam update, all intermediates freed by tidy
       const stepLoss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => loss(batch), params);
+        const prepared = prepare(batch);
+        const { value, grads } = tf.variableGrads(() => loss(batch, prepared), params);
         adam.step(
           params.map((p) => grads[p.name]),
           lrNow,
@@ -128,6 +164,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       windowSum += stepLoss;
       windowSteps += 1;
       step += 1;
+      options.afterStep?.({ step, totalSteps, lr: lrNow, loss: stepLoss });
 
       if (step % evalEvery !== 0 && step !== totalSteps) continue;
       // evaluation: holdout loss, history, early stopping
@@ -135,7 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       windowSum = 0;
       windowSteps = 0;
       if (nHoldout > 0) {
-        record.holdoutLoss = meanLoss(loss, holdoutIdx, batchSize);
+        record.holdoutLoss = meanLoss((idx) => loss(idx, prepare(idx)), holdoutIdx, batchSize);
         if (record.holdoutLoss < bestLoss) {
           bestLoss = record.holdoutLoss;
           bestEval = history.length;
@@ -171,7 +208,7 @@ function meanLoss(loss: (idx: Int32Array) => tf.Scalar, indices: number[], chunk
   return sum / indices.length;
 }
 
-function checkOptions(o: TrainOptions): void {
+function checkOptions<P>(o: TrainOptions<P>): void {
   const bad = (what: string) => {
     throw new Error(`train: ${what}`);
   };
@@ -183,6 +220,8 @@ function checkOptions(o: TrainOptions): void {
   if (!(o.lr > 0)) bad(`lr must be positive, got ${o.lr}`);
   const h = o.holdout ?? 0;
   if (!(h >= 0 && h < 1)) bad(`holdout must be a fraction in [0, 1), got ${h}`);
+  if (o.batches && h > 0) bad('batches and holdout do not mix: the holdout slice is drawn from the seeded epochs; give one of them');
+  if (!o.batches && !o.rng) bad('give rng (the holdout split and minibatch order are drawn from it), or batches');
   if (o.evalEvery !== undefined && !(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) bad(`evalEvery must be a positive integer, got ${o.evalEvery}`);
   const names = new Set(o.params.map((p) => p.name));
   if (names.size !== o.params.length) bad('params contain duplicate variable names (or the same variable twice)');

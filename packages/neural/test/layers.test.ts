@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, MultiHeadAttention, initBackend, tf } from '../src/index';
+import { Dense, Embedding, LayerNorm, Mlp, MultiHeadAttention, initBackend, tf, tfjsOps } from '../src/index';
 import { expectGradientsMatch, maxAbsDiff, randomTensor, randomVariable } from './gradcheck';
 
 beforeAll(async () => {
@@ -17,9 +17,9 @@ describe('Dense', () => {
       stock.setWeights([ours.w, ours.b.add(0.1)]);
       ours.b.assign(ours.b.add(0.1)); // a non-zero bias, the same in both
       const x = randomTensor(rng, [7, 6]);
-      expect(maxAbsDiff(ours.apply(x), stock.apply(x) as tf.Tensor)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(ours.apply(tfjsOps, x), stock.apply(x) as tf.Tensor)).toBeLessThan(1e-5);
       const x3 = randomTensor(rng, [2, 3, 6]);
-      const y3 = ours.apply(x3);
+      const y3 = ours.apply(tfjsOps, x3);
       expect(y3.shape).toEqual([2, 3, 5]);
       expect(maxAbsDiff(y3, stock.apply(x3) as tf.Tensor)).toBeLessThan(1e-5);
       expect(ours.count()).toBe(6 * 5 + 5);
@@ -43,7 +43,7 @@ describe('Dense', () => {
 describe('LayerNorm', () => {
   it('starts as plain normalisation: zero mean, unit variance per position', () => {
     const ln = new LayerNorm(8);
-    const y = ln.apply(randomTensor(createRng('ln-layer'), [2, 3, 8], 3));
+    const y = ln.apply(tfjsOps, randomTensor(createRng('ln-layer'), [2, 3, 8], 3));
     const { mean, variance } = tf.moments(y, -1);
     expect(maxAbsDiff(mean, tf.zeros([2, 3]))).toBeLessThan(1e-5);
     expect(maxAbsDiff(variance, tf.ones([2, 3]))).toBeLessThan(1e-3);
@@ -56,9 +56,9 @@ describe('Embedding', () => {
     const rng = createRng('embedding');
     const emb = new Embedding(rng, 6, 3, 1);
     const ids = tf.tensor2d([[5, 0, 5], [2, 2, 1]], [2, 3], 'int32');
-    expect(emb.apply(ids).shape).toEqual([2, 3, 3]);
+    expect(emb.apply(tfjsOps, ids).shape).toEqual([2, 3, 3]);
     const r = randomTensor(rng, [2, 3, 3]);
-    expectGradientsMatch(() => tf.sum(tf.mul(emb.apply(ids), r)), emb.params());
+    expectGradientsMatch(() => tf.sum(tf.mul(emb.apply(tfjsOps, ids), r)), emb.params());
     expect(emb.count()).toBe(18);
   });
 });
@@ -69,7 +69,7 @@ describe('MultiHeadAttention', () => {
     const mha = new MultiHeadAttention(rng, 4, 2);
     const x = randomVariable(rng, [2, 3, 4]);
     const r = randomTensor(rng, [2, 3, 4]);
-    expectGradientsMatch(() => tf.sum(tf.mul(mha.apply(x as tf.Tensor3D, { causal: true }), r)), [x, ...mha.params()]);
+    expectGradientsMatch(() => tf.sum(tf.mul(mha.apply(tfjsOps, x as tf.Tensor3D, { causal: true }), r)), [x, ...mha.params()]);
     expect(mha.count()).toBe(4 * (4 * 4 + 4));
   });
 
@@ -79,7 +79,7 @@ describe('MultiHeadAttention', () => {
     const x = randomVariable(rng, [2, 3, 4]);
     const context = randomVariable(rng, [2, 5, 4]);
     const r = randomTensor(rng, [2, 3, 4]);
-    expectGradientsMatch(() => tf.sum(tf.mul(mha.apply(x as tf.Tensor3D, { context: context as tf.Tensor3D }), r)), [x, context, ...mha.params()]);
+    expectGradientsMatch(() => tf.sum(tf.mul(mha.apply(tfjsOps, x as tf.Tensor3D, { context: context as tf.Tensor3D }), r)), [x, context, ...mha.params()]);
   });
 
   it('causal: the output at position t does not depend on later positions', () => {
@@ -88,8 +88,8 @@ describe('MultiHeadAttention', () => {
     const x = randomTensor(rng, [1, 4, 8]).arraySync() as number[][][];
     const changed = structuredClone(x);
     changed[0][3] = changed[0][3].map((v) => v + 1);
-    const a = mha.apply(tf.tensor3d(x), { causal: true });
-    const b = mha.apply(tf.tensor3d(changed), { causal: true });
+    const a = mha.apply(tfjsOps, tf.tensor3d(x), { causal: true });
+    const b = mha.apply(tfjsOps, tf.tensor3d(changed), { causal: true });
     expect(maxAbsDiff(a.slice([0, 0, 0], [1, 3, 8]), b.slice([0, 0, 0], [1, 3, 8]))).toBeLessThan(1e-6);
     expect(maxAbsDiff(a, b)).toBeGreaterThan(1e-3);
   });
@@ -101,22 +101,22 @@ describe('MultiHeadAttention keyMask', () => {
     const mha = new MultiHeadAttention(rng, 8, 2);
     const x = randomTensor(rng, [2, 4, 8]).arraySync() as number[][][];
     const keep = tf.tensor2d([[1, 1, 0, 1], [1, 0, 0, 0]]);
-    const masked = mha.apply(tf.tensor3d(x), { keyMask: keep });
+    const masked = mha.apply(tfjsOps, tf.tensor3d(x), { keyMask: keep });
     // example 0 without its key 2, example 1 with key 0 only: the same queries, keys cut out
     const q0 = tf.tensor3d([x[0]]), kv0 = tf.tensor3d([[x[0][0], x[0][1], x[0][3]]]);
     const q1 = tf.tensor3d([x[1]]), kv1 = tf.tensor3d([[x[1][0]]]);
-    expect(maxAbsDiff(masked.slice([0, 0, 0], [1, 4, 8]), mha.apply(q0, { context: kv0 }))).toBeLessThan(1e-5);
-    expect(maxAbsDiff(masked.slice([1, 0, 0], [1, 4, 8]), mha.apply(q1, { context: kv1 }))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(masked.slice([0, 0, 0], [1, 4, 8]), mha.apply(tfjsOps, q0, { context: kv0 }))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(masked.slice([1, 0, 0], [1, 4, 8]), mha.apply(tfjsOps, q1, { context: kv1 }))).toBeLessThan(1e-5);
     // changing a padding position's input changes only that position's own output (it still queries)
     const changed = structuredClone(x);
     changed[0][2] = changed[0][2].map((v) => v + 1);
-    const again = mha.apply(tf.tensor3d(changed), { keyMask: keep });
+    const again = mha.apply(tfjsOps, tf.tensor3d(changed), { keyMask: keep });
     for (const t of [0, 1, 3]) expect(maxAbsDiff(masked.slice([0, t, 0], [1, 1, 8]), again.slice([0, t, 0], [1, 1, 8]))).toBeLessThan(1e-6);
     const small = new MultiHeadAttention(rng, 4, 2);
     const xv = randomVariable(rng, [2, 3, 4]);
     const r = randomTensor(rng, [2, 3, 4]);
     const keep3 = tf.tensor2d([[1, 0, 1], [1, 1, 0]]);
-    expectGradientsMatch(() => tf.sum(tf.mul(small.apply(xv as tf.Tensor3D, { keyMask: keep3, causal: true }), r)), [xv, ...small.params()]);
+    expectGradientsMatch(() => tf.sum(tf.mul(small.apply(tfjsOps, xv as tf.Tensor3D, { keyMask: keep3, causal: true }), r)), [xv, ...small.params()]);
   });
 });
 
@@ -127,7 +127,7 @@ describe('Mlp', () => {
     expect(mlp.count()).toBe(3 * 5 + 5 + 5 * 2 + 2);
     const x = randomVariable(rng, [4, 3]);
     const r = randomTensor(rng, [4, 2]);
-    expectGradientsMatch(() => tf.sum(tf.mul(mlp.apply(x), r)), [x, ...mlp.params()]);
+    expectGradientsMatch(() => tf.sum(tf.mul(mlp.apply(tfjsOps, x), r)), [x, ...mlp.params()]);
     expect(new Mlp(rng, [256, 512, 512, 256]).count()).toBe(256 * 512 + 512 + 512 * 512 + 512 + 512 * 256 + 256);
   });
 });

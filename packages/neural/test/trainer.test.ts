@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { Dense, Mlp, initBackend, learningRateAt, takeRows, tf, train } from '../src/index';
+import { Dense, Mlp, initBackend, learningRateAt, shuffledBatches, takeRows, tf, tfjsOps, train } from '../src/index';
 import { randomTensor } from './gradcheck';
 
 beforeAll(async () => {
@@ -25,8 +25,8 @@ function linearData(seed: string, n: number): { x: tf.Tensor2D; y: tf.Tensor2D }
   return { x, y };
 }
 
-function mseOf(model: { apply: (x: tf.Tensor2D) => tf.Tensor2D }, x: tf.Tensor2D, y: tf.Tensor2D) {
-  return (idx: Int32Array) => tf.losses.meanSquaredError(takeRows(y, idx), model.apply(takeRows(x, idx))) as tf.Scalar;
+function mseOf(model: Dense | Mlp, x: tf.Tensor2D, y: tf.Tensor2D) {
+  return (idx: Int32Array) => tf.losses.meanSquaredError(takeRows(y, idx), model.apply(tfjsOps, takeRows(x, idx))) as tf.Scalar;
 }
 
 describe('train', () => {
@@ -95,12 +95,51 @@ describe('train', () => {
     expect(restored).toBeCloseTo(result.bestLoss, 5);
   });
 
+  it('runs given minibatches (shuffledBatches, dropLast: every batch full), prepares each outside the gradient, and calls afterStep after every step', async () => {
+    const { x, y } = linearData('hooks', 10);
+    const layer = new Dense(createRng('hooks-init'), 4, 3);
+    const seen: number[][] = [];
+    const steps: number[] = [];
+    const batches = shuffledBatches(Array.from({ length: 10 }, (_, i) => i), 4, createRng('hooks-batches'), true);
+    await train({
+      params: layer.params(),
+      n: 10,
+      batchSize: 4,
+      steps: 6,
+      lr: 0.01,
+      batches,
+      // the minibatch's data, made before the loss is taped: the loss's gradient reaches only the layer
+      prepare: (idx) => ({ x: takeRows(x, idx), y: takeRows(y, idx) }),
+      loss: (idx, data) => {
+        seen.push(Array.from(idx));
+        return tf.losses.meanSquaredError(data.y, layer.apply(tfjsOps, data.x)) as tf.Scalar;
+      },
+      afterStep: (record) => {
+        expect(record.totalSteps).toBe(6);
+        expect(Number.isFinite(record.loss)).toBe(true);
+        steps.push(record.step);
+      },
+    });
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    // each epoch of 10 examples gives two full batches of 4 (the last 2 examples are skipped), then a fresh permutation
+    expect(seen.map((b) => b.length)).toEqual([4, 4, 4, 4, 4, 4]);
+    for (const epoch of [0, 2, 4]) expect(new Set([...seen[epoch], ...seen[epoch + 1]]).size).toBe(8);
+    expect(seen[0]).not.toEqual(seen[2]);
+    const again = shuffledBatches(Array.from({ length: 10 }, (_, i) => i), 4, createRng('hooks-batches'), true);
+    expect(Array.from(again())).toEqual(seen[0]);
+    // without dropLast an epoch ends on a smaller batch
+    const partial = shuffledBatches([0, 1, 2, 3, 4], 2, createRng('partial'));
+    expect([partial(), partial(), partial(), partial()].map((b) => b.length)).toEqual([2, 2, 1, 2]);
+  });
+
   it('rejects bad options with a message saying what to give', async () => {
     const v = tf.variable(tf.zeros([1]));
     const loss = () => tf.sum(v) as tf.Scalar;
     const base = { params: [v], loss, n: 4, batchSize: 2, lr: 0.1, rng: createRng(0) };
     await expect(train({ ...base })).rejects.toThrow('give exactly one of epochs and steps');
     await expect(train({ ...base, steps: 3, holdout: 1 })).rejects.toThrow('holdout must be a fraction');
+    await expect(train({ ...base, steps: 3, holdout: 0.5, batches: () => Int32Array.of(0) })).rejects.toThrow('batches and holdout do not mix');
+    await expect(train({ ...base, rng: undefined, steps: 3 })).rejects.toThrow('give rng');
   });
 
   it('reports divergence instead of returning NaN weights', async () => {

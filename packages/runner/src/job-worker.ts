@@ -1,25 +1,8 @@
 // The entry of a pool worker (pool.ts): a child process that runs ONE job and sends its result line to
 // the parent, which alone writes results. One process per job: a crash, a leak or a hang stays inside it,
 // and process.resourceUsage().maxRSS at the end is the job's own peak memory.
-import type { JobPhase, JobResult } from './result';
-import { runJob, type PlannedJob } from './run-job';
-import type { JobRunContext } from './pool';
-
-/** Parent -> worker. */
-export interface RunJobMessage {
-  type: 'run';
-  planned: PlannedJob;
-  root: string;
-  threads: number;
-}
-
-/** Worker -> parent. */
-export type WorkerMessage =
-  | { type: 'ready' }
-  | { type: 'log'; message: string }
-  | { type: 'progress'; done: number; total: number; note?: string }
-  | { type: 'phase'; phase: JobPhase }
-  | { type: 'result'; result: JobResult };
+import { runJob } from './run-job';
+import type { JobRunContext, RunJobMessage, WorkerMessage } from './worker-messages';
 
 function send(message: WorkerMessage, then?: () => void): void {
   process.send!(message, undefined, undefined, (err) => {

@@ -69,10 +69,14 @@ export function parseModelChoice(text: string): ModelChoice {
   return { id: m[1].trim(), overrides };
 }
 
-/** Applies overrides to a model's defaults, typed by each default's type; unknown keys list the valid ones. */
-export function resolveConfig(modelId: string, defaults: object, overrides: [string, string][]): Record<string, unknown> {
+/**
+ * Applies overrides to a model's defaults, typed by each default's type; unknown keys list the valid ones, and a
+ * key of a retired design (`retired`: the module's retiredKeys) says what became of it.
+ */
+export function resolveConfig(modelId: string, defaults: object, overrides: [string, string][], retired: Readonly<Record<string, string>> = {}): Record<string, unknown> {
   const config: Record<string, unknown> = structuredClone(defaults as Record<string, unknown>);
   for (const [key, raw] of overrides) {
+    if (!Object.hasOwn(config, key) && Object.hasOwn(retired, key)) throw new UserError(`model ${modelId}: config key "${key}" was retired (${retired[key]}); drop it from --model`);
     // own keys only: `in` would also accept what every object inherits (__proto__, constructor, toString)
     if (!Object.hasOwn(config, key)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
     const current = config[key];

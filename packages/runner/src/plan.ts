@@ -135,7 +135,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
       const entry = isModelPath(given.id) ? await modelPathEntry(registry, given.id) : schemeModelEntry(registry, given.id) ?? findModel(registry, given.id);
       const choice = { ...given, id: entry.id };
       const module = await modelModule(entry);
-      const config = resolveConfig(choice.id, module.defaults, choice.overrides);
+      const config = resolveConfig(choice.id, module.defaults, choice.overrides, module.retiredKeys);
       const label = modelLabel(choice);
       checkModelConfig(label, module, config);
       return { choice, entry, module, config, label };

@@ -6,19 +6,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { RunContext } from '@worldbench/core';
-import type { RunJobMessage, WorkerMessage } from './job-worker';
 import type { JobPhase, JobResult } from './result';
 import { failedResult, type PlannedJob } from './run-job';
+import type { RunJobMessage, WorkerMessage } from './worker-messages';
 
-/**
- * The RunContext a job gets from the runner. `threads` is a hint for models that size a thread pool
- * themselves (ONNX Runtime's intraOpNumThreads, a tfjs-node session): each job runs on one thread, so that
- * results do not depend on the worker count and N workers use N cores.
- */
-export interface JobRunContext extends RunContext {
-  threads: number;
-}
+export type { JobRunContext } from './worker-messages';
 
 /** Intra-op threads per job. */
 export const JOB_THREADS = 1;

@@ -15,6 +15,9 @@ describe('CLI parsing', () => {
     expect(() => resolveConfig('m', { steps: 1 }, [['stpes', '3']])).toThrow(/no config key "stpes"; valid: steps/);
     // only the config's own keys: not what every object inherits
     for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) expect(() => resolveConfig('m', { steps: 1 }, [[key, '{}']]), key).toThrow(`model m has no config key "${key}"; valid: steps`);
+    // a retired design's key says what became of it; a key the config still holds is never taken for a retired one
+    expect(() => resolveConfig('m', { steps: 1 }, [['mode', 'old']], { mode: 'the new mode is the design' })).toThrow('model m: config key "mode" was retired (the new mode is the design); drop it from --model');
+    expect(resolveConfig('m', { steps: 1 }, [['steps', '2']], { steps: 'never' })).toEqual({ steps: 2 });
     expect(modelLabel(parseModelChoice('m[b=2,a=1]'))).toBe('m[a=1,b=2]');
   });
 

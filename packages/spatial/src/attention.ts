@@ -8,7 +8,7 @@
 // a sprite one tile), and two layers of radius 1 see 5 x 5 patches (20 x 20 px at patch 4).
 
 import type { Rng } from '@worldbench/core';
-import { Dense, paramsOf, takeRows, tf, type Layer } from '@worldbench/neural';
+import { MultiHeadAttention, tf, type Ops } from '@worldbench/neural';
 
 export interface Neighbourhood {
   rows: number;
@@ -41,61 +41,51 @@ export function neighbourhood(rows: number, cols: number, radius: number, wrap: 
 }
 
 /**
- * Tokens [N, P, D] -> each token's neighbours [N, P, M, D]; differentiable (takeRows scatters the gradient
- * back). Measured against the alternatives on tfjs-wasm (fwd + bwd, N = 32, P = 64, D = 64): this 20 ms;
- * a constant 0/1 selection matrix applied by matMul 35 ms; shifted slices of a padded grid over 200 ms.
+ * Token rows [n*P, D] -> each token's neighbours [n, P*M, D] (neighbour m of token p at p * M + m);
+ * differentiable (on tfjs a takeRows, which scatters the gradient back). Measured against the alternatives on
+ * tfjs-wasm (fwd + bwd, N = 32, P = 64, D = 64): this 20 ms; a constant 0/1 selection matrix applied by matMul
+ * 35 ms; shifted slices of a padded grid over 200 ms.
  */
-function gatherNeighbours(x: tf.Tensor3D, index: tf.Tensor1D, M: number): tf.Tensor4D {
-  const [n, p, d] = x.shape;
-  const byToken = tf.transpose(x, [1, 0, 2]); //                         [P, N, D]
-  const picked = takeRows<tf.Rank.R3>(byToken, index); //                [P*M, N, D]
-  return tf.transpose(tf.reshape(picked, [p, M, n, d]), [2, 0, 1, 3]) as tf.Tensor4D; // [N, P, M, D]
+function gatherNeighbours<T>(ops: Ops<T>, x: T, index: T, P: number, D: number): T {
+  return ops.gather(ops.reshape(x, [-1, P, D]), 1, index); //                            [n, P*M, D]
 }
 
 /**
- * Multi-head neighbourhood attention: x [N, P, D] -> [N, P, D]. The output projection starts at zero when
- * `zeroOutput` (a residual block then starts as the identity).
+ * Multi-head neighbourhood attention on token rows x [n*P, D] (P tokens of each of n frames) -> [n*P, D]: the
+ * projections of multi-head attention, each token's keys and values those of its neighbourhood. The output
+ * projection starts at zero when `zeroOutput` (a residual block then starts as the identity).
  */
-export class NeighbourhoodAttention implements Layer {
-  readonly query: Dense;
-  readonly key: Dense;
-  readonly value: Dense;
-  readonly output: Dense;
-  private readonly mask: tf.Tensor; //   [P, M, 1]
-  private readonly M: number;
+export class NeighbourhoodAttention extends MultiHeadAttention {
+  private readonly mask: tf.Tensor; //   [P, M, 1]: 0 where the neighbour exists, -1e9 outside the frame
   private readonly index: tf.Tensor1D; // [P * M]
 
-  constructor(rng: Rng, readonly width: number, readonly heads: number, readonly hood: Neighbourhood, zeroOutput = true) {
-    if (width % heads !== 0) throw new Error(`NeighbourhoodAttention: width ${width} is not divisible by ${heads} heads`);
-    this.query = new Dense(rng, width, width);
-    this.key = new Dense(rng, width, width);
-    this.value = new Dense(rng, width, width);
-    this.output = new Dense(rng, width, width, { init: zeroOutput ? 'zero' : 'glorot' });
-    this.M = hood.M;
+  constructor(rng: Rng, width: number, heads: number, readonly hood: Neighbourhood, zeroOutput = true) {
+    super(rng, width, heads, zeroOutput);
     this.index = tf.tensor1d(hood.index, 'int32');
     this.mask = tf.tensor3d(hood.mask, [hood.index.length / hood.M, hood.M, 1]);
   }
 
-  apply(x: tf.Tensor3D): tf.Tensor3D {
-    const [n, p, d] = x.shape;
-    const h = this.heads, dh = d / h, M = this.M;
-    const q = tf.reshape(this.query.apply(x), [n, p, 1, h, dh]); //                         [N, P, 1, H, dh]
-    const k = tf.reshape(gatherNeighbours(this.key.apply(x), this.index, M), [n, p, M, h, dh]); // [N, P, M, H, dh]
-    const v = tf.reshape(gatherNeighbours(this.value.apply(x), this.index, M), [n, p, M, h, dh]);
-    const scores = tf.add(tf.mul(tf.sum(tf.mul(q, k), 4), 1 / Math.sqrt(dh)), this.mask); //  [N, P, M, H]
-    const weights = tf.transpose(tf.softmax(tf.transpose(scores, [0, 1, 3, 2])), [0, 1, 3, 2]); // softmax over M
-    const out = tf.sum(tf.mul(tf.reshape(weights, [n, p, M, h, 1]), v), 2); //                 [N, P, H, dh]
-    return this.output.apply(tf.reshape(out, [n, p, d]) as tf.Tensor3D); //                     [N, P, D]
+  /**
+   * Scores are elementwise products over each token's M gathered neighbours. An exported graph takes another
+   * form of the same function (onnx.ts: all token pairs by one MatMul, masked to the neighbourhood), which
+   * `ops.layer` hands it.
+   */
+  override apply<T>(ops: Ops<T>, x: T): T {
+    return ops.layer(this, [x], () => {
+      const { heads: h, width: d, hood } = this;
+      const dh = d / h, M = hood.M, P = hood.rows * hood.cols;
+      const index = ops.param(this.index);
+      const q = ops.reshape(this.query.apply(ops, x), [-1, P, 1, h, dh]); //                          [n, P, 1, H, dh]
+      const k = ops.reshape(gatherNeighbours(ops, this.key.apply(ops, x), index, P, d), [-1, P, M, h, dh]); // [n, P, M, H, dh]
+      const v = ops.reshape(gatherNeighbours(ops, this.value.apply(ops, x), index, P, d), [-1, P, M, h, dh]);
+      const scores = ops.add(ops.mul(ops.sum(ops.mul(q, k), 4), 1 / Math.sqrt(dh)), ops.param(this.mask)); // [n, P, M, H]
+      const weights = ops.transpose(ops.softmax(ops.transpose(scores, [0, 1, 3, 2])), [0, 1, 3, 2]); //   softmax over M
+      const out = ops.sum(ops.mul(ops.reshape(weights, [0, 0, M, h, 1]), v), 2); //                      [n, P, H, dh]
+      return this.output.apply(ops, ops.reshape(out, [-1, d])); //                                       [n*P, D]
+    });
   }
-
-  params(): tf.Variable[] {
-    return paramsOf([this.query, this.key, this.value, this.output]);
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const p of this.params()) p.dispose();
+  override dispose(): void {
+    super.dispose();
     this.mask.dispose();
     this.index.dispose();
   }

@@ -2,10 +2,12 @@
 // (a transformer over the patch tokens of the last C frames), and the latent action model (an encoder of
 // (frame t, frame t+1) into one of a few codes, and a light decoder that needs the code to predict t+1).
 // Shapes: N examples, C context frames, P patches per frame, J values per halo patch, pp per core patch, D width.
-// No convolutions (tfjs-wasm cannot train them): every spatial operation is a gather plus dense layers.
+// No convolutions (tfjs-wasm cannot train them): every spatial operation is a gather plus dense layers. Each
+// network is written once, as `apply`-style methods against @worldbench/neural's Ops: tfjs runs them (training,
+// forecasts with forecastBackend 'tfjs'), onnx.ts traces the rollout step into the graph ORT forecasts with.
 
 import type { Rng, TensorSpec } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, constantVariable, gelu, normalVariable, paramsOf, tf, type Layer } from '@worldbench/neural';
+import { Dense, Embedding, LayerNorm, Mlp, Module, TransformerBlock, constantVariable, normalVariable, tf, type Ops } from '@worldbench/neural';
 import { NeighbourhoodAttention, neighbourhood, type Neighbourhood } from './attention';
 import type { PatchGeometry } from './patches';
 import { VectorQuantizer } from './vq';
@@ -25,62 +27,25 @@ export function actionKindOf(action: TensorSpec | null, actionFree: boolean, lat
 }
 
 /** Actions as the encoder takes them: real values [N, A] (float32), or ids [N, A] (int32: element * vocab + value, or latent codes with A = 1). */
-export class ActionEncoder implements Layer {
-  private readonly dense: Dense | null = null;
-  private readonly table: Embedding | null = null;
+export class ActionEncoder extends Module {
+  readonly dense: Dense | null = null;
+  readonly table: Embedding | null = null;
 
   constructor(rng: Rng, readonly action: ActionKind, width: number) {
+    super();
     if (action.kind === 'real') this.dense = new Dense(rng, action.size, width);
     else if (action.kind === 'int') this.table = new Embedding(rng, action.size * action.vocab, width, 0.5);
     else if (action.kind === 'latent') this.table = new Embedding(rng, action.codes, width, 0.5);
   }
 
   /** [N, A] -> [N, D]. */
-  apply(actions: tf.Tensor2D): tf.Tensor2D {
-    if (this.dense) return this.dense.apply(actions);
-    if (this.table) return tf.sum(this.table.apply(actions), 1) as tf.Tensor2D; // [N, A, D] -> [N, D]
+  apply<T>(ops: Ops<T>, actions: T): T {
+    if (this.dense) return this.dense.apply(ops, actions);
+    if (this.table) return ops.sum(this.table.apply(ops, actions), 1); // [N, A, D] -> [N, D]
     throw new Error('spatial: this model has no actions to encode');
   }
-
-  params(): tf.Variable[] {
-    return this.dense ? this.dense.params() : this.table ? this.table.params() : [];
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const p of this.params()) p.dispose();
-  }
-}
-
-/** Pre-norm transformer block: x + attention(LN(x)), then x + MLP(LN(x)). The attention branch starts at 0. */
-class Block implements Layer {
-  readonly norm1: LayerNorm;
-  readonly attention: NeighbourhoodAttention;
-  readonly norm2: LayerNorm;
-  readonly mlp: Mlp;
-
-  constructor(rng: Rng, width: number, heads: number, hidden: number, hood: Neighbourhood) {
-    this.norm1 = new LayerNorm(width);
-    this.attention = new NeighbourhoodAttention(rng, width, heads, hood);
-    this.norm2 = new LayerNorm(width);
-    // ReLU, not GELU: the same fit here, and GELU's custom op tripled the MLP's time on tfjs-wasm
-    this.mlp = new Mlp(rng, [width, hidden, width], 'relu');
-  }
-
-  apply(x: tf.Tensor3D): tf.Tensor3D {
-    const a = tf.add(x, this.attention.apply(this.norm1.apply(x))) as tf.Tensor3D; // [N, P, D]
-    return tf.add(a, this.mlp.apply(this.norm2.apply(a))) as tf.Tensor3D; //        [N, P, D]
-  }
-
-  params(): tf.Variable[] {
-    return paramsOf([this.norm1, this.attention, this.norm2, this.mlp]);
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const layer of [this.norm1, this.norm2, this.mlp, this.attention]) layer.dispose();
+  parts() {
+    return { dense: this.dense, table: this.table };
   }
 }
 
@@ -107,17 +72,18 @@ export interface DynamicsShape {
  * tokens, it gives each patch's logits over the next token id, plus a learned bonus `copy` (initially
  * log K: half the probability) on the patch's last id, so the untrained model predicts persistence there too.
  */
-export class Dynamics implements Layer {
+export class Dynamics extends Module {
   readonly embed: Dense | null = null;
   readonly tokenEmbed: Embedding | null = null;
   readonly copy: tf.Variable | null = null; // [1]
   readonly position: tf.Variable; // [P, D]
   readonly actions: ActionEncoder | null;
-  readonly blocks: Block[];
+  readonly blocks: TransformerBlock[];
   readonly norm: LayerNorm;
   readonly head: Dense;
 
   constructor(rng: Rng, readonly shape: DynamicsShape) {
+    super();
     const { geometry: g, contextFrames: C, width: D, tokens: K } = shape;
     if (K > 0) {
       this.tokenEmbed = new Embedding(rng, C * K, D, 0.5);
@@ -126,58 +92,53 @@ export class Dynamics implements Layer {
     this.position = normalVariable(rng, [g.P, D], 0.02);
     this.actions = shape.action.kind === 'none' ? null : new ActionEncoder(rng, shape.action, D);
     const hood = neighbourhood(g.rows, g.cols, shape.radius, g.wrap);
-    this.blocks = Array.from({ length: shape.depth }, () => new Block(rng, D, shape.heads, shape.mlpRatio * D, hood));
+    // pre-norm blocks of neighbourhood attention within the frame (its output projection starts at 0) and a per-token
+    // ReLU MLP (GELU: the same fit here, and its custom op tripled the MLP's time on tfjs-wasm)
+    this.blocks = Array.from({ length: shape.depth }, () => new TransformerBlock(rng, new NeighbourhoodAttention(rng, D, shape.heads, hood), D, shape.mlpRatio * D));
     this.norm = new LayerNorm(D);
     this.head = new Dense(rng, D, K > 0 ? K : g.pp, { init: 'zero' });
   }
 
-  /** Embedded tokens [N, P, D] (position and action added) through the blocks and the final norm -> [N*P, D]. */
-  private trunk(x: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor2D {
-    const { geometry: g, width: D } = this.shape;
-    const n = x.shape[0];
-    x = tf.add(x, this.position) as tf.Tensor3D;
-    if (this.actions && actions) x = tf.add(x, tf.reshape(this.actions.apply(actions), [n, 1, D])) as tf.Tensor3D;
-    for (const block of this.blocks) x = block.apply(x);
-    return this.norm.apply(tf.reshape(x, [n * g.P, D]) as tf.Tensor2D);
+  /**
+   * Embedded tokens [n, P, D] with position and action added, through the blocks as token rows [n*P, D] (as the
+   * dense layers see them; ORT then fuses each MatMul and bias add into one Gemm), the final norm and the head -> [n*P, out].
+   */
+  private trunk<T>(ops: Ops<T>, x: T, actions: T | null): T {
+    const D = this.shape.width;
+    x = ops.add(x, ops.param(this.position));
+    if (this.actions && actions !== null) x = ops.add(x, ops.reshape(this.actions.apply(ops, actions), [0, 1, D]));
+    let rows = ops.reshape(x, [-1, D]); //                                                    [n*P, D]
+    for (const block of this.blocks) rows = block.apply(ops, rows);
+    return this.head.apply(ops, this.norm.apply(ops, rows));
   }
 
   /**
-   * One step on pixels: context halo patches [N, C, P, J] (oldest first), the last frame's core patches
-   * [N, P, pp], actions [N, A] (or null) -> the next frame's core patches [N, P, pp], unclipped.
+   * One step on pixels: context halo patches [n, C, P, J] (oldest first), the last frame's core patches
+   * [n, P, pp], actions [n, A] (or null) -> the next frame's core patches [n, P, pp], unclipped.
    */
-  step(context: tf.Tensor4D, current: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor3D {
+  step<T>(ops: Ops<T>, context: T, current: T, actions: T | null): T {
     const { geometry: g, contextFrames: C, width: D } = this.shape;
     if (!this.embed) throw new Error('spatial: step() is the pixel dynamics; this one reads tokens (use logits())');
-    const n = context.shape[0];
-    const tubelets = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [n * g.P, C * g.J]) as tf.Tensor2D; // [N*P, C*J]
-    const x = tf.reshape(this.embed.apply(tubelets), [n, g.P, D]) as tf.Tensor3D; //                   [N, P, D]
-    const delta = this.head.apply(this.trunk(x, actions)); //                                          [N*P, pp]
-    return tf.add(current, tf.reshape(delta, [n, g.P, g.pp])) as tf.Tensor3D;
+    const tubelets = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //          [n*P, C*J]
+    const x = ops.reshape(this.embed.apply(ops, tubelets), [-1, g.P, D]); //                       [n, P, D]
+    const delta = ops.reshape(this.trunk(ops, x, actions), [-1, g.P, g.pp]); //                    [n, P, pp]
+    return ops.add(delta, current);
   }
 
-  /** One step on tokens: context token ids [N, C, P] (int32, oldest first), actions [N, A] (or null) -> next-token logits [N, P, K]. */
-  logits(ids: tf.Tensor3D, actions: tf.Tensor2D | null): tf.Tensor3D {
+  /** One step on tokens: context token ids [n, C, P] (int32, oldest first), actions [n, A] (or null) -> next-token logits [n, P, K]. */
+  logits<T>(ops: Ops<T>, ids: T, actions: T | null): T {
     const { geometry: g, contextFrames: C, tokens: K } = this.shape;
-    if (!this.tokenEmbed) throw new Error('spatial: logits() is the token dynamics; this one reads pixels (use step())');
-    const n = ids.shape[0];
-    const shifted = tf.add(ids, tf.tensor3d(Int32Array.from({ length: C }, (_, c) => c * K), [1, C, 1], 'int32')); // id + c * K
-    const x = tf.sum(this.tokenEmbed.apply(shifted), 1) as tf.Tensor3D; //                            [N, C, P, D] -> [N, P, D]
-    const last = tf.reshape(tf.slice(ids, [0, C - 1, 0], [n, 1, g.P]), [n * g.P]) as tf.Tensor1D; //  [N*P]
-    const logits = tf.add(this.head.apply(this.trunk(x, actions)), tf.mul(tf.oneHot(last, K), this.copy!)); // [N*P, K]
-    return tf.reshape(logits, [n, g.P, K]) as tf.Tensor3D;
+    if (!this.tokenEmbed || !this.copy) throw new Error('spatial: logits() is the token dynamics; this one reads pixels (use step())');
+    const shifted = ops.add(ids, ops.constant(Int32Array.from({ length: C }, (_, c) => c * K), [1, C, 1])); // id + c * K
+    const x = ops.sum(this.tokenEmbed.apply(ops, shifted), 1); //                                  [n, C, P, D] -> [n, P, D]
+    const last = ops.reshape(ops.slice(ids, 1, C - 1, C), [-1]); //                                 [n*P]
+    const logits = ops.add(this.trunk(ops, x, actions), ops.mul(ops.oneHot(last, K), ops.param(this.copy))); // [n*P, K]
+    return ops.reshape(logits, [-1, g.P, K]);
   }
 
-  params(): tf.Variable[] {
-    return [...(this.embed ?? this.tokenEmbed!).params(), this.position, ...(this.actions?.params() ?? []), ...paramsOf(this.blocks), ...this.norm.params(), ...this.head.params(), ...(this.copy ? [this.copy] : [])];
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const layer of [this.embed ?? this.tokenEmbed!, this.norm, this.head, ...this.blocks]) layer.dispose();
-    this.actions?.dispose();
-    this.position.dispose();
-    this.copy?.dispose();
+  parts() {
+    const { embed, tokenEmbed, position, actions, blocks, norm, head, copy } = this;
+    return { embed, tokenEmbed, position, actions, blocks, norm, head, copy };
   }
 }
 
@@ -198,7 +159,7 @@ export interface LatentActionShape {
  * by patch from the context frames and the code only, so whatever the context does not tell (the action)
  * must go through the code.
  */
-export class LatentActionModel implements Layer {
+export class LatentActionModel extends Module {
   readonly encPatch: Mlp;
   readonly encOut: Mlp;
   readonly quantizer: VectorQuantizer;
@@ -208,6 +169,7 @@ export class LatentActionModel implements Layer {
   readonly decOut: Dense;
 
   constructor(rng: Rng, readonly shape: LatentActionShape) {
+    super();
     const { geometry: g, contextFrames: C, width: D } = shape;
     this.encPatch = new Mlp(rng, [g.J, D, D]);
     this.encOut = new Mlp(rng, [2 * D, D, shape.latentDim]);
@@ -218,34 +180,27 @@ export class LatentActionModel implements Layer {
     this.decOut = new Dense(rng, D, g.pp, { init: 'zero' });
   }
 
-  /** Pre-quantisation latent of each transition: current and next halo patches [N, P, J] -> [N, latentDim]. */
-  encode(current: tf.Tensor3D, next: tf.Tensor3D): tf.Tensor2D {
+  /** Pre-quantisation latent of each transition: current and next halo patches [n, P, J] -> [n, latentDim]. */
+  encode<T>(ops: Ops<T>, current: T, next: T): T {
     const { geometry: g, width: D } = this.shape;
-    const n = current.shape[0];
-    const input = tf.reshape(tf.sub(next, current), [n * g.P, g.J]); //                               [N*P, J]
-    const h = tf.reshape(tf.relu(this.encPatch.apply(input)), [n, g.P, D]); //                        [N, P, D]
-    const pooled = tf.concat([tf.mean(h, 1), tf.max(h, 1)], 1) as tf.Tensor2D; //                      [N, 2D]
-    return this.encOut.apply(pooled); //                                                                [N, latentDim]
+    const input = ops.reshape(ops.sub(next, current), [-1, g.J]); //                                 [n*P, J]
+    const h = ops.reshape(ops.relu(this.encPatch.apply(ops, input)), [-1, g.P, D]); //               [n, P, D]
+    const pooled = ops.concat([ops.mean(h, 1), ops.max(h, 1)], 1); //                                [n, 2D]
+    return this.encOut.apply(ops, pooled); //                                                        [n, latentDim]
   }
 
-  /** Context halo patches [N, C, P, J], last core patches [N, P, pp], latent [N, latentDim] -> next core patches [N, P, pp]. */
-  decode(context: tf.Tensor4D, current: tf.Tensor3D, latent: tf.Tensor2D): tf.Tensor3D {
+  /** Context halo patches [n, C, P, J], last core patches [n, P, pp], latent [n, latentDim] -> next core patches [n, P, pp]. */
+  decode<T>(ops: Ops<T>, context: T, current: T, latent: T): T {
     const { geometry: g, contextFrames: C, width: D } = this.shape;
-    const n = context.shape[0];
-    const tubelets = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [n * g.P, C * g.J]) as tf.Tensor2D; // [N*P, C*J]
-    const local = tf.reshape(this.decContext.apply(tubelets), [n, g.P, D]); //                         [N, P, D]
-    const h = gelu(tf.add(local, tf.reshape(this.decLatent.apply(latent), [n, 1, D]))); //             [N, P, D]
-    const delta = this.decOut.apply(this.decHidden.apply(tf.reshape(h, [n * g.P, D]) as tf.Tensor2D)); // [N*P, pp]
-    return tf.add(current, tf.reshape(delta, [n, g.P, g.pp])) as tf.Tensor3D;
+    const tubelets = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //          [n*P, C*J]
+    const local = ops.reshape(this.decContext.apply(ops, tubelets), [-1, g.P, D]); //              [n, P, D]
+    const h = ops.gelu(ops.add(local, ops.reshape(this.decLatent.apply(ops, latent), [0, 1, D]))); // [n, P, D]
+    const delta = this.decOut.apply(ops, this.decHidden.apply(ops, ops.reshape(h, [-1, D]))); //      [n*P, pp]
+    return ops.add(current, ops.reshape(delta, [-1, g.P, g.pp]));
   }
 
-  params(): tf.Variable[] {
-    return paramsOf([this.encPatch, this.encOut, this.quantizer, this.decContext, this.decLatent, this.decHidden, this.decOut]);
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const p of this.params()) p.dispose();
+  parts() {
+    const { encPatch, encOut, quantizer, decContext, decLatent, decHidden, decOut } = this;
+    return { encPatch, encOut, quantizer, decContext, decLatent, decHidden, decOut };
   }
 }

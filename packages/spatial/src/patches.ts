@@ -4,7 +4,7 @@
 // that a patch is a contiguous slice [p * p * C] and a frame is [P, pp]. Halo patches are gathered from the
 // core layout by an index table; padding outside the frame is zero, or wraps around (a torus).
 
-import { tf, takeRows } from '@worldbench/neural';
+import type { Ops } from '@worldbench/neural';
 
 export interface PatchGeometry {
   height: number;
@@ -106,12 +106,10 @@ export function haloOf(g: PatchGeometry, core: ArrayLike<number>, out = new Floa
 
 /**
  * Halo patches of frames in core layout, differentiable (for rollouts that train through their own
- * predictions): core [N, pixels] -> [N, P, J]. A zero column stands for the padding; the gather runs over
- * rows (takeRows), so the frames are transposed around it.
+ * predictions): core [n, pixels] -> [n, P, J], `index` the int32 value of g.haloIndex [P * J]. A zero column
+ * stands for the padding.
  */
-export function haloPatches(g: PatchGeometry, core: tf.Tensor2D, index: tf.Tensor1D): tf.Tensor3D {
-  const n = core.shape[0];
-  const padded = tf.concat([core, tf.zeros([n, 1])], 1); //            [N, pixels + 1]
-  const gathered = takeRows<tf.Rank.R2>(tf.transpose(padded), index); // [P * J, N]
-  return tf.reshape(tf.transpose(gathered), [n, g.P, g.J]) as tf.Tensor3D; // [N, P, J]
+export function haloPatches<T>(ops: Ops<T>, g: PatchGeometry, core: T, index: T): T {
+  const padded = ops.padEnd(core, 1, 1, 0); //                            [n, pixels + 1]
+  return ops.reshape(ops.gather(padded, 1, index), [-1, g.P, g.J]); //    [n, P, J]
 }

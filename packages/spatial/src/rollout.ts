@@ -1,14 +1,49 @@
 // Autoregressive rollouts: from the last C observed frames, predict a frame, clip it into [0, 1], drop
 // changes below the deadzone, make it the newest context frame, repeat. Batched over episodes, in chunks so
-// memory stays bounded. The loop (halos from the history, actions per step, writing the forecasts) is shared;
-// a step engine runs the steps: tfjs here, or ONNX Runtime on the exported step (onnx.ts). With the 'vq'
-// tokenizer the engine's state is the context frames' token ids: each step predicts the next ids (argmax),
-// decodes them through the tokenizer's table, and feeds the predicted ids back.
+// memory stays bounded. One step is written once (`rolloutStep`, and `tokenStep` with the 'vq' tokenizer, whose
+// state is the context frames' token ids: it predicts the next ids (argmax), decodes them through the
+// tokenizer's table, and feeds the predicted ids back) against @worldbench/neural's Ops; a step engine runs it:
+// tfjs here, or ONNX Runtime on its traced graph (onnx.ts). The loop (halos from the history, actions per step,
+// writing the forecasts) is shared.
 
-import { tf } from '@worldbench/neural';
+import { tf, tfjsOps, type Ops } from '@worldbench/neural';
 import type { Dynamics, DynamicsShape } from './model';
 import { haloOf, haloPatches, type PatchGeometry } from './patches';
 import type { PatchTokenizer } from './tokenizer';
+
+/** The context window moved on by one frame: the oldest of the C frames [n, C, P, J] dropped, the halo patches of `frame` [n, P, pp] appended. */
+export function nextWindow<T>(ops: Ops<T>, g: PatchGeometry, C: number, context: T, frame: T, haloIndex: T): T {
+  const halo = ops.reshape(haloPatches(ops, g, ops.reshape(frame, [0, g.pixels]), haloIndex), [-1, 1, g.P, g.J]); // [n, 1, P, J]
+  return C > 1 ? ops.concat([ops.slice(context, 1, 1, C), halo], 1) : halo;
+}
+
+/**
+ * One rollout step on pixels: context halo patches [n, C, P, J], last frame [n, P, pp], actions [n, A] (or
+ * null), `haloIndex` (g.haloIndex as an int32 value) -> the prediction [n, P, pp], clipped into [0, 1] with
+ * changes below `deadzone` dropped (the residual head's faint noise would otherwise compound), and the next window.
+ */
+export function rolloutStep<T>(ops: Ops<T>, dynamics: Dynamics, deadzone: number, context: T, current: T, actions: T | null, haloIndex: T): { context: T; prediction: T } {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  let prediction = ops.clip(dynamics.step(ops, context, current, actions), 0, 1); //                [n, P, pp]
+  if (deadzone > 0) prediction = ops.where(ops.less(ops.abs(ops.sub(prediction, current)), deadzone), current, prediction);
+  return { context: nextWindow(ops, g, C, context, prediction, haloIndex), prediction };
+}
+
+/**
+ * One rollout step on tokens: context token ids [n, C, P], last frame [n, P, pp], actions, the tokenizer's
+ * decoded patch of every code `table` [K, pp] -> the next ids [n, C, P] and the frame [n, P, pp]: each patch's
+ * argmax id decoded, but a patch whose predicted id is its last id keeps its last pixels (the token's deadzone: a
+ * patch the dynamics leaves alone is not replaced by its lossy reconstruction).
+ */
+export function tokenStep<T>(ops: Ops<T>, dynamics: Dynamics, table: T, ids: T, current: T, actions: T | null): { ids: T; prediction: T } {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  const predicted = ops.cast(ops.argMax(dynamics.logits(ops, ids, actions), 2), 'int32'); //            [n, P]
+  const decoded = ops.reshape(ops.gather(table, 0, ops.reshape(predicted, [-1])), [-1, g.P, g.pp]); //   [n, P, pp]
+  const last = ops.reshape(ops.slice(ids, 1, C - 1, C), [-1, g.P]); //                                 [n, P]
+  const prediction = ops.where(ops.reshape(ops.equal(last, predicted), [-1, g.P, 1]), current, decoded);
+  const newest = ops.reshape(predicted, [-1, 1, g.P]); //                                               [n, 1, P]
+  return { ids: C > 1 ? ops.concat([ops.slice(ids, 1, 1, C), newest], 1) : newest, prediction };
+}
 
 /** One chunk of n episodes being rolled out: its context window and last frame, held by the engine. */
 export interface ChunkStepper {
@@ -91,18 +126,14 @@ function tfjsStepper<W extends tf.Tensor>(window: W, last: Float32Array, n: numb
   };
 }
 
-/** The tfjs step engine: the dynamics' step, clip, deadzone, the prediction's halo patches and the shifted context, in one tidy. */
+/** The tfjs step engine: rolloutStep in one tidy. */
 export function tfjsEngine(dynamics: Dynamics, deadzone = 0): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   return (halos, last, n) => {
     const haloIndex = tf.tensor1d(g.haloIndex, 'int32');
     return tfjsStepper(tf.tensor4d(halos, [n, C, g.P, g.J]), last, n, g, (context, current, a) => {
-      let predicted = tf.clipByValue(dynamics.step(context, current, a), 0, 1) as tf.Tensor3D; // [n, P, pp]
-      // changes smaller than the deadzone are noise of the residual head: keep the pixel as it was
-      if (deadzone > 0) predicted = tf.where(tf.less(tf.abs(tf.sub(predicted, current)), deadzone), current, predicted);
-      const halo = haloPatches(g, tf.reshape(predicted, [n, g.pixels]) as tf.Tensor2D, haloIndex); // [n, P, J]
-      const shifted = tf.concat([tf.slice(context, [0, 1, 0, 0], [n, C - 1, g.P, g.J]), tf.reshape(halo, [n, 1, g.P, g.J])], 1) as tf.Tensor4D;
-      return [shifted, predicted];
+      const next = rolloutStep<tf.Tensor>(tfjsOps, dynamics, deadzone, context, current, a, haloIndex);
+      return [next.context as tf.Tensor4D, next.prediction as tf.Tensor3D];
     }, [haloIndex]);
   };
 }
@@ -115,21 +146,12 @@ export function contextIds(tokenizer: PatchTokenizer, g: PatchGeometry, frames: 
   return tf.tensor3d(ids, [n, C, g.P], 'int32');
 }
 
-/**
- * The tfjs step engine on tokens: the dynamics' logits, argmax -> next ids, decoded through `table` [K, pp]
- * (the tokenizer's decodedTable()); a patch whose predicted id is its last id keeps its last pixels (the
- * token's deadzone: a patch the dynamics leaves alone is not replaced by its lossy reconstruction).
- */
+/** The tfjs step engine on tokens: tokenStep in one tidy, decoding through `table` [K, pp] (the tokenizer's decodedTable()). */
 export function tfjsTokenEngine(dynamics: Dynamics, tokenizer: PatchTokenizer, table: tf.Tensor2D): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   return (_halos, last, n, frames) =>
     tfjsStepper(contextIds(tokenizer, g, frames, n, C), last, n, g, (ids, current, a) => {
-      const predicted = tf.cast(tf.argMax(dynamics.logits(ids, a), 2), 'int32') as tf.Tensor2D; //   [n, P]
-      const decoded = tf.reshape(tf.gather(table, tf.reshape(predicted, [n * g.P])), [n, g.P, g.pp]); // [n, P, pp]
-      const lastIds = tf.slice(ids, [0, C - 1, 0], [n, 1, g.P]); //                                  [n, 1, P]
-      const same = tf.reshape(tf.equal(tf.reshape(lastIds, [n, g.P]), predicted), [n, g.P, 1]);
-      const frame = tf.where(tf.broadcastTo(same, [n, g.P, g.pp]), current, decoded) as tf.Tensor3D;
-      const shifted = tf.concat([tf.slice(ids, [0, 1, 0], [n, C - 1, g.P]), tf.reshape(predicted, [n, 1, g.P])], 1) as tf.Tensor3D;
-      return [shifted, frame];
+      const next = tokenStep<tf.Tensor>(tfjsOps, dynamics, table, ids, current, a);
+      return [next.ids as tf.Tensor3D, next.prediction as tf.Tensor3D];
     });
 }

@@ -6,8 +6,8 @@
 // a forecast is a gather from it (as in the ONNX graph).
 
 import type { Rng } from '@worldbench/core';
-import { Mlp, paramsOf, tf, train, type Layer, type TrainResult } from '@worldbench/neural';
-import { VectorQuantizer, l2Normalise } from './vq';
+import { Mlp, Module, tf, tfjsOps, train, type TrainResult } from '@worldbench/neural';
+import { DeadCodeRestarts, VectorQuantizer, l2Normalise } from './vq';
 
 export interface TokenizerShape {
   /** Values per core patch. */
@@ -22,12 +22,13 @@ export interface TokenizerShape {
   commitment: number;
 }
 
-export class PatchTokenizer implements Layer {
+export class PatchTokenizer extends Module {
   readonly encoder: Mlp;
   readonly quantizer: VectorQuantizer;
   readonly decoder: Mlp;
 
   constructor(rng: Rng, readonly shape: TokenizerShape) {
+    super();
     this.encoder = new Mlp(rng, [shape.pp, shape.width, shape.dim]);
     this.quantizer = new VectorQuantizer(rng, shape.codes, shape.dim, shape.commitment);
     this.decoder = new Mlp(rng, [shape.dim, shape.width, shape.pp]);
@@ -38,7 +39,7 @@ export class PatchTokenizer implements Layer {
     const n = patches.shape[0];
     const out = new Int32Array(n);
     for (let start = 0; start < n; start += chunk) {
-      const z = tf.tidy(() => this.encoder.apply(tf.slice(patches, [start, 0], [Math.min(chunk, n - start), this.shape.pp])));
+      const z = tf.tidy(() => this.encoder.apply(tfjsOps, tf.slice(patches, [start, 0], [Math.min(chunk, n - start), this.shape.pp])) as tf.Tensor2D);
       out.set(this.quantizer.nearest(z), start);
       z.dispose();
     }
@@ -47,17 +48,11 @@ export class PatchTokenizer implements Layer {
 
   /** The decoded patch of every code, clipped into [0, 1]: [K, pp]. */
   decodedTable(): tf.Tensor2D {
-    return tf.tidy(() => tf.clipByValue(this.decoder.apply(l2Normalise(this.quantizer.codebook as tf.Tensor2D)), 0, 1) as tf.Tensor2D);
+    return tf.tidy(() => tf.clipByValue(this.decoder.apply(tfjsOps, l2Normalise(this.quantizer.codebook as tf.Tensor2D)), 0, 1) as tf.Tensor2D);
   }
 
-  params(): tf.Variable[] {
-    return paramsOf([this.encoder, this.quantizer, this.decoder]);
-  }
-  count(): number {
-    return this.params().reduce((s, p) => s + p.size, 0);
-  }
-  dispose(): void {
-    for (const p of this.params()) p.dispose();
+  parts() {
+    return { encoder: this.encoder, quantizer: this.quantizer, decoder: this.decoder };
   }
 }
 
@@ -73,13 +68,10 @@ export interface TokenizerTraining {
  * outputs of the worst-reconstructed patches (during the first 3/4 of the steps, so the codebook settles).
  */
 export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor3D, batchSize: number, lr: number, steps: number, rng: Rng, signal?: AbortSignal): Promise<TokenizerTraining> {
-  const { pp, codes: K, dim } = tokenizer.shape;
+  const { pp } = tokenizer.shape;
   const [F, P] = cores.shape;
   const restartEvery = 25;
-  const usage = new Int32Array(K);
-  let candidates = new Float32Array(0);
-  let restarts = 0;
-  const restartRng = rng.fork('restart');
+  const restarts = new DeadCodeRestarts(tokenizer.quantizer, rng.fork('restart'), steps);
   const result = await train({
     params: tokenizer.params(),
     n: F,
@@ -93,28 +85,14 @@ export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor
     loss: (batch) => {
       const rows = batch.length * P;
       const x = tf.reshape(tf.gatherND(cores, tf.tensor2d(batch, [batch.length, 1], 'int32')), [rows, pp]) as tf.Tensor2D; // [b*P, pp]
-      const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(x));
-      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(q.st), x)), 1); //                                [b*P]
-      for (const c of q.codes.dataSync()) usage[c]++;
-      const errors = perPatch.dataSync();
-      const zn = q.normalised.dataSync();
-      const worst = Array.from(errors.keys()).sort((a, b) => errors[b] - errors[a] || a - b).slice(0, Math.max(1, Math.floor(rows / 16)));
-      candidates = new Float32Array(worst.length * dim);
-      worst.forEach((row, i) => candidates.set(zn.subarray(row * dim, (row + 1) * dim), i * dim));
+      const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(tfjsOps, x) as tf.Tensor2D);
+      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1); //                                [b*P]
+      restarts.record(q, perPatch as tf.Tensor1D, Math.floor(rows / 16));
       return tf.add(tf.mean(perPatch), q.loss) as tf.Scalar;
     },
-    onProgress: (record) => {
-      if (record.step < 0.75 * steps) {
-        const dead = Array.from(usage.keys()).filter((c) => usage[c] === 0);
-        if (dead.length) {
-          tokenizer.quantizer.restart(dead, candidates, restartRng);
-          restarts += dead.length;
-        }
-      }
-      usage.fill(0);
-    },
+    onProgress: (record) => restarts.restartDead(record.step),
   });
-  return { result, restarts };
+  return { result, restarts: restarts.restarts };
 }
 
 /** Mean squared error per pixel of the tokenizer's reconstruction (decoded table at each patch's id) of frames `cores` [F, P, pp]. */

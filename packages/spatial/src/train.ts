@@ -7,17 +7,19 @@
 // from the context frames' ids (cross-entropy, teacher forcing: an argmax has no gradient to self-force through).
 
 import type { Rng } from '@worldbench/core';
-import { tf, train, type TrainResult } from '@worldbench/neural';
+import { tf, tfjsOps as ops, train, type TrainResult } from '@worldbench/neural';
 import type { SpatialConfig } from './config';
 import type { Samples, TrainingData } from './dataset';
 import type { Dynamics, LatentActionModel } from './model';
-import { haloPatches, type PatchGeometry } from './patches';
+import type { PatchGeometry } from './patches';
+import { nextWindow } from './rollout';
+import { DeadCodeRestarts } from './vq';
 
 /** The training data as tensors; free with dispose(). */
 export interface DataTensors {
   halos: tf.Tensor3D; //   [F, P, J]
   cores: tf.Tensor3D; //   [F, P, pp]
-  haloIndex: tf.Tensor1D; // [P * J] int32, for haloPatches
+  haloIndex: tf.Tensor1D; // [P * J] int32, for nextWindow
   dispose(): void;
 }
 
@@ -85,12 +87,9 @@ export interface LatentTraining {
 
 /** Stage 1: trains `lam` on the samples (R = 0: one context, one target each). */
 export async function trainLatentActionModel(lam: LatentActionModel, t: DataTensors, samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<LatentTraining> {
-  const { geometry: g, contextFrames: C, codes: L, latentDim } = lam.shape;
+  const { geometry: g, contextFrames: C } = lam.shape;
   const restartEvery = 25;
-  const usage = new Int32Array(L);
-  let candidates = new Float32Array(0);
-  let restarts = 0;
-  const restartRng = rng.fork('restart');
+  const restarts = new DeadCodeRestarts(lam.quantizer, rng.fork('restart'), steps);
   const result = await train({
     params: lam.params(),
     n: samples.count,
@@ -107,33 +106,17 @@ export async function trainLatentActionModel(lam: LatentActionModel, t: DataTens
       const lastRows = column(samples.context, C, batch, C - 1);
       const nextRows = column(samples.targets, samples.targets.length / samples.count, batch, 0);
       const next = rowsOf<tf.Rank.R3>(t.cores, nextRows); //                                    [b, P, pp]
-      const z = lam.encode(rowsOf<tf.Rank.R3>(t.halos, lastRows), rowsOf<tf.Rank.R3>(t.halos, nextRows)); // [b, latentDim]
+      const z = lam.encode(ops, rowsOf<tf.Rank.R3>(t.halos, lastRows), rowsOf<tf.Rank.R3>(t.halos, nextRows)) as tf.Tensor2D; // [b, latentDim]
       const q = lam.quantizer.quantise(z);
-      const predicted = lam.decode(context, current, q.st); //                                  [b, P, pp]
+      const predicted = lam.decode(ops, context, current, q.st); //                             [b, P, pp]
       const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]); //                     [b] squared error per frame
       // bookkeeping for code restarts: usage, and the encoder outputs of the worst-reconstructed rows
-      const codes = q.codes.dataSync();
-      for (const c of codes) usage[c]++;
-      const errors = perRow.dataSync();
-      const zn = q.normalised.dataSync();
-      const worst = Array.from(errors.keys()).sort((x, y) => errors[y] - errors[x] || x - y).slice(0, Math.max(1, Math.floor(b / 4)));
-      candidates = new Float32Array(worst.length * latentDim);
-      worst.forEach((row, i) => candidates.set(zn.subarray(row * latentDim, (row + 1) * latentDim), i * latentDim));
+      restarts.record(q, perRow as tf.Tensor1D, Math.floor(b / 4));
       return tf.add(tf.mean(perRow), q.loss) as tf.Scalar;
     },
-    onProgress: (record) => {
-      // restart dead codes while training is young; the last quarter lets the codebook settle
-      if (record.step < 0.75 * steps) {
-        const dead = Array.from(usage.keys()).filter((c) => usage[c] === 0);
-        if (dead.length) {
-          lam.quantizer.restart(dead, candidates, restartRng);
-          restarts += dead.length;
-        }
-      }
-      usage.fill(0);
-    },
+    onProgress: (record) => restarts.restartDead(record.step),
   });
-  return { result, restarts };
+  return { result, restarts: restarts.restarts };
 }
 
 /** The latent code of every transition (frame rows `current` -> `next`). */
@@ -141,7 +124,7 @@ export function latentCodes(lam: LatentActionModel, t: DataTensors, current: Int
   const out = new Int32Array(current.length);
   for (let start = 0; start < current.length; start += chunk) {
     const a = current.subarray(start, start + chunk), b = next.subarray(start, start + chunk);
-    const z = tf.tidy(() => lam.encode(rowsOf<tf.Rank.R3>(t.halos, a), rowsOf<tf.Rank.R3>(t.halos, b)));
+    const z = tf.tidy(() => lam.encode(ops, rowsOf<tf.Rank.R3>(t.halos, a), rowsOf<tf.Rank.R3>(t.halos, b)) as tf.Tensor2D);
     out.set(lam.quantizer.nearest(z), start);
     z.dispose();
   }
@@ -167,19 +150,17 @@ export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples:
       params: dynamics.params(),
       ...dynamicsSchedule(samples, config, phaseSteps, phaseRng, signal),
       loss: (batch) => {
-        const b = batch.length;
         let { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
         let loss: tf.Tensor = tf.scalar(0);
         for (let r = 0; r < width; r++) {
           const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, r)) : null; // [b, A]
-          const predicted = dynamics.step(context, current, a); //                                         [b, P, pp]
+          const predicted = dynamics.step(ops, context, current, a) as tf.Tensor3D; //                     [b, P, pp]
           const target = rowsOf<tf.Rank.R3>(t.cores, column(samples.targets, stride, batch, r));
           loss = tf.add(loss, tf.mean(tf.mul(tf.square(tf.sub(predicted, target)), weights)));
           if (r + 1 < width) {
             // self-forcing: the clipped prediction becomes the newest context frame
             current = tf.clipByValue(predicted, 0, 1) as tf.Tensor3D;
-            const halo = haloPatches(g, tf.reshape(current, [b, g.pixels]) as tf.Tensor2D, t.haloIndex); // [b, P, J]
-            context = tf.concat([tf.slice(context, [0, 1, 0, 0], [b, C - 1, g.P, g.J]), tf.reshape(halo, [b, 1, g.P, g.J])], 1) as tf.Tensor4D;
+            context = nextWindow(ops, g, C, context, current, t.haloIndex) as tf.Tensor4D; //             [b, C, P, J]
           }
         }
         return tf.div(loss, width) as tf.Scalar;
@@ -210,7 +191,7 @@ export async function trainTokenDynamics(dynamics: Dynamics, ids: tf.Tensor2D, s
       const context = tf.reshape(rowsOf(ids, contextRows(samples, C, batch)), [b, C, g.P]) as tf.Tensor3D; // [b, C, P] int32
       const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, 0)) : null;
       const target = rowsOf<tf.Rank.R2>(ids, column(samples.targets, stride, batch, 0)); //           [b, P] int32
-      const logits = tf.reshape(dynamics.logits(context, a), [b * g.P, K]); //                       [b*P, K]
+      const logits = tf.reshape(dynamics.logits(ops, context, a), [b * g.P, K]); //                       [b*P, K]
       const onehot = tf.oneHot(tf.reshape(target, [b * g.P]) as tf.Tensor1D, K); //                 [b*P, K]
       return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
     },

@@ -2,21 +2,10 @@
 // of ViT-VQGAN (Yu et al. 2022): encoder outputs and codes are l2-normalised and matched by cosine
 // similarity, which keeps a small codebook in use far better than raw Euclidean codes. Codes unused for a
 // while are restarted on recent encoder outputs (drawn from a seeded Rng), as in Jukebox / SoundStream.
-//
-// @worldbench/neural has no stop-gradient op (tfjs has none either), so it is built here with
-// tf.customGrad: identity forward, zero gradient.
+// Training machinery (straight-through gradients, restarts): tfjs only, never exported.
 
 import type { Rng } from '@worldbench/core';
-import { normalVariable, takeRows, tf, type Layer } from '@worldbench/neural';
-
-/** Identity forward, zero gradient backward: sg(x). */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    void save;
-    return { value: tf.clone(input), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x) as T;
-}
+import { Module, normalVariable, stopGradient, takeRows, tf } from '@worldbench/neural';
 
 /** x / |x| over the last axis. */
 export function l2Normalise<T extends tf.Tensor>(x: T): T {
@@ -34,10 +23,11 @@ export interface Quantised {
   normalised: tf.Tensor2D;
 }
 
-export class VectorQuantizer implements Layer {
+export class VectorQuantizer extends Module {
   readonly codebook: tf.Variable; // [L, dim]
 
   constructor(rng: Rng, readonly size: number, readonly dim: number, readonly beta = 0.25) {
+    super();
     this.codebook = normalVariable(rng, [size, dim], 1);
   }
 
@@ -80,13 +70,51 @@ export class VectorQuantizer implements Layer {
     tf.tidy(() => this.codebook.assign(tf.tensor2d(values, [this.size, this.dim])));
   }
 
-  params(): tf.Variable[] {
-    return [this.codebook];
+  parts() {
+    return { codebook: this.codebook };
   }
-  count(): number {
-    return this.codebook.size;
+}
+
+/**
+ * Dead-code restarts over a training run (Jukebox / SoundStream): each step `record`s the codes it used and keeps
+ * the normalised encoder outputs of its worst-reconstructed rows as candidates; at each evaluation `restartDead`
+ * moves the codes no row used since the last one onto those candidates, while training is young (the first 3/4 of
+ * the steps: the last quarter lets the codebook settle).
+ */
+export class DeadCodeRestarts {
+  private readonly usage: Int32Array;
+  private candidates = new Float32Array(0);
+  /** Codes restarted so far. */
+  restarts = 0;
+
+  constructor(
+    private readonly quantizer: VectorQuantizer,
+    private readonly rng: Rng,
+    private readonly steps: number,
+  ) {
+    this.usage = new Int32Array(quantizer.size);
   }
-  dispose(): void {
-    this.codebook.dispose();
+
+  /** A step's quantised rows and each row's reconstruction error `errors` [N]: its `worst` rows become the candidates. */
+  record(q: Quantised, errors: tf.Tensor1D, worst: number): void {
+    for (const c of q.codes.dataSync()) this.usage[c]++;
+    const e = errors.dataSync();
+    const zn = q.normalised.dataSync();
+    const dim = this.quantizer.dim;
+    const rows = Array.from(e.keys()).sort((a, b) => e[b] - e[a] || a - b).slice(0, Math.max(1, worst));
+    this.candidates = new Float32Array(rows.length * dim);
+    rows.forEach((row, i) => this.candidates.set(zn.subarray(row * dim, (row + 1) * dim), i * dim));
+  }
+
+  /** At an evaluation after `step` steps: restarts the codes unused since the last one (while step < 3/4 of the steps) and starts a new window. */
+  restartDead(step: number): void {
+    if (step < 0.75 * this.steps) {
+      const dead = Array.from(this.usage.keys()).filter((c) => this.usage[c] === 0);
+      if (dead.length) {
+        this.quantizer.restart(dead, this.candidates, this.rng);
+        this.restarts += dead.length;
+      }
+    }
+    this.usage.fill(0);
   }
 }

@@ -1,13 +1,13 @@
 // The pieces, checked against plain-loop references: patch layout and halos, neighbourhood attention, the
 // straight-through quantiser, the mutual information and the latent-action map.
 import { createRng } from '@worldbench/core';
-import { initBackend, tf } from '@worldbench/neural';
+import { initBackend, stopGradient, tf, tfjsOps as ops } from '@worldbench/neural';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NeighbourhoodAttention, neighbourhood } from '../src/attention';
 import { resolveSpatialConfig, spatialDefaults } from '../src/config';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
-import { stopGradient, VectorQuantizer } from '../src/vq';
+import { DeadCodeRestarts, VectorQuantizer, type Quantised } from '../src/vq';
 
 beforeAll(async () => {
   await initBackend();
@@ -38,21 +38,21 @@ describe('patches', () => {
           expected.push(inside ? image[r * 4 + c] : wrap ? image[((r + 4) % 4) * 4 + ((c + 4) % 4)] : 0);
         }
       expect(Array.from(halo.subarray(0, 16))).toEqual(expected);
-      const viaTf = tf.tidy(() => haloPatches(g, tf.tensor2d(core, [1, 16]), tf.tensor1d(g.haloIndex, 'int32')).dataSync());
+      const viaTf = tf.tidy(() => haloPatches(ops, g, tf.tensor2d(core, [1, 16]), tf.tensor1d(g.haloIndex, 'int32')).dataSync());
       expect(Array.from(viaTf)).toEqual(Array.from(halo));
     }
   });
 });
 
 describe('neighbourhood attention', () => {
-  it('matches a plain-loop reference, masking neighbours outside the frame', () => {
+  it('matches a plain-loop reference on token rows [n*P, D], masking neighbours outside the frame', () => {
     const rng = createRng('na');
     const rows = 3, cols = 4, P = rows * cols, D = 8, heads = 2, N = 2;
     const hood = neighbourhood(rows, cols, 1, false);
     const layer = new NeighbourhoodAttention(rng, D, heads, hood, false);
     const x = Float32Array.from({ length: N * P * D }, () => rng.normal());
-    const got = tf.tidy(() => layer.apply(tf.tensor3d(x, [N, P, D])).dataSync());
-    const [q, k, v] = [layer.query, layer.key, layer.value].map((d) => tf.tidy(() => d.apply(tf.tensor2d(x, [N * P, D])).dataSync()));
+    const got = tf.tidy(() => layer.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync());
+    const [q, k, v] = [layer.query, layer.key, layer.value].map((d) => tf.tidy(() => d.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync()));
     const dh = D / heads;
     const mixed = new Float32Array(N * P * D);
     for (let n = 0; n < N; n++)
@@ -71,7 +71,7 @@ describe('neighbourhood attention', () => {
           const total = w.reduce((a, b) => a + b, 0);
           for (let e = 0; e < dh; e++) mixed[(n * P + p) * D + h * dh + e] = keys.reduce((s, j, i) => s + (w[i] / total) * v[(n * P + j) * D + h * dh + e], 0);
         }
-    const expected = tf.tidy(() => layer.output.apply(tf.tensor2d(mixed, [N * P, D])).dataSync());
+    const expected = tf.tidy(() => layer.output.apply(ops, tf.tensor2d(mixed, [N * P, D])).dataSync());
     for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i], 4);
     layer.dispose();
   });
@@ -103,6 +103,32 @@ describe('vector quantiser', () => {
     for (let i = 0; i < 6; i++) expect(gradST[i]).toBeCloseTo(gradDirect[i], 5);
     vq.dispose();
     z.dispose();
+  });
+
+  it('restarts the codes no row used onto the worst-reconstructed rows, only in the first 3/4 of the steps', () => {
+    const vq = new VectorQuantizer(createRng('vq-restart'), 4, 2);
+    const restarts = new DeadCodeRestarts(vq, createRng('restart'), 100);
+    const codebook = () => Array.from(vq.codebook.dataSync());
+    // 3 rows, all on codes 0 and 1; row 2 reconstructs worst, then row 0
+    const rows = tf.tensor2d([1, 0, 0, 1, -1, 0], [3, 2]);
+    const q = { codes: tf.tensor1d([0, 1, 0], 'int32'), normalised: rows } as unknown as Quantised;
+    restarts.record(q, tf.tensor1d([0.2, 0.1, 0.5]), 1);
+    const before = codebook();
+    restarts.restartDead(25);
+    const after = codebook();
+    expect(restarts.restarts).toBe(2); // codes 2 and 3
+    expect(after.slice(0, 4)).toEqual(before.slice(0, 4)); // used codes stay
+    for (const code of [2, 3]) {
+      // the one candidate is row 2, (-1, 0), plus 0.01-scale noise
+      expect(after[code * 2]).toBeCloseTo(-1, 1);
+      expect(after[code * 2 + 1]).toBeCloseTo(0, 1);
+    }
+    // usage starts a new window: with nothing recorded every code is dead, but past 3/4 of the steps none restarts
+    restarts.restartDead(80);
+    expect(restarts.restarts).toBe(2);
+    expect(codebook()).toEqual(after);
+    vq.dispose();
+    tf.dispose([rows, q.codes]);
   });
 });
 

@@ -1,11 +1,9 @@
 // The ONNX graph builder of the exporter: named values with tracked shapes and element types, initializers
 // made from tensors' current values, nodes of the default ONNX domain (opset EXPORT_OPSET), and the
-// serialisation to ModelProto bytes with onnx-proto. Layer exporters (export-layers.ts) are written
-// against it; `layer()` dispatches to them.
+// serialisation to ModelProto bytes with onnx-proto. OnnxOps (onnx-ops.ts) writes the Ops interface with it.
 import onnxProto from 'onnx-proto'; // CommonJS: its named exports are read off the default in Node's ESM
 import type { onnx as Onnx } from 'onnx-proto';
 import type { tf } from '@worldbench/neural';
-import { exportLayer, type LayerExportOptions } from './export-layers';
 
 const { onnx } = onnxProto;
 
@@ -16,7 +14,7 @@ const IR_VERSION = 8;
 
 /** A dimension: a size, or a symbolic name such as "batch". */
 export type ExportDim = number | string;
-export type ElementType = 'float32' | 'int32' | 'int64';
+export type ElementType = 'float32' | 'int32' | 'int64' | 'bool';
 
 /** What the builder knows about a named value. */
 export interface ValueInfo {
@@ -28,6 +26,7 @@ const DATA_TYPE: Record<ElementType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
 };
 
 /** A node attribute, tagged with its ONNX type (an int and a whole-number float differ in ONNX). */
@@ -74,7 +73,7 @@ export class OnnxBuilder {
   private readonly inputs: Onnx.IValueInfoProto[] = [];
   private readonly values = new Map<string, ValueInfo>();
   private readonly weights = new Map<tf.Tensor, string>(); // a tensor used twice is stored once
-  private readonly scalars = new Map<number, string>(); //     so is a scalar constant
+  private readonly scalars = new Map<string, string>(); //     so is a scalar constant
   private readonly counters = new Map<string, number>();
 
   /** A name no value has yet: `prefix`, `prefix_1`, ... */
@@ -116,12 +115,13 @@ export class OnnxBuilder {
     return name;
   }
 
-  /** A float32 scalar initializer (one per value). */
-  scalar(value: number, prefix = 'scalar'): string {
-    const known = this.scalars.get(value);
+  /** A scalar initializer, float32 or int32 (one per value and type). */
+  scalar(value: number, prefix = 'scalar', dtype: 'float32' | 'int32' = 'float32'): string {
+    const key = `${dtype}:${value}`;
+    const known = this.scalars.get(key);
     if (known) return known;
-    const name = this.constant(new Float32Array([value]), [], prefix);
-    this.scalars.set(value, name);
+    const name = this.constant(dtype === 'float32' ? new Float32Array([value]) : new Int32Array([value]), [], prefix);
+    this.scalars.set(key, name);
     return name;
   }
 
@@ -130,29 +130,37 @@ export class OnnxBuilder {
     return this.constant(BigInt64Array.from(values.map(BigInt)), [values.length], prefix);
   }
 
-  /** A float32 initializer with a tensor's current values (read once, with dataSync), named after `prefix`. */
+  /** An initializer with a tensor's current values (read once, with dataSync), named after `prefix`. */
   weight(tensor: tf.Tensor, prefix: string): string {
     const known = this.weights.get(tensor);
     if (known) return known;
-    if (tensor.dtype !== 'float32') throw new Error(`exportOnnx: weight ${prefix} is ${tensor.dtype}, expected float32`);
-    const name = this.constant(tensor.dataSync() as Float32Array, tensor.shape, prefix);
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`exportOnnx: weight ${prefix} is ${tensor.dtype}, expected float32 or int32`);
+    const name = this.constant(tensor.dataSync() as Float32Array | Int32Array, tensor.shape, prefix);
     this.weights.set(tensor, name);
     return name;
   }
 
   /** Appends one node with one output, whose shape and type the caller states. */
   node(op: string, inputs: string[], out: ValueInfo, attributes: Record<string, Attribute> = {}, prefix = op): string {
+    return this.nodeOutputs(op, inputs, [out], attributes, prefix)[0];
+  }
+
+  /** Appends one node with several outputs (e.g. Split), whose shapes and types the caller states. */
+  nodeOutputs(op: string, inputs: string[], outs: ValueInfo[], attributes: Record<string, Attribute> = {}, prefix = op): string[] {
     for (const i of inputs) this.info(i); // every input must exist
-    const output = this.fresh(prefix);
+    const outputs = outs.map((out) => {
+      const name = this.fresh(prefix);
+      this.values.set(name, out);
+      return name;
+    });
     this.nodes.push({
       opType: op,
-      name: `${output}_node`,
+      name: `${outputs[0]}_node`,
       input: inputs,
-      output: [output],
+      output: outputs,
       attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
     });
-    this.values.set(output, out);
-    return output;
+    return outputs;
   }
 
   // region elementwise and shape ops ----------------------------------------------------------------
@@ -181,18 +189,6 @@ export class OnnxBuilder {
     return this.node('MatMul', [a, b], { shape: [...lead, x[x.length - 2], y[y.length - 1]], dtype: 'float32' });
   }
 
-  relu(x: string): string {
-    return this.node('Relu', [x], this.info(x));
-  }
-
-  /** GELU, tanh approximation, op for op as @worldbench/neural's `gelu`: 0.5 x (1 + tanh(c x (1 + a x^2))). */
-  gelu(x: string): string {
-    const x2 = this.mul(x, x);
-    const inner = this.add(this.mul(x2, this.scalar(0.044715, 'gelu_a')), this.scalar(1, 'one'));
-    const t = this.node('Tanh', [this.mul(this.mul(x, inner), this.scalar(Math.sqrt(2 / Math.PI), 'gelu_c'))], this.info(x));
-    return this.mul(this.mul(x, this.scalar(0.5, 'half')), this.add(t, this.scalar(1, 'one')));
-  }
-
   /** Reshape with ONNX's conventions: 0 copies the input's dimension, -1 takes what is left. */
   reshape(x: string, shape: number[]): string {
     const from = this.shapeOf(x);
@@ -216,11 +212,6 @@ export class OnnxBuilder {
   }
 
   // endregion
-
-  /** Exports a @worldbench/neural layer applied to `input` (see export-layers.ts); returns its output. */
-  layer(layer: unknown, input: string, options: LayerExportOptions = {}): string {
-    return exportLayer(this, layer, input, options);
-  }
 
   /** ModelProto bytes with `outputs` (graph output name -> value) as the graph's outputs. */
   serialize(outputs: Record<string, string>, graphName: string, docString = ''): Uint8Array {

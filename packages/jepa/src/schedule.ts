@@ -1,0 +1,32 @@
+// The training schedule: how many optimiser steps a dataset gets, how many steps each window rolls out, and how
+// many windows a minibatch holds. Pure numbers from the config and the data's size (README, *Training schedule*).
+import type { JepaConfig } from './config';
+
+/**
+ * Passes over n training windows: `epochs` up to `growFrom` windows, then growing as sqrt(n / growFrom).
+ * Small datasets overfit with more passes (code-trace at 1024); larger ones were under-trained at 6 (hidden-laws
+ * and bouncing-balls at 4096: README).
+ */
+export function epochsFor(n: number, config: JepaConfig): number {
+  return config.epochs * Math.sqrt(Math.max(1, n / config.growFrom));
+}
+
+/** Optimiser steps for n training windows: epochsFor(n) passes at `batchSize`, clamped to [minSteps, maxSteps]. */
+export function plannedSteps(n: number, config: JepaConfig): number {
+  return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((epochsFor(n, config) * n) / config.batchSize)));
+}
+
+/**
+ * k, the predictor steps per training window, for a state view of this kind and n training windows (at least 1).
+ * `rolloutSteps` <= 1 is teacher forcing for every view (so `jepa[rolloutSteps=0]` is the teacher-forced twin
+ * that selfForcingGain compares against); otherwise large real datasets roll out `realRolloutSteps`.
+ */
+export function rolloutStepsFor(kind: 'categorical' | 'real', n: number, config: JepaConfig): number {
+  if (config.rolloutSteps <= 1) return 1;
+  return Math.max(1, kind === 'real' && n > config.largeFrom ? config.realRolloutSteps : config.rolloutSteps);
+}
+
+/** Examples per step: at most batchSize, and at most batchTokens state tokens (never below 8, never above n). */
+export function batchSizeFor(n: number, tokens: number, config: JepaConfig): number {
+  return Math.max(1, Math.min(n, config.batchSize, Math.max(8, Math.floor(config.batchTokens / tokens))));
+}
