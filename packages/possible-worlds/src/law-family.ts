@@ -230,6 +230,7 @@ function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, 
 
 /** X = A^-1 B for a symmetric positive definite A [n, n] and B [n, k], row-major (Cholesky). */
 function solveSymmetric(A: Float64Array, n: number, B: Float64Array, k: number): Float64Array {
+  if (!A.every(Number.isFinite)) return new Float64Array(n * k); // the evidence is -Infinity already (logDet)
   const a = new Matrix(n, n), b = new Matrix(n, k);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) a.set(i, j, A[i * n + j]);

@@ -102,13 +102,18 @@ export function levenbergMarquardt(problem: LmProblem): LmResult {
   return { theta, sse: sq(r), jtj, iterations: Math.min(it, problem.maxIterations ?? 50) };
 }
 
-/** log det of a symmetric positive definite P x P matrix (-Infinity when it is not). */
+/**
+ * log det of a symmetric positive definite P x P matrix; +Infinity when it is not, or holds a value that is not
+ * finite (a law leaving the reals near its fit). Its callers subtract half of it from a Laplace evidence, which
+ * is then -Infinity: a law whose curvature is undefined there cannot win.
+ */
 export function logDet(a: Float64Array, P: number): number {
   if (P === 0) return 0;
+  if (!a.every(Number.isFinite)) return Infinity;
   const M = new Matrix(P, P);
   for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) M.set(i, j, a[i * P + j]);
   const chol = new CholeskyDecomposition(M);
-  if (!chol.isPositiveDefinite()) return -Infinity;
+  if (!chol.isPositiveDefinite()) return Infinity;
   const L = chol.lowerTriangularMatrix;
   let s = 0;
   for (let i = 0; i < P; i++) s += 2 * Math.log(L.get(i, i));

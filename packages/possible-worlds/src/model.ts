@@ -159,9 +159,15 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         candidates.forEach((a, c) => {
           // expected disagreement: posterior-weighted squared distance between the leading worlds' next states
           const preds = steppers.map((f) => f(obs[K - 2] ?? obs[K - 1], obs[K - 1], a, context));
+          // a world that leaves the reals under this action (a law blowing up at a wall) says nothing here: its
+          // terms are left out, so every candidate keeps a comparable score and one is always chosen
           let score = 0;
           for (let i = 0; i < preds.length; i++)
-            for (let j = i + 1; j < preds.length; j++) for (let d = 0; d < D; d++) score += (mass[i] * mass[j] * (preds[i][d] - preds[j][d]) ** 2) / noise[d];
+            for (let j = i + 1; j < preds.length; j++)
+              for (let d = 0; d < D; d++) {
+                const term = (mass[i] * mass[j] * (preds[i][d] - preds[j][d]) ** 2) / noise[d];
+                if (Number.isFinite(term)) score += term;
+              }
           if (score > bestScore * (1 + 1e-9) + 1e-12) [ties, bestScore] = [[c], score];
           else if (score >= bestScore * (1 - 1e-9) - 1e-12) ties.push(c);
         });

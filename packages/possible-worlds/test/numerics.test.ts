@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
 import { bayesianRegression, levenbergMarquardt, logGamma, posterior, smoothHistory } from '../src/index';
+import { logDet } from '../src/lm';
 
 describe('logGamma', () => {
   it('matches known values', () => {
@@ -9,6 +10,16 @@ describe('logGamma', () => {
     expect(logGamma(5)).toBeCloseTo(Math.log(24), 12);
     expect(logGamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 12);
     expect(logGamma(100.5)).toBeCloseTo(361.4355404677776, 8); // Python's math.lgamma(100.5)
+  });
+});
+
+describe('logDet', () => {
+  it('is the log determinant of a positive definite matrix, and +Infinity (a Laplace evidence of -Infinity) otherwise', () => {
+    expect(logDet(Float64Array.from([4, 2, 2, 3]), 2)).toBeCloseTo(Math.log(8), 12);
+    expect(logDet(Float64Array.from([1, 2, 2, 1]), 2)).toBe(Infinity); // indefinite
+    // a law that leaves the reals near its fit: a NaN curvature used to throw "Matrix is not symmetric" (NaN !== NaN)
+    expect(logDet(Float64Array.from([1, NaN, NaN, 1]), 2)).toBe(Infinity);
+    expect(logDet(Float64Array.from([Infinity, 0, 0, 1]), 2)).toBe(Infinity);
   });
 });
 
