@@ -15,7 +15,7 @@ import {
   type WorldModel,
   type WorldModelModule,
 } from '@worldbench/core';
-import { linearDefaults, resolveLinearConfig, type LinearConfig } from './config';
+import { linearConfig, type LinearConfig } from './config';
 import { fitRidge, predictRidge, type RidgeFit } from './ridge';
 
 /** Action features: raw values for real actions, one-hot per element for categorical ones. */
@@ -116,10 +116,10 @@ const module: WorldModelModule<LinearConfig> = {
     school: 'baseline',
     summary: 'Ridge least squares from (last observation, action, 1) to the next observation, rolled out step by step.',
   },
-  defaults: linearDefaults,
-  checkConfig: (config) => void resolveLinearConfig(config),
+  defaults: linearConfig.defaults,
+  config: linearConfig,
   supports: (spec) => ({ views: forecastViews(spec) }),
-  create: async (spec, view, config) => linearModel({ spec, view, config: resolveLinearConfig(config), fit: null }),
+  create: async (spec, view, config) => linearModel({ spec, view, config: linearConfig.resolve(config), fit: null }),
   load: async (dir) => {
     const meta = JSON.parse(readFileSync(join(dir, 'linear.json'), 'utf8'));
     const fit: RidgeFit = {

@@ -1,6 +1,7 @@
 // @worldbench/core: the whole public surface.
 export { createRng, Rng } from './rng';
 export { UserError, isUserError } from './errors';
+export { configFromDefaults, configSchemaOf, defineConfig, z, type ConfigField, type ConfigFieldType, type ConfigOf, type ConfigSchema, type DefineConfigOptions } from './config-schema';
 export { forecastViews, isCategorical, SCENARIO_ID, sizeOf, specProblems, type ScenarioId, type ScenarioSpec, type TensorSpec } from './spec';
 export {
   allocEpisodes,

@@ -2,7 +2,7 @@
 import { createRng, forecastViews, sizeOf, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type Episodes, type WorldModel, type WorldModelModule } from '@worldbench/core';
 import { backendName, initBackend } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
-import { jepaDefaults, jepaRetiredKeys, type JepaConfig } from './config';
+import { jepaConfig, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
@@ -14,7 +14,7 @@ import { loadWeights, readMeta, saveModel } from './persist';
 import { buildTrainingSet, disposeTrainingSet } from './batch';
 import { trainJepa, type TrainSummary } from './train';
 
-export { jepaDefaults, type JepaConfig } from './config';
+export { jepaConfig, jepaDefaults, type JepaConfig } from './config';
 export { updateTargetEncoder, initTargetEncoder, momentumAt } from './ema';
 export { buildNetworks } from './model';
 export { effectiveRank } from './diagnostics';
@@ -44,28 +44,6 @@ function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): G
 function disposeNetworks(nets: Networks | null): void {
   if (!nets) return;
   for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
-}
-
-/** Throws on an unknown key (listing the valid ones) or an out-of-range value. */
-function checkConfig(c: JepaConfig): void {
-  const retired = Object.keys(c).filter((k) => Object.hasOwn(jepaRetiredKeys, k));
-  if (retired.length) throw new Error(`jepa config: ${retired.map((k) => `key ${k} was retired (${jepaRetiredKeys[k]})`).join('; ')}; drop it`);
-  const unknown = Object.keys(c).filter((k) => !(k in jepaDefaults));
-  if (unknown.length) throw new Error(`jepa config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${Object.keys(jepaDefaults).join(', ')}`);
-  const problems: string[] = [];
-  const posInt = (k: keyof JepaConfig, min = 1) => {
-    if (!(Number.isInteger(c[k]) && (c[k] as number) >= min)) problems.push(`${k} must be an integer >= ${min}, got ${c[k]}`);
-  };
-  (['width', 'heads', 'batchSize', 'batchTokens', 'growFrom', 'largeFrom', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
-  (['encoderLayers', 'predictorLayers', 'rolloutSteps', 'realRolloutSteps', 'probeHidden', 'historySteps'] as const).forEach((k) => posInt(k, 0));
-  if (c.width % c.heads !== 0) problems.push(`width ${c.width} must be divisible by heads ${c.heads}`);
-  if (!(c.lr > 0)) problems.push(`lr must be positive, got ${c.lr}`);
-  if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
-  if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
-  if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
-  if (c.forecastBackend !== 'onnx' && c.forecastBackend !== 'tfjs') problems.push(`forecastBackend is 'onnx' or 'tfjs', got ${c.forecastBackend}`);
-  if (!(c.emaMomentum >= 0 && c.emaMomentum <= 1 && c.emaMomentumEnd >= 0 && c.emaMomentumEnd <= 1)) problems.push('emaMomentum and emaMomentumEnd must be in [0, 1]');
-  if (problems.length) throw new Error(`jepa config: ${problems.join('; ')}`);
 }
 
 class JepaModel implements WorldModel {
@@ -161,9 +139,9 @@ const module: WorldModelModule<JepaConfig> = {
       'Bardes et al. 2022, VICReg: Variance-Invariance-Covariance Regularization for Self-Supervised Learning',
     ],
   },
-  defaults: jepaDefaults,
-  checkConfig: (config) => checkConfig({ ...jepaDefaults, ...config }),
-  retiredKeys: jepaRetiredKeys,
+  defaults: jepaConfig.defaults,
+  config: jepaConfig,
+  retiredKeys: jepaConfig.retiredKeys,
   supports(spec) {
     const reasons: string[] = [];
     for (const [name, t] of Object.entries(spec.context ?? {}))
@@ -176,8 +154,7 @@ const module: WorldModelModule<JepaConfig> = {
   async create(spec, view, config) {
     const why = unreadable(view, spec.views[view] ?? { shape: [], kind: 'image' });
     if (!spec.views[view] || why) throw new Error(`jepa cannot forecast view "${view}" of ${spec.id}: ${why ?? 'no such view'}`);
-    const full = { ...jepaDefaults, ...config };
-    checkConfig(full);
+    const full = jepaConfig.resolve(config);
     return new JepaModel(spec, view, full, layoutGeometry(spec, view, full));
   },
   async load(dir) {

@@ -46,12 +46,12 @@ describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
   }, 20 * MINUTES);
 
   it('rejects an unknown config key, listing the valid ones', async () => {
-    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, rollout: 2 } as never)).rejects.toThrow(/unknown key rollout; valid: width, .*rolloutSteps/);
+    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, rollout: 2 } as never)).rejects.toThrow(/no config key "rollout"; valid: width, .*rolloutSteps/);
   });
 
   it('refuses the keys of retired designs, saying what became of them', async () => {
     await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, contextRead: 'predictor' } as never)).rejects.toThrow(/key contextRead was retired \(the program is read by the pointer token alone.*\); drop it/);
-    expect(() => jepa.checkConfig?.({ ...jepa.defaults, realActions: 'token' } as never)).toThrow(/key realActions was retired \(real actions always enter as a linear map/);
+    expect(() => jepa.config?.resolve({ ...jepa.defaults, realActions: 'token' })).toThrow(/key realActions was retired \(real actions always enter as a linear map/);
     expect(Object.keys(jepa.retiredKeys ?? {}).filter((k) => k in jepa.defaults)).toEqual([]);
   });
 });

@@ -160,6 +160,6 @@ describe('the model forecasting through ORT (code-trace, dev seed 6, budget 128)
   }, 5 * MINUTES);
 
   it('rejects an unknown forecastBackend, listing the valid ones', async () => {
-    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, forecastBackend: 'gpu' } as never)).rejects.toThrow(/forecastBackend is 'onnx' or 'tfjs', got gpu/);
+    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, forecastBackend: 'gpu' } as never)).rejects.toThrow(/forecastBackend is 'onnx' or 'tfjs', got "gpu"/);
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { block, episodeCount, forecastViews, innerSize, sizeOf, tensor, UserError, type Query, type ScenarioSpec, type Tensor, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import { block, defineConfig, episodeCount, forecastViews, innerSize, sizeOf, tensor, UserError, type Query, type ScenarioSpec, type Tensor, type WorldModel, type WorldModelModule } from '@worldbench/core';
 import { readGraph, type GraphInfo } from './graph';
 import { readSidecar, validateSidecar, type Sidecar } from './sidecar';
 
@@ -108,6 +108,8 @@ export function onnxModule(path: string): WorldModelModule<Record<string, never>
   const module: WorldModelModule<Record<string, never>> = {
     card: { id, school: 'external', summary: sidecar.summary ?? `ONNX world model ${path} (${graph.producer || 'unknown producer'})`, pretrained: true },
     defaults: {},
+    // a pretrained file has nothing to tune: an empty table, so any override is refused with the valid keys (none)
+    config: defineConfig(id, {}),
     supports(spec) {
       if (!sidecar.scenarios.includes(spec.id)) return { views: [], reason: `its sidecar names ${sidecar.scenarios.join(', ')}` };
       validateSidecar(sidecar, modelPath, graph, spec); // throws a UserError on any mismatch

@@ -34,13 +34,7 @@ async function modelTarget(registry: Registry, target: string): Promise<{ label:
   const entry = isModelPath(choice.id) ? await modelPathEntry(registry, choice.id) : schemeModelEntry(registry, choice.id) ?? registry.models.find((m) => m.id === choice.id) ?? null;
   if (!entry) return null;
   const module = await modelModule(entry);
-  const config = resolveConfig(entry.id, module.defaults, choice.overrides);
-  if (module.checkConfig)
-    try {
-      module.checkConfig(config);
-    } catch (err) {
-      throw new UserError(`${target}: ${(err as Error)?.message ?? err}`, { cause: err });
-    }
+  const config = resolveConfig(entry.id, module, choice.overrides);
   return { label: target, entry, module, config };
 }
 

@@ -16,7 +16,7 @@ export const LARGE_SWEEP_JOBS = 500;
 
 export const COMMANDS = {
   run: { synopsis: 'pnpm bench', takes: null, summary: 'plan the jobs, run those not in the results file yet, print a table per (scenario, view)' },
-  list: { synopsis: 'pnpm bench list', takes: null, summary: 'the models, the scenarios, and which model reads which view' },
+  list: { synopsis: 'pnpm bench list [--config MODEL]', takes: null, summary: 'the models, the scenarios, and which model reads which view; with --config MODEL, that model\'s config keys' },
   check: { synopsis: 'pnpm bench check MODEL | SCENARIO', takes: 'one model or scenario', summary: 'the conformance checks as a command: a model against every scenario it reads, or a scenario with the baselines; exit 1 on a failure' },
   merge: { synopsis: 'pnpm bench merge DIR... --out DIR', takes: 'shard folders', summary: 'adds the results of shard folders to --out DIR/results.jsonl, keeping what it holds; refuses shards of other plans or code, and two different results of one job' },
   report: { synopsis: 'pnpm bench report DIR...', takes: 'run folders', summary: 'writes DIR/report.html and DIR/leaderboard.md (of several runs together with --out DIR)' },
@@ -49,6 +49,7 @@ export const OPTIONS = {
   out: { type: 'string', arg: 'DIR', commands: ['run', 'merge', 'report', 'export'], help: `run: the run folder, relative to where you stand (default: ${DEFAULT_OUT} in the workspace root), results in DIR/results.jsonl; merge: the folder merged into; report: where report.html and leaderboard.md go (default: the one run folder); export: the FILE written (default: DIR/results.csv or .parquet of the one run folder)` },
   json: { type: 'boolean', commands: ['run', 'merge'], help: 'print { "results": [...] } on stdout instead of tables' },
   'dry-run': { type: 'boolean', commands: ['run'], help: 'plan only: print how many jobs are new, already done and to retry, and the wall time past results suggest; run and write nothing' },
+  config: { type: 'string', arg: 'MODEL', commands: ['list'], help: 'list: the config table of MODEL (an id, ./path/to/model.ts): each key with its default, what it takes (range or choices) and why' },
   compare: { type: 'string', arg: 'MODEL', commands: ['run', 'report'], help: 'beside every row, its paired difference in skill to MODEL (a model label as in the tables) over the seeds both have, with a 95% interval' },
   verbose: { type: 'boolean', commands: ['run', 'check'], help: 'the stack of every failed job (or check) in the summary' },
   workers: { type: 'string', arg: 'N', commands: ['run'], help: 'jobs at once, each in its own child process on one thread (default: the number of cores; never more than the jobs planned); 0 runs them one by one inside this process (debugging: no timeout, no crash isolation)' },

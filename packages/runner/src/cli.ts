@@ -5,8 +5,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, privilegedInfo, UserError, type Registry } from '@worldbench/core';
+import { configSchemaOf, discoverPlugins, findWorkspaceRoot, forecastViews, isUserError, privilegedInfo, UserError, type Registry } from '@worldbench/core';
 import { runCheck } from './check';
+import { formatConfigTable } from './config-table';
 import { COMMANDS, DEFAULT_JOB_TIMEOUT_SECONDS, DEFAULT_OUT, flagsOf, helpText, LARGE_SWEEP_JOBS, OPTIONS, type Command, type OptionName } from './cli-options';
 import { runEnv } from './env';
 import { estimatePlan, readTimings, timingFiles, type PlanEstimate } from './estimate';
@@ -15,7 +16,7 @@ import { PROTOCOLS, splitList, type Protocol } from './jobs';
 import { grouped, MAX_BUDGET, MAX_EPISODES, MAX_SEED, MAX_SEEDS } from './limits';
 import { describeMerge, mergeShards } from './merge';
 import { checkOutFolder, fromUser } from './paths';
-import { FULL_BUDGETS, planJobs, QUICK_BUDGETS, type PlanOptions } from './plan';
+import { FULL_BUDGETS, modelEntry, planJobs, QUICK_BUDGETS, type PlanOptions } from './plan';
 import { poolSize } from './pool';
 import { formatDuration, HEARTBEAT_SECONDS, sweepProgress, sweepSummary } from './progress';
 import type { JobResult } from './result';
@@ -117,6 +118,8 @@ export interface ParsedArgs {
   all: boolean;
   /** check: the model or scenario. */
   target: string | null;
+  /** list --config MODEL: the model whose config table to print, or null. */
+  configOf: string | null;
 }
 
 /** Refuses a flag the command does not take, naming those it does. */
@@ -207,6 +210,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     mergeDirs: subcommand === 'merge' || subcommand === 'report' || subcommand === 'export' ? positionals.slice(1) : [],
     dryRun: values['dry-run'] === true,
     compare: values.compare ?? null,
+    configOf: values.config ?? null,
     verbose: values.verbose === true,
     format: format as ExportFormat,
     all: values.all === true,
@@ -313,6 +317,12 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       return 0;
     }
     const registry = discoverPlugins(findWorkspaceRoot());
+    if (args.command === 'list' && args.configOf !== null) {
+      const id = args.configOf.trim();
+      const module = await modelModule(await modelEntry(registry, id));
+      io.stdout.write(formatConfigTable(module.card.id, configSchemaOf(module.card.id, module)));
+      return 0;
+    }
     if (args.command === 'list') {
       await printList(registry, (s) => io.stdout.write(s));
       return 0;

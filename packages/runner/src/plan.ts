@@ -63,6 +63,11 @@ export async function modelPathEntry(registry: Registry, path: string, from = us
  * `--model onnx:path/to/model.onnx`: the registered scheme's entry, its argument read as a path from the folder
  * pnpm was started in when it names a file there. Null when the id names no scheme.
  */
+/** The entry of a --model id: a module path, a scheme model (onnx:file) or a registered id (exit 2 listing them). */
+export async function modelEntry(registry: Registry, id: string): Promise<PluginEntry> {
+  return isModelPath(id) ? modelPathEntry(registry, id) : schemeModelEntry(registry, id) ?? findModel(registry, id);
+}
+
 export function schemeModelEntry(registry: Registry, id: string, from = userCwd()): PluginEntry | null {
   const entry = schemeEntry(registry, id);
   if (!entry) return null;
@@ -101,16 +106,6 @@ function askSupports(module: WorldModelModule, label: string, spec: ScenarioSpec
 /** Code-unit order: the same on every machine whatever its locale (shards partition this order). */
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A model's own config check (enum values, ranges), run at plan time so a bad override is a user error, not a failed job. */
-function checkModelConfig(label: string, module: WorldModelModule, config: Record<string, unknown>): void {
-  if (!module.checkConfig) return;
-  try {
-    module.checkConfig(config);
-  } catch (err) {
-    throw new UserError(`${label}: ${(err as Error)?.message ?? err}`, { cause: err });
-  }
-}
-
 /** One (scenario, model) pair of a plan, with the views it runs: the plan's jobs are its cells times protocols, budgets and seeds. */
 interface PlanCell {
   scenarioEntry: PluginEntry;
@@ -132,12 +127,11 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
   const scenarioEntries = (opts.scenarios.length ? opts.scenarios : registry.scenarios.map((s) => s.id)).map((s) => findScenario(registry, s));
   const models = await Promise.all(
     modelChoices.map(async (given) => {
-      const entry = isModelPath(given.id) ? await modelPathEntry(registry, given.id) : schemeModelEntry(registry, given.id) ?? findModel(registry, given.id);
+      const entry = await modelEntry(registry, given.id);
       const choice = { ...given, id: entry.id };
       const module = await modelModule(entry);
-      const config = resolveConfig(choice.id, module.defaults, choice.overrides, module.retiredKeys);
+      const config = resolveConfig(choice.id, module, choice.overrides);
       const label = modelLabel(choice);
-      checkModelConfig(label, module, config);
       return { choice, entry, module, config, label };
     }),
   );

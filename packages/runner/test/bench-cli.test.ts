@@ -2,6 +2,7 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { discoverPlugins, findModel, loadModelModule } from '@worldbench/core';
 import { bench, root, scratch } from './helpers';
 
 describe('pnpm bench', () => {
@@ -70,10 +71,14 @@ describe('pnpm bench', () => {
     [['--protocol', 'sideways'], /unknown protocol "sideways"; valid: offline, offline-explore/],
     [['--model', 'linear[nope=1]'], /model linear has no config key "nope"; valid: ridge/],
     [['--model', 'linear[ridge=abc]'], /ridge is a number/],
-    // values of the right type that the model's own checkConfig refuses, at plan time (not as a failed job)
-    [['--model', 'linear[ridge=-1]'], /linear\[ridge=-1\]: linear config: ridge is a finite number >= 0, got -1/],
-    [['--model', 'possible-worlds[library=mine]', '--scenario', 'hidden-laws'], /library is 'search' or 'scenario' or 'generic', got "mine"/],
-    [['--model', 'jepa[forecastBackend=gpu]', '--scenario', 'code-trace'], /jepa\[forecastBackend=gpu\]: jepa config: forecastBackend is 'onnx' or 'tfjs', got gpu/],
+    // values of the right type outside the model's config table, at plan time (not as a failed job), every model
+    [['--model', 'linear[ridge=-1]'], /linear\[ridge=-1\]: linear config: ridge is a number >= 0, got -1/],
+    [['--model', 'possible-worlds[library=mine]', '--scenario', 'hidden-laws'], /possible-worlds\[library=mine\]: possible-worlds config: library is 'search' or 'scenario' or 'generic', got "mine"/],
+    [['--model', 'jepa[forecastBackend=gpu]', '--scenario', 'code-trace'], /jepa\[forecastBackend=gpu\]: jepa config: forecastBackend is 'onnx' or 'tfjs', got "gpu"/],
+    [['--model', 'jepa[heads=0]', '--scenario', 'code-trace'], /jepa\[heads=0\]: jepa config: heads is an integer >= 1, got 0/],
+    [['--model', 'spatial[teacherShare=2]', '--scenario', 'sprite-world'], /spatial\[teacherShare=2\]: spatial config: teacherShare is a number in \[0, 1\], got 2/],
+    [['--model', 'possible-worlds[searchEffort=0.5]', '--scenario', 'hidden-laws'], /possible-worlds config: searchEffort is an integer >= 1, got 0\.5/],
+    [['--model', 'persistence[k=1]'], /model persistence has no config key "k"; valid: \(none\)/],
     // only a config's own keys, not what every object inherits
     [['--model', 'linear[__proto__=1]'], /model linear has no config key "__proto__"; valid: ridge/],
     [['--model', 'linear[constructor=1]'], /model linear has no config key "constructor"; valid: ridge/],
@@ -176,5 +181,18 @@ describe('pnpm bench', () => {
     expect(r.stdout).toMatch(/linear\s+baseline/);
     expect(r.stdout).toMatch(/bouncing-balls-v1/);
     expect(r.stdout).toMatch(/persistence\s+bouncing-balls-v1\s+state, frame/);
+  });
+
+  it("lists a model's config table: every key with its default, what it takes and its doc", async () => {
+    const r = bench(['list', '--config', 'jepa']);
+    expect(r.code).toBe(0);
+    const jepa = await loadModelModule(findModel(discoverPlugins(root), 'jepa').entry);
+    for (const [key, value] of Object.entries(jepa.defaults)) expect(r.stdout).toContain(`${key.padEnd(19)} = ${JSON.stringify(value)}   (`);
+    expect(r.stdout).toMatch(/width +\= 64 +\(an integer >= 1\)\n +Width D of every token/);
+    expect(r.stdout).toMatch(/forecastBackend += "onnx" +\('onnx' or 'tfjs'\)/);
+    expect(r.stdout).toMatch(/retired keys .*: contextRead, pointerInit, realActions/);
+    expect(bench(['list', '--config', 'linear']).stdout).toMatch(/ridge +\= 0\.001 +\(a number >= 0\)/);
+    const bad = bench(['list', '--config', 'nope']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/unknown model "nope"; valid: jepa, linear/)]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '@worldbench/core';
+import { defineConfig, UserError, z } from '@worldbench/core';
 import { availableParallelism } from 'node:os';
 import { isModelPath, jobKey, modelLabel, parseCli, parseModelChoice, parseSeeds, parseShard, poolSize, resolveConfig, resultsFileName, shardJobs, splitList, workerDeathReason } from '../src/index';
 
@@ -11,13 +11,23 @@ describe('CLI parsing', () => {
   it('reads model overrides with their types, rejecting unknown keys', () => {
     const choice = parseModelChoice('m[steps=3,name=x,on=false]');
     expect(choice).toEqual({ id: 'm', overrides: [['steps', '3'], ['name', 'x'], ['on', 'false']] });
-    expect(resolveConfig('m', { steps: 1, name: 'a', on: true, rate: 0.1 }, choice.overrides)).toEqual({ steps: 3, name: 'x', on: false, rate: 0.1 });
-    expect(() => resolveConfig('m', { steps: 1 }, [['stpes', '3']])).toThrow(/no config key "stpes"; valid: steps/);
+    // a module that states only defaults: each field takes the type of its default
+    expect(resolveConfig('m', { defaults: { steps: 1, name: 'a', on: true, rate: 0.1 } }, choice.overrides)).toEqual({ steps: 3, name: 'x', on: false, rate: 0.1 });
+    expect(() => resolveConfig('m', { defaults: { steps: 1 } }, [['stpes', '3']])).toThrow(/no config key "stpes"; valid: steps/);
+    expect(() => resolveConfig('m', { defaults: { steps: 1 } }, [['steps', 'many']])).toThrow('m[steps=many]: steps is a number');
     // only the config's own keys: not what every object inherits
-    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) expect(() => resolveConfig('m', { steps: 1 }, [[key, '{}']]), key).toThrow(`model m has no config key "${key}"; valid: steps`);
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) expect(() => resolveConfig('m', { defaults: { steps: 1 } }, [[key, '{}']]), key).toThrow(`model m has no config key "${key}"; valid: steps`);
     // a retired design's key says what became of it; a key the config still holds is never taken for a retired one
-    expect(() => resolveConfig('m', { steps: 1 }, [['mode', 'old']], { mode: 'the new mode is the design' })).toThrow('model m: config key "mode" was retired (the new mode is the design); drop it from --model');
-    expect(resolveConfig('m', { steps: 1 }, [['steps', '2']], { steps: 'never' })).toEqual({ steps: 2 });
+    expect(() => resolveConfig('m', { defaults: { steps: 1 }, retiredKeys: { mode: 'the new mode is the design' } }, [['mode', 'old']])).toThrow('model m: config key "mode" was retired (the new mode is the design); drop it from --model');
+    expect(resolveConfig('m', { defaults: { steps: 1 }, retiredKeys: { steps: 'never' } }, [['steps', '2']])).toEqual({ steps: 2 });
+    // a module with a config table: coerced by the table, validated whole (range and cross-field rules), exit 2
+    const config = defineConfig('t', { k: z.number().int().min(1).default(8).describe('k'), mode: z.enum(['a', 'b']).default('a').describe('mode') }, { check: (c) => (c.k === 3 && c.mode === 'b' ? ['k 3 cannot go with mode b'] : []) });
+    const t = { defaults: config.defaults, config };
+    expect(resolveConfig('t', t, [['k', '4']])).toEqual({ k: 4, mode: 'a' });
+    expect(() => resolveConfig('t', t, [['k', '0']])).toThrow(new UserError('t[k=0]: t config: k is an integer >= 1, got 0'));
+    expect(() => resolveConfig('t', t, [['k', '2.5']])).toThrow('t config: k is an integer >= 1, got 2.5');
+    expect(() => resolveConfig('t', t, [['mode', 'c']])).toThrow(`t[mode=c]: t config: mode is 'a' or 'b', got "c"`);
+    expect(() => resolveConfig('t', t, [['mode', 'b'], ['k', '3']])).toThrow('t[k=3,mode=b]: t config: k 3 cannot go with mode b');
     expect(modelLabel(parseModelChoice('m[b=2,a=1]'))).toBe('m[a=1,b=2]');
   });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type WorldModel } from '@worldbench/core';
 import { backendName, initBackend, readWeights, tf, writeWeights } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
-import { resolveSpatialConfig, type SpatialConfig } from './config';
+import { spatialConfig, type SpatialConfig } from './config';
 import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled, type LatentMap } from './latent-actions';
 import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './model';
@@ -305,7 +305,7 @@ export class SpatialModel implements WorldModel {
     await initBackend();
     const meta = JSON.parse(readFileSync(join(dir, 'spatial.json'), 'utf8'));
     if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
-    const model = new SpatialModel(meta.spec, meta.view, resolveSpatialConfig(meta.config)); // saves from before a config field get its default
+    const model = new SpatialModel(meta.spec, meta.view, spatialConfig.resolve(meta.config)); // saves from before a config field get its default
     model.build('load'); // initial weights are overwritten below
     readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes, 'spatial');
     if (meta.lamShapes) {

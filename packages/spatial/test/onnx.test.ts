@@ -6,7 +6,7 @@ import { createRng, evaluationSet, forecastWindows, jobWorld, quietRun, training
 import { backendName, initBackend, tf } from '@worldbench/neural';
 import spriteWorld from '@worldbench/sprite-world';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import spatial, { resolveSpatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
+import spatial, { spatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
 import { Dynamics, type ActionKind } from '../src/model';
 import { OnnxRollout } from '../src/onnx';
 import { patchGeometry } from '../src/patches';
@@ -108,7 +108,7 @@ describe('the exported token step (tokenizer = vq)', () => {
 
 describe('SpatialModel forecasts through ONNX Runtime', () => {
   it('rejects an unknown forecastBackend, naming the valid ones', () => {
-    expect(() => resolveSpatialConfig({ forecastBackend: 'gpu' })).toThrow(/forecastBackend is 'onnx' or 'tfjs', got 'gpu'/);
+    expect(() => spatialConfig.resolve({ forecastBackend: 'gpu' })).toThrow(/forecastBackend is 'onnx' or 'tfjs', got "gpu"/);
   });
 
   it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs does, reports the backend, releases its sessions', async () => {

@@ -4,7 +4,7 @@ import { createRng } from '@worldbench/core';
 import { initBackend, stopGradient, tf, tfjsOps as ops } from '@worldbench/neural';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NeighbourhoodAttention, neighbourhood } from '../src/attention';
-import { resolveSpatialConfig, spatialDefaults } from '../src/config';
+import { spatialConfig, spatialDefaults } from '../src/config';
 import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
 import { DeadCodeRestarts, VectorQuantizer, type Quantised } from '../src/vq';
@@ -166,10 +166,12 @@ describe('latent actions: mutual information and the map to true actions', () =>
 
 describe('config', () => {
   it('fills defaults, and rejects unknown keys (listing the valid ones), wrong types and out-of-range values', () => {
-    expect(resolveSpatialConfig({ rolloutSteps: 0 })).toEqual({ ...spatialDefaults, rolloutSteps: 0 });
-    expect(() => resolveSpatialConfig({ rollout: 0 })).toThrow(/no config key "rollout"; valid: patchSize, .*rolloutSteps/);
-    expect(() => resolveSpatialConfig({ actionFree: 'yes' })).toThrow(/actionFree = "yes": expected a boolean/);
-    expect(() => resolveSpatialConfig({ haloPadding: 'mirror' as 'zero' })).toThrow(/haloPadding/);
-    expect(() => resolveSpatialConfig({ teacherShare: 2, width: 62 })).toThrow(/teacherShare is in \[0, 1\].*width 62 is not divisible by heads 4/);
+    expect(spatialConfig.resolve({ rolloutSteps: 0 })).toEqual({ ...spatialDefaults, rolloutSteps: 0 });
+    expect(() => spatialConfig.resolve({ rollout: 0 })).toThrow(/no config key "rollout"; valid: patchSize, .*rolloutSteps/);
+    expect(() => spatialConfig.resolve({ actionFree: 'yes' })).toThrow('spatial config: actionFree is true or false, got "yes"');
+    expect(() => spatialConfig.resolve({ haloPadding: 'mirror' })).toThrow(/haloPadding is 'zero' or 'wrap' or 'auto', got "mirror"/);
+    expect(() => spatialConfig.resolve({ teacherShare: 2, patience: 0 })).toThrow(/teacherShare is a number in \[0, 1\], got 2; patience is an integer >= 1, got 0/);
+    // rules between fields, once every field is valid
+    expect(() => spatialConfig.resolve({ width: 62 })).toThrow(/width 62 is not divisible by heads 4/);
   });
 });

@@ -6,7 +6,7 @@ import { initBackend, tf } from '@worldbench/neural';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import spriteWorld from '@worldbench/sprite-world';
 import { beforeAll, describe, expect, it } from 'vitest';
-import spatial, { resolveSpatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
+import spatial, { spatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
 import { buildTrainingData } from '../src/dataset';
 import { codebookUsage } from '../src/latent-actions';
 import { PatchTokenizer, reconstructionError, trainTokenizer } from '../src/tokenizer';
@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 describe('the vq patch tokenizer', () => {
   it('rejects an unknown tokenizer, naming the valid ones', () => {
-    expect(() => resolveSpatialConfig({ tokenizer: 'fsq' })).toThrow(/tokenizer is 'linear' or 'vq', got 'fsq'/);
+    expect(() => spatialConfig.resolve({ tokenizer: 'fsq' })).toThrow(/tokenizer is 'linear' or 'vq', got "fsq"/);
   });
 
   it(
