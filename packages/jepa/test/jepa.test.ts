@@ -19,7 +19,7 @@ beforeAll(async () => {
 const MINUTES = 60_000;
 
 describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
-  it('beats persistence on unseen programs, reads the program through the pc, and does not collapse', async () => {
+  it('beats persistence on unseen programs, reads the program through the pc, and does not collapse', { tags: ['slow'], timeout: 20 * MINUTES }, async () => {
     const opts = { view: 'state', budget: 1024, seed: 3 } as const;
     const ours = await evaluateModel(jepa, codeTrace, opts);
     const base = await evaluateModel(persistence, codeTrace, opts);
@@ -43,7 +43,7 @@ describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
     expect(diagnostics.probe.accStep).toBeGreaterThan(0.95);
     await ours.model.dispose?.();
     await base.model.dispose?.();
-  }, 20 * MINUTES);
+  });
 
   it('rejects an unknown config key, listing the valid ones', async () => {
     await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, rollout: 2 } as never)).rejects.toThrow(/no config key "rollout"; valid: width, .*rolloutSteps/);

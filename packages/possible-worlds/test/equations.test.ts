@@ -40,7 +40,7 @@ function discover(field: Field, opts: { budget: number; seed: number; train?: [n
   return { best, law, equations, centre };
 }
 
-describe('equation discovery recovers planted laws that are none of the scenarios\', as written (budget 1024)', () => {
+describe('equation discovery recovers planted laws that are none of the scenarios\', as written (budget 1024)', { tags: ['slow'] }, () => {
   it.each([0, 1])('seed %i: a Duffing spring a = -p x - 2 x^3 + F (p per episode): the cubic and its coefficient found', (seed) => {
     const { best, equations } = discover(([x, y], [a0, a1], p) => [-p * x - 2 * x ** 3 + a0, -p * y - 2 * y ** 3 + a1], { budget: 1024, seed });
     expect(best.id).toMatch(/^discovered/);
@@ -93,7 +93,7 @@ describe('equation discovery recovers planted laws that are none of the scenario
 });
 
 describe('hidden-laws-v1 state, the default (no hints)', () => {
-  it('beats linear by 0.15 skill at h = 1 and by 0.05 at h = 16 (median of dev seeds 0-4, budget 256)', async () => {
+  it('beats linear by 0.15 skill at h = 1 and by 0.05 at h = 16 (median of dev seeds 0-4, budget 256)', { tags: ['slow'] }, async () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const pw = [], lin = [];
     for (const seed of [0, 1, 2, 3, 4]) {

@@ -9,7 +9,7 @@ describe('pnpm bench', () => {
   const out = join(scratch(), 'run');
   const command = ['--model', 'linear,persistence', '--scenario', 'bouncing-balls', '--budgets', '256,1024', '--seeds', '2', '--out', out];
 
-  it('prints a table per view; linear beats persistence on state at both budgets; a rerun fits nothing', () => {
+  it('prints a table per view; linear beats persistence on state at both budgets; a rerun fits nothing', { tags: ['slow'], timeout: 600_000 }, () => {
     const first = bench(command);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('bouncing-balls-v1 / state');
@@ -39,7 +39,7 @@ describe('pnpm bench', () => {
     expect(second.stdout).toBe(first.stdout);
     expect(second.stderr).not.toMatch(/ok in /); // every job came from the store
     expect(second.stderr.match(/\(cached\)/g)).toHaveLength(16);
-  }, 600_000); // linear on 32x32 frames at budget 1024 is a 1024 x 1024 ridge solve in JS: seconds per job, more on a busy machine
+  }); // linear on 32x32 frames at budget 1024 is a 1024 x 1024 ridge solve in JS: seconds per job, more on a busy machine
 
   it('drops a torn last line and completes the run', () => {
     const dir = join(scratch(), 'torn');

@@ -37,7 +37,7 @@ function outsideFolder(files: Record<string, string>): { dir: string; commands: 
 }
 
 describe('docs code blocks', () => {
-  it.each(['docs/api.md', 'docs/hypothesis-spaces.md'])('%s: every block type-checks and runs', (doc) => {
+  it.each(['docs/api.md', 'docs/hypothesis-spaces.md'])('%s: every block type-checks and runs', { tags: ['slow'], timeout: 300_000 }, (doc) => {
     const code = blocks(doc, 'ts');
     expect(code.length).toBeGreaterThan(0);
     // a block whose first line is "// file: name.ts" is that file (later blocks import it); the others are block-N.ts
@@ -49,7 +49,7 @@ describe('docs code blocks', () => {
       const r = spawnSync('pnpm', ['exec', 'tsx', join(dir, name)], { cwd: root, encoding: 'utf8' });
       expect(r.status, `${doc} ${name}:\n${r.stderr}`).toBe(0);
     }
-  }, 300_000);
+  });
 });
 
 describe('a model kept outside the repository (docs/writing-a-model.md)', () => {
@@ -71,7 +71,7 @@ const module: WorldModelModule<{}> = {
 export default module;
 `;
 
-  it('type-checks against the checkout with the tsconfig the doc gives, and a type error is caught', () => {
+  it('type-checks against the checkout with the tsconfig the doc gives, and a type error is caught', { tags: ['slow'], timeout: 120_000 }, () => {
     const good = outsideFolder({ 'my-model.ts': model('0') });
     expect(sh(good.commands[0], root).status).toBe(0);
     const bad = outsideFolder({ 'my-model.ts': model("'none'") });
@@ -79,7 +79,7 @@ export default module;
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/my-model\.ts\(5,\d+\): error TS\d+: /);
     expect(r.stdout).toContain("Type 'string' is not assignable to type 'number'");
-  }, 120_000);
+  });
 
   it('runs through bench check from where the doc says', () => {
     const { commands } = outsideFolder({ 'my-model.ts': model('0') });

@@ -9,7 +9,7 @@ import { describeFailure, failureOf, resultProblem } from '../src/result';
 import { bench, fixture, readLines, root, scratch, syntheticResult } from './helpers';
 
 describe('failing jobs', () => {
-  it('records a throw, a hang (killed by --job-timeout), a NaN forecast and a crash as failed with their reasons; the rest is ok', () => {
+  it('records a throw, a hang (killed by --job-timeout), a NaN forecast and a crash as failed with their reasons; the rest is ok', { tags: ['slow'] }, () => {
     const out = join(scratch(), 'planted');
     const planted = ['throwing-model.ts', 'hanging-model.ts', 'nan-model.ts', 'crashing-model.ts'].map(fixture);
     const args = ['--model', ['persistence', 'linear', ...planted].join(','), '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--seeds', '1'];

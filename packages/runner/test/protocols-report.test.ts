@@ -68,10 +68,11 @@ describe('readResults', () => {
   });
 });
 
-describe('pnpm bench --protocol all, and its report', () => {
+// one run of every protocol, then its report: the later tests read what the first wrote, so the tag is the block's
+describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => {
   const out = join(scratch(), 'all');
 
-  it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', () => {
+  it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', { timeout: 600_000 }, () => {
     const r = bench(['--model', 'possible-worlds,possible-worlds[library=scenario],linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const { results } = JSON.parse(r.stdout);
@@ -92,7 +93,7 @@ describe('pnpm bench --protocol all, and its report', () => {
     expect(live.updates).toBe(true);
     expect(find('linear', 'live').live.updates).toBe(false);
     expect(find('linear', 'offline', 'frame').filmstrip[0]).toMatch(/^data:image\/png;base64,/);
-  }, 600_000);
+  });
 
   it('writes a self-contained report that opens in headless Chromium with every plot drawn', async () => {
     const r = bench(['report', out]);

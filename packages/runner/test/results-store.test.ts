@@ -48,7 +48,7 @@ describe('readResultLines: the rules of a results file', () => {
 });
 
 describe('lines of a results file', () => {
-  it('sets aside a line that parses but is not a result (verbatim, said once) and reruns its job; bench report skips it', () => {
+  it('sets aside a line that parses but is not a result (verbatim, said once) and reruns its job; bench report skips it', { tags: ['slow'] }, () => {
     const out = join(scratch(), 'rejected');
     expect(bench([...small('2'), '--out', out]).code).toBe(0);
     const file = join(out, 'results.jsonl');

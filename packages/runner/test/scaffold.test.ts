@@ -36,7 +36,7 @@ describe('scaffolds and the docs that show them', () => {
   it.each([
     ['docs/writing-a-model.md', 'packages/my-model', ['src/config.ts', 'src/index.ts', 'test/my-model.test.ts']],
     ['docs/writing-a-scenario.md', 'scenarios/my-scenario', ['src/index.ts', 'test/my-scenario.test.ts']],
-  ])('%s: its commands run as written and its code is the scaffold output', (doc, dir, files) => {
+  ])('%s: its commands run as written and its code is the scaffold output', { tags: ['slow'], timeout: 600_000 }, (doc, dir, files) => {
     const markdown = readFileSync(join(root, doc), 'utf8');
     for (const line of blocks(markdown, 'sh')[0].trim().split('\n')) {
       const r = run(ws, line);
@@ -46,9 +46,9 @@ describe('scaffolds and the docs that show them', () => {
     for (const fragment of blocks(markdown, 'json').slice(0, 1)) expect(readFileSync(join(ws, dir, 'package.json'), 'utf8')).toContain(fragment.trim());
     const shown = blocks(markdown, 'ts');
     for (const file of files) expect(shown, `${doc} shows ${dir}/${file}`).toContain(readFileSync(join(ws, dir, file), 'utf8'));
-  }, 600_000);
+  });
 
-  it('a scaffolded model benches ok and beats persistence on bouncing-balls; a scaffolded scenario benches linear', () => {
+  it('a scaffolded model benches ok and beats persistence on bouncing-balls; a scaffolded scenario benches linear', { tags: ['slow'], timeout: 600_000 }, () => {
     const model = JSON.parse(run(ws, 'pnpm --silent bench --model my-model,persistence --scenario bouncing-balls --view state --budgets 256 --json --out r1').stdout);
     const knn = model.results.find((r: { model: string }) => r.model === 'my-model');
     expect(knn.status).toBe('ok');
@@ -66,7 +66,7 @@ describe('scaffolds and the docs that show them', () => {
     expect(readFileSync(join(ws, 'scenarios/stack-vm/src/index.ts'), 'utf8')).toContain("id: 'stack-vm-v1'");
     const tsc = run(ws, 'pnpm exec tsc -p tsconfig.json --noEmit');
     expect(tsc.code, tsc.stdout).toBe(0);
-  }, 600_000);
+  });
 
   it.each([
     ['pnpm new-model Bad_Name', /not a valid model name/],

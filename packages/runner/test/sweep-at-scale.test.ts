@@ -24,7 +24,7 @@ beforeAll(() => {
 const wholeLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
 
 describe('crash safety', () => {
-  it('a sweep killed with SIGKILL (its whole process group) twice at seeded random points, then rerun, equals an uninterrupted run', async () => {
+  it('a sweep killed with SIGKILL (its whole process group) twice at seeded random points, then rerun, equals an uninterrupted run', { tags: ['slow'] }, async () => {
     const out = join(dir, 'killed');
     const file = join(out, 'results.jsonl');
     const rng = createRng('crash-safety');
@@ -69,7 +69,7 @@ describe('shards', () => {
   const shared = join(dir, 'shards-shared');
   const own = join(dir, 'shard-own');
 
-  it('the plan as 3 shards (two sharing a folder) merges to the results of one run', () => {
+  it('the plan as 3 shards (two sharing a folder) merges to the results of one run', { tags: ['slow'] }, () => {
     for (const [shard, out] of [['0/3', shared], ['1/3', shared], ['2/3', own]]) {
       const r = bench([...PLAN, '--shard', shard, '--workers', '2', '--out', out]);
       expect(r.code, r.stderr).toBe(0);
@@ -92,7 +92,7 @@ describe('shards', () => {
     expect(again.stderr.match(/\(cached\)/g)).toHaveLength(JOBS);
   });
 
-  it('merge refuses shards of another plan or of other code, and says which shard is missing', () => {
+  it('merge refuses shards of another plan or of other code, and says which shard is missing', { tags: ['slow'] }, () => {
     const otherPlan = join(dir, 'other-plan');
     expect(bench([...PLAN.slice(0, 6), '--budgets', '16', ...PLAN.slice(8), '--shard', '2/3', '--out', otherPlan]).code).toBe(0);
     const mixed = bench(['merge', shared, otherPlan, '--out', join(dir, 'not-written')]);

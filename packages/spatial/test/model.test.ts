@@ -31,7 +31,7 @@ async function fitted(scenario: Scenario, budget: number, seed: number, config: 
   return { model, query };
 }
 
-describe('dynamics on bouncing-balls frames (true actions)', () => {
+describe('dynamics on bouncing-balls frames (true actions)', { tags: ['slow'] }, () => {
   it(
     'beats persistence at h = 1 by a skill of at least 0.3 at budget 256 (seed 0)',
     async () => {
@@ -44,7 +44,7 @@ describe('dynamics on bouncing-balls frames (true actions)', () => {
   );
 });
 
-describe('latent action model on sprite-world (no action labels)', () => {
+describe('latent action model on sprite-world (no action labels)', { tags: ['slow'] }, () => {
   it(
     // the expert presses noop on ~82% of its steps and some directions on under 1%, so only 3-5 codes can be
     // meaningful (measured at budget 512, seeds 0-2: 4, 3, 5 codes used; NMI 0.955, 0.892, 0.944)
@@ -87,7 +87,7 @@ describe('latent action model on sprite-world (no action labels)', () => {
   );
 });
 
-describe('rollouts, memory, determinism', () => {
+describe('rollouts, memory, determinism', { tags: ['slow'] }, () => {
   it(
     'rolls out H frames of the right shape, finite and inside [0, 1], on every kind of action',
     async () => {

@@ -111,7 +111,7 @@ describe('SpatialModel forecasts through ONNX Runtime', () => {
     expect(() => spatialConfig.resolve({ forecastBackend: 'gpu' })).toThrow(/forecastBackend is 'onnx' or 'tfjs', got "gpu"/);
   });
 
-  it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs does, reports the backend, releases its sessions', async () => {
+  it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs does, reports the backend, releases its sessions', { tags: ['slow'] }, async () => {
     const seed = 0;
     const world = jobWorld(spriteWorld, seed);
     const train = trainingSet(spriteWorld, world, 'behavior', 128, seed).observed;

@@ -87,9 +87,9 @@ describe('the token dynamics (tokenizer = vq)', () => {
 
   it(
     'passes checkWorldModel (determinism, save -> load) on bouncing-balls and sprite-world',
+    { tags: ['slow'], timeout: TIMEOUT },
     async () => {
       for (const scenario of [bouncingBalls, spriteWorld] as Scenario[]) expect(await checkWorldModel(spatial, scenario, { config: tinyVq })).toEqual(['frame']);
     },
-    TIMEOUT,
   );
 });
