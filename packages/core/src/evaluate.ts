@@ -35,7 +35,7 @@ function assertTensor(t: Tensor, expected: readonly number[], what: string, wher
 
 /** Throws when a forecast has the wrong shape, data that does not match its shape, or NaN: the job is then recorded as failed with this reason. */
 export function assertForecast(f: Forecast, expected: readonly number[], where: string): void {
-  if (!f || !f.mean || !f.mean.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
+  if (!f?.mean?.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
   assertTensor(f.mean, expected, 'mean', where);
   const nan = describeNonFinite('mean', f.mean.data, expected, '[B, H, ...viewShape]');
   if (nan) throw new Error(`${where}: forecast holds NaN or infinity: ${nan}`);

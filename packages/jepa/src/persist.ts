@@ -3,7 +3,7 @@
 // encoder, the predictor and the probe, in that order, as raw float32).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readWeights, tf, writeWeights } from '@worldbench/neural';
+import { readWeights, type tf, writeWeights } from '@worldbench/neural';
 import type { JepaConfig } from './config';
 import type { Geometry, Networks } from './model';
 

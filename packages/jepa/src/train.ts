@@ -10,7 +10,7 @@
 //      trainer's post-step hook
 // Then a probe-only phase on the final frozen latents.
 import type { Rng, RunContext } from '@worldbench/core';
-import { shuffledBatches, tf, tfjsOps, train } from '@worldbench/neural';
+import { shuffledBatches, type tf, tfjsOps, train } from '@worldbench/neural';
 import { windowBatch, type TrainingSet, type WindowBatch } from './batch';
 import type { JepaConfig } from './config';
 import { momentumAt, updateTargetEncoder } from './ema';

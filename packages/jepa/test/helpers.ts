@@ -1,7 +1,7 @@
 // Test helpers: a small JEPA on a scenario's training data, snapshots of variables. (The finite-difference
 // gradient check is the neural kit's: @worldbench/neural/testing.)
 import { jobWorld, trainingSet, type Scenario } from '@worldbench/core';
-import { tf } from '@worldbench/neural';
+import type { tf } from '@worldbench/neural';
 import { jepaDefaults, type JepaConfig } from '../src/config';
 import { fitGeometry } from '../src/index';
 import { buildNetworks, type Geometry, type Networks } from '../src/model';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { Dense, LayerNorm, Mlp, Module, initBackend, normalVariable, tf, type Ops } from '../src/index';
+import { Dense, type LayerNorm, Mlp, Module, initBackend, normalVariable, tf, type Ops } from '../src/index';
 
 beforeAll(async () => {
   await initBackend();

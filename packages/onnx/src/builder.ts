@@ -197,7 +197,7 @@ export class OnnxBuilder {
     if (rest >= 0) {
       const copied = new Set(shape.flatMap((d, i) => (d === 0 ? [i] : [])));
       const left = from.filter((_, i) => !copied.has(i));
-      const known = (out.filter((d, i) => i !== rest && !copied.has(i)) as number[]).reduce((a, b) => a * b, 1);
+      const known = (out.filter((_d, i) => i !== rest && !copied.has(i)) as number[]).reduce((a, b) => a * b, 1);
       const names = left.filter((d) => typeof d === 'string');
       const sizes = (left.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
       // all sizes: their quotient; one name left over after the sizes cancel: that name; else a new name

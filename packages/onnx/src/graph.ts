@@ -49,7 +49,7 @@ export function readGraph(path: string): GraphInfo {
     throw new UserError(`onnx: ${path} is not a readable ONNX model: ${why} (protobuf: ${(err as Error).message}); export it with torch.onnx.export or tf2onnx`, { cause: err });
   }
   const graph = model.graph;
-  if (!graph || !graph.node?.length || !graph.output?.length)
+  if (!graph?.node?.length || !graph.output?.length)
     throw new UserError(`onnx: ${path} decodes, but holds no graph with nodes and outputs: it is not an ONNX model (or an empty one)`);
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
   const parameters = (graph.initializer ?? []).reduce((s, t) => s + (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1), 0);

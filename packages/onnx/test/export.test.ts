@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { createRng, type Rng } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, Module, MultiHeadAttention, initBackend, tf, tfjsOps, type Ops } from '@worldbench/neural';
+import { Dense, Embedding, LayerNorm, Mlp, type Module, MultiHeadAttention, initBackend, tf, tfjsOps, type Ops } from '@worldbench/neural';
 import { exportOnnx, layerExporter, SESSION_OPTIONS, type ExportInput } from '../src/index';
 
 const TOLERANCE = 1e-4;

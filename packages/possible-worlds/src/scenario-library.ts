@@ -3,7 +3,7 @@
 //     evidence of a space marginalises every factor's option under a uniform prior.
 //   LawFamily (parametric laws): fitted, scored and forecast by law-family.ts (shared and per-episode
 //     parameters, Laplace evidence, per-episode parameters inferred in context from a window's history).
-import { type Episodes, type FactoredSpace, type HypothesisSpace, type ScenarioSpec, type Transition } from '@worldbench/core';
+import type { Episodes, FactoredSpace, HypothesisSpace, ScenarioSpec, Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
 import { familyWorld, fitFamily } from './law-family';
 import { rowsByEpisode, transitionData, type Row } from './transitions';

@@ -95,5 +95,5 @@ export function rowsByEpisode(data: TransitionData, episodes?: Episodes): Row[][
       valid: data.valid.slice(i * D, (i + 1) * D),
     });
   }
-  return out.filter((rows) => rows && rows.length);
+  return out.filter((rows) => rows?.length);
 }

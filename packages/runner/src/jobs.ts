@@ -58,7 +58,7 @@ export interface ModelChoice {
 
 /** "jepa[rolloutSteps=0,lr=3e-4]" -> { id: "jepa", overrides: [["rolloutSteps", "0"], ["lr", "3e-4"]] } */
 export function parseModelChoice(text: string): ModelChoice {
-  const m = /^([^\[\]]+?)(?:\[(.*)\])?$/.exec(text.trim());
+  const m = /^([^[\]]+?)(?:\[(.*)\])?$/.exec(text.trim());
   if (!m) throw new UserError(`cannot read --model "${text}": write an id, optionally with overrides, e.g. linear[ridge=0.01]`);
   const overrides: [string, string][] = [];
   for (const part of m[2] ? splitList(m[2]) : []) {

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findModel, findScenario, forecastViews, loadModelModule, privilegedInfo, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type Scenario, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
+import { findModel, findScenario, forecastViews, privilegedInfo, schemeEntry, UserError, type PluginEntry, type PrivilegedInfo, type Registry, type Scenario, type ScenarioSpec, type Support, type WorldModelModule } from '@worldbench/core';
 import { CodeFingerprints, workspacePackages } from './fingerprint';
 import { grouped, MAX_PLAN_JOBS } from './limits';
 import { canonicalJson, jobKey, modelLabel, parseModelChoice, resolveConfig, type EvaluationSettings, type Job, type Protocol } from './jobs';
@@ -52,7 +52,7 @@ export async function modelPathEntry(registry: Registry, path: string, from = us
   if (scheme) throw new UserError(`--model ${path}: a .${extension} file is not a module; run it through its scheme: --model ${scheme.id}:${path}`);
   const module = await modelModule({ id: path, kind: 'model', packageName: file, packageDir: file, entry: file });
   const id = (module.card as { id?: unknown } | undefined)?.id;
-  if (typeof id !== 'string' || id === '' || /[\[\],]/.test(id))
+  if (typeof id !== 'string' || id === '' || /[[\],]/.test(id))
     throw new UserError(`--model ${path}: its default export has no usable card.id (got ${JSON.stringify(id)}); set card: { id: 'my-model', ... } without brackets or commas`);
   const clash = registry.models.find((m) => m.id === id);
   if (clash) throw new UserError(`--model ${path}: its card.id "${id}" is already the id of the registered model of ${clash.packageName}; give the module a distinct card.id`);

@@ -4,7 +4,7 @@
 //   on-policy-random  the same rounds, with random (explore) actions after round 1: the coverage control
 //   live              one long stream per seed; the hidden law shifts at times drawn from the seed, untold;
 //                     each step is forecast before it is revealed; update() every UPDATE_EVERY steps
-import { allocEpisodes, assertForecast, block, concatEpisodes, createRng, cutEpisode, episodeCount, innerSize, isCategorical, sizeOf, tensor, trainingSet, type Episodes, type RunContext, type Scenario, type ScenarioSpec, type Tensor, type WorldModel, unravelIndex } from '@worldbench/core';
+import { allocEpisodes, assertForecast, block, concatEpisodes, createRng, cutEpisode, episodeCount, innerSize, isCategorical, tensor, trainingSet, type Episodes, type RunContext, type Scenario, type ScenarioSpec, type Tensor, type WorldModel, unravelIndex } from '@worldbench/core';
 
 /** Rounds of the on-policy protocols. */
 export const ON_POLICY_ROUNDS = 4;

@@ -188,10 +188,10 @@ describe('pnpm bench', () => {
     expect(r.code).toBe(0);
     const jepa = await loadModelModule(findModel(discoverPlugins(root), 'jepa').entry);
     for (const [key, value] of Object.entries(jepa.defaults)) expect(r.stdout).toContain(`${key.padEnd(19)} = ${JSON.stringify(value)}   (`);
-    expect(r.stdout).toMatch(/width +\= 64 +\(an integer >= 1\)\n +Width D of every token/);
+    expect(r.stdout).toMatch(/width += 64 +\(an integer >= 1\)\n +Width D of every token/);
     expect(r.stdout).toMatch(/forecastBackend += "onnx" +\('onnx' or 'tfjs'\)/);
     expect(r.stdout).toMatch(/retired keys .*: contextRead, pointerInit, realActions/);
-    expect(bench(['list', '--config', 'linear']).stdout).toMatch(/ridge +\= 0\.001 +\(a number >= 0\)/);
+    expect(bench(['list', '--config', 'linear']).stdout).toMatch(/ridge += 0\.001 +\(a number >= 0\)/);
     const bad = bench(['list', '--config', 'nope']);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/unknown model "nope"; valid: jepa, linear/)]);
   });

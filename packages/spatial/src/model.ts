@@ -7,8 +7,8 @@
 // forecasts with forecastBackend 'tfjs'), onnx.ts traces the rollout step into the graph ORT forecasts with.
 
 import type { Rng, TensorSpec } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, Module, TransformerBlock, constantVariable, normalVariable, tf, type Ops } from '@worldbench/neural';
-import { NeighbourhoodAttention, neighbourhood, type Neighbourhood } from './attention';
+import { Dense, Embedding, LayerNorm, Mlp, Module, TransformerBlock, constantVariable, normalVariable, type tf, type Ops } from '@worldbench/neural';
+import { NeighbourhoodAttention, neighbourhood, } from './attention';
 import type { PatchGeometry } from './patches';
 import { VectorQuantizer } from './vq';
 

@@ -50,7 +50,7 @@ export class SpatialModel implements WorldModel {
 
   constructor(readonly spec: ScenarioSpec, readonly view: string, readonly config: SpatialConfig) {
     const v = spec.views[view];
-    if (!v || v.kind !== 'image') throw new Error(`spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see supports())`);
+    if (v?.kind !== 'image') throw new Error(`spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see supports())`);
     if (config.actionFree && spec.action && config.latentActions < 2) throw new Error(`spatial: actionFree needs latentActions >= 2 (a codebook), got ${config.latentActions}`);
     this.geometry = geometryOf(spec, view, config);
     const wanted = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;

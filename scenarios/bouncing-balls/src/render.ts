@@ -36,7 +36,7 @@ export function renderFrame(state: BallsState): Float32Array {
         const intensity = radius - Math.sqrt(dx * dx + dy * dy) + 0.5;
         if (intensity <= 0) continue;
         const k = i * n + j;
-        const value = intensity >= 1 ? 1 : intensity;
+        const value = Math.min(intensity , 1);
         if (value > frame[k]) frame[k] = value;
       }
     }

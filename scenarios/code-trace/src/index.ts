@@ -3,7 +3,7 @@
 // modulus M; each episode runs a fresh random program from random registers. A model sees the program
 // (context) and the machine state (pc, r0..r3) and has to predict how the state evolves, which it can only
 // do by working out what each token does. Every number here is frozen in README.md; changing one bumps the id.
-import type { Rng, Scenario, ScenarioSpec, Split } from '@worldbench/core';
+import type { Scenario, ScenarioSpec, Split } from '@worldbench/core';
 import { dialectHypotheses } from './hypotheses';
 import { MAX_PROGRAM, MODULI, OPCODES, PAD, PROGRAM_VOCAB, REGISTERS, ROW, STATE_SIZE, STATE_VOCAB, stepMachine } from './machine';
 import { OOD_LENGTH, TRAIN_LENGTH, generateProgram, type Instruction } from './programs';

@@ -3,7 +3,7 @@
 // The law's parameters are drawn per episode, so a model has to tell the law and read its parameters from
 // the history. The home scenario of the possible-worlds school: `hypotheses` states every candidate law.
 // Every number here is frozen in README.md; changing one bumps the id.
-import type { Rng, Scenario, ScenarioSpec, Split } from '@worldbench/core';
+import type { Scenario, ScenarioSpec, Split } from '@worldbench/core';
 import { hypotheses } from './hypotheses';
 import { LAWS, TRUE_LAWS, TRUE_LAW_IDS, type TrueLawId } from './laws';
 import { advance } from './physics';

@@ -28,7 +28,7 @@ export function renderFrame(particle: ArrayLike<number>): Float32Array {
     for (let j = j0; j <= j1; j++) {
       const dx = j + 0.5 - cx;
       const intensity = radius - Math.sqrt(dx * dx + dy * dy) + 0.5;
-      if (intensity > 0) frame[i * n + j] = intensity >= 1 ? 1 : intensity;
+      if (intensity > 0) frame[i * n + j] = Math.min(intensity , 1);
     }
   }
   return frame;
