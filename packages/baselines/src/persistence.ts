@@ -2,7 +2,16 @@
 // definition) and the pipeline's dummy model.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { block, defineConfig, episodeCount, forecastViews, tensor, type ConfigOf, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import {
+  block,
+  defineConfig,
+  episodeCount,
+  forecastViews,
+  tensor,
+  type ConfigOf,
+  type WorldModel,
+  type WorldModelModule,
+} from '@worldbench/core';
 
 /** Persistence has nothing to tune. */
 export const persistenceConfig = defineConfig('persistence', {});
@@ -28,7 +37,11 @@ function persistence(view: string): WorldModel {
 }
 
 const module: WorldModelModule<PersistenceConfig> = {
-  card: { id: 'persistence', school: 'baseline', summary: 'Copies the last observation forward: the reference every skill is measured against.' },
+  card: {
+    id: 'persistence',
+    school: 'baseline',
+    summary: 'Copies the last observation forward: the reference every skill is measured against.',
+  },
   defaults: persistenceConfig.defaults,
   config: persistenceConfig,
   supports: (spec) => ({ views: forecastViews(spec) }),

@@ -51,7 +51,11 @@ export interface DefineConfigOptions<C> {
 }
 
 /** The table of `model`'s config, from one zod schema per field (each with a `.default` and a `.describe`). */
-export function defineConfig<S extends z.ZodRawShape>(model: string, shape: S, options: DefineConfigOptions<z.output<z.ZodObject<S>>> = {}): ConfigSchema<z.output<z.ZodObject<S>>> {
+export function defineConfig<S extends z.ZodRawShape>(
+  model: string,
+  shape: S,
+  options: DefineConfigOptions<z.output<z.ZodObject<S>>> = {},
+): ConfigSchema<z.output<z.ZodObject<S>>> {
   type C = z.output<z.ZodObject<S>>;
   const schema = z.strictObject(shape);
   const fields = fieldsOf(model, schema);
@@ -123,7 +127,11 @@ export function defineConfig<S extends z.ZodRawShape>(model: string, shape: S, o
  * A schema for a model that states only `defaults` (a plug-in written without defineConfig): each field takes
  * the type of its default (any finite number, true or false, any string, or JSON), with no range.
  */
-export function configFromDefaults(model: string, defaults: object, retiredKeys: Readonly<Record<string, string>> = {}): ConfigSchema<Record<string, unknown>> {
+export function configFromDefaults(
+  model: string,
+  defaults: object,
+  retiredKeys: Readonly<Record<string, string>> = {},
+): ConfigSchema<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = {};
   for (const [key, value] of Object.entries(defaults)) {
     const doc = '(no doc: the model states only its default)';
@@ -136,17 +144,42 @@ export function configFromDefaults(model: string, defaults: object, retiredKeys:
   return defineConfig(model, shape, { retiredKeys }) as unknown as ConfigSchema<Record<string, unknown>>;
 }
 
-type JsonField = { type?: string; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; default?: unknown; description?: string };
+type JsonField = {
+  type?: string;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  default?: unknown;
+  description?: string;
+};
 
 /** The rows of the table, read off the schema's JSON Schema (zod's own description of types, ranges and enums). */
 function fieldsOf(model: string, schema: z.ZodObject): ConfigField[] {
-  const properties = (z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonField> }).properties ?? {};
+  const properties =
+    (z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonField> })
+      .properties ?? {};
   return Object.entries(properties).map(([key, p]) => {
     if (!('default' in p)) throw new Error(`${model} config: field ${key} has no default; give it .default(value)`);
-    if (!p.description) throw new Error(`${model} config: field ${key} has no doc; give it .describe('what it is, and why this default')`);
-    const type: ConfigFieldType = p.enum ? 'choice' : p.type === 'integer' || p.type === 'number' || p.type === 'boolean' || p.type === 'string' ? p.type : 'json';
+    if (!p.description)
+      throw new Error(
+        `${model} config: field ${key} has no doc; give it .describe('what it is, and why this default')`,
+      );
+    const type: ConfigFieldType = p.enum
+      ? 'choice'
+      : p.type === 'integer' || p.type === 'number' || p.type === 'boolean' || p.type === 'string'
+        ? p.type
+        : 'json';
     const choices = p.enum?.map(String);
-    return { key, type, default: p.default, takes: takesOf(type, p, choices), ...(choices ? { choices } : {}), doc: p.description };
+    return {
+      key,
+      type,
+      default: p.default,
+      takes: takesOf(type, p, choices),
+      ...(choices ? { choices } : {}),
+      doc: p.description,
+    };
   });
 }
 
@@ -169,6 +202,9 @@ function takesOf(type: ConfigFieldType, p: JsonField, choices?: string[]): strin
 }
 
 /** The schema of a module's config: its own (defineConfig), or one typed by its defaults (configFromDefaults). */
-export function configSchemaOf(id: string, module: { defaults: object; config?: ConfigSchema; retiredKeys?: Readonly<Record<string, string>> }): ConfigSchema {
+export function configSchemaOf(
+  id: string,
+  module: { defaults: object; config?: ConfigSchema; retiredKeys?: Readonly<Record<string, string>> },
+): ConfigSchema {
   return module.config ?? configFromDefaults(id, module.defaults, module.retiredKeys);
 }

@@ -115,8 +115,14 @@ export interface WorldModelModule<C extends object = object> {
  * What a scenario tells this model beyond its spec: its hypotheses when the model's config asks for them
  * (readsPrivileged) and the scenario states any; otherwise undefined. The one rule every tool applies.
  */
-export function privilegedInfo<C extends object>(module: Pick<WorldModelModule<C>, 'readsPrivileged'>, config: C, scenario: { hypotheses?: HypothesisSpace }): PrivilegedInfo | undefined {
-  return module.readsPrivileged?.(config) === true && scenario.hypotheses ? { hypotheses: scenario.hypotheses } : undefined;
+export function privilegedInfo<C extends object>(
+  module: Pick<WorldModelModule<C>, 'readsPrivileged'>,
+  config: C,
+  scenario: { hypotheses?: HypothesisSpace },
+): PrivilegedInfo | undefined {
+  return module.readsPrivileged?.(config) === true && scenario.hypotheses
+    ? { hypotheses: scenario.hypotheses }
+    : undefined;
 }
 
 /** A RunContext for tests and scripts: quiet, never aborted. */

@@ -14,7 +14,9 @@ export const jepaConfig = defineConfig(
   {
     width: count(1)
       .default(64)
-      .describe('Width D of every token (latent, context, predictor): 64 holds a 21-value register exactly and trains fast on wasm.'),
+      .describe(
+        'Width D of every token (latent, context, predictor): 64 holds a 21-value register exactly and trains fast on wasm.',
+      ),
     heads: count(1)
       .default(4)
       .describe('Attention heads: 4 of 16 let the pc look up its row while registers look at each other.'),
@@ -23,10 +25,14 @@ export const jepaConfig = defineConfig(
       .describe('Transformer blocks of the context encoder: 2 mix the state tokens and read the current instruction.'),
     predictorLayers: count(0)
       .default(3)
-      .describe('Transformer blocks of the predictor: 3, as one code-trace step is 3 hops (pc -> row -> operands -> result).'),
+      .describe(
+        'Transformer blocks of the predictor: 3, as one code-trace step is 3 hops (pc -> row -> operands -> result).',
+      ),
     historySteps: count(0)
       .default(4)
-      .describe('Observed steps the encoder reads for real views (capped at the scenario\'s): 4 infer hidden parameters from motion.'),
+      .describe(
+        "Observed steps the encoder reads for real views (capped at the scenario's): 4 infer hidden parameters from motion.",
+      ),
     // 'change': the probe reads (z_start, z_end - z_start) and returns the change of the state, added to the last
     // observation; it is odd in the latent change (model.ts `Probe`), so a reversed latent change reads as the
     // reversed change. 'state': the probe reads the predicted latent alone.
@@ -36,16 +42,22 @@ export const jepaConfig = defineConfig(
       .describe("Readout of real views: 'change' (error scales with the change, not the state) or 'state'."),
     mlpRatio: count(1)
       .default(2)
-      .describe('Hidden width of each block\'s MLP, in multiples of width: 2 (not the usual 4) halves the cost, loses nothing here.'),
+      .describe(
+        "Hidden width of each block's MLP, in multiples of width: 2 (not the usual 4) halves the cost, loses nothing here.",
+      ),
     rolloutSteps: count(0)
       .default(2)
-      .describe('Predictor steps fed its own outputs per example (V-JEPA 2-AC rollout loss), int/token views; 0 or 1: teacher forcing.'),
+      .describe(
+        'Predictor steps fed its own outputs per example (V-JEPA 2-AC rollout loss), int/token views; 0 or 1: teacher forcing.',
+      ),
     // A step costs ~3x at k = 8, and the quick grid must stay under 5 minutes, so only large datasets roll out
     // this far. The change readout decodes the change over h steps from (z_0, zhat_h - z_0) and learns it only for
     // h <= k: with k = 2 it extrapolates at h = 8 (docs/experiments: jepa real rollout steps).
     realRolloutSteps: count(0)
       .default(8)
-      .describe('Rollout steps for real views on more than largeFrom windows: the probe learns the change only for h <= k.'),
+      .describe(
+        'Rollout steps for real views on more than largeFrom windows: the probe learns the change only for h <= k.',
+      ),
     emaMomentum: z
       .number()
       .min(0)
@@ -57,24 +69,32 @@ export const jepaConfig = defineConfig(
       .min(0)
       .max(1)
       .default(1)
-      .describe('EMA momentum at the last step, by a cosine schedule (I-JEPA raises it to 1: the target freezes at the end).'),
+      .describe(
+        'EMA momentum at the last step, by a cosine schedule (I-JEPA raises it to 1: the target freezes at the end).',
+      ),
     varianceWeight: z
       .number()
       .min(0)
       .default(1)
-      .describe('Weight of the VICReg variance hinge (std of each latent dimension >= 1 across the batch): against collapse.'),
+      .describe(
+        'Weight of the VICReg variance hinge (std of each latent dimension >= 1 across the batch): against collapse.',
+      ),
     covarianceWeight: z
       .number()
       .min(0)
       .default(0.04)
-      .describe('Weight of the VICReg covariance penalty (off-diagonal covariance): spreads information over dimensions.'),
+      .describe(
+        'Weight of the VICReg covariance penalty (off-diagonal covariance): spreads information over dimensions.',
+      ),
     probeHidden: count(0)
       .default(128)
       .describe('Hidden width of the readout probe (0: linear); the probe reads frozen latents only.'),
     probeOnPredictions: z
       .boolean()
       .default(true)
-      .describe('Also train the probe on the predictor\'s frozen rollout latents, which is what it decodes at forecast time.'),
+      .describe(
+        "Also train the probe on the predictor's frozen rollout latents, which is what it decodes at forecast time.",
+      ),
     lr: z.number().gt(0).default(2e-3).describe('Peak learning rate of Adam (warm-up, then cosine decay to a tenth).'),
     weightDecay: z
       .number()
@@ -84,7 +104,9 @@ export const jepaConfig = defineConfig(
     batchSize: count(1).default(64).describe('Training examples (rollout windows) per step, at most.'),
     batchTokens: count(1)
       .default(384)
-      .describe('State tokens per minibatch, at most: a step costs batch x tokens, so states of many tokens get smaller batches.'),
+      .describe(
+        'State tokens per minibatch, at most: a step costs batch x tokens, so states of many tokens get smaller batches.',
+      ),
     // steps = passes * windows / batchSize, clamped to [minSteps, maxSteps]; at 6 passes the budgets 256 and 1024
     // were under-trained, and 12 keeps the quick grid under 5 minutes (docs/experiments: jepa training passes).
     epochs: z
@@ -119,7 +141,8 @@ export const jepaConfig = defineConfig(
       contextRead:
         "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the registers fingerprint the program and were deleted",
       pointerInit: 'the pointer strength of the attention readers of the program, deleted with contextRead',
-      realActions: "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
+      realActions:
+        "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
     },
   },
 );

@@ -37,7 +37,8 @@ export function jobLabel(job: Job): string {
 /** Splits on commas that are not inside brackets: "a,b[x=1,y=2],c" -> ["a", "b[x=1,y=2]", "c"]. */
 export function splitList(text: string): string[] {
   const out: string[] = [];
-  let depth = 0, current = '';
+  let depth = 0,
+    current = '';
   for (const ch of text) {
     if (ch === '[') depth++;
     if (ch === ']') depth--;
@@ -59,7 +60,10 @@ export interface ModelChoice {
 /** "jepa[rolloutSteps=0,lr=3e-4]" -> { id: "jepa", overrides: [["rolloutSteps", "0"], ["lr", "3e-4"]] } */
 export function parseModelChoice(text: string): ModelChoice {
   const m = /^([^[\]]+?)(?:\[(.*)\])?$/.exec(text.trim());
-  if (!m) throw new UserError(`cannot read --model "${text}": write an id, optionally with overrides, e.g. linear[ridge=0.01]`);
+  if (!m)
+    throw new UserError(
+      `cannot read --model "${text}": write an id, optionally with overrides, e.g. linear[ridge=0.01]`,
+    );
   const overrides: [string, string][] = [];
   for (const part of m[2] ? splitList(m[2]) : []) {
     const eq = part.indexOf('=');
@@ -74,14 +78,22 @@ export function parseModelChoice(text: string): ModelChoice {
  * one typed by its defaults), then validated whole, so that a value outside its range or choices, an unknown key
  * (listing the valid ones) or a key of a retired design (saying what became of it) is a user error at plan time.
  */
-export function resolveConfig(modelId: string, module: Pick<WorldModelModule, 'defaults' | 'config' | 'retiredKeys'>, overrides: [string, string][]): Record<string, unknown> {
+export function resolveConfig(
+  modelId: string,
+  module: Pick<WorldModelModule, 'defaults' | 'config' | 'retiredKeys'>,
+  overrides: [string, string][],
+): Record<string, unknown> {
   const schema = configSchemaOf(modelId, module);
   const keys = new Set(schema.fields.map((f) => f.key));
   const given: Record<string, unknown> = {};
   for (const [key, raw] of overrides) {
-    if (!keys.has(key) && Object.hasOwn(schema.retiredKeys, key)) throw new UserError(`model ${modelId}: config key "${key}" was retired (${schema.retiredKeys[key]}); drop it from --model`);
+    if (!keys.has(key) && Object.hasOwn(schema.retiredKeys, key))
+      throw new UserError(
+        `model ${modelId}: config key "${key}" was retired (${schema.retiredKeys[key]}); drop it from --model`,
+      );
     // a Set of the table's keys, not `in`: that would also accept what every object inherits (__proto__, toString)
-    if (!keys.has(key)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${[...keys].join(', ') || '(none)'}`);
+    if (!keys.has(key))
+      throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${[...keys].join(', ') || '(none)'}`);
     given[key] = asUserError(() => schema.coerce(key, raw));
   }
   const label = modelLabel({ id: modelId, overrides });

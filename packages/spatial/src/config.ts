@@ -12,14 +12,20 @@ export const spatialConfig = defineConfig(
     // region tokenizer
     patchSize: count(0)
       .default(0)
-      .describe('Patch side in pixels; 0 picks the divisor of the frame side closest to 4 (32 -> 4, 30 -> 3 = one tile).'),
+      .describe(
+        'Patch side in pixels; 0 picks the divisor of the frame side closest to 4 (32 -> 4, 30 -> 3 = one tile).',
+      ),
     halo: count(0)
       .default(1)
-      .describe('Halo pixels each patch token also reads from its neighbours: 1 covers a one-pixel move and a 3 x 3 rule.'),
+      .describe(
+        'Halo pixels each patch token also reads from its neighbours: 1 covers a one-pixel move and a 3 x 3 rule.',
+      ),
     haloPadding: z
       .enum(['zero', 'wrap', 'auto'])
       .default('auto')
-      .describe("Halo outside the frame: 'wrap' (a torus), 'zero', or 'auto' (wrap for 'cellular-automaton' scenarios)."),
+      .describe(
+        "Halo outside the frame: 'wrap' (a torus), 'zero', or 'auto' (wrap for 'cellular-automaton' scenarios).",
+      ),
     // 'linear': the dynamics embeds each patch's pixels (with halo) across the context frames and predicts each
     // patch's change. 'vq': a VQ autoencoder (tokenizer.ts) first turns each patch into one of `tokenCodes`
     // tokens; the dynamics predicts the next frame's token ids (cross-entropy, teacher forcing only), decoded by
@@ -28,7 +34,9 @@ export const spatialConfig = defineConfig(
     tokenizer: z
       .enum(['linear', 'vq'])
       .default('linear')
-      .describe("'linear' predicts each patch's change from its pixels; 'vq' predicts discrete patch tokens (worse here)."),
+      .describe(
+        "'linear' predicts each patch's change from its pixels; 'vq' predicts discrete patch tokens (worse here).",
+      ),
     tokenCodes: count(2).default(64).describe("Codebook size of the 'vq' tokenizer."),
     tokenDim: count(1).default(16).describe("Code width of the 'vq' tokenizer."),
     tokenizerSteps: count(1)
@@ -39,9 +47,15 @@ export const spatialConfig = defineConfig(
     // One frame also keeps a grid world's dynamics from reading an expert's next move off its last moves.
     contextFrames: count(0)
       .default(0)
-      .describe("Past frames the dynamics reads; 0 = auto: 1 for 'discrete' scenarios (the frame is the state), else 3."),
-    width: count(1).default(64).describe('Token width D: 64 trains in about a minute at budget 1024 on one tfjs-wasm thread.'),
-    depth: count(0).default(2).describe('Transformer blocks (attention across the patches of a frame, then a per-token MLP).'),
+      .describe(
+        "Past frames the dynamics reads; 0 = auto: 1 for 'discrete' scenarios (the frame is the state), else 3.",
+      ),
+    width: count(1)
+      .default(64)
+      .describe('Token width D: 64 trains in about a minute at budget 1024 on one tfjs-wasm thread.'),
+    depth: count(0)
+      .default(2)
+      .describe('Transformer blocks (attention across the patches of a frame, then a per-token MLP).'),
     heads: count(1).default(4).describe('Attention heads: width / heads = 16 per head.'),
     attentionRadius: count(0)
       .default(1)
@@ -76,8 +90,14 @@ export const spatialConfig = defineConfig(
     latentDim: count(1).default(16).describe('Width of the l2-normalised latent-action codes.'),
     labelled: count(1)
       .default(40)
-      .describe('Labelled transitions that map true actions to latent ones in action-free mode (int: labelled / vocab each).'),
-    commitment: z.number().min(0).default(0.25).describe("Weight of the latent action model's commitment loss (VQ-VAE's beta)."),
+      .describe(
+        'Labelled transitions that map true actions to latent ones in action-free mode (int: labelled / vocab each).',
+      ),
+    commitment: z
+      .number()
+      .min(0)
+      .default(0.25)
+      .describe("Weight of the latent action model's commitment loss (VQ-VAE's beta)."),
     // endregion
     // region training
     batchSize: count(1).default(32).describe('Examples per step.'),
@@ -90,16 +110,22 @@ export const spatialConfig = defineConfig(
     minSteps: count(1).default(30).describe('At least this many steps, so tiny budgets still train.'),
     maxSteps: count(1)
       .default(1200)
-      .describe('At most this many steps, so large budgets stay within the bench\'s time (a count, not a clock: deterministic).'),
+      .describe(
+        "At most this many steps, so large budgets stay within the bench's time (a count, not a clock: deterministic).",
+      ),
     holdout: share().default(0.1).describe('Share of the training transitions held out for early stopping (0: none).'),
-    patience: count(1).default(6).describe('Holdout evaluations (one per epoch-sized chunk) without improvement before stopping.'),
+    patience: count(1)
+      .default(6)
+      .describe('Holdout evaluations (one per epoch-sized chunk) without improvement before stopping.'),
     lamStepShare: share().default(0.5).describe('Steps of the latent action model per step of the dynamics.'),
     // endregion
     // region forecasting
     forecastBackend: z
       .enum(['onnx', 'tfjs'])
       .default('onnx')
-      .describe("What runs forecasts after a fit: 'onnx' (ONNX Runtime, same within 1e-4, several times faster) or 'tfjs'."),
+      .describe(
+        "What runs forecasts after a fit: 'onnx' (ONNX Runtime, same within 1e-4, several times faster) or 'tfjs'.",
+      ),
     // endregion
   },
   { check: (c) => (c.width % c.heads === 0 ? [] : [`width ${c.width} is not divisible by heads ${c.heads}`]) },
