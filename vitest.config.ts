@@ -16,4 +16,11 @@ const projects = ['packages', 'scenarios'].flatMap((group) =>
     })),
 );
 
-export default defineConfig({ test: { projects, pool: 'forks' } });
+// `slow`: a test that takes minutes rather than seconds on the 2-core machine (end-to-end training to a quality
+// margin, a bench sweep as a subprocess, a scaffolded package benched). `pnpm test` runs everything;
+// `pnpm test:unit` (the fast loop) skips these with --tags-filter='!slow' (CONTRIBUTING.md).
+const tags = [
+  { name: 'slow', description: 'minutes-long end-to-end test: skipped by pnpm test:unit, run by pnpm test' },
+];
+
+export default defineConfig({ test: { projects, pool: 'forks', tags } });

@@ -41,7 +41,11 @@ const backend = await initBackend();
 const loadBefore = loadavg()[0];
 
 const rng = createRng('perf');
-const draw = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()), shape);
+const draw = (shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()),
+    shape,
+  );
 const x = draw([BATCH, WIDTHS[0]]); //                                   [256, 256]
 const y = draw([BATCH, WIDTHS[WIDTHS.length - 1]]); //                   [256, 256]
 
@@ -54,7 +58,10 @@ const params = mlp.params();
 const adam = new Adam(params);
 const fastStep = () =>
   tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, mlp.apply(tfjsOps, x)) as tf.Scalar, params);
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.meanSquaredError(y, mlp.apply(tfjsOps, x)) as tf.Scalar,
+      params,
+    );
     adam.step(
       params.map((p) => grads[p.name]),
       1e-3,
@@ -72,7 +79,15 @@ const model = tf.sequential({
 });
 const optimizer = tf.train.adam(1e-3);
 const stockStep = () =>
-  tf.tidy(() => (optimizer.minimize(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar, true) as tf.Scalar).dataSync()[0]);
+  tf.tidy(
+    () =>
+      (
+        optimizer.minimize(
+          () => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar,
+          true,
+        ) as tf.Scalar
+      ).dataSync()[0],
+  );
 
 interface Row {
   name: string;
@@ -104,10 +119,14 @@ console.log(
 console.log(`${pad('layers', 24)}${'ms/step'.padStart(10)}${'examples/s'.padStart(12)}${'GFLOP/s'.padStart(10)}`);
 for (const row of rows) {
   const perSecond = 1000 / row.msPerStep;
-  console.log(`${pad(row.name, 24)}${num(row.msPerStep, 1, 10)}${num(perSecond * BATCH, 0, 12)}${num((perSecond * stepFlops) / 1e9, 2, 10)}`);
+  console.log(
+    `${pad(row.name, 24)}${num(row.msPerStep, 1, 10)}${num(perSecond * BATCH, 0, 12)}${num((perSecond * stepFlops) / 1e9, 2, 10)}`,
+  );
 }
 console.log(`speed-up of fast over stock: ${(rows[1].msPerStep / rows[0].msPerStep).toFixed(1)}x`);
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
+);
 
 mlp.dispose();
 adam.dispose();

@@ -37,18 +37,34 @@ export function scaffold(kind: 'model' | 'scenario', argv: string[]): number {
     const rest = argv.filter((a) => a !== '--no-install');
     const [name, ...extra] = rest;
     const command = kind === 'model' ? 'new-model' : 'new-scenario';
-    if (!name || extra.length || name.startsWith('-')) throw new UserError(`usage: pnpm ${command} <name> [--no-install]   (name: lowercase letters, digits and dashes, e.g. my-${kind})`);
-    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) throw new UserError(`"${name}" is not a valid ${kind} name: use lowercase letters, digits and single dashes, starting with a letter (e.g. my-${kind})`);
-    if (kind === 'scenario' && /-v\d+$/.test(name)) throw new UserError(`give the scenario's name without a version ("${name.replace(/-v\d+$/, '')}"): the scaffold makes ${name.replace(/-v\d+$/, '')}-v1`);
+    if (!name || extra.length || name.startsWith('-'))
+      throw new UserError(
+        `usage: pnpm ${command} <name> [--no-install]   (name: lowercase letters, digits and dashes, e.g. my-${kind})`,
+      );
+    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name))
+      throw new UserError(
+        `"${name}" is not a valid ${kind} name: use lowercase letters, digits and single dashes, starting with a letter (e.g. my-${kind})`,
+      );
+    if (kind === 'scenario' && /-v\d+$/.test(name))
+      throw new UserError(
+        `give the scenario's name without a version ("${name.replace(/-v\d+$/, '')}"): the scaffold makes ${name.replace(/-v\d+$/, '')}-v1`,
+      );
     const root = findWorkspaceRoot(process.env.INIT_CWD ?? process.cwd());
     const registry = discoverPlugins(root);
-    const taken = kind === 'model' ? registry.models.map((m) => m.id) : registry.scenarios.map((s) => s.id.replace(/-v\d+$/, ''));
+    const taken =
+      kind === 'model' ? registry.models.map((m) => m.id) : registry.scenarios.map((s) => s.id.replace(/-v\d+$/, ''));
     if (taken.includes(name)) throw new UserError(`a ${kind} named "${name}" is already registered; pick another name`);
     const dir = join(root, kind === 'model' ? 'packages' : 'scenarios', name);
     if (existsSync(dir)) throw new UserError(`${relative(root, dir)} already exists; pick another name or remove it`);
     const written = copyTemplate(join(templates, kind), dir, names(name));
-    process.stdout.write(`created ${relative(root, dir)}:\n${written.map((f) => `  ${relative(root, f)}`).join('\n')}\n`);
-    if (install) execFileSync('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    process.stdout.write(
+      `created ${relative(root, dir)}:\n${written.map((f) => `  ${relative(root, f)}`).join('\n')}\n`,
+    );
+    if (install)
+      execFileSync('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     const id = kind === 'model' ? name : `${name}-v1`;
     process.stdout.write(
       kind === 'model'

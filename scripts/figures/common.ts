@@ -20,4 +20,5 @@ export function sections(argv: readonly string[] = process.argv.slice(2)): (name
 
 const registry = discoverPlugins(findWorkspaceRoot());
 /** A registered scenario by name. */
-export const scenarioNamed = async (name: string): Promise<Scenario> => loadScenario(findScenario(registry, name).entry);
+export const scenarioNamed = async (name: string): Promise<Scenario> =>
+  loadScenario(findScenario(registry, name).entry);

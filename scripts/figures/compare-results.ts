@@ -15,7 +15,11 @@ if (!before || !after) {
 }
 
 /** Paths whose values may differ between runs of the same code. */
-const IGNORED = [/^(key|fingerprint|finishedAt|env\.commit)$/, /^cost\.(fitSeconds|forecastStepsPerSecond|peakMemoryMB)$/, /Seconds$/];
+const IGNORED = [
+  /^(key|fingerprint|finishedAt|env\.commit)$/,
+  /^cost\.(fitSeconds|forecastStepsPerSecond|peakMemoryMB)$/,
+  /Seconds$/,
+];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -24,8 +28,15 @@ function differences(a: Json, b: Json, path = '', out: Array<{ path: string; del
   if (IGNORED.some((r) => r.test(path))) return out;
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of keys) differences((a as Record<string, Json>)[k] ?? null, (b as Record<string, Json>)[k] ?? null, path ? `${path}.${k}` : k, out);
-  } else if (a !== b) out.push({ path, delta: typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) : null });
+    for (const k of keys)
+      differences(
+        (a as Record<string, Json>)[k] ?? null,
+        (b as Record<string, Json>)[k] ?? null,
+        path ? `${path}.${k}` : k,
+        out,
+      );
+  } else if (a !== b)
+    out.push({ path, delta: typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) : null });
   return out;
 }
 
@@ -33,7 +44,8 @@ const read = (dir: string) => {
   const lines = readResultLines(join(dir, 'results.jsonl'));
   const jobs = new Map<string, Json>();
   // the newest line of a job wins, as in the store
-  for (const r of lines.results) jobs.set([r.model, r.scenario, r.view, r.protocol, r.budget, r.seed].join(' '), r as unknown as Json);
+  for (const r of lines.results)
+    jobs.set([r.model, r.scenario, r.view, r.protocol, r.budget, r.seed].join(' '), r as unknown as Json);
   return jobs;
 };
 
@@ -55,7 +67,9 @@ for (const [job, a] of [...first].sort(([x], [y]) => x.localeCompare(y))) {
   const metrics = diff.filter((d) => d.path.startsWith('metrics.'));
   const largest = Math.max(0, ...metrics.map((d) => d.delta ?? Infinity));
   const others = diff.filter((d) => !d.path.startsWith('metrics.')).map((d) => d.path);
-  console.log(`| ${job} | ${status} | ${metrics.length ? `${metrics.length} differ, largest by ${largest.toExponential(2)}` : 'identical'} | ${others.join(', ') || 'none'} |`);
+  console.log(
+    `| ${job} | ${status} | ${metrics.length ? `${metrics.length} differ, largest by ${largest.toExponential(2)}` : 'identical'} | ${others.join(', ') || 'none'} |`,
+  );
 }
 for (const job of second.keys()) if (!first.has(job)) console.log(`| ${job} | | missing in ${before} |`), differing++;
 console.log(`\n${first.size} job(s) compared; ${differing} differ`);

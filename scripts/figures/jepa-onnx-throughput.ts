@@ -9,7 +9,15 @@
 // Run: nice -n 5 pnpm exec tsx scripts/figures/jepa-onnx-throughput.ts
 import { loadavg } from 'node:os';
 import codeTrace from '@worldbench/code-trace';
-import { createRng, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type Query } from '@worldbench/core';
+import {
+  createRng,
+  evaluationSet,
+  forecastWindows,
+  jobWorld,
+  quietRun,
+  trainingSet,
+  type Query,
+} from '@worldbench/core';
 import { backendName, initBackend } from '@worldbench/neural';
 import { ORT_VERSION } from '@worldbench/onnx';
 import { reportSpeedup, timeRuns } from './timing';
@@ -36,7 +44,15 @@ const params = nets.online.count() + nets.predictor.count() + nets.probe.count()
 
 function query(s: number): Query {
   const test = evaluationSet(codeTrace, world, 'test', s, { count: batch, horizon });
-  return forecastWindows(codeTrace.spec, 'state', test.observed, test.clean, test.starts, codeTrace.spec.historySteps, horizon).query;
+  return forecastWindows(
+    codeTrace.spec,
+    'state',
+    test.observed,
+    test.clean,
+    test.starts,
+    codeTrace.spec.historySteps,
+    horizon,
+  ).query;
 }
 const spec = codeTrace.spec.views.state;
 const forecast = (run: RolloutNetworks, q: Query) => forecastWith(run, geometry, spec, q, nets.probe.change);
@@ -54,5 +70,13 @@ const timed = (rollout: RolloutNetworks) => timeRuns((q: Query) => forecast(roll
 const tfjsMs = await timed(viaTfjs);
 const ortMs = await timed(onnx.run);
 await onnx.release();
-console.log(`jepa defaults on code-trace: ${params} parameters (width ${config.width}, ${config.heads} heads, ${config.encoderLayers}+${config.predictorLayers} blocks), fitted 24 steps; forecast batch ${batch} x horizon ${horizon}; max |tfjs - ort| over the forecast ${diff}; load before ${load0.toFixed(1)}`);
-reportSpeedup([[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]], batch * horizon);
+console.log(
+  `jepa defaults on code-trace: ${params} parameters (width ${config.width}, ${config.heads} heads, ${config.encoderLayers}+${config.predictorLayers} blocks), fitted 24 steps; forecast batch ${batch} x horizon ${horizon}; max |tfjs - ort| over the forecast ${diff}; load before ${load0.toFixed(1)}`,
+);
+reportSpeedup(
+  [
+    [`tfjs (${backendName()})`, tfjsMs],
+    [`onnxruntime ${ORT_VERSION}`, ortMs],
+  ],
+  batch * horizon,
+);

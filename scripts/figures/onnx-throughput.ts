@@ -9,12 +9,24 @@
 import { createRequire } from 'node:module';
 import type * as Ort from '../../packages/onnx/node_modules/onnxruntime-node';
 import { createRng } from '@worldbench/core';
-import { Dense, LayerNorm, Mlp, MultiHeadAttention, backendName, initBackend, tf, tfjsOps, type Ops } from '@worldbench/neural';
+import {
+  Dense,
+  LayerNorm,
+  Mlp,
+  MultiHeadAttention,
+  backendName,
+  initBackend,
+  tf,
+  tfjsOps,
+  type Ops,
+} from '@worldbench/neural';
 import { exportOnnx, ORT_VERSION, SESSION_OPTIONS } from '@worldbench/onnx';
 import { reportSpeedup, timeRuns } from './timing';
 
 // onnxruntime-node is a dependency of packages/onnx, not of the workspace root: loaded from there
-const ort = createRequire(new URL('../../packages/onnx/package.json', import.meta.url))('onnxruntime-node') as typeof Ort;
+const ort = createRequire(new URL('../../packages/onnx/package.json', import.meta.url))(
+  'onnxruntime-node',
+) as typeof Ort;
 
 const [batch, steps, runs] = [64, 32, 5];
 const [state, history, width, heads] = [16, 8, 64, 4];
@@ -37,7 +49,10 @@ function predict<T>(ops: Ops<T>, window: T): T {
   return head.apply(ops, ops.reshape(h2, [0, -1]));
 }
 
-const bytes = exportOnnx((ops) => ({ next: predict(ops, 'window') }), [{ name: 'window', shape: ['batch', history, state] }]);
+const bytes = exportOnnx(
+  (ops) => ({ next: predict(ops, 'window') }),
+  [{ name: 'window', shape: ['batch', history, state] }],
+);
 const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
 
 function startWindow(seed: number): Float32Array {
@@ -52,7 +67,10 @@ function rolloutTfjs(start: Float32Array): Float32Array {
   for (let s = 0; s < steps; s++) {
     const next = tf.tidy(() => {
       const pred = predict(tfjsOps, window) as tf.Tensor2D;
-      return [pred, tf.concat([tf.slice(window, [0, 1, 0], [-1, -1, -1]), tf.expandDims(pred, 1)], 1) as tf.Tensor3D] as const;
+      return [
+        pred,
+        tf.concat([tf.slice(window, [0, 1, 0], [-1, -1, -1]), tf.expandDims(pred, 1)], 1) as tf.Tensor3D,
+      ] as const;
     });
     window.dispose();
     window = next[1];
@@ -88,5 +106,13 @@ const starts = Array.from({ length: runs }, (_, r) => startWindow(1000 + r));
 const tfjsMs = await timeRuns(rolloutTfjs, startWindow(999), starts); // 999: warm-up, not a benchmark seed
 const ortMs = await timeRuns(rolloutOrt, startWindow(999), starts);
 await session.release();
-console.log(`network: ${params} parameters, state ${state}, K ${history}, width ${width}, ${heads} heads; rollout batch ${batch} x ${steps} steps; final-step max |tfjs - ort| ${diff.toExponential(1)}`);
-reportSpeedup([[`tfjs (${backendName()})`, tfjsMs], [`onnxruntime ${ORT_VERSION}`, ortMs]], batch * steps);
+console.log(
+  `network: ${params} parameters, state ${state}, K ${history}, width ${width}, ${heads} heads; rollout batch ${batch} x ${steps} steps; final-step max |tfjs - ort| ${diff.toExponential(1)}`,
+);
+reportSpeedup(
+  [
+    [`tfjs (${backendName()})`, tfjsMs],
+    [`onnxruntime ${ORT_VERSION}`, ortMs],
+  ],
+  batch * steps,
+);

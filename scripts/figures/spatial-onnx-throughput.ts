@@ -21,7 +21,12 @@ import { rollout, tfjsEngine, type StepEngine } from '../../packages/spatial/src
 const [batch, steps, runs] = [64, 32, 5];
 const spec = bouncingBalls.spec;
 
-const model = (await spatial.create(spec, 'frame', { ...spatialDefaults, minSteps: 30, maxSteps: 30, forecastBackend: 'tfjs' })) as SpatialModel;
+const model = (await spatial.create(spec, 'frame', {
+  ...spatialDefaults,
+  minSteps: 30,
+  maxSteps: 30,
+  forecastBackend: 'tfjs',
+})) as SpatialModel;
 await model.fit(trainingSet(bouncingBalls, jobWorld(bouncingBalls, 0), 'behavior', 256, 0).observed, quietRun(0));
 const dynamics = model.dynamics!;
 const g = dynamics.shape.geometry;
@@ -34,9 +39,16 @@ function windows(seed: number): { history: Float32Array; actions: Float32Array; 
   const { query } = forecastWindows(spec, 'frame', test.observed, test.clean, test.starts, spec.historySteps, steps);
   const K = query.history.views.frame.shape[1];
   const history = new Float32Array(batch * K * g.pixels);
-  for (let b = 0; b < batch; b++) for (let k = 0; k < K; k++) toCore(g, block(query.history.views.frame, b, k), history.subarray((b * K + k) * g.pixels, (b * K + k + 1) * g.pixels));
+  for (let b = 0; b < batch; b++)
+    for (let k = 0; k < K; k++)
+      toCore(
+        g,
+        block(query.history.views.frame, b, k),
+        history.subarray((b * K + k) * g.pixels, (b * K + k + 1) * g.pixels),
+      );
   const actions = new Float32Array(batch * steps * A);
-  for (let b = 0; b < batch; b++) for (let h = 0; h < steps; h++) actionIds(spec.action!, block(query.actions!, b, h), actions, (b * steps + h) * A);
+  for (let b = 0; b < batch; b++)
+    for (let h = 0; h < steps; h++) actionIds(spec.action!, block(query.actions!, b, h), actions, (b * steps + h) * A);
   return { history, actions, K };
 }
 
@@ -45,7 +57,8 @@ const engines: Array<[string, StepEngine]> = [
   [`tfjs (${backendName()})`, tfjsEngine(dynamics, model.config.deadzone)],
   [`onnxruntime ${ORT_VERSION}`, await onnx.engine(A)],
 ];
-const run = (engine: StepEngine, w: ReturnType<typeof windows>) => rollout(engine, dynamics.shape, w.history, batch, w.K, w.actions, A, steps);
+const run = (engine: StepEngine, w: ReturnType<typeof windows>) =>
+  rollout(engine, dynamics.shape, w.history, batch, w.K, w.actions, A, steps);
 
 // the two sides agree before either is timed
 const first = windows(1000);
@@ -55,9 +68,15 @@ for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
 
 const data = Array.from({ length: runs }, (_, r) => windows(1000 + r));
 const timings: Timings[] = [];
-for (const [, engine] of engines) timings.push(await timeRuns((w: ReturnType<typeof windows>) => run(engine, w), windows(999), data)); // 999: warm-up, not a benchmark seed
+for (const [, engine] of engines)
+  timings.push(await timeRuns((w: ReturnType<typeof windows>) => run(engine, w), windows(999), data)); // 999: warm-up, not a benchmark seed
 await onnx.release();
 await model.dispose();
 
-console.log(`spatial dynamics: ${dynamics.count()} parameters, ${g.P} tokens of ${g.J} halo values x C ${dynamics.shape.contextFrames}, width ${dynamics.shape.width}, depth ${dynamics.shape.depth}; rollout batch ${batch} x ${steps} steps; max |tfjs - ort| over the forecast ${diff.toExponential(1)}`);
-reportSpeedup(engines.map(([name], i) => [name, timings[i]]), batch * steps);
+console.log(
+  `spatial dynamics: ${dynamics.count()} parameters, ${g.P} tokens of ${g.J} halo values x C ${dynamics.shape.contextFrames}, width ${dynamics.shape.width}, depth ${dynamics.shape.depth}; rollout batch ${batch} x ${steps} steps; max |tfjs - ort| over the forecast ${diff.toExponential(1)}`,
+);
+reportSpeedup(
+  engines.map(([name], i) => [name, timings[i]]),
+  batch * steps,
+);

@@ -11,9 +11,11 @@ export interface Timings {
 /** Times `run` on each of `inputs` after one untimed run on `warmup`. */
 export async function timeRuns<I>(run: (input: I) => unknown, warmup: I, inputs: I[]): Promise<Timings> {
   await run(warmup);
-  const wall: number[] = [], cpu: number[] = [];
+  const wall: number[] = [],
+    cpu: number[] = [];
   for (const input of inputs) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     await run(input);
     wall.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
@@ -29,8 +31,12 @@ export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Ma
 export function reportSpeedup(sides: Array<[name: string, t: Timings]>, steps: number): void {
   for (const [name, t] of sides) {
     const [wall, cpu] = [median(t.wall), median(t.cpu)];
-    console.log(`${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) per run, ${(steps / (wall / 1000)).toFixed(0)} steps/s (wall runs: ${t.wall.map((x) => x.toFixed(1)).join(', ')})`);
+    console.log(
+      `${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) per run, ${(steps / (wall / 1000)).toFixed(0)} steps/s (wall runs: ${t.wall.map((x) => x.toFixed(1)).join(', ')})`,
+    );
   }
   const [[, a], [, b]] = sides;
-  console.log(`ORT speed-up ${(median(a.wall) / median(b.wall)).toFixed(2)}x wall, ${(median(a.cpu) / median(b.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`);
+  console.log(
+    `ORT speed-up ${(median(a.wall) / median(b.wall)).toFixed(2)}x wall, ${(median(a.cpu) / median(b.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`,
+  );
 }

@@ -3,14 +3,26 @@
 // Run: pnpm exec tsx scripts/onnx-fixture/export-data.ts <out-dir>   (then train_export.py; see README.md there)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { block, createRng, discoverPlugins, findScenario, findWorkspaceRoot, forecastWindows, loadScenario, trainingSet, windowStarts } from '@worldbench/core';
+import {
+  block,
+  createRng,
+  discoverPlugins,
+  findScenario,
+  findWorkspaceRoot,
+  forecastWindows,
+  loadScenario,
+  trainingSet,
+  windowStarts,
+} from '@worldbench/core';
 
 const out = process.argv[2] ?? 'onnx-fixture-data';
 mkdirSync(out, { recursive: true });
 const scenario = await loadScenario(findScenario(discoverPlugins(findWorkspaceRoot()), 'hidden-laws').entry);
 const { spec } = scenario;
 const K = spec.historySteps;
-const history: number[] = [], actions: number[] = [], target: number[] = [];
+const history: number[] = [],
+  actions: number[] = [],
+  target: number[] = [];
 for (let seed = 5000; seed < 5400; seed++) {
   const world = scenario.sampleWorld(createRng(`${seed}/world`));
   const { observed, clean } = trainingSet(scenario, world, 'explore', 16 * spec.episodeLength, seed);
@@ -30,5 +42,8 @@ const n = target.length / 4;
 writeFileSync(join(out, 'history.f32'), Buffer.from(Float32Array.from(history).buffer));
 writeFileSync(join(out, 'actions.f32'), Buffer.from(Float32Array.from(actions).buffer));
 writeFileSync(join(out, 'target.f32'), Buffer.from(Float32Array.from(target).buffer));
-writeFileSync(join(out, 'meta.json'), JSON.stringify({ n, K, stateSize: 4, actionSize: 2, worlds: '5000-5399', scenario: spec.id }));
+writeFileSync(
+  join(out, 'meta.json'),
+  JSON.stringify({ n, K, stateSize: 4, actionSize: 2, worlds: '5000-5399', scenario: spec.id }),
+);
 console.log(`wrote ${n} windows to ${out}`);

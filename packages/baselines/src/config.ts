@@ -1,17 +1,15 @@
-export interface LinearConfig {
-  /**
-   * Ridge penalty on standardised features, per transition. The target is the change of the observation,
-   * so the penalty shrinks toward persistence; 1e-3 barely regularises once there are more transitions
-   * than features, and keeps image views (1024 features) solvable at small budgets.
-   */
-  ridge: number;
-}
+import { defineConfig, z, type ConfigOf } from '@worldbench/core';
 
-export const linearDefaults: LinearConfig = { ridge: 1e-3 };
+// The ridge penalty is on standardised features, per transition; the target is the change of the observation,
+// so the penalty shrinks toward persistence.
+export const linearConfig = defineConfig('linear', {
+  ridge: z
+    .number()
+    .min(0)
+    .default(1e-3)
+    .describe(
+      'Ridge penalty toward persistence: 1e-3 barely regularises once there are more transitions than features, and keeps image views (1024 features) solvable at small budgets.',
+    ),
+});
 
-/** The defaults with `overrides`; throws when the ridge penalty is not a finite number >= 0. */
-export function resolveLinearConfig(overrides: Partial<LinearConfig> = {}): LinearConfig {
-  const c: LinearConfig = { ...linearDefaults, ...overrides };
-  if (!(Number.isFinite(c.ridge) && c.ridge >= 0)) throw new Error(`linear config: ridge is a finite number >= 0, got ${c.ridge}`);
-  return c;
-}
+export type LinearConfig = ConfigOf<typeof linearConfig>;

@@ -1,5 +1,5 @@
 // @worldbench/baselines: the reference rows of every table.
 export { default as persistence, type PersistenceConfig } from './persistence';
 export { default as linear } from './linear';
-export { linearDefaults, type LinearConfig } from './config';
+export { linearConfig, type LinearConfig } from './config';
 export { fitRidge, gramOfColumns, predictRidge, solveSpd, type RidgeFit } from './ridge';

@@ -15,7 +15,7 @@ import {
   type WorldModel,
   type WorldModelModule,
 } from '@worldbench/core';
-import { linearDefaults, resolveLinearConfig, type LinearConfig } from './config';
+import { linearConfig, type LinearConfig } from './config';
 import { fitRidge, predictRidge, type RidgeFit } from './ridge';
 
 /** Action features: raw values for real actions, one-hot per element for categorical ones. */
@@ -62,13 +62,20 @@ function linearModel(state: LinearState): WorldModel {
   return {
     async fit(data) {
       const { x, y, a, n } = transitionArrays(data, view);
-      const features = new Float64Array(n * F), targets = new Float64Array(n * D);
+      const features = new Float64Array(n * F),
+        targets = new Float64Array(n * D);
       for (let i = 0; i < n; i++) {
         for (let d = 0; d < D; d++) {
           features[i * F + d] = x[i * D + d];
           targets[i * D + d] = y[i * D + d] - x[i * D + d];
         }
-        if (spec.action && a) writeActionFeatures(spec.action, a.subarray(i * sizeOf(spec.action), (i + 1) * sizeOf(spec.action)), features, i * F + D);
+        if (spec.action && a)
+          writeActionFeatures(
+            spec.action,
+            a.subarray(i * sizeOf(spec.action), (i + 1) * sizeOf(spec.action)),
+            features,
+            i * F + D,
+          );
       }
       state.fit = fitRidge(features, targets, n, F, D, state.config.ridge);
       return { params: F * D + D, backend: 'js' };
@@ -80,7 +87,8 @@ function linearModel(state: LinearState): WorldModel {
       const K = hist.shape[1];
       const out = tensor([B, q.horizon, ...spec.views[view].shape]); // [B, H, ...viewShape]
       // all B windows step together: one pass over the weights per step
-      const phi = new Float64Array(B * F), delta = new Float64Array(B * D);
+      const phi = new Float64Array(B * F),
+        delta = new Float64Array(B * D);
       for (let h = 0; h < q.horizon; h++) {
         for (let b = 0; b < B; b++) {
           const current = h === 0 ? block(hist, b, K - 1) : block(out, b, h - 1);
@@ -99,8 +107,12 @@ function linearModel(state: LinearState): WorldModel {
       if (!state.fit) throw new Error('linear: save before fit');
       mkdirSync(dir, { recursive: true });
       const { featureMean, featureStd, targetMean, weights } = state.fit;
-      writeFileSync(join(dir, 'linear.json'), JSON.stringify({ spec, view, config: state.config, features: F, targets: D }));
-      for (const [name, arr] of Object.entries({ featureMean, featureStd, targetMean, weights })) writeFileSync(join(dir, `${name}.f64`), Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
+      writeFileSync(
+        join(dir, 'linear.json'),
+        JSON.stringify({ spec, view, config: state.config, features: F, targets: D }),
+      );
+      for (const [name, arr] of Object.entries({ featureMean, featureStd, targetMean, weights }))
+        writeFileSync(join(dir, `${name}.f64`), Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
     },
   };
 }
@@ -116,10 +128,10 @@ const module: WorldModelModule<LinearConfig> = {
     school: 'baseline',
     summary: 'Ridge least squares from (last observation, action, 1) to the next observation, rolled out step by step.',
   },
-  defaults: linearDefaults,
-  checkConfig: (config) => void resolveLinearConfig(config),
+  defaults: linearConfig.defaults,
+  config: linearConfig,
   supports: (spec) => ({ views: forecastViews(spec) }),
-  create: async (spec, view, config) => linearModel({ spec, view, config: resolveLinearConfig(config), fit: null }),
+  create: async (spec, view, config) => linearModel({ spec, view, config: linearConfig.resolve(config), fit: null }),
   load: async (dir) => {
     const meta = JSON.parse(readFileSync(join(dir, 'linear.json'), 'utf8'));
     const fit: RidgeFit = {

@@ -2,9 +2,20 @@
 // definition) and the pipeline's dummy model.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { block, episodeCount, forecastViews, tensor, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import {
+  block,
+  defineConfig,
+  episodeCount,
+  forecastViews,
+  tensor,
+  type ConfigOf,
+  type WorldModel,
+  type WorldModelModule,
+} from '@worldbench/core';
 
-export interface PersistenceConfig {}
+/** Persistence has nothing to tune. */
+export const persistenceConfig = defineConfig('persistence', {});
+export type PersistenceConfig = ConfigOf<typeof persistenceConfig>;
 
 function persistence(view: string): WorldModel {
   return {
@@ -26,8 +37,13 @@ function persistence(view: string): WorldModel {
 }
 
 const module: WorldModelModule<PersistenceConfig> = {
-  card: { id: 'persistence', school: 'baseline', summary: 'Copies the last observation forward: the reference every skill is measured against.' },
-  defaults: {},
+  card: {
+    id: 'persistence',
+    school: 'baseline',
+    summary: 'Copies the last observation forward: the reference every skill is measured against.',
+  },
+  defaults: persistenceConfig.defaults,
+  config: persistenceConfig,
   supports: (spec) => ({ views: forecastViews(spec) }),
   create: async (_spec, view) => persistence(view),
   load: async (dir) => persistence(JSON.parse(readFileSync(join(dir, 'persistence.json'), 'utf8')).view),

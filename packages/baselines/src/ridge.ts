@@ -20,9 +20,19 @@ const STD_FLOOR = 1e-6;
  * Minimises |Y - Z W|^2 + lambda N |W|^2 over W, where Z are the standardised, centred features and Y the
  * centred targets. Solved in the primal (F x F system) when F <= N, else in the dual (N x N), whichever is smaller.
  */
-export function fitRidge(x: Float64Array, y: Float64Array, n: number, features: number, targets: number, lambda: number): RidgeFit {
-  const F = features, D = targets;
-  const featureMean = new Float64Array(F), featureStd = new Float64Array(F), targetMean = new Float64Array(D);
+export function fitRidge(
+  x: Float64Array,
+  y: Float64Array,
+  n: number,
+  features: number,
+  targets: number,
+  lambda: number,
+): RidgeFit {
+  const F = features,
+    D = targets;
+  const featureMean = new Float64Array(F),
+    featureStd = new Float64Array(F),
+    targetMean = new Float64Array(D);
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < F; f++) featureMean[f] += x[i * F + f] / n;
     for (let d = 0; d < D; d++) targetMean[d] += y[i * D + d] / n;
@@ -33,7 +43,10 @@ export function fitRidge(x: Float64Array, y: Float64Array, n: number, features: 
   const weights = new Float64Array(F * D);
   if (F <= n) {
     // mostly-zero features (frames: background pixels) are multiplied as they are, and centred afterwards
-    const { gram, zty } = density(x) < SPARSE_BELOW ? normalEquationsSparse(x, y, n, F, D, featureMean, featureStd, targetMean) : normalEquationsDense(x, y, n, F, D, featureMean, featureStd, targetMean);
+    const { gram, zty } =
+      density(x) < SPARSE_BELOW
+        ? normalEquationsSparse(x, y, n, F, D, featureMean, featureStd, targetMean)
+        : normalEquationsDense(x, y, n, F, D, featureMean, featureStd, targetMean);
     for (let f = 0; f < F; f++) gram[f * F + f] += penalty;
     weights.set(solveSpd(gram, F, zty, D));
   } else {
@@ -61,8 +74,18 @@ const density = (x: Float64Array) => {
 };
 
 /** Z = standardised features [n, F], Yc = centred targets [n, D]. */
-function standardise(x: Float64Array, y: Float64Array, n: number, F: number, D: number, mean: Float64Array, std: Float64Array, targetMean: Float64Array) {
-  const z = new Float64Array(n * F), yc = new Float64Array(n * D);
+function standardise(
+  x: Float64Array,
+  y: Float64Array,
+  n: number,
+  F: number,
+  D: number,
+  mean: Float64Array,
+  std: Float64Array,
+  targetMean: Float64Array,
+) {
+  const z = new Float64Array(n * F),
+    yc = new Float64Array(n * D);
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < F; f++) z[i * F + f] = (x[i * F + f] - mean[f]) / std[f];
     for (let d = 0; d < D; d++) yc[i * D + d] = y[i * D + d] - targetMean[d];
@@ -71,7 +94,16 @@ function standardise(x: Float64Array, y: Float64Array, n: number, F: number, D: 
 }
 
 /** Z^T Z [F, F] and Z^T Yc [F, D] from the standardised rows. */
-function normalEquationsDense(x: Float64Array, y: Float64Array, n: number, F: number, D: number, mean: Float64Array, std: Float64Array, targetMean: Float64Array) {
+function normalEquationsDense(
+  x: Float64Array,
+  y: Float64Array,
+  n: number,
+  F: number,
+  D: number,
+  mean: Float64Array,
+  std: Float64Array,
+  targetMean: Float64Array,
+) {
   const { z, yc } = standardise(x, y, n, F, D, mean, std, targetMean);
   const gram = gramOfColumns(z, n, F);
   const zty = new Float64Array(F * D);
@@ -90,15 +122,28 @@ function normalEquationsDense(x: Float64Array, y: Float64Array, n: number, F: nu
  * that matters for mostly-zero features (their mean is small next to their spread). Constant features (std at
  * its floor) get a zero column, as in the dense path, instead of a rounding residue divided by the floor.
  */
-function normalEquationsSparse(x: Float64Array, y: Float64Array, n: number, F: number, D: number, mean: Float64Array, std: Float64Array, targetMean: Float64Array) {
-  const xtx = new Float64Array(F * F), xty = new Float64Array(F * D);
-  const cols = new Int32Array(F), targets = new Int32Array(D);
+function normalEquationsSparse(
+  x: Float64Array,
+  y: Float64Array,
+  n: number,
+  F: number,
+  D: number,
+  mean: Float64Array,
+  std: Float64Array,
+  targetMean: Float64Array,
+) {
+  const xtx = new Float64Array(F * F),
+    xty = new Float64Array(F * D);
+  const cols = new Int32Array(F),
+    targets = new Int32Array(D);
   for (let i = 0; i < n; i++) {
-    let m = 0, k = 0;
+    let m = 0,
+      k = 0;
     for (let f = 0; f < F; f++) if (x[i * F + f] !== 0) cols[m++] = f;
     for (let d = 0; d < D; d++) if (y[i * D + d] !== 0) targets[k++] = d;
     for (let u = 0; u < m; u++) {
-      const a = cols[u], xa = x[i * F + a];
+      const a = cols[u],
+        xa = x[i * F + a];
       for (let v = u; v < m; v++) xtx[a * F + cols[v]] += xa * x[i * F + cols[v]];
       for (let v = 0; v < k; v++) xty[a * D + targets[v]] += xa * y[i * D + targets[v]];
     }
@@ -110,7 +155,9 @@ function normalEquationsSparse(x: Float64Array, y: Float64Array, n: number, F: n
       xtx[a * F + b] = g;
       xtx[b * F + a] = g;
     }
-  for (let a = 0; a < F; a++) for (let d = 0; d < D; d++) xty[a * D + d] = constant(a) ? 0 : (xty[a * D + d] - n * mean[a] * targetMean[d]) / std[a];
+  for (let a = 0; a < F; a++)
+    for (let d = 0; d < D; d++)
+      xty[a * D + d] = constant(a) ? 0 : (xty[a * D + d] - n * mean[a] * targetMean[d]) / std[a];
   return { gram: xtx, zty: xty };
 }
 
@@ -147,8 +194,11 @@ function gramOfRows(z: Float64Array, n: number, F: number): Float64Array {
  * triangular solves run over contiguous rows of X (ml-matrix's own solve is ~10x slower for many right-hand sides).
  */
 export function solveSpd(a: Float64Array, m: number, b: Float64Array, k: number): Float64Array {
-  const chol = new CholeskyDecomposition(new Matrix(Array.from({ length: m }, (_, i) => Array.from(a.subarray(i * m, (i + 1) * m)))));
-  if (!chol.isPositiveDefinite()) throw new Error('ridge: the regularised normal equations are not positive definite (raise ridge)');
+  const chol = new CholeskyDecomposition(
+    new Matrix(Array.from({ length: m }, (_, i) => Array.from(a.subarray(i * m, (i + 1) * m)))),
+  );
+  if (!chol.isPositiveDefinite())
+    throw new Error('ridge: the regularised normal equations are not positive definite (raise ridge)');
   const L = chol.lowerTriangularMatrix;
   const l = new Float64Array(m * m);
   for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) l[i * m + j] = L.get(i, j);
@@ -205,7 +255,8 @@ function rawForm(fit: RidgeFit): { weights: Float64Array; offset: Float64Array }
  */
 export function predictRidge(fit: RidgeFit, features: ArrayLike<number>, out: Float64Array, rows = 1): Float64Array {
   const { weights, offset } = rawForm(fit);
-  const F = fit.features, D = fit.targets;
+  const F = fit.features,
+    D = fit.targets;
   for (let b = 0; b < rows; b++) out.set(offset, b * D);
   for (let f = 0; f < F; f++) {
     const w = weights.subarray(f * D, (f + 1) * D);

@@ -3,7 +3,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { block, describeNonFinite, episodeCount, innerSize, tensor, unravelIndex, type Episodes, type Tensor } from './data';
+import {
+  block,
+  describeNonFinite,
+  episodeCount,
+  innerSize,
+  tensor,
+  unravelIndex,
+  type Episodes,
+  type Tensor,
+} from './data';
 import { privilegedInfo, quietRun, type Forecast, type WorldModelModule } from './model';
 import { createRng } from './rng';
 import type { Scenario, Split } from './scenario';
@@ -24,22 +33,30 @@ export class ConformanceError extends Error {
 
 function tensorProblems(name: string, spec: TensorSpec, values: Float32Array | undefined): string[] {
   if (!values) return [`${name} is missing`];
-  if (values.length !== sizeOf(spec)) return [`${name} has ${values.length} values; its spec [${spec.shape}] needs ${sizeOf(spec)}`];
+  if (values.length !== sizeOf(spec))
+    return [`${name} has ${values.length} values; its spec [${spec.shape}] needs ${sizeOf(spec)}`];
   const out: string[] = [];
   const at = (i: number) => `${name}[${unravelIndex(i, spec.shape).join(', ')}]`; // an index of its spec's shape
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     if (!Number.isFinite(x)) return [`${at(i)} is ${x}`];
     if (spec.kind === 'image' && (x < 0 || x > 1)) return [`${at(i)} = ${x} is outside [0, 1] for an image`];
-    if (isCategorical(spec) && (!Number.isInteger(x) || x < 0 || x >= (spec.vocab ?? 0))) return [`${at(i)} = ${x} is not an integer in [0, ${spec.vocab})`];
-    if (spec.range && (x < spec.range[0] - 1e-6 || x > spec.range[1] + 1e-6)) return [`${at(i)} = ${x} is outside its range [${spec.range}]`];
+    if (isCategorical(spec) && (!Number.isInteger(x) || x < 0 || x >= (spec.vocab ?? 0)))
+      return [`${at(i)} = ${x} is not an integer in [0, ${spec.vocab})`];
+    if (spec.range && (x < spec.range[0] - 1e-6 || x > spec.range[1] + 1e-6))
+      return [`${at(i)} = ${x} is outside its range [${spec.range}]`];
   }
   return out;
 }
 
 function sameEpisodes(a: Episodes, b: Episodes): boolean {
-  const eq = (x: Tensor | null, y: Tensor | null) => (x === null ? y === null : y !== null && x.data.every((v, i) => Object.is(v, y.data[i])));
-  return Object.keys(a.views).every((k) => eq(a.views[k], b.views[k])) && eq(a.actions, b.actions) && Object.keys(a.context).every((k) => eq(a.context[k], b.context[k]));
+  const eq = (x: Tensor | null, y: Tensor | null) =>
+    x === null ? y === null : y !== null && x.data.every((v, i) => Object.is(v, y.data[i]));
+  return (
+    Object.keys(a.views).every((k) => eq(a.views[k], b.views[k])) &&
+    eq(a.actions, b.actions) &&
+    Object.keys(a.context).every((k) => eq(a.context[k], b.context[k]))
+  );
 }
 
 /** Spec, shapes and ranges of every view, action and context, determinism under a seed, every split, shift. */
@@ -56,24 +73,46 @@ export function checkScenario(scenario: Scenario, opts: { seed?: number; episode
         const where = `${label} ${split}/${policy}`;
         let ep: Episodes;
         try {
-          ep = simulateEpisodes(scenario, world, { count, split, policy, rng: createRng(`${seed}/${split}/${policy}`) });
+          ep = simulateEpisodes(scenario, world, {
+            count,
+            split,
+            policy,
+            rng: createRng(`${seed}/${split}/${policy}`),
+          });
         } catch (err) {
           problems.push(`${where}: simulating threw ${(err as Error).message}`);
           continue;
         }
-        const again = simulateEpisodes(scenario, world, { count, split, policy, rng: createRng(`${seed}/${split}/${policy}`) });
-        if (!sameEpisodes(ep, again)) problems.push(`${where}: two runs with the same seed differ (is there a Math.random() or shared mutable state?)`);
+        const again = simulateEpisodes(scenario, world, {
+          count,
+          split,
+          policy,
+          rng: createRng(`${seed}/${split}/${policy}`),
+        });
+        if (!sameEpisodes(ep, again))
+          problems.push(
+            `${where}: two runs with the same seed differ (is there a Math.random() or shared mutable state?)`,
+          );
         for (let e = 0; e < count; e++) {
           for (const [name, t] of Object.entries(spec.views))
-            for (let s = 0; s < spec.episodeLength + 1; s++) problems.push(...tensorProblems(`${where} episode ${e} step ${s} view ${name}`, t, block(ep.views[name], e, s)));
-          for (const [name, t] of Object.entries(spec.context ?? {})) problems.push(...tensorProblems(`${where} episode ${e} context ${name}`, t, block(ep.context[name], e)));
+            for (let s = 0; s < spec.episodeLength + 1; s++)
+              problems.push(
+                ...tensorProblems(`${where} episode ${e} step ${s} view ${name}`, t, block(ep.views[name], e, s)),
+              );
+          for (const [name, t] of Object.entries(spec.context ?? {}))
+            problems.push(...tensorProblems(`${where} episode ${e} context ${name}`, t, block(ep.context[name], e)));
           if (spec.action && ep.actions)
-            for (let s = 0; s < spec.episodeLength; s++) problems.push(...tensorProblems(`${where} episode ${e} step ${s} action`, spec.action, block(ep.actions, e, s)));
+            for (let s = 0; s < spec.episodeLength; s++)
+              problems.push(
+                ...tensorProblems(`${where} episode ${e} step ${s} action`, spec.action, block(ep.actions, e, s)),
+              );
           for (const [name, t] of Object.entries(spec.views))
-            if (t.mask && !block(ep.views[t.mask], e).every((m) => m === 0 || m === 1)) problems.push(`${where}: mask ${t.mask} of ${name} holds values other than 0 and 1`);
+            if (t.mask && !block(ep.views[t.mask], e).every((m) => m === 0 || m === 1))
+              problems.push(`${where}: mask ${t.mask} of ${name} holds values other than 0 and 1`);
         }
         const noisy = addObservationNoise(ep, spec.observationNoise, masks, createRng(seed));
-        if (Object.values(noisy.views).some((t) => t.data.some((x) => !Number.isFinite(x)))) problems.push(`${where}: observation noise produced non-finite values`);
+        if (Object.values(noisy.views).some((t) => t.data.some((x) => !Number.isFinite(x))))
+          problems.push(`${where}: observation noise produced non-finite values`);
       }
   };
   const world = scenario.sampleWorld(createRng(`${seed}/world`));
@@ -88,12 +127,18 @@ function hypothesesProblems(scenario: Scenario, world: unknown, seed: number): s
   const space = scenario.hypotheses!;
   const problems = hypothesisSpaceProblems(space, world).map((p) => `hypotheses: ${p}`);
   if (problems.length) return problems;
-  if (!scenario.spec.views[space.view]) return [`hypotheses: view "${space.view}" is not a view of ${scenario.spec.id}`];
+  if (!scenario.spec.views[space.view])
+    return [`hypotheses: view "${space.view}" is not a view of ${scenario.spec.id}`];
   const truth = space.truth(world);
   const hypothesis = space.candidates.find((c) => c.id === truth.id)!;
   if (hypothesis.kind !== 'factored') return [];
   if (!truth.assignment) return [`hypotheses: truth(world) of the factored space ${truth.id} gives no assignment`];
-  const ep = simulateEpisodes(scenario, world, { count: 2, split: 'train', policy: 'explore', rng: createRng(`${seed}/hypotheses`) });
+  const ep = simulateEpisodes(scenario, world, {
+    count: 2,
+    split: 'train',
+    policy: 'explore',
+    rng: createRng(`${seed}/hypotheses`),
+  });
   for (let e = 0; e < 2; e++)
     for (let t = 0; t < scenario.spec.episodeLength; t++) {
       const transition = {
@@ -103,9 +148,13 @@ function hypothesesProblems(scenario: Scenario, world: unknown, seed: number): s
         context: Object.fromEntries(Object.entries(ep.context).map(([k, v]) => [k, block(v, e)])),
       };
       const predicted = hypothesis.predict(truth.assignment, transition);
-      if (!predicted.every((x, i) => x === transition.next[i])) return [`hypotheses: the true assignment of ${truth.id} mispredicts episode ${e} step ${t}`];
+      if (!predicted.every((x, i) => x === transition.next[i]))
+        return [`hypotheses: the true assignment of ${truth.id} mispredicts episode ${e} step ${t}`];
       for (const { factor, consistent } of hypothesis.evidence(transition))
-        if (!consistent.includes(truth.assignment[factor])) return [`hypotheses: evidence at episode ${e} step ${t} rules out the true option of factor ${hypothesis.factors[factor].name}`];
+        if (!consistent.includes(truth.assignment[factor]))
+          return [
+            `hypotheses: evidence at episode ${e} step ${t} rules out the true option of factor ${hypothesis.factors[factor].name}`,
+          ];
     }
   return [];
 }
@@ -113,13 +162,15 @@ function hypothesesProblems(scenario: Scenario, world: unknown, seed: number): s
 function forecastProblems(where: string, f: Forecast, expected: number[]): string[] {
   const problems: string[] = [];
   const layout = '[B, H, ...viewShape]';
-  if (f.mean.shape.join() !== expected.join()) problems.push(`${where}: forecast mean has shape [${f.mean.shape}], expected [${expected}] (${layout})`);
+  if (f.mean.shape.join() !== expected.join())
+    problems.push(`${where}: forecast mean has shape [${f.mean.shape}], expected [${expected}] (${layout})`);
   else {
     const nan = describeNonFinite('mean', f.mean.data, expected, layout);
     if (nan) problems.push(`${where}: forecast holds NaN or infinity: ${nan}`);
   }
   if (f.std) {
-    if (f.std.shape.join() !== expected.join()) problems.push(`${where}: forecast std has shape [${f.std.shape}], expected [${expected}] (${layout})`);
+    if (f.std.shape.join() !== expected.join())
+      problems.push(`${where}: forecast std has shape [${f.std.shape}], expected [${expected}] (${layout})`);
     else {
       const bad = describeNonFinite('std', f.std.data, expected, layout, (x) => x >= 0 && Number.isFinite(x));
       if (bad) problems.push(`${where}: forecast std holds negative or non-finite values: ${bad}`);
@@ -137,7 +188,11 @@ function sameForecast(a: Forecast, b: Forecast): boolean {
  * lengths, no NaN, determinism under a seed (two fresh models agree exactly), save -> load -> the same forecast.
  * Returns the views checked.
  */
-export async function checkWorldModel(module: WorldModelModule, scenario: Scenario, opts: { seed?: number; budget?: number; config?: object } = {}): Promise<string[]> {
+export async function checkWorldModel(
+  module: WorldModelModule,
+  scenario: Scenario,
+  opts: { seed?: number; budget?: number; config?: object } = {},
+): Promise<string[]> {
   const { spec } = scenario;
   const subject = `${module.card?.id ?? 'model'} on ${spec.id}`;
   const config = { ...module.defaults, ...opts.config };
@@ -145,16 +200,31 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
   const support = module.supports(spec, privileged);
   const problems: string[] = [];
   const valid = new Set(forecastViews(spec));
-  for (const v of support.views) if (!valid.has(v)) problems.push(`supports() names view "${v}", which ${spec.id} does not forecast (it has ${[...valid].join(', ')})`);
-  if (support.views.length === 0 && !('reason' in support && support.reason)) problems.push('supports() refuses the scenario without a reason');
+  for (const v of support.views)
+    if (!valid.has(v))
+      problems.push(
+        `supports() names view "${v}", which ${spec.id} does not forecast (it has ${[...valid].join(', ')})`,
+      );
+  if (support.views.length === 0 && !('reason' in support && support.reason))
+    problems.push('supports() refuses the scenario without a reason');
   if (problems.length) throw new ConformanceError(subject, problems);
 
   const seed = opts.seed ?? 0;
   const budget = opts.budget ?? 64;
   const masks = Object.fromEntries(Object.entries(spec.views).map(([k, v]) => [k, v.mask]));
   const world = scenario.sampleWorld(createRng(`${seed}/world`));
-  const train = addObservationNoise(trainingEpisodes(scenario, world, budget, 'behavior', createRng(`${seed}/train`)), spec.observationNoise, masks, createRng(`${seed}/train-noise`));
-  const cleanTest = simulateEpisodes(scenario, world, { count: 4, split: 'test', policy: 'explore', rng: createRng(`${seed}/test`) });
+  const train = addObservationNoise(
+    trainingEpisodes(scenario, world, budget, 'behavior', createRng(`${seed}/train`)),
+    spec.observationNoise,
+    masks,
+    createRng(`${seed}/train-noise`),
+  );
+  const cleanTest = simulateEpisodes(scenario, world, {
+    count: 4,
+    split: 'test',
+    policy: 'explore',
+    rng: createRng(`${seed}/test`),
+  });
   const test = addObservationNoise(cleanTest, spec.observationNoise, masks, createRng(`${seed}/test-noise`));
   const K = spec.historySteps;
   const H = Math.min(spec.horizon, spec.episodeLength - K + 1, 4);
@@ -167,24 +237,30 @@ export async function checkWorldModel(module: WorldModelModule, scenario: Scenar
     const fitted = async () => {
       const model = await module.create(spec, view, config, privileged);
       const report = await model.fit(train, quietRun(seed));
-      if (!(Number.isFinite(report?.params) && report.params >= 0)) problems.push(`${where}: fit() must report params >= 0, got ${report?.params}`);
+      if (!(Number.isFinite(report?.params) && report.params >= 0))
+        problems.push(`${where}: fit() must report params >= 0, got ${report?.params}`);
       return model;
     };
     const model = await fitted();
     const f = await model.forecast(query, quietRun(seed));
     problems.push(...forecastProblems(where, f, expected));
-    const one = await model.forecast({ ...query, horizon: 1, actions: query.actions ? sliceFirst(query.actions) : null }, quietRun(seed));
+    const one = await model.forecast(
+      { ...query, horizon: 1, actions: query.actions ? sliceFirst(query.actions) : null },
+      quietRun(seed),
+    );
     problems.push(...forecastProblems(`${where} horizon 1`, one, [expected[0], 1, ...expected.slice(2)]));
 
     const twin = await fitted();
-    if (!sameForecast(f, await twin.forecast(query, quietRun(seed)))) problems.push(`${where}: two models fitted with the same seed and data forecast differently (non-determinism)`);
+    if (!sameForecast(f, await twin.forecast(query, quietRun(seed))))
+      problems.push(`${where}: two models fitted with the same seed and data forecast differently (non-determinism)`);
     await twin.dispose?.();
 
     const dir = mkdtempSync(join(tmpdir(), 'worldbench-conformance-'));
     try {
       await model.save(dir);
       const loaded = await module.load(dir, privileged);
-      if (!sameForecast(f, await loaded.forecast(query, quietRun(seed)))) problems.push(`${where}: save -> load gives a different forecast`);
+      if (!sameForecast(f, await loaded.forecast(query, quietRun(seed))))
+        problems.push(`${where}: save -> load gives a different forecast`);
       await loaded.dispose?.();
     } finally {
       rmSync(dir, { recursive: true, force: true });

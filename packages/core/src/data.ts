@@ -26,7 +26,8 @@ export interface Episodes {
 export function tensor(shape: readonly number[], data?: Float32Array): Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   const buf = data ?? new Float32Array(size);
-  if (buf.length !== size) throw new RangeError(`tensor: data has ${buf.length} values, shape [${shape}] needs ${size}`);
+  if (buf.length !== size)
+    throw new RangeError(`tensor: data has ${buf.length} values, shape [${shape}] needs ${size}`);
   return ndarray(buf, shape.slice());
 }
 
@@ -71,13 +72,18 @@ export function forEachTransition(ep: Episodes, fn: (e: number, t: number) => vo
 }
 
 /** Every valid transition of one view as flat matrices: x [N, D] -> y [N, D], with actions a [N, A]. */
-export function transitionArrays(ep: Episodes, view: string): { x: Float32Array; y: Float32Array; a: Float32Array | null; n: number; dim: number; actionDim: number } {
+export function transitionArrays(
+  ep: Episodes,
+  view: string,
+): { x: Float32Array; y: Float32Array; a: Float32Array | null; n: number; dim: number; actionDim: number } {
   const v = ep.views[view];
-  if (!v) throw new Error(`transitionArrays: no view "${view}" in these episodes (have ${Object.keys(ep.views).join(', ')})`);
+  if (!v)
+    throw new Error(`transitionArrays: no view "${view}" in these episodes (have ${Object.keys(ep.views).join(', ')})`);
   const dim = innerSize(v, 2);
   const actionDim = ep.actions ? innerSize(ep.actions, 2) : 0;
   const n = transitionCount(ep);
-  const x = new Float32Array(n * dim), y = new Float32Array(n * dim);
+  const x = new Float32Array(n * dim),
+    y = new Float32Array(n * dim);
   const a = ep.actions ? new Float32Array(n * actionDim) : null;
   let i = 0;
   forEachTransition(ep, (e, t) => {
@@ -90,7 +96,12 @@ export function transitionArrays(ep: Episodes, view: string): { x: Float32Array;
 }
 
 /** Episodes of a spec's geometry, zero-filled: E episodes of T transitions. */
-export function allocEpisodes(spec: ScenarioSpec, count: number, steps = spec.episodeLength, views = Object.keys(spec.views)): Episodes {
+export function allocEpisodes(
+  spec: ScenarioSpec,
+  count: number,
+  steps = spec.episodeLength,
+  views = Object.keys(spec.views),
+): Episodes {
   const out: Episodes = { views: {}, actions: null, context: {} };
   for (const name of views) out.views[name] = tensor([count, steps + 1, ...spec.views[name].shape]);
   if (spec.action) out.actions = tensor([count, steps, ...spec.action.shape]);
@@ -122,7 +133,8 @@ export function concatEpisodes(parts: readonly Episodes[]): Episodes {
     const out = tensor([total, ...inner]);
     let at = 0;
     for (const t of ts) {
-      if (t.shape.slice(1).join() !== inner.join()) throw new Error(`concatEpisodes: shapes [${t.shape}] and [${ts[0].shape}] differ`);
+      if (t.shape.slice(1).join() !== inner.join())
+        throw new Error(`concatEpisodes: shapes [${t.shape}] and [${ts[0].shape}] differ`);
       out.data.set(block(t), at);
       at += t.data.length;
     }
@@ -134,7 +146,9 @@ export function concatEpisodes(parts: readonly Episodes[]): Episodes {
     views: Object.fromEntries(Object.keys(first.views).map((k) => [k, join(parts.map((p) => p.views[k]))])),
     actions: first.actions ? join(parts.map((p) => p.actions as Tensor)) : null,
     context: Object.fromEntries(Object.keys(first.context).map((k) => [k, join(parts.map((p) => p.context[k]))])),
-    lengths: anyLengths ? Int32Array.from(parts.flatMap((p) => Array.from({ length: episodeCount(p) }, (_, e) => lengthOf(p, e)))) : undefined,
+    lengths: anyLengths
+      ? Int32Array.from(parts.flatMap((p) => Array.from({ length: episodeCount(p) }, (_, e) => lengthOf(p, e))))
+      : undefined,
   };
 }
 
@@ -144,7 +158,11 @@ export function sliceSteps(ep: Episodes, from: number, to: number, views = Objec
   const cut = (t: Tensor, lo: number, hi: number): Tensor => {
     const out = tensor([E, hi - lo, ...t.shape.slice(2)]);
     const inner = innerSize(t, 2);
-    for (let e = 0; e < E; e++) out.data.set(t.data.subarray(t.offset + e * t.stride[0] + lo * inner, t.offset + e * t.stride[0] + hi * inner), e * (hi - lo) * inner);
+    for (let e = 0; e < E; e++)
+      out.data.set(
+        t.data.subarray(t.offset + e * t.stride[0] + lo * inner, t.offset + e * t.stride[0] + hi * inner),
+        e * (hi - lo) * inner,
+      );
     return out;
   };
   return {
@@ -175,8 +193,15 @@ export function unravelIndex(flat: number, shape: readonly number[]): number[] {
  * sentence a model author can act on: "mean[3, 15, 2, 1] = NaN (11 values are not finite; mean is
  * [B, H, ...viewShape] = [8, 16, 4, 4])". Null when every value is finite. `accept` may widen what passes.
  */
-export function describeNonFinite(name: string, data: ArrayLike<number>, shape: readonly number[], layout: string, accept: (x: number) => boolean = Number.isFinite): string | null {
-  let first = -1, count = 0;
+export function describeNonFinite(
+  name: string,
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  layout: string,
+  accept: (x: number) => boolean = Number.isFinite,
+): string | null {
+  let first = -1,
+    count = 0;
   for (let i = 0; i < data.length; i++)
     if (!accept(data[i])) {
       if (first < 0) first = i;

@@ -3,7 +3,14 @@
 import { block, describeNonFinite, tensor, type Tensor } from './data';
 import { evaluationSet, jobWorld, trainingSet, type EvaluationSet } from './job-data';
 import { deltaPsnr, scoreForecast, trainStd, type HorizonMetrics } from './metrics';
-import { privilegedInfo, quietRun, type Forecast, type RunContext, type WorldModel, type WorldModelModule } from './model';
+import {
+  privilegedInfo,
+  quietRun,
+  type Forecast,
+  type RunContext,
+  type WorldModel,
+  type WorldModelModule,
+} from './model';
 import { createRng } from './rng';
 import type { PolicyName, Scenario } from './scenario';
 import type { ScenarioSpec } from './spec';
@@ -25,23 +32,36 @@ function firstRows(t: Tensor, n: number): Tensor {
 
 /** Throws unless `t` is a dense row-major ndarray of `expected` shape whose data holds exactly its values. */
 function assertTensor(t: Tensor, expected: readonly number[], what: string, where: string): void {
-  if (t.shape.join() !== expected.join()) throw new Error(`${where}: forecast ${what} has shape [${t.shape}], expected [${expected}] ([B, H, ...viewShape])`);
+  if (t.shape.join() !== expected.join())
+    throw new Error(`${where}: forecast ${what} has shape [${t.shape}], expected [${expected}] ([B, H, ...viewShape])`);
   const size = expected.reduce((a, b) => a * b, 1);
   // scoring reads the data as dense row-major blocks: a shorter array would be read past its end (NaN, scored as null)
-  if (!t.data || t.data.length !== size) throw new Error(`${where}: forecast ${what} holds ${t.data?.length ?? 'no'} values, but its shape [${t.shape}] needs ${size}`);
+  if (!t.data || t.data.length !== size)
+    throw new Error(
+      `${where}: forecast ${what} holds ${t.data?.length ?? 'no'} values, but its shape [${t.shape}] needs ${size}`,
+    );
   const dense = t.offset === 0 && t.stride.every((s, i) => s === expected.slice(i + 1).reduce((a, b) => a * b, 1));
-  if (!dense) throw new Error(`${where}: forecast ${what} is a strided view (offset ${t.offset}, stride [${t.stride}]); return a dense row-major tensor (e.g. tensor(shape, data))`);
+  if (!dense)
+    throw new Error(
+      `${where}: forecast ${what} is a strided view (offset ${t.offset}, stride [${t.stride}]); return a dense row-major tensor (e.g. tensor(shape, data))`,
+    );
 }
 
 /** Throws when a forecast has the wrong shape, data that does not match its shape, or NaN: the job is then recorded as failed with this reason. */
 export function assertForecast(f: Forecast, expected: readonly number[], where: string): void {
-  if (!f || !f.mean || !f.mean.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
+  if (!f?.mean?.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
   assertTensor(f.mean, expected, 'mean', where);
   const nan = describeNonFinite('mean', f.mean.data, expected, '[B, H, ...viewShape]');
   if (nan) throw new Error(`${where}: forecast holds NaN or infinity: ${nan}`);
   if (f.std) {
     assertTensor(f.std, expected, 'std', where);
-    const bad = describeNonFinite('std', f.std.data, expected, '[B, H, ...viewShape]', (x) => x >= 0 && Number.isFinite(x));
+    const bad = describeNonFinite(
+      'std',
+      f.std.data,
+      expected,
+      '[B, H, ...viewShape]',
+      (x) => x >= 0 && Number.isFinite(x),
+    );
     if (bad) throw new Error(`${where}: forecast std is not a finite non-negative number everywhere: ${bad}`);
   }
 }
@@ -53,7 +73,8 @@ export function assertForecast(f: Forecast, expected: readonly number[], where: 
 export function assertScored(metrics: HorizonMetrics, where: string): void {
   for (const [name, byH] of Object.entries(metrics))
     for (const [h, value] of Object.entries(byH))
-      if (value === null ? name === 'mse' : !Number.isFinite(value)) throw new Error(`${where}: ${name} at h=${h} is ${value}: the forecast could not be scored`);
+      if (value === null ? name === 'mse' : !Number.isFinite(value))
+        throw new Error(`${where}: ${name} at h=${h} is ${value}: the forecast could not be scored`);
   if (!metrics.mse || Object.keys(metrics.mse).length === 0) throw new Error(`${where}: no mse was scored`);
 }
 
@@ -66,7 +87,15 @@ function shuffledActions(actions: Tensor, seed: number): Tensor {
   return out;
 }
 
-export async function scoreSplit(model: WorldModel, spec: ScenarioSpec, view: string, set: EvaluationSet, horizon: number, scale: Float32Array, run: RunContext): Promise<SplitScore> {
+export async function scoreSplit(
+  model: WorldModel,
+  spec: ScenarioSpec,
+  view: string,
+  set: EvaluationSet,
+  horizon: number,
+  scale: Float32Array,
+  run: RunContext,
+): Promise<SplitScore> {
   const K = spec.historySteps;
   const w = forecastWindows(spec, view, set.observed, set.clean, set.starts, K, horizon);
   const expected = [set.starts.length, horizon, ...spec.views[view].shape];
@@ -74,16 +103,30 @@ export async function scoreSplit(model: WorldModel, spec: ScenarioSpec, view: st
   const forecast = await model.forecast(w.query, run);
   const forecastSeconds = (performance.now() - t0) / 1000;
   assertForecast(forecast, expected, `${set.split} forecast`);
-  const score = (f: Forecast) => scoreForecast({ spec: spec.views[view], truth: w.truth, mask: w.truthMask, forecast: f, lastObserved: w.lastObserved, scale });
+  const score = (f: Forecast) =>
+    scoreForecast({
+      spec: spec.views[view],
+      truth: w.truth,
+      mask: w.truthMask,
+      forecast: f,
+      lastObserved: w.lastObserved,
+      scale,
+    });
   const metrics = score(forecast);
   assertScored(metrics, `${set.split} forecast`);
   // Genie's ΔtPSNR: how much the true actions matter to an action-conditioned image forecast
   if (spec.views[view].kind === 'image' && w.query.actions && horizon >= 4) {
-    const randomForecast = await model.forecast({ ...w.query, actions: shuffledActions(w.query.actions, run.seed) }, run);
+    const randomForecast = await model.forecast(
+      { ...w.query, actions: shuffledActions(w.query.actions, run.seed) },
+      run,
+    );
     assertForecast(randomForecast, expected, `${set.split} forecast with random actions`);
     metrics.dtPsnr = { '4': deltaPsnr(metrics, score(randomForecast), 4) };
   }
-  const samples = spec.views[view].kind === 'image' ? { truth: firstRows(w.truth, 2), forecast: firstRows(forecast.mean, 2) } : undefined;
+  const samples =
+    spec.views[view].kind === 'image'
+      ? { truth: firstRows(w.truth, 2), forecast: firstRows(forecast.mean, 2) }
+      : undefined;
   return { metrics, forecastSeconds, forecastSteps: expected[0] * horizon, ...(samples ? { samples } : {}) };
 }
 
@@ -104,7 +147,16 @@ export interface EvaluateOptions {
  * One offline job end to end, exactly as the runner derives it (same named RNG streams, so the numbers match
  * `pnpm bench`): fit on the training set, score on the test and ood windows.
  */
-export async function evaluateModel(module: WorldModelModule, scenario: Scenario, opts: EvaluateOptions): Promise<{ metrics: { test: HorizonMetrics; ood: HorizonMetrics }; explain?: Record<string, unknown>; model: WorldModel; world: unknown }> {
+export async function evaluateModel(
+  module: WorldModelModule,
+  scenario: Scenario,
+  opts: EvaluateOptions,
+): Promise<{
+  metrics: { test: HorizonMetrics; ood: HorizonMetrics };
+  explain?: Record<string, unknown>;
+  model: WorldModel;
+  world: unknown;
+}> {
   const { spec } = scenario;
   const horizon = opts.horizon ?? spec.horizon;
   const count = opts.episodes ?? 64;
@@ -115,7 +167,17 @@ export async function evaluateModel(module: WorldModelModule, scenario: Scenario
   const model = await module.create(spec, opts.view, config, privilegedInfo(module, config, scenario));
   const run = quietRun(opts.seed);
   await model.fit(train.observed, run);
-  const score = (split: 'test' | 'ood') => scoreSplit(model, spec, opts.view, evaluationSet(scenario, world, split, opts.seed, { count, horizon }), horizon, scale, run);
-  const test = await score('test'), ood = await score('ood');
+  const score = (split: 'test' | 'ood') =>
+    scoreSplit(
+      model,
+      spec,
+      opts.view,
+      evaluationSet(scenario, world, split, opts.seed, { count, horizon }),
+      horizon,
+      scale,
+      run,
+    );
+  const test = await score('test'),
+    ood = await score('ood');
   return { metrics: { test: test.metrics, ood: ood.metrics }, explain: model.explain?.(), model, world };
 }

@@ -86,12 +86,16 @@ export function hypothesisSpaceProblems(space: HypothesisSpace, world: unknown):
     if (ids.has(c.id)) problems.push(`hypothesis id "${c.id}" appears twice`);
     ids.add(c.id);
     if (c.kind === 'family') {
-      for (const p of c.parameters) if (!(p.range[0] <= p.range[1])) problems.push(`${c.id}.${p.name}: range [${p.range}] is empty`);
-      for (const n of c.nestedIn ?? []) if (!space.candidates.some((x) => x.id === n)) problems.push(`${c.id} is nestedIn "${n}", which is not a candidate`);
+      for (const p of c.parameters)
+        if (!(p.range[0] <= p.range[1])) problems.push(`${c.id}.${p.name}: range [${p.range}] is empty`);
+      for (const n of c.nestedIn ?? [])
+        if (!space.candidates.some((x) => x.id === n))
+          problems.push(`${c.id} is nestedIn "${n}", which is not a candidate`);
     } else if (c.factors.some((f) => f.options.length === 0)) problems.push(`${c.id} has a factor without options`);
   }
   const truth = space.truth(world);
-  if (!ids.has(truth.id)) problems.push(`truth(world) names "${truth.id}", which is not a candidate (${[...ids].join(', ')})`);
+  if (!ids.has(truth.id))
+    problems.push(`truth(world) names "${truth.id}", which is not a candidate (${[...ids].join(', ')})`);
   if (space.candidates.length < 2) problems.push('a hypothesis space needs the truth and wrong alternatives');
   return problems;
 }

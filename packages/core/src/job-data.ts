@@ -26,23 +26,56 @@ export function jobWorld(scenario: Scenario, seed: number): unknown {
 }
 
 /** Training episodes as models see them (noisy), and the clean ones. */
-export function trainingSet(scenario: Scenario, world: unknown, policy: PolicyName, budget: number, seed: number): { observed: Episodes; clean: Episodes } {
+export function trainingSet(
+  scenario: Scenario,
+  world: unknown,
+  policy: PolicyName,
+  budget: number,
+  seed: number,
+): { observed: Episodes; clean: Episodes } {
   const clean = trainingEpisodes(scenario, world, budget, policy, createRng(`${seed}/train/${policy}`));
-  const observed = addObservationNoise(clean, scenario.spec.observationNoise, maskNames(scenario), createRng(`${seed}/train-noise/${policy}`));
+  const observed = addObservationNoise(
+    clean,
+    scenario.spec.observationNoise,
+    maskNames(scenario),
+    createRng(`${seed}/train-noise/${policy}`),
+  );
   return { observed, clean };
 }
 
 const evaluationCache = new Map<string, EvaluationSet>();
 
 /** Fixed evaluation episodes of a split, driven by `explore`; memoised per (scenario, seed, count, horizon). */
-export function evaluationSet(scenario: Scenario, world: unknown, split: 'test' | 'ood', seed: number, settings: { count: number; horizon: number }): EvaluationSet {
+export function evaluationSet(
+  scenario: Scenario,
+  world: unknown,
+  split: 'test' | 'ood',
+  seed: number,
+  settings: { count: number; horizon: number },
+): EvaluationSet {
   const { count, horizon } = settings;
   const cacheKey = `${scenario.spec.id}/${seed}/${split}/${count}/${horizon}`;
   const hit = evaluationCache.get(cacheKey);
   if (hit) return hit;
-  const clean = simulateEpisodes(scenario, world, { count, split, policy: 'explore', rng: createRng(`${seed}/${split}`) });
-  const observed = addObservationNoise(clean, scenario.spec.observationNoise, maskNames(scenario), createRng(`${seed}/${split}-noise`));
-  const starts = windowStarts(count, scenario.spec.episodeLength, scenario.spec.historySteps, horizon, createRng(`${seed}/${split}-windows`));
+  const clean = simulateEpisodes(scenario, world, {
+    count,
+    split,
+    policy: 'explore',
+    rng: createRng(`${seed}/${split}`),
+  });
+  const observed = addObservationNoise(
+    clean,
+    scenario.spec.observationNoise,
+    maskNames(scenario),
+    createRng(`${seed}/${split}-noise`),
+  );
+  const starts = windowStarts(
+    count,
+    scenario.spec.episodeLength,
+    scenario.spec.historySteps,
+    horizon,
+    createRng(`${seed}/${split}-windows`),
+  );
   const set = { split, clean, observed, starts };
   if (evaluationCache.size > 16) evaluationCache.clear();
   evaluationCache.set(cacheKey, set);

@@ -11,7 +11,9 @@ export function trainStd(train: Episodes, view: string, maskView?: string): Floa
   const D = innerSize(v, 2);
   const mask = maskView ? train.views[maskView] : undefined;
   const per = mask ? D / innerSize(mask, 2) : D;
-  const sum = new Float64Array(D), sq = new Float64Array(D), n = new Float64Array(D);
+  const sum = new Float64Array(D),
+    sq = new Float64Array(D),
+    n = new Float64Array(D);
   const visit = (e: number, t: number) => {
     const x = block(v, e, t);
     const m = mask ? block(mask, e, t) : null;
@@ -28,7 +30,8 @@ export function trainStd(train: Episodes, view: string, maskView?: string): Floa
   // the final observation of each episode too
   for (let e = 0; e < v.shape[0]; e++) visit(e, train.lengths ? train.lengths[e] : v.shape[1] - 1);
   const std = new Float32Array(D);
-  let total = 0, positive = 0;
+  let total = 0,
+    positive = 0;
   for (let d = 0; d < D; d++) {
     const mean = n[d] ? sum[d] / n[d] : 0;
     std[d] = n[d] ? Math.sqrt(Math.max(0, sq[d] / n[d] - mean * mean)) : 0;
@@ -69,17 +72,27 @@ export function scoreForecast({ spec, truth, mask, forecast, lastObserved, scale
   const toClass = (x: number) => Math.min(vocab - 1, Math.max(0, Math.round(x)));
 
   for (let h = 0; h < H; h++) {
-    let count = 0, err = 0, persErr = 0, rawErr = 0, nll = 0;
-    let elemRight = 0, stepsRight = 0, persStepsRight = 0;
+    let count = 0,
+      err = 0,
+      persErr = 0,
+      rawErr = 0,
+      nll = 0;
+    let elemRight = 0,
+      stepsRight = 0,
+      persStepsRight = 0;
     for (let b = 0; b < B; b++) {
-      const y = block(truth, b, h), p = block(forecast.mean, b, h), last = block(lastObserved, b);
+      const y = block(truth, b, h),
+        p = block(forecast.mean, b, h),
+        last = block(lastObserved, b);
       const s = forecast.std ? block(forecast.std, b, h) : null;
       const m = mask ? block(mask, b, h) : null;
-      let allRight = true, persAllRight = true;
+      let allRight = true,
+        persAllRight = true;
       for (let d = 0; d < D; d++) {
         if (m && m[Math.floor(d / per)] === 0) continue;
         count++;
-        const e = (p[d] - y[d]) / scale[d], pe = (last[d] - y[d]) / scale[d];
+        const e = (p[d] - y[d]) / scale[d],
+          pe = (last[d] - y[d]) / scale[d];
         err += e * e;
         persErr += pe * pe;
         rawErr += (p[d] - y[d]) * (p[d] - y[d]);
@@ -103,7 +116,8 @@ export function scoreForecast({ spec, truth, mask, forecast, lastObserved, scale
     if (out.psnr) out.psnr[key] = 10 * Math.log10(1 / Math.max(rawErr / n, 1e-10));
     if (out.nll) out.nll[key] = nll / n;
     if (categorical) {
-      const acc = stepsRight / B, persAcc = persStepsRight / B;
+      const acc = stepsRight / B,
+        persAcc = persStepsRight / B;
       out.accElement[key] = elemRight / n;
       out.accStep[key] = acc;
       out.skill[key] = persAcc < 1 ? 1 - (1 - acc) / (1 - persAcc) : null;
@@ -116,7 +130,8 @@ export function scoreForecast({ spec, truth, mask, forecast, lastObserved, scale
 
 /** Genie's ΔtPSNR: PSNR at step t of rollouts with the true actions minus with random actions. */
 export function deltaPsnr(withTrueActions: HorizonMetrics, withRandomActions: HorizonMetrics, t = 4): number | null {
-  const a = withTrueActions.psnr?.[String(t)], b = withRandomActions.psnr?.[String(t)];
+  const a = withTrueActions.psnr?.[String(t)],
+    b = withRandomActions.psnr?.[String(t)];
   return a == null || b == null ? null : a - b;
 }
 
@@ -124,7 +139,10 @@ export function deltaPsnr(withTrueActions: HorizonMetrics, withRandomActions: Ho
  * Data efficiency: trapezoid of clip(skill at h = 1, 0, 1) over log2(budget), divided by the grid's
  * log2 width. `points` must cover the whole grid; null when any budget is missing or has no skill.
  */
-export function learningCurveAuc(points: ReadonlyArray<{ budget: number; skill: number | null }>, grid: readonly number[]): number | null {
+export function learningCurveAuc(
+  points: ReadonlyArray<{ budget: number; skill: number | null }>,
+  grid: readonly number[],
+): number | null {
   if (grid.length < 2) return null;
   const byBudget = new Map(points.map((p) => [p.budget, p.skill]));
   const ys: number[] = [];
@@ -140,7 +158,9 @@ export function learningCurveAuc(points: ReadonlyArray<{ budget: number; skill: 
 }
 
 /** Mean and standard error (sample std / sqrt(n); 0 for one value) of the non-null values. */
-export function meanAndStandardError(values: ReadonlyArray<number | null | undefined>): { mean: number; se: number; n: number } | null {
+export function meanAndStandardError(
+  values: ReadonlyArray<number | null | undefined>,
+): { mean: number; se: number; n: number } | null {
   const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (xs.length === 0) return null;
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,4 +1,5 @@
 // The contract every world model implements, whatever its school.
+import type { ConfigSchema } from './config-schema';
 import type { Episodes, Tensor } from './data';
 import type { HypothesisSpace } from './hypotheses';
 import type { ScenarioSpec } from './spec';
@@ -83,14 +84,14 @@ export type Support = { views: string[] } | { views: []; reason: string };
 /** What a model package default-exports. */
 export interface WorldModelModule<C extends object = object> {
   card: ModelCard;
-  /** Typed config; every field has a one-line doc comment in the package's config.ts. */
+  /** The config's values when no override is given (`config.defaults` for a model with a schema). */
   defaults: C;
   /**
-   * Optional: throws a plain Error naming the field and its valid values when a config (the defaults with the
-   * user's overrides) cannot be used, e.g. an enum field given a value it does not know. The runner calls it
-   * while planning, before any job runs, and reports the message as a user error (exit 2).
+   * The config's table of fields (defineConfig in core: type, default, range or choices, doc). The runner coerces
+   * `model[key=value]` with it, validates every config at plan time (a value it refuses is a user error, exit 2)
+   * and lists it in `pnpm bench list --config MODEL`. Absent: each field takes the type of its default, no range.
    */
-  checkConfig?(config: C): void;
+  config?: ConfigSchema<C>;
   /**
    * Optional: config keys of retired designs, each with what became of it (e.g. `{ contextRead: 'the pointer
    * token reads the program; git history keeps the other readers' }`). An override naming one is refused with
@@ -114,8 +115,14 @@ export interface WorldModelModule<C extends object = object> {
  * What a scenario tells this model beyond its spec: its hypotheses when the model's config asks for them
  * (readsPrivileged) and the scenario states any; otherwise undefined. The one rule every tool applies.
  */
-export function privilegedInfo<C extends object>(module: Pick<WorldModelModule<C>, 'readsPrivileged'>, config: C, scenario: { hypotheses?: HypothesisSpace }): PrivilegedInfo | undefined {
-  return module.readsPrivileged?.(config) === true && scenario.hypotheses ? { hypotheses: scenario.hypotheses } : undefined;
+export function privilegedInfo<C extends object>(
+  module: Pick<WorldModelModule<C>, 'readsPrivileged'>,
+  config: C,
+  scenario: { hypotheses?: HypothesisSpace },
+): PrivilegedInfo | undefined {
+  return module.readsPrivileged?.(config) === true && scenario.hypotheses
+    ? { hypotheses: scenario.hypotheses }
+    : undefined;
 }
 
 /** A RunContext for tests and scripts: quiet, never aborted. */

@@ -35,7 +35,8 @@ export function findWorkspaceRoot(from = process.cwd()): string {
   for (;;) {
     if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new UserError(`no pnpm-workspace.yaml at or above ${from}: run worldbench from inside its workspace`);
+    if (up === dir)
+      throw new UserError(`no pnpm-workspace.yaml at or above ${from}: run worldbench from inside its workspace`);
     dir = up;
   }
 }
@@ -95,7 +96,10 @@ export function discoverPlugins(root = findWorkspaceRoot()): Registry {
       ['scheme', pkg.worldbench.schemes, schemes],
     ] as const) {
       for (const [id, rel] of Object.entries(table ?? {})) {
-        if (map.has(id)) throw new UserError(`${kind} id "${id}" is registered twice: by ${map.get(id)!.packageName} and by ${pkg.name}`);
+        if (map.has(id))
+          throw new UserError(
+            `${kind} id "${id}" is registered twice: by ${map.get(id)!.packageName} and by ${pkg.name}`,
+          );
         map.set(id, { id, kind, packageName: pkg.name, packageDir: dir, entry: resolve(dir, rel) });
       }
     }
@@ -112,13 +116,17 @@ export function findScenario(registry: Registry, name: string): PluginEntry {
     .filter((s) => s.id.replace(/-v\d+$/, '') === name)
     .sort((a, b) => Number(b.id.match(/-v(\d+)$/)![1]) - Number(a.id.match(/-v(\d+)$/)![1]));
   if (versions.length) return versions[0];
-  throw new UserError(`unknown scenario "${name}"; valid: ${registry.scenarios.map((s) => s.id).join(', ') || '(none registered)'}`);
+  throw new UserError(
+    `unknown scenario "${name}"; valid: ${registry.scenarios.map((s) => s.id).join(', ') || '(none registered)'}`,
+  );
 }
 
 export function findModel(registry: Registry, id: string): PluginEntry {
   const m = registry.models.find((x) => x.id === id);
   if (m) return m;
-  throw new UserError(`unknown model "${id}"; valid: ${registry.models.map((x) => x.id).join(', ') || '(none registered)'}`);
+  throw new UserError(
+    `unknown model "${id}"; valid: ${registry.models.map((x) => x.id).join(', ') || '(none registered)'}`,
+  );
 }
 
 async function importDefault(entry: string, what: string): Promise<unknown> {
@@ -128,15 +136,23 @@ async function importDefault(entry: string, what: string): Promise<unknown> {
   } catch (err) {
     throw new UserError(`${what}: importing ${entry} threw: ${(err as Error)?.message ?? err}`, { cause: err });
   }
-  if (mod.default === undefined) throw new UserError(`${what}: ${entry} has no default export; export default the plug-in object`);
+  if (mod.default === undefined)
+    throw new UserError(`${what}: ${entry} has no default export; export default the plug-in object`);
   return mod.default;
 }
 
 export async function loadModelModule(entry: string, what = 'model'): Promise<WorldModelModule> {
   const m = (await importDefault(entry, what)) as Partial<WorldModelModule>;
   const missing = (['card', 'defaults', 'supports', 'create', 'load'] as const).filter((k) => m?.[k] === undefined);
-  if (missing.length || typeof m.supports !== 'function' || typeof m.create !== 'function' || typeof m.load !== 'function')
-    throw new UserError(`${what}: the default export of ${entry} is not a WorldModelModule (missing or wrong: ${missing.join(', ') || 'supports/create/load must be functions'}); see docs/writing-a-model.md`);
+  if (
+    missing.length ||
+    typeof m.supports !== 'function' ||
+    typeof m.create !== 'function' ||
+    typeof m.load !== 'function'
+  )
+    throw new UserError(
+      `${what}: the default export of ${entry} is not a WorldModelModule (missing or wrong: ${missing.join(', ') || 'supports/create/load must be functions'}); see docs/writing-a-model.md`,
+    );
   return m as WorldModelModule;
 }
 
@@ -146,27 +162,39 @@ export function schemeEntry(registry: Registry, text: string): PluginEntry | nul
   const m = /^([a-z][a-z0-9-]*):(.+)$/.exec(text);
   if (!m) return null;
   const entry = registry.schemes.find((s) => s.id === m[1]);
-  if (!entry) throw new UserError(`unknown model scheme "${m[1]}:" in --model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`);
+  if (!entry)
+    throw new UserError(
+      `unknown model scheme "${m[1]}:" in --model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`,
+    );
   return { ...entry, id: text, arg: m[2] };
 }
 
 /** The module of a scheme entry (from schemeEntry): the scheme plug-in resolves its arg. */
 export async function loadSchemeModel(entry: PluginEntry, root: string): Promise<WorldModelModule> {
   const scheme = (await importDefault(entry.entry, `scheme of ${entry.id}`)) as Partial<ModelScheme>;
-  if (typeof scheme?.resolve !== 'function') throw new UserError(`${entry.id}: the default export of ${entry.entry} has no resolve(arg) function`);
+  if (typeof scheme?.resolve !== 'function')
+    throw new UserError(`${entry.id}: the default export of ${entry.entry} has no resolve(arg) function`);
   return scheme.resolve(entry.arg ?? '', root);
 }
 
 export async function loadScenario(entry: string, what = 'scenario'): Promise<Scenario> {
   const s = (await importDefault(entry, what)) as Partial<Scenario>;
-  const missing = (['spec', 'sampleWorld', 'reset', 'step', 'render', 'behavior', 'explore'] as const).filter((k) => s?.[k] === undefined);
-  if (missing.length) throw new UserError(`${what}: the default export of ${entry} is not a Scenario (missing: ${missing.join(', ')}); see docs/writing-a-scenario.md`);
+  const missing = (['spec', 'sampleWorld', 'reset', 'step', 'render', 'behavior', 'explore'] as const).filter(
+    (k) => s?.[k] === undefined,
+  );
+  if (missing.length)
+    throw new UserError(
+      `${what}: the default export of ${entry} is not a Scenario (missing: ${missing.join(', ')}); see docs/writing-a-scenario.md`,
+    );
   let problems: string[];
   try {
     problems = specProblems(s.spec!);
   } catch (err) {
     problems = [`it could not be read (${(err as Error)?.message ?? err})`];
   }
-  if (problems.length) throw new UserError(`${what}: the spec of ${entry} is not valid: ${problems.join('; ')}; see docs/writing-a-scenario.md`);
+  if (problems.length)
+    throw new UserError(
+      `${what}: the spec of ${entry} is not valid: ${problems.join('; ')}; see docs/writing-a-scenario.md`,
+    );
   return s as Scenario;
 }

@@ -50,7 +50,13 @@ export function simulateEpisodes<W, S>(scenario: Scenario<W, S>, world: W, opts:
  * The training set of a budget: exactly `budget` transitions over whole episodes, the last one cut
  * (its steps past the cut hold NaN; see Episodes.lengths).
  */
-export function trainingEpisodes<W, S>(scenario: Scenario<W, S>, world: W, budget: number, policy: Policy<W, S>, rng: Rng): Episodes {
+export function trainingEpisodes<W, S>(
+  scenario: Scenario<W, S>,
+  world: W,
+  budget: number,
+  policy: Policy<W, S>,
+  rng: Rng,
+): Episodes {
   const T = scenario.spec.episodeLength;
   const count = Math.ceil(budget / T);
   const ep = simulateEpisodes(scenario, world, { count, split: 'train', policy, rng });
@@ -73,7 +79,12 @@ export function cutEpisode(ep: Episodes, e: number, length: number): void {
  * A copy with Gaussian noise of std `noise[view]` added to each listed view, leaving padding (mask 0)
  * and NaN-filled steps as they are. This is what models see; metrics score against the clean episodes.
  */
-export function addObservationNoise(ep: Episodes, noise: Record<string, number> | undefined, masks: Record<string, string | undefined>, rng: Rng): Episodes {
+export function addObservationNoise(
+  ep: Episodes,
+  noise: Record<string, number> | undefined,
+  masks: Record<string, string | undefined>,
+  rng: Rng,
+): Episodes {
   const views: Episodes['views'] = {};
   for (const [name, t] of Object.entries(ep.views)) {
     const std = noise?.[name] ?? 0;

@@ -56,7 +56,11 @@ export function sizeOf(spec: Pick<TensorSpec, 'shape'>): number {
 
 /** Views that a model can be asked to forecast: every view that is not some other view's mask. */
 export function forecastViews(spec: ScenarioSpec): string[] {
-  const masks = new Set(Object.values(spec.views).map((v) => v.mask).filter((m): m is string => !!m));
+  const masks = new Set(
+    Object.values(spec.views)
+      .map((v) => v.mask)
+      .filter((m): m is string => !!m),
+  );
   return Object.keys(spec.views).filter((v) => !masks.has(v));
 }
 
@@ -67,9 +71,14 @@ export function isCategorical(spec: TensorSpec): boolean {
 /** Problems with a spec, as sentences; empty when it is well formed. */
 export function specProblems(spec: ScenarioSpec): string[] {
   const problems: string[] = [];
-  if (typeof spec.id !== 'string' || !SCENARIO_ID.test(spec.id)) problems.push(`id "${spec.id}" is not of the form name-vN (lowercase letters, digits and dashes, then -v and a version: my-world-v1)`);
-  if (!(Number.isInteger(spec.episodeLength) && spec.episodeLength >= 2)) problems.push('episodeLength must be an integer >= 2');
-  if (!(Number.isInteger(spec.historySteps) && spec.historySteps >= 1)) problems.push('historySteps must be an integer >= 1');
+  if (typeof spec.id !== 'string' || !SCENARIO_ID.test(spec.id))
+    problems.push(
+      `id "${spec.id}" is not of the form name-vN (lowercase letters, digits and dashes, then -v and a version: my-world-v1)`,
+    );
+  if (!(Number.isInteger(spec.episodeLength) && spec.episodeLength >= 2))
+    problems.push('episodeLength must be an integer >= 2');
+  if (!(Number.isInteger(spec.historySteps) && spec.historySteps >= 1))
+    problems.push('historySteps must be an integer >= 1');
   if (spec.historySteps > spec.episodeLength) problems.push('historySteps exceeds episodeLength');
   if (!(Number.isInteger(spec.horizon) && spec.horizon >= 1)) problems.push('horizon must be an integer >= 1');
   const tensors: [string, TensorSpec][] = [
@@ -79,7 +88,8 @@ export function specProblems(spec: ScenarioSpec): string[] {
   ];
   for (const [name, t] of tensors) {
     if (!t.shape.every((d) => Number.isInteger(d) && d > 0)) problems.push(`${name}.shape must be positive integers`);
-    if (isCategorical(t) && !(Number.isInteger(t.vocab) && (t.vocab as number) > 0)) problems.push(`${name} is ${t.kind} but has no vocab`);
+    if (isCategorical(t) && !(Number.isInteger(t.vocab) && (t.vocab as number) > 0))
+      problems.push(`${name} is ${t.kind} but has no vocab`);
     if (t.mask !== undefined) {
       const m = spec.views[t.mask];
       if (!m) problems.push(`${name}.mask names "${t.mask}", which is not a view`);

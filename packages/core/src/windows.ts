@@ -7,7 +7,8 @@ import type { ScenarioSpec } from './spec';
 /** One start step per episode, uniform over the positions where K + H - 1 transitions fit. */
 export function windowStarts(episodes: number, steps: number, K: number, H: number, rng: Rng): Int32Array {
   const last = steps - (K - 1) - H;
-  if (last < 0) throw new RangeError(`a window of ${K} observed + ${H} forecast steps does not fit in ${steps} transitions`);
+  if (last < 0)
+    throw new RangeError(`a window of ${K} observed + ${H} forecast steps does not fit in ${steps} transitions`);
   return Int32Array.from({ length: episodes }, () => rng.int(last + 1));
 }
 
@@ -36,7 +37,15 @@ export interface ForecastWindows {
  * Queries for `view` from observed (noisy) episodes, scored against the clean ones: the history is steps
  * [s, s+K) of each episode, the actions are those taken from step s+K-1 on, the truth is steps [s+K, s+K+H).
  */
-export function forecastWindows(spec: ScenarioSpec, view: string, observed: Episodes, clean: Episodes, starts: Int32Array, K: number, H: number): ForecastWindows {
+export function forecastWindows(
+  spec: ScenarioSpec,
+  view: string,
+  observed: Episodes,
+  clean: Episodes,
+  starts: Int32Array,
+  K: number,
+  H: number,
+): ForecastWindows {
   const maskName = spec.views[view].mask;
   const names = maskName ? [view, maskName] : [view];
   const history: Episodes = {

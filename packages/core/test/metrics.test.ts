@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { learningCurveAuc, meanAndStandardError, scoreForecast, tensor, trainStd, type Episodes, type TensorSpec } from '../src/index';
+import {
+  learningCurveAuc,
+  meanAndStandardError,
+  scoreForecast,
+  tensor,
+  trainStd,
+  type Episodes,
+  type TensorSpec,
+} from '../src/index';
 
 const real: TensorSpec = { shape: [2], kind: 'real' };
 
@@ -14,7 +22,10 @@ describe('scoreForecast', () => {
     expect(perfect.skill).toEqual({ '1': 1, '2': 1 });
     expect(perfect.mse).toEqual({ '1': 0, '2': 0 });
     const persist = tensor([2, 2, 2], Float32Array.from([0, 0, 0, 0, 4, 4, 4, 4]));
-    expect(scoreForecast({ spec: real, truth, forecast: { mean: persist }, lastObserved: last, scale }).skill).toEqual({ '1': 0, '2': 0 });
+    expect(scoreForecast({ spec: real, truth, forecast: { mean: persist }, lastObserved: last, scale }).skill).toEqual({
+      '1': 0,
+      '2': 0,
+    });
   });
 
   it('scales squared error per dimension by the train std and pools over windows', () => {
@@ -33,7 +44,14 @@ describe('scoreForecast', () => {
     const halfMask = tensor([2, 2, 2], Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0]));
     const masked = scoreForecast({ spec, truth, mask: halfMask, forecast: { mean: bad }, lastObserved: last, scale });
     expect(masked.mse['1']).toBe(0);
-    const unmasked = scoreForecast({ spec, truth, mask: tensor([2, 2, 2], new Float32Array(8).fill(1)), forecast: { mean: bad }, lastObserved: last, scale });
+    const unmasked = scoreForecast({
+      spec,
+      truth,
+      mask: tensor([2, 2, 2], new Float32Array(8).fill(1)),
+      forecast: { mean: bad },
+      lastObserved: last,
+      scale,
+    });
     expect(unmasked.mse['1']).toBeGreaterThan(100);
     expect(mask.shape).toEqual([2, 2, 1]);
   });
@@ -42,9 +60,23 @@ describe('scoreForecast', () => {
     const spec: TensorSpec = { shape: [2], kind: 'image' };
     const img = tensor([1, 1, 2], Float32Array.from([0.5, 0.5]));
     const off = tensor([1, 1, 2], Float32Array.from([0.6, 0.4]));
-    const m = scoreForecast({ spec, truth: img, forecast: { mean: off }, lastObserved: tensor([1, 2]), scale: Float32Array.from([1, 1]) });
+    const m = scoreForecast({
+      spec,
+      truth: img,
+      forecast: { mean: off },
+      lastObserved: tensor([1, 2]),
+      scale: Float32Array.from([1, 1]),
+    });
     expect(m.psnr['1']).toBeCloseTo(20, 4); // mse 0.01
-    expect(scoreForecast({ spec, truth: img, forecast: { mean: img }, lastObserved: tensor([1, 2]), scale: Float32Array.from([1, 1]) }).psnr['1']).toBeCloseTo(100, 6);
+    expect(
+      scoreForecast({
+        spec,
+        truth: img,
+        forecast: { mean: img },
+        lastObserved: tensor([1, 2]),
+        scale: Float32Array.from([1, 1]),
+      }).psnr['1'],
+    ).toBeCloseTo(100, 6);
   });
 
   it('scores categorical views by rounded, clipped classes', () => {
@@ -52,7 +84,13 @@ describe('scoreForecast', () => {
     const y = tensor([2, 1, 2], Float32Array.from([1, 3, 2, 0]));
     const pred = tensor([2, 1, 2], Float32Array.from([1.2, 7, 2.4, 1])); // 7 clips to 3: first step right; second: 1 != 0
     const lastSeen = tensor([2, 2], Float32Array.from([1, 2, 2, 0]));
-    const m = scoreForecast({ spec, truth: y, forecast: { mean: pred }, lastObserved: lastSeen, scale: Float32Array.from([1, 1]) });
+    const m = scoreForecast({
+      spec,
+      truth: y,
+      forecast: { mean: pred },
+      lastObserved: lastSeen,
+      scale: Float32Array.from([1, 1]),
+    });
     expect(m.accElement['1']).toBe(0.75);
     expect(m.accStep['1']).toBe(0.5);
     // persistence gets the second window right only: accStep 0.5, so skill = 1 - 0.5 / 0.5 = 0
@@ -63,7 +101,13 @@ describe('scoreForecast', () => {
     const y = tensor([1, 1, 2], Float32Array.from([0, 0]));
     const mean = tensor([1, 1, 2], Float32Array.from([1, -1]));
     const std = tensor([1, 1, 2], Float32Array.from([2, 2]));
-    const m = scoreForecast({ spec: real, truth: y, forecast: { mean, std }, lastObserved: tensor([1, 2]), scale: Float32Array.from([1, 1]) });
+    const m = scoreForecast({
+      spec: real,
+      truth: y,
+      forecast: { mean, std },
+      lastObserved: tensor([1, 2]),
+      scale: Float32Array.from([1, 1]),
+    });
     expect(m.nll['1']).toBeCloseTo(0.5 * Math.log(2 * Math.PI * 4) + 0.5 * (1 / 4), 6);
   });
 });
@@ -81,8 +125,22 @@ describe('trainStd', () => {
 describe('learningCurveAuc and meanAndStandardError', () => {
   it('integrates clipped skill over log2 budget', () => {
     const grid = [16, 64, 256];
-    expect(learningCurveAuc(grid.map((b) => ({ budget: b, skill: 1 })), grid)).toBe(1);
-    expect(learningCurveAuc([{ budget: 16, skill: -3 }, { budget: 64, skill: 0.5 }, { budget: 256, skill: 2 }], grid)).toBeCloseTo((0.25 + 0.75) / 2, 9);
+    expect(
+      learningCurveAuc(
+        grid.map((b) => ({ budget: b, skill: 1 })),
+        grid,
+      ),
+    ).toBe(1);
+    expect(
+      learningCurveAuc(
+        [
+          { budget: 16, skill: -3 },
+          { budget: 64, skill: 0.5 },
+          { budget: 256, skill: 2 },
+        ],
+        grid,
+      ),
+    ).toBeCloseTo((0.25 + 0.75) / 2, 9);
     expect(learningCurveAuc([{ budget: 16, skill: 1 }], grid)).toBeNull();
   });
 

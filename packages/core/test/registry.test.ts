@@ -32,11 +32,19 @@ describe('registry', () => {
       mkdirSync(pkgDir, { recursive: true });
       writeFileSync(join(pkgDir, 'package.json'), JSON.stringify(pkg));
     };
-    write(join(dir, 'node_modules/@lab/wm'), { name: '@lab/wm', worldbench: { models: { 'lab-wm': './dist/index.js' } } });
-    write(join(dir, 'node_modules/their-world'), { name: 'their-world', worldbench: { scenarios: { 'their-world-v1': './index.js' } } });
+    write(join(dir, 'node_modules/@lab/wm'), {
+      name: '@lab/wm',
+      worldbench: { models: { 'lab-wm': './dist/index.js' } },
+    });
+    write(join(dir, 'node_modules/their-world'), {
+      name: 'their-world',
+      worldbench: { scenarios: { 'their-world-v1': './index.js' } },
+    });
     write(join(dir, 'node_modules/left-pad'), { name: 'left-pad' });
     const found = discoverPlugins(dir);
-    expect(found.models.map((m) => [m.id, m.packageName, m.entry])).toEqual([['lab-wm', '@lab/wm', join(dir, 'node_modules/@lab/wm/dist/index.js')]]);
+    expect(found.models.map((m) => [m.id, m.packageName, m.entry])).toEqual([
+      ['lab-wm', '@lab/wm', join(dir, 'node_modules/@lab/wm/dist/index.js')],
+    ]);
     expect(found.scenarios.map((s) => s.id)).toEqual(['their-world-v1']);
   });
 });

@@ -3,14 +3,17 @@ import { createRng } from '../src/index';
 
 describe('Rng', () => {
   it('is deterministic per seed and differs across seeds', () => {
-    const a = createRng(7), b = createRng(7), c = createRng(8);
+    const a = createRng(7),
+      b = createRng(7),
+      c = createRng(8);
     const xs = Array.from({ length: 5 }, () => a.next());
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs);
   });
 
   it('forks named streams without advancing the parent', () => {
-    const a = createRng('s'), b = createRng('s');
+    const a = createRng('s'),
+      b = createRng('s');
     const child = a.fork('x');
     expect(a.next()).toBe(b.next());
     expect(child.next()).toBe(createRng('s/x').next());

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { addObservationNoise, block, checkScenario, createRng, forecastWindows, simulateEpisodes, trainingEpisodes, transitionArrays, transitionCount, windowStarts } from '../src/index';
+import {
+  addObservationNoise,
+  block,
+  checkScenario,
+  createRng,
+  forecastWindows,
+  simulateEpisodes,
+  trainingEpisodes,
+  transitionArrays,
+  transitionCount,
+  windowStarts,
+} from '../src/index';
 import { counter } from './fixtures/counter';
 
 describe('simulateEpisodes and trainingEpisodes', () => {
@@ -21,13 +32,21 @@ describe('simulateEpisodes and trainingEpisodes', () => {
   it('makes a small budget a prefix of a larger one', () => {
     const small = simulateEpisodes(counter, world, { count: 2, split: 'train', policy: 'explore', rng: createRng(3) });
     const large = simulateEpisodes(counter, world, { count: 5, split: 'train', policy: 'explore', rng: createRng(3) });
-    expect(Array.from(large.views.state.data.subarray(0, small.views.state.data.length))).toEqual(Array.from(small.views.state.data));
+    expect(Array.from(large.views.state.data.subarray(0, small.views.state.data.length))).toEqual(
+      Array.from(small.views.state.data),
+    );
   });
 
   it('adds observation noise of the stated std, not to padding', () => {
-    const clean = simulateEpisodes(counter, world, { count: 200, split: 'train', policy: 'explore', rng: createRng(4) });
+    const clean = simulateEpisodes(counter, world, {
+      count: 200,
+      split: 'train',
+      policy: 'explore',
+      rng: createRng(4),
+    });
     const noisy = addObservationNoise(clean, counter.spec.observationNoise, { state: 'mask' }, createRng(5));
-    let sq = 0, n = 0;
+    let sq = 0,
+      n = 0;
     for (let i = 0; i < clean.views.state.data.length; i += 2) {
       sq += (noisy.views.state.data[i] - clean.views.state.data[i]) ** 2;
       n++;
@@ -58,7 +77,10 @@ describe('simulateEpisodes and trainingEpisodes', () => {
   });
 
   it('reports a scenario that breaks the contract', () => {
-    const broken = { ...counter, render: () => ({ state: Float32Array.from([NaN, 0]), mask: Float32Array.from([1, 0]) }) };
+    const broken = {
+      ...counter,
+      render: () => ({ state: Float32Array.from([NaN, 0]), mask: Float32Array.from([1, 0]) }),
+    };
     expect(() => checkScenario(broken)).toThrow(/state\[0\] is NaN/);
   });
 });

@@ -71,26 +71,36 @@ export function inputOf(s: StateTensors): StateInput<tf.Tensor> {
   return { ids: s.ids, x: s.x, tokenMask: s.tokenMask };
 }
 
-export function buildTrainingSet(geometry: Geometry, data: Episodes, view: string, changeReadout: boolean): TrainingSet {
+export function buildTrainingSet(
+  geometry: Geometry,
+  data: Episodes,
+  view: string,
+  changeReadout: boolean,
+): TrainingSet {
   const E = episodeCount(data);
   const T = stepsPerEpisode(data);
   const lengths = Int32Array.from({ length: E }, (_, e) => lengthOf(data, e));
   const starts: [number, number][] = [];
   // a window starts where the encoder's history is whole (lags - 1 steps in), as at forecast time
-  for (let e = 0; e < E; e++) for (let t = Math.min(geometry.state.lags - 1, lengths[e] - 1); t < lengths[e]; t++) starts.push([e, t]);
+  for (let e = 0; e < E; e++)
+    for (let t = Math.min(geometry.state.lags - 1, lengths[e] - 1); t < lengths[e]; t++) starts.push([e, t]);
   const arrays = encodeEpisodeStates(geometry.state, data, view);
   const ctx = encodeContext(geometry.context, data.context, E);
   let actions: tf.Tensor2D | null = null;
   if (geometry.action && data.actions) {
     const A = geometry.action.size;
     const acts = data.actions;
-    const enc = encodeActions(geometry.action, E * T, (i) => acts.data.subarray(acts.offset + i * A, acts.offset + (i + 1) * A));
+    const enc = encodeActions(geometry.action, E * T, (i) =>
+      acts.data.subarray(acts.offset + i * A, acts.offset + (i + 1) * A),
+    );
     actions = enc.x ? tf.tensor2d(enc.x, [E * T, A]) : tf.tensor2d(enc.ids as Int32Array, [E * T, A], 'int32');
   }
   const layout = geometry.state;
   let changeRatio: tf.Tensor2D | null = null;
   if (layout.kind === 'real' && changeReadout) {
-    const ratio = Float32Array.from(layout.elementOf, (i) => (i >= 0 ? (layout.std as number[])[i] / (layout.deltaStd as number[])[i] : 0));
+    const ratio = Float32Array.from(layout.elementOf, (i) =>
+      i >= 0 ? (layout.std as number[])[i] / (layout.deltaStd as number[])[i] : 0,
+    );
     changeRatio = tf.tensor2d(ratio, [layout.tokens, layout.slots]);
   }
   return {
@@ -173,13 +183,27 @@ export function stackSteps(zs: tf.Tensor3D[]): tf.Tensor3D {
 /** Every state tensor's rows repeated `times` times in place. */
 export function repeatStatesEach(s: StateTensors, times: number): StateTensors {
   const at = <T extends tf.Tensor>(t: T) => repeatEach(t, times);
-  return { ids: s.ids && at(s.ids), x: s.x && at(s.x), targets: s.targets && at(s.targets), tokenMask: at(s.tokenMask), weights: at(s.weights), labels: s.labels && at(s.labels) };
+  return {
+    ids: s.ids && at(s.ids),
+    x: s.x && at(s.x),
+    targets: s.targets && at(s.targets),
+    tokenMask: at(s.tokenMask),
+    weights: at(s.weights),
+    labels: s.labels && at(s.labels),
+  };
 }
 
 /** Steps [from, from + count) of every state tensor. */
 export function statesOf(s: StateTensors, from: number, count: number, steps: number): StateTensors {
   const at = <T extends tf.Tensor>(t: T) => stepsOf(t, from, count, steps);
-  return { ids: s.ids && at(s.ids), x: s.x && at(s.x), targets: s.targets && at(s.targets), tokenMask: at(s.tokenMask), weights: at(s.weights), labels: s.labels && at(s.labels) };
+  return {
+    ids: s.ids && at(s.ids),
+    x: s.x && at(s.x),
+    targets: s.targets && at(s.targets),
+    tokenMask: at(s.tokenMask),
+    weights: at(s.weights),
+    labels: s.labels && at(s.labels),
+  };
 }
 
 /** [B, ...] -> [B * times, ...], each row repeated `times` times in place (episode-major, like stacked states). */
@@ -187,7 +211,10 @@ export function repeatEach<T extends tf.Tensor>(t: T, times: number): T {
   if (times === 1) return t;
   const rest = t.shape.slice(1);
   const B = t.shape[0];
-  return tf.reshape(tf.tile(tf.reshape(t, [B, 1, ...rest]), [1, times, ...rest.map(() => 1)]), [B * times, ...rest]) as T;
+  return tf.reshape(tf.tile(tf.reshape(t, [B, 1, ...rest]), [1, times, ...rest.map(() => 1)]), [
+    B * times,
+    ...rest,
+  ]) as T;
 }
 
 /** Rows of a data tensor (int32 or float32) at `idx`: a minibatch, no gradient (gatherND: fast on wasm). */

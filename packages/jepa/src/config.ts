@@ -1,119 +1,152 @@
-// The JEPA model's typed config. Every field is a `--model 'jepa[key=value]'` override of the bench.
+// The JEPA model's config: one row per field (type, default, range or choices, and why). Every field is a
+// `--model 'jepa[key=value]'` override of the bench; `pnpm bench list --config jepa` prints the table.
 // Two choices are the design, not keys (README, *How it works*): real actions enter the predictor as a linear
 // map, zero at the start, added to each token's next latent (the effect extrapolates to actions outside the
 // training range; a component never varied in training has none), and the program (code-trace) is read by the
 // pointer token alone (pointer.ts: a register reading rows by its value fingerprints the program).
+// The measurements behind the defaults are in docs/experiments/ (jepa-*.md).
+import { defineConfig, z, type ConfigOf } from '@worldbench/core';
 
-export interface JepaConfig {
-  /** Width D of every token (latent, context and predictor): 64 holds a 21-value register exactly and trains fast on wasm. */
-  width: number;
-  /** Attention heads (width / heads per head): 4 heads of 16 let the pc look up its row while registers look at each other. */
-  heads: number;
-  /** Transformer blocks of the context encoder: 2 are enough to mix the state tokens and read the current instruction. */
-  encoderLayers: number;
-  /** Transformer blocks of the predictor: 3, since one step of code-trace is a 3-hop computation (pc -> row -> operands -> result). */
-  predictorLayers: number;
-  /** Observed steps the encoder reads for real views (capped at the scenario's historySteps): 4 lets it infer an episode's hidden parameters (stiffness, gravity) from its motion. */
-  historySteps: number;
-  /**
-   * Readout of real views. 'change': the probe reads (z_start, z_end - z_start) and returns the change of the
-   * state, added to the last observation (its error scales with the change, not with the state); it is odd in
-   * the latent change (model.ts `Probe`), so a reversed latent change reads as the reversed change; 'state':
-   * the probe reads the predicted latent alone and returns the state.
-   */
-  realReadout: 'change' | 'state';
-  /** Hidden width of each block's MLP, as a multiple of `width`: 2 (not the usual 4) halves the cost and loses nothing measurable here. */
-  mlpRatio: number;
-  /** Predictor steps fed its own outputs per training example (V-JEPA 2-AC rollout loss) for int/token views; 0 or 1 = teacher forcing only, on every view. */
-  rolloutSteps: number;
-  /**
-   * The same for real views on large datasets (more than `largeFrom` windows; smaller ones use `rolloutSteps`: a
-   * step costs ~3x at k = 8, and the quick grid must stay under 5 minutes). Their change readout decodes the
-   * change over h steps from (z_0, zhat_h - z_0), and the probe learns it only for h <= k: with k = 2 it
-   * extrapolates at h = 8 (README: dev seed 3, budget 4096, skill at h = 8 with k = 8 and 12 passes: hidden-laws
-   * 0.907, bouncing-balls 0.742; with k = 2 and 24 passes: 0.855, 0.650).
-   */
-  realRolloutSteps: number;
-  /** EMA momentum of the target encoder at the first step; short runs (hundreds of steps) need a target that follows quickly. */
-  emaMomentum: number;
-  /** EMA momentum at the last step, reached by a cosine schedule (I-JEPA raises it to 1: the target freezes as training ends). */
-  emaMomentumEnd: number;
-  /** Weight of the VICReg variance hinge (std of every latent dimension >= 1 across the batch, per token position): against collapse. */
-  varianceWeight: number;
-  /** Weight of the VICReg covariance penalty (off-diagonal covariance of the latents, per token position): spreads information over dimensions. */
-  covarianceWeight: number;
-  /** Hidden width of the readout probe's one hidden layer (0: a linear probe); the probe reads frozen latents only. */
-  probeHidden: number;
-  /** Also train the probe on the predictor's (frozen) rollout latents, which is what it decodes at forecast time. */
-  probeOnPredictions: boolean;
-  /** Peak learning rate of Adam (warm-up then cosine decay to a tenth). */
-  lr: number;
-  /** Decoupled weight decay (AdamW) of the encoder, predictor and probe; small: the datasets are small. */
-  weightDecay: number;
-  /** Training examples (rollout windows) per step, at most. */
-  batchSize: number;
-  /** State tokens per minibatch, at most: states of many tokens (grids in patches: 25-36 tokens) get smaller batches (10-15), since a step's cost grows with batch x tokens; code-trace (5 tokens) and the real views keep `batchSize`. */
-  batchTokens: number;
-  /**
-   * Passes over the training windows up to `growFrom` windows, counted at `batchSize`: steps = passes * windows /
-   * batchSize, clamped to [minSteps, maxSteps]. 12: at 6 the budgets 256 and 1024 were under-trained (dev seeds
-   * 0-4, median: code-trace accStep 0.31 -> 0.47 at 256 and 0.50 -> 0.56 at 1024, hidden-laws skill h = 1
-   * 0.32 -> 0.48 and 0.60 -> 0.69; README), and the quick grid stays under 5 minutes (2 min 23 s).
-   */
-  epochs: number;
-  /**
-   * Training windows above which the passes grow as epochs * sqrt(windows / growFrom): 4096 with 12 epochs is the
-   * same curve as the earlier 6 * sqrt(windows / 1024) above 4096 windows, where it was chosen (README).
-   */
-  growFrom: number;
-  /** Training windows above which real views roll out `realRolloutSteps` instead of `rolloutSteps` (train.ts `rolloutStepsFor`). */
-  largeFrom: number;
-  /** Fewest optimiser steps, so that tiny budgets still train. */
-  minSteps: number;
-  /** Most optimiser steps: caps the fit time of large budgets (deterministic, unlike a wall-clock cap). */
-  maxSteps: number;
-  /** Probe-only steps after the JEPA phase, as a fraction of its steps, on the final frozen latents (the probe trained alongside chased moving latents). */
-  probeFraction: number;
-  /**
-   * Who runs the forecasts after a fit. 'onnx': the forecast's networks are exported to ONNX and run in ONNX
-   * Runtime (one thread; same forecasts as tfjs within 1e-4, several times faster: README); 'tfjs': the
-   * training backend runs them too. Training is always tfjs.
-   */
-  forecastBackend: 'onnx' | 'tfjs';
-}
+const count = (min: number) => z.number().int().min(min);
 
-export const jepaDefaults: JepaConfig = {
-  width: 64,
-  heads: 4,
-  encoderLayers: 2,
-  predictorLayers: 3,
-  historySteps: 4,
-  realReadout: 'change',
-  mlpRatio: 2,
-  rolloutSteps: 2,
-  realRolloutSteps: 8,
-  emaMomentum: 0.99,
-  emaMomentumEnd: 1,
-  varianceWeight: 1,
-  covarianceWeight: 0.04,
-  probeHidden: 128,
-  probeOnPredictions: true,
-  lr: 2e-3,
-  weightDecay: 1e-4,
-  batchSize: 64,
-  batchTokens: 384,
-  epochs: 12,
-  growFrom: 4096,
-  largeFrom: 1024,
-  minSteps: 24,
-  maxSteps: 4000,
-  probeFraction: 0.25,
-  forecastBackend: 'onnx',
-};
+export const jepaConfig = defineConfig(
+  'jepa',
+  {
+    width: count(1)
+      .default(64)
+      .describe(
+        'Width D of every token (latent, context, predictor): 64 holds a 21-value register exactly and trains fast on wasm.',
+      ),
+    heads: count(1)
+      .default(4)
+      .describe('Attention heads: 4 of 16 let the pc look up its row while registers look at each other.'),
+    encoderLayers: count(0)
+      .default(2)
+      .describe('Transformer blocks of the context encoder: 2 mix the state tokens and read the current instruction.'),
+    predictorLayers: count(0)
+      .default(3)
+      .describe(
+        'Transformer blocks of the predictor: 3, as one code-trace step is 3 hops (pc -> row -> operands -> result).',
+      ),
+    historySteps: count(0)
+      .default(4)
+      .describe(
+        "Observed steps the encoder reads for real views (capped at the scenario's): 4 infer hidden parameters from motion.",
+      ),
+    // 'change': the probe reads (z_start, z_end - z_start) and returns the change of the state, added to the last
+    // observation; it is odd in the latent change (model.ts `Probe`), so a reversed latent change reads as the
+    // reversed change. 'state': the probe reads the predicted latent alone.
+    realReadout: z
+      .enum(['change', 'state'])
+      .default('change')
+      .describe("Readout of real views: 'change' (error scales with the change, not the state) or 'state'."),
+    mlpRatio: count(1)
+      .default(2)
+      .describe(
+        "Hidden width of each block's MLP, in multiples of width: 2 (not the usual 4) halves the cost, loses nothing here.",
+      ),
+    rolloutSteps: count(0)
+      .default(2)
+      .describe(
+        'Predictor steps fed its own outputs per example (V-JEPA 2-AC rollout loss), int/token views; 0 or 1: teacher forcing.',
+      ),
+    // A step costs ~3x at k = 8, and the quick grid must stay under 5 minutes, so only large datasets roll out
+    // this far. The change readout decodes the change over h steps from (z_0, zhat_h - z_0) and learns it only for
+    // h <= k: with k = 2 it extrapolates at h = 8 (docs/experiments: jepa real rollout steps).
+    realRolloutSteps: count(0)
+      .default(8)
+      .describe(
+        'Rollout steps for real views on more than largeFrom windows: the probe learns the change only for h <= k.',
+      ),
+    emaMomentum: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.99)
+      .describe('EMA momentum of the target encoder at the first step: short runs need a target that follows quickly.'),
+    emaMomentumEnd: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe(
+        'EMA momentum at the last step, by a cosine schedule (I-JEPA raises it to 1: the target freezes at the end).',
+      ),
+    varianceWeight: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe(
+        'Weight of the VICReg variance hinge (std of each latent dimension >= 1 across the batch): against collapse.',
+      ),
+    covarianceWeight: z
+      .number()
+      .min(0)
+      .default(0.04)
+      .describe(
+        'Weight of the VICReg covariance penalty (off-diagonal covariance): spreads information over dimensions.',
+      ),
+    probeHidden: count(0)
+      .default(128)
+      .describe('Hidden width of the readout probe (0: linear); the probe reads frozen latents only.'),
+    probeOnPredictions: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also train the probe on the predictor's frozen rollout latents, which is what it decodes at forecast time.",
+      ),
+    lr: z.number().gt(0).default(2e-3).describe('Peak learning rate of Adam (warm-up, then cosine decay to a tenth).'),
+    weightDecay: z
+      .number()
+      .min(0)
+      .default(1e-4)
+      .describe('Decoupled weight decay (AdamW) of encoder, predictor and probe; small, as the datasets are small.'),
+    batchSize: count(1).default(64).describe('Training examples (rollout windows) per step, at most.'),
+    batchTokens: count(1)
+      .default(384)
+      .describe(
+        'State tokens per minibatch, at most: a step costs batch x tokens, so states of many tokens get smaller batches.',
+      ),
+    // steps = passes * windows / batchSize, clamped to [minSteps, maxSteps]; at 6 passes the budgets 256 and 1024
+    // were under-trained, and 12 keeps the quick grid under 5 minutes (docs/experiments: jepa training passes).
+    epochs: z
+      .number()
+      .gt(0)
+      .default(12)
+      .describe('Passes over the training windows up to growFrom windows, counted at batchSize.'),
+    growFrom: count(1)
+      .default(4096)
+      .describe('Training windows above which the passes grow as epochs * sqrt(windows / growFrom).'),
+    largeFrom: count(1)
+      .default(1024)
+      .describe('Training windows above which real views roll out realRolloutSteps instead of rolloutSteps.'),
+    minSteps: count(1).default(24).describe('Fewest optimiser steps, so that tiny budgets still train.'),
+    maxSteps: count(1)
+      .default(4000)
+      .describe('Most optimiser steps: caps the fit time of large budgets (deterministic, unlike a wall-clock cap).'),
+    probeFraction: z
+      .number()
+      .min(0)
+      .default(0.25)
+      .describe('Probe-only steps after the JEPA phase, as a share of its steps, on the final frozen latents.'),
+    forecastBackend: z
+      .enum(['onnx', 'tfjs'])
+      .default('onnx')
+      .describe("Who runs forecasts after a fit: 'onnx' (ONNX Runtime, same forecasts within 1e-4, faster) or 'tfjs'."),
+  },
+  {
+    check: (c) => (c.width % c.heads === 0 ? [] : [`width ${c.width} must be divisible by heads ${c.heads}`]),
+    // keys of retired designs (README, *How it works*), with what became of each
+    retiredKeys: {
+      contextRead:
+        "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the registers fingerprint the program and were deleted",
+      pointerInit: 'the pointer strength of the attention readers of the program, deleted with contextRead',
+      realActions:
+        "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
+    },
+  },
+);
 
-/** Keys of retired designs (README, *How it works*), with what became of each: a config naming one is refused with this. */
-export const jepaRetiredKeys: Readonly<Record<string, string>> = {
-  contextRead: "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the registers fingerprint the program and were deleted",
-  pointerInit: "the pointer strength of the attention readers of the program, deleted with contextRead",
-  realActions: "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
-};
+export type JepaConfig = ConfigOf<typeof jepaConfig>;
+
+export const jepaDefaults: JepaConfig = jepaConfig.defaults;

@@ -18,14 +18,17 @@ export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Ar
         if (Math.abs(apq) < 1e-300) continue;
         const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let r = 0; r < n; r++) {
-          const arp = a[r * n + p], arq = a[r * n + q];
+          const arp = a[r * n + p],
+            arq = a[r * n + q];
           a[r * n + p] = c * arp - s * arq;
           a[r * n + q] = s * arp + c * arq;
         }
         for (let r = 0; r < n; r++) {
-          const apr = a[p * n + r], aqr = a[q * n + r];
+          const apr = a[p * n + r],
+            aqr = a[q * n + r];
           a[p * n + r] = c * apr - s * aqr;
           a[q * n + r] = s * apr + c * aqr;
         }
@@ -87,7 +90,8 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
   let result: LatentDiagnostics | null = null;
   tf.tidy(() => {
     const batch = windowBatch(set, examples, 1);
-    const s0 = statesOf(batch.states, 0, 1, 2), s1 = statesOf(batch.states, 1, 1, 2);
+    const s0 = statesOf(batch.states, 0, 1, 2),
+      s1 = statesOf(batch.states, 1, 1, 2);
     const z = nets.online.apply(ops, inputOf(s0)) as tf.Tensor3D; //                   [n, N, D]
     const [, N, D] = z.shape;
     const zData = z.dataSync();
@@ -102,7 +106,8 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
       rows.forEach((i, r) => x.set(zData.subarray((i * N + t) * D, (i * N + t + 1) * D), r * D));
       ranks.push(effectiveRank(x, rows.length, D));
       for (let d = 0; d < D; d++) {
-        let s = 0, q = 0;
+        let s = 0,
+          q = 0;
         for (let r = 0; r < rows.length; r++) {
           s += x[r * D + d];
           q += x[r * D + d] ** 2;
@@ -118,12 +123,24 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
     // encoded: the target latents of s_t (state readout) or of s_t -> s_{t+1} (change readout)
     const target0 = nets.target.apply(ops, inputOf(s0));
     const probe = nets.probe;
-    const encoded = change ? probeScore(probe, probe.apply(ops, nets.target.apply(ops, inputOf(s1)), target0), probeTargets(s0, s1, batch.changeRatio), s1, inside) : probeScore(probe, probe.apply(ops, target0), probeTargets(s0, s0, null), s0, null);
+    const encoded = change
+      ? probeScore(
+          probe,
+          probe.apply(ops, nets.target.apply(ops, inputOf(s1)), target0),
+          probeTargets(s0, s1, batch.changeRatio),
+          s1,
+          inside,
+        )
+      : probeScore(probe, probe.apply(ops, target0), probeTargets(s0, s0, null), s0, null);
     const next = probeTargets(s0, s1, batch.changeRatio);
     const predictedOut = probe.apply(ops, predicted, change ? z : undefined);
     const onestep = probeScore(probe, predictedOut, next, s1, inside);
     // persistence as probe output: the class of s_t (categorical), no change ('change'), or s_t ('state')
-    const same = s0.labels ? tf.oneHot(s0.labels, predictedOut.shape[3] as number) : change ? tf.zerosLike(next) : (s0.targets as tf.Tensor3D);
+    const same = s0.labels
+      ? tf.oneHot(s0.labels, predictedOut.shape[3] as number)
+      : change
+        ? tf.zerosLike(next)
+        : (s0.targets as tf.Tensor3D);
     const persistence = probeScore(probe, same, next, s1, inside);
     result = {
       states: n,
@@ -142,14 +159,23 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
 }
 
 /** The probe's output against its targets on `states` rows (weights), skipping rows outside their episode. */
-function probeScore(probe: Probe, output: tf.Tensor, targets: tf.Tensor3D, states: StateTensors, inside: Float32Array | null): ProbeScore {
+function probeScore(
+  probe: Probe,
+  output: tf.Tensor,
+  targets: tf.Tensor3D,
+  states: StateTensors,
+  inside: Float32Array | null,
+): ProbeScore {
   const weights = states.weights.dataSync();
   const n = targets.shape[0];
   const per = weights.length / n;
   const t = targets.dataSync();
   if (states.labels) {
     const decoded = probe.read(ops, output).dataSync(); //                              [n, N, S]
-    let right = 0, total = 0, stepsRight = 0, steps = 0;
+    let right = 0,
+      total = 0,
+      stepsRight = 0,
+      steps = 0;
     for (let i = 0; i < n; i++) {
       if (inside && inside[i] < 0.5) continue;
       let all = true;
@@ -165,7 +191,8 @@ function probeScore(probe: Probe, output: tf.Tensor, targets: tf.Tensor3D, state
     return { accElement: right / Math.max(1, total), accStep: stepsRight / Math.max(1, steps) };
   }
   const y = output.dataSync();
-  let sq = 0, total = 0;
+  let sq = 0,
+    total = 0;
   for (let i = 0; i < n; i++) {
     if (inside && inside[i] < 0.5) continue;
     for (let j = i * per; j < (i + 1) * per; j++) {

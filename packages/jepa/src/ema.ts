@@ -20,8 +20,13 @@ export function initTargetEncoder(target: readonly tf.Variable[], online: readon
  * Momentum update of the target encoder, under no gradient: target <- m * target + (1 - m) * online.
  * Call after each optimiser step of the online encoder.
  */
-export function updateTargetEncoder(target: readonly tf.Variable[], online: readonly tf.Variable[], momentum: number): void {
-  if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`updateTargetEncoder: momentum must be in [0, 1], got ${momentum}`);
+export function updateTargetEncoder(
+  target: readonly tf.Variable[],
+  online: readonly tf.Variable[],
+  momentum: number,
+): void {
+  if (!(momentum >= 0 && momentum <= 1))
+    throw new RangeError(`updateTargetEncoder: momentum must be in [0, 1], got ${momentum}`);
   checkPairs(target, online);
   if (momentum === 1) return;
   tf.tidy(() => target.forEach((t, i) => t.assign(tf.add(tf.mul(t, momentum), tf.mul(online[i], 1 - momentum)))));
@@ -34,8 +39,10 @@ export function momentumAt(step: number, total: number, start: number, end: numb
 }
 
 function checkPairs(target: readonly tf.Variable[], online: readonly tf.Variable[]): void {
-  if (target.length !== online.length) throw new Error(`target encoder has ${target.length} variables, the online encoder ${online.length}`);
+  if (target.length !== online.length)
+    throw new Error(`target encoder has ${target.length} variables, the online encoder ${online.length}`);
   target.forEach((t, i) => {
-    if (t.shape.join() !== online[i].shape.join()) throw new Error(`target variable ${i} has shape [${t.shape}], online [${online[i].shape}]`);
+    if (t.shape.join() !== online[i].shape.join())
+      throw new Error(`target variable ${i} has shape [${t.shape}], online [${online[i].shape}]`);
   });
 }

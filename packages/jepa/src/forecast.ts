@@ -32,23 +32,42 @@ export interface RolloutInput {
 export type RolloutNetworks = (input: RolloutInput) => Float32Array | Promise<Float32Array>;
 
 /** [B, H, ...viewShape]. With the change readout (real views): last observation + the decoded change from z_0 to zhat_h. */
-export async function forecastWith(run: RolloutNetworks, geometry: Geometry, spec: TensorSpec, q: Query, change: boolean): Promise<Tensor> {
+export async function forecastWith(
+  run: RolloutNetworks,
+  geometry: Geometry,
+  spec: TensorSpec,
+  q: Query,
+  change: boolean,
+): Promise<Tensor> {
   const layout = geometry.state;
   const hist = q.history.views[q.view]; //                                            [B, K, ...viewShape]
   const maskHist = layout.maskView ? q.history.views[layout.maskView] : null;
   if (!hist) throw new Error(`jepa: the query's history has no view "${q.view}"`);
-  if (layout.maskView && !maskHist) throw new Error(`jepa: the query's history lacks the mask view "${layout.maskView}" of ${q.view}`);
+  if (layout.maskView && !maskHist)
+    throw new Error(`jepa: the query's history lacks the mask view "${layout.maskView}" of ${q.view}`);
   const B = episodeCount(q.history);
   const K = hist.shape[1];
   const H = q.horizon;
-  const last = encodeStates(layout, B, (b, lag) => block(hist, b, Math.max(0, K - 1 - lag)), (b) => (maskHist ? block(maskHist, b, K - 1) : null));
+  const last = encodeStates(
+    layout,
+    B,
+    (b, lag) => block(hist, b, Math.max(0, K - 1 - lag)),
+    (b) => (maskHist ? block(maskHist, b, K - 1) : null),
+  );
   const { tokens: N, slots: S, lags: L } = layout;
   // change readout: standardised change = probe output * deltaStd / std, per token slot
-  const ratio = change ? Float32Array.from(layout.elementOf, (i) => (i >= 0 ? (layout.deltaStd as number[])[i] / (layout.std as number[])[i] : 0)) : null;
+  const ratio = change
+    ? Float32Array.from(layout.elementOf, (i) =>
+        i >= 0 ? (layout.deltaStd as number[])[i] / (layout.std as number[])[i] : 0,
+      )
+    : null;
   const ctx = encodeContext(geometry.context, q.history.context, B);
   const action = geometry.action;
   const A = action?.size ?? 0;
-  const acts = action && q.actions ? encodeActions(action, B * H, (i) => block(q.actions as Tensor, Math.floor(i / H), i % H)) : null;
+  const acts =
+    action && q.actions
+      ? encodeActions(action, B * H, (i) => block(q.actions as Tensor, Math.floor(i / H), i % H))
+      : null;
   const actionSource = acts ? ((acts.x ?? acts.ids) as Float32Array | Int32Array) : null;
   const out = tensor([B, H, ...spec.shape]); //                                     [B, H, ...viewShape]
   const R = geometry.context.tokens;
@@ -60,7 +79,8 @@ export async function forecastWith(run: RolloutNetworks, geometry: Geometry, spe
       if (!actionSource) return null;
       // actions of step h for windows [from, from + b): rows (from + i) * H + h
       const rows = actionSource instanceof Float32Array ? new Float32Array(b * A) : new Int32Array(b * A);
-      for (let i = 0; i < b; i++) rows.set(actionSource.subarray(((from + i) * H + h) * A, ((from + i) * H + h + 1) * A), i * A);
+      for (let i = 0; i < b; i++)
+        rows.set(actionSource.subarray(((from + i) * H + h) * A, ((from + i) * H + h + 1) * A), i * A);
       return rows;
     };
     const x = last.x?.subarray(from * N * L * S, (from + b) * N * L * S);
@@ -79,7 +99,8 @@ export async function forecastWith(run: RolloutNetworks, geometry: Geometry, spe
         const y = decoded.subarray((i * H + h) * N * S, (i * H + h + 1) * N * S);
         if (ratio && x) {
           // lag 0 of x (the last observation) + the standardised change
-          for (let n = 0; n < N; n++) for (let j = 0; j < S; j++) step[n * S + j] = x[(i * N + n) * L * S + j] + y[n * S + j] * ratio[n * S + j];
+          for (let n = 0; n < N; n++)
+            for (let j = 0; j < S; j++) step[n * S + j] = x[(i * N + n) * L * S + j] + y[n * S + j] * ratio[n * S + j];
         } else step.set(y);
         const at = ((from + i) * H + h) * layout.size;
         decodeInto(layout, out.data, step, at);
@@ -115,7 +136,9 @@ export function tfjsRollout(nets: Networks, geometry: Geometry): RolloutNetworks
       });
       // the training rollout: the observed values at the first step, the probe's reading after
       const latents = rollout(ops, nets, z0, state.ids ?? null, ctxIds, actions, state.tokenMask, H); // H x [b, N, D]
-      const steps = latents.map((z) => nets.probe.read(ops, nets.probe.apply(ops, z, nets.probe.change ? z0 : undefined))); // H x [b, N, S]
+      const steps = latents.map((z) =>
+        nets.probe.read(ops, nets.probe.apply(ops, z, nets.probe.change ? z0 : undefined)),
+      ); // H x [b, N, S]
       return tf.stack(steps, 1).dataSync() as Float32Array; //                      [b, H, N, S]
     });
 }

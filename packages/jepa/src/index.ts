@@ -1,8 +1,20 @@
 // The JEPA world model for states (the module the runner loads). See README.md.
-import { createRng, forecastViews, sizeOf, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type Episodes, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import {
+  createRng,
+  forecastViews,
+  sizeOf,
+  type FitReport,
+  type Forecast,
+  type Query,
+  type RunContext,
+  type ScenarioSpec,
+  type Episodes,
+  type WorldModel,
+  type WorldModelModule,
+} from '@worldbench/core';
 import { backendName, initBackend } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
-import { jepaDefaults, jepaRetiredKeys, type JepaConfig } from './config';
+import { jepaConfig, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
@@ -14,7 +26,7 @@ import { loadWeights, readMeta, saveModel } from './persist';
 import { buildTrainingSet, disposeTrainingSet } from './batch';
 import { trainJepa, type TrainSummary } from './train';
 
-export { jepaDefaults, type JepaConfig } from './config';
+export { jepaConfig, jepaDefaults, type JepaConfig } from './config';
 export { updateTargetEncoder, initTargetEncoder, momentumAt } from './ema';
 export { buildNetworks } from './model';
 export { effectiveRank } from './diagnostics';
@@ -38,34 +50,17 @@ export function fitGeometry(spec: ScenarioSpec, view: string, config: JepaConfig
 
 /** The geometry before any data: the layouts of the spec, no standardisation, no pointer. */
 function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): Geometry {
-  return { state: stateLayout(spec, view, config.historySteps), context: contextLayout(spec), action: actionLayout(spec), pointer: null };
+  return {
+    state: stateLayout(spec, view, config.historySteps),
+    context: contextLayout(spec),
+    action: actionLayout(spec),
+    pointer: null,
+  };
 }
 
 function disposeNetworks(nets: Networks | null): void {
   if (!nets) return;
   for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
-}
-
-/** Throws on an unknown key (listing the valid ones) or an out-of-range value. */
-function checkConfig(c: JepaConfig): void {
-  const retired = Object.keys(c).filter((k) => Object.hasOwn(jepaRetiredKeys, k));
-  if (retired.length) throw new Error(`jepa config: ${retired.map((k) => `key ${k} was retired (${jepaRetiredKeys[k]})`).join('; ')}; drop it`);
-  const unknown = Object.keys(c).filter((k) => !(k in jepaDefaults));
-  if (unknown.length) throw new Error(`jepa config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid: ${Object.keys(jepaDefaults).join(', ')}`);
-  const problems: string[] = [];
-  const posInt = (k: keyof JepaConfig, min = 1) => {
-    if (!(Number.isInteger(c[k]) && (c[k] as number) >= min)) problems.push(`${k} must be an integer >= ${min}, got ${c[k]}`);
-  };
-  (['width', 'heads', 'batchSize', 'batchTokens', 'growFrom', 'largeFrom', 'minSteps', 'maxSteps'] as const).forEach((k) => posInt(k));
-  (['encoderLayers', 'predictorLayers', 'rolloutSteps', 'realRolloutSteps', 'probeHidden', 'historySteps'] as const).forEach((k) => posInt(k, 0));
-  if (c.width % c.heads !== 0) problems.push(`width ${c.width} must be divisible by heads ${c.heads}`);
-  if (!(c.lr > 0)) problems.push(`lr must be positive, got ${c.lr}`);
-  if (!(c.epochs > 0)) problems.push(`epochs must be positive, got ${c.epochs}`);
-  if (!(c.probeFraction >= 0)) problems.push(`probeFraction must be >= 0, got ${c.probeFraction}`);
-  if (c.realReadout !== 'change' && c.realReadout !== 'state') problems.push(`realReadout is 'change' or 'state', got ${c.realReadout}`);
-  if (c.forecastBackend !== 'onnx' && c.forecastBackend !== 'tfjs') problems.push(`forecastBackend is 'onnx' or 'tfjs', got ${c.forecastBackend}`);
-  if (!(c.emaMomentum >= 0 && c.emaMomentum <= 1 && c.emaMomentumEnd >= 0 && c.emaMomentumEnd <= 1)) problems.push('emaMomentum and emaMomentumEnd must be in [0, 1]');
-  if (problems.length) throw new Error(`jepa config: ${problems.join('; ')}`);
 }
 
 class JepaModel implements WorldModel {
@@ -81,7 +76,14 @@ class JepaModel implements WorldModel {
     private geometry: Geometry,
   ) {}
 
-  static restore(spec: ScenarioSpec, view: string, config: JepaConfig, geometry: Geometry, nets: Networks, fitted: Fitted | null): JepaModel {
+  static restore(
+    spec: ScenarioSpec,
+    view: string,
+    config: JepaConfig,
+    geometry: Geometry,
+    nets: Networks,
+    fitted: Fitted | null,
+  ): JepaModel {
     const m = new JepaModel(spec, view, config, geometry);
     m.nets = nets;
     m.fitted = fitted;
@@ -101,10 +103,22 @@ class JepaModel implements WorldModel {
       const diagnostics = latentDiagnostics(nets, set);
       const params = nets.online.count() + nets.predictor.count() + nets.probe.count();
       this.fitted = { summary, diagnostics, params };
-      run.log(`jepa: ${summary.steps} steps, latent loss ${summary.final.prediction.toExponential(2)}, effective rank ${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`);
+      run.log(
+        `jepa: ${summary.steps} steps, latent loss ${summary.final.prediction.toExponential(2)}, effective rank ${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`,
+      );
       if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(nets, geometry);
       const backend = this.onnx ? onnxForecastBackend(backendName()) : backendName();
-      return { params, backend, notes: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, final: summary.final, probeFinal: summary.probeFinal } };
+      return {
+        params,
+        backend,
+        notes: {
+          steps: summary.steps,
+          probeSteps: summary.probeSteps,
+          batchSize: summary.batchSize,
+          final: summary.final,
+          probeFinal: summary.probeFinal,
+        },
+      };
     } finally {
       disposeTrainingSet(set);
     }
@@ -112,9 +126,13 @@ class JepaModel implements WorldModel {
 
   async forecast(q: Query): Promise<Forecast> {
     if (!this.nets) throw new Error('jepa: forecast() before fit()');
-    if (q.view !== this.view) throw new Error(`jepa: this model forecasts view "${this.view}", the query asks for "${q.view}"`);
+    if (q.view !== this.view)
+      throw new Error(`jepa: this model forecasts view "${this.view}", the query asks for "${q.view}"`);
     const spec = this.spec.views[this.view];
-    if (this.config.forecastBackend === 'tfjs') return { mean: await forecastWith(tfjsRollout(this.nets, this.geometry), this.geometry, spec, q, this.nets.probe.change) };
+    if (this.config.forecastBackend === 'tfjs')
+      return {
+        mean: await forecastWith(tfjsRollout(this.nets, this.geometry), this.geometry, spec, q, this.nets.probe.change),
+      };
     this.onnx ??= await OnnxRollout.open(this.nets, this.geometry); // a loaded model opens its sessions here
     return { mean: await forecastWith(this.onnx.run, this.geometry, spec, q, this.nets.probe.change) };
   }
@@ -123,17 +141,34 @@ class JepaModel implements WorldModel {
     if (!this.fitted) return {};
     const { summary, diagnostics } = this.fitted;
     return {
-      latent: { tokens: this.geometry.state.tokens, width: this.config.width, slotsPerToken: this.geometry.state.slots },
+      latent: {
+        tokens: this.geometry.state.tokens,
+        width: this.config.width,
+        slotsPerToken: this.geometry.state.slots,
+      },
       // who reads the context: the pointer token and the bits each token's row tells (pointer.ts)
       ...(this.geometry.context.tokens > 0 ? { context: { pointer: this.geometry.pointer } } : {}),
       diagnostics,
-      training: { steps: summary.steps, probeSteps: summary.probeSteps, batchSize: summary.batchSize, rolloutSteps: summary.rolloutSteps, final: summary.final, probeFinal: summary.probeFinal, history: summary.history },
+      training: {
+        steps: summary.steps,
+        probeSteps: summary.probeSteps,
+        batchSize: summary.batchSize,
+        rolloutSteps: summary.rolloutSteps,
+        final: summary.final,
+        probeFinal: summary.probeFinal,
+        history: summary.history,
+      },
     };
   }
 
   async save(dir: string): Promise<void> {
     if (!this.nets) throw new Error('jepa: save() before fit()');
-    saveModel<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir, this.nets, { view: this.view, config: this.config, geometry: this.geometry, extra: { spec: this.spec, fitted: this.fitted } });
+    saveModel<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir, this.nets, {
+      view: this.view,
+      config: this.config,
+      geometry: this.geometry,
+      extra: { spec: this.spec, fitted: this.fitted },
+    });
   }
 
   async dispose(): Promise<void> {
@@ -154,30 +189,37 @@ const module: WorldModelModule<JepaConfig> = {
   card: {
     id: 'jepa',
     school: 'jepa',
-    summary: 'Predicts the next latent state (token latents, EMA target encoder, VICReg regularisation, multi-step latent rollouts); observations only through a probe on frozen latents.',
+    summary:
+      'Predicts the next latent state (token latents, EMA target encoder, VICReg regularisation, multi-step latent rollouts); observations only through a probe on frozen latents.',
     references: [
       'Assran et al. 2023, Self-Supervised Learning from Images with a Joint-Embedding Predictive Architecture (I-JEPA)',
       'Assran et al. 2025, V-JEPA 2: Self-Supervised Video Models Enable Understanding, Prediction and Planning (V-JEPA 2-AC)',
       'Bardes et al. 2022, VICReg: Variance-Invariance-Covariance Regularization for Self-Supervised Learning',
     ],
   },
-  defaults: jepaDefaults,
-  checkConfig: (config) => checkConfig({ ...jepaDefaults, ...config }),
-  retiredKeys: jepaRetiredKeys,
+  defaults: jepaConfig.defaults,
+  config: jepaConfig,
+  retiredKeys: jepaConfig.retiredKeys,
   supports(spec) {
     const reasons: string[] = [];
     for (const [name, t] of Object.entries(spec.context ?? {}))
-      if (!(t.kind === 'int' || t.kind === 'token')) reasons.push(`context ${name} is ${t.kind}; jepa reads categorical context only`);
+      if (!(t.kind === 'int' || t.kind === 'token'))
+        reasons.push(`context ${name} is ${t.kind}; jepa reads categorical context only`);
     if (reasons.length) return { views: [], reason: reasons.join('; ') };
     const views = forecastViews(spec).filter((v) => unreadable(v, spec.views[v]) === null && sizeOf(spec.views[v]) > 0);
     if (views.length) return { views };
-    return { views: [], reason: forecastViews(spec).map((v) => unreadable(v, spec.views[v]) ?? `${v} is empty`).join('; ') };
+    return {
+      views: [],
+      reason: forecastViews(spec)
+        .map((v) => unreadable(v, spec.views[v]) ?? `${v} is empty`)
+        .join('; '),
+    };
   },
   async create(spec, view, config) {
     const why = unreadable(view, spec.views[view] ?? { shape: [], kind: 'image' });
-    if (!spec.views[view] || why) throw new Error(`jepa cannot forecast view "${view}" of ${spec.id}: ${why ?? 'no such view'}`);
-    const full = { ...jepaDefaults, ...config };
-    checkConfig(full);
+    if (!spec.views[view] || why)
+      throw new Error(`jepa cannot forecast view "${view}" of ${spec.id}: ${why ?? 'no such view'}`);
+    const full = jepaConfig.resolve(config);
     return new JepaModel(spec, view, full, layoutGeometry(spec, view, full));
   },
   async load(dir) {

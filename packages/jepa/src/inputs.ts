@@ -25,7 +25,9 @@ export function fitStandardisation(layout: StateLayout, ep: Episodes, view: stri
   if (layout.kind !== 'real') return;
   const v = ep.views[view];
   const m = layout.maskView ? ep.views[layout.maskView] : null;
-  const sum = new Float64Array(layout.size), sq = new Float64Array(layout.size), n = new Float64Array(layout.size);
+  const sum = new Float64Array(layout.size),
+    sq = new Float64Array(layout.size),
+    n = new Float64Array(layout.size);
   for (let e = 0; e < episodeCount(ep); e++)
     for (let t = 0; t <= lengthOf(ep, e); t++) {
       const s = block(v, e, t);
@@ -39,10 +41,12 @@ export function fitStandardisation(layout: StateLayout, ep: Episodes, view: stri
       }
     }
   {
-    const dq = new Float64Array(layout.size), dn = new Float64Array(layout.size);
+    const dq = new Float64Array(layout.size),
+      dn = new Float64Array(layout.size);
     for (let e = 0; e < episodeCount(ep); e++)
       for (let t = 1; t <= lengthOf(ep, e); t++) {
-        const s = block(v, e, t), prev = block(v, e, t - 1);
+        const s = block(v, e, t),
+          prev = block(v, e, t - 1);
         const mk = m ? block(m, e, t) : null;
         for (let i = 0; i < layout.size; i++) {
           if ((mk && mk[maskIndexOf(layout, i)] < 0.5) || !Number.isFinite(s[i]) || !Number.isFinite(prev[i])) continue;
@@ -50,11 +54,26 @@ export function fitStandardisation(layout: StateLayout, ep: Episodes, view: stri
           dn[i] += 1;
         }
       }
-    const pooled = Math.sqrt(Array.from(dq).reduce((a, b) => a + b, 0) / Math.max(1, Array.from(dn).reduce((a, b) => a + b, 0))) || 1;
-    layout.deltaStd = Array.from(dq, (q, i) => (dn[i] < 2 ? pooled : Math.max(Math.sqrt(q / dn[i]), 0.1 * pooled, 1e-6)));
+    const pooled =
+      Math.sqrt(
+        Array.from(dq).reduce((a, b) => a + b, 0) /
+          Math.max(
+            1,
+            Array.from(dn).reduce((a, b) => a + b, 0),
+          ),
+      ) || 1;
+    layout.deltaStd = Array.from(dq, (q, i) =>
+      dn[i] < 2 ? pooled : Math.max(Math.sqrt(q / dn[i]), 0.1 * pooled, 1e-6),
+    );
   }
   const all = Array.from(n).reduce((a, b) => a + b, 0);
-  const pooledStd = Math.sqrt(Math.max(1e-12, Array.from(sq).reduce((a, b) => a + b, 0) / Math.max(1, all) - (Array.from(sum).reduce((a, b) => a + b, 0) / Math.max(1, all)) ** 2));
+  const pooledStd = Math.sqrt(
+    Math.max(
+      1e-12,
+      Array.from(sq).reduce((a, b) => a + b, 0) / Math.max(1, all) -
+        (Array.from(sum).reduce((a, b) => a + b, 0) / Math.max(1, all)) ** 2,
+    ),
+  );
   layout.mean = Array.from(sum, (s, i) => (n[i] > 0 ? s / n[i] : 0));
   // an element that never varies (or is never seen) is scaled by the pooled std, not by ~0
   layout.std = Array.from(sq, (q, i) => {
@@ -69,7 +88,12 @@ export function fitStandardisation(layout: StateLayout, ep: Episodes, view: stri
  * (0: the state itself; callers clamp at the episode start), maskOf(i) its mask values (or null).
  * Non-finite values (steps past an episode's length) are encoded as zeros with weight 0.
  */
-export function encodeStates(layout: StateLayout, count: number, state: (i: number, lag: number) => Float32Array, maskOf: (i: number) => Float32Array | null): StateArrays {
+export function encodeStates(
+  layout: StateLayout,
+  count: number,
+  state: (i: number, lag: number) => Float32Array,
+  maskOf: (i: number) => Float32Array | null,
+): StateArrays {
   const { tokens: N, slots: S, vocab: V, lags: L } = layout;
   const out: StateArrays = { count, tokenMask: new Float32Array(count * N), weights: new Float32Array(count * N * S) };
   if (layout.kind === 'categorical') {
@@ -117,7 +141,12 @@ export function encodeEpisodeStates(layout: StateLayout, ep: Episodes, view: str
   const v = ep.views[view];
   const m = layout.maskView ? ep.views[layout.maskView] : null;
   const steps = stepsPerEpisode(ep) + 1;
-  return encodeStates(layout, episodeCount(ep) * steps, (i, lag) => block(v, Math.floor(i / steps), Math.max(0, (i % steps) - lag)), (i) => (m ? block(m, Math.floor(i / steps), i % steps) : null));
+  return encodeStates(
+    layout,
+    episodeCount(ep) * steps,
+    (i, lag) => block(v, Math.floor(i / steps), Math.max(0, (i % steps) - lag)),
+    (i) => (m ? block(m, Math.floor(i / steps), i % steps) : null),
+  );
 }
 
 /** Writes the view values of decoded states back: categorical classes or de-standardised features, 0 at padding. */
@@ -129,23 +158,32 @@ export function decodeInto(layout: StateLayout, values: Float32Array, tokenValue
       const i = layout.elementOf[n * S + j];
       if (i < 0) continue;
       const y = tokenValues[n * S + j];
-      values[at + i] = layout.kind === 'categorical' ? y : y * (layout.std as number[])[i] + (layout.mean as number[])[i];
+      values[at + i] =
+        layout.kind === 'categorical' ? y : y * (layout.std as number[])[i] + (layout.mean as number[])[i];
     }
 }
 
 /** Context embedding rows [E, R, slots]: part offset + slot * V + value. Null when the scenario has no context. */
-export function encodeContext(layout: ContextLayout, context: Record<string, Tensor>, count: number): { ids: Int32Array; slots: number } | null {
+export function encodeContext(
+  layout: ContextLayout,
+  context: Record<string, Tensor>,
+  count: number,
+): { ids: Int32Array; slots: number } | null {
   if (layout.tokens === 0) return null;
   const slots = Math.max(...layout.parts.map((p) => p.slots));
   const ids = new Int32Array(count * layout.tokens * slots);
   for (let e = 0; e < count; e++) {
-    let row = 0, offset = 0;
+    let row = 0,
+      offset = 0;
     for (const part of layout.parts) {
       const values = block(context[part.name], e);
       for (let r = 0; r < part.tokens; r++, row++)
         for (let j = 0; j < slots; j++) {
           // a slot past this part's row width points at the part's shared "none" row (its last)
-          const id = j < part.slots ? offset + j * part.vocab + Math.min(part.vocab - 1, Math.max(0, Math.round(values[r * part.slots + j]))) : offset + part.slots * part.vocab;
+          const id =
+            j < part.slots
+              ? offset + j * part.vocab + Math.min(part.vocab - 1, Math.max(0, Math.round(values[r * part.slots + j])))
+              : offset + part.slots * part.vocab;
           ids[(e * layout.tokens + row) * slots + j] = id;
         }
       offset += part.slots * part.vocab + 1;
@@ -160,7 +198,11 @@ export function contextTableRows(layout: ContextLayout): number {
 }
 
 /** Actions [M, A]: real values, or categorical embedding rows slot * V + value. */
-export function encodeActions(layout: ActionLayout, count: number, action: (i: number) => Float32Array): { x?: Float32Array; ids?: Int32Array } {
+export function encodeActions(
+  layout: ActionLayout,
+  count: number,
+  action: (i: number) => Float32Array,
+): { x?: Float32Array; ids?: Int32Array } {
   const A = layout.size;
   if (layout.kind === 'real') {
     const x = new Float32Array(count * A);
@@ -174,7 +216,8 @@ export function encodeActions(layout: ActionLayout, count: number, action: (i: n
   const ids = new Int32Array(count * A);
   for (let m = 0; m < count; m++) {
     const a = action(m);
-    for (let j = 0; j < A; j++) ids[m * A + j] = j * V + (Number.isFinite(a[j]) ? Math.min(V - 1, Math.max(0, Math.round(a[j]))) : 0);
+    for (let j = 0; j < A; j++)
+      ids[m * A + j] = j * V + (Number.isFinite(a[j]) ? Math.min(V - 1, Math.max(0, Math.round(a[j]))) : 0);
   }
   return { ids };
 }

@@ -73,8 +73,10 @@ export interface ActionLayout {
 
 /** Why a tensor cannot be read (a sentence), or null. */
 export function unreadable(name: string, t: TensorSpec): string | null {
-  if (t.kind === 'image') return `${name} is an image view (the spatial model's); jepa reads state vectors and categorical grids`;
-  if (isCategorical(t) && !(Number.isInteger(t.vocab) && (t.vocab as number) > 0)) return `${name} is categorical without a vocab`;
+  if (t.kind === 'image')
+    return `${name} is an image view (the spatial model's); jepa reads state vectors and categorical grids`;
+  if (isCategorical(t) && !(Number.isInteger(t.vocab) && (t.vocab as number) > 0))
+    return `${name} is categorical without a vocab`;
   return null;
 }
 
@@ -87,22 +89,47 @@ export function stateLayout(spec: ScenarioSpec, view: string, history = 1): Stat
   const maskSize = maskView ? sizeOf(spec.views[maskView]) : 0;
   if (isCategorical(t)) {
     const vocab = t.vocab as number;
-    if (size <= MAX_TOKENS) return { kind: 'categorical', shape, size, tokens: size, slots: 1, vocab, elementOf: range(size), maskView, maskSize, lags: 1 };
+    if (size <= MAX_TOKENS)
+      return {
+        kind: 'categorical',
+        shape,
+        size,
+        tokens: size,
+        slots: 1,
+        vocab,
+        elementOf: range(size),
+        maskView,
+        maskSize,
+        lags: 1,
+      };
     // a 2-D grid (higher ranks: the last axis is the columns, the rest the rows)
     const cols = shape[shape.length - 1];
     const rows = size / cols;
     let p = 1;
     while (Math.ceil(rows / p) * Math.ceil(cols / p) > MAX_TOKENS) p++;
-    const tr = Math.ceil(rows / p), tc = Math.ceil(cols / p);
+    const tr = Math.ceil(rows / p),
+      tc = Math.ceil(cols / p);
     const elementOf: number[] = [];
     for (let a = 0; a < tr; a++)
       for (let b = 0; b < tc; b++)
         for (let i = 0; i < p; i++)
           for (let j = 0; j < p; j++) {
-            const r = a * p + i, c = b * p + j;
+            const r = a * p + i,
+              c = b * p + j;
             elementOf.push(r < rows && c < cols ? r * cols + c : -1);
           }
-    return { kind: 'categorical', shape, size, tokens: tr * tc, slots: p * p, vocab, elementOf, maskView, maskSize, lags: 1 };
+    return {
+      kind: 'categorical',
+      shape,
+      size,
+      tokens: tr * tc,
+      slots: p * p,
+      vocab,
+      elementOf,
+      maskView,
+      maskSize,
+      lags: 1,
+    };
   }
   const slots = shape.length >= 2 ? size / shape[0] : size;
   const tokens = size / slots;
@@ -116,7 +143,13 @@ export function contextLayout(spec: ScenarioSpec): ContextLayout {
     const t = (spec.context as Record<string, TensorSpec>)[name];
     const size = sizeOf(t);
     const slots = t.shape.length >= 2 ? size / t.shape[0] : 1;
-    parts.push({ name, kind: isCategorical(t) ? 'categorical' : 'real', tokens: size / slots, slots, vocab: isCategorical(t) ? (t.vocab as number) : 0 });
+    parts.push({
+      name,
+      kind: isCategorical(t) ? 'categorical' : 'real',
+      tokens: size / slots,
+      slots,
+      vocab: isCategorical(t) ? (t.vocab as number) : 0,
+    });
   }
   return { parts, tokens: parts.reduce((s, p) => s + p.tokens, 0) };
 }
@@ -124,7 +157,11 @@ export function contextLayout(spec: ScenarioSpec): ContextLayout {
 export function actionLayout(spec: ScenarioSpec): ActionLayout | null {
   const a = spec.action;
   if (!a) return null;
-  return { kind: isCategorical(a) ? 'categorical' : 'real', size: sizeOf(a), vocab: isCategorical(a) ? (a.vocab as number) : 0 };
+  return {
+    kind: isCategorical(a) ? 'categorical' : 'real',
+    size: sizeOf(a),
+    vocab: isCategorical(a) ? (a.vocab as number) : 0,
+  };
 }
 
 /** The mask element that covers element `i` of the view (the mask's shape is a prefix of the view's). */

@@ -3,7 +3,16 @@
 // phase's (`frozenProbeInputs`, `probeLoss`). All take weights so that padding (masked objects, steps past an
 // episode's end, pad slots of a patch) is left out.
 import { batchMatMul, stopGradient, tf, tfjsOps } from '@worldbench/neural';
-import { inputOf, repeatEach, repeatStatesEach, stackSteps, statesOf, stepsOf, type StateTensors, type WindowBatch } from './batch';
+import {
+  inputOf,
+  repeatEach,
+  repeatStatesEach,
+  stackSteps,
+  statesOf,
+  stepsOf,
+  type StateTensors,
+  type WindowBatch,
+} from './batch';
 import type { JepaConfig } from './config';
 import { rollout, type Networks } from './model';
 
@@ -75,7 +84,9 @@ export interface LossParts {
 
 /** The predictor rolled out k steps from z [B, N, D], the latents of the batch's first states `start`. */
 function rolloutOf(nets: Networks, z: tf.Tensor, batch: WindowBatch, start: StateTensors, k: number): tf.Tensor3D {
-  return stackSteps(rollout(tfjsOps, nets, z, start.ids ?? null, batch.context, batch.actions, start.tokenMask, k) as tf.Tensor3D[]); // [B k, N, D]
+  return stackSteps(
+    rollout(tfjsOps, nets, z, start.ids ?? null, batch.context, batch.actions, start.tokenMask, k) as tf.Tensor3D[],
+  ); // [B k, N, D]
 }
 
 /** The whole training loss of one window batch (steps 1-4 of train.ts's header). Call inside tf.tidy / variableGrads. */
@@ -89,19 +100,42 @@ export function jepaLoss(nets: Networks, batch: WindowBatch, config: JepaConfig)
   const predicted = rolloutOf(nets, z0, batch, s0, k); //                                    [B k, N, D]
   const later = statesOf(batch.states, 1, k, steps);
   const insideLater = tf.reshape(stepsOf(tf.reshape(batch.inside, [B * steps]), 1, k, steps), [B * k, 1]); // [B k, 1]
-  const prediction = latentLoss(predicted, stepsOf(targets, 1, k, steps), tf.mul(later.tokenMask, insideLater) as tf.Tensor2D);
+  const prediction = latentLoss(
+    predicted,
+    stepsOf(targets, 1, k, steps),
+    tf.mul(later.tokenMask, insideLater) as tf.Tensor2D,
+  );
   const { variance, covariance } = varianceCovariance(z0, s0.tokenMask);
   // the probe reads frozen latents only: the targets of every step and (optionally) the rollout's predictions
   const change = batch.changeRatio !== null;
   const allWeights = tf.mul(batch.states.weights, tf.reshape(batch.inside, [B * steps, 1, 1])) as tf.Tensor3D; // [B (k+1), N, S]
   const targetStart = change ? repeatEach(stepsOf(targets, 0, 1, steps), steps) : undefined; //       [B (k+1), N, D]
-  let probe = probeLoss(nets.probe.apply(tfjsOps, targets, targetStart), probeTargets(repeatStatesEach(s0, steps), batch.states, batch.changeRatio), allWeights);
+  let probe = probeLoss(
+    nets.probe.apply(tfjsOps, targets, targetStart),
+    probeTargets(repeatStatesEach(s0, steps), batch.states, batch.changeRatio),
+    allWeights,
+  );
   if (config.probeOnPredictions) {
     const predictedStart = change ? repeatEach(stopGradient(z0), k) : undefined; //                       [B k, N, D]
     const read = nets.probe.apply(tfjsOps, stopGradient(predicted), predictedStart);
-    probe = tf.mul(tf.add(probe, probeLoss(read, probeTargets(repeatStatesEach(s0, k), later, batch.changeRatio), stepsOf(allWeights, 1, k, steps))), 0.5) as tf.Scalar;
+    probe = tf.mul(
+      tf.add(
+        probe,
+        probeLoss(
+          read,
+          probeTargets(repeatStatesEach(s0, k), later, batch.changeRatio),
+          stepsOf(allWeights, 1, k, steps),
+        ),
+      ),
+      0.5,
+    ) as tf.Scalar;
   }
-  const total = tf.addN([prediction, tf.mul(variance, config.varianceWeight), tf.mul(covariance, config.covarianceWeight), probe]) as tf.Scalar;
+  const total = tf.addN([
+    prediction,
+    tf.mul(variance, config.varianceWeight),
+    tf.mul(covariance, config.covarianceWeight),
+    probe,
+  ]) as tf.Scalar;
   return { total, prediction, variance, covariance, probe };
 }
 

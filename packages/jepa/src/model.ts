@@ -6,7 +6,16 @@
 //
 // Shapes: B examples, N state tokens, R context rows, D = width, S = slots per state token, V = the vocab.
 import { createRng, type Rng } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, Module, MultiHeadAttention, TransformerBlock, type Ops } from '@worldbench/neural';
+import {
+  Dense,
+  Embedding,
+  LayerNorm,
+  Mlp,
+  Module,
+  MultiHeadAttention,
+  TransformerBlock,
+  type Ops,
+} from '@worldbench/neural';
 import type { JepaConfig } from './config';
 import { initTargetEncoder } from './ema';
 import { contextTableRows } from './inputs';
@@ -42,12 +51,22 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
   const online = new Encoder(rng.fork('encoder'), geometry, config);
   const target = new Encoder(rng.fork('encoder'), geometry, config);
   initTargetEncoder(target.params(), online.params());
-  return { online, target, predictor: new Predictor(rng.fork('predictor'), geometry, config), probe: new Probe(rng.fork('probe'), geometry.state, config) };
+  return {
+    online,
+    target,
+    predictor: new Predictor(rng.fork('predictor'), geometry, config),
+    probe: new Probe(rng.fork('probe'), geometry.state, config),
+  };
 }
 
 /** Pre-LN transformer block over the tokens: self-attention (padding keys masked), then a ReLU MLP. */
 function block(rng: Rng, config: JepaConfig): TransformerBlock {
-  return new TransformerBlock(rng, new MultiHeadAttention(rng, config.width, config.heads), config.width, config.width * config.mlpRatio);
+  return new TransformerBlock(
+    rng,
+    new MultiHeadAttention(rng, config.width, config.heads),
+    config.width,
+    config.width * config.mlpRatio,
+  );
 }
 
 /** State -> tokens [B, N, D]: embedded slots (categorical) or a linear map of the features and the mask flag (real), plus a learned token position. */
@@ -58,7 +77,10 @@ export class StateEmbedding extends Module {
 
   constructor(rng: Rng, layout: StateLayout, width: number) {
     super();
-    this.table = layout.kind === 'categorical' ? new Embedding(rng, layout.slots * (layout.vocab + 1), width, 1 / Math.sqrt(layout.slots)) : null;
+    this.table =
+      layout.kind === 'categorical'
+        ? new Embedding(rng, layout.slots * (layout.vocab + 1), width, 1 / Math.sqrt(layout.slots))
+        : null;
     this.features = layout.kind === 'real' ? new Dense(rng, layout.lags * layout.slots + 1, width) : null;
     this.positions = new Embedding(rng, layout.tokens, width);
   }
@@ -141,15 +163,23 @@ export class Predictor extends Module {
   readonly norm: LayerNorm;
   readonly out: Dense;
 
-  constructor(rng: Rng, private readonly geometry: Geometry, private readonly config: JepaConfig) {
+  constructor(
+    rng: Rng,
+    private readonly geometry: Geometry,
+    private readonly config: JepaConfig,
+  ) {
     super();
-    const D = config.width, N = geometry.state.tokens, action = geometry.action;
+    const D = config.width,
+      N = geometry.state.tokens,
+      action = geometry.action;
     // no pointer token (no token's row tells anything about the next step in the training data, or no context): no context read
     const token = geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
     this.context = token !== null ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
     this.gather = token !== null ? { token, read: new Dense(rng.fork('read'), D, D) } : null;
-    this.actionTable = action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
-    this.actionLinear = action?.kind === 'real' ? new Dense(rng.fork('action-linear'), action.size, N * D, { init: 'zero' }) : null;
+    this.actionTable =
+      action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
+    this.actionLinear =
+      action?.kind === 'real' ? new Dense(rng.fork('action-linear'), action.size, N * D, { init: 'zero' }) : null;
     this.positions = new Embedding(rng.fork('positions'), N + (this.actionTable ? 1 : 0), D);
     this.blocks = Array.from({ length: config.predictorLayers }, (_, i) => block(rng.fork(`block${i}`), config));
     this.norm = new LayerNorm(D);
@@ -168,7 +198,14 @@ export class Predictor extends Module {
 
   /** One step with the embedded context: step() on its projection (made every step: the training graph of tfjs). */
   apply<T>(ops: Ops<T>, z: T, action: T | null, embedded: T | null, tokenMask: T, values: T | null): T {
-    return this.step(ops, z, action, embedded !== null && values !== null ? this.project(ops, embedded) : null, tokenMask, values);
+    return this.step(
+      ops,
+      z,
+      action,
+      embedded !== null && values !== null ? this.project(ops, embedded) : null,
+      tokenMask,
+      values,
+    );
   }
 
   /**
@@ -177,7 +214,8 @@ export class Predictor extends Module {
    * rows). The pointer token p adds sum_r values[b, p, r] * projected[b, r] to its input.
    */
   step<T>(ops: Ops<T>, z: T, action: T | null, projected: T | null, tokenMask: T, values: T | null): T {
-    const D = this.config.width, N = this.geometry.state.tokens;
+    const D = this.config.width,
+      N = this.geometry.state.tokens;
     let h = z; //                                                                         [B, N, D]
     let keyMask = tokenMask; //                                                           [B, N]
     if (action !== null && this.actionTable) {
@@ -190,7 +228,10 @@ export class Predictor extends Module {
     if (projected !== null && values !== null && this.gather) {
       const p = this.gather.token;
       const fetched = ops.matMul(ops.slice(values, 1, p, p + 1), projected); //            [B, 1, D]: the row at the pointer's value
-      const selector = ops.constant(Float32Array.from({ length: T }, (_, n) => (n === p ? 1 : 0)), [1, T, 1]);
+      const selector = ops.constant(
+        Float32Array.from({ length: T }, (_, n) => (n === p ? 1 : 0)),
+        [1, T, 1],
+      );
       h = ops.add(h, ops.mul(fetched, selector)); //                                      at the pointer token only
     }
     for (const b of this.blocks) h = b.apply(ops, h, keyMask);
@@ -219,7 +260,11 @@ export class Probe extends Module {
   readonly mlp: Mlp;
   readonly change: boolean;
 
-  constructor(rng: Rng, private readonly layout: StateLayout, config: JepaConfig) {
+  constructor(
+    rng: Rng,
+    private readonly layout: StateLayout,
+    config: JepaConfig,
+  ) {
     super();
     this.change = layout.kind === 'real' && config.realReadout === 'change';
     const outputs = layout.kind === 'categorical' ? layout.slots * layout.vocab : layout.slots;
@@ -262,13 +307,15 @@ export class Probe extends Module {
    */
   valuePointer<T>(ops: Ops<T>, z: T, rows: number): T {
     let h = z;
-    for (const l of this.mlp.layers) h = ops.dense(h, ops.stopGradient(ops.param(l.w)), ops.stopGradient(ops.param(l.b)), l.activation);
+    for (const l of this.mlp.layers)
+      h = ops.dense(h, ops.stopGradient(ops.param(l.w)), ops.stopGradient(ops.param(l.b)), l.activation);
     return this.values(ops, ops.reshape(h, [0, 0, this.layout.slots, this.layout.vocab]), rows);
   }
 
   /** Logits [B, N, S, V] -> slot 0's softmax over the vocab at values 0..R-1, zeros past the vocab: [B, N, R]. */
   values<T>(ops: Ops<T>, logits: T, rows: number): T {
-    const V = this.layout.vocab, R = Math.min(rows, V);
+    const V = this.layout.vocab,
+      R = Math.min(rows, V);
     const p = ops.softmax(ops.reshape(ops.slice(logits, 2, 0, 1), [0, 0, V])); //          [B, N, V]
     const cut = ops.slice(p, 2, 0, R);
     return R === rows ? cut : ops.padEnd(cut, 2, rows - R, 0);
@@ -283,12 +330,26 @@ export class Probe extends Module {
  * context ids [B, R, S'] and actions k x [B, A], fed its own outputs: [zhat_1, ..., zhat_k]. The first step reads
  * the observed values (Probe.observedValues), later steps the probe's reading of the predicted latents.
  */
-export function rollout<T>(ops: Ops<T>, nets: Networks, z: T, ids: T | null, contextIds: T | null, actions: (T | null)[] | null, tokenMask: T, k: number): T[] {
+export function rollout<T>(
+  ops: Ops<T>,
+  nets: Networks,
+  z: T,
+  ids: T | null,
+  contextIds: T | null,
+  actions: (T | null)[] | null,
+  tokenMask: T,
+  k: number,
+): T[] {
   const embedded = nets.predictor.embedContext(ops, contextIds); //                          [B, R, D]
   const rows = nets.predictor.gather ? (ops.shape(embedded as T)[1] as number) : 0;
   const out: T[] = [];
   for (let j = 0; j < k; j++) {
-    const values = embedded !== null ? (j === 0 && ids ? nets.probe.observedValues(ops, ids, rows) : nets.probe.valuePointer(ops, z, rows)) : null; // [B, N, R]
+    const values =
+      embedded !== null
+        ? j === 0 && ids
+          ? nets.probe.observedValues(ops, ids, rows)
+          : nets.probe.valuePointer(ops, z, rows)
+        : null; // [B, N, R]
     z = nets.predictor.apply(ops, z, actions ? actions[j] : null, embedded, tokenMask, values); //   [B, N, D]
     out.push(z);
   }

@@ -15,7 +15,15 @@
 //                 context [b, R, D] and values [b, N, R] (reading the context), z0 [b, N, D] (change readout)
 //              -> next [b, N, D] (Predictor.step), reading [b, N, S] (the probe's reading of next, as float:
 //                 class index, standardised change, or standardised state), nextValues [b, N, R] (reading the context).
-import { exportOnnx, openSession, ortTensor, type ExportInput, type ExportOptions, type OrtFeeds, type OrtSession } from '@worldbench/onnx';
+import {
+  exportOnnx,
+  openSession,
+  ortTensor,
+  type ExportInput,
+  type ExportOptions,
+  type OrtFeeds,
+  type OrtSession,
+} from '@worldbench/onnx';
 import type { RolloutInput } from './forecast';
 import type { Geometry, Networks } from './model';
 
@@ -39,13 +47,20 @@ export function exportForecastGraphs(nets: Networks, geometry: Geometry): { enco
   const flags = flagsOf(nets);
   const names: ExportOptions['modules'] = { online: nets.online, predictor: nets.predictor, probe: nets.probe };
   const encodeInputs: ExportInput[] = [
-    kind === 'categorical' ? { name: 'ids', shape: ['batch', N, S], dtype: 'int32' } : { name: 'x', shape: ['batch', N, L * S] },
+    kind === 'categorical'
+      ? { name: 'ids', shape: ['batch', N, S], dtype: 'int32' }
+      : { name: 'x', shape: ['batch', N, L * S] },
     { name: 'tokenMask', shape: ['batch', N] },
     ...(R > 0 ? [{ name: 'contextIds', shape: ['batch', R, 'contextSlots'], dtype: 'int32' } as ExportInput] : []),
   ];
   const encode = exportOnnx(
     (ops) => {
-      const outputs: Record<string, string> = { z0: nets.online.apply(ops, kind === 'categorical' ? { ids: 'ids', tokenMask: 'tokenMask' } : { x: 'x', tokenMask: 'tokenMask' }) };
+      const outputs: Record<string, string> = {
+        z0: nets.online.apply(
+          ops,
+          kind === 'categorical' ? { ids: 'ids', tokenMask: 'tokenMask' } : { x: 'x', tokenMask: 'tokenMask' },
+        ),
+      };
       if (flags.context) {
         outputs.context = nets.predictor.project(ops, nets.predictor.embedContext(ops, 'contextIds') as string);
         outputs.values = nets.probe.observedValues(ops, 'ids', R);
@@ -53,24 +68,56 @@ export function exportForecastGraphs(nets: Networks, geometry: Geometry): { enco
       return outputs;
     },
     encodeInputs,
-    { name: 'jepa-encode', docString: 'jepa: last state -> z0 (online encoder), the context as the predictor reads it, the observed values', modules: names },
+    {
+      name: 'jepa-encode',
+      docString: 'jepa: last state -> z0 (online encoder), the context as the predictor reads it, the observed values',
+      modules: names,
+    },
   );
   const action = geometry.action;
   const stepInputs: ExportInput[] = [
     { name: 'z', shape: ['batch', N, D] },
     { name: 'tokenMask', shape: ['batch', N] },
-    ...(action ? [{ name: 'action', shape: ['batch', action.size], dtype: action.kind === 'categorical' ? 'int32' : 'float32' } as ExportInput] : []),
-    ...(flags.context ? [{ name: 'context', shape: ['batch', R, D] } as ExportInput, { name: 'values', shape: ['batch', N, R] } as ExportInput] : []),
+    ...(action
+      ? [
+          {
+            name: 'action',
+            shape: ['batch', action.size],
+            dtype: action.kind === 'categorical' ? 'int32' : 'float32',
+          } as ExportInput,
+        ]
+      : []),
+    ...(flags.context
+      ? [
+          { name: 'context', shape: ['batch', R, D] } as ExportInput,
+          { name: 'values', shape: ['batch', N, R] } as ExportInput,
+        ]
+      : []),
     ...(flags.change ? [{ name: 'z0', shape: ['batch', N, D] } as ExportInput] : []),
   ];
   const step = exportOnnx(
     (ops) => {
-      const next = nets.predictor.step(ops, 'z', action ? 'action' : null, flags.context ? 'context' : null, 'tokenMask', flags.context ? 'values' : null);
+      const next = nets.predictor.step(
+        ops,
+        'z',
+        action ? 'action' : null,
+        flags.context ? 'context' : null,
+        'tokenMask',
+        flags.context ? 'values' : null,
+      );
       const output = nets.probe.apply(ops, next, flags.change ? 'z0' : undefined);
-      return { next, reading: nets.probe.read(ops, output), ...(flags.context ? { nextValues: nets.probe.values(ops, output, R) } : {}) };
+      return {
+        next,
+        reading: nets.probe.read(ops, output),
+        ...(flags.context ? { nextValues: nets.probe.values(ops, output, R) } : {}),
+      };
     },
     stepInputs,
-    { name: 'jepa-step', docString: 'jepa: one predictor step, the probe reading of its output and its value pointer', modules: names },
+    {
+      name: 'jepa-step',
+      docString: 'jepa: one predictor step, the probe reading of its output and its value pointer',
+      modules: names,
+    },
   );
   return { encode, step };
 }

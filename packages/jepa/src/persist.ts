@@ -3,7 +3,7 @@
 // encoder, the predictor and the probe, in that order, as raw float32).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readWeights, tf, writeWeights } from '@worldbench/neural';
+import { readWeights, type tf, writeWeights } from '@worldbench/neural';
 import type { JepaConfig } from './config';
 import type { Geometry, Networks } from './model';
 
@@ -35,7 +35,10 @@ export function saveModel<Extra>(dir: string, nets: Networks, meta: Omit<SavedMe
 
 export function readMeta<Extra>(dir: string): SavedMeta<Extra> {
   const meta = JSON.parse(readFileSync(join(dir, 'jepa.json'), 'utf8')) as SavedMeta<Extra>;
-  if (meta.format !== FORMAT) throw new Error(`jepa: ${dir}/jepa.json has format "${meta.format}", expected "${FORMAT}" (saved by another version: refit the model)`);
+  if (meta.format !== FORMAT)
+    throw new Error(
+      `jepa: ${dir}/jepa.json has format "${meta.format}", expected "${FORMAT}" (saved by another version: refit the model)`,
+    );
   return meta;
 }
 

@@ -21,7 +21,13 @@ export interface PointerChoice {
  * says which tokens differ at the next step and a value outside 0..R-1 reads as "no row"; the token with the
  * largest gain (over its best slot) is the pointer if that gain is above `minBits`.
  */
-export function choosePointer(state: StateLayout, context: ContextLayout, data: Episodes, view: string, minBits = 0.05): PointerChoice | null {
+export function choosePointer(
+  state: StateLayout,
+  context: ContextLayout,
+  data: Episodes,
+  view: string,
+  minBits = 0.05,
+): PointerChoice | null {
   const R = context.tokens;
   if (R === 0 || state.kind !== 'categorical' || state.slots !== 1) return null;
   const N = state.tokens;
@@ -35,7 +41,8 @@ export function choosePointer(state: StateLayout, context: ContextLayout, data: 
   for (let e = 0; e < episodeCount(data); e++) {
     const rows = rowsOf(e);
     for (let t = 0; t < lengthOf(data, e); t++) {
-      const now = block(v, e, t), next = block(v, e, t + 1);
+      const now = block(v, e, t),
+        next = block(v, e, t + 1);
       let pattern = '';
       for (let n = 0; n < N; n++) pattern += now[state.elementOf[n]] === next[state.elementOf[n]] ? '0' : '1';
       patterns.add(pattern);
@@ -53,7 +60,12 @@ export function choosePointer(state: StateLayout, context: ContextLayout, data: 
   if (patterns.total === 0) return null;
   const hPattern = patterns.entropy();
   const bits = Array.from({ length: N }, (_, n) =>
-    Math.max(...Array.from({ length: width }, (_, j) => hPattern - (joint[n * width + j].entropy() - conditions[n * width + j].entropy()))),
+    Math.max(
+      ...Array.from(
+        { length: width },
+        (_, j) => hPattern - (joint[n * width + j].entropy() - conditions[n * width + j].entropy()),
+      ),
+    ),
   );
   const best = bits.reduce((b, x, n) => (x > bits[b] ? n : b), 0);
   return { token: bits[best] > minBits ? best : null, bits };
@@ -82,7 +94,8 @@ function contextRows(context: ContextLayout, tensors: Record<string, Tensor>): (
     let row = 0;
     for (const part of context.parts) {
       const values = block(tensors[part.name], e);
-      for (let r = 0; r < part.tokens; r++, row++) for (let j = 0; j < part.slots; j++) rows[row * width + j] = values[r * part.slots + j];
+      for (let r = 0; r < part.tokens; r++, row++)
+        for (let j = 0; j < part.slots; j++) rows[row * width + j] = values[r * part.slots + j];
     }
     return rows;
   };

@@ -13,7 +13,10 @@ export function epochsFor(n: number, config: JepaConfig): number {
 
 /** Optimiser steps for n training windows: epochsFor(n) passes at `batchSize`, clamped to [minSteps, maxSteps]. */
 export function plannedSteps(n: number, config: JepaConfig): number {
-  return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((epochsFor(n, config) * n) / config.batchSize)));
+  return Math.max(
+    config.minSteps,
+    Math.min(config.maxSteps, Math.round((epochsFor(n, config) * n) / config.batchSize)),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@
 //      trainer's post-step hook
 // Then a probe-only phase on the final frozen latents.
 import type { Rng, RunContext } from '@worldbench/core';
-import { shuffledBatches, tf, tfjsOps, train } from '@worldbench/neural';
+import { shuffledBatches, type tf, tfjsOps, train } from '@worldbench/neural';
 import { windowBatch, type TrainingSet, type WindowBatch } from './batch';
 import type { JepaConfig } from './config';
 import { momentumAt, updateTargetEncoder } from './ema';
@@ -50,20 +50,36 @@ class Mean {
   private sums: LossValues = { prediction: 0, variance: 0, covariance: 0, probe: 0 };
   private count = 0;
   add(parts: LossValues): void {
-    this.sums = { prediction: this.sums.prediction + parts.prediction, variance: this.sums.variance + parts.variance, covariance: this.sums.covariance + parts.covariance, probe: this.sums.probe + parts.probe };
+    this.sums = {
+      prediction: this.sums.prediction + parts.prediction,
+      variance: this.sums.variance + parts.variance,
+      covariance: this.sums.covariance + parts.covariance,
+      probe: this.sums.probe + parts.probe,
+    };
     this.count += 1;
   }
   /** The mean so far; `reset` starts a new window. */
   take(reset = false): LossValues {
     const c = Math.max(1, this.count);
-    const mean = { prediction: this.sums.prediction / c, variance: this.sums.variance / c, covariance: this.sums.covariance / c, probe: this.sums.probe / c };
+    const mean = {
+      prediction: this.sums.prediction / c,
+      variance: this.sums.variance / c,
+      covariance: this.sums.covariance / c,
+      probe: this.sums.probe / c,
+    };
     if (reset) (this.sums = { prediction: 0, variance: 0, covariance: 0, probe: 0 }), (this.count = 0);
     return mean;
   }
 }
 
 /** Trains `nets` in place (steps 1-6 of the file comment, then the probe-only phase). */
-export async function trainJepa(nets: Networks, set: TrainingSet, config: JepaConfig, rng: Rng, run: RunContext): Promise<TrainSummary> {
+export async function trainJepa(
+  nets: Networks,
+  set: TrainingSet,
+  config: JepaConfig,
+  rng: Rng,
+  run: RunContext,
+): Promise<TrainSummary> {
   const n = set.startEpisode.length;
   const total = plannedSteps(n, config);
   const probeSteps = Math.round(config.probeFraction * total);
@@ -87,12 +103,21 @@ export async function trainJepa(nets: Networks, set: TrainingSet, config: JepaCo
     prepare: (examples) => windowBatch(set, examples, k),
     loss: (_, batch) => {
       const p = jepaLoss(nets, batch, config);
-      parts = { prediction: value(p.prediction), variance: value(p.variance), covariance: value(p.covariance), probe: value(p.probe) };
+      parts = {
+        prediction: value(p.prediction),
+        variance: value(p.variance),
+        covariance: value(p.covariance),
+        probe: value(p.probe),
+      };
       return p.total;
     },
     afterStep: ({ step }) => {
       // 6. momentum update of the target encoder, after the online encoder's step
-      updateTargetEncoder(nets.target.params(), nets.online.params(), momentumAt(step - 1, total, config.emaMomentum, config.emaMomentumEnd));
+      updateTargetEncoder(
+        nets.target.params(),
+        nets.online.params(),
+        momentumAt(step - 1, total, config.emaMomentum, config.emaMomentumEnd),
+      );
       window.add(parts);
       if (step - 1 >= tailFrom) tail.add(parts);
       if (step % every !== 0 && step !== total) return;
@@ -101,16 +126,27 @@ export async function trainJepa(nets: Networks, set: TrainingSet, config: JepaCo
     },
     signal: run.signal,
   });
-  const probeFinal = probeSteps > 0 ? await trainProbe(nets, set, config, k, probeSteps, rng.fork('probe'), run, total) : null;
+  const probeFinal =
+    probeSteps > 0 ? await trainProbe(nets, set, config, k, probeSteps, rng.fork('probe'), run, total) : null;
   return { steps: total, rolloutSteps: k, probeSteps, batchSize, final: tail.take(), history, probeFinal };
 }
 
 /** Probe-only phase: the encoder, target and predictor are frozen; their latents are made outside any gradient. */
-async function trainProbe(nets: Networks, set: TrainingSet, config: JepaConfig, k: number, probeSteps: number, rng: Rng, run: RunContext, done: number): Promise<number> {
+async function trainProbe(
+  nets: Networks,
+  set: TrainingSet,
+  config: JepaConfig,
+  k: number,
+  probeSteps: number,
+  rng: Rng,
+  run: RunContext,
+  done: number,
+): Promise<number> {
   const n = set.startEpisode.length;
   const batchSize = batchSizeFor(n, set.tokens, config);
   const tailFrom = probeSteps - Math.max(1, Math.round(probeSteps / 10));
-  let tail = 0, count = 0;
+  let tail = 0,
+    count = 0;
   await train<ProbeInputs>({
     params: nets.probe.params(),
     n,

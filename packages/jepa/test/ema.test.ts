@@ -17,7 +17,10 @@ beforeAll(async () => {
 describe('stopGradient', () => {
   it('is the identity forward and passes no gradient back', () => {
     const x = tf.variable(tf.tensor1d([1, -2, 3]));
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.add(tf.mul(stopGradient(x), x), stopGradient(tf.square(x)))), [x]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.add(tf.mul(stopGradient(x), x), stopGradient(tf.square(x)))),
+      [x],
+    );
     // d/dx [sg(x) * x + sg(x^2)] = sg(x) = x: only the unstopped factor carries gradient
     expect(value.dataSync()[0]).toBeCloseTo(1 + 4 + 9 + 1 + 4 + 9, 5);
     expect(Array.from(grads[x.name].dataSync())).toEqual([1, -2, 3]);
@@ -66,7 +69,10 @@ describe('target encoder in training', () => {
     const targetGrads = tf.tidy(() => {
       const batch = windowBatch(set, examples, smallConfig.rolloutSteps);
       const { grads } = tf.variableGrads(() => jepaLoss(nets, batch, smallConfig).total, [...target, ...online]);
-      return { targetMax: Math.max(...target.map((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0])), onlineMax: Math.max(...online.map((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0])) };
+      return {
+        targetMax: Math.max(...target.map((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0])),
+        onlineMax: Math.max(...online.map((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0])),
+      };
     });
     for (const v of target) v.trainable = false;
     expect(targetGrads.targetMax).toBe(0);
@@ -75,7 +81,15 @@ describe('target encoder in training', () => {
     // invariant 3: over real training steps (trainJepa on neural's trainer, one step a call, the momentum held at
     // m), target_{s+1} = m * target_s + (1 - m) * online_{s+1}, exactly the EMA rule of the post-step hook
     const m = 0.9;
-    const oneStep = { ...smallConfig, minSteps: 1, maxSteps: 1, probeFraction: 0, lr: 1e-2, emaMomentum: m, emaMomentumEnd: m };
+    const oneStep = {
+      ...smallConfig,
+      minSteps: 1,
+      maxSteps: 1,
+      probeFraction: 0,
+      lr: 1e-2,
+      emaMomentum: m,
+      emaMomentumEnd: m,
+    };
     for (let s = 0; s < 3; s++) {
       const before = snapshot(target);
       await trainJepa(nets, set, oneStep, createRng(`ema/${s}`), quietRun(0));

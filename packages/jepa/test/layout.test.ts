@@ -23,7 +23,9 @@ describe('stateLayout', () => {
     expect(shape(spriteWorld)).toEqual(['categorical', 25, 4]); // 10x10 in 2x2 patches
     const life = stateLayout(lifeLike.spec, 'state');
     // every cell is in exactly one slot
-    expect([...life.elementOf].filter((i) => i >= 0).sort((a, b) => a - b)).toEqual(Array.from({ length: 576 }, (_, i) => i));
+    expect([...life.elementOf].filter((i) => i >= 0).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 576 }, (_, i) => i),
+    );
   });
 
   it('supports every non-image view, with a reason for image-only scenarios', () => {
@@ -46,9 +48,15 @@ describe('encodeStates / decodeInto', () => {
       const m = layout.maskView ? train.views[layout.maskView] : null;
       const state = Float32Array.from(v.data.subarray(0, layout.size));
       const mask = m ? Float32Array.from(m.data.subarray(0, layout.maskSize)) : null;
-      const enc = encodeStates(layout, 1, () => state, () => mask);
+      const enc = encodeStates(
+        layout,
+        1,
+        () => state,
+        () => mask,
+      );
       const perSlot = new Float32Array(layout.tokens * layout.slots);
-      for (let i = 0; i < perSlot.length; i++) perSlot[i] = enc.labels ? enc.labels[i] : (enc.targets as Float32Array)[i];
+      for (let i = 0; i < perSlot.length; i++)
+        perSlot[i] = enc.labels ? enc.labels[i] : (enc.targets as Float32Array)[i];
       const out = new Float32Array(layout.size);
       decodeInto(layout, out, perSlot, 0);
       for (let i = 0; i < layout.size; i++) {

@@ -5,7 +5,16 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import codeTrace from '@worldbench/code-trace';
-import { createRng, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type Query, type Scenario } from '@worldbench/core';
+import {
+  createRng,
+  evaluationSet,
+  forecastWindows,
+  jobWorld,
+  quietRun,
+  trainingSet,
+  type Query,
+  type Scenario,
+} from '@worldbench/core';
 import { backendName, initBackend, tf, tfjsOps as ops } from '@worldbench/neural';
 import { onnxForecastBackend, openSession, ortTensor, type OrtFeeds } from '@worldbench/onnx';
 import type { JepaConfig } from '../src/config';
@@ -30,7 +39,15 @@ const TOLERANCE = 1e-4;
 /** Test windows of a scenario: `count` episodes, horizon `horizon`. */
 function testQuery(scenario: Scenario, seed: number, count: number, horizon: number): Query {
   const test = evaluationSet(scenario, jobWorld(scenario, seed), 'test', seed, { count, horizon });
-  return forecastWindows(scenario.spec, 'state', test.observed, test.clean, test.starts, scenario.spec.historySteps, horizon).query;
+  return forecastWindows(
+    scenario.spec,
+    'state',
+    test.observed,
+    test.clean,
+    test.starts,
+    scenario.spec.historySteps,
+    horizon,
+  ).query;
 }
 
 /**
@@ -45,12 +62,25 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
   // small: made random (std 0.3), so that every part of the predictor shows in its output
   const rng = createRng(`${seed}/weights`);
   for (const w of [nets.predictor.out.w, ...(nets.predictor.actionLinear ? [nets.predictor.actionLinear.w] : [])])
-    tf.tidy(() => w.assign(tf.tensor(Float32Array.from({ length: w.size }, () => 0.3 * rng.normal()), w.shape)));
+    tf.tidy(() =>
+      w.assign(
+        tf.tensor(
+          Float32Array.from({ length: w.size }, () => 0.3 * rng.normal()),
+          w.shape,
+        ),
+      ),
+    );
   const q = testQuery(scenario, seed, 12, 6);
   const spec = scenario.spec.views.state;
   // the tfjs forecast, keeping the encoded inputs the networks read
   let input: RolloutInput | null = null;
-  const viaTfjs = await forecastWith((i) => ((input = i), tfjsRollout(nets, geometry)(i)), geometry, spec, q, nets.probe.change);
+  const viaTfjs = await forecastWith(
+    (i) => ((input = i), tfjsRollout(nets, geometry)(i)),
+    geometry,
+    spec,
+    q,
+    nets.probe.change,
+  );
   const onnx = await OnnxRollout.open(nets, geometry);
   const viaOnnx = await forecastWith(onnx.run, geometry, spec, q, nets.probe.change);
   await onnx.release();
@@ -60,7 +90,10 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
   const graphs = exportForecastGraphs(nets, geometry);
   const [encode, step] = [await openSession(graphs.encode), await openSession(graphs.step)];
   const { tokens: N, slots: S, lags: L } = geometry.state;
-  const R = geometry.context.tokens, D = config.width, b = inp.count, A = geometry.action?.size ?? 0;
+  const R = geometry.context.tokens,
+    D = config.width,
+    b = inp.count,
+    A = geometry.action?.size ?? 0;
   const latents = () => Float32Array.from({ length: b * N * D }, () => rng.normal());
   const [z, z0] = [latents(), latents()];
   const feeds: OrtFeeds = { tokenMask: ortTensor(inp.tokenMask.slice(), [b, N]) };
@@ -85,7 +118,10 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
     const values = pointer?.(zt) ?? null;
     const observed = pointer && ids ? nets.probe.observedValues(ops, ids, R) : null;
     const next = nets.predictor.apply(ops, zt, a, ctx, mask, values);
-    const reading = nets.probe.read(ops, nets.probe.apply(ops, next, nets.probe.change ? tf.tensor3d(z0, [b, N, D]) : undefined));
+    const reading = nets.probe.read(
+      ops,
+      nets.probe.apply(ops, next, nets.probe.change ? tf.tensor3d(z0, [b, N, D]) : undefined),
+    );
     const encoded = nets.online.apply(ops, { ids, x, tokenMask: mask });
     // the graphs hold the context as the predictor projects it (computed once per rollout)
     return {
@@ -121,45 +157,72 @@ async function parity(scenario: Scenario, seed: number, config: JepaConfig): Pro
 }
 
 describe('ORT parity with tfjs (small networks trained 6 steps, dev seeds)', () => {
-  it('code-trace, the pc gathers its row (default): every graph output and the forecast within 1e-4', async () => {
-    const d = await parity(codeTrace, 3, smallConfig);
-    expect(Object.keys(d).sort()).toEqual(['context', 'forecast', 'moved', 'next', 'nextValues', 'reading', 'z0', 'z0Values']);
-    for (const k of ['z0', 'context', 'z0Values', 'next', 'nextValues', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
-    expect(d.moved).toBeGreaterThan(0.1);
-  }, 5 * MINUTES);
+  it(
+    'code-trace, the pc gathers its row (default): every graph output and the forecast within 1e-4',
+    async () => {
+      const d = await parity(codeTrace, 3, smallConfig);
+      expect(Object.keys(d).sort()).toEqual([
+        'context',
+        'forecast',
+        'moved',
+        'next',
+        'nextValues',
+        'reading',
+        'z0',
+        'z0Values',
+      ]);
+      for (const k of ['z0', 'context', 'z0Values', 'next', 'nextValues', 'reading', 'forecast'])
+        expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
+      expect(d.moved).toBeGreaterThan(0.1);
+    },
+    5 * MINUTES,
+  );
 
-  it('bouncing-balls (real, mask, actions, change readout): within 1e-4', async () => {
-    const d = await parity(bouncingBalls, 5, smallConfig);
-    for (const k of ['z0', 'next', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
-    expect(d.moved).toBeGreaterThan(0.1);
-  }, 5 * MINUTES);
+  it(
+    'bouncing-balls (real, mask, actions, change readout): within 1e-4',
+    async () => {
+      const d = await parity(bouncingBalls, 5, smallConfig);
+      for (const k of ['z0', 'next', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
+      expect(d.moved).toBeGreaterThan(0.1);
+    },
+    5 * MINUTES,
+  );
 });
 
 describe('the model forecasting through ORT (code-trace, dev seed 6, budget 128)', () => {
-  it('forecasts as the tfjs switch does, reports each backend, and releases its sessions on refit and dispose', async () => {
-    const seed = 6;
-    const train = trainingSet(codeTrace, jobWorld(codeTrace, seed), 'behavior', 128, seed).observed;
-    const q = testQuery(codeTrace, seed, 16, 8);
-    const release = vi.spyOn(OnnxRollout.prototype, 'release');
-    const config = { ...jepa.defaults, width: 32, minSteps: 8, maxSteps: 8 };
-    const viaOnnx = await jepa.create(codeTrace.spec, 'state', config);
-    const viaTfjs = await jepa.create(codeTrace.spec, 'state', { ...config, forecastBackend: 'tfjs' });
-    expect((await viaOnnx.fit(train, quietRun(seed))).backend).toBe(onnxForecastBackend(backendName()));
-    expect((await viaTfjs.fit(train, quietRun(seed))).backend).toBe(backendName());
-    expect(backendName()).not.toMatch(/onnxruntime/);
-    // same seed, same training: the two runtimes forecast the same classes
-    const [a, b] = [(await viaOnnx.forecast(q, quietRun(seed))).mean, (await viaTfjs.forecast(q, quietRun(seed))).mean];
-    expect(a.shape).toEqual(b.shape);
-    expect(maxAbs(a.data, b.data)).toBeLessThanOrEqual(TOLERANCE);
-    expect(release).not.toHaveBeenCalled();
-    await viaOnnx.fit(train, quietRun(seed)); // a refit releases the sessions of the last fit
-    expect(release).toHaveBeenCalledTimes(1);
-    await viaOnnx.dispose?.();
-    await viaTfjs.dispose?.();
-    expect(release).toHaveBeenCalledTimes(2);
-  }, 5 * MINUTES);
+  it(
+    'forecasts as the tfjs switch does, reports each backend, and releases its sessions on refit and dispose',
+    async () => {
+      const seed = 6;
+      const train = trainingSet(codeTrace, jobWorld(codeTrace, seed), 'behavior', 128, seed).observed;
+      const q = testQuery(codeTrace, seed, 16, 8);
+      const release = vi.spyOn(OnnxRollout.prototype, 'release');
+      const config = { ...jepa.defaults, width: 32, minSteps: 8, maxSteps: 8 };
+      const viaOnnx = await jepa.create(codeTrace.spec, 'state', config);
+      const viaTfjs = await jepa.create(codeTrace.spec, 'state', { ...config, forecastBackend: 'tfjs' });
+      expect((await viaOnnx.fit(train, quietRun(seed))).backend).toBe(onnxForecastBackend(backendName()));
+      expect((await viaTfjs.fit(train, quietRun(seed))).backend).toBe(backendName());
+      expect(backendName()).not.toMatch(/onnxruntime/);
+      // same seed, same training: the two runtimes forecast the same classes
+      const [a, b] = [
+        (await viaOnnx.forecast(q, quietRun(seed))).mean,
+        (await viaTfjs.forecast(q, quietRun(seed))).mean,
+      ];
+      expect(a.shape).toEqual(b.shape);
+      expect(maxAbs(a.data, b.data)).toBeLessThanOrEqual(TOLERANCE);
+      expect(release).not.toHaveBeenCalled();
+      await viaOnnx.fit(train, quietRun(seed)); // a refit releases the sessions of the last fit
+      expect(release).toHaveBeenCalledTimes(1);
+      await viaOnnx.dispose?.();
+      await viaTfjs.dispose?.();
+      expect(release).toHaveBeenCalledTimes(2);
+    },
+    5 * MINUTES,
+  );
 
   it('rejects an unknown forecastBackend, listing the valid ones', async () => {
-    await expect(jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, forecastBackend: 'gpu' } as never)).rejects.toThrow(/forecastBackend is 'onnx' or 'tfjs', got gpu/);
+    await expect(
+      jepa.create(codeTrace.spec, 'state', { ...jepa.defaults, forecastBackend: 'gpu' } as never),
+    ).rejects.toThrow(/forecastBackend is 'onnx' or 'tfjs', got "gpu"/);
   });
 });

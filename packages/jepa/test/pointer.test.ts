@@ -45,7 +45,9 @@ describe('choosePointer', () => {
 
   it('has no pointer without a context, or for a real state', () => {
     const data = trainingSet(hiddenLaws, jobWorld(hiddenLaws, 1), 'behavior', 64, 1).observed;
-    expect(choosePointer(stateLayout(hiddenLaws.spec, 'state'), contextLayout(hiddenLaws.spec), data, 'state')).toBeNull();
+    expect(
+      choosePointer(stateLayout(hiddenLaws.spec, 'state'), contextLayout(hiddenLaws.spec), data, 'state'),
+    ).toBeNull();
     const ct = trainingSet(codeTrace, jobWorld(codeTrace, 1), 'behavior', 64, 1).observed;
     expect(choosePointer(stateLayout(codeTrace.spec, 'state'), { parts: [], tokens: 0 }, ct, 'state')).toBeNull();
   });
@@ -58,7 +60,10 @@ describe("the predictor's step reads the program through the pointer's row only"
     try {
       tf.tidy(() => {
         const rng = createRng('other-rows');
-        const B = 8, N = geometry.state.tokens, R = geometry.context.tokens, D = smallConfig.width;
+        const B = 8,
+          N = geometry.state.tokens,
+          R = geometry.context.tokens,
+          D = smallConfig.width;
         const ids = (set.context as tf.Tensor3D).slice([0, 0, 0], [B, R, -1]);
         const at = 2; // every token's value reads row 2: a hard one-hot, so no other row carries weight
         const values = tf.oneHot(tf.fill([B, N], at, 'int32'), R).toFloat() as tf.Tensor3D;
@@ -66,12 +71,31 @@ describe("the predictor's step reads the program through the pointer's row only"
         // that differs from the row redrawn)
         const raw = ids.arraySync() as number[][][];
         const redraw = (keep: (r: number) => boolean) =>
-          tf.tensor3d(raw.map((rows) => rows.map((row, r) => (keep(r) ? row : rows.find((other) => other.join() !== row.join()) ?? rows[rng.int(R)]))).flat(2), ids.shape, 'int32');
-        const z = tf.tensor3d(Float32Array.from({ length: B * N * D }, () => rng.normal()), [B, N, D]);
+          tf.tensor3d(
+            raw
+              .map((rows) =>
+                rows.map((row, r) =>
+                  keep(r) ? row : (rows.find((other) => other.join() !== row.join()) ?? rows[rng.int(R)]),
+                ),
+              )
+              .flat(2),
+            ids.shape,
+            'int32',
+          );
+        const z = tf.tensor3d(
+          Float32Array.from({ length: B * N * D }, () => rng.normal()),
+          [B, N, D],
+        );
         // the output projection starts at zero: made random so the blocks' inputs show in the step
-        nets.predictor.out.w.assign(tf.tensor(Float32Array.from({ length: nets.predictor.out.w.size }, () => 0.3 * rng.normal()), nets.predictor.out.w.shape));
+        nets.predictor.out.w.assign(
+          tf.tensor(
+            Float32Array.from({ length: nets.predictor.out.w.size }, () => 0.3 * rng.normal()),
+            nets.predictor.out.w.shape,
+          ),
+        );
         const mask = tf.ones([B, N]) as tf.Tensor2D;
-        const step = (c: tf.Tensor3D) => nets.predictor.apply(ops, z, null, nets.predictor.embedContext(ops, c), mask, values).dataSync();
+        const step = (c: tf.Tensor3D) =>
+          nets.predictor.apply(ops, z, null, nets.predictor.embedContext(ops, c), mask, values).dataSync();
         expect(maxAbs(step(ids), z.dataSync())).toBeGreaterThan(0.1);
         expect(maxAbs(step(ids), step(redraw((r) => r === at)))).toBeLessThan(1e-6);
         expect(maxAbs(step(ids), step(redraw((r) => r !== at)))).toBeGreaterThan(1e-3);

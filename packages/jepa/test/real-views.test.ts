@@ -28,10 +28,22 @@ describe('real actions and the change readout (hidden-laws, dev seed 1, budget 2
     expect(Math.max(...w[1].map(Math.abs))).toBe(0);
 
     const measured = tf.tidy(() => {
-      const batch = windowBatch(set, Int32Array.from({ length: 8 }, (_, i) => i), 1);
+      const batch = windowBatch(
+        set,
+        Int32Array.from({ length: 8 }, (_, i) => i),
+        1,
+      );
       const s0 = statesOf(batch.states, 0, 1, 2);
       const z = nets.online.apply(ops, inputOf(s0)) as tf.Tensor3D; //                    [8, N, D]
-      const step = (a: number[]) => nets.predictor.apply(ops, z, tf.tensor2d(Array.from({ length: 8 }, () => a).flat(), [8, 2]), null, s0.tokenMask, null);
+      const step = (a: number[]) =>
+        nets.predictor.apply(
+          ops,
+          z,
+          tf.tensor2d(Array.from({ length: 8 }, () => a).flat(), [8, 2]),
+          null,
+          s0.tokenMask,
+          null,
+        );
       const [zero, push, pull, both] = [step([0, 0]), step([0.7, 0]), step([-0.7, 0]), step([0.7, -0.9])];
       // the readout: no latent change reads as no change; the reversed latent change as the reversed change
       const d = tf.sub(push, z);
@@ -39,7 +51,10 @@ describe('real actions and the change readout (hidden-laws, dev seed 1, budget 2
         affine: maxAbs(tf.sub(push, zero).dataSync(), tf.sub(zero, pull).dataSync()),
         ay: maxAbs(both.dataSync(), push.dataSync()),
         still: Math.max(...Array.from(nets.probe.apply(ops, z, z).dataSync(), Math.abs)),
-        odd: maxAbs(nets.probe.apply(ops, tf.add(z, d), z).dataSync(), tf.neg(nets.probe.apply(ops, tf.sub(z, d), z)).dataSync()),
+        odd: maxAbs(
+          nets.probe.apply(ops, tf.add(z, d), z).dataSync(),
+          tf.neg(nets.probe.apply(ops, tf.sub(z, d), z)).dataSync(),
+        ),
         moved: Math.max(...Array.from(nets.probe.apply(ops, push, z).dataSync(), Math.abs)),
       };
     });

@@ -24,7 +24,10 @@ export class Adam {
   /** Steps taken so far (for bias correction). */
   t = 0;
 
-  constructor(readonly params: readonly tf.Variable[], options: AdamOptions = {}) {
+  constructor(
+    readonly params: readonly tf.Variable[],
+    options: AdamOptions = {},
+  ) {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;

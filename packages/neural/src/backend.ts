@@ -70,6 +70,9 @@ async function choose(): Promise<BackendChoice> {
 /** First line of an error, without the long absolute paths native-addon errors carry. */
 function shortReason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const line = text.split('\n')[0].replace(/ at path: \S+/, '').replace(/\s+$/, '');
+  const line = text
+    .split('\n')[0]
+    .replace(/ at path: \S+/, '')
+    .replace(/\s+$/, '');
   return line.length > 140 ? `${line.slice(0, 137)}...` : line;
 }

@@ -11,7 +11,38 @@ export { readWeights, writeWeights } from './weights';
 export type { Activation, AttentionMasks, Dim, Ops } from './ops';
 export { Module, type Part } from './module';
 export { tfjsOps } from './tfjs-ops';
-export { dense, batchMatMul, takeRows, layerNorm, gelu, relu, attention, causalMask, keyPaddingMask, stopGradient } from './kernels';
-export { Dense, LayerNorm, Embedding, MultiHeadAttention, Mlp, TransformerBlock, normalVariable, constantVariable, type Init, type DenseOptions, type AttentionOptions, type SelfAttention } from './layers';
+export {
+  dense,
+  batchMatMul,
+  takeRows,
+  layerNorm,
+  gelu,
+  relu,
+  attention,
+  causalMask,
+  keyPaddingMask,
+  stopGradient,
+} from './kernels';
+export {
+  Dense,
+  LayerNorm,
+  Embedding,
+  MultiHeadAttention,
+  Mlp,
+  TransformerBlock,
+  normalVariable,
+  constantVariable,
+  type Init,
+  type DenseOptions,
+  type AttentionOptions,
+  type SelfAttention,
+} from './layers';
 export { Adam, learningRateAt, type AdamOptions } from './adam';
-export { train, shuffledBatches, type TrainOptions, type TrainRecord, type TrainResult, type StepRecord } from './trainer';
+export {
+  train,
+  shuffledBatches,
+  type TrainOptions,
+  type TrainRecord,
+  type TrainResult,
+  type StepRecord,
+} from './trainer';

@@ -113,7 +113,8 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 // region rows / embeddings --------------------------------------------------------------------------
 
 function indexColumn(indices: Int32Array | tf.Tensor): tf.Tensor2D {
-  const flat = indices instanceof tf.Tensor ? tf.cast(tf.reshape(indices, [-1]), 'int32') : tf.tensor1d(indices, 'int32');
+  const flat =
+    indices instanceof tf.Tensor ? tf.cast(tf.reshape(indices, [-1]), 'int32') : tf.tensor1d(indices, 'int32');
   return tf.reshape(flat, [-1, 1]); // [N, 1]
 }
 
@@ -224,7 +225,13 @@ export function relu<T extends tf.Tensor>(x: T): T {
  * (0 to keep, a large negative number to drop): [T, S] for every example, e.g. `causalMask(T)`, or any
  * shape that broadcasts to the scores [B*H, T, S], e.g. `keyPaddingMask(keep, heads)` [B*H, 1, S].
  */
-export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, mask?: tf.Tensor): tf.Tensor3D {
+export function attention(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  heads: number,
+  mask?: tf.Tensor,
+): tf.Tensor3D {
   const [b, t, d] = q.shape;
   const s = k.shape[1];
   if (d % heads !== 0) throw new Error(`attention: model width ${d} is not divisible by ${heads} heads`);

@@ -50,7 +50,12 @@ export class Dense extends Module {
   readonly b: tf.Variable; // [O]
   readonly activation: Activation;
 
-  constructor(rng: Rng, readonly inputs: number, readonly outputs: number, options: DenseOptions = {}) {
+  constructor(
+    rng: Rng,
+    readonly inputs: number,
+    readonly outputs: number,
+    options: DenseOptions = {},
+  ) {
     super();
     this.activation = options.activation ?? 'linear';
     const init = options.init ?? (this.activation === 'relu' ? 'he' : 'glorot');
@@ -72,7 +77,10 @@ export class LayerNorm extends Module {
   readonly gain: tf.Variable; // [D]
   readonly bias: tf.Variable; // [D]
 
-  constructor(readonly width: number, readonly epsilon = 1e-5) {
+  constructor(
+    readonly width: number,
+    readonly epsilon = 1e-5,
+  ) {
     super();
     this.gain = constantVariable([width], 1);
     this.bias = constantVariable([width], 0);
@@ -93,7 +101,12 @@ export class Embedding extends Module {
   readonly table: tf.Variable; // [V, D]
 
   /** `std` 0.02 as in GPT-2: small next to the unit-scale activations a following LayerNorm makes. */
-  constructor(rng: Rng, readonly vocab: number, readonly width: number, std = 0.02) {
+  constructor(
+    rng: Rng,
+    readonly vocab: number,
+    readonly width: number,
+    std = 0.02,
+  ) {
     super();
     this.table = normalVariable(rng, [vocab, width], std);
   }
@@ -127,7 +140,12 @@ export class MultiHeadAttention extends Module {
   readonly value: Dense;
   readonly output: Dense;
 
-  constructor(rng: Rng, readonly width: number, readonly heads: number, zeroOutput = false) {
+  constructor(
+    rng: Rng,
+    readonly width: number,
+    readonly heads: number,
+    zeroOutput = false,
+  ) {
     super();
     if (width % heads !== 0) throw new Error(`MultiHeadAttention: width ${width} is not divisible by ${heads} heads`);
     this.query = new Dense(rng, width, width);
@@ -137,12 +155,16 @@ export class MultiHeadAttention extends Module {
   }
 
   apply<T>(ops: Ops<T>, x: T, options: AttentionOptions<T> = {}): T {
-    if (options.causal && options.context) throw new Error('MultiHeadAttention: causal masking is for self-attention only');
+    if (options.causal && options.context)
+      throw new Error('MultiHeadAttention: causal masking is for self-attention only');
     const source = options.context ?? x; //                                       [B, S, D]
     const q = this.query.apply(ops, x); //                                        [B, T, D]
     const k = this.key.apply(ops, source); //                                     [B, S, D]
     const v = this.value.apply(ops, source); //                                   [B, S, D]
-    return this.output.apply(ops, ops.attention(q, k, v, this.heads, { causal: options.causal, keyMask: options.keyMask })); // [B, T, D]
+    return this.output.apply(
+      ops,
+      ops.attention(q, k, v, this.heads, { causal: options.causal, keyMask: options.keyMask }),
+    ); // [B, T, D]
   }
 
   parts() {
@@ -154,7 +176,11 @@ export class MultiHeadAttention extends Module {
 export class Mlp extends Module {
   readonly layers: Dense[];
 
-  constructor(rng: Rng, readonly widths: readonly number[], readonly hidden: 'relu' | 'gelu' = 'relu') {
+  constructor(
+    rng: Rng,
+    readonly widths: readonly number[],
+    readonly hidden: 'relu' | 'gelu' = 'relu',
+  ) {
     super();
     if (widths.length < 2) throw new Error(`Mlp needs at least [inputs, outputs], got [${widths.join(', ')}]`);
     this.layers = widths.slice(1).map((out, i) => {
@@ -194,7 +220,12 @@ export class TransformerBlock extends Module {
   readonly norm2: LayerNorm;
   readonly mlp: Mlp;
 
-  constructor(rng: Rng, readonly attention: SelfAttention, width: number, hidden: number) {
+  constructor(
+    rng: Rng,
+    readonly attention: SelfAttention,
+    width: number,
+    hidden: number,
+  ) {
     super();
     this.norm1 = new LayerNorm(width);
     this.norm2 = new LayerNorm(width);

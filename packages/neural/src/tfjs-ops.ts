@@ -71,7 +71,18 @@ export const tfjsOps: Ops<T> = {
     return tf.slice(x, begin, size);
   },
   split: (x, axis, parts) => tf.split(x, parts, axis),
-  padEnd: (x, axis, count, value) => tf.concat([x, tf.fill(x.shape.map((d, i) => (i === axis ? count : d)), value, x.dtype)], axis),
+  padEnd: (x, axis, count, value) =>
+    tf.concat(
+      [
+        x,
+        tf.fill(
+          x.shape.map((d, i) => (i === axis ? count : d)),
+          value,
+          x.dtype,
+        ),
+      ],
+      axis,
+    ),
   gather: gatherAlong,
 
   matMul: (a, b) => tf.matMul(a, b),

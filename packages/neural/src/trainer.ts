@@ -91,7 +91,12 @@ export interface TrainResult {
  * Minibatches of `indices`: each epoch a fresh seeded permutation, cut into slices of `batchSize`; the last
  * slice is smaller, or, with `dropLast`, skipped (every batch full).
  */
-export function shuffledBatches(indices: readonly number[], batchSize: number, rng: Rng, dropLast = false): () => Int32Array {
+export function shuffledBatches(
+  indices: readonly number[],
+  batchSize: number,
+  rng: Rng,
+  dropLast = false,
+): () => Int32Array {
   let order: number[] = [];
   let cursor = 0;
   return () => {
@@ -113,7 +118,9 @@ export async function train<P = undefined>(options: TrainOptions<P>): Promise<Tr
   // Holdout split: a seeded shuffle; the first nHoldout indices are held out.
   const holdoutFraction = options.holdout ?? 0;
   const nHoldout = holdoutFraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * holdoutFraction))) : 0;
-  const all = options.batches ? Array.from({ length: n }, (_, i) => i) : (options.rng as Rng).shuffle(Array.from({ length: n }, (_, i) => i));
+  const all = options.batches
+    ? Array.from({ length: n }, (_, i) => i)
+    : (options.rng as Rng).shuffle(Array.from({ length: n }, (_, i) => i));
   const holdoutIdx = all.slice(0, nHoldout);
   const trainIdx = all.slice(nHoldout);
 
@@ -213,16 +220,20 @@ function checkOptions<P>(o: TrainOptions<P>): void {
     throw new Error(`train: ${what}`);
   };
   if (!(Number.isInteger(o.n) && o.n >= 1)) bad(`n must be a positive integer, got ${o.n}`);
-  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) bad(`batchSize must be a positive integer, got ${o.batchSize}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1))
+    bad(`batchSize must be a positive integer, got ${o.batchSize}`);
   if ((o.epochs === undefined) === (o.steps === undefined)) bad('give exactly one of epochs and steps');
   const count = o.epochs ?? o.steps;
-  if (!(Number.isInteger(count) && (count as number) >= 1)) bad(`epochs/steps must be a positive integer, got ${count}`);
+  if (!(Number.isInteger(count) && (count as number) >= 1))
+    bad(`epochs/steps must be a positive integer, got ${count}`);
   if (!(o.lr > 0)) bad(`lr must be positive, got ${o.lr}`);
   const h = o.holdout ?? 0;
   if (!(h >= 0 && h < 1)) bad(`holdout must be a fraction in [0, 1), got ${h}`);
-  if (o.batches && h > 0) bad('batches and holdout do not mix: the holdout slice is drawn from the seeded epochs; give one of them');
+  if (o.batches && h > 0)
+    bad('batches and holdout do not mix: the holdout slice is drawn from the seeded epochs; give one of them');
   if (!o.batches && !o.rng) bad('give rng (the holdout split and minibatch order are drawn from it), or batches');
-  if (o.evalEvery !== undefined && !(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) bad(`evalEvery must be a positive integer, got ${o.evalEvery}`);
+  if (o.evalEvery !== undefined && !(Number.isInteger(o.evalEvery) && o.evalEvery >= 1))
+    bad(`evalEvery must be a positive integer, got ${o.evalEvery}`);
   const names = new Set(o.params.map((p) => p.name));
   if (names.size !== o.params.length) bad('params contain duplicate variable names (or the same variable twice)');
   if (o.params.some((p) => !p.trainable)) bad('params contain a non-trainable variable');

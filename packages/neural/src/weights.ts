@@ -17,10 +17,17 @@ export function writeWeights(path: string, params: readonly tf.Variable[]): numb
 }
 
 /** Assigns the values in `path` to freshly built variables whose shapes must equal the saved `shapes`. */
-export function readWeights(path: string, params: readonly tf.Variable[], shapes: readonly number[][], who: string): void {
-  if (shapes.length !== params.length) throw new Error(`${who}: saved model has ${shapes.length} variables, the rebuilt one ${params.length}`);
+export function readWeights(
+  path: string,
+  params: readonly tf.Variable[],
+  shapes: readonly number[][],
+  who: string,
+): void {
+  if (shapes.length !== params.length)
+    throw new Error(`${who}: saved model has ${shapes.length} variables, the rebuilt one ${params.length}`);
   params.forEach((p, i) => {
-    if (p.shape.join() !== shapes[i].join()) throw new Error(`${who}: saved variable ${i} has shape [${shapes[i]}], the rebuilt one [${p.shape}]`);
+    if (p.shape.join() !== shapes[i].join())
+      throw new Error(`${who}: saved variable ${i} has shape [${shapes[i]}], the rebuilt one [${p.shape}]`);
   });
   const buf = readFileSync(path);
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

@@ -25,7 +25,11 @@ describe('initBackend', () => {
     const backend = fileURLToPath(new URL('../src/backend.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
     const script = `import { initBackend, tf } from ${JSON.stringify(backend)}; const c = await initBackend(); console.log(c.name, tf.getBackend());`;
-    const out = execFileSync(tsx, ['--input-type=module', '-e', script], { cwd: tmpdir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(tsx, ['--input-type=module', '-e', script], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(['tfjs-node tensorflow', 'tfjs-wasm wasm']).toContain(out.trim());
   });
 });

@@ -7,7 +7,10 @@ import { tf } from '../src/index';
 /** A float32 tensor of std * N(0, 1) draws. */
 export function randomTensor(rng: Rng, shape: number[], std = 1): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => std * rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => std * rng.normal()),
+    shape,
+  );
 }
 
 /** A variable holding std * N(0, 1) draws (inputs are made variables so one helper checks everything). */

@@ -22,7 +22,13 @@ describe('dense', () => {
     const proj = projected(rng, [3, 5]);
     expectGradientsMatch(() => proj(dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D)), [x, w, b]);
     // relu is not differentiable at 0: make sure no pre-activation is within reach of the step h
-    const z = tf.tidy(() => tf.abs(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)).min().dataSync()[0]);
+    const z = tf.tidy(
+      () =>
+        tf
+          .abs(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b))
+          .min()
+          .dataSync()[0],
+    );
     expect(z).toBeGreaterThan(0.05);
     expectGradientsMatch(() => proj(dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, 'relu')), [x, w, b]);
   });
@@ -33,8 +39,12 @@ describe('dense', () => {
     const w = randomTensor(rng, [48, 32], 0.2) as tf.Tensor2D;
     const b = randomTensor(rng, [32]) as tf.Tensor1D;
     const proj = projected(rng, [64, 32]);
-    const ours = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => proj(dense(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D, 'relu')));
-    const stock = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => proj(tf.relu(tf.add(tf.matMul(xx, ww), bb))));
+    const ours = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      proj(dense(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D, 'relu')),
+    );
+    const stock = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      proj(tf.relu(tf.add(tf.matMul(xx, ww), bb))),
+    );
     const g1 = ours([x, w, b]);
     const g2 = stock([x, w, b]);
     g1.forEach((g, i) => expect(maxAbsDiff(g, g2[i])).toBeLessThan(1e-4));
@@ -61,7 +71,10 @@ describe('batchMatMul', () => {
       const b = randomTensor(rng, [g, k, n]) as tf.Tensor3D;
       const proj = projected(rng, [g, m, n]);
       expect(maxAbsDiff(batchMatMul(a, b), tf.matMul(a, b))).toBeLessThan(1e-4);
-      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => proj(batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D)))([a, b]);
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => proj(batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D)))([
+        a,
+        b,
+      ]);
       const stock = tf.grads((x: tf.Tensor, y: tf.Tensor) => proj(tf.matMul(x, y)))([a, b]);
       ours.forEach((gr, i) => expect(maxAbsDiff(gr, stock[i])).toBeLessThan(1e-3));
     }
@@ -81,7 +94,9 @@ describe('takeRows', () => {
     const ids2d = tf.tensor2d(ids, [2, 3], 'int32');
     expect(takeRows(table, ids2d).shape).toEqual([2, 3, 3]);
     expectGradientsMatch(() => proj(takeRows(table, ids2d)), [table]);
-    const grad = tf.grad((t: tf.Tensor) => tf.sum(takeRows(t, ids)))(table).arraySync() as number[][];
+    const grad = tf
+      .grad((t: tf.Tensor) => tf.sum(takeRows(t, ids)))(table)
+      .arraySync() as number[][];
     expect(grad.map((row) => row[0])).toEqual([1, 1, 1, 0, 3]);
   });
 });
@@ -117,7 +132,13 @@ describe('gelu', () => {
 });
 
 /** Attention in plain JS loops: the reference the tensor version must agree with. */
-function attentionReference(q: number[][][], k: number[][][], v: number[][][], heads: number, causal: boolean): number[][][] {
+function attentionReference(
+  q: number[][][],
+  k: number[][][],
+  v: number[][][],
+  heads: number,
+  causal: boolean,
+): number[][][] {
   const d = q[0][0].length;
   const dh = d / heads;
   return q.map((qb, bi) =>
@@ -125,7 +146,9 @@ function attentionReference(q: number[][][], k: number[][][], v: number[][][], h
       const out = new Array<number>(d).fill(0);
       for (let h = 0; h < heads; h++) {
         const cols = Array.from({ length: dh }, (_, c) => h * dh + c);
-        const scores = k[bi].map((ks, s) => (causal && s > t ? -Infinity : cols.reduce((acc, c) => acc + qt[c] * ks[c], 0) / Math.sqrt(dh)));
+        const scores = k[bi].map((ks, s) =>
+          causal && s > t ? -Infinity : cols.reduce((acc, c) => acc + qt[c] * ks[c], 0) / Math.sqrt(dh),
+        );
         const top = Math.max(...scores);
         const e = scores.map((sc) => Math.exp(sc - top));
         const z = e.reduce((a, b) => a + b, 0);
@@ -142,7 +165,8 @@ describe('attention', () => {
     const q = randomTensor(rng, [2, 3, 4]) as tf.Tensor3D;
     const kv = randomTensor(rng, [2, 5, 4]) as tf.Tensor3D;
     const arr = (t: tf.Tensor) => t.arraySync() as number[][][];
-    const close = (a: number[][][], b: number[][][]) => expect(maxAbsDiff(tf.tensor(a), tf.tensor(b))).toBeLessThan(1e-5);
+    const close = (a: number[][][], b: number[][][]) =>
+      expect(maxAbsDiff(tf.tensor(a), tf.tensor(b))).toBeLessThan(1e-5);
     close(arr(attention(q, q, q, 2)), attentionReference(arr(q), arr(q), arr(q), 2, false));
     close(arr(attention(q, q, q, 2, causalMask(3))), attentionReference(arr(q), arr(q), arr(q), 2, true));
     close(arr(attention(q, kv, kv, 2)), attentionReference(arr(q), arr(kv), arr(kv), 2, false));
@@ -158,6 +182,9 @@ describe('attention', () => {
     const kSelf = randomVariable(rng, [2, 3, 4]);
     const vSelf = randomVariable(rng, [2, 3, 4]);
     const mask = causalMask(3);
-    expectGradientsMatch(() => proj(attention(q as tf.Tensor3D, kSelf as tf.Tensor3D, vSelf as tf.Tensor3D, 2, mask)), [q, kSelf, vSelf]);
+    expectGradientsMatch(
+      () => proj(attention(q as tf.Tensor3D, kSelf as tf.Tensor3D, vSelf as tf.Tensor3D, 2, mask)),
+      [q, kSelf, vSelf],
+    );
   });
 });

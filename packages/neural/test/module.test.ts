@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { Dense, LayerNorm, Mlp, Module, initBackend, normalVariable, tf, type Ops } from '../src/index';
+import { Dense, type LayerNorm, Mlp, Module, initBackend, normalVariable, tf, type Ops } from '../src/index';
 
 beforeAll(async () => {
   await initBackend();
@@ -44,7 +44,7 @@ class Net extends Module {
 }
 
 describe('Module', () => {
-  it('lists its variables by dotted path in the order of its parts, counts them, and frees them through each part\'s dispose', () => {
+  it("lists its variables by dotted path in the order of its parts, counts them, and frees them through each part's dispose", () => {
     const before = tf.memory().numTensors;
     const net = new Net();
     expect(net.namedParams().map(([name, v]) => [name, v.shape])).toEqual([

@@ -10,7 +10,11 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const iota = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i), shape);
+const iota = (shape: number[]) =>
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i),
+    shape,
+  );
 
 describe('tfjsOps layout', () => {
   it('reshapes by ONNX rule (0 keeps a dimension, -1 takes the rest), slices, splits and pads', () => {
@@ -19,7 +23,10 @@ describe('tfjsOps layout', () => {
     expect(ops.reshape(x, [0, 0, 2, 2]).shape).toEqual([2, 3, 2, 2]);
     expect(ops.slice(x, 1, 1, 3).arraySync()).toEqual((x.arraySync() as number[][][]).map((rows) => rows.slice(1, 3)));
     const [a, b] = ops.split(x, 0, 2);
-    expect([a.arraySync(), b.arraySync()]).toEqual([[(x.arraySync() as number[][][])[0]], [(x.arraySync() as number[][][])[1]]]);
+    expect([a.arraySync(), b.arraySync()]).toEqual([
+      [(x.arraySync() as number[][][])[0]],
+      [(x.arraySync() as number[][][])[1]],
+    ]);
     const padded = ops.padEnd(iota([2, 2]), 1, 2, 7);
     expect(padded.arraySync()).toEqual([
       [0, 1, 7, 7],

@@ -26,7 +26,8 @@ function linearData(seed: string, n: number): { x: tf.Tensor2D; y: tf.Tensor2D }
 }
 
 function mseOf(model: Dense | Mlp, x: tf.Tensor2D, y: tf.Tensor2D) {
-  return (idx: Int32Array) => tf.losses.meanSquaredError(takeRows(y, idx), model.apply(tfjsOps, takeRows(x, idx))) as tf.Scalar;
+  return (idx: Int32Array) =>
+    tf.losses.meanSquaredError(takeRows(y, idx), model.apply(tfjsOps, takeRows(x, idx))) as tf.Scalar;
 }
 
 describe('train', () => {
@@ -36,7 +37,16 @@ describe('train', () => {
     const loss = mseOf(layer, x, y);
     const all = Int32Array.from({ length: 512 }, (_, i) => i);
     const before = tf.tidy(() => loss(all).dataSync()[0]);
-    const result = await train({ params: layer.params(), loss, n: 512, batchSize: 32, epochs: 40, lr: 0.05, warmup: 20, rng: createRng('train') });
+    const result = await train({
+      params: layer.params(),
+      loss,
+      n: 512,
+      batchSize: 32,
+      epochs: 40,
+      lr: 0.05,
+      warmup: 20,
+      rng: createRng('train'),
+    });
     const after = tf.tidy(() => loss(all).dataSync()[0]);
     expect(result.steps).toBe(40 * 16);
     expect(result.history).toHaveLength(40);
@@ -51,7 +61,17 @@ describe('train', () => {
     const start = tf.memory().numTensors;
     const mlp = new Mlp(createRng('leak-init'), [4, 8, 3]);
     const loss = mseOf(mlp, x, y);
-    const fit = () => train({ params: mlp.params(), loss, n: 64, batchSize: 16, epochs: 3, lr: 0.01, rng: createRng('leak-train'), holdout: 0.25 });
+    const fit = () =>
+      train({
+        params: mlp.params(),
+        loss,
+        n: 64,
+        batchSize: 16,
+        epochs: 3,
+        lr: 0.01,
+        rng: createRng('leak-train'),
+        holdout: 0.25,
+      });
     await fit();
     const count = tf.memory().numTensors;
     await fit();
@@ -66,7 +86,17 @@ describe('train', () => {
     const { x, y } = linearData('determinism', 128);
     const run = async (seed: string) => {
       const mlp = new Mlp(createRng('same-init'), [4, 16, 3]);
-      await train({ params: mlp.params(), loss: mseOf(mlp, x, y), n: 128, batchSize: 16, epochs: 4, lr: 0.01, warmup: 5, rng: createRng(seed), holdout: 0.2 });
+      await train({
+        params: mlp.params(),
+        loss: mseOf(mlp, x, y),
+        n: 128,
+        batchSize: 16,
+        epochs: 4,
+        lr: 0.01,
+        warmup: 5,
+        rng: createRng(seed),
+        holdout: 0.2,
+      });
       const weights = mlp.params().map((p) => Array.from(p.dataSync()));
       mlp.dispose();
       return weights;
@@ -84,7 +114,17 @@ describe('train', () => {
     const y = randomTensor(rng, [n, 1]) as tf.Tensor2D;
     const mlp = new Mlp(createRng('overfit-init'), [2, 64, 64, 1]);
     const loss = mseOf(mlp, x, y);
-    const result = await train({ params: mlp.params(), loss, n, batchSize: 30, epochs: 2000, lr: 0.01, rng: createRng('overfit-train'), holdout: 0.25, patience: 5 });
+    const result = await train({
+      params: mlp.params(),
+      loss,
+      n,
+      batchSize: 30,
+      epochs: 2000,
+      lr: 0.01,
+      rng: createRng('overfit-train'),
+      holdout: 0.25,
+      patience: 5,
+    });
     expect(result.stoppedEarly).toBe(true);
     expect(result.steps).toBeLessThan(2000);
     expect(result.holdout).toHaveLength(10);
@@ -100,7 +140,12 @@ describe('train', () => {
     const layer = new Dense(createRng('hooks-init'), 4, 3);
     const seen: number[][] = [];
     const steps: number[] = [];
-    const batches = shuffledBatches(Array.from({ length: 10 }, (_, i) => i), 4, createRng('hooks-batches'), true);
+    const batches = shuffledBatches(
+      Array.from({ length: 10 }, (_, i) => i),
+      4,
+      createRng('hooks-batches'),
+      true,
+    );
     await train({
       params: layer.params(),
       n: 10,
@@ -125,7 +170,12 @@ describe('train', () => {
     expect(seen.map((b) => b.length)).toEqual([4, 4, 4, 4, 4, 4]);
     for (const epoch of [0, 2, 4]) expect(new Set([...seen[epoch], ...seen[epoch + 1]]).size).toBe(8);
     expect(seen[0]).not.toEqual(seen[2]);
-    const again = shuffledBatches(Array.from({ length: 10 }, (_, i) => i), 4, createRng('hooks-batches'), true);
+    const again = shuffledBatches(
+      Array.from({ length: 10 }, (_, i) => i),
+      4,
+      createRng('hooks-batches'),
+      true,
+    );
     expect(Array.from(again())).toEqual(seen[0]);
     // without dropLast an epoch ends on a smaller batch
     const partial = shuffledBatches([0, 1, 2, 3, 4], 2, createRng('partial'));
@@ -138,14 +188,18 @@ describe('train', () => {
     const base = { params: [v], loss, n: 4, batchSize: 2, lr: 0.1, rng: createRng(0) };
     await expect(train({ ...base })).rejects.toThrow('give exactly one of epochs and steps');
     await expect(train({ ...base, steps: 3, holdout: 1 })).rejects.toThrow('holdout must be a fraction');
-    await expect(train({ ...base, steps: 3, holdout: 0.5, batches: () => Int32Array.of(0) })).rejects.toThrow('batches and holdout do not mix');
+    await expect(train({ ...base, steps: 3, holdout: 0.5, batches: () => Int32Array.of(0) })).rejects.toThrow(
+      'batches and holdout do not mix',
+    );
     await expect(train({ ...base, rng: undefined, steps: 3 })).rejects.toThrow('give rng');
   });
 
   it('reports divergence instead of returning NaN weights', async () => {
     const v = tf.variable(tf.ones([1]));
     const loss = () => tf.div(tf.sum(v), 0) as tf.Scalar; // Infinity at the first step
-    await expect(train({ params: [v], loss, n: 4, batchSize: 2, steps: 3, lr: 0.1, rng: createRng(0) })).rejects.toThrow(/training diverged: loss is Infinity at step 1/);
+    await expect(
+      train({ params: [v], loss, n: 4, batchSize: 2, steps: 3, lr: 0.1, rng: createRng(0) }),
+    ).rejects.toThrow(/training diverged: loss is Infinity at step 1/);
   });
 });
 

@@ -57,7 +57,8 @@ export function broadcastShapes(a: ExportDim[], b: ExportDim[]): ExportDim[] {
   const n = Math.max(a.length, b.length);
   const out: ExportDim[] = [];
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    const x = a[a.length - n + i] ?? 1,
+      y = b[b.length - n + i] ?? 1;
     if (x === y || y === 1) out.push(x);
     else if (x === 1) out.push(y);
     else if (typeof x === 'string') out.push(y);
@@ -88,7 +89,10 @@ export class OnnxBuilder {
   /** Shape and element type of a value; throws for a name the graph does not have. */
   info(name: string): ValueInfo {
     const info = this.values.get(name);
-    if (!info) throw new Error(`exportOnnx: no value named "${name}" in the graph (inputs: ${this.inputs.map((i) => i.name).join(', ')})`);
+    if (!info)
+      throw new Error(
+        `exportOnnx: no value named "${name}" in the graph (inputs: ${this.inputs.map((i) => i.name).join(', ')})`,
+      );
     return info;
   }
 
@@ -106,9 +110,11 @@ export class OnnxBuilder {
 
   /** An initializer holding `values` of `shape`. */
   constant(values: Float32Array | Int32Array | BigInt64Array, shape: number[], prefix = 'const'): string {
-    const dtype: ElementType = values instanceof Float32Array ? 'float32' : values instanceof Int32Array ? 'int32' : 'int64';
+    const dtype: ElementType =
+      values instanceof Float32Array ? 'float32' : values instanceof Int32Array ? 'int32' : 'int64';
     const size = shape.reduce((a, b) => a * b, 1);
-    if (size !== values.length) throw new Error(`exportOnnx: constant ${prefix} has ${values.length} values for shape [${shape.join(', ')}]`);
+    if (size !== values.length)
+      throw new Error(`exportOnnx: constant ${prefix} has ${values.length} values for shape [${shape.join(', ')}]`);
     const name = this.fresh(prefix);
     this.initializers.push({ name, dims: shape, dataType: DATA_TYPE[dtype], rawData: bytesOf(values) });
     this.values.set(name, { shape, dtype });
@@ -134,7 +140,8 @@ export class OnnxBuilder {
   weight(tensor: tf.Tensor, prefix: string): string {
     const known = this.weights.get(tensor);
     if (known) return known;
-    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`exportOnnx: weight ${prefix} is ${tensor.dtype}, expected float32 or int32`);
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32')
+      throw new Error(`exportOnnx: weight ${prefix} is ${tensor.dtype}, expected float32 or int32`);
     const name = this.constant(tensor.dataSync() as Float32Array | Int32Array, tensor.shape, prefix);
     this.weights.set(tensor, name);
     return name;
@@ -146,7 +153,13 @@ export class OnnxBuilder {
   }
 
   /** Appends one node with several outputs (e.g. Split), whose shapes and types the caller states. */
-  nodeOutputs(op: string, inputs: string[], outs: ValueInfo[], attributes: Record<string, Attribute> = {}, prefix = op): string[] {
+  nodeOutputs(
+    op: string,
+    inputs: string[],
+    outs: ValueInfo[],
+    attributes: Record<string, Attribute> = {},
+    prefix = op,
+  ): string[] {
     for (const i of inputs) this.info(i); // every input must exist
     const outputs = outs.map((out) => {
       const name = this.fresh(prefix);
@@ -197,7 +210,7 @@ export class OnnxBuilder {
     if (rest >= 0) {
       const copied = new Set(shape.flatMap((d, i) => (d === 0 ? [i] : [])));
       const left = from.filter((_, i) => !copied.has(i));
-      const known = (out.filter((d, i) => i !== rest && !copied.has(i)) as number[]).reduce((a, b) => a * b, 1);
+      const known = (out.filter((_d, i) => i !== rest && !copied.has(i)) as number[]).reduce((a, b) => a * b, 1);
       const names = left.filter((d) => typeof d === 'string');
       const sizes = (left.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
       // all sizes: their quotient; one name left over after the sizes cancel: that name; else a new name
@@ -208,7 +221,12 @@ export class OnnxBuilder {
 
   transpose(x: string, perm: number[]): string {
     const from = this.shapeOf(x);
-    return this.node('Transpose', [x], { shape: perm.map((p) => from[p]), dtype: this.info(x).dtype }, { perm: { ints: perm } });
+    return this.node(
+      'Transpose',
+      [x],
+      { shape: perm.map((p) => from[p]), dtype: this.info(x).dtype },
+      { perm: { ints: perm } },
+    );
   }
 
   // endregion
@@ -219,7 +237,8 @@ export class OnnxBuilder {
     for (const [name, value] of Object.entries(outputs)) {
       const info = this.info(value);
       if (name !== value) {
-        if (this.values.has(name)) throw new Error(`exportOnnx: output name "${name}" is already a value of the graph; choose another`);
+        if (this.values.has(name))
+          throw new Error(`exportOnnx: output name "${name}" is already a value of the graph; choose another`);
         this.nodes.push({ opType: 'Identity', name: `${name}_node`, input: [value], output: [name] });
         this.values.set(name, info);
       }
@@ -232,7 +251,13 @@ export class OnnxBuilder {
       producerName: 'worldbench',
       producerVersion: '0.1.0',
       docString,
-      graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: declared },
+      graph: {
+        name: graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: declared,
+      },
     };
     const err = onnx.ModelProto.verify(model);
     if (err) throw new Error(`exportOnnx: malformed model (${err})`);

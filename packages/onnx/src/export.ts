@@ -28,13 +28,29 @@ export interface ExportOptions {
  * { graphOutputName: valueName }. E.g.
  * `exportOnnx((ops) => ({ y: norm.apply(ops, mlp.apply(ops, 'x')) }), [{ name: 'x', shape: ['batch', 8] }])`.
  */
-export function exportOnnx(build: (ops: OnnxOps) => Record<string, string>, inputs: ExportInput[], options: ExportOptions = {}): Uint8Array {
+export function exportOnnx(
+  build: (ops: OnnxOps) => Record<string, string>,
+  inputs: ExportInput[],
+  options: ExportOptions = {},
+): Uint8Array {
   const graph = new OnnxBuilder();
   for (const i of inputs) graph.input(i.name, i.shape, i.dtype ?? 'float32');
-  const names = new Map(Object.entries(options.modules ?? {}).flatMap(([name, module]) => module.namedParams(`${name}.`).map(([path, v]) => [v, path] as const)));
+  const names = new Map(
+    Object.entries(options.modules ?? {}).flatMap(([name, module]) =>
+      module.namedParams(`${name}.`).map(([path, v]) => [v, path] as const),
+    ),
+  );
   const outputs = build(new OnnxOps(graph, { names, exporters: options.exporters }));
   return graph.serialize(outputs, options.name ?? 'worldbench', options.docString);
 }
 
-export { OnnxBuilder, EXPORT_OPSET, broadcastShapes, type Attribute, type ElementType, type ExportDim, type ValueInfo } from './builder';
+export {
+  OnnxBuilder,
+  EXPORT_OPSET,
+  broadcastShapes,
+  type Attribute,
+  type ElementType,
+  type ExportDim,
+  type ValueInfo,
+} from './builder';
 export { OnnxOps, layerExporter, type LayerExporter, type OnnxOpsOptions } from './onnx-ops';

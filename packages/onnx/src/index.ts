@@ -3,7 +3,18 @@
 export { default } from './scheme';
 
 export { readGraph, type GraphInfo, type GraphIo } from './graph';
-export { exportOnnx, OnnxBuilder, OnnxOps, layerExporter, EXPORT_OPSET, type ExportInput, type ExportOptions, type ExportDim, type ElementType, type LayerExporter } from './export';
+export {
+  exportOnnx,
+  OnnxBuilder,
+  OnnxOps,
+  layerExporter,
+  EXPORT_OPSET,
+  type ExportInput,
+  type ExportOptions,
+  type ExportDim,
+  type ElementType,
+  type LayerExporter,
+} from './export';
 export { onnxModule, ORT_VERSION, SESSION_OPTIONS } from './model';
 export { readSidecar, sidecarPathOf, validateSidecar, type Sidecar } from './sidecar';
 export { onnxForecastBackend, openSession, ortTensor, type OrtFeeds, type OrtSession } from './session';

@@ -14,7 +14,10 @@ export interface LayerExporter {
 }
 
 /** Registers `write` as the graph form of every `layer` of this class (see Ops.layer). */
-export function layerExporter<M extends Module>(layer: abstract new (...args: never[]) => M, write: (ops: OnnxOps, module: M, ...inputs: string[]) => string): LayerExporter {
+export function layerExporter<M extends Module>(
+  layer: abstract new (...args: never[]) => M,
+  write: (ops: OnnxOps, module: M, ...inputs: string[]) => string,
+): LayerExporter {
   return { layer, export: write as LayerExporter['export'] };
 }
 
@@ -76,8 +79,11 @@ export class OnnxOps implements Ops<string> {
   }
 
   sub(a: string | number, b: string | number): string {
-    if (typeof a === 'number' && typeof b === 'number') throw new Error('exportOnnx: sub of two numbers: compute it in JS');
-    return typeof a === 'number' ? this.graph.sub(this.operand(a, b as string), b as string) : this.graph.sub(a, this.operand(b, a));
+    if (typeof a === 'number' && typeof b === 'number')
+      throw new Error('exportOnnx: sub of two numbers: compute it in JS');
+    return typeof a === 'number'
+      ? this.graph.sub(this.operand(a, b as string), b as string)
+      : this.graph.sub(a, this.operand(b, a));
   }
 
   mul(a: string, b: string | number): string {
@@ -143,15 +149,33 @@ export class OnnxOps implements Ops<string> {
   }
 
   sum(x: string, axis: number): string {
-    return this.graph.node('ReduceSum', [x, this.graph.int64s([axis], 'axes')], { shape: this.dropAxis(x, axis), dtype: this.dtype(x) }, { keepdims: { int: 0 } }, 'sum');
+    return this.graph.node(
+      'ReduceSum',
+      [x, this.graph.int64s([axis], 'axes')],
+      { shape: this.dropAxis(x, axis), dtype: this.dtype(x) },
+      { keepdims: { int: 0 } },
+      'sum',
+    );
   }
 
   mean(x: string, axis: number): string {
-    return this.graph.node('ReduceMean', [x], { shape: this.dropAxis(x, axis), dtype: this.dtype(x) }, { axes: { ints: [axis] }, keepdims: { int: 0 } }, 'mean');
+    return this.graph.node(
+      'ReduceMean',
+      [x],
+      { shape: this.dropAxis(x, axis), dtype: this.dtype(x) },
+      { axes: { ints: [axis] }, keepdims: { int: 0 } },
+      'mean',
+    );
   }
 
   max(x: string, axis: number): string {
-    return this.graph.node('ReduceMax', [x], { shape: this.dropAxis(x, axis), dtype: this.dtype(x) }, { axes: { ints: [axis] }, keepdims: { int: 0 } }, 'max');
+    return this.graph.node(
+      'ReduceMax',
+      [x],
+      { shape: this.dropAxis(x, axis), dtype: this.dtype(x) },
+      { axes: { ints: [axis] }, keepdims: { int: 0 } },
+      'max',
+    );
   }
 
   softmax(x: string): string {
@@ -159,7 +183,13 @@ export class OnnxOps implements Ops<string> {
   }
 
   argMax(x: string, axis: number): string {
-    return this.graph.node('ArgMax', [x], { shape: this.dropAxis(x, axis), dtype: 'int64' }, { axis: { int: axis }, keepdims: { int: 0 } }, 'argmax');
+    return this.graph.node(
+      'ArgMax',
+      [x],
+      { shape: this.dropAxis(x, axis), dtype: 'int64' },
+      { axis: { int: axis }, keepdims: { int: 0 } },
+      'argmax',
+    );
   }
 
   /** Each id compared with 0..depth-1 (Equal, Cast): an id outside the range matches none, a zero row. */
@@ -167,7 +197,10 @@ export class OnnxOps implements Ops<string> {
     const g = this.graph;
     const dtype = this.dtype(ids);
     const range = Array.from({ length: depth }, (_, i) => i);
-    const rows = dtype === 'int64' ? g.constant(BigInt64Array.from(range.map(BigInt)), [depth], 'one_hot_rows') : g.constant(Int32Array.from(range), [depth], 'one_hot_rows');
+    const rows =
+      dtype === 'int64'
+        ? g.constant(BigInt64Array.from(range.map(BigInt)), [depth], 'one_hot_rows')
+        : g.constant(Int32Array.from(range), [depth], 'one_hot_rows');
     const column = g.reshape(ids, [...this.shape(ids).map(() => 0), 1]); //           [...S, 1]
     return this.cast(this.compare('Equal', column, rows), 'float32'); //              [...S, depth]
   }
@@ -186,21 +219,41 @@ export class OnnxOps implements Ops<string> {
   concat(xs: string[], axis: number): string {
     const shapes = xs.map((x) => this.shape(x));
     const sizes = shapes.map((s) => s[axis]);
-    const joined = sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((a, c) => a + c, 0) : `${xs[0]}_concat`;
-    return this.graph.node('Concat', xs, { shape: shapes[0].map((d, i) => (i === axis ? joined : d)), dtype: this.dtype(xs[0]) }, { axis: { int: axis } }, 'concat');
+    const joined = sizes.every((s) => typeof s === 'number')
+      ? (sizes as number[]).reduce((a, c) => a + c, 0)
+      : `${xs[0]}_concat`;
+    return this.graph.node(
+      'Concat',
+      xs,
+      { shape: shapes[0].map((d, i) => (i === axis ? joined : d)), dtype: this.dtype(xs[0]) },
+      { axis: { int: axis } },
+      'concat',
+    );
   }
 
   slice(x: string, axis: number, start: number, end: number): string {
     const g = this.graph;
     const shape = this.shape(x).map((d, i) => (i === axis ? end - start : d));
-    return g.node('Slice', [x, g.int64s([start], 'starts'), g.int64s([end], 'ends'), g.int64s([axis], 'axes')], { shape, dtype: this.dtype(x) }, {}, 'slice');
+    return g.node(
+      'Slice',
+      [x, g.int64s([start], 'starts'), g.int64s([end], 'ends'), g.int64s([axis], 'axes')],
+      { shape, dtype: this.dtype(x) },
+      {},
+      'slice',
+    );
   }
 
   split(x: string, axis: number, parts: number): string[] {
     const size = this.shape(x)[axis];
     const part = typeof size === 'number' ? size / parts : `${x}_part`;
     const out: ValueInfo = { shape: this.shape(x).map((d, i) => (i === axis ? part : d)), dtype: this.dtype(x) };
-    return this.graph.nodeOutputs('Split', [x], Array.from({ length: parts }, () => out), { axis: { int: axis } }, 'split');
+    return this.graph.nodeOutputs(
+      'Split',
+      [x],
+      Array.from({ length: parts }, () => out),
+      { axis: { int: axis } },
+      'split',
+    );
   }
 
   padEnd(x: string, axis: number, count: number, value: number): string {
@@ -209,11 +262,20 @@ export class OnnxOps implements Ops<string> {
     pads[shape.length + axis] = count;
     const size = shape[axis];
     const out = shape.map((d, i) => (i === axis ? (typeof size === 'number' ? size + count : `${x}_padded`) : d));
-    return this.graph.node('Pad', [x, this.graph.int64s(pads, 'pads'), this.operand(value, x)], { shape: out, dtype: this.dtype(x) }, {}, 'padded');
+    return this.graph.node(
+      'Pad',
+      [x, this.graph.int64s(pads, 'pads'), this.operand(value, x)],
+      { shape: out, dtype: this.dtype(x) },
+      {},
+      'padded',
+    );
   }
 
   gather(x: string, axis: number, indices: string): string {
-    const index = this.dtype(indices) === 'float32' ? this.graph.node('Cast', [indices], { shape: this.shape(indices), dtype: 'int64' }, { to: { int: 7 } }, 'ids') : indices; // 7: INT64
+    const index =
+      this.dtype(indices) === 'float32'
+        ? this.graph.node('Cast', [indices], { shape: this.shape(indices), dtype: 'int64' }, { to: { int: 7 } }, 'ids')
+        : indices; // 7: INT64
     const from = this.shape(x);
     const shape = [...from.slice(0, axis), ...this.shape(indices), ...from.slice(axis + 1)];
     return this.graph.node('Gather', [x, index], { shape, dtype: this.dtype(x) }, { axis: { int: axis } }, 'gathered');
@@ -231,14 +293,23 @@ export class OnnxOps implements Ops<string> {
     const [inputs, outputs] = this.shape(w);
     const shape = this.shape(x);
     const width = shape[shape.length - 1];
-    if (typeof width === 'number' && width !== inputs) throw new Error(`exportOnnx: a dense layer ${inputs}->${outputs} takes width ${inputs}, "${x}" has shape [${shape.join(', ')}]`);
+    if (typeof width === 'number' && width !== inputs)
+      throw new Error(
+        `exportOnnx: a dense layer ${inputs}->${outputs} takes width ${inputs}, "${x}" has shape [${shape.join(', ')}]`,
+      );
     const y = this.graph.add(this.graph.matMul(x, w), b, 'dense');
     return activation === 'relu' ? this.graph.node('Relu', [y], this.graph.info(y), {}, 'dense_relu') : y;
   }
 
   /** ONNX LayerNormalization over the last axis (opset 17). */
   layerNorm(x: string, gain: string, bias: string, epsilon: number): string {
-    return this.graph.node('LayerNormalization', [x, gain, bias], this.graph.info(x), { axis: { int: -1 }, epsilon: { float: epsilon } }, 'layer_norm');
+    return this.graph.node(
+      'LayerNormalization',
+      [x, gain, bias],
+      this.graph.info(x),
+      { axis: { int: -1 }, epsilon: { float: epsilon } },
+      'layer_norm',
+    );
   }
 
   /**
@@ -248,7 +319,10 @@ export class OnnxOps implements Ops<string> {
   attention(q: string, k: string, v: string, heads: number, masks: AttentionMasks<string> = {}): string {
     const g = this.graph;
     const d = this.shape(q)[2];
-    if (this.shape(q).length !== 3 || typeof d !== 'number') throw new Error(`exportOnnx: attention takes [batch, T, D] with a fixed D, "${q}" has shape [${this.shape(q).join(', ')}]`);
+    if (this.shape(q).length !== 3 || typeof d !== 'number')
+      throw new Error(
+        `exportOnnx: attention takes [batch, T, D] with a fixed D, "${q}" has shape [${this.shape(q).join(', ')}]`,
+      );
     const dh = d / heads;
     const heads4 = (y: string) => g.reshape(y, [0, 0, heads, dh]); //               [B, L, H, dh]
     const qh = g.transpose(heads4(q), [0, 2, 1, 3]); //                            [B, H, T, dh]
@@ -257,7 +331,8 @@ export class OnnxOps implements Ops<string> {
     let scores = g.mul(g.matMul(qh, kt), g.scalar(1 / Math.sqrt(dh), 'attention_scale')); // [B, H, T, S]
     let mask: string | undefined = masks.causal ? this.causalMask(q) : undefined; // [T, T]
     if (masks.keyMask) {
-      if (this.dtype(masks.keyMask) !== 'float32') throw new Error(`exportOnnx: keyMask "${masks.keyMask}" must be float32 (1 keep, 0 padding)`);
+      if (this.dtype(masks.keyMask) !== 'float32')
+        throw new Error(`exportOnnx: keyMask "${masks.keyMask}" must be float32 (1 keep, 0 padding)`);
       const drop = g.mul(g.sub(g.scalar(1, 'one'), masks.keyMask), g.scalar(-1e9, 'mask_drop')); // [B, S]
       const padding = g.reshape(drop, [0, 1, 1, -1]); //                           [B, 1, 1, S]
       mask = mask ? g.add(mask, padding) : padding; //                             broadcasts to [B, 1, T, S]
@@ -282,8 +357,20 @@ export class OnnxOps implements Ops<string> {
       return g.constant(m, [t, t], 'causal_mask');
     }
     const shape = g.node('Shape', [x], { shape: [3], dtype: 'int64' }, {}, 'x_shape');
-    const tt = g.node('Gather', [shape, g.int64s([1, 1], 'time_axes')], { shape: [2], dtype: 'int64' }, { axis: { int: 0 } }, 'mask_shape');
-    const filled = g.node('Expand', [g.scalar(-1e9, 'mask_drop'), tt], { shape: [t, t], dtype: 'float32' }, {}, 'mask_filled');
+    const tt = g.node(
+      'Gather',
+      [shape, g.int64s([1, 1], 'time_axes')],
+      { shape: [2], dtype: 'int64' },
+      { axis: { int: 0 } },
+      'mask_shape',
+    );
+    const filled = g.node(
+      'Expand',
+      [g.scalar(-1e9, 'mask_drop'), tt],
+      { shape: [t, t], dtype: 'float32' },
+      {},
+      'mask_filled',
+    );
     const one = g.constant(BigInt64Array.from([1n]), [], 'diagonal_offset');
     return g.node('Trilu', [filled, one], { shape: [t, t], dtype: 'float32' }, { upper: { int: 1 } }, 'causal_mask');
   }

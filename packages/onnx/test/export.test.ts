@@ -6,7 +6,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { createRng, type Rng } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, Module, MultiHeadAttention, initBackend, tf, tfjsOps, type Ops } from '@worldbench/neural';
+import {
+  Dense,
+  Embedding,
+  LayerNorm,
+  Mlp,
+  type Module,
+  MultiHeadAttention,
+  initBackend,
+  tf,
+  tfjsOps,
+  type Ops,
+} from '@worldbench/neural';
 import { exportOnnx, layerExporter, SESSION_OPTIONS, type ExportInput } from '../src/index';
 
 const TOLERANCE = 1e-4;
@@ -29,12 +40,19 @@ interface Feed {
   input: ExportInput;
   make: (rng: Rng, shape: number[]) => Float32Array | Int32Array;
 }
-const normal = (input: ExportInput): Feed => ({ input, make: (rng, shape) => Float32Array.from({ length: size(shape) }, () => rng.normal()) });
-const ids = (input: ExportInput, vocab: number): Feed => ({ input, make: (rng, shape) => Int32Array.from({ length: size(shape) }, () => rng.int(vocab)) });
+const normal = (input: ExportInput): Feed => ({
+  input,
+  make: (rng, shape) => Float32Array.from({ length: size(shape) }, () => rng.normal()),
+});
+const ids = (input: ExportInput, vocab: number): Feed => ({
+  input,
+  make: (rng, shape) => Int32Array.from({ length: size(shape) }, () => rng.int(vocab)),
+});
 /** A key padding mask with at least the first key kept in each row. */
 const keep = (input: ExportInput): Feed => ({
   input,
-  make: (rng, shape) => Float32Array.from({ length: size(shape) }, (_, i) => (i % shape[1] === 0 || rng.bernoulli(0.6) ? 1 : 0)),
+  make: (rng, shape) =>
+    Float32Array.from({ length: size(shape) }, (_, i) => (i % shape[1] === 0 || rng.bernoulli(0.6) ? 1 : 0)),
 });
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -45,8 +63,17 @@ type Net = <T>(ops: Ops<T>, inputs: Record<string, T>) => Record<string, T>;
  * Traces `net` into ONNX, then for each batch size feeds the same seeded inputs to ORT and to `net` run by tfjs
  * (or to `reference`); returns the largest |difference| over all outputs and batch sizes.
  */
-async function parity(seed: string, feeds: Feed[], net: Net, options: Parameters<typeof exportOnnx>[2] & { reference?: Net } = {}): Promise<number> {
-  const bytes = exportOnnx((ops) => net(ops, Object.fromEntries(feeds.map((f) => [f.input.name, f.input.name]))), feeds.map((f) => f.input), options);
+async function parity(
+  seed: string,
+  feeds: Feed[],
+  net: Net,
+  options: Parameters<typeof exportOnnx>[2] & { reference?: Net } = {},
+): Promise<number> {
+  const bytes = exportOnnx(
+    (ops) => net(ops, Object.fromEntries(feeds.map((f) => [f.input.name, f.input.name]))),
+    feeds.map((f) => f.input),
+    options,
+  );
   const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   const reference = options.reference ?? net;
   let worst = 0;
@@ -57,10 +84,24 @@ async function parity(seed: string, feeds: Feed[], net: Net, options: Parameters
         const shape = f.input.shape.map((d) => (typeof d === 'number' ? d : batch));
         return { name: f.input.name, shape, data: f.make(rng, shape) };
       });
-      const result = await session.run(Object.fromEntries(values.map((v) => [v.name, new ort.Tensor(v.data instanceof Int32Array ? 'int32' : 'float32', v.data, v.shape)])));
+      const result = await session.run(
+        Object.fromEntries(
+          values.map((v) => [
+            v.name,
+            new ort.Tensor(v.data instanceof Int32Array ? 'int32' : 'float32', v.data, v.shape),
+          ]),
+        ),
+      );
       const expected = tf.tidy(() => {
-        const out = reference(tfjsOps, Object.fromEntries(values.map((v) => [v.name, tf.tensor(v.data, v.shape, v.data instanceof Int32Array ? 'int32' : 'float32')])));
-        return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: t.shape, data: t.dataSync() as Float32Array }]));
+        const out = reference(
+          tfjsOps,
+          Object.fromEntries(
+            values.map((v) => [v.name, tf.tensor(v.data, v.shape, v.data instanceof Int32Array ? 'int32' : 'float32')]),
+          ),
+        );
+        return Object.fromEntries(
+          Object.entries(out).map(([k, t]) => [k, { shape: t.shape, data: t.dataSync() as Float32Array }]),
+        );
       });
       expect(Object.keys(result).sort()).toEqual(Object.keys(expected).sort());
       for (const [name, want] of Object.entries(expected)) {
@@ -90,11 +131,20 @@ describe('exported networks match tfjs in ONNX Runtime (max abs < 1e-4, batch si
     const x = { name: 'x', shape: ['batch', 4, 6] };
     const diff = await parity('dense', [normal(x)], (ops, { x: xs }) => {
       const h = linear.apply(ops, xs);
-      return { linear: h, relu: relu.apply(ops, xs), mlpRelu: mlpRelu.apply(ops, h), mlpGelu: mlpGelu.apply(ops, h), norm: norm.apply(ops, h), gelu: ops.gelu(h) };
+      return {
+        linear: h,
+        relu: relu.apply(ops, xs),
+        mlpRelu: mlpRelu.apply(ops, h),
+        mlpGelu: mlpGelu.apply(ops, h),
+        norm: norm.apply(ops, h),
+        gelu: ops.gelu(h),
+      };
     });
     expect(diff).toBeLessThan(TOLERANCE);
     // the comparison can fail: a network that differs in one bias is caught
-    const other = await parity('dense', [normal(x)], (ops, { x: xs }) => ({ y: linear.apply(ops, xs) }), { reference: (ops, { x: xs }) => ({ y: ops.add(linear.apply(ops, xs), 1e-3) }) });
+    const other = await parity('dense', [normal(x)], (ops, { x: xs }) => ({ y: linear.apply(ops, xs) }), {
+      reference: (ops, { x: xs }) => ({ y: ops.add(linear.apply(ops, xs), 1e-3) }),
+    });
     expect(other).toBeGreaterThan(5e-4);
     layers.forEach((l) => l.dispose());
   });
@@ -103,7 +153,11 @@ describe('exported networks match tfjs in ONNX Runtime (max abs < 1e-4, batch si
     const rng = createRng('export-embedding');
     const table = new Embedding(rng, 11, 8);
     perturb(rng, [table]);
-    const diff = await parity('embedding', [ids({ name: 'ids', shape: ['batch', 7], dtype: 'int32' }, 11)], (ops, i) => ({ e: table.apply(ops, i.ids) }));
+    const diff = await parity(
+      'embedding',
+      [ids({ name: 'ids', shape: ['batch', 7], dtype: 'int32' }, 11)],
+      (ops, i) => ({ e: table.apply(ops, i.ids) }),
+    );
     expect(diff).toBeLessThan(TOLERANCE);
     table.dispose();
   });
@@ -128,10 +182,14 @@ describe('exported networks match tfjs in ONNX Runtime (max abs < 1e-4, batch si
     }));
     expect(diff).toBeLessThan(TOLERANCE);
     // a symbolic sequence length too (every symbolic dimension takes the batch size here: T = 2 and T = 5)
-    const free = await parity('attention-free-length', [normal({ name: 'x', shape: ['batch', 'time', 16] }), keep({ name: 'keep', shape: ['batch', 'time'] })], (ops, { x, keep: k }) => ({
-      causal: attn.apply(ops, x, { causal: true }),
-      causalMasked: attn.apply(ops, x, { causal: true, keyMask: k }),
-    }));
+    const free = await parity(
+      'attention-free-length',
+      [normal({ name: 'x', shape: ['batch', 'time', 16] }), keep({ name: 'keep', shape: ['batch', 'time'] })],
+      (ops, { x, keep: k }) => ({
+        causal: attn.apply(ops, x, { causal: true }),
+        causalMasked: attn.apply(ops, x, { causal: true, keyMask: k }),
+      }),
+    );
     expect(free).toBeLessThan(TOLERANCE);
     attn.dispose();
   });
@@ -147,21 +205,31 @@ describe('exported networks match tfjs in ONNX Runtime (max abs < 1e-4, batch si
     const head = new Dense(rng, width, vocab);
     const layers = [embed, attn, norm1, ff, norm2, head];
     perturb(rng, layers, 0.1);
-    const diff = await parity('composed', [ids({ name: 'tokens', shape: ['batch', steps], dtype: 'int32' }, vocab), keep({ name: 'keep', shape: ['batch', steps] })], (ops, { tokens, keep: k }) => {
-      const h = embed.apply(ops, tokens);
-      const h1 = norm1.apply(ops, ops.add(h, attn.apply(ops, h, { causal: true, keyMask: k })));
-      const h2 = norm2.apply(ops, ops.add(h1, ff.apply(ops, h1)));
-      return { logits: head.apply(ops, h2) };
-    });
+    const diff = await parity(
+      'composed',
+      [
+        ids({ name: 'tokens', shape: ['batch', steps], dtype: 'int32' }, vocab),
+        keep({ name: 'keep', shape: ['batch', steps] }),
+      ],
+      (ops, { tokens, keep: k }) => {
+        const h = embed.apply(ops, tokens);
+        const h1 = norm1.apply(ops, ops.add(h, attn.apply(ops, h, { causal: true, keyMask: k })));
+        const h2 = norm2.apply(ops, ops.add(h1, ff.apply(ops, h1)));
+        return { logits: head.apply(ops, h2) };
+      },
+    );
     expect(diff).toBeLessThan(TOLERANCE);
     layers.forEach((l) => l.dispose());
   });
 
   it('every other op of the interface: elementwise, comparisons, where, reductions, softmax, argMax, one-hot, layout, gather', async () => {
-    const feeds = [normal({ name: 'x', shape: ['batch', 3, 4] }), ids({ name: 'ids', shape: ['batch', 5], dtype: 'int32' }, 6)];
+    const feeds = [
+      normal({ name: 'x', shape: ['batch', 3, 4] }),
+      ids({ name: 'ids', shape: ['batch', 5], dtype: 'int32' }, 6),
+    ];
     const index = Int32Array.of(2, 0, 2, 1);
     const diff = await parity('ops', feeds, (ops, { x, ids: i }) => {
-      const f = (y: (typeof x)) => ops.cast(y, 'float32');
+      const f = (y: typeof x) => ops.cast(y, 'float32');
       const [top, bottom] = ops.split(ops.concat([x, ops.neg(x)], 1), 1, 2);
       return {
         arithmetic: ops.sub(1, ops.mul(ops.add(ops.abs(x), 0.5), x)),
@@ -188,16 +256,37 @@ describe('the exported bytes', () => {
   it('parse back with onnx-proto: opset 17, symbolic batch, weights as initializers named by their module paths; ORT opens them', async () => {
     const rng = createRng('export-bytes');
     const mlp = new Mlp(rng, [4, 8, 3]);
-    const bytes = exportOnnx((ops) => ({ y: mlp.apply(ops, 'x') }), [{ name: 'x', shape: ['batch', 4] }], { name: 'mlp', modules: { mlp } });
+    const bytes = exportOnnx((ops) => ({ y: mlp.apply(ops, 'x') }), [{ name: 'x', shape: ['batch', 4] }], {
+      name: 'mlp',
+      modules: { mlp },
+    });
     const model = onnxProto.onnx.ModelProto.decode(bytes);
     expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
     const graph = model.graph!;
     expect(graph.name).toBe('mlp');
-    expect((graph.input ?? []).map((i) => [i.name, i.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue))])).toEqual([['x', ['batch', 4]]]);
-    expect((graph.output ?? []).map((o) => [o.name, o.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue))])).toEqual([['y', ['batch', 3]]]);
-    const parameters = (graph.initializer ?? []).reduce((s, t) => s + (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1), 0);
+    expect(
+      (graph.input ?? []).map((i) => [
+        i.name,
+        i.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue)),
+      ]),
+    ).toEqual([['x', ['batch', 4]]]);
+    expect(
+      (graph.output ?? []).map((o) => [
+        o.name,
+        o.type?.tensorType?.shape?.dim?.map((d) => d.dimParam || Number(d.dimValue)),
+      ]),
+    ).toEqual([['y', ['batch', 3]]]);
+    const parameters = (graph.initializer ?? []).reduce(
+      (s, t) => s + (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1),
+      0,
+    );
     expect(parameters).toBe(mlp.count());
-    expect((graph.initializer ?? []).map((t) => t.name)).toEqual(['mlp.layers.0.w', 'mlp.layers.0.b', 'mlp.layers.1.w', 'mlp.layers.1.b']);
+    expect((graph.initializer ?? []).map((t) => t.name)).toEqual([
+      'mlp.layers.0.w',
+      'mlp.layers.0.b',
+      'mlp.layers.1.w',
+      'mlp.layers.1.b',
+    ]);
     const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
     expect(session.inputNames).toEqual(['x']);
     expect(session.outputNames).toEqual(['y']);
@@ -219,15 +308,22 @@ describe('the exported bytes', () => {
     const written: string[] = [];
     const asGemm = layerExporter(Gemm, (ops, layer, x) => {
       written.push(x);
-      return ops.graph.node('Gemm', [x, ops.param(layer.w), ops.param(layer.b)], { shape: ['batch', 3], dtype: 'float32' });
+      return ops.graph.node('Gemm', [x, ops.param(layer.w), ops.param(layer.b)], {
+        shape: ['batch', 3],
+        dtype: 'float32',
+      });
     });
     const net: Net = (ops, { x }) => ({ y: b.apply(ops, ops.add(a.apply(ops, x), gemm.apply(ops, x))) });
-    const bytes = exportOnnx((ops) => net(ops, { x: 'x' }), [{ name: 'x', shape: ['batch', 4] }], { exporters: [asGemm] });
+    const bytes = exportOnnx((ops) => net(ops, { x: 'x' }), [{ name: 'x', shape: ['batch', 4] }], {
+      exporters: [asGemm],
+    });
     const ops = onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
     expect(ops.filter((op) => op === 'Gemm')).toHaveLength(1);
     expect(ops.filter((op) => op === 'MatMul')).toHaveLength(3); // a and the two layers of b
     expect(written).toEqual(['x']);
-    expect(await parity('exporter', [normal({ name: 'x', shape: ['batch', 4] })], net, { exporters: [asGemm] })).toBeLessThan(TOLERANCE);
+    expect(
+      await parity('exporter', [normal({ name: 'x', shape: ['batch', 4] })], net, { exporters: [asGemm] }),
+    ).toBeLessThan(TOLERANCE);
     [a, b, gemm].forEach((l) => l.dispose());
   });
 
@@ -235,8 +331,12 @@ describe('the exported bytes', () => {
     const rng = createRng('export-errors');
     const dense = new Dense(rng, 4, 3);
     const x = [{ name: 'x', shape: ['batch', 4] }];
-    expect(() => exportOnnx((ops) => ({ y: dense.apply(ops, dense.apply(ops, 'x')) }), x)).toThrow(/a dense layer 4->3 takes width 4, "dense" has shape \[batch, 3\]/);
-    expect(() => exportOnnx((ops) => ({ y: dense.apply(ops, 'h') }), x)).toThrow(/no value named "h" in the graph \(inputs: x\)/);
+    expect(() => exportOnnx((ops) => ({ y: dense.apply(ops, dense.apply(ops, 'x')) }), x)).toThrow(
+      /a dense layer 4->3 takes width 4, "dense" has shape \[batch, 3\]/,
+    );
+    expect(() => exportOnnx((ops) => ({ y: dense.apply(ops, 'h') }), x)).toThrow(
+      /no value named "h" in the graph \(inputs: x\)/,
+    );
     dense.dispose();
   });
 });

@@ -38,20 +38,44 @@ describe('malformed input: each a clear error of its own', () => {
   const bytes = readFileSync(fixture);
   const cases: Array<[string, () => string, RegExp]> = [
     ['a truncated file', () => planted(bytes.subarray(0, 2000)), /ends early: is it truncated/],
-    ['a file that is not ONNX', () => planted(Buffer.from('{"this": "is json, not onnx"}\n'.repeat(10))), /not a readable ONNX model|holds no graph/],
-    ['a sidecar naming an input the graph does not have', () => planted(bytes, { ...sidecar, inputs: { ...sidecar.inputs, history: 'obs' } }), /inputs\.history: expected one of the graph's inputs \(history, actions\), found "obs"/],
-    ['a sidecar with a wrong view', () => planted(bytes, { ...sidecar, view: 'frames' }), /view: expected a view of hidden-laws-v1 \(state, frame\), found "frames"/],
-    ['a sidecar whose shape disagrees with the graph', () => planted(bytes, { ...sidecar, historySteps: 3 }), /inputs\.history: expected "history" of shape \[batch, 3, 4\], found "\[batch, 4, 4\]"/],
-    ['a sidecar that is not JSON', () => {
-      const path = planted(bytes);
-      writeFileSync(path.replace(/\.onnx$/, '.worldbench.json'), '{ view: state');
-      return path;
-    }, /is not valid JSON/],
-    ['a missing sidecar', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'worldbench-onnx-'));
-      copyFileSync(fixture, join(dir, 'alone.onnx'));
-      return join(dir, 'alone.onnx');
-    }, /no sidecar .*alone\.worldbench\.json/],
+    [
+      'a file that is not ONNX',
+      () => planted(Buffer.from('{"this": "is json, not onnx"}\n'.repeat(10))),
+      /not a readable ONNX model|holds no graph/,
+    ],
+    [
+      'a sidecar naming an input the graph does not have',
+      () => planted(bytes, { ...sidecar, inputs: { ...sidecar.inputs, history: 'obs' } }),
+      /inputs\.history: expected one of the graph's inputs \(history, actions\), found "obs"/,
+    ],
+    [
+      'a sidecar with a wrong view',
+      () => planted(bytes, { ...sidecar, view: 'frames' }),
+      /view: expected a view of hidden-laws-v1 \(state, frame\), found "frames"/,
+    ],
+    [
+      'a sidecar whose shape disagrees with the graph',
+      () => planted(bytes, { ...sidecar, historySteps: 3 }),
+      /inputs\.history: expected "history" of shape \[batch, 3, 4\], found "\[batch, 4, 4\]"/,
+    ],
+    [
+      'a sidecar that is not JSON',
+      () => {
+        const path = planted(bytes);
+        writeFileSync(path.replace(/\.onnx$/, '.worldbench.json'), '{ view: state');
+        return path;
+      },
+      /is not valid JSON/,
+    ],
+    [
+      'a missing sidecar',
+      () => {
+        const dir = mkdtempSync(join(tmpdir(), 'worldbench-onnx-'));
+        copyFileSync(fixture, join(dir, 'alone.onnx'));
+        return join(dir, 'alone.onnx');
+      },
+      /no sidecar .*alone\.worldbench\.json/,
+    ],
   ];
   it.each(cases)('%s', (_name, make, message) => {
     const path = make();

@@ -26,13 +26,19 @@ export interface Design {
 
 export function designOf(y: Float64Array, episodeOfRow: Int32Array): Design {
   const episodes: Array<[number, number]> = [];
-  for (let i = 0; i < y.length; i++) if (i === 0 || episodeOfRow[i] !== episodeOfRow[i - 1]) episodes.push([i, i + 1]);
+  for (let i = 0; i < y.length; i++)
+    if (i === 0 || episodeOfRow[i] !== episodeOfRow[i - 1]) episodes.push([i, i + 1]);
     else episodes[episodes.length - 1][1] = i + 1;
   return { y, episodes };
 }
 
 /** Least squares of y on the columns over rows [from, to), a tiny ridge keeping it defined (all zero where it cannot be). */
-function rangeFit(cols: Float64Array[], y: Float64Array, from: number, to: number): { coef: Float64Array; rss: number } {
+function rangeFit(
+  cols: Float64Array[],
+  y: Float64Array,
+  from: number,
+  to: number,
+): { coef: Float64Array; rss: number } {
   const fit = cols.length ? leastSquares(cols, y, { from, to }, 1e-9) : null;
   if (fit) return fit;
   let yty = 0;
@@ -49,7 +55,8 @@ function rangeFit(cols: Float64Array[], y: Float64Array, from: number, to: numbe
 export function scorer(library: Library, design: Design, termPrior: (t: number) => number) {
   const { y, episodes } = design;
   const n = y.length;
-  const bic = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / n) + 1) - penalty;
+  const bic = (rss: number, penalty: number) =>
+    -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / n) + 1) - penalty;
   return (set: number[]): Scored => {
     const cols = set.map((t) => library.vectors[t]);
     const pooled = rangeFit(cols, y, 0, n);
@@ -61,7 +68,8 @@ export function scorer(library: Library, design: Design, termPrior: (t: number) 
     let own = -Infinity;
     const ownResidual = y.slice();
     if (set.length && episodes.length > 1) {
-      let rss = 0, penalty = 0.5 * Math.log(n);
+      let rss = 0,
+        penalty = 0.5 * Math.log(n);
       for (const [from, to] of episodes) {
         const fit = rangeFit(cols, y, from, to);
         rss += fit.rss;
@@ -74,7 +82,9 @@ export function scorer(library: Library, design: Design, termPrior: (t: number) 
     }
     // the terms' prior, and BIC's price of the constants fitted inside them (a softening, a scale)
     const prior = set.reduce((s, t) => s + termPrior(t) - 0.5 * library.terms[t].constants.length * Math.log(n), 0);
-    return own > shared ? { set, score: own + prior, perEpisode: true, residual: ownResidual } : { set, score: shared + prior, perEpisode: false, residual };
+    return own > shared
+      ? { set, score: own + prior, perEpisode: true, residual: ownResidual }
+      : { set, score: shared + prior, perEpisode: false, residual };
   };
 }
 
@@ -91,10 +101,15 @@ function diverse(library: Library, gains: Array<{ t: number; gain: number }>, co
   const picked: number[] = [];
   const n = library.vectors[0]?.length ?? 1;
   // the variant test on a few rows spread over the data (approximate, and cheap enough to scan the whole list)
-  const probe = Array.from({ length: Math.min(n, VARIANT_PROBES) }, (_, k) => Math.floor(((k + 0.5) * n) / Math.min(n, VARIANT_PROBES)));
+  const probe = Array.from({ length: Math.min(n, VARIANT_PROBES) }, (_, k) =>
+    Math.floor(((k + 0.5) * n) / Math.min(n, VARIANT_PROBES)),
+  );
   const correlation = (a: number, b: number) => {
-    const va = library.vectors[a], vb = library.vectors[b];
-    let ab = 0, aa = 0, bb = 0;
+    const va = library.vectors[a],
+      vb = library.vectors[b];
+    let ab = 0,
+      aa = 0,
+      bb = 0;
     for (const i of probe) {
       ab += va[i] * vb[i];
       aa += va[i] * va[i];
@@ -136,7 +151,13 @@ function distinctFits(sorted: Scored[], width: number): Scored[] {
  * set of each size holding each seed (the best single terms, and every atom), from every set of the size before. Each set's
  * residual picks the terms worth scoring with it; `refine` fits a picked term's constants first.
  */
-export function beamSearch(library: Library, score: (set: number[]) => Scored, maxTerms: number, width: number, refine: (t: number, rest: number[]) => number): Scored[] {
+export function beamSearch(
+  library: Library,
+  score: (set: number[]) => Scored,
+  maxTerms: number,
+  width: number,
+  refine: (t: number, rest: number[]) => number,
+): Scored[] {
   const tried = new Map<string, Scored>();
   const scoreOnce = (set: number[]) => {
     const key = set.join(',');
@@ -155,9 +176,11 @@ export function beamSearch(library: Library, score: (set: number[]) => Scored, m
       // (|v|^2 - v_S G^-1 v_S, unit-RMS vectors): x^3 beside x explains x + x^3's residual fully, though most of
       // x^3 is x
       const setVectors = b.set.map((t) => library.vectors[t]);
-      const m = setVectors.length, n = b.residual.length;
+      const m = setVectors.length,
+        n = b.residual.length;
       const G = new Float64Array(m * m);
-      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) G[i * m + j] = dot(setVectors[i], setVectors[j]) + (i === j ? 1e-9 * n : 0);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < m; j++) G[i * m + j] = dot(setVectors[i], setVectors[j]) + (i === j ? 1e-9 * n : 0);
       const Ginv = m ? invertSmall(G, m) : null;
       const gains: Array<{ t: number; gain: number }> = [];
       const c = new Float64Array(m);
@@ -173,12 +196,19 @@ export function beamSearch(library: Library, score: (set: number[]) => Scored, m
       }
       gains.sort((a, c) => c.gain - a.gain || a.t - c.t);
       // a term with constants inside (a softening, a scale) is scored with them fitted beside the set's terms
-      for (const t of diverse(library, gains, screen)) next.push(scoreOnce([...b.set, refine(t, b.set)].sort((a, c) => a - c)));
+      for (const t of diverse(library, gains, screen))
+        next.push(scoreOnce([...b.set, refine(t, b.set)].sort((a, c) => a - c)));
     }
     const unique = [...new Map(next.map((s) => [s.set.join(','), s])).values()].sort((a, c) => c.score - a.score);
     if (!unique.length) break;
     // seeds: the best single terms, and every atom (the simplest hypotheses: x alone may fit worse than |x| x)
-    if (size === 1) seeds = [...new Set([...unique.slice(0, width).map((s) => s.set[0]), ...unique.filter((s) => library.terms[s.set[0]].complexity === 1).map((s) => s.set[0])])];
+    if (size === 1)
+      seeds = [
+        ...new Set([
+          ...unique.slice(0, width).map((s) => s.set[0]),
+          ...unique.filter((s) => library.terms[s.set[0]].complexity === 1).map((s) => s.set[0]),
+        ]),
+      ];
     // the best sets, and the best set grown from each seed: a law of two terms that each fit worse alone than
     // a one-term approximation (x + x^3 against |x| x) keeps a place
     const kept = distinctFits(unique, width);
@@ -208,7 +238,15 @@ function perEpisodeResidual(vectors: Float64Array[], design: Design): Float64Arr
  * coefficients solved at every step, per episode). A better fit joins the library as a new term (same prior);
  * returns its index, or t's own when nothing was better.
  */
-export function refineInLibrary(library: Library, t: number, rest: number[], cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): number {
+export function refineInLibrary(
+  library: Library,
+  t: number,
+  rest: number[],
+  cols: readonly Float64Array[],
+  rows: Int32Array,
+  design: Design,
+  prior: Map<Term, number>,
+): number {
   const term = library.terms[t];
   if (!term.constants.length) return t;
   const fixed = rest.map((r) => library.vectors[r]);
@@ -229,7 +267,10 @@ export function refineInLibrary(library: Library, t: number, rest: number[], col
   const refined: Term = { ...term, constants: Array.from(fit.theta) };
   // a refined term that came out (nearly) equal to one already there is that one: sin(a0 / 1400) is a0
   const rms = Math.sqrt(dot(v, v) / v.length);
-  const twin = twinOf(library, v.map((x) => x / rms));
+  const twin = twinOf(
+    library,
+    v.map((x) => x / rms),
+  );
   if (twin >= 0) return twin;
   prior.set(refined, prior.get(term)!);
   return addTerm(library, refined, v);
@@ -239,13 +280,27 @@ export function refineInLibrary(library: Library, t: number, rest: number[], col
 export function mutants(t: Term, atoms: readonly Term[]): Term[] {
   const out: Term[] = [];
   const plain = atoms.filter((a) => a.constants.length === 0);
-  for (const a of plain) out.push({ expr: binary('mul', t.expr, a.expr), constants: t.constants, complexity: t.complexity + 2 });
-  for (const p of POWERS) out.push({ expr: binary('pow', t.expr, num(p)), constants: t.constants, complexity: t.complexity + 1 });
-  for (const op of ['abs', 'sqrt', 'square', 'log', 'exp', 'sin'] as const) out.push({ expr: unary(op, t.expr), constants: t.constants, complexity: t.complexity + 1 });
+  for (const a of plain)
+    out.push({ expr: binary('mul', t.expr, a.expr), constants: t.constants, complexity: t.complexity + 2 });
+  for (const p of POWERS)
+    out.push({ expr: binary('pow', t.expr, num(p)), constants: t.constants, complexity: t.complexity + 1 });
+  for (const op of ['abs', 'sqrt', 'square', 'log', 'exp', 'sin'] as const)
+    out.push({ expr: unary(op, t.expr), constants: t.constants, complexity: t.complexity + 1 });
   // every variable swapped for another plain atom
   const swap = (e: Expr, from: number, to: Expr): Expr =>
-    e.kind === 'var' ? (e.index === from ? to : e) : e.kind === 'unary' ? unary(e.op, swap(e.arg, from, to)) : e.kind === 'binary' ? binary(e.op, swap(e.left, from, to), swap(e.right, from, to)) : e;
-  for (const v of variablesOf(t.expr)) for (const a of plain) if (!(a.expr.kind === 'var' && a.expr.index === v)) out.push({ expr: swap(t.expr, v, a.expr), constants: t.constants, complexity: t.complexity });
+    e.kind === 'var'
+      ? e.index === from
+        ? to
+        : e
+      : e.kind === 'unary'
+        ? unary(e.op, swap(e.arg, from, to))
+        : e.kind === 'binary'
+          ? binary(e.op, swap(e.left, from, to), swap(e.right, from, to))
+          : e;
+  for (const v of variablesOf(t.expr))
+    for (const a of plain)
+      if (!(a.expr.kind === 'var' && a.expr.index === v))
+        out.push({ expr: swap(t.expr, v, a.expr), constants: t.constants, complexity: t.complexity });
   return out;
 }
 
@@ -255,11 +310,21 @@ export function mutants(t: Term, atoms: readonly Term[]): Term[] {
  * episode: the residual a constant can remove is then that of the law, not of a coefficient that varies).
  * The refined set replaces the enumerated one where it scores better.
  */
-export function refineConstants(current: { terms: Term[]; score: number }, cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): { terms: Term[]; score: number } {
+export function refineConstants(
+  current: { terms: Term[]; score: number },
+  cols: readonly Float64Array[],
+  rows: Int32Array,
+  design: Design,
+  prior: Map<Term, number>,
+): { terms: Term[]; score: number } {
   const slots = current.terms.flatMap((t, i) => t.constants.map((_, j) => ({ i, j })));
   if (!slots.length) return current;
   const withConstants = (c: ArrayLike<number>) =>
-    current.terms.map((t, i) => (t.constants.length ? { ...t, constants: t.constants.map((_, j) => c[slots.findIndex((s) => s.i === i && s.j === j)]) } : t));
+    current.terms.map((t, i) =>
+      t.constants.length
+        ? { ...t, constants: t.constants.map((_, j) => c[slots.findIndex((s) => s.i === i && s.j === j)]) }
+        : t,
+    );
   const residuals = (c: Float64Array) => {
     const vectors = withConstants(c).map((t) => termValues(t, cols, rows));
     if (vectors.some((v) => !v || !conditioned(v))) return Float64Array.from(design.y, () => 1e6);
@@ -274,7 +339,13 @@ export function refineConstants(current: { terms: Term[]; score: number }, cols:
 }
 
 /** The screening score of a list of terms (evaluated afresh: mutants are not in the library). */
-export function scoreTerms(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, design: Design, prior: Map<Term, number>): number {
+export function scoreTerms(
+  terms: Term[],
+  cols: readonly Float64Array[],
+  rows: Int32Array,
+  design: Design,
+  prior: Map<Term, number>,
+): number {
   const library = emptyLibrary();
   for (const t of terms) {
     const v = termValues(t, cols, rows);

@@ -5,7 +5,13 @@
 // Nothing here names a scenario: pairs, bounds and the restitution e are read off the training transitions.
 // Evidence: the linear part's marginal likelihood on the steps that hit no wall, plus the wall steps'
 // likelihood under the reflection, with BIC's penalty for the extra parameters (e, the bounds, a wall noise).
-import { fitRegressionLaw, linearFeatures, predictChange, type EvidenceKind, type FittedRegressionLaw } from './generic';
+import {
+  fitRegressionLaw,
+  linearFeatures,
+  predictChange,
+  type EvidenceKind,
+  type FittedRegressionLaw,
+} from './generic';
 import type { TransitionData } from './transitions';
 
 /** How well a rate must explain a dimension's change for the pair to count. */
@@ -33,23 +39,38 @@ export function findRatePairs(data: TransitionData): BoxPair[] {
   const { D, n } = data;
   const pairs: BoxPair[] = [];
   for (let i = 0; i < D; i++) {
-    let best = -1, bestR2 = RATE_CORRELATION;
+    let best = -1,
+      bestR2 = RATE_CORRELATION;
     for (let j = 0; j < D; j++) {
       if (j === i) continue;
-      let m = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+      let m = 0,
+        sx = 0,
+        sy = 0,
+        sxx = 0,
+        syy = 0,
+        sxy = 0;
       for (let r = 0; r < n; r++) {
         if (!data.valid[r * D + i] || !data.valid[r * D + j]) continue;
-        const y = data.next[r * D + i] - data.cur[r * D + i], x = data.cur[r * D + j];
-        m++; sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+        const y = data.next[r * D + i] - data.cur[r * D + i],
+          x = data.cur[r * D + j];
+        m++;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
       }
       if (m < 8) continue;
-      const cov = sxy - (sx * sy) / m, vx = sxx - (sx * sx) / m, vy = syy - (sy * sy) / m;
+      const cov = sxy - (sx * sy) / m,
+        vx = sxx - (sx * sx) / m,
+        vy = syy - (sy * sy) / m;
       if (cov <= 0 || vx <= 1e-12 || vy <= 1e-12) continue;
       const r2 = (cov * cov) / (vx * vy);
       if (r2 > bestR2) [best, bestR2] = [j, r2];
     }
     if (best < 0) continue;
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (let r = 0; r < n; r++)
       if (data.valid[r * D + i]) {
         lo = Math.min(lo, data.cur[r * D + i], data.next[r * D + i]);
@@ -86,21 +107,30 @@ export function fitBox(data: TransitionData, evidence: EvidenceKind): FittedBox 
   const features = linearFeatures(D, A);
   const scratch = new Float64Array(features.names.length);
   const predict = (law: FittedRegressionLaw, r: number) =>
-    predictChange(law, data.prev.subarray(r * D, (r + 1) * D), data.cur.subarray(r * D, (r + 1) * D), data.action.subarray(r * A, (r + 1) * A), new Float64Array(D), scratch);
+    predictChange(
+      law,
+      data.prev.subarray(r * D, (r + 1) * D),
+      data.cur.subarray(r * D, (r + 1) * D),
+      data.action.subarray(r * A, (r + 1) * A),
+      new Float64Array(D),
+      scratch,
+    );
   // the linear part is fitted on steps that hit no wall (twice: the first fit's wall steps include the bounces it was bent by)
   let law = fitRegressionLaw('box', data, 'none', features, { sparse: false, evidence });
   let wall = new Uint8Array(n);
   for (let pass = 0; pass < 2; pass++) {
     wall = Uint8Array.from({ length: n }, (_, r) => (reflect(predict(law, r), pairs, 1) ? 1 : 0));
     const valid = data.valid.slice();
-    for (let r = 0; r < n; r++) if (wall[r]) for (const p of pairs) valid[r * D + p.position] = valid[r * D + p.rate] = 0;
+    for (let r = 0; r < n; r++)
+      if (wall[r]) for (const p of pairs) valid[r * D + p.position] = valid[r * D + p.rate] = 0;
     law = fitRegressionLaw('box', { ...data, valid }, 'none', features, { sparse: false, evidence });
   }
   // restitution and the wall steps' noise: least squares over the wall steps of the paired dimensions
   const wallRows = Array.from({ length: n }, (_, r) => r).filter((r) => wall[r]);
   const predictions = wallRows.map((r) => predict(law, r));
   const wallError = (e: number) => {
-    const sse = new Float64Array(D), count = new Float64Array(D);
+    const sse = new Float64Array(D),
+      count = new Float64Array(D);
     wallRows.forEach((r, w) => {
       const next = predictions[w].slice();
       reflect(next, pairs, e);
@@ -113,14 +143,16 @@ export function fitBox(data: TransitionData, evidence: EvidenceKind): FittedBox 
     });
     return { sse, count };
   };
-  let restitution = 1, bestSse = Infinity;
+  let restitution = 1,
+    bestSse = Infinity;
   for (const e of RESTITUTIONS) {
     const total = wallError(e).sse.reduce((s, v) => s + v, 0);
     if (total < bestSse) [restitution, bestSse] = [e, total];
   }
   const { sse, count } = wallError(restitution);
   const wallVariance = Float64Array.from(sse, (s, d) => (count[d] ? Math.max(s / count[d], 1e-10) : 0));
-  let wallLogLik = 0, wallCount = 0;
+  let wallLogLik = 0,
+    wallCount = 0;
   for (let d = 0; d < D; d++) {
     if (!count[d]) continue;
     wallLogLik += -0.5 * count[d] * (Math.log(2 * Math.PI * wallVariance[d]) + 1);

@@ -37,7 +37,12 @@ export interface LawDescription {
  * +- 2 of its spread over episodes (at least 10% of the estimate), the spread the in-context inference starts
  * from; for a shared one, its estimate +- its own magnitude. A constant inside a term: +- its initial value.
  */
-export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm, centre: Float64Array | null = null): LawDescription {
+export function describeLaw(
+  k: Kinematics,
+  vars: Variables,
+  scored: ScoredForm,
+  centre: Float64Array | null = null,
+): LawDescription {
   const parameters: ParameterSpec[] = [];
   // a centre the positions are read from: one shared parameter per axis (every body's position on it reads it)
   const origin: LawDescription['origin'] = [];
@@ -47,7 +52,12 @@ export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm, 
       if (value === 0) return;
       const half = Math.max(0.5 * Math.abs(value), 0.1);
       const parameter = parameters.length;
-      parameters.push({ name: `centre.${vars.names[k.axes[0][axis].position]}`, range: [value - half, value + half], perEpisode: false, doc: 'the point the law is centred on, along this axis' });
+      parameters.push({
+        name: `centre.${vars.names[k.axes[0][axis].position]}`,
+        range: [value - half, value + half],
+        perEpisode: false,
+        doc: 'the point the law is centred on, along this axis',
+      });
       for (const body of k.axes) origin.push({ dim: body[axis].position, parameter });
     });
   const byKey = new Map<string, { coefficient: number; firstConstant: number }>();
@@ -57,21 +67,46 @@ export function describeLaw(k: Kinematics, vars: Variables, scored: ScoredForm, 
       let at = byKey.get(t.key);
       if (!at) {
         const c = scored.coefficients.get(t.key)!;
-        const half = c.perEpisode ? Math.max(2 * c.spread, 0.1 * Math.abs(c.coef), 1e-6) : Math.max(Math.abs(c.coef), 1e-6);
+        const half = c.perEpisode
+          ? Math.max(2 * c.spread, 0.1 * Math.abs(c.coef), 1e-6)
+          : Math.max(Math.abs(c.coef), 1e-6);
         const name = `${vars.names[eq.dim]}.${t.key.split('.').pop()}`;
         at = { coefficient: parameters.length, firstConstant: parameters.length + 1 };
-        parameters.push({ name, range: [c.coef - half, c.coef + half], perEpisode: c.perEpisode, doc: `coefficient of ${show(t.term.expr, vars.names, t.term.constants)} in d${vars.names[eq.dim]}/dt` });
+        parameters.push({
+          name,
+          range: [c.coef - half, c.coef + half],
+          perEpisode: c.perEpisode,
+          doc: `coefficient of ${show(t.term.expr, vars.names, t.term.constants)} in d${vars.names[eq.dim]}/dt`,
+        });
         t.term.constants.forEach((value, i) => {
           const width = Math.max(Math.abs(value), 1e-3);
-          parameters.push({ name: `${name}.c${i}`, range: [value - width, value + width], perEpisode: false, doc: 'a constant inside the term' });
+          parameters.push({
+            name: `${name}.c${i}`,
+            range: [value - width, value + width],
+            perEpisode: false,
+            doc: 'a constant inside the term',
+          });
         });
         byKey.set(t.key, at);
       }
       const first = at.firstConstant;
-      return { expr: renumberConstants(t.term.expr, (i) => first + i), coefficient: at.coefficient, silent: t.silent === true };
+      return {
+        expr: renumberConstants(t.term.expr, (i) => first + i),
+        coefficient: at.coefficient,
+        silent: t.silent === true,
+      };
     }),
   }));
-  return { kinematics: k, variables: vars, equations, parameters, logPrior: scored.form.prior, label: scored.form.label, origin, keys: Object.fromEntries([...byKey].map(([key, at]) => [key, at.coefficient])) };
+  return {
+    kinematics: k,
+    variables: vars,
+    equations,
+    parameters,
+    logPrior: scored.form.prior,
+    label: scored.form.label,
+    origin,
+    keys: Object.fromEntries([...byKey].map(([key, at]) => [key, at.coefficient])),
+  };
 }
 
 /** A term's expression in the view's own coordinates: a centred position q read as q - centre. */
@@ -82,11 +117,14 @@ function uncentred(law: LawDescription, e: Expr): Expr {
 }
 
 /** The right-hand side dx/dt of the flow, compiled: f(x ++ a, theta, out [D]). */
-function rightHandSide(law: LawDescription): (v: Float64Array, theta: ArrayLike<number>, out: Float64Array) => Float64Array {
+function rightHandSide(
+  law: LawDescription,
+): (v: Float64Array, theta: ArrayLike<number>, out: Float64Array) => Float64Array {
   const { D } = law.variables;
   const zero: Expr = { kind: 'num', value: 0 };
   const rhs: Expr[] = Array.from({ length: D }, () => zero);
-  for (const pair of law.kinematics.axes.flat()) rhs[pair.position] = binary('mul', { kind: 'num', value: pair.scale }, { kind: 'var', index: pair.rate });
+  for (const pair of law.kinematics.axes.flat())
+    rhs[pair.position] = binary('mul', { kind: 'num', value: pair.scale }, { kind: 'var', index: pair.rate });
   for (const eq of law.equations)
     rhs[eq.dim] = eq.terms.reduce<Expr>((sum, t, j) => {
       const product = binary('mul', constant(t.coefficient), uncentred(law, t.expr));
@@ -101,7 +139,10 @@ function integrator(law: LawDescription) {
   const { D, A } = law.variables;
   const h = law.kinematics.dt / SUBSTEPS;
   const v = new Float64Array(D + A);
-  const k1 = new Float64Array(D), k2 = new Float64Array(D), k3 = new Float64Array(D), k4 = new Float64Array(D);
+  const k1 = new Float64Array(D),
+    k2 = new Float64Array(D),
+    k3 = new Float64Array(D),
+    k4 = new Float64Array(D);
   const at = (x: Float64Array, k: Float64Array | null, w: number, out: Float64Array) => {
     for (let d = 0; d < D; d++) v[d] = k ? x[d] + w * k[d] : x[d];
     return f(v, theta, out);
@@ -126,7 +167,10 @@ function integrator(law: LawDescription) {
 export function lawStatement(law: LawDescription, theta: ArrayLike<number>): string {
   const names = law.variables.names;
   const lines: string[] = [];
-  for (const pair of law.kinematics.axes.flat()) lines.push(`d${names[pair.position]}/dt = ${Math.abs(pair.scale - 1) < 1e-9 ? '' : `${pair.scale.toPrecision(4)} `}${names[pair.rate]}`);
+  for (const pair of law.kinematics.axes.flat())
+    lines.push(
+      `d${names[pair.position]}/dt = ${Math.abs(pair.scale - 1) < 1e-9 ? '' : `${pair.scale.toPrecision(4)} `}${names[pair.rate]}`,
+    );
   for (const eq of law.equations) {
     const terms = eq.terms.map((t) => {
       const c = theta[t.coefficient];
@@ -145,7 +189,10 @@ export function lawFamily(id: string, law: LawDescription): LawFamily {
   return {
     kind: 'family',
     id,
-    statement: lawStatement(law, law.parameters.map((p) => (p.range[0] + p.range[1]) / 2)),
+    statement: lawStatement(
+      law,
+      law.parameters.map((p) => (p.range[0] + p.range[1]) / 2),
+    ),
     parameters: law.parameters,
     predict: (params, t: Transition) => step(t.current, t.action, params),
   };

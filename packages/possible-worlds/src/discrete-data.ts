@@ -19,7 +19,10 @@ export interface DiscreteTransitions {
 /** Number of action keys of a spec: vocab^size for a categorical action, 1 without actions. */
 export function actionKeyCount(spec: ScenarioSpec): number {
   if (!spec.action) return 1;
-  if (!isCategorical(spec.action)) throw new Error(`possible-worlds: discrete worlds read categorical actions; ${spec.id}'s action is ${spec.action.kind}`);
+  if (!isCategorical(spec.action))
+    throw new Error(
+      `possible-worlds: discrete worlds read categorical actions; ${spec.id}'s action is ${spec.action.kind}`,
+    );
   return (spec.action.vocab as number) ** sizeOf(spec.action);
 }
 
@@ -37,11 +40,23 @@ export function actionKey(V: number, action: ArrayLike<number>): number {
 }
 
 /** Every transition of every batch, from the first step of each episode on (discrete worlds read only x_t). */
-export function discreteTransitions(spec: ScenarioSpec, view: string, batches: readonly Episodes[]): DiscreteTransitions {
+export function discreteTransitions(
+  spec: ScenarioSpec,
+  view: string,
+  batches: readonly Episodes[],
+): DiscreteTransitions {
   const parts = batches.map((ep) => ({ ep, data: transitionData(spec, view, ep, true) }));
   const n = parts.reduce((s, p) => s + p.data.n, 0);
   const D = sizeOf(spec.views[view]);
-  const out: DiscreteTransitions = { n, D, cur: new Int32Array(n * D), next: new Int32Array(n * D), action: new Int32Array(n), actionKeys: actionKeyCount(spec), context: [] };
+  const out: DiscreteTransitions = {
+    n,
+    D,
+    cur: new Int32Array(n * D),
+    next: new Int32Array(n * D),
+    action: new Int32Array(n),
+    actionKeys: actionKeyCount(spec),
+    context: [],
+  };
   let at = 0;
   for (const { ep, data } of parts) {
     const contexts = new Map<number, Record<string, Float32Array>>();
@@ -52,7 +67,8 @@ export function discreteTransitions(spec: ScenarioSpec, view: string, batches: r
       }
       out.action[at] = actionKey(actionVocab(spec), data.action.subarray(i * data.A, (i + 1) * data.A));
       const e = data.episode[i];
-      if (!contexts.has(e)) contexts.set(e, Object.fromEntries(Object.entries(ep.context).map(([k, v]) => [k, block(v, e)])));
+      if (!contexts.has(e))
+        contexts.set(e, Object.fromEntries(Object.entries(ep.context).map(([k, v]) => [k, block(v, e)])));
       out.context.push(contexts.get(e)!);
     }
   }

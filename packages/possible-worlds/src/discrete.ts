@@ -19,18 +19,33 @@ export function discreteReading(spec: ScenarioSpec, view: string): DiscreteReadi
   const t = spec.views[view];
   const shape = `[${t.shape.join(', ')}]`;
   if (!isCategorical(t)) return { reads: null, reason: `view ${view} is ${t.kind}, not categorical` };
-  if (t.mask) return { reads: null, reason: `view ${view} has padding (mask ${t.mask}); discrete worlds read unpadded views` };
-  if (spec.action && !isCategorical(spec.action)) return { reads: null, reason: `discrete worlds read categorical actions; ${spec.id}'s action is ${spec.action.kind}` };
+  if (t.mask)
+    return { reads: null, reason: `view ${view} has padding (mask ${t.mask}); discrete worlds read unpadded views` };
+  if (spec.action && !isCategorical(spec.action))
+    return {
+      reads: null,
+      reason: `discrete worlds read categorical actions; ${spec.id}'s action is ${spec.action.kind}`,
+    };
   if (t.shape.length === 2) return { reads: 'grid' };
   if (t.shape.length === 1 && programContexts(spec).length) {
-    if (spec.action) return { reads: null, reason: `program induction reads worlds that run by themselves; ${spec.id} has actions` };
+    if (spec.action)
+      return { reads: null, reason: `program induction reads worlds that run by themselves; ${spec.id} has actions` };
     return { reads: 'programs' };
   }
-  return { reads: null, reason: `discrete worlds read 2-D grids (local rules) or state vectors with a program context (programs); view ${view} is ${shape}${t.shape.length === 1 ? ' without a rank-2 categorical context' : ''}` };
+  return {
+    reads: null,
+    reason: `discrete worlds read 2-D grids (local rules) or state vectors with a program context (programs); view ${view} is ${shape}${t.shape.length === 1 ? ' without a rank-2 categorical context' : ''}`,
+  };
 }
 
 /** The candidate worlds of a categorical view, and the candidates the search scored. */
-export function fitDiscreteWorlds(spec: ScenarioSpec, view: string, batches: readonly Episodes[], effort: number, only: Set<string> | null): { worlds: CandidateWorld[]; scored: number } {
+export function fitDiscreteWorlds(
+  spec: ScenarioSpec,
+  view: string,
+  batches: readonly Episodes[],
+  effort: number,
+  only: Set<string> | null,
+): { worlds: CandidateWorld[]; scored: number } {
   const reading = discreteReading(spec, view);
   if (!reading.reads) throw new Error(`possible-worlds: ${reading.reason}`);
   const data = discreteTransitions(spec, view, batches);
@@ -41,7 +56,13 @@ export function fitDiscreteWorlds(spec: ScenarioSpec, view: string, batches: rea
     scored = search.scored;
   } else {
     const [H, W] = spec.views[view].shape;
-    const g: Geometry = { H, W, V: spec.views[view].vocab as number, A: actionKeyCount(spec), actionVocab: actionVocab(spec) };
+    const g: Geometry = {
+      H,
+      W,
+      V: spec.views[view].vocab as number,
+      A: actionKeyCount(spec),
+      actionVocab: actionVocab(spec),
+    };
     const rules = searchRules(g, data, !!spec.action);
     worlds = ruleWorlds(rules, g);
     scored = rules.scored;
@@ -53,7 +74,10 @@ export function fitDiscreteWorlds(spec: ScenarioSpec, view: string, batches: rea
   }
   if (only) {
     const kept = worlds.filter((w) => only.has(w.id));
-    if (!kept.length) throw new Error(`possible-worlds: candidates matches none of the worlds found for ${view} (${worlds.map((w) => w.id).join('; ')})`);
+    if (!kept.length)
+      throw new Error(
+        `possible-worlds: candidates matches none of the worlds found for ${view} (${worlds.map((w) => w.id).join('; ')})`,
+      );
     worlds = kept;
   }
   return { worlds, scored };

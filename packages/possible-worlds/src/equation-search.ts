@@ -105,11 +105,20 @@ function screeningRows(rows: Int32Array, episode: Int32Array, count: number): In
   const episodes = [...byEpisode.values()];
   const perEpisode = rows.length / episodes.length;
   const take = Math.max(2, Math.min(episodes.length, Math.round(count / perEpisode)));
-  return Int32Array.from(Array.from({ length: take }, (_, k) => episodes[Math.floor((k * episodes.length) / take)]).flat());
+  return Int32Array.from(
+    Array.from({ length: take }, (_, k) => episodes[Math.floor((k * episodes.length) / take)]).flat(),
+  );
 }
 
 /** The coefficients of a term set on all of a component's rows, each shared or per episode (mixed-regression.ts). */
-function decideCoefficients(terms: Term[], priors: number[], cols: readonly Float64Array[], rows: Int32Array, y: Float64Array, episode: Int32Array): { terms: FoundTerm[]; bic: number } | null {
+function decideCoefficients(
+  terms: Term[],
+  priors: number[],
+  cols: readonly Float64Array[],
+  rows: Int32Array,
+  y: Float64Array,
+  episode: Int32Array,
+): { terms: FoundTerm[]; bic: number } | null {
   const vectors: Float64Array[] = [];
   for (const t of terms) {
     const v = termValues(t, cols, rows);
@@ -132,8 +141,16 @@ function validRows(data: TransitionData, dims: readonly number[]): Int32Array {
  * episode included). `vars` names the variables; actions that never vary are left out of the atoms (the data
  * say nothing of them; see the symmetry completion in discovered-law.ts).
  */
-export function searchEquations(data: TransitionData, k: Kinematics, vars: Variables, opts: SearchOptions): EquationSearchResult {
-  const maxTerms = opts.maxTerms ?? 4, width = opts.beamWidth ?? 6, screenRows = opts.screenRows ?? 512, maxComplexity = opts.maxComplexity ?? 6;
+export function searchEquations(
+  data: TransitionData,
+  k: Kinematics,
+  vars: Variables,
+  opts: SearchOptions,
+): EquationSearchResult {
+  const maxTerms = opts.maxTerms ?? 4,
+    width = opts.beamWidth ?? 6,
+    screenRows = opts.screenRows ?? 512,
+    maxComplexity = opts.maxComplexity ?? 6;
   const cols = midpointColumns(data);
   const varies = (v: number) => cols[v].some((x) => x !== cols[v][0]);
   const actions = Array.from({ length: vars.A }, (_, j) => j).filter((j) => varies(vars.D + j));
@@ -141,13 +158,19 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
   const equations = new Map<number, FoundEquation[]>();
   const components = new Map<number, ComponentData>();
   let scored = 0;
-  const bodyDims = (body: number) => Array.from({ length: k.fields }, (_, f) => body * k.fields + f).filter((d) => !k.constant.includes(d));
-  const bodies = Array.from({ length: k.bodies }, (_, b) => b).filter((b) => k.dynamic.some((d) => Math.floor(d / k.fields) === b));
+  const bodyDims = (body: number) =>
+    Array.from({ length: k.fields }, (_, f) => body * k.fields + f).filter((d) => !k.constant.includes(d));
+  const bodies = Array.from({ length: k.bodies }, (_, b) => b).filter((b) =>
+    k.dynamic.some((d) => Math.floor(d / k.fields) === b),
+  );
   // bodies are alike (a view of [N, F]): the law is searched on the body with the most data, and given to the
   // others as its image, each fitting its own coefficients (whether they are also the same is a symmetry the
   // law forms test); a term reading an action stays with the body it acts on
   const rowsOf = new Map(bodies.map((b) => [b, validRows(data, bodyDims(b))]));
-  const representative = bodies.reduce((best, b) => (rowsOf.get(b)!.length > rowsOf.get(best)!.length ? b : best), bodies[0]);
+  const representative = bodies.reduce(
+    (best, b) => (rowsOf.get(b)!.length > rowsOf.get(best)!.length ? b : best),
+    bodies[0],
+  );
   const componentOf = (d: number, rows: Int32Array): ComponentData => {
     const rate = Float64Array.from(rows, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt);
     return { rows, rate, episode: Int32Array.from(rows, (i) => data.episode[i]) };
@@ -164,28 +187,46 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
       return v ? Math.sqrt(dot(v, v) / v.length) : 1;
     });
     const screen = screeningRows(rows, data.episode, screenRows);
-    const { library, evaluated } = buildLibrary(enumerateTerms(atoms, scales, maxComplexity), cols, screen, opts.effort);
+    const { library, evaluated } = buildLibrary(
+      enumerateTerms(atoms, scales, maxComplexity),
+      cols,
+      screen,
+      opts.effort,
+    );
     scored += evaluated;
     // the prior of a term: uniform over the complexity levels, then over the library's terms of its level
     // (a term chosen among many pays log of how many it was chosen among)
     const levelCount = new Map<number, number>();
     for (const t of library.terms) levelCount.set(t.complexity, (levelCount.get(t.complexity) ?? 0) + 1);
     const levelPrior = -Math.log(maxComplexity + 1);
-    const prior = new Map<Term, number>(library.terms.map((t) => [t, levelPrior - Math.log(levelCount.get(t.complexity)!)]));
+    const prior = new Map<Term, number>(
+      library.terms.map((t) => [t, levelPrior - Math.log(levelCount.get(t.complexity)!)]),
+    );
     const episodeOfScreen = Int32Array.from(screen, (i) => data.episode[i]);
     for (const d of k.dynamic.filter((x) => Math.floor(x / k.fields) === body)) {
       const component = componentOf(d, rows);
       components.set(d, component);
-      const design = designOf(Float64Array.from(screen, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt), episodeOfScreen);
+      const design = designOf(
+        Float64Array.from(screen, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt),
+        episodeOfScreen,
+      );
       // (refined terms join the library: a copy per component keeps components from seeing each other's)
       const own = copyLibrary(library);
-      const ranked = beamSearch(own, scorer(own, design, (t) => prior.get(own.terms[t])!), maxTerms, width, (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior));
+      const ranked = beamSearch(
+        own,
+        scorer(own, design, (t) => prior.get(own.terms[t])!),
+        maxTerms,
+        width,
+        (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior),
+      );
       // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
       // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
       // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
       const refined = ranked
         .slice(0, REFINED_SETS)
-        .map((best) => refineConstants({ terms: best.set.map((t) => own.terms[t]), score: best.score }, cols, screen, design, prior))
+        .map((best) =>
+          refineConstants({ terms: best.set.map((t) => own.terms[t]), score: best.score }, cols, screen, design, prior),
+        )
         .sort((a, b) => b.score - a.score);
       const extended = refined.map((start, rank) => {
         if (rank >= MUTATED_SETS) return start;
@@ -210,19 +251,42 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
         const v = termValues(t, cols, screen);
         if (!v) return t;
         const rms = Math.sqrt(dot(v, v) / v.length);
-        const twin = twinOf(own, v.map((x) => x / rms));
+        const twin = twinOf(
+          own,
+          v.map((x) => x / rms),
+        );
         return twin >= 0 && own.terms[twin].complexity < t.complexity ? own.terms[twin] : t;
       };
       for (const found0 of extended) {
         const candidate = { ...found0, terms: [...new Set(found0.terms.map(simplest))] };
-        const key = candidate.terms.map((t) => keyOf(t.expr)).sort().join(' + ');
+        const key = candidate.terms
+          .map((t) => keyOf(t.expr))
+          .sort()
+          .join(' + ');
         if (seenSets.has(key)) continue;
         seenSets.add(key);
-        const fitted = decideCoefficients(candidate.terms, candidate.terms.map((t) => prior.get(t)!), cols, rows, component.rate, component.episode);
-        if (fitted) found.push({ dim: d, terms: fitted.terms, score: candidate.score, bic: fitted.bic, prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0) });
+        const fitted = decideCoefficients(
+          candidate.terms,
+          candidate.terms.map((t) => prior.get(t)!),
+          cols,
+          rows,
+          component.rate,
+          component.episode,
+        );
+        if (fitted)
+          found.push({
+            dim: d,
+            terms: fitted.terms,
+            score: candidate.score,
+            bic: fitted.bic,
+            prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0),
+          });
       }
       // ranked on all of the component's rows (the screening saw some episodes), each coefficient shared or per episode
-      equations.set(d, found.sort((a, b) => b.bic + b.prior - (a.bic + a.prior)));
+      equations.set(
+        d,
+        found.sort((a, b) => b.bic + b.prior - (a.bic + a.prior)),
+      );
     }
   }
   for (const body of bodies) {
@@ -232,7 +296,8 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
     // the image of the representative's law: the two bodies swapped (a pull toward the other body turns round)
     const toBody = (v: number): Expr => {
       if (v >= vars.D) return variable(v);
-      const b = Math.floor(v / k.fields), f = v % k.fields;
+      const b = Math.floor(v / k.fields),
+        f = v % k.fields;
       return variable(b === representative ? body * k.fields + f : b === body ? representative * k.fields + f : v);
     };
     for (const [d0, found] of [...equations]) {
@@ -242,14 +307,25 @@ export function searchEquations(data: TransitionData, k: Kinematics, vars: Varia
       const component = componentOf(d, rows);
       components.set(d, component);
       const images = found.flatMap((eq) => {
-        const terms = eq.terms.filter((t) => variablesOf(t.term.expr).every((v) => v < vars.D)).map((t) => ({ ...t.term, expr: substitute(t.term.expr, toBody) }));
-        const fitted = decideCoefficients(terms, terms.map(() => 0), cols, rows, component.rate, component.episode);
+        const terms = eq.terms
+          .filter((t) => variablesOf(t.term.expr).every((v) => v < vars.D))
+          .map((t) => ({ ...t.term, expr: substitute(t.term.expr, toBody) }));
+        const fitted = decideCoefficients(
+          terms,
+          terms.map(() => 0),
+          cols,
+          rows,
+          component.rate,
+          component.episode,
+        );
         return fitted ? [{ dim: d, terms: fitted.terms, score: fitted.bic, bic: fitted.bic, prior: 0 }] : [];
       });
-      equations.set(d, images.sort((a, b) => b.score - a.score));
+      equations.set(
+        d,
+        images.sort((a, b) => b.score - a.score),
+      );
     }
   }
   const silent = Array.from({ length: vars.A }, (_, j) => vars.D + j).filter((v) => !varies(v));
   return { equations, components, columns: cols, silent, scored };
 }
-

@@ -5,7 +5,10 @@ import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 
 /** log Gamma(x) for x > 0 (Lanczos, g = 7; |error| < 1e-13 on the range used here). */
 export function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = c[0];
@@ -45,9 +48,20 @@ export interface RegressionFit {
  * Bayesian linear regression of one target on p features from sufficient statistics. p may be 0 (the target
  * is pure noise around a fixed offset already subtracted).
  */
-export function bayesianRegression(gram: Float64Array, xty: Float64Array, yty: number, n: number, p: number, prior: RegressionPrior = DEFAULT_PRIOR, withStd = false): RegressionFit {
+export function bayesianRegression(
+  gram: Float64Array,
+  xty: Float64Array,
+  yty: number,
+  n: number,
+  p: number,
+  prior: RegressionPrior = DEFAULT_PRIOR,
+  withStd = false,
+): RegressionFit {
   const an = prior.a0 + n / 2;
-  let coef = new Float64Array(p), coefStd = new Float64Array(p), logDetRatio = 0, quad = 0;
+  let coef = new Float64Array(p),
+    coefStd = new Float64Array(p),
+    logDetRatio = 0,
+    quad = 0;
   if (p > 0) {
     const A = new Matrix(p, p);
     for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) A.set(i, j, gram[i * p + j] + (i === j ? prior.alpha : 0));
@@ -74,7 +88,13 @@ export function bayesianRegression(gram: Float64Array, xty: Float64Array, yty: n
     for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) xtxq += coef[i] * gram[i * p + j] * coef[j];
     rss = Math.max(yty - 2 * quad + xtxq, 0);
   }
-  const logMarginal = -0.5 * n * Math.log(2 * Math.PI) + 0.5 * logDetRatio + prior.a0 * Math.log(prior.b0) - an * Math.log(bn) + logGamma(an) - logGamma(prior.a0);
+  const logMarginal =
+    -0.5 * n * Math.log(2 * Math.PI) +
+    0.5 * logDetRatio +
+    prior.a0 * Math.log(prior.b0) -
+    an * Math.log(bn) +
+    logGamma(an) -
+    logGamma(prior.a0);
   const s2max = Math.max(rss / Math.max(n, 1), 1e-300);
   const logLikMax = -0.5 * n * (Math.log(2 * Math.PI * s2max) + 1);
   return { coef, coefStd, rss, noiseVariance: bn / Math.max(an - 1, 1e-9), logMarginal, logLikMax, n, p };

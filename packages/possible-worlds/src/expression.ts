@@ -19,7 +19,6 @@ export type Expr =
   | { kind: 'unary'; op: UnaryOp; arg: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
 
-
 export const variable = (index: number): Expr => ({ kind: 'var', index });
 export const constant = (index: number): Expr => ({ kind: 'const', index });
 export const num = (value: number): Expr => ({ kind: 'num', value });
@@ -32,7 +31,7 @@ function leaves(e: Expr, kind: 'var'): number[] {
   const walk = (x: Expr): void => {
     if (x.kind === kind) seen.add(x.index);
     else if (x.kind === 'unary') walk(x.arg);
-    else if (x.kind === 'binary') (walk(x.left), walk(x.right));
+    else if (x.kind === 'binary') walk(x.left), walk(x.right);
   };
   walk(e);
   return [...seen].sort((a, b) => a - b);
@@ -40,7 +39,6 @@ function leaves(e: Expr, kind: 'var'): number[] {
 
 /** Indices of the variables the expression reads (sorted, each once). */
 export const variablesOf = (e: Expr): number[] => leaves(e, 'var');
-
 
 /** The expression with every variable i replaced by f(i) (a renaming) or by an expression. */
 export function substitute(e: Expr, f: (index: number) => Expr): Expr {
@@ -90,7 +88,10 @@ const fmtNumber = (v: number) => (Number.isInteger(v) ? String(v) : Number(v.toP
 
 /** Readable infix form: names of the variables, and the constants' values (or c0, c1, ... without them). */
 export function show(e: Expr, names: readonly string[], constants?: ArrayLike<number>): string {
-  const paren = (x: Expr) => (x.kind === 'binary' && x.op !== 'pow' && x.op !== 'hypot' ? `(${show(x, names, constants)})` : show(x, names, constants));
+  const paren = (x: Expr) =>
+    x.kind === 'binary' && x.op !== 'pow' && x.op !== 'hypot'
+      ? `(${show(x, names, constants)})`
+      : show(x, names, constants);
   switch (e.kind) {
     case 'var':
       return names[e.index] ?? `v${e.index}`;
@@ -105,11 +106,14 @@ export function show(e: Expr, names: readonly string[], constants?: ArrayLike<nu
       if (e.op === 'abs') return `|${show(e.arg, names, constants)}|`;
       return `${e.op}(${show(e.arg, names, constants)})`;
     case 'binary': {
-      if (e.op === 'pow') return `${paren(e.left)}^${e.right.kind === 'num' && e.right.value < 0 ? `(${show(e.right, names, constants)})` : paren(e.right)}`;
+      if (e.op === 'pow')
+        return `${paren(e.left)}^${e.right.kind === 'num' && e.right.value < 0 ? `(${show(e.right, names, constants)})` : paren(e.right)}`;
       if (e.op === 'hypot') return `hypot(${show(e.left, names, constants)}, ${show(e.right, names, constants)})`;
       // x - (-0.3) reads x + 0.3
-      const value = e.right.kind === 'num' ? e.right.value : e.right.kind === 'const' && constants ? constants[e.right.index] : NaN;
-      if ((e.op === 'sub' || e.op === 'add') && value < 0) return `${paren(e.left)} ${e.op === 'sub' ? '+' : '-'} ${fmtNumber(-value)}`;
+      const value =
+        e.right.kind === 'num' ? e.right.value : e.right.kind === 'const' && constants ? constants[e.right.index] : NaN;
+      if ((e.op === 'sub' || e.op === 'add') && value < 0)
+        return `${paren(e.left)} ${e.op === 'sub' ? '+' : '-'} ${fmtNumber(-value)}`;
       const symbol = { add: '+', sub: '-', mul: ' ', div: '/' }[e.op];
       return `${paren(e.left)}${e.op === 'mul' ? ' ' : ` ${symbol} `}${paren(e.right)}`.replace('  ', ' ');
     }
@@ -150,7 +154,8 @@ function source(e: Expr): string {
       break;
     }
     case 'binary': {
-      const l = source(e.left), r = source(e.right);
+      const l = source(e.left),
+        r = source(e.right);
       switch (e.op) {
         case 'add':
           return `(${l} + ${r})`;
@@ -191,7 +196,13 @@ export function compile(e: Expr): Compiled {
  * Compiles several expressions into one function writing out[i] = e_i(v, c): the right-hand side of a whole
  * law in one call (a rollout evaluates it at every substep of every step).
  */
-export function compileMany(es: readonly Expr[]): (v: ArrayLike<number>, c: ArrayLike<number>, out: Float64Array) => Float64Array {
+export function compileMany(
+  es: readonly Expr[],
+): (v: ArrayLike<number>, c: ArrayLike<number>, out: Float64Array) => Float64Array {
   const body = es.map((e, i) => `out[${i}] = ${source(e)};`).join('\n');
-  return new Function('v', 'c', 'out', `let t;\n${body}\nreturn out;`) as (v: ArrayLike<number>, c: ArrayLike<number>, out: Float64Array) => Float64Array;
+  return new Function('v', 'c', 'out', `let t;\n${body}\nreturn out;`) as (
+    v: ArrayLike<number>,
+    c: ArrayLike<number>,
+    out: Float64Array,
+  ) => Float64Array;
 }

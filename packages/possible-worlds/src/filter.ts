@@ -4,7 +4,12 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 
 /** One step of a law: x_{t+1} from (x_{t-1}, x_t, a_t). */
-export type StepFn = (prev: Float64Array, cur: Float64Array, action: Float64Array, context?: Record<string, Float32Array>) => Float64Array;
+export type StepFn = (
+  prev: Float64Array,
+  cur: Float64Array,
+  action: Float64Array,
+  context?: Record<string, Float32Array>,
+) => Float64Array;
 
 export interface SmoothOptions {
   /** Observation noise variance per dimension (0: the observations are exact and are returned as they are). */
@@ -18,7 +23,12 @@ export interface SmoothOptions {
    * The law's per-episode parameters, estimated jointly with the states (they are as uncertain as the states
    * when inferred from K noisy steps): the step is then stepWith(theta), and theta gets a Gaussian prior.
    */
-  params?: { initial: Float64Array; priorMean: Float64Array; priorStd: Float64Array; stepWith(theta: Float64Array): StepFn };
+  params?: {
+    initial: Float64Array;
+    priorMean: Float64Array;
+    priorStd: Float64Array;
+    stepWith(theta: Float64Array): StepFn;
+  };
 }
 
 /**
@@ -26,13 +36,26 @@ export interface SmoothOptions {
  * Residuals: (obs_t - s_t) / sigma_obs for every t, and (s_{t+1} - step(s_{t-1}, s_t, a_t)) / sigma_proc for
  * t = 0..K-2 (s_{-1} := s_0, so a velocity law sees no velocity at the first step and is not constrained there).
  */
-export function smoothHistory(obs: Float64Array[], actions: Float64Array[], step: StepFn, opts: SmoothOptions, usesPrevious: boolean): Float64Array[] {
+export function smoothHistory(
+  obs: Float64Array[],
+  actions: Float64Array[],
+  step: StepFn,
+  opts: SmoothOptions,
+  usesPrevious: boolean,
+): Float64Array[] {
   return smoothJointly(obs, actions, step, opts, usesPrevious).states;
 }
 
 /** smoothHistory, also returning the jointly estimated parameters (opts.params), if any. */
-export function smoothJointly(obs: Float64Array[], actions: Float64Array[], step: StepFn, opts: SmoothOptions, usesPrevious: boolean): { states: Float64Array[]; theta: Float64Array | null } {
-  const K = obs.length, D = obs[0].length;
+export function smoothJointly(
+  obs: Float64Array[],
+  actions: Float64Array[],
+  step: StepFn,
+  opts: SmoothOptions,
+  usesPrevious: boolean,
+): { states: Float64Array[]; theta: Float64Array | null } {
+  const K = obs.length,
+    D = obs[0].length;
   const theta = opts.params ? opts.params.initial.slice() : null;
   const P = theta ? theta.length : 0;
   if (K < 2 || opts.observationVariance.every((v) => v === 0)) return { states: obs.map((o) => o.slice()), theta };
@@ -40,7 +63,8 @@ export function smoothJointly(obs: Float64Array[], actions: Float64Array[], step
   for (let d = 0; d < D; d++) if (opts.observationVariance[d] > 0 && !opts.frozen?.[d]) free.push(d);
   if (free.length === 0) return { states: obs.map((o) => o.slice()), theta };
   const s = obs.map((o) => o.slice());
-  const F = free.length, U = K * F + P; // unknowns: the free dimensions of every step, then the parameters
+  const F = free.length,
+    U = K * F + P; // unknowns: the free dimensions of every step, then the parameters
   const currentStep = (): StepFn => (opts.params && theta ? opts.params.stepWith(theta) : step);
   const wObs = free.map((d) => 1 / Math.sqrt(opts.observationVariance[d]));
   const wProc = Array.from({ length: D }, (_, d) => 1 / Math.sqrt(Math.max(opts.processVariance[d], 1e-12)));
@@ -53,7 +77,8 @@ export function smoothJointly(obs: Float64Array[], actions: Float64Array[], step
       const pred = f(s[Math.max(t - 1, 0)], s[t], actions[t]);
       for (let d = 0; d < D; d++) r.push((s[t + 1][d] - pred[d]) * wProc[d]);
     }
-    if (opts.params && theta) for (let j = 0; j < P; j++) r.push((theta[j] - opts.params.priorMean[j]) / opts.params.priorStd[j]);
+    if (opts.params && theta)
+      for (let j = 0; j < P; j++) r.push((theta[j] - opts.params.priorMean[j]) / opts.params.priorStd[j]);
     return r;
   };
   for (let iter = 0; iter < (opts.iterations ?? (P ? 6 : 3)); iter++) {
@@ -80,7 +105,8 @@ export function smoothJointly(obs: Float64Array[], actions: Float64Array[], step
       for (let i = 0; i < m; i++) J[i * U + u] = (r1[i] - r0[i]) / h;
     }
     // Gauss-Newton: (J^T J) delta = -J^T r
-    const JtJ = new Matrix(U, U), Jtr = new Matrix(U, 1);
+    const JtJ = new Matrix(U, U),
+      Jtr = new Matrix(U, 1);
     for (let a = 0; a < U; a++) {
       let g = 0;
       for (let i = 0; i < m; i++) g += J[i * U + a] * r0[i];

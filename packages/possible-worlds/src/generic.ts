@@ -54,7 +54,8 @@ export function sindyFeatures(D: number, A: number): FeatureLibrary {
   const pairwise = D <= PAIRWISE_LIMIT;
   if (pairwise)
     for (let i = 0; i < D; i++)
-      for (let j = i + 1; j < D; j++) names.push(`x${i} x${j}`, `r${i}${j} x${i}`, `r${i}${j} x${j}`, `x${i} / r${i}${j}^3`, `x${j} / r${i}${j}^3`);
+      for (let j = i + 1; j < D; j++)
+        names.push(`x${i} x${j}`, `r${i}${j} x${i}`, `r${i}${j} x${j}`, `x${i} / r${i}${j}^3`, `x${j} / r${i}${j}^3`);
   return {
     names,
     isAction: actionColumns(names.length, D, A),
@@ -73,7 +74,8 @@ export function sindyFeatures(D: number, A: number): FeatureLibrary {
         for (let i = 0; i < D; i++)
           for (let j = i + 1; j < D; j++) {
             const r2 = x[i] * x[i] + x[j] * x[j];
-            const r = Math.sqrt(r2), inv3 = Math.pow(r2 + 0.01, -1.5);
+            const r = Math.sqrt(r2),
+              inv3 = Math.pow(r2 + 0.01, -1.5);
             out[k++] = x[i] * x[j];
             out[k++] = r * x[i];
             out[k++] = r * x[j];
@@ -141,7 +143,13 @@ function targetOf(data: TransitionData, offset: 'none' | 'velocity', i: number, 
  * Fits a regression law to every dimension. `sparse`: per dimension, the support is chosen by sequential
  * thresholded least squares over a grid of sizes, each candidate support scored by evidence.
  */
-export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none' | 'velocity', library: FeatureLibrary | null, opts: { sparse: boolean; evidence: EvidenceKind }): FittedRegressionLaw {
+export function fitRegressionLaw(
+  id: string,
+  data: TransitionData,
+  offset: 'none' | 'velocity',
+  library: FeatureLibrary | null,
+  opts: { sparse: boolean; evidence: EvidenceKind },
+): FittedRegressionLaw {
   const { D, A, n } = data;
   const p = library ? library.names.length : 0;
   const features = new Float64Array(n * p);
@@ -152,9 +160,11 @@ export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none
       features.set(row, i * p);
     }
   // standardise (the intercept, feature 0, stays 1)
-  const featureMean = new Float64Array(p), featureStd = new Float64Array(p).fill(1);
+  const featureMean = new Float64Array(p),
+    featureStd = new Float64Array(p).fill(1);
   for (let f = 1; f < p; f++) {
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < n; i++) s += features[i * p + f];
     const m = s / Math.max(n, 1);
     for (let i = 0; i < n; i++) s2 += (features[i * p + f] - m) ** 2;
@@ -162,13 +172,16 @@ export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none
     featureStd[f] = Math.sqrt(s2 / Math.max(n, 1)) || 0;
   }
   const live = Int32Array.from(Array.from({ length: p }, (_, f) => f).filter((f) => f === 0 || featureStd[f] > 1e-9));
-  for (let i = 0; i < n; i++) for (let f = 1; f < p; f++) features[i * p + f] = featureStd[f] > 1e-9 ? (features[i * p + f] - featureMean[f]) / featureStd[f] : 0;
+  for (let i = 0; i < n; i++)
+    for (let f = 1; f < p; f++)
+      features[i * p + f] = featureStd[f] > 1e-9 ? (features[i * p + f] - featureMean[f]) / featureStd[f] : 0;
   const { lo: featureLo, hi: featureHi } = trustedRange(features, n, p);
 
   // rows are shared by dimensions with the same validity pattern (e.g. the four fields of one ball)
   const statsCache = new Map<string, DimensionStats>();
   const dims: DimensionFit[] = [];
-  let k = 0, logEvidence = 0;
+  let k = 0,
+    logEvidence = 0;
   for (let d = 0; d < D; d++) {
     const rows: number[] = [];
     for (let i = 0; i < n; i++) if (data.valid[i * D + d]) rows.push(i);
@@ -176,7 +189,13 @@ export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none
     const yty = y.reduce((s, v) => s + v * v, 0);
     if (rows.length === 0 || yty < 1e-18) {
       // padding, or a dimension the offset already explains exactly: nothing to fit or score
-      dims.push({ support: new Int32Array(0), coef: new Float64Array(0), noiseVariance: 0, logEvidence: 0, n: rows.length });
+      dims.push({
+        support: new Int32Array(0),
+        coef: new Float64Array(0),
+        noiseVariance: 0,
+        logEvidence: 0,
+        n: rows.length,
+      });
       continue;
     }
     const rowKey = rows.length === n ? 'all' : rows.join(',');
@@ -209,7 +228,8 @@ export function fitRegressionLaw(id: string, data: TransitionData, offset: 'none
 
 /** Per feature, the range over the rows widened by FEATURE_MARGIN of its span each side ([0, 0] with no rows). */
 function trustedRange(features: Float64Array, n: number, p: number): { lo: Float64Array; hi: Float64Array } {
-  const lo = new Float64Array(p).fill(n ? Infinity : 0), hi = new Float64Array(p).fill(n ? -Infinity : 0);
+  const lo = new Float64Array(p).fill(n ? Infinity : 0),
+    hi = new Float64Array(p).fill(n ? -Infinity : 0);
   for (let i = 0; i < n; i++)
     for (let f = 0; f < p; f++) {
       const z = features[i * p + f];
@@ -224,9 +244,15 @@ function trustedRange(features: Float64Array, n: number, p: number): { lo: Float
   return { lo, hi };
 }
 
-function sub(gram: Float64Array, xty: Float64Array, p: number, support: Int32Array): { g: Float64Array; v: Float64Array } {
+function sub(
+  gram: Float64Array,
+  xty: Float64Array,
+  p: number,
+  support: Int32Array,
+): { g: Float64Array; v: Float64Array } {
   const m = support.length;
-  const g = new Float64Array(m * m), v = new Float64Array(m);
+  const g = new Float64Array(m * m),
+    v = new Float64Array(m);
   for (let a = 0; a < m; a++) {
     v[a] = xty[support[a]];
     for (let b = 0; b < m; b++) g[a * m + b] = gram[support[a] * p + support[b]];
@@ -245,12 +271,27 @@ function score(fit: RegressionFit, kind: EvidenceKind): number {
  * sum, so that the sparse law is compared fairly with laws whose support was fixed in advance. (The full
  * hypothesis's evidence would sum over every support; the best one's term is a lower bound on it.)
  */
-function fitDimension(gram: Float64Array, xty: Float64Array, yty: number, n: number, p: number, live: Int32Array, opts: { sparse: boolean; evidence: EvidenceKind }): DimensionFit {
+function fitDimension(
+  gram: Float64Array,
+  xty: Float64Array,
+  yty: number,
+  n: number,
+  p: number,
+  live: Int32Array,
+  opts: { sparse: boolean; evidence: EvidenceKind },
+): DimensionFit {
   const evaluate = (support: Int32Array): DimensionFit & { fit: RegressionFit } => {
     const { g, v } = sub(gram, xty, p, support);
     const fit = bayesianRegression(g, v, yty, n, support.length);
     const logPrior = opts.sparse ? logSupportPrior(live.length, support.length) : 0;
-    return { support, coef: fit.coef, noiseVariance: fit.noiseVariance, logEvidence: score(fit, opts.evidence) + logPrior, n, fit };
+    return {
+      support,
+      coef: fit.coef,
+      noiseVariance: fit.noiseVariance,
+      logEvidence: score(fit, opts.evidence) + logPrior,
+      n,
+      fit,
+    };
   };
   const full = evaluate(live);
   if (!opts.sparse) return full;
@@ -262,7 +303,9 @@ function fitDimension(gram: Float64Array, xty: Float64Array, yty: number, n: num
     let support = live;
     let current = full;
     for (let iter = 0; iter < 3; iter++) {
-      const order = Array.from(current.support.keys()).sort((a, b) => Math.abs(current.coef[b]) - Math.abs(current.coef[a]));
+      const order = Array.from(current.support.keys()).sort(
+        (a, b) => Math.abs(current.coef[b]) - Math.abs(current.coef[a]),
+      );
       const next = Int32Array.from(order.slice(0, m).map((j) => current.support[j])).sort();
       if (next.length === support.length && next.every((x, i) => x === support[i])) break;
       support = next;
@@ -274,7 +317,14 @@ function fitDimension(gram: Float64Array, xty: Float64Array, yty: number, n: num
 }
 
 /** The next state under a regression law: x (or 2x - x_prev) plus the predicted change, features clamped to their trusted range. */
-export function predictChange(law: FittedRegressionLaw, prev: ArrayLike<number>, cur: ArrayLike<number>, action: ArrayLike<number>, out: Float64Array, scratch: Float64Array): Float64Array {
+export function predictChange(
+  law: FittedRegressionLaw,
+  prev: ArrayLike<number>,
+  cur: ArrayLike<number>,
+  action: ArrayLike<number>,
+  out: Float64Array,
+  scratch: Float64Array,
+): Float64Array {
   const D = out.length;
   if (law.library) law.library.write(cur, action, scratch);
   for (let d = 0; d < D; d++) {

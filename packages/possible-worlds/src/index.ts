@@ -1,6 +1,6 @@
 // @worldbench/possible-worlds: the module the runner loads, and the pieces for tools and tests.
 import { forecastViews, isCategorical, type WorldModelModule } from '@worldbench/core';
-import { possibleWorldsDefaults, resolvePossibleWorldsConfig, type PossibleWorldsConfig } from './config';
+import { possibleWorldsConfig, type PossibleWorldsConfig } from './config';
 import { discreteReading } from './discrete';
 import { createModel, loadModel } from './model';
 
@@ -9,28 +9,61 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
     id: 'possible-worlds',
     school: 'possible-worlds',
     summary: 'Explicit candidate laws, each fitted by least squares, selected by evidence (marginal likelihood / BIC).',
-    references: ['Brunton, Proctor, Kutz 2016: SINDy', 'MacKay 2003: Information Theory, Inference, and Learning Algorithms, ch. 28'],
+    references: [
+      'Brunton, Proctor, Kutz 2016: SINDy',
+      'MacKay 2003: Information Theory, Inference, and Learning Algorithms, ch. 28',
+    ],
   },
-  defaults: possibleWorldsDefaults,
-  checkConfig: (config) => void resolvePossibleWorldsConfig(config),
+  defaults: possibleWorldsConfig.defaults,
+  config: possibleWorldsConfig,
   // the oracle: only library=scenario is handed the scenario's hypotheses (and its rows are marked privileged)
   readsPrivileged: (config) => config.library === 'scenario',
   supports(spec, privileged) {
     // real-valued views by search; categorical ones by discrete search where it reads them (discrete.ts), or
     // where the scenario states hypotheses for them (library=scenario)
-    const readable = (v: string) => spec.views[v].kind === 'real' || (isCategorical(spec.views[v]) && (privileged?.hypotheses?.view === v || discreteReading(spec, v).reads !== null));
+    const readable = (v: string) =>
+      spec.views[v].kind === 'real' ||
+      (isCategorical(spec.views[v]) && (privileged?.hypotheses?.view === v || discreteReading(spec, v).reads !== null));
     const views = forecastViews(spec).filter(readable);
     if (views.length) return { views };
-    const why = forecastViews(spec).map((v) => (spec.views[v].kind === 'image' ? `${v}: images are for pixel models` : `${v}: ${(discreteReading(spec, v) as { reason: string }).reason}`));
-    return { views: [], reason: `reads real-valued views, and categorical views where discrete search can; ${why.join('; ')}` };
+    const why = forecastViews(spec).map((v) =>
+      spec.views[v].kind === 'image'
+        ? `${v}: images are for pixel models`
+        : `${v}: ${(discreteReading(spec, v) as { reason: string }).reason}`,
+    );
+    return {
+      views: [],
+      reason: `reads real-valued views, and categorical views where discrete search can; ${why.join('; ')}`,
+    };
   },
-  create: async (spec, view, config, privileged) => createModel({ spec, view, config: resolvePossibleWorldsConfig(config), hypotheses: privileged?.hypotheses, worlds: [], weights: [], library: null, libraryNote: '', batches: [], actCalls: 0, updates: 0, changes: [] }),
+  create: async (spec, view, config, privileged) =>
+    createModel({
+      spec,
+      view,
+      config: possibleWorldsConfig.resolve(config),
+      hypotheses: privileged?.hypotheses,
+      worlds: [],
+      weights: [],
+      library: null,
+      libraryNote: '',
+      batches: [],
+      actCalls: 0,
+      updates: 0,
+      changes: [],
+    }),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),
 };
 export default module;
 
-export { possibleWorldsDefaults, resolvePossibleWorldsConfig, type PossibleWorldsConfig } from './config';
-export { bayesianRegression, bicEvidence, logGamma, posterior, type RegressionFit, type RegressionPrior } from './evidence';
+export { possibleWorldsConfig, possibleWorldsDefaults, type PossibleWorldsConfig } from './config';
+export {
+  bayesianRegression,
+  bicEvidence,
+  logGamma,
+  posterior,
+  type RegressionFit,
+  type RegressionPrior,
+} from './evidence';
 export { smoothHistory } from './filter';
 export { fitRegressionLaw, linearFeatures, sindyFeatures } from './generic';
 export { levenbergMarquardt } from './lm';

@@ -48,7 +48,10 @@ export function bodiesOf(shape: readonly number[]): { bodies: number; fields: nu
 /** r^2 and slope of the regression through the origin of y on x over the rows where both are valid. */
 function throughOrigin(data: TransitionData, q: number[], p: number[]): { slope: number; r2: number; n: number } {
   const { D, n } = data;
-  let sxy = 0, sxx = 0, syy = 0, m = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0,
+    m = 0;
   for (let i = 0; i < n; i++)
     for (let b = 0; b < q.length; b++) {
       if (!data.valid[i * D + q[b]] || !data.valid[i * D + p[b]]) continue;
@@ -65,7 +68,8 @@ function throughOrigin(data: TransitionData, q: number[], p: number[]): { slope:
 
 /** Whether component d ever changed over a valid transition. */
 function changes(data: TransitionData, d: number): boolean {
-  for (let i = 0; i < data.n; i++) if (data.valid[i * data.D + d] && data.next[i * data.D + d] !== data.cur[i * data.D + d]) return true;
+  for (let i = 0; i < data.n; i++)
+    if (data.valid[i * data.D + d] && data.next[i * data.D + d] !== data.cur[i * data.D + d]) return true;
   return false;
 }
 
@@ -78,7 +82,11 @@ export function findKinematics(data: TransitionData, shape: readonly number[]): 
   for (let q = 0; q < fields; q++)
     for (let p = 0; p < fields; p++) {
       if (p === q) continue;
-      const fit = throughOrigin(data, all.map((b) => dim(b, q)), all.map((b) => dim(b, p)));
+      const fit = throughOrigin(
+        data,
+        all.map((b) => dim(b, q)),
+        all.map((b) => dim(b, p)),
+      );
       if (fit.slope > 0 && fit.r2 >= PAIR_R2 && fit.n >= 8) candidates.push({ q, p, slope: fit.slope, r2: fit.r2 });
     }
   candidates.sort((a, b) => b.r2 - a.r2 || a.q - b.q || a.p - b.p);
@@ -91,12 +99,21 @@ export function findKinematics(data: TransitionData, shape: readonly number[]): 
   }
   fieldPairs.sort((a, b) => a.q - b.q);
   // one step duration, pooled over every pair; a pair whose own slope is within SAME_SCALE of it moves at exactly its rate
-  const pooled = fieldPairs.length ? throughOrigin(data, fieldPairs.flatMap((c) => all.map((b) => dim(b, c.q))), fieldPairs.flatMap((c) => all.map((b) => dim(b, c.p)))).slope : 1;
+  const pooled = fieldPairs.length
+    ? throughOrigin(
+        data,
+        fieldPairs.flatMap((c) => all.map((b) => dim(b, c.q))),
+        fieldPairs.flatMap((c) => all.map((b) => dim(b, c.p))),
+      ).slope
+    : 1;
   const dt = pooled > 0 ? pooled : 1;
   const scaleOf = (slope: number) => (Math.abs(slope / dt - 1) < SAME_SCALE ? 1 : slope / dt);
-  const axes = all.map((b) => fieldPairs.map((c) => ({ position: dim(b, c.q), rate: dim(b, c.p), scale: scaleOf(c.slope) })));
+  const axes = all.map((b) =>
+    fieldPairs.map((c) => ({ position: dim(b, c.q), rate: dim(b, c.p), scale: scaleOf(c.slope) })),
+  );
   const positions = new Set(axes.flat().map((a) => a.position));
-  const constant: number[] = [], dynamic: number[] = [];
+  const constant: number[] = [],
+    dynamic: number[] = [];
   for (let d = 0; d < D; d++) {
     if (!changes(data, d)) constant.push(d);
     else if (!positions.has(d)) dynamic.push(d);
@@ -127,8 +144,10 @@ export function fixedPoint(data: TransitionData, k: Kinematics): Float64Array | 
     const pairs = k.axes.map((b) => b[axis]);
     // normal equations of y = b0 + b1 q + sum_j c_j a_j (the varied actions)
     const p = 2 + varied.length;
-    const G = new Float64Array(p * p), v = new Float64Array(p);
-    let n = 0, yy = 0;
+    const G = new Float64Array(p * p),
+      v = new Float64Array(p);
+    let n = 0,
+      yy = 0;
     const row = new Float64Array(p);
     for (let i = 0; i < data.n; i++)
       for (const pair of pairs) {
@@ -147,7 +166,9 @@ export function fixedPoint(data: TransitionData, k: Kinematics): Float64Array | 
     for (let a = 0; a < p; a++) G[a * p + a] += 1e-9 * (G[a * p + a] + 1);
     const inv = invertSmall(G, p);
     if (!inv || n <= p + 2) continue;
-    const b = Float64Array.from({ length: p }, (_, a) => inv.slice(a * p, (a + 1) * p).reduce((s, x, j) => s + x * v[j], 0));
+    const b = Float64Array.from({ length: p }, (_, a) =>
+      inv.slice(a * p, (a + 1) * p).reduce((s, x, j) => s + x * v[j], 0),
+    );
     let rss = yy;
     for (let a = 0; a < p; a++) rss -= b[a] * v[a];
     const s2 = Math.max(rss, 0) / (n - p);
@@ -177,7 +198,8 @@ function centralCentre(data: TransitionData, k: Kinematics, actionEffect: Float6
   const { D, A } = data;
   const axes = k.axes[0]?.length ?? 0;
   if (axes < 2 || actionEffect.length < axes || actionEffect.some((e) => !e)) return null;
-  const G = new Float64Array(axes * axes), v = new Float64Array(axes);
+  const G = new Float64Array(axes * axes),
+    v = new Float64Array(axes);
   const rows: Array<{ coef: Float64Array; rhs: number; scale: number }> = [];
   for (let i = 0; i < data.n; i++)
     for (const body of k.axes) {
@@ -204,8 +226,11 @@ function centralCentre(data: TransitionData, k: Kinematics, actionEffect: Float6
     }
   const inv = invertSmall(G, axes);
   if (!inv || rows.length < 8) return null;
-  const c = Float64Array.from({ length: axes }, (_, a) => inv.slice(a * axes, (a + 1) * axes).reduce((s, x, b) => s + x * v[b], 0));
-  let residual = 0, typical = 0;
+  const c = Float64Array.from({ length: axes }, (_, a) =>
+    inv.slice(a * axes, (a + 1) * axes).reduce((s, x, b) => s + x * v[b], 0),
+  );
+  let residual = 0,
+    typical = 0;
   for (const r of rows) {
     residual += (r.coef.reduce((s, x, a) => s + x * c[a], 0) - r.rhs) ** 2;
     typical += r.scale ** 2;

@@ -36,7 +36,8 @@ export interface FamilyFit {
 
 /** Which parameters are per episode (inferred in context) and which shared. */
 export function parameterKinds(family: LawFamily): { own: number[]; shared: number[] } {
-  const own: number[] = [], shared: number[] = [];
+  const own: number[] = [],
+    shared: number[] = [];
   family.parameters.forEach((p, j) => (p.perEpisode ? own : shared).push(j));
   return { own, shared };
 }
@@ -53,7 +54,14 @@ export function familyStep(family: LawFamily, theta: ArrayLike<number>): StepFn 
     const lo = family.parameters[j].range[0];
     return lo > 0 ? Math.max(1e-3 * lo, v) : v;
   });
-  return (_prev, cur, action, context) => Float64Array.from(family.predict(bounded, { current: Float32Array.from(cur), action: action.length ? Float32Array.from(action) : null, context: context ?? {} }));
+  return (_prev, cur, action, context) =>
+    Float64Array.from(
+      family.predict(bounded, {
+        current: Float32Array.from(cur),
+        action: action.length ? Float32Array.from(action) : null,
+        context: context ?? {},
+      }),
+    );
 }
 
 /** The stated prior: per parameter, a Gaussian of one half-width of its range around the range's centre. */
@@ -79,15 +87,22 @@ function episodeResiduals(family: LawFamily, rows: Row[], sigma: ArrayLike<numbe
     const out: number[] = [];
     for (const t of rows) {
       const p = family.predict(theta, t);
-      for (let d = 0; d < p.length; d++) if ((!t.valid || t.valid[d]) && sigma[d] > 0) out.push((t.next![d] - p[d]) / sigma[d]);
+      for (let d = 0; d < p.length; d++)
+        if ((!t.valid || t.valid[d]) && sigma[d] > 0) out.push((t.next![d] - p[d]) / sigma[d]);
     }
     return Float64Array.from(out);
   };
 }
 
 /** Per component, the sum of squared residuals and the count of valid entries over every episode under theta_e. */
-function componentErrors(family: LawFamily, byEpisode: Row[][], thetas: Float64Array[], D: number): { sse: Float64Array; count: Float64Array } {
-  const sse = new Float64Array(D), count = new Float64Array(D);
+function componentErrors(
+  family: LawFamily,
+  byEpisode: Row[][],
+  thetas: Float64Array[],
+  D: number,
+): { sse: Float64Array; count: Float64Array } {
+  const sse = new Float64Array(D),
+    count = new Float64Array(D);
   byEpisode.forEach((rows, e) => {
     for (const t of rows) {
       const p = family.predict(thetas[e], t);
@@ -111,10 +126,25 @@ function withValues(base: Float64Array, indices: readonly number[], values: Arra
 const pick = (v: ArrayLike<number>, indices: readonly number[]) => Float64Array.from(indices, (j) => v[j]);
 
 /** MAP of the parameters at `indices` of one episode (the others fixed at theta's values), with a Gaussian prior. */
-function fitSubset(family: LawFamily, rows: Row[], sigma: ArrayLike<number>, theta: Float64Array, indices: readonly number[], priorMean: Float64Array, priorStd: Float64Array, maxIterations?: number): Float64Array {
+function fitSubset(
+  family: LawFamily,
+  rows: Row[],
+  sigma: ArrayLike<number>,
+  theta: Float64Array,
+  indices: readonly number[],
+  priorMean: Float64Array,
+  priorStd: Float64Array,
+  maxIterations?: number,
+): Float64Array {
   if (!indices.length) return theta;
   const residuals = episodeResiduals(family, rows, sigma);
-  const r = levenbergMarquardt({ residuals: (sub) => residuals(withValues(theta, indices, sub)), initial: pick(theta, indices), priorMean: pick(priorMean, indices), priorStd: pick(priorStd, indices), maxIterations });
+  const r = levenbergMarquardt({
+    residuals: (sub) => residuals(withValues(theta, indices, sub)),
+    initial: pick(theta, indices),
+    priorMean: pick(priorMean, indices),
+    priorStd: pick(priorStd, indices),
+    maxIterations,
+  });
   return withValues(theta, indices, r.theta);
 }
 
@@ -123,8 +153,17 @@ function fitSubset(family: LawFamily, rows: Row[], sigma: ArrayLike<number>, the
  * spread over the data (shared parameters are few and well determined long before every episode is read;
  * the fit's cost is the integration of every step, again for every parameter).
  */
-function fitShared(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, thetas: Float64Array[], shared: readonly number[], priorMean: Float64Array, priorStd: Float64Array): Float64Array {
-  const E = byEpisode.length, used = Math.min(E, SHARED_EPISODES);
+function fitShared(
+  family: LawFamily,
+  byEpisode: Row[][],
+  sigma: ArrayLike<number>,
+  thetas: Float64Array[],
+  shared: readonly number[],
+  priorMean: Float64Array,
+  priorStd: Float64Array,
+): Float64Array {
+  const E = byEpisode.length,
+    used = Math.min(E, SHARED_EPISODES);
   const chosen = Array.from({ length: used }, (_, i) => Math.floor((i * E) / used));
   const parts = chosen.map((e) => ({ e, f: episodeResiduals(family, byEpisode[e], sigma) }));
   const residuals = (sub: Float64Array) => {
@@ -132,12 +171,22 @@ function fitShared(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<numbe
     for (const { e, f } of parts) all.push(...f(withValues(thetas[e], shared, sub)));
     return Float64Array.from(all);
   };
-  return levenbergMarquardt({ residuals, initial: pick(thetas[0], shared), priorMean: pick(priorMean, shared), priorStd: pick(priorStd, shared) }).theta;
+  return levenbergMarquardt({
+    residuals,
+    initial: pick(thetas[0], shared),
+    priorMean: pick(priorMean, shared),
+    priorStd: pick(priorStd, shared),
+  }).theta;
 }
 
 const sumSquares = (r: Float64Array) => r.reduce((s, x) => s + x * x, 0);
 
-export function fitFamily(family: LawFamily, byEpisode: Row[][], evidence: 'marginal' | 'bic', noiseGuess: number): FamilyFit {
+export function fitFamily(
+  family: LawFamily,
+  byEpisode: Row[][],
+  evidence: 'marginal' | 'bic',
+  noiseGuess: number,
+): FamilyFit {
   const P = family.parameters.length;
   const { own, shared } = parameterKinds(family);
   const prior = priorOf(family);
@@ -170,8 +219,19 @@ export function fitFamily(family: LawFamily, byEpisode: Row[][], evidence: 'marg
   // the in-context prior: the spread of the per-episode parameters over training episodes, shrunk toward the
   // stated prior with PRIOR_EPISODES pseudo-episodes (two training episodes alone would give a spread near 0)
   const E = thetas.length;
-  const mean = Array.from({ length: P }, (_, j) => (family.parameters[j].perEpisode ? (thetas.reduce((s, t) => s + t[j], 0) + PRIOR_EPISODES * prior.mean[j]) / (E + PRIOR_EPISODES) : thetas[0]?.[j] ?? prior.mean[j]));
-  const std = Array.from({ length: P }, (_, j) => (family.parameters[j].perEpisode ? Math.sqrt((thetas.reduce((s, t) => s + (t[j] - mean[j]) ** 2, 0) + PRIOR_EPISODES * prior.std[j] ** 2) / (E + PRIOR_EPISODES)) : 0));
+  const mean = Array.from({ length: P }, (_, j) =>
+    family.parameters[j].perEpisode
+      ? (thetas.reduce((s, t) => s + t[j], 0) + PRIOR_EPISODES * prior.mean[j]) / (E + PRIOR_EPISODES)
+      : (thetas[0]?.[j] ?? prior.mean[j]),
+  );
+  const std = Array.from({ length: P }, (_, j) =>
+    family.parameters[j].perEpisode
+      ? Math.sqrt(
+          (thetas.reduce((s, t) => s + (t[j] - mean[j]) ** 2, 0) + PRIOR_EPISODES * prior.std[j] ** 2) /
+            (E + PRIOR_EPISODES),
+        )
+      : 0,
+  );
   return { perEpisode: thetas.map((t) => Array.from(t)), mean, std, noiseVariance: variance, logEvidence };
 }
 
@@ -180,14 +240,29 @@ export function fitFamily(family: LawFamily, byEpisode: Row[][], evidence: 'marg
  * H couples the shared parameters with each episode's own: log det H = sum_e log det C_e + log det S, with C_e
  * episode e's own block and S = H_ss - sum_e B_e^T C_e^-1 B_e the shared block conditioned on them.
  */
-function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, thetas: Float64Array[], own: number[], shared: number[], prior: { mean: Float64Array; std: Float64Array }, evidence: 'marginal' | 'bic'): number {
+function occam(
+  family: LawFamily,
+  byEpisode: Row[][],
+  sigma: ArrayLike<number>,
+  thetas: Float64Array[],
+  own: number[],
+  shared: number[],
+  prior: { mean: Float64Array; std: Float64Array },
+  evidence: 'marginal' | 'bic',
+): number {
   const rowsOf = (rows: Row[]) => rows.reduce((m, t) => m + scalarsOf(t), 0); // (BIC counts every valid scalar)
   if (evidence === 'bic') {
     const n = byEpisode.reduce((s, rows) => s + rowsOf(rows), 0);
-    return -0.5 * own.length * byEpisode.reduce((s, rows) => s + Math.log(Math.max(rowsOf(rows), 1)), 0) - 0.5 * shared.length * Math.log(Math.max(n, 1));
+    return (
+      -0.5 * own.length * byEpisode.reduce((s, rows) => s + Math.log(Math.max(rowsOf(rows), 1)), 0) -
+      0.5 * shared.length * Math.log(Math.max(n, 1))
+    );
   }
-  const logPrior = (j: number, v: number) => -0.5 * Math.log(2 * Math.PI * prior.std[j] ** 2) - 0.5 * ((v - prior.mean[j]) / prior.std[j]) ** 2;
-  const S = shared.length, O = own.length, order = [...shared, ...own];
+  const logPrior = (j: number, v: number) =>
+    -0.5 * Math.log(2 * Math.PI * prior.std[j] ** 2) - 0.5 * ((v - prior.mean[j]) / prior.std[j]) ** 2;
+  const S = shared.length,
+    O = own.length,
+    order = [...shared, ...own];
   let total = 0;
   const schur = new Float64Array(S * S);
   shared.forEach((j, a) => (schur[a * S + a] += 1 / prior.std[j] ** 2));
@@ -197,7 +272,8 @@ function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, 
     const f = (sub: Float64Array) => residuals(withValues(thetas[e], order, sub));
     const at = pick(thetas[e], order);
     const J = jacobian({ residuals: f }, at, f(at));
-    const m = J.length / order.length, U = order.length;
+    const m = J.length / order.length,
+      U = order.length;
     const dot = (a: number, b: number) => {
       let s = 0;
       for (let i = 0; i < m; i++) s += J[i * U + a] * J[i * U + b];
@@ -205,7 +281,8 @@ function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, 
     };
     for (const j of own) total += logPrior(j, thetas[e][j]);
     const C = new Float64Array(O * O);
-    for (let a = 0; a < O; a++) for (let b = 0; b < O; b++) C[a * O + b] = dot(S + a, S + b) + (a === b ? 1 / prior.std[own[a]] ** 2 : 0);
+    for (let a = 0; a < O; a++)
+      for (let b = 0; b < O; b++) C[a * O + b] = dot(S + a, S + b) + (a === b ? 1 / prior.std[own[a]] ** 2 : 0);
     total += 0.5 * O * Math.log(2 * Math.PI) - 0.5 * logDet(C, O);
     for (let a = 0; a < S; a++) for (let b = 0; b < S; b++) schur[a * S + b] += dot(a, b);
     if (S && O) {
@@ -213,15 +290,17 @@ function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, 
       const B = new Float64Array(O * S);
       for (let a = 0; a < O; a++) for (let b = 0; b < S; b++) B[a * S + b] = dot(S + a, b);
       const CinvB = solveSymmetric(C, O, B, S);
-      for (let a = 0; a < S; a++) for (let b = 0; b < S; b++) {
-        let s = 0;
-        for (let k = 0; k < O; k++) s += B[k * S + a] * CinvB[k * S + b];
-        schur[a * S + b] -= s;
-      }
+      for (let a = 0; a < S; a++)
+        for (let b = 0; b < S; b++) {
+          let s = 0;
+          for (let k = 0; k < O; k++) s += B[k * S + a] * CinvB[k * S + b];
+          schur[a * S + b] -= s;
+        }
     }
   });
   if (S) {
-    for (let a = 0; a < S; a++) for (let b = 0; b < a; b++) schur[a * S + b] = schur[b * S + a] = 0.5 * (schur[a * S + b] + schur[b * S + a]);
+    for (let a = 0; a < S; a++)
+      for (let b = 0; b < a; b++) schur[a * S + b] = schur[b * S + a] = 0.5 * (schur[a * S + b] + schur[b * S + a]);
     for (const j of shared) total += logPrior(j, thetas[0][j]);
     total += 0.5 * S * Math.log(2 * Math.PI) - 0.5 * logDet(schur, S);
   }
@@ -231,7 +310,8 @@ function occam(family: LawFamily, byEpisode: Row[][], sigma: ArrayLike<number>, 
 /** X = A^-1 B for a symmetric positive definite A [n, n] and B [n, k], row-major (Cholesky). */
 function solveSymmetric(A: Float64Array, n: number, B: Float64Array, k: number): Float64Array {
   if (!A.every(Number.isFinite)) return new Float64Array(n * k); // the evidence is -Infinity already (logDet)
-  const a = new Matrix(n, n), b = new Matrix(n, k);
+  const a = new Matrix(n, n),
+    b = new Matrix(n, k);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) a.set(i, j, A[i * n + j]);
     for (let j = 0; j < k; j++) b.set(i, j, B[i * k + j]);
@@ -241,13 +321,20 @@ function solveSymmetric(A: Float64Array, n: number, B: Float64Array, k: number):
 }
 
 /** A fitted family as a candidate world: it forecasts with its per-episode parameters inferred in context. */
-export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra: { statement?: string; details?: () => Record<string, unknown>; toJSON?: () => unknown } = {}): CandidateWorld {
+export function familyWorld(
+  family: LawFamily,
+  fit: FamilyFit,
+  D: number,
+  extra: { statement?: string; details?: () => Record<string, unknown>; toJSON?: () => unknown } = {},
+): CandidateWorld {
   const P = family.parameters.length;
   const { own } = parameterKinds(family);
   const meanTheta = Float64Array.from(fit.mean);
   const stdTheta = Float64Array.from(fit.std, (s, j) => (family.parameters[j].perEpisode ? s : 1)); // shared: unused as a prior
   const sigma = fit.noiseVariance.map(Math.sqrt);
-  const stated = family.parameters.map((p, j) => `${p.name} = ${fit.mean[j].toPrecision(3)}${p.perEpisode ? ` +- ${fit.std[j].toPrecision(2)}` : ''}`).join(', ');
+  const stated = family.parameters
+    .map((p, j) => `${p.name} = ${fit.mean[j].toPrecision(3)}${p.perEpisode ? ` +- ${fit.std[j].toPrecision(2)}` : ''}`)
+    .join(', ');
   /** The window's own parameters from its transitions, with the training episodes' spread as the prior. */
   const inferOwn = (rows: Row[]) => fitSubset(family, rows, sigma, meanTheta, own, meanTheta, stdTheta);
   return {
@@ -261,7 +348,13 @@ export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra:
     inContext(obs, actions, context) {
       if (!own.length || obs.length < 2) return familyStep(family, meanTheta);
       const rows: Row[] = [];
-      for (let t = 0; t + 1 < obs.length; t++) rows.push({ current: Float32Array.from(obs[t]), next: Float32Array.from(obs[t + 1]), action: actions[t]?.length ? Float32Array.from(actions[t]) : null, context });
+      for (let t = 0; t + 1 < obs.length; t++)
+        rows.push({
+          current: Float32Array.from(obs[t]),
+          next: Float32Array.from(obs[t + 1]),
+          action: actions[t]?.length ? Float32Array.from(actions[t]) : null,
+          context,
+        });
       return familyStep(family, inferOwn(rows));
     },
     heldOutLogLik: (byEpisode) => {
@@ -270,12 +363,15 @@ export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra:
       for (const rows of byEpisode) {
         const theta = inferOwn(rows);
         const residuals = episodeResiduals(family, rows, sigma);
-        for (const t of rows as Row[]) for (let d = 0; d < D; d++) if ((!t.valid || t.valid[d]) && sigma[d] > 0) ll += -0.5 * Math.log(2 * Math.PI * fit.noiseVariance[d]);
+        for (const t of rows as Row[])
+          for (let d = 0; d < D; d++)
+            if ((!t.valid || t.valid[d]) && sigma[d] > 0) ll += -0.5 * Math.log(2 * Math.PI * fit.noiseVariance[d]);
         ll += -0.5 * sumSquares(residuals(theta));
         if (!own.length) continue;
         const f = (sub: Float64Array) => residuals(withValues(theta, own, sub));
         const J = jacobian({ residuals: f }, pick(theta, own), f(pick(theta, own)));
-        const O = own.length, m2 = J.length / O;
+        const O = own.length,
+          m2 = J.length / O;
         const H = new Float64Array(O * O);
         for (let a = 0; a < O; a++)
           for (let b = 0; b < O; b++) {
@@ -283,17 +379,27 @@ export function familyWorld(family: LawFamily, fit: FamilyFit, D: number, extra:
             for (let i = 0; i < m2; i++) s += J[i * O + a] * J[i * O + b];
             H[a * O + b] = s;
           }
-        for (const j of own) ll += -0.5 * Math.log(2 * Math.PI * stdTheta[j] ** 2) - 0.5 * ((theta[j] - meanTheta[j]) / stdTheta[j]) ** 2;
+        for (const j of own)
+          ll += -0.5 * Math.log(2 * Math.PI * stdTheta[j] ** 2) - 0.5 * ((theta[j] - meanTheta[j]) / stdTheta[j]) ** 2;
         ll += 0.5 * O * Math.log(2 * Math.PI) - 0.5 * logDet(H, O);
       }
       return ll;
     },
     episodeParams: own.length
-      ? { mean: pick(meanTheta, own), std: pick(stdTheta, own), stepWith: (theta) => familyStep(family, withValues(meanTheta, own, theta)) }
+      ? {
+          mean: pick(meanTheta, own),
+          std: pick(stdTheta, own),
+          stepWith: (theta) => familyStep(family, withValues(meanTheta, own, theta)),
+        }
       : undefined,
     details:
       extra.details ??
-      (() => ({ parameters: Object.fromEntries(family.parameters.map((p, j) => [p.name, { mean: fit.mean[j], std: fit.std[j], perEpisode: p.perEpisode }])), noiseStd: sigma })),
+      (() => ({
+        parameters: Object.fromEntries(
+          family.parameters.map((p, j) => [p.name, { mean: fit.mean[j], std: fit.std[j], perEpisode: p.perEpisode }]),
+        ),
+        noiseStd: sigma,
+      })),
     toJSON: extra.toJSON ?? (() => ({ kind: 'family', id: family.id, fit, D })),
   };
 }

@@ -61,7 +61,10 @@ export interface Symmetry {
 export function untiedForm(equations: readonly FoundEquation[], label = 'untied'): LawForm {
   return {
     label,
-    equations: equations.map((eq) => ({ dim: eq.dim, terms: eq.terms.map((t, j) => ({ term: t.term, key: `${eq.dim}.${j}`, prior: t.prior })) })),
+    equations: equations.map((eq) => ({
+      dim: eq.dim,
+      terms: eq.terms.map((t, j) => ({ term: t.term, key: `${eq.dim}.${j}`, prior: t.prior })),
+    })),
     prior: equations.reduce((s, eq) => s + eq.prior, 0),
   };
 }
@@ -73,8 +76,14 @@ function imageOf(term: Term, map: VariableMap): Term | null {
 }
 
 /** Action alignment: per action variable, the dynamic component whose equation reads it most strongly (or -1). */
-export function alignActions(form: LawForm, vars: Variables, columns: readonly Float64Array[], coefficients: Map<string, MixedCoefficient>): Int32Array {
-  const out = new Int32Array(vars.A).fill(-1), strength = new Float64Array(vars.A);
+export function alignActions(
+  form: LawForm,
+  vars: Variables,
+  columns: readonly Float64Array[],
+  coefficients: Map<string, MixedCoefficient>,
+): Int32Array {
+  const out = new Int32Array(vars.A).fill(-1),
+    strength = new Float64Array(vars.A);
   for (const eq of form.equations)
     for (const t of eq.terms)
       for (const v of variablesOf(t.term.expr)) {
@@ -92,7 +101,12 @@ export function alignActions(form: LawForm, vars: Variables, columns: readonly F
  * their alignment), and its bodies alike (views of several bodies; actions have no image). `aligned[j]` is
  * the component action j is aligned to; `silent` the variables that never vary.
  */
-export function symmetriesOf(k: Kinematics, vars: Variables, aligned: Int32Array, silent: readonly number[]): Symmetry[] {
+export function symmetriesOf(
+  k: Kinematics,
+  vars: Variables,
+  aligned: Int32Array,
+  silent: readonly number[],
+): Symmetry[] {
   const out: Symmetry[] = [];
   const { D, A } = vars;
   const axesPerBody = Math.min(...k.axes.map((a) => a.length));
@@ -103,7 +117,8 @@ export function symmetriesOf(k: Kinematics, vars: Variables, aligned: Int32Array
       const map = Int32Array.from({ length: D + A }, (_, v) => v);
       for (const axes of k.axes) {
         if (axes.length <= Math.max(i, j)) continue;
-        for (const field of ['position', 'rate'] as const) [map[axes[i][field]], map[axes[j][field]]] = [axes[j][field], axes[i][field]];
+        for (const field of ['position', 'rate'] as const)
+          [map[axes[i][field]], map[axes[j][field]]] = [axes[j][field], axes[i][field]];
       }
       // actions: one aligned to axis i goes to the one aligned to axis j (same body), or to a silent one; and back
       const free = silent.filter((v) => v >= D && aligned[v - D] < 0);
@@ -136,16 +151,20 @@ export function symmetriesOf(k: Kinematics, vars: Variables, aligned: Int32Array
       });
   }
   if (k.bodies >= 2) {
-    const orbits = Array.from({ length: k.fields }, (_, f) => Array.from({ length: k.bodies }, (_, b) => b * k.fields + f).filter((d) => k.dynamic.includes(d))).filter((o) => o.length >= 2);
+    const orbits = Array.from({ length: k.fields }, (_, f) =>
+      Array.from({ length: k.bodies }, (_, b) => b * k.fields + f).filter((d) => k.dynamic.includes(d)),
+    ).filter((o) => o.length >= 2);
     if (orbits.length)
       out.push({
         label: 'bodies alike',
         orbits,
         map: (from, to) => {
-          const bf = Math.floor(from / k.fields), bt = Math.floor(to / k.fields);
+          const bf = Math.floor(from / k.fields),
+            bt = Math.floor(to / k.fields);
           return Int32Array.from({ length: D + A }, (_, v) => {
             if (v >= D) return -1; // an action belongs to the body it acts on
-            const b = Math.floor(v / k.fields), f = v % k.fields;
+            const b = Math.floor(v / k.fields),
+              f = v % k.fields;
             return b === bf ? bt * k.fields + f : b === bt ? bf * k.fields + f : v;
           });
         },
@@ -160,21 +179,31 @@ export function symmetriesOf(k: Kinematics, vars: Variables, aligned: Int32Array
  * there, e.g. the action that kicks only ball 0). One form per choice of sources is too many; the source of
  * every orbit is chosen greedily, the best-scoring orbit by orbit.
  */
-export function tiedForm(base: LawForm, symmetry: Symmetry, score: (form: LawForm) => number, symmetries: number, silent: readonly number[]): LawForm {
+export function tiedForm(
+  base: LawForm,
+  symmetry: Symmetry,
+  score: (form: LawForm) => number,
+  symmetries: number,
+  silent: readonly number[],
+): LawForm {
   const silentSet = new Set(silent);
   let form: LawForm = { ...base, label: symmetry.label, prior: base.prior - Math.log(symmetries + 1) };
   for (const orbit of symmetry.orbits) {
-    let best: LawForm | null = null, bestScore = -Infinity;
+    let best: LawForm | null = null,
+      bestScore = -Infinity;
     for (const source of orbit) {
       const sourceEq = form.equations.find((e) => e.dim === source);
       if (!sourceEq) continue;
       let prior = form.prior;
       const equations = form.equations.map((eq) => {
         if (eq.dim === source || !orbit.includes(eq.dim)) return eq;
-        const toTarget = symmetry.map(source, eq.dim), toSource = symmetry.map(eq.dim, source);
+        const toTarget = symmetry.map(source, eq.dim),
+          toSource = symmetry.map(eq.dim, source);
         const images = sourceEq.terms.flatMap((t) => {
           const image = imageOf(t.term, toTarget);
-          return image ? [{ ...t, term: image, prior: 0, silent: variablesOf(image.expr).some((v) => silentSet.has(v)) }] : [];
+          return image
+            ? [{ ...t, term: image, prior: 0, silent: variablesOf(image.expr).some((v) => silentSet.has(v)) }]
+            : [];
         });
         // the member's own terms that the source's data cannot show stay (no image there, or an image that reads a
         // variable that never varied, like an action the expert never took along the source's axis); the rest it gave up
@@ -206,7 +235,8 @@ export function completeSilent(form: LawForm, symmetries: readonly Symmetry[], s
       for (const from of orbit)
         for (const to of orbit) {
           if (from === to) continue;
-          const source = equations.find((e) => e.dim === from), target = equations.find((e) => e.dim === to);
+          const source = equations.find((e) => e.dim === from),
+            target = equations.find((e) => e.dim === to);
           if (!source || !target) continue;
           for (const t of source.terms) {
             if (t.silent) continue;
@@ -242,7 +272,8 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
     const parts = dims.map((d) => search.components.get(d)!).filter(Boolean);
     const n = parts.reduce((s, p) => s + p.rows.length, 0);
     const X = keys.map(() => new Float64Array(n));
-    const y = new Float64Array(n), episode = new Int32Array(n);
+    const y = new Float64Array(n),
+      episode = new Int32Array(n);
     let at = 0;
     for (const d of dims) {
       const part = search.components.get(d);
@@ -257,18 +288,32 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
       }
       at += part.rows.length;
     }
-    const fit = fitMixed(X, y, episode, form.perEpisode && keys.map((key) => (form.perEpisode!.has(key) ? true : undefined)));
+    const fit = fitMixed(
+      X,
+      y,
+      episode,
+      form.perEpisode && keys.map((key) => (form.perEpisode!.has(key) ? true : undefined)),
+    );
     if (!fit) return null;
     // BIC's price of the constants inside the terms, once per key (tied terms share them)
-    const constants = keys.reduce((c, key) => c + (dims.flatMap((d) => form.equations.find((e) => e.dim === d)!.terms).find((t) => t.key === key)?.term.constants.length ?? 0), 0);
+    const constants = keys.reduce(
+      (c, key) =>
+        c +
+        (dims.flatMap((d) => form.equations.find((e) => e.dim === d)!.terms).find((t) => t.key === key)?.term.constants
+          .length ?? 0),
+      0,
+    );
     total += fit.bic - 0.5 * constants * Math.log(Math.max(n, 2));
     keys.forEach((key, a) => coefficients.set(key, fit.coefficients[a]));
     perGroup.push({ keys, inEpisode: fit.inEpisode });
   }
-  const inEpisode = (e: number) => new Map(perGroup.flatMap((g) => {
-    const values = g.inEpisode(e);
-    return g.keys.map((key, a) => [key, values[a]] as [string, number]);
-  }));
+  const inEpisode = (e: number) =>
+    new Map(
+      perGroup.flatMap((g) => {
+        const values = g.inEpisode(e);
+        return g.keys.map((key, a) => [key, values[a]] as [string, number]);
+      }),
+    );
   return { form, score: total, coefficients, inEpisode };
 }
 
@@ -289,15 +334,25 @@ export function candidateForms(search: EquationSearchResult, kinematics: Kinemat
   const aligned = alignActions(base, vars, search.columns, scoredBase.coefficients);
   const symmetries = symmetriesOf(kinematics, vars, aligned, search.silent);
   const forms: LawForm[] = [base];
-  for (const d of dims) for (const rival of search.equations.get(d)!.slice(1, 1 + RIVALS_PER_COMPONENT)) forms.push(untiedForm(best.map((eq) => (eq.dim === d ? rival : eq)), `untied, rival for ${vars.names[d]}`));
-  const score = (form: LawForm) => scoreForm(completeSilent(form, symmetries, search.silent), search)?.score ?? -Infinity;
+  for (const d of dims)
+    for (const rival of search.equations.get(d)!.slice(1, 1 + RIVALS_PER_COMPONENT))
+      forms.push(
+        untiedForm(
+          best.map((eq) => (eq.dim === d ? rival : eq)),
+          `untied, rival for ${vars.names[d]}`,
+        ),
+      );
+  const score = (form: LawForm) =>
+    scoreForm(completeSilent(form, symmetries, search.silent), search)?.score ?? -Infinity;
   let allTied = base;
   for (const symmetry of symmetries) {
     forms.push(tiedForm(base, symmetry, score, symmetries.length, search.silent));
     allTied = tiedForm(allTied, symmetry, score, symmetries.length, search.silent);
   }
   if (symmetries.length > 1) forms.push({ ...allTied, label: symmetries.map((s) => s.label).join(', ') });
-  const scored = forms.map((f) => scoreForm(completeSilent(f, symmetries, search.silent), search)).filter((f): f is ScoredForm => f !== null);
+  const scored = forms
+    .map((f) => scoreForm(completeSilent(f, symmetries, search.silent), search))
+    .filter((f): f is ScoredForm => f !== null);
   const unique = new Map<string, ScoredForm>();
   for (const f of scored) {
     const key = f.form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
@@ -311,7 +366,9 @@ export function candidateForms(search: EquationSearchResult, kinematics: Kinemat
   if (top) {
     const reads = (t: FormTerm) => variablesOf(t.term.expr).some((v) => v >= vars.D);
     const keys = new Set(top.form.equations.flatMap((eq) => eq.terms.filter((t) => !reads(t)).map((t) => t.key)));
-    const freed = [...keys].some((key) => !top.coefficients.get(key)!.perEpisode) ? scoreForm({ ...top.form, label: `${top.form.label}, per episode`, perEpisode: keys }, search) : null;
+    const freed = [...keys].some((key) => !top.coefficients.get(key)!.perEpisode)
+      ? scoreForm({ ...top.form, label: `${top.form.label}, per episode`, perEpisode: keys }, search)
+      : null;
     if (freed) ranked.splice(1, 0, freed);
   }
   return ranked;

@@ -23,7 +23,8 @@ export interface LmResult {
 
 /** d residuals / d theta [m, P] by forward differences at theta (r0 = residuals(theta)). */
 export function jacobian(problem: Pick<LmProblem, 'residuals'>, theta: Float64Array, r0: Float64Array): Float64Array {
-  const P = theta.length, m = r0.length;
+  const P = theta.length,
+    m = r0.length;
   const J = new Float64Array(m * P);
   for (let j = 0; j < P; j++) {
     const h = 1e-6 * Math.max(1, Math.abs(theta[j]));
@@ -53,7 +54,8 @@ export function levenbergMarquardt(problem: LmProblem): LmResult {
   let it = 0;
   for (; it < (problem.maxIterations ?? 50) && P > 0; it++) {
     const m = r.length;
-    const A = new Matrix(P, P), g = new Matrix(P, 1);
+    const A = new Matrix(P, P),
+      g = new Matrix(P, 1);
     for (let a = 0; a < P; a++) {
       let ga = 0;
       for (let i = 0; i < m; i++) ga += J[i * P + a] * r[i];
@@ -98,7 +100,8 @@ export function levenbergMarquardt(problem: LmProblem): LmResult {
   }
   const m = r.length;
   const jtj = new Float64Array(P * P);
-  for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) for (let i = 0; i < m; i++) jtj[a * P + b] += J[i * P + a] * J[i * P + b];
+  for (let a = 0; a < P; a++)
+    for (let b = 0; b < P; b++) for (let i = 0; i < m; i++) jtj[a * P + b] += J[i * P + a] * J[i * P + b];
   return { theta, sse: sq(r), jtj, iterations: Math.min(it, problem.maxIterations ?? 50) };
 }
 

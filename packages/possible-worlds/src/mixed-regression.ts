@@ -38,7 +38,8 @@ const dot = (a: Float64Array, b: Float64Array, rows?: Rows) => {
  * of times in the equation search's beam, where a matrix library's objects would cost more than the solve.
  */
 export function invertSmall(G: Float64Array, p: number): Float64Array | null {
-  const a = G.slice(), inv = new Float64Array(p * p);
+  const a = G.slice(),
+    inv = new Float64Array(p * p);
   for (let i = 0; i < p; i++) inv[i * p + i] = 1;
   const scale = Math.max(...Array.from({ length: p }, (_, i) => Math.abs(G[i * p + i])), 1e-300);
   for (let c = 0; c < p; c++) {
@@ -71,9 +72,16 @@ export function invertSmall(G: Float64Array, p: number): Float64Array | null {
  * Least squares of y on the columns over `rows` (all rows when omitted), with an optional ridge on the diagonal
  * relative to it; null where the columns are collinear there.
  */
-export function leastSquares(X: Float64Array[], y: Float64Array, rows?: Rows, ridge = 0): { coef: Float64Array; inverse: Float64Array; rss: number; n: number } | null {
-  const p = X.length, n = !rows ? y.length : 'from' in rows ? rows.to - rows.from : rows.length;
-  const G = new Float64Array(p * p), v = new Float64Array(p);
+export function leastSquares(
+  X: Float64Array[],
+  y: Float64Array,
+  rows?: Rows,
+  ridge = 0,
+): { coef: Float64Array; inverse: Float64Array; rss: number; n: number } | null {
+  const p = X.length,
+    n = !rows ? y.length : 'from' in rows ? rows.to - rows.from : rows.length;
+  const G = new Float64Array(p * p),
+    v = new Float64Array(p);
   for (let a = 0; a < p; a++) {
     v[a] = dot(X[a], y, rows);
     for (let b = a; b < p; b++) G[a * p + b] = G[b * p + a] = dot(X[a], X[b], rows);
@@ -81,7 +89,9 @@ export function leastSquares(X: Float64Array[], y: Float64Array, rows?: Rows, ri
   }
   const inverse = invertSmall(G, p);
   if (!inverse) return null;
-  const coef = Float64Array.from({ length: p }, (_, a) => inverse.slice(a * p, (a + 1) * p).reduce((s, x, b) => s + x * v[b], 0));
+  const coef = Float64Array.from({ length: p }, (_, a) =>
+    inverse.slice(a * p, (a + 1) * p).reduce((s, x, b) => s + x * v[b], 0),
+  );
   let rss = dot(y, y, rows);
   for (let a = 0; a < p; a++) rss -= coef[a] * v[a];
   return { coef, inverse, rss: Math.max(rss, 0), n };
@@ -102,10 +112,18 @@ export function episodeRows(episode: Int32Array): number[][] {
  * Fits y = sum_j c_j X_j with each c_j shared or per episode (decided by the data, or by `kinds[j]` where set).
  * Null when the columns are collinear over all rows.
  */
-export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array, kinds?: ReadonlyArray<boolean | undefined>): MixedFit | null {
-  const p = X.length, n = y.length;
-  const bicOf = (rss: number, penalty: number) => -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / Math.max(n, 1)) + 1) - penalty;
-  if (p === 0) return { coefficients: [], rss: dot(y, y), bic: bicOf(dot(y, y), 0), inEpisode: () => new Float64Array(0) };
+export function fitMixed(
+  X: Float64Array[],
+  y: Float64Array,
+  episode: Int32Array,
+  kinds?: ReadonlyArray<boolean | undefined>,
+): MixedFit | null {
+  const p = X.length,
+    n = y.length;
+  const bicOf = (rss: number, penalty: number) =>
+    -0.5 * n * (Math.log((2 * Math.PI * Math.max(rss, 1e-300)) / Math.max(n, 1)) + 1) - penalty;
+  if (p === 0)
+    return { coefficients: [], rss: dot(y, y), bic: bicOf(dot(y, y), 0), inEpisode: () => new Float64Array(0) };
   const pooled = leastSquares(X, y);
   if (!pooled) return null;
   const groups = episodeRows(episode);
@@ -143,22 +161,33 @@ export function fitMixed(X: Float64Array[], y: Float64Array, episode: Int32Array
       const afterShared = y.map((v, i) => shared.reduce((s, a, k) => s - sharedCoef[k] * X[a][i], v));
       rss = 0;
       for (const rows of groups) {
-        const fit = leastSquares(own.map((a) => X[a]), afterShared, rows);
+        const fit = leastSquares(
+          own.map((a) => X[a]),
+          afterShared,
+          rows,
+        );
         if (fit) ownCoef.set(episode[rows[0]], fit.coef);
-        for (const i of rows) residual[i] = afterShared[i] - (fit ? own.reduce((s, a, k) => s + fit.coef[k] * X[a][i], 0) : 0);
+        for (const i of rows)
+          residual[i] = afterShared[i] - (fit ? own.reduce((s, a, k) => s + fit.coef[k] * X[a][i], 0) : 0);
         rss += rows.reduce((s, i) => s + residual[i] ** 2, 0);
       }
       if (!shared.length) break;
       // shared coefficients on what the per-episode ones leave
       const afterOwn = residual.map((r, i) => r + shared.reduce((s, a, k) => s + sharedCoef[k] * X[a][i], 0));
-      const fit = leastSquares(shared.map((a) => X[a]), afterOwn);
+      const fit = leastSquares(
+        shared.map((a) => X[a]),
+        afterOwn,
+      );
       if (!fit) break;
       sharedCoef = fit.coef;
-      for (let i = 0; i < n; i++) residual[i] = afterOwn[i] - shared.reduce((s, a, k) => s + sharedCoef[k] * X[a][i], 0);
+      for (let i = 0; i < n; i++)
+        residual[i] = afterOwn[i] - shared.reduce((s, a, k) => s + sharedCoef[k] * X[a][i], 0);
       rss = dot(residual, residual);
     }
   }
-  const penalty = 0.5 * shared.length * Math.log(Math.max(n, 2)) + 0.5 * own.length * groups.reduce((s, rows) => s + Math.log(Math.max(rows.length, 2)), 0);
+  const penalty =
+    0.5 * shared.length * Math.log(Math.max(n, 2)) +
+    0.5 * own.length * groups.reduce((s, rows) => s + Math.log(Math.max(rows.length, 2)), 0);
   const inEpisode = (e: number) => {
     const out = Float64Array.from(coefficients, (c) => c.coef);
     shared.forEach((a, k) => (out[a] = sharedCoef[k]));

@@ -2,12 +2,39 @@
 // with the most probable world (or the posterior mixture) after filtering the noisy history through it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type HypothesisSpace, type Query, type Rng, type RunContext, type ScenarioSpec, type TensorSpec, type WorldModel } from '@worldbench/core';
+import {
+  block,
+  createRng,
+  episodeCount,
+  isCategorical,
+  sizeOf,
+  tensor,
+  type Episodes,
+  type FitReport,
+  type HypothesisSpace,
+  type Query,
+  type Rng,
+  type RunContext,
+  type ScenarioSpec,
+  type TensorSpec,
+  type WorldModel,
+} from '@worldbench/core';
 import type { PossibleWorldsConfig } from './config';
 import { posterior } from './evidence';
 import { smoothJointly } from './filter';
-import { fitScenarioWorlds, scenarioTransitions, scenarioWorldFromJSON, type ScenarioLibraryContext } from './scenario-library';
-import { fitSearchWorlds, refitSearchWorlds, searchWorldFromJSON, type SearchContext, type SearchReport } from './search';
+import {
+  fitScenarioWorlds,
+  scenarioTransitions,
+  scenarioWorldFromJSON,
+  type ScenarioLibraryContext,
+} from './scenario-library';
+import {
+  fitSearchWorlds,
+  refitSearchWorlds,
+  searchWorldFromJSON,
+  type SearchContext,
+  type SearchReport,
+} from './search';
 import { mergeTransitions, transitionData } from './transitions';
 import { fitGenericWorlds, genericWorldFromJSON, type CandidateWorld } from './worlds';
 
@@ -34,11 +61,17 @@ export interface ModelState {
 function actionCandidates(action: TensorSpec, count: number, rng: Rng): Float64Array[] {
   const size = sizeOf(action);
   if (isCategorical(action)) {
-    if (size !== 1) return Array.from({ length: count }, () => Float64Array.from({ length: size }, () => rng.int(action.vocab as number)));
+    if (size !== 1)
+      return Array.from({ length: count }, () =>
+        Float64Array.from({ length: size }, () => rng.int(action.vocab as number)),
+      );
     return Array.from({ length: action.vocab as number }, (_, v) => Float64Array.of(v));
   }
   const [lo, hi] = action.range ?? [-1, 1];
-  return [new Float64Array(size), ...Array.from({ length: count - 1 }, () => Float64Array.from({ length: size }, () => rng.uniform(lo, hi)))];
+  return [
+    new Float64Array(size),
+    ...Array.from({ length: count - 1 }, () => Float64Array.from({ length: size }, () => rng.uniform(lo, hi))),
+  ];
 }
 
 /** Where a job's candidate laws come from. */
@@ -48,12 +81,33 @@ export type LibraryKind = 'search' | 'scenario' | 'generic';
  * Which library a job uses, and why (said in explain()). 'scenario' needs the scenario's hypotheses for this
  * view, which the runner passes only to that config; without them the job searches, and says so.
  */
-export function chooseLibrary(spec: ScenarioSpec, view: string, config: PossibleWorldsConfig, hypotheses?: HypothesisSpace): { library: LibraryKind; note: string } {
-  if (config.library === 'scenario' && hypotheses && hypotheses.view === view) return { library: 'scenario', note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged: an oracle)` };
-  if (config.library === 'generic' && isCategorical(spec.views[view])) return { library: 'search', note: 'discrete search (the generic library holds real-valued laws; this view is categorical)' };
+export function chooseLibrary(
+  spec: ScenarioSpec,
+  view: string,
+  config: PossibleWorldsConfig,
+  hypotheses?: HypothesisSpace,
+): { library: LibraryKind; note: string } {
+  if (config.library === 'scenario' && hypotheses && hypotheses.view === view)
+    return {
+      library: 'scenario',
+      note: `the scenario's ${hypotheses.candidates.length} candidate laws (privileged: an oracle)`,
+    };
+  if (config.library === 'generic' && isCategorical(spec.views[view]))
+    return {
+      library: 'search',
+      note: 'discrete search (the generic library holds real-valued laws; this view is categorical)',
+    };
   if (config.library === 'generic') return { library: 'generic', note: 'generic library (asked for)' };
-  const why = config.library === 'search' ? '' : hypotheses ? ` (the scenario's hypotheses describe view ${hypotheses.view}, not ${view})` : ' (the scenario states no hypotheses)';
-  return { library: 'search', note: `${isCategorical(spec.views[view]) ? 'discrete search' : 'equation search beside the generic library'}${why}` };
+  const why =
+    config.library === 'search'
+      ? ''
+      : hypotheses
+        ? ` (the scenario's hypotheses describe view ${hypotheses.view}, not ${view})`
+        : ' (the scenario states no hypotheses)';
+  return {
+    library: 'search',
+    note: `${isCategorical(spec.views[view]) ? 'discrete search' : 'equation search beside the generic library'}${why}`,
+  };
 }
 
 /** The largest magnitude a rolled-out component may take (a forecast is float32; a diverging law holds its last state). */
@@ -69,8 +123,18 @@ export function createModel(state: ModelState): PossibleWorldsModel {
   const maskName = spec.views[view].mask;
   const obsStd = spec.observationNoise?.[view] ?? 0;
   const range = spec.views[view].range ?? (spec.views[view].kind === 'image' ? [0, 1] : undefined);
-  const libraryContext = (): ScenarioLibraryContext => ({ spec, view, hypotheses: state.hypotheses!, evidence: state.config.evidence });
-  const searchContext = (): SearchContext => ({ spec, view, evidence: state.config.evidence, effort: state.config.searchEffort });
+  const libraryContext = (): ScenarioLibraryContext => ({
+    spec,
+    view,
+    hypotheses: state.hypotheses!,
+    evidence: state.config.evidence,
+  });
+  const searchContext = (): SearchContext => ({
+    spec,
+    view,
+    evidence: state.config.evidence,
+    effort: state.config.searchEffort,
+  });
 
   /** Fits every candidate of the chosen library to all the batches given. */
   const fitBatches = (batches: readonly Episodes[]): CandidateWorld[] => {
@@ -84,9 +148,14 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       state.search = report;
       return worlds;
     }
-    if (isCategorical(spec.views[view])) throw new Error(`possible-worlds: the generic library needs a real-valued view; ${view} is categorical`);
+    if (isCategorical(spec.views[view]))
+      throw new Error(`possible-worlds: the generic library needs a real-valued view; ${view} is categorical`);
     // a generic law is trusted only on the range of its features seen here (FEATURE_MARGIN in generic.ts); the state is not bounded
-    return fitGenericWorlds(mergeTransitions(batches.map((b) => transitionData(spec, view, b))), state.config.evidence, only);
+    return fitGenericWorlds(
+      mergeTransitions(batches.map((b) => transitionData(spec, view, b))),
+      state.config.evidence,
+      only,
+    );
   };
 
   /** Makes fitted worlds current: ranked by evidence, with their posterior. */
@@ -96,20 +165,43 @@ export function createModel(state: ModelState): PossibleWorldsModel {
   };
 
   /** Rolls one world out from a window's history; returns [H][D]. */
-  const rollout = (world: CandidateWorld, obs: Float64Array[], pastActions: Float64Array[], future: Float64Array[], frozen: Uint8Array, context: Record<string, Float32Array>): Float64Array[] => {
+  const rollout = (
+    world: CandidateWorld,
+    obs: Float64Array[],
+    pastActions: Float64Array[],
+    future: Float64Array[],
+    frozen: Uint8Array,
+    context: Record<string, Float32Array>,
+  ): Float64Array[] => {
     let stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
     let states = obs;
     if (state.config.filterHistory && obsStd > 0) {
       const observationVariance = Float64Array.from({ length: D }, (_, d) => (frozen[d] ? 0 : obsStd * obsStd));
-      const processVariance = Float64Array.from(world.noiseVariance, (v, d) => Math.max(v - 2 * observationVariance[d], observationVariance[d], 1e-10));
+      const processVariance = Float64Array.from(world.noiseVariance, (v, d) =>
+        Math.max(v - 2 * observationVariance[d], observationVariance[d], 1e-10),
+      );
       const ep = world.episodeParams;
       // per-episode parameters are inferred jointly with the filtered states (both come from the same K noisy steps)
-      const params = ep ? { initial: ep.mean.slice(), priorMean: ep.mean, priorStd: ep.std, stepWith: (theta: Float64Array) => ep.stepWith(theta) } : undefined;
-      const smoothed = smoothJointly(obs, pastActions, (p, c, a) => stepper(p, c, a, context), { observationVariance, processVariance, frozen, params }, world.usesPrevious);
+      const params = ep
+        ? {
+            initial: ep.mean.slice(),
+            priorMean: ep.mean,
+            priorStd: ep.std,
+            stepWith: (theta: Float64Array) => ep.stepWith(theta),
+          }
+        : undefined;
+      const smoothed = smoothJointly(
+        obs,
+        pastActions,
+        (p, c, a) => stepper(p, c, a, context),
+        { observationVariance, processVariance, frozen, params },
+        world.usesPrevious,
+      );
       states = smoothed.states;
       if (ep && smoothed.theta) stepper = ep.stepWith(smoothed.theta);
     }
-    let prev = states[Math.max(states.length - 2, 0)], cur = states[states.length - 1];
+    let prev = states[Math.max(states.length - 2, 0)],
+      cur = states[states.length - 1];
     const out: Float64Array[] = [];
     for (const a of future) {
       const next = stepper(prev, cur, a, context);
@@ -130,7 +222,15 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       state.batches = [data];
       adopt(fitBatches(state.batches));
       run.log(`possible-worlds: ${state.libraryNote}; selected ${state.worlds[0]?.id}`);
-      return { params: state.worlds[0]?.k ?? 0, backend: 'js', notes: { library: state.libraryNote, selected: state.worlds[0]?.id, ...(state.search ? { search: state.search } : {}) } };
+      return {
+        params: state.worlds[0]?.k ?? 0,
+        backend: 'js',
+        notes: {
+          library: state.libraryNote,
+          selected: state.worlds[0]?.id,
+          ...(state.search ? { search: state.search } : {}),
+        },
+      };
     },
 
     async act(history: Episodes, run: RunContext) {
@@ -142,20 +242,32 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const rng = createRng(`${run.seed}/act/${state.actCalls++}`);
       const candidates = actionCandidates(action, state.config.actCandidates, rng);
       // the leading hypotheses: those with posterior mass, and always the runner-up, so there is something to separate
-      const leading = state.worlds.map((_, i) => i).filter((i) => i < 2 || state.weights[i] > 1e-3).slice(0, 4);
+      const leading = state.worlds
+        .map((_, i) => i)
+        .filter((i) => i < 2 || state.weights[i] > 1e-3)
+        .slice(0, 4);
       const mass = leading.map((i) => Math.max(state.weights[i], 1e-3));
       const hist = history.views[view];
       for (let b = 0; b < B; b++) {
         const T = hist.shape[1];
         const K = Math.min(T, Math.max(spec.historySteps, 2));
         const obs = Array.from({ length: K }, (_, t) => Float64Array.from(block(hist, b, T - K + t)));
-        const past = Array.from({ length: K - 1 }, (_, t) => (history.actions ? Float64Array.from(block(history.actions, b, history.actions.shape[1] - (K - 1) + t)) : new Float64Array(A)));
+        const past = Array.from({ length: K - 1 }, (_, t) =>
+          history.actions
+            ? Float64Array.from(block(history.actions, b, history.actions.shape[1] - (K - 1) + t))
+            : new Float64Array(A),
+        );
         const context = Object.fromEntries(Object.entries(history.context).map(([k, v]) => [k, block(v, b)]));
-        const steppers = leading.map((i) => (state.worlds[i].inContext ? state.worlds[i].inContext!(obs, past, context) : state.worlds[i].step));
-        const noise = Float64Array.from({ length: D }, (_, d) => Math.max(...leading.map((i) => state.worlds[i].noiseVariance[d]), 1e-6));
+        const steppers = leading.map((i) =>
+          state.worlds[i].inContext ? state.worlds[i].inContext!(obs, past, context) : state.worlds[i].step,
+        );
+        const noise = Float64Array.from({ length: D }, (_, d) =>
+          Math.max(...leading.map((i) => state.worlds[i].noiseVariance[d]), 1e-6),
+        );
         // ties (discrete worlds often disagree equally under several actions) are broken by a seeded draw:
         // always taking the first would repeat one action and leave the others' effects unseen
-        let ties: number[] = [], bestScore = -Infinity;
+        let ties: number[] = [],
+          bestScore = -Infinity;
         candidates.forEach((a, c) => {
           // expected disagreement: posterior-weighted squared distance between the leading worlds' next states
           const preds = steppers.map((f) => f(obs[K - 2] ?? obs[K - 1], obs[K - 1], a, context));
@@ -185,11 +297,15 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       // With the search library the laws already found are refitted (a new search costs seconds), and the law is
       // searched afresh on the recent window only once a change is declared.
       const searched = state.library === 'search' && !isCategorical(spec.views[view]);
-      const refit = (batches: Episodes[]) => (searched ? refitSearchWorlds(searchContext(), state.worlds, batches) : null) ?? fitBatches(batches);
+      const refit = (batches: Episodes[]) =>
+        (searched ? refitSearchWorlds(searchContext(), state.worlds, batches) : null) ?? fitBatches(batches);
       const recentWorlds = refit([recent]);
       const allWorlds = refit([...state.batches, recent]);
       const top = (worlds: CandidateWorld[]) => worlds.reduce((a, b) => (b.logEvidence > a.logEvidence ? b : a));
-      if (state.worlds[0].logEvidence + top(recentWorlds).logEvidence - top(allWorlds).logEvidence > state.config.changeThreshold) {
+      if (
+        state.worlds[0].logEvidence + top(recentWorlds).logEvidence - top(allWorlds).logEvidence >
+        state.config.changeThreshold
+      ) {
         const fresh = searched ? fitBatches([recent]) : recentWorlds;
         const to = top(fresh).id;
         run.log(`possible-worlds: change detected (${state.worlds[0].id} -> ${to}); refitting on the recent window`);
@@ -206,14 +322,24 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     async forecast(q: Query): Promise<{ mean: ReturnType<typeof tensor>; std?: ReturnType<typeof tensor> }> {
       if (!state.worlds.length) throw new Error('possible-worlds: forecast before fit');
       const hist = q.history.views[view];
-      const B = episodeCount(q.history), K = hist.shape[1], H = q.horizon;
-      const mean = tensor([B, H, ...spec.views[view].shape]), std = tensor([B, H, ...spec.views[view].shape]);
-      const used = state.config.prediction === 'map' ? [0] : state.weights.map((w, i) => (w > 1e-3 ? i : -1)).filter((i) => i >= 0);
+      const B = episodeCount(q.history),
+        K = hist.shape[1],
+        H = q.horizon;
+      const mean = tensor([B, H, ...spec.views[view].shape]),
+        std = tensor([B, H, ...spec.views[view].shape]);
+      const used =
+        state.config.prediction === 'map'
+          ? [0]
+          : state.weights.map((w, i) => (w > 1e-3 ? i : -1)).filter((i) => i >= 0);
       const total = used.reduce((s, i) => s + state.weights[i], 0);
       for (let b = 0; b < B; b++) {
         const obs = Array.from({ length: K }, (_, t) => Float64Array.from(block(hist, b, t)));
-        const pastActions = Array.from({ length: K - 1 }, (_, t) => (q.history.actions ? Float64Array.from(block(q.history.actions, b, t)) : new Float64Array(A)));
-        const future = Array.from({ length: H }, (_, h) => (q.actions ? Float64Array.from(block(q.actions, b, h)) : new Float64Array(A)));
+        const pastActions = Array.from({ length: K - 1 }, (_, t) =>
+          q.history.actions ? Float64Array.from(block(q.history.actions, b, t)) : new Float64Array(A),
+        );
+        const future = Array.from({ length: H }, (_, h) =>
+          q.actions ? Float64Array.from(block(q.actions, b, h)) : new Float64Array(A),
+        );
         const frozen = new Uint8Array(D);
         if (maskName && q.history.views[maskName]) {
           const m = block(q.history.views[maskName], b, K - 1);
@@ -221,7 +347,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
           for (let d = 0; d < D; d++) frozen[d] = m[Math.floor(d / per)] ? 0 : 1;
         }
         const context = Object.fromEntries(Object.entries(q.history.context).map(([k, v]) => [k, block(v, b)]));
-        const m1 = new Float64Array(H * D), m2 = new Float64Array(H * D);
+        const m1 = new Float64Array(H * D),
+          m2 = new Float64Array(H * D);
         for (const i of used) {
           const w = state.weights[i] / total;
           const world = state.worlds[i];
@@ -235,7 +362,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
           });
         }
         for (let h = 0; h < H; h++) {
-          const mu = block(mean, b, h), sd = block(std, b, h);
+          const mu = block(mean, b, h),
+            sd = block(std, b, h);
           for (let d = 0; d < D; d++) {
             mu[d] = m1[h * D + d];
             sd[d] = Math.sqrt(Math.max(m2[h * D + d] - m1[h * D + d] ** 2, 0));
@@ -247,7 +375,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 
     /** Held-out log-likelihood of each scenario world on other episodes (for identification figures; not part of WorldModel). */
     heldOutLogLik(episodes: Episodes): Record<string, number> {
-      if (state.library !== 'scenario') throw new Error('possible-worlds: held-out log-likelihood is computed for scenario worlds');
+      if (state.library !== 'scenario')
+        throw new Error('possible-worlds: held-out log-likelihood is computed for scenario worlds');
       const byEpisode = scenarioTransitions(libraryContext(), [episodes]);
       return Object.fromEntries(state.worlds.map((w) => [w.id, w.heldOutLogLik ? w.heldOutLogLik(byEpisode) : NaN]));
     },
@@ -258,14 +387,33 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         ...(state.search ? { search: state.search } : {}),
         prediction: state.config.prediction,
         ...(state.changes.length ? { changes: state.changes } : {}),
-        ranked: state.worlds.slice(0, 10).map((w, i) => ({ id: w.id, posterior: state.weights[i], logEvidence: w.logEvidence, params: w.k, statement: w.statement, ...(w.details ? w.details() : {}) })),
+        ranked: state.worlds.slice(0, 10).map((w, i) => ({
+          id: w.id,
+          posterior: state.weights[i],
+          logEvidence: w.logEvidence,
+          params: w.k,
+          statement: w.statement,
+          ...(w.details ? w.details() : {}),
+        })),
       };
     },
 
     async save(dir: string) {
       mkdirSync(dir, { recursive: true });
       const { spec: s, view: v, config, weights, library, libraryNote } = state;
-      writeFileSync(join(dir, 'possible-worlds.json'), JSON.stringify({ format: SAVE_FORMAT, spec: s, view: v, config, weights, library, libraryNote, worlds: state.worlds.map((w) => w.toJSON()) }));
+      writeFileSync(
+        join(dir, 'possible-worlds.json'),
+        JSON.stringify({
+          format: SAVE_FORMAT,
+          spec: s,
+          view: v,
+          config,
+          weights,
+          library,
+          libraryNote,
+          worlds: state.worlds.map((w) => w.toJSON()),
+        }),
+      );
     },
   };
 }
@@ -282,13 +430,36 @@ export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWo
   const file = join(dir, 'possible-worlds.json');
   const saved = JSON.parse(readFileSync(file, 'utf8'));
   if (saved.format !== SAVE_FORMAT)
-    throw new Error(`possible-worlds: ${file} has save format ${saved.format ?? 1}, this version reads format ${SAVE_FORMAT}: refit the model (saved by an older version)`);
-  const state: ModelState = { spec: saved.spec, view: saved.view, config: saved.config, hypotheses, worlds: [], weights: saved.weights, library: saved.library, libraryNote: saved.libraryNote, batches: [], actCalls: 0, updates: 0, changes: [] };
+    throw new Error(
+      `possible-worlds: ${file} has save format ${saved.format ?? 1}, this version reads format ${SAVE_FORMAT}: refit the model (saved by an older version)`,
+    );
+  const state: ModelState = {
+    spec: saved.spec,
+    view: saved.view,
+    config: saved.config,
+    hypotheses,
+    worlds: [],
+    weights: saved.weights,
+    library: saved.library,
+    libraryNote: saved.libraryNote,
+    batches: [],
+    actCalls: 0,
+    updates: 0,
+    changes: [],
+  };
   state.worlds = saved.worlds.map((w: any) => {
-    if (saved.library === 'search') return searchWorldFromJSON({ spec: saved.spec, view: saved.view, evidence: saved.config.evidence, effort: saved.config.searchEffort }, w);
+    if (saved.library === 'search')
+      return searchWorldFromJSON(
+        { spec: saved.spec, view: saved.view, evidence: saved.config.evidence, effort: saved.config.searchEffort },
+        w,
+      );
     if (w.kind === 'generic') return genericWorldFromJSON(w);
-    if (!hypotheses) throw new Error('possible-worlds: this model was fitted with the scenario\'s hypotheses; load it with them');
-    return scenarioWorldFromJSON({ spec: saved.spec, view: saved.view, hypotheses, evidence: saved.config.evidence }, w);
+    if (!hypotheses)
+      throw new Error("possible-worlds: this model was fitted with the scenario's hypotheses; load it with them");
+    return scenarioWorldFromJSON(
+      { spec: saved.spec, view: saved.view, hypotheses, evidence: saved.config.evidence },
+      w,
+    );
   });
   return createModel(state);
 }

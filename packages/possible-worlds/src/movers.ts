@@ -25,7 +25,14 @@ import type { CandidateWorld } from './worlds';
 
 /** One step of the lattice: the 8 neighbours of a cell. */
 export const STEPS: ReadonlyArray<readonly [number, number]> = [
-  [-1, 0], [1, 0], [0, -1], [0, 1], [-1, -1], [-1, 1], [1, -1], [1, 1],
+  [-1, 0],
+  [1, 0],
+  [0, -1],
+  [0, 1],
+  [-1, -1],
+  [-1, 1],
+  [1, -1],
+  [1, 1],
 ];
 
 /** The keys a mode may be read with, from coarsest to finest. */
@@ -55,7 +62,8 @@ export interface MoverFit {
 
 /** Cell index one step (dr, dc) from cell i, or -1 beyond the grid. */
 function shift(g: Geometry, i: number, [dr, dc]: readonly [number, number], times: number): number {
-  const r = Math.floor(i / g.W) + dr * times, c = (i % g.W) + dc * times;
+  const r = Math.floor(i / g.W) + dr * times,
+    c = (i % g.W) + dc * times;
   return r >= 0 && r < g.H && c >= 0 && c < g.W ? r * g.W + c : -1;
 }
 
@@ -63,7 +71,8 @@ function shift(g: Geometry, i: number, [dr, dc]: readonly [number, number], time
 function lineStart(g: Geometry, changed: number[], step: readonly [number, number]): number {
   if (changed.length < 2 || changed.length > 3) return -1;
   for (const x of changed) {
-    const p1 = shift(g, x, step, 1), p2 = shift(g, x, step, 2);
+    const p1 = shift(g, x, step, 1),
+      p2 = shift(g, x, step, 2);
     if (p1 >= 0 && changed.includes(p1) && changed.every((c) => c === x || c === p1 || c === p2)) return x;
   }
   return -1;
@@ -86,34 +95,46 @@ export interface MoverSearch {
  * mover's meeting, every cell it changes and every other cell is one observation of one table.
  */
 function countMovers(g: Geometry, data: DiscreteTransitions, steps: Array<[number, number] | null>): MoverFit {
-  const D = data.D, B = g.V + 1;
+  const D = data.D,
+    B = g.V + 1;
   const sources = new Set<number>();
-  let moved = 0, changedTransitions = 0;
+  let moved = 0,
+    changedTransitions = 0;
   for (let t = 0; t < data.n; t++) {
     const changed = changedCells(data, t);
     if (!changed.length) continue;
     changedTransitions++;
     const s = steps[data.action[t]];
     const x = s ? lineStart(g, changed, s) : -1;
-    if (x >= 0) (sources.add(data.cur[t * D + x]), moved++);
+    if (x >= 0) sources.add(data.cur[t * D + x]), moved++;
   }
-  const modeTables = Object.fromEntries(MODE_KEYS.map((k) => [k, new OutcomeTable(3)])) as Record<ModeKey, OutcomeTable>;
-  const leave = new OutcomeTable(g.V), put = new OutcomeTable(g.V), pushIn = new OutcomeTable(g.V), rest = new OutcomeTable(g.V);
+  const modeTables = Object.fromEntries(MODE_KEYS.map((k) => [k, new OutcomeTable(3)])) as Record<
+    ModeKey,
+    OutcomeTable
+  >;
+  const leave = new OutcomeTable(g.V),
+    put = new OutcomeTable(g.V),
+    pushIn = new OutcomeTable(g.V),
+    rest = new OutcomeTable(g.V);
   const changing = new Set<number>();
   const covered = new Uint8Array(D);
   const movers = [...sources].sort((a, b) => a - b);
   const isMover = new Uint8Array(B);
   for (const m of movers) isMover[m] = 1;
   for (let t = 0; t < data.n; t++) {
-    const cur = data.cur.subarray(t * D, (t + 1) * D), next = data.next.subarray(t * D, (t + 1) * D);
+    const cur = data.cur.subarray(t * D, (t + 1) * D),
+      next = data.next.subarray(t * D, (t + 1) * D);
     for (let i = 0; i < D; i++) if (cur[i] !== next[i]) changing.add(cur[i]);
     covered.fill(0);
     const s = steps[data.action[t]];
     if (s)
       for (let x = 0; x < D; x++) {
         if (!isMover[cur[x]] || covered[x]) continue;
-        const p1 = shift(g, x, s, 1), p2 = shift(g, x, s, 2);
-        const v0 = cur[x], v1 = p1 < 0 ? g.V : cur[p1], v2 = p2 < 0 ? g.V : cur[p2];
+        const p1 = shift(g, x, s, 1),
+          p2 = shift(g, x, s, 2);
+        const v0 = cur[x],
+          v1 = p1 < 0 ? g.V : cur[p1],
+          v2 = p2 < 0 ? g.V : cur[p2];
         const mode = next[x] === v0 || p1 < 0 ? 0 : p2 >= 0 && next[p2] !== v2 ? 2 : 1;
         const keys = modeKeys(B, v0, v1, v2);
         for (const k of MODE_KEYS) modeTables[k].add(keys[k], mode);
@@ -148,7 +169,13 @@ function countMovers(g: Geometry, data: DiscreteTransitions, steps: Array<[numbe
     pushIn: pushIn.decide(),
     rest: rest.decide(),
     changing: [...changing].sort((a, b) => a - b),
-    logEvidence: modeEvidence[best] + leave.logEvidence() + put.logEvidence() + pushIn.logEvidence() + rest.logEvidence() + logPrior,
+    logEvidence:
+      modeEvidence[best] +
+      leave.logEvidence() +
+      put.logEvidence() +
+      pushIn.logEvidence() +
+      rest.logEvidence() +
+      logPrior,
     explained: { moved, changed: changedTransitions },
   };
 }
@@ -178,12 +205,14 @@ export function searchMovers(g: Geometry, data: DiscreteTransitions): MoverSearc
     return top > 0 ? STEPS.filter((_, k) => v[k] === top).map((s) => [...s] as [number, number]) : [null];
   });
   let scored = g.A * STEPS.length;
-  if (candidates.every((c) => c[0] === null)) return { fit: null, scored, reason: 'no action moved anything along a step of the lattice' };
+  if (candidates.every((c) => c[0] === null))
+    return { fit: null, scored, reason: 'no action moved anything along a step of the lattice' };
   // how common each value is: the share of all cells holding it
   const share = new Float64Array(g.V + 1);
   for (let i = 0; i < data.cur.length; i++) share[data.cur[i]] += 1 / data.cur.length;
   const rarity = (a: number, s: [number, number]) => {
-    let total = 0, count = 0;
+    let total = 0,
+      count = 0;
     for (let t = 0; t < data.n; t++) {
       if (data.action[t] !== a) continue;
       const x = lineStart(g, changedCells(data, t), s);
@@ -191,7 +220,9 @@ export function searchMovers(g: Geometry, data: DiscreteTransitions): MoverSearc
     }
     return total / Math.max(count, 1);
   };
-  const steps = candidates.map((c, a) => (c.length > 1 ? c.slice().sort((p, q) => rarity(a, p!) - rarity(a, q!))[0] : c[0]));
+  const steps = candidates.map((c, a) =>
+    c.length > 1 ? c.slice().sort((p, q) => rarity(a, p!) - rarity(a, q!))[0] : c[0],
+  );
   let best = countMovers(g, data, steps);
   scored++;
   for (let sweep = 0, changed = true; changed && sweep < 3; sweep++) {
@@ -199,7 +230,11 @@ export function searchMovers(g: Geometry, data: DiscreteTransitions): MoverSearc
     candidates.forEach((options, a) => {
       for (const option of options) {
         if (option === best.steps[a]) continue;
-        const trial = countMovers(g, data, best.steps.map((s, b) => (b === a ? option : s)));
+        const trial = countMovers(
+          g,
+          data,
+          best.steps.map((s, b) => (b === a ? option : s)),
+        );
         scored++;
         if (trial.logEvidence > best.logEvidence) (best = trial), (changed = true);
       }
@@ -208,11 +243,18 @@ export function searchMovers(g: Geometry, data: DiscreteTransitions): MoverSearc
   return { fit: best, scored };
 }
 
-const DIRECTION_NAMES: Record<string, string> = { '-1,0': 'up (row - 1)', '1,0': 'down (row + 1)', '0,-1': 'left (column - 1)', '0,1': 'right (column + 1)' };
+const DIRECTION_NAMES: Record<string, string> = {
+  '-1,0': 'up (row - 1)',
+  '1,0': 'down (row + 1)',
+  '0,-1': 'left (column - 1)',
+  '0,1': 'right (column + 1)',
+};
 
 /** The world of a fitted mover rule. */
 export function moverWorld(fit: MoverFit): CandidateWorld {
-  const g = fit.geometry, B = g.V + 1, D = g.H * g.W;
+  const g = fit.geometry,
+    B = g.V + 1,
+    D = g.H * g.W;
   const isMover = new Uint8Array(B);
   const changing = new Uint8Array(B);
   // a value produced by a mover moving in holds that mover (an agent on a goal): it moves too, leaves the
@@ -220,8 +262,9 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
   const holds = new Map<number, number>(); // value -> the value of the cell it was made from
   const plain = new Map<number, number>(); // value -> the mover it holds
   for (const [key, out] of fit.put.toJSON()) {
-    const m = Math.floor(key / B), c = key % B;
-    if (fit.movers.includes(m) && !holds.has(out) && out !== c) (holds.set(out, c), plain.set(out, m));
+    const m = Math.floor(key / B),
+      c = key % B;
+    if (fit.movers.includes(m) && !holds.has(out) && out !== c) holds.set(out, c), plain.set(out, m);
   }
   for (const m of [...fit.movers, ...holds.keys()]) isMover[m] = 1;
   for (const v of fit.changing) changing[v] = 1;
@@ -235,7 +278,9 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
   const meet = (v1: number): number => {
     const m = fit.modes.met.get(v1, 0);
     if (m !== undefined) return m;
-    count(`mode: assumed (never met ${v1 === g.V ? 'the edge' : `value ${v1}`}: ${changing[v1] ? 'it changes, so it lets the mover in' : 'it never changes, so it blocks'})`);
+    count(
+      `mode: assumed (never met ${v1 === g.V ? 'the edge' : `value ${v1}`}: ${changing[v1] ? 'it changes, so it lets the mover in' : 'it never changes, so it blocks'})`,
+    );
     return changing[v1] ? 1 : 0;
   };
   const modeOf = (v0: number, v1: number, v2: number): number => {
@@ -250,14 +295,14 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     // keyed by the met value alone: a push then moves the met object only where it may enter what lies beyond
     // (a value it would push in turn blocks it: one mover pushes one object)
     const m = meet(v1);
-    if (chosen === 0) count("mode: its met table");
+    if (chosen === 0) count('mode: its met table');
     else count('mode: the coarser met table');
     return m === 2 && meet(v2) !== 1 ? 0 : m;
   };
   const leaveOf = (v: number): number => {
     const l = fit.leave.get(v);
     if (l !== undefined) return l;
-    if (holds.has(v)) return count('leave: the value the mover entered'), holds.get(v)!;
+    if (holds.has(v)) return (count('leave: the value the mover entered'), holds.get(v)!);
     count('leave: assumed (the value most often left behind)');
     return ground ?? v;
   };
@@ -265,7 +310,7 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     const p = fit.put.get(m * B + c);
     if (p !== undefined) return p;
     const q = plain.has(m) ? fit.put.get(plain.get(m)! * B + c) : undefined;
-    if (q !== undefined) return count('put: as the mover it holds'), q;
+    if (q !== undefined) return (count('put: as the mover it holds'), q);
     count('put: assumed (the object arrives unchanged)');
     return m;
   };
@@ -282,8 +327,11 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     if (s)
       for (let x = 0; x < D; x++) {
         if (!isMover[grid[x]] || covered[x]) continue;
-        const p1 = shift(g, x, s, 1), p2 = shift(g, x, s, 2);
-        const v0 = grid[x], v1 = p1 < 0 ? g.V : grid[p1], v2 = p2 < 0 ? g.V : grid[p2];
+        const p1 = shift(g, x, s, 1),
+          p2 = shift(g, x, s, 2);
+        const v0 = grid[x],
+          v1 = p1 < 0 ? g.V : grid[p1],
+          v2 = p2 < 0 ? g.V : grid[p2];
         let mode = modeOf(v0, v1, v2);
         if (mode === 2 && p2 < 0) mode = 0; // nothing can be pushed beyond the grid
         if (mode === 0) continue;
@@ -305,12 +353,18 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     return next;
   };
 
-  const name = (s: [number, number] | null, a: number) => (s ? (DIRECTION_NAMES[s.join(',')] ?? `(${s.join(', ')})`) : fit.taken[a] ? 'nothing' : 'never seen in training (assumed: nothing)');
+  const name = (s: [number, number] | null, a: number) =>
+    s
+      ? (DIRECTION_NAMES[s.join(',')] ?? `(${s.join(', ')})`)
+      : fit.taken[a]
+        ? 'nothing'
+        : 'never seen in training (assumed: nothing)';
   const value = (v: number) => (v === g.V ? 'the edge' : String(v));
   const meetings = fit.modes[fit.modeKey].toJSON().map(([key, mode]) => {
     const what = ['blocked', 'enters', 'pushes'][mode];
     if (fit.modeKey === 'met') return `meets ${value(key)}: ${what}`;
-    if (fit.modeKey === 'met+beyond') return `meets ${value(Math.floor(key / B))} with ${value(key % B)} beyond: ${what}`;
+    if (fit.modeKey === 'met+beyond')
+      return `meets ${value(Math.floor(key / B))} with ${value(key % B)} beyond: ${what}`;
     return `${Math.floor(key / (B * B))} meets ${value(Math.floor(key / B) % B)} with ${value(key % B)} beyond: ${what}`;
   });
   const neverMet = Array.from({ length: B }, (_, v) => v).filter((v) => !fit.modes.met.has(v));
@@ -325,10 +379,15 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     details: () => ({
       steps: Object.fromEntries(fit.steps.map((s, a) => [`action ${a}`, name(s, a)])),
       movers: fit.movers,
-      heldMovers: Object.fromEntries([...holds].filter(([v]) => !fit.movers.includes(v)).map(([v, c]) => [v, `mover ${plain.get(v)} on ${c}`])),
+      heldMovers: Object.fromEntries(
+        [...holds].filter(([v]) => !fit.movers.includes(v)).map(([v, c]) => [v, `mover ${plain.get(v)} on ${c}`]),
+      ),
       modeKey: fit.modeKey,
       meetings,
-      assumptions: neverMet.map((v) => `meeting ${v === g.V ? 'the edge' : `value ${v}`}: never seen; ${changing[v] ? 'it changes elsewhere, so assumed to let the mover in' : 'it never changes, so assumed to block'}`),
+      assumptions: neverMet.map(
+        (v) =>
+          `meeting ${v === g.V ? 'the edge' : `value ${v}`}: never seen; ${changing[v] ? 'it changes elsewhere, so assumed to let the mover in' : 'it never changes, so assumed to block'}`,
+      ),
       leave: fit.leave.toJSON().map(([v, o]) => `${v} -> ${o}`),
       put: fit.put.toJSON().map(([k, o]) => `${Math.floor(k / B)} into ${k % B} -> ${o}`),
       explained: fit.explained,

@@ -59,7 +59,8 @@ export function offsets(shape: Shape, radius: number): Array<[number, number]> {
   for (let dr = -radius; dr <= radius; dr++)
     for (let dc = -radius; dc <= radius; dc++) {
       if (dr === 0 && dc === 0) continue;
-      if (shape === 'moore' ? Math.max(Math.abs(dr), Math.abs(dc)) <= radius : Math.abs(dr) + Math.abs(dc) <= radius) out.push([dr, dc]);
+      if (shape === 'moore' ? Math.max(Math.abs(dr), Math.abs(dc)) <= radius : Math.abs(dr) + Math.abs(dc) <= radius)
+        out.push([dr, dc]);
     }
   return out;
 }
@@ -83,7 +84,8 @@ function neighbourTable(g: Geometry, offs: Array<[number, number]>, boundary: Bo
   for (let r = 0; r < g.H; r++)
     for (let c = 0; c < g.W; c++)
       offs.forEach(([dr, dc], k) => {
-        let rr = r + dr, cc = c + dc;
+        let rr = r + dr,
+          cc = c + dc;
         if (boundary === 'torus') (rr = ((rr % g.H) + g.H) % g.H), (cc = ((cc % g.W) + g.W) % g.W);
         out[(r * g.W + c) * K + k] = rr >= 0 && rr < g.H && cc >= 0 && cc < g.W ? rr * g.W + cc : -1;
       });
@@ -199,11 +201,16 @@ export function keyFunction(cls: RuleClass, g: Geometry): KeyFunction {
  * A counting class's key read back (for explain()): the cell's own value (outer-totalistic), the count of each
  * value, the action. Null for classes whose keys are positional or hashed.
  */
-export function decodeCountKey(cls: RuleClass, g: Geometry, key: number): { own: number | null; counts: number[]; action: number | null } | null {
+export function decodeCountKey(
+  cls: RuleClass,
+  g: Geometry,
+  key: number,
+): { own: number | null; counts: number[]; action: number | null } | null {
   if (cls.symmetry !== 'outer-totalistic' && cls.symmetry !== 'totalistic') return null;
   if (cls.radius === 0) return null;
   const K = offsets(cls.shape, cls.radius).length;
-  const B = g.V + 1, A = cls.action ? g.A : 1;
+  const B = g.V + 1,
+    A = cls.action ? g.A : 1;
   const outer = cls.symmetry === 'outer-totalistic';
   const radix = K - (outer ? 1 : 0) + 1;
   if (!(radix ** B * B * A < EXACT)) return null;

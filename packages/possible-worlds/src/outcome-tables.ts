@@ -30,8 +30,10 @@ export class OutcomeTable {
 
   /** log p(outcomes | keys) under a symmetric Dirichlet(OUTCOME_PRIOR) per key, exact. */
   logEvidence(): number {
-    const a = OUTCOME_PRIOR, V = this.vocab;
-    const perKey = logGamma(V * a), perOutcome = logGamma(a);
+    const a = OUTCOME_PRIOR,
+      V = this.vocab;
+    const perKey = logGamma(V * a),
+      perOutcome = logGamma(a);
     let total = 0;
     for (const c of this.counts.values()) {
       let n = 0;
@@ -60,11 +62,13 @@ export class OutcomeTable {
 
   /** Keys whose outcomes disagree (a deterministic world shows none), and how many observations they hold. */
   conflicts(): { keys: number; observations: number } {
-    let keys = 0, observations = 0;
+    let keys = 0,
+      observations = 0;
     for (const c of this.counts.values()) {
-      let kinds = 0, n = 0;
-      for (let v = 0; v < this.vocab; v++) if (c[v] > 0) (kinds++, (n += c[v]));
-      if (kinds > 1) (keys++, (observations += n));
+      let kinds = 0,
+        n = 0;
+      for (let v = 0; v < this.vocab; v++) if (c[v] > 0) kinds++, (n += c[v]);
+      if (kinds > 1) keys++, (observations += n);
     }
     return { keys, observations };
   }
@@ -93,7 +97,8 @@ export class Decisions {
   commonest(): { outcome: number; share: number } | null {
     const tally = new Map<number, number>();
     for (const t of this.top.values()) tally.set(t[0], (tally.get(t[0]) ?? 0) + 1);
-    let outcome = -1, n = 0;
+    let outcome = -1,
+      n = 0;
     for (const [o, c] of tally) if (c > n || (c === n && o < outcome)) [outcome, n] = [o, c];
     return outcome < 0 ? null : { outcome, share: n / this.top.size };
   }

@@ -41,29 +41,40 @@ export interface Machine {
 /** Nodes of a term: its length in the enumeration's order (the description length counts nodes). */
 export function termSize(t: Term): number {
   switch (t.op) {
-    case 'x': case 'r': case 'c': case 'k': return 1;
-    case 'if': return 2 + termSize(t.u) + termSize(t.v) + termSize(t.then) + termSize(t.else);
-    default: return 1 + termSize(t.a) + termSize(t.b);
+    case 'x':
+    case 'r':
+    case 'c':
+    case 'k':
+      return 1;
+    case 'if':
+      return 2 + termSize(t.u) + termSize(t.v) + termSize(t.then) + termSize(t.else);
+    default:
+      return 1 + termSize(t.a) + termSize(t.b);
   }
 }
 
 /** The value of a term for one step: state x, instruction row, machine. */
 export function evaluate(t: Term, x: ArrayLike<number>, row: ArrayLike<number>, m: Machine): number {
   switch (t.op) {
-    case 'x': return x[t.j];
-    case 'k': return t.v;
-    case 'c': return row[t.c];
+    case 'x':
+      return x[t.j];
+    case 'k':
+      return t.v;
+    case 'c':
+      return row[t.c];
     case 'r': {
       const i = row[t.c];
       return Number.isInteger(i) && i >= 0 && i < m.registers.length ? x[m.registers[i]] : UNDEFINED;
     }
     case 'if': {
-      const u = evaluate(t.u, x, row, m), v = evaluate(t.v, x, row, m);
+      const u = evaluate(t.u, x, row, m),
+        v = evaluate(t.v, x, row, m);
       if (u === UNDEFINED || v === UNDEFINED) return UNDEFINED;
       return (t.cmp === '==' ? u === v : u < v) ? evaluate(t.then, x, row, m) : evaluate(t.else, x, row, m);
     }
     default: {
-      const a = evaluate(t.a, x, row, m), b = evaluate(t.b, x, row, m);
+      const a = evaluate(t.a, x, row, m),
+        b = evaluate(t.b, x, row, m);
       if (a === UNDEFINED || b === UNDEFINED) return UNDEFINED;
       return t.op === '+' ? a + b : t.op === '-' ? a - b : a * b;
     }
@@ -83,7 +94,13 @@ export function wrap(v: number, modulus: number): number {
 }
 
 /** One step of a program: every term on the old state, then the writes in order (a later write to the same component wins). */
-export function runProgram(writes: readonly Write[], x: ArrayLike<number>, row: ArrayLike<number>, m: Machine, out: Float64Array): void {
+export function runProgram(
+  writes: readonly Write[],
+  x: ArrayLike<number>,
+  row: ArrayLike<number>,
+  m: Machine,
+  out: Float64Array,
+): void {
   for (let j = 0; j < out.length; j++) out[j] = x[j];
   const values = writes.map((w) => evaluate(w.term, x, row, m));
   writes.forEach((w, i) => {
@@ -96,16 +113,21 @@ export function runProgram(writes: readonly Write[], x: ArrayLike<number>, row: 
 /** A term as text: x0, r[c1], c2, (x0 + 1), if r[c1] == 0 then c2 else (x0 + 1). The pointer reads as p. */
 export function showTerm(t: Term, m: Machine): string {
   switch (t.op) {
-    case 'x': return t.j === m.pointer ? 'p' : `x${t.j}`;
-    case 'r': return `r[c${t.c}]`;
-    case 'c': return `c${t.c}`;
-    case 'k': return String(t.v);
+    case 'x':
+      return t.j === m.pointer ? 'p' : `x${t.j}`;
+    case 'r':
+      return `r[c${t.c}]`;
+    case 'c':
+      return `c${t.c}`;
+    case 'k':
+      return String(t.v);
     case 'if': {
       // an equality reads with its constant on the right (r[c1] == 0)
       const [u, v] = t.cmp === '==' && t.u.op === 'k' ? [t.v, t.u] : [t.u, t.v];
       return `if ${showTerm(u, m)} ${t.cmp} ${showTerm(v, m)} then ${showTerm(t.then, m)} else ${showTerm(t.else, m)}`;
     }
-    default: return `(${showTerm(t.a, m)} ${t.op} ${showTerm(t.b, m)})`;
+    default:
+      return `(${showTerm(t.a, m)} ${t.op} ${showTerm(t.b, m)})`;
   }
 }
 
@@ -115,5 +137,7 @@ export function showDest(d: Dest, m: Machine): string {
 
 /** A program as text, e.g. "r[c1] := (r[c1] + r[c2]); p := (p + 1)"; "no change" for none. */
 export function showProgram(writes: readonly Write[], m: Machine): string {
-  return writes.length ? writes.map((w) => `${showDest(w.dest, m)} := ${showTerm(w.term, m).replace(/^\((.*)\)$/, '$1')}`).join('; ') : 'no change';
+  return writes.length
+    ? writes.map((w) => `${showDest(w.dest, m)} := ${showTerm(w.term, m).replace(/^\((.*)\)$/, '$1')}`).join('; ')
+    : 'no change';
 }

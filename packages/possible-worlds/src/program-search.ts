@@ -44,7 +44,8 @@ function sameValues(a: Int32Array, b: Int32Array): boolean {
 /** The leaves of the language on these examples: x_j, 0, 1, 2, c_k, r[c_k]. */
 function leaves(ex: Examples, m: Machine, argColumns: readonly number[]): Array<{ term: Term; values: Int32Array }> {
   const out: Array<{ term: Term; values: Int32Array }> = [];
-  const make = (term: Term, f: (t: number) => number) => out.push({ term, values: Int32Array.from({ length: ex.n }, (_, t) => f(t)) });
+  const make = (term: Term, f: (t: number) => number) =>
+    out.push({ term, values: Int32Array.from({ length: ex.n }, (_, t) => f(t)) });
   // the order breaks ties between terms of one length: the state, constants, then what the instruction names
   for (let j = 0; j < ex.D; j++) make({ op: 'x', j }, (t) => ex.x[t * ex.D + j]);
   for (const v of [0, 1, 2]) make({ op: 'k', v }, () => v);
@@ -80,10 +81,14 @@ export function enumerateTerms(ex: Examples, m: Machine, argColumns: readonly nu
     for (let j = 0; j < base.length; j++) {
       if (i === j) continue;
       for (const cmp of i < j ? (['==', '<'] as const) : (['<'] as const)) {
-        const u = base[i].values, v = base[j].values;
-        const truth = Uint8Array.from({ length: ex.n }, (_, t) => (u[t] !== UNDEFINED && v[t] !== UNDEFINED && (cmp === '==' ? u[t] === v[t] : u[t] < v[t]) ? 1 : 0));
+        const u = base[i].values,
+          v = base[j].values;
+        const truth = Uint8Array.from({ length: ex.n }, (_, t) =>
+          u[t] !== UNDEFINED && v[t] !== UNDEFINED && (cmp === '==' ? u[t] === v[t] : u[t] < v[t]) ? 1 : 0,
+        );
         bank.scored++;
-        if (truth.some((b) => b) && truth.some((b) => !b)) bank.conditions.push({ cmp, u: base[i].term, v: base[j].term, truth });
+        if (truth.some((b) => b) && truth.some((b) => !b))
+          bank.conditions.push({ cmp, u: base[i].term, v: base[j].term, truth });
       }
     }
   // binary terms of 3, 5, 7, ... nodes from shorter ones; + and * are symmetric, so each pair is tried once
@@ -93,7 +98,8 @@ export function enumerateTerms(ex: Examples, m: Machine, argColumns: readonly nu
     const bySize = (s: number) => bank.sizes.map((z, i) => (z === s ? i : -1)).filter((i) => i >= 0);
     for (let sa = 1; sa <= size - 2 && bank.scored < cap; sa += 2) {
       const sb = size - 1 - sa;
-      const as = bySize(sa), bs = bySize(sb);
+      const as = bySize(sa),
+        bs = bySize(sb);
       for (const op of ['+', '-', '*'] as const) {
         const symmetric = op !== '-';
         if (symmetric && sa > sb) continue;
@@ -101,10 +107,19 @@ export function enumerateTerms(ex: Examples, m: Machine, argColumns: readonly nu
           for (const b of bs) {
             if (bank.scored >= cap) break;
             if (symmetric && sa === sb && b < a) continue;
-            const va = bank.values[a], vb = bank.values[b];
+            const va = bank.values[a],
+              vb = bank.values[b];
             for (let t = 0; t < ex.n; t++) {
-              const x = va[t], y = vb[t];
-              scratch[t] = x === UNDEFINED || y === UNDEFINED ? UNDEFINED : op === '+' ? x + y : op === '-' ? x - y : Math.imul(x, y);
+              const x = va[t],
+                y = vb[t];
+              scratch[t] =
+                x === UNDEFINED || y === UNDEFINED
+                  ? UNDEFINED
+                  : op === '+'
+                    ? x + y
+                    : op === '-'
+                      ? x - y
+                      : Math.imul(x, y);
             }
             offer({ op, a: bank.terms[a], b: bank.terms[b] }, size, scratch.slice());
           }
@@ -136,7 +151,8 @@ function matches(values: Int32Array, target: Target, t: number): boolean {
 
 /** The shortest term of the bank that reproduces the target exactly; else the one scoring best (each mismatch costs `mismatchCost` nats, each node `nodeCost`). */
 export function bestTerm(bank: Bank, target: Target, mismatchCost: number, nodeCost: number): Found {
-  let best: Found | null = null, bestScore = -Infinity;
+  let best: Found | null = null,
+    bestScore = -Infinity;
   for (let i = 0; i < bank.terms.length; i++) {
     const v = bank.values[i];
     let wrong = 0;
@@ -172,7 +188,12 @@ export function bestConditional(bank: Bank, target: Target): Found | null {
     const b = firstExactOn(c.truth, 0);
     if (b < 0) continue;
     const size = 4 + bank.sizes[a] + bank.sizes[b];
-    if (!best || size < best.size) best = { term: { op: 'if', cmp: c.cmp, u: c.u, v: c.v, then: bank.terms[a], else: bank.terms[b] }, size, mismatches: 0 };
+    if (!best || size < best.size)
+      best = {
+        term: { op: 'if', cmp: c.cmp, u: c.u, v: c.v, then: bank.terms[a], else: bank.terms[b] },
+        size,
+        mismatches: 0,
+      };
   }
   return best;
 }

@@ -81,7 +81,8 @@ function layouts(spec: ScenarioSpec, data: DiscreteTransitions): Layout[] {
       }
       if (ok) pointers.push(j);
     }
-    for (const pointer of pointers) for (let opColumn = 0; opColumn < W; opColumn++) out.push({ context, L, W, pointer, opColumn });
+    for (const pointer of pointers)
+      for (let opColumn = 0; opColumn < W; opColumn++) out.push({ context, L, W, pointer, opColumn });
   }
   return out;
 }
@@ -132,7 +133,12 @@ function groupExamples(layout: Layout, data: DiscreteTransitions): Map<number, E
   const byKey = new Map<number, number[]>();
   const rows = new Int32Array(data.n * layout.W);
   for (let t = 0; t < data.n; t++) {
-    const key = instruction(layout, data.context[t][layout.context], data.cur.subarray(t * data.D, (t + 1) * data.D), rows.subarray(t * layout.W, (t + 1) * layout.W));
+    const key = instruction(
+      layout,
+      data.context[t][layout.context],
+      data.cur.subarray(t * data.D, (t + 1) * data.D),
+      rows.subarray(t * layout.W, (t + 1) * layout.W),
+    );
     if (!byKey.has(key)) byKey.set(key, []);
     byKey.get(key)!.push(t);
   }
@@ -144,7 +150,14 @@ function groupExamples(layout: Layout, data: DiscreteTransitions): Map<number, E
       ts.forEach((t, i) => dst.set(src.subarray(t * width, (t + 1) * width), i * width));
       return dst;
     };
-    out.set(key, { n: ts.length, D: data.D, W: layout.W, x: pick(data.cur, data.D), rows: pick(rows, layout.W), next: pick(data.next, data.D) });
+    out.set(key, {
+      n: ts.length,
+      D: data.D,
+      W: layout.W,
+      x: pick(data.cur, data.D),
+      rows: pick(rows, layout.W),
+      next: pick(data.next, data.D),
+    });
   }
   return out;
 }
@@ -185,7 +198,10 @@ function mismatchesOf(writes: readonly Write[], ex: Examples, m: Machine): numbe
 
 /** The destinations of a machine: every component, and every argument read as a register. */
 function destinations(D: number, argColumns: readonly number[]): Dest[] {
-  return [...Array.from({ length: D }, (_, j): Dest => ({ kind: 'x', j })), ...argColumns.map((c): Dest => ({ kind: 'r', c }))];
+  return [
+    ...Array.from({ length: D }, (_, j): Dest => ({ kind: 'x', j })),
+    ...argColumns.map((c): Dest => ({ kind: 'r', c })),
+  ];
 }
 
 /** Component a destination names on each example (-1: none). */
@@ -216,7 +232,12 @@ function gcd(a: number, b: number): number {
  * have a term of the bank that is exact under it (y = v mod M for every example: M divides every v - y and
  * exceeds every y). Ties go to no modulus, then to the smallest.
  */
-function screenModulus(groups: Array<{ ex: Examples; bank: ReturnType<typeof enumerateTerms> }>, base: Machine, argColumns: readonly number[], candidates: number[]): { modulus: number; screen: Record<string, number> } {
+function screenModulus(
+  groups: Array<{ ex: Examples; bank: ReturnType<typeof enumerateTerms> }>,
+  base: Machine,
+  argColumns: readonly number[],
+  candidates: number[],
+): { modulus: number; screen: Record<string, number> } {
   const exact = new Map<number, number>(candidates.map((M) => [M, 0]));
   for (const { ex, bank } of groups)
     for (const d of destinations(ex.D, argColumns)) {
@@ -226,7 +247,8 @@ function screenModulus(groups: Array<{ ex: Examples; bank: ReturnType<typeof enu
       for (let t = 0; t < ex.n; t++) if (target.care[t]) maxY = Math.max(maxY, target.y[t]);
       const found = new Set<number>();
       for (const v of bank.values) {
-        let g = 0, defined = true;
+        let g = 0,
+          defined = true;
         for (let t = 0; t < ex.n && defined; t++) {
           if (!target.care[t]) continue;
           if (v[t] === UNDEFINED) defined = false;
@@ -248,7 +270,13 @@ function screenModulus(groups: Array<{ ex: Examples; bank: ReturnType<typeof enu
  * examples show, the one whose writes (each destination's best term) has the best evidence; when no set covers
  * them, the best of the sets of at most 2 (the data then hold changes no short program explains).
  */
-function searchProgram(ex: Examples, bank: ReturnType<typeof enumerateTerms>, m: Machine, argColumns: readonly number[], c: Costs): { writes: Write[]; mismatches: number; logEvidence: number; considered: number } {
+function searchProgram(
+  ex: Examples,
+  bank: ReturnType<typeof enumerateTerms>,
+  m: Machine,
+  argColumns: readonly number[],
+  c: Costs,
+): { writes: Write[]; mismatches: number; logEvidence: number; considered: number } {
   const all = destinations(ex.D, argColumns);
   const index = all.map((d) => destinationIndex(d, ex, m));
   const changed: number[][] = Array.from({ length: ex.n }, (_, t) => {
@@ -283,7 +311,14 @@ function searchProgram(ex: Examples, bank: ReturnType<typeof enumerateTerms>, m:
     const found = set.map(termFor);
     const writes = set.map((i, k): Write => ({ dest: all[i], term: found[k].term }));
     const mismatches = mismatchesOf(writes, ex, m);
-    const logEvidence = (ex.n * ex.D - mismatches) * c.right + mismatches * c.wrong - descriptionLength(writes, found.map((f) => f.size), c);
+    const logEvidence =
+      (ex.n * ex.D - mismatches) * c.right +
+      mismatches * c.wrong -
+      descriptionLength(
+        writes,
+        found.map((f) => f.size),
+        c,
+      );
     if (!best || logEvidence > best.logEvidence) best = { writes, mismatches, logEvidence };
   };
   let covered = false;
@@ -298,9 +333,15 @@ function searchProgram(ex: Examples, bank: ReturnType<typeof enumerateTerms>, m:
 }
 
 /** Searches the programs of one layout; effort: candidate terms it may score. */
-function fitLayout(layout: Layout, data: DiscreteTransitions, vocab: number, effort: number): { fit: ProgramFit; scored: number } {
+function fitLayout(
+  layout: Layout,
+  data: DiscreteTransitions,
+  vocab: number,
+  effort: number,
+): { fit: ProgramFit; scored: number } {
   const registers = Array.from({ length: data.D }, (_, j) => j).filter((j) => j !== layout.pointer);
-  const argColumns = layout.pointer < 0 ? [] : Array.from({ length: layout.W }, (_, c) => c).filter((c) => c !== layout.opColumn);
+  const argColumns =
+    layout.pointer < 0 ? [] : Array.from({ length: layout.W }, (_, c) => c).filter((c) => c !== layout.opColumn);
   const examples = groupExamples(layout, data);
   const perGroup = Math.max(64, Math.floor(effort / examples.size));
   const base: Machine = { pointer: layout.pointer, registers, modulus: 0 };
@@ -308,7 +349,8 @@ function fitLayout(layout: Layout, data: DiscreteTransitions, vocab: number, eff
   let scored = groups.reduce((s, g) => s + g.bank.scored, 0);
   // the registers' word: values seen bound it from below, the view's vocab from above
   let largest = 0;
-  for (const j of registers) for (let t = 0; t < data.n; t++) largest = Math.max(largest, data.cur[t * data.D + j], data.next[t * data.D + j]);
+  for (const j of registers)
+    for (let t = 0; t < data.n; t++) largest = Math.max(largest, data.cur[t * data.D + j], data.next[t * data.D + j]);
   const moduli = [0, ...Array.from({ length: Math.max(vocab - largest, 0) }, (_, k) => largest + 1 + k)];
   const { modulus, screen } = screenModulus(groups, base, argColumns, moduli);
   const machine: Machine = { ...base, modulus };
@@ -321,10 +363,17 @@ function fitLayout(layout: Layout, data: DiscreteTransitions, vocab: number, eff
   // the fallback: of the learned programs and no change, the one with the best evidence over every step
   const everything: Examples = (() => {
     const rows = new Int32Array(data.n * layout.W);
-    for (let t = 0; t < data.n; t++) instruction(layout, data.context[t][layout.context], data.cur.subarray(t * data.D, (t + 1) * data.D), rows.subarray(t * layout.W, (t + 1) * layout.W));
+    for (let t = 0; t < data.n; t++)
+      instruction(
+        layout,
+        data.context[t][layout.context],
+        data.cur.subarray(t * data.D, (t + 1) * data.D),
+        rows.subarray(t * layout.W, (t + 1) * layout.W),
+      );
     return { n: data.n, D: data.D, W: layout.W, x: data.cur, rows, next: data.next };
   })();
-  let fallback: ProgramFit['fallback'] = { key: null, writes: [] }, fallbackScore = -Infinity;
+  let fallback: ProgramFit['fallback'] = { key: null, writes: [] },
+    fallbackScore = -Infinity;
   for (const p of [{ key: null, writes: [] as Write[] }, ...programs]) {
     const wrong = mismatchesOf(p.writes, everything, machine);
     const score = -wrong * (c.right - c.wrong);
@@ -343,10 +392,20 @@ export interface ProgramSearch {
 }
 
 /** Screens the layouts, then searches the programs of the best LAYOUTS; effort: candidate terms scored in all. */
-export function searchPrograms(spec: ScenarioSpec, view: string, data: DiscreteTransitions, effort: number): ProgramSearch {
+export function searchPrograms(
+  spec: ScenarioSpec,
+  view: string,
+  data: DiscreteTransitions,
+  effort: number,
+): ProgramSearch {
   const candidates = layouts(spec, data);
-  if (!candidates.length) throw new Error(`possible-worlds: ${spec.id} has no program context (a rank-2 categorical context tensor) for program induction`);
-  const screen = candidates.map((layout) => ({ layout, logEvidence: screenLayout(layout, data) })).sort((a, b) => b.logEvidence - a.logEvidence);
+  if (!candidates.length)
+    throw new Error(
+      `possible-worlds: ${spec.id} has no program context (a rank-2 categorical context tensor) for program induction`,
+    );
+  const screen = candidates
+    .map((layout) => ({ layout, logEvidence: screenLayout(layout, data) }))
+    .sort((a, b) => b.logEvidence - a.logEvidence);
   const vocab = spec.views[view].vocab as number;
   const chosen = screen.slice(0, LAYOUTS);
   let scored = candidates.length;
@@ -372,7 +431,10 @@ export function programWorld(fit: ProgramFit): CandidateWorld {
   const answered = { learned: 0, fallback: 0 };
   const step: StepFn = (_prev, cur, _action, context) => {
     const table = context?.[layout.context];
-    if (!table) throw new Error(`possible-worlds: the forecast's context has no "${layout.context}" (the program these worlds read)`);
+    if (!table)
+      throw new Error(
+        `possible-worlds: the forecast's context has no "${layout.context}" (the program these worlds read)`,
+      );
     const key = instruction(layout, table, cur, row);
     const learned = byKey.get(key);
     if (learned) answered.learned++;
@@ -382,7 +444,8 @@ export function programWorld(fit: ProgramFit): CandidateWorld {
     runProgram(learned ? learned.writes : fit.fallback.writes, x, row, machine, out);
     return out;
   };
-  const name = (key: number) => (key === BEYOND ? 'beyond the table' : layout.pointer < 0 ? 'every step' : `opcode ${key}`);
+  const name = (key: number) =>
+    key === BEYOND ? 'beyond the table' : layout.pointer < 0 ? 'every step' : `opcode ${key}`;
   const exact = fit.programs.filter((p) => p.mismatches === 0).length;
   return {
     id: layoutId(layout),
@@ -393,8 +456,22 @@ export function programWorld(fit: ProgramFit): CandidateWorld {
     usesPrevious: false,
     step,
     details: () => ({
-      layout: { context: layout.context, pointer: layout.pointer >= 0 ? `x${layout.pointer}` : null, opcodeColumn: layout.opColumn, arguments: Array.from({ length: layout.W }, (_, c) => c).filter((c) => c !== layout.opColumn).map((c) => `c${c}`), registers: machine.registers.map((j) => `x${j}`), modulus: machine.modulus || null },
-      programs: Object.fromEntries(fit.programs.map((p) => [name(p.key), `${showProgram(p.writes, machine)}${p.mismatches ? ` (${p.mismatches} of ${p.examples * machine.registers.length + (layout.pointer >= 0 ? p.examples : 0)} components wrong)` : ''} [${p.examples} examples]`])),
+      layout: {
+        context: layout.context,
+        pointer: layout.pointer >= 0 ? `x${layout.pointer}` : null,
+        opcodeColumn: layout.opColumn,
+        arguments: Array.from({ length: layout.W }, (_, c) => c)
+          .filter((c) => c !== layout.opColumn)
+          .map((c) => `c${c}`),
+        registers: machine.registers.map((j) => `x${j}`),
+        modulus: machine.modulus || null,
+      },
+      programs: Object.fromEntries(
+        fit.programs.map((p) => [
+          name(p.key),
+          `${showProgram(p.writes, machine)}${p.mismatches ? ` (${p.mismatches} of ${p.examples * machine.registers.length + (layout.pointer >= 0 ? p.examples : 0)} components wrong)` : ''} [${p.examples} examples]`,
+        ]),
+      ),
       unseenInstructions: `${showProgram(fit.fallback.writes, machine)} (${fit.fallback.key === null ? 'no change' : `the program of ${name(fit.fallback.key)}`}: the most probable over every training step)`,
       modulusScreen: fit.modulusScreen,
       // since this world was fitted or loaded

@@ -57,9 +57,14 @@ export interface RuleSearch {
 export function searchRules(g: Geometry, data: DiscreteTransitions, withAction: boolean): RuleSearch {
   const classes = ruleClasses(withAction);
   const screen = screenSize(data.n, data.D);
-  const screened = classes.map((cls) => fitRuleClass(cls, g, data, screen)).sort((a, b) => b.logEvidence - a.logEvidence);
+  const screened = classes
+    .map((cls) => fitRuleClass(cls, g, data, screen))
+    .sort((a, b) => b.logEvidence - a.logEvidence);
   const keep = new Set([...screened.slice(0, SURVIVORS).map((f) => f.cls), ...classes.filter((c) => c.radius === 0)]);
-  const fits = screen === data.n ? screened.filter((f) => keep.has(f.cls)) : [...keep].map((cls) => fitRuleClass(cls, g, data, data.n));
+  const fits =
+    screen === data.n
+      ? screened.filter((f) => keep.has(f.cls))
+      : [...keep].map((cls) => fitRuleClass(cls, g, data, data.n));
   // the prior over classes is uniform: every fit pays log(#classes) for the choice
   for (const f of fits) f.logEvidence -= Math.log(classes.length);
   fits.sort((a, b) => b.logEvidence - a.logEvidence);
@@ -69,7 +74,12 @@ export function searchRules(g: Geometry, data: DiscreteTransitions, withAction: 
 /** How a class reads in explain(). */
 function describeClass(cls: RuleClass): string {
   if (cls.radius === 0) return `the cell's own value${cls.action ? ' and the action' : ''}`;
-  const what = { full: 'the value of every cell', d4: 'the arrangement up to rotation and reflection', 'outer-totalistic': "the cell's value and how many neighbours hold each value", totalistic: 'how many cells hold each value' }[cls.symmetry];
+  const what = {
+    full: 'the value of every cell',
+    d4: 'the arrangement up to rotation and reflection',
+    'outer-totalistic': "the cell's value and how many neighbours hold each value",
+    totalistic: 'how many cells hold each value',
+  }[cls.symmetry];
   return `${what} in its ${cls.shape === 'moore' ? 'Moore' : 'von Neumann'} neighbourhood of radius ${cls.radius} (${cls.boundary === 'torus' ? 'edges wrap' : 'beyond an edge reads as outside'})${cls.action ? ', and the action' : ''}`;
 }
 
@@ -82,19 +92,48 @@ function summarise(fit: Pick<RuleFit, 'cls' | 'decisions'>, g: Geometry): Record
   const rows = fit.decisions.toJSON();
   const decoded = rows.map(([key, out]) => ({ key: decodeCountKey(fit.cls, g, key), out }));
   if (decoded.every((d) => d.key)) {
-    if (g.V === 2 && fit.cls.symmetry === 'outer-totalistic' && !fit.cls.action && decoded.every((d) => d.key!.counts[2] === 0)) {
-      const born = decoded.filter((d) => d.key!.own === 0 && d.out === 1).map((d) => d.key!.counts[1]).sort((a, b) => a - b);
-      const survive = decoded.filter((d) => d.key!.own === 1 && d.out === 1).map((d) => d.key!.counts[1]).sort((a, b) => a - b);
-      const seen = (own: number) => decoded.filter((d) => d.key!.own === own).map((d) => d.key!.counts[1]).sort((a, b) => a - b);
+    if (
+      g.V === 2 &&
+      fit.cls.symmetry === 'outer-totalistic' &&
+      !fit.cls.action &&
+      decoded.every((d) => d.key!.counts[2] === 0)
+    ) {
+      const born = decoded
+        .filter((d) => d.key!.own === 0 && d.out === 1)
+        .map((d) => d.key!.counts[1])
+        .sort((a, b) => a - b);
+      const survive = decoded
+        .filter((d) => d.key!.own === 1 && d.out === 1)
+        .map((d) => d.key!.counts[1])
+        .sort((a, b) => a - b);
+      const seen = (own: number) =>
+        decoded
+          .filter((d) => d.key!.own === own)
+          .map((d) => d.key!.counts[1])
+          .sort((a, b) => a - b);
       return { notation: `B${born.join(',')}/S${survive.join(',')}`, bornSeen: seen(0), surviveSeen: seen(1) };
     }
     const changes = decoded
       .filter((d) => d.key!.own === null || d.key!.own !== d.out)
-      .map((d) => `${d.key!.own !== null ? `cell ${d.key!.own}, ` : ''}counts ${d.key!.counts.map((c, v) => (c ? `${v === g.V ? 'outside' : v}:${c}` : '')).filter(Boolean).join(' ')}${d.key!.action !== null ? `, action ${d.key!.action}` : ''} -> ${d.out}`);
-    return { configurations: rows.length, changing: changes.length, ...(changes.length <= 40 ? { changes } : { firstChanges: changes.slice(0, 40) }) };
+      .map(
+        (d) =>
+          `${d.key!.own !== null ? `cell ${d.key!.own}, ` : ''}counts ${d
+            .key!.counts.map((c, v) => (c ? `${v === g.V ? 'outside' : v}:${c}` : ''))
+            .filter(Boolean)
+            .join(' ')}${d.key!.action !== null ? `, action ${d.key!.action}` : ''} -> ${d.out}`,
+      );
+    return {
+      configurations: rows.length,
+      changing: changes.length,
+      ...(changes.length <= 40 ? { changes } : { firstChanges: changes.slice(0, 40) }),
+    };
   }
   const common = fit.decisions.commonest();
-  return { configurations: rows.length, commonestOutcome: common?.outcome, commonestShare: common ? Number(common.share.toFixed(3)) : null };
+  return {
+    configurations: rows.length,
+    commonestOutcome: common?.outcome,
+    commonestShare: common ? Number(common.share.toFixed(3)) : null,
+  };
 }
 
 /**
@@ -110,7 +149,8 @@ function nearestCount(fit: RuleFit, g: Geometry): ((key: number, stay: number) =
   return (key, stay) => {
     if (memo.has(key)) return memo.get(key);
     const q = decodeCountKey(fit.cls, g, key)!;
-    let best: number | undefined, bestDistance = Infinity;
+    let best: number | undefined,
+      bestDistance = Infinity;
     for (const { key: k, d } of seen) {
       if (d!.own !== q.own || d!.action !== q.action) continue;
       let distance = 0;
@@ -130,7 +170,12 @@ function nearestCount(fit: RuleFit, g: Geometry): ((key: number, stay: number) =
  * counted by who gave it (details().answered).
  */
 export function ruleWorld(fit: RuleFit, coarser: RuleFit[], g: Geometry): CandidateWorld {
-  const chain = [fit, ...coarser].map((f, k) => ({ fit: f, key: keyFunction(f.cls, g), nearest: nearestCount(f, g), name: k === 0 ? 'own table' : classId(f.cls) }));
+  const chain = [fit, ...coarser].map((f, k) => ({
+    fit: f,
+    key: keyFunction(f.cls, g),
+    nearest: nearestCount(f, g),
+    name: k === 0 ? 'own table' : classId(f.cls),
+  }));
   const answered: Record<string, number> = {};
   const count = (who: string) => (answered[who] = (answered[who] ?? 0) + 1);
   const grid = new Int32Array(g.H * g.W);
@@ -167,14 +212,29 @@ export function ruleWorld(fit: RuleFit, coarser: RuleFit[], g: Geometry): Candid
     usesPrevious: false,
     step,
     details: () => ({
-      rule: { class: fit.cls.symmetry, shape: fit.cls.shape, radius: fit.cls.radius, boundary: fit.cls.boundary, action: fit.cls.action },
+      rule: {
+        class: fit.cls.symmetry,
+        shape: fit.cls.shape,
+        radius: fit.cls.radius,
+        boundary: fit.cls.boundary,
+        action: fit.cls.action,
+      },
       table: summarise(fit, g),
       conflicts: fit.conflicts,
       unseenAnsweredBy: [...(chain[0].nearest ? ['the nearest seen count'] : []), ...chain.slice(1).map((c) => c.name)],
       // since this world was fitted or loaded
       answered: { ...answered },
     }),
-    toJSON: () => ({ kind: 'rule', geometry: g, fits: chain.map((c) => ({ cls: c.fit.cls, decisions: c.fit.decisions.toJSON(), logEvidence: c.fit.logEvidence, conflicts: c.fit.conflicts })) }),
+    toJSON: () => ({
+      kind: 'rule',
+      geometry: g,
+      fits: chain.map((c) => ({
+        cls: c.fit.cls,
+        decisions: c.fit.decisions.toJSON(),
+        logEvidence: c.fit.logEvidence,
+        conflicts: c.fit.conflicts,
+      })),
+    }),
   };
 }
 
@@ -187,6 +247,13 @@ export function ruleWorlds(search: RuleSearch, g: Geometry): CandidateWorld[] {
 }
 
 export function ruleWorldFromJSON(json: any): CandidateWorld {
-  const [own, ...coarser] = (json.fits as any[]).map((f): RuleFit => ({ cls: f.cls, decisions: Decisions.fromJSON(f.decisions), logEvidence: f.logEvidence, conflicts: f.conflicts }));
+  const [own, ...coarser] = (json.fits as any[]).map(
+    (f): RuleFit => ({
+      cls: f.cls,
+      decisions: Decisions.fromJSON(f.decisions),
+      logEvidence: f.logEvidence,
+      conflicts: f.conflicts,
+    }),
+  );
   return ruleWorld(own, coarser, json.geometry);
 }

@@ -45,7 +45,12 @@ const SCREEN_TRANSITIONS = 2048;
  * at their initial values: one integrated step per transition, no fitting. What its integrated fit reaches is
  * near (a little above: the fit tunes what the screening estimated on midpoints).
  */
-function screeningLogLikelihood(family: LawFamily, law: LawDescription, form: ScoredForm, data: TransitionData): number {
+function screeningLogLikelihood(
+  family: LawFamily,
+  law: LawDescription,
+  form: ScoredForm,
+  data: TransitionData,
+): number {
   const { D, A } = data;
   const initial = Float64Array.from(law.parameters, (p) => (p.range[0] + p.range[1]) / 2);
   const thetaOf = new Map<number, Float64Array>();
@@ -59,7 +64,8 @@ function screeningLogLikelihood(family: LawFamily, law: LawDescription, form: Sc
     return t;
   };
   const used = Math.min(data.n, SCREEN_TRANSITIONS);
-  const sse = new Float64Array(D), count = new Float64Array(D);
+  const sse = new Float64Array(D),
+    count = new Float64Array(D);
   for (let k = 0; k < used; k++) {
     const i = Math.floor((k * data.n) / used);
     const predicted = family.predict(theta(data.episode[i]), {
@@ -75,7 +81,9 @@ function screeningLogLikelihood(family: LawFamily, law: LawDescription, form: Sc
       }
   }
   let ll = 0;
-  for (let d = 0; d < D; d++) if (sse[d] > 1e-18 * Math.max(count[d], 1)) ll += -0.5 * count[d] * (Math.log((2 * Math.PI * sse[d]) / count[d]) + 1);
+  for (let d = 0; d < D; d++)
+    if (sse[d] > 1e-18 * Math.max(count[d], 1))
+      ll += -0.5 * count[d] * (Math.log((2 * Math.PI * sse[d]) / count[d]) + 1);
   return (ll * data.n) / used;
 }
 
@@ -84,7 +92,10 @@ export function namedVariables(spec: ScenarioSpec, view: string): Variables {
   const shape = spec.views[view].shape;
   const D = sizeOf(spec.views[view]);
   const A = spec.action ? sizeOf(spec.action) : 0;
-  const names = shape.length === 2 && shape[0] > 1 ? Array.from({ length: D }, (_, d) => `b${Math.floor(d / shape[1])}.x${d % shape[1]}`) : Array.from({ length: D }, (_, d) => `x${d}`);
+  const names =
+    shape.length === 2 && shape[0] > 1
+      ? Array.from({ length: D }, (_, d) => `b${Math.floor(d / shape[1])}.x${d % shape[1]}`)
+      : Array.from({ length: D }, (_, d) => `x${d}`);
   return { D, A, names: [...names, ...Array.from({ length: A }, (_, j) => `a${j}`)] };
 }
 
@@ -98,7 +109,11 @@ function discoveredWorld(id: string, law: LawDescription, fit: FamilyFit, D: num
 }
 
 /** Fits every candidate the search finds for the view, on all the batches given. */
-export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[], only: Set<string> | null): { worlds: CandidateWorld[]; report: SearchReport } {
+export function fitSearchWorlds(
+  ctx: SearchContext,
+  batches: readonly Episodes[],
+  only: Set<string> | null,
+): { worlds: CandidateWorld[]; report: SearchReport } {
   const t0 = performance.now();
   if (isCategorical(ctx.spec.views[ctx.view])) {
     const { worlds, scored } = fitDiscreteWorlds(ctx.spec, ctx.view, batches, ctx.effort, only);
@@ -113,12 +128,20 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
     // the law searched in the view's coordinates, and, where the data show a point the positions are pulled
     // toward away from the origin, in coordinates centred there (the centre's constants paid for by BIC)
     const centre = fixedPoint(data, kinematics);
-    const frames = [{ centre: null as Float64Array | null, data }, ...(centre ? [{ centre, data: centred(data, centre) }] : [])];
+    const frames = [
+      { centre: null as Float64Array | null, data },
+      ...(centre ? [{ centre, data: centred(data, centre) }] : []),
+    ];
     const candidates = frames.flatMap((frame) => {
       const search = searchEquations(frame.data, kinematics, vars, { effort: ctx.effort });
       scored += search.scored;
-      const price = frame.centre ? 0.5 * (kinematics.axes[0] ?? []).filter((a) => frame.centre![a.position] !== 0).length * Math.log(data.n) : 0;
-      return candidateForms(search, kinematics, vars).map((form) => ({ form: { ...form, score: form.score - price }, centre: frame.centre }));
+      const price = frame.centre
+        ? 0.5 * (kinematics.axes[0] ?? []).filter((a) => frame.centre![a.position] !== 0).length * Math.log(data.n)
+        : 0;
+      return candidateForms(search, kinematics, vars).map((form) => ({
+        form: { ...form, score: form.score - price },
+        centre: frame.centre,
+      }));
     });
     const byEpisode = rowsByEpisode(data);
     const noiseGuess = noiseGuessOf(ctx);
@@ -150,7 +173,11 @@ export function fitSearchWorlds(ctx: SearchContext, batches: readonly Episodes[]
  * set of laws on the past, on the recent window and on both; searching afresh each time would cost seconds).
  * Null for a categorical view (its discrete search is quick and is its own refit).
  */
-export function refitSearchWorlds(ctx: SearchContext, worlds: readonly CandidateWorld[], batches: readonly Episodes[]): CandidateWorld[] | null {
+export function refitSearchWorlds(
+  ctx: SearchContext,
+  worlds: readonly CandidateWorld[],
+  batches: readonly Episodes[],
+): CandidateWorld[] | null {
   if (isCategorical(ctx.spec.views[ctx.view])) return null;
   const data = mergeTransitions(batches.map((b) => transitionData(ctx.spec, ctx.view, b)));
   const found = worlds.map((w) => w.toJSON() as { kind: string; id: string; law?: LawDescription });

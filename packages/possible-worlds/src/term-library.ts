@@ -41,7 +41,8 @@ export function conditioned(v: Float64Array): boolean {
   const rms = Math.sqrt(dot(v, v) / n);
   if (!(rms > 1e-9 && rms < 1e9)) return false;
   const mean = v.reduce((s, x) => s + x, 0) / n;
-  let varSum = 0, maxAbs = 0;
+  let varSum = 0,
+    maxAbs = 0;
   for (let i = 0; i < n; i++) {
     varSum += (v[i] - mean) ** 2;
     maxAbs = Math.max(maxAbs, Math.abs(v[i]));
@@ -78,7 +79,11 @@ function coarseHash(unit: Float64Array): string {
 /** The term already in the library that a unit vector nearly equals up to scale (|corr| > NEAR_TWIN), or -1. */
 export function twinOf(library: Library, unit: Float64Array): number {
   const n = unit.length;
-  return (library.buckets.get(coarseHash(unit)) ?? []).find((j) => Math.abs(dot(library.vectors[j], unit)) > n * NEAR_TWIN) ?? -1;
+  return (
+    (library.buckets.get(coarseHash(unit)) ?? []).find(
+      (j) => Math.abs(dot(library.vectors[j], unit)) > n * NEAR_TWIN,
+    ) ?? -1
+  );
 }
 
 /** Adds a term with its values; returns its index. */
@@ -94,14 +99,24 @@ export function addTerm(library: Library, t: Term, values: Float64Array): number
 }
 
 /** A copy whose additions (refined terms) do not reach the original. */
-export const copyLibrary = (l: Library): Library => ({ terms: [...l.terms], vectors: [...l.vectors], scales: [...l.scales], buckets: new Map([...l.buckets].map(([k, v]) => [k, [...v]])) });
+export const copyLibrary = (l: Library): Library => ({
+  terms: [...l.terms],
+  vectors: [...l.vectors],
+  scales: [...l.scales],
+  buckets: new Map([...l.buckets].map(([k, v]) => [k, [...v]])),
+});
 
 /**
  * Evaluates terms (in order) on the rows, keeping those that are conditioned and not (nearly) a multiple of
  * one kept before: terms come simplest first, so the kept twin is the simplest (x stays; x cos(a / 5000) and
  * sin(x / 900) go). Stops after `budget` terms. The constant term 1 comes first.
  */
-export function buildLibrary(terms: Term[], cols: readonly Float64Array[], rows: Int32Array, budget: number): { library: Library; evaluated: number } {
+export function buildLibrary(
+  terms: Term[],
+  cols: readonly Float64Array[],
+  rows: Int32Array,
+  budget: number,
+): { library: Library; evaluated: number } {
   const library = emptyLibrary();
   addTerm(library, { expr: num(1), constants: [], complexity: 1 }, new Float64Array(rows.length).fill(1));
   let evaluated = 0;
@@ -111,7 +126,13 @@ export function buildLibrary(terms: Term[], cols: readonly Float64Array[], rows:
     const v = termValues(t, cols, rows);
     if (!v || !conditioned(v)) continue;
     const rms = Math.sqrt(dot(v, v) / v.length);
-    if (twinOf(library, v.map((x) => x / rms)) >= 0) continue;
+    if (
+      twinOf(
+        library,
+        v.map((x) => x / rms),
+      ) >= 0
+    )
+      continue;
     addTerm(library, t, v);
   }
   return { library, evaluated };

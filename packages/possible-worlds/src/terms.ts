@@ -42,7 +42,14 @@ function norm(parts: Expr[]): Expr {
 }
 
 /** The atoms a law of `body` may read, given the kinematics and which actions vary in the data; `rmsOf(d)` is component d's RMS. */
-export function atomsOf(k: Kinematics, vars: Variables, body: number, actions: readonly number[], rmsOf: (d: number) => number, others: readonly number[] = []): Term[] {
+export function atomsOf(
+  k: Kinematics,
+  vars: Variables,
+  body: number,
+  actions: readonly number[],
+  rmsOf: (d: number) => number,
+  others: readonly number[] = [],
+): Term[] {
   const first = body * k.fields;
   const atoms: Term[] = [];
   for (let f = 0; f < k.fields; f++) {
@@ -57,20 +64,25 @@ export function atomsOf(k: Kinematics, vars: Variables, body: number, actions: r
     atoms.push({ expr: q, constants: [], complexity: 1 }, { expr: v, constants: [], complexity: 1 });
     // a softened norm: the scale below which a central law stops growing (fitted; initial from the data)
     const spread = Math.sqrt(axes.reduce((s, a) => s + rmsOf(a.position) ** 2, 0));
-    for (const g of SOFTENING_GRID) atoms.push({ expr: binary('hypot', q, constant(0)), constants: [g * spread || g], complexity: 2 });
+    for (const g of SOFTENING_GRID)
+      atoms.push({ expr: binary('hypot', q, constant(0)), constants: [g * spread || g], complexity: 2 });
   }
   // bodies that act on this one: the differences of their positions along each axis, and their separation
   // (softened too), from which a pull between bodies is written
   for (const o of others) {
-    const mine = k.axes[body] ?? [], theirs = k.axes[o] ?? [];
+    const mine = k.axes[body] ?? [],
+      theirs = k.axes[o] ?? [];
     const differences = mine.map((a, i) => binary('sub', variable(a.position), variable(theirs[i].position)));
     // (each a named quantity of the pair, as |q| is of the body: one symbol)
     for (const d of differences) atoms.push({ expr: d, constants: [], complexity: 1 });
     if (differences.length >= 2) {
       const r = norm(differences);
       atoms.push({ expr: r, constants: [], complexity: 1 });
-      const spread = Math.sqrt(mine.reduce((s, a, i) => s + rmsOf(a.position) ** 2 + rmsOf(theirs[i].position) ** 2, 0));
-      for (const g of SOFTENING_GRID) atoms.push({ expr: binary('hypot', r, constant(0)), constants: [g * spread || g], complexity: 2 });
+      const spread = Math.sqrt(
+        mine.reduce((s, a, i) => s + rmsOf(a.position) ** 2 + rmsOf(theirs[i].position) ** 2, 0),
+      );
+      for (const g of SOFTENING_GRID)
+        atoms.push({ expr: binary('hypot', r, constant(0)), constants: [g * spread || g], complexity: 2 });
     }
   }
   return atoms;
@@ -81,10 +93,16 @@ function factorsOf(atom: Term, scale: number): Term[] {
   const out: Term[] = [atom];
   const c = atom.complexity;
   for (const op of PLAIN_UNARY) out.push({ expr: unary(op, atom.expr), constants: atom.constants, complexity: c + 1 });
-  for (const p of POWERS) out.push({ expr: binary('pow', atom.expr, num(p)), constants: atom.constants, complexity: c + 1 });
+  for (const p of POWERS)
+    out.push({ expr: binary('pow', atom.expr, num(p)), constants: atom.constants, complexity: c + 1 });
   const k = atom.constants.length;
   for (const op of SCALED_UNARY)
-    for (const g of SCALE_GRID) out.push({ expr: unary(op, binary('div', atom.expr, constant(k))), constants: [...atom.constants, g * scale || g], complexity: c + 2 });
+    for (const g of SCALE_GRID)
+      out.push({
+        expr: unary(op, binary('div', atom.expr, constant(k))),
+        constants: [...atom.constants, g * scale || g],
+        complexity: c + 2,
+      });
   return out;
 }
 
@@ -92,7 +110,11 @@ function factorsOf(atom: Term, scale: number): Term[] {
 function combine(op: 'mul' | 'div', a: Term, b: Term): Term {
   const shift = a.constants.length;
   const shifted = shift ? renumberConstants(b.expr, (i) => i + shift) : b.expr;
-  return { expr: binary(op, a.expr, shifted), constants: [...a.constants, ...b.constants], complexity: a.complexity + b.complexity + 1 };
+  return {
+    expr: binary(op, a.expr, shifted),
+    constants: [...a.constants, ...b.constants],
+    complexity: a.complexity + b.complexity + 1,
+  };
 }
 
 /**
@@ -112,9 +134,13 @@ export function enumerateTerms(atoms: readonly Term[], scales: readonly number[]
     plain.forEach((a, i) => {
       if (fi < 0 || fi <= i) keep(combine('mul', f, a)); // x y once, not also y x
       if (fi !== i) keep(combine('div', f, a));
-      for (let j = i; j < plain.length; j++) if (fi < 0 || fi <= i) keep(combine('mul', combine('mul', f, a), plain[j]));
+      for (let j = i; j < plain.length; j++)
+        if (fi < 0 || fi <= i) keep(combine('mul', combine('mul', f, a), plain[j]));
     });
   }
   // stable: the order of construction breaks ties
-  return out.map((t, i) => ({ t, i })).sort((a, b) => a.t.complexity - b.t.complexity || a.i - b.i).map(({ t }) => t);
+  return out
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => a.t.complexity - b.t.complexity || a.i - b.i)
+    .map(({ t }) => t);
 }

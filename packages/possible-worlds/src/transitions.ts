@@ -1,6 +1,14 @@
 // The data every hypothesis is scored on: transitions (x_{t-1}, x_t, a_t) -> x_{t+1} of one view, flattened,
 // with the mask of each dimension (padding is left out of every fit and every likelihood).
-import { block, episodeCount, lengthOf, sizeOf, type Episodes, type ScenarioSpec, type Transition } from '@worldbench/core';
+import {
+  block,
+  episodeCount,
+  lengthOf,
+  sizeOf,
+  type Episodes,
+  type ScenarioSpec,
+  type Transition,
+} from '@worldbench/core';
 
 export interface TransitionData {
   /** Scalars per step of the view, and per action. */
@@ -36,9 +44,15 @@ export function transitionData(spec: ScenarioSpec, view: string, ep: Episodes, f
   const first = fromFirst ? 0 : 1;
   for (let e = 0; e < episodeCount(ep); e++) n += Math.max(lengthOf(ep, e) - first, 0);
   const out: TransitionData = {
-    D, A, n,
-    prev: new Float64Array(n * D), cur: new Float64Array(n * D), action: new Float64Array(n * A), next: new Float64Array(n * D),
-    valid: new Uint8Array(n * D), episode: new Int32Array(n),
+    D,
+    A,
+    n,
+    prev: new Float64Array(n * D),
+    cur: new Float64Array(n * D),
+    action: new Float64Array(n * A),
+    next: new Float64Array(n * D),
+    valid: new Uint8Array(n * D),
+    episode: new Int32Array(n),
   };
   const v = ep.views[view];
   let i = 0;
@@ -48,7 +62,8 @@ export function transitionData(spec: ScenarioSpec, view: string, ep: Episodes, f
       out.cur.set(block(v, e, t), i * D);
       out.next.set(block(v, e, t + 1), i * D);
       if (ep.actions) out.action.set(block(ep.actions, e, t), i * A);
-      const m0 = maskOf(spec, view, ep, e, t), m1 = maskOf(spec, view, ep, e, t + 1);
+      const m0 = maskOf(spec, view, ep, e, t),
+        m1 = maskOf(spec, view, ep, e, t + 1);
       for (let d = 0; d < D; d++) out.valid[i * D + d] = m0(d) && m1(d) ? 1 : 0;
       out.episode[i] = e;
       i++;
@@ -60,8 +75,19 @@ export function transitionData(spec: ScenarioSpec, view: string, ep: Episodes, f
 export function mergeTransitions(parts: readonly TransitionData[]): TransitionData {
   const { D, A } = parts[0];
   const n = parts.reduce((s, p) => s + p.n, 0);
-  const out: TransitionData = { D, A, n, prev: new Float64Array(n * D), cur: new Float64Array(n * D), action: new Float64Array(n * A), next: new Float64Array(n * D), valid: new Uint8Array(n * D), episode: new Int32Array(n) };
-  let at = 0, episodeOffset = 0;
+  const out: TransitionData = {
+    D,
+    A,
+    n,
+    prev: new Float64Array(n * D),
+    cur: new Float64Array(n * D),
+    action: new Float64Array(n * A),
+    next: new Float64Array(n * D),
+    valid: new Uint8Array(n * D),
+    episode: new Int32Array(n),
+  };
+  let at = 0,
+    episodeOffset = 0;
   for (const p of parts) {
     out.prev.set(p.prev, at * D);
     out.cur.set(p.cur, at * D);
@@ -95,5 +121,5 @@ export function rowsByEpisode(data: TransitionData, episodes?: Episodes): Row[][
       valid: data.valid.slice(i * D, (i + 1) * D),
     });
   }
-  return out.filter((rows) => rows && rows.length);
+  return out.filter((rows) => rows?.length);
 }

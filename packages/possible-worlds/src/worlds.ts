@@ -1,7 +1,15 @@
 // A candidate world as the model holds it: a fitted law that steps a state, its evidence, and its noise.
 import type { Transition } from '@worldbench/core';
 import type { StepFn } from './filter';
-import { describeLaw, fitRegressionLaw, linearFeatures, predictChange, sindyFeatures, type EvidenceKind, type FittedRegressionLaw } from './generic';
+import {
+  describeLaw,
+  fitRegressionLaw,
+  linearFeatures,
+  predictChange,
+  sindyFeatures,
+  type EvidenceKind,
+  type FittedRegressionLaw,
+} from './generic';
 import type { TransitionData } from './transitions';
 import { fitBox, reflect, type FittedBox } from './box';
 
@@ -55,7 +63,13 @@ function fromRegression(law: FittedRegressionLaw, D: number, A: number): Candida
       featureStd: Array.from(law.featureStd),
       featureLo: Array.from(law.featureLo),
       featureHi: Array.from(law.featureHi),
-      dims: law.dims.map((d) => ({ support: Array.from(d.support), coef: Array.from(d.coef), noiseVariance: d.noiseVariance, logEvidence: d.logEvidence, n: d.n })),
+      dims: law.dims.map((d) => ({
+        support: Array.from(d.support),
+        coef: Array.from(d.coef),
+        noiseVariance: d.noiseVariance,
+        logEvidence: d.logEvidence,
+        n: d.n,
+      })),
       k: law.k,
       logEvidence: law.logEvidence,
     }),
@@ -65,7 +79,9 @@ function fromRegression(law: FittedRegressionLaw, D: number, A: number): Candida
 /** The box world: the linear law's step, then reflection at the walls. */
 function fromBox(box: FittedBox, D: number, A: number): CandidateWorld {
   const linear = fromRegression(box.law, D, A);
-  const walls = box.pairs.map((p) => `d${p.position} in [${p.lo.toPrecision(3)}, ${p.hi.toPrecision(3)}] (rate d${p.rate})`).join(', ');
+  const walls = box.pairs
+    .map((p) => `d${p.position} in [${p.lo.toPrecision(3)}, ${p.hi.toPrecision(3)}] (rate d${p.rate})`)
+    .join(', ');
   return {
     ...linear,
     id: 'box',
@@ -77,21 +93,48 @@ function fromBox(box: FittedBox, D: number, A: number): CandidateWorld {
       reflect(next, box.pairs, box.restitution);
       return next;
     },
-    toJSON: () => ({ ...(linear.toJSON() as object), id: 'box', k: box.k, logEvidence: box.logEvidence, pairs: box.pairs, restitution: box.restitution, wallVariance: Array.from(box.wallVariance) }),
+    toJSON: () => ({
+      ...(linear.toJSON() as object),
+      id: 'box',
+      k: box.k,
+      logEvidence: box.logEvidence,
+      pairs: box.pairs,
+      restitution: box.restitution,
+      wallVariance: Array.from(box.wallVariance),
+    }),
   };
 }
 
 function libraryFor(id: string, D: number, A: number) {
-  return id === 'linear' || id === 'box' ? linearFeatures(D, A) : id === 'sparse-nonlinear' ? sindyFeatures(D, A) : null;
+  return id === 'linear' || id === 'box'
+    ? linearFeatures(D, A)
+    : id === 'sparse-nonlinear'
+      ? sindyFeatures(D, A)
+      : null;
 }
 
 /** Fits the generic library to transitions of any real-valued view. */
-export function fitGenericWorlds(data: TransitionData, evidence: EvidenceKind, only: Set<string> | null = null): CandidateWorld[] {
+export function fitGenericWorlds(
+  data: TransitionData,
+  evidence: EvidenceKind,
+  only: Set<string> | null = null,
+): CandidateWorld[] {
   const { D, A } = data;
   const ids = GENERIC_IDS.filter((id) => !only || only.has(id));
-  if (ids.length === 0) throw new Error(`possible-worlds: candidates matches none of the generic library (${GENERIC_IDS.join(', ')})`);
+  if (ids.length === 0)
+    throw new Error(`possible-worlds: candidates matches none of the generic library (${GENERIC_IDS.join(', ')})`);
   return ids.flatMap((id) => {
-    if (id !== 'box') return [fromRegression(fitRegressionLaw(id, data, id === 'constant-velocity' ? 'velocity' : 'none', libraryFor(id, D, A), { sparse: id === 'sparse-nonlinear', evidence }), D, A)];
+    if (id !== 'box')
+      return [
+        fromRegression(
+          fitRegressionLaw(id, data, id === 'constant-velocity' ? 'velocity' : 'none', libraryFor(id, D, A), {
+            sparse: id === 'sparse-nonlinear',
+            evidence,
+          }),
+          D,
+          A,
+        ),
+      ];
     const box = fitBox(data, evidence); // null: no dimension has a rate, so there are no walls to find
     return box ? [fromBox(box, D, A)] : [];
   });
@@ -107,11 +150,24 @@ export function genericWorldFromJSON(json: any): CandidateWorld {
     featureStd: Float64Array.from(json.featureStd),
     featureLo: Float64Array.from(json.featureLo),
     featureHi: Float64Array.from(json.featureHi),
-    dims: json.dims.map((d: any) => ({ support: Int32Array.from(d.support), coef: Float64Array.from(d.coef), noiseVariance: d.noiseVariance, logEvidence: d.logEvidence, n: d.n })),
+    dims: json.dims.map((d: any) => ({
+      support: Int32Array.from(d.support),
+      coef: Float64Array.from(d.coef),
+      noiseVariance: d.noiseVariance,
+      logEvidence: d.logEvidence,
+      n: d.n,
+    })),
     k: json.k,
     logEvidence: json.logEvidence,
   };
   if (json.id !== 'box') return fromRegression(law, json.D, json.A);
-  const box: FittedBox = { law, pairs: json.pairs, restitution: json.restitution, wallVariance: Float64Array.from(json.wallVariance), k: json.k, logEvidence: json.logEvidence };
+  const box: FittedBox = {
+    law,
+    pairs: json.pairs,
+    restitution: json.restitution,
+    wallVariance: Float64Array.from(json.wallVariance),
+    k: json.k,
+    logEvidence: json.logEvidence,
+  };
   return fromBox(box, json.D, json.A);
 }

@@ -18,7 +18,8 @@ export interface PlantedOptions {
   narrowExpert?: boolean;
 }
 
-const DT = 0.1, SUBSTEPS = 20;
+const DT = 0.1,
+  SUBSTEPS = 20;
 
 /** One step of DT of ds/dt = deriv(s), integrated finely (RK4, SUBSTEPS substeps). */
 function integrate(s0: readonly number[], deriv: (s: number[]) => number[]): number[] {
@@ -55,7 +56,7 @@ export function plantedScenario(opts: PlantedOptions): Scenario<null, { s: numbe
     sampleWorld: () => null,
     reset(_w, rng: Rng, split) {
       const e = opts.extent ?? 1;
-      const p = rng.uniform(...(split === 'ood' ? opts.ood ?? opts.train : opts.train));
+      const p = rng.uniform(...(split === 'ood' ? (opts.ood ?? opts.train) : opts.train));
       return { s: [rng.uniform(-e, e), rng.uniform(-e, e), rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5)], p };
     },
     step(_w, state, action) {
@@ -63,7 +64,10 @@ export function plantedScenario(opts: PlantedOptions): Scenario<null, { s: numbe
       return { s: integrate(state.s, (s) => deriv(s, a, state.p)), p: state.p };
     },
     render: (_w, state) => ({ state: Float32Array.from(state.s) }),
-    behavior: (_w, _s, rng) => (opts.narrowExpert ? Float32Array.of(rng.bernoulli(0.25) ? 1 : 0, 0) : Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1))),
+    behavior: (_w, _s, rng) =>
+      opts.narrowExpert
+        ? Float32Array.of(rng.bernoulli(0.25) ? 1 : 0, 0)
+        : Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
     explore: (_w, _s, rng) => Float32Array.of(rng.uniform(-1, 1), rng.uniform(-1, 1)),
   };
 }
@@ -85,7 +89,10 @@ export function plantedTwoBodies(id: string): Scenario<null, { s: number[]; G: n
     tags: ['planted'],
   };
   const deriv = (s: number[], a: readonly number[], G: number) => {
-    const dx = s[0] - s[4], dy = s[1] - s[5], r2 = dx * dx + dy * dy + 0.04, f = G / (r2 * Math.sqrt(r2));
+    const dx = s[0] - s[4],
+      dy = s[1] - s[5],
+      r2 = dx * dx + dy * dy + 0.04,
+      f = G / (r2 * Math.sqrt(r2));
     return [s[2], s[3], -f * dx + a[0], -f * dy + a[1], s[6], s[7], f * dx, f * dy];
   };
   return {
@@ -94,7 +101,19 @@ export function plantedTwoBodies(id: string): Scenario<null, { s: number[]; G: n
     reset(_w, rng: Rng, split) {
       const G = split === 'ood' ? rng.uniform(1, 1.5) : rng.uniform(0.3, 0.8);
       const speed = () => rng.uniform(-0.3, 0.3);
-      return { s: [rng.uniform(-1, 0), rng.uniform(-0.5, 0.5), speed(), speed(), rng.uniform(0, 1), rng.uniform(-0.5, 0.5), speed(), speed()], G };
+      return {
+        s: [
+          rng.uniform(-1, 0),
+          rng.uniform(-0.5, 0.5),
+          speed(),
+          speed(),
+          rng.uniform(0, 1),
+          rng.uniform(-0.5, 0.5),
+          speed(),
+          speed(),
+        ],
+        G,
+      };
     },
     step(_w, state, action) {
       const a = action ? Array.from(action) : [0, 0];

@@ -3,14 +3,30 @@
 // registers mod 7. The search, told only the spec, finds each opcode's program; each is checked against the
 // planted semantics on states and arguments it never saw.
 import { describe, expect, it } from 'vitest';
-import { createRng, evaluateModel, simulateEpisodes, type Rng, type Scenario, type ScenarioSpec } from '@worldbench/core';
+import {
+  createRng,
+  evaluateModel,
+  simulateEpisodes,
+  type Rng,
+  type Scenario,
+  type ScenarioSpec,
+} from '@worldbench/core';
 import possibleWorlds from '../src/index';
 import { discreteTransitions } from '../src/discrete-data';
 import { programWorld, searchPrograms } from '../src/programs';
 
-const M = 7, ROWS = 12, REGS = 3, PAD = 15;
+const M = 7,
+  ROWS = 12,
+  REGS = 3,
+  PAD = 15;
 /** The planted opcodes, by token (a dialect of its own: the token is not the semantics' index). */
-const SWAP = 4, SKIPZ = 0, INC = 5, ADDI = 2, RSUB = 1, JMP = 3, HALT = 6;
+const SWAP = 4,
+  SKIPZ = 0,
+  INC = 5,
+  ADDI = 2,
+  RSUB = 1,
+  JMP = 3,
+  HALT = 6;
 const wrap = (v: number) => ((v % M) + M) % M;
 
 /** One step of the planted machine on [p, r0, r1, r2] with program rows [token, a, b]. */
@@ -39,7 +55,12 @@ function randomProgram(rng: Rng, tokens: readonly number[]): Float32Array {
   const program = new Float32Array(ROWS * 3).fill(PAD);
   const data = tokens.filter((op) => op !== JMP && op !== HALT);
   for (let i = 0; i < length; i++) {
-    const op = i === length - 1 && tokens.includes(HALT) && rng.bernoulli(0.5) ? HALT : tokens.includes(JMP) && rng.bernoulli(0.1) ? JMP : rng.pick(data);
+    const op =
+      i === length - 1 && tokens.includes(HALT) && rng.bernoulli(0.5)
+        ? HALT
+        : tokens.includes(JMP) && rng.bernoulli(0.1)
+          ? JMP
+          : rng.pick(data);
     const b = op === ADDI ? rng.int(M) : op === JMP ? rng.int(length) : rng.int(REGS);
     program.set([op, rng.int(REGS), b], i * 3);
   }
@@ -66,7 +87,10 @@ function plantedMachine(tokens: readonly number[]): Scenario<null, PlantedState>
   return {
     spec,
     sampleWorld: () => null,
-    reset: (_w, rng) => ({ program: randomProgram(rng, tokens), x: [0, ...Array.from({ length: REGS }, () => rng.int(M))] }),
+    reset: (_w, rng) => ({
+      program: randomProgram(rng, tokens),
+      x: [0, ...Array.from({ length: REGS }, () => rng.int(M))],
+    }),
     step: (_w, s) => ({ program: s.program, x: run(s.program, s.x) }),
     render: (_w, s) => ({ state: Float32Array.from(s.x) }),
     context: (_w, s) => ({ program: s.program }),
@@ -80,7 +104,12 @@ const ALL = [SWAP, SKIPZ, INC, ADDI, RSUB, JMP, HALT];
 describe('program induction on a planted machine (dev seed 0)', () => {
   it('recovers every opcode: on 2000 states and arguments of its own (not from training), each learned program gives the planted next state', () => {
     const machine = plantedMachine(ALL);
-    const episodes = simulateEpisodes(machine, null, { count: 64, split: 'train', policy: 'explore', rng: createRng('0/planted') });
+    const episodes = simulateEpisodes(machine, null, {
+      count: 64,
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('0/planted'),
+    });
     const search = searchPrograms(machine.spec, 'state', discreteTransitions(machine.spec, 'state', [episodes]), 20000);
     const world = programWorld(search.fits[0]);
     const details = world.details!() as any;
@@ -94,15 +123,24 @@ describe('program induction on a planted machine (dev seed 0)', () => {
         program.set([op, rng.int(REGS), b], p * 3);
         const x = [p, rng.int(M), rng.int(M), rng.int(M)];
         const next = world.step(Float64Array.from(x), Float64Array.from(x), new Float64Array(0), { program });
-        expect(Array.from(next), `opcode ${op} at ${x} with row ${Array.from(program.subarray(p * 3, p * 3 + 3))}: ${details.programs[`opcode ${op}`]}`).toEqual(run(program, x));
+        expect(
+          Array.from(next),
+          `opcode ${op} at ${x} with row ${Array.from(program.subarray(p * 3, p * 3 + 3))}: ${details.programs[`opcode ${op}`]}`,
+        ).toEqual(run(program, x));
       }
     // the swap is two simultaneous writes; the skip is a conditional on the register the row names
-    expect(details.programs[`opcode ${SWAP}`]).toMatch(/r\[c1\] := r\[c2\]; r\[c2\] := r\[c1\]|r\[c2\] := r\[c1\]; r\[c1\] := r\[c2\]/);
+    expect(details.programs[`opcode ${SWAP}`]).toMatch(
+      /r\[c1\] := r\[c2\]; r\[c2\] := r\[c1\]|r\[c2\] := r\[c1\]; r\[c1\] := r\[c2\]/,
+    );
     expect(details.programs[`opcode ${SKIPZ}`]).toMatch(/^p := if /);
   });
 
   it('forecasts the planted machine exactly (accStep 1 at h = 1 and h = 4, budget 1024); ood programs too', async () => {
-    const r = await evaluateModel(possibleWorlds, plantedMachine(ALL) as Scenario, { view: 'state', budget: 1024, seed: 0 });
+    const r = await evaluateModel(possibleWorlds, plantedMachine(ALL) as Scenario, {
+      view: 'state',
+      budget: 1024,
+      seed: 0,
+    });
     expect(r.metrics.test.accStep['1']).toBe(1);
     expect(r.metrics.test.accStep['4']).toBe(1);
     expect(r.metrics.ood.accStep['1']).toBe(1);
@@ -110,8 +148,15 @@ describe('program induction on a planted machine (dev seed 0)', () => {
 
   it('an opcode never seen in training runs the most probable program over all instructions, and says so', () => {
     const trained = plantedMachine(ALL.filter((op) => op !== RSUB));
-    const episodes = simulateEpisodes(trained, null, { count: 64, split: 'train', policy: 'explore', rng: createRng('0/no-rsub') });
-    const world = programWorld(searchPrograms(trained.spec, 'state', discreteTransitions(trained.spec, 'state', [episodes]), 20000).fits[0]);
+    const episodes = simulateEpisodes(trained, null, {
+      count: 64,
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('0/no-rsub'),
+    });
+    const world = programWorld(
+      searchPrograms(trained.spec, 'state', discreteTransitions(trained.spec, 'state', [episodes]), 20000).fits[0],
+    );
     const details = world.details!() as any;
     expect(details.programs[`opcode ${RSUB}`]).toBeUndefined();
     const program = new Float32Array(ROWS * 3).fill(PAD);

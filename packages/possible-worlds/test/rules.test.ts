@@ -2,7 +2,14 @@
 // three-state rule): the search, told only the spec, finds each rule's class, radius and table, and forecasts
 // exactly; what its table never saw is answered by a coarser class and counted.
 import { describe, expect, it } from 'vitest';
-import { createRng, evaluateModel, simulateEpisodes, type Rng, type Scenario, type ScenarioSpec } from '@worldbench/core';
+import {
+  createRng,
+  evaluateModel,
+  simulateEpisodes,
+  type Rng,
+  type Scenario,
+  type ScenarioSpec,
+} from '@worldbench/core';
 import possibleWorlds from '../src/index';
 import { discreteTransitions } from '../src/discrete-data';
 import type { Geometry, RuleClass } from '../src/neighbourhoods';
@@ -11,12 +18,28 @@ import { fitRuleClass, ruleWorld } from '../src/rules';
 const N = 24;
 
 /** A planted cellular automaton on an N x N torus: `next(grid, r, c)` is the rule; random grids of density 0.5 (ood: 0.25). */
-function plantedAutomaton(id: string, vocab: number, next: (cell: (dr: number, dc: number) => number) => number): Scenario<null, Uint8Array> {
-  const spec: ScenarioSpec = { id: `${id}-v1`, summary: `planted ${id}`, views: { state: { shape: [N, N], kind: 'int', vocab } }, action: null, episodeLength: 32, historySteps: 2, horizon: 16, tags: [] };
+function plantedAutomaton(
+  id: string,
+  vocab: number,
+  next: (cell: (dr: number, dc: number) => number) => number,
+): Scenario<null, Uint8Array> {
+  const spec: ScenarioSpec = {
+    id: `${id}-v1`,
+    summary: `planted ${id}`,
+    views: { state: { shape: [N, N], kind: 'int', vocab } },
+    action: null,
+    episodeLength: 32,
+    historySteps: 2,
+    horizon: 16,
+    tags: [],
+  };
   return {
     spec,
     sampleWorld: () => null,
-    reset: (_w, rng: Rng, split) => Uint8Array.from({ length: N * N }, () => (rng.bernoulli(split === 'ood' ? 0.25 : 0.5) ? 1 + rng.int(vocab - 1) : 0)),
+    reset: (_w, rng: Rng, split) =>
+      Uint8Array.from({ length: N * N }, () =>
+        rng.bernoulli(split === 'ood' ? 0.25 : 0.5) ? 1 + rng.int(vocab - 1) : 0,
+      ),
     step: (_w, g) => {
       const out = new Uint8Array(N * N);
       for (let r = 0; r < N; r++)
@@ -36,7 +59,9 @@ const count2 = (cell: (dr: number, dc: number) => number) => {
   return n;
 };
 /** Larger than Life, radius 2: born at 7-9 live neighbours of 24, survives at 6-11 (stays active from density 0.5). */
-const radius2 = plantedAutomaton('radius-two', 2, (cell) => (cell(0, 0) ? (count2(cell) >= 6 && count2(cell) <= 11 ? 1 : 0) : count2(cell) >= 7 && count2(cell) <= 9 ? 1 : 0));
+const radius2 = plantedAutomaton('radius-two', 2, (cell) =>
+  cell(0, 0) ? (count2(cell) >= 6 && count2(cell) <= 11 ? 1 : 0) : count2(cell) >= 7 && count2(cell) <= 9 ? 1 : 0,
+);
 /** Not totalistic, not symmetric: the cell XOR the one above XOR the one to its left. */
 const xorRule = plantedAutomaton('up-left-xor', 2, (cell) => cell(0, 0) ^ cell(-1, 0) ^ cell(0, -1));
 /** Brian's Brain (3 states): on -> dying -> off; off -> on with exactly 2 on neighbours (of 8). */
@@ -49,7 +74,8 @@ const brain = plantedAutomaton('brians-brain', 3, (cell) => {
   return on === 2 ? 1 : 0;
 });
 
-const job = (scenario: Scenario, budget: number) => evaluateModel(possibleWorlds, scenario, { view: 'state', budget, seed: 0 });
+const job = (scenario: Scenario, budget: number) =>
+  evaluateModel(possibleWorlds, scenario, { view: 'state', budget, seed: 0 });
 
 describe('local rule induction on planted rules (budget 256, dev seed 0)', () => {
   it('a radius-2 rule (Larger than Life B7-9/S6-11): outer-totalistic Moore radius 2 on a torus, read back in B/S notation, every step exact to h = 16', async () => {
@@ -69,7 +95,9 @@ describe('local rule induction on planted rules (budget 256, dev seed 0)', () =>
     expect(best.table.configurations).toBe(32);
     for (let h = 1; h <= 16; h++) expect(r.metrics.test.accStep[String(h)], `h = ${h}`).toBe(1);
     // every symmetric class mixes up "up" with "down": their tables disagree with themselves
-    const symmetric = (r.explain as any).ranked.filter((w: any) => w.rule && w.rule.class !== 'full' && w.rule.radius > 0);
+    const symmetric = (r.explain as any).ranked.filter(
+      (w: any) => w.rule && w.rule.class !== 'full' && w.rule.radius > 0,
+    );
     for (const w of symmetric) expect(w.conflicts.keys, w.id).toBeGreaterThan(0);
   });
 
@@ -82,14 +110,29 @@ describe('local rule induction on planted rules (budget 256, dev seed 0)', () =>
 
 describe('unseen configurations', () => {
   const g: Geometry = { H: N, W: N, V: 2, A: 1, actionVocab: 0 };
-  const cls = (symmetry: RuleClass['symmetry'], radius: number): RuleClass => ({ shape: 'moore', radius, symmetry, boundary: 'torus', action: false });
+  const cls = (symmetry: RuleClass['symmetry'], radius: number): RuleClass => ({
+    shape: 'moore',
+    radius,
+    symmetry,
+    boundary: 'torus',
+    action: false,
+  });
   // fitted on sparse grids (density 0.05, two steps each): crowded neighbourhoods never occur
-  const sparse: Scenario<null, Uint8Array> = { ...(radius2 as Scenario<null, Uint8Array>), reset: (_w, rng) => Uint8Array.from({ length: N * N }, () => (rng.bernoulli(0.05) ? 1 : 0)) };
-  const data = discreteTransitions(sparse.spec, 'state', [simulateEpisodes(sparse, null, { count: 4, split: 'train', policy: 'explore', rng: createRng('sparse'), steps: 2 })]);
+  const sparse: Scenario<null, Uint8Array> = {
+    ...(radius2 as Scenario<null, Uint8Array>),
+    reset: (_w, rng) => Uint8Array.from({ length: N * N }, () => (rng.bernoulli(0.05) ? 1 : 0)),
+  };
+  const data = discreteTransitions(sparse.spec, 'state', [
+    simulateEpisodes(sparse, null, { count: 4, split: 'train', policy: 'explore', rng: createRng('sparse'), steps: 2 }),
+  ]);
   const full = new Float64Array(N * N).fill(1); // every cell live with every neighbour live
 
   it('are answered by the coarser classes in order, down to the cell alone, and counted: none falls back to persistence silently', () => {
-    const [positional, counting, cell] = [fitRuleClass(cls('full', 1), g, data, data.n), fitRuleClass(cls('outer-totalistic', 1), g, data, data.n), fitRuleClass(cls('full', 0), g, data, data.n)];
+    const [positional, counting, cell] = [
+      fitRuleClass(cls('full', 1), g, data, data.n),
+      fitRuleClass(cls('outer-totalistic', 1), g, data, data.n),
+      fitRuleClass(cls('full', 0), g, data, data.n),
+    ];
     const world = ruleWorld(positional, [counting, cell], g);
     world.step(full, full, new Float64Array(0));
     const answered = (world.details!() as any).answered;

@@ -12,7 +12,12 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeFully(fd, typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    writeFully(
+      fd,
+      typeof content === 'string'
+        ? Buffer.from(content)
+        : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+    );
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -43,7 +43,13 @@ export function runCoverage(dir: string): RunCoverage {
     }
   }
   for (const line of lines.values()) done[line.status]++;
-  return { dir, argv: records[0].record.argv, commits: [...new Set(records.map((r) => r.record.commit?.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1') ?? 'unknown'))], planned: planned.size, done };
+  return {
+    dir,
+    argv: records[0].record.argv,
+    commits: [...new Set(records.map((r) => r.record.commit?.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1') ?? 'unknown'))],
+    planned: planned.size,
+    done,
+  };
 }
 
 /**
@@ -54,7 +60,8 @@ export function runCoverage(dir: string): RunCoverage {
 export function describeCoverage(c: RunCoverage, code = (s: string) => `\`${s}\``, text = (s: string) => s): string {
   const { ok, failed, unsupported } = c.done;
   const statuses = `${ok} ok, ${unsupported} unsupported, ${failed} failed`;
-  if (c.planned === null) return `${code(c.dir)}: no plan record (a copied or filtered folder): ${ok + failed + unsupported} results (${statuses})`;
+  if (c.planned === null)
+    return `${code(c.dir)}: no plan record (a copied or filtered folder): ${ok + failed + unsupported} results (${statuses})`;
   const finished = ok + unsupported;
   const left = c.planned - finished;
   return `${code(c.dir)}: ${code(`pnpm bench ${c.argv!.join(' ')}`)} at ${text(c.commits.join(', '))}: ${finished} of ${c.planned} planned jobs done (${statuses})${left ? `; ${left} to run (failed ones rerun on resume)` : ', complete'}`;

@@ -30,10 +30,17 @@ function ortVersion(root: string): string | null {
 
 function gitCommit(root: string): string | null {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     // --no-optional-locks: status would take the index's lock to refresh it, and a run killed meanwhile
     // (kill -9 of its process group) would leave index.lock behind, stopping every later git command
-    const dirty = execFileSync('git', ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execFileSync('git', ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
     return dirty ? `${head}-dirty` : head;
   } catch {
     return null;
@@ -41,6 +48,11 @@ function gitCommit(root: string): string | null {
 }
 
 export function runEnv(root: string, backend: string): RunEnv {
-  cached ??= { ort: ortVersion(root), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', commit: gitCommit(root) };
+  cached ??= {
+    ort: ortVersion(root),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    commit: gitCommit(root),
+  };
   return { backend, ...cached };
 }

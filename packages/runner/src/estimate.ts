@@ -28,7 +28,16 @@ export interface PlanEstimate {
 }
 
 /** A setup: a job without its seed. */
-const setupOf = (job: Omit<Job, 'model'>, budget = job.budget) => canonicalJson({ m: job.modelId, c: job.config, s: job.scenario, v: job.view, p: job.protocol, b: budget, e: job.evaluation });
+const setupOf = (job: Omit<Job, 'model'>, budget = job.budget) =>
+  canonicalJson({
+    m: job.modelId,
+    c: job.config,
+    s: job.scenario,
+    v: job.view,
+    p: job.protocol,
+    b: budget,
+    e: job.evaluation,
+  });
 
 /**
  * The wall seconds of a past line: `cost.wallSeconds` (recorded since results format 2), else its fit and
@@ -41,7 +50,10 @@ function secondsOf(line: Record<string, any>): number | null {
   if (typeof cost.fitSeconds !== 'number') return null;
   const e = line.evaluation ?? {};
   const windows = (Number(e.testEpisodes) || 0) + (Number(e.oodEpisodes) || 0);
-  const forecast = typeof cost.forecastStepsPerSecond === 'number' && cost.forecastStepsPerSecond > 0 ? (windows * (Number(e.horizon) || 1)) / cost.forecastStepsPerSecond : 0;
+  const forecast =
+    typeof cost.forecastStepsPerSecond === 'number' && cost.forecastStepsPerSecond > 0
+      ? (windows * (Number(e.horizon) || 1)) / cost.forecastStepsPerSecond
+      : 0;
   return cost.fitSeconds + forecast;
 }
 
@@ -87,7 +99,9 @@ export function timingFiles(runDir: string): string[] {
     }
   };
   const dirs = [...new Set([runDir, ...entries(dirname(runDir)).filter(isDir)])];
-  return dirs.flatMap((d) => entries(d).filter((f) => /^results(\.shard-\d+-of-\d+)?\.jsonl$/.test(basename(f)) || basename(f) === RESULTS_FILE));
+  return dirs.flatMap((d) =>
+    entries(d).filter((f) => /^results(\.shard-\d+-of-\d+)?\.jsonl$/.test(basename(f)) || basename(f) === RESULTS_FILE),
+  );
 }
 
 const median = (xs: number[]) => {
@@ -96,7 +110,11 @@ const median = (xs: number[]) => {
 };
 
 /** The estimate of running `jobs` with `workers` at once (0: one after the other, as 1). */
-export function estimatePlan(jobs: ReadonlyArray<Omit<Job, 'model'>>, past: readonly PastTiming[], workers: number): PlanEstimate {
+export function estimatePlan(
+  jobs: ReadonlyArray<Omit<Job, 'model'>>,
+  past: readonly PastTiming[],
+  workers: number,
+): PlanEstimate {
   const bySetup = new Map<string, number[]>();
   const budgetsOf = new Map<string, Set<number>>(); // setup without budget -> budgets timed
   for (const t of past) {
@@ -107,7 +125,10 @@ export function estimatePlan(jobs: ReadonlyArray<Omit<Job, 'model'>>, past: read
       budgetsOf.set(loose, (budgetsOf.get(loose) ?? new Set()).add(t.job.budget));
     }
   }
-  let total = 0, known = 0, scaled = 0, unknown = 0;
+  let total = 0,
+    known = 0,
+    scaled = 0,
+    unknown = 0;
   for (const job of jobs) {
     const same = bySetup.get(setupOf(job));
     if (same) {
@@ -117,7 +138,9 @@ export function estimatePlan(jobs: ReadonlyArray<Omit<Job, 'model'>>, past: read
     }
     const budgets = typeof job.budget === 'number' ? [...(budgetsOf.get(setupOf(job, null)) ?? [])] : [];
     if (budgets.length) {
-      const b = budgets.reduce((best, x) => (Math.abs(Math.log(x / job.budget!)) < Math.abs(Math.log(best / job.budget!)) ? x : best));
+      const b = budgets.reduce((best, x) =>
+        Math.abs(Math.log(x / job.budget!)) < Math.abs(Math.log(best / job.budget!)) ? x : best,
+      );
       total += median(bySetup.get(setupOf(job, b))!) * (job.budget! / b);
       scaled++;
     } else unknown++;

@@ -23,32 +23,82 @@ type Row = Record<string, Cell>;
 
 /** The job-level columns, in order; `config.<key>` columns follow them, then the row's own. */
 const JOB_COLUMNS = [
-  'key', 'model', 'modelId', 'scenario', 'view', 'protocol', 'budget', 'seed', 'status',
-  'evaluation.testEpisodes', 'evaluation.oodEpisodes', 'evaluation.horizon', 'privileged',
-  'cost.fitSeconds', 'cost.forecastStepsPerSecond', 'cost.params', 'cost.peakMemoryMB', 'cost.wallSeconds',
-  'env.backend', 'env.commit', 'fingerprint', 'finishedAt',
-  'auc', 'onPolicyGain', 'onPolicyGainExplore', 'onPolicyGainRandom', 'selfForcingGain',
+  'key',
+  'model',
+  'modelId',
+  'scenario',
+  'view',
+  'protocol',
+  'budget',
+  'seed',
+  'status',
+  'evaluation.testEpisodes',
+  'evaluation.oodEpisodes',
+  'evaluation.horizon',
+  'privileged',
+  'cost.fitSeconds',
+  'cost.forecastStepsPerSecond',
+  'cost.params',
+  'cost.peakMemoryMB',
+  'cost.wallSeconds',
+  'env.backend',
+  'env.commit',
+  'fingerprint',
+  'finishedAt',
+  'auc',
+  'onPolicyGain',
+  'onPolicyGainExplore',
+  'onPolicyGainRandom',
+  'selfForcingGain',
 ] as const;
 const METRIC_COLUMNS = ['split', 'metric', 'h', 'value'] as const;
 const FAILURE_COLUMNS = ['phase', 'reason'] as const;
 
 /** A value as a cell: numbers, booleans and strings as they are; objects and arrays as JSON text. */
-const asCell = (v: unknown): Cell => (v === undefined || v === null ? null : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : JSON.stringify(v));
+const asCell = (v: unknown): Cell =>
+  v === undefined || v === null
+    ? null
+    : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'
+      ? v
+      : JSON.stringify(v);
 
 /** {a: 1, b: {c: 2}} -> { 'config.a': 1, 'config.b.c': 2 } */
 function flatten(value: unknown, prefix: string, out: Row): Row {
-  if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) flatten(v, `${prefix}.${k}`, out);
+  if (value && typeof value === 'object' && !Array.isArray(value))
+    for (const [k, v] of Object.entries(value)) flatten(v, `${prefix}.${k}`, out);
   else out[prefix] = asCell(value);
   return out;
 }
 
 function jobCells(r: JobResult): Row {
   const row: Row = {
-    key: r.key, model: r.model, modelId: r.modelId, scenario: r.scenario, view: r.view, protocol: r.protocol, budget: r.budget, seed: r.seed, status: r.status,
-    'evaluation.testEpisodes': r.evaluation.testEpisodes, 'evaluation.oodEpisodes': r.evaluation.oodEpisodes, 'evaluation.horizon': r.evaluation.horizon, privileged: r.privileged ?? false,
-    'cost.fitSeconds': r.cost?.fitSeconds ?? null, 'cost.forecastStepsPerSecond': r.cost?.forecastStepsPerSecond ?? null, 'cost.params': r.cost?.params ?? null, 'cost.peakMemoryMB': r.cost?.peakMemoryMB ?? null, 'cost.wallSeconds': r.cost?.wallSeconds ?? null,
-    'env.backend': r.env?.backend ?? null, 'env.commit': r.env?.commit ?? null, fingerprint: r.fingerprint, finishedAt: r.finishedAt ?? null,
-    auc: r.auc ?? null, onPolicyGain: r.onPolicyGain ?? null, onPolicyGainExplore: r.onPolicyGainExplore ?? null, onPolicyGainRandom: r.onPolicyGainRandom ?? null, selfForcingGain: r.selfForcingGain ?? null,
+    key: r.key,
+    model: r.model,
+    modelId: r.modelId,
+    scenario: r.scenario,
+    view: r.view,
+    protocol: r.protocol,
+    budget: r.budget,
+    seed: r.seed,
+    status: r.status,
+    'evaluation.testEpisodes': r.evaluation.testEpisodes,
+    'evaluation.oodEpisodes': r.evaluation.oodEpisodes,
+    'evaluation.horizon': r.evaluation.horizon,
+    privileged: r.privileged ?? false,
+    'cost.fitSeconds': r.cost?.fitSeconds ?? null,
+    'cost.forecastStepsPerSecond': r.cost?.forecastStepsPerSecond ?? null,
+    'cost.params': r.cost?.params ?? null,
+    'cost.peakMemoryMB': r.cost?.peakMemoryMB ?? null,
+    'cost.wallSeconds': r.cost?.wallSeconds ?? null,
+    'env.backend': r.env?.backend ?? null,
+    'env.commit': r.env?.commit ?? null,
+    fingerprint: r.fingerprint,
+    finishedAt: r.finishedAt ?? null,
+    auc: r.auc ?? null,
+    onPolicyGain: r.onPolicyGain ?? null,
+    onPolicyGainExplore: r.onPolicyGainExplore ?? null,
+    onPolicyGainRandom: r.onPolicyGainRandom ?? null,
+    selfForcingGain: r.selfForcingGain ?? null,
   };
   return flatten(r.config, 'config', row);
 }
@@ -74,7 +124,8 @@ export function exportTable(results: readonly JobResult[], which: 'ok' | 'failur
     }
   }
   const config = [...new Set(rows.flatMap((row) => Object.keys(row).filter((k) => k.startsWith('config.'))))].sort();
-  const own = which === 'ok' ? METRIC_COLUMNS : which === 'failures' ? FAILURE_COLUMNS : [...METRIC_COLUMNS, ...FAILURE_COLUMNS];
+  const own =
+    which === 'ok' ? METRIC_COLUMNS : which === 'failures' ? FAILURE_COLUMNS : [...METRIC_COLUMNS, ...FAILURE_COLUMNS];
   return { columns: [...JOB_COLUMNS, ...config, ...own], rows };
 }
 
@@ -105,7 +156,8 @@ export function toParquet(table: ExportTable): Uint8Array {
 }
 
 /** FILE.failed.csv beside FILE.csv (FILE.failed.parquet beside FILE.parquet). */
-export const failuresFileOf = (file: string, format: ExportFormat) => file.replace(new RegExp(`(\\.${format})?$`), `.failed.${format}`);
+export const failuresFileOf = (file: string, format: ExportFormat) =>
+  file.replace(new RegExp(`(\\.${format})?$`), `.failed.${format}`);
 
 export interface ExportSummary {
   file: string;
@@ -117,14 +169,20 @@ export interface ExportSummary {
 }
 
 /** Reads the run folders (newest line per job, as the report does) and writes the table(s), each whole or not at all. */
-export function exportRuns(runDirs: readonly string[], file: string, options: { format: ExportFormat; all: boolean }): ExportSummary {
+export function exportRuns(
+  runDirs: readonly string[],
+  file: string,
+  options: { format: ExportFormat; all: boolean },
+): ExportSummary {
   const read = readRunsWithSkipped(runDirs);
   const results = withDerived(read.results);
   if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
   checkOutFolder(dirname(file), '--out');
   const encode = (t: ExportTable) => (options.format === 'csv' ? toCsv(t) : toParquet(t));
   const main = exportTable(results, options.all ? 'all' : 'ok');
-  const failures = options.all ? null : { file: failuresFileOf(file, options.format), table: exportTable(results, 'failures') };
+  const failures = options.all
+    ? null
+    : { file: failuresFileOf(file, options.format), table: exportTable(results, 'failures') };
   try {
     writeFileAtomic(file, encode(main));
     if (failures) writeFileAtomic(failures.file, encode(failures.table));
@@ -132,5 +190,11 @@ export function exportRuns(runDirs: readonly string[], file: string, options: { 
     throw diskError(err, file);
   }
   const ok = results.filter((r) => r.status === 'ok').length;
-  return { file, rows: main.rows.length, failures: failures && { file: failures.file, rows: failures.table.rows.length }, jobs: { ok, other: results.length - ok }, skipped: read.skipped };
+  return {
+    file,
+    rows: main.rows.length,
+    failures: failures && { file: failures.file, rows: failures.table.rows.length },
+    jobs: { ok, other: results.length - ok },
+    skipped: read.skipped,
+  };
 }

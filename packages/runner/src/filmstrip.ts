@@ -6,16 +6,24 @@ import { block, type Tensor } from '@worldbench/core';
 export function filmstrips(truth: Tensor, forecast: Tensor, steps = 8): string[] {
   const [n, H, rows, cols] = truth.shape;
   if (truth.shape.length !== 4) return []; // only single-channel 2-D frames
-  const shown = Math.min(H, steps), gap = 1;
-  const width = shown * (cols + gap) - gap, height = 2 * rows + gap;
+  const shown = Math.min(H, steps),
+    gap = 1;
+  const width = shown * (cols + gap) - gap,
+    height = 2 * rows + gap;
   return Array.from({ length: n }, (_, b) => {
     const png = new PNG({ width, height, colorType: 0, inputColorType: 0, bitDepth: 8 });
     png.data = Buffer.alloc(width * height, 64); // grey separators
-    for (const [row0, source] of [[0, truth], [rows + gap, forecast]] as const)
+    for (const [row0, source] of [
+      [0, truth],
+      [rows + gap, forecast],
+    ] as const)
       for (let h = 0; h < shown; h++) {
         const frame = block(source, b, h);
         for (let i = 0; i < rows; i++)
-          for (let j = 0; j < cols; j++) png.data[(row0 + i) * width + h * (cols + gap) + j] = Math.round(255 * Math.min(1, Math.max(0, frame[i * cols + j])));
+          for (let j = 0; j < cols; j++)
+            png.data[(row0 + i) * width + h * (cols + gap) + j] = Math.round(
+              255 * Math.min(1, Math.max(0, frame[i * cols + j])),
+            );
       }
     return `data:image/png;base64,${PNG.sync.write(png, { colorType: 0, inputColorType: 0 }).toString('base64')}`;
   });

@@ -43,14 +43,30 @@ const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'
 export function resolveLocalImport(fromFile: string, specifier: string): string | null {
   const base = resolve(dirname(fromFile), specifier.replace(/^file:\/\//, ''));
   const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
-  const swapped = /\.[cm]?jsx?$/.test(base) ? [base.replace(/\.js$/, '.ts'), base.replace(/\.jsx$/, '.tsx'), base.replace(/\.mjs$/, '.mts'), base.replace(/\.cjs$/, '.cts')] : [];
-  const candidates = [base, ...swapped, ...EXTENSIONS.map((e) => base + e), ...EXTENSIONS.map((e) => join(base, 'index' + e))];
+  const swapped = /\.[cm]?jsx?$/.test(base)
+    ? [
+        base.replace(/\.js$/, '.ts'),
+        base.replace(/\.jsx$/, '.tsx'),
+        base.replace(/\.mjs$/, '.mts'),
+        base.replace(/\.cjs$/, '.cts'),
+      ]
+    : [];
+  const candidates = [
+    base,
+    ...swapped,
+    ...EXTENSIONS.map((e) => base + e),
+    ...EXTENSIONS.map((e) => join(base, 'index' + e)),
+  ];
   return candidates.find(isFile) ?? null;
 }
 /** Module specifiers in source text: `from '...'`, `import '...'`, `import('...')`, `require('...')`. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"])([^'"\n]+)\1/g;
 /** "@scope/name/sub/path" -> "@scope/name"; "name/sub" -> "name". */
-const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageName = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /** Package hashes and import edges, computed once per plan (a later plan sees edited files). */
 export class CodeFingerprints {
@@ -90,7 +106,8 @@ export class CodeFingerprints {
       if (file.endsWith('package.json')) {
         const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string> | undefined>;
         for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies'])
-          for (const name of Object.keys(pkg[field] ?? {})) if (this.workspace.has(name)) found.add(this.workspace.get(name)!);
+          for (const name of Object.keys(pkg[field] ?? {}))
+            if (this.workspace.has(name)) found.add(this.workspace.get(name)!);
         continue;
       }
       if (!CODE.test(file)) continue;
@@ -98,7 +115,9 @@ export class CodeFingerprints {
         let target: string | undefined;
         if (/^(\.{1,2}\/|\/|file:)/.test(specifier)) {
           const local = resolveLocalImport(file, specifier);
-          target = local ? this.nodeOfFile(local) : this.packageOf(resolve(dirname(file), specifier.replace(/^file:\/\//, '')));
+          target = local
+            ? this.nodeOfFile(local)
+            : this.packageOf(resolve(dirname(file), specifier.replace(/^file:\/\//, '')));
         } else target = this.workspace.get(packageName(specifier));
         if (target && target !== path) found.add(target);
       }
@@ -125,7 +144,8 @@ export class CodeFingerprints {
     const hit = this.hashes.get(path);
     if (hit) return hit;
     const hash = createHash('sha256');
-    for (const file of sourceFiles(path)) hash.update(relative(path, file)).update('\0').update(readFileSync(file)).update('\0');
+    for (const file of sourceFiles(path))
+      hash.update(relative(path, file)).update('\0').update(readFileSync(file)).update('\0');
     const value = hash.digest('hex').slice(0, 16);
     this.hashes.set(path, value);
     return value;
@@ -133,7 +153,9 @@ export class CodeFingerprints {
 
   /** The fingerprint of the code of `starts` and of every workspace package they import (order-independent). */
   of(starts: readonly string[]): string {
-    const parts = this.importGraph(starts).map((p) => this.hashOf(p)).sort();
+    const parts = this.importGraph(starts)
+      .map((p) => this.hashOf(p))
+      .sort();
     return createHash('sha256').update(parts.join(',')).digest('hex').slice(0, 16);
   }
 }

@@ -30,11 +30,16 @@ export function interval95(values: ReadonlyArray<number | null | undefined>): In
  * The differences a - b for each seed both rows have a value at (the rows' results of one setup, one per seed):
  * the paired differences whose interval says whether a beats b.
  */
-export function pairedDifferences<R extends { seed: number }>(a: readonly R[], b: readonly R[], value: (r: R) => number | null | undefined): number[] {
+export function pairedDifferences<R extends { seed: number }>(
+  a: readonly R[],
+  b: readonly R[],
+  value: (r: R) => number | null | undefined,
+): number[] {
   const other = new Map(b.map((r) => [r.seed, value(r)]));
   const out: number[] = [];
   for (const r of a) {
-    const x = value(r), y = other.get(r.seed);
+    const x = value(r),
+      y = other.get(r.seed);
     if (typeof x === 'number' && Number.isFinite(x) && typeof y === 'number' && Number.isFinite(y)) out.push(x - y);
   }
   return out;

@@ -1,6 +1,6 @@
 // Jobs: what one unit of benchmark work is, how a --model choice becomes a typed config, and job keys.
 import { createHash } from 'node:crypto';
-import { UserError } from '@worldbench/core';
+import { configSchemaOf, UserError, type WorldModelModule } from '@worldbench/core';
 
 export const PROTOCOLS = ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -37,7 +37,8 @@ export function jobLabel(job: Job): string {
 /** Splits on commas that are not inside brackets: "a,b[x=1,y=2],c" -> ["a", "b[x=1,y=2]", "c"]. */
 export function splitList(text: string): string[] {
   const out: string[] = [];
-  let depth = 0, current = '';
+  let depth = 0,
+    current = '';
   for (const ch of text) {
     if (ch === '[') depth++;
     if (ch === ']') depth--;
@@ -58,8 +59,11 @@ export interface ModelChoice {
 
 /** "jepa[rolloutSteps=0,lr=3e-4]" -> { id: "jepa", overrides: [["rolloutSteps", "0"], ["lr", "3e-4"]] } */
 export function parseModelChoice(text: string): ModelChoice {
-  const m = /^([^\[\]]+?)(?:\[(.*)\])?$/.exec(text.trim());
-  if (!m) throw new UserError(`cannot read --model "${text}": write an id, optionally with overrides, e.g. linear[ridge=0.01]`);
+  const m = /^([^[\]]+?)(?:\[(.*)\])?$/.exec(text.trim());
+  if (!m)
+    throw new UserError(
+      `cannot read --model "${text}": write an id, optionally with overrides, e.g. linear[ridge=0.01]`,
+    );
   const overrides: [string, string][] = [];
   for (const part of m[2] ? splitList(m[2]) : []) {
     const eq = part.indexOf('=');
@@ -70,34 +74,39 @@ export function parseModelChoice(text: string): ModelChoice {
 }
 
 /**
- * Applies overrides to a model's defaults, typed by each default's type; unknown keys list the valid ones, and a
- * key of a retired design (`retired`: the module's retiredKeys) says what became of it.
+ * The config of a model choice: its overrides coerced by the model's config table (configSchemaOf: its own, or
+ * one typed by its defaults), then validated whole, so that a value outside its range or choices, an unknown key
+ * (listing the valid ones) or a key of a retired design (saying what became of it) is a user error at plan time.
  */
-export function resolveConfig(modelId: string, defaults: object, overrides: [string, string][], retired: Readonly<Record<string, string>> = {}): Record<string, unknown> {
-  const config: Record<string, unknown> = structuredClone(defaults as Record<string, unknown>);
+export function resolveConfig(
+  modelId: string,
+  module: Pick<WorldModelModule, 'defaults' | 'config' | 'retiredKeys'>,
+  overrides: [string, string][],
+): Record<string, unknown> {
+  const schema = configSchemaOf(modelId, module);
+  const keys = new Set(schema.fields.map((f) => f.key));
+  const given: Record<string, unknown> = {};
   for (const [key, raw] of overrides) {
-    if (!Object.hasOwn(config, key) && Object.hasOwn(retired, key)) throw new UserError(`model ${modelId}: config key "${key}" was retired (${retired[key]}); drop it from --model`);
-    // own keys only: `in` would also accept what every object inherits (__proto__, constructor, toString)
-    if (!Object.hasOwn(config, key)) throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${Object.keys(config).join(', ') || '(none)'}`);
-    const current = config[key];
-    let value: unknown;
-    if (typeof current === 'number') {
-      value = Number(raw);
-      if (raw === '' || !Number.isFinite(value)) throw new UserError(`${modelId}[${key}=${raw}]: ${key} is a number`);
-    } else if (typeof current === 'boolean') {
-      if (raw !== 'true' && raw !== 'false') throw new UserError(`${modelId}[${key}=${raw}]: ${key} is true or false`);
-      value = raw === 'true';
-    } else if (typeof current === 'string') value = raw;
-    else {
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        throw new UserError(`${modelId}[${key}=${raw}]: ${key} takes JSON (it defaults to ${JSON.stringify(current)})`);
-      }
-    }
-    config[key] = value;
+    if (!keys.has(key) && Object.hasOwn(schema.retiredKeys, key))
+      throw new UserError(
+        `model ${modelId}: config key "${key}" was retired (${schema.retiredKeys[key]}); drop it from --model`,
+      );
+    // a Set of the table's keys, not `in`: that would also accept what every object inherits (__proto__, toString)
+    if (!keys.has(key))
+      throw new UserError(`model ${modelId} has no config key "${key}"; valid: ${[...keys].join(', ') || '(none)'}`);
+    given[key] = asUserError(() => schema.coerce(key, raw));
   }
-  return config;
+  const label = modelLabel({ id: modelId, overrides });
+  return asUserError(() => schema.resolve(given) as Record<string, unknown>, `${label}: `);
+}
+
+/** Runs `f`, turning the plain Error a config table throws into a UserError (exit 2) with the same message. */
+function asUserError<T>(f: () => T, prefix = ''): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new UserError(`${prefix}${(err as Error)?.message ?? err}`, { cause: err });
+  }
 }
 
 /** The canonical label of a model choice: id, with its overrides sorted by key. */

@@ -6,7 +6,8 @@ import { recoverableShifts } from './protocols';
 import type { JobResult } from './result';
 
 /** The heading of the oracle rows, wherever they are shown. */
-export const ORACLE_NOTE = 'Oracles (* privileged: told the scenario\'s candidate laws, which no other model is told; a ceiling, not a school\'s entry):';
+export const ORACLE_NOTE =
+  "Oracles (* privileged: told the scenario's candidate laws, which no other model is told; a ceiling, not a school's entry):";
 
 const fmt = (values: Array<number | null | undefined>, digits = 3) => {
   const s = meanAndStandardError(values);
@@ -32,7 +33,8 @@ function recovery(live: JobResult[]): string {
 /** The largest budget reached by as many seeds as any budget (null if none): a running sweep's one seed at 16384 does not outrank five at 4096. */
 function largestWithMostSeeds(rs: JobResult[]): number | null {
   const seeds = new Map<number, Set<number>>();
-  for (const r of rs) if (typeof r.budget === 'number') seeds.set(r.budget, (seeds.get(r.budget) ?? new Set()).add(r.seed));
+  for (const r of rs)
+    if (typeof r.budget === 'number') seeds.set(r.budget, (seeds.get(r.budget) ?? new Set()).add(r.seed));
   const most = Math.max(0, ...[...seeds.values()].map((s) => s.size));
   const budgets = [...seeds].filter(([, s]) => s.size === most).map(([b]) => b);
   return budgets.length ? Math.max(...budgets) : null;
@@ -55,8 +57,21 @@ export function leaderboard(results: JobResult[]): string {
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
-  const header = ['scenario / view', 'model', 'auc', 'budget', 'seeds', 'skill h=1', 'skill h=H', 'accElement h=1', 'on-policy gain', 'live recovery (steps)', 'fit s'];
-  const rows: string[][] = [], oracles: string[][] = [];
+  const header = [
+    'scenario / view',
+    'model',
+    'auc',
+    'budget',
+    'seeds',
+    'skill h=1',
+    'skill h=H',
+    'accElement h=1',
+    'on-policy gain',
+    'live recovery (steps)',
+    'fit s',
+  ];
+  const rows: string[][] = [],
+    oracles: string[][] = [];
   for (const [k, rs] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const [scenario, view, model] = k.split('\0');
     const offline = rs.filter((r) => r.protocol === 'offline');
@@ -65,7 +80,14 @@ export function leaderboard(results: JobResult[]): string {
     const atTop = offline.filter((r) => r.budget === top || (top === null && r.budget === null));
     const bySeed = new Map<number, JobResult[]>();
     for (const r of offline) bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), r]);
-    const aucs = [...bySeed.values()].map((g) => learningCurveAuc(g.filter((r) => typeof r.budget === 'number').map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
+    const aucs = [...bySeed.values()].map((g) =>
+      learningCurveAuc(
+        g
+          .filter((r) => typeof r.budget === 'number')
+          .map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })),
+        FULL_BUDGETS,
+      ),
+    );
     const H = Math.max(...rs.map((r) => r.evaluation.horizon));
     const withGain = rs.filter((r) => r.protocol === 'on-policy' && typeof r.onPolicyGainExplore === 'number');
     const gainBudget = largestWithMostSeeds(withGain);
@@ -87,11 +109,15 @@ export function leaderboard(results: JobResult[]): string {
       atTop.some((r) => r.metrics?.test.accElement) ? fmt(atTop.map((r) => r.metrics?.test.accElement?.['1'])) : 'n/a',
       gains.length ? fmt(gains) + elsewhere(gainBudget) : 'n/a',
       liveCell === 'n/a' ? liveCell : liveCell + elsewhere(liveBudget),
-      fmt(atTop.map((r) => r.cost?.fitSeconds), 2),
+      fmt(
+        atTop.map((r) => r.cost?.fitSeconds),
+        2,
+      ),
     ]);
   }
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const table = (body: string[][]) => [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
+  const table = (body: string[][]) =>
+    [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
   if (!oracles.length) return table(rows);
   return `${table(rows)}\n${ORACLE_NOTE}\n\n${table(oracles)}`;
 }

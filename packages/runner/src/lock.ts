@@ -76,7 +76,8 @@ function readHolder(lockFile: string): { text: string; holder: LockHolder | null
 /** Why this process may not take the lock, or null when it may (its holder is gone, or the user said so). */
 function refusal(file: string, lockFile: string, holder: LockHolder | null, takeOver: boolean): string | null {
   if (takeOver) return null;
-  if (!holder) return `${file} is locked by ${lockFile}, which does not say who holds it; if no other pnpm bench writes this file, rerun with --take-lock`;
+  if (!holder)
+    return `${file} is locked by ${lockFile}, which does not say who holds it; if no other pnpm bench writes this file, rerun with --take-lock`;
   const who = `pid ${holder.pid} on ${holder.host === hostname() ? 'this host' : `host ${holder.host}`}, started ${holder.startedAt}: ${holder.command}`;
   if (holder.host !== hostname())
     return `${file} is being written by another run (${who}); its host is not this one, so whether it still runs cannot be checked from here. Wait for it to finish, write elsewhere with --out, or, if that run is gone (its machine lost or stopped), take the lock over with --take-lock`;
@@ -92,7 +93,12 @@ function refusal(file: string, lockFile: string, holder: LockHolder | null, take
  */
 export function lockResultsFile(file: string, options: LockOptions): () => void {
   const lockFile = lockFileOf(file);
-  const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: options.command };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    command: options.command,
+  };
   const text = JSON.stringify(me) + '\n';
   const tmp = `${lockFile}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
@@ -132,4 +138,3 @@ export function lockResultsFile(file: string, options: LockOptions): () => void 
   for (const s of SIGNALS) process.on(s, onSignal);
   return release;
 }
-

@@ -38,16 +38,21 @@ interface Source {
   lines: Map<string, JobResult>;
 }
 
-const where = (r: { record: PlanRecord; file: string }) => `shard ${r.record.shard.index}/${r.record.shard.count} (${r.file})`;
+const where = (r: { record: PlanRecord; file: string }) =>
+  `shard ${r.record.shard.index}/${r.record.shard.count} (${r.file})`;
 
 type Found = ReturnType<typeof readPlanRecords>[number];
 
 /** The plan records of the given folders, checked to be one plan run on one code; whole runs (count 1) may join shards. */
 function onePlan(dirs: readonly string[]): Found[] {
-  if (dirs.length === 0) throw new UserError('merge needs the folders of the shards: pnpm bench merge DIR... --out DIR');
+  if (dirs.length === 0)
+    throw new UserError('merge needs the folders of the shards: pnpm bench merge DIR... --out DIR');
   const records = dirs.flatMap((d) => {
     const found = readPlanRecords(resolve(d));
-    if (found.length === 0) throw new UserError(`${d} holds no plan.shard-i-of-n.json (nor plan.json): give the --out folders of \`pnpm bench --shard i/n\` runs`);
+    if (found.length === 0)
+      throw new UserError(
+        `${d} holds no plan.shard-i-of-n.json (nor plan.json): give the --out folders of \`pnpm bench --shard i/n\` runs`,
+      );
     return found;
   });
   const unique = [...new Map(records.map((r) => [r.file, r])).values()]; // a folder given twice (or as --out too) counts once
@@ -68,7 +73,9 @@ function onePlan(dirs: readonly string[]): Found[] {
   const byIndex = new Map<number, Found>();
   for (const s of shards) {
     if (s.record.shard.count !== shards[0].record.shard.count)
-      throw new UserError(`these shards split the plan differently: ${where(shards[0])} and ${where(s)}; merge the n shards of one --shard i/n split`);
+      throw new UserError(
+        `these shards split the plan differently: ${where(shards[0])} and ${where(s)}; merge the n shards of one --shard i/n split`,
+      );
     const twin = byIndex.get(s.record.shard.index);
     if (twin) throw new UserError(`${where(s)} is given twice: also as ${twin.file}; give each shard once`);
     byIndex.set(s.record.shard.index, s);
@@ -79,7 +86,8 @@ function onePlan(dirs: readonly string[]): Found[] {
 /** A result that counts as done: a rerun skips it. */
 const done = (r: JobResult) => r.status !== 'failed';
 /** Two done lines of one key are the same result when their status and metrics are (timings may differ). */
-const sameResult = (a: JobResult, b: JobResult) => canonicalJson([a.status, a.metrics]) === canonicalJson([b.status, b.metrics]);
+const sameResult = (a: JobResult, b: JobResult) =>
+  canonicalJson([a.status, a.metrics]) === canonicalJson([b.status, b.metrics]);
 
 interface Line {
   result: JobResult;
@@ -96,7 +104,8 @@ function describeLine(line: Line): string {
 /** The line that stands of two met for one key: `kept` (the target's, or an earlier source's) or `met`. */
 function pick(kept: Line, met: Line): Line {
   if (done(kept.result) !== done(met.result)) return done(kept.result) ? kept : met;
-  if (!done(kept.result)) return kept.inTarget || (kept.result.finishedAt ?? '') >= (met.result.finishedAt ?? '') ? kept : met;
+  if (!done(kept.result))
+    return kept.inTarget || (kept.result.finishedAt ?? '') >= (met.result.finishedAt ?? '') ? kept : met;
   if (sameResult(kept.result, met.result)) return kept;
   throw new UserError(
     `job ${kept.result.key} (${jobLabel(kept.result)}) has two different results: ${describeLine(kept)} and ${describeLine(met)}. ` +
@@ -105,7 +114,12 @@ function pick(kept: Line, met: Line): Line {
 }
 
 /** What merging the sources into a target that holds `target` comes to: the lines to append, and every planned job's line. */
-function decide(keys: readonly string[], target: Map<string, JobResult>, targetFile: string, sources: readonly Source[]) {
+function decide(
+  keys: readonly string[],
+  target: Map<string, JobResult>,
+  targetFile: string,
+  sources: readonly Source[],
+) {
   const add: JobResult[] = [];
   const merged: JobResult[] = [];
   const missing: number[] = []; // plan places without a line anywhere
@@ -115,7 +129,10 @@ function decide(keys: readonly string[], target: Map<string, JobResult>, targetF
     let best: Line | undefined = had && { result: had, from: `the target ${targetFile}`, inTarget: true };
     for (const s of sources) {
       const line = s.lines.get(key);
-      if (line) best = best ? pick(best, { result: line, from: s.label, inTarget: false }) : { result: line, from: s.label, inTarget: false };
+      if (line)
+        best = best
+          ? pick(best, { result: line, from: s.label, inTarget: false })
+          : { result: line, from: s.label, inTarget: false };
     }
     if (!best) missing.push(place);
     else {
@@ -132,7 +149,10 @@ function readSource(found: Found, keys: readonly string[]): Source {
   const part = new Set(shardJobs(keys, found.record.shard));
   const lines = newestByKey(readResultLines(found.results).results);
   for (const key of lines.keys()) if (!part.has(key)) lines.delete(key);
-  const label = found.record.shard.count > 1 ? `shard ${found.record.shard.index}/${found.record.shard.count} (${found.results})` : found.results;
+  const label =
+    found.record.shard.count > 1
+      ? `shard ${found.record.shard.index}/${found.record.shard.count} (${found.results})`
+      : found.results;
   return { label, lines };
 }
 
@@ -149,11 +169,23 @@ export function mergeShards(dirs: readonly string[], out: string, lock: LockOpti
   try {
     const outcome = decide(plan.keys, new Map(store.all().map((r) => [r.key, r])), file, sources);
     for (const r of outcome.add) store.append(r);
-    writePlanRecord(dir, { ...plan, shard: { index: 0, count: 1 }, argv: plan.argv.filter((a, i, all) => a !== '--shard' && all[i - 1] !== '--shard' && !a.startsWith('--shard=')) });
+    writePlanRecord(dir, {
+      ...plan,
+      shard: { index: 0, count: 1 },
+      argv: plan.argv.filter((a, i, all) => a !== '--shard' && all[i - 1] !== '--shard' && !a.startsWith('--shard=')),
+    });
     const n = records.find((r) => r.record.shard.count > 1)?.record.shard.count ?? 1;
     const missing = new Map<number, number>();
     for (const place of outcome.missing) missing.set(place % n, (missing.get(place % n) ?? 0) + 1);
-    return { results: outcome.merged, file, shards: n, missing, added: outcome.add.length, kept: outcome.kept, repairs: store.repairs };
+    return {
+      results: outcome.merged,
+      file,
+      shards: n,
+      missing,
+      added: outcome.add.length,
+      kept: outcome.kept,
+      repairs: store.repairs,
+    };
   } finally {
     store.close();
   }

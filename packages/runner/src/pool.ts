@@ -56,7 +56,10 @@ function tsxLoader(): string {
   try {
     return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   } catch (err) {
-    throw new Error('the worker pool runs TypeScript through tsx, which is not installed next to @worldbench/runner: run pnpm install (or use --workers 0)', { cause: err });
+    throw new Error(
+      'the worker pool runs TypeScript through tsx, which is not installed next to @worldbench/runner: run pnpm install (or use --workers 0)',
+      { cause: err },
+    );
   }
 }
 
@@ -82,22 +85,38 @@ function lineSplitter(line: (text: string) => void): { push(chunk: Buffer | stri
 
 /** The line of a dying process's stderr that says why: V8's fatal error, a thrown error; else its last lines. */
 export function lastWords(stderrTail: string): string {
-  const lines = stderrTail.split('\n').map((l) => l.trim()).filter((l) => l && !/^Node\.js v\d/.test(l));
-  const fatal = lines.find((l) => /FATAL ERROR|out of memory/i.test(l)) ?? lines.findLast((l) => /^[A-Za-z]*Error\b/.test(l));
+  const lines = stderrTail
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Node\.js v\d/.test(l));
+  const fatal =
+    lines.find((l) => /FATAL ERROR|out of memory/i.test(l)) ?? lines.findLast((l) => /^[A-Za-z]*Error\b/.test(l));
   return (fatal ?? lines.slice(-3).join(' | ')).slice(0, 600);
 }
 
 /** Why a worker died without a result: the timeout (with the signal that ended it), a signal, an exit code. */
-export function workerDeathReason(death: { code: number | null; signal: NodeJS.Signals | null; timedOutAfter: number | null; stderrTail: string }): string {
+export function workerDeathReason(death: {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOutAfter: number | null;
+  stderrTail: string;
+}): string {
   const words = lastWords(death.stderrTail);
   const said = words ? `; its stderr said: ${words}` : '';
-  if (death.timedOutAfter !== null) return `timed out after ${death.timedOutAfter} s (--job-timeout): the worker process was killed with ${death.signal ?? 'SIGKILL'}`;
+  if (death.timedOutAfter !== null)
+    return `timed out after ${death.timedOutAfter} s (--job-timeout): the worker process was killed with ${death.signal ?? 'SIGKILL'}`;
   if (death.signal)
     return `the worker process was killed by ${death.signal} before reporting a result${death.signal === 'SIGKILL' ? ' (out of memory? the kernel OOM killer sends SIGKILL)' : ''}${said}`;
   return `the worker process exited with code ${death.code} before reporting a result${said}`;
 }
 
-function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolListener, live: Set<ChildProcess>, loader: string): Promise<JobResult> {
+function runInChild(
+  planned: PlannedJob,
+  options: PoolOptions,
+  listener: PoolListener,
+  live: Set<ChildProcess>,
+  loader: string,
+): Promise<JobResult> {
   return new Promise((resolve) => {
     const child = fork(WORKER_ENTRY, [], {
       cwd: options.root,
@@ -164,12 +183,28 @@ function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolLis
     child.on('error', (e) => {
       // could not be started (or signalled); 'exit' may never come
       if (child.exitCode === null && child.signalCode === null && child.pid === undefined)
-        settle(failedResult(planned, options.root, { message: `could not start a worker process: ${e.message}`, phase: 'start' }));
+        settle(
+          failedResult(planned, options.root, {
+            message: `could not start a worker process: ${e.message}`,
+            phase: 'start',
+          }),
+        );
     });
     child.on('exit', (code, signal) => {
       // stderr may still hold the last words of a crash: wait for the streams, but not for ever
       const done = () =>
-        settle(result ?? failedResult(planned, options.root, { message: workerDeathReason({ code, signal, timedOutAfter: timedOut ? options.jobTimeoutSeconds : null, stderrTail }), phase }));
+        settle(
+          result ??
+            failedResult(planned, options.root, {
+              message: workerDeathReason({
+                code,
+                signal,
+                timedOutAfter: timedOut ? options.jobTimeoutSeconds : null,
+                stderrTail,
+              }),
+              phase,
+            }),
+        );
       child.once('close', done);
       streamsGrace = setTimeout(done, 1000);
     });
@@ -182,7 +217,10 @@ function runInChild(planned: PlannedJob, options: PoolOptions, listener: PoolLis
  */
 export function poolSize(requested: number, jobs: number, cores: number): { workers: number; warning: string | null } {
   const workers = Math.min(requested, jobs);
-  const warning = workers > cores ? `warning: --workers ${requested} starts ${workers} worker processes on ${cores} core(s): they will share the cores, so each job runs slower and its fit seconds grow` : null;
+  const warning =
+    workers > cores
+      ? `warning: --workers ${requested} starts ${workers} worker processes on ${cores} core(s): they will share the cores, so each job runs slower and its fit seconds grow`
+      : null;
   return { workers, warning };
 }
 
@@ -190,7 +228,11 @@ export function poolSize(requested: number, jobs: number, cores: number): { work
  * Runs the jobs in child processes, at most `workers` at once, in the given order. Every job ends in
  * exactly one `finished` call, whatever happens to its process.
  */
-export async function runInWorkers(jobs: readonly PlannedJob[], options: PoolOptions, listener: PoolListener): Promise<void> {
+export async function runInWorkers(
+  jobs: readonly PlannedJob[],
+  options: PoolOptions,
+  listener: PoolListener,
+): Promise<void> {
   if (jobs.length === 0) return;
   const loader = tsxLoader();
   const live = new Set<ChildProcess>();

@@ -58,7 +58,12 @@ export function formatDuration(seconds: number): string {
  * Seconds left: the mean wall time of the jobs run so far in this sweep times the jobs left, over the workers;
  * before any has finished, the estimate from past results (or null: unknown).
  */
-export function etaSeconds(finished: readonly number[], left: number, workers: number, estimate: number | null): number | null {
+export function etaSeconds(
+  finished: readonly number[],
+  left: number,
+  workers: number,
+  estimate: number | null,
+): number | null {
   if (left === 0) return 0;
   if (!finished.length) return estimate;
   const mean = finished.reduce((a, b) => a + b, 0) / finished.length;
@@ -104,14 +109,20 @@ function inJob(r: Running): string {
   return `${r.phase}${r.note || count ? ':' : ''}${r.note ? ` ${r.note}` : ''}${count}`;
 }
 
-export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, options: ProgressOptions = {}): SweepProgress {
+export function sweepProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  options: ProgressOptions = {},
+): SweepProgress {
   const now = options.now ?? Date.now;
   const heartbeatMs = (options.heartbeatSeconds ?? HEARTBEAT_SECONDS) * 1000;
   const running = new Map<string, Running>();
   const tally = new Tally();
   const durations: number[] = [];
   const notices = new Set<string>();
-  let total = 0, workers = 1, estimate: number | null = null, started = now();
+  let total = 0,
+    workers = 1,
+    estimate: number | null = null,
+    started = now();
 
   /** True when the line is an environment notice already shown (then it is not shown again). */
   const seenNotice = (message: string) => {
@@ -120,7 +131,8 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
     notices.add(message);
     return false;
   };
-  const lineOf = (label: string | null, message: string) => (label === null || message.startsWith(NOTICE_PREFIX) ? message : `${label}: ${message}`);
+  const lineOf = (label: string | null, message: string) =>
+    label === null || message.startsWith(NOTICE_PREFIX) ? message : `${label}: ${message}`;
   const etaText = () => {
     const eta = etaSeconds(durations, total - tally.done, workers, estimate);
     return eta === null ? '?' : formatDuration(eta);
@@ -128,18 +140,29 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
 
   if (stream.isTTY) {
     const multibar = new cliProgress.MultiBar(
-      { stream, hideCursor: true, clearOnComplete: true, linewrap: false, autopadding: true, barsize: 20, format: '{name} {bar} {text}' },
+      {
+        stream,
+        hideCursor: true,
+        clearOnComplete: true,
+        linewrap: false,
+        autopadding: true,
+        barsize: 20,
+        format: '{name} {bar} {text}',
+      },
       cliProgress.Presets.shades_classic,
     );
     let totals: cliProgress.SingleBar | null = null;
     const slots: Array<{ bar: cliProgress.SingleBar; job: string | null }> = [];
     let tick: NodeJS.Timeout | undefined;
-    const totalsText = () => `${tally.done}/${total} | ${formatDuration((now() - started) / 1000)} elapsed, ETA ${etaText()} | ${tally}`;
+    const totalsText = () =>
+      `${tally.done}/${total} | ${formatDuration((now() - started) / 1000)} elapsed, ETA ${etaText()} | ${tally}`;
     const refresh = () => totals?.update(tally.done, { text: totalsText() });
     const showSlot = (r: Running) => {
       const slot = slots[r.slot!];
       slot.bar.setTotal(Math.max(1, r.total));
-      slot.bar.update(Math.min(r.done, Math.max(1, r.total)), { text: `${r.label} | ${formatDuration((now() - r.since) / 1000)} | ${inJob(r)}` });
+      slot.bar.update(Math.min(r.done, Math.max(1, r.total)), {
+        text: `${r.label} | ${formatDuration((now() - r.since) / 1000)} | ${inJob(r)}`,
+      });
     };
     return {
       start(n, o) {
@@ -148,7 +171,8 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
         estimate = o.estimateSeconds;
         started = now();
         totals = multibar.create(Math.max(1, n), 0, { name: 'jobs', text: totalsText() });
-        for (let i = 0; i < workers; i++) slots.push({ bar: multibar.create(1, 0, { name: `w${i + 1}`.padStart(4), text: 'idle' }), job: null });
+        for (let i = 0; i < workers; i++)
+          slots.push({ bar: multibar.create(1, 0, { name: `w${i + 1}`.padStart(4), text: 'idle' }), job: null });
         tick = setInterval(() => {
           refresh();
           for (const r of running.values()) showSlot(r);
@@ -157,7 +181,15 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
       },
       jobStarted(id, label) {
         const free = slots.findIndex((s) => s.job === null);
-        const r: Running = { label, since: now(), phase: 'start', done: 0, total: 0, note: '', slot: free < 0 ? undefined : free };
+        const r: Running = {
+          label,
+          since: now(),
+          phase: 'start',
+          done: 0,
+          total: 0,
+          note: '',
+          slot: free < 0 ? undefined : free,
+        };
         running.set(id, r);
         if (r.slot !== undefined) {
           slots[r.slot].job = id;
@@ -209,10 +241,13 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
       estimate = o.estimateSeconds;
       started = now();
       const rest = n - o.cached;
-      say(`sweep: ${n} job(s), ${o.cached} already in the results file, ${rest} to run on ${workers} worker(s)${rest && estimate !== null ? `, about ${formatDuration(estimate)} by past timings` : ''}`);
+      say(
+        `sweep: ${n} job(s), ${o.cached} already in the results file, ${rest} to run on ${workers} worker(s)${rest && estimate !== null ? `, about ${formatDuration(estimate)} by past timings` : ''}`,
+      );
       heartbeat = setInterval(() => {
         for (const r of running.values())
-          if (now() - r.since >= heartbeatMs) say(`running ${r.label}: ${formatDuration((now() - r.since) / 1000)} so far, in ${inJob(r)}`);
+          if (now() - r.since >= heartbeatMs)
+            say(`running ${r.label}: ${formatDuration((now() - r.since) / 1000)} so far, in ${inJob(r)}`);
       }, heartbeatMs);
       heartbeat.unref();
     },
@@ -234,7 +269,9 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
       if (ran(outcome)) durations.push(outcome.seconds);
       const what = outcome.status === 'failed' ? `failed ${outcome.failure}` : outcome.status;
       const left = total - tally.done;
-      say(`[${tally.done}/${total}] ${label}: ${outcome.cached ? `${what} (cached)` : `${what} in ${outcome.seconds.toFixed(1)}s`}${!outcome.cached && left ? ` | ${tally}, ETA ${etaText()}` : ''}`);
+      say(
+        `[${tally.done}/${total}] ${label}: ${outcome.cached ? `${what} (cached)` : `${what} in ${outcome.seconds.toFixed(1)}s`}${!outcome.cached && left ? ` | ${tally}, ETA ${etaText()}` : ''}`,
+      );
     },
     log(label, message) {
       if (!seenNotice(message)) stream.write(lineOf(label, message) + '\n');
@@ -249,14 +286,23 @@ export function sweepProgress(stream: NodeJS.WriteStream = process.stderr, optio
  * The lines that close a sweep: how long it took and its counts, each failed job with its phase and reason
  * (and, with `verbose`, its stack), and where the results are.
  */
-export function sweepSummary(results: readonly JobResult[], info: { seconds: number; cached: number; file: string; verbose: boolean }): string {
+export function sweepSummary(
+  results: readonly JobResult[],
+  info: { seconds: number; cached: number; file: string; verbose: boolean },
+): string {
   const count = (s: JobStatus) => results.filter((r) => r.status === s).length;
-  const lines = [`done in ${formatDuration(info.seconds)}: ${results.length} job(s), ${count('ok')} ok, ${count('failed')} failed, ${count('unsupported')} unsupported; ${info.cached} from the results file`];
+  const lines = [
+    `done in ${formatDuration(info.seconds)}: ${results.length} job(s), ${count('ok')} ok, ${count('failed')} failed, ${count('unsupported')} unsupported; ${info.cached} from the results file`,
+  ];
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length) {
-    lines.push(`${failed.length} job(s) failed; rerun the same command to retry them${info.verbose ? '' : ' (--verbose shows their stacks)'}:`);
+    lines.push(
+      `${failed.length} job(s) failed; rerun the same command to retry them${info.verbose ? '' : ' (--verbose shows their stacks)'}:`,
+    );
     for (const r of failed) {
-      lines.push(`  ${r.model} ${r.scenario}/${r.view} ${r.protocol} b=${r.budget} seed=${r.seed}: ${describeFailure(r)}`);
+      lines.push(
+        `  ${r.model} ${r.scenario}/${r.view} ${r.protocol} b=${r.budget} seed=${r.seed}: ${describeFailure(r)}`,
+      );
       const stack = failureOf(r)?.stack;
       if (info.verbose && stack) lines.push(...stack.split('\n').map((l) => `      ${l.trim()}`));
     }

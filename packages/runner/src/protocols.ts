@@ -4,7 +4,26 @@
 //   on-policy-random  the same rounds, with random (explore) actions after round 1: the coverage control
 //   live              one long stream per seed; the hidden law shifts at times drawn from the seed, untold;
 //                     each step is forecast before it is revealed; update() every UPDATE_EVERY steps
-import { allocEpisodes, assertForecast, block, concatEpisodes, createRng, cutEpisode, episodeCount, innerSize, isCategorical, sizeOf, tensor, trainingSet, type Episodes, type RunContext, type Scenario, type ScenarioSpec, type Tensor, type WorldModel, unravelIndex } from '@worldbench/core';
+import {
+  allocEpisodes,
+  assertForecast,
+  block,
+  concatEpisodes,
+  createRng,
+  cutEpisode,
+  episodeCount,
+  innerSize,
+  isCategorical,
+  tensor,
+  trainingSet,
+  type Episodes,
+  type RunContext,
+  type Scenario,
+  type ScenarioSpec,
+  type Tensor,
+  type WorldModel,
+  unravelIndex,
+} from '@worldbench/core';
 
 /** Rounds of the on-policy protocols. */
 export const ON_POLICY_ROUNDS = 4;
@@ -17,7 +36,13 @@ export function roundSizes(budget: number, rounds = ON_POLICY_ROUNDS): number[] 
 }
 
 /** Adds the scenario's observation noise to one step of one view (leaving padding alone). */
-function noisyStep(spec: ScenarioSpec, view: string, values: Float32Array, mask: Float32Array | null, rng: ReturnType<typeof createRng>): Float32Array {
+function noisyStep(
+  spec: ScenarioSpec,
+  view: string,
+  values: Float32Array,
+  mask: Float32Array | null,
+  rng: ReturnType<typeof createRng>,
+): Float32Array {
   const std = spec.observationNoise?.[view] ?? 0;
   const out = values.slice();
   if (!std) return out;
@@ -34,14 +59,17 @@ function noisyStep(spec: ScenarioSpec, view: string, values: Float32Array, mask:
 export function checkActions(spec: ScenarioSpec, actions: Tensor, B: number): Tensor {
   const action = spec.action!;
   const expected = [B, ...action.shape];
-  if (!actions?.shape || actions.shape.join() !== expected.join()) throw new Error(`act() returned shape [${actions?.shape ?? ''}], expected [${expected}] ([B, ...actionShape])`);
+  if (!actions?.shape || actions.shape.join() !== expected.join())
+    throw new Error(`act() returned shape [${actions?.shape ?? ''}], expected [${expected}] ([B, ...actionShape])`);
   const out = tensor(expected, block(actions).slice());
-  const at = (i: number) => `actions[${unravelIndex(i, expected).join(', ')}] ([B, ...actionShape] = [${expected.join(', ')}])`;
+  const at = (i: number) =>
+    `actions[${unravelIndex(i, expected).join(', ')}] ([B, ...actionShape] = [${expected.join(', ')}])`;
   for (let i = 0; i < out.data.length; i++) {
     const x = out.data[i];
     if (!Number.isFinite(x)) throw new Error(`act() returned a non-finite action: ${at(i)} = ${x}`);
     if (isCategorical(action)) {
-      if (!Number.isInteger(x) || x < 0 || x >= (action.vocab as number)) throw new Error(`act() returned ${x} at ${at(i)}, not an integer in [0, ${action.vocab})`);
+      if (!Number.isInteger(x) || x < 0 || x >= (action.vocab as number))
+        throw new Error(`act() returned ${x} at ${at(i)}, not an integer in [0, ${action.vocab})`);
     } else if (action.range) out.data[i] = Math.min(action.range[1], Math.max(action.range[0], x));
   }
   return out;
@@ -116,7 +144,16 @@ export async function collectWithActor(
  * Training data of the on-policy protocols, fitting the model after every round on all data so far.
  * `actor`: 'model' (its own act), or 'random' (the scenario's broad explore policy: the coverage control).
  */
-export async function onPolicyTraining(model: WorldModel, scenario: Scenario, world: unknown, view: string, budget: number, seed: number, actor: 'model' | 'random', run: RunContext): Promise<{ observed: Episodes; fitSeconds: number; report: Awaited<ReturnType<WorldModel['fit']>> }> {
+export async function onPolicyTraining(
+  model: WorldModel,
+  scenario: Scenario,
+  world: unknown,
+  view: string,
+  budget: number,
+  seed: number,
+  actor: 'model' | 'random',
+  run: RunContext,
+): Promise<{ observed: Episodes; fitSeconds: number; report: Awaited<ReturnType<WorldModel['fit']>> }> {
   const sizes = roundSizes(budget);
   const rounds: Episodes[] = [trainingSet(scenario, world, 'behavior', sizes[0], seed).observed];
   let fitSeconds = 0;
@@ -131,16 +168,18 @@ export async function onPolicyTraining(model: WorldModel, scenario: Scenario, wo
     run.progress(k, sizes.length, `on-policy round ${k + 1}`);
     const label = `${seed}/${actor === 'model' ? 'on-policy' : 'on-policy-random'}/round-${k}`;
     const exploreRng = createRng(`${label}/explore`);
-    const choose = actor === 'model'
-      ? (history: Episodes) => model.act!(history, run)
-      : async (history: Episodes) => {
-          // the scenario's broad random policy does not look at the state (for every built-in scenario); give it
-          // a fresh reset state so that a policy which does still gets a valid one
-          const B = episodeCount(history);
-          const out = tensor([B, ...scenario.spec.action!.shape]);
-          for (let b = 0; b < B; b++) block(out, b).set(scenario.explore(world, scenario.reset(world, exploreRng, 'train'), exploreRng)!);
-          return out;
-        };
+    const choose =
+      actor === 'model'
+        ? (history: Episodes) => model.act!(history, run)
+        : async (history: Episodes) => {
+            // the scenario's broad random policy does not look at the state (for every built-in scenario); give it
+            // a fresh reset state so that a policy which does still gets a valid one
+            const B = episodeCount(history);
+            const out = tensor([B, ...scenario.spec.action!.shape]);
+            for (let b = 0; b < B; b++)
+              block(out, b).set(scenario.explore(world, scenario.reset(world, exploreRng, 'train'), exploreRng)!);
+            return out;
+          };
     rounds.push((await collectWithActor(scenario, world, view, sizes[k], label, choose)).observed);
     report = await fit();
   }
@@ -182,10 +221,20 @@ export function shiftTimes(seed: number): number[] {
 }
 
 /** Prequential live protocol on a fitted model. `scale`: the per-dimension metric scale (trainStd). */
-export async function liveStream(model: WorldModel, scenario: Scenario, world0: unknown, view: string, seed: number, scale: Float32Array, run: RunContext): Promise<LiveResult> {
+export async function liveStream(
+  model: WorldModel,
+  scenario: Scenario,
+  world0: unknown,
+  view: string,
+  seed: number,
+  scale: Float32Array,
+  run: RunContext,
+): Promise<LiveResult> {
   const { spec } = scenario;
   if (!scenario.shift) throw new Error(`${spec.id} has no shift(): the live protocol needs a change of law`);
-  const K = spec.historySteps, B = LIVE_STREAMS, L = LIVE_STEPS;
+  const K = spec.historySteps,
+    B = LIVE_STREAMS,
+    L = LIVE_STEPS;
   const shifts = shiftTimes(seed);
   const maskName = spec.views[view].mask;
   const names = maskName ? [view, maskName] : [view];
@@ -197,19 +246,28 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
   // the whole stream as one long episode per stream: [B, L+1, ...]
   const stream = allocEpisodes(spec, B, L, names);
   const clean = tensor([B, L + 1, ...spec.views[view].shape]);
-  const context = scenario.context ? Object.fromEntries(Object.keys(spec.context ?? {}).map((k) => [k, tensor([B, ...spec.context![k].shape])])) : {};
-  if (scenario.context) states.forEach((s, b) => Object.entries(scenario.context!(world, s)).forEach(([k, v]) => block(context[k], b).set(v)));
+  const context = scenario.context
+    ? Object.fromEntries(Object.keys(spec.context ?? {}).map((k) => [k, tensor([B, ...spec.context![k].shape])]))
+    : {};
+  if (scenario.context)
+    states.forEach((s, b) =>
+      Object.entries(scenario.context!(world, s)).forEach(([k, v]) => block(context[k], b).set(v)),
+    );
   stream.context = context;
   const record = (t: number) =>
     states.forEach((s, b) => {
       const views = scenario.render(world, s);
-      for (const n of names) block(stream.views[n], b, t).set(noisyStep(spec, n, views[n], n === view && maskName ? views[maskName] : null, noise));
+      for (const n of names)
+        block(stream.views[n], b, t).set(
+          noisyStep(spec, n, views[n], n === view && maskName ? views[maskName] : null, noise),
+        );
       block(clean, b, t).set(views[view]);
     });
   record(0);
   const categorical = isCategorical(spec.views[view]);
   const D = innerSize(clean, 2);
-  const err = new Float64Array(L), pers = new Float64Array(L);
+  const err = new Float64Array(L),
+    pers = new Float64Array(L);
   const hasUpdate = typeof model.update === 'function';
   for (let t = 0; t < L; t++) {
     if (shifts.includes(t)) world = scenario.shift(world, shiftRng);
@@ -231,11 +289,14 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
       if (a) for (let b = 0; b < B; b++) block(stream.actions!, b, t).set(block(a, b));
       record(t + 1);
       for (let b = 0; b < B; b++) {
-        const y = block(clean, b, t + 1), p = block(f.mean, b, 0), l = block(stream.views[view], b, t);
+        const y = block(clean, b, t + 1),
+          p = block(f.mean, b, 0),
+          l = block(stream.views[view], b, t);
         const m = maskName ? block(stream.views[maskName], b, t + 1) : null;
         const per = m ? D / m.length : 1;
         if (categorical) {
-          let right = true, persRight = true;
+          let right = true,
+            persRight = true;
           for (let d = 0; d < D; d++) {
             if (m && m[Math.floor(d / per)] === 0) continue;
             if (Math.round(p[d]) !== Math.round(y[d])) right = false;
@@ -257,19 +318,35 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
     }
     if (hasUpdate && (t + 1) % UPDATE_EVERY === 0 && t + 1 >= UPDATE_EVERY) {
       const from = t + 1 - UPDATE_EVERY;
-      await model.update!({ views: Object.fromEntries(names.map((n) => [n, windowOf(stream.views[n], from, UPDATE_EVERY + 1)])), actions: stream.actions ? windowOf(stream.actions, from, UPDATE_EVERY) : null, context }, run);
+      await model.update!(
+        {
+          views: Object.fromEntries(names.map((n) => [n, windowOf(stream.views[n], from, UPDATE_EVERY + 1)])),
+          actions: stream.actions ? windowOf(stream.actions, from, UPDATE_EVERY) : null,
+          context,
+        },
+        run,
+      );
     }
     if (t % 32 === 0) run.progress(t, L, 'live stream');
   }
   const movingSkill: Array<number | null> = Array.from({ length: L }, (_, t) => {
     if (t < K - 1 + MOVING_WINDOW - 1) return null;
-    let e = 0, p = 0;
+    let e = 0,
+      p = 0;
     for (let s = t - MOVING_WINDOW + 1; s <= t; s++) (e += err[s]), (p += pers[s]);
     return p > 0 ? 1 - e / p : null;
   });
   const totalPers = pers.reduce((s, x) => s + x, 0);
   const { dips, recoverable, recovery } = shiftResponse(movingSkill, shifts);
-  return { meanSkill: totalPers > 0 ? 1 - err.reduce((s, x) => s + x, 0) / totalPers : null, movingSkill: movingSkill.map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4)), shifts, dips, recoverable, recovery, updates: hasUpdate };
+  return {
+    meanSkill: totalPers > 0 ? 1 - err.reduce((s, x) => s + x, 0) / totalPers : null,
+    movingSkill: movingSkill.map((x) => (x === null ? null : Math.round(x * 1e4) / 1e4)),
+    shifts,
+    dips,
+    recoverable,
+    recovery,
+    updates: hasUpdate,
+  };
 }
 
 /**
@@ -278,9 +355,14 @@ export async function liveStream(model: WorldModel, scenario: Scenario, world0: 
  * level is regained by doing nothing), and the steps until the moving skill, over a window wholly after the
  * shift, is back at 90% of the level before (null if never, or not recoverable).
  */
-export function shiftResponse(movingSkill: ReadonlyArray<number | null>, shifts: readonly number[]): { dips: Array<number | null>; recoverable: boolean[]; recovery: Array<number | null> } {
+export function shiftResponse(
+  movingSkill: ReadonlyArray<number | null>,
+  shifts: readonly number[],
+): { dips: Array<number | null>; recoverable: boolean[]; recovery: Array<number | null> } {
   const L = movingSkill.length;
-  const dips: Array<number | null> = [], recoverable: boolean[] = [], recovery: Array<number | null> = [];
+  const dips: Array<number | null> = [],
+    recoverable: boolean[] = [],
+    recovery: Array<number | null> = [];
   shifts.forEach((s, i) => {
     const before = movingSkill[s - 1] ?? null;
     const end = shifts[i + 1] ?? L;
@@ -306,14 +388,21 @@ export function shiftResponse(movingSkill: ReadonlyArray<number | null>, shifts:
  * read by the same rule, from their moving skill just before each shift (their recovery of such shifts is the same).
  */
 export function recoverableShifts(live: readonly LiveResult[]): Array<number | null> {
-  return live.flatMap((l) => l.recovery.filter((_, i) => l.recoverable?.[i] ?? (l.movingSkill[l.shifts[i] - 1] ?? 0) > 0));
+  return live.flatMap((l) =>
+    l.recovery.filter((_, i) => l.recoverable?.[i] ?? (l.movingSkill[l.shifts[i] - 1] ?? 0) > 0),
+  );
 }
 
 /** Steps [from, from + n) of a per-step tensor [B, T, ...] as a new tensor [B, n, ...]. */
 function windowOf(t: Tensor, from: number, n: number): Tensor {
-  const B = t.shape[0], inner = innerSize(t, 2);
+  const B = t.shape[0],
+    inner = innerSize(t, 2);
   const out = tensor([B, n, ...t.shape.slice(2)]);
-  for (let b = 0; b < B; b++) out.data.set(t.data.subarray(t.offset + b * t.stride[0] + from * inner, t.offset + b * t.stride[0] + (from + n) * inner), b * n * inner);
+  for (let b = 0; b < B; b++)
+    out.data.set(
+      t.data.subarray(t.offset + b * t.stride[0] + from * inner, t.offset + b * t.stride[0] + (from + n) * inner),
+      b * n * inner,
+    );
   return out;
 }
 

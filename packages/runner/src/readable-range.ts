@@ -19,7 +19,8 @@ function quantile(sorted: readonly number[], q: number): number {
 export function readableRange(values: ReadonlyArray<number | null | undefined>): ReadableRange | null {
   const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
   if (!xs.length) return null;
-  const q1 = quantile(xs, 0.25), q3 = quantile(xs, 0.75);
+  const q1 = quantile(xs, 0.25),
+    q3 = quantile(xs, 0.75);
   const far = 3 * Math.max(q3 - q1, 0.1); // a floor, so that nearly equal values do not make every other one "far"
   const lo = Math.min(0, Math.max(xs[0], q1 - far));
   const hi = Math.max(0, Math.min(xs[xs.length - 1], q3 + far));

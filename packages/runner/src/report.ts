@@ -39,11 +39,14 @@ export interface SkippedLines {
  */
 function readRun(runDir: string): { results: JobResult[]; skipped: SkippedLines | null } {
   const file = join(runDir, RESULTS_FILE);
-  if (!existsSync(file)) throw new UserError(`no results in ${runDir} (no results.jsonl); give the --out folder of a pnpm bench run`);
+  if (!existsSync(file))
+    throw new UserError(`no results in ${runDir} (no results.jsonl); give the --out folder of a pnpm bench run`);
   const read = readResultLines(file);
   const byJob = new Map<string, JobResult>();
   for (const r of read.results) byJob.set(jobIdentity(r), r);
-  const skipped = read.rejected.length ? { file, lines: read.rejected.length, problem: read.rejected[0].problem } : null;
+  const skipped = read.rejected.length
+    ? { file, lines: read.rejected.length, problem: read.rejected[0].problem }
+    : null;
   return { results: [...byJob.values()], skipped };
 }
 
@@ -52,17 +55,23 @@ export const readResults = (runDir: string): JobResult[] => readRun(runDir).resu
 async function svg(spec: object): Promise<string> {
   const vega = await import('vega');
   const vl = await import('vega-lite');
-  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' }, ...spec } as never).spec;
+  const compiled = vl.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: { font: 'sans-serif' },
+    ...spec,
+  } as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   return view.toSVG();
 }
 
 // Everything shown comes from results files, which are shared and merged across machines: untrusted. Text is
 // escaped; numbers are shown only when they are numbers; images only when they are PNG data URIs.
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : 'n/a');
 /** mean ± standard error [95% interval] over seeds (docs/metrics.md). */
-const stat = (values: ReadonlyArray<number | null | undefined>, digits = 3) => formatInterval(interval95(values), digits);
+const stat = (values: ReadonlyArray<number | null | undefined>, digits = 3) =>
+  formatInterval(interval95(values), digits);
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -74,13 +83,18 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   return new Map([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test') => r.metrics?.[split].skill?.[String(h)] ?? null;
+const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test') =>
+  r.metrics?.[split].skill?.[String(h)] ?? null;
 
 function summaryTable(rs: JobResult[], compare: string | null): string {
   const H = Math.max(...rs.map((r) => r.evaluation.horizon));
   const metrics = headlineMetrics(rs).filter((m) => m !== 'mse'); // accStep and accElement (int/token views), psnr (images)
   // persistence (the reference) first, oracles (privileged rows) last
-  const rows = groupBy(rs, (r) => `${r.model === 'persistence' ? 0 : r.privileged ? 2 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`);
+  const rows = groupBy(
+    rs,
+    (r) =>
+      `${r.model === 'persistence' ? 0 : r.privileged ? 2 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`,
+  );
   const byRow = new Map([...rows.values()].map((g) => [`${g[0].model}\0${g[0].protocol}\0${g[0].budget}`, g]));
   const body = [...rows.values()].map((group) => {
     const ok = group.filter((r) => r.status === 'ok');
@@ -88,22 +102,43 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
     const extra = (name: string) => stat(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null));
     const at = (name: string, h: number) => ok.map((r) => r.metrics?.test[name]?.[String(h)]);
     const reference = compare === null ? undefined : byRow.get(`${compare}\0${r0.protocol}\0${r0.budget}`);
-    const compared = compare === null ? '' : [1, H].map((h) => `<td>${esc(compareCell(group, reference, h, r0.model === compare))}</td>`).join('');
-    return `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
+    const compared =
+      compare === null
+        ? ''
+        : [1, H].map((h) => `<td>${esc(compareCell(group, reference, h, r0.model === compare))}</td>`).join('');
+    return (
+      `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
       `<td>${stat(at('skill', 1))}</td><td>${stat(at('skill', H))}</td>${metrics.map((m) => `<td>${stat(at(m, 1), m === 'psnr' ? 2 : 3)}</td>`).join('')}` +
-      `<td>${stat(ok.map((r) => skillAt(r, 1, 'ood')))}</td><td>${extra('onPolicyGain')}</td><td>${stat(ok.map((r) => r.cost?.fitSeconds), 2)}</td>${compared}</tr>`;
+      `<td>${stat(ok.map((r) => skillAt(r, 1, 'ood')))}</td><td>${extra('onPolicyGain')}</td><td>${stat(
+        ok.map((r) => r.cost?.fitSeconds),
+        2,
+      )}</td>${compared}</tr>`
+    );
   });
-  const compareHead = compare === null ? '' : `<th>vs ${esc(compare)} h=1 [95%]</th><th>vs ${esc(compare)} h=${num(H)} [95%]</th>`;
+  const compareHead =
+    compare === null ? '' : `<th>vs ${esc(compare)} h=1 [95%]</th><th>vs ${esc(compare)} h=${num(H)} [95%]</th>`;
   return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${num(H)}</th>${metrics.map((m) => `<th>${esc(m)} h=1</th>`).join('')}<th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th>${compareHead}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
 /** auc over the full grid per (model, protocol, seed), averaged over seeds; n/a where a budget is missing. */
 function aucTable(rs: JobResult[]): string {
-  const rows = groupBy(rs.filter((r) => r.status === 'ok'), (r) => `${r.model}\0${r.protocol}`);
+  const rows = groupBy(
+    rs.filter((r) => r.status === 'ok'),
+    (r) => `${r.model}\0${r.protocol}`,
+  );
   const body = [...rows.values()].map((group) => {
     const perSeed = groupBy(group, (r) => String(r.seed));
-    const aucs = [...perSeed.values()].map((g) => learningCurveAuc(g.map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })), FULL_BUDGETS));
-    const smallest = [...new Set(group.map((r) => r.budget as number))].sort((a, b) => a - b).find((b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9);
+    const aucs = [...perSeed.values()].map((g) =>
+      learningCurveAuc(
+        g.map((r) => ({ budget: r.budget as number, skill: skillAt(r, 1) })),
+        FULL_BUDGETS,
+      ),
+    );
+    const smallest = [...new Set(group.map((r) => r.budget as number))]
+      .sort((a, b) => a - b)
+      .find(
+        (b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9,
+      );
     return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${stat(aucs)}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`;
   });
   return `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
@@ -113,7 +148,10 @@ function aucTable(rs: JobResult[]): string {
  * Points of a skill plot, each with its 95% interval, inside a readable range (readable-range.ts): a point
  * beyond it is drawn at the edge as a triangle, labelled with its true value; intervals are cut at the edge.
  */
-function clippedPoints(points: Array<Row & { values: Array<number | null> }>): { data: Row[]; range: ReadableRange | null } {
+function clippedPoints(points: Array<Row & { values: Array<number | null> }>): {
+  data: Row[];
+  range: ReadableRange | null;
+} {
   const stats = points.map((p) => interval95(p.values));
   const range = readableRange(stats.flatMap((s) => [s?.mean, s?.lo, s?.hi]));
   const data = points.map(({ values: _v, ...p }, i) => {
@@ -128,25 +166,59 @@ function clippedPoints(points: Array<Row & { values: Array<number | null> }>): {
 
 /** The layers of a skill plot over `x`: lines with points, 95% intervals, and clipped points marked with their value. */
 function skillLayers(yTitle: string, range: ReadableRange | null): object[] {
-  const y = { field: 'skill', type: 'quantitative', title: yTitle, ...(range ? { scale: { domain: [range.lo, range.hi], clamp: true, nice: false } } : {}) };
+  const y = {
+    field: 'skill',
+    type: 'quantitative',
+    title: yTitle,
+    ...(range ? { scale: { domain: [range.lo, range.hi], clamp: true, nice: false } } : {}),
+  };
   return [
     { mark: { type: 'line', point: true }, encoding: { y, strokeDash: { field: 'protocol', type: 'nominal' } } },
-    { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative', ...(range ? { scale: { domain: [range.lo, range.hi], clamp: true, nice: false } } : {}) }, y2: { field: 'hi' } } },
-    { transform: [{ filter: 'datum.clipped' }], mark: { type: 'point', shape: 'triangle-down', size: 90, filled: true }, encoding: { y } },
-    { transform: [{ filter: 'datum.clipped' }], mark: { type: 'text', dx: 14, align: 'left', fontSize: 10 }, encoding: { y, text: { field: 'actual' } } },
+    {
+      mark: 'rule',
+      encoding: {
+        y: {
+          field: 'lo',
+          type: 'quantitative',
+          ...(range ? { scale: { domain: [range.lo, range.hi], clamp: true, nice: false } } : {}),
+        },
+        y2: { field: 'hi' },
+      },
+    },
+    {
+      transform: [{ filter: 'datum.clipped' }],
+      mark: { type: 'point', shape: 'triangle-down', size: 90, filled: true },
+      encoding: { y },
+    },
+    {
+      transform: [{ filter: 'datum.clipped' }],
+      mark: { type: 'text', dx: 14, align: 'left', fontSize: 10 },
+      encoding: { y, text: { field: 'actual' } },
+    },
   ];
 }
 
 async function learningCurve(rs: JobResult[]): Promise<string | null> {
   const ok = rs.filter((r) => r.status === 'ok' && typeof r.budget === 'number');
   if (new Set(ok.map((r) => r.budget)).size < 2) return null;
-  const { data, range } = clippedPoints([...groupBy(ok, (r) => `${r.model}\0${r.protocol}\0${r.budget}`).values()].map((g) => ({ model: g[0].model, protocol: g[0].protocol, budget: g[0].budget, values: g.map((r) => skillAt(r, 1)) })));
+  const { data, range } = clippedPoints(
+    [...groupBy(ok, (r) => `${r.model}\0${r.protocol}\0${r.budget}`).values()].map((g) => ({
+      model: g[0].model,
+      protocol: g[0].protocol,
+      budget: g[0].budget,
+      values: g.map((r) => skillAt(r, 1)),
+    })),
+  );
   const clipped = data.some((d) => d.clipped);
   return svg({
     title: `skill at h = 1 against training budget (95% intervals${clipped ? '; ▼ beyond the axis, with its value' : ''})`,
-    width: 420, height: 240,
+    width: 420,
+    height: 240,
     data: { values: data },
-    encoding: { x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (transitions)' }, color: { field: 'model', type: 'nominal' } },
+    encoding: {
+      x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (transitions)' },
+      color: { field: 'model', type: 'nominal' },
+    },
     layer: skillLayers('skill h=1', range),
   });
 }
@@ -156,33 +228,63 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
   if (!ok.length) return null;
   const largest = Math.max(...ok.map((r) => (typeof r.budget === 'number' ? r.budget : 0)));
   const points: Array<Row & { values: Array<number | null> }> = [];
-  for (const g of groupBy(ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null), (r) => `${r.model}\0${r.protocol}`).values())
-    for (const h of Object.keys(g[0].metrics!.test.skill)) points.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), values: g.map((r) => skillAt(r, h)) });
+  for (const g of groupBy(
+    ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null),
+    (r) => `${r.model}\0${r.protocol}`,
+  ).values())
+    for (const h of Object.keys(g[0].metrics!.test.skill))
+      points.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), values: g.map((r) => skillAt(r, h)) });
   const { data, range } = clippedPoints(points);
   const clipped = data.some((d) => d.clipped);
   return svg({
     title: `skill against forecast horizon (budget ${largest ? num(largest) : 'n/a'}; 95% intervals${clipped ? '; ▼ beyond the axis' : ''})`,
-    width: 420, height: 240,
+    width: 420,
+    height: 240,
     data: { values: data },
-    encoding: { x: { field: 'h', type: 'quantitative', title: 'h (steps ahead)' }, color: { field: 'model', type: 'nominal' } },
+    encoding: {
+      x: { field: 'h', type: 'quantitative', title: 'h (steps ahead)' },
+      color: { field: 'model', type: 'nominal' },
+    },
     layer: skillLayers('skill', range),
   });
 }
 
 async function onPolicyChart(rs: JobResult[]): Promise<string | null> {
   const data: Row[] = [];
-  for (const g of groupBy(rs.filter((r) => r.status === 'ok'), (r) => `${r.model}\0${r.budget}`).values())
+  for (const g of groupBy(
+    rs.filter((r) => r.status === 'ok'),
+    (r) => `${r.model}\0${r.budget}`,
+  ).values())
     for (const field of ['onPolicyGain', 'onPolicyGainExplore'] as const) {
       const s = interval95(g.map((r) => (r as unknown as Record<string, number | null>)[field] ?? null));
-      if (s) data.push({ model: g[0].model, budget: String(g[0].budget), against: field === 'onPolicyGain' ? 'offline' : 'offline-explore', gain: s.mean, lo: s.lo ?? s.mean, hi: s.hi ?? s.mean });
+      if (s)
+        data.push({
+          model: g[0].model,
+          budget: String(g[0].budget),
+          against: field === 'onPolicyGain' ? 'offline' : 'offline-explore',
+          gain: s.mean,
+          lo: s.lo ?? s.mean,
+          hi: s.hi ?? s.mean,
+        });
     }
   if (!data.length) return null;
   return svg({
     title: 'on-policy gain in skill at h = 1 (paired by seed; 95% intervals)',
-    width: 420, height: 200,
+    width: 420,
+    height: 200,
     data: { values: data },
-    encoding: { y: { field: 'model', type: 'nominal' }, yOffset: { field: 'against' }, color: { field: 'against', type: 'nominal' } },
-    layer: [{ mark: 'bar', encoding: { x: { field: 'gain', type: 'quantitative' } } }, { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } }],
+    encoding: {
+      y: { field: 'model', type: 'nominal' },
+      yOffset: { field: 'against' },
+      color: { field: 'against', type: 'nominal' },
+    },
+    layer: [
+      { mark: 'bar', encoding: { x: { field: 'gain', type: 'quantitative' } } },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
+      },
+    ],
   });
 }
 
@@ -190,32 +292,53 @@ async function liveCharts(rs: JobResult[]): Promise<string[]> {
   const out: string[] = [];
   const live = rs.filter((r) => r.status === 'ok' && (r as unknown as { live?: unknown }).live);
   for (const g of groupBy(live, (r) => String(r.seed)).values()) {
-    const data: Row[] = [], shifts: Row[] = [];
+    const data: Row[] = [],
+      shifts: Row[] = [];
     for (const r of g) {
       const l = (r as unknown as { live: { movingSkill: Array<number | null>; shifts: number[] } }).live;
       l.movingSkill.forEach((s, t) => data.push({ model: r.model, step: t, skill: s }));
       if (!shifts.length) l.shifts.forEach((t) => shifts.push({ step: t }));
     }
-    out.push(await svg({
-      title: `live stream, seed ${num(g[0].seed)}: 16-step moving skill (shifts in red)`,
-      width: 560, height: 200,
-      layer: [
-        { data: { values: data }, mark: 'line', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'skill', type: 'quantitative', scale: { domainMin: -1, clamp: true } }, color: { field: 'model', type: 'nominal' } } },
-        { data: { values: shifts.length ? shifts : [{ step: -1 }] }, mark: { type: 'rule', color: 'red', strokeDash: [4, 2] }, encoding: { x: { field: 'step', type: 'quantitative' } } },
-      ],
-    }));
+    out.push(
+      await svg({
+        title: `live stream, seed ${num(g[0].seed)}: 16-step moving skill (shifts in red)`,
+        width: 560,
+        height: 200,
+        layer: [
+          {
+            data: { values: data },
+            mark: 'line',
+            encoding: {
+              x: { field: 'step', type: 'quantitative' },
+              y: { field: 'skill', type: 'quantitative', scale: { domainMin: -1, clamp: true } },
+              color: { field: 'model', type: 'nominal' },
+            },
+          },
+          {
+            data: { values: shifts.length ? shifts : [{ step: -1 }] },
+            mark: { type: 'rule', color: 'red', strokeDash: [4, 2] },
+            encoding: { x: { field: 'step', type: 'quantitative' } },
+          },
+        ],
+      }),
+    );
   }
   return out;
 }
 
 function filmstrips(rs: JobResult[]): string {
-  const frames = (r: JobResult) => (r.filmstrip ?? []).filter((uri) => typeof uri === 'string' && PNG_DATA_URI.test(uri));
+  const frames = (r: JobResult) =>
+    (r.filmstrip ?? []).filter((uri) => typeof uri === 'string' && PNG_DATA_URI.test(uri));
   const withStrips = rs.filter((r) => r.status === 'ok' && frames(r).length);
   if (!withStrips.length) return '';
-  const shown = [...groupBy(withStrips, (r) => r.model).values()].map((g) => g.sort((a, b) => (b.budget ?? 0) - (a.budget ?? 0))[0]);
+  const shown = [...groupBy(withStrips, (r) => r.model).values()].map(
+    (g) => g.sort((a, b) => (b.budget ?? 0) - (a.budget ?? 0))[0],
+  );
   const figure = (r: JobResult) =>
     `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
-    frames(r).map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${esc(uri)}">`).join('') +
+    frames(r)
+      .map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${esc(uri)}">`)
+      .join('') +
     '</figure>';
   return `<h3>filmstrips: true (top) and predicted (bottom) frames, h = 1, 2, ...</h3>` + shown.map(figure).join('');
 }
@@ -223,11 +346,24 @@ function filmstrips(rs: JobResult[]): string {
 /** The whole report as one HTML string. */
 /** The first `RIVALS + 1` hypotheses of an explain().ranked list, as far as they are well formed (the file is untrusted). */
 const RIVALS = 4;
-function rankedLaws(explain: unknown): Array<{ id: string; posterior: number | null; logEvidence: number | null; statement: string }> {
+function rankedLaws(
+  explain: unknown,
+): Array<{ id: string; posterior: number | null; logEvidence: number | null; statement: string }> {
   const ranked = (explain as { ranked?: unknown } | undefined)?.ranked;
   if (!Array.isArray(ranked)) return [];
   const number = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-  return ranked.slice(0, RIVALS + 1).flatMap((w) => (w && typeof w === 'object' && typeof (w as Row).id === 'string' ? [{ id: (w as Row).id as string, posterior: number((w as Row).posterior), logEvidence: number((w as Row).logEvidence), statement: String((w as Row).statement ?? '') }] : []));
+  return ranked.slice(0, RIVALS + 1).flatMap((w) =>
+    w && typeof w === 'object' && typeof (w as Row).id === 'string'
+      ? [
+          {
+            id: (w as Row).id as string,
+            posterior: number((w as Row).posterior),
+            logEvidence: number((w as Row).logEvidence),
+            statement: String((w as Row).statement ?? ''),
+          },
+        ]
+      : [],
+  );
 }
 
 /**
@@ -235,11 +371,19 @@ function rankedLaws(explain: unknown): Array<{ id: string; posterior: number | n
  * at the largest budget (lowest seed), the selected law with its evidence and the next RIVALS, as the model wrote them.
  */
 function lawsFound(rs: JobResult[]): string {
-  const byModel = groupBy(rs.filter((r) => r.status === 'ok' && r.protocol === 'offline' && rankedLaws(r.explain).length), (r) => r.model);
+  const byModel = groupBy(
+    rs.filter((r) => r.status === 'ok' && r.protocol === 'offline' && rankedLaws(r.explain).length),
+    (r) => r.model,
+  );
   return [...byModel.values()]
     .map((group) => {
-      const r = group.reduce((a, b) => ((b.budget ?? 0) > (a.budget ?? 0) || ((b.budget ?? 0) === (a.budget ?? 0) && b.seed < a.seed) ? b : a));
-      const rows = rankedLaws(r.explain).map((w, i) => `<tr><td>${i + 1}</td><td>${esc(w.id)}</td><td>${w.posterior === null ? 'n/a' : w.posterior.toPrecision(3)}</td><td>${w.logEvidence === null ? 'n/a' : w.logEvidence.toFixed(1)}</td><td class="law">${esc(w.statement)}</td></tr>`);
+      const r = group.reduce((a, b) =>
+        (b.budget ?? 0) > (a.budget ?? 0) || ((b.budget ?? 0) === (a.budget ?? 0) && b.seed < a.seed) ? b : a,
+      );
+      const rows = rankedLaws(r.explain).map(
+        (w, i) =>
+          `<tr><td>${i + 1}</td><td>${esc(w.id)}</td><td>${w.posterior === null ? 'n/a' : w.posterior.toPrecision(3)}</td><td>${w.logEvidence === null ? 'n/a' : w.logEvidence.toFixed(1)}</td><td class="law">${esc(w.statement)}</td></tr>`,
+      );
       return `<h3>Laws found by ${esc(r.model)}${r.privileged ? ' * oracle' : ''} (offline, budget ${num(r.budget)}, seed ${num(r.seed)})</h3><table class="laws"><thead><tr><th>rank</th><th>hypothesis</th><th>posterior</th><th>log evidence</th><th>law</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
     })
     .join('');
@@ -258,12 +402,24 @@ export interface ReportOptions {
   compare?: string | null;
 }
 
-export async function renderReport(results: JobResult[], title: string, runs: readonly RunCoverage[] = [], options: ReportOptions = {}): Promise<string> {
+export async function renderReport(
+  results: JobResult[],
+  title: string,
+  runs: readonly RunCoverage[] = [],
+  options: ReportOptions = {},
+): Promise<string> {
   const sections: string[] = [];
   const compare = options.compare ?? null;
   for (const [key, rs] of groupBy(results, (r) => `${r.scenario} / ${r.view}`)) {
-    const plots = [await learningCurve(rs), await horizonCurve(rs), await onPolicyChart(rs), ...(await liveCharts(rs))].filter((p): p is string => !!p);
-    sections.push(`<section><h2>${esc(key)}</h2>${summaryTable(rs, compare)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`);
+    const plots = [
+      await learningCurve(rs),
+      await horizonCurve(rs),
+      await onPolicyChart(rs),
+      ...(await liveCharts(rs)),
+    ].filter((p): p is string => !!p);
+    sections.push(
+      `<section><h2>${esc(key)}</h2>${summaryTable(rs, compare)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`,
+    );
   }
   const failed = results.filter((r) => r.status === 'failed');
   const env = results.find((r) => r.env)?.env;
@@ -271,7 +427,7 @@ export async function renderReport(results: JobResult[], title: string, runs: re
 body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 td:first-child,th:first-child,td:nth-child(2){text-align:left}td.law{text-align:left;font-family:monospace;font-size:90%}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
 </style></head><body><h1>${esc(title)}</h1>
-<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error [95% interval, Student's t] over seeds; definitions in docs/metrics.md.${compare === null ? '' : ` "vs ${esc(compare)}": each row's skill minus ${esc(compare)}'s, paired by seed, mean [95% interval]; an interval holding 0 does not tell them apart.`} ${results.some((r) => r.privileged) ? '* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry); listed last.' : ''}</p>
+<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error [95% interval, Student's t] over seeds; definitions in docs/metrics.md.${compare === null ? '' : ` "vs ${esc(compare)}": each row's skill minus ${esc(compare)}'s, paired by seed, mean [95% interval]; an interval holding 0 does not tell them apart.`} ${results.some((r) => r.privileged) ? "* oracle: privileged, told the scenario's candidate laws, which no other model is told (a ceiling, not a school's entry); listed last." : ''}</p>
 ${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('')}</ul>` : ''}
 ${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
 ${sections.join('\n')}
@@ -305,11 +461,20 @@ export { readRunsWithSkipped };
  * Writes outDir/report.html and outDir/leaderboard.md for the runs in runDirs (each file to a temporary file
  * first, then renamed: never half-written); returns the report's path and the lines skipped as not results.
  */
-export async function writeReport(runDirs: readonly string[], outDir: string, options: ReportOptions = {}): Promise<{ file: string; skipped: SkippedLines[] }> {
+export async function writeReport(
+  runDirs: readonly string[],
+  outDir: string,
+  options: ReportOptions = {},
+): Promise<{ file: string; skipped: SkippedLines[] }> {
   const read = readRunsWithSkipped(runDirs);
   const results = withDerived(read.results);
   if (!results.length) throw new UserError(`${runDirs.join(', ')}: no results yet; run pnpm bench --out DIR first`);
-  const compare = options.compare ? checkCompare(options.compare, results.map((r) => r.model)) : null;
+  const compare = options.compare
+    ? checkCompare(
+        options.compare,
+        results.map((r) => r.model),
+      )
+    : null;
   const runs = runDirs.map(runCoverage);
   const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs, { compare });
   const file = join(outDir, 'report.html');
@@ -317,7 +482,10 @@ export async function writeReport(runDirs: readonly string[], outDir: string, op
     mkdirSync(outDir, { recursive: true });
     writeFileAtomic(file, html);
     const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
-    writeFileAtomic(join(outDir, 'leaderboard.md'), `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`);
+    writeFileAtomic(
+      join(outDir, 'leaderboard.md'),
+      `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`,
+    );
   } catch (err) {
     throw diskError(err, `the report into ${outDir}`);
   }

@@ -19,7 +19,19 @@ export const RESULTS_FORMAT = 2;
  * update, explain). A failure is recorded under the innermost one; `start` is a worker process that died
  * before it said anything.
  */
-export const JOB_PHASES = ['start', 'load', 'create', 'data', 'fit', 'on-policy', 'act', 'forecast', 'live', 'update', 'explain'] as const;
+export const JOB_PHASES = [
+  'start',
+  'load',
+  'create',
+  'data',
+  'fit',
+  'on-policy',
+  'act',
+  'forecast',
+  'live',
+  'update',
+  'explain',
+] as const;
 export type JobPhase = (typeof JOB_PHASES)[number];
 
 /** Why a job failed: the message, the phase it failed in, and the stack of the error thrown (when one was). */
@@ -44,7 +56,13 @@ export interface JobResult extends Job {
   privileged: boolean;
   metrics: { test: HorizonMetrics; ood: HorizonMetrics } | null;
   /** wallSeconds: the whole job, worker start to result (recorded by the parent; absent in older lines). */
-  cost: { fitSeconds: number; forecastStepsPerSecond: number; params: number; peakMemoryMB: number; wallSeconds?: number } | null;
+  cost: {
+    fitSeconds: number;
+    forecastStepsPerSecond: number;
+    params: number;
+    peakMemoryMB: number;
+    wallSeconds?: number;
+  } | null;
   env: RunEnv;
   explain?: Record<string, unknown>;
   /** live protocol: the stream's moving skill, shifts, dips and recovery. */
@@ -91,13 +109,39 @@ const resultLine = z
     evaluation: z.looseObject({ testEpisodes: count, oodEpisodes: count, horizon: count }),
     privileged: z.boolean().optional(),
     // a line of a newer format may have changed a field's shape: read as this format, it would be misread
-    format: z.number().int().positive().max(RESULTS_FORMAT, { message: `a line of a newer results format than this checkout reads (it reads up to ${RESULTS_FORMAT}): update worldbench to read it` }).optional(),
+    format: z
+      .number()
+      .int()
+      .positive()
+      .max(RESULTS_FORMAT, {
+        message: `a line of a newer results format than this checkout reads (it reads up to ${RESULTS_FORMAT}): update worldbench to read it`,
+      })
+      .optional(),
     // format 1: the message; format 2: { message, phase, stack }. A phase this reader does not know is kept as text.
-    error: z.union([z.string(), z.looseObject({ message: z.string(), phase: z.string(), stack: z.string().optional() })]).optional(),
+    error: z
+      .union([z.string(), z.looseObject({ message: z.string(), phase: z.string(), stack: z.string().optional() })])
+      .optional(),
     reason: z.string().optional(),
     metrics: z.looseObject({ test: horizonMetrics, ood: horizonMetrics }).nullable(),
-    cost: z.looseObject({ fitSeconds: z.number(), forecastStepsPerSecond: z.number(), params: z.number(), peakMemoryMB: z.number() }).partial().nullable(),
-    env: z.looseObject({ backend: z.string(), ort: z.string().nullable(), node: z.string(), cpu: z.string(), commit: z.string().nullable() }).partial().optional(),
+    cost: z
+      .looseObject({
+        fitSeconds: z.number(),
+        forecastStepsPerSecond: z.number(),
+        params: z.number(),
+        peakMemoryMB: z.number(),
+      })
+      .partial()
+      .nullable(),
+    env: z
+      .looseObject({
+        backend: z.string(),
+        ort: z.string().nullable(),
+        node: z.string(),
+        cpu: z.string(),
+        commit: z.string().nullable(),
+      })
+      .partial()
+      .optional(),
     explain: z.record(z.string(), z.unknown()).optional(),
     notes: z.record(z.string(), z.unknown()).optional(),
     live: z
@@ -120,7 +164,8 @@ const resultLine = z
     finishedAt: z.string().optional(),
   })
   .refine((r) => r.status !== 'ok' || (r.metrics !== null && hasScore(r.metrics.test) && hasScore(r.metrics.ood)), {
-    message: 'an ok result needs metrics with a number for mse on test and ood (all null: its forecast was never scored)',
+    message:
+      'an ok result needs metrics with a number for mse on test and ood (all null: its forecast was never scored)',
   });
 
 function hasScore(metrics: HorizonMetrics): boolean {
@@ -129,7 +174,8 @@ function hasScore(metrics: HorizonMetrics): boolean {
 
 /** Why a parsed line is not a result (the first problem, with where it is), or null when it is one. */
 export function resultProblem(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `not a JSON object: ${String(JSON.stringify(value)).slice(0, 60)}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `not a JSON object: ${String(JSON.stringify(value)).slice(0, 60)}`;
   const parsed = resultLine.safeParse(value);
   if (parsed.success) return null;
   const issue = parsed.error.issues[0];
@@ -137,7 +183,9 @@ export function resultProblem(value: unknown): string | null {
 }
 
 /** The failure of a failed line, whatever its format (a format-1 line only has the message: its phase is unknown). */
-export function failureOf(r: Pick<JobResult, 'error'>): { message: string; phase: string | null; stack: string | null } | null {
+export function failureOf(
+  r: Pick<JobResult, 'error'>,
+): { message: string; phase: string | null; stack: string | null } | null {
   if (r.error === undefined) return null;
   if (typeof r.error === 'string') return { message: r.error, phase: null, stack: null };
   return { message: r.error.message, phase: r.error.phase, stack: r.error.stack ?? null };
@@ -156,6 +204,9 @@ const STACK_LINES = 40;
 /** The failure of an error thrown in `phase`: its message and, for an Error, its stack (cut to STACK_LINES lines). */
 export function failureFrom(err: unknown, phase: JobPhase): JobFailure {
   const message = err instanceof Error ? err.message : String(err);
-  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack.split('\n').slice(0, STACK_LINES).join('\n') : undefined;
+  const stack =
+    err instanceof Error && typeof err.stack === 'string'
+      ? err.stack.split('\n').slice(0, STACK_LINES).join('\n')
+      : undefined;
   return stack ? { message, phase, stack } : { message, phase };
 }

@@ -1,5 +1,17 @@
 // Running one job: data, fit, evaluation on test and ood, cost, and a result line whatever happens.
-import { findWorkspaceRoot, loadModelModule, loadScenario, loadSchemeModel, privilegedInfo, trainStd, type PluginEntry, type RunContext, type Scenario, type WorldModel, type WorldModelModule } from '@worldbench/core';
+import {
+  findWorkspaceRoot,
+  loadModelModule,
+  loadScenario,
+  loadSchemeModel,
+  privilegedInfo,
+  trainStd,
+  type PluginEntry,
+  type RunContext,
+  type Scenario,
+  type WorldModel,
+  type WorldModelModule,
+} from '@worldbench/core';
 import { evaluationSet, jobWorld, trainingSet } from './collect';
 import { runEnv } from './env';
 import { scoreSplit } from './evaluate';
@@ -28,7 +40,13 @@ const scenarios = new Map<string, Promise<Scenario>>();
 export function modelModule(entry: PluginEntry): Promise<WorldModelModule> {
   // a scheme entry (onnx:x.onnx) shares its module file with every model of its scheme: key by the id
   const key = entry.kind === 'scheme' ? entry.id : entry.entry;
-  if (!modules.has(key)) modules.set(key, entry.kind === 'scheme' ? loadSchemeModel(entry, findWorkspaceRoot(entry.packageDir)) : loadModelModule(entry.entry, `model ${entry.id}`));
+  if (!modules.has(key))
+    modules.set(
+      key,
+      entry.kind === 'scheme'
+        ? loadSchemeModel(entry, findWorkspaceRoot(entry.packageDir))
+        : loadModelModule(entry.entry, `model ${entry.id}`),
+    );
   return modules.get(key)!;
 }
 
@@ -46,7 +64,19 @@ function peakMemoryMB(): number {
 /** The line of a job that did not finish: it threw, forecast NaN, timed out, or its worker process died. */
 export function failedResult(planned: PlannedJob, root: string, error: JobFailure, backend = 'unknown'): JobResult {
   const { job } = planned;
-  return { format: RESULTS_FORMAT, ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null, status: 'failed', error, env: runEnv(root, backend), finishedAt: new Date().toISOString() };
+  return {
+    format: RESULTS_FORMAT,
+    ...job,
+    key: planned.key,
+    fingerprint: planned.fingerprint,
+    privileged: false,
+    metrics: null,
+    cost: null,
+    status: 'failed',
+    error,
+    env: runEnv(root, backend),
+    finishedAt: new Date().toISOString(),
+  };
 }
 
 /**
@@ -96,16 +126,38 @@ function tracked(model: WorldModel, phases: PhaseTracker): WorldModel {
 }
 
 /** `onPhase` hears each phase the job enters (for progress, and for the parent to know where a dead worker was). */
-export async function runJob(planned: PlannedJob, root: string, run: RunContext, onPhase: (phase: JobPhase) => void = () => {}): Promise<JobResult> {
+export async function runJob(
+  planned: PlannedJob,
+  root: string,
+  run: RunContext,
+  onPhase: (phase: JobPhase) => void = () => {},
+): Promise<JobResult> {
   const { job } = planned;
-  const base = { format: RESULTS_FORMAT, ...job, key: planned.key, fingerprint: planned.fingerprint, privileged: false, metrics: null, cost: null };
-  const unsupported = (reason: string): JobResult => ({ ...base, status: 'unsupported', reason, env: runEnv(root, 'none'), finishedAt: new Date().toISOString() });
+  const base = {
+    format: RESULTS_FORMAT,
+    ...job,
+    key: planned.key,
+    fingerprint: planned.fingerprint,
+    privileged: false,
+    metrics: null,
+    cost: null,
+  };
+  const unsupported = (reason: string): JobResult => ({
+    ...base,
+    status: 'unsupported',
+    reason,
+    env: runEnv(root, 'none'),
+    finishedAt: new Date().toISOString(),
+  });
   if (planned.unsupported) return unsupported(planned.unsupported);
   let model: WorldModel | null = null;
   let backend = 'unknown';
   const phases = new PhaseTracker(onPhase);
   try {
-    const [module, scenario] = await Promise.all([modelModule(planned.modelEntry), scenarioModule(planned.scenarioEntry)]);
+    const [module, scenario] = await Promise.all([
+      modelModule(planned.modelEntry),
+      scenarioModule(planned.scenarioEntry),
+    ]);
     const spec = scenario.spec;
     // the runner decides privilege: a scenario's hypotheses go only to a config that asks for them (an oracle)
     const privileged = privilegedInfo(module, job.config, scenario);
@@ -113,7 +165,8 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext,
     const created = await module.create(spec, job.view, job.config, privileged);
     model = created;
     // before any data is made: the evaluation sets of an image view take seconds, and this answer needs none
-    if (job.protocol === 'on-policy' && typeof model.act !== 'function') return unsupported(`${job.modelId} has no act(): it cannot choose its own experience`);
+    if (job.protocol === 'on-policy' && typeof model.act !== 'function')
+      return unsupported(`${job.modelId} has no act(): it cannot choose its own experience`);
     const watched = tracked(created, phases);
     phases.stage('data');
     const world = jobWorld(scenario, job.seed);
@@ -124,9 +177,24 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext,
     let observed, fitSeconds, report;
     if (job.protocol === 'on-policy' || job.protocol === 'on-policy-random') {
       phases.stage('on-policy');
-      ({ observed, fitSeconds, report } = await onPolicyTraining(watched, scenario, world, job.view, job.budget ?? PRETRAINED_BUDGET, job.seed, job.protocol === 'on-policy' ? 'model' : 'random', run));
+      ({ observed, fitSeconds, report } = await onPolicyTraining(
+        watched,
+        scenario,
+        world,
+        job.view,
+        job.budget ?? PRETRAINED_BUDGET,
+        job.seed,
+        job.protocol === 'on-policy' ? 'model' : 'random',
+        run,
+      ));
     } else {
-      observed = trainingSet(scenario, world, job.protocol === 'offline-explore' ? 'offline-explore' : 'offline', job.budget ?? PRETRAINED_BUDGET, job.seed).observed;
+      observed = trainingSet(
+        scenario,
+        world,
+        job.protocol === 'offline-explore' ? 'offline-explore' : 'offline',
+        job.budget ?? PRETRAINED_BUDGET,
+        job.seed,
+      ).observed;
       phases.stage('fit');
       const t0 = performance.now();
       report = await watched.fit(observed, run);
@@ -140,7 +208,8 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext,
     const testScore = await scoreSplit(watched, spec, job.view, test, job.evaluation.horizon, scale, run);
     const oodScore = await scoreSplit(watched, spec, job.view, ood, job.evaluation.horizon, scale, run);
     if (job.protocol === 'live') phases.stage('live');
-    const live = job.protocol === 'live' ? await liveStream(watched, scenario, world, job.view, job.seed, scale, run) : undefined;
+    const live =
+      job.protocol === 'live' ? await liveStream(watched, scenario, world, job.view, job.seed, scale, run) : undefined;
     phases.stage('explain');
     const explain = model.explain?.();
     const strips = testScore.samples ? filmstrips(testScore.samples.truth, testScore.samples.forecast) : [];
@@ -168,4 +237,3 @@ export async function runJob(planned: PlannedJob, root: string, run: RunContext,
     await model?.dispose?.().catch(() => {});
   }
 }
-

@@ -20,7 +20,9 @@ export function parseShard(text: string): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
   if (!m || !(count >= 1) || !(index < count))
-    throw new UserError(`--shard takes i/n with n >= 1 and 0 <= i < n (shard i of n, counted from 0: --shard 0/4 ... --shard 3/4), got "${text}"`);
+    throw new UserError(
+      `--shard takes i/n with n >= 1 and 0 <= i < n (shard i of n, counted from 0: --shard 0/4 ... --shard 3/4), got "${text}"`,
+    );
   return { index, count };
 }
 
@@ -62,14 +64,21 @@ const planRecordShape = z.object({
   planHash: z.string(),
   codeHash: z.string(),
   commit: z.string().nullable(),
-  shard: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).refine((s) => s.index < s.count),
+  shard: z
+    .object({ index: z.number().int().nonnegative(), count: z.number().int().positive() })
+    .refine((s) => s.index < s.count),
   keys: z.array(z.string()),
   argv: z.array(z.string()),
 });
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-export function planRecord(planned: readonly PlannedJob[], shard: Shard | null, commit: string | null, argv: string[]): PlanRecord {
+export function planRecord(
+  planned: readonly PlannedJob[],
+  shard: Shard | null,
+  commit: string | null,
+  argv: string[],
+): PlanRecord {
   return {
     format: 1,
     planHash: hash(canonicalJson(planned.map((p) => p.job))),
@@ -100,7 +109,9 @@ export function readPlanRecords(dir: string): Array<{ file: string; results: str
       throw new UserError(`${file} is not readable JSON: ${(err as Error).message}`, { cause: err });
     }
     if (!planRecordShape.safeParse(record).success)
-      throw new UserError(`${file} is not a worldbench plan record (format 1 with planHash, codeHash, commit, shard, keys, argv)`);
+      throw new UserError(
+        `${file} is not a worldbench plan record (format 1 with planHash, codeHash, commit, shard, keys, argv)`,
+      );
     found.push({ file, results: join(dir, resultsFileName(record.shard)), record });
   }
   return found;

@@ -92,7 +92,11 @@ export function diskError(err: unknown, what: string): unknown {
     ENOTDIR: 'a part of the path is a file, not a folder',
     EISDIR: 'it is a folder',
   };
-  return code && why[code] ? new UserError(`cannot write ${what}: ${why[code]}; make it writable, or write elsewhere with --out`, { cause: err }) : err;
+  return code && why[code]
+    ? new UserError(`cannot write ${what}: ${why[code]}; make it writable, or write elsewhere with --out`, {
+        cause: err,
+      })
+    : err;
 }
 
 /** What opening a store did to its file, for the user to be told once. */
@@ -140,10 +144,15 @@ export class ResultsStore {
     }
     try {
       const read = readResultLines(file);
-      const repairs = { setAside: read.rejected.length, rejectedFile: rejectedFileOf(file), cutTorn: read.torn !== null };
+      const repairs = {
+        setAside: read.rejected.length,
+        rejectedFile: rejectedFileOf(file),
+        cutTorn: read.torn !== null,
+      };
       if (read.rejected.length || read.torn !== null || read.unterminated) {
         // set aside first: a crash in between leaves a line in both files, never in neither
-        if (read.rejected.length) appendFileSync(repairs.rejectedFile, read.rejected.map((r) => r.text + '\n').join(''), { flush: true });
+        if (read.rejected.length)
+          appendFileSync(repairs.rejectedFile, read.rejected.map((r) => r.text + '\n').join(''), { flush: true });
         writeFileAtomic(file, read.texts.map((t) => t + '\n').join(''));
       }
       return new ResultsStore(file, newestByKey(read.results), repairs, unlock);
@@ -187,6 +196,9 @@ export class ResultsStore {
 export function describeRepairs({ setAside, rejectedFile, cutTorn }: StoreRepairs, file: string): string | null {
   const said: string[] = [];
   if (cutTorn) said.push(`dropped 1 torn last line (a write cut short by a crash) from ${file}`);
-  if (setAside) said.push(`set aside ${setAside} line(s) of ${file} that are not results into ${rejectedFile} (kept verbatim); a job left without a result runs again`);
+  if (setAside)
+    said.push(
+      `set aside ${setAside} line(s) of ${file} that are not results into ${rejectedFile} (kept verbatim); a job left without a result runs again`,
+    );
   return said.length ? said.join('\n') : null;
 }

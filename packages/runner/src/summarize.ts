@@ -5,23 +5,45 @@ import { learningCurveAuc } from '@worldbench/core';
 import { FULL_BUDGETS } from './plan';
 import type { JobResult } from './result';
 
-const skill = (r: JobResult | undefined, h: string | number = 1): number | null => (r?.status === 'ok' ? r.metrics?.test.skill?.[String(h)] ?? null : null);
+const skill = (r: JobResult | undefined, h: string | number = 1): number | null =>
+  r?.status === 'ok' ? (r.metrics?.test.skill?.[String(h)] ?? null) : null;
 const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
 
 /** Results with onPolicyGain(Explore|Random), selfForcingGain and auc filled in where their partners exist. */
 export function withDerived(results: JobResult[]): JobResult[] {
-  const key = (r: JobResult, protocol: string, config = r.config) => canonicalJson({ m: r.modelId, c: config, s: r.scenario, v: r.view, p: protocol, b: r.budget, seed: r.seed, e: r.evaluation });
+  const key = (r: JobResult, protocol: string, config = r.config) =>
+    canonicalJson({
+      m: r.modelId,
+      c: config,
+      s: r.scenario,
+      v: r.view,
+      p: protocol,
+      b: r.budget,
+      seed: r.seed,
+      e: r.evaluation,
+    });
   const index = new Map(results.map((r) => [key(r, r.protocol), r]));
   // auc per (model, config, scenario, view, protocol, seed) over the full grid
   const curves = new Map<string, JobResult[]>();
   for (const r of results) {
-    const k = canonicalJson({ m: r.modelId, c: r.config, s: r.scenario, v: r.view, p: r.protocol, seed: r.seed, e: r.evaluation });
+    const k = canonicalJson({
+      m: r.modelId,
+      c: r.config,
+      s: r.scenario,
+      v: r.view,
+      p: r.protocol,
+      seed: r.seed,
+      e: r.evaluation,
+    });
     if (!curves.has(k)) curves.set(k, []);
     curves.get(k)!.push(r);
   }
   const aucOf = new Map<JobResult, number | null>();
   for (const group of curves.values()) {
-    const auc = learningCurveAuc(group.filter((r) => typeof r.budget === 'number').map((r) => ({ budget: r.budget as number, skill: skill(r) })), FULL_BUDGETS);
+    const auc = learningCurveAuc(
+      group.filter((r) => typeof r.budget === 'number').map((r) => ({ budget: r.budget as number, skill: skill(r) })),
+      FULL_BUDGETS,
+    );
     for (const r of group) aucOf.set(r, auc);
   }
   return results.map((r) => {

@@ -19,17 +19,28 @@ export interface SweepOptions {
 const label = (p: PlannedJob) => jobLabel(p.job);
 
 /** Whether a stored line stands (a rerun skips its job): ok or unsupported; a failed one is retried. */
-export const isDone = (stored: JobResult | undefined): stored is JobResult => stored !== undefined && stored.status !== 'failed';
+export const isDone = (stored: JobResult | undefined): stored is JobResult =>
+  stored !== undefined && stored.status !== 'failed';
 
 /** Runs the jobs the store does not hold as ok (or unsupported); returns every job's line, in plan order. */
-export async function runSweep(planned: readonly PlannedJob[], store: ResultsStore, options: SweepOptions, progress: SweepProgress): Promise<JobResult[]> {
+export async function runSweep(
+  planned: readonly PlannedJob[],
+  store: ResultsStore,
+  options: SweepOptions,
+  progress: SweepProgress,
+): Promise<JobResult[]> {
   const results = new Map<PlannedJob, JobResult>();
   const finish = (p: PlannedJob, result: JobResult, seconds: number) => {
     // the job's whole wall time (worker start, data, fit, evaluation): what a later --dry-run estimates from
     const line: JobResult = result.cost ? { ...result, cost: { ...result.cost, wallSeconds: seconds } } : result;
     store.append(line);
     results.set(p, line);
-    progress.jobFinished(p.key, label(p), { status: line.status, cached: false, seconds, failure: line.status === 'failed' ? describeFailure(line) : undefined });
+    progress.jobFinished(p.key, label(p), {
+      status: line.status,
+      cached: false,
+      seconds,
+      failure: line.status === 'failed' ? describeFailure(line) : undefined,
+    });
   };
   const context = (p: PlannedJob): JobRunContext => ({
     seed: p.job.seed,
@@ -40,7 +51,11 @@ export async function runSweep(planned: readonly PlannedJob[], store: ResultsSto
   });
 
   const todo = planned.filter((p) => !isDone(store.get(p.key)));
-  progress.start(planned.length, { workers: Math.max(1, options.workers), cached: planned.length - todo.length, estimateSeconds: options.estimateSeconds ?? null });
+  progress.start(planned.length, {
+    workers: Math.max(1, options.workers),
+    cached: planned.length - todo.length,
+    estimateSeconds: options.estimateSeconds ?? null,
+  });
   for (const p of planned) {
     const stored = store.get(p.key);
     if (isDone(stored)) {
@@ -62,16 +77,24 @@ export async function runSweep(planned: readonly PlannedJob[], store: ResultsSto
       await new Promise((resolve) => setImmediate(resolve));
       progress.jobStarted(p.key, label(p));
       const t0 = performance.now();
-      finish(p, await runJob(p, options.root, context(p), (phase) => progress.jobPhase(p.key, phase)), (performance.now() - t0) / 1000);
+      finish(
+        p,
+        await runJob(p, options.root, context(p), (phase) => progress.jobPhase(p.key, phase)),
+        (performance.now() - t0) / 1000,
+      );
     }
   } else {
-    await runInWorkers(runnable, { workers: options.workers, jobTimeoutSeconds: options.jobTimeoutSeconds, root: options.root }, {
-      started: (p) => progress.jobStarted(p.key, label(p)),
-      log: (p, m) => progress.log(label(p), m),
-      progress: (p, d, t, note) => progress.jobProgress(p.key, d, t, note),
-      phase: (p, phase) => progress.jobPhase(p.key, phase),
-      finished: finish,
-    });
+    await runInWorkers(
+      runnable,
+      { workers: options.workers, jobTimeoutSeconds: options.jobTimeoutSeconds, root: options.root },
+      {
+        started: (p) => progress.jobStarted(p.key, label(p)),
+        log: (p, m) => progress.log(label(p), m),
+        progress: (p, d, t, note) => progress.jobProgress(p.key, d, t, note),
+        phase: (p, phase) => progress.jobPhase(p.key, phase),
+        finished: finish,
+      },
+    );
   }
   return planned.map((p) => results.get(p)!);
 }

@@ -22,7 +22,8 @@ function cell(values: Array<number | null | undefined>, digits = 3): string {
 
 function render(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -51,11 +52,18 @@ export function checkCompare(compare: string, labels: readonly string[]): string
     // not a model choice at all: said below
   }
   if (canonical !== null && there.has(canonical)) return canonical;
-  throw new UserError(`--compare ${compare}: no results of that model here; the models are: ${[...there].sort().join(', ')}`);
+  throw new UserError(
+    `--compare ${compare}: no results of that model here; the models are: ${[...there].sort().join(', ')}`,
+  );
 }
 
 /** A row's paired difference in skill at h to the reference row (same seeds), "+0.120 [0.031, 0.209]"; "-" for the reference itself. */
-export function compareCell(row: readonly JobResult[], reference: readonly JobResult[] | undefined, h: number, isReference: boolean): string {
+export function compareCell(
+  row: readonly JobResult[],
+  reference: readonly JobResult[] | undefined,
+  h: number,
+  isReference: boolean,
+): string {
   if (isReference) return '-';
   if (!reference) return 'n/a';
   const ok = (rs: readonly JobResult[]) => rs.filter((r) => r.status === 'ok');
@@ -79,15 +87,22 @@ function gainLines(rs: JobResult[]): string {
   for (const group of groups.values()) {
     const on = group.filter((r) => r.protocol === 'on-policy');
     if (on.some((r) => r.onPolicyGain != null || r.onPolicyGainExplore != null))
-      lines.push(`  on-policy gain (paired by seed, ± SE [95% interval]), ${on[0].model}, budget ${on[0].budget}: vs offline ${gain(on.map((r) => r.onPolicyGain))}, vs offline-explore ${gain(on.map((r) => r.onPolicyGainExplore))}, vs random-action control ${gain(on.map((r) => r.onPolicyGainRandom))}`);
+      lines.push(
+        `  on-policy gain (paired by seed, ± SE [95% interval]), ${on[0].model}, budget ${on[0].budget}: vs offline ${gain(on.map((r) => r.onPolicyGain))}, vs offline-explore ${gain(on.map((r) => r.onPolicyGainExplore))}, vs random-action control ${gain(on.map((r) => r.onPolicyGainRandom))}`,
+      );
     const sf = group.filter((r) => r.selfForcingGain != null);
-    if (sf.length) lines.push(`  self-forcing gain (paired by seed), ${sf[0].model}, budget ${sf[0].budget}: ${gain(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`);
+    if (sf.length)
+      lines.push(
+        `  self-forcing gain (paired by seed), ${sf[0].model}, budget ${sf[0].budget}: ${gain(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`,
+      );
     const live = group.filter((r) => r.live);
     if (live.length) {
       const rec = recoverableShifts(live.map((r) => r.live!));
       const shifts = live.reduce((n, r) => n + r.live!.shifts.length, 0);
       const none = shifts > rec.length ? ` (${shifts - rec.length} shift(s) with no skill to regain)` : '';
-      lines.push(`  live, ${live[0].model}, budget ${live[0].budget}: mean skill ${cell(live.map((r) => r.live!.meanSkill))}, dip after shifts ${cell(live.flatMap((r) => r.live!.dips))}, recovered ${rec.filter((x) => x !== null).length}/${rec.length} shifts in ${cell(rec)} steps${none}${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`);
+      lines.push(
+        `  live, ${live[0].model}, budget ${live[0].budget}: mean skill ${cell(live.map((r) => r.live!.meanSkill))}, dip after shifts ${cell(live.flatMap((r) => r.live!.dips))}, recovered ${rec.filter((x) => x !== null).length}/${rec.length} shifts in ${cell(rec)} steps${none}${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`,
+      );
     }
   }
   return lines.length ? `\n${lines.join('\n')}` : '';
@@ -105,7 +120,18 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
   for (const [title, rs] of [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const H = Math.max(...rs.map((r) => r.evaluation.horizon));
     const metrics = headlineMetrics(rs);
-    const header = ['model', 'protocol', 'budget', 'seeds', 'skill h=1', `skill h=${H}`, ...metrics.map((m) => `${m} h=1`), 'ood skill h=1', 'fit s', ...(compare ? [`vs ${compare} h=1 [95%]`, `vs ${compare} h=${H} [95%]`] : [])];
+    const header = [
+      'model',
+      'protocol',
+      'budget',
+      'seeds',
+      'skill h=1',
+      `skill h=${H}`,
+      ...metrics.map((m) => `${m} h=1`),
+      'ood skill h=1',
+      'fit s',
+      ...(compare ? [`vs ${compare} h=1 [95%]`, `vs ${compare} h=${H} [95%]`] : []),
+    ];
     const rows = new Map<string, JobResult[]>();
     for (const r of rs) {
       const k = `${r.model}\0${r.protocol}\0${r.budget}`;
@@ -115,8 +141,14 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
     // persistence (the reference) first, oracles (privileged rows) last
     const rank = (k: string, m: string) => (m === 'persistence' ? 0 : rows.get(k)!.some((r) => r.privileged) ? 2 : 1);
     const order = [...rows.entries()].sort(([a], [b]) => {
-      const [ma, pa, ba] = a.split('\0'), [mb, pb, bb] = b.split('\0');
-      return rank(a, ma) - rank(b, mb) || ma.localeCompare(mb) || pa.localeCompare(pb) || (Number(ba) || 0) - (Number(bb) || 0);
+      const [ma, pa, ba] = a.split('\0'),
+        [mb, pb, bb] = b.split('\0');
+      return (
+        rank(a, ma) - rank(b, mb) ||
+        ma.localeCompare(mb) ||
+        pa.localeCompare(pb) ||
+        (Number(ba) || 0) - (Number(bb) || 0)
+      );
     });
     const reasons = new Set<string>();
     const table = order.map(([, group]) => {
@@ -127,10 +159,18 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
       const seeds = `${ok.length}/${group.length}${failed ? ` (${failed} failed)` : ''}`;
       if (unsupported) {
         reasons.add(`  ${first.model} ${first.protocol}: unsupported: ${unsupported.reason}`);
-        return [first.model + (first.privileged ? ' * oracle' : ''), first.protocol, first.budget === null ? 'n/a' : String(first.budget), seeds, 'unsupported', ...header.slice(5).map(() => '')];
+        return [
+          first.model + (first.privileged ? ' * oracle' : ''),
+          first.protocol,
+          first.budget === null ? 'n/a' : String(first.budget),
+          seeds,
+          'unsupported',
+          ...header.slice(5).map(() => ''),
+        ];
       }
       const reference = compare ? rows.get(`${compare}\0${first.protocol}\0${first.budget}`) : undefined;
-      const at = (split: 'test' | 'ood', name: string, h: number) => ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
+      const at = (split: 'test' | 'ood', name: string, h: number) =>
+        ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
       return [
         first.model + (ok.some((r) => r.privileged) ? ' * oracle' : ''),
         first.protocol,
@@ -140,12 +180,18 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
         cell(at('test', 'skill', H)),
         ...metrics.map((metric) => cell(at('test', metric, 1), metric === 'psnr' ? 2 : 3)),
         cell(at('ood', 'skill', 1)),
-        cell(ok.map((r) => r.cost?.fitSeconds), 2),
+        cell(
+          ok.map((r) => r.cost?.fitSeconds),
+          2,
+        ),
         ...(compare ? [1, H].map((h) => compareCell(group, reference, h, first.model === compare)) : []),
       ];
     });
     out.push(`${title}\n${render(header, table)}${reasons.size ? `\n${[...reasons].join('\n')}` : ''}${gainLines(rs)}`);
   }
-  if (results.some((r) => r.privileged)) out.push('* oracle: privileged, told the scenario\'s candidate laws, which no other model is told (a ceiling, not a school\'s entry).');
+  if (results.some((r) => r.privileged))
+    out.push(
+      "* oracle: privileged, told the scenario's candidate laws, which no other model is told (a ceiling, not a school's entry).",
+    );
   return out.join('\n\n');
 }

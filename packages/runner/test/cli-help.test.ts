@@ -11,19 +11,51 @@ describe('pnpm bench --help', () => {
   it('lists every flag the parser accepts, each under the commands that take it, and every command', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toBe(helpText() + '\n');
-    for (const flag of Object.keys(OPTIONS)) expect(help.stdout, `--${flag}`).toMatch(new RegExp(`^  --${flag}\\b`, 'm'));
-    for (const command of Object.keys(COMMANDS)) expect(help.stdout).toMatch(new RegExp(`^  ${command === 'run' ? 'pnpm bench \\[' : `pnpm bench ${command}`}`, 'm'));
+    for (const flag of Object.keys(OPTIONS))
+      expect(help.stdout, `--${flag}`).toMatch(new RegExp(`^  --${flag}\\b`, 'm'));
+    for (const command of Object.keys(COMMANDS))
+      expect(help.stdout).toMatch(
+        new RegExp(`^  ${command === 'run' ? 'pnpm bench \\[' : `pnpm bench ${command}`}`, 'm'),
+      );
     // the flags of issue 26's report that it used to lack
-    for (const flag of ['--test-episodes', '--ood-episodes', '--version', '--dry-run', '--compare', '--verbose']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--test-episodes', '--ood-episodes', '--version', '--dry-run', '--compare', '--verbose'])
+      expect(help.stdout).toContain(flag);
   });
 
   it('and the parser takes exactly those: each flag with the commands the help names, none other', () => {
     for (const command of Object.keys(COMMANDS) as Command[]) {
-      const positionals = command === 'run' ? [] : command === 'list' ? ['list'] : command === 'check' ? ['check', 'linear'] : [command, 'dir'];
+      const positionals =
+        command === 'run'
+          ? []
+          : command === 'list'
+            ? ['list']
+            : command === 'check'
+              ? ['check', 'linear']
+              : [command, 'dir'];
       for (const flag of Object.keys(OPTIONS)) {
         const spec = OPTIONS[flag as keyof typeof OPTIONS] as { type: string };
-        const value = spec.type === 'string' ? [flag === 'seeds' ? '2' : flag === 'shard' ? '0/2' : flag === 'format' ? 'csv' : flag === 'out' ? 'x' : flag === 'protocol' ? 'offline' : '1'] : [];
-        const args = [...positionals, `--${flag}`, ...value, ...(command === 'merge' && flag !== 'out' ? ['--out', 'x'] : [])];
+        const value =
+          spec.type === 'string'
+            ? [
+                flag === 'seeds'
+                  ? '2'
+                  : flag === 'shard'
+                    ? '0/2'
+                    : flag === 'format'
+                      ? 'csv'
+                      : flag === 'out'
+                        ? 'x'
+                        : flag === 'protocol'
+                          ? 'offline'
+                          : '1',
+              ]
+            : [];
+        const args = [
+          ...positionals,
+          `--${flag}`,
+          ...value,
+          ...(command === 'merge' && flag !== 'out' ? ['--out', 'x'] : []),
+        ];
         const takes = (flagsOf(command) as string[]).includes(flag);
         if (takes) expect(() => parseCli(args), args.join(' ')).not.toThrow();
         else expect(() => parseCli(args), args.join(' ')).toThrow(/not --|is not a flag of a run/);
@@ -33,7 +65,9 @@ describe('pnpm bench --help', () => {
   });
 
   it('has examples that parse', () => {
-    const examples = [...help.stdout.matchAll(/^  (pnpm bench .*)$/gm)].map((m) => m[1]).filter((line) => !/\[--|DIR\.\.\.|MODEL \|/.test(line));
+    const examples = [...help.stdout.matchAll(/^  (pnpm bench .*)$/gm)]
+      .map((m) => m[1])
+      .filter((line) => !/\[--|DIR\.\.\.|MODEL \|/.test(line));
     expect(examples.length).toBeGreaterThanOrEqual(6);
     for (const line of examples) {
       const words = [...line.replace(/ > \S+$/, '').matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(2);

@@ -17,27 +17,41 @@ const job = (model: string, seed: number, skill: number, extra: Partial<JobResul
     model,
     modelId: model,
     seed,
-    metrics: { test: { mse: { '1': 1 - skill, '2': 1 - skill }, skill: { '1': skill, '2': skill } }, ood: { mse: { '1': 1, '2': 1 }, skill: { '1': 0, '2': 0 } } },
+    metrics: {
+      test: { mse: { '1': 1 - skill, '2': 1 - skill }, skill: { '1': skill, '2': skill } },
+      ood: { mse: { '1': 1, '2': 1 }, skill: { '1': 0, '2': 0 } },
+    },
     ...extra,
   });
 
 describe('intervals', () => {
-  it('gives the 95% interval of a mean with Student\'s t, and pairs differences by seed', () => {
+  it("gives the 95% interval of a mean with Student's t, and pairs differences by seed", () => {
     const s = interval95([1, 2, 3, 4, 5])!; // mean 3, sd 1.581, se 0.7071, t(0.975, 4) = 2.7764
     expect(s.mean).toBe(3);
     expect(s.se).toBeCloseTo(0.70711, 5);
     expect(s.lo).toBeCloseTo(3 - 2.77645 * 0.70711, 4);
     expect(s.hi).toBeCloseTo(3 + 2.77645 * 0.70711, 4);
     expect(interval95([0.4])).toEqual({ mean: 0.4, se: 0, n: 1, lo: null, hi: null });
-    const a = [{ seed: 0, v: 0.5 }, { seed: 1, v: 0.7 }, { seed: 2, v: 0.6 }];
-    const b = [{ seed: 2, v: 0.1 }, { seed: 0, v: 0.2 }, { seed: 9, v: 0 }];
+    const a = [
+      { seed: 0, v: 0.5 },
+      { seed: 1, v: 0.7 },
+      { seed: 2, v: 0.6 },
+    ];
+    const b = [
+      { seed: 2, v: 0.1 },
+      { seed: 0, v: 0.2 },
+      { seed: 9, v: 0 },
+    ];
     expect(pairedDifferences(a, b, (r) => r.v).map((x) => Number(x.toFixed(6)))).toEqual([0.3, 0.5]); // seeds 0 and 2 only
   });
 });
 
 describe('--compare in the tables', () => {
   // model a beats b by 0.10, 0.20, 0.30 on seeds 0-2 (a paired mean of 0.2); the seeds themselves vary a lot more
-  const results = [0, 1, 2].flatMap((seed) => [job('b', seed, [0.1, 0.5, 0.2][seed]), job('a', seed, [0.2, 0.7, 0.5][seed])]);
+  const results = [0, 1, 2].flatMap((seed) => [
+    job('b', seed, [0.1, 0.5, 0.2][seed]),
+    job('a', seed, [0.2, 0.7, 0.5][seed]),
+  ]);
 
   it('adds each row\'s paired difference in skill to the model with its 95% interval; the model itself reads "-"', () => {
     const table = formatTables(results, { compare: 'b' });
@@ -52,7 +66,20 @@ describe('--compare in the tables', () => {
   });
 
   it('refuses a model that is not in the results, naming those that are', async () => {
-    const r = bench(['--model', 'persistence', '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--compare', 'linear', '--out', join(scratch(), 'x')]);
+    const r = bench([
+      '--model',
+      'persistence',
+      '--scenario',
+      'bouncing-balls',
+      '--view',
+      'state',
+      '--budgets',
+      '16',
+      '--compare',
+      'linear',
+      '--out',
+      join(scratch(), 'x'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: --compare linear: no results of that model here; the models are: persistence');
   });
@@ -69,8 +96,20 @@ describe('int and token views', () => {
   it('show accElement beside accStep in the table and the report (accStep alone was 0 for every model on a large grid)', async () => {
     const acc = (step: number, element: number) => ({ accStep: { '1': step }, accElement: { '1': element } });
     const results = [
-      job('persistence', 0, 0, { view: 'grid', metrics: { test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.948) }, ood: { mse: { '1': 1 }, skill: { '1': 0 } } } }),
-      job('jepa', 0, 0, { view: 'grid', metrics: { test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.961) }, ood: { mse: { '1': 1 }, skill: { '1': 0 } } } }),
+      job('persistence', 0, 0, {
+        view: 'grid',
+        metrics: {
+          test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.948) },
+          ood: { mse: { '1': 1 }, skill: { '1': 0 } },
+        },
+      }),
+      job('jepa', 0, 0, {
+        view: 'grid',
+        metrics: {
+          test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.961) },
+          ood: { mse: { '1': 1 }, skill: { '1': 0 } },
+        },
+      }),
     ];
     const table = formatTables(results);
     expect(table).toMatch(/accStep h=1\s+accElement h=1/);
@@ -104,7 +143,9 @@ describe('skill plots', () => {
     const html = await renderReport(results, 'r');
     const curve = html.split('</svg>').find((svg) => svg.includes('against training budget'))!;
     const texts = [...curve.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
-    expect(texts).toContain('skill at h = 1 against training budget (95% intervals; ▼ beyond the axis, with its value)');
+    expect(texts).toContain(
+      'skill at h = 1 against training budget (95% intervals; ▼ beyond the axis, with its value)',
+    );
     expect(texts).toContain('-7.7'); // the clipped point's true value, beside its mark
     const ticks = texts.filter((t) => /^[−-]?\d+\.\d$/.test(t) && t !== '-7.7').map((t) => Number(t.replace('−', '-')));
     expect(Math.min(...ticks)).toBeGreaterThan(-2); // the axis ends near -1, not at -8: the other curves keep their room

@@ -7,7 +7,11 @@ import type { JobStatus } from '../src/result';
 import type { PlanRecord } from '../src/shard';
 import { jsonl, scratch, syntheticResult } from './helpers';
 
-const plan = (keys: string[], shard = { index: 0, count: 1 }, commit: string | null = 'f8e47f6e7742bc0041855670409e7a3b37a67b04'): PlanRecord => ({
+const plan = (
+  keys: string[],
+  shard = { index: 0, count: 1 },
+  commit: string | null = 'f8e47f6e7742bc0041855670409e7a3b37a67b04',
+): PlanRecord => ({
   format: 1,
   planHash: 'p',
   codeHash: 'c',
@@ -16,7 +20,8 @@ const plan = (keys: string[], shard = { index: 0, count: 1 }, commit: string | n
   keys,
   argv: ['--full', '--model', 'linear'],
 });
-const lines = (...rs: Array<[string, JobStatus]>) => jsonl(rs.map(([key, status]) => syntheticResult({ key, status, ...(status === 'ok' ? {} : { metrics: null }) })));
+const lines = (...rs: Array<[string, JobStatus]>) =>
+  jsonl(rs.map(([key, status]) => syntheticResult({ key, status, ...(status === 'ok' ? {} : { metrics: null }) })));
 
 function folder(files: Record<string, string>): string {
   const dir = scratch();
@@ -29,11 +34,15 @@ describe('runCoverage', () => {
     const dir = folder({
       'plan.json': JSON.stringify(plan(['a', 'b', 'c', 'd', 'e'])),
       // b failed, then was rerun and passed; d failed for good; e never ran; z is not in the plan (an older command's)
-      'results.jsonl': lines(['a', 'ok'], ['b', 'failed'], ['c', 'unsupported'], ['b', 'ok'], ['d', 'failed'], ['z', 'ok']) + '{"key":"e","sta',
+      'results.jsonl':
+        lines(['a', 'ok'], ['b', 'failed'], ['c', 'unsupported'], ['b', 'ok'], ['d', 'failed'], ['z', 'ok']) +
+        '{"key":"e","sta',
     });
     const c = runCoverage(dir);
     expect(c).toMatchObject({ planned: 5, done: { ok: 2, unsupported: 1, failed: 1 }, commits: ['f8e47f6'] });
-    expect(describeCoverage(c)).toBe(`\`${dir}\`: \`pnpm bench --full --model linear\` at f8e47f6: 3 of 5 planned jobs done (2 ok, 1 unsupported, 1 failed); 2 to run (failed ones rerun on resume)`);
+    expect(describeCoverage(c)).toBe(
+      `\`${dir}\`: \`pnpm bench --full --model linear\` at f8e47f6: 3 of 5 planned jobs done (2 ok, 1 unsupported, 1 failed); 2 to run (failed ones rerun on resume)`,
+    );
   });
 
   it("adds up a folder's shards, each over its own part of the plan", () => {
@@ -45,14 +54,24 @@ describe('runCoverage', () => {
       'results.shard-1-of-2.jsonl': lines(['d', 'ok']),
     });
     const c = runCoverage(dir);
-    expect(c).toMatchObject({ planned: 4, done: { ok: 3, unsupported: 0, failed: 0 }, commits: ['f8e47f6', 'abcdef0-dirty'] });
+    expect(c).toMatchObject({
+      planned: 4,
+      done: { ok: 3, unsupported: 0, failed: 0 },
+      commits: ['f8e47f6', 'abcdef0-dirty'],
+    });
     expect(describeCoverage(c)).toMatch(/: 3 of 4 planned jobs done \(3 ok, 0 unsupported, 0 failed\); 1 to run/);
   });
 
   it('says complete when every planned job is done, and what it can of a folder without a plan', () => {
-    expect(describeCoverage(runCoverage(folder({ 'plan.json': JSON.stringify(plan(['a'])), 'results.jsonl': lines(['a', 'ok']) })))).toMatch(/1 of 1 planned jobs done \(1 ok, 0 unsupported, 0 failed\), complete$/);
+    expect(
+      describeCoverage(
+        runCoverage(folder({ 'plan.json': JSON.stringify(plan(['a'])), 'results.jsonl': lines(['a', 'ok']) })),
+      ),
+    ).toMatch(/1 of 1 planned jobs done \(1 ok, 0 unsupported, 0 failed\), complete$/);
     const copy = runCoverage(folder({ 'results.jsonl': lines(['a', 'ok'], ['b', 'failed'], ['a', 'ok']) }));
     expect(copy).toMatchObject({ planned: null, argv: null, done: { ok: 1, unsupported: 0, failed: 1 } });
-    expect(describeCoverage(copy, (s) => `<code>${s}</code>`)).toMatch(/^<code>.*<\/code>: no plan record \(a copied or filtered folder\): 2 results \(1 ok, 0 unsupported, 1 failed\)$/);
+    expect(describeCoverage(copy, (s) => `<code>${s}</code>`)).toMatch(
+      /^<code>.*<\/code>: no plan record \(a copied or filtered folder\): 2 results \(1 ok, 0 unsupported, 1 failed\)$/,
+    );
   });
 });

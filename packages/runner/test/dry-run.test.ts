@@ -7,7 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { estimatePlan, type PastTiming } from '../src/estimate';
 import { bench, fixture, readLines, scratch } from './helpers';
 
-const small = ['--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16,32', '--test-episodes', '8', '--ood-episodes', '8'];
+const small = [
+  '--scenario',
+  'bouncing-balls',
+  '--view',
+  'state',
+  '--budgets',
+  '16,32',
+  '--test-episodes',
+  '8',
+  '--ood-episodes',
+  '8',
+];
 
 describe('pnpm bench --dry-run', () => {
   it('prints the count of new, done and failed jobs and writes nothing, not even the run folder', () => {
@@ -15,7 +26,9 @@ describe('pnpm bench --dry-run', () => {
     const r = bench(['--model', 'persistence', ...small, '--seeds', '3', '--out', out, '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`dry run of ${join(out, 'results.jsonl')}: nothing was run or written`);
-    expect(r.stdout).toContain('6 job(s) planned: 6 new, 0 already done (ok or unsupported), 0 to retry (failed); to run by model: persistence 6');
+    expect(r.stdout).toContain(
+      '6 job(s) planned: 6 new, 0 already done (ok or unsupported), 0 to retry (failed); to run by model: persistence 6',
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -30,7 +43,9 @@ describe('pnpm bench --dry-run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('12 job(s) planned: 8 new, 2 already done (ok or unsupported), 2 to retry (failed)');
     // persistence's 4 new seeds have the timings of seed 0 (the same setup); the planted model's failed lines have none
-    expect(r.stdout).toMatch(/estimated wall time with \d+ worker\(s\): about \d+\.\ds \(past timings of 4 from the same setup, 6 with no timing, not counted\)/);
+    expect(r.stdout).toMatch(
+      /estimated wall time with \d+ worker\(s\): about \d+\.\ds \(past timings of 4 from the same setup, 6 with no timing, not counted\)/,
+    );
     expect(readdirSync(out).sort()).toEqual(before);
     expect(readLines(join(out, 'results.jsonl'))).toEqual(lines);
   });
@@ -39,7 +54,15 @@ describe('pnpm bench --dry-run', () => {
     const out = join(scratch(), 'large');
     mkdirSync(out);
     // another live run holds the results file: this one stops at the lock, after it said what it would run
-    writeFileSync(join(out, 'results.jsonl.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'pnpm bench (the test)' }));
+    writeFileSync(
+      join(out, 'results.jsonl.lock'),
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        command: 'pnpm bench (the test)',
+      }),
+    );
     const r = bench(['--model', 'persistence', ...small, '--seeds', '0-300', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^this sweep runs 602 new job\(s\): 602 job\(s\) planned: 602 new, 0 already done/m);
@@ -50,7 +73,16 @@ describe('pnpm bench --dry-run', () => {
 });
 
 describe('estimatePlan', () => {
-  const job = (budget: number, seed: number, modelId = 'linear') => ({ modelId, config: {}, scenario: 's-v1', view: 'state', protocol: 'offline' as const, budget, seed, evaluation: { testEpisodes: 8, oodEpisodes: 8, horizon: 4 } });
+  const job = (budget: number, seed: number, modelId = 'linear') => ({
+    modelId,
+    config: {},
+    scenario: 's-v1',
+    view: 'state',
+    protocol: 'offline' as const,
+    budget,
+    seed,
+    evaluation: { testEpisodes: 8, oodEpisodes: 8, horizon: 4 },
+  });
   const past: PastTiming[] = [
     { job: job(256, 0), seconds: 10 },
     { job: job(256, 1), seconds: 14 },

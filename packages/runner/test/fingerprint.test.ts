@@ -14,12 +14,25 @@ describe('the import graph of a job', () => {
     const graph = new CodeFingerprints(workspacePackages(root));
     const names = (dir: string) => graph.importGraph([join(root, dir)]).map((d) => d.slice(root.length + 1));
     expect(names('packages/jepa')).toEqual(['packages/core', 'packages/jepa', 'packages/neural', 'packages/onnx']);
-    expect(names('packages/spatial')).toEqual(['packages/core', 'packages/neural', 'packages/onnx', 'packages/spatial']);
-    expect(names('packages/possible-worlds')).toEqual(['packages/baselines', 'packages/core', 'packages/possible-worlds']);
+    expect(names('packages/spatial')).toEqual([
+      'packages/core',
+      'packages/neural',
+      'packages/onnx',
+      'packages/spatial',
+    ]);
+    expect(names('packages/possible-worlds')).toEqual([
+      'packages/baselines',
+      'packages/core',
+      'packages/possible-worlds',
+    ]);
     expect(names('packages/baselines')).toEqual(['packages/baselines', 'packages/core']);
     // a module file given with --model ./file.ts: the packages it imports by name (core), and the local file it
     // imports by path (./planted, outside any package's src/: a node of its own, followed to what it imports)
-    expect(names('packages/runner/test/fixtures/short-data.ts')).toEqual(['packages/core', 'packages/runner/test/fixtures/planted.ts', 'packages/runner/test/fixtures/short-data.ts']);
+    expect(names('packages/runner/test/fixtures/short-data.ts')).toEqual([
+      'packages/core',
+      'packages/runner/test/fixtures/planted.ts',
+      'packages/runner/test/fixtures/short-data.ts',
+    ]);
   });
 
   it('resolves local imports as TypeScript does', () => {
@@ -65,7 +78,22 @@ describe('a single-file plug-in', () => {
           `export default module;`,
         ].join('\n'),
       );
-      const run = ['--model', join(dir, 'model.ts'), '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--test-episodes', '8', '--ood-episodes', '8', '--out', join(dir, 'out')];
+      const run = [
+        '--model',
+        join(dir, 'model.ts'),
+        '--scenario',
+        'bouncing-balls',
+        '--view',
+        'state',
+        '--budgets',
+        '16',
+        '--test-episodes',
+        '8',
+        '--ood-episodes',
+        '8',
+        '--out',
+        join(dir, 'out'),
+      ];
       const mse = () => readLines(join(dir, 'out', 'results.jsonl')).at(-1)!.metrics!.test.mse['1'];
       const first = bench(run);
       expect(first.code, first.stderr).toBe(0);
@@ -93,10 +121,20 @@ function workspace(): { dir: string; setLib(version: number): void } {
   const pkg = (name: string, files: Record<string, string>, worldbench?: object) => {
     const at = join(dir, 'packages', name);
     mkdirSync(join(at, 'src'), { recursive: true });
-    writeFileSync(join(at, 'package.json'), JSON.stringify({ name: `@t/${name}`, type: 'module', ...(worldbench ? { worldbench } : {}) }));
+    writeFileSync(
+      join(at, 'package.json'),
+      JSON.stringify({ name: `@t/${name}`, type: 'module', ...(worldbench ? { worldbench } : {}) }),
+    );
     for (const [file, text] of Object.entries(files)) writeFileSync(join(at, 'src', file), text);
   };
-  pkg('uses-lib', { 'index.ts': `export { default } from ${persistence};\n`, 'engine.ts': `import { version } from '@t/lib';\nexport const engine = version;\n` }, { models: { 'uses-lib': './src/index.ts' } });
+  pkg(
+    'uses-lib',
+    {
+      'index.ts': `export { default } from ${persistence};\n`,
+      'engine.ts': `import { version } from '@t/lib';\nexport const engine = version;\n`,
+    },
+    { models: { 'uses-lib': './src/index.ts' } },
+  );
   pkg('alone', { 'index.ts': `export { default } from ${persistence};\n` }, { models: { alone: './src/index.ts' } });
   const setLib = (version: number) => pkg('lib', { 'index.ts': `export const version = ${version};\n` });
   setLib(1);
@@ -108,7 +146,17 @@ describe('job keys', () => {
     const ws = workspace();
     const registry = { ...discoverPlugins(ws.dir), scenarios: discoverPlugins(root).scenarios };
     const plan = async () => {
-      const jobs = await planJobs(registry, { models: ['uses-lib', 'alone'], scenarios: ['bouncing-balls'], views: ['state'], protocols: ['offline'], budgets: [16], seeds: [0], horizon: null, testEpisodes: 8, oodEpisodes: 8 });
+      const jobs = await planJobs(registry, {
+        models: ['uses-lib', 'alone'],
+        scenarios: ['bouncing-balls'],
+        views: ['state'],
+        protocols: ['offline'],
+        budgets: [16],
+        seeds: [0],
+        horizon: null,
+        testEpisodes: 8,
+        oodEpisodes: 8,
+      });
       return Object.fromEntries(jobs.map((p) => [p.job.model, p.key]));
     };
     const before = await plan();

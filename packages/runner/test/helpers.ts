@@ -17,16 +17,34 @@ export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${nam
  * `unprivileged`: without root's right to write files whose mode says read-only (CAP_DAC_OVERRIDE), so that
  * a test of a read-only file means the same under root (CI containers) as under a user.
  */
-export function bench(args: string[], options: { cwd?: string; unprivileged?: boolean; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
-  const [command, ...prefix] = options.unprivileged && process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', 'pnpm'] : ['pnpm'];
-  const r = spawnSync(command, [...prefix, 'bench', ...args], { cwd: options.cwd ?? root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...options.env }, maxBuffer: 64 * 1024 * 1024 });
+export function bench(
+  args: string[],
+  options: { cwd?: string; unprivileged?: boolean; env?: Record<string, string> } = {},
+): { code: number; stdout: string; stderr: string } {
+  const [command, ...prefix] =
+    options.unprivileged && process.getuid?.() === 0
+      ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', 'pnpm']
+      : ['pnpm'];
+  const r = spawnSync(command, [...prefix, 'bench', ...args], {
+    cwd: options.cwd ?? root,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts `pnpm bench ...args` in a process group of its own (so that the whole run can be killed at once). */
 export function benchInBackground(args: string[]) {
-  const child = spawn('pnpm', ['bench', ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, detached: true, stdio: 'ignore' });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const child = spawn('pnpm', ['bench', ...args], {
+    cwd: root,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    detached: true,
+    stdio: 'ignore',
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, exited };
 }
 
@@ -75,7 +93,10 @@ export function syntheticResult(fields: Partial<JobResult> = {}): JobResult {
     fingerprint: 'f',
     status: 'ok',
     privileged: false,
-    metrics: { test: { mse: { '1': 0.5, '2': 0.7 }, skill: { '1': 0.25, '2': 0.1 } }, ood: { mse: { '1': 0.9, '2': 1.1 }, skill: { '1': 0.05, '2': 0 } } },
+    metrics: {
+      test: { mse: { '1': 0.5, '2': 0.7 }, skill: { '1': 0.25, '2': 0.1 } },
+      ood: { mse: { '1': 0.9, '2': 1.1 }, skill: { '1': 0.05, '2': 0 } },
+    },
     cost: { fitSeconds: 0.01, forecastStepsPerSecond: 1000, params: 3, peakMemoryMB: 90 },
     env: { backend: 'js', ort: null, node: 'v20', cpu: 'cpu', commit: null },
     finishedAt: '2026-12-01T00:00:00.000Z',
@@ -104,25 +125,67 @@ export function craftedRun(): string {
   mkdirSync(dir);
   const png = `data:image/png;base64,${PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 200) })).toString('base64')}`;
   const lines = [
-    syntheticResult({ key: 'k1', model: ATTACK.script, scenario: `s-v1${ATTACK.img}`, view: `state${ATTACK.attr}`, filmstrip: [png], env: { backend: ATTACK.svg, ort: null, node: ATTACK.script, cpu: ATTACK.img, commit: ATTACK.attr } }),
-    syntheticResult({ key: 'k2', model: ATTACK.img, budget: 256, status: 'failed', metrics: null, error: ATTACK.script }),
+    syntheticResult({
+      key: 'k1',
+      model: ATTACK.script,
+      scenario: `s-v1${ATTACK.img}`,
+      view: `state${ATTACK.attr}`,
+      filmstrip: [png],
+      env: { backend: ATTACK.svg, ort: null, node: ATTACK.script, cpu: ATTACK.img, commit: ATTACK.attr },
+    }),
+    syntheticResult({
+      key: 'k2',
+      model: ATTACK.img,
+      budget: 256,
+      status: 'failed',
+      metrics: null,
+      error: ATTACK.script,
+    }),
     syntheticResult({ key: 'k3', budget: ATTACK.script as never }),
     syntheticResult({ key: 'k4', seed: ATTACK.img as never }),
     syntheticResult({ key: 'k5', filmstrip: [`x${ATTACK.img}`] }),
     syntheticResult({ key: 'k6', filmstrip: [`data:image/png;base64,AAAA" onerror="alert(5)`] }),
-    syntheticResult({ key: 'k7', metrics: { test: { mse: { '1': ATTACK.script as never }, skill: {} }, ood: { mse: { '1': 1 }, skill: {} } } }),
-    syntheticResult({ key: 'k8', live: { meanSkill: 0, movingSkill: [ATTACK.svg as never], shifts: [1], dips: [0], recoverable: [false], recovery: [null], updates: true } }),
+    syntheticResult({
+      key: 'k7',
+      metrics: { test: { mse: { '1': ATTACK.script as never }, skill: {} }, ood: { mse: { '1': 1 }, skill: {} } },
+    }),
+    syntheticResult({
+      key: 'k8',
+      live: {
+        meanSkill: 0,
+        movingSkill: [ATTACK.svg as never],
+        shifts: [1],
+        dips: [0],
+        recoverable: [false],
+        recovery: [null],
+        updates: true,
+      },
+    }),
     syntheticResult({ key: 'k9', onPolicyGain: ATTACK.script as never }),
   ];
   writeFileSync(join(dir, 'results.jsonl'), jsonl(lines));
-  writeFileSync(join(dir, 'plan.json'), JSON.stringify({ format: 1, planHash: 'p', codeHash: 'c', commit: ATTACK.img, shard: { index: 0, count: 1 }, keys: ['k1', 'k2'], argv: ['--model', ATTACK.script] }));
+  writeFileSync(
+    join(dir, 'plan.json'),
+    JSON.stringify({
+      format: 1,
+      planHash: 'p',
+      codeHash: 'c',
+      commit: ATTACK.img,
+      shard: { index: 0, count: 1 },
+      keys: ['k1', 'k2'],
+      argv: ['--model', ATTACK.script],
+    }),
+  );
   return dir;
 }
 
 /** The attribute names of every tag in an HTML text (quoted values skipped whole, so escaped text in them is not read as markup). */
 export function tagAttributes(html: string): string[] {
   const names: string[] = [];
-  for (const [, attrs] of html.matchAll(/<[a-zA-Z][^\s>/]*((?:\s+[^\s=>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*\/?>/g))
-    for (const [, name] of attrs.matchAll(/\s+([^\s=>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g)) names.push(name.toLowerCase());
+  for (const [, attrs] of html.matchAll(
+    /<[a-zA-Z][^\s>/]*((?:\s+[^\s=>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*\/?>/g,
+  ))
+    for (const [, name] of attrs.matchAll(/\s+([^\s=>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g))
+      names.push(name.toLowerCase());
   return names;
 }

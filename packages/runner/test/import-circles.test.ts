@@ -36,13 +36,17 @@ const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"\n]+)\1/
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The file a relative specifier names (`./x`, `./x.ts`, `./x/index.ts`), or undefined. */
 function resolveFile(from: string, specifier: string): string | undefined {
   const base = resolve(dirname(from), specifier);
-  return [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), join(base, 'index.ts')].find((f) => existsSync(f) && statSync(f).isFile());
+  return [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), join(base, 'index.ts')].find(
+    (f) => existsSync(f) && statSync(f).isFile(),
+  );
 }
 
 describe('import circles', () => {
@@ -58,15 +62,32 @@ describe('import circles', () => {
   });
 
   it('none among the source files of any workspace package, nor among the packages', () => {
-    const files = workspacePackageDirs(root).flatMap((dir) => [...sourceFiles(join(dir, 'src')), ...sourceFiles(join(dir, 'test'))]);
-    const fileEdges = new Map(files.map((file) => [file, [...readFileSync(file, 'utf8').matchAll(SPECIFIER)].flatMap((m) => (m[2].startsWith('.') ? [resolveFile(file, m[2])].filter((f) => f !== undefined) : []))] as const));
+    const files = workspacePackageDirs(root).flatMap((dir) => [
+      ...sourceFiles(join(dir, 'src')),
+      ...sourceFiles(join(dir, 'test')),
+    ]);
+    const fileEdges = new Map(
+      files.map(
+        (file) =>
+          [
+            file,
+            [...readFileSync(file, 'utf8').matchAll(SPECIFIER)].flatMap((m) =>
+              m[2].startsWith('.') ? [resolveFile(file, m[2])].filter((f) => f !== undefined) : [],
+            ),
+          ] as const,
+      ),
+    );
     expect(files.length).toBeGreaterThan(100);
     expect(circles(fileEdges).map((c) => c.map((f) => f.slice(root.length + 1)).join(' -> '))).toEqual([]);
 
     const packages = workspacePackages(root);
     const packageEdges = new Map(
       [...packages].map(([name, dir]) => {
-        const imported = files.filter((f) => f.startsWith(join(dir, 'src'))).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(SPECIFIER)].map((m) => m[2].split('/').slice(0, 2).join('/')));
+        const imported = files
+          .filter((f) => f.startsWith(join(dir, 'src')))
+          .flatMap((f) =>
+            [...readFileSync(f, 'utf8').matchAll(SPECIFIER)].map((m) => m[2].split('/').slice(0, 2).join('/')),
+          );
         return [name, [...new Set(imported)].filter((p) => packages.has(p) && p !== name)] as const;
       }),
     );

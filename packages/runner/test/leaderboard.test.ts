@@ -5,7 +5,13 @@ import type { LiveResult } from '../src/protocols';
 import type { JobResult } from '../src/result';
 import { syntheticResult } from './helpers';
 
-function result(protocol: JobResult['protocol'], budget: number, seed: number, skill: number, extra: Partial<JobResult> = {}): JobResult {
+function result(
+  protocol: JobResult['protocol'],
+  budget: number,
+  seed: number,
+  skill: number,
+  extra: Partial<JobResult> = {},
+): JobResult {
   return syntheticResult({
     protocol,
     budget,
@@ -18,7 +24,15 @@ function result(protocol: JobResult['protocol'], budget: number, seed: number, s
   });
 }
 
-const live = (recovery: number | null): LiveResult => ({ meanSkill: 0.5, movingSkill: [], shifts: [100], dips: [0.1], recoverable: [true], recovery: [recovery], updates: true });
+const live = (recovery: number | null): LiveResult => ({
+  meanSkill: 0.5,
+  movingSkill: [],
+  shifts: [100],
+  dips: [0.1],
+  recoverable: [true],
+  recovery: [recovery],
+  updates: true,
+});
 
 describe('leaderboard', () => {
   it('takes the largest budget most seeds reached, and marks a column measured at another budget', () => {
@@ -41,15 +55,33 @@ describe('leaderboard', () => {
   });
 
   it('leaves a column n/a when its protocol never ran, unmarked', () => {
-    const row = leaderboard([result('offline', 256, 0, 0.3)]).trim().split('\n')[2].split(' | ');
+    const row = leaderboard([result('offline', 256, 0, 0.3)])
+      .trim()
+      .split('\n')[2]
+      .split(' | ');
     expect(row.slice(3, 10)).toEqual(['256', '1', '0.300', '0.150 (h=4)', 'n/a', 'n/a', 'n/a']);
   });
 
   it('gives accElement on an int view, where whole-step skill is 0 for every model', () => {
     // a large grid: no model gets a whole step right (accStep 0, so skill 0), but per-cell accuracy differs
     const grid = (model: string, seed: number, element: number) =>
-      result('offline', 1024, seed, 0, { model, key: `${model}/${seed}`, view: 'grid', metrics: { test: { mse: {}, skill: { '1': 0, '4': 0 }, accStep: { '1': 0 }, accElement: { '1': element } }, ood: { mse: {}, skill: {} } } });
-    const rows = leaderboard([grid('jepa', 0, 0.96), grid('jepa', 1, 0.962), grid('persistence', 0, 0.948), grid('persistence', 1, 0.948)]).trim().split('\n');
+      result('offline', 1024, seed, 0, {
+        model,
+        key: `${model}/${seed}`,
+        view: 'grid',
+        metrics: {
+          test: { mse: {}, skill: { '1': 0, '4': 0 }, accStep: { '1': 0 }, accElement: { '1': element } },
+          ood: { mse: {}, skill: {} },
+        },
+      });
+    const rows = leaderboard([
+      grid('jepa', 0, 0.96),
+      grid('jepa', 1, 0.962),
+      grid('persistence', 0, 0.948),
+      grid('persistence', 1, 0.948),
+    ])
+      .trim()
+      .split('\n');
     expect(rows[0]).toContain('| skill h=H | accElement h=1 |');
     const cells = (model: string) => rows.find((r) => r.includes(`| ${model} |`))!.split(' | ');
     expect([cells('jepa')[5], cells('jepa')[7]]).toEqual(['0.000 ± 0.000', '0.961 ± 0.001']);

@@ -9,14 +9,21 @@ import { lockResultsFile } from '../src/lock';
 import { scratch } from './helpers';
 
 const me = { takeOver: false, command: 'pnpm bench (test)' };
-const holder = (pid: number, host = hostname()) => JSON.stringify({ pid, host, startedAt: '2026-12-01T00:00:00.000Z', command: 'pnpm bench --full' });
+const holder = (pid: number, host = hostname()) =>
+  JSON.stringify({ pid, host, startedAt: '2026-12-01T00:00:00.000Z', command: 'pnpm bench --full' });
 
 describe('lockResultsFile', () => {
   it('names itself in the lock, refuses a second taker, and releases only its own lock', () => {
     const file = join(scratch(), 'results.jsonl');
     const release = lockResultsFile(file, me);
-    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname(), command: 'pnpm bench (test)' });
-    expect(() => lockResultsFile(file, me)).toThrow(`${file} is being written by another run (pid ${process.pid} on this host`);
+    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({
+      pid: process.pid,
+      host: hostname(),
+      command: 'pnpm bench (test)',
+    });
+    expect(() => lockResultsFile(file, me)).toThrow(
+      `${file} is being written by another run (pid ${process.pid} on this host`,
+    );
     release();
     expect(existsSync(`${file}.lock`)).toBe(false);
     const again = lockResultsFile(file, me);
@@ -33,7 +40,9 @@ describe('lockResultsFile', () => {
     if (!existsSync('/proc/self/stat')) return; // zombies are read from /proc (Linux)
     // `sh` starts a sleep, then becomes a sleep itself, which never reaps its child: kill the child, a zombie stays
     const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const child = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
+    const child = Number(
+      await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))),
+    );
     try {
       process.kill(child, 'SIGKILL');
       for (let i = 0; i < 100 && !/\) Z/.test(readFileSync(`/proc/${child}/stat`, 'utf8')); i++) await sleep(10);
@@ -50,14 +59,20 @@ describe('lockResultsFile', () => {
     const live = spawn('sleep', ['30']);
     try {
       writeFileSync(`${file}.lock`, holder(live.pid!));
-      expect(() => lockResultsFile(file, me)).toThrow(`is being written by another run (pid ${live.pid} on this host, started 2026-12-01T00:00:00.000Z: pnpm bench --full); two runs on one results file`);
+      expect(() => lockResultsFile(file, me)).toThrow(
+        `is being written by another run (pid ${live.pid} on this host, started 2026-12-01T00:00:00.000Z: pnpm bench --full); two runs on one results file`,
+      );
     } finally {
       live.kill('SIGKILL');
     }
     writeFileSync(`${file}.lock`, holder(process.pid, 'elsewhere'));
-    expect(() => lockResultsFile(file, me)).toThrow(`(pid ${process.pid} on host elsewhere, started 2026-12-01T00:00:00.000Z: pnpm bench --full); its host is not this one`);
+    expect(() => lockResultsFile(file, me)).toThrow(
+      `(pid ${process.pid} on host elsewhere, started 2026-12-01T00:00:00.000Z: pnpm bench --full); its host is not this one`,
+    );
     writeFileSync(`${file}.lock`, 'garbage');
-    expect(() => lockResultsFile(file, me)).toThrow(`${file} is locked by ${file}.lock, which does not say who holds it; if no other pnpm bench writes this file, rerun with --take-lock`);
+    expect(() => lockResultsFile(file, me)).toThrow(
+      `${file} is locked by ${file}.lock, which does not say who holds it; if no other pnpm bench writes this file, rerun with --take-lock`,
+    );
     lockResultsFile(file, { ...me, takeOver: true })();
     expect(existsSync(`${file}.lock`)).toBe(false);
   });

@@ -7,10 +7,21 @@ import type { PlanRecord, Shard } from '../src/shard';
 import { bench, jsonl, readLines, scratch, syntheticResult } from './helpers';
 
 const KEYS = ['a', 'b', 'c', 'd']; // shard 0/2 runs a and c, shard 1/2 b and d
-const record = (shard: Shard): PlanRecord => ({ format: 1, planHash: 'plan-1', codeHash: 'code-1', commit: null, shard, keys: KEYS, argv: ['--model', 'm', '--shard', `${shard.index}/${shard.count}`] });
-const ok = (key: string, fields: Partial<JobResult> = {}) => syntheticResult({ key, seed: KEYS.indexOf(key), ...fields });
+const record = (shard: Shard): PlanRecord => ({
+  format: 1,
+  planHash: 'plan-1',
+  codeHash: 'code-1',
+  commit: null,
+  shard,
+  keys: KEYS,
+  argv: ['--model', 'm', '--shard', `${shard.index}/${shard.count}`],
+});
+const ok = (key: string, fields: Partial<JobResult> = {}) =>
+  syntheticResult({ key, seed: KEYS.indexOf(key), ...fields });
 const failed = (key: string) => ok(key, { status: 'failed', error: 'planted', metrics: null, cost: null });
-const withSkill = (skill: number) => ({ metrics: { test: { mse: { '1': 0.5 }, skill: { '1': skill } }, ood: { mse: { '1': 0.9 }, skill: { '1': 0 } } } });
+const withSkill = (skill: number) => ({
+  metrics: { test: { mse: { '1': 0.5 }, skill: { '1': skill } }, ood: { mse: { '1': 0.9 }, skill: { '1': 0 } } },
+});
 
 /** A folder holding both shards of the plan, with these lines. */
 function shardFolder(zero: JobResult[], one: JobResult[]): string {
@@ -36,11 +47,16 @@ describe('pnpm bench merge', () => {
   it('keeps every line the target holds and adds only what it lacks, merge after merge', () => {
     const from = shards();
     // a result another command wrote there, and job a with the same metrics but other timings
-    const { dir, file } = target([ok('x', { model: 'other', seed: 9 }), ok('a', { cost: { fitSeconds: 9, forecastStepsPerSecond: 1, params: 3, peakMemoryMB: 200 } })]);
+    const { dir, file } = target([
+      ok('x', { model: 'other', seed: 9 }),
+      ok('a', { cost: { fitSeconds: 9, forecastStepsPerSecond: 1, params: 3, peakMemoryMB: 200 } }),
+    ]);
     const before = readFileSync(file, 'utf8');
     const first = bench(['merge', from, '--out', dir]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/merged 2 shard\(s\): 4 jobs \(4 ok, 0 failed, 0 unsupported\) into .*; 3 line\(s\) added, 1 job\(s\) already there kept/);
+    expect(first.stderr).toMatch(
+      /merged 2 shard\(s\): 4 jobs \(4 ok, 0 failed, 0 unsupported\) into .*; 3 line\(s\) added, 1 job\(s\) already there kept/,
+    );
     const after = readFileSync(file, 'utf8');
     expect(after.startsWith(before)).toBe(true); // nothing deleted or rewritten: the target's lines come first, as they were
     expect(readLines(file).map((l) => l.key)).toEqual(['x', 'a', 'b', 'c', 'd']);
@@ -59,11 +75,20 @@ describe('pnpm bench merge', () => {
       expect(r.code, `round ${round}: ${r.stderr}`).toBe(0);
       expect(readLines(join(from, 'results.jsonl')).map((l) => l.key)).toEqual(['a', 'b', 'c', 'd']);
     }
-    expect(readdirSync(from).sort()).toEqual(['plan.json', 'plan.shard-0-of-2.json', 'plan.shard-1-of-2.json', 'results.jsonl', 'results.shard-0-of-2.jsonl', 'results.shard-1-of-2.jsonl']);
+    expect(readdirSync(from).sort()).toEqual([
+      'plan.json',
+      'plan.shard-0-of-2.json',
+      'plan.shard-1-of-2.json',
+      'results.jsonl',
+      'results.shard-0-of-2.jsonl',
+      'results.shard-1-of-2.jsonl',
+    ]);
     // the merged folder is a whole run: coverage counts each job once
     const report = bench(['report', from]);
     expect(report.code, report.stderr).toBe(0);
-    expect(readFileSync(join(from, 'leaderboard.md'), 'utf8')).toMatch(/: 4 of 4 planned jobs done \(4 ok, 0 unsupported, 0 failed\), complete/);
+    expect(readFileSync(join(from, 'leaderboard.md'), 'utf8')).toMatch(
+      /: 4 of 4 planned jobs done \(4 ok, 0 unsupported, 0 failed\), complete/,
+    );
   });
 
   it('an ok line beats a failed one, on either side; of two failed lines the target keeps its own', () => {
@@ -71,9 +96,20 @@ describe('pnpm bench merge', () => {
     const { dir, file } = target([failed('a'), ok('c'), failed('b')]);
     const r = bench(['merge', from, '--out', dir, '--json']);
     expect(r.code, r.stderr).toBe(1); // b failed everywhere
-    expect(JSON.parse(r.stdout).results.map((x: JobResult) => `${x.key} ${x.status}`)).toEqual(['a ok', 'b failed', 'c ok', 'd ok']);
+    expect(JSON.parse(r.stdout).results.map((x: JobResult) => `${x.key} ${x.status}`)).toEqual([
+      'a ok',
+      'b failed',
+      'c ok',
+      'd ok',
+    ]);
     // a's failed line stays (the ok line after it wins, as a retry's does); b's failed line is not doubled
-    expect(readLines(file).map((l) => `${l.key} ${l.status}`)).toEqual(['a failed', 'c ok', 'b failed', 'a ok', 'd ok']);
+    expect(readLines(file).map((l) => `${l.key} ${l.status}`)).toEqual([
+      'a failed',
+      'c ok',
+      'b failed',
+      'a ok',
+      'd ok',
+    ]);
     expect(r.stderr).toMatch(/; 2 line\(s\) added, 2 job\(s\) already there kept/);
   });
 

@@ -12,22 +12,68 @@ describe('progress in a log (not a terminal)', () => {
   it('has start lines, a heartbeat of the slow job with its in-job progress, each notice once, and a summary', () => {
     const out = join(scratch(), 'log');
     // a fake slow model (3 s of fit, reporting epochs) beside persistence; a heartbeat every second instead of a minute
-    const r = bench(['--model', `${fixture('slow-model.ts')},persistence`, '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--seeds', '2', '--test-episodes', '8', '--ood-episodes', '8', '--workers', '2', '--out', out], {
-      env: { WORLDBENCH_HEARTBEAT_SECONDS: '1' },
-    });
+    const r = bench(
+      [
+        '--model',
+        `${fixture('slow-model.ts')},persistence`,
+        '--scenario',
+        'bouncing-balls',
+        '--view',
+        'state',
+        '--budgets',
+        '16',
+        '--seeds',
+        '2',
+        '--test-episodes',
+        '8',
+        '--ood-episodes',
+        '8',
+        '--workers',
+        '2',
+        '--out',
+        out,
+      ],
+      {
+        env: { WORLDBENCH_HEARTBEAT_SECONDS: '1' },
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${STAMP} sweep: 4 job\\(s\\), 0 already in the results file, 4 to run on 2 worker\\(s\\)`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^${STAMP} sweep: 4 job\\(s\\), 0 already in the results file, 4 to run on 2 worker\\(s\\)`),
+      ),
+    );
     for (const seed of [0, 1]) {
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${STAMP} start planted-slow bouncing-balls-v1/state offline b=16 seed=${seed}$`)));
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${STAMP} \\[\\d/4\\] planted-slow bouncing-balls-v1/state offline b=16 seed=${seed}: ok in \\d+\\.\\ds`)));
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^${STAMP} start planted-slow bouncing-balls-v1/state offline b=16 seed=${seed}$`),
+        ),
+      );
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^${STAMP} \\[\\d/4\\] planted-slow bouncing-balls-v1/state offline b=16 seed=${seed}: ok in \\d+\\.\\ds`,
+          ),
+        ),
+      );
     }
     // the slow job's heartbeat says how long it has run and where it is: in fit, at an epoch
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${STAMP} running planted-slow bouncing-balls-v1/state offline b=16 seed=\\d: \\d+\\.\\ds so far, in fit: epoch [1-6]/6$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${STAMP} running planted-slow bouncing-balls-v1/state offline b=16 seed=\\d: \\d+\\.\\ds so far, in fit: epoch [1-6]/6$`,
+        ),
+      ),
+    );
     // the notice every worker printed, once
-    expect(lines.filter((l) => l.includes('planted notice'))).toEqual(['worldbench: planted notice, printed by every process that fits this model']);
+    expect(lines.filter((l) => l.includes('planted notice'))).toEqual([
+      'worldbench: planted notice, printed by every process that fits this model',
+    ]);
     // the summary: counts, and where the results are
-    expect(lines).toContainEqual(expect.stringMatching(/^done in \d+\.\ds: 4 job\(s\), 4 ok, 0 failed, 0 unsupported; 0 from the results file$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^done in \d+\.\ds: 4 job\(s\), 4 ok, 0 failed, 0 unsupported; 0 from the results file$/),
+    );
     expect(lines).toContain(`results: ${join(out, 'results.jsonl')}`);
   }, 120_000);
 });
@@ -41,7 +87,16 @@ function fakeTerminal(): NodeJS.WriteStream & { text(): string } {
       done();
     },
   }) as unknown as NodeJS.WriteStream & { text(): string };
-  Object.assign(stream, { isTTY: true, columns: 200, rows: 40, cursorTo: () => true, moveCursor: () => true, clearLine: () => true, clearScreenDown: () => true, text: () => written });
+  Object.assign(stream, {
+    isTTY: true,
+    columns: 200,
+    rows: 40,
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+    clearScreenDown: () => true,
+    text: () => written,
+  });
   return stream;
 }
 
@@ -57,7 +112,12 @@ describe('progress on a terminal', () => {
     progress.jobPhase('b', 'fit');
     progress.jobProgress('b', 3, 10, 'epoch');
     now = 12_000;
-    progress.jobFinished('a', 'linear bb/state offline b=256 seed=0', { status: 'failed', cached: false, seconds: 12, failure: 'in fit: boom' });
+    progress.jobFinished('a', 'linear bb/state offline b=256 seed=0', {
+      status: 'failed',
+      cached: false,
+      seconds: 12,
+      failure: 'in fit: boom',
+    });
     await new Promise((resolve) => setTimeout(resolve, 150)); // the display redraws on its own timer
     const screen = stream.text().replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, ''); // without cursor moves and colours
     expect(screen).toMatch(/jobs .* 2\/3 \| 12\.0s elapsed, ETA 6\.0s \| ok 1, failed 1, unsupported 0, cached 1/); // 12 s a job, 1 left, 2 workers
@@ -78,8 +138,17 @@ describe('progress helpers', () => {
   });
 
   it('summarises a sweep: counts, each failed job with its phase and reason (its stack with --verbose), where the results are', () => {
-    const failed = syntheticResult({ key: 'f', status: 'failed', metrics: null, error: { message: 'boom', phase: 'act', stack: 'Error: boom\n    at act (my-model.ts:12:3)' } });
-    const results = [syntheticResult(), failed, syntheticResult({ key: 'u', status: 'unsupported', metrics: null, reason: 'no act()' })];
+    const failed = syntheticResult({
+      key: 'f',
+      status: 'failed',
+      metrics: null,
+      error: { message: 'boom', phase: 'act', stack: 'Error: boom\n    at act (my-model.ts:12:3)' },
+    });
+    const results = [
+      syntheticResult(),
+      failed,
+      syntheticResult({ key: 'u', status: 'unsupported', metrics: null, reason: 'no act()' }),
+    ];
     expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: false })).toBe(
       [
         'done in 1m15s: 3 job(s), 1 ok, 1 failed, 1 unsupported; 1 from the results file',
@@ -88,6 +157,8 @@ describe('progress helpers', () => {
         'results: /r/results.jsonl',
       ].join('\n'),
     );
-    expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: true })).toContain('  m s-v1/state offline b=64 seed=0: in act: boom\n      Error: boom\n      at act (my-model.ts:12:3)\n');
+    expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: true })).toContain(
+      '  m s-v1/state offline b=64 seed=0: in act: boom\n      Error: boom\n      at act (my-model.ts:12:3)\n',
+    );
   });
 });

@@ -21,7 +21,9 @@ describe('protocol helpers', () => {
 
   it('measures recovery only where there was skill to regain, over a window wholly after the shift', () => {
     // 0.8 before the shift at 100, 0.2 after, back to 0.75 (>= 0.72) from step 130; a second shift at 200 never recovers
-    const skill: number[] = Array.from({ length: 300 }, (_, t) => (t < 100 ? 0.8 : t < 130 ? 0.2 : t < 200 ? 0.75 : 0.1));
+    const skill: number[] = Array.from({ length: 300 }, (_, t) =>
+      t < 100 ? 0.8 : t < 130 ? 0.2 : t < 200 ? 0.75 : 0.1,
+    );
     skill[105] = 0.9; // inside the first 16 steps the window still holds pre-shift steps: not a recovery
     const r = shiftResponse(skill, [100, 200]);
     expect(r).toMatchObject({ recoverable: [true, true], recovery: [30, null] });
@@ -30,10 +32,23 @@ describe('protocol helpers', () => {
     // persistence: skill 0 throughout, nothing to regain (it used to count as recovered after 15 steps)
     const flat = shiftResponse(new Array(300).fill(0), [100]);
     expect(flat).toEqual({ dips: [0], recoverable: [false], recovery: [null] });
-    const live = (r: ReturnType<typeof shiftResponse>) => ({ ...r, meanSkill: 0, movingSkill: [], shifts: [100], updates: false });
+    const live = (r: ReturnType<typeof shiftResponse>) => ({
+      ...r,
+      meanSkill: 0,
+      movingSkill: [],
+      shifts: [100],
+      updates: false,
+    });
     expect(recoverableShifts([live(flat), live(shiftResponse(skill, [100, 200]))])).toEqual([30, null]);
     // a result from before `recoverable`: read from its moving skill (persistence's old "recovered after 15" drops out)
-    const old = { meanSkill: 0, movingSkill: new Array(300).fill(0), shifts: [100], dips: [0], recovery: [15], updates: false };
+    const old = {
+      meanSkill: 0,
+      movingSkill: new Array(300).fill(0),
+      shifts: [100],
+      dips: [0],
+      recovery: [15],
+      updates: false,
+    };
     expect(recoverableShifts([old as never, { ...old, movingSkill: skill, recovery: [30] } as never])).toEqual([30]);
   });
 });
@@ -42,7 +57,10 @@ describe('readResults', () => {
   it('keeps the newest result of each job: one rerun after a code change supersedes the old one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wb-read-'));
     const job = { model: 'linear', modelId: 'linear', config: { ridge: 0.001 }, seed: 1 };
-    const skill = (s: number) => ({ test: { mse: { '1': 1 - s }, skill: { '1': s } }, ood: { mse: { '1': 1 }, skill: { '1': 0 } } });
+    const skill = (s: number) => ({
+      test: { mse: { '1': 1 - s }, skill: { '1': s } },
+      ood: { mse: { '1': 1 }, skill: { '1': 0 } },
+    });
     const lines = [
       syntheticResult({ ...job, key: 'old', fingerprint: 'a', metrics: skill(0.1) }),
       syntheticResult({ ...job, seed: 2, key: 'other', fingerprint: 'a' }),
@@ -54,11 +72,26 @@ describe('readResults', () => {
     // several folders: their union, and of a job in two of them the result that finished last
     const second = mkdtempSync(join(tmpdir(), 'wb-read-'));
     const late = syntheticResult({ ...job, key: 'late', fingerprint: 'c', finishedAt: '2026-11-27T10:00:00Z' });
-    const elsewhere = syntheticResult({ ...job, modelId: 'jepa', model: 'jepa', key: 'jepa', fingerprint: 'd', finishedAt: '2026-11-27T09:00:00Z' });
+    const elsewhere = syntheticResult({
+      ...job,
+      modelId: 'jepa',
+      model: 'jepa',
+      key: 'jepa',
+      fingerprint: 'd',
+      finishedAt: '2026-11-27T09:00:00Z',
+    });
     writeFileSync(join(second, 'results.jsonl'), jsonl([late, elsewhere]));
     writeFileSync(join(dir, 'results.jsonl'), jsonl(lines.map((l) => ({ ...l, finishedAt: '2026-11-27T08:00:00Z' }))));
-    expect(readRuns([dir, second]).map((r) => r.key).sort()).toEqual(['jepa', 'late', 'other', 'variant']);
-    expect(readRuns([second, dir]).map((r) => r.key).sort()).toEqual(['jepa', 'late', 'other', 'variant']);
+    expect(
+      readRuns([dir, second])
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['jepa', 'late', 'other', 'variant']);
+    expect(
+      readRuns([second, dir])
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['jepa', 'late', 'other', 'variant']);
   });
 
   it('reports several runs only into a folder given with --out', () => {
@@ -68,22 +101,51 @@ describe('readResults', () => {
   });
 });
 
-describe('pnpm bench --protocol all, and its report', () => {
+// one run of every protocol, then its report: the later tests read what the first wrote, so the tag is the block's
+describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => {
   const out = join(scratch(), 'all');
 
-  it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', () => {
-    const r = bench(['--model', 'possible-worlds,possible-worlds[library=scenario],linear', '--scenario', 'hidden-laws', '--protocol', 'all', '--budgets', '32', '--seeds', '1', '--test-episodes', '16', '--ood-episodes', '16', '--json', '--out', out]);
+  it('gives offline-explore, on-policy, on-policy-random and live results, with gains and recovery', {
+    timeout: 600_000,
+  }, () => {
+    const r = bench([
+      '--model',
+      'possible-worlds,possible-worlds[library=scenario],linear',
+      '--scenario',
+      'hidden-laws',
+      '--protocol',
+      'all',
+      '--budgets',
+      '32',
+      '--seeds',
+      '1',
+      '--test-episodes',
+      '16',
+      '--ood-episodes',
+      '16',
+      '--json',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const { results } = JSON.parse(r.stdout);
-    const find = (model: string, protocol: string, view = 'state') => results.find((x: any) => x.model === model && x.protocol === protocol && x.view === view);
+    const find = (model: string, protocol: string, view = 'state') =>
+      results.find((x: any) => x.model === model && x.protocol === protocol && x.view === view);
     const oracle = 'possible-worlds[library=scenario]';
-    for (const p of ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live']) expect(find(oracle, p), p).toMatchObject({ status: 'ok', privileged: true });
+    for (const p of ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live'])
+      expect(find(oracle, p), p).toMatchObject({ status: 'ok', privileged: true });
     const on = find(oracle, 'on-policy');
-    expect(on.onPolicyGain).toBeCloseTo(on.metrics.test.skill['1'] - find(oracle, 'offline').metrics.test.skill['1'], 12);
+    expect(on.onPolicyGain).toBeCloseTo(
+      on.metrics.test.skill['1'] - find(oracle, 'offline').metrics.test.skill['1'],
+      12,
+    );
     expect(on.onPolicyGainExplore).toEqual(expect.any(Number));
     expect(on.onPolicyGainRandom).toEqual(expect.any(Number));
     // linear has no act(): on-policy is n/a, with the reason; the random-action control still runs
-    expect(find('linear', 'on-policy')).toMatchObject({ status: 'unsupported', reason: expect.stringMatching(/no act\(\)/) });
+    expect(find('linear', 'on-policy')).toMatchObject({
+      status: 'unsupported',
+      reason: expect.stringMatching(/no act\(\)/),
+    });
     expect(find('linear', 'on-policy-random').status).toBe('ok');
     const live = find(oracle, 'live').live;
     expect(live.shifts).toHaveLength(2);
@@ -92,7 +154,7 @@ describe('pnpm bench --protocol all, and its report', () => {
     expect(live.updates).toBe(true);
     expect(find('linear', 'live').live.updates).toBe(false);
     expect(find('linear', 'offline', 'frame').filmstrip[0]).toMatch(/^data:image\/png;base64,/);
-  }, 600_000);
+  });
 
   it('writes a self-contained report that opens in headless Chromium with every plot drawn', async () => {
     const r = bench(['report', out]);
@@ -102,15 +164,27 @@ describe('pnpm bench --protocol all, and its report', () => {
     // the headline table beside it, README-ready: the possible-worlds oracle on hidden-laws (in the oracles' table) with its on-policy gain and live recovery
     // (first, how far the run got: every planned job done)
     const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
-    expect(board[2]).toMatch(/^- `.*all`: `pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/);
-    expect(board[4]).toBe('| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | accElement h=1 | on-policy gain | live recovery (steps) | fit s |');
-    const pwLine = board.findIndex((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds[library=scenario] * |'));
+    expect(board[2]).toMatch(
+      /^- `.*all`: `pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/,
+    );
+    expect(board[4]).toBe(
+      '| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | accElement h=1 | on-policy gain | live recovery (steps) | fit s |',
+    );
+    const pwLine = board.findIndex((l) =>
+      l.startsWith('| hidden-laws-v1 / state | possible-worlds[library=scenario] * |'),
+    );
     expect(pwLine).toBeGreaterThan(board.indexOf(ORACLE_NOTE));
     // the default (no hints) is a school's row, above the oracles
-    expect(board.findIndex((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds |'))).toBeLessThan(board.indexOf(ORACLE_NOTE));
+    expect(board.findIndex((l) => l.startsWith('| hidden-laws-v1 / state | possible-worlds |'))).toBeLessThan(
+      board.indexOf(ORACLE_NOTE),
+    );
     // the report shows the law each found, its evidence and its rivals
-    expect(html).toMatch(/<h3>Laws found by possible-worlds \(offline, budget 32, seed 0\)<\/h3><table class="laws">(.(?!<\/table>))*<tr><td>5<\/td>/);
-    expect(html).toMatch(/<h3>Laws found by possible-worlds\[library=scenario\] \* oracle \(offline, budget 32, seed 0\)<\/h3>/);
+    expect(html).toMatch(
+      /<h3>Laws found by possible-worlds \(offline, budget 32, seed 0\)<\/h3><table class="laws">(.(?!<\/table>))*<tr><td>5<\/td>/,
+    );
+    expect(html).toMatch(
+      /<h3>Laws found by possible-worlds\[library=scenario\] \* oracle \(offline, budget 32, seed 0\)<\/h3>/,
+    );
     const pw = board[pwLine].split(' | ');
     expect(pw[3]).toBe('32');
     expect(pw[4]).toBe('1');
@@ -118,11 +192,21 @@ describe('pnpm bench --protocol all, and its report', () => {
     expect(pw[7]).toBe('n/a'); // accElement: hidden-laws' state is real
     expect(pw[8]).toMatch(/^-?\d+\.\d{3}( ± \d+\.\d{3})?( \(b=\d+\))?$/); // on-policy gain: a number (Number() would take NaN)
     expect(pw[9]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
-    expect(html).toMatch(/<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/);
+    expect(html).toMatch(
+      /<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/,
+    );
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -130,7 +214,12 @@ describe('pnpm bench --protocol all, and its report', () => {
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`file://${file}`);
-      const plots = await page.$$eval('.plot svg', (svgs) => svgs.map((s) => ({ marks: s.querySelectorAll('path, line, rect, circle').length, width: s.getBoundingClientRect().width })));
+      const plots = await page.$$eval('.plot svg', (svgs) =>
+        svgs.map((s) => ({
+          marks: s.querySelectorAll('path, line, rect, circle').length,
+          width: s.getBoundingClientRect().width,
+        })),
+      );
       // state view: skill against horizon, on-policy gains, the live stream; frame view: horizon, live stream
       // (one budget: no learning curve)
       expect(plots.length).toBe(5);
@@ -138,7 +227,9 @@ describe('pnpm bench --protocol all, and its report', () => {
         expect(p.marks).toBeGreaterThan(10);
         expect(p.width).toBeGreaterThan(100);
       }
-      const strips = await page.$$eval('img.strip', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth));
+      const strips = await page.$$eval('img.strip', (imgs) =>
+        imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
+      );
       expect(strips.length).toBeGreaterThan(0);
       for (const w of strips) expect(w).toBeGreaterThan(0);
       const shot = join(mkdtempSync(join(tmpdir(), 'worldbench-report-')), 'report.png');
@@ -157,8 +248,17 @@ describe('pnpm bench --protocol all, and its report', () => {
       type Tag = { tagName: string; getAttributeNames(): string[]; getAttribute(name: string): string | null };
       const dom = {
         scripts: await page.$$eval('script', (els) => els.length),
-        handlers: await page.$$eval('*', (els) => els.flatMap((el) => (el as unknown as Tag).getAttributeNames().filter((n) => n.toLowerCase().startsWith('on')).map((n) => `${(el as unknown as Tag).tagName} ${n}`))),
-        images: await page.$$eval('img', (els) => els.map((el) => ((el as unknown as Tag).getAttribute('src') ?? '').slice(0, 22))),
+        handlers: await page.$$eval('*', (els) =>
+          els.flatMap((el) =>
+            (el as unknown as Tag)
+              .getAttributeNames()
+              .filter((n) => n.toLowerCase().startsWith('on'))
+              .map((n) => `${(el as unknown as Tag).tagName} ${n}`),
+          ),
+        ),
+        images: await page.$$eval('img', (els) =>
+          els.map((el) => ((el as unknown as Tag).getAttribute('src') ?? '').slice(0, 22)),
+        ),
         text: (await page.textContent('body')) ?? '',
       };
       expect(dom.scripts).toBe(0);

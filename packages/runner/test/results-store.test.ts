@@ -11,7 +11,22 @@ import { readResultLines } from '../src/store';
 import { bench, benchInBackground, fixture, jsonl, readLines, scratch, syntheticResult } from './helpers';
 
 // persistence on bouncing-balls state, budget 16: jobs of about half a second each
-const small = (seeds: string) => ['--model', 'persistence', '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--seeds', seeds, '--test-episodes', '8', '--ood-episodes', '8'];
+const small = (seeds: string) => [
+  '--model',
+  'persistence',
+  '--scenario',
+  'bouncing-balls',
+  '--view',
+  'state',
+  '--budgets',
+  '16',
+  '--seeds',
+  seeds,
+  '--test-episodes',
+  '8',
+  '--ood-episodes',
+  '8',
+];
 // the same plan with a model whose fit waits for a gate file (fixtures/gated-model.ts): a run holds its lock
 // until the test opens the gate, however slow the machine, so a second run meets the lock for certain
 const GATED = fixture('gated-model.ts');
@@ -29,9 +44,24 @@ describe('readResultLines: the rules of a results file', () => {
     const dir = scratch();
     const file = join(dir, 'results.jsonl');
     const good = syntheticResult({ key: 'a' });
-    const nullMetrics = syntheticResult({ key: 'b', metrics: { test: { mse: { '1': null }, skill: { '1': null } }, ood: { mse: { '1': null }, skill: { '1': null } } } });
-    const wrongTypes = syntheticResult({ key: 'c', budget: '<script>' as never, filmstrip: ['data:image/svg+xml,<svg onload=alert(1)>'] });
-    writeFileSync(file, jsonl([good, null, nullMetrics, wrongTypes]) + '{"key": "d", "sta\n' + JSON.stringify(syntheticResult({ key: 'e' })).slice(0, 30));
+    const nullMetrics = syntheticResult({
+      key: 'b',
+      metrics: {
+        test: { mse: { '1': null }, skill: { '1': null } },
+        ood: { mse: { '1': null }, skill: { '1': null } },
+      },
+    });
+    const wrongTypes = syntheticResult({
+      key: 'c',
+      budget: '<script>' as never,
+      filmstrip: ['data:image/svg+xml,<svg onload=alert(1)>'],
+    });
+    writeFileSync(
+      file,
+      jsonl([good, null, nullMetrics, wrongTypes]) +
+        '{"key": "d", "sta\n' +
+        JSON.stringify(syntheticResult({ key: 'e' })).slice(0, 30),
+    );
     const read = readResultLines(file);
     expect(read.results.map((r) => r.key)).toEqual(['a']);
     expect(read.rejected.map((r) => r.problem)).toEqual([
@@ -48,7 +78,9 @@ describe('readResultLines: the rules of a results file', () => {
 });
 
 describe('lines of a results file', () => {
-  it('sets aside a line that parses but is not a result (verbatim, said once) and reruns its job; bench report skips it', () => {
+  it('sets aside a line that parses but is not a result (verbatim, said once) and reruns its job; bench report skips it', {
+    tags: ['slow'],
+  }, () => {
     const out = join(scratch(), 'rejected');
     expect(bench([...small('2'), '--out', out]).code).toBe(0);
     const file = join(out, 'results.jsonl');
@@ -59,12 +91,16 @@ describe('lines of a results file', () => {
 
     const report = bench(['report', out]);
     expect(report.code, report.stderr).toBe(0);
-    expect(report.stderr).toContain(`skipped 2 line(s) of ${file} that are not results (e.g. not a JSON object: null); a pnpm bench run into that folder sets them aside`);
+    expect(report.stderr).toContain(
+      `skipped 2 line(s) of ${file} that are not results (e.g. not a JSON object: null); a pnpm bench run into that folder sets them aside`,
+    );
     expect(report.stderr).not.toMatch(/TypeError|\n\s+at /);
 
     const rerun = bench([...small('2'), '--out', out]);
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(rerun.stderr).toContain(`set aside 2 line(s) of ${file} that are not results into ${join(out, 'results.rejected.jsonl')} (kept verbatim); a job left without a result runs again`);
+    expect(rerun.stderr).toContain(
+      `set aside 2 line(s) of ${file} that are not results into ${join(out, 'results.rejected.jsonl')} (kept verbatim); a job left without a result runs again`,
+    );
     expect(rerun.stderr.match(/\(cached\)/g)).toHaveLength(1);
     expect(rerun.stderr.match(/: ok in /g)).toHaveLength(1); // the impostor's job ran again
     expect(readFileSync(join(out, 'results.rejected.jsonl'), 'utf8')).toBe(`null\n${impostor}\n`);
@@ -94,7 +130,8 @@ describe('lines of a results file', () => {
 
 /** Waits until a file exists (a run's lock), or fails after `ms`. */
 async function until(file: string, ms = 60_000): Promise<void> {
-  for (const t0 = Date.now(); !existsSync(file); await sleep(20)) if (Date.now() - t0 > ms) throw new Error(`${file} never appeared`);
+  for (const t0 = Date.now(); !existsSync(file); await sleep(20))
+    if (Date.now() - t0 > ms) throw new Error(`${file} never appeared`);
 }
 
 /** The pid of a process that has exited: no process has it now. */
@@ -113,7 +150,11 @@ describe('one run per results file', () => {
     const second = bench(plan);
     writeFileSync(gate, '');
     expect(second.code, second.stderr).toBe(2);
-    expect(second.stderr).toMatch(new RegExp(`error: ${join(out, 'results.jsonl')} is being written by another run \\(pid \\d+ on this host, started \\S+: pnpm bench --model \\S*gated-model\\.ts .*\\); two runs on one results file would compute the same jobs twice\\. Wait for it to finish, or write elsewhere with --out`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `error: ${join(out, 'results.jsonl')} is being written by another run \\(pid \\d+ on this host, started \\S+: pnpm bench --model \\S*gated-model\\.ts .*\\); two runs on one results file would compute the same jobs twice\\. Wait for it to finish, or write elsewhere with --out`,
+      ),
+    );
     expect((await first.exited).code).toBe(0);
     const lines = readLines(join(out, 'results.jsonl'));
     expect(lines).toHaveLength(6);
@@ -135,7 +176,12 @@ describe('one run per results file', () => {
     const one = bench(plan('1/2'));
     expect(one.code, one.stderr).toBe(0);
     expect((await zero.exited).code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['plan.shard-0-of-2.json', 'plan.shard-1-of-2.json', 'results.shard-0-of-2.jsonl', 'results.shard-1-of-2.jsonl']);
+    expect(readdirSync(out).sort()).toEqual([
+      'plan.shard-0-of-2.json',
+      'plan.shard-1-of-2.json',
+      'results.shard-0-of-2.jsonl',
+      'results.shard-1-of-2.jsonl',
+    ]);
     expect([0, 1].map((i) => readLines(join(out, `results.shard-${i}-of-2.jsonl`)).length)).toEqual([3, 3]);
   });
 
@@ -143,7 +189,15 @@ describe('one run per results file', () => {
     const out = join(scratch(), 'dead-holder');
     expect(bench([...small('1'), '--out', out]).code).toBe(0);
     const lock = join(out, 'results.jsonl.lock');
-    writeFileSync(lock, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-12-01T00:00:00.000Z', command: 'pnpm bench (killed)' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: deadPid(),
+        host: hostname(),
+        startedAt: '2026-12-01T00:00:00.000Z',
+        command: 'pnpm bench (killed)',
+      }),
+    );
     const r = bench([...small('2'), '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readLines(join(out, 'results.jsonl'))).toHaveLength(2);
@@ -156,7 +210,12 @@ describe('one run per results file', () => {
     const file = join(out, 'results.jsonl');
     const before = readFileSync(file, 'utf8');
     const lock = join(out, 'results.jsonl.lock');
-    const holder = JSON.stringify({ pid: process.pid, host: 'node-17.cluster.example', startedAt: '2026-12-01T00:00:00.000Z', command: 'pnpm bench --full --shard 0/1' });
+    const holder = JSON.stringify({
+      pid: process.pid,
+      host: 'node-17.cluster.example',
+      startedAt: '2026-12-01T00:00:00.000Z',
+      command: 'pnpm bench --full --shard 0/1',
+    });
     writeFileSync(lock, holder);
     const refused = bench([...small('2'), '--out', out]);
     expect(refused.code).toBe(2);

@@ -8,7 +8,22 @@ import { createRng } from '@worldbench/core';
 import { bench, benchInBackground, byKey, readLines, root, scratch } from './helpers';
 
 // persistence and linear on the state view of bouncing-balls: 2 models x 3 budgets x 3 seeds = 18 quick jobs
-const PLAN = ['--model', 'persistence,linear', '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16,32,64', '--seeds', '3', '--test-episodes', '8', '--ood-episodes', '8'];
+const PLAN = [
+  '--model',
+  'persistence,linear',
+  '--scenario',
+  'bouncing-balls',
+  '--view',
+  'state',
+  '--budgets',
+  '16,32,64',
+  '--seeds',
+  '3',
+  '--test-episodes',
+  '8',
+  '--ood-episodes',
+  '8',
+];
 const JOBS = 18;
 
 const dir = scratch();
@@ -24,7 +39,9 @@ beforeAll(() => {
 const wholeLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
 
 describe('crash safety', () => {
-  it('a sweep killed with SIGKILL (its whole process group) twice at seeded random points, then rerun, equals an uninterrupted run', async () => {
+  it('a sweep killed with SIGKILL (its whole process group) twice at seeded random points, then rerun, equals an uninterrupted run', {
+    tags: ['slow'],
+  }, async () => {
     const out = join(dir, 'killed');
     const file = join(out, 'results.jsonl');
     const rng = createRng('crash-safety');
@@ -69,13 +86,26 @@ describe('shards', () => {
   const shared = join(dir, 'shards-shared');
   const own = join(dir, 'shard-own');
 
-  it('the plan as 3 shards (two sharing a folder) merges to the results of one run', () => {
-    for (const [shard, out] of [['0/3', shared], ['1/3', shared], ['2/3', own]]) {
+  it('the plan as 3 shards (two sharing a folder) merges to the results of one run', { tags: ['slow'] }, () => {
+    for (const [shard, out] of [
+      ['0/3', shared],
+      ['1/3', shared],
+      ['2/3', own],
+    ]) {
       const r = bench([...PLAN, '--shard', shard, '--workers', '2', '--out', out]);
       expect(r.code, r.stderr).toBe(0);
     }
-    expect(readdirSync(shared).sort()).toEqual(['plan.shard-0-of-3.json', 'plan.shard-1-of-3.json', 'results.shard-0-of-3.jsonl', 'results.shard-1-of-3.jsonl']);
-    const parts = [join(shared, 'results.shard-0-of-3.jsonl'), join(shared, 'results.shard-1-of-3.jsonl'), join(own, 'results.shard-2-of-3.jsonl')].map(readLines);
+    expect(readdirSync(shared).sort()).toEqual([
+      'plan.shard-0-of-3.json',
+      'plan.shard-1-of-3.json',
+      'results.shard-0-of-3.jsonl',
+      'results.shard-1-of-3.jsonl',
+    ]);
+    const parts = [
+      join(shared, 'results.shard-0-of-3.jsonl'),
+      join(shared, 'results.shard-1-of-3.jsonl'),
+      join(own, 'results.shard-2-of-3.jsonl'),
+    ].map(readLines);
     expect(parts.map((p) => p.length)).toEqual([6, 6, 6]);
     expect(new Set(parts.flat().map((r) => r.key)).size).toBe(JOBS); // a partition: every job in one shard
 
@@ -92,12 +122,18 @@ describe('shards', () => {
     expect(again.stderr.match(/\(cached\)/g)).toHaveLength(JOBS);
   });
 
-  it('merge refuses shards of another plan or of other code, and says which shard is missing', () => {
+  it('merge refuses shards of another plan or of other code, and says which shard is missing', {
+    tags: ['slow'],
+  }, () => {
     const otherPlan = join(dir, 'other-plan');
-    expect(bench([...PLAN.slice(0, 6), '--budgets', '16', ...PLAN.slice(8), '--shard', '2/3', '--out', otherPlan]).code).toBe(0);
+    expect(
+      bench([...PLAN.slice(0, 6), '--budgets', '16', ...PLAN.slice(8), '--shard', '2/3', '--out', otherPlan]).code,
+    ).toBe(0);
     const mixed = bench(['merge', shared, otherPlan, '--out', join(dir, 'not-written')]);
     expect(mixed.code).toBe(2);
-    expect(mixed.stderr).toMatch(/these shards come from different plans: shard 0\/3 .* ran plan \w+ \(18 jobs: .*\), shard 2\/3 .* ran plan \w+ \(6 jobs: .*\)\. Merge only the shards of one command\./);
+    expect(mixed.stderr).toMatch(
+      /these shards come from different plans: shard 0\/3 .* ran plan \w+ \(18 jobs: .*\), shard 2\/3 .* ran plan \w+ \(6 jobs: .*\)\. Merge only the shards of one command\./,
+    );
 
     // the same plan, but the model's file changed between its two shards
     const model = join(dir, 'persistence-copy.ts');
@@ -107,14 +143,35 @@ describe('shards', () => {
         `// version ${version}\nimport persistence from ${JSON.stringify(join(root, 'packages/baselines/src/persistence.ts'))};\n` +
           `export default { ...persistence, card: { ...persistence.card, id: 'persistence-copy' } };\n`,
       );
-    const copyPlan = (shard: string, out: string) => ['--model', model, '--scenario', 'bouncing-balls', '--view', 'state', '--budgets', '16', '--seeds', '2', '--test-episodes', '8', '--ood-episodes', '8', '--shard', shard, '--out', out];
+    const copyPlan = (shard: string, out: string) => [
+      '--model',
+      model,
+      '--scenario',
+      'bouncing-balls',
+      '--view',
+      'state',
+      '--budgets',
+      '16',
+      '--seeds',
+      '2',
+      '--test-episodes',
+      '8',
+      '--ood-episodes',
+      '8',
+      '--shard',
+      shard,
+      '--out',
+      out,
+    ];
     writeModel(1);
     expect(bench(copyPlan('0/2', join(dir, 'code-1'))).code).toBe(0);
     writeModel(2);
     expect(bench(copyPlan('1/2', join(dir, 'code-2'))).code).toBe(0);
     const stale = bench(['merge', join(dir, 'code-1'), join(dir, 'code-2'), '--out', join(dir, 'not-written')]);
     expect(stale.code).toBe(2);
-    expect(stale.stderr).toMatch(/these shards ran different code: shard 0\/2 .* code \w+ \(commit .*\), shard 1\/2 .* code \w+ .*rerun the stale shards on the same checkout/);
+    expect(stale.stderr).toMatch(
+      /these shards ran different code: shard 0\/2 .* code \w+ \(commit .*\), shard 1\/2 .* code \w+ .*rerun the stale shards on the same checkout/,
+    );
     expect(existsSync(join(dir, 'not-written'))).toBe(false);
 
     const partial = bench(['merge', shared, '--out', join(dir, 'partial')]);

@@ -12,7 +12,8 @@ if (!name || !budgetText) throw new Error('usage: figures.ts <scenario> <budget>
 const entry = discoverPlugins(findWorkspaceRoot()).scenarios.find((s) => s.id === name || s.id.startsWith(`${name}-v`));
 if (!entry) throw new Error(`no scenario "${name}"`);
 const scenario = await loadScenario(entry.entry);
-const budget = Number(budgetText), config = JSON.parse(configText);
+const budget = Number(budgetText),
+  config = JSON.parse(configText);
 const [lo, hi] = seedText.split('-').map(Number);
 const seeds = Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
 const view = 'frame';
@@ -30,7 +31,8 @@ for (const seed of seeds) {
     await b.model.dispose?.();
     return b.metrics.test;
   };
-  const lin = await base(linear), per = await base(persistence);
+  const lin = await base(linear),
+    per = await base(persistence);
   const row: Row = {
     seed,
     skill1: r.metrics.test.skill['1'],
@@ -54,5 +56,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const keys = Object.keys(rows[0]).filter((k) => k !== 'seed');
-const medians = Object.fromEntries(keys.map((k) => [k, rows.every((r) => r[k] !== null) ? +median(rows.map((r) => r[k] as number)).toFixed(4) : null]));
-console.log(`${entry.id} ${view} budget ${budget} seeds ${seedText} config ${configText}: median`, JSON.stringify(medians));
+const medians = Object.fromEntries(
+  keys.map((k) => [k, rows.every((r) => r[k] !== null) ? +median(rows.map((r) => r[k] as number)).toFixed(4) : null]),
+);
+console.log(
+  `${entry.id} ${view} budget ${budget} seeds ${seedText} config ${configText}: median`,
+  JSON.stringify(medians),
+);

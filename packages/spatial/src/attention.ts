@@ -24,14 +24,18 @@ export interface Neighbourhood {
 }
 
 export function neighbourhood(rows: number, cols: number, radius: number, wrap: boolean): Neighbourhood {
-  const side = 2 * radius + 1, M = side * side, P = rows * cols;
-  const index = new Int32Array(P * M), mask = new Float32Array(P * M);
+  const side = 2 * radius + 1,
+    M = side * side,
+    P = rows * cols;
+  const index = new Int32Array(P * M),
+    mask = new Float32Array(P * M);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++)
       for (let dr = -radius; dr <= radius; dr++)
         for (let dc = -radius; dc <= radius; dc++) {
           const at = (r * cols + c) * M + (dr + radius) * side + (dc + radius);
-          let y = r + dr, x = c + dc;
+          let y = r + dr,
+            x = c + dc;
           const inside = y >= 0 && y < rows && x >= 0 && x < cols;
           if (wrap) (y = (y + rows) % rows), (x = (x + cols) % cols);
           if (inside || wrap) index[at] = y * cols + x;
@@ -59,7 +63,13 @@ export class NeighbourhoodAttention extends MultiHeadAttention {
   private readonly mask: tf.Tensor; //   [P, M, 1]: 0 where the neighbour exists, -1e9 outside the frame
   private readonly index: tf.Tensor1D; // [P * M]
 
-  constructor(rng: Rng, width: number, heads: number, readonly hood: Neighbourhood, zeroOutput = true) {
+  constructor(
+    rng: Rng,
+    width: number,
+    heads: number,
+    readonly hood: Neighbourhood,
+    zeroOutput = true,
+  ) {
     super(rng, width, heads, zeroOutput);
     this.index = tf.tensor1d(hood.index, 'int32');
     this.mask = tf.tensor3d(hood.mask, [hood.index.length / hood.M, hood.M, 1]);
@@ -73,7 +83,9 @@ export class NeighbourhoodAttention extends MultiHeadAttention {
   override apply<T>(ops: Ops<T>, x: T): T {
     return ops.layer(this, [x], () => {
       const { heads: h, width: d, hood } = this;
-      const dh = d / h, M = hood.M, P = hood.rows * hood.cols;
+      const dh = d / h,
+        M = hood.M,
+        P = hood.rows * hood.cols;
       const index = ops.param(this.index);
       const q = ops.reshape(this.query.apply(ops, x), [-1, P, 1, h, dh]); //                          [n, P, 1, H, dh]
       const k = ops.reshape(gatherNeighbours(ops, this.key.apply(ops, x), index, P, d), [-1, P, M, h, dh]); // [n, P, M, H, dh]

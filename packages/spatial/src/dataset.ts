@@ -35,11 +35,13 @@ export interface TrainingData {
 
 export function buildTrainingData(g: PatchGeometry, data: Episodes, view: string): TrainingData {
   const v = data.views[view];
-  if (!v) throw new Error(`spatial: no view "${view}" in the training episodes (have ${Object.keys(data.views).join(', ')})`);
+  if (!v)
+    throw new Error(`spatial: no view "${view}" in the training episodes (have ${Object.keys(data.views).join(', ')})`);
   const E = episodeCount(data);
   const lengths = Int32Array.from({ length: E }, (_, e) => lengthOf(data, e));
   const firstFrame = new Int32Array(E);
-  let frames = 0, transitions = 0;
+  let frames = 0,
+    transitions = 0;
   for (let e = 0; e < E; e++) {
     firstFrame[e] = frames;
     frames += lengths[e] + 1;
@@ -86,7 +88,11 @@ export interface Samples {
  * Samples with a full context of C frames and R + 1 targets inside the episode. When the budget is so small
  * that no episode fits that, the rollout is shortened, then the context is padded by repeating the first frame.
  */
-export function buildSamples(d: TrainingData, C: number, R: number): { samples: Samples; rollout: number; padded: boolean } {
+export function buildSamples(
+  d: TrainingData,
+  C: number,
+  R: number,
+): { samples: Samples; rollout: number; padded: boolean } {
   const fits = (rollout: number, minStep: number) => {
     let n = 0;
     d.lengths.forEach((len) => (n += Math.max(0, len - rollout - minStep)));
@@ -97,7 +103,12 @@ export function buildSamples(d: TrainingData, C: number, R: number): { samples: 
   const padded = fits(rollout, C - 1) === 0;
   const minStep = padded ? 0 : C - 1;
   const count = fits(rollout, minStep);
-  const out: Samples = { count, context: new Int32Array(count * C), targets: new Int32Array(count * (rollout + 1)), transitions: new Int32Array(count * (rollout + 1)) };
+  const out: Samples = {
+    count,
+    context: new Int32Array(count * C),
+    targets: new Int32Array(count * (rollout + 1)),
+    transitions: new Int32Array(count * (rollout + 1)),
+  };
   // transition row of (e, t): transitions are stored episode by episode
   const firstTransition = new Int32Array(d.lengths.length);
   for (let e = 1; e < d.lengths.length; e++) firstTransition[e] = firstTransition[e - 1] + d.lengths[e - 1];
@@ -138,7 +149,8 @@ export function actionSize(spec: TensorSpec | null): number {
 export function pixelWeights(frames: FrameTable, pixels: number, share: number): Float32Array {
   const w = new Float32Array(pixels).fill(1);
   if (share === 0 || frames.count === 0) return w;
-  const sum = new Float64Array(pixels), sq = new Float64Array(pixels);
+  const sum = new Float64Array(pixels),
+    sq = new Float64Array(pixels);
   for (let f = 0; f < frames.count; f++)
     for (let d = 0; d < pixels; d++) {
       const x = frames.cores[f * pixels + d];
@@ -146,7 +158,8 @@ export function pixelWeights(frames: FrameTable, pixels: number, share: number):
       sq[d] += x * x;
     }
   const std = new Float64Array(pixels);
-  let total = 0, positive = 0;
+  let total = 0,
+    positive = 0;
   for (let d = 0; d < pixels; d++) {
     const mean = sum[d] / frames.count;
     std[d] = Math.sqrt(Math.max(0, sq[d] / frames.count - mean * mean));

@@ -21,8 +21,10 @@ export function actionClasses(spec: TensorSpec, actions: Float32Array, count: nu
     return out;
   }
   for (let n = 0; n < count; n++) {
-    let best = -1, size = 1e-6;
-    for (let i = 0; i < A; i++) if (Math.abs(actions[n * A + i]) >= size) (size = Math.abs(actions[n * A + i])), (best = i);
+    let best = -1,
+      size = 1e-6;
+    for (let i = 0; i < A; i++)
+      if (Math.abs(actions[n * A + i]) >= size) (size = Math.abs(actions[n * A + i])), (best = i);
     out[n] = best < 0 ? 0 : 1 + 2 * best + (actions[n * A + best] < 0 ? 1 : 0);
   }
   return out;
@@ -38,14 +40,18 @@ function entropy(counts: Iterable<number>, total: number): number {
 export function normalisedMutualInformation(z: Int32Array, a: Int32Array): number | null {
   const n = z.length;
   if (n === 0) return null;
-  const zc = new Map<number, number>(), ac = new Map<number, number>(), joint = new Map<string, number>();
+  const zc = new Map<number, number>(),
+    ac = new Map<number, number>(),
+    joint = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     zc.set(z[i], (zc.get(z[i]) ?? 0) + 1);
     ac.set(a[i], (ac.get(a[i]) ?? 0) + 1);
     const key = `${z[i]},${a[i]}`;
     joint.set(key, (joint.get(key) ?? 0) + 1);
   }
-  const hz = entropy(zc.values(), n), ha = entropy(ac.values(), n), hj = entropy(joint.values(), n);
+  const hz = entropy(zc.values(), n),
+    ha = entropy(ac.values(), n),
+    hj = entropy(joint.values(), n);
   if (hz + ha === 0) return null;
   return (2 * (hz + ha - hj)) / (hz + ha);
 }
@@ -120,7 +126,8 @@ export function latentCodeOf(map: LatentMap, spec: TensorSpec, action: Float32Ar
     const k = actionClasses(spec, action, 1)[0];
     return map.codeOfClass[String(k)] ?? map.fallback;
   }
-  let best = 0, bestDistance = Infinity;
+  let best = 0,
+    bestDistance = Infinity;
   for (let i = 0; i < map.codes.length; i++) {
     let d = 0;
     for (let j = 0; j < map.size; j++) d += (map.actions[i * map.size + j] - action[j]) ** 2;

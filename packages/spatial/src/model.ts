@@ -7,8 +7,19 @@
 // forecasts with forecastBackend 'tfjs'), onnx.ts traces the rollout step into the graph ORT forecasts with.
 
 import type { Rng, TensorSpec } from '@worldbench/core';
-import { Dense, Embedding, LayerNorm, Mlp, Module, TransformerBlock, constantVariable, normalVariable, tf, type Ops } from '@worldbench/neural';
-import { NeighbourhoodAttention, neighbourhood, type Neighbourhood } from './attention';
+import {
+  Dense,
+  Embedding,
+  LayerNorm,
+  Mlp,
+  Module,
+  TransformerBlock,
+  constantVariable,
+  normalVariable,
+  type tf,
+  type Ops,
+} from '@worldbench/neural';
+import { NeighbourhoodAttention, neighbourhood } from './attention';
 import type { PatchGeometry } from './patches';
 import { VectorQuantizer } from './vq';
 
@@ -23,7 +34,9 @@ export function actionKindOf(action: TensorSpec | null, actionFree: boolean, lat
   if (!action) return { kind: 'none' };
   if (actionFree) return { kind: 'latent', codes: latentCodes };
   const size = action.shape.reduce((a, b) => a * b, 1);
-  return action.kind === 'int' || action.kind === 'token' ? { kind: 'int', size, vocab: action.vocab as number } : { kind: 'real', size };
+  return action.kind === 'int' || action.kind === 'token'
+    ? { kind: 'int', size, vocab: action.vocab as number }
+    : { kind: 'real', size };
 }
 
 /** Actions as the encoder takes them: real values [N, A] (float32), or ids [N, A] (int32: element * vocab + value, or latent codes with A = 1). */
@@ -31,7 +44,11 @@ export class ActionEncoder extends Module {
   readonly dense: Dense | null = null;
   readonly table: Embedding | null = null;
 
-  constructor(rng: Rng, readonly action: ActionKind, width: number) {
+  constructor(
+    rng: Rng,
+    readonly action: ActionKind,
+    width: number,
+  ) {
     super();
     if (action.kind === 'real') this.dense = new Dense(rng, action.size, width);
     else if (action.kind === 'int') this.table = new Embedding(rng, action.size * action.vocab, width, 0.5);
@@ -82,7 +99,10 @@ export class Dynamics extends Module {
   readonly norm: LayerNorm;
   readonly head: Dense;
 
-  constructor(rng: Rng, readonly shape: DynamicsShape) {
+  constructor(
+    rng: Rng,
+    readonly shape: DynamicsShape,
+  ) {
     super();
     const { geometry: g, contextFrames: C, width: D, tokens: K } = shape;
     if (K > 0) {
@@ -94,7 +114,10 @@ export class Dynamics extends Module {
     const hood = neighbourhood(g.rows, g.cols, shape.radius, g.wrap);
     // pre-norm blocks of neighbourhood attention within the frame (its output projection starts at 0) and a per-token
     // ReLU MLP (GELU: the same fit here, and its custom op tripled the MLP's time on tfjs-wasm)
-    this.blocks = Array.from({ length: shape.depth }, () => new TransformerBlock(rng, new NeighbourhoodAttention(rng, D, shape.heads, hood), D, shape.mlpRatio * D));
+    this.blocks = Array.from(
+      { length: shape.depth },
+      () => new TransformerBlock(rng, new NeighbourhoodAttention(rng, D, shape.heads, hood), D, shape.mlpRatio * D),
+    );
     this.norm = new LayerNorm(D);
     this.head = new Dense(rng, D, K > 0 ? K : g.pp, { init: 'zero' });
   }
@@ -128,8 +151,15 @@ export class Dynamics extends Module {
   /** One step on tokens: context token ids [n, C, P] (int32, oldest first), actions [n, A] (or null) -> next-token logits [n, P, K]. */
   logits<T>(ops: Ops<T>, ids: T, actions: T | null): T {
     const { geometry: g, contextFrames: C, tokens: K } = this.shape;
-    if (!this.tokenEmbed || !this.copy) throw new Error('spatial: logits() is the token dynamics; this one reads pixels (use step())');
-    const shifted = ops.add(ids, ops.constant(Int32Array.from({ length: C }, (_, c) => c * K), [1, C, 1])); // id + c * K
+    if (!this.tokenEmbed || !this.copy)
+      throw new Error('spatial: logits() is the token dynamics; this one reads pixels (use step())');
+    const shifted = ops.add(
+      ids,
+      ops.constant(
+        Int32Array.from({ length: C }, (_, c) => c * K),
+        [1, C, 1],
+      ),
+    ); // id + c * K
     const x = ops.sum(this.tokenEmbed.apply(ops, shifted), 1); //                                  [n, C, P, D] -> [n, P, D]
     const last = ops.reshape(ops.slice(ids, 1, C - 1, C), [-1]); //                                 [n*P]
     const logits = ops.add(this.trunk(ops, x, actions), ops.mul(ops.oneHot(last, K), ops.param(this.copy))); // [n*P, K]
@@ -168,7 +198,10 @@ export class LatentActionModel extends Module {
   readonly decHidden: Dense;
   readonly decOut: Dense;
 
-  constructor(rng: Rng, readonly shape: LatentActionShape) {
+  constructor(
+    rng: Rng,
+    readonly shape: LatentActionShape,
+  ) {
     super();
     const { geometry: g, contextFrames: C, width: D } = shape;
     this.encPatch = new Mlp(rng, [g.J, D, D]);

@@ -12,7 +12,16 @@
 // decoded by a Gather from the tokenizer's decoded table, a patch whose id stays keeping its pixels). The
 // context frames' first ids are the tokenizer's (tfjs, once per chunk: the same ids on both paths).
 
-import { exportOnnx, layerExporter, openSession, ortTensor, type ExportInput, type OnnxOps, type OrtFeeds, type OrtSession } from '@worldbench/onnx';
+import {
+  exportOnnx,
+  layerExporter,
+  openSession,
+  ortTensor,
+  type ExportInput,
+  type OnnxOps,
+  type OrtFeeds,
+  type OrtSession,
+} from '@worldbench/onnx';
 import { NeighbourhoodAttention, type Neighbourhood } from './attention';
 import type { tf } from '@worldbench/neural';
 import type { Dynamics } from './model';
@@ -37,7 +46,8 @@ function actionWidth(dynamics: Dynamics): number {
 function neighbourhoodMask(hood: Neighbourhood): Float32Array {
   const P = hood.rows * hood.cols;
   const count = new Float32Array(P * P);
-  for (let p = 0; p < P; p++) for (let m = 0; m < hood.M; m++) if (hood.mask[p * hood.M + m] === 0) count[p * P + hood.index[p * hood.M + m]]++;
+  for (let p = 0; p < P; p++)
+    for (let m = 0; m < hood.M; m++) if (hood.mask[p * hood.M + m] === 0) count[p * P + hood.index[p * hood.M + m]]++;
   return count.map((k) => (k > 0 ? Math.log(k) : -1e9));
 }
 
@@ -51,7 +61,8 @@ function neighbourhoodMask(hood: Neighbourhood): Float32Array {
  */
 function exportNeighbourhoodAttention(ops: OnnxOps, layer: NeighbourhoodAttention, x: string): string {
   const { heads: h, width: d, hood } = layer;
-  const dh = d / h, P = hood.rows * hood.cols;
+  const dh = d / h,
+    P = hood.rows * hood.cols;
   const heads = (y: string, perm: number[]) => ops.transpose(ops.reshape(y, [-1, P, h, dh]), perm);
   const q = heads(layer.query.apply(ops, x), [0, 2, 1, 3]); //                                       [n, H, P, dh]
   const k = heads(layer.key.apply(ops, x), [0, 2, 3, 1]); //                                         [n, H, dh, P]
@@ -67,9 +78,15 @@ const exporters = [layerExporter(NeighbourhoodAttention, exportNeighbourhoodAtte
 function stepInputs(dynamics: Dynamics, window: ExportInput, withActions: boolean): ExportInput[] {
   const { geometry: g } = dynamics.shape;
   const kind = dynamics.shape.action.kind;
-  if (withActions && kind === 'none') throw new Error('spatial: this model has no actions to export an action input for');
+  if (withActions && kind === 'none')
+    throw new Error('spatial: this model has no actions to export an action input for');
   const inputs: ExportInput[] = [window, { name: 'current', shape: ['batch', g.P, g.pp] }];
-  if (withActions) inputs.push({ name: 'action', shape: ['batch', actionWidth(dynamics)], dtype: kind === 'real' ? 'float32' : 'int32' });
+  if (withActions)
+    inputs.push({
+      name: 'action',
+      shape: ['batch', actionWidth(dynamics)],
+      dtype: kind === 'real' ? 'float32' : 'int32',
+    });
   return inputs;
 }
 
@@ -82,7 +99,12 @@ export function exportTokenRolloutStep(dynamics: Dynamics, table: tf.Tensor2D, w
       return { next_ids: next.ids, prediction: next.prediction };
     },
     stepInputs(dynamics, { name: 'ids', shape: ['batch', C, g.P], dtype: 'int32' }, withActions),
-    { name: 'spatial-token-step', docString: 'spatial: one rollout step of the token dynamics (argmax ids, decoded patches)', modules: { dynamics }, exporters },
+    {
+      name: 'spatial-token-step',
+      docString: 'spatial: one rollout step of the token dynamics (argmax ids, decoded patches)',
+      modules: { dynamics },
+      exporters,
+    },
   );
 }
 
@@ -94,11 +116,24 @@ export function exportRolloutStep(dynamics: Dynamics, deadzone: number, withActi
   const { geometry: g, contextFrames: C } = dynamics.shape;
   return exportOnnx(
     (ops) => {
-      const next = rolloutStep(ops, dynamics, deadzone, 'context', 'current', withActions ? 'action' : null, ops.constant(g.haloIndex, [g.P * g.J]));
+      const next = rolloutStep(
+        ops,
+        dynamics,
+        deadzone,
+        'context',
+        'current',
+        withActions ? 'action' : null,
+        ops.constant(g.haloIndex, [g.P * g.J]),
+      );
       return { next_context: next.context, prediction: next.prediction };
     },
     stepInputs(dynamics, { name: 'context', shape: ['batch', C, g.P, g.J] }, withActions),
-    { name: 'spatial-rollout-step', docString: 'spatial: one rollout step of the dynamics (clip, deadzone, shifted halo context)', modules: { dynamics }, exporters },
+    {
+      name: 'spatial-rollout-step',
+      docString: 'spatial: one rollout step of the dynamics (clip, deadzone, shifted halo context)',
+      modules: { dynamics },
+      exporters,
+    },
   );
 }
 
@@ -106,7 +141,16 @@ export function exportRolloutStep(dynamics: Dynamics, deadzone: number, withActi
  * A chunk stepper over an exported step: the context `window` (fed as `input`, returned as `output`) and the last
  * frame stay in ORT tensors from step to step; only the prediction is read out.
  */
-function sessionStepper(session: OrtSession, input: string, output: string, window: OrtTensor, last: Float32Array, n: number, g: PatchGeometry, A: number): ChunkStepper {
+function sessionStepper(
+  session: OrtSession,
+  input: string,
+  output: string,
+  window: OrtTensor,
+  last: Float32Array,
+  n: number,
+  g: PatchGeometry,
+  A: number,
+): ChunkStepper {
   let context = window;
   let current: OrtTensor = ortTensor(last, [n, g.P, g.pp]);
   return {
@@ -141,7 +185,8 @@ function tokenSessionEngine(session: OrtSession, dynamics: Dynamics, tokenizer: 
 /** A step engine for rollout.ts that runs the exported step in `session`; the chunk's state stays in ORT tensors. */
 function sessionEngine(session: OrtSession, dynamics: Dynamics, A: number): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
-  return (halos, last, n) => sessionStepper(session, 'context', 'next_context', ortTensor(halos, [n, C, g.P, g.J]), last, n, g, A);
+  return (halos, last, n) =>
+    sessionStepper(session, 'context', 'next_context', ortTensor(halos, [n, C, g.P, g.J]), last, n, g, A);
 }
 
 /**
@@ -159,7 +204,11 @@ export class OnnxRollout {
   ) {}
 
   /** `tokenizer`: the 'vq' tokenizer of a token dynamics (null for pixel dynamics). */
-  static async open(dynamics: Dynamics, deadzone: number, tokenizer: PatchTokenizer | null = null): Promise<OnnxRollout> {
+  static async open(
+    dynamics: Dynamics,
+    deadzone: number,
+    tokenizer: PatchTokenizer | null = null,
+  ): Promise<OnnxRollout> {
     const r = new OnnxRollout(dynamics, deadzone, tokenizer);
     await r.session(dynamics.shape.action.kind !== 'none');
     return r;
@@ -178,7 +227,9 @@ export class OnnxRollout {
             table.dispose();
           }
         } catch (e) {
-          throw new Error(`spatial: cannot forecast through ONNX Runtime (${(e as Error).message}); set forecastBackend=tfjs to forecast with tfjs`);
+          throw new Error(
+            `spatial: cannot forecast through ONNX Runtime (${(e as Error).message}); set forecastBackend=tfjs to forecast with tfjs`,
+          );
         }
       })();
       this.sessions.set(withActions, s);
@@ -189,7 +240,9 @@ export class OnnxRollout {
   /** The engine for rollout.ts, for actions of A values per step (A = 0: none). */
   async engine(A: number): Promise<StepEngine> {
     const session = await this.session(A > 0);
-    return this.tokenizer ? tokenSessionEngine(session, this.dynamics, this.tokenizer, A) : sessionEngine(session, this.dynamics, A);
+    return this.tokenizer
+      ? tokenSessionEngine(session, this.dynamics, this.tokenizer, A)
+      : sessionEngine(session, this.dynamics, A);
   }
 
   async release(): Promise<void> {

@@ -45,10 +45,15 @@ export function autoPatchSize(height: number, width: number): number {
 export function patchGeometry(shape: readonly number[], patch: number, halo: number, wrap: boolean): PatchGeometry {
   const [height, width] = shape;
   const channels = shape[2] ?? 1;
-  if (shape.length < 2 || shape.length > 3) throw new Error(`spatial: an image view needs shape [H, W] or [H, W, C], got [${shape}]`);
+  if (shape.length < 2 || shape.length > 3)
+    throw new Error(`spatial: an image view needs shape [H, W] or [H, W, C], got [${shape}]`);
   if (!(Number.isInteger(patch) && patch >= 1 && height % patch === 0 && width % patch === 0))
-    throw new Error(`spatial: patchSize ${patch} does not divide the ${height} x ${width} frame; use a common divisor (0 picks one)`);
-  const rows = height / patch, cols = width / patch, P = rows * cols;
+    throw new Error(
+      `spatial: patchSize ${patch} does not divide the ${height} x ${width} frame; use a common divisor (0 picks one)`,
+    );
+  const rows = height / patch,
+    cols = width / patch,
+    P = rows * cols;
   const pp = patch * patch * channels;
   const side = patch + 2 * halo;
   const J = side * side * channels;
@@ -71,7 +76,8 @@ export function patchGeometry(shape: readonly number[], patch: number, halo: num
       for (let r = 0; r < side; r++)
         for (let c = 0; c < side; c++)
           for (let ch = 0; ch < channels; ch++) {
-            let y = pr * patch + r - halo, x = pc * patch + c - halo;
+            let y = pr * patch + r - halo,
+              x = pc * patch + c - halo;
             const inside = y >= 0 && y < height && x >= 0 && x < width;
             if (!inside && wrap) {
               y = (y + height) % height;

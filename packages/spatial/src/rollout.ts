@@ -22,10 +22,19 @@ export function nextWindow<T>(ops: Ops<T>, g: PatchGeometry, C: number, context:
  * null), `haloIndex` (g.haloIndex as an int32 value) -> the prediction [n, P, pp], clipped into [0, 1] with
  * changes below `deadzone` dropped (the residual head's faint noise would otherwise compound), and the next window.
  */
-export function rolloutStep<T>(ops: Ops<T>, dynamics: Dynamics, deadzone: number, context: T, current: T, actions: T | null, haloIndex: T): { context: T; prediction: T } {
+export function rolloutStep<T>(
+  ops: Ops<T>,
+  dynamics: Dynamics,
+  deadzone: number,
+  context: T,
+  current: T,
+  actions: T | null,
+  haloIndex: T,
+): { context: T; prediction: T } {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   let prediction = ops.clip(dynamics.step(ops, context, current, actions), 0, 1); //                [n, P, pp]
-  if (deadzone > 0) prediction = ops.where(ops.less(ops.abs(ops.sub(prediction, current)), deadzone), current, prediction);
+  if (deadzone > 0)
+    prediction = ops.where(ops.less(ops.abs(ops.sub(prediction, current)), deadzone), current, prediction);
   return { context: nextWindow(ops, g, C, context, prediction, haloIndex), prediction };
 }
 
@@ -35,7 +44,14 @@ export function rolloutStep<T>(ops: Ops<T>, dynamics: Dynamics, deadzone: number
  * argmax id decoded, but a patch whose predicted id is its last id keeps its last pixels (the token's deadzone: a
  * patch the dynamics leaves alone is not replaced by its lossy reconstruction).
  */
-export function tokenStep<T>(ops: Ops<T>, dynamics: Dynamics, table: T, ids: T, current: T, actions: T | null): { ids: T; prediction: T } {
+export function tokenStep<T>(
+  ops: Ops<T>,
+  dynamics: Dynamics,
+  table: T,
+  ids: T,
+  current: T,
+  actions: T | null,
+): { ids: T; prediction: T } {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   const predicted = ops.cast(ops.argMax(dynamics.logits(ops, ids, actions), 2), 'int32'); //            [n, P]
   const decoded = ops.reshape(ops.gather(table, 0, ops.reshape(predicted, [-1])), [-1, g.P, g.pp]); //   [n, P, pp]
@@ -63,7 +79,17 @@ export type StepEngine = (halos: Float32Array, last: Float32Array, n: number, fr
  * history: B episodes of K frames in core layout [B * K * pixels]; actions: the encoder input of each
  * forecast step [B * H * A] (float32 values or int32 ids), or null. Returns [B * H * pixels] in core layout.
  */
-export async function rollout(engine: StepEngine, shape: Pick<DynamicsShape, 'geometry' | 'contextFrames'>, history: Float32Array, B: number, K: number, actions: Float32Array | Int32Array | null, A: number, H: number, chunk = 128): Promise<Float32Array> {
+export async function rollout(
+  engine: StepEngine,
+  shape: Pick<DynamicsShape, 'geometry' | 'contextFrames'>,
+  history: Float32Array,
+  B: number,
+  K: number,
+  actions: Float32Array | Int32Array | null,
+  A: number,
+  H: number,
+  chunk = 128,
+): Promise<Float32Array> {
   const { geometry: g, contextFrames: C } = shape;
   const out = new Float32Array(B * H * g.pixels);
   for (let start = 0; start < B; start += chunk) {
@@ -87,10 +113,12 @@ export async function rollout(engine: StepEngine, shape: Pick<DynamicsShape, 'ge
         let a: Float32Array | Int32Array | null = null;
         if (actions) {
           a = actions instanceof Int32Array ? new Int32Array(n * A) : new Float32Array(n * A);
-          for (let b = 0; b < n; b++) a.set(actions.subarray(((start + b) * H + h) * A, ((start + b) * H + h + 1) * A), b * A);
+          for (let b = 0; b < n; b++)
+            a.set(actions.subarray(((start + b) * H + h) * A, ((start + b) * H + h + 1) * A), b * A);
         }
         const predicted = await stepper.step(a);
-        for (let b = 0; b < n; b++) out.set(predicted.subarray(b * g.pixels, (b + 1) * g.pixels), ((start + b) * H + h) * g.pixels);
+        for (let b = 0; b < n; b++)
+          out.set(predicted.subarray(b * g.pixels, (b + 1) * g.pixels), ((start + b) * H + h) * g.pixels);
       }
     } finally {
       stepper.dispose();
@@ -104,12 +132,21 @@ export async function rollout(engine: StepEngine, shape: Pick<DynamicsShape, 'ge
  * next window, the prediction) inside a tidy; the stepper keeps them as its state and frees the previous ones,
  * and frees `owned` (tensors the engine made for this chunk) with its state.
  */
-function tfjsStepper<W extends tf.Tensor>(window: W, last: Float32Array, n: number, g: PatchGeometry, advance: (window: W, current: tf.Tensor3D, a: tf.Tensor2D | null) => [W, tf.Tensor3D], owned: tf.Tensor[] = []): ChunkStepper {
+function tfjsStepper<W extends tf.Tensor>(
+  window: W,
+  last: Float32Array,
+  n: number,
+  g: PatchGeometry,
+  advance: (window: W, current: tf.Tensor3D, a: tf.Tensor2D | null) => [W, tf.Tensor3D],
+  owned: tf.Tensor[] = [],
+): ChunkStepper {
   let context = window;
   let current = tf.tensor3d(last, [n, g.P, g.pp]);
   return {
     async step(actions) {
-      const a = actions ? tf.tensor2d(actions, [n, actions.length / n], actions instanceof Int32Array ? 'int32' : 'float32') : null;
+      const a = actions
+        ? tf.tensor2d(actions, [n, actions.length / n], actions instanceof Int32Array ? 'int32' : 'float32')
+        : null;
       const [nextContext, next] = tf.tidy(() => advance(context, current, a));
       a?.dispose();
       context.dispose();
@@ -131,15 +168,28 @@ export function tfjsEngine(dynamics: Dynamics, deadzone = 0): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   return (halos, last, n) => {
     const haloIndex = tf.tensor1d(g.haloIndex, 'int32');
-    return tfjsStepper(tf.tensor4d(halos, [n, C, g.P, g.J]), last, n, g, (context, current, a) => {
-      const next = rolloutStep<tf.Tensor>(tfjsOps, dynamics, deadzone, context, current, a, haloIndex);
-      return [next.context as tf.Tensor4D, next.prediction as tf.Tensor3D];
-    }, [haloIndex]);
+    return tfjsStepper(
+      tf.tensor4d(halos, [n, C, g.P, g.J]),
+      last,
+      n,
+      g,
+      (context, current, a) => {
+        const next = rolloutStep<tf.Tensor>(tfjsOps, dynamics, deadzone, context, current, a, haloIndex);
+        return [next.context as tf.Tensor4D, next.prediction as tf.Tensor3D];
+      },
+      [haloIndex],
+    );
   };
 }
 
 /** Token ids [n, C, P] (int32) of context frames [n * C * pixels] in core layout. */
-export function contextIds(tokenizer: PatchTokenizer, g: PatchGeometry, frames: Float32Array, n: number, C: number): tf.Tensor3D {
+export function contextIds(
+  tokenizer: PatchTokenizer,
+  g: PatchGeometry,
+  frames: Float32Array,
+  n: number,
+  C: number,
+): tf.Tensor3D {
   const patches = tf.tensor2d(frames, [n * C * g.P, g.pp]);
   const ids = tokenizer.ids(patches);
   patches.dispose();

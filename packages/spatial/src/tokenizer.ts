@@ -27,7 +27,10 @@ export class PatchTokenizer extends Module {
   readonly quantizer: VectorQuantizer;
   readonly decoder: Mlp;
 
-  constructor(rng: Rng, readonly shape: TokenizerShape) {
+  constructor(
+    rng: Rng,
+    readonly shape: TokenizerShape,
+  ) {
     super();
     this.encoder = new Mlp(rng, [shape.pp, shape.width, shape.dim]);
     this.quantizer = new VectorQuantizer(rng, shape.codes, shape.dim, shape.commitment);
@@ -39,7 +42,13 @@ export class PatchTokenizer extends Module {
     const n = patches.shape[0];
     const out = new Int32Array(n);
     for (let start = 0; start < n; start += chunk) {
-      const z = tf.tidy(() => this.encoder.apply(tfjsOps, tf.slice(patches, [start, 0], [Math.min(chunk, n - start), this.shape.pp])) as tf.Tensor2D);
+      const z = tf.tidy(
+        () =>
+          this.encoder.apply(
+            tfjsOps,
+            tf.slice(patches, [start, 0], [Math.min(chunk, n - start), this.shape.pp]),
+          ) as tf.Tensor2D,
+      );
       out.set(this.quantizer.nearest(z), start);
       z.dispose();
     }
@@ -48,7 +57,14 @@ export class PatchTokenizer extends Module {
 
   /** The decoded patch of every code, clipped into [0, 1]: [K, pp]. */
   decodedTable(): tf.Tensor2D {
-    return tf.tidy(() => tf.clipByValue(this.decoder.apply(tfjsOps, l2Normalise(this.quantizer.codebook as tf.Tensor2D)), 0, 1) as tf.Tensor2D);
+    return tf.tidy(
+      () =>
+        tf.clipByValue(
+          this.decoder.apply(tfjsOps, l2Normalise(this.quantizer.codebook as tf.Tensor2D)),
+          0,
+          1,
+        ) as tf.Tensor2D,
+    );
   }
 
   parts() {
@@ -67,7 +83,15 @@ export interface TokenizerTraining {
  * `batchSize` frames (MSE + the VQ loss). Every 25 steps, codes no patch used are restarted on the encoder
  * outputs of the worst-reconstructed patches (during the first 3/4 of the steps, so the codebook settles).
  */
-export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor3D, batchSize: number, lr: number, steps: number, rng: Rng, signal?: AbortSignal): Promise<TokenizerTraining> {
+export async function trainTokenizer(
+  tokenizer: PatchTokenizer,
+  cores: tf.Tensor3D,
+  batchSize: number,
+  lr: number,
+  steps: number,
+  rng: Rng,
+  signal?: AbortSignal,
+): Promise<TokenizerTraining> {
   const { pp } = tokenizer.shape;
   const [F, P] = cores.shape;
   const restartEvery = 25;
@@ -84,7 +108,10 @@ export async function trainTokenizer(tokenizer: PatchTokenizer, cores: tf.Tensor
     signal,
     loss: (batch) => {
       const rows = batch.length * P;
-      const x = tf.reshape(tf.gatherND(cores, tf.tensor2d(batch, [batch.length, 1], 'int32')), [rows, pp]) as tf.Tensor2D; // [b*P, pp]
+      const x = tf.reshape(tf.gatherND(cores, tf.tensor2d(batch, [batch.length, 1], 'int32')), [
+        rows,
+        pp,
+      ]) as tf.Tensor2D; // [b*P, pp]
       const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(tfjsOps, x) as tf.Tensor2D);
       const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1); //                                [b*P]
       restarts.record(q, perPatch as tf.Tensor1D, Math.floor(rows / 16));

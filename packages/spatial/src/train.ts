@@ -72,8 +72,19 @@ function dynamicsSchedule(samples: Samples, config: SpatialConfig, steps: number
 }
 
 /** A minibatch's inputs: the halo patches of its C context frames [b, C, P, J] and its last frame's core patches [b, P, pp]. */
-function contextOf(t: DataTensors, samples: Samples, g: PatchGeometry, C: number, batch: Int32Array): { context: tf.Tensor4D; current: tf.Tensor3D } {
-  const context = tf.reshape(rowsOf(t.halos, contextRows(samples, C, batch)), [batch.length, C, g.P, g.J]) as tf.Tensor4D;
+function contextOf(
+  t: DataTensors,
+  samples: Samples,
+  g: PatchGeometry,
+  C: number,
+  batch: Int32Array,
+): { context: tf.Tensor4D; current: tf.Tensor3D } {
+  const context = tf.reshape(rowsOf(t.halos, contextRows(samples, C, batch)), [
+    batch.length,
+    C,
+    g.P,
+    g.J,
+  ]) as tf.Tensor4D;
   return { context, current: rowsOf<tf.Rank.R3>(t.cores, column(samples.context, C, batch, C - 1)) };
 }
 
@@ -86,7 +97,15 @@ export interface LatentTraining {
 }
 
 /** Stage 1: trains `lam` on the samples (R = 0: one context, one target each). */
-export async function trainLatentActionModel(lam: LatentActionModel, t: DataTensors, samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<LatentTraining> {
+export async function trainLatentActionModel(
+  lam: LatentActionModel,
+  t: DataTensors,
+  samples: Samples,
+  config: SpatialConfig,
+  steps: number,
+  rng: Rng,
+  signal?: AbortSignal,
+): Promise<LatentTraining> {
   const { geometry: g, contextFrames: C } = lam.shape;
   const restartEvery = 25;
   const restarts = new DeadCodeRestarts(lam.quantizer, rng.fork('restart'), steps);
@@ -106,7 +125,11 @@ export async function trainLatentActionModel(lam: LatentActionModel, t: DataTens
       const lastRows = column(samples.context, C, batch, C - 1);
       const nextRows = column(samples.targets, samples.targets.length / samples.count, batch, 0);
       const next = rowsOf<tf.Rank.R3>(t.cores, nextRows); //                                    [b, P, pp]
-      const z = lam.encode(ops, rowsOf<tf.Rank.R3>(t.halos, lastRows), rowsOf<tf.Rank.R3>(t.halos, nextRows)) as tf.Tensor2D; // [b, latentDim]
+      const z = lam.encode(
+        ops,
+        rowsOf<tf.Rank.R3>(t.halos, lastRows),
+        rowsOf<tf.Rank.R3>(t.halos, nextRows),
+      ) as tf.Tensor2D; // [b, latentDim]
       const q = lam.quantizer.quantise(z);
       const predicted = lam.decode(ops, context, current, q.st); //                             [b, P, pp]
       const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]); //                     [b] squared error per frame
@@ -120,11 +143,20 @@ export async function trainLatentActionModel(lam: LatentActionModel, t: DataTens
 }
 
 /** The latent code of every transition (frame rows `current` -> `next`). */
-export function latentCodes(lam: LatentActionModel, t: DataTensors, current: Int32Array, next: Int32Array, chunk = 256): Int32Array {
+export function latentCodes(
+  lam: LatentActionModel,
+  t: DataTensors,
+  current: Int32Array,
+  next: Int32Array,
+  chunk = 256,
+): Int32Array {
   const out = new Int32Array(current.length);
   for (let start = 0; start < current.length; start += chunk) {
-    const a = current.subarray(start, start + chunk), b = next.subarray(start, start + chunk);
-    const z = tf.tidy(() => lam.encode(ops, rowsOf<tf.Rank.R3>(t.halos, a), rowsOf<tf.Rank.R3>(t.halos, b)) as tf.Tensor2D);
+    const a = current.subarray(start, start + chunk),
+      b = next.subarray(start, start + chunk);
+    const z = tf.tidy(
+      () => lam.encode(ops, rowsOf<tf.Rank.R3>(t.halos, a), rowsOf<tf.Rank.R3>(t.halos, b)) as tf.Tensor2D,
+    );
     out.set(lam.quantizer.nearest(z), start);
     z.dispose();
   }
@@ -142,7 +174,17 @@ export function latentCodes(lam: LatentActionModel, t: DataTensors, current: Int
  * cosine decay and early stopping: a self-forcing loss is not comparable with a one-step loss, so one
  * early-stopping record across both would restore the teacher-forced weights).
  */
-export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples: Samples, actions: tf.Tensor2D | null, weights: tf.Tensor, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<TrainResult[]> {
+export async function trainDynamics(
+  dynamics: Dynamics,
+  t: DataTensors,
+  samples: Samples,
+  actions: tf.Tensor2D | null,
+  weights: tf.Tensor,
+  config: SpatialConfig,
+  steps: number,
+  rng: Rng,
+  signal?: AbortSignal,
+): Promise<TrainResult[]> {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   const stride = samples.targets.length / Math.max(1, samples.count); // R + 1 targets per sample
   const phase = (width: number, phaseSteps: number, phaseRng: Rng) =>
@@ -180,7 +222,16 @@ export async function trainDynamics(dynamics: Dynamics, t: DataTensors, samples:
  * frame; the samples' first target is the next frame (R = 0); `actions` as in trainDynamics. Loss: the
  * mean cross-entropy over patches.
  */
-export async function trainTokenDynamics(dynamics: Dynamics, ids: tf.Tensor2D, samples: Samples, actions: tf.Tensor2D | null, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal): Promise<TrainResult> {
+export async function trainTokenDynamics(
+  dynamics: Dynamics,
+  ids: tf.Tensor2D,
+  samples: Samples,
+  actions: tf.Tensor2D | null,
+  config: SpatialConfig,
+  steps: number,
+  rng: Rng,
+  signal?: AbortSignal,
+): Promise<TrainResult> {
   const { geometry: g, contextFrames: C, tokens: K } = dynamics.shape;
   const stride = samples.targets.length / Math.max(1, samples.count);
   return train({

@@ -26,7 +26,12 @@ export interface Quantised {
 export class VectorQuantizer extends Module {
   readonly codebook: tf.Variable; // [L, dim]
 
-  constructor(rng: Rng, readonly size: number, readonly dim: number, readonly beta = 0.25) {
+  constructor(
+    rng: Rng,
+    readonly size: number,
+    readonly dim: number,
+    readonly beta = 0.25,
+  ) {
     super();
     this.codebook = normalVariable(rng, [size, dim], 1);
   }
@@ -65,7 +70,8 @@ export class VectorQuantizer extends Module {
     const values = this.codebook.dataSync().slice() as Float32Array;
     for (const code of dead) {
       const row = rng.int(m);
-      for (let d = 0; d < this.dim; d++) values[code * this.dim + d] = candidates[row * this.dim + d] + 0.01 * rng.normal();
+      for (let d = 0; d < this.dim; d++)
+        values[code * this.dim + d] = candidates[row * this.dim + d] + 0.01 * rng.normal();
     }
     tf.tidy(() => this.codebook.assign(tf.tensor2d(values, [this.size, this.dim])));
   }
@@ -101,7 +107,9 @@ export class DeadCodeRestarts {
     const e = errors.dataSync();
     const zn = q.normalised.dataSync();
     const dim = this.quantizer.dim;
-    const rows = Array.from(e.keys()).sort((a, b) => e[b] - e[a] || a - b).slice(0, Math.max(1, worst));
+    const rows = Array.from(e.keys())
+      .sort((a, b) => e[b] - e[a] || a - b)
+      .slice(0, Math.max(1, worst));
     this.candidates = new Float32Array(rows.length * dim);
     rows.forEach((row, i) => this.candidates.set(zn.subarray(row * dim, (row + 1) * dim), i * dim));
   }

@@ -5,12 +5,34 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { block, createRng, episodeCount, isCategorical, sizeOf, tensor, type Episodes, type FitReport, type Forecast, type Query, type RunContext, type ScenarioSpec, type WorldModel } from '@worldbench/core';
+import {
+  block,
+  createRng,
+  episodeCount,
+  isCategorical,
+  sizeOf,
+  tensor,
+  type Episodes,
+  type FitReport,
+  type Forecast,
+  type Query,
+  type RunContext,
+  type ScenarioSpec,
+  type WorldModel,
+} from '@worldbench/core';
 import { backendName, initBackend, readWeights, tf, writeWeights } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
-import { resolveSpatialConfig, type SpatialConfig } from './config';
+import { spatialConfig, type SpatialConfig } from './config';
 import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
-import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled, type LatentMap } from './latent-actions';
+import {
+  actionClasses,
+  codebookUsage,
+  fitLatentMap,
+  latentCodeOf,
+  normalisedMutualInformation,
+  pickLabelled,
+  type LatentMap,
+} from './latent-actions';
 import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './model';
 import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
 import { OnnxRollout } from './onnx';
@@ -18,14 +40,14 @@ import { rollout, tfjsEngine, tfjsTokenEngine, type StepEngine } from './rollout
 import { PatchTokenizer, reconstructionError, trainTokenizer } from './tokenizer';
 import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel, trainTokenDynamics } from './train';
 
-
 const FORMAT = 'spatial-v1';
 
 /** The tokenizer geometry of a view under a config. */
 export function geometryOf(spec: ScenarioSpec, view: string, config: SpatialConfig): PatchGeometry {
   const shape = spec.views[view].shape;
   const patch = config.patchSize > 0 ? config.patchSize : autoPatchSize(shape[0], shape[1]);
-  const wrap = config.haloPadding === 'wrap' || (config.haloPadding === 'auto' && spec.tags.includes('cellular-automaton'));
+  const wrap =
+    config.haloPadding === 'wrap' || (config.haloPadding === 'auto' && spec.tags.includes('cellular-automaton'));
   return patchGeometry(shape, patch, config.halo, wrap);
 }
 
@@ -48,10 +70,18 @@ export class SpatialModel implements WorldModel {
   /** The ORT sessions forecasts run through (forecastBackend 'onnx'), opened after each fit and load. */
   private onnx: OnnxRollout | null = null;
 
-  constructor(readonly spec: ScenarioSpec, readonly view: string, readonly config: SpatialConfig) {
+  constructor(
+    readonly spec: ScenarioSpec,
+    readonly view: string,
+    readonly config: SpatialConfig,
+  ) {
     const v = spec.views[view];
-    if (!v || v.kind !== 'image') throw new Error(`spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see supports())`);
-    if (config.actionFree && spec.action && config.latentActions < 2) throw new Error(`spatial: actionFree needs latentActions >= 2 (a codebook), got ${config.latentActions}`);
+    if (v?.kind !== 'image')
+      throw new Error(
+        `spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see supports())`,
+      );
+    if (config.actionFree && spec.action && config.latentActions < 2)
+      throw new Error(`spatial: actionFree needs latentActions >= 2 (a codebook), got ${config.latentActions}`);
     this.geometry = geometryOf(spec, view, config);
     const wanted = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;
     this.contextFrames = Math.max(1, Math.min(wanted, spec.historySteps));
@@ -63,10 +93,34 @@ export class SpatialModel implements WorldModel {
     const rng = createRng(seed);
     const { config: c, geometry } = this;
     const tokens = c.tokenizer === 'vq' ? c.tokenCodes : 0;
-    this.dynamics = new Dynamics(rng.fork('dynamics'), { geometry, contextFrames: this.contextFrames, width: c.width, depth: c.depth, heads: c.heads, mlpRatio: c.mlpRatio, radius: c.attentionRadius, action: this.action, tokens });
-    if (tokens > 0) this.tokenizer = new PatchTokenizer(rng.fork('tokenizer'), { pp: geometry.pp, width: c.width, codes: tokens, dim: c.tokenDim, commitment: c.commitment });
+    this.dynamics = new Dynamics(rng.fork('dynamics'), {
+      geometry,
+      contextFrames: this.contextFrames,
+      width: c.width,
+      depth: c.depth,
+      heads: c.heads,
+      mlpRatio: c.mlpRatio,
+      radius: c.attentionRadius,
+      action: this.action,
+      tokens,
+    });
+    if (tokens > 0)
+      this.tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {
+        pp: geometry.pp,
+        width: c.width,
+        codes: tokens,
+        dim: c.tokenDim,
+        commitment: c.commitment,
+      });
     if (usesLatentActions(this.spec, c))
-      this.lam = new LatentActionModel(rng.fork('latent-actions'), { geometry, contextFrames: this.contextFrames, width: c.width, codes: c.latentActions, latentDim: c.latentDim, commitment: c.commitment });
+      this.lam = new LatentActionModel(rng.fork('latent-actions'), {
+        geometry,
+        contextFrames: this.contextFrames,
+        width: c.width,
+        codes: c.latentActions,
+        latentDim: c.latentDim,
+        commitment: c.commitment,
+      });
   }
 
   /** Releases the previous ORT sessions and, with forecastBackend 'onnx', exports the fitted dynamics' step and opens new ones. */
@@ -74,7 +128,8 @@ export class SpatialModel implements WorldModel {
     await this.releaseForecaster();
     this.tokenTable?.dispose();
     this.tokenTable = this.tokenizer ? this.tokenizer.decodedTable() : null;
-    if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(this.dynamics!, this.config.deadzone, this.tokenizer);
+    if (this.config.forecastBackend === 'onnx')
+      this.onnx = await OnnxRollout.open(this.dynamics!, this.config.deadzone, this.tokenizer);
   }
 
   private async releaseForecaster(): Promise<void> {
@@ -119,20 +174,47 @@ export class SpatialModel implements WorldModel {
       const dyn = buildSamples(d, C, config.rolloutSteps);
       const dynSamples = this.tokenizer ? base : dyn; // the token dynamics trains on one-step samples
       const dynSteps = stepsFor(config, dynSamples.samples.count);
-      const notes: Record<string, unknown> = { samples: dynSamples.samples.count, rolloutSteps: dynSamples.rollout, contextPadded: dynSamples.padded };
-      this.summary.tokenizer = { kind: config.tokenizer, patch: g.patch, halo: g.halo, padding: g.wrap ? 'wrap' : 'zero', tokensPerFrame: g.P };
+      const notes: Record<string, unknown> = {
+        samples: dynSamples.samples.count,
+        rolloutSteps: dynSamples.rollout,
+        contextPadded: dynSamples.padded,
+      };
+      this.summary.tokenizer = {
+        kind: config.tokenizer,
+        patch: g.patch,
+        halo: g.halo,
+        padding: g.wrap ? 'wrap' : 'zero',
+        tokensPerFrame: g.P,
+      };
 
       // stage 0 ('vq'): the discrete patch tokenizer, an autoencoder of the training frames' patches
       let ids: tf.Tensor2D | null = null;
       if (this.tokenizer) {
         run.log(`spatial: vq tokenizer, ${config.tokenizerSteps} steps`);
         const t0 = performance.now();
-        const tt = await trainTokenizer(this.tokenizer, t.cores, config.batchSize, config.lr, config.tokenizerSteps, rng.fork('tokenizer'), run.signal);
+        const tt = await trainTokenizer(
+          this.tokenizer,
+          t.cores,
+          config.batchSize,
+          config.lr,
+          config.tokenizerSteps,
+          rng.fork('tokenizer'),
+          run.signal,
+        );
         const patches = tf.reshape(t.cores, [-1, g.pp]) as tf.Tensor2D;
         const frameIds = this.tokenizer.ids(patches);
         patches.dispose();
         ids = tf.tensor2d(frameIds, [d.frames.count, g.P], 'int32');
-        Object.assign(this.summary.tokenizer as object, this.tokenizerSummary(frameIds, t.cores, tt.restarts, tt.result.steps, round((performance.now() - t0) / 1000, 1)));
+        Object.assign(
+          this.summary.tokenizer as object,
+          this.tokenizerSummary(
+            frameIds,
+            t.cores,
+            tt.restarts,
+            tt.result.steps,
+            round((performance.now() - t0) / 1000, 1),
+          ),
+        );
       }
 
       // stage 1: latent actions, learned without labels
@@ -141,30 +223,66 @@ export class SpatialModel implements WorldModel {
         const lamSteps = stepsFor(config, base.samples.count, config.lamStepShare);
         run.log(`spatial: latent action model, ${lamSteps} steps`);
         const t0 = performance.now();
-        const lt = await trainLatentActionModel(this.lam, t, base.samples, config, lamSteps, rng.fork('latent-actions'), run.signal);
+        const lt = await trainLatentActionModel(
+          this.lam,
+          t,
+          base.samples,
+          config,
+          lamSteps,
+          rng.fork('latent-actions'),
+          run.signal,
+        );
         const next = Int32Array.from(d.transitions.frame, (f) => f + 1);
         codes = latentCodes(this.lam, t, d.transitions.frame, next);
         this.summary.latentActions = this.latentActionSummary(d, codes, lt.restarts, lt.result.bestLoss);
         notes.latentSteps = lt.result.steps;
         notes.latentSeconds = round((performance.now() - t0) / 1000, 1);
       } else {
-        this.summary.latentActions = { reason: spec.action ? 'latentActions = 0: no latent action model trained' : `${spec.id} has no actions: the dynamics runs unconditioned and no latent action model is trained` };
+        this.summary.latentActions = {
+          reason: spec.action
+            ? 'latentActions = 0: no latent action model trained'
+            : `${spec.id} has no actions: the dynamics runs unconditioned and no latent action model is trained`,
+        };
       }
 
       // stage 2: dynamics, conditioned on true actions or on the latent codes
       actionTensor = this.actionTensor(d, codes);
-      run.log(`spatial: dynamics, ${dynSteps} steps on ${dynSamples.samples.count} samples (rollout ${dynSamples.rollout})`);
+      run.log(
+        `spatial: dynamics, ${dynSteps} steps on ${dynSamples.samples.count} samples (rollout ${dynSamples.rollout})`,
+      );
       const t1 = performance.now();
       weights = tf.tensor2d(pixelWeights(d.frames, g.pixels, config.stdWeighting), [g.P, g.pp]);
       const phases = ids
-        ? [await trainTokenDynamics(this.dynamics!, ids, base.samples, actionTensor, config, dynSteps, rng.fork('dynamics'), run.signal)]
-        : await trainDynamics(this.dynamics!, t, dyn.samples, actionTensor, weights, config, dynSteps, rng.fork('dynamics'), run.signal);
+        ? [
+            await trainTokenDynamics(
+              this.dynamics!,
+              ids,
+              base.samples,
+              actionTensor,
+              config,
+              dynSteps,
+              rng.fork('dynamics'),
+              run.signal,
+            ),
+          ]
+        : await trainDynamics(
+            this.dynamics!,
+            t,
+            dyn.samples,
+            actionTensor,
+            weights,
+            config,
+            dynSteps,
+            rng.fork('dynamics'),
+            run.signal,
+          );
       ids?.dispose();
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
-      this.summary.mode = this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
+      this.summary.mode =
+        this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
       this.summary.training = notes;
       await this.openForecaster();
       return { params: this.paramCount(), backend: this.forecastBackend(), notes };
@@ -184,10 +302,22 @@ export class SpatialModel implements WorldModel {
    * the patches: most patches are often one background code), perplexity, and the reconstruction mse per pixel
    * against the pixels' variance (the mse of predicting each pixel's mean).
    */
-  private tokenizerSummary(ids: Int32Array, cores: tf.Tensor3D, restarts: number, steps: number, seconds: number | null): Record<string, unknown> {
+  private tokenizerSummary(
+    ids: Int32Array,
+    cores: tf.Tensor3D,
+    restarts: number,
+    steps: number,
+    seconds: number | null,
+  ): Record<string, unknown> {
     const usage = codebookUsage(ids, this.config.tokenCodes);
     const mse = reconstructionError(this.tokenizer!, cores, ids);
-    const variance = tf.tidy(() => tf.moments(tf.reshape(cores, [cores.shape[0], -1]), 0).variance.mean().dataSync()[0]);
+    const variance = tf.tidy(
+      () =>
+        tf
+          .moments(tf.reshape(cores, [cores.shape[0], -1]), 0)
+          .variance.mean()
+          .dataSync()[0],
+    );
     return {
       codebookSize: this.config.tokenCodes,
       used: usage.counts.filter((c) => c > 0).length,
@@ -201,7 +331,12 @@ export class SpatialModel implements WorldModel {
     };
   }
 
-  private latentActionSummary(d: TrainingData, codes: Int32Array, restarts: number, loss: number): Record<string, unknown> {
+  private latentActionSummary(
+    d: TrainingData,
+    codes: Int32Array,
+    restarts: number,
+    loss: number,
+  ): Record<string, unknown> {
     const { spec, config } = this;
     const usage = codebookUsage(codes, config.latentActions);
     const classes = actionClasses(spec.action!, d.transitions.actions!, d.transitions.count);
@@ -238,14 +373,22 @@ export class SpatialModel implements WorldModel {
   }
 
   /** The encoder input of B x H forecast actions [B, H, ...actionShape]. */
-  private forecastActions(actions: Float32Array | null, count: number): { values: Float32Array | Int32Array | null; A: number } {
+  private forecastActions(
+    actions: Float32Array | null,
+    count: number,
+  ): { values: Float32Array | Int32Array | null; A: number } {
     const kind = this.action.kind;
     if (kind === 'none' || !actions) return { values: null, A: 0 };
     const spec = this.spec.action!;
     const A = sizeOf(spec);
     if (kind === 'latent') {
       if (!this.latentMap) throw new Error('spatial: action-free forecast before the latent map was fitted');
-      return { values: Int32Array.from({ length: count }, (_, i) => latentCodeOf(this.latentMap!, spec, actions.subarray(i * A, (i + 1) * A))), A: 1 };
+      return {
+        values: Int32Array.from({ length: count }, (_, i) =>
+          latentCodeOf(this.latentMap!, spec, actions.subarray(i * A, (i + 1) * A)),
+        ),
+        A: 1,
+      };
     }
     const values = kind === 'int' ? new Int32Array(count * A) : new Float32Array(count * A);
     for (let i = 0; i < count; i++) actionIds(spec, actions.subarray(i * A, (i + 1) * A), values, i * A);
@@ -253,10 +396,17 @@ export class SpatialModel implements WorldModel {
   }
 
   /** Rollout of B histories in image layout [B * K * pixels] -> [B * H * pixels] image layout. */
-  private async predict(history: Float32Array, B: number, K: number, actions: Float32Array | null, H: number): Promise<Float32Array> {
+  private async predict(
+    history: Float32Array,
+    B: number,
+    K: number,
+    actions: Float32Array | null,
+    H: number,
+  ): Promise<Float32Array> {
     const g = this.geometry;
     const cores = new Float32Array(history.length);
-    for (let i = 0; i < B * K; i++) toCore(g, history.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
+    for (let i = 0; i < B * K; i++)
+      toCore(g, history.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
     const { values, A } = this.forecastActions(actions, B * H);
     const engine: StepEngine = this.onnx
       ? await this.onnx.engine(values ? A : 0)
@@ -265,7 +415,8 @@ export class SpatialModel implements WorldModel {
         : tfjsEngine(this.dynamics!, this.config.deadzone);
     const predicted = await rollout(engine, this.dynamics!.shape, cores, B, K, values, A, H);
     const out = new Float32Array(predicted.length);
-    for (let i = 0; i < B * H; i++) fromCore(g, predicted.subarray(i * g.pixels, (i + 1) * g.pixels), out.subarray(i * g.pixels, (i + 1) * g.pixels));
+    for (let i = 0; i < B * H; i++)
+      fromCore(g, predicted.subarray(i * g.pixels, (i + 1) * g.pixels), out.subarray(i * g.pixels, (i + 1) * g.pixels));
     return out;
   }
 
@@ -273,7 +424,9 @@ export class SpatialModel implements WorldModel {
     if (!this.dynamics) throw new Error('spatial: forecast() before fit()');
     const hist = q.history.views[this.view];
     if (!hist) throw new Error(`spatial: the query has no view "${this.view}"`);
-    const B = episodeCount(q.history), K = hist.shape[1], H = q.horizon;
+    const B = episodeCount(q.history),
+      K = hist.shape[1],
+      H = q.horizon;
     const g = this.geometry;
     const history = new Float32Array(B * K * g.pixels);
     for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) history.set(block(hist, b, k), (b * K + k) * g.pixels);
@@ -297,7 +450,17 @@ export class SpatialModel implements WorldModel {
     const dynamicsShapes = writeWeights(join(dir, 'dynamics.f32'), this.dynamics.params());
     const lamShapes = this.lam ? writeWeights(join(dir, 'latent-actions.f32'), this.lam.params()) : null;
     const tokenizerShapes = this.tokenizer ? writeWeights(join(dir, 'tokenizer.f32'), this.tokenizer.params()) : null;
-    const meta = { format: FORMAT, spec: this.spec, view: this.view, config: this.config, dynamicsShapes, lamShapes, tokenizerShapes, latentMap: this.latentMap, summary: this.summary };
+    const meta = {
+      format: FORMAT,
+      spec: this.spec,
+      view: this.view,
+      config: this.config,
+      dynamicsShapes,
+      lamShapes,
+      tokenizerShapes,
+      latentMap: this.latentMap,
+      summary: this.summary,
+    };
     writeFileSync(join(dir, 'spatial.json'), JSON.stringify(meta));
   }
 
@@ -305,14 +468,16 @@ export class SpatialModel implements WorldModel {
     await initBackend();
     const meta = JSON.parse(readFileSync(join(dir, 'spatial.json'), 'utf8'));
     if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
-    const model = new SpatialModel(meta.spec, meta.view, resolveSpatialConfig(meta.config)); // saves from before a config field get its default
+    const model = new SpatialModel(meta.spec, meta.view, spatialConfig.resolve(meta.config)); // saves from before a config field get its default
     model.build('load'); // initial weights are overwritten below
     readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes, 'spatial');
     if (meta.lamShapes) {
-      if (!model.lam) throw new Error('spatial: saved latent action weights, but the saved config builds no latent action model');
+      if (!model.lam)
+        throw new Error('spatial: saved latent action weights, but the saved config builds no latent action model');
       readWeights(join(dir, 'latent-actions.f32'), model.lam.params(), meta.lamShapes, 'spatial');
     }
-    if (model.tokenizer) readWeights(join(dir, 'tokenizer.f32'), model.tokenizer.params(), meta.tokenizerShapes, 'spatial');
+    if (model.tokenizer)
+      readWeights(join(dir, 'tokenizer.f32'), model.tokenizer.params(), meta.tokenizerShapes, 'spatial');
     model.latentMap = meta.latentMap;
     model.summary = meta.summary;
     await model.openForecaster();

@@ -1,6 +1,16 @@
 // The model's behaviour with real numbers, on dev seeds and small budgets (each fit takes 10-60 s on one
 // tfjs-wasm thread, so the timeouts are generous).
-import { checkWorldModel, createRng, evaluateModel, forecastWindows, jobWorld, quietRun, trainingSet, evaluationSet, type Scenario } from '@worldbench/core';
+import {
+  checkWorldModel,
+  createRng,
+  evaluateModel,
+  forecastWindows,
+  jobWorld,
+  quietRun,
+  trainingSet,
+  evaluationSet,
+  type Scenario,
+} from '@worldbench/core';
 import { initBackend, tf } from '@worldbench/neural';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import lifeLike from '@worldbench/life-like';
@@ -27,15 +37,29 @@ async function fitted(scenario: Scenario, budget: number, seed: number, config: 
   const model = await spatial.create(scenario.spec, 'frame', { ...spatialDefaults, ...config });
   await model.fit(train, quietRun(seed));
   const test = evaluationSet(scenario, world, 'test', seed, { count: 6, horizon: 8 });
-  const { query } = forecastWindows(scenario.spec, 'frame', test.observed, test.clean, test.starts, scenario.spec.historySteps, 8);
+  const { query } = forecastWindows(
+    scenario.spec,
+    'frame',
+    test.observed,
+    test.clean,
+    test.starts,
+    scenario.spec.historySteps,
+    8,
+  );
   return { model, query };
 }
 
-describe('dynamics on bouncing-balls frames (true actions)', () => {
+describe('dynamics on bouncing-balls frames (true actions)', { tags: ['slow'] }, () => {
   it(
     'beats persistence at h = 1 by a skill of at least 0.3 at budget 256 (seed 0)',
     async () => {
-      const r = await evaluateModel(spatial, bouncingBalls, { view: 'frame', budget: 256, seed: 0, horizon: 4, episodes: 32 });
+      const r = await evaluateModel(spatial, bouncingBalls, {
+        view: 'frame',
+        budget: 256,
+        seed: 0,
+        horizon: 4,
+        episodes: 32,
+      });
       // measured 0.46 at the defaults (quick grid, seed 0, 64 windows)
       expect(r.metrics.test.skill['1']).toBeGreaterThan(0.3);
       await r.model.dispose?.();
@@ -44,7 +68,7 @@ describe('dynamics on bouncing-balls frames (true actions)', () => {
   );
 });
 
-describe('latent action model on sprite-world (no action labels)', () => {
+describe('latent action model on sprite-world (no action labels)', { tags: ['slow'] }, () => {
   it(
     // the expert presses noop on ~82% of its steps and some directions on under 1%, so only 3-5 codes can be
     // meaningful (measured at budget 512, seeds 0-2: 4, 3, 5 codes used; NMI 0.955, 0.892, 0.944)
@@ -56,11 +80,26 @@ describe('latent action model on sprite-world (no action labels)', () => {
       const g = geometryOf(spriteWorld.spec, 'frame', config);
       const d = buildTrainingData(g, data, 'frame');
       const t = dataTensors(g, d);
-      const lam = new LatentActionModel(createRng('lam'), { geometry: g, contextFrames: 1, width: 64, codes: 8, latentDim: 16, commitment: 0.25 });
+      const lam = new LatentActionModel(createRng('lam'), {
+        geometry: g,
+        contextFrames: 1,
+        width: 64,
+        codes: 8,
+        latentDim: 16,
+        commitment: 0.25,
+      });
       await trainLatentActionModel(lam, t, buildSamples(d, 1, 0).samples, config, 200, createRng('train'));
-      const codes = latentCodes(lam, t, d.transitions.frame, Int32Array.from(d.transitions.frame, (f) => f + 1));
+      const codes = latentCodes(
+        lam,
+        t,
+        d.transitions.frame,
+        Int32Array.from(d.transitions.frame, (f) => f + 1),
+      );
       const usage = codebookUsage(codes, 8);
-      const nmi = normalisedMutualInformation(codes, actionClasses(spriteWorld.spec.action!, d.transitions.actions!, d.transitions.count));
+      const nmi = normalisedMutualInformation(
+        codes,
+        actionClasses(spriteWorld.spec.action!, d.transitions.actions!, d.transitions.count),
+      );
       expect(usage.used).toBeGreaterThanOrEqual(3);
       expect(usage.perplexity).toBeGreaterThan(1.3);
       expect(nmi).toBeGreaterThan(0.8);
@@ -87,7 +126,7 @@ describe('latent action model on sprite-world (no action labels)', () => {
   );
 });
 
-describe('rollouts, memory, determinism', () => {
+describe('rollouts, memory, determinism', { tags: ['slow'] }, () => {
   it(
     'rolls out H frames of the right shape, finite and inside [0, 1], on every kind of action',
     async () => {
@@ -135,7 +174,8 @@ describe('rollouts, memory, determinism', () => {
   it(
     'passes checkWorldModel on every image scenario and refuses state-only ones with a reason',
     async () => {
-      for (const scenario of [bouncingBalls, spriteWorld, lifeLike] as Scenario[]) expect(await checkWorldModel(spatial, scenario, { config: tiny })).toEqual(['frame']);
+      for (const scenario of [bouncingBalls, spriteWorld, lifeLike] as Scenario[])
+        expect(await checkWorldModel(spatial, scenario, { config: tiny })).toEqual(['frame']);
       const support = spatial.supports({ ...lifeLike.spec, views: { state: lifeLike.spec.views.state } });
       expect(support.views).toEqual([]);
       expect('reason' in support && support.reason).toMatch(/image views/);

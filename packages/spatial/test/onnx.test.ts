@@ -6,7 +6,7 @@ import { createRng, evaluationSet, forecastWindows, jobWorld, quietRun, training
 import { backendName, initBackend, tf } from '@worldbench/neural';
 import spriteWorld from '@worldbench/sprite-world';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import spatial, { resolveSpatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
+import spatial, { spatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
 import { Dynamics, type ActionKind } from '../src/model';
 import { OnnxRollout } from '../src/onnx';
 import { patchGeometry } from '../src/patches';
@@ -47,12 +47,30 @@ describe('the exported rollout step', () => {
     for (const [i, c] of cases.entries()) {
       const rng = createRng(`onnx-step/${i}`);
       const geometry = patchGeometry(c.frame, 4, 1, c.wrap);
-      const dynamics = new Dynamics(rng.fork('init'), { geometry, contextFrames: c.C, width: 32, depth: 2, heads: 2, mlpRatio: 2, radius: 1, action: c.action, tokens: 0 });
+      const dynamics = new Dynamics(rng.fork('init'), {
+        geometry,
+        contextFrames: c.C,
+        width: 32,
+        depth: 2,
+        heads: 2,
+        mlpRatio: 2,
+        radius: 1,
+        action: c.action,
+        tokens: 0,
+      });
       perturb(rng.fork('perturb'), dynamics, 0.02);
       const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
       const A = c.action.kind === 'none' ? 0 : c.action.kind === 'latent' ? 1 : c.action.size;
-      const ids = (n: number) => Int32Array.from({ length: n }, (_, j) => (c.action.kind === 'int' ? (j % A) * c.action.vocab + rng.int(c.action.vocab) : rng.int(8)));
-      const actions = c.action.kind === 'none' ? null : c.action.kind === 'real' ? Float32Array.from({ length: B * H * A }, () => rng.normal()) : ids(B * H * A);
+      const ids = (n: number) =>
+        Int32Array.from({ length: n }, (_, j) =>
+          c.action.kind === 'int' ? (j % A) * c.action.vocab + rng.int(c.action.vocab) : rng.int(8),
+        );
+      const actions =
+        c.action.kind === 'none'
+          ? null
+          : c.action.kind === 'real'
+            ? Float32Array.from({ length: B * H * A }, () => rng.normal())
+            : ids(B * H * A);
       const onnx = await OnnxRollout.open(dynamics, c.deadzone);
       const engine = await onnx.engine(A);
       const viaTfjs = await rollout(tfjsEngine(dynamics, c.deadzone), dynamics.shape, history, B, K, actions, A, H, 3); // chunks of 3: two chunks
@@ -63,7 +81,9 @@ describe('the exported rollout step', () => {
       if (actions) {
         // a model with actions forecast without them runs unconditioned on both sides (a second ORT session)
         const free = await rollout(await onnx.engine(0), dynamics.shape, history, B, K, null, 0, 2);
-        expect(maxDiff(free, await rollout(tfjsEngine(dynamics, c.deadzone), dynamics.shape, history, B, K, null, 0, 2))).toBeLessThan(TOLERANCE);
+        expect(
+          maxDiff(free, await rollout(tfjsEngine(dynamics, c.deadzone), dynamics.shape, history, B, K, null, 0, 2)),
+        ).toBeLessThan(TOLERANCE);
       }
       await onnx.release();
       await expect(rollout(engine, dynamics.shape, history, B, K, actions, A, 1)).rejects.toThrow();
@@ -83,21 +103,56 @@ describe('the exported token step (tokenizer = vq)', () => {
     for (const [i, c] of cases.entries()) {
       const rng = createRng(`onnx-token-step/${i}`);
       const geometry = patchGeometry([12, 16], 4, 1, c.wrap);
-      const dynamics = new Dynamics(rng.fork('init'), { geometry, contextFrames: c.C, width: 32, depth: 2, heads: 2, mlpRatio: 2, radius: 1, action: c.action, tokens: codes });
+      const dynamics = new Dynamics(rng.fork('init'), {
+        geometry,
+        contextFrames: c.C,
+        width: 32,
+        depth: 2,
+        heads: 2,
+        mlpRatio: 2,
+        radius: 1,
+        action: c.action,
+        tokens: codes,
+      });
       perturb(rng.fork('perturb'), dynamics, 0.3);
       dynamics.copy!.assign(tf.tensor1d([0.5])); // a copy bonus that does not drown the head's logits
-      const tokenizer = new PatchTokenizer(rng.fork('tokenizer'), { pp: geometry.pp, width: 16, codes, dim: 8, commitment: 0.25 });
+      const tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {
+        pp: geometry.pp,
+        width: 16,
+        codes,
+        dim: 8,
+        commitment: 0.25,
+      });
       const table = tokenizer.decodedTable();
       const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
       const A = c.action.kind === 'real' || c.action.kind === 'int' ? c.action.size : 0;
-      const actions = c.action.kind === 'none' ? null : c.action.kind === 'real' ? Float32Array.from({ length: B * H * A }, () => rng.normal()) : Int32Array.from({ length: B * H * A }, (_, j) => (j % A) * 5 + rng.int(5));
+      const actions =
+        c.action.kind === 'none'
+          ? null
+          : c.action.kind === 'real'
+            ? Float32Array.from({ length: B * H * A }, () => rng.normal())
+            : Int32Array.from({ length: B * H * A }, (_, j) => (j % A) * 5 + rng.int(5));
       const onnx = await OnnxRollout.open(dynamics, 0, tokenizer);
-      const viaTfjs = await rollout(tfjsTokenEngine(dynamics, tokenizer, table), dynamics.shape, history, B, K, actions, A, H, 3);
+      const viaTfjs = await rollout(
+        tfjsTokenEngine(dynamics, tokenizer, table),
+        dynamics.shape,
+        history,
+        B,
+        K,
+        actions,
+        A,
+        H,
+        3,
+      );
       const viaOrt = await rollout(await onnx.engine(A), dynamics.shape, history, B, K, actions, A, H, 3);
       expect(maxDiff(viaOrt, viaTfjs), `case ${i} (${c.action.kind})`).toBeLessThan(TOLERANCE);
       // not trivially equal: the forecasts are decoded patches (other than the history's), and they change over the horizon
-      expect(maxDiff(viaTfjs.subarray(0, geometry.pixels), history.subarray((K - 1) * geometry.pixels, K * geometry.pixels))).toBeGreaterThan(0.1);
-      expect(maxDiff(viaTfjs.subarray(0, geometry.pixels), viaTfjs.subarray((H - 1) * geometry.pixels, H * geometry.pixels))).toBeGreaterThan(0.01);
+      expect(
+        maxDiff(viaTfjs.subarray(0, geometry.pixels), history.subarray((K - 1) * geometry.pixels, K * geometry.pixels)),
+      ).toBeGreaterThan(0.1);
+      expect(
+        maxDiff(viaTfjs.subarray(0, geometry.pixels), viaTfjs.subarray((H - 1) * geometry.pixels, H * geometry.pixels)),
+      ).toBeGreaterThan(0.01);
       await onnx.release();
       table.dispose();
       tokenizer.dispose();
@@ -108,17 +163,38 @@ describe('the exported token step (tokenizer = vq)', () => {
 
 describe('SpatialModel forecasts through ONNX Runtime', () => {
   it('rejects an unknown forecastBackend, naming the valid ones', () => {
-    expect(() => resolveSpatialConfig({ forecastBackend: 'gpu' })).toThrow(/forecastBackend is 'onnx' or 'tfjs', got 'gpu'/);
+    expect(() => spatialConfig.resolve({ forecastBackend: 'gpu' })).toThrow(
+      /forecastBackend is 'onnx' or 'tfjs', got "gpu"/,
+    );
   });
 
-  it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs does, reports the backend, releases its sessions', async () => {
+  it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs does, reports the backend, releases its sessions', {
+    tags: ['slow'],
+  }, async () => {
     const seed = 0;
     const world = jobWorld(spriteWorld, seed);
     const train = trainingSet(spriteWorld, world, 'behavior', 128, seed).observed;
     const test = evaluationSet(spriteWorld, world, 'test', seed, { count: 8, horizon: 8 });
-    const { query } = forecastWindows(spriteWorld.spec, 'frame', test.observed, test.clean, test.starts, spriteWorld.spec.historySteps, 8);
+    const { query } = forecastWindows(
+      spriteWorld.spec,
+      'frame',
+      test.observed,
+      test.clean,
+      test.starts,
+      spriteWorld.spec.historySteps,
+      8,
+    );
     const fit = async (config: Partial<SpatialConfig>) => {
-      const model = await spatial.create(spriteWorld.spec, 'frame', { ...spatialDefaults, minSteps: 20, maxSteps: 20, lr: 6e-3, latentActions: 0, holdout: 0, rolloutSteps: 0, ...config });
+      const model = await spatial.create(spriteWorld.spec, 'frame', {
+        ...spatialDefaults,
+        minSteps: 20,
+        maxSteps: 20,
+        lr: 6e-3,
+        latentActions: 0,
+        holdout: 0,
+        rolloutSteps: 0,
+        ...config,
+      });
       const report = await model.fit(train, quietRun(seed));
       return { model, report, forecast: (await model.forecast(query, quietRun(seed))).mean.data };
     };
@@ -134,7 +210,8 @@ describe('SpatialModel forecasts through ONNX Runtime', () => {
     const [K, pixels] = [last.shape[1], 30 * 30];
     let moved = 0;
     for (let b = 0; b < 8; b++)
-      for (let p = 0; p < pixels; p++) if (Math.abs(tfjs.forecast[(b * 8 + 7) * pixels + p] - last.data[(b * K + K - 1) * pixels + p]) > 0.05) moved++;
+      for (let p = 0; p < pixels; p++)
+        if (Math.abs(tfjs.forecast[(b * 8 + 7) * pixels + p] - last.data[(b * K + K - 1) * pixels + p]) > 0.05) moved++;
     expect(moved).toBeGreaterThan(20);
     // action-free: true actions mapped to latent codes, the codes fed to the exported step (a short fit: plumbing)
     const short: Partial<SpatialConfig> = { actionFree: true, latentActions: 8, minSteps: 10, maxSteps: 10 };

@@ -4,8 +4,15 @@ import { createRng } from '@worldbench/core';
 import { initBackend, stopGradient, tf, tfjsOps as ops } from '@worldbench/neural';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NeighbourhoodAttention, neighbourhood } from '../src/attention';
-import { resolveSpatialConfig, spatialDefaults } from '../src/config';
-import { actionClasses, codebookUsage, fitLatentMap, latentCodeOf, normalisedMutualInformation, pickLabelled } from '../src/latent-actions';
+import { spatialConfig, spatialDefaults } from '../src/config';
+import {
+  actionClasses,
+  codebookUsage,
+  fitLatentMap,
+  latentCodeOf,
+  normalisedMutualInformation,
+  pickLabelled,
+} from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
 import { DeadCodeRestarts, VectorQuantizer, type Quantised } from '../src/vq';
 
@@ -38,7 +45,9 @@ describe('patches', () => {
           expected.push(inside ? image[r * 4 + c] : wrap ? image[((r + 4) % 4) * 4 + ((c + 4) % 4)] : 0);
         }
       expect(Array.from(halo.subarray(0, 16))).toEqual(expected);
-      const viaTf = tf.tidy(() => haloPatches(ops, g, tf.tensor2d(core, [1, 16]), tf.tensor1d(g.haloIndex, 'int32')).dataSync());
+      const viaTf = tf.tidy(() =>
+        haloPatches(ops, g, tf.tensor2d(core, [1, 16]), tf.tensor1d(g.haloIndex, 'int32')).dataSync(),
+      );
       expect(Array.from(viaTf)).toEqual(Array.from(halo));
     }
   });
@@ -47,20 +56,29 @@ describe('patches', () => {
 describe('neighbourhood attention', () => {
   it('matches a plain-loop reference on token rows [n*P, D], masking neighbours outside the frame', () => {
     const rng = createRng('na');
-    const rows = 3, cols = 4, P = rows * cols, D = 8, heads = 2, N = 2;
+    const rows = 3,
+      cols = 4,
+      P = rows * cols,
+      D = 8,
+      heads = 2,
+      N = 2;
     const hood = neighbourhood(rows, cols, 1, false);
     const layer = new NeighbourhoodAttention(rng, D, heads, hood, false);
     const x = Float32Array.from({ length: N * P * D }, () => rng.normal());
     const got = tf.tidy(() => layer.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync());
-    const [q, k, v] = [layer.query, layer.key, layer.value].map((d) => tf.tidy(() => d.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync()));
+    const [q, k, v] = [layer.query, layer.key, layer.value].map((d) =>
+      tf.tidy(() => d.apply(ops, tf.tensor2d(x, [N * P, D])).dataSync()),
+    );
     const dh = D / heads;
     const mixed = new Float32Array(N * P * D);
     for (let n = 0; n < N; n++)
       for (let p = 0; p < P; p++)
         for (let h = 0; h < heads; h++) {
-          const pr = Math.floor(p / cols), pc = p % cols;
+          const pr = Math.floor(p / cols),
+            pc = p % cols;
           const keys: number[] = [];
-          for (let j = 0; j < P; j++) if (Math.abs(Math.floor(j / cols) - pr) <= 1 && Math.abs((j % cols) - pc) <= 1) keys.push(j);
+          for (let j = 0; j < P; j++)
+            if (Math.abs(Math.floor(j / cols) - pr) <= 1 && Math.abs((j % cols) - pc) <= 1) keys.push(j);
           const scores = keys.map((j) => {
             let s = 0;
             for (let e = 0; e < dh; e++) s += q[(n * P + p) * D + h * dh + e] * k[(n * P + j) * D + h * dh + e];
@@ -69,7 +87,11 @@ describe('neighbourhood attention', () => {
           const top = Math.max(...scores);
           const w = scores.map((s) => Math.exp(s - top));
           const total = w.reduce((a, b) => a + b, 0);
-          for (let e = 0; e < dh; e++) mixed[(n * P + p) * D + h * dh + e] = keys.reduce((s, j, i) => s + (w[i] / total) * v[(n * P + j) * D + h * dh + e], 0);
+          for (let e = 0; e < dh; e++)
+            mixed[(n * P + p) * D + h * dh + e] = keys.reduce(
+              (s, j, i) => s + (w[i] / total) * v[(n * P + j) * D + h * dh + e],
+              0,
+            );
         }
     const expected = tf.tidy(() => layer.output.apply(ops, tf.tensor2d(mixed, [N * P, D])).dataSync());
     for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i], 4);
@@ -79,7 +101,11 @@ describe('neighbourhood attention', () => {
 
 describe('vector quantiser', () => {
   it('stopGradient passes values and blocks gradients', () => {
-    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.add(tf.mul(stopGradient(x), x), x)))(tf.tensor1d([1, 2, 3])).dataSync());
+    const g = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => tf.sum(tf.add(tf.mul(stopGradient(x), x), x)))(tf.tensor1d([1, 2, 3]))
+        .dataSync(),
+    );
     expect(Array.from(g)).toEqual([2, 3, 4]); // d/dx (sg(x) x + x) = sg(x) + 1
   });
 
@@ -92,14 +118,34 @@ describe('vector quantiser', () => {
       const c = [cb[i * 3], cb[i * 3 + 1], cb[i * 3 + 2]];
       return (a[0] * c[0] + a[1] * c[1] + a[2] * c[2]) / Math.hypot(...c) / Math.hypot(...a);
     };
-    const rowsOfZ = [[0.3, -1, 2], [5, 0.1, -0.2]];
+    const rowsOfZ = [
+      [0.3, -1, 2],
+      [5, 0.1, -0.2],
+    ];
     rowsOfZ.forEach((row, r) => {
       const best = [0, 1, 2, 3].sort((a, b) => cos(row, b) - cos(row, a))[0];
       expect(codes[r]).toBe(best);
     });
     // the straight-through output's gradient reaches the (normalised) encoder output unchanged
-    const gradST = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(vq.quantise(x as tf.Tensor2D).st, tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]))))(z).dataSync());
-    const gradDirect = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-8))), tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]))))(z).dataSync());
+    const gradST = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) =>
+          tf.sum(tf.mul(vq.quantise(x as tf.Tensor2D).st, tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]))),
+        )(z)
+        .dataSync(),
+    );
+    const gradDirect = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-8))),
+              tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]),
+            ),
+          ),
+        )(z)
+        .dataSync(),
+    );
     for (let i = 0; i < 6; i++) expect(gradST[i]).toBeCloseTo(gradDirect[i], 5);
     vq.dispose();
     z.dispose();
@@ -143,7 +189,9 @@ describe('latent actions: mutual information and the map to true actions', () =>
 
   it('classes real actions by their dominant signed component; counts codebook usage', () => {
     const spec = { shape: [2], kind: 'real' as const };
-    expect(Array.from(actionClasses(spec, Float32Array.from([0, 0, 0.5, 0.1, -0.2, 0.9, 0, -1]), 4))).toEqual([0, 1, 3, 4]);
+    expect(Array.from(actionClasses(spec, Float32Array.from([0, 0, 0.5, 0.1, -0.2, 0.9, 0, -1]), 4))).toEqual([
+      0, 1, 3, 4,
+    ]);
     const usage = codebookUsage(Int32Array.from([0, 0, 1, 3]), 4);
     expect(usage.counts).toEqual([2, 1, 0, 1]);
     expect(usage.used).toBe(3);
@@ -159,17 +207,32 @@ describe('latent actions: mutual information and the map to true actions', () =>
     const map = fitLatentMap(spec, actions, codes, labelled);
     expect([0, 1, 2].map((a) => latentCodeOf(map, spec, Float32Array.of(a)))).toEqual([4, 6, 2]);
     const real = { shape: [2], kind: 'real' as const };
-    const realMap = fitLatentMap(real, Float32Array.from([0, 0, 1, 0, 0, -1]), Int32Array.from([3, 5, 7]), Int32Array.from([0, 1, 2]));
+    const realMap = fitLatentMap(
+      real,
+      Float32Array.from([0, 0, 1, 0, 0, -1]),
+      Int32Array.from([3, 5, 7]),
+      Int32Array.from([0, 1, 2]),
+    );
     expect(latentCodeOf(realMap, real, Float32Array.of(0.8, 0.1))).toBe(5); // nearest labelled action
   });
 });
 
 describe('config', () => {
   it('fills defaults, and rejects unknown keys (listing the valid ones), wrong types and out-of-range values', () => {
-    expect(resolveSpatialConfig({ rolloutSteps: 0 })).toEqual({ ...spatialDefaults, rolloutSteps: 0 });
-    expect(() => resolveSpatialConfig({ rollout: 0 })).toThrow(/no config key "rollout"; valid: patchSize, .*rolloutSteps/);
-    expect(() => resolveSpatialConfig({ actionFree: 'yes' })).toThrow(/actionFree = "yes": expected a boolean/);
-    expect(() => resolveSpatialConfig({ haloPadding: 'mirror' as 'zero' })).toThrow(/haloPadding/);
-    expect(() => resolveSpatialConfig({ teacherShare: 2, width: 62 })).toThrow(/teacherShare is in \[0, 1\].*width 62 is not divisible by heads 4/);
+    expect(spatialConfig.resolve({ rolloutSteps: 0 })).toEqual({ ...spatialDefaults, rolloutSteps: 0 });
+    expect(() => spatialConfig.resolve({ rollout: 0 })).toThrow(
+      /no config key "rollout"; valid: patchSize, .*rolloutSteps/,
+    );
+    expect(() => spatialConfig.resolve({ actionFree: 'yes' })).toThrow(
+      'spatial config: actionFree is true or false, got "yes"',
+    );
+    expect(() => spatialConfig.resolve({ haloPadding: 'mirror' })).toThrow(
+      /haloPadding is 'zero' or 'wrap' or 'auto', got "mirror"/,
+    );
+    expect(() => spatialConfig.resolve({ teacherShare: 2, patience: 0 })).toThrow(
+      /teacherShare is a number in \[0, 1\], got 2; patience is an integer >= 1, got 0/,
+    );
+    // rules between fields, once every field is valid
+    expect(() => spatialConfig.resolve({ width: 62 })).toThrow(/width 62 is not divisible by heads 4/);
   });
 });

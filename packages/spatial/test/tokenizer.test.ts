@@ -1,12 +1,21 @@
 // The 'vq' tokenizer option: the patch tokenizer alone (codebook in use, reconstruction bound), and the
 // token dynamics end to end (fit, forecast shape / finiteness / range, explain(), the ORT forecast as the
 // tfjs one, checkWorldModel's determinism and save -> load, no tensor leak). Dev seeds, budgets <= 256.
-import { checkWorldModel, createRng, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type Scenario } from '@worldbench/core';
+import {
+  checkWorldModel,
+  createRng,
+  evaluationSet,
+  forecastWindows,
+  jobWorld,
+  quietRun,
+  trainingSet,
+  type Scenario,
+} from '@worldbench/core';
 import { initBackend, tf } from '@worldbench/neural';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import spriteWorld from '@worldbench/sprite-world';
 import { beforeAll, describe, expect, it } from 'vitest';
-import spatial, { resolveSpatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
+import spatial, { spatialConfig, spatialDefaults, type SpatialConfig } from '../src/index';
 import { buildTrainingData } from '../src/dataset';
 import { codebookUsage } from '../src/latent-actions';
 import { PatchTokenizer, reconstructionError, trainTokenizer } from '../src/tokenizer';
@@ -23,7 +32,7 @@ beforeAll(async () => {
 
 describe('the vq patch tokenizer', () => {
   it('rejects an unknown tokenizer, naming the valid ones', () => {
-    expect(() => resolveSpatialConfig({ tokenizer: 'fsq' })).toThrow(/tokenizer is 'linear' or 'vq', got 'fsq'/);
+    expect(() => spatialConfig.resolve({ tokenizer: 'fsq' })).toThrow(/tokenizer is 'linear' or 'vq', got "fsq"/);
   });
 
   it(
@@ -33,7 +42,13 @@ describe('the vq patch tokenizer', () => {
       const g = geometryOf(bouncingBalls.spec, 'frame', spatialDefaults);
       const d = buildTrainingData(g, trainingSet(bouncingBalls, world, 'behavior', 256, 0).observed, 'frame');
       const t = dataTensors(g, d);
-      const tokenizer = new PatchTokenizer(createRng('tokenizer'), { pp: g.pp, width: 64, codes: 64, dim: 16, commitment: 0.25 });
+      const tokenizer = new PatchTokenizer(createRng('tokenizer'), {
+        pp: g.pp,
+        width: 64,
+        codes: 64,
+        dim: 16,
+        commitment: 0.25,
+      });
       const trained = await trainTokenizer(tokenizer, t.cores, 32, 2e-3, 300, createRng('train'));
       const ids = tokenizer.ids(tf.reshape(t.cores, [-1, g.pp]) as tf.Tensor2D);
       const usage = codebookUsage(ids, 64);
@@ -58,11 +73,23 @@ describe('the token dynamics (tokenizer = vq)', () => {
       const world = jobWorld(spriteWorld, seed);
       const train = trainingSet(spriteWorld, world, 'behavior', 128, seed).observed;
       const test = evaluationSet(spriteWorld, world, 'test', seed, { count: 6, horizon: 8 });
-      const { query } = forecastWindows(spriteWorld.spec, 'frame', test.observed, test.clean, test.starts, spriteWorld.spec.historySteps, 8);
+      const { query } = forecastWindows(
+        spriteWorld.spec,
+        'frame',
+        test.observed,
+        test.clean,
+        test.starts,
+        spriteWorld.spec.historySteps,
+        8,
+      );
       const before = tf.memory().numTensors;
       const forecasts: Float32Array[] = [];
       for (const forecastBackend of ['onnx', 'tfjs'] as const) {
-        const model = await spatial.create(spriteWorld.spec, 'frame', { ...spatialDefaults, ...tinyVq, forecastBackend });
+        const model = await spatial.create(spriteWorld.spec, 'frame', {
+          ...spatialDefaults,
+          ...tinyVq,
+          forecastBackend,
+        });
         await model.fit(train, quietRun(seed));
         const f = await model.forecast(query, quietRun(seed));
         expect(f.mean.shape).toEqual([6, 8, 30, 30]);
@@ -85,11 +112,11 @@ describe('the token dynamics (tokenizer = vq)', () => {
     TIMEOUT,
   );
 
-  it(
-    'passes checkWorldModel (determinism, save -> load) on bouncing-balls and sprite-world',
-    async () => {
-      for (const scenario of [bouncingBalls, spriteWorld] as Scenario[]) expect(await checkWorldModel(spatial, scenario, { config: tinyVq })).toEqual(['frame']);
-    },
-    TIMEOUT,
-  );
+  it('passes checkWorldModel (determinism, save -> load) on bouncing-balls and sprite-world', {
+    tags: ['slow'],
+    timeout: TIMEOUT,
+  }, async () => {
+    for (const scenario of [bouncingBalls, spriteWorld] as Scenario[])
+      expect(await checkWorldModel(spatial, scenario, { config: tinyVq })).toEqual(['frame']);
+  });
 });

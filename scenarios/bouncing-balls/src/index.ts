@@ -37,7 +37,8 @@ export const EXPERT_ACT_PROBABILITY = 0.25;
 
 const spec: ScenarioSpec = {
   id: 'bouncing-balls-v1',
-  summary: '1-3 balls (4 in ood) bounce in a box under hidden per-episode gravity and restitution; the action kicks ball 0.',
+  summary:
+    '1-3 balls (4 in ood) bounce in a box under hidden per-episode gravity and restitution; the action kicks ball 0.',
   views: {
     state: { shape: [MAX_BALLS, BALL_FIELDS], kind: 'real', range: [-MAX_SPEED, MAX_SPEED], mask: 'state_mask' },
     state_mask: { shape: [MAX_BALLS], kind: 'int', vocab: 2 },
@@ -57,7 +58,8 @@ function placeBalls(rng: Rng, count: number): [number, number][] {
   for (let attempt = 0; centres.length < count; attempt++) {
     // 4 balls of radius 0.07 fill ~6% of the box, so a draw fails rarely; this bound only catches a bug.
     if (attempt > 10_000) throw new Error(`bouncing-balls: could not place ${count} non-overlapping balls`);
-    const x = rng.uniform(RADIUS, 1 - RADIUS), y = rng.uniform(RADIUS, 1 - RADIUS);
+    const x = rng.uniform(RADIUS, 1 - RADIUS),
+      y = rng.uniform(RADIUS, 1 - RADIUS);
     if (centres.every(([cx, cy]) => Math.hypot(cx - x, cy - y) >= 2 * RADIUS)) centres.push([x, y]);
   }
   return centres;
@@ -67,7 +69,10 @@ const scenario: Scenario<BallsWorld, BallsState> = {
   spec,
 
   sampleWorld(rng) {
-    return { gravityCentre: rng.uniform(...GRAVITY_CENTRE_RANGE), restitutionCentre: rng.uniform(...RESTITUTION_CENTRE_RANGE) };
+    return {
+      gravityCentre: rng.uniform(...GRAVITY_CENTRE_RANGE),
+      restitutionCentre: rng.uniform(...RESTITUTION_CENTRE_RANGE),
+    };
   },
 
   reset(world, rng, split: Split) {
@@ -79,7 +84,10 @@ const scenario: Scenario<BallsWorld, BallsState> = {
     const restitution = Math.min(1, rng.uniform(e0 - RESTITUTION_SPREAD, e0 + RESTITUTION_SPREAD));
     const balls = new Float64Array(MAX_BALLS * BALL_FIELDS);
     placeBalls(rng, count).forEach(([x, y], i) => {
-      balls.set([x, y, rng.uniform(-INITIAL_SPEED, INITIAL_SPEED), rng.uniform(-INITIAL_SPEED, INITIAL_SPEED)], i * BALL_FIELDS);
+      balls.set(
+        [x, y, rng.uniform(-INITIAL_SPEED, INITIAL_SPEED), rng.uniform(-INITIAL_SPEED, INITIAL_SPEED)],
+        i * BALL_FIELDS,
+      );
     });
     return { count, gravity, restitution, balls };
   },

@@ -31,7 +31,8 @@ export interface BallsState {
 
 /** A state from per-ball rows [x, y, vx, vy] (at most MAX_BALLS of them). */
 export function makeState(gravity: number, restitution: number, rows: readonly (readonly number[])[]): BallsState {
-  if (rows.length < 1 || rows.length > MAX_BALLS) throw new RangeError(`makeState: ${rows.length} balls; expected 1..${MAX_BALLS}`);
+  if (rows.length < 1 || rows.length > MAX_BALLS)
+    throw new RangeError(`makeState: ${rows.length} balls; expected 1..${MAX_BALLS}`);
   const balls = new Float64Array(MAX_BALLS * BALL_FIELDS);
   rows.forEach((row, i) => balls.set(row.slice(0, BALL_FIELDS), i * BALL_FIELDS));
   return { count: rows.length, gravity, restitution, balls };
@@ -84,12 +85,15 @@ export function advance(state: BallsState, impulse: Float32Array | null): BallsS
  * apart, so that no overlap carries into the next substep.
  */
 function collide(b: Float64Array, i: number, j: number, e: number): void {
-  const oi = i * BALL_FIELDS, oj = j * BALL_FIELDS;
-  let dx = b[oj] - b[oi], dy = b[oj + 1] - b[oi + 1];
+  const oi = i * BALL_FIELDS,
+    oj = j * BALL_FIELDS;
+  let dx = b[oj] - b[oi],
+    dy = b[oj + 1] - b[oi + 1];
   let dist = Math.hypot(dx, dy);
   if (dist >= 2 * RADIUS) return;
   if (dist < 1e-12) [dx, dy, dist] = [1, 0, 1]; // coincident centres: any normal will do; pick +x
-  const nx = dx / dist, ny = dy / dist;
+  const nx = dx / dist,
+    ny = dy / dist;
   const approach = (b[oj + 2] - b[oi + 2]) * nx + (b[oj + 3] - b[oi + 3]) * ny; // < 0 when closing
   if (approach < 0) {
     const J = (-(1 + e) * approach) / 2; // per unit mass, equal masses
@@ -117,9 +121,11 @@ function collide(b: Float64Array, i: number, j: number, e: number): void {
  */
 function bounceOffWalls(b: Float64Array, i: number, gravity: number, e: number): void {
   const o = i * BALL_FIELDS;
-  const lo = RADIUS, hi = 1 - RADIUS;
+  const lo = RADIUS,
+    hi = 1 - RADIUS;
   for (let axis = 0; axis < 2; axis++) {
-    const p = o + axis, v = o + 2 + axis;
+    const p = o + axis,
+      v = o + 2 + axis;
     const side = b[p] < lo ? -1 : b[p] > hi ? 1 : 0; // outward normal along this axis, or 0 when inside
     if (side === 0) continue;
     const wall = side < 0 ? lo : hi;

@@ -27,8 +27,10 @@ export function renderFrame(state: BallsState): Float32Array {
   for (let b = 0; b < state.count; b++) {
     const cx = state.balls[b * BALL_FIELDS] * n; // column coordinate of the centre, px
     const cy = (1 - state.balls[b * BALL_FIELDS + 1]) * n; // row coordinate of the centre, px
-    const j0 = Math.max(0, Math.floor(cx - reach)), j1 = Math.min(n - 1, Math.ceil(cx + reach));
-    const i0 = Math.max(0, Math.floor(cy - reach)), i1 = Math.min(n - 1, Math.ceil(cy + reach));
+    const j0 = Math.max(0, Math.floor(cx - reach)),
+      j1 = Math.min(n - 1, Math.ceil(cx + reach));
+    const i0 = Math.max(0, Math.floor(cy - reach)),
+      i1 = Math.min(n - 1, Math.ceil(cy + reach));
     for (let i = i0; i <= i1; i++) {
       const dy = i + 0.5 - cy;
       for (let j = j0; j <= j1; j++) {
@@ -36,7 +38,7 @@ export function renderFrame(state: BallsState): Float32Array {
         const intensity = radius - Math.sqrt(dx * dx + dy * dy) + 0.5;
         if (intensity <= 0) continue;
         const k = i * n + j;
-        const value = intensity >= 1 ? 1 : intensity;
+        const value = Math.min(intensity, 1);
         if (value > frame[k]) frame[k] = value;
       }
     }

@@ -43,9 +43,13 @@ describe('bouncing-balls-v1', () => {
   });
 
   it('is deterministic: the same seed gives identical episodes, different seeds differ', () => {
-    const run = (seed: string) => simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
-    const a = run('det/1'), b = run('det/1'), c = run('det/2');
-    for (const view of ['state', 'state_mask', 'frame']) expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
+    const run = (seed: string) =>
+      simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
+    const a = run('det/1'),
+      b = run('det/1'),
+      c = run('det/2');
+    for (const view of ['state', 'state_mask', 'frame'])
+      expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
     expect(Array.from(b.actions!.data)).toEqual(Array.from(a.actions!.data));
     expect(Array.from(c.views.state.data)).not.toEqual(Array.from(a.views.state.data));
   });
@@ -62,7 +66,9 @@ describe('bouncing-balls-v1', () => {
   it('renders a disc of the right mass at the right place (row 0 is the top of the box)', () => {
     const [x, y] = [0.4137, 0.6281]; // away from walls and pixel centres
     const frame = renderFrame(makeState(3, 0.9, [[x, y, 0, 0]]));
-    let mass = 0, cx = 0, cy = 0;
+    let mass = 0,
+      cx = 0,
+      cy = 0;
     for (let i = 0; i < FRAME_SIZE; i++)
       for (let j = 0; j < FRAME_SIZE; j++) {
         const v = frame[i * FRAME_SIZE + j];
@@ -80,7 +86,8 @@ describe('bouncing-balls-v1', () => {
   });
 
   it('bounces off a side wall with the normal speed scaled by e, and off the floor losing energy by e^2', () => {
-    const e = 0.85, g = 4;
+    const e = 0.85,
+      g = 4;
     // side wall: after substep 2 (h = 0.0125 s) the centre is at 0.95, 0.02 past x = 1 - r = 0.93; it is
     // reflected to 0.91 and moves at -e * 2 for the last two substeps: 0.91 - 1.7 * 0.025 = 0.8675
     const side = advance(makeState(g, e, [[0.9, 0.5, 2, 0]]), noAction);
@@ -125,9 +132,19 @@ describe('bouncing-balls-v1', () => {
     }
     expect([...counts].sort()).toEqual([1, 2, 3]);
     // the same through the views: the mask counts the balls, padding rows are zero
-    const ep = simulateEpisodes(scenario, world, { count: 6, split: 'ood', policy: 'explore', rng: createRng('split/views') });
+    const ep = simulateEpisodes(scenario, world, {
+      count: 6,
+      split: 'ood',
+      policy: 'explore',
+      rng: createRng('split/views'),
+    });
     for (let e = 0; e < 6; e++) expect(block(ep.views.state_mask, e, 0).reduce((a, b) => a + b, 0)).toBe(4);
-    const train = simulateEpisodes(scenario, world, { count: 20, split: 'train', policy: 'explore', rng: createRng('split/views') });
+    const train = simulateEpisodes(scenario, world, {
+      count: 20,
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('split/views'),
+    });
     for (let e = 0; e < 20; e++) {
       const balls = block(train.views.state_mask, e, 0).reduce((a, b) => a + b, 0);
       expect(balls).toBeGreaterThanOrEqual(1);

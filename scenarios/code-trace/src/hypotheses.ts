@@ -33,7 +33,8 @@ function machineSpace(id: string, arithmetic: Arithmetic, statement: string): Fa
       const pc = t.current[0];
       const running = pc < programLength(program);
       const token = running ? program[pc * ROW] : -1;
-      const primitives = new Set<number>(), moduli = new Set<number>();
+      const primitives = new Set<number>(),
+        moduli = new Set<number>();
       // A halted machine executes nothing: every primitive gives the same next state, so try one.
       for (let p = 0; p < (running ? OPCODES : 1); p++)
         MODULI.forEach((m, mi) => {
@@ -42,7 +43,9 @@ function machineSpace(id: string, arithmetic: Arithmetic, statement: string): Fa
           primitives.add(p);
           moduli.add(mi);
         });
-      const out: Array<{ factor: number; consistent: number[] }> = [{ factor: MODULUS_FACTOR, consistent: [...moduli] }];
+      const out: Array<{ factor: number; consistent: number[] }> = [
+        { factor: MODULUS_FACTOR, consistent: [...moduli] },
+      ];
       if (running) out.push({ factor: token, consistent: [...primitives] });
       return out;
     },

@@ -3,9 +3,20 @@
 // modulus M; each episode runs a fresh random program from random registers. A model sees the program
 // (context) and the machine state (pc, r0..r3) and has to predict how the state evolves, which it can only
 // do by working out what each token does. Every number here is frozen in README.md; changing one bumps the id.
-import type { Rng, Scenario, ScenarioSpec, Split } from '@worldbench/core';
+import type { Scenario, ScenarioSpec, Split } from '@worldbench/core';
 import { dialectHypotheses } from './hypotheses';
-import { MAX_PROGRAM, MODULI, OPCODES, PAD, PROGRAM_VOCAB, REGISTERS, ROW, STATE_SIZE, STATE_VOCAB, stepMachine } from './machine';
+import {
+  MAX_PROGRAM,
+  MODULI,
+  OPCODES,
+  PAD,
+  PROGRAM_VOCAB,
+  REGISTERS,
+  ROW,
+  STATE_SIZE,
+  STATE_VOCAB,
+  stepMachine,
+} from './machine';
 import { OOD_LENGTH, TRAIN_LENGTH, generateProgram, type Instruction } from './programs';
 
 export { MODULI, OPCODES, PAD, PRIMITIVES, programLength, stepMachine, type PrimitiveName } from './machine';
@@ -31,7 +42,8 @@ export interface TraceState {
 
 const spec: ScenarioSpec = {
   id: 'code-trace-v1',
-  summary: 'Random 4-12 instruction register-machine programs (13-20 in ood) run in a hidden opcode dialect and modulus; forecast pc and registers.',
+  summary:
+    'Random 4-12 instruction register-machine programs (13-20 in ood) run in a hidden opcode dialect and modulus; forecast pc and registers.',
   views: {
     state: { shape: [STATE_SIZE], kind: 'int', vocab: STATE_VOCAB, range: [0, STATE_VOCAB - 1] },
   },
@@ -54,7 +66,8 @@ function tokensOf(dialect: readonly number[]): number[] {
 
 /** A program written in primitives, encoded in the world's dialect and padded to [20 * 3]. */
 export function encodeProgram(world: TraceWorld, instructions: readonly Instruction[]): Int32Array {
-  if (instructions.length < 1 || instructions.length > MAX_PROGRAM) throw new RangeError(`code-trace: a program has 1..${MAX_PROGRAM} instructions, got ${instructions.length}`);
+  if (instructions.length < 1 || instructions.length > MAX_PROGRAM)
+    throw new RangeError(`code-trace: a program has 1..${MAX_PROGRAM} instructions, got ${instructions.length}`);
   const tokens = tokensOf(world.dialect);
   const program = new Int32Array(MAX_PROGRAM * ROW).fill(PAD);
   instructions.forEach(({ op, a, b }, i) => program.set([tokens[op], a, b], i * ROW));
@@ -62,9 +75,18 @@ export function encodeProgram(world: TraceWorld, instructions: readonly Instruct
 }
 
 /** The start state of a program with the given registers (pc 0). */
-export function makeState(world: TraceWorld, instructions: readonly Instruction[], registers: readonly number[]): TraceState {
-  if (registers.length !== REGISTERS) throw new RangeError(`code-trace: ${REGISTERS} registers expected, got ${registers.length}`);
-  return { program: encodeProgram(world, instructions), length: instructions.length, machine: Int32Array.from([0, ...registers]) };
+export function makeState(
+  world: TraceWorld,
+  instructions: readonly Instruction[],
+  registers: readonly number[],
+): TraceState {
+  if (registers.length !== REGISTERS)
+    throw new RangeError(`code-trace: ${REGISTERS} registers expected, got ${registers.length}`);
+  return {
+    program: encodeProgram(world, instructions),
+    length: instructions.length,
+    machine: Int32Array.from([0, ...registers]),
+  };
 }
 
 /** The true assignment of the hypothesis space: the dialect, then the modulus' index in MODULI. */
@@ -94,7 +116,13 @@ const scenario: Scenario<TraceWorld, TraceState> = {
   },
 
   step(world, state) {
-    const machine = stepMachine(state.program, state.length, (token) => world.dialect[token], world.modulus, state.machine);
+    const machine = stepMachine(
+      state.program,
+      state.length,
+      (token) => world.dialect[token],
+      world.modulus,
+      state.machine,
+    );
     return { program: state.program, length: state.length, machine };
   },
 

@@ -56,13 +56,21 @@ export function stepMachine(
 ): Int32Array {
   const next = Int32Array.from(machine as ArrayLike<number>);
   const pc = machine[0];
-  if (pc < length) execute(primitiveOf(program[pc * ROW]), program[pc * ROW + 1], program[pc * ROW + 2], next, modulus, arithmetic);
+  if (pc < length)
+    execute(primitiveOf(program[pc * ROW]), program[pc * ROW + 1], program[pc * ROW + 2], next, modulus, arithmetic);
   for (let r = 1; r <= REGISTERS; r++) next[r] = reduce(next[r], modulus, arithmetic);
   return next;
 }
 
 /** Executes one instruction on `m` = [pc, r0..r3] in place. */
-function execute(primitive: number, a: number, b: number, m: Int32Array, modulus: number, arithmetic: Arithmetic): void {
+function execute(
+  primitive: number,
+  a: number,
+  b: number,
+  m: Int32Array,
+  modulus: number,
+  arithmetic: Arithmetic,
+): void {
   const pc = m[0];
   const isRegister = (x: number) => x >= 0 && x < REGISTERS;
   const needsB = primitive === ADD || primitive === SUB || primitive === MUL || primitive === MOV;

@@ -64,7 +64,10 @@ export function generateProgram(rng: Rng, length: number): Instruction[] {
   const program: Instruction[] = [];
   const branches: number[] = [];
   let counter = -1;
-  const LOOP = 0, ARITH = 1, BRANCH = 2, STOP = 3;
+  const LOOP = 0,
+    ARITH = 1,
+    BRANCH = 2,
+    STOP = 3;
   while (program.length < slots) {
     const room = slots - program.length;
     const kinds: [number, number][] = [
@@ -96,7 +99,10 @@ export function generateProgram(rng: Rng, length: number): Instruction[] {
   for (const i of branches) {
     const forward = i + 2 <= length - 1;
     const backward = i >= 1;
-    program[i].b = forward && (!backward || rng.bernoulli(BRANCH_FORWARD_PROBABILITY)) ? between(rng, i + 2, length - 1) : between(rng, 0, i - 1);
+    program[i].b =
+      forward && (!backward || rng.bernoulli(BRANCH_FORWARD_PROBABILITY))
+        ? between(rng, i + 2, length - 1)
+        : between(rng, 0, i - 1);
   }
   return program;
 }

@@ -33,7 +33,12 @@ function trace(world: TraceWorld, state: TraceState, steps: number): number[][] 
 }
 
 function transition(ep: Episodes, e: number, t: number): Transition {
-  return { current: block(ep.views.state, e, t), next: block(ep.views.state, e, t + 1), action: null, context: { program: block(ep.context.program, e) } };
+  return {
+    current: block(ep.views.state, e, t),
+    next: block(ep.views.state, e, t + 1),
+    action: null,
+    context: { program: block(ep.context.program, e) },
+  };
 }
 
 describe('code-trace-v1', () => {
@@ -61,7 +66,14 @@ describe('code-trace-v1', () => {
   });
 
   it('multiplies, subtracts and sets mod M, then runs off the end (pc = length) and stays (M = 10)', () => {
-    const program = [op('SET', 0, 7), op('SET', 1, 6), op('MUL', 0, 1), op('SUB', 2, 0), op('SET', 3, 13), op('MOV', 1, 2)];
+    const program = [
+      op('SET', 0, 7),
+      op('SET', 1, 6),
+      op('MUL', 0, 1),
+      op('SUB', 2, 0),
+      op('SET', 3, 13),
+      op('MOV', 1, 2),
+    ];
     // 7 * 6 = 42 = 2 mod 10; 0 - 2 = 8 mod 10; 13 = 3 mod 10; r1 <- r2
     expect(trace(identity(10), makeState(identity(10), program, [1, 1, 0, 9]), 8)).toEqual([
       [0, 1, 1, 0, 9],
@@ -118,14 +130,25 @@ describe('code-trace-v1', () => {
     // a program read in a wrong dialect can put an immediate where a register is expected: it faults and stays
     const set = makeState(plain, [op('SET', 0, 9), op('HALT')], [0, 0, 0, 0]); // token 0 = SET in `plain`
     const asAdd: TraceWorld = { dialect: [1, 0, 2, 3, 4, 5, 6, 7], modulus: 16 }; // token 0 = ADD r0, r9
-    expect(trace(asAdd, set, 2)).toEqual([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]);
-    expect(trace(plain, set, 2)).toEqual([[0, 0, 0, 0, 0], [1, 9, 0, 0, 0], [1, 9, 0, 0, 0]]);
+    expect(trace(asAdd, set, 2)).toEqual([
+      [0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0],
+    ]);
+    expect(trace(plain, set, 2)).toEqual([
+      [0, 0, 0, 0, 0],
+      [1, 9, 0, 0, 0],
+      [1, 9, 0, 0, 0],
+    ]);
   });
 
   it('is deterministic, and step leaves its input untouched', () => {
     const world = scenario.sampleWorld(createRng('det/world'));
-    const run = (seed: string) => simulateEpisodes(scenario, world, { count: 6, split: 'train', policy: 'explore', rng: createRng(seed) });
-    const a = run('det/1'), b = run('det/1'), c = run('det/2');
+    const run = (seed: string) =>
+      simulateEpisodes(scenario, world, { count: 6, split: 'train', policy: 'explore', rng: createRng(seed) });
+    const a = run('det/1'),
+      b = run('det/1'),
+      c = run('det/2');
     expect(Array.from(b.views.state.data)).toEqual(Array.from(a.views.state.data));
     expect(Array.from(b.context.program.data)).toEqual(Array.from(a.context.program.data));
     expect(Array.from(c.context.program.data)).not.toEqual(Array.from(a.context.program.data));
@@ -154,7 +177,12 @@ describe('code-trace-v1', () => {
     for (const split of ['train', 'test', 'ood'] as const)
       for (let w = 0; w < N; w++) {
         const world = scenario.sampleWorld(createRng(`random/${split}/${w}`));
-        const ep = simulateEpisodes(scenario, world, { count: 5, split, policy: 'explore', rng: createRng(`random/${split}/${w}/episodes`) });
+        const ep = simulateEpisodes(scenario, world, {
+          count: 5,
+          split,
+          policy: 'explore',
+          rng: createRng(`random/${split}/${w}/episodes`),
+        });
         expect(ep.views.state.shape).toEqual([5, T + 1, 5]);
         for (let e = 0; e < 5; e++) {
           const where = `${split} world ${w} episode ${e}`;
@@ -175,7 +203,9 @@ describe('code-trace-v1', () => {
           const flags = { djnz: false, jzTaken: false, jzNot: false };
           for (let t = 0; t < T; t++) {
             const [s, n] = [block(ep.views.state, e, t), block(ep.views.state, e, t + 1)];
-            for (const x of [s, n]) if (x[0] > L || x.subarray(1).some((r) => r >= world.modulus)) problems.push(`${where} step ${t}: [${x}] out of range`);
+            for (const x of [s, n])
+              if (x[0] > L || x.subarray(1).some((r) => r >= world.modulus))
+                problems.push(`${where} step ${t}: [${x}] out of range`);
             const constant = s.every((v, i) => v === n[i]);
             if (halted && !constant) problems.push(`${where} step ${t}: moved after halting`);
             halted ||= constant;
@@ -219,21 +249,31 @@ describe('code-trace-v1', () => {
     // a shift mid-episode keeps the state in range: registers are reduced into the new 0..M-1
     const world: TraceWorld = { dialect: PRIMITIVES.map((_, i) => i), modulus: 16 };
     const state = makeState(world, [op('ADD', 0, 1), op('HALT')], [15, 14, 3, 9]);
-    expect(Array.from(scenario.step({ ...world, modulus: 8 }, state, null, createRng('unused')).machine)).toEqual([1, 5, 6, 3, 1]); // 29 = 5 mod 8
+    expect(Array.from(scenario.step({ ...world, modulus: 8 }, state, null, createRng('unused')).machine)).toEqual([
+      1, 5, 6, 3, 1,
+    ]); // 29 = 5 mod 8
   });
 
   it('hypotheses: the true assignment predicts every clean transition exactly (train and ood); wrong ones do not', () => {
-    let swappedWrong = 0, saturateWrong = 0, transitions = 0;
+    let swappedWrong = 0,
+      saturateWrong = 0,
+      transitions = 0;
     for (let w = 0; w < 20; w++) {
       const world = scenario.sampleWorld(createRng(`hyp/${w}`));
       const truth = scenario.hypotheses!.truth(world);
       expect(truth).toEqual({ id: wrapSpace.id, assignment: trueAssignment(world) });
       // SET and ADD swapped: a wrong dialect
-      const set = world.dialect.indexOf(0), add = world.dialect.indexOf(1);
+      const set = world.dialect.indexOf(0),
+        add = world.dialect.indexOf(1);
       const swapped = [...truth.assignment!];
       [swapped[set], swapped[add]] = [swapped[add], swapped[set]];
       for (const split of ['train', 'ood'] as const) {
-        const ep = simulateEpisodes(scenario, world, { count: 4, split, policy: 'explore', rng: createRng(`hyp/${w}/${split}`) });
+        const ep = simulateEpisodes(scenario, world, {
+          count: 4,
+          split,
+          policy: 'explore',
+          rng: createRng(`hyp/${w}/${split}`),
+        });
         for (let e = 0; e < 4; e++)
           for (let t = 0; t < T; t++) {
             const tr = transition(ep, e, t);
@@ -251,18 +291,29 @@ describe('code-trace-v1', () => {
 
   it('evidence never excludes the truth and pins down ~97% of tokens and the modulus after 256 transitions', () => {
     const W = 40;
-    let identified = 0, modulusIdentified = 0, saturateRefuted = 0;
+    let identified = 0,
+      modulusIdentified = 0,
+      saturateRefuted = 0;
     for (let w = 0; w < W; w++) {
       const world = scenario.sampleWorld(createRng(`evidence/${w}`));
       const truth = trueAssignment(world);
-      const ep = simulateEpisodes(scenario, world, { count: 256 / T, split: 'train', policy: 'behavior', rng: createRng(`evidence/${w}/train`) });
+      const ep = simulateEpisodes(scenario, world, {
+        count: 256 / T,
+        split: 'train',
+        policy: 'behavior',
+        rng: createRng(`evidence/${w}/train`),
+      });
       const left = wrapSpace.factors.map((f) => new Set(f.options.keys()));
       const saturateLeft = saturateSpace.factors.map((f) => new Set(f.options.keys()));
       for (let e = 0; e < 256 / T; e++)
         for (let t = 0; t < T; t++) {
           const tr = transition(ep, e, t);
-          for (const [space, sets] of [[wrapSpace, left], [saturateSpace, saturateLeft]] as const)
-            for (const { factor, consistent } of space.evidence(tr)) for (const o of [...sets[factor]]) if (!consistent.includes(o)) sets[factor].delete(o);
+          for (const [space, sets] of [
+            [wrapSpace, left],
+            [saturateSpace, saturateLeft],
+          ] as const)
+            for (const { factor, consistent } of space.evidence(tr))
+              for (const o of [...sets[factor]]) if (!consistent.includes(o)) sets[factor].delete(o);
         }
       left.forEach((set, factor) => expect(set.has(truth[factor])).toBe(true));
       for (let token = 0; token < OPCODES; token++) identified += +(left[token].size === 1);
@@ -278,7 +329,12 @@ describe('code-trace-v1', () => {
   it('simulates 4096 transitions with every view rendered in well under a second', () => {
     const world = scenario.sampleWorld(createRng('speed'));
     const start = performance.now();
-    simulateEpisodes(scenario, world, { count: Math.ceil(4096 / T), split: 'train', policy: 'explore', rng: createRng('speed/episodes') });
+    simulateEpisodes(scenario, world, {
+      count: Math.ceil(4096 / T),
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('speed/episodes'),
+    });
     expect(performance.now() - start).toBeLessThan(1000);
   });
 });

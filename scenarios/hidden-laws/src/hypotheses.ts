@@ -17,7 +17,12 @@ function family(law: Law, isTrue: boolean): LawFamily {
     kind: 'family',
     id: law.id,
     statement: law.statement,
-    parameters: law.parameters.map((p) => ({ name: p.name, range: p.train, perEpisode: true, doc: isTrue ? p.doc : `${p.doc} (prior range of a law no world has)` })),
+    parameters: law.parameters.map((p) => ({
+      name: p.name,
+      range: p.train,
+      perEpisode: true,
+      doc: isTrue ? p.doc : `${p.doc} (prior range of a law no world has)`,
+    })),
     nestedIn: law.nestedIn,
     predict: (params, t) => predictWith(law, params, t),
     // Only where the one-step map is exactly affine in the parameters (a constant acceleration, integrated

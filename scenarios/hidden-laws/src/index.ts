@@ -3,13 +3,23 @@
 // The law's parameters are drawn per episode, so a model has to tell the law and read its parameters from
 // the history. The home scenario of the possible-worlds school: `hypotheses` states every candidate law.
 // Every number here is frozen in README.md; changing one bumps the id.
-import type { Rng, Scenario, ScenarioSpec, Split } from '@worldbench/core';
+import type { Scenario, ScenarioSpec, Split } from '@worldbench/core';
 import { hypotheses } from './hypotheses';
 import { LAWS, TRUE_LAWS, TRUE_LAW_IDS, type TrueLawId } from './laws';
 import { advance } from './physics';
 import { FRAME_SIZE, renderFrame } from './render';
 
-export { ALTERNATIVE_LAWS, LAWS, SOFTENING, TRUE_LAWS, TRUE_LAW_IDS, energy, type Law, type LawParameter, type TrueLawId } from './laws';
+export {
+  ALTERNATIVE_LAWS,
+  LAWS,
+  SOFTENING,
+  TRUE_LAWS,
+  TRUE_LAW_IDS,
+  energy,
+  type Law,
+  type LawParameter,
+  type TrueLawId,
+} from './laws';
 export { DT, FORCE_SCALE, SUBSTEPS, advance, type Dynamics } from './physics';
 export { FRAME_EXTENT, FRAME_SIZE, PARTICLE_RADIUS, renderFrame } from './render';
 export { hypotheses } from './hypotheses';
@@ -42,7 +52,8 @@ export const EXPERT_PUSH_PROBABILITY = 0.25;
 
 const spec: ScenarioSpec = {
   id: 'hidden-laws-v1',
-  summary: 'A particle in the plane under one hidden law of 7 (free, gravity, spring, damped spring, pendulum, drag, central) with per-episode parameters; the action is an applied force.',
+  summary:
+    'A particle in the plane under one hidden law of 7 (free, gravity, spring, damped spring, pendulum, drag, central) with per-episode parameters; the action is an applied force.',
   views: {
     // no `range`: the particle may leave the frame and nothing bounds it; see README
     state: { shape: [4], kind: 'real' },
@@ -62,8 +73,14 @@ export function episodeParameters(world: LawsWorld, state: LawsState): readonly 
 }
 
 /** A state at `particle` (rounded to float32) with the given parameters (laws not listed get none). */
-export function makeState(particle: readonly number[], params: Partial<Record<TrueLawId, readonly number[]>> = {}): LawsState {
-  const all = Object.fromEntries(TRUE_LAW_IDS.map((id) => [id, params[id] ?? []])) as Record<TrueLawId, readonly number[]>;
+export function makeState(
+  particle: readonly number[],
+  params: Partial<Record<TrueLawId, readonly number[]>> = {},
+): LawsState {
+  const all = Object.fromEntries(TRUE_LAW_IDS.map((id) => [id, params[id] ?? []])) as Record<
+    TrueLawId,
+    readonly number[]
+  >;
   return { particle: Float32Array.from(particle), params: all };
 }
 
@@ -77,17 +94,24 @@ const scenario: Scenario<LawsWorld, LawsState> & { hypotheses: typeof hypotheses
   // Draw order: x, y, vx, vy, then every law's parameters in TRUE_LAWS order, whatever the world's law.
   reset(_world, rng, split: Split) {
     const ood = split === 'ood';
-    const x = rng.uniform(-INITIAL_POSITION, INITIAL_POSITION), y = rng.uniform(-INITIAL_POSITION, INITIAL_POSITION);
-    const speed = () => (ood ? (rng.bernoulli(0.5) ? 1 : -1) * rng.uniform(...OOD_INITIAL_SPEED) : rng.uniform(...TRAIN_INITIAL_SPEED));
-    const vx = speed(), vy = speed();
+    const x = rng.uniform(-INITIAL_POSITION, INITIAL_POSITION),
+      y = rng.uniform(-INITIAL_POSITION, INITIAL_POSITION);
+    const speed = () =>
+      ood ? (rng.bernoulli(0.5) ? 1 : -1) * rng.uniform(...OOD_INITIAL_SPEED) : rng.uniform(...TRAIN_INITIAL_SPEED);
+    const vx = speed(),
+      vy = speed();
     const params = {} as Record<TrueLawId, readonly number[]>;
-    for (const law of TRUE_LAWS) params[law.id as TrueLawId] = Object.freeze(law.parameters.map((p) => rng.uniform(...(ood ? p.ood! : p.train))));
+    for (const law of TRUE_LAWS)
+      params[law.id as TrueLawId] = Object.freeze(law.parameters.map((p) => rng.uniform(...(ood ? p.ood! : p.train))));
     return { particle: Float32Array.from([x, y, vx, vy]), params: Object.freeze(params) };
   },
 
   step(world, state, action) {
     const law = LAWS[world.law];
-    return { particle: Float32Array.from(advance(law.dynamics(state.params[world.law]), state.particle, action)), params: state.params };
+    return {
+      particle: Float32Array.from(advance(law.dynamics(state.params[world.law]), state.particle, action)),
+      params: state.params,
+    };
   },
 
   render(_world, state) {

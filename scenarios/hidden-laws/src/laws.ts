@@ -38,7 +38,17 @@ const free: Law = {
   id: 'free',
   statement: 'free flight: a = 0 (plus the applied force)',
   parameters: [],
-  nestedIn: ['gravity', 'spring', 'damped-spring', 'pendulum', 'drag', 'central', 'linear-drag', 'anisotropic-spring', 'uniform-field'],
+  nestedIn: [
+    'gravity',
+    'spring',
+    'damped-spring',
+    'pendulum',
+    'drag',
+    'central',
+    'linear-drag',
+    'anisotropic-spring',
+    'uniform-field',
+  ],
   dynamics: () => ({}),
   potential: () => 0,
   affineBasis: [],
@@ -60,7 +70,9 @@ const gravity: Law = {
 const spring: Law = {
   id: 'spring',
   statement: 'spring about the origin: a = -k x',
-  parameters: [{ name: 'k', train: [1, 4], ood: [5, 8], doc: 'stiffness per unit mass, 1 / s^2 (angular frequency sqrt(k))' }],
+  parameters: [
+    { name: 'k', train: [1, 4], ood: [5, 8], doc: 'stiffness per unit mass, 1 / s^2 (angular frequency sqrt(k))' },
+  ],
   nestedIn: ['damped-spring', 'anisotropic-spring'],
   dynamics: (p) => {
     const k = p[0];
@@ -85,14 +97,21 @@ const dampedSpring: Law = {
 
 const pendulum: Law = {
   id: 'pendulum',
-  statement: 'separable pendulum-like restoring law: per axis a_i = -w2 L sin(x_i / L) (each axis a pendulum of length L whose arc length is x_i; w2 = g / L); nearly a spring of k = w2 for |x_i| << L',
+  statement:
+    'separable pendulum-like restoring law: per axis a_i = -w2 L sin(x_i / L) (each axis a pendulum of length L whose arc length is x_i; w2 = g / L); nearly a spring of k = w2 for |x_i| << L',
   parameters: [
     { name: 'w2', train: [1, 4], ood: [5, 8], doc: 'small-amplitude squared angular frequency g / L, 1 / s^2' },
-    { name: 'L', train: [1, 2], ood: [0.5, 0.8], doc: 'length, frame units: the scale where the law stops being a spring' },
+    {
+      name: 'L',
+      train: [1, 2],
+      ood: [0.5, 0.8],
+      doc: 'length, frame units: the scale where the law stops being a spring',
+    },
   ],
   nestedIn: [],
   dynamics: (p) => {
-    const w2 = p[0], L = p[1];
+    const w2 = p[0],
+      L = p[1];
     return { field: (x, y, out) => ((out[0] = -w2 * L * Math.sin(x / L)), (out[1] = -w2 * L * Math.sin(y / L))) };
   },
   // w2 L^2 (1 - cos(x_i / L)) per axis, written as 2 w2 L^2 sin^2(x_i / 2L) to keep small amplitudes exact
@@ -148,7 +167,8 @@ const anisotropicSpring: Law = {
   ],
   nestedIn: [],
   dynamics: (p) => {
-    const kx = p[0], ky = p[1];
+    const kx = p[0],
+      ky = p[1];
     return { field: (x, y, out) => ((out[0] = -kx * x), (out[1] = -ky * y)) };
   },
   potential: (p, x, y) => 0.5 * (p[0] * x * x + p[1] * y * y),
@@ -163,7 +183,8 @@ const uniformField: Law = {
   ],
   nestedIn: [],
   dynamics: (p) => {
-    const ax = p[0], ay = p[1];
+    const ax = p[0],
+      ay = p[1];
     return { field: (_x, _y, out) => ((out[0] = ax), (out[1] = ay)) };
   },
   potential: (p, x, y) => -(p[0] * x + p[1] * y),
@@ -177,10 +198,18 @@ const uniformField: Law = {
 export const ALTERNATIVE_LAWS = [linearDrag, anisotropicSpring, uniformField] as const;
 
 /** Every candidate law by id. */
-export const LAWS: Readonly<Record<string, Law>> = Object.fromEntries([...TRUE_LAWS, ...ALTERNATIVE_LAWS].map((l) => [l.id, l]));
+export const LAWS: Readonly<Record<string, Law>> = Object.fromEntries(
+  [...TRUE_LAWS, ...ALTERNATIVE_LAWS].map((l) => [l.id, l]),
+);
 
 /** Total mechanical energy per unit mass of a conservative law at (x, y, vx, vy). */
 export function energy(law: Law, p: ArrayLike<number>, s: ArrayLike<number>): number {
-  if (!law.potential) throw new Error(`energy: law "${law.id}" is not conservative (it has damping); expected one of ${Object.values(LAWS).filter((l) => l.potential).map((l) => l.id).join(', ')}`);
+  if (!law.potential)
+    throw new Error(
+      `energy: law "${law.id}" is not conservative (it has damping); expected one of ${Object.values(LAWS)
+        .filter((l) => l.potential)
+        .map((l) => l.id)
+        .join(', ')}`,
+    );
   return 0.5 * (s[2] * s[2] + s[3] * s[3]) + law.potential(p, s[0], s[1]);
 }

@@ -38,7 +38,8 @@ export function advance(dyn: Dynamics, particle: ArrayLike<number>, action: Arra
   for (let i = 0; i < 4; i++) s[i] = particle[i];
   const fx = action ? FORCE_SCALE * action[0] : 0;
   const fy = action ? FORCE_SCALE * action[1] : 0;
-  const h = DT / SUBSTEPS, half = h / 2;
+  const h = DT / SUBSTEPS,
+    half = h / 2;
   const a = new Float64Array(2);
   acceleration(dyn, s, fx, fy, a); // reused across substeps: damping does not move the particle
   for (let k = 0; k < SUBSTEPS; k++) {

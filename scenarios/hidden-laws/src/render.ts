@@ -21,14 +21,16 @@ export function renderFrame(particle: ArrayLike<number>): Float32Array {
   const reach = radius + 0.5; // beyond this distance a pixel centre gets nothing
   const cx = (particle[0] + FRAME_EXTENT) * scale; // column coordinate of the centre, px
   const cy = (FRAME_EXTENT - particle[1]) * scale; // row coordinate of the centre, px
-  const j0 = Math.max(0, Math.floor(cx - reach)), j1 = Math.min(n - 1, Math.ceil(cx + reach));
-  const i0 = Math.max(0, Math.floor(cy - reach)), i1 = Math.min(n - 1, Math.ceil(cy + reach));
+  const j0 = Math.max(0, Math.floor(cx - reach)),
+    j1 = Math.min(n - 1, Math.ceil(cx + reach));
+  const i0 = Math.max(0, Math.floor(cy - reach)),
+    i1 = Math.min(n - 1, Math.ceil(cy + reach));
   for (let i = i0; i <= i1; i++) {
     const dy = i + 0.5 - cy;
     for (let j = j0; j <= j1; j++) {
       const dx = j + 0.5 - cx;
       const intensity = radius - Math.sqrt(dx * dx + dy * dy) + 0.5;
-      if (intensity > 0) frame[i * n + j] = intensity >= 1 ? 1 : intensity;
+      if (intensity > 0) frame[i * n + j] = Math.min(intensity, 1);
     }
   }
   return frame;

@@ -1,4 +1,12 @@
-import { block, checkScenario, createRng, hypothesisSpaceProblems, simulateEpisodes, type LawFamily, type Transition } from '@worldbench/core';
+import {
+  block,
+  checkScenario,
+  createRng,
+  hypothesisSpaceProblems,
+  simulateEpisodes,
+  type LawFamily,
+  type Transition,
+} from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
 import scenario, {
   DT,
@@ -35,7 +43,8 @@ function trajectory(world: LawsWorld, state: LawsState, steps: number, action: F
 }
 
 /** Largest absolute difference between two [4] vectors. */
-const gap = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from({ length: 4 }, (_, i) => Math.abs(a[i] - b[i])));
+const gap = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Math.max(...Array.from({ length: 4 }, (_, i) => Math.abs(a[i] - b[i])));
 
 /** Clean transitions of `count` explore episodes of `world` with their true parameters. */
 function transitions(world: LawsWorld, count: number, seed: string): { t: Transition; params: readonly number[] }[] {
@@ -46,7 +55,10 @@ function transitions(world: LawsWorld, count: number, seed: string): { t: Transi
     for (let k = 0; k < T; k++) {
       const action = scenario.explore(world, s, rng)!;
       const next = scenario.step(world, s, action, rng);
-      out.push({ t: { current: scenario.render(world, s).state, next: scenario.render(world, next).state, action, context: {} }, params: episodeParameters(world, s) });
+      out.push({
+        t: { current: scenario.render(world, s).state, next: scenario.render(world, next).state, action, context: {} },
+        params: episodeParameters(world, s),
+      });
       s = next;
     }
   }
@@ -57,14 +69,19 @@ describe('hidden-laws-v1', () => {
   it('passes the public scenario conformance suite (two seeds, and a world of every law)', () => {
     expect(() => checkScenario(scenario)).not.toThrow();
     expect(() => checkScenario(scenario, { seed: 7, episodes: 5 })).not.toThrow();
-    for (const law of TRUE_LAW_IDS) expect(() => checkScenario({ ...scenario, sampleWorld: () => ({ law }) })).not.toThrow();
+    for (const law of TRUE_LAW_IDS)
+      expect(() => checkScenario({ ...scenario, sampleWorld: () => ({ law }) })).not.toThrow();
   });
 
   it('is deterministic: the same seed gives identical episodes, different seeds differ', () => {
     const world: LawsWorld = { law: 'central' };
-    const run = (seed: string) => simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
-    const a = run('det/1'), b = run('det/1'), c = run('det/2');
-    for (const view of ['state', 'frame']) expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
+    const run = (seed: string) =>
+      simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
+    const a = run('det/1'),
+      b = run('det/1'),
+      c = run('det/2');
+    for (const view of ['state', 'frame'])
+      expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
     expect(Array.from(b.actions!.data)).toEqual(Array.from(a.actions!.data));
     expect(Array.from(c.views.state.data)).not.toEqual(Array.from(a.views.state.data));
   });
@@ -103,14 +120,23 @@ describe('hidden-laws-v1', () => {
     // undamped spring: x(t) = x0 cos(wt) + (v0 / w) sin(wt), w = sqrt(k). Verlet's phase lags by
     // t w (w h)^2 / 24, so the error grows as k^1.5: within 1e-4 at k = 1, 5e-4 at k = 4 (the top of the train
     // range), 2e-3 at k = 8 (the top of the ood range); measured 1.7e-5, 2.6e-4, 1.0e-3
-    for (const [k, tolerance] of [[1, 1e-4], [4, 5e-4], [8, 2e-3]]) {
+    for (const [k, tolerance] of [
+      [1, 1e-4],
+      [4, 5e-4],
+      [8, 2e-3],
+    ]) {
       const w = Math.sqrt(k);
       const [x0, y0, vx0, vy0] = [1.2, -0.5, 0.3, 1.0];
       const osc = trajectory({ law: 'spring' }, makeState([x0, y0, vx0, vy0], { spring: [k] }), T);
       let worst = 0;
       for (let t = 0; t <= T; t++) {
-        const s = t * DT, c = Math.cos(w * s), n = Math.sin(w * s);
-        worst = Math.max(worst, gap(osc[t], [x0 * c + (vx0 / w) * n, y0 * c + (vy0 / w) * n, -x0 * w * n + vx0 * c, -y0 * w * n + vy0 * c]));
+        const s = t * DT,
+          c = Math.cos(w * s),
+          n = Math.sin(w * s);
+        worst = Math.max(
+          worst,
+          gap(osc[t], [x0 * c + (vx0 / w) * n, y0 * c + (vy0 / w) * n, -x0 * w * n + vx0 * c, -y0 * w * n + vy0 * c]),
+        );
       }
       expect(worst).toBeLessThan(tolerance);
     }
@@ -118,7 +144,11 @@ describe('hidden-laws-v1', () => {
 
   it('matches the analytic damped spring, quadratic drag and circular central orbit (the split scheme is second order)', () => {
     // underdamped spring: x = e^(-ct/2) (x0 cos(wd t) + (v0 + c x0 / 2) / wd sin(wd t)), wd = sqrt(k - c^2 / 4)
-    for (const [k, c] of [[1, 1], [4, 0.2], [6, 2]]) {
+    for (const [k, c] of [
+      [1, 1],
+      [4, 0.2],
+      [6, 2],
+    ]) {
       const wd = Math.sqrt(k - (c * c) / 4);
       const [x0, vx0] = [1.1, -0.6];
       const path = trajectory({ law: 'damped-spring' }, makeState([x0, 0, vx0, 0], { 'damped-spring': [k, c] }), T);
@@ -130,20 +160,26 @@ describe('hidden-laws-v1', () => {
       }
     }
     // quadratic drag, no force: |v| = s0 / (1 + c s0 t), distance ln(1 + c s0 t) / c along the start direction
-    const c = 1.5, v0 = [0.6, -0.8]; // s0 = 1
+    const c = 1.5,
+      v0 = [0.6, -0.8]; // s0 = 1
     const drag = trajectory({ law: 'drag' }, makeState([-1, 1, v0[0], v0[1]], { drag: [c] }), T);
     for (let t = 0; t <= T; t++) {
-      const s = t * DT, speed = 1 / (1 + c * s), dist = Math.log(1 + c * s) / c;
+      const s = t * DT,
+        speed = 1 / (1 + c * s),
+        dist = Math.log(1 + c * s) / c;
       expect(gap(drag[t], [-1 + v0[0] * dist, 1 + v0[1] * dist, v0[0] * speed, v0[1] * speed])).toBeLessThan(3e-5); // measured 4.8e-6
     }
     // central: a circular orbit of radius R at speed sqrt(mu R^2 / (R^2 + eps^2)^(3/2)) keeps its radius, and
     // turns at w = speed / R
-    const mu = 1.5, R = 1;
+    const mu = 1.5,
+      R = 1;
     const w = Math.sqrt(mu / (R * R + SOFTENING * SOFTENING) ** 1.5);
     const orbit = trajectory({ law: 'central' }, makeState([R, 0, 0, w * R], { central: [mu] }), T);
     for (let t = 0; t <= T; t++) {
       const s = t * DT;
-      expect(gap(orbit[t], [R * Math.cos(w * s), R * Math.sin(w * s), -w * R * Math.sin(w * s), w * R * Math.cos(w * s)])).toBeLessThan(5e-4); // measured 1.8e-4
+      expect(
+        gap(orbit[t], [R * Math.cos(w * s), R * Math.sin(w * s), -w * R * Math.sin(w * s), w * R * Math.cos(w * s)]),
+      ).toBeLessThan(5e-4); // measured 1.8e-4
     }
   });
 
@@ -151,14 +187,16 @@ describe('hidden-laws-v1', () => {
     const bound = 0.01; // README states it
     const worst: Record<string, number> = {};
     for (const id of ['free', 'gravity', 'spring', 'pendulum', 'central'] as TrueLawId[]) {
-      const law = LAWS[id], world: LawsWorld = { law: id };
+      const law = LAWS[id],
+        world: LawsWorld = { law: id };
       worst[id] = 0;
       for (let e = 0; e < 100; e++) {
         const rng = createRng(`energy/${id}/${e}`);
         const start = scenario.reset(world, rng, e % 2 ? 'ood' : 'train');
         const p = episodeParameters(world, start);
         const E0 = energy(law, p, start.particle);
-        let peakKinetic = 0, drift = 0;
+        let peakKinetic = 0,
+          drift = 0;
         for (const s of trajectory(world, start, T)) {
           peakKinetic = Math.max(peakKinetic, 0.5 * (s[2] ** 2 + s[3] ** 2));
           drift = Math.max(drift, Math.abs(energy(law, p, s) - E0));
@@ -180,12 +218,15 @@ describe('hidden-laws-v1', () => {
     const damped = scenario.reset({ law: 'damped-spring' }, createRng('dissipate/damped'), 'train');
     const [k] = episodeParameters({ law: 'damped-spring' }, damped);
     const springEnergy = (s: ArrayLike<number>) => 0.5 * (s[2] ** 2 + s[3] ** 2) + 0.5 * k * (s[0] ** 2 + s[1] ** 2);
-    expect(springEnergy(trajectory({ law: 'damped-spring' }, damped, T)[T])).toBeLessThan(springEnergy(damped.particle));
+    expect(springEnergy(trajectory({ law: 'damped-spring' }, damped, T)[T])).toBeLessThan(
+      springEnergy(damped.particle),
+    );
   });
 
   it('draws train/test parameters inside the train ranges and ood ones outside them, for every law', () => {
     for (const id of TRUE_LAW_IDS) {
-      const law = LAWS[id], world: LawsWorld = { law: id };
+      const law = LAWS[id],
+        world: LawsWorld = { law: id };
       for (let k = 0; k < 200; k++) {
         for (const split of ['train', 'test'] as const) {
           const s = scenario.reset(world, createRng(`split/${id}/${split}/${k}`), split);
@@ -222,7 +263,9 @@ describe('hidden-laws-v1', () => {
       expect([...seen].sort()).toEqual(TRUE_LAW_IDS.filter((id) => id !== law).sort());
     }
     // sampleWorld draws every law
-    expect(new Set(Array.from({ length: 200 }, (_, k) => scenario.sampleWorld(createRng(`world/${k}`)).law)).size).toBe(7);
+    expect(new Set(Array.from({ length: 200 }, (_, k) => scenario.sampleWorld(createRng(`world/${k}`)).law)).size).toBe(
+      7,
+    );
   });
 
   it('has a narrow expert (idle 75% of steps, else the push (+1, 0)) and a broad explorer', () => {
@@ -238,7 +281,8 @@ describe('hidden-laws-v1', () => {
       pushes += a[0];
     }
     expect(Math.abs(pushes / n - EXPERT_PUSH_PROBABILITY)).toBeLessThan(0.03); // binomial sd ~0.007
-    const xs = [], ys = [];
+    const xs = [],
+      ys = [];
     for (let t = 0; t < 2000; t++) {
       const [x, y] = scenario.explore(world, s, rng)!;
       xs.push(x);
@@ -254,7 +298,9 @@ describe('hidden-laws-v1', () => {
   it('renders a disc of the right mass at the right place, clipped at the frame edge', () => {
     const [x, y] = [0.4137, -0.6281];
     const frame = renderFrame([x, y, 0, 0]);
-    let mass = 0, cx = 0, cy = 0;
+    let mass = 0,
+      cx = 0,
+      cy = 0;
     for (let i = 0; i < FRAME_SIZE; i++)
       for (let j = 0; j < FRAME_SIZE; j++) {
         const v = frame[i * FRAME_SIZE + j];
@@ -275,18 +321,33 @@ describe('hidden-laws-v1', () => {
     expect(Math.abs(edge - disc / 2) / disc).toBeLessThan(0.1);
     expect(Math.max(...renderFrame([5.3, -7, 0, 0]))).toBe(0);
     // and the state is not clipped: the view shows the particle wherever it is
-    expect(Array.from(scenario.render({ law: 'free' }, makeState([5.3, -7, 1, 1])).state)).toEqual([5.3, -7, 1, 1].map(Math.fround));
+    expect(Array.from(scenario.render({ law: 'free' }, makeState([5.3, -7, 1, 1])).state)).toEqual(
+      [5.3, -7, 1, 1].map(Math.fround),
+    );
   });
 
   describe('hypotheses', () => {
     it('is a well-formed space of 10 families on the state view whose truth is the world law', () => {
       expect(scenario.hypotheses.view).toBe('state');
-      expect(families.map((f) => f.id)).toEqual(['free', 'gravity', 'spring', 'damped-spring', 'pendulum', 'drag', 'central', 'linear-drag', 'anisotropic-spring', 'uniform-field']);
+      expect(families.map((f) => f.id)).toEqual([
+        'free',
+        'gravity',
+        'spring',
+        'damped-spring',
+        'pendulum',
+        'drag',
+        'central',
+        'linear-drag',
+        'anisotropic-spring',
+        'uniform-field',
+      ]);
       for (const law of TRUE_LAW_IDS) {
         expect(hypothesisSpaceProblems(scenario.hypotheses, { law })).toEqual([]);
         expect(scenario.hypotheses.truth({ law })).toEqual({ id: law });
         const f = familyOf(law);
-        expect(f.parameters.map((p) => [p.name, p.range, p.perEpisode])).toEqual(LAWS[law].parameters.map((p) => [p.name, p.train, true]));
+        expect(f.parameters.map((p) => [p.name, p.range, p.perEpisode])).toEqual(
+          LAWS[law].parameters.map((p) => [p.name, p.train, true]),
+        );
       }
       expect(familyOf('pendulum').parameters.map((p) => p.name)).toEqual(['w2', 'L']);
       expect(familyOf('spring').nestedIn).toEqual(['damped-spring', 'anisotropic-spring']);
@@ -296,7 +357,8 @@ describe('hidden-laws-v1', () => {
     it('the true family with the episode parameters reproduces every clean transition exactly; wrong ones do not', () => {
       for (const law of TRUE_LAW_IDS) {
         const data = transitions({ law }, 6, `truth/${law}`); // 4 train + 2 ood episodes, explore forces
-        for (const { t, params } of data) expect(Array.from(familyOf(law).predict(params, t))).toEqual(Array.from(t.next!));
+        for (const { t, params } of data)
+          expect(Array.from(familyOf(law).predict(params, t))).toEqual(Array.from(t.next!));
         // every other true-law family, at the centre of its prior, misses some transition by > 1e-3
         for (const other of TRUE_LAW_IDS.filter((id) => id !== law)) {
           const centre = familyOf(other).parameters.map((p) => (p.range[0] + p.range[1]) / 2);
@@ -306,7 +368,9 @@ describe('hidden-laws-v1', () => {
       }
       // the right family with parameters 10% off is wrong too
       const data = transitions({ law: 'pendulum' }, 2, 'truth/off');
-      const miss = Math.max(...data.map(({ t, params }) => gap(familyOf('pendulum').predict([params[0] * 1.1, params[1]], t), t.next!)));
+      const miss = Math.max(
+        ...data.map(({ t, params }) => gap(familyOf('pendulum').predict([params[0] * 1.1, params[1]], t), t.next!)),
+      );
       expect(miss).toBeGreaterThan(1e-3);
     });
 
@@ -319,10 +383,13 @@ describe('hidden-laws-v1', () => {
       check('spring', 'anisotropic-spring', ([k]) => [k, k]);
       check('gravity', 'uniform-field', ([g]) => [0, -g]);
       // free flight: every parameter 0, except the pendulum's length (w2 = 0 switches it off whatever L is)
-      for (const outer of familyOf('free').nestedIn!) check('free', outer, () => familyOf(outer).parameters.map((p) => (p.name === 'L' ? 1 : 0)));
+      for (const outer of familyOf('free').nestedIn!)
+        check('free', outer, () => familyOf(outer).parameters.map((p) => (p.name === 'L' ? 1 : 0)));
       // linear-drag is damped-spring with k = 0
       for (const { t } of transitions({ law: 'free' }, 1, 'nested/linear-drag'))
-        expect(Array.from(familyOf('linear-drag').predict([0.7], t))).toEqual(Array.from(familyOf('damped-spring').predict([0, 0.7], t)));
+        expect(Array.from(familyOf('linear-drag').predict([0.7], t))).toEqual(
+          Array.from(familyOf('damped-spring').predict([0, 0.7], t)),
+        );
     });
 
     it('gives `linear` exactly where the one-step map is affine in the parameters (free, gravity, uniform-field)', () => {
@@ -331,7 +398,8 @@ describe('hidden-laws-v1', () => {
         const f = familyOf(id);
         for (const { t } of transitions({ law: 'gravity' }, 2, `linear/${id}`)) {
           const params = f.parameters.map((p, i) => p.range[0] + 0.37 * (i + 1) * (p.range[1] - p.range[0]));
-          const base = f.linear!.base(t), basis = f.linear!.basis(t);
+          const base = f.linear!.base(t),
+            basis = f.linear!.basis(t);
           const affine = Array.from(base, (b, d) => b + basis.reduce((acc, v, i) => acc + params[i] * v[d], 0));
           expect(gap(affine, f.predict(params, t))).toBeLessThan(1e-6); // float32 rounding of predict
         }
@@ -339,13 +407,19 @@ describe('hidden-laws-v1', () => {
       // a spring's one-step map is not affine in k: doubling k does not double its effect
       const t: Transition = { current: new Float32Array([1, 0, 0, 0]), action: null, context: {} };
       const spring = familyOf('spring');
-      const d1 = spring.predict([2], t)[2] - spring.predict([0], t)[2], d2 = spring.predict([4], t)[2] - spring.predict([0], t)[2];
+      const d1 = spring.predict([2], t)[2] - spring.predict([0], t)[2],
+        d2 = spring.predict([4], t)[2] - spring.predict([0], t)[2];
       expect(Math.abs(d2 - 2 * d1)).toBeGreaterThan(1e-3);
     });
 
     it('pendulum is nearly a spring of k = w2 at small amplitude, and not at large', () => {
-      const pendulum = familyOf('pendulum'), spring = familyOf('spring');
-      const at = (x: number): Transition => ({ current: new Float32Array([x, -x, 0.1, 0.05]), action: null, context: {} });
+      const pendulum = familyOf('pendulum'),
+        spring = familyOf('spring');
+      const at = (x: number): Transition => ({
+        current: new Float32Array([x, -x, 0.1, 0.05]),
+        action: null,
+        context: {},
+      });
       expect(gap(pendulum.predict([3, 2], at(0.02)), spring.predict([3], at(0.02)))).toBeLessThan(1e-6);
       expect(gap(pendulum.predict([3, 2], at(1.5)), spring.predict([3], at(1.5)))).toBeGreaterThan(1e-2);
     });
@@ -353,17 +427,26 @@ describe('hidden-laws-v1', () => {
 
   it('simulates 4096 transitions with every view rendered in well under a second', () => {
     const start = performance.now();
-    simulateEpisodes(scenario, { law: 'central' }, { count: Math.ceil(4096 / T), split: 'train', policy: 'explore', rng: createRng('speed') });
+    simulateEpisodes(
+      scenario,
+      { law: 'central' },
+      { count: Math.ceil(4096 / T), split: 'train', policy: 'explore', rng: createRng('speed') },
+    );
     expect(performance.now() - start).toBeLessThan(1000); // median measured in README; 1 s leaves room for a loaded machine
   });
 
   it('shows the state view exactly as the state, frame and state agreeing on the particle', () => {
-    const ep = simulateEpisodes(scenario, { law: 'spring' }, { count: 1, split: 'train', policy: 'behavior', rng: createRng('views') });
+    const ep = simulateEpisodes(
+      scenario,
+      { law: 'spring' },
+      { count: 1, split: 'train', policy: 'behavior', rng: createRng('views') },
+    );
     for (let t = 0; t <= T; t += 8) {
       const [x, y] = block(ep.views.state, 0, t);
       const frame = block(ep.views.frame, 0, t);
       if (Math.max(Math.abs(x), Math.abs(y)) >= 2) continue;
-      const j = Math.floor((x + 2) * 8), i = Math.floor((2 - y) * 8);
+      const j = Math.floor((x + 2) * 8),
+        i = Math.floor((2 - y) * 8);
       expect(frame[i * FRAME_SIZE + j]).toBe(1); // the pixel under the centre is fully lit
     }
   });

@@ -14,8 +14,22 @@ export type Neighbourhood = 'moore' | 'von-neumann';
 export type Edges = 'torus' | 'bounded';
 
 const OFFSETS: Record<Neighbourhood, ReadonlyArray<readonly [number, number]>> = {
-  moore: [[-1, -1], [-1, 0], [-1, 1], [0, -1], [0, 1], [1, -1], [1, 0], [1, 1]],
-  'von-neumann': [[-1, 0], [0, -1], [0, 1], [1, 0]],
+  moore: [
+    [-1, -1],
+    [-1, 0],
+    [-1, 1],
+    [0, -1],
+    [0, 1],
+    [1, -1],
+    [1, 0],
+    [1, 1],
+  ],
+  'von-neumann': [
+    [-1, 0],
+    [0, -1],
+    [0, 1],
+    [1, 0],
+  ],
 };
 
 export interface Lattice {
@@ -33,7 +47,8 @@ export function makeLattice(neighbourhood: Neighbourhood, edges: Edges): Lattice
   for (let r = 0; r < SIZE; r++)
     for (let c = 0; c < SIZE; c++)
       offsets.forEach(([dr, dc], k) => {
-        const rr = r + dr, cc = c + dc;
+        const rr = r + dr,
+          cc = c + dc;
         const inside = rr >= 0 && rr < SIZE && cc >= 0 && cc < SIZE;
         table[(r * SIZE + c) * offsets.length + k] =
           edges === 'torus' ? ((rr + SIZE) % SIZE) * SIZE + ((cc + SIZE) % SIZE) : inside ? rr * SIZE + cc : CELLS;
@@ -86,7 +101,8 @@ export function gridFromPattern(rows: readonly string[], row = 0, col = 0): Uint
   const cells = new Uint8Array(CELLS);
   rows.forEach((line, dr) =>
     [...line].forEach((ch, dc) => {
-      if (ch !== 'O' && ch !== '.') throw new Error(`gridFromPattern: "${ch}" in row ${dr}; use "O" for live and "." for dead`);
+      if (ch !== 'O' && ch !== '.')
+        throw new Error(`gridFromPattern: "${ch}" in row ${dr}; use "O" for live and "." for dead`);
       if (ch === 'O') cells[((row + dr) % SIZE) * SIZE + ((col + dc) % SIZE)] = 1;
     }),
   );
@@ -95,7 +111,8 @@ export function gridFromPattern(rows: readonly string[], row = 0, col = 0): Uint
 
 /** 0/1 cells from a view's values (live when > 0.5). */
 export function binarise(values: ArrayLike<number>): Uint8Array {
-  if (values.length !== CELLS) throw new RangeError(`binarise: ${values.length} values; a ${SIZE} x ${SIZE} grid has ${CELLS}`);
+  if (values.length !== CELLS)
+    throw new RangeError(`binarise: ${values.length} values; a ${SIZE} x ${SIZE} grid has ${CELLS}`);
   const cells = new Uint8Array(CELLS);
   for (let i = 0; i < CELLS; i++) cells[i] = values[i] > 0.5 ? 1 : 0;
   return cells;

@@ -10,7 +10,8 @@ import { ruleBits, ruleFromBits, type Rule } from './rule';
 export const TRUE_CANDIDATE = 'moore-torus';
 
 const STATEMENTS: Record<string, string> = {
-  'moore-torus': 'a cell counts its 8 surrounding cells, rows and columns wrapping around; dead + n live -> born iff Bn; live + n -> survives iff Sn',
+  'moore-torus':
+    'a cell counts its 8 surrounding cells, rows and columns wrapping around; dead + n live -> born iff Bn; live + n -> survives iff Sn',
   'von-neumann-torus': 'as moore-torus, but a cell counts only the 4 cells sharing an edge (counts 0..4)',
   'moore-bounded': 'as moore-torus, but the grid does not wrap: cells beyond an edge count as dead',
   'von-neumann-bounded': 'the 4 edge-sharing cells, no wrapping (counts 0..4)',
@@ -61,7 +62,12 @@ export function lifeLikeSpace(neighbourhood: Neighbourhood, edges: Edges): Facto
 
 export const hypotheses: HypothesisSpace = {
   view: 'state',
-  candidates: [lifeLikeSpace('moore', 'torus'), lifeLikeSpace('von-neumann', 'torus'), lifeLikeSpace('moore', 'bounded'), lifeLikeSpace('von-neumann', 'bounded')],
+  candidates: [
+    lifeLikeSpace('moore', 'torus'),
+    lifeLikeSpace('von-neumann', 'torus'),
+    lifeLikeSpace('moore', 'bounded'),
+    lifeLikeSpace('von-neumann', 'bounded'),
+  ],
   truth(world) {
     return { id: TRUE_CANDIDATE, assignment: ruleBits((world as { rule: Rule }).rule) };
   },

@@ -6,7 +6,19 @@ import { CELLS, MOORE_TORUS, SIZE, advance } from './grid';
 import { hypotheses } from './hypotheses';
 import { NAMED_RULES, parseRule, sameRule, type Rule } from './rule';
 
-export { CELLS, SIZE, MOORE_TORUS, advance, binarise, gridFromPattern, makeLattice, neighbourCounts, type Edges, type Lattice, type Neighbourhood } from './grid';
+export {
+  CELLS,
+  SIZE,
+  MOORE_TORUS,
+  advance,
+  binarise,
+  gridFromPattern,
+  makeLattice,
+  neighbourCounts,
+  type Edges,
+  type Lattice,
+  type Neighbourhood,
+} from './grid';
 export { TRUE_CANDIDATE, hypotheses, lifeLikeSpace } from './hypotheses';
 export { NAMED_RULES, namedRule, parseRule, ruleBits, ruleFromBits, ruleNotation, sameRule, type Rule } from './rule';
 
@@ -35,7 +47,8 @@ export const OOD_DENSE_DENSITY = [0.7, 0.9] as const;
 
 const spec: ScenarioSpec = {
   id: 'life-like-v1',
-  summary: 'A 24 x 24 torus under a hidden life-like rule B/S (one of 2^18, drawn per job); no actions; random initial grids.',
+  summary:
+    'A 24 x 24 torus under a hidden life-like rule B/S (one of 2^18, drawn per job); no actions; random initial grids.',
   views: {
     state: { shape: [SIZE, SIZE], kind: 'int', vocab: 2 },
     frame: { shape: [SIZE, SIZE], kind: 'image', range: [0, 1] },

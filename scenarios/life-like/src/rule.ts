@@ -22,7 +22,10 @@ export function parseRule(notation: string): Rule {
 
 /** { birth: 0b1000, survival: 0b1100 } -> "B3/S23" (digits ascending). */
 export function ruleNotation(rule: Rule, maxCount = MOORE_MAX_COUNT): string {
-  const digits = (bits: number) => Array.from({ length: maxCount + 1 }, (_, n) => n).filter((n) => (bits >>> n) & 1).join('');
+  const digits = (bits: number) =>
+    Array.from({ length: maxCount + 1 }, (_, n) => n)
+      .filter((n) => (bits >>> n) & 1)
+      .join('');
   return `B${digits(rule.birth)}/S${digits(rule.survival)}`;
 }
 
@@ -37,8 +40,12 @@ export function ruleBits(rule: Rule, maxCount = MOORE_MAX_COUNT): number[] {
 /** Inverse of ruleBits: 2 (maxCount + 1) values, each 0 or 1. */
 export function ruleFromBits(bits: ArrayLike<number>, maxCount = MOORE_MAX_COUNT): Rule {
   const width = maxCount + 1;
-  if (bits.length !== 2 * width) throw new RangeError(`ruleFromBits: ${bits.length} bits; expected ${2 * width} (B0..B${maxCount}, S0..S${maxCount})`);
-  let birth = 0, survival = 0;
+  if (bits.length !== 2 * width)
+    throw new RangeError(
+      `ruleFromBits: ${bits.length} bits; expected ${2 * width} (B0..B${maxCount}, S0..S${maxCount})`,
+    );
+  let birth = 0,
+    survival = 0;
   for (let n = 0; n < width; n++) {
     if (bits[n]) birth |= 1 << n;
     if (bits[width + n]) survival |= 1 << n;
@@ -73,6 +80,9 @@ export const NAMED_RULES: ReadonlyArray<{ readonly name: string; readonly notati
 /** A named rule by its name (as in NAMED_RULES). */
 export function namedRule(name: string): Rule {
   const entry = NAMED_RULES.find((r) => r.name === name);
-  if (!entry) throw new Error(`namedRule: no rule named "${name}"; the named rules are ${NAMED_RULES.map((r) => r.name).join(', ')}`);
+  if (!entry)
+    throw new Error(
+      `namedRule: no rule named "${name}"; the named rules are ${NAMED_RULES.map((r) => r.name).join(', ')}`,
+    );
   return parseRule(entry.notation);
 }

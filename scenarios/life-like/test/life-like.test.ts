@@ -1,4 +1,14 @@
-import { block, checkScenario, createRng, forEachTransition, simulateEpisodes, trainingEpisodes, type Episodes, type FactoredSpace, type Transition } from '@worldbench/core';
+import {
+  block,
+  checkScenario,
+  createRng,
+  forEachTransition,
+  simulateEpisodes,
+  trainingEpisodes,
+  type Episodes,
+  type FactoredSpace,
+  type Transition,
+} from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
 import scenario, {
   CELLS,
@@ -67,9 +77,13 @@ describe('life-like-v1', () => {
 
   it('is deterministic: the same seed gives identical episodes, different seeds differ', () => {
     const world = scenario.sampleWorld(createRng('det/world'));
-    const sim = (seed: string) => simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
-    const a = sim('det/1'), b = sim('det/1'), c = sim('det/2');
-    for (const view of ['state', 'frame']) expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
+    const sim = (seed: string) =>
+      simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
+    const a = sim('det/1'),
+      b = sim('det/1'),
+      c = sim('det/2');
+    for (const view of ['state', 'frame'])
+      expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
     expect(a.actions).toBeNull();
     expect(Array.from(c.views.state.data)).not.toEqual(Array.from(a.views.state.data));
     expect(scenario.sampleWorld(createRng('det/world'))).toEqual(world);
@@ -102,7 +116,17 @@ describe('life-like-v1', () => {
     const bounded = neighbourCounts(makeLattice('moore', 'bounded'), corner);
     const vonNeumann = neighbourCounts(makeLattice('von-neumann', 'torus'), corner);
     const at = (r: number, c: number) => r * SIZE + c;
-    for (const [r, c] of [[23, 23], [23, 0], [23, 1], [0, 23], [0, 1], [1, 23], [1, 0], [1, 1]]) expect(torus[at(r, c)]).toBe(1);
+    for (const [r, c] of [
+      [23, 23],
+      [23, 0],
+      [23, 1],
+      [0, 23],
+      [0, 1],
+      [1, 23],
+      [1, 0],
+      [1, 1],
+    ])
+      expect(torus[at(r, c)]).toBe(1);
     expect(torus.reduce((a, b) => a + b, 0)).toBe(8);
     expect(bounded.reduce((a, b) => a + b, 0)).toBe(3); // (0, 1), (1, 0), (1, 1)
     expect(bounded[at(23, 23)]).toBe(0);
@@ -169,7 +193,10 @@ describe('life-like-v1', () => {
     expect(worlds.every((w) => (w.rule.birth & 1) === 0 && w.rule.birth < 512 && w.rule.survival < 512)).toBe(true);
     // the random half: 2^17 equally likely rules, so ~2000 draws are nearly all distinct, and each bit is a fair coin
     expect(new Set(random.map((w) => ruleNotation(w.rule))).size).toBeGreaterThan(random.length - 40);
-    const bitShares = Array.from({ length: 18 }, (_, f) => random.filter((w) => ruleBits(w.rule)[f] === 1).length / random.length);
+    const bitShares = Array.from(
+      { length: 18 },
+      (_, f) => random.filter((w) => ruleBits(w.rule)[f] === 1).length / random.length,
+    );
     expect(bitShares[0]).toBe(0); // B0 excluded
     for (const share of bitShares.slice(1)) expect(Math.abs(share - 0.5)).toBeLessThan(0.05); // sd 0.011
   });
@@ -186,11 +213,13 @@ describe('life-like-v1', () => {
     expect(named).toBeGreaterThan(100);
     expect(named).toBeLessThan(200);
     // a Conway world always leaves Conway
-    for (let k = 0; k < 50; k++) expect(scenario.shift!(conway, createRng(`shift/conway/${k}`)).name).not.toBe('Conway');
+    for (let k = 0; k < 50; k++)
+      expect(scenario.shift!(conway, createRng(`shift/conway/${k}`)).name).not.toBe('Conway');
   });
 
   it('draws train/test densities in [0.4, 0.6) and ood densities outside it, on both sides', () => {
-    let sparse = 0, dense = 0;
+    let sparse = 0,
+      dense = 0;
     for (let k = 0; k < 400; k++) {
       for (const split of ['train', 'test'] as const) {
         const s = scenario.reset(conway, createRng(`density/${split}/${k}`), split);
@@ -220,18 +249,29 @@ describe('life-like-v1', () => {
       const truth = hypotheses.truth(world);
       expect(truth).toEqual({ id: 'moore-torus', assignment: ruleBits(world.rule) });
       for (const split of ['train', 'ood'] as const) {
-        const ep = simulateEpisodes(scenario, world, { count: 2, split, policy: 'explore', rng: createRng(`${seed}/hyp/${split}`) });
+        const ep = simulateEpisodes(scenario, world, {
+          count: 2,
+          split,
+          policy: 'explore',
+          rng: createRng(`${seed}/hyp/${split}`),
+        });
         forEachTransition(ep, (e, t) => {
           const tr = transition(ep, e, t);
           expect(Array.from(trueSpace.predict(truth.assignment!, tr))).toEqual(Array.from(tr.next!));
-          for (const { factor, consistent } of trueSpace.evidence(tr)) expect(consistent).toEqual([truth.assignment![factor]]);
+          for (const { factor, consistent } of trueSpace.evidence(tr))
+            expect(consistent).toEqual([truth.assignment![factor]]);
         });
       }
     }
   });
 
   it('hypotheses: wrong bits and wrong lattices mispredict a Conway episode, and evidence refutes the wrong lattices', () => {
-    const ep = simulateEpisodes(scenario, conway, { count: 1, split: 'train', policy: 'explore', rng: createRng('wrong') });
+    const ep = simulateEpisodes(scenario, conway, {
+      count: 1,
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('wrong'),
+    });
     const first = transition(ep, 0, 0);
     const truth = ruleBits(conway.rule);
     // HighLife's bits (B6 on) in a Conway world: a dead cell with 6 live neighbours is born wrongly
@@ -248,12 +288,25 @@ describe('life-like-v1', () => {
     expect(boundedMisses).toBeGreaterThan(0);
     // every wrong lattice meets a contradiction (an empty consistent list) in the first transition
     for (const id of ['von-neumann-torus', 'moore-bounded', 'von-neumann-bounded']) {
-      const refuted = candidate(id).evidence(first).filter((x) => x.consistent.length === 0);
+      const refuted = candidate(id)
+        .evidence(first)
+        .filter((x) => x.consistent.length === 0);
       expect(refuted.length, id).toBeGreaterThan(0);
     }
     expect(trueSpace.evidence(first).every((x) => x.consistent.length === 1)).toBe(true);
     // von Neumann factors stop at count 4
-    expect(candidate('von-neumann-torus').factors.map((f) => f.name)).toEqual(['B0', 'B1', 'B2', 'B3', 'B4', 'S0', 'S1', 'S2', 'S3', 'S4']);
+    expect(candidate('von-neumann-torus').factors.map((f) => f.name)).toEqual([
+      'B0',
+      'B1',
+      'B2',
+      'B3',
+      'B4',
+      'S0',
+      'S1',
+      'S2',
+      'S3',
+      'S4',
+    ]);
   });
 
   it('hypotheses: 16 transitions of a Conway episode pin down most bits (17.55 / 18 over 20 seeds), 0.989 of bits in random worlds', () => {
@@ -261,7 +314,9 @@ describe('life-like-v1', () => {
     const conwayMean = conwayShares.reduce((a, b) => a + b, 0) / 20;
     expect(Math.min(...conwayShares)).toBeGreaterThanOrEqual(16 / 18);
     expect(conwayMean).toBeCloseTo(0.975, 6); // README: 17.55 of 18 bits on average
-    const randomShares = Array.from({ length: 20 }, (_, seed) => determinedShare(scenario.sampleWorld(createRng(`${seed}/world`)), seed, 16));
+    const randomShares = Array.from({ length: 20 }, (_, seed) =>
+      determinedShare(scenario.sampleWorld(createRng(`${seed}/world`)), seed, 16),
+    );
     const randomMean = randomShares.reduce((a, b) => a + b, 0) / 20;
     expect(randomMean).toBeGreaterThan(0.9);
     expect(randomMean).toBeCloseTo(356 / 360, 6); // README: 0.989 (356 of 360 bits; worst world 16 / 18)
@@ -271,7 +326,12 @@ describe('life-like-v1', () => {
   it('simulates 4096 transitions with every view rendered in well under a second', () => {
     const world = scenario.sampleWorld(createRng('speed/world'));
     const start = performance.now();
-    simulateEpisodes(scenario, world, { count: Math.ceil(4096 / scenario.spec.episodeLength), split: 'train', policy: 'explore', rng: createRng('speed') });
+    simulateEpisodes(scenario, world, {
+      count: Math.ceil(4096 / scenario.spec.episodeLength),
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('speed'),
+    });
     expect(performance.now() - start).toBeLessThan(1000); // median ~100 ms measured (README); 1 s leaves room for a loaded machine
   });
 });

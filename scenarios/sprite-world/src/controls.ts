@@ -37,6 +37,8 @@ export function actionFor(mapping: readonly Direction[], direction: Direction): 
 export function actionIndex(action: ArrayLike<number> | null): number {
   const a = action?.[0];
   if (a === undefined || !Number.isInteger(a) || a < 0 || a >= ACTIONS)
-    throw new RangeError(`sprite-world: the action must be one integer in [0, ${ACTIONS}) (0 noop, 1-4 the mapped directions), got ${action === null ? 'null' : `[${Array.from(action)}]`}`);
+    throw new RangeError(
+      `sprite-world: the action must be one integer in [0, ${ACTIONS}) (0 noop, 1-4 the mapped directions), got ${action === null ? 'null' : `[${Array.from(action)}]`}`,
+    );
   return a;
 }

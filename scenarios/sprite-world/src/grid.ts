@@ -72,10 +72,15 @@ export function moveAgent(tiles: ArrayLike<number>, direction: Direction, boxesM
  * Breadth-first step counts from `source` over the tiles where `passable` holds (4-neighbourhood); -1 where
  * unreachable. The source itself counts as passable.
  */
-export function distancesFrom(tiles: ArrayLike<number>, source: number, passable: (tile: number) => boolean): Int16Array {
+export function distancesFrom(
+  tiles: ArrayLike<number>,
+  source: number,
+  passable: (tile: number) => boolean,
+): Int16Array {
   const dist = new Int16Array(CELLS).fill(-1);
   const queue = new Int16Array(CELLS);
-  let head = 0, tail = 0;
+  let head = 0,
+    tail = 0;
   dist[source] = 0;
   queue[tail++] = source;
   while (head < tail) {
@@ -92,7 +97,8 @@ export function distancesFrom(tiles: ArrayLike<number>, source: number, passable
 
 /** True when every tile where `passable` holds is reachable from every other one (and at least one exists). */
 export function isConnected(tiles: ArrayLike<number>, passable: (tile: number) => boolean): boolean {
-  let first = -1, count = 0;
+  let first = -1,
+    count = 0;
   for (let i = 0; i < CELLS; i++)
     if (passable(tiles[i])) {
       if (first < 0) first = i;
@@ -110,7 +116,8 @@ const XSB = ['-', '#', '@', '$', '.', '*', '+'] as const;
 
 /** A grid from SIZE rows of XSB characters (floor may also be ' ' or '_'), e.g. for hand-written tests. */
 export function parseGrid(rows: readonly string[]): Uint8Array {
-  if (rows.length !== SIZE || rows.some((r) => r.length !== SIZE)) throw new RangeError(`parseGrid: expected ${SIZE} rows of ${SIZE} characters`);
+  if (rows.length !== SIZE || rows.some((r) => r.length !== SIZE))
+    throw new RangeError(`parseGrid: expected ${SIZE} rows of ${SIZE} characters`);
   const tiles = new Uint8Array(CELLS);
   rows.forEach((row, r) =>
     [...row].forEach((ch, c) => {
@@ -124,5 +131,7 @@ export function parseGrid(rows: readonly string[]): Uint8Array {
 
 /** The grid as SIZE rows of XSB characters (the inverse of parseGrid). */
 export function formatGrid(tiles: ArrayLike<number>): string[] {
-  return Array.from({ length: SIZE }, (_, r) => Array.from({ length: SIZE }, (_, c) => XSB[tiles[r * SIZE + c]]).join(''));
+  return Array.from({ length: SIZE }, (_, r) =>
+    Array.from({ length: SIZE }, (_, c) => XSB[tiles[r * SIZE + c]]).join(''),
+  );
 }

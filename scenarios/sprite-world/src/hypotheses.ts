@@ -21,7 +21,8 @@ function controlMapping(id: string, statement: string, boxesMove: boolean): Fact
     // noop) is consistent with noop and every direction blocked there. Empty when no option explains it.
     evidence(t: Transition) {
       if (!t.next) return [];
-      const current = decode(t.current), next = decode(t.next);
+      const current = decode(t.current),
+        next = decode(t.next);
       const consistent = DIRECTIONS.filter((d) => moveAgent(current, d, boxesMove).every((x, i) => x === next[i]));
       return [{ factor: actionIndex(t.action), consistent: [...consistent] }];
     },
@@ -36,7 +37,11 @@ export const hypotheses: HypothesisSpace = {
       'each action index moves the agent one tile in its own direction (or not at all); a box ahead is pushed one tile when the tile beyond is floor or goal; walls and doubled boxes block',
       true,
     ),
-    controlMapping('boxes-immovable', 'each action index moves the agent one tile in its own direction (or not at all); boxes block like walls', false),
+    controlMapping(
+      'boxes-immovable',
+      'each action index moves the agent one tile in its own direction (or not at all); boxes block like walls',
+      false,
+    ),
   ],
   truth(world) {
     return { id: 'push-boxes', assignment: [...(world as SpriteWorld).mapping] };

@@ -9,16 +9,47 @@ import { hypotheses } from './hypotheses';
 import { drawLayout } from './layouts';
 import { FRAME_SIZE, renderFrame, renderState } from './render';
 
-export { ACTIONS, IDENTITY, IDENTITY_PROBABILITY, actionFor, sampleMapping, swapLeftRight, type SpriteWorld } from './controls';
+export {
+  ACTIONS,
+  IDENTITY,
+  IDENTITY_PROBABILITY,
+  actionFor,
+  sampleMapping,
+  swapLeftRight,
+  type SpriteWorld,
+} from './controls';
 export { expertDirection } from './expert';
-export { CELLS, DIRECTION_NAMES, SIZE, TILE, VOCAB, agentIndex, formatGrid, isConnected, isWalkable, moveAgent, parseGrid, type Direction, type GridState } from './grid';
+export {
+  CELLS,
+  DIRECTION_NAMES,
+  SIZE,
+  TILE,
+  VOCAB,
+  agentIndex,
+  formatGrid,
+  isConnected,
+  isWalkable,
+  moveAgent,
+  parseGrid,
+  type Direction,
+  type GridState,
+} from './grid';
 export { hypotheses } from './hypotheses';
-export { DIVIDER_INDEX, MAX_WALLS_PER_LINE, OOD_BOXES, TRAIN_BOXES, TRAIN_WALL_TILES, drawLayout, wallsPerLine } from './layouts';
+export {
+  DIVIDER_INDEX,
+  MAX_WALLS_PER_LINE,
+  OOD_BOXES,
+  TRAIN_BOXES,
+  TRAIN_WALL_TILES,
+  drawLayout,
+  wallsPerLine,
+} from './layouts';
 export { FRAME_SIZE, SPRITE, SPRITES, decodeFrame, renderFrame, renderState } from './render';
 
 const spec: ScenarioSpec = {
   id: 'sprite-world-v1',
-  summary: 'An agent walks a 10 x 10 tile grid, pushing boxes past walls toward a goal; a hidden per-job mapping decides which direction each action index moves it.',
+  summary:
+    'An agent walks a 10 x 10 tile grid, pushing boxes past walls toward a goal; a hidden per-job mapping decides which direction each action index moves it.',
   views: {
     state: { shape: [SIZE, SIZE], kind: 'int', vocab: VOCAB },
     frame: { shape: [FRAME_SIZE, FRAME_SIZE], kind: 'image', range: [0, 1] },

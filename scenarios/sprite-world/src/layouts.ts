@@ -31,7 +31,8 @@ function ringOnly(): Uint8Array {
 
 /** Interior wall tiles per interior row and per interior column (rows first), for the per-line cap. */
 export function wallsPerLine(tiles: ArrayLike<number>): { rows: number[]; cols: number[] } {
-  const rows = new Array(SIZE).fill(0), cols = new Array(SIZE).fill(0);
+  const rows = new Array(SIZE).fill(0),
+    cols = new Array(SIZE).fill(0);
   for (let r = 1; r <= SIZE - 2; r++)
     for (let c = 1; c <= SIZE - 2; c++)
       if (tiles[r * SIZE + c] === TILE.wall) {
@@ -53,10 +54,12 @@ function segmentWalls(rng: Rng): Uint8Array | null {
   for (let placed = 0; placed < n; ) {
     const length = Math.min(uniformInt(rng, SEGMENT_LENGTH), n - placed);
     const horizontal = rng.bernoulli(0.5);
-    const r0 = 1 + rng.int(SIZE - 2), c0 = 1 + rng.int(SIZE - 2);
+    const r0 = 1 + rng.int(SIZE - 2),
+      c0 = 1 + rng.int(SIZE - 2);
     const cells: number[] = [];
     for (let k = 0; k < length; k++) {
-      const r = horizontal ? r0 : r0 + k, c = horizontal ? c0 + k : c0;
+      const r = horizontal ? r0 : r0 + k,
+        c = horizontal ? c0 + k : c0;
       if (!isInterior(r, c) || tiles[r * SIZE + c] === TILE.wall) break;
       cells.push(r * SIZE + c);
     }
@@ -91,7 +94,11 @@ function twoRoomWalls(rng: Rng): Uint8Array {
  */
 function placeObjects(rng: Rng, walls: Uint8Array, boxes: number): Uint8Array | null {
   const tiles = walls.slice();
-  const eligible = rng.shuffle(Array.from({ length: CELLS }, (_, i) => i).filter((i) => tiles[i] === TILE.floor && allNeighbours(i, (j) => tiles[j] !== TILE.wall)));
+  const eligible = rng.shuffle(
+    Array.from({ length: CELLS }, (_, i) => i).filter(
+      (i) => tiles[i] === TILE.floor && allNeighbours(i, (j) => tiles[j] !== TILE.wall),
+    ),
+  );
   let placed = 0;
   for (const i of eligible) {
     if (placed === boxes) break;

@@ -34,8 +34,10 @@ export function renderFrame(state: GridState): Float32Array {
   const frame = new Float32Array(FRAME_SIZE * FRAME_SIZE);
   for (let i = 0; i < CELLS; i++) {
     const sprite = SPRITES[state.tiles[i]];
-    const top = Math.floor(i / SIZE) * SPRITE, left = (i % SIZE) * SPRITE;
-    for (let y = 0, k = 0; y < SPRITE; y++) for (let x = 0, p = (top + y) * FRAME_SIZE + left; x < SPRITE; x++) frame[p + x] = sprite[k++];
+    const top = Math.floor(i / SIZE) * SPRITE,
+      left = (i % SIZE) * SPRITE;
+    for (let y = 0, k = 0; y < SPRITE; y++)
+      for (let x = 0, p = (top + y) * FRAME_SIZE + left; x < SPRITE; x++) frame[p + x] = sprite[k++];
   }
   return frame;
 }
@@ -44,8 +46,10 @@ export function renderFrame(state: GridState): Float32Array {
 export function decodeFrame(frame: ArrayLike<number>): Uint8Array {
   const tiles = new Uint8Array(CELLS);
   for (let i = 0; i < CELLS; i++) {
-    const top = Math.floor(i / SIZE) * SPRITE, left = (i % SIZE) * SPRITE;
-    let best = 0, bestDistance = Infinity;
+    const top = Math.floor(i / SIZE) * SPRITE,
+      left = (i % SIZE) * SPRITE;
+    let best = 0,
+      bestDistance = Infinity;
     for (let id = 0; id < VOCAB; id++) {
       let distance = 0;
       for (let k = 0; k < SPRITE * SPRITE; k++) {

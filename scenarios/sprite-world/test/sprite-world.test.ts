@@ -1,4 +1,11 @@
-import { block, checkScenario, createRng, simulateEpisodes, type FactoredSpace, type Transition } from '@worldbench/core';
+import {
+  block,
+  checkScenario,
+  createRng,
+  simulateEpisodes,
+  type FactoredSpace,
+  type Transition,
+} from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
 import scenario, {
   CELLS,
@@ -52,9 +59,13 @@ describe('sprite-world-v1', () => {
 
   it('is deterministic: the same seed gives identical episodes, different seeds differ; step leaves its input untouched', () => {
     const world = scenario.sampleWorld(createRng('det/world'));
-    const run = (seed: string) => simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
-    const a = run('det/1'), b = run('det/1'), c = run('det/2');
-    for (const view of ['state', 'frame']) expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
+    const run = (seed: string) =>
+      simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
+    const a = run('det/1'),
+      b = run('det/1'),
+      c = run('det/2');
+    for (const view of ['state', 'frame'])
+      expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
     expect(Array.from(b.actions!.data)).toEqual(Array.from(a.actions!.data));
     expect(Array.from(c.views.state.data)).not.toEqual(Array.from(a.views.state.data));
     const state = grid(ROOM);
@@ -64,8 +75,20 @@ describe('sprite-world-v1', () => {
   });
 
   it('walls block: the agent stays put against interior and outer walls', () => {
-    const start = grid(['##########', '#@-------#', '#-#------#', '#--------#', '#--------#', '#--------#', '#--------#', '#--------#', '#--------#', '##########']);
-    for (const d of [UP, LEFT]) expect(formatGrid(scenario.step(identity, start, act(d), unused).tiles)).toEqual(formatGrid(start.tiles));
+    const start = grid([
+      '##########',
+      '#@-------#',
+      '#-#------#',
+      '#--------#',
+      '#--------#',
+      '#--------#',
+      '#--------#',
+      '#--------#',
+      '#--------#',
+      '##########',
+    ]);
+    for (const d of [UP, LEFT])
+      expect(formatGrid(scenario.step(identity, start, act(d), unused).tiles)).toEqual(formatGrid(start.tiles));
     // down then right walks around the interior wall at (2, 2): (1,1) -> (2,1) -> wall at (2,2) blocks right
     const down = scenario.step(identity, start, act(DOWN), unused);
     expect(agentIndex(down.tiles)).toBe(2 * SIZE + 1);
@@ -112,16 +135,26 @@ describe('sprite-world-v1', () => {
   it('renders one-to-one: distinct sprites, exact pixels, and decode(frame) == state on every step of random episodes', () => {
     let closest = Infinity;
     for (let a = 0; a < SPRITES.length; a++)
-      for (let b = a + 1; b < SPRITES.length; b++) closest = Math.min(closest, Math.hypot(...SPRITES[a].map((x, k) => x - SPRITES[b][k])));
+      for (let b = a + 1; b < SPRITES.length; b++)
+        closest = Math.min(closest, Math.hypot(...SPRITES[a].map((x, k) => x - SPRITES[b][k])));
     expect(closest).toBeCloseTo(0.4, 6); // agent vs agent on goal, box vs box on goal, floor vs goal
     // tile (4, 4) is the agent: a plus of 0.8 over pixels rows 12-14, cols 12-14
     const frame = renderFrame(grid(ROOM));
     const patch = [12, 13, 14].map((y) => Array.from(frame.subarray(y * FRAME_SIZE + 12, y * FRAME_SIZE + 15)));
-    expect(patch.map((row) => row.map((x) => Math.round(x * 10)))).toEqual([[0, 8, 0], [8, 8, 8], [0, 8, 0]]);
+    expect(patch.map((row) => row.map((x) => Math.round(x * 10)))).toEqual([
+      [0, 8, 0],
+      [8, 8, 8],
+      [0, 8, 0],
+    ]);
     expect(frame[0]).toBe(1); // outer wall
     const world = scenario.sampleWorld(createRng('render/world'));
     for (const split of ['train', 'ood'] as const) {
-      const ep = simulateEpisodes(scenario, world, { count: 20, split, policy: 'explore', rng: createRng(`render/${split}`) });
+      const ep = simulateEpisodes(scenario, world, {
+        count: 20,
+        split,
+        policy: 'explore',
+        rng: createRng(`render/${split}`),
+      });
       const seen = new Set<number>();
       for (let e = 0; e < 20; e++)
         for (let t = 0; t <= scenario.spec.episodeLength; t++) {
@@ -150,7 +183,11 @@ describe('sprite-world-v1', () => {
   });
 
   it('shift swaps left and right in the current mapping (and twice restores it)', () => {
-    for (const world of [identity, scrambled, ...Array.from({ length: 50 }, (_, k) => scenario.sampleWorld(createRng(`shift/${k}`)))]) {
+    for (const world of [
+      identity,
+      scrambled,
+      ...Array.from({ length: 50 }, (_, k) => scenario.sampleWorld(createRng(`shift/${k}`))),
+    ]) {
       const shifted = scenario.shift!(world, unused);
       const swap = (d: Direction) => (d === LEFT ? RIGHT : d === RIGHT ? LEFT : d);
       expect(shifted.mapping).toEqual(world.mapping.map(swap));
@@ -163,7 +200,8 @@ describe('sprite-world-v1', () => {
 
   it('the expert walks a shortest path around boxes and reaches the goal in every one of 500 train episodes (>= 80% required)', () => {
     const world = scenario.sampleWorld(createRng('expert/world'));
-    let reached = 0, moves = 0;
+    let reached = 0,
+      moves = 0;
     for (let e = 0; e < 500; e++) {
       const rng = createRng(`expert/${e}`);
       let state = scenario.reset(world, rng, 'train');
@@ -181,11 +219,30 @@ describe('sprite-world-v1', () => {
     const idle = 1 - moves / (500 * 32);
     expect(idle).toBeGreaterThan(0.7); // narrow: it mostly stands on the goal (README: ~80% noop)
     // a hand case: the shortest route from (8,7) to (1,2) around the boxes; ties go up first
-    expect(expertDirection(parseGrid(['##########', '#-.------#', '#--------#', '#--###---#', '#-$--##--#', '#---#--$-#', '#---#----#', '#--------#', '#------@-#', '##########']))).toBe(UP);
+    expect(
+      expertDirection(
+        parseGrid([
+          '##########',
+          '#-.------#',
+          '#--------#',
+          '#--###---#',
+          '#-$--##--#',
+          '#---#--$-#',
+          '#---#----#',
+          '#--------#',
+          '#------@-#',
+          '##########',
+        ]),
+      ),
+    ).toBe(UP);
     const empty = ROOM.map((r) => r.replace('@', '-').replace('.', '-'));
     expect(expertDirection(parseGrid(['##########', '#-+------#', ...empty.slice(2)]))).toBe(NOOP); // on the goal
-    expect(expertDirection(parseGrid(['##########', '#-@------#', '##########', '#------.-#', ...empty.slice(4)]))).toBe(NOOP); // goal walled off: no path
-    expect(expertDirection(parseGrid(['##########', '#-@------#', '#-$------#', '#-.------#', ...empty.slice(4)]))).toBe(LEFT); // around the box, never through it
+    expect(
+      expertDirection(parseGrid(['##########', '#-@------#', '##########', '#------.-#', ...empty.slice(4)])),
+    ).toBe(NOOP); // goal walled off: no path
+    expect(
+      expertDirection(parseGrid(['##########', '#-@------#', '#-$------#', '#-.------#', ...empty.slice(4)])),
+    ).toBe(LEFT); // around the box, never through it
     // it presses the index whose mapped direction is the step: up is index 3 in the scrambled world
     const s = grid(['##########', '#--------#', '#--.-----#', '#--@-----#', ...empty.slice(4)]);
     expect(scenario.behavior(scrambled, s, unused)![0]).toBe(3);
@@ -207,10 +264,13 @@ describe('sprite-world-v1', () => {
         const { tiles } = scenario.reset(world, createRng(`layout/${split}/${k}`), split);
         const count = (ids: number[]) => tiles.filter((t) => ids.includes(t)).length;
         for (let i = 0; i < CELLS; i++) {
-          const r = Math.floor(i / SIZE), c = i % SIZE;
+          const r = Math.floor(i / SIZE),
+            c = i % SIZE;
           if (r === 0 || c === 0 || r === SIZE - 1 || c === SIZE - 1) expect(tiles[i]).toBe(TILE.wall);
           // box rule: never against a wall or another box at the start
-          if (tiles[i] === TILE.box) for (const j of [i - SIZE, i + SIZE, i - 1, i + 1]) expect([TILE.wall, TILE.box, TILE.boxOnGoal]).not.toContain(tiles[j]);
+          if (tiles[i] === TILE.box)
+            for (const j of [i - SIZE, i + SIZE, i - 1, i + 1])
+              expect([TILE.wall, TILE.box, TILE.boxOnGoal]).not.toContain(tiles[j]);
         }
         expect(count([TILE.agent])).toBe(1);
         expect(count([TILE.goal])).toBe(1);
@@ -239,19 +299,32 @@ describe('sprite-world-v1', () => {
   it('hypotheses: the true mapping predicts every clean transition exactly, evidence recovers it, wrong candidates mispredict', () => {
     const truthOf = (w: SpriteWorld) => hypotheses.truth(w);
     const space = (id: string) => hypotheses.candidates.find((c) => c.id === id) as FactoredSpace;
-    const push = space('push-boxes'), immovable = space('boxes-immovable');
+    const push = space('push-boxes'),
+      immovable = space('boxes-immovable');
     expect(truthOf(scrambled)).toEqual({ id: 'push-boxes', assignment: [0, 4, 3, 1, 2] });
     const world = scenario.sampleWorld(createRng('hyp/world'));
     const truth = truthOf(world).assignment!;
     const wrong = [...truth];
     [wrong[1], wrong[2]] = [wrong[2], wrong[1]];
     const consistent = push.factors.map(() => new Set([0, 1, 2, 3, 4]));
-    let pushes = 0, wrongMisses = 0, immovableMisses = 0;
+    let pushes = 0,
+      wrongMisses = 0,
+      immovableMisses = 0;
     for (const split of ['train', 'ood'] as const) {
-      const ep = simulateEpisodes(scenario, world, { count: 30, split, policy: 'explore', rng: createRng(`hyp/${split}`) });
+      const ep = simulateEpisodes(scenario, world, {
+        count: 30,
+        split,
+        policy: 'explore',
+        rng: createRng(`hyp/${split}`),
+      });
       for (let e = 0; e < 30; e++)
         for (let t = 0; t < 32; t++) {
-          const tr: Transition = { current: block(ep.views.state, e, t), next: block(ep.views.state, e, t + 1), action: block(ep.actions!, e, t), context: {} };
+          const tr: Transition = {
+            current: block(ep.views.state, e, t),
+            next: block(ep.views.state, e, t + 1),
+            action: block(ep.actions!, e, t),
+            context: {},
+          };
           expect(Array.from(push.predict(truth, tr))).toEqual(Array.from(tr.next!));
           for (const { factor, consistent: options } of push.evidence(tr)) {
             expect(options).toContain(truth[factor]);
@@ -263,7 +336,11 @@ describe('sprite-world-v1', () => {
             expect(immovable.evidence(tr)[0].consistent).toEqual([]); // a push: no option explains it
           }
           const boxesBefore = tr.current.filter((x) => x === 3 || x === 5).length;
-          if (Array.from(tr.current).some((x, i) => (x === 3 || x === 5) !== (tr.next![i] === 3 || tr.next![i] === 5)) && boxesBefore > 0) pushes++;
+          if (
+            Array.from(tr.current).some((x, i) => (x === 3 || x === 5) !== (tr.next![i] === 3 || tr.next![i] === 5)) &&
+            boxesBefore > 0
+          )
+            pushes++;
         }
     }
     // the law recovered: 1920 random transitions pin every factor to its true option
@@ -272,7 +349,12 @@ describe('sprite-world-v1', () => {
     expect(pushes).toBeGreaterThan(10);
     expect(immovableMisses).toBe(pushes); // boxes-immovable fails exactly on the pushes
     // hand case: a push in ROOM
-    const tr: Transition = { current: Float32Array.from(parseGrid(ROOM)), next: Float32Array.from(moveAgent(parseGrid(ROOM), RIGHT)), action: act(1), context: {} };
+    const tr: Transition = {
+      current: Float32Array.from(parseGrid(ROOM)),
+      next: Float32Array.from(moveAgent(parseGrid(ROOM), RIGHT)),
+      action: act(1),
+      context: {},
+    };
     expect(push.evidence(tr)).toEqual([{ factor: 1, consistent: [RIGHT] }]);
     expect(formatGrid(immovable.predict([0, RIGHT, 0, 0, 0], tr))).toEqual(ROOM);
     // a blocked step is consistent with noop and every blocked direction (up and down push into wall/box)
@@ -283,7 +365,12 @@ describe('sprite-world-v1', () => {
   it('simulates 4096 transitions with every view rendered in well under a second', () => {
     const world = scenario.sampleWorld(createRng('speed/world'));
     const start = performance.now();
-    simulateEpisodes(scenario, world, { count: Math.ceil(4096 / 32), split: 'train', policy: 'explore', rng: createRng('speed') });
+    simulateEpisodes(scenario, world, {
+      count: Math.ceil(4096 / 32),
+      split: 'train',
+      policy: 'explore',
+      rng: createRng('speed'),
+    });
     expect(performance.now() - start).toBeLessThan(1000); // median 93-145 ms measured under load (README)
   });
 });
