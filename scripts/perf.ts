@@ -119,13 +119,13 @@ console.log(
 console.log(`${pad('layers', 24)}${'ms/step'.padStart(10)}${'examples/s'.padStart(12)}${'GFLOP/s'.padStart(10)}`);
 for (const row of rows) {
   const perSecond = 1000 / row.msPerStep;
-  console.log(
-    `${pad(row.name, 24)}${num(row.msPerStep, 1, 10)}${num(perSecond * BATCH, 0, 12)}${num((perSecond * stepFlops) / 1e9, 2, 10)}`,
-  );
+  const gflops = (perSecond * stepFlops) / 1e9;
+  console.log(`${pad(row.name, 24)}${num(row.msPerStep, 1, 10)}${num(perSecond * BATCH, 0, 12)}${num(gflops, 2, 10)}`);
 }
 console.log(`speed-up of fast over stock: ${(rows[1].msPerStep / rows[0].msPerStep).toFixed(1)}x`);
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load ` +
+    `average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
 );
 
 mlp.dispose();

@@ -43,11 +43,13 @@ export function scaffold(kind: 'model' | 'scenario', argv: string[]): number {
       );
     if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name))
       throw new UserError(
-        `"${name}" is not a valid ${kind} name: use lowercase letters, digits and single dashes, starting with a letter (e.g. my-${kind})`,
+        `"${name}" is not a valid ${kind} name: use lowercase letters, digits and single dashes, starting with a ` +
+          `letter (e.g. my-${kind})`,
       );
     if (kind === 'scenario' && /-v\d+$/.test(name))
       throw new UserError(
-        `give the scenario's name without a version ("${name.replace(/-v\d+$/, '')}"): the scaffold makes ${name.replace(/-v\d+$/, '')}-v1`,
+        `give the scenario's name without a ` +
+          `version ("${name.replace(/-v\d+$/, '')}"): the scaffold makes ${name.replace(/-v\d+$/, '')}-v1`,
       );
     const root = findWorkspaceRoot(process.env.INIT_CWD ?? process.cwd());
     const registry = discoverPlugins(root);
@@ -68,8 +70,10 @@ export function scaffold(kind: 'model' | 'scenario', argv: string[]): number {
     const id = kind === 'model' ? name : `${name}-v1`;
     process.stdout.write(
       kind === 'model'
-        ? `\nnext:\n  pnpm vitest run --project packages/${name}   # conformance + beats persistence\n  pnpm bench --model ${id} --scenario bouncing-balls --budgets 256,1024\n`
-        : `\nnext:\n  pnpm vitest run --project scenarios/${name}   # conformance + semantics\n  pnpm bench --model linear,persistence --scenario ${id}\n`,
+        ? `\nnext:\n  pnpm vitest run --project packages/${name}   # conformance + beats persistence\n` +
+            `  pnpm bench --model ${id} --scenario bouncing-balls --budgets 256,1024\n`
+        : `\nnext:\n  pnpm vitest run --project scenarios/${name}   # conformance + semantics\n` +
+            `  pnpm bench --model linear,persistence --scenario ${id}\n`,
     );
     if (!install) process.stdout.write('  (run pnpm install first: --no-install skipped it)\n');
     return 0;

@@ -1,7 +1,7 @@
 // Whether two runs of the bench measured the same thing: every job of the first results file against the same job
 // (model label, scenario, view, protocol, budget, seed) of the second, field by field, timing and memory left out
-// (cost.fitSeconds, cost.forecastStepsPerSecond, cost.peakMemoryMB, any `...Seconds` a model explains, when it
-// finished), and so are what name the code rather than its results (key, fingerprint, env.commit). A refactor
+// (cost.fitSeconds, cost.forecastStepsPerSecond, cost.peakMemoryMB, any `...Seconds` or `.seconds` a model explains,
+// when it finished), and so are what name the code rather than its results (key, fingerprint, env.commit). A refactor
 // that claims to change no number passes when every job prints "identical".
 //
 //   pnpm exec tsx scripts/figures/compare-results.ts results/before results/after
@@ -19,11 +19,16 @@ const IGNORED = [
   /^(key|fingerprint|finishedAt|env\.commit)$/,
   /^cost\.(fitSeconds|forecastStepsPerSecond|peakMemoryMB)$/,
   /Seconds$/,
+  // a time a model reports under its own name (explain.search.seconds, ...)
+  /(^|\.)seconds$/,
 ];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** Every leaf path where `a` and `b` differ (ignored paths left out), with the numeric difference where both are numbers. */
+/**
+ * Every leaf path where `a` and `b` differ (ignored paths left out), with the numeric difference where both are
+ * numbers.
+ */
 function differences(a: Json, b: Json, path = '', out: Array<{ path: string; delta: number | null }> = []): typeof out {
   if (IGNORED.some((r) => r.test(path))) return out;
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
@@ -67,9 +72,8 @@ for (const [job, a] of [...first].sort(([x], [y]) => x.localeCompare(y))) {
   const metrics = diff.filter((d) => d.path.startsWith('metrics.'));
   const largest = Math.max(0, ...metrics.map((d) => d.delta ?? Infinity));
   const others = diff.filter((d) => !d.path.startsWith('metrics.')).map((d) => d.path);
-  console.log(
-    `| ${job} | ${status} | ${metrics.length ? `${metrics.length} differ, largest by ${largest.toExponential(2)}` : 'identical'} | ${others.join(', ') || 'none'} |`,
-  );
+  const metricText = metrics.length ? `${metrics.length} differ, largest by ${largest.toExponential(2)}` : 'identical';
+  console.log(`| ${job} | ${status} | ${metricText} | ${others.join(', ') || 'none'} |`);
 }
 for (const job of second.keys()) if (!first.has(job)) console.log(`| ${job} | | missing in ${before} |`), differing++;
 console.log(`\n${first.size} job(s) compared; ${differing} differ`);

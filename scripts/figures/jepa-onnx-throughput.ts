@@ -66,12 +66,18 @@ for (let i = 0; i < a.data.length; i++) diff = Math.max(diff, Math.abs(a.data[i]
 
 const load0 = loadavg()[0];
 const queries = Array.from({ length: runs }, (_, r) => query(seed + r));
-const timed = (rollout: RolloutNetworks) => timeRuns((q: Query) => forecast(rollout, q), query(999), queries); // 999: warm-up, not a benchmark seed
+// 999: warm-up, not a benchmark seed
+const timed = (rollout: RolloutNetworks) => timeRuns((q: Query) => forecast(rollout, q), query(999), queries);
 const tfjsMs = await timed(viaTfjs);
 const ortMs = await timed(onnx.run);
 await onnx.release();
 console.log(
-  `jepa defaults on code-trace: ${params} parameters (width ${config.width}, ${config.heads} heads, ${config.encoderLayers}+${config.predictorLayers} blocks), fitted 24 steps; forecast batch ${batch} x horizon ${horizon}; max |tfjs - ort| over the forecast ${diff}; load before ${load0.toFixed(1)}`,
+  `jepa defaults on ` +
+    `code-trace: ${params} parameters ` +
+    `(width ${config.width}, ${config.heads} heads, ${config.encoderLayers}+${config.predictorLayers} blocks), ` +
+    `fitted 24 steps; ` +
+    `forecast batch ${batch} x horizon ${horizon}; max |tfjs - ort| over the ` +
+    `forecast ${diff}; load before ${load0.toFixed(1)}`,
 );
 reportSpeedup(
   [

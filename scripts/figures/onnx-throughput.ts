@@ -107,7 +107,8 @@ const tfjsMs = await timeRuns(rolloutTfjs, startWindow(999), starts); // 999: wa
 const ortMs = await timeRuns(rolloutOrt, startWindow(999), starts);
 await session.release();
 console.log(
-  `network: ${params} parameters, state ${state}, K ${history}, width ${width}, ${heads} heads; rollout batch ${batch} x ${steps} steps; final-step max |tfjs - ort| ${diff.toExponential(1)}`,
+  `network: ${params} parameters, state ${state}, K ${history}, width ${width}, ${heads} heads; ` +
+    `rollout batch ${batch} x ${steps} steps; final-step max |tfjs - ort| ${diff.toExponential(1)}`,
 );
 reportSpeedup(
   [

@@ -38,18 +38,26 @@ if (run('life-like')) {
     if (acc.every((a) => a === 1)) exact++;
     else
       notes.push(
-        `${seed}: first wrong step at h = ${acc.findIndex((a) => a < 1) + 1}, accStep h = 32 ${fmt(acc[31])}; ${best.id}, ${JSON.stringify(best.table.notation ?? best.table)}; answered ${JSON.stringify(best.answered)}`,
+        `${seed}: first wrong step ` +
+          `at h = ${acc.findIndex((a) => a < 1) + 1}, accStep ` +
+          `h = 32 ` +
+          `${fmt(acc[31])}; ${best.id}, ${JSON.stringify(best.table.notation ?? best.table)}; answered ` +
+          `${JSON.stringify(best.answered)}`,
       );
     h1.push(r.metrics.test.skill['1']!);
     // the rule read back against the world's (life-like's own B/S notation, digits without commas)
     const truth = ruleNotation((r.world as LifeWorld).rule);
     if (best.table.notation) withNotation++, best.table.notation.replaceAll(',', '') === truth && readBack++;
     notes.push(
-      `${seed}: ${best.id} ${best.table.notation ?? ''} (world ${truth}; ood accStep h = 1 ${fmt(r.metrics.ood.accStep['1']!)})`,
+      `${seed}: ${best.id} ${best.table.notation ?? ''} (world ${truth}; ood ` +
+        `accStep h = 1 ${fmt(r.metrics.ood.accStep['1']!)})`,
     );
   }
   console.log(
-    `life-like-v1 state, budget 256: every step exact to h = 32 in ${exact}/20 seeds; median skill h = 1 ${fmt(median(h1))}; B/S read back equal to the world's rule in ${readBack} of the ${withNotation} seeds whose first world is outer-totalistic`,
+    `life-like-v1 state, budget 256: every step exact to h ` +
+      `= 32 in ${exact}/20 seeds; median ` +
+      `skill h = 1 ${fmt(median(h1))}; B/S read back equal to the world's ` +
+      `rule in ${readBack} of the ${withNotation} seeds whose first world is outer-totalistic`,
   );
   for (const n of notes) console.log(`  ${n}`);
 }
@@ -79,16 +87,33 @@ if (run('code-trace')) {
     )
       read++;
     notes.push(
-      `${seed}: accStep h = 1 ${fmt(acc.at(-1)!)} (ood ${fmt(ood.at(-1)!)}), h = 8 ${fmt(accH.at(-1)!)} (ood ${fmt(oodH.at(-1)!)}); ${best.id}; modulus ${best.layout?.modulus} (world ${(r.world as { modulus: number }).modulus}); ${Object.keys(best.programs ?? {}).length} instructions, ${wrong.length} inexact; fallback answers (test and ood) ${best.answered?.fallback}${seed === seeds[0] ? `; programs ${JSON.stringify(best.programs)}` : ''}`,
+      `${seed}: accStep h = 1 ` +
+        `${fmt(acc.at(-1)!)} (ood ` +
+        `${fmt(ood.at(-1)!)}), h = 8 ` +
+        `${fmt(accH.at(-1)!)} (ood ` +
+        `${fmt(oodH.at(-1)!)}); ` +
+        `${best.id}; modulus ` +
+        `${best.layout?.modulus} (world ` +
+        `${(r.world as { modulus: number }).modulus}); ` +
+        `${Object.keys(best.programs ?? {}).length} instructions, ` +
+        `${wrong.length} inexact; fallback answers (test ` +
+        `and ood) ` +
+        `${best.answered?.fallback}${seed === seeds[0] ? `; programs ` + `${JSON.stringify(best.programs)}` : ''}`,
     );
   }
   console.log(
-    `code-trace-v1 state, budget 1024: accStep h = 1 >= 0.99 in ${acc.filter((a) => a >= 0.99).length}/20 seeds (median ${fmt(median(acc))}, min ${fmt(Math.min(...acc))}); ood accStep h = 1 median ${fmt(median(ood))}, min ${fmt(Math.min(...ood))}; h = 8 median ${fmt(median(accH))} (ood ${fmt(median(oodH))}); pointer, opcode column, modulus and every program right in ${read}/20`,
+    `code-trace-v1 state, budget 1024: accStep h = 1 >= 0.99 in ${acc.filter((a) => a >= 0.99).length}/20 seeds ` +
+      `(median ${fmt(median(acc))}, min ${fmt(Math.min(...acc))}); ood accStep h = 1 ` +
+      `median ${fmt(median(ood))}, min ${fmt(Math.min(...ood))}; h = 8 ` +
+      `median ${fmt(median(accH))} (ood ${fmt(median(oodH))}); pointer, opcode column, modulus and every ` +
+      `program right in ${read}/20`,
   );
   for (const n of notes) console.log(`  ${n}`);
 }
 
-/** The test windows a model gets wrong at h = 1, by what truly happened: a push (3 cells change), a walk (2), nothing. */
+/**
+ * The test windows a model gets wrong at h = 1, by what truly happened: a push (3 cells change), a walk (2), nothing.
+ */
 async function wrongByKind(
   scenario: Scenario,
   r: Awaited<ReturnType<typeof job>>,
@@ -125,11 +150,23 @@ if (run('sprite-world')) {
       const kinds = await wrongByKind(scenario, r, seed);
       for (const [k, n] of Object.entries(kinds)) wrong[k] = (wrong[k] ?? 0) + n;
       notes.push(
-        `${seed}: skill h = 1 ${fmt(h1.at(-1)!)}, h = 8 ${fmt(h8.at(-1)!)}, ood h = 1 ${fmt(ood1.at(-1)!)}; ${best.id}; wrong at h = 1 ${JSON.stringify(kinds)}${best.assumptions ? `; assumed: ${best.assumptions.join(' | ')}` : ''}`,
+        `${seed}: skill h = 1 ` +
+          `${fmt(h1.at(-1)!)}, h = 8 ` +
+          `${fmt(h8.at(-1)!)}, ood h = 1 ` +
+          `${fmt(ood1.at(-1)!)}; ${best.id}; wrong ` +
+          `at h = 1 ` +
+          `${JSON.stringify(kinds)}${best.assumptions ? `; assumed: ${best.assumptions.join(' | ')}` : ''}`,
       );
     }
     console.log(
-      `sprite-world-v1 state, budget 1024, ${policy === 'explore' ? 'offline-explore' : 'offline'}: median skill h = 1 ${fmt(median(h1))} (min ${fmt(Math.min(...h1))}), h = 8 ${fmt(median(h8))}; ood h = 1 ${fmt(median(ood1))}; test windows wrong at h = 1 over the 20 seeds (of 1280), by what truly happened: ${JSON.stringify(wrong)}`,
+      `sprite-world-v1 state, ` +
+        `budget 1024, ${policy === 'explore' ? 'offline-explore' : 'offline'}: median ` +
+        `skill h = 1 ` +
+        `${fmt(median(h1))} (min ` +
+        `${fmt(Math.min(...h1))}), h = 8 ` +
+        `${fmt(median(h8))}; ood h = 1 ` +
+        `${fmt(median(ood1))}; test windows wrong at h = 1 over the 20 seeds (of 1280), by what truly ` +
+        `happened: ${JSON.stringify(wrong)}`,
     );
     for (const n of notes) console.log(`  ${n}`);
   }
@@ -152,7 +189,10 @@ if (run('fit-time')) {
       cpu.push((c.user + c.system) / 1e6);
     }
     console.log(
-      `${scenario.spec.id} state, fit at budget 4096: median ${median(wall).toFixed(2)} s wall (max ${Math.max(...wall).toFixed(2)}), ${median(cpu).toFixed(2)} s CPU; load ${loadavg()[0].toFixed(1)}`,
+      `${scenario.spec.id} state, fit at budget 4096: ` +
+        `median ` +
+        `${median(wall).toFixed(2)} s wall (max ` +
+        `${Math.max(...wall).toFixed(2)}), ${median(cpu).toFixed(2)} s CPU; load ${loadavg()[0].toFixed(1)}`,
     );
   }
 }

@@ -51,7 +51,9 @@ for (const entry of discoverPlugins(findWorkspaceRoot()).scenarios) {
     cpu.sort((a, b) => a - b);
     const mid = Math.floor(runs / 2);
     console.log(
-      `${spec.id.padEnd(20)} ${view.padEnd(6)} fit at budget ${budget}: median ${times[mid].toFixed(2)} s wall, ${cpu[mid].toFixed(2)} s CPU (wall runs: ${times.map((t) => t.toFixed(2)).join(', ')}; load ${loadavg()[0].toFixed(1)})`,
+      `${spec.id.padEnd(20)} ${view.padEnd(6)} fit at ` +
+        `budget ${budget}: median ${times[mid].toFixed(2)} s wall, ${cpu[mid].toFixed(2)} s CPU ` +
+        `(wall runs: ${times.map((t) => t.toFixed(2)).join(', ')}; load ${loadavg()[0].toFixed(1)})`,
     );
   }
 }

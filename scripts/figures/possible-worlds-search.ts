@@ -57,14 +57,21 @@ if (run('hidden-laws')) {
     found.push(skills(r, 16));
     oracle.push(skills(o, 16));
     lines.push(
-      `| ${seed} | ${(r.world as { law: string }).law} | ${fmt(found.at(-1)![0])} | ${fmt(found.at(-1)![2])} | ${fmt(oracle.at(-1)![2])} | ${law(r)} |`,
+      `| ${seed} | ` +
+        `${(r.world as { law: string }).law} | ` +
+        `${fmt(found.at(-1)![0])} | ${fmt(found.at(-1)![2])} | ${fmt(oracle.at(-1)![2])} | ${law(r)} |`,
     );
   }
   console.log(
-    `hidden-laws-v1 state, budget 256, seeds 1000-1019 (medians):\n${header(16)}\n${row('possible-worlds (default: search)', found)}\n${row('possible-worlds[library=scenario] (oracle)', oracle)}\n`,
+    `hidden-laws-v1 state, budget 256, seeds 1000-1019 ` +
+      `(medians):\n${header(16)}\n${row(
+        'possible-worlds (default: ' + 'search)',
+        found,
+      )}\n${row('possible-worlds[library=scenario] (oracle)', oracle)}\n`,
   );
   console.log(
-    `| seed | true law | skill h=1 | ood skill h=1 | oracle ood skill h=1 | law found (rates) |\n| --- | --- | --- | --- | --- | --- |\n${lines.join('\n')}\n`,
+    `| seed | true law | skill h=1 | ood skill h=1 | oracle ood skill h=1 | law found (rates) |\n| --- | --- | --- ` +
+      `| --- | --- | --- |\n${lines.join('\n')}\n`,
   );
 }
 
@@ -93,14 +100,20 @@ if (run('bouncing-balls')) {
     first.set(id, (first.get(id) ?? 0) + 1);
   }
   console.log(
-    `bouncing-balls-v1 state, budget 1024, seeds 1000-1019 (medians):\n${header(16)}\n${row('possible-worlds (default: search)', found)}\n${row('possible-worlds[library=generic]', generic)}\n${row('linear', lin)}\nfirst-ranked law: ${[...first].map(([id, n]) => `${id} ${n}/20`).join(', ')}\n`,
+    `bouncing-balls-v1 state, budget 1024, seeds 1000-1019 ` +
+      `(medians):\n${header(16)}\n${row(
+        'possible-worlds (default: ' + 'search)',
+        found,
+      )}\n${row('possible-worlds[library=generic]', generic)}\n${row('linear', lin)}\nfirst-ranked law: ` +
+      `${[...first].map(([id, n]) => `${id} ${n}/20`).join(', ')}\n`,
   );
 }
 
 if (run('fit-time')) {
   // the real-valued state views; fit time of one job at budget 4096 (the expert's data), seeds 1000-1004
   console.log(
-    `fit time at budget 4096, default config, seeds 1000-1004 (${cpus().length} cores, load ${loadavg()[0].toFixed(1)} at start):`,
+    `fit time at budget 4096, default config, seeds ` +
+      `1000-1004 (${cpus().length} cores, load ${loadavg()[0].toFixed(1)} at start):`,
   );
   console.log('| scenario / view | median wall s | median CPU s | runs (wall s) |\n| --- | --- | --- | --- |');
   for (const scenario of [hiddenLaws, bouncingBalls] as Scenario[]) {
@@ -129,7 +142,8 @@ if (run('fit-time')) {
       cpu.push((c.user + c.system) / 1e6);
     }
     console.log(
-      `| ${scenario.spec.id} / state | ${median(wall).toFixed(2)} | ${median(cpu).toFixed(2)} | ${wall.map((t) => t.toFixed(1)).join(', ')} |`,
+      `| ${scenario.spec.id} / state | ` +
+        `${median(wall).toFixed(2)} | ${median(cpu).toFixed(2)} | ${wall.map((t) => t.toFixed(1)).join(', ')} |`,
     );
   }
   console.log(`(load ${loadavg()[0].toFixed(1)} at the end)\n`);
@@ -167,7 +181,8 @@ if (run('planted')) {
     'planted worlds, budget 1024, seeds 1000-1004 (medians; ood: the per-episode parameter beyond its training range):',
   );
   console.log(
-    '| world | model | skill h=1 | skill h=16 | ood skill h=1 | ood skill h=16 |\n| --- | --- | --- | --- | --- | --- |',
+    '| world | model | skill h=1 | skill h=16 | ood skill h=1 | ood skill h=16 |\n| --- | --- | --- | --- | --- ' +
+      '| --- |',
   );
   const scenarios: Array<[string, Scenario]> = [
     ...Object.entries(worlds).map(

@@ -31,13 +31,15 @@ if (run('hidden-laws')) {
     if (ok) identified++;
     if (first !== truth)
       notes.push(
-        `${seed}: ${truth} true, ${first} first (held-out ${heldOut[first].toFixed(1)} vs ${heldOut[truth].toFixed(1)})`,
+        `${seed}: ${truth} true, ${first} first ` +
+          `(held-out ${heldOut[first].toFixed(1)} vs ${heldOut[truth].toFixed(1)})`,
       );
     h1.push(r.metrics.test.skill['1']!);
     h16.push(r.metrics.test.skill['16']!);
   }
   console.log(
-    `hidden-laws-v1 state, budget 64: true law (or one within 2 nats of its held-out log-likelihood) first for ${identified}/20 seeds; median skill h=1 ${fmt(median(h1))}, h=16 ${fmt(median(h16))}`,
+    `hidden-laws-v1 state, budget 64: true law (or one within 2 nats of its held-out log-likelihood) ` +
+      `first for ${identified}/20 seeds; median skill h=1 ${fmt(median(h1))}, h=16 ${fmt(median(h16))}`,
   );
   for (const n of notes) console.log(`  ${n}`);
 }
@@ -68,7 +70,8 @@ if (run('life-like')) {
     }
   }
   console.log(
-    `life-like-v1 state, budget 16: rule fully determined and identified for ${identified}/20 seeds; of those, accStep 1.0 at every h <= 32 for ${exact}`,
+    `life-like-v1 state, budget 16: rule fully determined and identified for ${identified}/20 seeds; of those, ` +
+      `accStep 1.0 at every h <= 32 for ${exact}`,
   );
 }
 
@@ -90,7 +93,8 @@ if (run('code-trace')) {
     acc.push(r.metrics.test.accStep['1']!);
   }
   console.log(
-    `code-trace-v1 state, budget 256: dialect identified for ${identified}/20 seeds; median accStep h=1 ${fmt(median(acc))} (min ${fmt(Math.min(...acc))})`,
+    `code-trace-v1 state, budget 256: dialect ` +
+      `identified for ${identified}/20 seeds; median accStep h=1 ${fmt(median(acc))} (min ${fmt(Math.min(...acc))})`,
   );
 }
 
@@ -116,6 +120,10 @@ if (run('bouncing-balls')) {
       lin8.push(l.metrics.test.skill['8']!);
   }
   console.log(
-    `bouncing-balls-v1 state, budget 1024, library generic: median skill h=1 ${fmt(median(pw1))} (linear ${fmt(median(lin1))}), h=8 ${fmt(median(pw8))} (linear ${fmt(median(lin8))}); the box first for ${boxFirst}/20 seeds`,
+    `bouncing-balls-v1 state, budget 1024, library generic: median ` +
+      `skill h=1 ` +
+      `${fmt(median(pw1))} (linear ` +
+      `${fmt(median(lin1))}), h=8 ` +
+      `${fmt(median(pw8))} (linear ${fmt(median(lin8))}); the box first for ${boxFirst}/20 seeds`,
   );
 }

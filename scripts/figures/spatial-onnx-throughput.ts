@@ -32,7 +32,10 @@ const dynamics = model.dynamics!;
 const g = dynamics.shape.geometry;
 const A = spec.action!.shape[0];
 
-/** The first `batch` test windows of job seed `seed`: histories [batch * K * pixels] in core layout, actions [batch * steps * A]. */
+/**
+ * The first `batch` test windows of job seed `seed`: histories [batch * K * pixels] in core layout, actions [batch *
+ * steps * A].
+ */
 function windows(seed: number): { history: Float32Array; actions: Float32Array; K: number } {
   const world = jobWorld(bouncingBalls, seed);
   const test = evaluationSet(bouncingBalls, world, 'test', seed, { count: batch, horizon: steps });
@@ -68,13 +71,20 @@ for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
 
 const data = Array.from({ length: runs }, (_, r) => windows(1000 + r));
 const timings: Timings[] = [];
+// 999: warm-up, not a benchmark seed
 for (const [, engine] of engines)
-  timings.push(await timeRuns((w: ReturnType<typeof windows>) => run(engine, w), windows(999), data)); // 999: warm-up, not a benchmark seed
+  timings.push(await timeRuns((w: ReturnType<typeof windows>) => run(engine, w), windows(999), data));
 await onnx.release();
 await model.dispose();
 
 console.log(
-  `spatial dynamics: ${dynamics.count()} parameters, ${g.P} tokens of ${g.J} halo values x C ${dynamics.shape.contextFrames}, width ${dynamics.shape.width}, depth ${dynamics.shape.depth}; rollout batch ${batch} x ${steps} steps; max |tfjs - ort| over the forecast ${diff.toExponential(1)}`,
+  `spatial ` +
+    `dynamics: ${dynamics.count()} parameters, ${g.P} tokens of ${g.J} halo ` +
+    `values x C ` +
+    `${dynamics.shape.contextFrames}, width ` +
+    `${dynamics.shape.width}, depth ` +
+    `${dynamics.shape.depth}; rollout batch ` +
+    `${batch} x ${steps} steps; max |tfjs - ort| over the forecast ${diff.toExponential(1)}`,
 );
 reportSpeedup(
   engines.map(([name], i) => [name, timings[i]]),

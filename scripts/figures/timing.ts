@@ -27,16 +27,23 @@ export async function timeRuns<I>(run: (input: I) => unknown, warmup: I, inputs:
 /** The median (the upper one of an even count). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Prints each side's median wall and CPU time per run and its steps/s (`steps` example-steps per run), then the speed-up of the second side over the first. */
+/**
+ * Prints each side's median wall and CPU time per run and its steps/s (`steps` example-steps per run), then the
+ * speed-up of the second side over the first.
+ */
 export function reportSpeedup(sides: Array<[name: string, t: Timings]>, steps: number): void {
   for (const [name, t] of sides) {
     const [wall, cpu] = [median(t.wall), median(t.cpu)];
     console.log(
-      `${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) per run, ${(steps / (wall / 1000)).toFixed(0)} steps/s (wall runs: ${t.wall.map((x) => x.toFixed(1)).join(', ')})`,
+      `${name.padEnd(22)} median ${wall.toFixed(1)} ms wall (${cpu.toFixed(1)} ms CPU) ` +
+        `per run, ${(steps / (wall / 1000)).toFixed(0)} steps/s ` +
+        `(wall runs: ${t.wall.map((x) => x.toFixed(1)).join(', ')})`,
     );
   }
   const [[, a], [, b]] = sides;
   console.log(
-    `ORT speed-up ${(median(a.wall) / median(b.wall)).toFixed(2)}x wall, ${(median(a.cpu) / median(b.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`,
+    `ORT speed-up ` +
+      `${(median(a.wall) / median(b.wall)).toFixed(2)}x wall, ` +
+      `${(median(a.cpu) / median(b.cpu)).toFixed(2)}x CPU; load ${loadavg()[0].toFixed(1)}`,
   );
 }

@@ -8,7 +8,8 @@ export const linearConfig = defineConfig('linear', {
     .min(0)
     .default(1e-3)
     .describe(
-      'Ridge penalty toward persistence: 1e-3 barely regularises once there are more transitions than features, and keeps image views (1024 features) solvable at small budgets.',
+      'Ridge penalty toward persistence: 1e-3 barely regularises once there are more transitions than features, and ' +
+        'keeps image views (1024 features) solvable at small budgets.',
     ),
 });
 

@@ -153,7 +153,8 @@ function hypothesesProblems(scenario: Scenario, world: unknown, seed: number): s
       for (const { factor, consistent } of hypothesis.evidence(transition))
         if (!consistent.includes(truth.assignment[factor]))
           return [
-            `hypotheses: evidence at episode ${e} step ${t} rules out the true option of factor ${hypothesis.factors[factor].name}`,
+            `hypotheses: evidence at ` +
+              `episode ${e} step ${t} rules out the true option of factor ${hypothesis.factors[factor].name}`,
           ];
     }
   return [];

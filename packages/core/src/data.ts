@@ -177,7 +177,9 @@ export function viewSize(spec: ScenarioSpec, view: string): number {
   return sizeOf(spec.views[view]);
 }
 
-/** The multi-index of flat position `flat` in a row-major array of `shape`: 16381 in [8, 16, 8, 16] -> [7, 15, 7, 13]. */
+/**
+ * The multi-index of flat position `flat` in a row-major array of `shape`: 16381 in [8, 16, 8, 16] -> [7, 15, 7, 13].
+ */
 export function unravelIndex(flat: number, shape: readonly number[]): number[] {
   const index = new Array<number>(shape.length);
   let rest = flat;
@@ -209,5 +211,8 @@ export function describeNonFinite(
     }
   if (first < 0) return null;
   const others = count > 1 ? `${count} values are bad; ` : '';
-  return `${name}[${unravelIndex(first, shape).join(', ')}] = ${data[first]} (${others}${name} is ${layout} = [${shape.join(', ')}])`;
+  return (
+    `${name}[${unravelIndex(first, shape).join(', ')}] = ` +
+    `${data[first]} (${others}${name} is ${layout} = [${shape.join(', ')}])`
+  );
 }

@@ -43,11 +43,15 @@ function assertTensor(t: Tensor, expected: readonly number[], what: string, wher
   const dense = t.offset === 0 && t.stride.every((s, i) => s === expected.slice(i + 1).reduce((a, b) => a * b, 1));
   if (!dense)
     throw new Error(
-      `${where}: forecast ${what} is a strided view (offset ${t.offset}, stride [${t.stride}]); return a dense row-major tensor (e.g. tensor(shape, data))`,
+      `${where}: forecast ${what} is a strided view (offset ${t.offset}, stride [${t.stride}]); return a dense ` +
+        `row-major tensor (e.g. tensor(shape, data))`,
     );
 }
 
-/** Throws when a forecast has the wrong shape, data that does not match its shape, or NaN: the job is then recorded as failed with this reason. */
+/**
+ * Throws when a forecast has the wrong shape, data that does not match its shape, or NaN: the job is then recorded as
+ * failed with this reason.
+ */
 export function assertForecast(f: Forecast, expected: readonly number[], where: string): void {
   if (!f?.mean?.shape) throw new Error(`${where}: forecast() returned no { mean } tensor`);
   assertTensor(f.mean, expected, 'mean', where);

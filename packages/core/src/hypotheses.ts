@@ -36,7 +36,10 @@ export interface LawFamily {
   parameters: readonly ParameterSpec[];
   /** Families this one is a special case of (free flight inside gravity, spring inside damped spring). */
   nestedIn?: readonly string[];
-  /** The next view value (flattened) under `params` (in `parameters` order); float64 keeps finite differences in the parameters exact enough. */
+  /**
+   * The next view value (flattened) under `params` (in `parameters` order); float64 keeps finite differences in the
+   * parameters exact enough.
+   */
   predict(params: ArrayLike<number>, t: Transition): Float32Array | Float64Array;
   linear?: {
     base(t: Transition): Float64Array;

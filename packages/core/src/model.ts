@@ -104,7 +104,10 @@ export interface WorldModelModule<C extends object = object> {
    * marks those rows privileged. Absent or false: the model is told only the spec, as every other model.
    */
   readsPrivileged?(config: C): boolean;
-  /** The views this model reads on a scenario (`privileged`: what the scenario tells beyond its spec, passed only when readsPrivileged(config)). */
+  /**
+   * The views this model reads on a scenario (`privileged`: what the scenario tells beyond its spec, passed only when
+   * readsPrivileged(config)).
+   */
   supports(spec: ScenarioSpec, privileged?: PrivilegedInfo): Support;
   create(spec: ScenarioSpec, view: string, config: C, privileged?: PrivilegedInfo): Promise<WorldModel>;
   /** Restores what `save` wrote; `privileged` is the same information `create` was given. */

@@ -151,7 +151,9 @@ export async function loadModelModule(entry: string, what = 'model'): Promise<Wo
     typeof m.load !== 'function'
   )
     throw new UserError(
-      `${what}: the default export of ${entry} is not a WorldModelModule (missing or wrong: ${missing.join(', ') || 'supports/create/load must be functions'}); see docs/writing-a-model.md`,
+      `${what}: the default ` +
+        `export of ${entry} is not a WorldModelModule (missing or ` +
+        `wrong: ${missing.join(', ') || 'supports/create/load must be functions'}); see docs/writing-a-model.md`,
     );
   return m as WorldModelModule;
 }
@@ -164,7 +166,9 @@ export function schemeEntry(registry: Registry, text: string): PluginEntry | nul
   const entry = registry.schemes.find((s) => s.id === m[1]);
   if (!entry)
     throw new UserError(
-      `unknown model scheme "${m[1]}:" in --model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`,
+      `unknown model ` +
+        `scheme "${m[1]}:" in ` +
+        `--model ${text}; valid: ${registry.schemes.map((s) => `${s.id}:`).join(', ') || '(none registered)'}`,
     );
   return { ...entry, id: text, arg: m[2] };
 }
@@ -184,7 +188,8 @@ export async function loadScenario(entry: string, what = 'scenario'): Promise<Sc
   );
   if (missing.length)
     throw new UserError(
-      `${what}: the default export of ${entry} is not a Scenario (missing: ${missing.join(', ')}); see docs/writing-a-scenario.md`,
+      `${what}: the default ` +
+        `export of ${entry} is not a Scenario (missing: ${missing.join(', ')}); see docs/writing-a-scenario.md`,
     );
   let problems: string[];
   try {

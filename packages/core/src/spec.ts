@@ -73,7 +73,8 @@ export function specProblems(spec: ScenarioSpec): string[] {
   const problems: string[] = [];
   if (typeof spec.id !== 'string' || !SCENARIO_ID.test(spec.id))
     problems.push(
-      `id "${spec.id}" is not of the form name-vN (lowercase letters, digits and dashes, then -v and a version: my-world-v1)`,
+      `id "${spec.id}" is not of the form name-vN (lowercase letters, digits and dashes, then -v and a version: ` +
+        `my-world-v1)`,
     );
   if (!(Number.isInteger(spec.episodeLength) && spec.episodeLength >= 2))
     problems.push('episodeLength must be an integer >= 2');

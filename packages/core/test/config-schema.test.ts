@@ -31,7 +31,8 @@ describe('a config table (defineConfig)', () => {
   it('resolves a partial config, naming every field it cannot use', () => {
     expect(table.resolve({ k: 2, mode: 'exact' })).toEqual({ k: 2, rate: 0.5, mode: 'exact', on: true, ids: '' });
     expect(() => table.resolve({ k: 0, rate: 0, mode: 'slow', on: 'yes' })).toThrow(
-      `toy config: k is an integer >= 1, got 0; rate is a number in (0, 1], got 0; mode is 'fast' or 'exact', got "slow"; on is true or false, got "yes"`,
+      `toy config: k is an integer >= 1, got 0; rate is a number in (0, 1], got 0; mode is 'fast' or 'exact', got ` +
+        `"slow"; on is true or false, got "yes"`,
     );
     expect(() => table.resolve({ k: 1.5 })).toThrow('k is an integer >= 1, got 1.5');
     expect(() => table.resolve({ rate: 1.01 })).toThrow('rate is a number in (0, 1], got 1.01');

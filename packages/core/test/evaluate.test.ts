@@ -33,17 +33,20 @@ describe('assertForecast', () => {
     mean.data[16381] = NaN;
     mean.data[16383] = Infinity;
     expect(() => assertForecast({ mean }, big, 'test forecast')).toThrow(
-      'test forecast: forecast holds NaN or infinity: mean[7, 15, 7, 13] = NaN (2 values are bad; mean is [B, H, ...viewShape] = [8, 16, 8, 16])',
+      'test forecast: forecast holds NaN or infinity: mean[7, 15, 7, 13] = NaN (2 values are bad; mean is [B, H, ' +
+        '...viewShape] = [8, 16, 8, 16])',
     );
     const std = tensor(shape, new Float32Array(24).fill(1));
     std.data[13] = -1; // [1, 0, 1]
     expect(() => assertForecast({ mean: tensor(shape), std }, shape, 'ood forecast')).toThrow(
-      'ood forecast: forecast std is not a finite non-negative number everywhere: std[1, 0, 1] = -1 (std is [B, H, ...viewShape] = [2, 3, 4])',
+      'ood forecast: forecast std is not a finite non-negative number everywhere: std[1, 0, 1] = -1 (std is [B, H, ' +
+        '...viewShape] = [2, 3, 4])',
     );
   });
 
   it('refuses a strided view, which scoring would read as if it were dense', () => {
-    const transposed = ndarray(new Float32Array(24), [4, 3, 2]).transpose(2, 1, 0); // shape [2, 3, 4], strides [1, 2, 6]
+    // shape [2, 3, 4], strides [1, 2, 6]
+    const transposed = ndarray(new Float32Array(24), [4, 3, 2]).transpose(2, 1, 0);
     expect(() => assertForecast({ mean: transposed }, shape, 'test forecast')).toThrow(
       'test forecast: forecast mean is a strided view (offset 0, stride [1,2,6]); return a dense row-major tensor',
     );
@@ -83,10 +86,13 @@ describe('scenario ids', () => {
     tags: [],
   });
 
-  it('accept any name-vN, dashes and a "-v" inside the name included (the old template type refused stack-vm-v1)', () => {
-    for (const id of ['stack-vm-v1', 'bouncing-balls-v12', 'a-v-b-v3', 'x9-v0'])
-      expect(specProblems(spec(id)), id).toEqual([]);
-  });
+  it(
+    'accept any name-vN, dashes and a "-v" inside the name included (the old template type refused ' + 'stack-vm-v1)',
+    () => {
+      for (const id of ['stack-vm-v1', 'bouncing-balls-v12', 'a-v-b-v3', 'x9-v0'])
+        expect(specProblems(spec(id)), id).toEqual([]);
+    },
+  );
 
   it('refuse what is not name-vN', () => {
     for (const id of ['stack-vm', 'Stack-v1', 'stack_vm-v1', '-v1', 'stack-v1.5', 'stack-vx'])

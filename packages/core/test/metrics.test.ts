@@ -82,7 +82,8 @@ describe('scoreForecast', () => {
   it('scores categorical views by rounded, clipped classes', () => {
     const spec: TensorSpec = { shape: [2], kind: 'int', vocab: 4 };
     const y = tensor([2, 1, 2], Float32Array.from([1, 3, 2, 0]));
-    const pred = tensor([2, 1, 2], Float32Array.from([1.2, 7, 2.4, 1])); // 7 clips to 3: first step right; second: 1 != 0
+    // 7 clips to 3: first step right; second: 1 != 0
+    const pred = tensor([2, 1, 2], Float32Array.from([1.2, 7, 2.4, 1]));
     const lastSeen = tensor([2, 2], Float32Array.from([1, 2, 2, 0]));
     const m = scoreForecast({
       spec,

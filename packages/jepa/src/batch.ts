@@ -22,7 +22,10 @@ export interface TrainingSet {
   steps: number;
   /** State tokens N. */
   tokens: number;
-  /** Real views with the change readout: std / deltaStd per token slot [N, S], turning standardised differences into probe targets; else null. */
+  /**
+   * Real views with the change readout: std / deltaStd per token slot [N, S], turning standardised differences into
+   * probe targets; else null.
+   */
   changeRatio: tf.Tensor2D | null;
   /** Training examples: (episode, start step) of every valid transition. */
   startEpisode: Int32Array;

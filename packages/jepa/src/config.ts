@@ -15,7 +15,8 @@ export const jepaConfig = defineConfig(
     width: count(1)
       .default(64)
       .describe(
-        'Width D of every token (latent, context, predictor): 64 holds a 21-value register exactly and trains fast on wasm.',
+        'Width D of every token (latent, context, predictor): 64 holds a 21-value register exactly and trains fast ' +
+          'on wasm.',
       ),
     heads: count(1)
       .default(4)
@@ -31,7 +32,8 @@ export const jepaConfig = defineConfig(
     historySteps: count(0)
       .default(4)
       .describe(
-        "Observed steps the encoder reads for real views (capped at the scenario's): 4 infer hidden parameters from motion.",
+        "Observed steps the encoder reads for real views (capped at the scenario's): 4 infer hidden parameters from " +
+          'motion.',
       ),
     // 'change': the probe reads (z_start, z_end - z_start) and returns the change of the state, added to the last
     // observation; it is odd in the latent change (model.ts `Probe`), so a reversed latent change reads as the
@@ -43,12 +45,14 @@ export const jepaConfig = defineConfig(
     mlpRatio: count(1)
       .default(2)
       .describe(
-        "Hidden width of each block's MLP, in multiples of width: 2 (not the usual 4) halves the cost, loses nothing here.",
+        "Hidden width of each block's MLP, in multiples of width: 2 (not the usual 4) halves the cost, loses " +
+          'nothing here.',
       ),
     rolloutSteps: count(0)
       .default(2)
       .describe(
-        'Predictor steps fed its own outputs per example (V-JEPA 2-AC rollout loss), int/token views; 0 or 1: teacher forcing.',
+        'Predictor steps fed its own outputs per example (V-JEPA 2-AC rollout loss), int/token views; 0 or 1: ' +
+          'teacher forcing.',
       ),
     // A step costs ~3x at k = 8, and the quick grid must stay under 5 minutes, so only large datasets roll out
     // this far. The change readout decodes the change over h steps from (z_0, zhat_h - z_0) and learns it only for
@@ -105,7 +109,8 @@ export const jepaConfig = defineConfig(
     batchTokens: count(1)
       .default(384)
       .describe(
-        'State tokens per minibatch, at most: a step costs batch x tokens, so states of many tokens get smaller batches.',
+        'State tokens per minibatch, at most: a step costs batch x tokens, so states of many tokens get smaller ' +
+          'batches.',
       ),
     // steps = passes * windows / batchSize, clamped to [minSteps, maxSteps]; at 6 passes the budgets 256 and 1024
     // were under-trained, and 12 keeps the quick grid under 5 minutes (docs/experiments: jepa training passes).
@@ -139,10 +144,12 @@ export const jepaConfig = defineConfig(
     // keys of retired designs (README, *How it works*), with what became of each
     retiredKeys: {
       contextRead:
-        "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the registers fingerprint the program and were deleted",
+        "the program is read by the pointer token alone; the attention readers 'predictor' and 'encoder' let the " +
+        'registers fingerprint the program and were deleted',
       pointerInit: 'the pointer strength of the attention readers of the program, deleted with contextRead',
       realActions:
-        "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one more token) was deleted",
+        "real actions always enter as a linear map added to each token's next latent; 'token' (the action as one " +
+        'more token) was deleted',
     },
   },
 );

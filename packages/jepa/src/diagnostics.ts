@@ -63,16 +63,25 @@ export function effectiveRank(x: Float32Array | Float64Array, m: number, d: numb
 export interface LatentDiagnostics {
   /** States the diagnostics were computed on (training transitions). */
   states: number;
-  /** Effective rank of the online encoder's latents, per token position (mean and min over positions), of `width` dimensions. */
+  /**
+   * Effective rank of the online encoder's latents, per token position (mean and min over positions), of `width`
+   * dimensions.
+   */
   effectiveRank: { mean: number; min: number; width: number };
-  /** Variance of each latent dimension across states, pooled over positions: min, median, max, and the share below 0.01. */
+  /**
+   * Variance of each latent dimension across states, pooled over positions: min, median, max, and the share below 0.01.
+   */
   dimensionVariance: { min: number; median: number; max: number; shareBelow001: number };
   /**
    * The probe on encoded (target) latents (state readout: of s_t; change readout: s_t -> s_{t+1}), and on
-   * one-step predicted latents of s_{t+1}. Real views: mse in the probe's units (standardised state, or change / deltaStd).
+   * one-step predicted latents of s_{t+1}. Real views: mse in the probe's units (standardised state, or change /
+   * deltaStd).
    */
   probe: ProbeScore & { predicted: ProbeScore };
-  /** Persistence (s_{t+1} = s_t) on the same transitions, in the units of `probe.predicted`: what the predictor has to beat. */
+  /**
+   * Persistence (s_{t+1} = s_t) on the same transitions, in the units of `probe.predicted`: what the predictor has to
+   * beat.
+   */
   persistence: ProbeScore;
 }
 

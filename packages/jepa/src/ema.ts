@@ -9,7 +9,10 @@
 //    emaMomentum to emaMomentumEnd).
 import { tf } from '@worldbench/neural';
 
-/** Copies `online`'s weights into `target` and makes the target's variables non-trainable. Same architecture, same order. */
+/**
+ * Copies `online`'s weights into `target` and makes the target's variables non-trainable. Same architecture, same
+ * order.
+ */
 export function initTargetEncoder(target: readonly tf.Variable[], online: readonly tf.Variable[]): void {
   checkPairs(target, online);
   tf.tidy(() => target.forEach((t, i) => t.assign(online[i])));

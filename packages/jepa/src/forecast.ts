@@ -31,7 +31,9 @@ export interface RolloutInput {
  */
 export type RolloutNetworks = (input: RolloutInput) => Float32Array | Promise<Float32Array>;
 
-/** [B, H, ...viewShape]. With the change readout (real views): last observation + the decoded change from z_0 to zhat_h. */
+/**
+ * [B, H, ...viewShape]. With the change readout (real views): last observation + the decoded change from z_0 to zhat_h.
+ */
 export async function forecastWith(
   run: RolloutNetworks,
   geometry: Geometry,

@@ -66,7 +66,9 @@ function disposeNetworks(nets: Networks | null): void {
 class JepaModel implements WorldModel {
   private nets: Networks | null = null;
   private fitted: Fitted | null = null;
-  /** The ORT sessions of the forecast (forecastBackend 'onnx'), opened after fit or at the first forecast after load. */
+  /**
+   * The ORT sessions of the forecast (forecastBackend 'onnx'), opened after fit or at the first forecast after load.
+   */
   private onnx: OnnxRollout | null = null;
 
   constructor(
@@ -104,7 +106,10 @@ class JepaModel implements WorldModel {
       const params = nets.online.count() + nets.predictor.count() + nets.probe.count();
       this.fitted = { summary, diagnostics, params };
       run.log(
-        `jepa: ${summary.steps} steps, latent loss ${summary.final.prediction.toExponential(2)}, effective rank ${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`,
+        `jepa: ${summary.steps} steps, ` +
+          `latent loss ` +
+          `${summary.final.prediction.toExponential(2)}, effective rank ` +
+          `${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`,
       );
       if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(nets, geometry);
       const backend = this.onnx ? onnxForecastBackend(backendName()) : backendName();
@@ -190,10 +195,13 @@ const module: WorldModelModule<JepaConfig> = {
     id: 'jepa',
     school: 'jepa',
     summary:
-      'Predicts the next latent state (token latents, EMA target encoder, VICReg regularisation, multi-step latent rollouts); observations only through a probe on frozen latents.',
+      'Predicts the next latent state (token latents, EMA target encoder, VICReg regularisation, multi-step latent ' +
+      'rollouts); observations only through a probe on frozen latents.',
     references: [
-      'Assran et al. 2023, Self-Supervised Learning from Images with a Joint-Embedding Predictive Architecture (I-JEPA)',
-      'Assran et al. 2025, V-JEPA 2: Self-Supervised Video Models Enable Understanding, Prediction and Planning (V-JEPA 2-AC)',
+      'Assran et al. 2023, Self-Supervised Learning from Images with a Joint-Embedding Predictive Architecture ' +
+        '(I-JEPA)',
+      'Assran et al. 2025, V-JEPA 2: Self-Supervised Video Models Enable Understanding, Prediction and Planning ' +
+        '(V-JEPA 2-AC)',
       'Bardes et al. 2022, VICReg: Variance-Invariance-Covariance Regularization for Self-Supervised Learning',
     ],
   },

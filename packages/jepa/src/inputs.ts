@@ -8,7 +8,10 @@ export interface StateArrays {
   count: number;
   /** Categorical: embedding row of each slot, slot * (V + 1) + value (pad value V). [M, N, slots] */
   ids?: Int32Array;
-  /** Real: encoder input per token, for each lag l the standardised value (l = 0) or difference to the step before (l >= 1), 0 where masked. [M, N, lags * slots] */
+  /**
+   * Real: encoder input per token, for each lag l the standardised value (l = 0) or difference to the step before (l >=
+   * 1), 0 where masked. [M, N, lags * slots]
+   */
   x?: Float32Array;
   /** Real: probe targets, the standardised current values. [M, N, slots] */
   targets?: Float32Array;

@@ -12,7 +12,10 @@
 //   training set's mean and std per element; a mask view (padding) becomes a per-token 0/1 input.
 import { isCategorical, sizeOf, type ScenarioSpec, type TensorSpec } from '@worldbench/core';
 
-/** Most tokens per state: attention cost grows with its square (64 tokens of life-like: 2 s a step on wasm; 36: see README). */
+/**
+ * Most tokens per state: attention cost grows with its square (64 tokens of life-like: 2 s a step on wasm; 36: see
+ * README).
+ */
 export const MAX_TOKENS = 36;
 
 export interface StateLayout {

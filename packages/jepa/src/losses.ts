@@ -71,7 +71,8 @@ export function probeLoss(output: tf.Tensor, target: tf.Tensor, weights: tf.Tens
 export function probeTargets(start: StateTensors, end: StateTensors, changeRatio: tf.Tensor2D | null): tf.Tensor3D {
   if (end.labels) return end.labels;
   if (!changeRatio) return end.targets as tf.Tensor3D;
-  return tf.mul(tf.sub(end.targets as tf.Tensor3D, start.targets as tf.Tensor3D), changeRatio) as tf.Tensor3D; // [M, N, S]
+  // [M, N, S]
+  return tf.mul(tf.sub(end.targets as tf.Tensor3D, start.targets as tf.Tensor3D), changeRatio) as tf.Tensor3D;
 }
 
 export interface LossParts {
@@ -89,13 +90,16 @@ function rolloutOf(nets: Networks, z: tf.Tensor, batch: WindowBatch, start: Stat
   ); // [B k, N, D]
 }
 
-/** The whole training loss of one window batch (steps 1-4 of train.ts's header). Call inside tf.tidy / variableGrads. */
+/**
+ * The whole training loss of one window batch (steps 1-4 of train.ts's header). Call inside tf.tidy / variableGrads.
+ */
 export function jepaLoss(nets: Networks, batch: WindowBatch, config: JepaConfig): LossParts {
   const { B, k } = batch;
   const steps = k + 1;
   const s0 = statesOf(batch.states, 0, 1, steps);
   const z0 = nets.online.apply(tfjsOps, inputOf(s0)) as tf.Tensor3D; //                      [B, N, D]
-  const targets = stopGradient(nets.target.apply(tfjsOps, inputOf(batch.states))) as tf.Tensor3D; // [B (k+1), N, D], the target encoder under stop-gradient
+  // [B (k+1), N, D], the target encoder under stop-gradient
+  const targets = stopGradient(nets.target.apply(tfjsOps, inputOf(batch.states))) as tf.Tensor3D;
   // rollout on its own predictions: zhat_j = P(zhat_{j-1}, a_{t+j-1}), zhat_0 = z_t
   const predicted = rolloutOf(nets, z0, batch, s0, k); //                                    [B k, N, D]
   const later = statesOf(batch.states, 1, k, steps);
@@ -108,7 +112,8 @@ export function jepaLoss(nets: Networks, batch: WindowBatch, config: JepaConfig)
   const { variance, covariance } = varianceCovariance(z0, s0.tokenMask);
   // the probe reads frozen latents only: the targets of every step and (optionally) the rollout's predictions
   const change = batch.changeRatio !== null;
-  const allWeights = tf.mul(batch.states.weights, tf.reshape(batch.inside, [B * steps, 1, 1])) as tf.Tensor3D; // [B (k+1), N, S]
+  // [B (k+1), N, S]
+  const allWeights = tf.mul(batch.states.weights, tf.reshape(batch.inside, [B * steps, 1, 1])) as tf.Tensor3D;
   const targetStart = change ? repeatEach(stepsOf(targets, 0, 1, steps), steps) : undefined; //       [B (k+1), N, D]
   let probe = probeLoss(
     nets.probe.apply(tfjsOps, targets, targetStart),
@@ -139,7 +144,10 @@ export function jepaLoss(nets: Networks, batch: WindowBatch, config: JepaConfig)
   return { total, prediction, variance, covariance, probe };
 }
 
-/** The probe-only phase's batch: the frozen networks' latents (inputs x, start latents for 'change'), targets y and weights w. */
+/**
+ * The probe-only phase's batch: the frozen networks' latents (inputs x, start latents for 'change'), targets y and
+ * weights w.
+ */
 export interface ProbeInputs {
   x: tf.Tensor3D;
   start?: tf.Tensor3D;
@@ -147,7 +155,10 @@ export interface ProbeInputs {
   w: tf.Tensor3D;
 }
 
-/** The latents the probe reads in its own phase: targets of every step and (optionally) the rollout's predictions. Make them outside any gradient. */
+/**
+ * The latents the probe reads in its own phase: targets of every step and (optionally) the rollout's predictions. Make
+ * them outside any gradient.
+ */
 export function frozenProbeInputs(nets: Networks, batch: WindowBatch, config: JepaConfig): ProbeInputs {
   const { B, k } = batch;
   const steps = k + 1;

@@ -69,7 +69,10 @@ function block(rng: Rng, config: JepaConfig): TransformerBlock {
   );
 }
 
-/** State -> tokens [B, N, D]: embedded slots (categorical) or a linear map of the features and the mask flag (real), plus a learned token position. */
+/**
+ * State -> tokens [B, N, D]: embedded slots (categorical) or a linear map of the features and the mask flag (real),
+ * plus a learned token position.
+ */
 export class StateEmbedding extends Module {
   readonly table: Embedding | null;
   readonly features: Dense | null;
@@ -172,7 +175,8 @@ export class Predictor extends Module {
     const D = config.width,
       N = geometry.state.tokens,
       action = geometry.action;
-    // no pointer token (no token's row tells anything about the next step in the training data, or no context): no context read
+    // no pointer token (no token's row tells anything about the next step in the training data, or no context): no
+    // context read
     const token = geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
     this.context = token !== null ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
     this.gather = token !== null ? { token, read: new Dense(rng.fork('read'), D, D) } : null;
@@ -186,12 +190,18 @@ export class Predictor extends Module {
     this.out = new Dense(rng.fork('out'), D, D, { init: 'zero' });
   }
 
-  /** Context ids [B, R, S'] -> the rows as the predictor embeds them [B, R, D] (once per rollout), or null when it reads none. */
+  /**
+   * Context ids [B, R, S'] -> the rows as the predictor embeds them [B, R, D] (once per rollout), or null when it reads
+   * none.
+   */
   embedContext<T>(ops: Ops<T>, contextIds: T | null): T | null {
     return this.context && contextIds !== null ? this.context.apply(ops, contextIds) : null;
   }
 
-  /** The embedded rows as the step reads them [B, R, D], the gather's projection: constant over a rollout (ONNX computes it once). */
+  /**
+   * The embedded rows as the step reads them [B, R, D], the gather's projection: constant over a rollout (ONNX computes
+   * it once).
+   */
   project<T>(ops: Ops<T>, embedded: T): T {
     return (this.gather as { read: Dense }).read.apply(ops, embedded);
   }
@@ -227,7 +237,8 @@ export class Predictor extends Module {
     h = ops.add(h, ops.param(this.positions.table));
     if (projected !== null && values !== null && this.gather) {
       const p = this.gather.token;
-      const fetched = ops.matMul(ops.slice(values, 1, p, p + 1), projected); //            [B, 1, D]: the row at the pointer's value
+      //            [B, 1, D]: the row at the pointer's value
+      const fetched = ops.matMul(ops.slice(values, 1, p, p + 1), projected);
       const selector = ops.constant(
         Float32Array.from({ length: T }, (_, n) => (n === p ? 1 : 0)),
         [1, T, 1],
@@ -235,11 +246,13 @@ export class Predictor extends Module {
       h = ops.add(h, ops.mul(fetched, selector)); //                                      at the pointer token only
     }
     for (const b of this.blocks) h = b.apply(ops, h, keyMask);
-    if (T !== N) h = ops.slice(h, 1, 0, N); //                                            [B, N, D] (drop the action token)
+    //                                            [B, N, D] (drop the action token)
+    if (T !== N) h = ops.slice(h, 1, 0, N);
     const next = ops.add(z, this.out.apply(ops, this.norm.apply(ops, h))); //              [B, N, D]
     if (!this.actionLinear || action === null) return next;
     // a plain matMul: the kit's fused dense ([B, A] x [A, N * D]) aborted tfjs-wasm in the gradient of a rollout
-    const change = ops.add(ops.matMul(action, ops.param(this.actionLinear.w)), ops.param(this.actionLinear.b)); // [B, N * D]
+    // [B, N * D]
+    const change = ops.add(ops.matMul(action, ops.param(this.actionLinear.w)), ops.param(this.actionLinear.b));
     return ops.add(next, ops.reshape(change, [0, N, D]));
   }
   parts() {
@@ -281,7 +294,8 @@ export class Probe extends Module {
     }
     if (start === undefined) throw new Error('jepa probe: the change readout needs the start latent');
     const d = ops.sub(z, start); //                                                        [B, N, D]
-    const both = this.mlp.apply(ops, ops.concat([ops.concat([start, d], 2), ops.concat([start, ops.neg(d)], 2)], 0)); // [2B, N, S]
+    // [2B, N, S]
+    const both = this.mlp.apply(ops, ops.concat([ops.concat([start, d], 2), ops.concat([start, ops.neg(d)], 2)], 0));
     const [plus, minus] = ops.split(both, 0, 2);
     return ops.sub(plus, minus); //                                                        [B, N, S]
   }

@@ -29,7 +29,10 @@ import type { Geometry, Networks } from './model';
 
 /** Which optional inputs and outputs the graphs of these networks have. */
 interface GraphFlags {
-  /** The predictor reads the context through its pointer token: "encode" outputs the projected rows and the observed values, "step" takes them and outputs the next values. */
+  /**
+   * The predictor reads the context through its pointer token: "encode" outputs the projected rows and the observed
+   * values, "step" takes them and outputs the next values.
+   */
   context: boolean;
   /** The change readout: "step" takes z0. */
   change: boolean;

@@ -37,7 +37,8 @@ export function readMeta<Extra>(dir: string): SavedMeta<Extra> {
   const meta = JSON.parse(readFileSync(join(dir, 'jepa.json'), 'utf8')) as SavedMeta<Extra>;
   if (meta.format !== FORMAT)
     throw new Error(
-      `jepa: ${dir}/jepa.json has format "${meta.format}", expected "${FORMAT}" (saved by another version: refit the model)`,
+      `jepa: ${dir}/jepa.json has format "${meta.format}", expected "${FORMAT}" (saved by another version: refit ` +
+        `the model)`,
     );
   return meta;
 }

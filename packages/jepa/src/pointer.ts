@@ -10,7 +10,10 @@ import type { ContextLayout, StateLayout } from './layout';
 export interface PointerChoice {
   /** The pointer token, or null when no token's row says anything about the next step. */
   token: number | null;
-  /** Per state token: bits of information the row at its value gives about which tokens change next (Miller-Madow corrected; the best slot of the row). */
+  /**
+   * Per state token: bits of information the row at its value gives about which tokens change next (Miller-Madow
+   * corrected; the best slot of the row).
+   */
   bits: number[];
 }
 
@@ -86,7 +89,10 @@ class Counts {
   }
 }
 
-/** Episode e -> its context rows as values [R * width] (parts concatenated, each row padded with NaN to the widest part). */
+/**
+ * Episode e -> its context rows as values [R * width] (parts concatenated, each row padded with NaN to the widest
+ * part).
+ */
 function contextRows(context: ContextLayout, tensors: Record<string, Tensor>): (e: number) => Float64Array {
   const width = Math.max(...context.parts.map((p) => p.slots));
   return (e) => {

@@ -76,28 +76,33 @@ describe('jepa on code-trace (dev seed 3, budget 1024, default config)', () => {
 });
 
 describe('training schedule', () => {
-  it('keeps `epochs` up to growFrom examples, then grows the passes as the square root; real views on large datasets roll out realRolloutSteps', () => {
-    const c = jepa.defaults;
-    expect(plannedSteps(1024, c)).toBe(Math.round((c.epochs * 1024) / c.batchSize));
-    expect(plannedSteps(512, c)).toBe(Math.round((c.epochs * 512) / c.batchSize));
-    expect(plannedSteps(4096, c)).toBe(Math.round((c.epochs * 4096) / c.batchSize));
-    expect(plannedSteps(16384, c)).toBe(Math.min(c.maxSteps, Math.round((2 * c.epochs * 16384) / c.batchSize))); // 4x the examples: 2x the passes
-    // above growFrom the same steps as the earlier 6 passes growing from 1024 windows (the 4096+ figures' schedule)
-    expect(plannedSteps(8192, c)).toBe(Math.round((6 * Math.sqrt(8) * 8192) / c.batchSize));
-    expect(plannedSteps(1 << 20, c)).toBe(c.maxSteps);
-    expect(plannedSteps(8, c)).toBe(c.minSteps);
-    const k = (kind: 'categorical' | 'real', n: number, config = c) => rolloutStepsFor(kind, n, config);
-    expect([
-      k('categorical', 4096),
-      k('real', 1024),
-      k('real', 4096),
-      k('real', 4096, { ...c, realRolloutSteps: 0 }),
-    ]).toEqual([2, 2, 8, 1]);
-    // rolloutSteps 0 (the teacher-forced twin of selfForcingGain) is teacher forcing on every view and size
-    expect([k('categorical', 4096, { ...c, rolloutSteps: 0 }), k('real', 4096, { ...c, rolloutSteps: 0 })]).toEqual([
-      1, 1,
-    ]);
-  });
+  it(
+    'keeps `epochs` up to growFrom examples, then grows the passes as the square root; real views on large ' +
+      'datasets roll out realRolloutSteps',
+    () => {
+      const c = jepa.defaults;
+      expect(plannedSteps(1024, c)).toBe(Math.round((c.epochs * 1024) / c.batchSize));
+      expect(plannedSteps(512, c)).toBe(Math.round((c.epochs * 512) / c.batchSize));
+      expect(plannedSteps(4096, c)).toBe(Math.round((c.epochs * 4096) / c.batchSize));
+      // 4x the examples: 2x the passes
+      expect(plannedSteps(16384, c)).toBe(Math.min(c.maxSteps, Math.round((2 * c.epochs * 16384) / c.batchSize)));
+      // above growFrom the same steps as the earlier 6 passes growing from 1024 windows (the 4096+ figures' schedule)
+      expect(plannedSteps(8192, c)).toBe(Math.round((6 * Math.sqrt(8) * 8192) / c.batchSize));
+      expect(plannedSteps(1 << 20, c)).toBe(c.maxSteps);
+      expect(plannedSteps(8, c)).toBe(c.minSteps);
+      const k = (kind: 'categorical' | 'real', n: number, config = c) => rolloutStepsFor(kind, n, config);
+      expect([
+        k('categorical', 4096),
+        k('real', 1024),
+        k('real', 4096),
+        k('real', 4096, { ...c, realRolloutSteps: 0 }),
+      ]).toEqual([2, 2, 8, 1]);
+      // rolloutSteps 0 (the teacher-forced twin of selfForcingGain) is teacher forcing on every view and size
+      expect([k('categorical', 4096, { ...c, rolloutSteps: 0 }), k('real', 4096, { ...c, rolloutSteps: 0 })]).toEqual([
+        1, 1,
+      ]);
+    },
+  );
 });
 
 describe('conformance', () => {

@@ -30,30 +30,35 @@ function vicregReference(x: number[][]): { variance: number; covariance: number 
 }
 
 describe('varianceCovariance', () => {
-  it('matches a plain-loop reference per position, skipping masked rows, and its gradient matches central differences', () => {
-    const [B, N, D] = [6, 2, 3];
-    const values = randn(B * N * D, 0.7);
-    const mask = [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1]; // [B, N]: position 1 of example 1 and position 0 of example 5 are padding
-    const rows = (n: number) =>
-      Array.from({ length: B }, (_, b) => b)
-        .filter((b) => mask[b * N + n] === 1)
-        .map((b) => Array.from(values.subarray((b * N + n) * D, (b * N + n + 1) * D)));
-    const refs = [0, 1].map((n) => vicregReference(rows(n)));
-    const z = tf.variable(tf.tensor3d(values, [B, N, D]));
-    const m = tf.tensor2d(mask, [B, N]);
-    const { variance, covariance } = varianceCovariance(z as unknown as tf.Tensor3D, m);
-    expect(variance.dataSync()[0]).toBeCloseTo((refs[0].variance + refs[1].variance) / 2, 5);
-    expect(covariance.dataSync()[0]).toBeCloseTo((refs[0].covariance + refs[1].covariance) / 2, 5);
-    expectGradientsMatch(
-      () => {
-        const t = varianceCovariance(z as unknown as tf.Tensor3D, m);
-        return tf.add(t.variance, t.covariance) as tf.Scalar;
-      },
-      [z],
-      JEPA_TOLERANCE,
-    );
-    tf.dispose([z, m, variance, covariance]);
-  });
+  it(
+    'matches a plain-loop reference per position, skipping masked rows, and its gradient matches central ' +
+      'differences',
+    () => {
+      const [B, N, D] = [6, 2, 3];
+      const values = randn(B * N * D, 0.7);
+      // [B, N]: position 1 of example 1 and position 0 of example 5 are padding
+      const mask = [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1];
+      const rows = (n: number) =>
+        Array.from({ length: B }, (_, b) => b)
+          .filter((b) => mask[b * N + n] === 1)
+          .map((b) => Array.from(values.subarray((b * N + n) * D, (b * N + n + 1) * D)));
+      const refs = [0, 1].map((n) => vicregReference(rows(n)));
+      const z = tf.variable(tf.tensor3d(values, [B, N, D]));
+      const m = tf.tensor2d(mask, [B, N]);
+      const { variance, covariance } = varianceCovariance(z as unknown as tf.Tensor3D, m);
+      expect(variance.dataSync()[0]).toBeCloseTo((refs[0].variance + refs[1].variance) / 2, 5);
+      expect(covariance.dataSync()[0]).toBeCloseTo((refs[0].covariance + refs[1].covariance) / 2, 5);
+      expectGradientsMatch(
+        () => {
+          const t = varianceCovariance(z as unknown as tf.Tensor3D, m);
+          return tf.add(t.variance, t.covariance) as tf.Scalar;
+        },
+        [z],
+        JEPA_TOLERANCE,
+      );
+      tf.dispose([z, m, variance, covariance]);
+    },
+  );
 
   it('is 0 for the variance hinge of well-spread latents and large for collapsed ones', () => {
     const spread = tf.tensor3d(randn(512 * 1 * 4, 2), [512, 1, 4]);

@@ -32,13 +32,15 @@ describe('choosePointer', () => {
         }
         expect(choice?.token, `budget ${budget} seed ${seed}`).toBe(0);
         // the instruction at pc tells > 1 bit about which elements change; a register's row (any row of the
-        // program: a fingerprint of the episode) much less (measured: pc 1.0-1.7 bits, registers <= 1.0 at 64, <= 0.3 at 1024)
+        // program: a fingerprint of the episode) much less (measured: pc 1.0-1.7 bits, registers <= 1.0 at 64, <= 0.3
+        // at 1024)
         expect(bits[0], `budget ${budget} seed ${seed}`).toBeGreaterThan(1.3 * Math.max(...bits.slice(1)));
       }
   });
 
   it('follows the pc when it is not the first token (the layout reads the state in another order)', () => {
-    const state = { ...stateLayout(codeTrace.spec, 'state'), elementOf: [3, 1, 4, 0, 2] }; // token 3 holds element 0, the pc
+    // token 3 holds element 0, the pc
+    const state = { ...stateLayout(codeTrace.spec, 'state'), elementOf: [3, 1, 4, 0, 2] };
     const data = trainingSet(codeTrace, jobWorld(codeTrace, 2), 'behavior', 256, 2).observed;
     expect(choosePointer(state, contextLayout(codeTrace.spec), data, 'state')?.token).toBe(3);
   });

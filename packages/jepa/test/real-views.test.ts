@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 
 describe('real actions and the change readout (hidden-laws, dev seed 1, budget 256)', () => {
-  it('an action component never varied in training has no effect, the step is affine in the action, and the change readout is odd', async () => {
+  it('an action component never varied in training has no effect, the step is affine in the action, and the change ' +
+    'readout is odd', async () => {
     const { nets, set } = smallSetup(hiddenLaws, 256, 1, smallConfig);
     await trainJepa(nets, set, { ...smallConfig, minSteps: 6, maxSteps: 6 }, createRng('1/train'), quietRun(1));
     const map = nets.predictor.actionLinear;

@@ -49,7 +49,8 @@ const denseLinear = customOp<tf.Tensor2D>(([x, w, b], save) => {
 });
 
 const denseRelu = customOp<tf.Tensor2D>(([x, w, b], save) => {
-  const y = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' }) as tf.Tensor2D; // [N, O]
+  // [N, O]
+  const y = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' }) as tf.Tensor2D;
   save([x, w, y]);
   return {
     value: y,

@@ -96,7 +96,10 @@ export class LayerNorm extends Module {
   }
 }
 
-/** A table of `vocab` learned vectors of width D: ids (any shape S) -> [...S, D]. Also a learned position table, added whole. */
+/**
+ * A table of `vocab` learned vectors of width D: ids (any shape S) -> [...S, D]. Also a learned position table, added
+ * whole.
+ */
 export class Embedding extends Module {
   readonly table: tf.Variable; // [V, D]
 

@@ -33,7 +33,9 @@ export abstract class Module {
     return this.params().reduce((sum, p) => sum + p.size, 0);
   }
 
-  /** Frees the variables, through each sub-module's own dispose (a module that holds other tensors frees them there). */
+  /**
+   * Frees the variables, through each sub-module's own dispose (a module that holds other tensors frees them there).
+   */
   dispose(): void {
     for (const part of Object.values(this.parts())) {
       if (part === null) continue;

@@ -19,7 +19,10 @@ function broadcastAll(xs: T[]): T[] {
   return xs.map((x) => (x.shape.join() === shape.join() ? x : tf.broadcastTo(x, shape)));
 }
 
-/** x gathered along `axis` at `indices` (any shape S) -> [...before, ...S, ...after], through takeRows (rows of a table). */
+/**
+ * x gathered along `axis` at `indices` (any shape S) -> [...before, ...S, ...after], through takeRows (rows of a
+ * table).
+ */
 function gatherAlong(x: T, axis: number, indices: T): T {
   if (axis === 0) return takeRows(x, indices);
   const rest = x.shape.map((_, i) => i).filter((i) => i !== axis);
@@ -88,7 +91,8 @@ export const tfjsOps: Ops<T> = {
   matMul: (a, b) => tf.matMul(a, b),
   dense: (x, w, b, activation = 'linear') => {
     const [inputs, outputs] = w.shape;
-    const y = dense(tf.reshape(x, [-1, inputs]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, activation); // [N, O]
+    // [N, O]
+    const y = dense(tf.reshape(x, [-1, inputs]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, activation);
     return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outputs]);
   },
   layerNorm: (x, gain, bias, epsilon) => layerNorm(x, gain as tf.Tensor1D, bias as tf.Tensor1D, epsilon),

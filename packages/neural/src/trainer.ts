@@ -15,7 +15,10 @@ export interface TrainOptions<P = undefined> {
    * loss is taped (what `torch.no_grad()` scopes) inside the step's tf.tidy; passed to `loss`.
    */
   prepare?: (batchIdx: Int32Array) => P;
-  /** Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside (e.g. with takeRows) or in `prepare`. */
+  /**
+   * Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside (e.g. with takeRows) or in
+   * `prepare`.
+   */
   loss: (batchIdx: Int32Array, prepared: P) => tf.Scalar;
   /** Number of training examples the indices range over. */
   n: number;
@@ -33,7 +36,10 @@ export interface TrainOptions<P = undefined> {
   minLr?: number;
   /** Source of the holdout split and of every minibatch order (not needed with `batches`). */
   rng?: Rng;
-  /** The minibatch of each step, instead of seeded epochs of the training examples (e.g. shuffledBatches with dropLast); no holdout then. */
+  /**
+   * The minibatch of each step, instead of seeded epochs of the training examples (e.g. shuffledBatches with dropLast);
+   * no holdout then.
+   */
   batches?: () => Int32Array;
   /** Fraction of the n examples held out for early stopping (0: none, train on all). Default 0. */
   holdout?: number;

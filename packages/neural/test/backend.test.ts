@@ -24,7 +24,9 @@ describe('initBackend', () => {
   it('finds the wasm binaries from any working directory', () => {
     const backend = fileURLToPath(new URL('../src/backend.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
-    const script = `import { initBackend, tf } from ${JSON.stringify(backend)}; const c = await initBackend(); console.log(c.name, tf.getBackend());`;
+    const script =
+      `import { initBackend, tf } from ${JSON.stringify(backend)}; const c = await initBackend(); ` +
+      `console.log(c.name, tf.getBackend());`;
     const out = execFileSync(tsx, ['--input-type=module', '-e', script], {
       cwd: tmpdir(),
       encoding: 'utf8',

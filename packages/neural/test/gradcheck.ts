@@ -55,7 +55,9 @@ export function expectGradientsMatch(
       const ratio = Math.abs(analytic[j] - numeric[j]) / (atol + rtol * Math.abs(numeric[j]));
       if (ratio > worst) [worst, worstAt] = [ratio, j];
     }
-    const where = `variable ${vi} (shape [${v.shape}]) entry ${worstAt}: analytic ${analytic[worstAt]}, numeric ${numeric[worstAt]}`;
+    const where =
+      `variable ` +
+      `${vi} (shape [${v.shape}]) entry ${worstAt}: analytic ${analytic[worstAt]}, numeric ${numeric[worstAt]}`;
     expect(worst, where).toBeLessThanOrEqual(1);
     checked += base.length;
   });

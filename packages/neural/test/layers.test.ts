@@ -109,40 +109,47 @@ describe('MultiHeadAttention', () => {
 });
 
 describe('MultiHeadAttention keyMask', () => {
-  it('padding keys change nothing: equal to attention over the kept keys only; gradients match central differences', () => {
-    const rng = createRng('mha-keymask');
-    const mha = new MultiHeadAttention(rng, 8, 2);
-    const x = randomTensor(rng, [2, 4, 8]).arraySync() as number[][][];
-    const keep = tf.tensor2d([
-      [1, 1, 0, 1],
-      [1, 0, 0, 0],
-    ]);
-    const masked = mha.apply(tfjsOps, tf.tensor3d(x), { keyMask: keep });
-    // example 0 without its key 2, example 1 with key 0 only: the same queries, keys cut out
-    const q0 = tf.tensor3d([x[0]]),
-      kv0 = tf.tensor3d([[x[0][0], x[0][1], x[0][3]]]);
-    const q1 = tf.tensor3d([x[1]]),
-      kv1 = tf.tensor3d([[x[1][0]]]);
-    expect(maxAbsDiff(masked.slice([0, 0, 0], [1, 4, 8]), mha.apply(tfjsOps, q0, { context: kv0 }))).toBeLessThan(1e-5);
-    expect(maxAbsDiff(masked.slice([1, 0, 0], [1, 4, 8]), mha.apply(tfjsOps, q1, { context: kv1 }))).toBeLessThan(1e-5);
-    // changing a padding position's input changes only that position's own output (it still queries)
-    const changed = structuredClone(x);
-    changed[0][2] = changed[0][2].map((v) => v + 1);
-    const again = mha.apply(tfjsOps, tf.tensor3d(changed), { keyMask: keep });
-    for (const t of [0, 1, 3])
-      expect(maxAbsDiff(masked.slice([0, t, 0], [1, 1, 8]), again.slice([0, t, 0], [1, 1, 8]))).toBeLessThan(1e-6);
-    const small = new MultiHeadAttention(rng, 4, 2);
-    const xv = randomVariable(rng, [2, 3, 4]);
-    const r = randomTensor(rng, [2, 3, 4]);
-    const keep3 = tf.tensor2d([
-      [1, 0, 1],
-      [1, 1, 0],
-    ]);
-    expectGradientsMatch(
-      () => tf.sum(tf.mul(small.apply(tfjsOps, xv as tf.Tensor3D, { keyMask: keep3, causal: true }), r)),
-      [xv, ...small.params()],
-    );
-  });
+  it(
+    'padding keys change nothing: equal to attention over the kept keys only; gradients match central ' + 'differences',
+    () => {
+      const rng = createRng('mha-keymask');
+      const mha = new MultiHeadAttention(rng, 8, 2);
+      const x = randomTensor(rng, [2, 4, 8]).arraySync() as number[][][];
+      const keep = tf.tensor2d([
+        [1, 1, 0, 1],
+        [1, 0, 0, 0],
+      ]);
+      const masked = mha.apply(tfjsOps, tf.tensor3d(x), { keyMask: keep });
+      // example 0 without its key 2, example 1 with key 0 only: the same queries, keys cut out
+      const q0 = tf.tensor3d([x[0]]),
+        kv0 = tf.tensor3d([[x[0][0], x[0][1], x[0][3]]]);
+      const q1 = tf.tensor3d([x[1]]),
+        kv1 = tf.tensor3d([[x[1][0]]]);
+      expect(maxAbsDiff(masked.slice([0, 0, 0], [1, 4, 8]), mha.apply(tfjsOps, q0, { context: kv0 }))).toBeLessThan(
+        1e-5,
+      );
+      expect(maxAbsDiff(masked.slice([1, 0, 0], [1, 4, 8]), mha.apply(tfjsOps, q1, { context: kv1 }))).toBeLessThan(
+        1e-5,
+      );
+      // changing a padding position's input changes only that position's own output (it still queries)
+      const changed = structuredClone(x);
+      changed[0][2] = changed[0][2].map((v) => v + 1);
+      const again = mha.apply(tfjsOps, tf.tensor3d(changed), { keyMask: keep });
+      for (const t of [0, 1, 3])
+        expect(maxAbsDiff(masked.slice([0, t, 0], [1, 1, 8]), again.slice([0, t, 0], [1, 1, 8]))).toBeLessThan(1e-6);
+      const small = new MultiHeadAttention(rng, 4, 2);
+      const xv = randomVariable(rng, [2, 3, 4]);
+      const r = randomTensor(rng, [2, 3, 4]);
+      const keep3 = tf.tensor2d([
+        [1, 0, 1],
+        [1, 1, 0],
+      ]);
+      expectGradientsMatch(
+        () => tf.sum(tf.mul(small.apply(tfjsOps, xv as tf.Tensor3D, { keyMask: keep3, causal: true }), r)),
+        [xv, ...small.params()],
+      );
+    },
+  );
 });
 
 describe('Mlp', () => {

@@ -44,27 +44,31 @@ class Net extends Module {
 }
 
 describe('Module', () => {
-  it("lists its variables by dotted path in the order of its parts, counts them, and frees them through each part's dispose", () => {
-    const before = tf.memory().numTensors;
-    const net = new Net();
-    expect(net.namedParams().map(([name, v]) => [name, v.shape])).toEqual([
-      ['scale', [3]],
-      ['blocks.0.layers.0.w', [3, 4]],
-      ['blocks.0.layers.0.b', [4]],
-      ['blocks.0.layers.1.w', [4, 3]],
-      ['blocks.0.layers.1.b', [3]],
-      ['blocks.1.layers.0.w', [3, 2]],
-      ['blocks.1.layers.0.b', [2]],
-      ['blocks.1.layers.1.w', [2, 3]],
-      ['blocks.1.layers.1.b', [3]],
-      ['head.w', [3, 2]],
-      ['head.b', [2]],
-      ['holder.w', [2]],
-    ]);
-    expect(net.params()).toEqual(net.namedParams().map(([, v]) => v));
-    expect(net.count()).toBe(3 + (12 + 4 + 12 + 3) + (6 + 2 + 6 + 3) + (6 + 2) + 2);
-    // dispose reaches every part's own dispose: the holder's extra tensor is freed too
-    net.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  it(
+    "lists its variables by dotted path in the order of its parts, counts them, and frees them through each part's " +
+      'dispose',
+    () => {
+      const before = tf.memory().numTensors;
+      const net = new Net();
+      expect(net.namedParams().map(([name, v]) => [name, v.shape])).toEqual([
+        ['scale', [3]],
+        ['blocks.0.layers.0.w', [3, 4]],
+        ['blocks.0.layers.0.b', [4]],
+        ['blocks.0.layers.1.w', [4, 3]],
+        ['blocks.0.layers.1.b', [3]],
+        ['blocks.1.layers.0.w', [3, 2]],
+        ['blocks.1.layers.0.b', [2]],
+        ['blocks.1.layers.1.w', [2, 3]],
+        ['blocks.1.layers.1.b', [3]],
+        ['head.w', [3, 2]],
+        ['head.b', [2]],
+        ['holder.w', [2]],
+      ]);
+      expect(net.params()).toEqual(net.namedParams().map(([, v]) => v));
+      expect(net.count()).toBe(3 + (12 + 4 + 12 + 3) + (6 + 2 + 6 + 3) + (6 + 2) + 2);
+      // dispose reaches every part's own dispose: the holder's extra tensor is freed too
+      net.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 });

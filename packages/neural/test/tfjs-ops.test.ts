@@ -34,22 +34,26 @@ describe('tfjsOps layout', () => {
     ]);
   });
 
-  it('gathers along any axis with indices of any shape, as a plain loop does; its gradient matches central differences', () => {
-    const x = iota([2, 5, 3]).arraySync() as number[][][];
-    const idx = [
-      [4, 0, 4],
-      [1, 1, 2],
-    ];
-    const got = ops.gather(tf.tensor3d(x), 1, tf.tensor2d(idx, [2, 3], 'int32'));
-    expect(got.shape).toEqual([2, 2, 3, 3]);
-    expect(got.arraySync()).toEqual(x.map((rows) => idx.map((row) => row.map((i) => rows[i]))));
-    const last = ops.gather(tf.tensor3d(x), 2, tf.tensor1d([2, 0], 'int32'));
-    expect(last.arraySync()).toEqual(x.map((rows) => rows.map((r) => [r[2], r[0]])));
-    const rng = createRng('gather-fd');
-    const v = randomVariable(rng, [2, 5, 3]);
-    const r = randomTensor(rng, [2, 2, 3, 3]);
-    expectGradientsMatch(() => tf.sum(tf.mul(ops.gather(v, 1, tf.tensor2d(idx, [2, 3], 'int32')), r)), [v]);
-  });
+  it(
+    'gathers along any axis with indices of any shape, as a plain loop does; its gradient matches central ' +
+      'differences',
+    () => {
+      const x = iota([2, 5, 3]).arraySync() as number[][][];
+      const idx = [
+        [4, 0, 4],
+        [1, 1, 2],
+      ];
+      const got = ops.gather(tf.tensor3d(x), 1, tf.tensor2d(idx, [2, 3], 'int32'));
+      expect(got.shape).toEqual([2, 2, 3, 3]);
+      expect(got.arraySync()).toEqual(x.map((rows) => idx.map((row) => row.map((i) => rows[i]))));
+      const last = ops.gather(tf.tensor3d(x), 2, tf.tensor1d([2, 0], 'int32'));
+      expect(last.arraySync()).toEqual(x.map((rows) => rows.map((r) => [r[2], r[0]])));
+      const rng = createRng('gather-fd');
+      const v = randomVariable(rng, [2, 5, 3]);
+      const r = randomTensor(rng, [2, 2, 3, 3]);
+      expectGradientsMatch(() => tf.sum(tf.mul(ops.gather(v, 1, tf.tensor2d(idx, [2, 3], 'int32')), r)), [v]);
+    },
+  );
 
   it('broadcasts where (a number for one branch), and one-hot rows are zero outside [0, depth)', () => {
     const cond = tf.tensor3d([[[1], [0]]], [1, 2, 1], 'bool');

@@ -135,52 +135,57 @@ describe('train', () => {
     expect(restored).toBeCloseTo(result.bestLoss, 5);
   });
 
-  it('runs given minibatches (shuffledBatches, dropLast: every batch full), prepares each outside the gradient, and calls afterStep after every step', async () => {
-    const { x, y } = linearData('hooks', 10);
-    const layer = new Dense(createRng('hooks-init'), 4, 3);
-    const seen: number[][] = [];
-    const steps: number[] = [];
-    const batches = shuffledBatches(
-      Array.from({ length: 10 }, (_, i) => i),
-      4,
-      createRng('hooks-batches'),
-      true,
-    );
-    await train({
-      params: layer.params(),
-      n: 10,
-      batchSize: 4,
-      steps: 6,
-      lr: 0.01,
-      batches,
-      // the minibatch's data, made before the loss is taped: the loss's gradient reaches only the layer
-      prepare: (idx) => ({ x: takeRows(x, idx), y: takeRows(y, idx) }),
-      loss: (idx, data) => {
-        seen.push(Array.from(idx));
-        return tf.losses.meanSquaredError(data.y, layer.apply(tfjsOps, data.x)) as tf.Scalar;
-      },
-      afterStep: (record) => {
-        expect(record.totalSteps).toBe(6);
-        expect(Number.isFinite(record.loss)).toBe(true);
-        steps.push(record.step);
-      },
-    });
-    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
-    // each epoch of 10 examples gives two full batches of 4 (the last 2 examples are skipped), then a fresh permutation
-    expect(seen.map((b) => b.length)).toEqual([4, 4, 4, 4, 4, 4]);
-    for (const epoch of [0, 2, 4]) expect(new Set([...seen[epoch], ...seen[epoch + 1]]).size).toBe(8);
-    expect(seen[0]).not.toEqual(seen[2]);
-    const again = shuffledBatches(
-      Array.from({ length: 10 }, (_, i) => i),
-      4,
-      createRng('hooks-batches'),
-      true,
-    );
-    expect(Array.from(again())).toEqual(seen[0]);
-    // without dropLast an epoch ends on a smaller batch
-    const partial = shuffledBatches([0, 1, 2, 3, 4], 2, createRng('partial'));
-    expect([partial(), partial(), partial(), partial()].map((b) => b.length)).toEqual([2, 2, 1, 2]);
-  });
+  it(
+    'runs given minibatches (shuffledBatches, dropLast: every batch full), prepares each outside the gradient, and ' +
+      'calls afterStep after every step',
+    async () => {
+      const { x, y } = linearData('hooks', 10);
+      const layer = new Dense(createRng('hooks-init'), 4, 3);
+      const seen: number[][] = [];
+      const steps: number[] = [];
+      const batches = shuffledBatches(
+        Array.from({ length: 10 }, (_, i) => i),
+        4,
+        createRng('hooks-batches'),
+        true,
+      );
+      await train({
+        params: layer.params(),
+        n: 10,
+        batchSize: 4,
+        steps: 6,
+        lr: 0.01,
+        batches,
+        // the minibatch's data, made before the loss is taped: the loss's gradient reaches only the layer
+        prepare: (idx) => ({ x: takeRows(x, idx), y: takeRows(y, idx) }),
+        loss: (idx, data) => {
+          seen.push(Array.from(idx));
+          return tf.losses.meanSquaredError(data.y, layer.apply(tfjsOps, data.x)) as tf.Scalar;
+        },
+        afterStep: (record) => {
+          expect(record.totalSteps).toBe(6);
+          expect(Number.isFinite(record.loss)).toBe(true);
+          steps.push(record.step);
+        },
+      });
+      expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+      // each epoch of 10 examples gives two full batches of 4 (the last 2 examples are skipped), then a fresh
+      // permutation
+      expect(seen.map((b) => b.length)).toEqual([4, 4, 4, 4, 4, 4]);
+      for (const epoch of [0, 2, 4]) expect(new Set([...seen[epoch], ...seen[epoch + 1]]).size).toBe(8);
+      expect(seen[0]).not.toEqual(seen[2]);
+      const again = shuffledBatches(
+        Array.from({ length: 10 }, (_, i) => i),
+        4,
+        createRng('hooks-batches'),
+        true,
+      );
+      expect(Array.from(again())).toEqual(seen[0]);
+      // without dropLast an epoch ends on a smaller batch
+      const partial = shuffledBatches([0, 1, 2, 3, 4], 2, createRng('partial'));
+      expect([partial(), partial(), partial(), partial()].map((b) => b.length)).toEqual([2, 2, 1, 2]);
+    },
+  );
 
   it('rejects bad options with a message saying what to give', async () => {
     const v = tf.variable(tf.zeros([1]));

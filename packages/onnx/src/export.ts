@@ -17,7 +17,10 @@ export interface ExportOptions {
   name?: string;
   /** A description stored in the model. */
   docString?: string;
-  /** Modules whose weights the graph holds, by name: their initializers are named by path (`predictor.blocks.0.norm1.gain`). */
+  /**
+   * Modules whose weights the graph holds, by name: their initializers are named by path
+   * (`predictor.blocks.0.norm1.gain`).
+   */
   modules?: Record<string, Module>;
   /** Graph forms of layer classes whose exported form deliberately differs from their `apply` (see Ops.layer). */
   exporters?: readonly LayerExporter[];

@@ -56,7 +56,8 @@ export function readGraph(path: string): GraphInfo {
       ? 'the file ends early: is it truncated?'
       : 'it is not an ONNX protobuf';
     throw new UserError(
-      `onnx: ${path} is not a readable ONNX model: ${why} (protobuf: ${(err as Error).message}); export it with torch.onnx.export or tf2onnx`,
+      `onnx: ${path} is not a readable ONNX model: ${why} (protobuf: ${(err as Error).message}); export it with ` +
+        `torch.onnx.export or tf2onnx`,
       { cause: err },
     );
   }

@@ -1,5 +1,6 @@
 // @worldbench/onnx: `--model onnx:path/to/model.onnx` (with `model.worldbench.json` beside it), and the
-// exporter of networks written against the neural kit's Ops to ONNX. The default export is the model scheme (scheme.ts).
+// exporter of networks written against the neural kit's Ops to ONNX. The default export is the model scheme
+// (scheme.ts).
 export { default } from './scheme';
 
 export { readGraph, type GraphInfo, type GraphIo } from './graph';

@@ -68,7 +68,8 @@ function onnxModel(spec: ScenarioSpec, sidecar: Sidecar, modelPath: string, grap
       if (Kq < K) throw new Error(`onnx: the model reads ${K} observed steps, the query has ${Kq}`);
       // a rolling window of the last K observed-or-predicted steps and the actions between them
       const window = steps(hist, Kq - K, K); // [B, K, D]
-      const pastActions = q.history.actions ? steps(q.history.actions, Kq - 1 - (K - 1), K - 1) : new Float32Array(0); // [B, K-1, A]
+      // [B, K-1, A]
+      const pastActions = q.history.actions ? steps(q.history.actions, Kq - 1 - (K - 1), K - 1) : new Float32Array(0);
       const out = tensor([B, H, ...view.shape]); // [B, H, ...viewShape]
       const feeds = (history: Float32Array, actions: Float32Array, actionSteps: number): Record<string, ort.Tensor> => {
         const f: Record<string, ort.Tensor> = {
@@ -101,7 +102,9 @@ function onnxModel(spec: ScenarioSpec, sidecar: Sidecar, modelPath: string, grap
         const expected = B * chunk * D;
         if (!pred || pred.data.length !== expected)
           throw new Error(
-            `onnx: output ${sidecar.outputs.prediction} has ${pred?.data.length ?? 0} values, expected ${expected} ([${B}, ${sidecar.mode === 'one-step' ? '' : `${chunk}, `}${view.shape}])`,
+            `onnx: ` +
+              `output ${sidecar.outputs.prediction} has ${pred?.data.length ?? 0} values, ` +
+              `expected ${expected} ([${B}, ${sidecar.mode === 'one-step' ? '' : `${chunk}, `}${view.shape}])`,
           );
         const data = pred.data as Float32Array;
         const take = Math.min(chunk, H - h0);

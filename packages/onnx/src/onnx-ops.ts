@@ -27,7 +27,8 @@ export interface OnnxOpsOptions {
   exporters?: readonly LayerExporter[];
 }
 
-const CAST_TO: Record<'float32' | 'int32', number> = { float32: 1, int32: 6 }; // ONNX TensorProto data types FLOAT, INT32
+// ONNX TensorProto data types FLOAT, INT32
+const CAST_TO: Record<'float32' | 'int32', number> = { float32: 1, int32: 6 };
 
 export class OnnxOps implements Ops<string> {
   readonly runtime = 'onnx' as const;

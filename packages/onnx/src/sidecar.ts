@@ -21,7 +21,10 @@ export interface Sidecar {
   inputs: {
     /** [batch, K, ...viewShape] */
     history: string;
-    /** one-step: [batch, K, ...actionShape] (the K-1 past actions, then the next one); multi-step: [batch, K-1+horizon, ...]. */
+    /**
+     * one-step: [batch, K, ...actionShape] (the K-1 past actions, then the next one); multi-step: [batch, K-1+horizon,
+     * ...].
+     */
     actions?: string;
     /** the view's mask [batch, K, ...maskShape], where it has one and the model reads it */
     mask?: string;
@@ -47,7 +50,8 @@ export function readSidecar(modelPath: string): Sidecar {
   const path = sidecarPathOf(modelPath);
   if (!existsSync(path))
     throw new UserError(
-      `onnx: no sidecar ${path} beside ${modelPath}; write one that names the scenario, view, mode, historySteps, inputs and outputs (docs/writing-a-model.md, "ONNX models")`,
+      `onnx: no sidecar ${path} beside ${modelPath}; write one that names the scenario, view, mode, historySteps, ` +
+        `inputs and outputs (docs/writing-a-model.md, "ONNX models")`,
     );
   let raw: any;
   try {

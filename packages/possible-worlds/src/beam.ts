@@ -32,7 +32,10 @@ export function designOf(y: Float64Array, episodeOfRow: Int32Array): Design {
   return { y, episodes };
 }
 
-/** Least squares of y on the columns over rows [from, to), a tiny ridge keeping it defined (all zero where it cannot be). */
+/**
+ * Least squares of y on the columns over rows [from, to), a tiny ridge keeping it defined (all zero where it cannot
+ * be).
+ */
 function rangeFit(
   cols: Float64Array[],
   y: Float64Array,
@@ -148,7 +151,8 @@ function distinctFits(sorted: Scored[], width: number): Scored[] {
 
 /**
  * Term sets grown one term at a time: the best `width` sets of each size (with distinct fits), and the best
- * set of each size holding each seed (the best single terms, and every atom), from every set of the size before. Each set's
+ * set of each size holding each seed (the best single terms, and every atom), from every set of the size before. Each
+ * set's
  * residual picks the terms worth scoring with it; `refine` fits a picked term's constants first.
  */
 export function beamSearch(
@@ -221,7 +225,10 @@ export function beamSearch(
   return [...tried.values()].sort((a, c) => c.score - a.score);
 }
 
-/** Residuals of y after least squares on the columns, each episode's coefficients its own (variable projection's inner solve). */
+/**
+ * Residuals of y after least squares on the columns, each episode's coefficients its own (variable projection's inner
+ * solve).
+ */
 function perEpisodeResidual(vectors: Float64Array[], design: Design): Float64Array {
   const out = design.y.slice();
   for (const [from, to] of design.episodes) {

@@ -34,7 +34,9 @@ export interface FittedBox {
   logEvidence: number;
 }
 
-/** Position-rate pairs: for each dimension, the other dimension that best explains its change, if it explains enough. */
+/**
+ * Position-rate pairs: for each dimension, the other dimension that best explains its change, if it explains enough.
+ */
 export function findRatePairs(data: TransitionData): BoxPair[] {
   const { D, n } = data;
   const pairs: BoxPair[] = [];
@@ -115,7 +117,8 @@ export function fitBox(data: TransitionData, evidence: EvidenceKind): FittedBox 
       new Float64Array(D),
       scratch,
     );
-  // the linear part is fitted on steps that hit no wall (twice: the first fit's wall steps include the bounces it was bent by)
+  // the linear part is fitted on steps that hit no wall (twice: the first fit's wall steps include the bounces it was
+  // bent by)
   let law = fitRegressionLaw('box', data, 'none', features, { sparse: false, evidence });
   let wall = new Uint8Array(n);
   for (let pass = 0; pass < 2; pass++) {

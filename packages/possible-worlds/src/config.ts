@@ -8,19 +8,22 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
     .enum(['search', 'scenario', 'generic'])
     .default('search')
     .describe(
-      "Where the candidate laws come from: 'search' finds them from the data by equation discovery beside the generic laws; 'scenario' is the scenario's own hypotheses (an oracle); 'generic' the generic library alone.",
+      "Where the candidate laws come from: 'search' finds them from the data by equation discovery beside the " +
+        "generic laws; 'scenario' is the scenario's own hypotheses (an oracle); 'generic' the generic library alone.",
     ),
   evidence: z
     .enum(['marginal', 'bic'])
     .default('marginal')
     .describe(
-      "'marginal': exact marginal likelihood for linear-Gaussian hypotheses (BIC where there is none), which penalises parameters by what they explain; 'bic': BIC throughout.",
+      "'marginal': exact marginal likelihood for linear-Gaussian hypotheses (BIC where there is none), which " +
+        "penalises parameters by what they explain; 'bic': BIC throughout.",
     ),
   candidates: z
     .string()
     .default('')
     .describe(
-      'Comma-separated ids of the candidates to hold, for ablations (e.g. "linear,sparse-nonlinear"); empty: every candidate of the library.',
+      'Comma-separated ids of the candidates to hold, for ablations (e.g. "linear,sparse-nonlinear"); empty: every ' +
+        'candidate of the library.',
     ),
   prediction: z
     .enum(['map', 'mixture'])
@@ -40,7 +43,8 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
     .min(1)
     .default(20000)
     .describe(
-      "library 'search': how many candidate expressions (or rules, or programs) the search may score; fit time grows with it.",
+      "library 'search': how many candidate expressions (or rules, or programs) the search may score; fit time " +
+        'grows with it.',
     ),
   actCandidates: z
     .number()
@@ -53,7 +57,8 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
     .gt(0)
     .default(3)
     .describe(
-      'Live protocol: declare a change when "another world made the recent window" beats "one world made everything" by this many nats (log Bayes factor).',
+      'Live protocol: declare a change when "another world made the recent window" beats "one world made ' +
+        'everything" by this many nats (log Bayes factor).',
     ),
 });
 

@@ -169,14 +169,18 @@ export function lawStatement(law: LawDescription, theta: ArrayLike<number>): str
   const lines: string[] = [];
   for (const pair of law.kinematics.axes.flat())
     lines.push(
-      `d${names[pair.position]}/dt = ${Math.abs(pair.scale - 1) < 1e-9 ? '' : `${pair.scale.toPrecision(4)} `}${names[pair.rate]}`,
+      `d${names[pair.position]}/dt = ` +
+        `${Math.abs(pair.scale - 1) < 1e-9 ? '' : `${pair.scale.toPrecision(4)} `}${names[pair.rate]}`,
     );
   for (const eq of law.equations) {
     const terms = eq.terms.map((t) => {
       const c = theta[t.coefficient];
       const p = law.parameters[t.coefficient];
       const body = show(uncentred(law, t.expr), names, theta);
-      return `${c < 0 ? '- ' : '+ '}${Math.abs(c).toPrecision(3)}${p.perEpisode ? '[per episode]' : ''} ${body === '1' ? '' : body}${t.silent ? ' (assumed by symmetry: the data never varied it)' : ''}`.trim();
+      const sign = c < 0 ? '- ' : '+ ';
+      const scope = p.perEpisode ? '[per episode]' : '';
+      const assumed = t.silent ? ' (assumed by symmetry: the data never varied it)' : '';
+      return `${sign}${Math.abs(c).toPrecision(3)}${scope} ${body === '1' ? '' : body}${assumed}`.trim();
     });
     lines.push(`d${names[eq.dim]}/dt = ${terms.join(' ').replace(/^\+ /, '') || '0'}`);
   }

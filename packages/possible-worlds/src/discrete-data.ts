@@ -31,7 +31,10 @@ export function actionVocab(spec: ScenarioSpec): number {
   return spec.action ? (spec.action.vocab as number) : 0;
 }
 
-/** One action tensor as its key: the values read as digits of base V, the action's vocab (rounded and clipped into it; 0 without actions). */
+/**
+ * One action tensor as its key: the values read as digits of base V, the action's vocab (rounded and clipped into it; 0
+ * without actions).
+ */
 export function actionKey(V: number, action: ArrayLike<number>): number {
   if (V === 0 || action.length === 0) return 0;
   let key = 0;

@@ -34,7 +34,9 @@ export function discreteReading(spec: ScenarioSpec, view: string): DiscreteReadi
   }
   return {
     reads: null,
-    reason: `discrete worlds read 2-D grids (local rules) or state vectors with a program context (programs); view ${view} is ${shape}${t.shape.length === 1 ? ' without a rank-2 categorical context' : ''}`,
+    reason:
+      `discrete worlds read 2-D grids (local rules) or state vectors with a program context ` +
+      `(programs); view ${view} is ${shape}${t.shape.length === 1 ? ' without a rank-2 categorical context' : ''}`,
   };
 }
 
@@ -76,7 +78,8 @@ export function fitDiscreteWorlds(
     const kept = worlds.filter((w) => only.has(w.id));
     if (!kept.length)
       throw new Error(
-        `possible-worlds: candidates matches none of the worlds found for ${view} (${worlds.map((w) => w.id).join('; ')})`,
+        `possible-worlds: candidates matches none of the worlds ` +
+          `found for ${view} (${worlds.map((w) => w.id).join('; ')})`,
       );
     worlds = kept;
   }

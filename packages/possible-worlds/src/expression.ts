@@ -106,8 +106,10 @@ export function show(e: Expr, names: readonly string[], constants?: ArrayLike<nu
       if (e.op === 'abs') return `|${show(e.arg, names, constants)}|`;
       return `${e.op}(${show(e.arg, names, constants)})`;
     case 'binary': {
-      if (e.op === 'pow')
-        return `${paren(e.left)}^${e.right.kind === 'num' && e.right.value < 0 ? `(${show(e.right, names, constants)})` : paren(e.right)}`;
+      if (e.op === 'pow') {
+        const negative = e.right.kind === 'num' && e.right.value < 0;
+        return `${paren(e.left)}^${negative ? `(${show(e.right, names, constants)})` : paren(e.right)}`;
+      }
       if (e.op === 'hypot') return `hypot(${show(e.left, names, constants)}, ${show(e.right, names, constants)})`;
       // x - (-0.3) reads x + 0.3
       const value =

@@ -118,7 +118,8 @@ export function smoothJointly(
         JtJ.set(b, a, v + (a === b ? 1e-9 : 0));
       }
     }
-    // a law that leaves the reals somewhere near this window (a power of 0, an overflow) cannot smooth it: keep the last estimate
+    // a law that leaves the reals somewhere near this window (a power of 0, an overflow) cannot smooth it: keep the
+    // last estimate
     if (!JtJ.to1DArray().every(Number.isFinite) || !Jtr.to1DArray().every(Number.isFinite)) break;
     const chol = new CholeskyDecomposition(JtJ);
     if (!chol.isPositiveDefinite()) break;

@@ -39,7 +39,9 @@ export function linearFeatures(D: number, A: number): FeatureLibrary {
   };
 }
 
-/** Views with at most this many dimensions get pairwise terms (products, |.| x, inverse-square); larger ones only unary. */
+/**
+ * Views with at most this many dimensions get pairwise terms (products, |.| x, inverse-square); larger ones only unary.
+ */
 export const PAIRWISE_LIMIT = 8;
 
 /**
@@ -316,7 +318,10 @@ function fitDimension(
   return best;
 }
 
-/** The next state under a regression law: x (or 2x - x_prev) plus the predicted change, features clamped to their trusted range. */
+/**
+ * The next state under a regression law: x (or 2x - x_prev) plus the predicted change, features clamped to their
+ * trusted range.
+ */
 export function predictChange(
   law: FittedRegressionLaw,
   prev: ArrayLike<number>,

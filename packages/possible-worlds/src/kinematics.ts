@@ -36,7 +36,10 @@ export interface Kinematics {
 /** The lowest r^2 of q' - q on (p + p') / 2 through the origin for (q, p) to be read as a position and its rate. */
 export const PAIR_R2 = 0.3;
 
-/** Pairs whose slopes differ by less than this fraction share one time unit (their positions move at exactly their rates). */
+/**
+ * Pairs whose slopes differ by less than this fraction share one time unit (their positions move at exactly their
+ * rates).
+ */
 export const SAME_SCALE = 0.05;
 
 /** How the flattened view splits into bodies: [N, F] -> N bodies of F fields; else one body. */
@@ -98,7 +101,8 @@ export function findKinematics(data: TransitionData, shape: readonly number[]): 
     fieldPairs.push(c);
   }
   fieldPairs.sort((a, b) => a.q - b.q);
-  // one step duration, pooled over every pair; a pair whose own slope is within SAME_SCALE of it moves at exactly its rate
+  // one step duration, pooled over every pair; a pair whose own slope is within SAME_SCALE of it moves at exactly its
+  // rate
   const pooled = fieldPairs.length
     ? throughOrigin(
         data,

@@ -29,7 +29,10 @@ export interface FamilyFit {
   /** Per parameter: the in-context prior's mean and std (a shared parameter: its fitted value, std 0). */
   mean: number[];
   std: number[];
-  /** Per component, the residual noise variance at the fit (0 for a component the law predicts exactly, left out of the evidence). */
+  /**
+   * Per component, the residual noise variance at the fit (0 for a component the law predicts exactly, left out of the
+   * evidence).
+   */
   noiseVariance: number[];
   logEvidence: number;
 }
@@ -330,7 +333,8 @@ export function familyWorld(
   const P = family.parameters.length;
   const { own } = parameterKinds(family);
   const meanTheta = Float64Array.from(fit.mean);
-  const stdTheta = Float64Array.from(fit.std, (s, j) => (family.parameters[j].perEpisode ? s : 1)); // shared: unused as a prior
+  // shared: unused as a prior
+  const stdTheta = Float64Array.from(fit.std, (s, j) => (family.parameters[j].perEpisode ? s : 1));
   const sigma = fit.noiseVariance.map(Math.sqrt);
   const stated = family.parameters
     .map((p, j) => `${p.name} = ${fit.mean[j].toPrecision(3)}${p.perEpisode ? ` +- ${fit.std[j].toPrecision(2)}` : ''}`)

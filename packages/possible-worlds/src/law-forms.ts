@@ -206,7 +206,8 @@ export function tiedForm(
             : [];
         });
         // the member's own terms that the source's data cannot show stay (no image there, or an image that reads a
-        // variable that never varied, like an action the expert never took along the source's axis); the rest it gave up
+        // variable that never varied, like an action the expert never took along the source's axis); the rest it gave
+        // up
         const own = eq.terms.filter((t) => {
           const image = imageOf(t.term, toSource);
           return !image || variablesOf(image.expr).some((v) => silentSet.has(v));

@@ -5,7 +5,10 @@
 // The mixed fit (shared coefficients on every row, per-episode ones on their episode's rows) is solved by
 // block coordinate descent, and scored by BIC.
 
-/** One coefficient as fitted: its pooled value, whether it varies per episode, and how much its per-episode estimates spread beyond their noise. */
+/**
+ * One coefficient as fitted: its pooled value, whether it varies per episode, and how much its per-episode estimates
+ * spread beyond their noise.
+ */
 export interface MixedCoefficient {
   coef: number;
   perEpisode: boolean;
@@ -16,9 +19,15 @@ export interface MixedFit {
   coefficients: MixedCoefficient[];
   /** Residual sum of squares of the mixed fit. */
   rss: number;
-  /** BIC's log-evidence: -n/2 log(2 pi rss/n) - n/2 - log(n)/2 per shared coefficient - sum_e log(n_e)/2 per per-episode one. */
+  /**
+   * BIC's log-evidence: -n/2 log(2 pi rss/n) - n/2 - log(n)/2 per shared coefficient - sum_e log(n_e)/2 per per-episode
+   * one.
+   */
   bic: number;
-  /** Every coefficient's value in an episode: its own there if it is per episode (and the episode had rows), else the shared one. */
+  /**
+   * Every coefficient's value in an episode: its own there if it is per episode (and the episode had rows), else the
+   * shared one.
+   */
   inEpisode(episode: number): Float64Array;
 }
 

@@ -110,7 +110,9 @@ export function chooseLibrary(
   };
 }
 
-/** The largest magnitude a rolled-out component may take (a forecast is float32; a diverging law holds its last state). */
+/**
+ * The largest magnitude a rolled-out component may take (a forecast is float32; a diverging law holds its last state).
+ */
 const MAX_STATE = 1e30;
 
 /** A possible-worlds model: a WorldModel, plus held-out log-likelihoods for identification figures. */
@@ -150,7 +152,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     }
     if (isCategorical(spec.views[view]))
       throw new Error(`possible-worlds: the generic library needs a real-valued view; ${view} is categorical`);
-    // a generic law is trusted only on the range of its features seen here (FEATURE_MARGIN in generic.ts); the state is not bounded
+    // a generic law is trusted only on the range of its features seen here (FEATURE_MARGIN in generic.ts); the state is
+    // not bounded
     return fitGenericWorlds(
       mergeTransitions(batches.map((b) => transitionData(spec, view, b))),
       state.config.evidence,
@@ -207,7 +210,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const next = stepper(prev, cur, a, context);
       for (let d = 0; d < D; d++) {
         if (frozen[d]) next[d] = cur[d];
-        else if (!(Math.abs(next[d]) <= MAX_STATE)) next[d] = cur[d]; // a law that leaves the reals (or float32's range) holds the state
+        // a law that leaves the reals (or float32's range) holds the state
+        else if (!(Math.abs(next[d]) <= MAX_STATE)) next[d] = cur[d];
         if (range) next[d] = Math.min(range[1], Math.max(range[0], next[d]));
       }
       out.push(next);
@@ -355,7 +359,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
           const path = rollout(world, obs, pastActions, future, frozen, context);
           path.forEach((x, h) => {
             for (let d = 0; d < D; d++) {
-              const v = frozen[d] ? 0 : world.noiseVariance[d] * (h + 1); // the law's noise, compounding as a random walk
+              // the law's noise, compounding as a random walk
+              const v = frozen[d] ? 0 : world.noiseVariance[d] * (h + 1);
               m1[h * D + d] += w * x[d];
               m2[h * D + d] += w * (v + x[d] * x[d]);
             }
@@ -373,7 +378,10 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       return isCategorical(spec.views[view]) ? { mean } : { mean, std };
     },
 
-    /** Held-out log-likelihood of each scenario world on other episodes (for identification figures; not part of WorldModel). */
+    /**
+     * Held-out log-likelihood of each scenario world on other episodes (for identification figures; not part of
+     * WorldModel).
+     */
     heldOutLogLik(episodes: Episodes): Record<string, number> {
       if (state.library !== 'scenario')
         throw new Error('possible-worlds: held-out log-likelihood is computed for scenario worlds');
@@ -431,7 +439,9 @@ export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWo
   const saved = JSON.parse(readFileSync(file, 'utf8'));
   if (saved.format !== SAVE_FORMAT)
     throw new Error(
-      `possible-worlds: ${file} has save format ${saved.format ?? 1}, this version reads format ${SAVE_FORMAT}: refit the model (saved by an older version)`,
+      `possible-worlds: ${file} has save ` +
+        `format ${saved.format ?? 1}, this version reads ` +
+        `format ${SAVE_FORMAT}: refit the model (saved by an older version)`,
     );
   const state: ModelState = {
     spec: saved.spec,

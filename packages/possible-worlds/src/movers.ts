@@ -46,7 +46,9 @@ export interface MoverFit {
   /** Per action key: transitions that took it (0: never seen in training; it is assumed to move nothing). */
   taken: number[];
   movers: number[];
-  /** Which mode key the evidence chose; modes holds a table for every key (the coarser ones answer what it never saw). */
+  /**
+   * Which mode key the evidence chose; modes holds a table for every key (the coarser ones answer what it never saw).
+   */
   modeKey: ModeKey;
   modes: Record<ModeKey, Decisions>;
   leave: Decisions;
@@ -67,7 +69,10 @@ function shift(g: Geometry, i: number, [dr, dc]: readonly [number, number], time
   return r >= 0 && r < g.H && c >= 0 && c < g.W ? r * g.W + c : -1;
 }
 
-/** The changed cells of a transition lie on one step's line from a cell x: x, x + step, and at most x + 2 step. Returns x, or -1. */
+/**
+ * The changed cells of a transition lie on one step's line from a cell x: x, x + step, and at most x + 2 step. Returns
+ * x, or -1.
+ */
 function lineStart(g: Geometry, changed: number[], step: readonly [number, number]): number {
   if (changed.length < 2 || changed.length > 3) return -1;
   for (const x of changed) {
@@ -279,7 +284,9 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     const m = fit.modes.met.get(v1, 0);
     if (m !== undefined) return m;
     count(
-      `mode: assumed (never met ${v1 === g.V ? 'the edge' : `value ${v1}`}: ${changing[v1] ? 'it changes, so it lets the mover in' : 'it never changes, so it blocks'})`,
+      `mode: assumed (never met ${v1 === g.V ? 'the edge' : `value ${v1}`}: ${
+        changing[v1] ? 'it changes, so it ' + 'lets the mover in' : 'it never changes, so it blocks'
+      })`,
     );
     return changing[v1] ? 1 : 0;
   };
@@ -365,12 +372,19 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
     if (fit.modeKey === 'met') return `meets ${value(key)}: ${what}`;
     if (fit.modeKey === 'met+beyond')
       return `meets ${value(Math.floor(key / B))} with ${value(key % B)} beyond: ${what}`;
-    return `${Math.floor(key / (B * B))} meets ${value(Math.floor(key / B) % B)} with ${value(key % B)} beyond: ${what}`;
+    return (
+      `${Math.floor(key / (B * B))} meets ` + `${value(Math.floor(key / B) % B)} with ${value(key % B)} beyond: ${what}`
+    );
   });
   const neverMet = Array.from({ length: B }, (_, v) => v).filter((v) => !fit.modes.met.has(v));
   return {
     id: 'movers',
-    statement: `actions move objects one step (${fit.steps.map((s, a) => `action ${a}: ${name(s, a)}`).join(', ')}); values ${[...new Set([...fit.movers, ...holds.keys()])].sort((a, b) => a - b).join(', ')} move; a mover meeting a cell enters it, is blocked, or pushes what it met (${meetings.length} meetings seen)`,
+    statement:
+      `actions move objects ` +
+      `one step (` +
+      `${fit.steps.map((s, a) => `action ` + `${a}: ${name(s, a)}`).join(', ')}); values ` +
+      `${[...new Set([...fit.movers, ...holds.keys()])].sort((a, b) => a - b).join(', ')} move; a mover ` +
+      `meeting a cell enters it, is blocked, or pushes what it met (${meetings.length} meetings seen)`,
     k: fit.modes[fit.modeKey].size + fit.leave.size + fit.put.size + fit.pushIn.size + fit.rest.size + g.A,
     logEvidence: fit.logEvidence,
     noiseVariance: new Float64Array(D),
@@ -386,7 +400,11 @@ export function moverWorld(fit: MoverFit): CandidateWorld {
       meetings,
       assumptions: neverMet.map(
         (v) =>
-          `meeting ${v === g.V ? 'the edge' : `value ${v}`}: never seen; ${changing[v] ? 'it changes elsewhere, so assumed to let the mover in' : 'it never changes, so assumed to block'}`,
+          `meeting ${v === g.V ? 'the edge' : `value ${v}`}: never seen; ${
+            changing[v]
+              ? 'it changes elsewhere, so ' + 'assumed to let the mover in'
+              : 'it never changes, so assumed to block'
+          }`,
       ),
       leave: fit.leave.toJSON().map(([v, o]) => `${v} -> ${o}`),
       put: fit.put.toJSON().map(([k, o]) => `${Math.floor(k / B)} into ${k % B} -> ${o}`),

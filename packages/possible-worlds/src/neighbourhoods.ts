@@ -23,7 +23,10 @@ export interface RuleClass {
   action: boolean;
 }
 
-/** The grid a class reads: H x W cells of values 0..V-1, and A action keys (actions read as digits of base actionVocab; 0 without actions). */
+/**
+ * The grid a class reads: H x W cells of values 0..V-1, and A action keys (actions read as digits of base actionVocab;
+ * 0 without actions).
+ */
 export interface Geometry {
   H: number;
   W: number;
@@ -40,7 +43,10 @@ export function classId(c: RuleClass): string {
   return `rule: ${where}${c.action ? ' +action' : ''}`;
 }
 
-/** Every class searched: radius 1 and 2 of both shapes, four symmetries, both boundaries; and the cell alone. With actions, each with and without it. */
+/**
+ * Every class searched: radius 1 and 2 of both shapes, four symmetries, both boundaries; and the cell alone. With
+ * actions, each with and without it.
+ */
 export function ruleClasses(withAction: boolean): RuleClass[] {
   const out: RuleClass[] = [];
   for (const action of withAction ? [true, false] : [false]) {

@@ -82,7 +82,10 @@ export class Decisions {
     return this.top.size;
   }
 
-  /** The key's outcome; on a tie, `stay` when it is among the most frequent (no change is the simpler answer), else the smallest. */
+  /**
+   * The key's outcome; on a tie, `stay` when it is among the most frequent (no change is the simpler answer), else the
+   * smallest.
+   */
   get(key: number, stay = -1): number | undefined {
     const t = this.top.get(key);
     if (!t) return undefined;

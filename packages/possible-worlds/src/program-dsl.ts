@@ -93,7 +93,10 @@ export function wrap(v: number, modulus: number): number {
   return modulus > 0 ? ((v % modulus) + modulus) % modulus : v;
 }
 
-/** One step of a program: every term on the old state, then the writes in order (a later write to the same component wins). */
+/**
+ * One step of a program: every term on the old state, then the writes in order (a later write to the same component
+ * wins).
+ */
 export function runProgram(
   writes: readonly Write[],
   x: ArrayLike<number>,

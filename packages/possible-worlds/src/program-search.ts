@@ -130,7 +130,10 @@ export function enumerateTerms(ex: Examples, m: Machine, argColumns: readonly nu
   return bank;
 }
 
-/** What a destination's term must reproduce: its next value on the examples that count, wrapped mod `modulus` (0: as is). */
+/**
+ * What a destination's term must reproduce: its next value on the examples that count, wrapped mod `modulus` (0: as
+ * is).
+ */
 export interface Target {
   y: Int32Array;
   /** 1 where the example counts (its destination names a component). */
@@ -149,7 +152,10 @@ function matches(values: Int32Array, target: Target, t: number): boolean {
   return !target.care[t] || (values[t] !== UNDEFINED && wrap(values[t], target.modulus) === target.y[t]);
 }
 
-/** The shortest term of the bank that reproduces the target exactly; else the one scoring best (each mismatch costs `mismatchCost` nats, each node `nodeCost`). */
+/**
+ * The shortest term of the bank that reproduces the target exactly; else the one scoring best (each mismatch costs
+ * `mismatchCost` nats, each node `nodeCost`).
+ */
 export function bestTerm(bank: Bank, target: Target, mismatchCost: number, nodeCost: number): Found {
   let best: Found | null = null,
     bestScore = -Infinity;

@@ -25,7 +25,9 @@ import { UNDEFINED, runProgram, showProgram, type Dest, type Machine, type Write
 import { bestConditional, bestTerm, enumerateTerms, type Examples, type Found, type Target } from './program-search';
 import type { CandidateWorld } from './worlds';
 
-/** The probability that one component of one observed step disagrees with the true program (keeps the evidence finite). */
+/**
+ * The probability that one component of one observed step disagrees with the true program (keeps the evidence finite).
+ */
 export const ERROR = 1e-3;
 /** Layouts searched in full after the screen. */
 export const LAYOUTS = 2;
@@ -67,7 +69,10 @@ export function programContexts(spec: ScenarioSpec): string[] {
     .map(([k]) => k);
 }
 
-/** Every layout the data allow: each program context, each component whose values all index a row (or none), each column. */
+/**
+ * Every layout the data allow: each program context, each component whose values all index a row (or none), each
+ * column.
+ */
 function layouts(spec: ScenarioSpec, data: DiscreteTransitions): Layout[] {
   const out: Layout[] = [];
   for (const context of programContexts(spec)) {
@@ -121,7 +126,10 @@ export interface ProgramFit {
   layout: Layout;
   machine: Machine;
   programs: LearnedProgram[];
-  /** What an unseen instruction runs: the learned program (by its key) or no change (null) that best explains every step. */
+  /**
+   * What an unseen instruction runs: the learned program (by its key) or no change (null) that best explains every
+   * step.
+   */
   fallback: { key: number | null; writes: Write[] };
   /** Per modulus tried (0: none), the register writes with an exact term under it. */
   modulusScreen: Record<string, number>;
@@ -162,7 +170,10 @@ function groupExamples(layout: Layout, data: DiscreteTransitions): Map<number, E
   return out;
 }
 
-/** Code lengths (nats) of the language for a machine: per node, per destination, per write count; and a component's right / wrong. */
+/**
+ * Code lengths (nats) of the language for a machine: per node, per destination, per write count; and a component's
+ * right / wrong.
+ */
 interface Costs {
   node: number;
   dest: number;
@@ -420,7 +431,10 @@ export function searchPrograms(
 }
 
 function layoutId(l: Layout): string {
-  return `programs: ${l.context} rows named by column ${l.opColumn}${l.pointer >= 0 ? `, pointer x${l.pointer}` : ', no pointer'}`;
+  return (
+    `programs: ${l.context} rows named by ` +
+    `column ${l.opColumn}${l.pointer >= 0 ? `, pointer x${l.pointer}` : ', no pointer'}`
+  );
 }
 
 /** The world of one layout's programs. */
@@ -449,7 +463,18 @@ export function programWorld(fit: ProgramFit): CandidateWorld {
   const exact = fit.programs.filter((p) => p.mismatches === 0).length;
   return {
     id: layoutId(layout),
-    statement: `each instruction a short program over the state${layout.pointer >= 0 ? ` (pointer p = x${layout.pointer}, registers ${machine.registers.map((j) => `x${j}`).join(', ')})` : ''}; register writes ${machine.modulus ? `wrap mod ${machine.modulus}` : 'do not wrap'}; ${fit.programs.length} instructions, ${exact} explained exactly`,
+    statement:
+      `each instruction a short program over ` +
+      `the state` +
+      `${
+        layout.pointer >= 0
+          ? ` (pointer p = x` + `${layout.pointer}, registers ${machine.registers.map((j) => `x${j}`).join(', ')})`
+          : ''
+      }; register ` +
+      `writes ` +
+      `${
+        machine.modulus ? `wrap mod ` + `${machine.modulus}` : 'do not wrap'
+      }; ${fit.programs.length} instructions, ${exact} explained exactly`,
     k: fit.programs.reduce((s, p) => s + p.writes.length, 0),
     logEvidence: fit.logEvidence,
     noiseVariance: new Float64Array(machine.registers.length + (layout.pointer >= 0 ? 1 : 0)),
@@ -469,10 +494,18 @@ export function programWorld(fit: ProgramFit): CandidateWorld {
       programs: Object.fromEntries(
         fit.programs.map((p) => [
           name(p.key),
-          `${showProgram(p.writes, machine)}${p.mismatches ? ` (${p.mismatches} of ${p.examples * machine.registers.length + (layout.pointer >= 0 ? p.examples : 0)} components wrong)` : ''} [${p.examples} examples]`,
+          `${showProgram(p.writes, machine)}${
+            p.mismatches
+              ? ` (${p.mismatches} of ` +
+                `${p.examples * machine.registers.length + (layout.pointer >= 0 ? p.examples : 0)} components wrong)`
+              : ''
+          } [${p.examples} examples]`,
         ]),
       ),
-      unseenInstructions: `${showProgram(fit.fallback.writes, machine)} (${fit.fallback.key === null ? 'no change' : `the program of ${name(fit.fallback.key)}`}: the most probable over every training step)`,
+      unseenInstructions:
+        `${showProgram(fit.fallback.writes, machine)} ` +
+        `(${fit.fallback.key === null ? 'no change' : `the program of ${name(fit.fallback.key)}`}: ` +
+        'the most probable over every training step)',
       modulusScreen: fit.modulusScreen,
       // since this world was fitted or loaded
       answered: { ...answered },

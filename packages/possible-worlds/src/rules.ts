@@ -17,10 +17,16 @@ import type { CandidateWorld } from './worlds';
 /** Classes fitted on all the data, besides the cell alone: the best by evidence on the screen. */
 export const SURVIVORS = 4;
 
-/** Cell observations a screen needs at most: enough for the evidence of a wrong class to fall far behind (hundreds of nats on life-like). */
+/**
+ * Cell observations a screen needs at most: enough for the evidence of a wrong class to fall far behind (hundreds of
+ * nats on life-like).
+ */
 export const SCREEN_CELLS = 65536;
 
-/** Transitions of D cells the classes are screened on: an eighth of the data, at most SCREEN_CELLS cells, at least 16 transitions (all of them when fewer). */
+/**
+ * Transitions of D cells the classes are screened on: an eighth of the data, at most SCREEN_CELLS cells, at least 16
+ * transitions (all of them when fewer).
+ */
 export function screenSize(n: number, D: number): number {
   return Math.min(n, Math.max(16, Math.min(Math.ceil(n / 8), Math.ceil(SCREEN_CELLS / D))));
 }
@@ -80,7 +86,11 @@ function describeClass(cls: RuleClass): string {
     'outer-totalistic': "the cell's value and how many neighbours hold each value",
     totalistic: 'how many cells hold each value',
   }[cls.symmetry];
-  return `${what} in its ${cls.shape === 'moore' ? 'Moore' : 'von Neumann'} neighbourhood of radius ${cls.radius} (${cls.boundary === 'torus' ? 'edges wrap' : 'beyond an edge reads as outside'})${cls.action ? ', and the action' : ''}`;
+  return (
+    `${what} in its ${cls.shape === 'moore' ? 'Moore' : 'von Neumann'} neighbourhood of radius ${cls.radius} ` +
+    `(${cls.boundary === 'torus' ? 'edges wrap' : 'beyond an edge reads as outside'})` +
+    (cls.action ? ', and the action' : '')
+  );
 }
 
 /**
@@ -205,7 +215,16 @@ export function ruleWorld(fit: RuleFit, coarser: RuleFit[], g: Geometry): Candid
   };
   return {
     id: classId(fit.cls),
-    statement: `the next value of a cell is a table over ${describeClass(fit.cls)}; ${fit.decisions.size} configurations seen${fit.conflicts.keys ? `, ${fit.conflicts.keys} of them with disagreeing outcomes (${fit.conflicts.observations} observations)` : ''}`,
+    statement:
+      `the next value of a cell is a ` +
+      `table over ` +
+      `${describeClass(fit.cls)}; ${fit.decisions.size} configurations seen` +
+      `${
+        fit.conflicts.keys
+          ? `, ${fit.conflicts.keys} of them with disagreeing ` +
+            `outcomes (${fit.conflicts.observations} observations)`
+          : ''
+      }`,
     k: fit.decisions.size,
     logEvidence: fit.logEvidence,
     noiseVariance: new Float64Array(g.H * g.W),

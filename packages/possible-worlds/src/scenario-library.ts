@@ -16,7 +16,10 @@ export interface ScenarioLibraryContext {
   evidence: 'marginal' | 'bic';
 }
 
-/** The probability that one transition's evidence about a factor is wrong (a mis-observed cell): keeps the evidence finite. */
+/**
+ * The probability that one transition's evidence about a factor is wrong (a mis-observed cell): keeps the evidence
+ * finite.
+ */
 const EVIDENCE_ERROR = 1e-3;
 
 // region factored spaces
@@ -126,7 +129,10 @@ function factoredWorld(space: FactoredSpace, fit: FactoredFit, logEvidence: numb
 // endregion
 
 /** Fits every candidate of the scenario's hypothesis space. */
-/** Every transition of every batch, the first of each episode included (scenario laws read only x_t), grouped by episode. */
+/**
+ * Every transition of every batch, the first of each episode included (scenario laws read only x_t), grouped by
+ * episode.
+ */
 export function scenarioTransitions(ctx: ScenarioLibraryContext, batches: readonly Episodes[]): Row[][] {
   return batches.flatMap((episodes) => rowsByEpisode(transitionData(ctx.spec, ctx.view, episodes, true), episodes));
 }
@@ -143,7 +149,8 @@ export function fitScenarioWorlds(
   const candidates = ctx.hypotheses.candidates.filter((c) => !only || only.has(c.id));
   if (candidates.length === 0)
     throw new Error(
-      `possible-worlds: candidates matches none of the scenario's (${ctx.hypotheses.candidates.map((c) => c.id).join(', ')})`,
+      `possible-worlds: candidates matches none of the ` +
+        `scenario's (${ctx.hypotheses.candidates.map((c) => c.id).join(', ')})`,
     );
   return candidates.map((c) => {
     if (c.kind === 'factored') {

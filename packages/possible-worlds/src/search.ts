@@ -34,7 +34,10 @@ export interface SearchReport {
 /** Law forms fitted through the integrator (the best by their stacked score): the costly step of a fit. */
 const FORMS_FITTED = 3;
 
-/** Nats by which a form's likelihood at the screening's coefficients may fall short of the best generic evidence and still be fitted. */
+/**
+ * Nats by which a form's likelihood at the screening's coefficients may fall short of the best generic evidence and
+ * still be fitted.
+ */
 const SCREEN_MARGIN = 50;
 /** Transitions the screening likelihood is computed on, at most (spread over the data). */
 const SCREEN_TRANSITIONS = 2048;

@@ -41,7 +41,10 @@ function norm(parts: Expr[]): Expr {
   return parts.slice(1).reduce((acc, e) => binary('hypot', acc, e), parts[0]);
 }
 
-/** The atoms a law of `body` may read, given the kinematics and which actions vary in the data; `rmsOf(d)` is component d's RMS. */
+/**
+ * The atoms a law of `body` may read, given the kinematics and which actions vary in the data; `rmsOf(d)` is component
+ * d's RMS.
+ */
 export function atomsOf(
   k: Kinematics,
   vars: Variables,

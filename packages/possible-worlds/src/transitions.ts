@@ -101,7 +101,10 @@ export function mergeTransitions(parts: readonly TransitionData[]): TransitionDa
   return out;
 }
 
-/** A transition as a law reads it, with the components real at both steps marked (padding is left out of every residual). */
+/**
+ * A transition as a law reads it, with the components real at both steps marked (padding is left out of every
+ * residual).
+ */
 export type Row = Transition & { valid: Uint8Array };
 
 /**

@@ -25,9 +25,15 @@ export interface CandidateWorld {
   /** Whether a step reads x_{t-1} as well as x_t. */
   usesPrevious: boolean;
   step: StepFn;
-  /** A step specialised to one window (per-episode parameters inferred in context from its history), where the law has any. */
+  /**
+   * A step specialised to one window (per-episode parameters inferred in context from its history), where the law has
+   * any.
+   */
   inContext?(obs: Float64Array[], actions: Float64Array[], context: Record<string, Float32Array>): StepFn;
-  /** Per-episode parameters a filter may estimate jointly with the history's states (stepWith(theta) is the law under theta). */
+  /**
+   * Per-episode parameters a filter may estimate jointly with the history's states (stepWith(theta) is the law under
+   * theta).
+   */
   episodeParams?: { mean: Float64Array; std: Float64Array; stepWith(theta: ArrayLike<number>): StepFn };
   /**
    * log p(held-out data | this world, what training taught it): per-episode parameters integrated over the

@@ -21,7 +21,8 @@ const job = (scenario: Scenario, budget: number, seed: number, policy: 'behavior
 
 describe('life-like-v1 state, budget 256: local rule induction', () => {
   it.each([0, 1])(
-    'seed %i: finds the outer-totalistic Moore radius-1 torus rule, reads back its B/S rule, every step exact to h = 32',
+    'seed %i: finds the outer-totalistic Moore radius-1 torus rule, reads back its B/S rule, every step exact ' +
+      'to h = 32',
     async (seed) => {
       const r = await job(lifeLike as Scenario, 256, seed);
       const best = (r.explain as any).ranked[0];
@@ -35,7 +36,8 @@ describe('life-like-v1 state, budget 256: local rule induction', () => {
 
 describe('code-trace-v1 state, budget 1024: program induction', () => {
   it.each([0, 1])(
-    'seed %i: finds the pointer, the opcode column and the modulus, every instruction exact; accStep h = 1 >= 0.99 (skill >= 0.95 over persistence)',
+    'seed %i: finds the pointer, the opcode column and the modulus, every instruction exact; accStep h = 1 >= 0.99 ' +
+      '(skill >= 0.95 over persistence)',
     async (seed) => {
       const r = await job(codeTrace as Scenario, 1024, seed);
       const best = (r.explain as any).ranked[0];
@@ -78,7 +80,8 @@ describe('sprite-world-v1 state, budget 1024: object rules', () => {
   );
 
   it.each([0, 1])(
-    'seed %i, offline (the expert never pushes nor bumps): says what it assumes of what it never met; skill h = 1 >= 0.7',
+    'seed %i, offline (the expert never pushes nor bumps): says what it assumes of what it never met; skill h = ' +
+      '1 >= 0.7',
     async (seed) => {
       const r = await job(spriteWorld as Scenario, 1024, seed, 'behavior');
       const best = (r.explain as any).ranked[0];
@@ -108,21 +111,25 @@ describe('what the search reads', () => {
     tags: [],
   });
 
-  it('supports() names every categorical view it reads, and says why for the others; a categorical job asked for the generic library reads by discrete search and says so', () => {
-    expect(possibleWorlds.supports(lifeLike.spec)).toEqual({ views: ['state'] });
-    expect(possibleWorlds.supports(spriteWorld.spec)).toEqual({ views: ['state'] });
-    expect(possibleWorlds.supports(codeTrace.spec)).toEqual({ views: ['state'] });
-    const refused = possibleWorlds.supports(
-      spec({ tokens: { shape: [6], kind: 'token', vocab: 4 }, frame: { shape: [4, 4], kind: 'image' } }),
-    ) as { reason: string };
-    expect(refused.reason).toMatch(
-      /tokens: discrete worlds read 2-D grids .* view tokens is \[6\] without a rank-2 categorical context/,
-    );
-    expect(refused.reason).toMatch(/frame: images are for pixel models/);
-    expect(chooseLibrary(lifeLike.spec, 'state', { ...possibleWorlds.defaults, library: 'generic' }).note).toMatch(
-      /discrete search/,
-    );
-  });
+  it(
+    'supports() names every categorical view it reads, and says why for the others; a categorical job asked for ' +
+      'the generic library reads by discrete search and says so',
+    () => {
+      expect(possibleWorlds.supports(lifeLike.spec)).toEqual({ views: ['state'] });
+      expect(possibleWorlds.supports(spriteWorld.spec)).toEqual({ views: ['state'] });
+      expect(possibleWorlds.supports(codeTrace.spec)).toEqual({ views: ['state'] });
+      const refused = possibleWorlds.supports(
+        spec({ tokens: { shape: [6], kind: 'token', vocab: 4 }, frame: { shape: [4, 4], kind: 'image' } }),
+      ) as { reason: string };
+      expect(refused.reason).toMatch(
+        /tokens: discrete worlds read 2-D grids .* view tokens is \[6\] without a rank-2 categorical context/,
+      );
+      expect(refused.reason).toMatch(/frame: images are for pixel models/);
+      expect(chooseLibrary(lifeLike.spec, 'state', { ...possibleWorlds.defaults, library: 'generic' }).note).toMatch(
+        /discrete search/,
+      );
+    },
+  );
 
   it.each([lifeLike, codeTrace, spriteWorld].map((s) => [s.spec.id, s as Scenario] as const))(
     'passes checkWorldModel with the default config on %s (save -> load -> the same forecast)',

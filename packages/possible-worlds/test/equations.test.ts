@@ -83,7 +83,8 @@ describe("equation discovery recovers planted laws that are none of the scenario
   );
 
   it.each([0, 1])(
-    'seed %i: a softened inverse-square pull toward an off-centre point (0.6, -0.4): the centre, the softening and the power found',
+    'seed %i: a softened inverse-square pull toward an off-centre point (0.6, -0.4): the centre, the softening and ' +
+      'the power found',
     (seed) => {
       const pull: Field = ([x, y], [a0, a1], p) => {
         const dx = x - 0.6,
@@ -103,31 +104,36 @@ describe("equation discovery recovers planted laws that are none of the scenario
     },
   );
 
-  it('seed 2: the same pull, from an expert that pushes only along +x: the centre and the law found, the y force assumed by symmetry', () => {
-    const pull: Field = ([x, y], [a0, a1], p) => {
-      const dx = x - 0.6,
-        dy = y + 0.4,
-        r2 = dx * dx + dy * dy + 0.09;
-      return [(-p * dx) / (r2 * Math.sqrt(r2)) + a0, (-p * dy) / (r2 * Math.sqrt(r2)) + a1];
-    };
-    const { best, equations, centre } = discover(pull, {
-      budget: 1024,
-      seed: 2,
-      train: [0.5, 1.5],
-      narrowExpert: true,
-    });
-    expect(centre[0]).toBeCloseTo(0.6, 1);
-    expect(centre[1]).toBeCloseTo(-0.4, 1);
-    expect(equations.get(2)!.has('mul(pow(hypot(c,hypot(v0,v1)),-3),v0)')).toBe(true);
-    // a1 never varied: its term is a0's term's image, with a0's coefficient
-    const force = (dim: number, action: string) =>
-      [...equations.get(dim)!].find(([key]) => key.includes(action))![1].value;
-    expect(force(3, 'v5')).toBeCloseTo(force(2, 'v4'), 6);
-    expect(best.statement).toMatch(/a1 \(assumed by symmetry: the data never varied it\)/);
-  });
+  it(
+    'seed 2: the same pull, from an expert that pushes only along +x: the centre and the law found, the y force ' +
+      'assumed by symmetry',
+    () => {
+      const pull: Field = ([x, y], [a0, a1], p) => {
+        const dx = x - 0.6,
+          dy = y + 0.4,
+          r2 = dx * dx + dy * dy + 0.09;
+        return [(-p * dx) / (r2 * Math.sqrt(r2)) + a0, (-p * dy) / (r2 * Math.sqrt(r2)) + a1];
+      };
+      const { best, equations, centre } = discover(pull, {
+        budget: 1024,
+        seed: 2,
+        train: [0.5, 1.5],
+        narrowExpert: true,
+      });
+      expect(centre[0]).toBeCloseTo(0.6, 1);
+      expect(centre[1]).toBeCloseTo(-0.4, 1);
+      expect(equations.get(2)!.has('mul(pow(hypot(c,hypot(v0,v1)),-3),v0)')).toBe(true);
+      // a1 never varied: its term is a0's term's image, with a0's coefficient
+      const force = (dim: number, action: string) =>
+        [...equations.get(dim)!].find(([key]) => key.includes(action))![1].value;
+      expect(force(3, 'v5')).toBeCloseTo(force(2, 'v4'), 6);
+      expect(best.statement).toMatch(/a1 \(assumed by symmetry: the data never varied it\)/);
+    },
+  );
 
   it.each([0, 1])(
-    'seed %i: a force that is a product of state and action, a = -p x + 1.5 x F: the product found with its coefficient',
+    'seed %i: a force that is a product of state and action, a = -p x + 1.5 x F: the product found with its ' +
+      'coefficient',
     (seed) => {
       const { equations } = discover(([x, y], [a0, a1], p) => [-p * x + 1.5 * x * a0, -p * y + 1.5 * y * a1], {
         budget: 1024,
@@ -161,21 +167,28 @@ describe('hidden-laws-v1 state, the default (no hints)', () => {
     expect(median(pw.map((s) => s['16']!))).toBeGreaterThan(median(lin.map((s) => s['16']!)) + 0.05);
   });
 
-  it('seed 0 (a spring): finds dv/dt = -k x + F with k per episode, and gives the force along y, which the expert never used, the coefficient of the force along x', async () => {
-    const r = await evaluateModel(possibleWorlds, hiddenLaws as Scenario, { view: 'state', budget: 256, seed: 0 });
-    const best = (r.explain as any).ranked[0];
-    expect(best.id).toMatch(/^discovered/);
-    expect(best.statement).toMatch(
-      /dx2\/dt = - [\d.]+\[per episode\] x0 \+ ([\d.]+) a0; dx3\/dt = - [\d.]+\[per episode\] x1 \+ \1 a1 \(assumed by symmetry: the data never varied it\)/,
-    );
-    expect(r.metrics.test.skill['1']).toBeGreaterThan(0.95);
-    // explain(): the law, its evidence, and its rivals after it
-    expect((r.explain as any).ranked.length).toBeGreaterThanOrEqual(5);
-    expect((r.explain as any).search).toMatchObject({
-      effort: possibleWorlds.defaults.searchEffort,
-      scored: expect.any(Number),
-    });
-  });
+  it(
+    'seed 0 (a spring): finds dv/dt = -k x + F with k per episode, and gives the force along y, which the expert ' +
+      'never used, the coefficient of the force along x',
+    async () => {
+      const r = await evaluateModel(possibleWorlds, hiddenLaws as Scenario, { view: 'state', budget: 256, seed: 0 });
+      const best = (r.explain as any).ranked[0];
+      expect(best.id).toMatch(/^discovered/);
+      expect(best.statement).toMatch(
+        new RegExp(
+          String.raw`dx2\/dt = - [\d.]+\[per episode\] x0 \+ ([\d.]+) a0; ` +
+            String.raw`dx3\/dt = - [\d.]+\[per episode\] x1 \+ \1 a1 \(assumed by symmetry: the data never varied it\)`,
+        ),
+      );
+      expect(r.metrics.test.skill['1']).toBeGreaterThan(0.95);
+      // explain(): the law, its evidence, and its rivals after it
+      expect((r.explain as any).ranked.length).toBeGreaterThanOrEqual(5);
+      expect((r.explain as any).search).toMatchObject({
+        effort: possibleWorlds.defaults.searchEffort,
+        scored: expect.any(Number),
+      });
+    },
+  );
 
   it('passes checkWorldModel (determinism, save -> load -> the same forecast) with a discovered law', async () => {
     expect(await checkWorldModel(possibleWorlds, hiddenLaws as Scenario, { budget: 128, seed: 0 })).toEqual(['state']);

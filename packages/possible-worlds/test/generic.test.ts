@@ -9,7 +9,10 @@ import hiddenLaws from '@worldbench/hidden-laws';
 import possibleWorlds, { fitRegressionLaw, posterior, sindyFeatures, type TransitionData } from '../src/index';
 import { fitGenericWorlds, genericWorldFromJSON } from '../src/worlds';
 
-/** n transitions of a D-dimensional state drawn uniformly in [-1, 1], actions in [-1, 1], next = cur + change(cur) + noise. */
+/**
+ * n transitions of a D-dimensional state drawn uniformly in [-1, 1], actions in [-1, 1], next = cur + change(cur) +
+ * noise.
+ */
 function transitions(
   rng: Rng,
   n: number,
@@ -41,38 +44,49 @@ function transitions(
 }
 
 describe('the prior over sparse supports', () => {
-  it('on pure-noise changes with 53 candidate features, keeps the empty support and ranks persistence (the truth) first in 20/20 data sets', () => {
-    const D = 4,
-      A = 2,
-      p = sindyFeatures(D, A).names.length;
-    for (let trial = 0; trial < 20; trial++) {
-      const data = transitions(createRng(`noise/${trial}`), 60, D, A, () => new Float64Array(D), 0.05);
-      const sparse = fitRegressionLaw('sparse-nonlinear', data, 'none', sindyFeatures(D, A), {
-        sparse: true,
-        evidence: 'marginal',
-      });
-      const persistence = fitRegressionLaw('persistence', data, 'none', null, { sparse: false, evidence: 'marginal' });
-      for (const dim of sparse.dims) expect(dim.support.length).toBe(0);
-      // the empty support is the persistence law, paying the prior of one size among p + 1 per dimension
-      expect(persistence.logEvidence - sparse.logEvidence).toBeCloseTo(D * Math.log(p + 1), 6);
-      expect(posterior([persistence.logEvidence, sparse.logEvidence])[0]).toBeGreaterThan(0.99);
-    }
-  });
+  it(
+    'on pure-noise changes with 53 candidate features, keeps the empty support and ranks persistence (the truth) ' +
+      'first in 20/20 data sets',
+    () => {
+      const D = 4,
+        A = 2,
+        p = sindyFeatures(D, A).names.length;
+      for (let trial = 0; trial < 20; trial++) {
+        const data = transitions(createRng(`noise/${trial}`), 60, D, A, () => new Float64Array(D), 0.05);
+        const sparse = fitRegressionLaw('sparse-nonlinear', data, 'none', sindyFeatures(D, A), {
+          sparse: true,
+          evidence: 'marginal',
+        });
+        const persistence = fitRegressionLaw('persistence', data, 'none', null, {
+          sparse: false,
+          evidence: 'marginal',
+        });
+        for (const dim of sparse.dims) expect(dim.support.length).toBe(0);
+        // the empty support is the persistence law, paying the prior of one size among p + 1 per dimension
+        expect(persistence.logEvidence - sparse.logEvidence).toBeCloseTo(D * Math.log(p + 1), 6);
+        expect(posterior([persistence.logEvidence, sparse.logEvidence])[0]).toBeGreaterThan(0.99);
+      }
+    },
+  );
 });
 
 describe('the trusted feature range', () => {
-  it('keeps a fitted x^2 law from extrapolating (change within 1.5x the largest seen, 1000x away), and survives save/load', () => {
-    const data = transitions(createRng('square'), 200, 2, 1, (x) => Float64Array.of(0.1 * x[0] * x[0], 0), 0.001);
-    const world = fitGenericWorlds(data, 'marginal', new Set(['sparse-nonlinear']))[0];
-    const far = Float64Array.of(30, 0),
-      a = Float64Array.of(0);
-    const change = world.step(far, far, a)[0] - far[0];
-    // the largest change seen in training is 0.1 (x0 = +-1); unguarded, the fitted law would predict 0.1 * 30^2 = 90
-    expect(Math.abs(change)).toBeLessThan(0.15);
-    expect(change).toBeGreaterThan(0.05);
-    const restored = genericWorldFromJSON(JSON.parse(JSON.stringify(world.toJSON())));
-    expect(Array.from(restored.step(far, far, a))).toEqual(Array.from(world.step(far, far, a)));
-  });
+  it(
+    'keeps a fitted x^2 law from extrapolating (change within 1.5x the largest seen, 1000x away), and survives ' +
+      'save/load',
+    () => {
+      const data = transitions(createRng('square'), 200, 2, 1, (x) => Float64Array.of(0.1 * x[0] * x[0], 0), 0.001);
+      const world = fitGenericWorlds(data, 'marginal', new Set(['sparse-nonlinear']))[0];
+      const far = Float64Array.of(30, 0),
+        a = Float64Array.of(0);
+      const change = world.step(far, far, a)[0] - far[0];
+      // the largest change seen in training is 0.1 (x0 = +-1); unguarded, the fitted law would predict 0.1 * 30^2 = 90
+      expect(Math.abs(change)).toBeLessThan(0.15);
+      expect(change).toBeGreaterThan(0.05);
+      const restored = genericWorldFromJSON(JSON.parse(JSON.stringify(world.toJSON())));
+      expect(Array.from(restored.step(far, far, a))).toEqual(Array.from(world.step(far, far, a)));
+    },
+  );
 });
 
 describe('hidden-laws-v1, budget 64, explore data, generic library', () => {
@@ -86,17 +100,21 @@ describe('hidden-laws-v1, budget 64, explore data, generic library', () => {
       config: { library: 'generic' },
     });
 
-  it('free-flight worlds (dev seeds 6, 10, 15, 19, 22, every free world in 0-29): linear ranks first, no forecast far below persistence (skill h = 1 > -1 each), median skill h = 1 > 0.3', async () => {
-    const skills: number[] = [];
-    for (const seed of [6, 10, 15, 19, 22]) {
-      expect((scenario.sampleWorld(createRng(`${seed}/world`)) as { law: string }).law).toBe('free');
-      const r = await job(seed);
-      expect((r.explain as any).ranked[0].id, `seed ${seed}`).toBe('linear');
-      expect(r.metrics.test.skill['1'], `seed ${seed}`).toBeGreaterThan(-1);
-      skills.push(r.metrics.test.skill['1']!);
-    }
-    expect(skills.sort((x, y) => x - y)[2]).toBeGreaterThan(0.3);
-  });
+  it(
+    'free-flight worlds (dev seeds 6, 10, 15, 19, 22, every free world in 0-29): linear ranks first, no forecast ' +
+      'far below persistence (skill h = 1 > -1 each), median skill h = 1 > 0.3',
+    async () => {
+      const skills: number[] = [];
+      for (const seed of [6, 10, 15, 19, 22]) {
+        expect((scenario.sampleWorld(createRng(`${seed}/world`)) as { law: string }).law).toBe('free');
+        const r = await job(seed);
+        expect((r.explain as any).ranked[0].id, `seed ${seed}`).toBe('linear');
+        expect(r.metrics.test.skill['1'], `seed ${seed}`).toBeGreaterThan(-1);
+        skills.push(r.metrics.test.skill['1']!);
+      }
+      expect(skills.sort((x, y) => x - y)[2]).toBeGreaterThan(0.3);
+    },
+  );
 
   it('every law (dev seeds 0-9): median skill h = 1 > 0.5 and h = 16 > 0.5', async () => {
     const h1: number[] = [],
@@ -111,15 +129,20 @@ describe('hidden-laws-v1, budget 64, explore data, generic library', () => {
     expect(median(h16)).toBeGreaterThan(0.5);
   });
 
-  it('passes checkWorldModel (save -> load -> the same forecast, the trusted ranges included) on a free-flight world', async () => {
-    expect(
-      await checkWorldModel(possibleWorlds, scenario, { budget: 64, seed: 6, config: { library: 'generic' } }),
-    ).toEqual(['state']);
-  });
+  it(
+    'passes checkWorldModel (save -> load -> the same forecast, the trusted ranges included) on a ' +
+      'free-flight world',
+    async () => {
+      expect(
+        await checkWorldModel(possibleWorlds, scenario, { budget: 64, seed: 6, config: { library: 'generic' } }),
+      ).toEqual(['state']);
+    },
+  );
 
   it('refuses a save from before the trusted ranges (no format field) with a message that says to refit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-old-save-'));
-    const law = { id: 'linear', D: 1, A: 0, offset: 0, dims: [], k: 1, logEvidence: 0 }; // format 1: no featureLo / featureHi
+    // format 1: no featureLo / featureHi
+    const law = { id: 'linear', D: 1, A: 0, offset: 0, dims: [], k: 1, logEvidence: 0 };
     writeFileSync(
       join(dir, 'possible-worlds.json'),
       JSON.stringify({

@@ -14,13 +14,17 @@ describe('logGamma', () => {
 });
 
 describe('logDet', () => {
-  it('is the log determinant of a positive definite matrix, and +Infinity (a Laplace evidence of -Infinity) otherwise', () => {
-    expect(logDet(Float64Array.from([4, 2, 2, 3]), 2)).toBeCloseTo(Math.log(8), 12);
-    expect(logDet(Float64Array.from([1, 2, 2, 1]), 2)).toBe(Infinity); // indefinite
-    // a law that leaves the reals near its fit: a NaN curvature used to throw "Matrix is not symmetric" (NaN !== NaN)
-    expect(logDet(Float64Array.from([1, NaN, NaN, 1]), 2)).toBe(Infinity);
-    expect(logDet(Float64Array.from([Infinity, 0, 0, 1]), 2)).toBe(Infinity);
-  });
+  it(
+    'is the log determinant of a positive definite matrix, and +Infinity (a Laplace evidence of -Infinity) ' +
+      'otherwise',
+    () => {
+      expect(logDet(Float64Array.from([4, 2, 2, 3]), 2)).toBeCloseTo(Math.log(8), 12);
+      expect(logDet(Float64Array.from([1, 2, 2, 1]), 2)).toBe(Infinity); // indefinite
+      // a law that leaves the reals near its fit: a NaN curvature used to throw "Matrix is not symmetric" (NaN !== NaN)
+      expect(logDet(Float64Array.from([1, NaN, NaN, 1]), 2)).toBe(Infinity);
+      expect(logDet(Float64Array.from([Infinity, 0, 0, 1]), 2)).toBe(Infinity);
+    },
+  );
 });
 
 describe('bayesianRegression', () => {

@@ -102,49 +102,63 @@ function plantedMachine(tokens: readonly number[]): Scenario<null, PlantedState>
 const ALL = [SWAP, SKIPZ, INC, ADDI, RSUB, JMP, HALT];
 
 describe('program induction on a planted machine (dev seed 0)', () => {
-  it('recovers every opcode: on 2000 states and arguments of its own (not from training), each learned program gives the planted next state', () => {
-    const machine = plantedMachine(ALL);
-    const episodes = simulateEpisodes(machine, null, {
-      count: 64,
-      split: 'train',
-      policy: 'explore',
-      rng: createRng('0/planted'),
-    });
-    const search = searchPrograms(machine.spec, 'state', discreteTransitions(machine.spec, 'state', [episodes]), 20000);
-    const world = programWorld(search.fits[0]);
-    const details = world.details!() as any;
-    expect(details.layout).toMatchObject({ pointer: 'x0', opcodeColumn: 0, modulus: M });
-    const rng = createRng('0/check');
-    for (const op of ALL)
-      for (let k = 0; k < 2000 / ALL.length; k++) {
-        const program = new Float32Array(ROWS * 3).fill(PAD);
-        const p = rng.int(8);
-        const b = op === ADDI ? rng.int(M) : op === JMP ? rng.int(ROWS) : rng.int(REGS);
-        program.set([op, rng.int(REGS), b], p * 3);
-        const x = [p, rng.int(M), rng.int(M), rng.int(M)];
-        const next = world.step(Float64Array.from(x), Float64Array.from(x), new Float64Array(0), { program });
-        expect(
-          Array.from(next),
-          `opcode ${op} at ${x} with row ${Array.from(program.subarray(p * 3, p * 3 + 3))}: ${details.programs[`opcode ${op}`]}`,
-        ).toEqual(run(program, x));
-      }
-    // the swap is two simultaneous writes; the skip is a conditional on the register the row names
-    expect(details.programs[`opcode ${SWAP}`]).toMatch(
-      /r\[c1\] := r\[c2\]; r\[c2\] := r\[c1\]|r\[c2\] := r\[c1\]; r\[c1\] := r\[c2\]/,
-    );
-    expect(details.programs[`opcode ${SKIPZ}`]).toMatch(/^p := if /);
-  });
+  it(
+    'recovers every opcode: on 2000 states and arguments of its own (not from training), each learned program ' +
+      'gives the planted next state',
+    () => {
+      const machine = plantedMachine(ALL);
+      const episodes = simulateEpisodes(machine, null, {
+        count: 64,
+        split: 'train',
+        policy: 'explore',
+        rng: createRng('0/planted'),
+      });
+      const search = searchPrograms(
+        machine.spec,
+        'state',
+        discreteTransitions(machine.spec, 'state', [episodes]),
+        20000,
+      );
+      const world = programWorld(search.fits[0]);
+      const details = world.details!() as any;
+      expect(details.layout).toMatchObject({ pointer: 'x0', opcodeColumn: 0, modulus: M });
+      const rng = createRng('0/check');
+      for (const op of ALL)
+        for (let k = 0; k < 2000 / ALL.length; k++) {
+          const program = new Float32Array(ROWS * 3).fill(PAD);
+          const p = rng.int(8);
+          const b = op === ADDI ? rng.int(M) : op === JMP ? rng.int(ROWS) : rng.int(REGS);
+          program.set([op, rng.int(REGS), b], p * 3);
+          const x = [p, rng.int(M), rng.int(M), rng.int(M)];
+          const next = world.step(Float64Array.from(x), Float64Array.from(x), new Float64Array(0), { program });
+          expect(
+            Array.from(next),
+            `opcode ` +
+              `${op} at ` +
+              `${x} with row ${Array.from(program.subarray(p * 3, p * 3 + 3))}: ${details.programs[`opcode ${op}`]}`,
+          ).toEqual(run(program, x));
+        }
+      // the swap is two simultaneous writes; the skip is a conditional on the register the row names
+      expect(details.programs[`opcode ${SWAP}`]).toMatch(
+        /r\[c1\] := r\[c2\]; r\[c2\] := r\[c1\]|r\[c2\] := r\[c1\]; r\[c1\] := r\[c2\]/,
+      );
+      expect(details.programs[`opcode ${SKIPZ}`]).toMatch(/^p := if /);
+    },
+  );
 
-  it('forecasts the planted machine exactly (accStep 1 at h = 1 and h = 4, budget 1024); ood programs too', async () => {
-    const r = await evaluateModel(possibleWorlds, plantedMachine(ALL) as Scenario, {
-      view: 'state',
-      budget: 1024,
-      seed: 0,
-    });
-    expect(r.metrics.test.accStep['1']).toBe(1);
-    expect(r.metrics.test.accStep['4']).toBe(1);
-    expect(r.metrics.ood.accStep['1']).toBe(1);
-  });
+  it(
+    'forecasts the planted machine exactly (accStep 1 at h = 1 and h = 4, budget 1024); ood ' + 'programs too',
+    async () => {
+      const r = await evaluateModel(possibleWorlds, plantedMachine(ALL) as Scenario, {
+        view: 'state',
+        budget: 1024,
+        seed: 0,
+      });
+      expect(r.metrics.test.accStep['1']).toBe(1);
+      expect(r.metrics.test.accStep['4']).toBe(1);
+      expect(r.metrics.ood.accStep['1']).toBe(1);
+    },
+  );
 
   it('an opcode never seen in training runs the most probable program over all instructions, and says so', () => {
     const trained = plantedMachine(ALL.filter((op) => op !== RSUB));

@@ -17,7 +17,10 @@ import { fitRuleClass, ruleWorld } from '../src/rules';
 
 const N = 24;
 
-/** A planted cellular automaton on an N x N torus: `next(grid, r, c)` is the rule; random grids of density 0.5 (ood: 0.25). */
+/**
+ * A planted cellular automaton on an N x N torus: `next(grid, r, c)` is the rule; random grids of density 0.5 (ood:
+ * 0.25).
+ */
 function plantedAutomaton(
   id: string,
   vocab: number,
@@ -78,28 +81,36 @@ const job = (scenario: Scenario, budget: number) =>
   evaluateModel(possibleWorlds, scenario, { view: 'state', budget, seed: 0 });
 
 describe('local rule induction on planted rules (budget 256, dev seed 0)', () => {
-  it('a radius-2 rule (Larger than Life B7-9/S6-11): outer-totalistic Moore radius 2 on a torus, read back in B/S notation, every step exact to h = 16', async () => {
-    const r = await job(radius2 as Scenario, 256);
-    const best = (r.explain as any).ranked[0];
-    expect(best.id).toBe('rule: outer-totalistic moore-2 torus');
-    expect(best.table.notation).toBe('B7,8,9/S6,7,8,9,10,11');
-    expect(best.conflicts.keys).toBe(0);
-    for (let h = 1; h <= 16; h++) expect(r.metrics.test.accStep[String(h)], `h = ${h}`).toBe(1);
-    expect(r.metrics.ood.accStep['1']).toBe(1);
-  });
+  it(
+    'a radius-2 rule (Larger than Life B7-9/S6-11): outer-totalistic Moore radius 2 on a torus, read back in B/S ' +
+      'notation, every step exact to h = 16',
+    async () => {
+      const r = await job(radius2 as Scenario, 256);
+      const best = (r.explain as any).ranked[0];
+      expect(best.id).toBe('rule: outer-totalistic moore-2 torus');
+      expect(best.table.notation).toBe('B7,8,9/S6,7,8,9,10,11');
+      expect(best.conflicts.keys).toBe(0);
+      for (let h = 1; h <= 16; h++) expect(r.metrics.test.accStep[String(h)], `h = ${h}`).toBe(1);
+      expect(r.metrics.ood.accStep['1']).toBe(1);
+    },
+  );
 
-  it('a non-totalistic, direction-dependent rule (x XOR up XOR left): a full table over the von Neumann radius-1 neighbourhood, exact to h = 16', async () => {
-    const r = await job(xorRule as Scenario, 256);
-    const best = (r.explain as any).ranked[0];
-    expect(best.id).toBe('rule: full von-neumann-1 torus');
-    expect(best.table.configurations).toBe(32);
-    for (let h = 1; h <= 16; h++) expect(r.metrics.test.accStep[String(h)], `h = ${h}`).toBe(1);
-    // every symmetric class mixes up "up" with "down": their tables disagree with themselves
-    const symmetric = (r.explain as any).ranked.filter(
-      (w: any) => w.rule && w.rule.class !== 'full' && w.rule.radius > 0,
-    );
-    for (const w of symmetric) expect(w.conflicts.keys, w.id).toBeGreaterThan(0);
-  });
+  it(
+    'a non-totalistic, direction-dependent rule (x XOR up XOR left): a full table over the von Neumann radius-1 ' +
+      'neighbourhood, exact to h = 16',
+    async () => {
+      const r = await job(xorRule as Scenario, 256);
+      const best = (r.explain as any).ranked[0];
+      expect(best.id).toBe('rule: full von-neumann-1 torus');
+      expect(best.table.configurations).toBe(32);
+      for (let h = 1; h <= 16; h++) expect(r.metrics.test.accStep[String(h)], `h = ${h}`).toBe(1);
+      // every symmetric class mixes up "up" with "down": their tables disagree with themselves
+      const symmetric = (r.explain as any).ranked.filter(
+        (w: any) => w.rule && w.rule.class !== 'full' && w.rule.radius > 0,
+      );
+      for (const w of symmetric) expect(w.conflicts.keys, w.id).toBeGreaterThan(0);
+    },
+  );
 
   it("a three-state rule (Brian's Brain): outer-totalistic Moore radius 1, exact to h = 16", async () => {
     const r = await job(brain as Scenario, 256);
@@ -127,28 +138,41 @@ describe('unseen configurations', () => {
   ]);
   const full = new Float64Array(N * N).fill(1); // every cell live with every neighbour live
 
-  it('are answered by the coarser classes in order, down to the cell alone, and counted: none falls back to persistence silently', () => {
-    const [positional, counting, cell] = [
-      fitRuleClass(cls('full', 1), g, data, data.n),
-      fitRuleClass(cls('outer-totalistic', 1), g, data, data.n),
-      fitRuleClass(cls('full', 0), g, data, data.n),
-    ];
-    const world = ruleWorld(positional, [counting, cell], g);
-    world.step(full, full, new Float64Array(0));
-    const answered = (world.details!() as any).answered;
-    // the 3x3 block of live cells was never seen, nor 8 live neighbours: the outer-totalistic table reads its nearest seen count
-    expect(answered).toEqual({ 'rule: outer-totalistic moore-1 torus, nearest seen count': N * N });
-    expect((world.details!() as any).unseenAnsweredBy).toEqual(['rule: outer-totalistic moore-1 torus', 'rule: cell']);
-  });
+  it(
+    'are answered by the coarser classes in order, down to the cell alone, and counted: none falls back to ' +
+      'persistence silently',
+    () => {
+      const [positional, counting, cell] = [
+        fitRuleClass(cls('full', 1), g, data, data.n),
+        fitRuleClass(cls('outer-totalistic', 1), g, data, data.n),
+        fitRuleClass(cls('full', 0), g, data, data.n),
+      ];
+      const world = ruleWorld(positional, [counting, cell], g);
+      world.step(full, full, new Float64Array(0));
+      const answered = (world.details!() as any).answered;
+      // the 3x3 block of live cells was never seen, nor 8 live neighbours: the outer-totalistic table reads its nearest
+      // seen count
+      expect(answered).toEqual({ 'rule: outer-totalistic moore-1 torus, nearest seen count': N * N });
+      expect((world.details!() as any).unseenAnsweredBy).toEqual([
+        'rule: outer-totalistic moore-1 torus',
+        'rule: cell',
+      ]);
+    },
+  );
 
-  it('a counting class reads an unseen count as the nearest seen one (a rule over counts is piecewise constant in them)', () => {
-    const fit = fitRuleClass(cls('outer-totalistic', 2), g, data, data.n);
-    const seenLive = (fit.decisions.toJSON() as number[][]).map(([key]) => key);
-    expect(seenLive.length).toBeLessThan(50); // of 2 x 25 configurations
-    const world = ruleWorld(fit, [], g);
-    const next = world.step(full, full, new Float64Array(0));
-    // 24 live neighbours: the nearest seen count of a live cell is far below S6-11's top, and above none: the cell dies
-    expect(Array.from(next).every((v) => v === 0)).toBe(true);
-    expect((world.details!() as any).answered).toEqual({ 'own table, nearest seen count': N * N });
-  });
+  it(
+    'a counting class reads an unseen count as the nearest seen one (a rule over counts is piecewise constant ' +
+      'in them)',
+    () => {
+      const fit = fitRuleClass(cls('outer-totalistic', 2), g, data, data.n);
+      const seenLive = (fit.decisions.toJSON() as number[][]).map(([key]) => key);
+      expect(seenLive.length).toBeLessThan(50); // of 2 x 25 configurations
+      const world = ruleWorld(fit, [], g);
+      const next = world.step(full, full, new Float64Array(0));
+      // 24 live neighbours: the nearest seen count of a live cell is far below S6-11's top, and above none: the cell
+      // dies
+      expect(Array.from(next).every((v) => v === 0)).toBe(true);
+      expect((world.details!() as any).answered).toEqual({ 'own table, nearest seen count': N * N });
+    },
+  );
 });

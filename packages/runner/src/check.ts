@@ -24,7 +24,10 @@ type Verdict =
   | { status: 'SKIP'; detail: string }
   | { status: 'FAIL'; problems: string[]; stack?: string };
 
-/** What a check that threw says: a ConformanceError's problems, or the error a plug-in threw (a bug in it: its stack helps). */
+/**
+ * What a check that threw says: a ConformanceError's problems, or the error a plug-in threw (a bug in it: its stack
+ * helps).
+ */
 function failure(err: unknown): Verdict {
   if (err instanceof ConformanceError) return { status: 'FAIL', problems: err.problems };
   const e = err instanceof Error ? err : new Error(String(err));
@@ -50,7 +53,10 @@ async function checkModelOn(
   }
 }
 
-/** A registered model id (with overrides), a module path or a scheme model: its entry and config; null when `target` names none. */
+/**
+ * A registered model id (with overrides), a module path or a scheme model: its entry and config; null when `target`
+ * names none.
+ */
 async function modelTarget(
   registry: Registry,
   target: string,
@@ -65,7 +71,9 @@ async function modelTarget(
   return { label: target, entry, module, config };
 }
 
-/** Runs the checks of `target`, writing a line per check as it ends; returns the exit code (0 all pass, 1 a failure). */
+/**
+ * Runs the checks of `target`, writing a line per check as it ends; returns the exit code (0 all pass, 1 a failure).
+ */
 export async function runCheck(
   registry: Registry,
   target: string,
@@ -86,7 +94,10 @@ export async function runCheck(
       entry = findScenario(registry, target);
     } catch {
       throw new UserError(
-        `check takes a model or a scenario; "${target}" is neither. Models: ${registry.models.map((m) => m.id).join(', ')} (or ./path/to/model.ts, onnx:file.onnx); scenarios: ${registry.scenarios.map((s) => s.id).join(', ')}`,
+        `check takes a model or a ` +
+          `scenario; "${target}" is neither. ` +
+          `Models: ${registry.models.map((m) => m.id).join(', ')} (or ./path/to/model.ts, onnx:file.onnx); ` +
+          `scenarios: ${registry.scenarios.map((s) => s.id).join(', ')}`,
       );
     }
     const scenario = await scenarioModule(entry);
@@ -138,7 +149,9 @@ export async function runCheck(
   const passed = checks.length - failed - skipped;
   if (failed)
     options.write(
-      `${failed} of ${checks.length} checks failed${options.verbose ? '' : ' (--verbose shows the stack of an error a plug-in threw)'}`,
+      `${failed} of ` +
+        `${checks.length} checks failed` +
+        `${options.verbose ? '' : ' (--verbose shows the stack of an error a plug-in threw)'}`,
     );
   else if (passed === 0)
     options.write('nothing was checked: it reads none of the registered scenarios (see the reasons above)');

@@ -30,13 +30,15 @@ export const COMMANDS = {
     synopsis: 'pnpm bench check MODEL | SCENARIO',
     takes: 'one model or scenario',
     summary:
-      'the conformance checks as a command: a model against every scenario it reads, or a scenario with the baselines; exit 1 on a failure',
+      'the conformance checks as a command: a model against every scenario it reads, or a scenario with the ' +
+      'baselines; exit 1 on a failure',
   },
   merge: {
     synopsis: 'pnpm bench merge DIR... --out DIR',
     takes: 'shard folders',
     summary:
-      'adds the results of shard folders to --out DIR/results.jsonl, keeping what it holds; refuses shards of other plans or code, and two different results of one job',
+      'adds the results of shard folders to --out DIR/results.jsonl, keeping what it holds; refuses shards of other ' +
+      'plans or code, and two different results of one job',
   },
   report: {
     synopsis: 'pnpm bench report DIR...',
@@ -47,7 +49,8 @@ export const COMMANDS = {
     synopsis: 'pnpm bench export DIR... [--out FILE]',
     takes: 'run folders',
     summary:
-      'a tidy table for pandas or a spreadsheet: one row per (job, split, metric, horizon) of the ok jobs, config flattened into columns',
+      'a tidy table for pandas or a spreadsheet: one row per (job, split, metric, horizon) of the ok jobs, config ' +
+      'flattened into columns',
   },
 } as const;
 export type Command = keyof typeof COMMANDS;
@@ -69,7 +72,10 @@ export const OPTIONS = {
     multiple: true,
     arg: 'a,b',
     commands: ['run'],
-    help: "model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model); or the path of a module that default-exports a WorldModelModule: --model ./my-model.ts; or an ONNX file: --model onnx:model.onnx",
+    help:
+      "model ids, with typed overrides: 'linear[ridge=0.01]' (default: every registered model); or the path of " +
+      'a module that default-exports a WorldModelModule: --model ./my-model.ts; or an ONNX file: --model ' +
+      'onnx:model.onnx',
   },
   scenario: {
     type: 'string',
@@ -90,19 +96,27 @@ export const OPTIONS = {
     multiple: true,
     arg: 'p',
     commands: ['run'],
-    help: `${PROTOCOLS.join(' | ')} | all (default: offline). --model, --scenario, --view and --protocol may be given several times; any other flag once`,
+    help:
+      `${PROTOCOLS.join(' | ')} | all (default: offline). --model, --scenario, --view and --protocol may be ` +
+      `given several times; any other flag once`,
   },
   budgets: {
     type: 'string',
     arg: '256,1024',
     commands: ['run'],
-    help: `training transitions per job, each at most ${grouped(MAX_BUDGET)} (default: the quick grid ${QUICK_BUDGETS.join(',')}; --full: ${FULL_BUDGETS.join(',')})`,
+    help:
+      `training transitions per job, each ` +
+      `at most ${grouped(MAX_BUDGET)} (default: the ` +
+      `quick grid ${QUICK_BUDGETS.join(',')}; --full: ${FULL_BUDGETS.join(',')})`,
   },
   seeds: {
     type: 'string',
     arg: 'N | A-B | a,b,c',
     commands: ['run'],
-    help: `N means seeds 0..N-1 (--seeds 50 is 50 seeds: check with --dry-run); A-B a range; a,b,c a list (default 1; --full 5). Seeds are 0..${grouped(MAX_SEED)}, at most ${grouped(MAX_SEEDS)} in one run; leaderboard seeds are 1000 on`,
+    help:
+      `N means seeds 0..N-1 (--seeds 50 is 50 seeds: check with --dry-run); A-B a range; a,b,c a list (default ` +
+      `1; --full 5). Seeds are 0..${grouped(MAX_SEED)}, at most ${grouped(MAX_SEEDS)} in one run; leaderboard seeds ` +
+      `are 1000 on`,
   },
   horizon: { type: 'string', arg: 'H', commands: ['run'], help: "forecast steps (default: each scenario's own)" },
   'test-episodes': {
@@ -122,25 +136,35 @@ export const OPTIONS = {
     type: 'string',
     arg: 'DIR',
     commands: ['run', 'merge', 'report', 'export'],
-    help: `run: the run folder, relative to where you stand (default: ${DEFAULT_OUT} in the workspace root), results in DIR/results.jsonl; merge: the folder merged into; report: where report.html and leaderboard.md go (default: the one run folder); export: the FILE written (default: DIR/results.csv or .parquet of the one run folder)`,
+    help:
+      `run: the run folder, relative to where you stand (default: ${DEFAULT_OUT} in the workspace root), ` +
+      `results in DIR/results.jsonl; merge: the folder merged into; report: where report.html and leaderboard.md go ` +
+      `(default: the one run folder); export: the FILE written (default: DIR/results.csv or .parquet of the one ` +
+      `run folder)`,
   },
   json: { type: 'boolean', commands: ['run', 'merge'], help: 'print { "results": [...] } on stdout instead of tables' },
   'dry-run': {
     type: 'boolean',
     commands: ['run'],
-    help: 'plan only: print how many jobs are new, already done and to retry, and the wall time past results suggest; run and write nothing',
+    help:
+      'plan only: print how many jobs are new, already done and to retry, and the wall time past results ' +
+      'suggest; run and write nothing',
   },
   config: {
     type: 'string',
     arg: 'MODEL',
     commands: ['list'],
-    help: 'list: the config table of MODEL (an id, ./path/to/model.ts): each key with its default, what it takes (range or choices) and why',
+    help:
+      'list: the config table of MODEL (an id, ./path/to/model.ts): each key with its default, what it takes ' +
+      '(range or choices) and why',
   },
   compare: {
     type: 'string',
     arg: 'MODEL',
     commands: ['run', 'report'],
-    help: 'beside every row, its paired difference in skill to MODEL (a model label as in the tables) over the seeds both have, with a 95% interval',
+    help:
+      'beside every row, its paired difference in skill to MODEL (a model label as in the tables) over the ' +
+      'seeds both have, with a 95% interval',
   },
   verbose: {
     type: 'boolean',
@@ -151,30 +175,40 @@ export const OPTIONS = {
     type: 'string',
     arg: 'N',
     commands: ['run'],
-    help: 'jobs at once, each in its own child process on one thread (default: the number of cores; never more than the jobs planned); 0 runs them one by one inside this process (debugging: no timeout, no crash isolation)',
+    help:
+      'jobs at once, each in its own child process on one thread (default: the number of cores; never more than ' +
+      'the jobs planned); 0 runs them one by one inside this process (debugging: no timeout, no crash isolation)',
   },
   'job-timeout': {
     type: 'string',
     arg: 'SECONDS',
     commands: ['run'],
-    help: `seconds after which a job's process is killed and the job recorded as failed (default ${DEFAULT_JOB_TIMEOUT_SECONDS})`,
+    help:
+      `seconds after which a job's process is killed and the job recorded as failed ` +
+      `(default ${DEFAULT_JOB_TIMEOUT_SECONDS})`,
   },
   shard: {
     type: 'string',
     arg: 'i/n',
     commands: ['run'],
-    help: 'only the jobs at places i, i+n, i+2n, ... of the sorted plan (0 <= i < n), stored in DIR/results.shard-i-of-n.jsonl; join the shards with merge (docs/scaling.md)',
+    help:
+      'only the jobs at places i, i+n, i+2n, ... of the sorted plan (0 <= i < n), stored in ' +
+      'DIR/results.shard-i-of-n.jsonl; join the shards with merge (docs/scaling.md)',
   },
   'take-lock': {
     type: 'boolean',
     commands: ['run', 'merge'],
-    help: 'write the results file even though its lock names a run on another host (or a lock that names no one): only when that run is gone. A lock of a dead process on this host is taken over without it',
+    help:
+      'write the results file even though its lock names a run on another host (or a lock that names no one): ' +
+      'only when that run is gone. A lock of a dead process on this host is taken over without it',
   },
   format: { type: 'string', arg: 'csv|parquet', commands: ['export'], help: 'export: the file format (default csv)' },
   all: {
     type: 'boolean',
     commands: ['export'],
-    help: 'export: failed and unsupported jobs in the same file (a row each, with status and reason); without it they go to a second file beside it, FILE.failed.csv',
+    help:
+      'export: failed and unsupported jobs in the same file (a row each, with status and reason); without it ' +
+      'they go to a second file beside it, FILE.failed.csv',
   },
   version: { type: 'boolean', help: 'the version of worldbench, its commit and Node' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
@@ -251,13 +285,15 @@ export function helpText(): string {
     '',
     'flags ([the commands that take them]):',
     ...options,
-    `  A plan of more than ${grouped(MAX_PLAN_JOBS)} jobs is refused: split such a sweep into several runs. A plan of more than ${LARGE_SWEEP_JOBS} new jobs`,
+    `  A plan of more than ${grouped(MAX_PLAN_JOBS)} jobs is refused: split such a sweep into several runs. A plan ` +
+      `of more than ${LARGE_SWEEP_JOBS} new jobs`,
     '  says its count and estimated time before it starts.',
     '',
     'examples:',
     ...examples,
     '',
     'Exit code: 0 every job ok; 1 a job (or check) failed, or merge found jobs missing; 2 bad input (nothing written).',
-    'Docs: docs/protocols.md (jobs, protocols, the CLI), docs/metrics.md (metrics, the results format), docs/scaling.md.',
+    'Docs: docs/protocols.md (jobs, protocols, the CLI), docs/metrics.md (metrics, the results format), ' +
+      'docs/scaling.md.',
   ].join('\n');
 }

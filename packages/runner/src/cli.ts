@@ -77,7 +77,8 @@ const SEED_BOUNDS = `seeds are 0..${grouped(MAX_SEED)}, at most ${grouped(MAX_SE
 function checkSeedBounds(text: string, count: number, largest: number): void {
   if (count > MAX_SEEDS)
     throw new UserError(
-      `--seeds ${text} asks for ${count > 1e15 ? 'more than 10^15' : grouped(count)} seeds; ${SEED_BOUNDS}: split the sweep into several runs`,
+      `--seeds ${text} asks for ${count > 1e15 ? 'more than 10^15' : grouped(count)} seeds; ${SEED_BOUNDS}: split ` +
+        `the sweep into several runs`,
     );
   if (largest > MAX_SEED) throw new UserError(`--seeds ${text} goes beyond seed ${grouped(MAX_SEED)}; ${SEED_BOUNDS}`);
 }
@@ -133,7 +134,10 @@ function list(values: string[] | undefined): string[] {
 export interface ParsedArgs {
   command: Command | 'help' | 'version';
   plan: PlanOptions;
-  /** --out as typed (relative to where the user stands), or null: the default (DEFAULT_OUT in the workspace root; report: its one run folder). */
+  /**
+   * --out as typed (relative to where the user stands), or null: the default (DEFAULT_OUT in the workspace root;
+   * report: its one run folder).
+   */
   out: string | null;
   json: boolean;
   /** Worker processes at once; 0 = one job after the other in this process. */
@@ -172,7 +176,8 @@ function refuseForeignFlags(command: Command, given: readonly string[]): void {
       (OPTIONS[flag as OptionName] as { commands?: readonly string[] }).commands?.filter((c) => c !== command) ?? [];
     throw new UserError(
       command === 'run'
-        ? `--${flag} is not a flag of a run: it goes with ${goes.map((c) => `pnpm bench ${c}`).join(', ')} (pnpm bench --help)`
+        ? `--${flag} is not a flag of a run: it ` +
+            `goes with ${goes.map((c) => `pnpm bench ${c}`).join(', ')} (pnpm bench --help)`
         : `${command} takes ${what ? `${what}, ` : ''}${list}, not --${flag}`,
     );
   }
@@ -197,7 +202,8 @@ function refuseRepeatedFlags(tokens: ReadonlyArray<{ kind: string; name?: string
   for (const [name, values] of given)
     if (values.length > 1)
       throw new UserError(
-        `--${name} is given ${values.length} times (${values.map((v) => JSON.stringify(v)).join(', ')}); give it once (only ${LIST_FLAGS.map((f) => `--${f}`).join(', ')} take several)`,
+        `--${name} is given ${values.length} times (${values.map((v) => JSON.stringify(v)).join(', ')}); give it ` +
+          `once (only ${LIST_FLAGS.map((f) => `--${f}`).join(', ')} take several)`,
       );
 }
 
@@ -206,7 +212,8 @@ export function parseCli(argv: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: argv, options: PARSE_OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
-    throw new UserError(`${(err as Error).message.replace(/\n/g, ' ')}\n${USAGE}`); // whole: its later lines say how to fix it
+    // whole: its later lines say how to fix it
+    throw new UserError(`${(err as Error).message.replace(/\n/g, ' ')}\n${USAGE}`);
   }
   const { values, positionals, tokens } = parsed;
   refuseRepeatedFlags(tokens);
@@ -228,11 +235,14 @@ export function parseCli(argv: string[]): ParsedArgs {
   if (subcommand === 'report' || subcommand === 'export') {
     if (positionals.length < 2)
       throw new UserError(
-        `${subcommand} takes run folders: pnpm bench ${subcommand} DIR (the --out of a pnpm bench run), or DIR... --out ${subcommand === 'report' ? 'DIR' : 'FILE'}`,
+        `${subcommand} takes run folders: ` +
+          `pnpm bench ${subcommand} DIR (the --out of a pnpm bench run), or ` +
+          `DIR... --out ${subcommand === 'report' ? 'DIR' : 'FILE'}`,
       );
     if (positionals.length > 2 && values.out === undefined)
       throw new UserError(
-        `${subcommand} of ${positionals.length - 1} runs: say where it goes with --out ${subcommand === 'report' ? 'DIR' : 'FILE'}`,
+        `${subcommand} of ${positionals.length - 1} runs: say where it goes ` +
+          `with --out ${subcommand === 'report' ? 'DIR' : 'FILE'}`,
       );
   }
   if (subcommand === 'merge') {
@@ -243,7 +253,8 @@ export function parseCli(argv: string[]): ParsedArgs {
   }
   if (subcommand === 'check' && positionals.length !== 2)
     throw new UserError(
-      'check takes one model or scenario: pnpm bench check MODEL (an id, ./path/to/model.ts or onnx:file.onnx) or pnpm bench check SCENARIO',
+      'check takes one model or scenario: pnpm bench check MODEL (an id, ./path/to/model.ts or onnx:file.onnx) or ' +
+        'pnpm bench check SCENARIO',
     );
   const format = values.format ?? 'csv';
   if (!(EXPORT_FORMATS as readonly string[]).includes(format))
@@ -326,9 +337,8 @@ async function printList(registry: Registry, write: (s: string) => void): Promis
     const module = await modelModule(m);
     for (const { entry, scenario } of scenarios) {
       const s = module.supports(scenario.spec, privilegedInfo(module, module.defaults, scenario));
-      write(
-        `  ${m.id.padEnd(18)} ${entry.id.padEnd(22)} ${s.views.length ? s.views.join(', ') : `none: ${'reason' in s ? s.reason : ''}`}\n`,
-      );
+      const views = s.views.length ? s.views.join(', ') : `none: ${'reason' in s ? s.reason : ''}`;
+      write(`  ${m.id.padEnd(18)} ${entry.id.padEnd(22)} ${views}\n`);
     }
   }
 }
@@ -343,7 +353,10 @@ function versionLine(root: string): string {
   const pkg = JSON.parse(
     readFileSync(join(dirname(dirname(fileURLToPath(import.meta.url))), 'package.json'), 'utf8'),
   ) as { version: string };
-  return `worldbench ${pkg.version} (commit ${runEnv(root, 'none').commit ?? 'unknown: not a git checkout'}, node ${process.version})`;
+  return (
+    `worldbench ` +
+    `${pkg.version} (commit ${runEnv(root, 'none').commit ?? 'unknown: not a git checkout'}, node ${process.version})`
+  );
 }
 
 /** "1000 new, 12 already done, 3 to retry" and a line per model: what a plan will run. */
@@ -357,7 +370,10 @@ function describePlan(
   for (const p of todo) byModel.set(p.job.model, (byModel.get(p.job.model) ?? 0) + 1);
   const models = [...byModel].map(([m, n]) => `${m} ${n}`).join(', ');
   return {
-    text: `${planned.length} job(s) planned: ${todo.length - retry} new, ${planned.length - todo.length} already done (ok or unsupported), ${retry} to retry (failed)${todo.length ? `; to run by model: ${models}` : ''}`,
+    text:
+      `${planned.length} job(s) ` +
+      `planned: ${todo.length - retry} new, ${planned.length - todo.length} already done (ok or ` +
+      `unsupported), ${retry} to retry (failed)${todo.length ? `; to run by model: ${models}` : ''}`,
     todo,
   };
 }
@@ -366,13 +382,19 @@ function describePlan(
 function describeEstimate(e: PlanEstimate, workers: number): string {
   const lanes = Math.max(1, workers);
   if (e.seconds === null)
-    return `estimated wall time: unknown (no past timing of these jobs' setups in this run folder or the ones beside it)`;
+    return (
+      `estimated wall time: unknown (no past timing of these jobs' setups in this run folder or the ones ` +
+      `beside it)`
+    );
   const parts = [
     `${e.known} from the same setup`,
     ...(e.scaled ? [`${e.scaled} scaled from another budget`] : []),
     ...(e.unknown ? [`${e.unknown} with no timing, not counted`] : []),
   ];
-  return `estimated wall time with ${lanes} worker(s): about ${formatDuration(e.seconds)} (past timings of ${parts.join(', ')})`;
+  return (
+    `estimated wall ` +
+    `time with ${lanes} worker(s): about ${formatDuration(e.seconds)} (past timings of ${parts.join(', ')})`
+  );
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 a job failed or is missing, 2 bad input). */
@@ -406,7 +428,8 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       const report = await writeReport(args.mergeDirs.map(fromUser), out, { compare: args.compare });
       for (const s of report.skipped)
         io.stderr.write(
-          `skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem}); a pnpm bench run into that folder sets them aside\n`,
+          `skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem}); a pnpm bench run into ` +
+            `that folder sets them aside\n`,
         );
       io.stdout.write(`report: ${report.file}\n`);
       return 0;
@@ -415,13 +438,17 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       const file = args.out !== null ? fromUser(args.out) : join(fromUser(args.mergeDirs[0]), `results.${args.format}`);
       if (existsSync(file) && statSync(file).isDirectory())
         throw new UserError(
-          `--out ${file} is a folder; export writes a file: give its name, e.g. --out ${join(file, `results.${args.format}`)}`,
+          `--out ${file} is a folder; export writes a file: give its name, ` +
+            `e.g. --out ${join(file, `results.${args.format}`)}`,
         );
       const summary = exportRuns(args.mergeDirs.map(fromUser), file, { format: args.format, all: args.all });
       for (const s of summary.skipped)
         io.stderr.write(`skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem})\n`);
       io.stdout.write(
-        `export: ${summary.file} (${summary.rows} rows: one per job, split, metric and horizon of ${summary.jobs.ok} ok job(s)${args.all ? `, and one per failed or unsupported job (${summary.jobs.other})` : ''})\n`,
+        `export: ${summary.file} (${summary.rows} rows: one per job, split, metric and ` +
+          `horizon of ${summary.jobs.ok} ok job(s)${
+            args.all ? `, and one per failed or ` + `unsupported job (${summary.jobs.other})` : ''
+          })\n`,
       );
       if (summary.failures)
         io.stdout.write(
@@ -475,7 +502,8 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     }
     if (todo.length > LARGE_SWEEP_JOBS)
       io.stderr.write(
-        `this sweep runs ${todo.length} new job(s): ${planText}\n${describeEstimate(estimate, pool.workers)}\n(stop it with Ctrl-C; pnpm bench ... --dry-run shows a plan without running it)\n`,
+        `this sweep runs ${todo.length} new job(s): ${planText}\n${describeEstimate(estimate, pool.workers)}\n(stop ` +
+          `it with Ctrl-C; pnpm bench ... --dry-run shows a plan without running it)\n`,
       );
     // everything is validated: only now touch the disk (the results file's lock first)
     const store = ResultsStore.open(dir, resultsFileName(args.shard), lock);

@@ -61,8 +61,16 @@ export function describeCoverage(c: RunCoverage, code = (s: string) => `\`${s}\`
   const { ok, failed, unsupported } = c.done;
   const statuses = `${ok} ok, ${unsupported} unsupported, ${failed} failed`;
   if (c.planned === null)
-    return `${code(c.dir)}: no plan record (a copied or filtered folder): ${ok + failed + unsupported} results (${statuses})`;
+    return (
+      `${code(c.dir)}: no plan record (a copied or filtered ` +
+      `folder): ${ok + failed + unsupported} results (${statuses})`
+    );
   const finished = ok + unsupported;
   const left = c.planned - finished;
-  return `${code(c.dir)}: ${code(`pnpm bench ${c.argv!.join(' ')}`)} at ${text(c.commits.join(', '))}: ${finished} of ${c.planned} planned jobs done (${statuses})${left ? `; ${left} to run (failed ones rerun on resume)` : ', complete'}`;
+  return (
+    `${code(c.dir)}: ${code(`pnpm bench ` + `${c.argv!.join(' ')}`)} at ` +
+    `${text(c.commits.join(', '))}: ${finished} of ` +
+    `${c.planned} planned ` +
+    `jobs done (${statuses})${left ? `; ${left} to run (failed ones rerun on resume)` : ', complete'}`
+  );
 }

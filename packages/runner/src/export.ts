@@ -168,7 +168,9 @@ export interface ExportSummary {
   skipped: SkippedLines[];
 }
 
-/** Reads the run folders (newest line per job, as the report does) and writes the table(s), each whole or not at all. */
+/**
+ * Reads the run folders (newest line per job, as the report does) and writes the table(s), each whole or not at all.
+ */
 export function exportRuns(
   runDirs: readonly string[],
   file: string,

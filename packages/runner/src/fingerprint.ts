@@ -39,7 +39,10 @@ export function workspacePackages(root: string): Map<string, string> {
 const CODE = /\.[cm]?[jt]sx?$/;
 const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs', '.json'];
 
-/** The file a relative specifier names, resolved as TypeScript and tsx do ('./x' -> x.ts, './x.js' -> x.ts, './dir' -> dir/index.ts); null when none exists. */
+/**
+ * The file a relative specifier names, resolved as TypeScript and tsx do ('./x' -> x.ts, './x.js' -> x.ts, './dir' ->
+ * dir/index.ts); null when none exists.
+ */
 export function resolveLocalImport(fromFile: string, specifier: string): string | null {
   const base = resolve(dirname(fromFile), specifier.replace(/^file:\/\//, ''));
   const isFile = (p: string) => existsSync(p) && statSync(p).isFile();

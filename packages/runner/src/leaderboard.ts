@@ -7,7 +7,8 @@ import type { JobResult } from './result';
 
 /** The heading of the oracle rows, wherever they are shown. */
 export const ORACLE_NOTE =
-  "Oracles (* privileged: told the scenario's candidate laws, which no other model is told; a ceiling, not a school's entry):";
+  "Oracles (* privileged: told the scenario's candidate laws, which no other model is told; a ceiling, not a " +
+  "school's entry):";
 
 const fmt = (values: Array<number | null | undefined>, digits = 3) => {
   const s = meanAndStandardError(values);
@@ -30,7 +31,10 @@ function recovery(live: JobResult[]): string {
   return `${regained.length ? median(regained).toFixed(0) : '-'} (${all.length - regained.length}/${all.length} never)`;
 }
 
-/** The largest budget reached by as many seeds as any budget (null if none): a running sweep's one seed at 16384 does not outrank five at 4096. */
+/**
+ * The largest budget reached by as many seeds as any budget (null if none): a running sweep's one seed at 16384 does
+ * not outrank five at 4096.
+ */
 function largestWithMostSeeds(rs: JobResult[]): number | null {
   const seeds = new Map<number, Set<number>>();
   for (const r of rs)

@@ -77,12 +77,26 @@ function readHolder(lockFile: string): { text: string; holder: LockHolder | null
 function refusal(file: string, lockFile: string, holder: LockHolder | null, takeOver: boolean): string | null {
   if (takeOver) return null;
   if (!holder)
-    return `${file} is locked by ${lockFile}, which does not say who holds it; if no other pnpm bench writes this file, rerun with --take-lock`;
-  const who = `pid ${holder.pid} on ${holder.host === hostname() ? 'this host' : `host ${holder.host}`}, started ${holder.startedAt}: ${holder.command}`;
+    return (
+      `${file} is locked by ${lockFile}, which does not say who holds it; if no other pnpm bench writes this ` +
+      `file, rerun with --take-lock`
+    );
+  const who =
+    `pid ` +
+    `${holder.pid} on ` +
+    `${holder.host === hostname() ? 'this host' : `host ${holder.host}`}, started ` +
+    `${holder.startedAt}: ${holder.command}`;
   if (holder.host !== hostname())
-    return `${file} is being written by another run (${who}); its host is not this one, so whether it still runs cannot be checked from here. Wait for it to finish, write elsewhere with --out, or, if that run is gone (its machine lost or stopped), take the lock over with --take-lock`;
+    return (
+      `${file} is being written by another run (${who}); its host is not this one, so whether it still runs ` +
+      `cannot be checked from here. Wait for it to finish, write elsewhere with --out, or, if that run is gone (its ` +
+      `machine lost or stopped), take the lock over with --take-lock`
+    );
   if (processRuns(holder.pid))
-    return `${file} is being written by another run (${who}); two runs on one results file would compute the same jobs twice. Wait for it to finish, or write elsewhere with --out`;
+    return (
+      `${file} is being written by another run (${who}); two runs on one results file would compute the same ` +
+      `jobs twice. Wait for it to finish, or write elsewhere with --out`
+    );
   return null; // a dead pid on this host: a run killed without releasing its lock
 }
 

@@ -31,7 +31,9 @@ export interface MergeSummary {
   repairs: StoreRepairs;
 }
 
-/** A results file merge reads: its newest line of each key in its part of the plan (a shard's, or all of a whole run's). */
+/**
+ * A results file merge reads: its newest line of each key in its part of the plan (a shard's, or all of a whole run's).
+ */
 interface Source {
   /** How a message names it: "shard 1/3 (path)", or the path of a whole run's results.jsonl. */
   label: string;
@@ -43,7 +45,9 @@ const where = (r: { record: PlanRecord; file: string }) =>
 
 type Found = ReturnType<typeof readPlanRecords>[number];
 
-/** The plan records of the given folders, checked to be one plan run on one code; whole runs (count 1) may join shards. */
+/**
+ * The plan records of the given folders, checked to be one plan run on one code; whole runs (count 1) may join shards.
+ */
 function onePlan(dirs: readonly string[]): Found[] {
   if (dirs.length === 0)
     throw new UserError('merge needs the folders of the shards: pnpm bench merge DIR... --out DIR');
@@ -51,22 +55,34 @@ function onePlan(dirs: readonly string[]): Found[] {
     const found = readPlanRecords(resolve(d));
     if (found.length === 0)
       throw new UserError(
-        `${d} holds no plan.shard-i-of-n.json (nor plan.json): give the --out folders of \`pnpm bench --shard i/n\` runs`,
+        `${d} holds no plan.shard-i-of-n.json (nor plan.json): give the --out folders of \`pnpm bench --shard ` +
+          `i/n\` runs`,
       );
     return found;
   });
-  const unique = [...new Map(records.map((r) => [r.file, r])).values()]; // a folder given twice (or as --out too) counts once
+  // a folder given twice (or as --out too) counts once
+  const unique = [...new Map(records.map((r) => [r.file, r])).values()];
   const first = unique[0];
   for (const s of unique.slice(1)) {
     if (s.record.planHash !== first.record.planHash)
       throw new UserError(
-        `these shards come from different plans: ${where(first)} ran plan ${first.record.planHash} (${first.record.keys.length} jobs: ${first.record.argv.join(' ')}), ` +
-          `${where(s)} ran plan ${s.record.planHash} (${s.record.keys.length} jobs: ${s.record.argv.join(' ')}). Merge only the shards of one command.`,
+        `these shards come from different ` +
+          `plans: ` +
+          `${where(first)} ran plan ` +
+          `${first.record.planHash} (${first.record.keys.length} jobs: ${first.record.argv.join(' ')}), ` +
+          `${where(s)} ran plan ` +
+          `${s.record.planHash} (${s.record.keys.length} jobs: ` +
+          `${s.record.argv.join(' ')}). Merge only the shards of one command.`,
       );
     if (s.record.codeHash !== first.record.codeHash)
       throw new UserError(
-        `these shards ran different code: ${where(first)} code ${first.record.codeHash} (commit ${first.record.commit}), ${where(s)} code ${s.record.codeHash} (commit ${s.record.commit}). ` +
-          'The sources of a package the jobs import differ between them, and results of different code are never mixed: rerun the stale shards on the same checkout, then merge.',
+        `these shards ran ` +
+          `different code: ` +
+          `${where(first)} code ` +
+          `${first.record.codeHash} (commit ` +
+          `${first.record.commit}), ${where(s)} code ${s.record.codeHash} (commit ${s.record.commit}). ` +
+          'The sources of a package the jobs import differ between them, and results of different code are never ' +
+          'mixed: rerun the stale shards on the same checkout, then merge.',
       );
   }
   const shards = unique.filter((r) => r.record.shard.count > 1);
@@ -74,7 +90,8 @@ function onePlan(dirs: readonly string[]): Found[] {
   for (const s of shards) {
     if (s.record.shard.count !== shards[0].record.shard.count)
       throw new UserError(
-        `these shards split the plan differently: ${where(shards[0])} and ${where(s)}; merge the n shards of one --shard i/n split`,
+        `these shards split the plan differently: ${where(shards[0])} and ${where(s)}; merge the n shards of one ` +
+          `--shard i/n split`,
       );
     const twin = byIndex.get(s.record.shard.index);
     if (twin) throw new UserError(`${where(s)} is given twice: also as ${twin.file}; give each shard once`);
@@ -98,7 +115,9 @@ interface Line {
 
 function describeLine(line: Line): string {
   const skill = line.result.metrics?.test.skill?.['1'];
-  return `${line.from} (${line.result.status}${skill !== undefined ? `, skill h=1 ${skill}` : ''}, finished ${line.result.finishedAt ?? 'at an unknown time'})`;
+  return `${line.from} (${line.result.status}${
+    skill !== undefined ? `, skill h=1 ` + `${skill}` : ''
+  }, finished ${line.result.finishedAt ?? 'at an unknown time'})`;
 }
 
 /** The line that stands of two met for one key: `kept` (the target's, or an earlier source's) or `met`. */
@@ -108,12 +127,17 @@ function pick(kept: Line, met: Line): Line {
     return kept.inTarget || (kept.result.finishedAt ?? '') >= (met.result.finishedAt ?? '') ? kept : met;
   if (sameResult(kept.result, met.result)) return kept;
   throw new UserError(
-    `job ${kept.result.key} (${jobLabel(kept.result)}) has two different results: ${describeLine(kept)} and ${describeLine(met)}. ` +
-      'The same job on the same code should give the same metrics; nothing was written. Keep the one you trust (delete the other line, or leave its folder out of the merge), then merge again.',
+    `job ${kept.result.key} (${jobLabel(kept.result)}) has two different ` +
+      `results: ${describeLine(kept)} and ${describeLine(met)}. ` +
+      'The same job on the same code should give the same metrics; nothing was written. Keep the one you trust ' +
+      '(delete the other line, or leave its folder out of the merge), then merge again.',
   );
 }
 
-/** What merging the sources into a target that holds `target` comes to: the lines to append, and every planned job's line. */
+/**
+ * What merging the sources into a target that holds `target` comes to: the lines to append, and every planned job's
+ * line.
+ */
 function decide(
   keys: readonly string[],
   target: Map<string, JobResult>,
@@ -191,17 +215,25 @@ export function mergeShards(dirs: readonly string[], out: string, lock: LockOpti
   }
 }
 
-/** The human summary of a merge, e.g. "merged 3 shard(s): 24 jobs (24 ok, ...) into ...; 24 added"; says what is missing and how to get it. */
+/**
+ * The human summary of a merge, e.g. "merged 3 shard(s): 24 jobs (24 ok, ...) into ...; 24 added"; says what is missing
+ * and how to get it.
+ */
 export function describeMerge(summary: MergeSummary): string {
   const count = (s: string) => summary.results.filter((r) => r.status === s).length;
   const lines = [
-    `merged ${summary.shards} shard(s): ${summary.results.length} jobs (${count('ok')} ok, ${count('failed')} failed, ${count('unsupported')} unsupported) into ${summary.file}; ` +
+    `merged ` +
+      `${summary.shards} shard(s): ` +
+      `${summary.results.length} jobs (` +
+      `${count('ok')} ok, ${count('failed')} failed, ${count('unsupported')} unsupported) into ${summary.file}; ` +
       `${summary.added} line(s) added, ${summary.kept} job(s) already there kept`,
   ];
   for (const [index, n] of [...summary.missing].sort(([a], [b]) => a - b))
     lines.push(
       summary.shards > 1
-        ? `shard ${index}/${summary.shards}: ${n} job(s) missing (${resultsFileName({ index, count: summary.shards })} absent or unfinished): run it (again) with --shard ${index}/${summary.shards}, then merge again`
+        ? `shard ${index}/${summary.shards}: ${n} job(s) missing ` +
+            `(${resultsFileName({ index, count: summary.shards })} absent or unfinished): ` +
+            `run it (again) with --shard ${index}/${summary.shards}, then merge again`
         : `${n} job(s) missing: run the command again (${planFileName(null)} holds it), then merge again`,
     );
   return lines.join('\n');

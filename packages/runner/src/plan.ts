@@ -55,7 +55,9 @@ export interface PlanOptions {
 const coreDir = dirname(dirname(createRequire(import.meta.url).resolve('@worldbench/core')));
 const runnerDir = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** A --model that names a module file rather than a registered id: "./my-model.ts", "../x/src/index.ts", "/abs/m.ts". */
+/**
+ * A --model that names a module file rather than a registered id: "./my-model.ts", "../x/src/index.ts", "/abs/m.ts".
+ */
 export function isModelPath(id: string): boolean {
   return /^(\.{1,2})?\//.test(id) || /\.[cm]?[jt]s$/.test(id);
 }
@@ -70,7 +72,8 @@ export async function modelPathEntry(registry: Registry, path: string, from = us
   const file = resolve(from, path);
   if (!existsSync(file) || !statSync(file).isFile())
     throw new UserError(
-      `--model ${path}: no such file (${file}); give a registered id (pnpm bench list) or the path of a module that default-exports a WorldModelModule`,
+      `--model ${path}: no such file (${file}); give a registered id (pnpm bench list) or the path of a module that ` +
+        `default-exports a WorldModelModule`,
     );
   const extension = /\.([^./]+)$/.exec(file)?.[1];
   const scheme = registry.schemes.find((s) => s.id === extension);
@@ -82,12 +85,15 @@ export async function modelPathEntry(registry: Registry, path: string, from = us
   const id = (module.card as { id?: unknown } | undefined)?.id;
   if (typeof id !== 'string' || id === '' || /[[\],]/.test(id))
     throw new UserError(
-      `--model ${path}: its default export has no usable card.id (got ${JSON.stringify(id)}); set card: { id: 'my-model', ... } without brackets or commas`,
+      `--model ${path}: its default export has no usable card.id (got ${JSON.stringify(id)}); set card: { id: ` +
+        `'my-model', ... } without brackets or commas`,
     );
   const clash = registry.models.find((m) => m.id === id);
   if (clash)
     throw new UserError(
-      `--model ${path}: its card.id "${id}" is already the id of the registered model of ${clash.packageName}; give the module a distinct card.id`,
+      `--model ${path}: its ` +
+        `card.id "${id}" is already the id of the registered ` +
+        `model of ${clash.packageName}; give the module a distinct card.id`,
     );
   return { id, kind: 'model', packageName: file, packageDir: file, entry: file };
 }
@@ -145,7 +151,8 @@ function askSupports(
   }
   if (!support || !Array.isArray(support.views))
     throw new UserError(
-      `${label}: supports(${spec.id}) returned ${JSON.stringify(support)}; it must return { views: [...] } or { views: [], reason }`,
+      `${label}: supports(${spec.id}) returned ${JSON.stringify(support)}; it must return { views: [...] } or { ` +
+        `views: [], reason }`,
     );
   return support;
 }
@@ -153,7 +160,10 @@ function askSupports(
 /** Code-unit order: the same on every machine whatever its locale (shards partition this order). */
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** One (scenario, model) pair of a plan, with the views it runs: the plan's jobs are its cells times protocols, budgets and seeds. */
+/**
+ * One (scenario, model) pair of a plan, with the views it runs: the plan's jobs are its cells times protocols, budgets
+ * and seeds.
+ */
 interface PlanCell {
   scenarioEntry: PluginEntry;
   scenario: Scenario;
@@ -202,7 +212,8 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
     const other = models.find((o) => o.choice.id === m.choice.id && o.entry.entry !== m.entry.entry);
     if (other)
       throw new UserError(
-        `two --model entries have the id "${m.choice.id}": ${m.entry.entry} and ${other.entry.entry}; give them distinct card.id`,
+        `two --model entries have the id "${m.choice.id}": ${m.entry.entry} and ${other.entry.entry}; give them ` +
+          `distinct card.id`,
       );
   }
   const knownViews = new Set<string>();
@@ -216,7 +227,9 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
     const maxHorizon = spec.episodeLength - spec.historySteps + 1;
     if (opts.horizon !== null && opts.horizon > maxHorizon)
       throw new UserError(
-        `--horizon ${opts.horizon} does not fit ${spec.id} (K = ${spec.historySteps} observed steps of T = ${spec.episodeLength}); at most ${maxHorizon}`,
+        `--horizon ${opts.horizon} does ` +
+          `not fit ${spec.id} (K = ${spec.historySteps} observed steps ` +
+          `of T = ${spec.episodeLength}); at most ${maxHorizon}`,
       );
     const evaluation: EvaluationSettings = {
       testEpisodes: opts.testEpisodes,
@@ -259,8 +272,12 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
   const jobs = countJobs(cells, opts);
   if (jobs > MAX_PLAN_JOBS)
     throw new UserError(
-      `this plan has ${grouped(jobs)} jobs (${cells.length} model x scenario pair(s) over their views, x ${opts.protocols.length} protocol(s), x ${opts.budgets.length} budget(s), x ${grouped(opts.seeds.length)} seed(s)); ` +
-        `a run takes at most ${grouped(MAX_PLAN_JOBS)}: choose fewer seeds, budgets, models or scenarios, or split the sweep into several runs`,
+      `this plan has ${grouped(jobs)} jobs (${cells.length} model x scenario pair(s) over their ` +
+        `views, x ` +
+        `${opts.protocols.length} protocol(s), x ` +
+        `${opts.budgets.length} budget(s), x ${grouped(opts.seeds.length)} seed(s)); ` +
+        `a run takes at most ${grouped(MAX_PLAN_JOBS)}: choose fewer seeds, budgets, models or scenarios, or split ` +
+        `the sweep into several runs`,
     );
 
   const fingerprints = new CodeFingerprints(workspacePackages(registry.root));

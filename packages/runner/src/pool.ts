@@ -46,7 +46,9 @@ export interface PoolListener {
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./job-worker.ts', import.meta.url));
-/** After a worker sent its result it exits by itself; one that lingers longer than this is killed (its result stands). */
+/**
+ * After a worker sent its result it exits by itself; one that lingers longer than this is killed (its result stands).
+ */
 const LINGER_MS = 10_000;
 // V8's native stack after a fatal error is a few KB: keep enough to still hold the error line
 const STDERR_TAIL_CHARS = 32_000;
@@ -57,7 +59,8 @@ function tsxLoader(): string {
     return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   } catch (err) {
     throw new Error(
-      'the worker pool runs TypeScript through tsx, which is not installed next to @worldbench/runner: run pnpm install (or use --workers 0)',
+      'the worker pool runs TypeScript through tsx, which is not installed next to @worldbench/runner: run pnpm ' +
+        'install (or use --workers 0)',
       { cause: err },
     );
   }
@@ -104,9 +107,17 @@ export function workerDeathReason(death: {
   const words = lastWords(death.stderrTail);
   const said = words ? `; its stderr said: ${words}` : '';
   if (death.timedOutAfter !== null)
-    return `timed out after ${death.timedOutAfter} s (--job-timeout): the worker process was killed with ${death.signal ?? 'SIGKILL'}`;
+    return (
+      `timed ` +
+      `out after ${death.timedOutAfter} s (--job-timeout): the worker process was ` +
+      `killed with ${death.signal ?? 'SIGKILL'}`
+    );
   if (death.signal)
-    return `the worker process was killed by ${death.signal} before reporting a result${death.signal === 'SIGKILL' ? ' (out of memory? the kernel OOM killer sends SIGKILL)' : ''}${said}`;
+    return (
+      `the worker process was ` +
+      `killed by ${death.signal} before reporting ` +
+      `a result${death.signal === 'SIGKILL' ? ' (out of memory? the kernel OOM killer sends SIGKILL)' : ''}${said}`
+    );
   return `the worker process exited with code ${death.code} before reporting a result${said}`;
 }
 
@@ -219,7 +230,8 @@ export function poolSize(requested: number, jobs: number, cores: number): { work
   const workers = Math.min(requested, jobs);
   const warning =
     workers > cores
-      ? `warning: --workers ${requested} starts ${workers} worker processes on ${cores} core(s): they will share the cores, so each job runs slower and its fit seconds grow`
+      ? `warning: --workers ${requested} starts ${workers} worker processes on ${cores} core(s): they will share ` +
+        `the cores, so each job runs slower and its fit seconds grow`
       : null;
   return { workers, warning };
 }

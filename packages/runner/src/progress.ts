@@ -20,7 +20,10 @@ export interface JobOutcome {
 }
 
 export interface SweepProgress {
-  /** `total` jobs, `cached` of them already in the store; `estimateSeconds`: the dry-run estimate of the rest, when known. */
+  /**
+   * `total` jobs, `cached` of them already in the store; `estimateSeconds`: the dry-run estimate of the rest, when
+   * known.
+   */
   start(total: number, options: { workers: number; cached: number; estimateSeconds: number | null }): void;
   jobStarted(id: string, label: string): void;
   jobPhase(id: string, phase: string): void;
@@ -70,7 +73,9 @@ export function etaSeconds(
   return (mean * left) / Math.max(1, workers);
 }
 
-/** Whether a job's time says how long the jobs left take: not when it came from the store or never ran (unsupported). */
+/**
+ * Whether a job's time says how long the jobs left take: not when it came from the store or never ran (unsupported).
+ */
 const ran = (outcome: JobOutcome) => !outcome.cached && outcome.status !== 'unsupported';
 
 const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -242,7 +247,11 @@ export function sweepProgress(
       started = now();
       const rest = n - o.cached;
       say(
-        `sweep: ${n} job(s), ${o.cached} already in the results file, ${rest} to run on ${workers} worker(s)${rest && estimate !== null ? `, about ${formatDuration(estimate)} by past timings` : ''}`,
+        `sweep: ${n} job(s), ${o.cached} already in the ` +
+          `results file, ` +
+          `${rest} to run on ` +
+          `${workers} worker(s)` +
+          `${rest && estimate !== null ? `, about ${formatDuration(estimate)} by past timings` : ''}`,
       );
       heartbeat = setInterval(() => {
         for (const r of running.values())
@@ -269,9 +278,8 @@ export function sweepProgress(
       if (ran(outcome)) durations.push(outcome.seconds);
       const what = outcome.status === 'failed' ? `failed ${outcome.failure}` : outcome.status;
       const left = total - tally.done;
-      say(
-        `[${tally.done}/${total}] ${label}: ${outcome.cached ? `${what} (cached)` : `${what} in ${outcome.seconds.toFixed(1)}s`}${!outcome.cached && left ? ` | ${tally}, ETA ${etaText()}` : ''}`,
-      );
+      const how = outcome.cached ? `${what} (cached)` : `${what} in ${outcome.seconds.toFixed(1)}s`;
+      say(`[${tally.done}/${total}] ${label}: ${how}${!outcome.cached && left ? ` | ${tally}, ETA ${etaText()}` : ''}`);
     },
     log(label, message) {
       if (!seenNotice(message)) stream.write(lineOf(label, message) + '\n');
@@ -292,12 +300,16 @@ export function sweepSummary(
 ): string {
   const count = (s: JobStatus) => results.filter((r) => r.status === s).length;
   const lines = [
-    `done in ${formatDuration(info.seconds)}: ${results.length} job(s), ${count('ok')} ok, ${count('failed')} failed, ${count('unsupported')} unsupported; ${info.cached} from the results file`,
+    `done in ` +
+      `${formatDuration(info.seconds)}: ${results.length} job(s), ` +
+      `${count('ok')} ok, ` +
+      `${count('failed')} failed, ${count('unsupported')} unsupported; ${info.cached} from the results file`,
   ];
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length) {
     lines.push(
-      `${failed.length} job(s) failed; rerun the same command to retry them${info.verbose ? '' : ' (--verbose shows their stacks)'}:`,
+      `${failed.length} job(s) failed; rerun the same command to ` +
+        `retry them${info.verbose ? '' : ' (--verbose shows their stacks)'}:`,
     );
     for (const r of failed) {
       lines.push(

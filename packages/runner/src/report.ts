@@ -88,13 +88,13 @@ const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test
 
 function summaryTable(rs: JobResult[], compare: string | null): string {
   const H = Math.max(...rs.map((r) => r.evaluation.horizon));
-  const metrics = headlineMetrics(rs).filter((m) => m !== 'mse'); // accStep and accElement (int/token views), psnr (images)
+  // accStep and accElement (int/token views), psnr (images)
+  const metrics = headlineMetrics(rs).filter((m) => m !== 'mse');
   // persistence (the reference) first, oracles (privileged rows) last
-  const rows = groupBy(
-    rs,
-    (r) =>
-      `${r.model === 'persistence' ? 0 : r.privileged ? 2 : 1}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`,
-  );
+  const rows = groupBy(rs, (r) => {
+    const rank = r.model === 'persistence' ? 0 : r.privileged ? 2 : 1;
+    return `${rank}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`;
+  });
   const byRow = new Map([...rows.values()].map((g) => [`${g[0].model}\0${g[0].protocol}\0${g[0].budget}`, g]));
   const body = [...rows.values()].map((group) => {
     const ok = group.filter((r) => r.status === 'ok');
@@ -107,8 +107,13 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
         ? ''
         : [1, H].map((h) => `<td>${esc(compareCell(group, reference, h, r0.model === compare))}</td>`).join('');
     return (
-      `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
-      `<td>${stat(at('skill', 1))}</td><td>${stat(at('skill', H))}</td>${metrics.map((m) => `<td>${stat(at(m, 1), m === 'psnr' ? 2 : 3)}</td>`).join('')}` +
+      `<tr><td>` +
+      `${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>` +
+      `${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
+      `<td>` +
+      `${stat(at('skill', 1))}</td><td>` +
+      `${stat(at('skill', H))}</td>` +
+      `${metrics.map((m) => `<td>${stat(at(m, 1), m === 'psnr' ? 2 : 3)}</td>`).join('')}` +
       `<td>${stat(ok.map((r) => skillAt(r, 1, 'ood')))}</td><td>${extra('onPolicyGain')}</td><td>${stat(
         ok.map((r) => r.cost?.fitSeconds),
         2,
@@ -117,7 +122,11 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
   });
   const compareHead =
     compare === null ? '' : `<th>vs ${esc(compare)} h=1 [95%]</th><th>vs ${esc(compare)} h=${num(H)} [95%]</th>`;
-  return `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill h=1</th><th>skill h=${num(H)}</th>${metrics.map((m) => `<th>${esc(m)} h=1</th>`).join('')}<th>ood skill h=1</th><th>on-policy gain</th><th>fit s</th>${compareHead}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return (
+    `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill ` +
+    `h=1</th><th>skill h=${num(H)}</th>${metrics.map((m) => `<th>${esc(m)} h=1</th>`).join('')}<th>ood skill ` +
+    `h=1</th><th>on-policy gain</th><th>fit s</th>${compareHead}</tr></thead><tbody>${body.join('')}</tbody></table>`
+  );
 }
 
 /** auc over the full grid per (model, protocol, seed), averaged over seeds; n/a where a budget is missing. */
@@ -139,9 +148,17 @@ function aucTable(rs: JobResult[]): string {
       .find(
         (b) => (meanAndStandardError(group.filter((r) => r.budget === b).map((r) => skillAt(r, 1)))?.mean ?? -1) >= 0.9,
       );
-    return `<tr><td>${esc(group[0].model)}</td><td>${esc(group[0].protocol)}</td><td>${stat(aucs)}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`;
+    return (
+      `<tr><td>` +
+      `${esc(group[0].model)}</td><td>` +
+      `${esc(group[0].protocol)}</td><td>` +
+      `${stat(aucs)}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`
+    );
   });
-  return `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
+  return (
+    `<table><thead><tr><th>model</th><th>protocol</th><th>auc (full grid)</th><th>smallest budget with skill ` +
+    `h=1 >= 0.9</th></tr></thead><tbody>${body.join('')}</tbody></table>`
+  );
 }
 
 /**
@@ -164,7 +181,9 @@ function clippedPoints(points: Array<Row & { values: Array<number | null> }>): {
   return { data, range };
 }
 
-/** The layers of a skill plot over `x`: lines with points, 95% intervals, and clipped points marked with their value. */
+/**
+ * The layers of a skill plot over `x`: lines with points, 95% intervals, and clipped points marked with their value.
+ */
 function skillLayers(yTitle: string, range: ReadableRange | null): object[] {
   const y = {
     field: 'skill',
@@ -211,7 +230,9 @@ async function learningCurve(rs: JobResult[]): Promise<string | null> {
   );
   const clipped = data.some((d) => d.clipped);
   return svg({
-    title: `skill at h = 1 against training budget (95% intervals${clipped ? '; ▼ beyond the axis, with its value' : ''})`,
+    title:
+      `skill at h = 1 against training budget (95% ` +
+      `intervals${clipped ? '; ▼ beyond the axis, with its value' : ''})`,
     width: 420,
     height: 240,
     data: { values: data },
@@ -237,7 +258,9 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
   const { data, range } = clippedPoints(points);
   const clipped = data.some((d) => d.clipped);
   return svg({
-    title: `skill against forecast horizon (budget ${largest ? num(largest) : 'n/a'}; 95% intervals${clipped ? '; ▼ beyond the axis' : ''})`,
+    title:
+      `skill against forecast horizon ` +
+      `(budget ${largest ? num(largest) : 'n/a'}; 95% intervals${clipped ? '; ▼ beyond the axis' : ''})`,
     width: 420,
     height: 240,
     data: { values: data },
@@ -335,7 +358,8 @@ function filmstrips(rs: JobResult[]): string {
     (g) => g.sort((a, b) => (b.budget ?? 0) - (a.budget ?? 0))[0],
   );
   const figure = (r: JobResult) =>
-    `<figure><figcaption>${esc(r.model)}, ${esc(r.protocol)}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
+    `<figure><figcaption>` +
+    `${esc(r.model)}, ${esc(r.protocol)}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
     frames(r)
       .map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${esc(uri)}">`)
       .join('') +
@@ -344,7 +368,10 @@ function filmstrips(rs: JobResult[]): string {
 }
 
 /** The whole report as one HTML string. */
-/** The first `RIVALS + 1` hypotheses of an explain().ranked list, as far as they are well formed (the file is untrusted). */
+/**
+ * The first `RIVALS + 1` hypotheses of an explain().ranked list, as far as they are well formed (the file is
+ * untrusted).
+ */
 const RIVALS = 4;
 function rankedLaws(
   explain: unknown,
@@ -382,19 +409,42 @@ function lawsFound(rs: JobResult[]): string {
       );
       const rows = rankedLaws(r.explain).map(
         (w, i) =>
-          `<tr><td>${i + 1}</td><td>${esc(w.id)}</td><td>${w.posterior === null ? 'n/a' : w.posterior.toPrecision(3)}</td><td>${w.logEvidence === null ? 'n/a' : w.logEvidence.toFixed(1)}</td><td class="law">${esc(w.statement)}</td></tr>`,
+          `<tr><td>` +
+          `${i + 1}</td><td>` +
+          `${esc(w.id)}</td><td>` +
+          `${w.posterior === null ? 'n/a' : w.posterior.toPrecision(3)}</td><td>` +
+          `${w.logEvidence === null ? 'n/a' : w.logEvidence.toFixed(1)}</td><td ` +
+          `class="law">${esc(w.statement)}</td></tr>`,
       );
-      return `<h3>Laws found by ${esc(r.model)}${r.privileged ? ' * oracle' : ''} (offline, budget ${num(r.budget)}, seed ${num(r.seed)})</h3><table class="laws"><thead><tr><th>rank</th><th>hypothesis</th><th>posterior</th><th>log evidence</th><th>law</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+      return (
+        `<h3>Laws ` +
+        `found by ${esc(r.model)}${r.privileged ? ' * oracle' : ''} (offline, ` +
+        `budget ${num(r.budget)}, seed ${num(r.seed)})</h3><table ` +
+        `class="laws"><thead><tr><th>rank</th><th>hypothesis</th><th>posterior</th><th>log ` +
+        `evidence</th><th>law</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+      );
     })
     .join('');
 }
+
+/** The report's stylesheet (two lines, as the page has always carried it). */
+const REPORT_STYLE =
+  'body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}' +
+  'td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\n' +
+  'td:first-child,th:first-child,td:nth-child(2){text-align:left}' +
+  'td.law{text-align:left;font-family:monospace;font-size:90%}.plots{display:flex;flex-wrap:wrap;gap:1em}' +
+  '.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}';
 
 /** A failed job: its phase and message, and its stack folded (results lines of format 1 have the message only). */
 function failedItem(r: JobResult): string {
   const f = failureOf(r);
   const what = f ? `${f.phase ? `in ${esc(f.phase)}: ` : ''}${esc(f.message)}` : 'no reason recorded';
   const stack = f?.stack ? `<details><summary>stack</summary><pre>${esc(f.stack)}</pre></details>` : '';
-  return `<li>${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=${num(r.budget)} seed=${num(r.seed)}: ${what}${stack}</li>`;
+  return (
+    `<li>` +
+    `${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=` +
+    `${num(r.budget)} seed=${num(r.seed)}: ${what}${stack}</li>`
+  );
 }
 
 export interface ReportOptions {
@@ -418,21 +468,42 @@ export async function renderReport(
       ...(await liveCharts(rs)),
     ].filter((p): p is string => !!p);
     sections.push(
-      `<section><h2>${esc(key)}</h2>${summaryTable(rs, compare)}${aucTable(rs)}<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`,
+      `<section><h2>` +
+        `${esc(key)}</h2>` +
+        `${summaryTable(rs, compare)}${aucTable(rs)}<div class="plots">` +
+        `${plots
+          .map((p) => `<div class="plot">` + `${p}</div>`)
+          .join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`,
     );
   }
   const failed = results.filter((r) => r.status === 'failed');
   const env = results.find((r) => r.env)?.env;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>
-body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-td:first-child,th:first-child,td:nth-child(2){text-align:left}td.law{text-align:left;font-family:monospace;font-size:90%}.plots{display:flex;flex-wrap:wrap;gap:1em}.strip{image-rendering:pixelated;width:512px;display:block;margin:4px 0}
-</style></head><body><h1>${esc(title)}</h1>
-<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error (0: no better than copying the last observation; 1: perfect); mean ± standard error [95% interval, Student's t] over seeds; definitions in docs/metrics.md.${compare === null ? '' : ` "vs ${esc(compare)}": each row's skill minus ${esc(compare)}'s, paired by seed, mean [95% interval]; an interval holding 0 does not tell them apart.`} ${results.some((r) => r.privileged) ? "* oracle: privileged, told the scenario's candidate laws, which no other model is told (a ceiling, not a school's entry); listed last." : ''}</p>
-${runs.length ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('')}</ul>` : ''}
-${env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${[...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ')}</p>` : ''}
-${sections.join('\n')}
-${failed.length ? `<h2>failed jobs</h2><ul>${failed.map(failedItem).join('')}</ul>` : ''}
-</body></html>`;
+  const vs =
+    compare === null
+      ? ''
+      : ` "vs ${esc(compare)}": each row's skill minus ${esc(compare)}'s, paired by seed, mean [95% interval]; ` +
+        'an interval holding 0 does not tell them apart.';
+  const oracle = results.some((r) => r.privileged)
+    ? "* oracle: privileged, told the scenario's candidate laws, which no other model is told " +
+      "(a ceiling, not a school's entry); listed last."
+    : '';
+  const runList = runs.map((c) => `<li>${describeCoverage(c, (s) => `<code>${esc(s)}</code>`, esc)}</li>`).join('');
+  const commits = [...new Set(results.map((r) => r.env?.commit ?? 'unknown'))].map(esc).join(', ');
+  return [
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>`,
+    REPORT_STYLE,
+    `</style></head><body><h1>${esc(title)}</h1>`,
+    `<p>${results.length} jobs (${failed.length} failed). Skill is 1 - pooled error / persistence's pooled error ` +
+      "(0: no better than copying the last observation; 1: perfect); mean ± standard error [95% interval, Student's " +
+      `t] over seeds; definitions in docs/metrics.md.${vs} ${oracle}</p>`,
+    runs.length
+      ? `<p>Runs: how many of the jobs each folder's command planned are done.</p><ul class="runs">${runList}</ul>`
+      : '',
+    env ? `<p>node ${esc(env.node)}, ${esc(env.cpu)}, commit ${commits}</p>` : '',
+    sections.join('\n'),
+    failed.length ? `<h2>failed jobs</h2><ul>${failed.map(failedItem).join('')}</ul>` : '',
+    '</body></html>',
+  ].join('\n');
 }
 
 /**

@@ -114,7 +114,9 @@ const resultLine = z
       .int()
       .positive()
       .max(RESULTS_FORMAT, {
-        message: `a line of a newer results format than this checkout reads (it reads up to ${RESULTS_FORMAT}): update worldbench to read it`,
+        message:
+          `a line of a newer results format than this checkout reads (it ` +
+          `reads up to ${RESULTS_FORMAT}): update worldbench to read it`,
       })
       .optional(),
     // format 1: the message; format 2: { message, phase, stack }. A phase this reader does not know is kept as text.

@@ -21,7 +21,8 @@ export function parseShard(text: string): Shard {
   const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
   if (!m || !(count >= 1) || !(index < count))
     throw new UserError(
-      `--shard takes i/n with n >= 1 and 0 <= i < n (shard i of n, counted from 0: --shard 0/4 ... --shard 3/4), got "${text}"`,
+      `--shard takes i/n with n >= 1 and 0 <= i < n (shard i of n, counted from 0: --shard 0/4 ... --shard ` +
+        `3/4), got "${text}"`,
     );
   return { index, count };
 }

@@ -198,7 +198,8 @@ export function describeRepairs({ setAside, rejectedFile, cutTorn }: StoreRepair
   if (cutTorn) said.push(`dropped 1 torn last line (a write cut short by a crash) from ${file}`);
   if (setAside)
     said.push(
-      `set aside ${setAside} line(s) of ${file} that are not results into ${rejectedFile} (kept verbatim); a job left without a result runs again`,
+      `set aside ${setAside} line(s) of ${file} that are not results into ${rejectedFile} (kept verbatim); a job ` +
+        `left without a result runs again`,
     );
   return said.length ? said.join('\n') : null;
 }

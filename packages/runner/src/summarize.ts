@@ -53,7 +53,8 @@ export function withDerived(results: JobResult[]): JobResult[] {
       out.onPolicyGainExplore = diff(skill(r), skill(index.get(key(r, 'offline-explore'))));
       out.onPolicyGainRandom = diff(skill(r), skill(index.get(key(r, 'on-policy-random'))));
     }
-    // self-forcing: a config with rolloutSteps > 0 against the same config with rolloutSteps = 0, at the largest horizon
+    // self-forcing: a config with rolloutSteps > 0 against the same config with rolloutSteps = 0, at the largest
+    // horizon
     const steps = (r.config as Record<string, unknown>).rolloutSteps;
     if (typeof steps === 'number' && steps > 0) {
       const teacher = index.get(key(r, r.protocol, { ...r.config, rolloutSteps: 0 }));

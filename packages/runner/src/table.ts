@@ -57,7 +57,10 @@ export function checkCompare(compare: string, labels: readonly string[]): string
   );
 }
 
-/** A row's paired difference in skill at h to the reference row (same seeds), "+0.120 [0.031, 0.209]"; "-" for the reference itself. */
+/**
+ * A row's paired difference in skill at h to the reference row (same seeds), "+0.120 [0.031, 0.209]"; "-" for the
+ * reference itself.
+ */
 export function compareCell(
   row: readonly JobResult[],
   reference: readonly JobResult[] | undefined,
@@ -88,12 +91,22 @@ function gainLines(rs: JobResult[]): string {
     const on = group.filter((r) => r.protocol === 'on-policy');
     if (on.some((r) => r.onPolicyGain != null || r.onPolicyGainExplore != null))
       lines.push(
-        `  on-policy gain (paired by seed, ± SE [95% interval]), ${on[0].model}, budget ${on[0].budget}: vs offline ${gain(on.map((r) => r.onPolicyGain))}, vs offline-explore ${gain(on.map((r) => r.onPolicyGainExplore))}, vs random-action control ${gain(on.map((r) => r.onPolicyGainRandom))}`,
+        `  on-policy gain (paired by seed, ± SE [95% ` +
+          `interval]), ` +
+          `${on[0].model}, budget ` +
+          `${on[0].budget}: vs offline ` +
+          `${gain(on.map((r) => r.onPolicyGain))}, vs offline-explore ` +
+          `${gain(on.map((r) => r.onPolicyGainExplore))}, vs random-action ` +
+          `control ${gain(on.map((r) => r.onPolicyGainRandom))}`,
       );
     const sf = group.filter((r) => r.selfForcingGain != null);
     if (sf.length)
       lines.push(
-        `  self-forcing gain (paired by seed), ${sf[0].model}, budget ${sf[0].budget}: ${gain(sf.map((r) => r.selfForcingGain))} (skill at h=${sf[0].evaluation.horizon}, against rolloutSteps=0)`,
+        `  self-forcing gain (paired by ` +
+          `seed), ` +
+          `${sf[0].model}, budget ` +
+          `${sf[0].budget}: ${gain(sf.map((r) => r.selfForcingGain))} (skill at h=` +
+          `${sf[0].evaluation.horizon}, against rolloutSteps=0)`,
       );
     const live = group.filter((r) => r.live);
     if (live.length) {
@@ -101,7 +114,14 @@ function gainLines(rs: JobResult[]): string {
       const shifts = live.reduce((n, r) => n + r.live!.shifts.length, 0);
       const none = shifts > rec.length ? ` (${shifts - rec.length} shift(s) with no skill to regain)` : '';
       lines.push(
-        `  live, ${live[0].model}, budget ${live[0].budget}: mean skill ${cell(live.map((r) => r.live!.meanSkill))}, dip after shifts ${cell(live.flatMap((r) => r.live!.dips))}, recovered ${rec.filter((x) => x !== null).length}/${rec.length} shifts in ${cell(rec)} steps${none}${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`,
+        `  live, ` +
+          `${live[0].model}, budget ` +
+          `${live[0].budget}: mean skill ` +
+          `${cell(live.map((r) => r.live!.meanSkill))}, dip after ` +
+          `shifts ` +
+          `${cell(live.flatMap((r) => r.live!.dips))}, recovered ` +
+          `${rec.filter((x) => x !== null).length}/${rec.length} shifts in ` +
+          `${cell(rec)} steps${none}${live[0].live!.updates ? '' : ' (no update(): forecast only)'}`,
       );
     }
   }
@@ -191,7 +211,8 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
   }
   if (results.some((r) => r.privileged))
     out.push(
-      "* oracle: privileged, told the scenario's candidate laws, which no other model is told (a ceiling, not a school's entry).",
+      "* oracle: privileged, told the scenario's candidate laws, which no other model is told (a ceiling, not a " +
+        "school's entry).",
     );
   return out.join('\n\n');
 }

@@ -13,7 +13,7 @@ import {
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverPlugins, findModel, loadModelModule } from '@worldbench/core';
-import { bench, root, scratch } from './helpers';
+import { bench, root, scratch, joined } from './helpers';
 
 describe('pnpm bench', () => {
   const out = join(scratch(), 'run');
@@ -80,7 +80,8 @@ describe('pnpm bench', () => {
     expect(second.stdout).toBe(first.stdout);
     expect(second.stderr).not.toMatch(/ok in /); // every job came from the store
     expect(second.stderr.match(/\(cached\)/g)).toHaveLength(16);
-  }); // linear on 32x32 frames at budget 1024 is a 1024 x 1024 ridge solve in JS: seconds per job, more on a busy machine
+    // linear on 32x32 frames at budget 1024 is a 1024 x 1024 ridge solve in JS: seconds per job, more on a busy machine
+  });
 
   it('drops a torn last line and completes the run', () => {
     const dir = join(scratch(), 'torn');
@@ -132,7 +133,10 @@ describe('pnpm bench', () => {
     [['--model', 'linear[ridge=-1]'], /linear\[ridge=-1\]: linear config: ridge is a number >= 0, got -1/],
     [
       ['--model', 'possible-worlds[library=mine]', '--scenario', 'hidden-laws'],
-      /possible-worlds\[library=mine\]: possible-worlds config: library is 'search' or 'scenario' or 'generic', got "mine"/,
+      joined(
+        /possible-worlds\[library=mine\]: possible-worlds config: library is 'search' or 'scenario' or /,
+        /'generic', got "mine"/,
+      ),
     ],
     [
       ['--model', 'jepa[forecastBackend=gpu]', '--scenario', 'code-trace'],
@@ -174,7 +178,10 @@ describe('pnpm bench', () => {
         '--budgets',
         '16,32,64,128,256,512',
       ],
-      /this plan has 240,000 jobs \(2 model x scenario pair\(s\) over their views, x 1 protocol\(s\), x 6 budget\(s\), x 10,000 seed\(s\)\); a run takes at most 100,000/,
+      joined(
+        /this plan has 240,000 jobs \(2 model x scenario pair\(s\) over their views, x 1 protocol\(s\), /,
+        /x 6 budget\(s\), x 10,000 seed\(s\)\); a run takes at most 100,000/,
+      ),
     ],
     // a single-valued flag twice (the --out given by the test makes it twice too)
     [['--out', 'elsewhere'], /--out is given 2 times \("elsewhere", ".*bad"\); give it once/],

@@ -1,15 +1,19 @@
 // `pnpm bench check MODEL | SCENARIO`: the conformance suites as a command, a readable PASS / FAIL / SKIP list
 // and exit code 1 on a failure. (The scaffolded model passes it: scaffold.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { bench, fixture } from './helpers';
+import { bench, fixture, joined } from './helpers';
 
 describe('pnpm bench check', () => {
-  it('skips, with the reason, the scenarios a model does not read; when it reads none, nothing was checked (exit 1)', () => {
-    const r = bench(['check', fixture('refuses-everything.ts')]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^  SKIP  bouncing-balls-v1\s+reads none of its views: needs a view named "lidar"$/m);
-    expect(r.stdout).toMatch(/^nothing was checked: it reads none of the registered scenarios/m);
-  });
+  it(
+    'skips, with the reason, the scenarios a model does not read; when it reads none, nothing was checked ' +
+      '(exit 1)',
+    () => {
+      const r = bench(['check', fixture('refuses-everything.ts')]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^  SKIP  bouncing-balls-v1\s+reads none of its views: needs a view named "lidar"$/m);
+      expect(r.stdout).toMatch(/^nothing was checked: it reads none of the registered scenarios/m);
+    },
+  );
 
   it('passes a model on every registered scenario it reads', () => {
     const r = bench(['check', 'persistence']);
@@ -26,7 +30,10 @@ describe('pnpm bench check', () => {
     expect(r.stdout).toMatch(/^check model wrong-shape \(.*wrong-shape\.ts\) on every registered scenario:$/m);
     // it forecasts one step too few ...
     expect(r.stdout).toMatch(
-      /^  FAIL  code-trace-v1\s+view state: forecast mean has shape \[4,3,5\], expected \[4,4,5\] \(\[B, H, \.\.\.viewShape\]\)$/m,
+      joined(
+        /^  FAIL  code-trace-v1\s+view state: forecast mean has shape \[4,3,5\], expected \[4,4,5\] /,
+        /\(\[B, H, \.\.\.viewShape\]\)$/m,
+      ),
     );
     expect(r.stdout).toMatch(/^\s+view state horizon 1: forecast mean has shape \[4,0,5\], expected \[4,1,5\]/m);
     // ... and reads a view named "state" whatever view it was created for: on a frame view, that is a TypeError

@@ -42,7 +42,8 @@ describe('intervals', () => {
       { seed: 0, v: 0.2 },
       { seed: 9, v: 0 },
     ];
-    expect(pairedDifferences(a, b, (r) => r.v).map((x) => Number(x.toFixed(6)))).toEqual([0.3, 0.5]); // seeds 0 and 2 only
+    // seeds 0 and 2 only
+    expect(pairedDifferences(a, b, (r) => r.v).map((x) => Number(x.toFixed(6)))).toEqual([0.3, 0.5]);
   });
 });
 
@@ -53,17 +54,21 @@ describe('--compare in the tables', () => {
     job('a', seed, [0.2, 0.7, 0.5][seed]),
   ]);
 
-  it('adds each row\'s paired difference in skill to the model with its 95% interval; the model itself reads "-"', () => {
-    const table = formatTables(results, { compare: 'b' });
-    const [title, header, , ...rows] = table.split('\n');
-    expect(title).toBe('s-v1 / state');
-    expect(header).toMatch(/vs b h=1 \[95%\]\s+vs b h=2 \[95%\]$/);
-    const half = 4.30265 * Math.sqrt(0.01 / 3); // t(0.975, 2) x se of the differences (sd 0.1)
-    const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
-    const expected = `+0.200 [${sign(0.2 - half)}, ${sign(0.2 + half)}]`; // [-0.048, +0.448]: 3 seeds do not tell a from b at 95%
-    expect(rows.find((r) => r.startsWith('a '))).toContain(expected);
-    expect(rows.find((r) => r.startsWith('b '))).toMatch(/\s-\s+-$/);
-  });
+  it(
+    "adds each row's paired difference in skill to the model with its 95% interval; the model itself " + 'reads "-"',
+    () => {
+      const table = formatTables(results, { compare: 'b' });
+      const [title, header, , ...rows] = table.split('\n');
+      expect(title).toBe('s-v1 / state');
+      expect(header).toMatch(/vs b h=1 \[95%\]\s+vs b h=2 \[95%\]$/);
+      const half = 4.30265 * Math.sqrt(0.01 / 3); // t(0.975, 2) x se of the differences (sd 0.1)
+      const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+      // [-0.048, +0.448]: 3 seeds do not tell a from b at 95%
+      const expected = `+0.200 [${sign(0.2 - half)}, ${sign(0.2 + half)}]`;
+      expect(rows.find((r) => r.startsWith('a '))).toContain(expected);
+      expect(rows.find((r) => r.startsWith('b '))).toMatch(/\s-\s+-$/);
+    },
+  );
 
   it('refuses a model that is not in the results, naming those that are', async () => {
     const r = bench([
@@ -88,36 +93,41 @@ describe('--compare in the tables', () => {
     const html = await renderReport(results, 'r', [], { compare: 'b' });
     expect(html).toContain('<th>vs b h=1 [95%]</th><th>vs b h=2 [95%]</th>');
     expect(html).toContain('<td>+0.200 [-0.048, +0.448]</td>');
-    expect(html).toMatch(/<td>0\.467 ± 0\.145 \[-0\.\d{3}, 1\.\d{3}\]<\/td>/); // a's skill: mean 0.467 over its three seeds
+    // a's skill: mean 0.467 over its three seeds
+    expect(html).toMatch(/<td>0\.467 ± 0\.145 \[-0\.\d{3}, 1\.\d{3}\]<\/td>/);
   });
 });
 
 describe('int and token views', () => {
-  it('show accElement beside accStep in the table and the report (accStep alone was 0 for every model on a large grid)', async () => {
-    const acc = (step: number, element: number) => ({ accStep: { '1': step }, accElement: { '1': element } });
-    const results = [
-      job('persistence', 0, 0, {
-        view: 'grid',
-        metrics: {
-          test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.948) },
-          ood: { mse: { '1': 1 }, skill: { '1': 0 } },
-        },
-      }),
-      job('jepa', 0, 0, {
-        view: 'grid',
-        metrics: {
-          test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.961) },
-          ood: { mse: { '1': 1 }, skill: { '1': 0 } },
-        },
-      }),
-    ];
-    const table = formatTables(results);
-    expect(table).toMatch(/accStep h=1\s+accElement h=1/);
-    expect(table).toMatch(/jepa .* 0\.000\s+0\.961/);
-    const html = await renderReport(results, 'r');
-    expect(html).toContain('<th>accStep h=1</th><th>accElement h=1</th>');
-    expect(html).toContain('<td>0.961</td>');
-  });
+  it(
+    'show accElement beside accStep in the table and the report (accStep alone was 0 for every model on a ' +
+      'large grid)',
+    async () => {
+      const acc = (step: number, element: number) => ({ accStep: { '1': step }, accElement: { '1': element } });
+      const results = [
+        job('persistence', 0, 0, {
+          view: 'grid',
+          metrics: {
+            test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.948) },
+            ood: { mse: { '1': 1 }, skill: { '1': 0 } },
+          },
+        }),
+        job('jepa', 0, 0, {
+          view: 'grid',
+          metrics: {
+            test: { mse: { '1': 1 }, skill: { '1': 0 }, ...acc(0, 0.961) },
+            ood: { mse: { '1': 1 }, skill: { '1': 0 } },
+          },
+        }),
+      ];
+      const table = formatTables(results);
+      expect(table).toMatch(/accStep h=1\s+accElement h=1/);
+      expect(table).toMatch(/jepa .* 0\.000\s+0\.961/);
+      const html = await renderReport(results, 'r');
+      expect(html).toContain('<th>accStep h=1</th><th>accElement h=1</th>');
+      expect(html).toContain('<td>0.961</td>');
+    },
+  );
 });
 
 describe('skill plots', () => {
@@ -148,7 +158,8 @@ describe('skill plots', () => {
     );
     expect(texts).toContain('-7.7'); // the clipped point's true value, beside its mark
     const ticks = texts.filter((t) => /^[−-]?\d+\.\d$/.test(t) && t !== '-7.7').map((t) => Number(t.replace('−', '-')));
-    expect(Math.min(...ticks)).toBeGreaterThan(-2); // the axis ends near -1, not at -8: the other curves keep their room
+    // the axis ends near -1, not at -8: the other curves keep their room
+    expect(Math.min(...ticks)).toBeGreaterThan(-2);
     expect(Math.max(...ticks)).toBeGreaterThanOrEqual(0.6);
   });
 });

@@ -41,7 +41,8 @@ describe('runCoverage', () => {
     const c = runCoverage(dir);
     expect(c).toMatchObject({ planned: 5, done: { ok: 2, unsupported: 1, failed: 1 }, commits: ['f8e47f6'] });
     expect(describeCoverage(c)).toBe(
-      `\`${dir}\`: \`pnpm bench --full --model linear\` at f8e47f6: 3 of 5 planned jobs done (2 ok, 1 unsupported, 1 failed); 2 to run (failed ones rerun on resume)`,
+      `\`${dir}\`: \`pnpm bench --full --model linear\` at f8e47f6: 3 of 5 planned jobs done (2 ok, 1 unsupported, ` +
+        `1 failed); 2 to run (failed ones rerun on resume)`,
     );
   });
 
@@ -50,7 +51,8 @@ describe('runCoverage', () => {
     const dir = folder({
       'plan.shard-0-of-2.json': JSON.stringify(plan(keys, { index: 0, count: 2 })),
       'plan.shard-1-of-2.json': JSON.stringify(plan(keys, { index: 1, count: 2 }, 'abcdef0123456789-dirty')),
-      'results.shard-0-of-2.jsonl': lines(['a', 'ok'], ['c', 'ok'], ['b', 'ok']), // b belongs to shard 1: not counted here
+      // b belongs to shard 1: not counted here
+      'results.shard-0-of-2.jsonl': lines(['a', 'ok'], ['c', 'ok'], ['b', 'ok']),
       'results.shard-1-of-2.jsonl': lines(['d', 'ok']),
     });
     const c = runCoverage(dir);

@@ -112,49 +112,53 @@ const JOB_COLUMNS = [
 const CONFIG_COLUMNS = ['config.distance.metric', 'config.distance.weights', 'config.k', 'config.ridge'];
 
 describe('pnpm bench export', () => {
-  it('writes one CSV row per (ok job, split, metric, horizon) with the job and its flattened config, and the failed and unsupported jobs beside it', () => {
-    const dir = fixtureRun();
-    const r = bench(['export', dir]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(
-      `export: ${join(dir, 'results.csv')} (16 rows: one per job, split, metric and horizon of 2 ok job(s))`,
-    );
-    const [header, ...rows] = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
-    expect(header).toEqual([...JOB_COLUMNS, ...CONFIG_COLUMNS, 'split', 'metric', 'h', 'value']);
-    expect(rows).toHaveLength(2 * 2 * 2 * 2); // ok jobs x splits x metrics x horizons
-    const cell = (row: string[], column: string) => row[header.indexOf(column)];
-    const one = rows.find(
-      (x) =>
-        cell(x, 'key') === 'b' && cell(x, 'split') === 'test' && cell(x, 'metric') === 'skill' && cell(x, 'h') === '2',
-    )!;
-    expect(Number(cell(one, 'value'))).toBe(0.25);
-    expect([
-      cell(one, 'config.k'),
-      cell(one, 'config.distance.metric'),
-      cell(one, 'config.distance.weights'),
-      cell(one, 'config.ridge'),
-    ]).toEqual(['8', 'l2', '[1,2]', '']);
-    expect([cell(one, 'model'), cell(one, 'seed'), cell(one, 'privileged'), cell(one, 'evaluation.horizon')]).toEqual([
-      'knn',
-      '1',
-      'false',
-      '2',
-    ]);
-    // the jobs that have no metrics: one row each, with why
-    const [failedHeader, ...failed] = parseCsv(readFileSync(join(dir, 'results.failed.csv'), 'utf8'));
-    expect(failedHeader).toEqual([...JOB_COLUMNS, ...CONFIG_COLUMNS, 'phase', 'reason']);
-    expect(
-      failed.map((x) => [
-        cell(x, 'key'),
-        x[failedHeader.indexOf('status')],
-        x[failedHeader.indexOf('phase')],
-        x[failedHeader.indexOf('reason')],
-      ]),
-    ).toEqual([
-      ['c', 'failed', 'fit', 'boom, in fit'],
-      ['d', 'unsupported', '', 'linear has no act()'],
-    ]);
-  });
+  it(
+    'writes one CSV row per (ok job, split, metric, horizon) with the job and its flattened config, and the failed ' +
+      'and unsupported jobs beside it',
+    () => {
+      const dir = fixtureRun();
+      const r = bench(['export', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(
+        `export: ${join(dir, 'results.csv')} (16 rows: one per job, split, metric and horizon of 2 ok job(s))`,
+      );
+      const [header, ...rows] = parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8'));
+      expect(header).toEqual([...JOB_COLUMNS, ...CONFIG_COLUMNS, 'split', 'metric', 'h', 'value']);
+      expect(rows).toHaveLength(2 * 2 * 2 * 2); // ok jobs x splits x metrics x horizons
+      const cell = (row: string[], column: string) => row[header.indexOf(column)];
+      const one = rows.find(
+        (x) =>
+          cell(x, 'key') === 'b' &&
+          cell(x, 'split') === 'test' &&
+          cell(x, 'metric') === 'skill' &&
+          cell(x, 'h') === '2',
+      )!;
+      expect(Number(cell(one, 'value'))).toBe(0.25);
+      expect([
+        cell(one, 'config.k'),
+        cell(one, 'config.distance.metric'),
+        cell(one, 'config.distance.weights'),
+        cell(one, 'config.ridge'),
+      ]).toEqual(['8', 'l2', '[1,2]', '']);
+      expect([cell(one, 'model'), cell(one, 'seed'), cell(one, 'privileged'), cell(one, 'evaluation.horizon')]).toEqual(
+        ['knn', '1', 'false', '2'],
+      );
+      // the jobs that have no metrics: one row each, with why
+      const [failedHeader, ...failed] = parseCsv(readFileSync(join(dir, 'results.failed.csv'), 'utf8'));
+      expect(failedHeader).toEqual([...JOB_COLUMNS, ...CONFIG_COLUMNS, 'phase', 'reason']);
+      expect(
+        failed.map((x) => [
+          cell(x, 'key'),
+          x[failedHeader.indexOf('status')],
+          x[failedHeader.indexOf('phase')],
+          x[failedHeader.indexOf('reason')],
+        ]),
+      ).toEqual([
+        ['c', 'failed', 'fit', 'boom, in fit'],
+        ['d', 'unsupported', '', 'linear has no act()'],
+      ]);
+    },
+  );
 
   it('writes parquet with typed columns, and with --all the failed and unsupported jobs in the same file', async () => {
     const dir = fixtureRun();

@@ -6,10 +6,11 @@ import { loadModelModule, UserError } from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../src/report';
 import { describeFailure, failureOf, resultProblem } from '../src/result';
-import { bench, fixture, readLines, root, scratch, syntheticResult } from './helpers';
+import { bench, fixture, readLines, root, scratch, syntheticResult, joined } from './helpers';
 
 describe('failing jobs', () => {
-  it('records a throw, a hang (killed by --job-timeout), a NaN forecast and a crash as failed with their reasons; the rest is ok', {
+  it('records a throw, a hang (killed by --job-timeout), a NaN forecast and a crash as failed with their reasons; ' +
+    'the rest is ok', {
     tags: ['slow'],
   }, () => {
     const out = join(scratch(), 'planted');
@@ -73,7 +74,8 @@ describe('failing jobs', () => {
     expect(by['planted-nan'].error).toMatchObject({
       phase: 'forecast',
       message:
-        'test forecast: forecast holds NaN or infinity: mean[0, 0, 0, 0] = NaN (2048 values are bad; mean is [B, H, ...viewShape] = [8, 16, 4, 4])',
+        'test forecast: forecast holds NaN or infinity: mean[0, 0, 0, 0] = NaN (2048 values are bad; mean is [B, H, ' +
+        '...viewShape] = [8, 16, 4, 4])',
     });
     expect(by['planted-crashes'].error.message).toMatch(
       /^the worker process was killed by SIGSEGV before reporting a result/,
@@ -98,102 +100,119 @@ describe('failing jobs', () => {
 });
 
 describe('a failed job says where it failed', () => {
-  it('records a TypeError thrown inside a plug-in\'s fit with phase "fit" and a stack naming the plug-in\'s file, in a worker and with --workers 0', () => {
-    for (const workers of ['1', '0']) {
-      const out = join(scratch(), `type-error-${workers}`);
-      const r = bench([
-        '--model',
-        fixture('type-error-model.ts'),
-        '--scenario',
-        'bouncing-balls',
-        '--view',
-        'state',
-        '--budgets',
-        '16',
-        '--test-episodes',
-        '8',
-        '--ood-episodes',
-        '8',
-        '--workers',
-        workers,
-        '--out',
-        out,
-        '--verbose',
-      ]);
-      expect(r.code, r.stderr).toBe(1);
-      const [line] = readLines(join(out, 'results.jsonl'));
-      expect(line).toMatchObject({
+  it(
+    'records a TypeError thrown inside a plug-in\'s fit with phase "fit" and a stack naming the plug-in\'s file, ' +
+      'in a worker and with --workers 0',
+    () => {
+      for (const workers of ['1', '0']) {
+        const out = join(scratch(), `type-error-${workers}`);
+        const r = bench([
+          '--model',
+          fixture('type-error-model.ts'),
+          '--scenario',
+          'bouncing-balls',
+          '--view',
+          'state',
+          '--budgets',
+          '16',
+          '--test-episodes',
+          '8',
+          '--ood-episodes',
+          '8',
+          '--workers',
+          workers,
+          '--out',
+          out,
+          '--verbose',
+        ]);
+        expect(r.code, r.stderr).toBe(1);
+        const [line] = readLines(join(out, 'results.jsonl'));
+        expect(line).toMatchObject({
+          format: 2,
+          status: 'failed',
+          error: { message: "Cannot read properties of undefined (reading 'shape')", phase: 'fit' },
+        });
+        const stack = (line.error as { stack: string }).stack;
+        expect(stack.split('\n')[0]).toBe("TypeError: Cannot read properties of undefined (reading 'shape')");
+        // the frame of the bug: the function in the plug-in's file that read .shape, at its line
+        expect(stack).toMatch(/at countSteps \(.*test\/fixtures\/type-error-model\.ts:8:\d+\)/);
+        // --verbose prints it under the failed job in the summary
+        expect(r.stderr).toContain(
+          'planted-type-error bouncing-balls-v1/state offline b=16 seed=0: in fit: Cannot read properties of ' +
+            "undefined (reading 'shape')",
+        );
+        expect(r.stderr).toMatch(/\n\s+at countSteps \(.*type-error-model\.ts:8:\d+\)/);
+      }
+    },
+  );
+
+  it(
+    'reads the failures of results lines of format 1 (error: a string) and 2 (error: { message, phase, stack ' +
+      '}) alike',
+    () => {
+      const v1 = syntheticResult({ status: 'failed', metrics: null, error: 'old message' });
+      const v2 = syntheticResult({
         format: 2,
         status: 'failed',
-        error: { message: "Cannot read properties of undefined (reading 'shape')", phase: 'fit' },
+        metrics: null,
+        error: { message: 'new message', phase: 'act', stack: 'Error: new message\n    at act (m.ts:1:1)' },
       });
-      const stack = (line.error as { stack: string }).stack;
-      expect(stack.split('\n')[0]).toBe("TypeError: Cannot read properties of undefined (reading 'shape')");
-      // the frame of the bug: the function in the plug-in's file that read .shape, at its line
-      expect(stack).toMatch(/at countSteps \(.*test\/fixtures\/type-error-model\.ts:8:\d+\)/);
-      // --verbose prints it under the failed job in the summary
-      expect(r.stderr).toContain(
-        "planted-type-error bouncing-balls-v1/state offline b=16 seed=0: in fit: Cannot read properties of undefined (reading 'shape')",
+      expect(resultProblem(v1)).toBeNull();
+      expect(resultProblem(v2)).toBeNull();
+      expect(resultProblem({ ...v2, error: { phase: 'fit' } })).toMatch(/^error: /); // no message: not a result
+      expect(failureOf(v1)).toEqual({ message: 'old message', phase: null, stack: null });
+      expect(failureOf(v2)).toEqual({
+        message: 'new message',
+        phase: 'act',
+        stack: 'Error: new message\n    at act (m.ts:1:1)',
+      });
+      expect(describeFailure(v1)).toBe('old message');
+      expect(describeFailure(v2)).toBe('in act: new message');
+      // a line of a newer format may have changed a field's shape: it is not read as this one (a store sets it aside)
+      expect(resultProblem({ ...v2, format: 3 })).toBe(
+        'format: a line of a newer results format than this checkout reads (it reads up to 2): update worldbench to ' +
+          'read it',
       );
-      expect(r.stderr).toMatch(/\n\s+at countSteps \(.*type-error-model\.ts:8:\d+\)/);
-    }
-  });
+    },
+  );
 
-  it('reads the failures of results lines of format 1 (error: a string) and 2 (error: { message, phase, stack }) alike', () => {
-    const v1 = syntheticResult({ status: 'failed', metrics: null, error: 'old message' });
-    const v2 = syntheticResult({
-      format: 2,
-      status: 'failed',
-      metrics: null,
-      error: { message: 'new message', phase: 'act', stack: 'Error: new message\n    at act (m.ts:1:1)' },
-    });
-    expect(resultProblem(v1)).toBeNull();
-    expect(resultProblem(v2)).toBeNull();
-    expect(resultProblem({ ...v2, error: { phase: 'fit' } })).toMatch(/^error: /); // no message: not a result
-    expect(failureOf(v1)).toEqual({ message: 'old message', phase: null, stack: null });
-    expect(failureOf(v2)).toEqual({
-      message: 'new message',
-      phase: 'act',
-      stack: 'Error: new message\n    at act (m.ts:1:1)',
-    });
-    expect(describeFailure(v1)).toBe('old message');
-    expect(describeFailure(v2)).toBe('in act: new message');
-    // a line of a newer format may have changed a field's shape: it is not read as this one (a store sets it aside)
-    expect(resultProblem({ ...v2, format: 3 })).toBe(
-      'format: a line of a newer results format than this checkout reads (it reads up to 2): update worldbench to read it',
-    );
-  });
-
-  it('shows in the report each failed job with its phase, message and folded stack; a format-1 line with its message alone', async () => {
-    const v1 = syntheticResult({
-      key: 'old',
-      model: 'old-model',
-      status: 'failed',
-      metrics: null,
-      cost: null,
-      error: 'old <message>',
-    });
-    const v2 = syntheticResult({
-      key: 'new',
-      model: 'new-model',
-      seed: 3,
-      format: 2,
-      status: 'failed',
-      metrics: null,
-      cost: null,
-      error: {
-        message: "Cannot read properties of undefined (reading 'shape')",
-        phase: 'fit',
-        stack: "TypeError: Cannot read properties of undefined (reading 'shape')\n    at countSteps (my-model.ts:8:3)",
-      },
-    });
-    const html = await renderReport([syntheticResult(), v1, v2], 'r');
-    const failed = html.slice(html.indexOf('<h2>failed jobs</h2>'));
-    expect(failed).toContain('<li>old-model s-v1/state offline b=64 seed=0: old &lt;message&gt;</li>');
-    expect(failed).toContain(
-      '<li>new-model s-v1/state offline b=64 seed=3: in fit: Cannot read properties of undefined (reading &#39;shape&#39;)<details><summary>stack</summary><pre>TypeError: Cannot read properties of undefined (reading &#39;shape&#39;)\n    at countSteps (my-model.ts:8:3)</pre></details></li>',
-    );
-  });
+  it(
+    'shows in the report each failed job with its phase, message and folded stack; a format-1 line with its ' +
+      'message alone',
+    async () => {
+      const v1 = syntheticResult({
+        key: 'old',
+        model: 'old-model',
+        status: 'failed',
+        metrics: null,
+        cost: null,
+        error: 'old <message>',
+      });
+      const v2 = syntheticResult({
+        key: 'new',
+        model: 'new-model',
+        seed: 3,
+        format: 2,
+        status: 'failed',
+        metrics: null,
+        cost: null,
+        error: {
+          message: "Cannot read properties of undefined (reading 'shape')",
+          phase: 'fit',
+          stack:
+            "TypeError: Cannot read properties of undefined (reading 'shape')\n    at countSteps (my-model.ts:8:3)",
+        },
+      });
+      const html = await renderReport([syntheticResult(), v1, v2], 'r');
+      const failed = html.slice(html.indexOf('<h2>failed jobs</h2>'));
+      expect(failed).toContain('<li>old-model s-v1/state offline b=64 seed=0: old &lt;message&gt;</li>');
+      expect(failed).toContain(
+        '<li>new-model s-v1/state offline b=64 seed=3: in fit: Cannot read properties of undefined (reading ' +
+          '&#39;shape&#39;)<details><summary>stack</summary><pre>TypeError: Cannot read properties of undefined ' +
+          '(reading &#39;shape&#39;)\n    at countSteps (my-model.ts:8:3)</pre></details></li>',
+      );
+    },
+  );
 });
 
 describe('--model <path>', () => {
@@ -207,11 +226,17 @@ describe('--model <path>', () => {
     ],
     [
       fixture('refuses-everything.ts'),
-      /refuses-everything supports none of the chosen scenarios \(bouncing-balls-v1: needs a view named "lidar"\); choose a scenario it reads/,
+      joined(
+        /refuses-everything supports none of the chosen scenarios \(bouncing-balls-v1: needs a view /,
+        /named "lidar"\); choose a scenario it reads/,
+      ),
     ],
     [
       join(root, 'packages/onnx/fixtures/hidden-laws-mlp.onnx'),
-      /hidden-laws-mlp\.onnx: a \.onnx file is not a module; run it through its scheme: --model onnx:.*hidden-laws-mlp\.onnx$/m,
+      joined(
+        /hidden-laws-mlp\.onnx: a \.onnx file is not a module; run it through its scheme: --model /,
+        /onnx:.*hidden-laws-mlp\.onnx$/m,
+      ),
     ],
     [
       join(root, 'packages/baselines/src/persistence.ts'),
@@ -260,38 +285,42 @@ describe('--model <path>', () => {
     });
   });
 
-  it('records a forecast whose data is shorter than its shape as failed (never ok with null metrics), and retries it', () => {
-    const out = join(scratch(), 'short-data');
-    const args = [
-      '--model',
-      fixture('short-data.ts'),
-      '--scenario',
-      'bouncing-balls',
-      '--view',
-      'state',
-      '--budgets',
-      '16',
-      '--test-episodes',
-      '8',
-      '--ood-episodes',
-      '8',
-      '--out',
-      out,
-    ];
-    const r = bench([...args, '--json']);
-    expect(r.code, r.stderr).toBe(1);
-    const [line] = JSON.parse(r.stdout).results;
-    expect(line).toMatchObject({
-      status: 'failed',
-      metrics: null,
-      error: {
-        phase: 'forecast',
-        message: 'test forecast: forecast mean holds 10 values, but its shape [8,16,4,4] needs 2048',
-      },
-    });
-    const rerun = bench(args);
-    expect(rerun.code).toBe(1);
-    expect(rerun.stderr).not.toMatch(/\(cached\)/);
-    expect(readLines(join(out, 'results.jsonl')).map((l) => l.status)).toEqual(['failed', 'failed']);
-  });
+  it(
+    'records a forecast whose data is shorter than its shape as failed (never ok with null metrics), and ' +
+      'retries it',
+    () => {
+      const out = join(scratch(), 'short-data');
+      const args = [
+        '--model',
+        fixture('short-data.ts'),
+        '--scenario',
+        'bouncing-balls',
+        '--view',
+        'state',
+        '--budgets',
+        '16',
+        '--test-episodes',
+        '8',
+        '--ood-episodes',
+        '8',
+        '--out',
+        out,
+      ];
+      const r = bench([...args, '--json']);
+      expect(r.code, r.stderr).toBe(1);
+      const [line] = JSON.parse(r.stdout).results;
+      expect(line).toMatchObject({
+        status: 'failed',
+        metrics: null,
+        error: {
+          phase: 'forecast',
+          message: 'test forecast: forecast mean holds 10 values, but its shape [8,16,4,4] needs 2048',
+        },
+      });
+      const rerun = bench(args);
+      expect(rerun.code).toBe(1);
+      expect(rerun.stderr).not.toMatch(/\(cached\)/);
+      expect(readLines(join(out, 'results.jsonl')).map((l) => l.status)).toEqual(['failed', 'failed']);
+    },
+  );
 });

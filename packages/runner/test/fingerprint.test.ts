@@ -53,12 +53,14 @@ describe('the import graph of a job', () => {
 
 describe('a single-file plug-in', () => {
   it('reruns its jobs when a local file it imports changes (it used to print ok (cached) with the old figures)', () => {
-    mkdirSync(join(root, 'results'), { recursive: true }); // git ignores results/; inside the workspace, @worldbench/core resolves
+    // git ignores results/; inside the workspace, @worldbench/core resolves
+    mkdirSync(join(root, 'results'), { recursive: true });
     const dir = mkdtempSync(join(root, 'results', 'plugin-'));
     try {
       const helper = (offset: number) => `// how far the forecast is from zero\nexport const OFFSET = ${offset};\n`;
       writeFileSync(join(dir, 'offset.ts'), helper(1));
-      writeFileSync(join(dir, 'helpers.ts'), `export { OFFSET } from './offset';\n`); // imported through another local file
+      // imported through another local file
+      writeFileSync(join(dir, 'helpers.ts'), `export { OFFSET } from './offset';\n`);
       writeFileSync(
         join(dir, 'model.ts'),
         [
@@ -70,7 +72,9 @@ describe('a single-file plug-in', () => {
           `  supports: (spec) => ({ views: forecastViews(spec) }),`,
           `  create: async (spec, view) => ({`,
           `    fit: async () => ({ params: 0, backend: 'js' }),`,
-          `    forecast: async (q) => ({ mean: tensor([episodeCount(q.history), q.horizon, ...spec.views[view].shape], new Float32Array(episodeCount(q.history) * q.horizon * spec.views[view].shape.reduce((a, b) => a * b, 1)).fill(OFFSET)) }),`,
+          `    forecast: async (q) => ({ mean: tensor([episodeCount(q.history), q.horizon, ` +
+            `...spec.views[view].shape], new Float32Array(episodeCount(q.history) * q.horizon * ` +
+            `spec.views[view].shape.reduce((a, b) => a * b, 1)).fill(OFFSET)) }),`,
           `    save: async () => {},`,
           `  }),`,
           `  load: async () => { throw new Error('not saved'); },`,
@@ -113,7 +117,9 @@ describe('a single-file plug-in', () => {
   });
 });
 
-/** A workspace of its own: @t/lib, model "uses-lib" importing it (from a file index.ts does not import), model "alone". */
+/**
+ * A workspace of its own: @t/lib, model "uses-lib" importing it (from a file index.ts does not import), model "alone".
+ */
 function workspace(): { dir: string; setLib(version: number): void } {
   const dir = mkdtempSync(join(tmpdir(), 'worldbench-fingerprint-'));
   writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
@@ -142,29 +148,32 @@ function workspace(): { dir: string; setLib(version: number): void } {
 }
 
 describe('job keys', () => {
-  it('change when a file of a workspace package the model imports changes, and only for the models importing it', async () => {
-    const ws = workspace();
-    const registry = { ...discoverPlugins(ws.dir), scenarios: discoverPlugins(root).scenarios };
-    const plan = async () => {
-      const jobs = await planJobs(registry, {
-        models: ['uses-lib', 'alone'],
-        scenarios: ['bouncing-balls'],
-        views: ['state'],
-        protocols: ['offline'],
-        budgets: [16],
-        seeds: [0],
-        horizon: null,
-        testEpisodes: 8,
-        oodEpisodes: 8,
-      });
-      return Object.fromEntries(jobs.map((p) => [p.job.model, p.key]));
-    };
-    const before = await plan();
-    expect(Object.keys(before).sort()).toEqual(['alone', 'uses-lib']);
-    expect(await plan()).toEqual(before); // nothing changed: the same keys
-    ws.setLib(2);
-    const after = await plan();
-    expect(after['uses-lib']).not.toBe(before['uses-lib']);
-    expect(after.alone).toBe(before.alone);
-  });
+  it(
+    'change when a file of a workspace package the model imports changes, and only for the models ' + 'importing it',
+    async () => {
+      const ws = workspace();
+      const registry = { ...discoverPlugins(ws.dir), scenarios: discoverPlugins(root).scenarios };
+      const plan = async () => {
+        const jobs = await planJobs(registry, {
+          models: ['uses-lib', 'alone'],
+          scenarios: ['bouncing-balls'],
+          views: ['state'],
+          protocols: ['offline'],
+          budgets: [16],
+          seeds: [0],
+          horizon: null,
+          testEpisodes: 8,
+          oodEpisodes: 8,
+        });
+        return Object.fromEntries(jobs.map((p) => [p.job.model, p.key]));
+      };
+      const before = await plan();
+      expect(Object.keys(before).sort()).toEqual(['alone', 'uses-lib']);
+      expect(await plan()).toEqual(before); // nothing changed: the same keys
+      ws.setLib(2);
+      const after = await plan();
+      expect(after['uses-lib']).not.toBe(before['uses-lib']);
+      expect(after.alone).toBe(before.alone);
+    },
+  );
 });

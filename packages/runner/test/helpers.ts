@@ -123,7 +123,8 @@ export const ATTACK = {
 export function craftedRun(): string {
   const dir = join(scratch(), 'crafted');
   mkdirSync(dir);
-  const png = `data:image/png;base64,${PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 200) })).toString('base64')}`;
+  const image = Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 200) });
+  const png = `data:image/png;base64,${PNG.sync.write(image).toString('base64')}`;
   const lines = [
     syntheticResult({
       key: 'k1',
@@ -179,7 +180,10 @@ export function craftedRun(): string {
   return dir;
 }
 
-/** The attribute names of every tag in an HTML text (quoted values skipped whole, so escaped text in them is not read as markup). */
+/**
+ * The attribute names of every tag in an HTML text (quoted values skipped whole, so escaped text in them is not read as
+ * markup).
+ */
 export function tagAttributes(html: string): string[] {
   const names: string[] = [];
   for (const [, attrs] of html.matchAll(
@@ -188,4 +192,9 @@ export function tagAttributes(html: string): string[] {
     for (const [, name] of attrs.matchAll(/\s+([^\s=>]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g))
       names.push(name.toLowerCase());
   return names;
+}
+
+/** One regex from several written on their own lines (a message too long for one): sources joined, flags of all. */
+export function joined(...parts: RegExp[]): RegExp {
+  return new RegExp(parts.map((p) => p.source).join(''), [...new Set(parts.flatMap((p) => [...p.flags]))].join(''));
 }

@@ -9,7 +9,9 @@ import { workspacePackageDirs } from '@worldbench/core';
 import { workspacePackages } from '../src/fingerprint';
 import { root } from './helpers';
 
-/** Every circle of a directed graph, each once, as its nodes from its smallest (depth first; enough for a source tree). */
+/**
+ * Every circle of a directed graph, each once, as its nodes from its smallest (depth first; enough for a source tree).
+ */
 function circles(edges: ReadonlyMap<string, readonly string[]>): string[][] {
   const found = new Map<string, string[]>();
   const state = new Map<string, 'open' | 'done'>();

@@ -122,7 +122,8 @@ describe('CLI parsing', () => {
   it('refuses a single-valued flag given twice and an empty --out; list flags take several', () => {
     for (const flag of ['--out', '--horizon', '--workers', '--job-timeout', '--shard', '--budgets', '--seeds'])
       expect(() => parseCli([flag, '1/2', flag, '2']), flag).toThrow(
-        `${flag} is given 2 times ("1/2", "2"); give it once (only --model, --scenario, --view, --protocol take several)`,
+        `${flag} is given 2 times ("1/2", "2"); give it once (only --model, --scenario, --view, --protocol take ` +
+          `several)`,
       );
     expect(() => parseCli(['--out=a', '--out', 'b'])).toThrow('--out is given 2 times ("a", "b")');
     expect(() => parseCli(['report', 'a', '--out', 'x', '--out', 'y'])).toThrow('--out is given 2 times');
@@ -210,9 +211,11 @@ describe('scale flags', () => {
     expect(poolSize(1_000_000, 3, 2)).toEqual({
       workers: 3,
       warning:
-        'warning: --workers 1000000 starts 3 worker processes on 2 core(s): they will share the cores, so each job runs slower and its fit seconds grow',
+        'warning: --workers 1000000 starts 3 worker processes on 2 core(s): they will share the cores, so each job ' +
+        'runs slower and its fit seconds grow',
     });
-    expect(poolSize(64, 2, 2)).toEqual({ workers: 2, warning: null }); // capped to the jobs: no more processes than cores
+    // capped to the jobs: no more processes than cores
+    expect(poolSize(64, 2, 2)).toEqual({ workers: 2, warning: null });
     expect(poolSize(0, 10, 2)).toEqual({ workers: 0, warning: null }); // in this process
   });
 
@@ -268,7 +271,8 @@ describe('scale flags', () => {
       ' 2: 0xf06e1b v8::Utils::ReportOOMFailure [/usr/bin/node]',
     ].join('\n');
     expect(workerDeathReason({ code: null, signal: 'SIGABRT', timedOutAfter: null, stderrTail: v8OutOfMemory })).toBe(
-      'the worker process was killed by SIGABRT before reporting a result; its stderr said: FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+      'the worker process was killed by SIGABRT before reporting a result; its stderr said: FATAL ERROR: Reached ' +
+        'heap limit Allocation failed - JavaScript heap out of memory',
     );
     const uncaught = [
       'file:///m.ts:3',

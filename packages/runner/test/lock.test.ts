@@ -60,18 +60,21 @@ describe('lockResultsFile', () => {
     try {
       writeFileSync(`${file}.lock`, holder(live.pid!));
       expect(() => lockResultsFile(file, me)).toThrow(
-        `is being written by another run (pid ${live.pid} on this host, started 2026-12-01T00:00:00.000Z: pnpm bench --full); two runs on one results file`,
+        `is being written by another run (pid ${live.pid} on this host, started 2026-12-01T00:00:00.000Z: pnpm ` +
+          `bench --full); two runs on one results file`,
       );
     } finally {
       live.kill('SIGKILL');
     }
     writeFileSync(`${file}.lock`, holder(process.pid, 'elsewhere'));
     expect(() => lockResultsFile(file, me)).toThrow(
-      `(pid ${process.pid} on host elsewhere, started 2026-12-01T00:00:00.000Z: pnpm bench --full); its host is not this one`,
+      `(pid ${process.pid} on host elsewhere, started 2026-12-01T00:00:00.000Z: pnpm bench --full); its host is not ` +
+        `this one`,
     );
     writeFileSync(`${file}.lock`, 'garbage');
     expect(() => lockResultsFile(file, me)).toThrow(
-      `${file} is locked by ${file}.lock, which does not say who holds it; if no other pnpm bench writes this file, rerun with --take-lock`,
+      `${file} is locked by ${file}.lock, which does not say who holds it; if no other pnpm bench writes this file, ` +
+        `rerun with --take-lock`,
     );
     lockResultsFile(file, { ...me, takeOver: true })();
     expect(existsSync(`${file}.lock`)).toBe(false);

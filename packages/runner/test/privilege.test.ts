@@ -36,7 +36,8 @@ describe('privileged information', () => {
     // the default never receives the hypotheses, and its rows are not privileged
     for (const s of ['hidden-laws-v1', 'bouncing-balls-v1'])
       expect(find('peeking', s)).toMatchObject({ status: 'ok', privileged: false, notes: { toldCandidates: 0 } });
-    // the oracle config receives them where the scenario states any (hidden-laws: 10 candidate laws), and only there is it privileged
+    // the oracle config receives them where the scenario states any (hidden-laws: 10 candidate laws), and only there is
+    // it privileged
     expect(find('peeking[oracle=true]', 'hidden-laws-v1')).toMatchObject({
       status: 'ok',
       privileged: true,

@@ -62,7 +62,8 @@ describe('progress in a log (not a terminal)', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^${STAMP} running planted-slow bouncing-balls-v1/state offline b=16 seed=\\d: \\d+\\.\\ds so far, in fit: epoch [1-6]/6$`,
+          `^${STAMP} running planted-slow bouncing-balls-v1/state offline b=16 seed=\\d: \\d+\\.\\ds so far, in ` +
+            `fit: epoch [1-6]/6$`,
         ),
       ),
     );
@@ -101,31 +102,35 @@ function fakeTerminal(): NodeJS.WriteStream & { text(): string } {
 }
 
 describe('progress on a terminal', () => {
-  it('draws a totals line (elapsed, ETA, counts) and a line per worker with its job, phase and in-job progress', async () => {
-    const stream = fakeTerminal();
-    let now = 0;
-    const progress = sweepProgress(stream, { now: () => now });
-    progress.start(3, { workers: 2, cached: 1, estimateSeconds: null });
-    progress.jobFinished('c', 'cached job', { status: 'ok', cached: true, seconds: 0 });
-    progress.jobStarted('a', 'linear bb/state offline b=256 seed=0');
-    progress.jobStarted('b', 'jepa bb/state offline b=256 seed=0');
-    progress.jobPhase('b', 'fit');
-    progress.jobProgress('b', 3, 10, 'epoch');
-    now = 12_000;
-    progress.jobFinished('a', 'linear bb/state offline b=256 seed=0', {
-      status: 'failed',
-      cached: false,
-      seconds: 12,
-      failure: 'in fit: boom',
-    });
-    await new Promise((resolve) => setTimeout(resolve, 150)); // the display redraws on its own timer
-    const screen = stream.text().replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, ''); // without cursor moves and colours
-    expect(screen).toMatch(/jobs .* 2\/3 \| 12\.0s elapsed, ETA 6\.0s \| ok 1, failed 1, unsupported 0, cached 1/); // 12 s a job, 1 left, 2 workers
-    expect(screen).toMatch(/w2 .* jepa bb\/state offline b=256 seed=0 \| \d+\.\ds \| fit: epoch 3\/10/);
-    expect(screen).toMatch(/w1 .* idle/);
-    expect(screen).toContain('failed: linear bb/state offline b=256 seed=0: in fit: boom');
-    progress.stop();
-  });
+  it(
+    'draws a totals line (elapsed, ETA, counts) and a line per worker with its job, phase and in-job ' + 'progress',
+    async () => {
+      const stream = fakeTerminal();
+      let now = 0;
+      const progress = sweepProgress(stream, { now: () => now });
+      progress.start(3, { workers: 2, cached: 1, estimateSeconds: null });
+      progress.jobFinished('c', 'cached job', { status: 'ok', cached: true, seconds: 0 });
+      progress.jobStarted('a', 'linear bb/state offline b=256 seed=0');
+      progress.jobStarted('b', 'jepa bb/state offline b=256 seed=0');
+      progress.jobPhase('b', 'fit');
+      progress.jobProgress('b', 3, 10, 'epoch');
+      now = 12_000;
+      progress.jobFinished('a', 'linear bb/state offline b=256 seed=0', {
+        status: 'failed',
+        cached: false,
+        seconds: 12,
+        failure: 'in fit: boom',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150)); // the display redraws on its own timer
+      const screen = stream.text().replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, ''); // without cursor moves and colours
+      // 12 s a job, 1 left, 2 workers
+      expect(screen).toMatch(/jobs .* 2\/3 \| 12\.0s elapsed, ETA 6\.0s \| ok 1, failed 1, unsupported 0, cached 1/);
+      expect(screen).toMatch(/w2 .* jepa bb\/state offline b=256 seed=0 \| \d+\.\ds \| fit: epoch 3\/10/);
+      expect(screen).toMatch(/w1 .* idle/);
+      expect(screen).toContain('failed: linear bb/state offline b=256 seed=0: in fit: boom');
+      progress.stop();
+    },
+  );
 });
 
 describe('progress helpers', () => {
@@ -137,28 +142,32 @@ describe('progress helpers', () => {
     expect(etaSeconds([10], 0, 2, null)).toBe(0);
   });
 
-  it('summarises a sweep: counts, each failed job with its phase and reason (its stack with --verbose), where the results are', () => {
-    const failed = syntheticResult({
-      key: 'f',
-      status: 'failed',
-      metrics: null,
-      error: { message: 'boom', phase: 'act', stack: 'Error: boom\n    at act (my-model.ts:12:3)' },
-    });
-    const results = [
-      syntheticResult(),
-      failed,
-      syntheticResult({ key: 'u', status: 'unsupported', metrics: null, reason: 'no act()' }),
-    ];
-    expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: false })).toBe(
-      [
-        'done in 1m15s: 3 job(s), 1 ok, 1 failed, 1 unsupported; 1 from the results file',
-        '1 job(s) failed; rerun the same command to retry them (--verbose shows their stacks):',
-        '  m s-v1/state offline b=64 seed=0: in act: boom',
-        'results: /r/results.jsonl',
-      ].join('\n'),
-    );
-    expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: true })).toContain(
-      '  m s-v1/state offline b=64 seed=0: in act: boom\n      Error: boom\n      at act (my-model.ts:12:3)\n',
-    );
-  });
+  it(
+    'summarises a sweep: counts, each failed job with its phase and reason (its stack with --verbose), where the ' +
+      'results are',
+    () => {
+      const failed = syntheticResult({
+        key: 'f',
+        status: 'failed',
+        metrics: null,
+        error: { message: 'boom', phase: 'act', stack: 'Error: boom\n    at act (my-model.ts:12:3)' },
+      });
+      const results = [
+        syntheticResult(),
+        failed,
+        syntheticResult({ key: 'u', status: 'unsupported', metrics: null, reason: 'no act()' }),
+      ];
+      expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: false })).toBe(
+        [
+          'done in 1m15s: 3 job(s), 1 ok, 1 failed, 1 unsupported; 1 from the results file',
+          '1 job(s) failed; rerun the same command to retry them (--verbose shows their stacks):',
+          '  m s-v1/state offline b=64 seed=0: in act: boom',
+          'results: /r/results.jsonl',
+        ].join('\n'),
+      );
+      expect(sweepSummary(results, { seconds: 75, cached: 1, file: '/r/results.jsonl', verbose: true })).toContain(
+        '  m s-v1/state offline b=64 seed=0: in act: boom\n      Error: boom\n      at act (my-model.ts:12:3)\n',
+      );
+    },
+  );
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
 import { ORACLE_NOTE } from '../src/leaderboard';
 import { readResults, readRuns } from '../src/report';
-import { bench, craftedRun, jsonl, scratch, syntheticResult } from './helpers';
+import { bench, craftedRun, jsonl, scratch, syntheticResult, joined } from './helpers';
 
 describe('protocol helpers', () => {
   it('splits a budget into 4 equal rounds and draws shifts from the seed', () => {
@@ -20,7 +20,8 @@ describe('protocol helpers', () => {
   });
 
   it('measures recovery only where there was skill to regain, over a window wholly after the shift', () => {
-    // 0.8 before the shift at 100, 0.2 after, back to 0.75 (>= 0.72) from step 130; a second shift at 200 never recovers
+    // 0.8 before the shift at 100, 0.2 after, back to 0.75 (>= 0.72) from step 130; a second shift at 200 never
+    // recovers
     const skill: number[] = Array.from({ length: 300 }, (_, t) =>
       t < 100 ? 0.8 : t < 130 ? 0.2 : t < 200 ? 0.75 : 0.1,
     );
@@ -161,14 +162,19 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
     expect(r.code, r.stderr).toBe(0);
     const file = join(out, 'report.html');
     const html = readFileSync(file, 'utf8');
-    // the headline table beside it, README-ready: the possible-worlds oracle on hidden-laws (in the oracles' table) with its on-policy gain and live recovery
+    // the headline table beside it, README-ready: the possible-worlds oracle on hidden-laws (in the oracles' table)
+    // with its on-policy gain and live recovery
     // (first, how far the run got: every planned job done)
     const board = readFileSync(join(out, 'leaderboard.md'), 'utf8').split('\n');
     expect(board[2]).toMatch(
-      /^- `.*all`: `pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear .*` at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/,
+      joined(
+        /^- `.*all`: `pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear .*` /,
+        /at \S+: (\d+) of \1 planned jobs done \(\d+ ok, \d+ unsupported, 0 failed\), complete$/,
+      ),
     );
     expect(board[4]).toBe(
-      '| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | accElement h=1 | on-policy gain | live recovery (steps) | fit s |',
+      '| scenario / view | model | auc | budget | seeds | skill h=1 | skill h=H | accElement h=1 | on-policy gain | ' +
+        'live recovery (steps) | fit s |',
     );
     const pwLine = board.findIndex((l) =>
       l.startsWith('| hidden-laws-v1 / state | possible-worlds[library=scenario] * |'),
@@ -180,7 +186,10 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
     );
     // the report shows the law each found, its evidence and its rivals
     expect(html).toMatch(
-      /<h3>Laws found by possible-worlds \(offline, budget 32, seed 0\)<\/h3><table class="laws">(.(?!<\/table>))*<tr><td>5<\/td>/,
+      joined(
+        /<h3>Laws found by possible-worlds \(offline, budget 32, seed 0\)<\/h3><table /,
+        /class="laws">(.(?!<\/table>))*<tr><td>5<\/td>/,
+      ),
     );
     expect(html).toMatch(
       /<h3>Laws found by possible-worlds\[library=scenario\] \* oracle \(offline, budget 32, seed 0\)<\/h3>/,
@@ -190,10 +199,15 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
     expect(pw[4]).toBe('1');
     expect(Number(pw[5])).toBeGreaterThan(0.5);
     expect(pw[7]).toBe('n/a'); // accElement: hidden-laws' state is real
-    expect(pw[8]).toMatch(/^-?\d+\.\d{3}( ± \d+\.\d{3})?( \(b=\d+\))?$/); // on-policy gain: a number (Number() would take NaN)
+    // on-policy gain: a number (Number() would take NaN)
+    expect(pw[8]).toMatch(/^-?\d+\.\d{3}( ± \d+\.\d{3})?( \(b=\d+\))?$/);
     expect(pw[9]).toMatch(/^(\d+|-) \(\d\/2 never\)$/);
     expect(html).toMatch(
-      /<ul class="runs"><li><code>[^<]*all<\/code>: <code>pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear [^<]*<\/code> at \S+: \d+ of \d+ planned jobs done/,
+      joined(
+        /<ul class="runs"><li><code>[^<]*all<\/code>: /,
+        /<code>pnpm bench --model possible-worlds,possible-worlds\[library=scenario\],linear [^<]*<\/code> /,
+        /at \S+: \d+ of \d+ planned jobs done/,
+      ),
     );
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
     const browser = await chromium.launch({

@@ -40,45 +40,50 @@ function closedGate(dir: string): string {
 }
 
 describe('readResultLines: the rules of a results file', () => {
-  it('reads results; sets apart what is not one (with why), a torn last line, and a whole last line without its newline', () => {
-    const dir = scratch();
-    const file = join(dir, 'results.jsonl');
-    const good = syntheticResult({ key: 'a' });
-    const nullMetrics = syntheticResult({
-      key: 'b',
-      metrics: {
-        test: { mse: { '1': null }, skill: { '1': null } },
-        ood: { mse: { '1': null }, skill: { '1': null } },
-      },
-    });
-    const wrongTypes = syntheticResult({
-      key: 'c',
-      budget: '<script>' as never,
-      filmstrip: ['data:image/svg+xml,<svg onload=alert(1)>'],
-    });
-    writeFileSync(
-      file,
-      jsonl([good, null, nullMetrics, wrongTypes]) +
-        '{"key": "d", "sta\n' +
-        JSON.stringify(syntheticResult({ key: 'e' })).slice(0, 30),
-    );
-    const read = readResultLines(file);
-    expect(read.results.map((r) => r.key)).toEqual(['a']);
-    expect(read.rejected.map((r) => r.problem)).toEqual([
-      'not a JSON object: null',
-      'an ok result needs metrics with a number for mse on test and ood (all null: its forecast was never scored)',
-      'budget: Invalid input: expected number, received string',
-      expect.stringMatching(/^not JSON \(/),
-    ]);
-    expect(read.torn).toBe(JSON.stringify(syntheticResult({ key: 'e' })).slice(0, 30));
-    writeFileSync(file, jsonl([good]) + JSON.stringify(syntheticResult({ key: 'e' })));
-    expect(readResultLines(file)).toMatchObject({ torn: null, unterminated: true, rejected: [] });
-    expect(readResultLines(file).results.map((r) => r.key)).toEqual(['a', 'e']);
-  });
+  it(
+    'reads results; sets apart what is not one (with why), a torn last line, and a whole last line without its ' +
+      'newline',
+    () => {
+      const dir = scratch();
+      const file = join(dir, 'results.jsonl');
+      const good = syntheticResult({ key: 'a' });
+      const nullMetrics = syntheticResult({
+        key: 'b',
+        metrics: {
+          test: { mse: { '1': null }, skill: { '1': null } },
+          ood: { mse: { '1': null }, skill: { '1': null } },
+        },
+      });
+      const wrongTypes = syntheticResult({
+        key: 'c',
+        budget: '<script>' as never,
+        filmstrip: ['data:image/svg+xml,<svg onload=alert(1)>'],
+      });
+      writeFileSync(
+        file,
+        jsonl([good, null, nullMetrics, wrongTypes]) +
+          '{"key": "d", "sta\n' +
+          JSON.stringify(syntheticResult({ key: 'e' })).slice(0, 30),
+      );
+      const read = readResultLines(file);
+      expect(read.results.map((r) => r.key)).toEqual(['a']);
+      expect(read.rejected.map((r) => r.problem)).toEqual([
+        'not a JSON object: null',
+        'an ok result needs metrics with a number for mse on test and ood (all null: its forecast was never scored)',
+        'budget: Invalid input: expected number, received string',
+        expect.stringMatching(/^not JSON \(/),
+      ]);
+      expect(read.torn).toBe(JSON.stringify(syntheticResult({ key: 'e' })).slice(0, 30));
+      writeFileSync(file, jsonl([good]) + JSON.stringify(syntheticResult({ key: 'e' })));
+      expect(readResultLines(file)).toMatchObject({ torn: null, unterminated: true, rejected: [] });
+      expect(readResultLines(file).results.map((r) => r.key)).toEqual(['a', 'e']);
+    },
+  );
 });
 
 describe('lines of a results file', () => {
-  it('sets aside a line that parses but is not a result (verbatim, said once) and reruns its job; bench report skips it', {
+  it('sets aside a line that parses but is not a result (verbatim, said once) and reruns its job; bench report ' +
+    'skips it', {
     tags: ['slow'],
   }, () => {
     const out = join(scratch(), 'rejected');
@@ -92,14 +97,17 @@ describe('lines of a results file', () => {
     const report = bench(['report', out]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stderr).toContain(
-      `skipped 2 line(s) of ${file} that are not results (e.g. not a JSON object: null); a pnpm bench run into that folder sets them aside`,
+      `skipped 2 line(s) of ${file} that are not results (e.g. not a JSON object: null); a pnpm bench run into that ` +
+        `folder sets them aside`,
     );
     expect(report.stderr).not.toMatch(/TypeError|\n\s+at /);
 
     const rerun = bench([...small('2'), '--out', out]);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain(
-      `set aside 2 line(s) of ${file} that are not results into ${join(out, 'results.rejected.jsonl')} (kept verbatim); a job left without a result runs again`,
+      `set aside 2 ` +
+        `line(s) of ${file} that are not ` +
+        `results into ${join(out, 'results.rejected.jsonl')} (kept verbatim); a job left without a result runs again`,
     );
     expect(rerun.stderr.match(/\(cached\)/g)).toHaveLength(1);
     expect(rerun.stderr.match(/: ok in /g)).toHaveLength(1); // the impostor's job ran again
@@ -140,27 +148,33 @@ function deadPid(): number {
 }
 
 describe('one run per results file', () => {
-  it('a second pnpm bench on the same --out exits 2 naming the first; the first completes with no key twice', async () => {
-    const dir = scratch();
-    const out = join(dir, 'two-runs');
-    const gate = closedGate(dir);
-    const plan = [...gated('6'), '--workers', '1', '--out', out];
-    const first = benchInBackground(plan);
-    await until(join(out, 'results.jsonl.lock'));
-    const second = bench(plan);
-    writeFileSync(gate, '');
-    expect(second.code, second.stderr).toBe(2);
-    expect(second.stderr).toMatch(
-      new RegExp(
-        `error: ${join(out, 'results.jsonl')} is being written by another run \\(pid \\d+ on this host, started \\S+: pnpm bench --model \\S*gated-model\\.ts .*\\); two runs on one results file would compute the same jobs twice\\. Wait for it to finish, or write elsewhere with --out`,
-      ),
-    );
-    expect((await first.exited).code).toBe(0);
-    const lines = readLines(join(out, 'results.jsonl'));
-    expect(lines).toHaveLength(6);
-    expect(new Set(lines.map((l) => l.key)).size).toBe(6);
-    expect(existsSync(join(out, 'results.jsonl.lock'))).toBe(false); // released
-  });
+  it(
+    'a second pnpm bench on the same --out exits 2 naming the first; the first completes with no ' + 'key twice',
+    async () => {
+      const dir = scratch();
+      const out = join(dir, 'two-runs');
+      const gate = closedGate(dir);
+      const plan = [...gated('6'), '--workers', '1', '--out', out];
+      const first = benchInBackground(plan);
+      await until(join(out, 'results.jsonl.lock'));
+      const second = bench(plan);
+      writeFileSync(gate, '');
+      expect(second.code, second.stderr).toBe(2);
+      expect(second.stderr).toMatch(
+        new RegExp(
+          `error: ${join(out, 'results.jsonl')} is being written by another run \\(pid \\d+ on this host, started ` +
+            `\\S+: pnpm bench --model \\S*gated-model\\.ts .*\\); two runs on one results file would compute ` +
+            `the same ` +
+            `jobs twice\\. Wait for it to finish, or write elsewhere with --out`,
+        ),
+      );
+      expect((await first.exited).code).toBe(0);
+      const lines = readLines(join(out, 'results.jsonl'));
+      expect(lines).toHaveLength(6);
+      expect(new Set(lines.map((l) => l.key)).size).toBe(6);
+      expect(existsSync(join(out, 'results.jsonl.lock'))).toBe(false); // released
+    },
+  );
 
   it('shards sharing a folder run at once, each locking only its own file', async () => {
     const dir = scratch();
@@ -220,8 +234,11 @@ describe('one run per results file', () => {
     const refused = bench([...small('2'), '--out', out]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
-      `error: ${file} is being written by another run (pid ${process.pid} on host node-17.cluster.example, started 2026-12-01T00:00:00.000Z: pnpm bench --full --shard 0/1); ` +
-        'its host is not this one, so whether it still runs cannot be checked from here. Wait for it to finish, write elsewhere with --out, or, if that run is gone (its machine lost or stopped), take the lock over with --take-lock',
+      `error: ${file} is being written by another run (pid ${process.pid} on host node-17.cluster.example, started ` +
+        `2026-12-01T00:00:00.000Z: pnpm bench --full --shard 0/1); ` +
+        'its host is not this one, so whether it still runs cannot be checked from here. Wait for it to finish, ' +
+        'write elsewhere with --out, or, if that run is gone (its machine lost or stopped), take the lock over ' +
+        'with --take-lock',
     );
     expect(readFileSync(file, 'utf8')).toBe(before);
     expect(readFileSync(lock, 'utf8')).toBe(holder);

@@ -52,7 +52,8 @@ describe('scaffolds and the docs that show them', () => {
         const r = run(ws, line);
         expect(r.code, `${line}\n${r.stderr}`).toBe(0);
       }
-      // the first JSON block is the package.json field the scaffold writes (later ones: an outside model's tsconfig, a sidecar)
+      // the first JSON block is the package.json field the scaffold writes (later ones: an outside model's tsconfig, a
+      // sidecar)
       for (const fragment of blocks(markdown, 'json').slice(0, 1))
         expect(readFileSync(join(ws, dir, 'package.json'), 'utf8')).toContain(fragment.trim());
       const shown = blocks(markdown, 'ts');
@@ -68,7 +69,8 @@ describe('scaffolds and the docs that show them', () => {
     const model = JSON.parse(
       run(
         ws,
-        'pnpm --silent bench --model my-model,persistence --scenario bouncing-balls --view state --budgets 256 --json --out r1',
+        'pnpm --silent bench --model my-model,persistence --scenario bouncing-balls --view state --budgets 256 ' +
+          '--json --out r1',
       ).stdout,
     );
     const knn = model.results.find((r: { model: string }) => r.model === 'my-model');

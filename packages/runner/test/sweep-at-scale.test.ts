@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { bench, benchInBackground, byKey, readLines, root, scratch } from './helpers';
+import { bench, benchInBackground, byKey, readLines, root, scratch, joined } from './helpers';
 
 // persistence and linear on the state view of bouncing-balls: 2 models x 3 budgets x 3 seeds = 18 quick jobs
 const PLAN = [
@@ -39,7 +39,8 @@ beforeAll(() => {
 const wholeLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
 
 describe('crash safety', () => {
-  it('a sweep killed with SIGKILL (its whole process group) twice at seeded random points, then rerun, equals an uninterrupted run', {
+  it('a sweep killed with SIGKILL (its whole process group) twice at seeded random points, then rerun, equals an ' +
+    'uninterrupted run', {
     tags: ['slow'],
   }, async () => {
     const out = join(dir, 'killed');
@@ -132,7 +133,10 @@ describe('shards', () => {
     const mixed = bench(['merge', shared, otherPlan, '--out', join(dir, 'not-written')]);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(
-      /these shards come from different plans: shard 0\/3 .* ran plan \w+ \(18 jobs: .*\), shard 2\/3 .* ran plan \w+ \(6 jobs: .*\)\. Merge only the shards of one command\./,
+      joined(
+        /these shards come from different plans: shard 0\/3 .* ran plan \w+ \(18 jobs: .*\), shard 2\/3 /,
+        /.* ran plan \w+ \(6 jobs: .*\)\. Merge only the shards of one command\./,
+      ),
     );
 
     // the same plan, but the model's file changed between its two shards
@@ -140,7 +144,8 @@ describe('shards', () => {
     const writeModel = (version: number) =>
       writeFileSync(
         model,
-        `// version ${version}\nimport persistence from ${JSON.stringify(join(root, 'packages/baselines/src/persistence.ts'))};\n` +
+        `// version ${version}\nimport ` +
+          `persistence from ${JSON.stringify(join(root, 'packages/baselines/src/persistence.ts'))};\n` +
           `export default { ...persistence, card: { ...persistence.card, id: 'persistence-copy' } };\n`,
       );
     const copyPlan = (shard: string, out: string) => [
@@ -170,7 +175,10 @@ describe('shards', () => {
     const stale = bench(['merge', join(dir, 'code-1'), join(dir, 'code-2'), '--out', join(dir, 'not-written')]);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toMatch(
-      /these shards ran different code: shard 0\/2 .* code \w+ \(commit .*\), shard 1\/2 .* code \w+ .*rerun the stale shards on the same checkout/,
+      joined(
+        /these shards ran different code: shard 0\/2 .* code \w+ \(commit .*\), shard 1\/2 .* code \w+ /,
+        /.*rerun the stale shards on the same checkout/,
+      ),
     );
     expect(existsSync(join(dir, 'not-written'))).toBe(false);
 

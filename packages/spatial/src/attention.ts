@@ -88,9 +88,11 @@ export class NeighbourhoodAttention extends MultiHeadAttention {
         P = hood.rows * hood.cols;
       const index = ops.param(this.index);
       const q = ops.reshape(this.query.apply(ops, x), [-1, P, 1, h, dh]); //                          [n, P, 1, H, dh]
-      const k = ops.reshape(gatherNeighbours(ops, this.key.apply(ops, x), index, P, d), [-1, P, M, h, dh]); // [n, P, M, H, dh]
+      // [n, P, M, H, dh]
+      const k = ops.reshape(gatherNeighbours(ops, this.key.apply(ops, x), index, P, d), [-1, P, M, h, dh]);
       const v = ops.reshape(gatherNeighbours(ops, this.value.apply(ops, x), index, P, d), [-1, P, M, h, dh]);
-      const scores = ops.add(ops.mul(ops.sum(ops.mul(q, k), 4), 1 / Math.sqrt(dh)), ops.param(this.mask)); // [n, P, M, H]
+      // [n, P, M, H]
+      const scores = ops.add(ops.mul(ops.sum(ops.mul(q, k), 4), 1 / Math.sqrt(dh)), ops.param(this.mask));
       const weights = ops.transpose(ops.softmax(ops.transpose(scores, [0, 1, 3, 2])), [0, 1, 3, 2]); //   softmax over M
       const out = ops.sum(ops.mul(ops.reshape(weights, [0, 0, M, h, 1]), v), 2); //                      [n, P, H, dh]
       return this.output.apply(ops, ops.reshape(out, [-1, d])); //                                       [n*P, D]

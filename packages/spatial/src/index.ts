@@ -18,7 +18,9 @@ function supports(spec: ScenarioSpec): Support {
     .join(', ');
   return {
     views: [],
-    reason: `spatial forecasts image views (kind 'image', [H, W] or [H, W, C]) from pixels; ${spec.id} has ${have}: state views are other models'`,
+    reason:
+      `spatial forecasts image views (kind 'image', [H, W] or [H, W, C]) from ` +
+      `pixels; ${spec.id} has ${have}: state views are other models'`,
   };
 }
 
@@ -27,7 +29,9 @@ const module: WorldModelModule<SpatialConfig> = {
     id: 'spatial',
     school: 'spatial',
     summary:
-      'A miniature Genie: patch tokens (continuous, or discrete through a VQ tokenizer), a transformer dynamics over the last frames and an action (true, or a latent action learned without labels), rolled out frame by frame.',
+      'A miniature Genie: patch tokens (continuous, or discrete through a VQ tokenizer), a transformer dynamics ' +
+      'over the last frames and an action (true, or a latent action learned without labels), rolled out frame ' +
+      'by frame.',
     references: [
       'Bruce et al. 2024, Genie: Generative Interactive Environments (arXiv:2402.15391)',
       'Arnab et al. 2021, ViViT (tubelet embedding)',
@@ -41,7 +45,9 @@ const module: WorldModelModule<SpatialConfig> = {
     const support = supports(spec);
     if (!(support.views as string[]).includes(view))
       throw new Error(
-        `spatial cannot forecast view "${view}" of ${spec.id}: ${'reason' in support ? support.reason : `it reads ${support.views.join(', ')}`}`,
+        `spatial cannot ` +
+          `forecast view "` +
+          `${view}" of ${spec.id}: ${'reason' in support ? support.reason : `it reads ${support.views.join(', ')}`}`,
       );
     return new SpatialModel(spec, view, spatialConfig.resolve(config));
   },

@@ -36,7 +36,9 @@ function entropy(counts: Iterable<number>, total: number): number {
   return h;
 }
 
-/** Normalised mutual information 2 I(Z; A) / (H(Z) + H(A)) (the arithmetic normalisation); null when both are constant. */
+/**
+ * Normalised mutual information 2 I(Z; A) / (H(Z) + H(A)) (the arithmetic normalisation); null when both are constant.
+ */
 export function normalisedMutualInformation(z: Int32Array, a: Int32Array): number | null {
   const n = z.length;
   if (n === 0) return null;

@@ -26,7 +26,8 @@ import { VectorQuantizer } from './vq';
 /** How actions enter the dynamics. */
 export type ActionKind =
   | { kind: 'real'; size: number } //                 a linear embedding of the action vector
-  | { kind: 'int'; size: number; vocab: number } //   one embedding table over (element, value) pairs, summed over elements
+  //   one embedding table over (element, value) pairs, summed over elements
+  | { kind: 'int'; size: number; vocab: number }
   | { kind: 'latent'; codes: number } //              an embedding table of latent-action codes
   | { kind: 'none' };
 
@@ -39,7 +40,10 @@ export function actionKindOf(action: TensorSpec | null, actionFree: boolean, lat
     : { kind: 'real', size };
 }
 
-/** Actions as the encoder takes them: real values [N, A] (float32), or ids [N, A] (int32: element * vocab + value, or latent codes with A = 1). */
+/**
+ * Actions as the encoder takes them: real values [N, A] (float32), or ids [N, A] (int32: element * vocab + value, or
+ * latent codes with A = 1).
+ */
 export class ActionEncoder extends Module {
   readonly dense: Dense | null = null;
   readonly table: Embedding | null = null;
@@ -76,7 +80,10 @@ export interface DynamicsShape {
   /** Neighbourhood radius of the attention, in patches. */
   radius: number;
   action: ActionKind;
-  /** 0: pixel tubelets in, each patch's change out. K > 0: token ids of a K-code tokenizer in, logits over the K codes out. */
+  /**
+   * 0: pixel tubelets in, each patch's change out. K > 0: token ids of a K-code tokenizer in, logits over the K codes
+   * out.
+   */
   tokens: number;
 }
 
@@ -124,7 +131,8 @@ export class Dynamics extends Module {
 
   /**
    * Embedded tokens [n, P, D] with position and action added, through the blocks as token rows [n*P, D] (as the
-   * dense layers see them; ORT then fuses each MatMul and bias add into one Gemm), the final norm and the head -> [n*P, out].
+   * dense layers see them; ORT then fuses each MatMul and bias add into one Gemm), the final norm and the head -> [n*P,
+   * out].
    */
   private trunk<T>(ops: Ops<T>, x: T, actions: T | null): T {
     const D = this.shape.width;
@@ -148,7 +156,10 @@ export class Dynamics extends Module {
     return ops.add(delta, current);
   }
 
-  /** One step on tokens: context token ids [n, C, P] (int32, oldest first), actions [n, A] (or null) -> next-token logits [n, P, K]. */
+  /**
+   * One step on tokens: context token ids [n, C, P] (int32, oldest first), actions [n, A] (or null) -> next-token
+   * logits [n, P, K].
+   */
   logits<T>(ops: Ops<T>, ids: T, actions: T | null): T {
     const { geometry: g, contextFrames: C, tokens: K } = this.shape;
     if (!this.tokenEmbed || !this.copy)
@@ -160,7 +171,8 @@ export class Dynamics extends Module {
         [1, C, 1],
       ),
     ); // id + c * K
-    const x = ops.sum(this.tokenEmbed.apply(ops, shifted), 1); //                                  [n, C, P, D] -> [n, P, D]
+    //                                  [n, C, P, D] -> [n, P, D]
+    const x = ops.sum(this.tokenEmbed.apply(ops, shifted), 1);
     const last = ops.reshape(ops.slice(ids, 1, C - 1, C), [-1]); //                                 [n*P]
     const logits = ops.add(this.trunk(ops, x, actions), ops.mul(ops.oneHot(last, K), ops.param(this.copy))); // [n*P, K]
     return ops.reshape(logits, [-1, g.P, K]);
@@ -185,7 +197,8 @@ export interface LatentActionShape {
  * The latent action model (Genie's LAM, made light): the encoder reads each patch of the change frame t+1 -
  * frame t (only the change: a transition where nothing moves then has one code whatever the scene, which
  * the full frames did not give), pools over patches (mean and max: the max keeps a local change, such as a
- * sprite's step, from being averaged away), and quantises to one of `codes` latent actions. The decoder predicts frame t+1 patch
+ * sprite's step, from being averaged away), and quantises to one of `codes` latent actions. The decoder predicts frame
+ * t+1 patch
  * by patch from the context frames and the code only, so whatever the context does not tell (the action)
  * must go through the code.
  */
@@ -222,7 +235,10 @@ export class LatentActionModel extends Module {
     return this.encOut.apply(ops, pooled); //                                                        [n, latentDim]
   }
 
-  /** Context halo patches [n, C, P, J], last core patches [n, P, pp], latent [n, latentDim] -> next core patches [n, P, pp]. */
+  /**
+   * Context halo patches [n, C, P, J], last core patches [n, P, pp], latent [n, latentDim] -> next core patches [n, P,
+   * pp].
+   */
   decode<T>(ops: Ops<T>, context: T, current: T, latent: T): T {
     const { geometry: g, contextFrames: C, width: D } = this.shape;
     const tubelets = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //          [n*P, C*J]

@@ -67,14 +67,17 @@ function exportNeighbourhoodAttention(ops: OnnxOps, layer: NeighbourhoodAttentio
   const q = heads(layer.query.apply(ops, x), [0, 2, 1, 3]); //                                       [n, H, P, dh]
   const k = heads(layer.key.apply(ops, x), [0, 2, 3, 1]); //                                         [n, H, dh, P]
   const v = heads(layer.value.apply(ops, x), [0, 2, 1, 3]); //                                       [n, H, P, dh]
-  const scores = ops.add(ops.mul(ops.matMul(q, k), 1 / Math.sqrt(dh)), ops.constant(neighbourhoodMask(hood), [P, P])); // [n, H, P, P]
+  // [n, H, P, P]
+  const scores = ops.add(ops.mul(ops.matMul(q, k), 1 / Math.sqrt(dh)), ops.constant(neighbourhoodMask(hood), [P, P]));
   const out = ops.transpose(ops.matMul(ops.softmax(scores), v), [0, 2, 1, 3]); //                   [n, P, H, dh]
   return layer.output.apply(ops, ops.reshape(out, [-1, d])); //                                     [n*P, D]
 }
 
 const exporters = [layerExporter(NeighbourhoodAttention, exportNeighbourhoodAttention)];
 
-/** The graph inputs of a step: the window (`window`, its shape), the current frame, and the action when `withActions`. */
+/**
+ * The graph inputs of a step: the window (`window`, its shape), the current frame, and the action when `withActions`.
+ */
 function stepInputs(dynamics: Dynamics, window: ExportInput, withActions: boolean): ExportInput[] {
   const { geometry: g } = dynamics.shape;
   const kind = dynamics.shape.action.kind;
@@ -228,7 +231,8 @@ export class OnnxRollout {
           }
         } catch (e) {
           throw new Error(
-            `spatial: cannot forecast through ONNX Runtime (${(e as Error).message}); set forecastBackend=tfjs to forecast with tfjs`,
+            `spatial: cannot forecast through ONNX Runtime (${(e as Error).message}); set forecastBackend=tfjs to ` +
+              `forecast with tfjs`,
           );
         }
       })();
@@ -248,6 +252,7 @@ export class OnnxRollout {
   async release(): Promise<void> {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    for (const s of sessions) await (await s.catch(() => null))?.release(); // a session that failed to open has nothing to release
+    // a session that failed to open has nothing to release
+    for (const s of sessions) await (await s.catch(() => null))?.release();
   }
 }

@@ -29,7 +29,9 @@ export interface PatchGeometry {
   pixels: number;
   /** coreOrder[p * pp + k] = the image-layout index of core-layout value (patch p, element k). [pixels] */
   coreOrder: Int32Array;
-  /** haloIndex[p * J + j] = the core-layout index of halo element j of patch p, or `pixels` for zero padding. [P * J] */
+  /**
+   * haloIndex[p * J + j] = the core-layout index of halo element j of patch p, or `pixels` for zero padding. [P * J]
+   */
   haloIndex: Int32Array;
 }
 

@@ -11,9 +11,13 @@ import type { Dynamics, DynamicsShape } from './model';
 import { haloOf, haloPatches, type PatchGeometry } from './patches';
 import type { PatchTokenizer } from './tokenizer';
 
-/** The context window moved on by one frame: the oldest of the C frames [n, C, P, J] dropped, the halo patches of `frame` [n, P, pp] appended. */
+/**
+ * The context window moved on by one frame: the oldest of the C frames [n, C, P, J] dropped, the halo patches of
+ * `frame` [n, P, pp] appended.
+ */
 export function nextWindow<T>(ops: Ops<T>, g: PatchGeometry, C: number, context: T, frame: T, haloIndex: T): T {
-  const halo = ops.reshape(haloPatches(ops, g, ops.reshape(frame, [0, g.pixels]), haloIndex), [-1, 1, g.P, g.J]); // [n, 1, P, J]
+  // [n, 1, P, J]
+  const halo = ops.reshape(haloPatches(ops, g, ops.reshape(frame, [0, g.pixels]), haloIndex), [-1, 1, g.P, g.J]);
   return C > 1 ? ops.concat([ops.slice(context, 1, 1, C), halo], 1) : halo;
 }
 
@@ -63,7 +67,10 @@ export function tokenStep<T>(
 
 /** One chunk of n episodes being rolled out: its context window and last frame, held by the engine. */
 export interface ChunkStepper {
-  /** One step with the chunk's actions [n * A] (or null) -> the predicted frames [n * pixels] in core layout, valid until the next step. */
+  /**
+   * One step with the chunk's actions [n * A] (or null) -> the predicted frames [n * pixels] in core layout, valid
+   * until the next step.
+   */
   step(actions: Float32Array | Int32Array | null): Promise<Float32Array>;
   /** Frees the chunk's state. */
   dispose(): void;
@@ -196,7 +203,10 @@ export function contextIds(
   return tf.tensor3d(ids, [n, C, g.P], 'int32');
 }
 
-/** The tfjs step engine on tokens: tokenStep in one tidy, decoding through `table` [K, pp] (the tokenizer's decodedTable()). */
+/**
+ * The tfjs step engine on tokens: tokenStep in one tidy, decoding through `table` [K, pp] (the tokenizer's
+ * decodedTable()).
+ */
 export function tfjsTokenEngine(dynamics: Dynamics, tokenizer: PatchTokenizer, table: tf.Tensor2D): StepEngine {
   const { geometry: g, contextFrames: C } = dynamics.shape;
   return (_halos, last, n, frames) =>

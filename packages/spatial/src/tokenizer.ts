@@ -113,7 +113,8 @@ export async function trainTokenizer(
         pp,
       ]) as tf.Tensor2D; // [b*P, pp]
       const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(tfjsOps, x) as tf.Tensor2D);
-      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1); //                                [b*P]
+      //                                [b*P]
+      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1);
       restarts.record(q, perPatch as tf.Tensor1D, Math.floor(rows / 16));
       return tf.add(tf.mean(perPatch), q.loss) as tf.Scalar;
     },
@@ -122,7 +123,10 @@ export async function trainTokenizer(
   return { result, restarts: restarts.restarts };
 }
 
-/** Mean squared error per pixel of the tokenizer's reconstruction (decoded table at each patch's id) of frames `cores` [F, P, pp]. */
+/**
+ * Mean squared error per pixel of the tokenizer's reconstruction (decoded table at each patch's id) of frames `cores`
+ * [F, P, pp].
+ */
 export function reconstructionError(tokenizer: PatchTokenizer, cores: tf.Tensor3D, ids: Int32Array): number {
   const mse = tf.tidy(() => {
     const table = tokenizer.decodedTable();

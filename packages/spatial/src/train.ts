@@ -52,7 +52,10 @@ function contextRows(samples: Samples, C: number, batch: Int32Array): Int32Array
   return rows;
 }
 
-/** The trainer settings of every dynamics stage: warm-up, early stopping on a held-out share (from 20 samples), Adam with beta2 0.99. */
+/**
+ * The trainer settings of every dynamics stage: warm-up, early stopping on a held-out share (from 20 samples), Adam
+ * with beta2 0.99.
+ */
 function dynamicsSchedule(samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal) {
   const holdout = samples.count >= 20 ? config.holdout : 0;
   const trainCount = samples.count - Math.round(samples.count * holdout);
@@ -71,7 +74,10 @@ function dynamicsSchedule(samples: Samples, config: SpatialConfig, steps: number
   };
 }
 
-/** A minibatch's inputs: the halo patches of its C context frames [b, C, P, J] and its last frame's core patches [b, P, pp]. */
+/**
+ * A minibatch's inputs: the halo patches of its C context frames [b, C, P, J] and its last frame's core patches [b, P,
+ * pp].
+ */
 function contextOf(
   t: DataTensors,
   samples: Samples,
@@ -132,7 +138,8 @@ export async function trainLatentActionModel(
       ) as tf.Tensor2D; // [b, latentDim]
       const q = lam.quantizer.quantise(z);
       const predicted = lam.decode(ops, context, current, q.st); //                             [b, P, pp]
-      const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]); //                     [b] squared error per frame
+      //                     [b] squared error per frame
+      const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]);
       // bookkeeping for code restarts: usage, and the encoder outputs of the worst-reconstructed rows
       restarts.record(q, perRow as tf.Tensor1D, Math.floor(b / 4));
       return tf.add(tf.mean(perRow), q.loss) as tf.Scalar;
@@ -195,7 +202,8 @@ export async function trainDynamics(
         let { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
         let loss: tf.Tensor = tf.scalar(0);
         for (let r = 0; r < width; r++) {
-          const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, r)) : null; // [b, A]
+          // [b, A]
+          const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, r)) : null;
           const predicted = dynamics.step(ops, context, current, a) as tf.Tensor3D; //                     [b, P, pp]
           const target = rowsOf<tf.Rank.R3>(t.cores, column(samples.targets, stride, batch, r));
           loss = tf.add(loss, tf.mean(tf.mul(tf.square(tf.sub(predicted, target)), weights)));
@@ -239,7 +247,8 @@ export async function trainTokenDynamics(
     ...dynamicsSchedule(samples, config, steps, rng, signal),
     loss: (batch) => {
       const b = batch.length;
-      const context = tf.reshape(rowsOf(ids, contextRows(samples, C, batch)), [b, C, g.P]) as tf.Tensor3D; // [b, C, P] int32
+      // [b, C, P] int32
+      const context = tf.reshape(rowsOf(ids, contextRows(samples, C, batch)), [b, C, g.P]) as tf.Tensor3D;
       const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, 0)) : null;
       const target = rowsOf<tf.Rank.R2>(ids, column(samples.targets, stride, batch, 0)); //           [b, P] int32
       const logits = tf.reshape(dynamics.logits(ops, context, a), [b * g.P, K]); //                       [b*P, K]

@@ -101,7 +101,9 @@ export class DeadCodeRestarts {
     this.usage = new Int32Array(quantizer.size);
   }
 
-  /** A step's quantised rows and each row's reconstruction error `errors` [N]: its `worst` rows become the candidates. */
+  /**
+   * A step's quantised rows and each row's reconstruction error `errors` [N]: its `worst` rows become the candidates.
+   */
   record(q: Quantised, errors: tf.Tensor1D, worst: number): void {
     for (const c of q.codes.dataSync()) this.usage[c]++;
     const e = errors.dataSync();
@@ -114,7 +116,10 @@ export class DeadCodeRestarts {
     rows.forEach((row, i) => this.candidates.set(zn.subarray(row * dim, (row + 1) * dim), i * dim));
   }
 
-  /** At an evaluation after `step` steps: restarts the codes unused since the last one (while step < 3/4 of the steps) and starts a new window. */
+  /**
+   * At an evaluation after `step` steps: restarts the codes unused since the last one (while step < 3/4 of the steps)
+   * and starts a new window.
+   */
   restartDead(step: number): void {
     if (step < 0.75 * this.steps) {
       const dead = Array.from(this.usage.keys()).filter((c) => this.usage[c] === 0);

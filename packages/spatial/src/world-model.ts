@@ -78,7 +78,8 @@ export class SpatialModel implements WorldModel {
     const v = spec.views[view];
     if (v?.kind !== 'image')
       throw new Error(
-        `spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see supports())`,
+        `spatial: view "${view}" of ${spec.id} is not an image view; spatial forecasts image views only (see ` +
+          `supports())`,
       );
     if (config.actionFree && spec.action && config.latentActions < 2)
       throw new Error(`spatial: actionFree needs latentActions >= 2 (a codebook), got ${config.latentActions}`);
@@ -123,7 +124,10 @@ export class SpatialModel implements WorldModel {
       });
   }
 
-  /** Releases the previous ORT sessions and, with forecastBackend 'onnx', exports the fitted dynamics' step and opens new ones. */
+  /**
+   * Releases the previous ORT sessions and, with forecastBackend 'onnx', exports the fitted dynamics' step and opens
+   * new ones.
+   */
   private async openForecaster(): Promise<void> {
     await this.releaseForecaster();
     this.tokenTable?.dispose();
@@ -468,7 +472,8 @@ export class SpatialModel implements WorldModel {
     await initBackend();
     const meta = JSON.parse(readFileSync(join(dir, 'spatial.json'), 'utf8'));
     if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
-    const model = new SpatialModel(meta.spec, meta.view, spatialConfig.resolve(meta.config)); // saves from before a config field get its default
+    // saves from before a config field get its default
+    const model = new SpatialModel(meta.spec, meta.view, spatialConfig.resolve(meta.config));
     model.build('load'); // initial weights are overwritten below
     readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes, 'spatial');
     if (meta.lamShapes) {

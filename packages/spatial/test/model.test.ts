@@ -72,7 +72,8 @@ describe('latent action model on sprite-world (no action labels)', { tags: ['slo
   it(
     // the expert presses noop on ~82% of its steps and some directions on under 1%, so only 3-5 codes can be
     // meaningful (measured at budget 512, seeds 0-2: 4, 3, 5 codes used; NMI 0.955, 0.892, 0.944)
-    'uses at least 3 of its 8 codes (each on >= 1% of transitions, no collapse) and reaches NMI >= 0.8 with the true actions',
+    'uses at least 3 of its 8 codes (each on >= 1% of transitions, no collapse) and reaches NMI >= 0.8 with the ' +
+      'true actions',
     async () => {
       const world = jobWorld(spriteWorld, 0);
       const data = trainingSet(spriteWorld, world, 'behavior', 512, 0).observed;

@@ -35,130 +35,154 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('the exported rollout step', () => {
-  it('rolls out what the tfjs step rolls out (max abs < 1e-4), for every action input; release frees the sessions', async () => {
-    // the wrapped 2-row grid repeats neighbours (rows r - 1 and r + 1 are the same row)
-    const cases: Array<{ action: ActionKind; C: number; frame: number[]; wrap: boolean; deadzone: number }> = [
-      { action: { kind: 'none' }, C: 3, frame: [12, 16], wrap: false, deadzone: 0.02 },
-      { action: { kind: 'real', size: 2 }, C: 3, frame: [8, 16], wrap: true, deadzone: 0 },
-      { action: { kind: 'int', size: 2, vocab: 5 }, C: 1, frame: [12, 16, 2], wrap: false, deadzone: 0.02 },
-      { action: { kind: 'latent', codes: 8 }, C: 2, frame: [12, 16], wrap: true, deadzone: 0 },
-    ];
-    const [B, K, H] = [5, 4, 6];
-    for (const [i, c] of cases.entries()) {
-      const rng = createRng(`onnx-step/${i}`);
-      const geometry = patchGeometry(c.frame, 4, 1, c.wrap);
-      const dynamics = new Dynamics(rng.fork('init'), {
-        geometry,
-        contextFrames: c.C,
-        width: 32,
-        depth: 2,
-        heads: 2,
-        mlpRatio: 2,
-        radius: 1,
-        action: c.action,
-        tokens: 0,
-      });
-      perturb(rng.fork('perturb'), dynamics, 0.02);
-      const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
-      const A = c.action.kind === 'none' ? 0 : c.action.kind === 'latent' ? 1 : c.action.size;
-      const ids = (n: number) =>
-        Int32Array.from({ length: n }, (_, j) =>
-          c.action.kind === 'int' ? (j % A) * c.action.vocab + rng.int(c.action.vocab) : rng.int(8),
+  it(
+    'rolls out what the tfjs step rolls out (max abs < 1e-4), for every action input; release frees the ' + 'sessions',
+    async () => {
+      // the wrapped 2-row grid repeats neighbours (rows r - 1 and r + 1 are the same row)
+      const cases: Array<{ action: ActionKind; C: number; frame: number[]; wrap: boolean; deadzone: number }> = [
+        { action: { kind: 'none' }, C: 3, frame: [12, 16], wrap: false, deadzone: 0.02 },
+        { action: { kind: 'real', size: 2 }, C: 3, frame: [8, 16], wrap: true, deadzone: 0 },
+        { action: { kind: 'int', size: 2, vocab: 5 }, C: 1, frame: [12, 16, 2], wrap: false, deadzone: 0.02 },
+        { action: { kind: 'latent', codes: 8 }, C: 2, frame: [12, 16], wrap: true, deadzone: 0 },
+      ];
+      const [B, K, H] = [5, 4, 6];
+      for (const [i, c] of cases.entries()) {
+        const rng = createRng(`onnx-step/${i}`);
+        const geometry = patchGeometry(c.frame, 4, 1, c.wrap);
+        const dynamics = new Dynamics(rng.fork('init'), {
+          geometry,
+          contextFrames: c.C,
+          width: 32,
+          depth: 2,
+          heads: 2,
+          mlpRatio: 2,
+          radius: 1,
+          action: c.action,
+          tokens: 0,
+        });
+        perturb(rng.fork('perturb'), dynamics, 0.02);
+        const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
+        const A = c.action.kind === 'none' ? 0 : c.action.kind === 'latent' ? 1 : c.action.size;
+        const ids = (n: number) =>
+          Int32Array.from({ length: n }, (_, j) =>
+            c.action.kind === 'int' ? (j % A) * c.action.vocab + rng.int(c.action.vocab) : rng.int(8),
+          );
+        const actions =
+          c.action.kind === 'none'
+            ? null
+            : c.action.kind === 'real'
+              ? Float32Array.from({ length: B * H * A }, () => rng.normal())
+              : ids(B * H * A);
+        const onnx = await OnnxRollout.open(dynamics, c.deadzone);
+        const engine = await onnx.engine(A);
+        // chunks of 3: two chunks
+        const viaTfjs = await rollout(
+          tfjsEngine(dynamics, c.deadzone),
+          dynamics.shape,
+          history,
+          B,
+          K,
+          actions,
+          A,
+          H,
+          3,
         );
-      const actions =
-        c.action.kind === 'none'
-          ? null
-          : c.action.kind === 'real'
-            ? Float32Array.from({ length: B * H * A }, () => rng.normal())
-            : ids(B * H * A);
-      const onnx = await OnnxRollout.open(dynamics, c.deadzone);
-      const engine = await onnx.engine(A);
-      const viaTfjs = await rollout(tfjsEngine(dynamics, c.deadzone), dynamics.shape, history, B, K, actions, A, H, 3); // chunks of 3: two chunks
-      const viaOrt = await rollout(engine, dynamics.shape, history, B, K, actions, A, H, 3);
-      expect(maxDiff(viaOrt, viaTfjs), `case ${i} (${c.action.kind})`).toBeLessThan(TOLERANCE);
-      // the forecasts are not trivially equal: most values are inside (0, 1), not clipped
-      expect(viaTfjs.filter((x) => x > 0 && x < 1).length).toBeGreaterThan(viaTfjs.length / 2);
-      if (actions) {
-        // a model with actions forecast without them runs unconditioned on both sides (a second ORT session)
-        const free = await rollout(await onnx.engine(0), dynamics.shape, history, B, K, null, 0, 2);
-        expect(
-          maxDiff(free, await rollout(tfjsEngine(dynamics, c.deadzone), dynamics.shape, history, B, K, null, 0, 2)),
-        ).toBeLessThan(TOLERANCE);
+        const viaOrt = await rollout(engine, dynamics.shape, history, B, K, actions, A, H, 3);
+        expect(maxDiff(viaOrt, viaTfjs), `case ${i} (${c.action.kind})`).toBeLessThan(TOLERANCE);
+        // the forecasts are not trivially equal: most values are inside (0, 1), not clipped
+        expect(viaTfjs.filter((x) => x > 0 && x < 1).length).toBeGreaterThan(viaTfjs.length / 2);
+        if (actions) {
+          // a model with actions forecast without them runs unconditioned on both sides (a second ORT session)
+          const free = await rollout(await onnx.engine(0), dynamics.shape, history, B, K, null, 0, 2);
+          expect(
+            maxDiff(free, await rollout(tfjsEngine(dynamics, c.deadzone), dynamics.shape, history, B, K, null, 0, 2)),
+          ).toBeLessThan(TOLERANCE);
+        }
+        await onnx.release();
+        await expect(rollout(engine, dynamics.shape, history, B, K, actions, A, 1)).rejects.toThrow();
+        dynamics.dispose();
       }
-      await onnx.release();
-      await expect(rollout(engine, dynamics.shape, history, B, K, actions, A, 1)).rejects.toThrow();
-      dynamics.dispose();
-    }
-  });
+    },
+  );
 });
 
 describe('the exported token step (tokenizer = vq)', () => {
-  it('rolls out what the tfjs token step rolls out (max abs < 1e-4): argmax ids decoded by a gather, fed back', async () => {
-    const cases: Array<{ action: ActionKind; C: number; wrap: boolean }> = [
-      { action: { kind: 'none' }, C: 3, wrap: false },
-      { action: { kind: 'real', size: 2 }, C: 2, wrap: true },
-      { action: { kind: 'int', size: 2, vocab: 5 }, C: 1, wrap: false },
-    ];
-    const [B, K, H, codes] = [5, 4, 6, 16];
-    for (const [i, c] of cases.entries()) {
-      const rng = createRng(`onnx-token-step/${i}`);
-      const geometry = patchGeometry([12, 16], 4, 1, c.wrap);
-      const dynamics = new Dynamics(rng.fork('init'), {
-        geometry,
-        contextFrames: c.C,
-        width: 32,
-        depth: 2,
-        heads: 2,
-        mlpRatio: 2,
-        radius: 1,
-        action: c.action,
-        tokens: codes,
-      });
-      perturb(rng.fork('perturb'), dynamics, 0.3);
-      dynamics.copy!.assign(tf.tensor1d([0.5])); // a copy bonus that does not drown the head's logits
-      const tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {
-        pp: geometry.pp,
-        width: 16,
-        codes,
-        dim: 8,
-        commitment: 0.25,
-      });
-      const table = tokenizer.decodedTable();
-      const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
-      const A = c.action.kind === 'real' || c.action.kind === 'int' ? c.action.size : 0;
-      const actions =
-        c.action.kind === 'none'
-          ? null
-          : c.action.kind === 'real'
-            ? Float32Array.from({ length: B * H * A }, () => rng.normal())
-            : Int32Array.from({ length: B * H * A }, (_, j) => (j % A) * 5 + rng.int(5));
-      const onnx = await OnnxRollout.open(dynamics, 0, tokenizer);
-      const viaTfjs = await rollout(
-        tfjsTokenEngine(dynamics, tokenizer, table),
-        dynamics.shape,
-        history,
-        B,
-        K,
-        actions,
-        A,
-        H,
-        3,
-      );
-      const viaOrt = await rollout(await onnx.engine(A), dynamics.shape, history, B, K, actions, A, H, 3);
-      expect(maxDiff(viaOrt, viaTfjs), `case ${i} (${c.action.kind})`).toBeLessThan(TOLERANCE);
-      // not trivially equal: the forecasts are decoded patches (other than the history's), and they change over the horizon
-      expect(
-        maxDiff(viaTfjs.subarray(0, geometry.pixels), history.subarray((K - 1) * geometry.pixels, K * geometry.pixels)),
-      ).toBeGreaterThan(0.1);
-      expect(
-        maxDiff(viaTfjs.subarray(0, geometry.pixels), viaTfjs.subarray((H - 1) * geometry.pixels, H * geometry.pixels)),
-      ).toBeGreaterThan(0.01);
-      await onnx.release();
-      table.dispose();
-      tokenizer.dispose();
-      dynamics.dispose();
-    }
-  });
+  it(
+    'rolls out what the tfjs token step rolls out (max abs < 1e-4): argmax ids decoded by a gather, ' + 'fed back',
+    async () => {
+      const cases: Array<{ action: ActionKind; C: number; wrap: boolean }> = [
+        { action: { kind: 'none' }, C: 3, wrap: false },
+        { action: { kind: 'real', size: 2 }, C: 2, wrap: true },
+        { action: { kind: 'int', size: 2, vocab: 5 }, C: 1, wrap: false },
+      ];
+      const [B, K, H, codes] = [5, 4, 6, 16];
+      for (const [i, c] of cases.entries()) {
+        const rng = createRng(`onnx-token-step/${i}`);
+        const geometry = patchGeometry([12, 16], 4, 1, c.wrap);
+        const dynamics = new Dynamics(rng.fork('init'), {
+          geometry,
+          contextFrames: c.C,
+          width: 32,
+          depth: 2,
+          heads: 2,
+          mlpRatio: 2,
+          radius: 1,
+          action: c.action,
+          tokens: codes,
+        });
+        perturb(rng.fork('perturb'), dynamics, 0.3);
+        dynamics.copy!.assign(tf.tensor1d([0.5])); // a copy bonus that does not drown the head's logits
+        const tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {
+          pp: geometry.pp,
+          width: 16,
+          codes,
+          dim: 8,
+          commitment: 0.25,
+        });
+        const table = tokenizer.decodedTable();
+        const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
+        const A = c.action.kind === 'real' || c.action.kind === 'int' ? c.action.size : 0;
+        const actions =
+          c.action.kind === 'none'
+            ? null
+            : c.action.kind === 'real'
+              ? Float32Array.from({ length: B * H * A }, () => rng.normal())
+              : Int32Array.from({ length: B * H * A }, (_, j) => (j % A) * 5 + rng.int(5));
+        const onnx = await OnnxRollout.open(dynamics, 0, tokenizer);
+        const viaTfjs = await rollout(
+          tfjsTokenEngine(dynamics, tokenizer, table),
+          dynamics.shape,
+          history,
+          B,
+          K,
+          actions,
+          A,
+          H,
+          3,
+        );
+        const viaOrt = await rollout(await onnx.engine(A), dynamics.shape, history, B, K, actions, A, H, 3);
+        expect(maxDiff(viaOrt, viaTfjs), `case ${i} (${c.action.kind})`).toBeLessThan(TOLERANCE);
+        // not trivially equal: the forecasts are decoded patches (other than the history's), and they change over the
+        // horizon
+        expect(
+          maxDiff(
+            viaTfjs.subarray(0, geometry.pixels),
+            history.subarray((K - 1) * geometry.pixels, K * geometry.pixels),
+          ),
+        ).toBeGreaterThan(0.1);
+        expect(
+          maxDiff(
+            viaTfjs.subarray(0, geometry.pixels),
+            viaTfjs.subarray((H - 1) * geometry.pixels, H * geometry.pixels),
+          ),
+        ).toBeGreaterThan(0.01);
+        await onnx.release();
+        table.dispose();
+        tokenizer.dispose();
+        dynamics.dispose();
+      }
+    },
+  );
 });
 
 describe('SpatialModel forecasts through ONNX Runtime', () => {
@@ -168,7 +192,8 @@ describe('SpatialModel forecasts through ONNX Runtime', () => {
     );
   });
 
-  it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs does, reports the backend, releases its sessions', {
+  it('forecasts fitted sprite-world models (true int actions; action-free latent codes) as forecastBackend=tfjs ' +
+    'does, reports the backend, releases its sessions', {
     tags: ['slow'],
   }, async () => {
     const seed = 0;

@@ -67,7 +67,8 @@ describe('the vq patch tokenizer', () => {
 
 describe('the token dynamics (tokenizer = vq)', () => {
   it(
-    'trains end to end on sprite-world: forecasts the right shape, finite, in [0, 1], through ORT as through tfjs; explain() reports the tokenizer; no tensor leak',
+    'trains end to end on sprite-world: forecasts the right shape, finite, in [0, 1], through ORT as through tfjs; ' +
+      'explain() reports the tokenizer; no tensor leak',
     async () => {
       const seed = 1;
       const world = jobWorld(spriteWorld, seed);

@@ -189,6 +189,7 @@ describe('bouncing-balls-v1', () => {
     const rng = createRng('speed');
     const start = performance.now();
     simulateEpisodes(scenario, world, { count: Math.ceil(4096 / 48), split: 'train', policy: 'explore', rng });
-    expect(performance.now() - start).toBeLessThan(1000); // median 47-86 ms measured (README); 1 s leaves room for a loaded machine
+    // median 47-86 ms measured (README); 1 s leaves room for a loaded machine
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 });

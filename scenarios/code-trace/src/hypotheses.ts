@@ -56,7 +56,8 @@ function machineSpace(id: string, arithmetic: Arithmetic, statement: string): Fa
 export const wrapSpace = machineSpace(
   'register-machine-wrap',
   'wrap',
-  'a 4-register machine; opcode token k means primitive assignment[k]; registers are M-valued and arithmetic wraps mod M',
+  'a 4-register machine; opcode token k means primitive assignment[k]; registers are M-valued and arithmetic ' +
+    'wraps mod M',
 );
 /** A wrong law with the same factors: arithmetic saturates at 0 and M-1 instead of wrapping. */
 export const saturateSpace = machineSpace(
@@ -71,6 +72,10 @@ export function dialectHypotheses(truth: (world: unknown) => number[]): Hypothes
     candidates: [wrapSpace, saturateSpace],
     truth: (world) => ({ id: wrapSpace.id, assignment: truth(world) }),
     notes:
-      'Both candidates share the factors "token 0".."token 7" (a primitive each) and "modulus" (8..16). The tokens are declared `allDifferent` (worlds use permutations), so a searcher may rule out assignments that give two tokens the same primitive. The two laws agree on every transition whose arithmetic stays inside 0..M-1 (SET with an immediate < M, ADD without overflow, SUB without underflow, MOV, JZ, HALT, DJNZ from a counter > 0); they differ only on a wrap.',
+      'Both candidates share the factors "token 0".."token 7" (a primitive each) and "modulus" (8..16). The tokens ' +
+      'are declared `allDifferent` (worlds use permutations), so a searcher may rule out assignments that give ' +
+      'two tokens the same primitive. The two laws agree on every transition whose arithmetic stays inside ' +
+      '0..M-1 (SET with an immediate < M, ADD without overflow, SUB without underflow, MOV, JZ, HALT, DJNZ ' +
+      'from a counter > 0); they differ only on a wrap.',
   };
 }

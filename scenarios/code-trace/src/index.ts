@@ -32,7 +32,9 @@ export interface TraceWorld {
 }
 
 export interface TraceState {
-  /** [20 * 3] tokens: rows [opcode token, a, b], pad rows all PAD. Shared by every state of the episode; never mutated. */
+  /**
+   * [20 * 3] tokens: rows [opcode token, a, b], pad rows all PAD. Shared by every state of the episode; never mutated.
+   */
   readonly program: Int32Array;
   /** Instructions before the padding, 4..20. */
   readonly length: number;
@@ -43,7 +45,8 @@ export interface TraceState {
 const spec: ScenarioSpec = {
   id: 'code-trace-v1',
   summary:
-    'Random 4-12 instruction register-machine programs (13-20 in ood) run in a hidden opcode dialect and modulus; forecast pc and registers.',
+    'Random 4-12 instruction register-machine programs (13-20 in ood) run in a hidden opcode dialect and modulus; ' +
+    'forecast pc and registers.',
   views: {
     state: { shape: [STATE_SIZE], kind: 'int', vocab: STATE_VOCAB, range: [0, STATE_VOCAB - 1] },
   },

@@ -9,7 +9,10 @@ export interface Instruction {
   op: number;
   /** A register 0..3 (ignored by HALT). */
   a: number;
-  /** SET: an immediate 0..15; ADD/SUB/MUL/MOV: a register 0..3; JZ/DJNZ: a target 0..length-1; HALT: a register, ignored. */
+  /**
+   * SET: an immediate 0..15; ADD/SUB/MUL/MOV: a register 0..3; JZ/DJNZ: a target 0..length-1; HALT: a register,
+   * ignored.
+   */
   b: number;
 }
 
@@ -30,12 +33,17 @@ export const ARITHMETIC_WEIGHTS: ReadonlyArray<readonly [number, number]> = [
   [MUL, 0.175],
   [MOV, 0.175],
 ];
-/** A loop is preceded by SET c, k (k in 1..4) with this probability; otherwise it counts down from c's current value. */
+/**
+ * A loop is preceded by SET c, k (k in 1..4) with this probability; otherwise it counts down from c's current value.
+ */
 export const LOOP_PRESET_PROBABILITY = 0.75;
 export const LOOP_COUNT = [1, 4] as const;
 /** Loop bodies have 1..3 arithmetic instructions, none writing the counter. */
 export const LOOP_BODY = [1, 3] as const;
-/** A JZ tests the most recent loop counter (0 after its loop) with this probability when there is one; else a random register. */
+/**
+ * A JZ tests the most recent loop counter (0 after its loop) with this probability when there is one; else a random
+ * register.
+ */
 export const BRANCH_ON_COUNTER_PROBABILITY = 0.5;
 /** A JZ jumps forward (skipping at least one instruction) with this probability when it can; else backward. */
 export const BRANCH_FORWARD_PROBABILITY = 0.75;

@@ -123,7 +123,8 @@ describe('code-trace-v1', () => {
     const swapped: TraceWorld = { dialect: [0, 2, 1, 3, 4, 5, 6, 7], modulus: 16 }; // token 1 = SUB, token 2 = ADD
     // encoded in its own dialect, a program runs the same in every dialect ...
     expect(trace(swapped, makeState(swapped, program, [0, 0, 0, 0]), 4)[4]).toEqual([3, 2, 3, 0, 0]);
-    expect(Array.from(encodeProgram(swapped, program).subarray(6, 9))).toEqual([1, 0, 1]); // SUB is token 1 in `swapped`
+    // SUB is token 1 in `swapped`
+    expect(Array.from(encodeProgram(swapped, program).subarray(6, 9))).toEqual([1, 0, 1]);
     // ... but the tokens written for `plain` (token 2 = SUB) compute 5 + 3 when read in `swapped`
     const state = makeState(plain, program, [0, 0, 0, 0]);
     expect(trace(swapped, state, 4)[4]).toEqual([3, 8, 3, 0, 0]);
@@ -196,7 +197,8 @@ describe('code-trace-v1', () => {
             const ok =
               token < OPCODES &&
               a < 4 &&
-              (name === 'SET' ? b < 16 : name === 'JZ' ? b !== i && b < L : name === 'DJNZ' ? b <= i : b < 4); // JZ: a valid instruction, never itself; DJNZ: back to its body
+              // JZ: a valid instruction, never itself; DJNZ: back to its body
+              (name === 'SET' ? b < 16 : name === 'JZ' ? b !== i && b < L : name === 'DJNZ' ? b <= i : b < 4);
             if (!ok) problems.push(`${where}: row ${i} [${token}, ${a}, ${b}] (${name}) is malformed`);
           }
           let halted = false;
@@ -254,40 +256,43 @@ describe('code-trace-v1', () => {
     ]); // 29 = 5 mod 8
   });
 
-  it('hypotheses: the true assignment predicts every clean transition exactly (train and ood); wrong ones do not', () => {
-    let swappedWrong = 0,
-      saturateWrong = 0,
-      transitions = 0;
-    for (let w = 0; w < 20; w++) {
-      const world = scenario.sampleWorld(createRng(`hyp/${w}`));
-      const truth = scenario.hypotheses!.truth(world);
-      expect(truth).toEqual({ id: wrapSpace.id, assignment: trueAssignment(world) });
-      // SET and ADD swapped: a wrong dialect
-      const set = world.dialect.indexOf(0),
-        add = world.dialect.indexOf(1);
-      const swapped = [...truth.assignment!];
-      [swapped[set], swapped[add]] = [swapped[add], swapped[set]];
-      for (const split of ['train', 'ood'] as const) {
-        const ep = simulateEpisodes(scenario, world, {
-          count: 4,
-          split,
-          policy: 'explore',
-          rng: createRng(`hyp/${w}/${split}`),
-        });
-        for (let e = 0; e < 4; e++)
-          for (let t = 0; t < T; t++) {
-            const tr = transition(ep, e, t);
-            expect(Array.from(wrapSpace.predict(truth.assignment!, tr))).toEqual(Array.from(tr.next!));
-            const differs = (p: Float32Array) => p.some((x, i) => x !== tr.next![i]);
-            swappedWrong += +differs(wrapSpace.predict(swapped, tr));
-            saturateWrong += +differs(saturateSpace.predict(truth.assignment!, tr));
-            transitions++;
-          }
+  it(
+    'hypotheses: the true assignment predicts every clean transition exactly (train and ood); wrong ' + 'ones do not',
+    () => {
+      let swappedWrong = 0,
+        saturateWrong = 0,
+        transitions = 0;
+      for (let w = 0; w < 20; w++) {
+        const world = scenario.sampleWorld(createRng(`hyp/${w}`));
+        const truth = scenario.hypotheses!.truth(world);
+        expect(truth).toEqual({ id: wrapSpace.id, assignment: trueAssignment(world) });
+        // SET and ADD swapped: a wrong dialect
+        const set = world.dialect.indexOf(0),
+          add = world.dialect.indexOf(1);
+        const swapped = [...truth.assignment!];
+        [swapped[set], swapped[add]] = [swapped[add], swapped[set]];
+        for (const split of ['train', 'ood'] as const) {
+          const ep = simulateEpisodes(scenario, world, {
+            count: 4,
+            split,
+            policy: 'explore',
+            rng: createRng(`hyp/${w}/${split}`),
+          });
+          for (let e = 0; e < 4; e++)
+            for (let t = 0; t < T; t++) {
+              const tr = transition(ep, e, t);
+              expect(Array.from(wrapSpace.predict(truth.assignment!, tr))).toEqual(Array.from(tr.next!));
+              const differs = (p: Float32Array) => p.some((x, i) => x !== tr.next![i]);
+              swappedWrong += +differs(wrapSpace.predict(swapped, tr));
+              saturateWrong += +differs(saturateSpace.predict(truth.assignment!, tr));
+              transitions++;
+            }
+        }
       }
-    }
-    expect(swappedWrong / transitions).toBeGreaterThan(0.02);
-    expect(saturateWrong / transitions).toBeGreaterThan(0.005); // the laws differ only on a wrap
-  });
+      expect(swappedWrong / transitions).toBeGreaterThan(0.02);
+      expect(saturateWrong / transitions).toBeGreaterThan(0.005); // the laws differ only on a wrap
+    },
+  );
 
   it('evidence never excludes the truth and pins down ~97% of tokens and the modulus after 256 transitions', () => {
     const W = 40;

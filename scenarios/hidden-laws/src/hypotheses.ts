@@ -36,12 +36,20 @@ function family(law: Law, isTrue: boolean): LawFamily {
 }
 
 export const NOTES = [
-  'Nested (bit for bit in this integrator): free flight is every law with its parameters at 0 (gravity g = 0, spring k = 0, damped spring k = c = 0, pendulum w2 = 0, drag c = 0, central mu = 0, linear drag c = 0, anisotropic spring kx = ky = 0, uniform field 0); these zeros lie outside the prior ranges, so within the priors free flight is distinct.',
-  'spring is damped-spring with c = 0 and anisotropic-spring with kx = ky = k; gravity is uniform-field with (ax, ay) = (0, -g); linear-drag is damped-spring with k = 0.',
-  'Nearly equivalent: pendulum ~ spring with k = w2 where |x_i| << L (force error ~ x_i^2 / (6 L^2): 1% at |x_i| = 0.5 for L = 2, 4% at 1.0).',
-  'central ~ spring near a radius R: a circular orbit of radius R is the same uniform circular motion under both when k = mu / (R^2 + eps^2)^(3/2), so one circular orbit cannot tell them apart; inside the softened core (|x| << eps = 0.25) central is a stiff spring with k = mu / eps^3 = 64 mu.',
+  'Nested (bit for bit in this integrator): free flight is every law with its parameters at 0 (gravity g = 0, ' +
+    'spring k = 0, damped spring k = c = 0, pendulum w2 = 0, drag c = 0, central mu = 0, linear drag c = 0, ' +
+    'anisotropic spring kx = ky = 0, uniform field 0); these zeros lie outside the prior ranges, so within the ' +
+    'priors free flight is distinct.',
+  'spring is damped-spring with c = 0 and anisotropic-spring with kx = ky = k; gravity is uniform-field with (ax, ' +
+    'ay) = (0, -g); linear-drag is damped-spring with k = 0.',
+  'Nearly equivalent: pendulum ~ spring with k = w2 where |x_i| << L (force error ~ x_i^2 / (6 L^2): 1% at |x_i| = ' +
+    '0.5 for L = 2, 4% at 1.0).',
+  'central ~ spring near a radius R: a circular orbit of radius R is the same uniform circular motion under both ' +
+    'when k = mu / (R^2 + eps^2)^(3/2), so one circular orbit cannot tell them apart; inside the softened core (|x| ' +
+    '<< eps = 0.25) central is a stiff spring with k = mu / eps^3 = 64 mu.',
   'drag ~ linear-drag with c_lin = c |v| while the speed stays near |v|; they part as the particle slows.',
-  'Over a short window: gravity with small g ~ free flight (g = 0.2 moves y by g t^2 / 2 = 0.009 in the 0.3 s a 4-step history spans, under half the state noise 0.02); damped-spring with small c ~ spring.',
+  'Over a short window: gravity with small g ~ free flight (g = 0.2 moves y by g t^2 / 2 = 0.009 in the 0.3 s a ' +
+    '4-step history spans, under half the state noise 0.02); damped-spring with small c ~ spring.',
 ].join('\n');
 
 export const hypotheses: HypothesisSpace = {

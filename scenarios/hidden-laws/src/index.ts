@@ -31,7 +31,10 @@ export interface LawsWorld {
 
 /** One episode: the particle and the per-episode parameters of every law. Never mutated after creation. */
 export interface LawsState {
-  /** x, y, vx, vy, stored as float32 (as the state view shows them), so a hypothesis predicting from the view reproduces the next state exactly. */
+  /**
+   * x, y, vx, vy, stored as float32 (as the state view shows them), so a hypothesis predicting from the view reproduces
+   * the next state exactly.
+   */
   readonly particle: Float32Array;
   /**
    * The episode's parameters of each of the 7 laws (in each law's `parameters` order), all drawn at reset,
@@ -45,7 +48,10 @@ export interface LawsState {
 export const INITIAL_POSITION = 1;
 /** train/test initial vx and vy ~ U(-1, 1). */
 export const TRAIN_INITIAL_SPEED = [-1, 1] as const;
-/** ood initial vx and vy: magnitude ~ U(1, 1.5) with a random sign, outside the train range (so free-flight worlds have an ood split too). */
+/**
+ * ood initial vx and vy: magnitude ~ U(1, 1.5) with a random sign, outside the train range (so free-flight worlds have
+ * an ood split too).
+ */
 export const OOD_INITIAL_SPEED = [1, 1.5] as const;
 /** behavior(): the chance per step that the expert pushes (+1, 0). */
 export const EXPERT_PUSH_PROBABILITY = 0.25;
@@ -53,7 +59,8 @@ export const EXPERT_PUSH_PROBABILITY = 0.25;
 const spec: ScenarioSpec = {
   id: 'hidden-laws-v1',
   summary:
-    'A particle in the plane under one hidden law of 7 (free, gravity, spring, damped spring, pendulum, drag, central) with per-episode parameters; the action is an applied force.',
+    'A particle in the plane under one hidden law of 7 (free, gravity, spring, damped spring, pendulum, drag, ' +
+    'central) with per-episode parameters; the action is an applied force.',
   views: {
     // no `range`: the particle may leave the frame and nothing bounds it; see README
     state: { shape: [4], kind: 'real' },

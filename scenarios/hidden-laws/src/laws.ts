@@ -98,7 +98,8 @@ const dampedSpring: Law = {
 const pendulum: Law = {
   id: 'pendulum',
   statement:
-    'separable pendulum-like restoring law: per axis a_i = -w2 L sin(x_i / L) (each axis a pendulum of length L whose arc length is x_i; w2 = g / L); nearly a spring of k = w2 for |x_i| << L',
+    'separable pendulum-like restoring law: per axis a_i = -w2 L sin(x_i / L) (each axis a pendulum of length L ' +
+    'whose arc length is x_i; w2 = g / L); nearly a spring of k = w2 for |x_i| << L',
   parameters: [
     { name: 'w2', train: [1, 4], ood: [5, 8], doc: 'small-amplitude squared angular frequency g / L, 1 / s^2' },
     {

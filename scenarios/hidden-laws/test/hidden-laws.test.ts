@@ -142,46 +142,51 @@ describe('hidden-laws-v1', () => {
     }
   });
 
-  it('matches the analytic damped spring, quadratic drag and circular central orbit (the split scheme is second order)', () => {
-    // underdamped spring: x = e^(-ct/2) (x0 cos(wd t) + (v0 + c x0 / 2) / wd sin(wd t)), wd = sqrt(k - c^2 / 4)
-    for (const [k, c] of [
-      [1, 1],
-      [4, 0.2],
-      [6, 2],
-    ]) {
-      const wd = Math.sqrt(k - (c * c) / 4);
-      const [x0, vx0] = [1.1, -0.6];
-      const path = trajectory({ law: 'damped-spring' }, makeState([x0, 0, vx0, 0], { 'damped-spring': [k, c] }), T);
+  it(
+    'matches the analytic damped spring, quadratic drag and circular central orbit (the split scheme is ' +
+      'second order)',
+    () => {
+      // underdamped spring: x = e^(-ct/2) (x0 cos(wd t) + (v0 + c x0 / 2) / wd sin(wd t)), wd = sqrt(k - c^2 / 4)
+      for (const [k, c] of [
+        [1, 1],
+        [4, 0.2],
+        [6, 2],
+      ]) {
+        const wd = Math.sqrt(k - (c * c) / 4);
+        const [x0, vx0] = [1.1, -0.6];
+        const path = trajectory({ law: 'damped-spring' }, makeState([x0, 0, vx0, 0], { 'damped-spring': [k, c] }), T);
+        for (let t = 0; t <= T; t++) {
+          const s = t * DT;
+          const x = Math.exp((-c * s) / 2) * (x0 * Math.cos(wd * s) + ((vx0 + (c * x0) / 2) / wd) * Math.sin(wd * s));
+          expect(Math.abs(path[t][0] - x)).toBeLessThan(3e-4); // measured 2e-5, 9e-5, 1.1e-4
+          expect(path[t][1]).toBe(0);
+        }
+      }
+      // quadratic drag, no force: |v| = s0 / (1 + c s0 t), distance ln(1 + c s0 t) / c along the start direction
+      const c = 1.5,
+        v0 = [0.6, -0.8]; // s0 = 1
+      const drag = trajectory({ law: 'drag' }, makeState([-1, 1, v0[0], v0[1]], { drag: [c] }), T);
+      for (let t = 0; t <= T; t++) {
+        const s = t * DT,
+          speed = 1 / (1 + c * s),
+          dist = Math.log(1 + c * s) / c;
+        // measured 4.8e-6
+        expect(gap(drag[t], [-1 + v0[0] * dist, 1 + v0[1] * dist, v0[0] * speed, v0[1] * speed])).toBeLessThan(3e-5);
+      }
+      // central: a circular orbit of radius R at speed sqrt(mu R^2 / (R^2 + eps^2)^(3/2)) keeps its radius, and
+      // turns at w = speed / R
+      const mu = 1.5,
+        R = 1;
+      const w = Math.sqrt(mu / (R * R + SOFTENING * SOFTENING) ** 1.5);
+      const orbit = trajectory({ law: 'central' }, makeState([R, 0, 0, w * R], { central: [mu] }), T);
       for (let t = 0; t <= T; t++) {
         const s = t * DT;
-        const x = Math.exp((-c * s) / 2) * (x0 * Math.cos(wd * s) + ((vx0 + (c * x0) / 2) / wd) * Math.sin(wd * s));
-        expect(Math.abs(path[t][0] - x)).toBeLessThan(3e-4); // measured 2e-5, 9e-5, 1.1e-4
-        expect(path[t][1]).toBe(0);
+        expect(
+          gap(orbit[t], [R * Math.cos(w * s), R * Math.sin(w * s), -w * R * Math.sin(w * s), w * R * Math.cos(w * s)]),
+        ).toBeLessThan(5e-4); // measured 1.8e-4
       }
-    }
-    // quadratic drag, no force: |v| = s0 / (1 + c s0 t), distance ln(1 + c s0 t) / c along the start direction
-    const c = 1.5,
-      v0 = [0.6, -0.8]; // s0 = 1
-    const drag = trajectory({ law: 'drag' }, makeState([-1, 1, v0[0], v0[1]], { drag: [c] }), T);
-    for (let t = 0; t <= T; t++) {
-      const s = t * DT,
-        speed = 1 / (1 + c * s),
-        dist = Math.log(1 + c * s) / c;
-      expect(gap(drag[t], [-1 + v0[0] * dist, 1 + v0[1] * dist, v0[0] * speed, v0[1] * speed])).toBeLessThan(3e-5); // measured 4.8e-6
-    }
-    // central: a circular orbit of radius R at speed sqrt(mu R^2 / (R^2 + eps^2)^(3/2)) keeps its radius, and
-    // turns at w = speed / R
-    const mu = 1.5,
-      R = 1;
-    const w = Math.sqrt(mu / (R * R + SOFTENING * SOFTENING) ** 1.5);
-    const orbit = trajectory({ law: 'central' }, makeState([R, 0, 0, w * R], { central: [mu] }), T);
-    for (let t = 0; t <= T; t++) {
-      const s = t * DT;
-      expect(
-        gap(orbit[t], [R * Math.cos(w * s), R * Math.sin(w * s), -w * R * Math.sin(w * s), w * R * Math.cos(w * s)]),
-      ).toBeLessThan(5e-4); // measured 1.8e-4
-    }
-  });
+    },
+  );
 
   it('keeps the energy of the conservative laws: drift over an episode < 1% of its peak kinetic energy', () => {
     const bound = 0.01; // README states it
@@ -354,25 +359,28 @@ describe('hidden-laws-v1', () => {
       expect(familyOf('gravity').nestedIn).toEqual(['uniform-field']);
     });
 
-    it('the true family with the episode parameters reproduces every clean transition exactly; wrong ones do not', () => {
-      for (const law of TRUE_LAW_IDS) {
-        const data = transitions({ law }, 6, `truth/${law}`); // 4 train + 2 ood episodes, explore forces
-        for (const { t, params } of data)
-          expect(Array.from(familyOf(law).predict(params, t))).toEqual(Array.from(t.next!));
-        // every other true-law family, at the centre of its prior, misses some transition by > 1e-3
-        for (const other of TRUE_LAW_IDS.filter((id) => id !== law)) {
-          const centre = familyOf(other).parameters.map((p) => (p.range[0] + p.range[1]) / 2);
-          const miss = Math.max(...data.map(({ t }) => gap(familyOf(other).predict(centre, t), t.next!)));
-          expect(miss, `${other} on a ${law} world`).toBeGreaterThan(1e-3);
+    it(
+      'the true family with the episode parameters reproduces every clean transition exactly; wrong ' + 'ones do not',
+      () => {
+        for (const law of TRUE_LAW_IDS) {
+          const data = transitions({ law }, 6, `truth/${law}`); // 4 train + 2 ood episodes, explore forces
+          for (const { t, params } of data)
+            expect(Array.from(familyOf(law).predict(params, t))).toEqual(Array.from(t.next!));
+          // every other true-law family, at the centre of its prior, misses some transition by > 1e-3
+          for (const other of TRUE_LAW_IDS.filter((id) => id !== law)) {
+            const centre = familyOf(other).parameters.map((p) => (p.range[0] + p.range[1]) / 2);
+            const miss = Math.max(...data.map(({ t }) => gap(familyOf(other).predict(centre, t), t.next!)));
+            expect(miss, `${other} on a ${law} world`).toBeGreaterThan(1e-3);
+          }
         }
-      }
-      // the right family with parameters 10% off is wrong too
-      const data = transitions({ law: 'pendulum' }, 2, 'truth/off');
-      const miss = Math.max(
-        ...data.map(({ t, params }) => gap(familyOf('pendulum').predict([params[0] * 1.1, params[1]], t), t.next!)),
-      );
-      expect(miss).toBeGreaterThan(1e-3);
-    });
+        // the right family with parameters 10% off is wrong too
+        const data = transitions({ law: 'pendulum' }, 2, 'truth/off');
+        const miss = Math.max(
+          ...data.map(({ t, params }) => gap(familyOf('pendulum').predict([params[0] * 1.1, params[1]], t), t.next!)),
+        );
+        expect(miss).toBeGreaterThan(1e-3);
+      },
+    );
 
     it('nested families reproduce their special cases bit for bit', () => {
       const check = (law: TrueLawId, outer: string, embed: (p: readonly number[]) => number[]) => {
@@ -392,25 +400,28 @@ describe('hidden-laws-v1', () => {
         );
     });
 
-    it('gives `linear` exactly where the one-step map is affine in the parameters (free, gravity, uniform-field)', () => {
-      expect(families.filter((f) => f.linear).map((f) => f.id)).toEqual(['free', 'gravity', 'uniform-field']);
-      for (const id of ['gravity', 'uniform-field']) {
-        const f = familyOf(id);
-        for (const { t } of transitions({ law: 'gravity' }, 2, `linear/${id}`)) {
-          const params = f.parameters.map((p, i) => p.range[0] + 0.37 * (i + 1) * (p.range[1] - p.range[0]));
-          const base = f.linear!.base(t),
-            basis = f.linear!.basis(t);
-          const affine = Array.from(base, (b, d) => b + basis.reduce((acc, v, i) => acc + params[i] * v[d], 0));
-          expect(gap(affine, f.predict(params, t))).toBeLessThan(1e-6); // float32 rounding of predict
+    it(
+      'gives `linear` exactly where the one-step map is affine in the parameters (free, gravity, ' + 'uniform-field)',
+      () => {
+        expect(families.filter((f) => f.linear).map((f) => f.id)).toEqual(['free', 'gravity', 'uniform-field']);
+        for (const id of ['gravity', 'uniform-field']) {
+          const f = familyOf(id);
+          for (const { t } of transitions({ law: 'gravity' }, 2, `linear/${id}`)) {
+            const params = f.parameters.map((p, i) => p.range[0] + 0.37 * (i + 1) * (p.range[1] - p.range[0]));
+            const base = f.linear!.base(t),
+              basis = f.linear!.basis(t);
+            const affine = Array.from(base, (b, d) => b + basis.reduce((acc, v, i) => acc + params[i] * v[d], 0));
+            expect(gap(affine, f.predict(params, t))).toBeLessThan(1e-6); // float32 rounding of predict
+          }
         }
-      }
-      // a spring's one-step map is not affine in k: doubling k does not double its effect
-      const t: Transition = { current: new Float32Array([1, 0, 0, 0]), action: null, context: {} };
-      const spring = familyOf('spring');
-      const d1 = spring.predict([2], t)[2] - spring.predict([0], t)[2],
-        d2 = spring.predict([4], t)[2] - spring.predict([0], t)[2];
-      expect(Math.abs(d2 - 2 * d1)).toBeGreaterThan(1e-3);
-    });
+        // a spring's one-step map is not affine in k: doubling k does not double its effect
+        const t: Transition = { current: new Float32Array([1, 0, 0, 0]), action: null, context: {} };
+        const spring = familyOf('spring');
+        const d1 = spring.predict([2], t)[2] - spring.predict([0], t)[2],
+          d2 = spring.predict([4], t)[2] - spring.predict([0], t)[2];
+        expect(Math.abs(d2 - 2 * d1)).toBeGreaterThan(1e-3);
+      },
+    );
 
     it('pendulum is nearly a spring of k = w2 at small amplitude, and not at large', () => {
       const pendulum = familyOf('pendulum'),
@@ -432,7 +443,8 @@ describe('hidden-laws-v1', () => {
       { law: 'central' },
       { count: Math.ceil(4096 / T), split: 'train', policy: 'explore', rng: createRng('speed') },
     );
-    expect(performance.now() - start).toBeLessThan(1000); // median measured in README; 1 s leaves room for a loaded machine
+    // median measured in README; 1 s leaves room for a loaded machine
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 
   it('shows the state view exactly as the state, frame and state agreeing on the particle', () => {

@@ -11,7 +11,8 @@ export const TRUE_CANDIDATE = 'moore-torus';
 
 const STATEMENTS: Record<string, string> = {
   'moore-torus':
-    'a cell counts its 8 surrounding cells, rows and columns wrapping around; dead + n live -> born iff Bn; live + n -> survives iff Sn',
+    'a cell counts its 8 surrounding cells, rows and columns wrapping around; dead + n live -> born iff Bn; live + ' +
+    'n -> survives iff Sn',
   'von-neumann-torus': 'as moore-torus, but a cell counts only the 4 cells sharing an edge (counts 0..4)',
   'moore-bounded': 'as moore-torus, but the grid does not wrap: cells beyond an edge count as dead',
   'von-neumann-bounded': 'the 4 edge-sharing cells, no wrapping (counts 0..4)',
@@ -72,7 +73,10 @@ export const hypotheses: HypothesisSpace = {
     return { id: TRUE_CANDIDATE, assignment: ruleBits((world as { rule: Rule }).rule) };
   },
   notes:
-    'moore-torus is the truth (assignment: B0..B8 then S0..S8 of the world rule). moore-bounded agrees with it on the 22 x 22 interior ' +
-    'and differs only on edge cells with a live neighbour across the wrap; the von Neumann lattices count a subset of the Moore neighbours, so ' +
-    'they fit grids whose diagonal neighbours happen to be dead. B0 is 0 in every world (sampleWorld excludes it) but is kept as a factor.',
+    'moore-torus is the truth (assignment: B0..B8 then S0..S8 of the world rule). moore-bounded agrees with it on ' +
+    'the 22 x 22 interior ' +
+    'and differs only on edge cells with a live neighbour across the wrap; the von Neumann lattices count a subset ' +
+    'of the Moore neighbours, so ' +
+    'they fit grids whose diagonal neighbours happen to be dead. B0 is 0 in every world (sampleWorld excludes it) ' +
+    'but is kept as a factor.',
 };

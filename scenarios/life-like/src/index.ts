@@ -25,7 +25,9 @@ export { NAMED_RULES, namedRule, parseRule, ruleBits, ruleFromBits, ruleNotation
 /** The hidden law of one job. */
 export interface LifeWorld {
   readonly rule: Rule;
-  /** The named rule drawn (see NAMED_RULES), or null for a uniformly random one (which may coincide with a named one). */
+  /**
+   * The named rule drawn (see NAMED_RULES), or null for a uniformly random one (which may coincide with a named one).
+   */
   readonly name: string | null;
 }
 
@@ -39,7 +41,10 @@ export interface LifeState {
 
 /** sampleWorld: the chance of a named rule (else a uniformly random one without B0). */
 export const NAMED_RULE_PROBABILITY = 0.5;
-/** train/test episodes: initial density ~ U(0.4, 0.6): dense enough that 16 transitions of one episode usually show every neighbour count (at U(0.2, 0.5) the bits B8/S8 often went unobserved). */
+/**
+ * train/test episodes: initial density ~ U(0.4, 0.6): dense enough that 16 transitions of one episode usually show
+ * every neighbour count (at U(0.2, 0.5) the bits B8/S8 often went unobserved).
+ */
 export const TRAIN_DENSITY = [0.4, 0.6] as const;
 /** ood episodes: initial density ~ U(0.05, 0.2) or U(0.7, 0.9), each with probability 1/2. */
 export const OOD_SPARSE_DENSITY = [0.05, 0.2] as const;

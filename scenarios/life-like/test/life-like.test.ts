@@ -110,29 +110,32 @@ describe('life-like-v1', () => {
     expect(scenario.explore(conway, state, createRng('e'))).toBeNull();
   });
 
-  it('counts neighbours on a torus: a live corner cell is a neighbour of the opposite corners (not when bounded)', () => {
-    const corner = gridFromPattern(['O'], 0, 0);
-    const torus = neighbourCounts(MOORE_TORUS, corner);
-    const bounded = neighbourCounts(makeLattice('moore', 'bounded'), corner);
-    const vonNeumann = neighbourCounts(makeLattice('von-neumann', 'torus'), corner);
-    const at = (r: number, c: number) => r * SIZE + c;
-    for (const [r, c] of [
-      [23, 23],
-      [23, 0],
-      [23, 1],
-      [0, 23],
-      [0, 1],
-      [1, 23],
-      [1, 0],
-      [1, 1],
-    ])
-      expect(torus[at(r, c)]).toBe(1);
-    expect(torus.reduce((a, b) => a + b, 0)).toBe(8);
-    expect(bounded.reduce((a, b) => a + b, 0)).toBe(3); // (0, 1), (1, 0), (1, 1)
-    expect(bounded[at(23, 23)]).toBe(0);
-    expect([at(23, 0), at(0, 23), at(0, 1), at(1, 0)].map((i) => vonNeumann[i])).toEqual([1, 1, 1, 1]);
-    expect(vonNeumann[at(23, 23)]).toBe(0);
-  });
+  it(
+    'counts neighbours on a torus: a live corner cell is a neighbour of the opposite corners (not when ' + 'bounded)',
+    () => {
+      const corner = gridFromPattern(['O'], 0, 0);
+      const torus = neighbourCounts(MOORE_TORUS, corner);
+      const bounded = neighbourCounts(makeLattice('moore', 'bounded'), corner);
+      const vonNeumann = neighbourCounts(makeLattice('von-neumann', 'torus'), corner);
+      const at = (r: number, c: number) => r * SIZE + c;
+      for (const [r, c] of [
+        [23, 23],
+        [23, 0],
+        [23, 1],
+        [0, 23],
+        [0, 1],
+        [1, 23],
+        [1, 0],
+        [1, 1],
+      ])
+        expect(torus[at(r, c)]).toBe(1);
+      expect(torus.reduce((a, b) => a + b, 0)).toBe(8);
+      expect(bounded.reduce((a, b) => a + b, 0)).toBe(3); // (0, 1), (1, 0), (1, 1)
+      expect(bounded[at(23, 23)]).toBe(0);
+      expect([at(23, 0), at(0, 23), at(0, 1), at(1, 0)].map((i) => vonNeumann[i])).toEqual([1, 1, 1, 1]);
+      expect(vonNeumann[at(23, 23)]).toBe(0);
+    },
+  );
 
   it("moves a glider under Conway's rule one cell diagonally every 4 steps, wrapping around the torus", () => {
     const glider = ['.O.', '..O', 'OOO']; // heads down-right: +1 row, +1 column per 4 steps
@@ -232,7 +235,8 @@ describe('life-like-v1', () => {
         sparse++;
         expect(ood.density).toBeGreaterThanOrEqual(OOD_SPARSE_DENSITY[0]);
         expect(ood.density).toBeLessThan(OOD_SPARSE_DENSITY[1]);
-        expect(live).toBeLessThan(TRAIN_DENSITY[0]); // the grid itself, not only the parameter (sd of the share <= 0.015)
+        // the grid itself, not only the parameter (sd of the share <= 0.015)
+        expect(live).toBeLessThan(TRAIN_DENSITY[0]);
       } else {
         dense++;
         expect(ood.density).toBeGreaterThanOrEqual(OOD_DENSE_DENSITY[0]);
@@ -265,63 +269,73 @@ describe('life-like-v1', () => {
     }
   });
 
-  it('hypotheses: wrong bits and wrong lattices mispredict a Conway episode, and evidence refutes the wrong lattices', () => {
-    const ep = simulateEpisodes(scenario, conway, {
-      count: 1,
-      split: 'train',
-      policy: 'explore',
-      rng: createRng('wrong'),
-    });
-    const first = transition(ep, 0, 0);
-    const truth = ruleBits(conway.rule);
-    // HighLife's bits (B6 on) in a Conway world: a dead cell with 6 live neighbours is born wrongly
-    const counts = neighbourCounts(MOORE_TORUS, Uint8Array.from(first.current));
-    expect(first.current.some((v, i) => v === 0 && counts[i] === 6)).toBe(true);
-    expect(Array.from(trueSpace.predict(ruleBits(namedRule('HighLife')), first))).not.toEqual(Array.from(first.next!));
-    // bounded Moore with the true bits: right inside, wrong where a live cell sits across the edge
-    const bounded = candidate('moore-bounded');
-    let boundedMisses = 0;
-    forEachTransition(ep, (e, t) => {
-      const tr = transition(ep, e, t);
-      if (!bounded.predict(truth, tr).every((v, i) => v === tr.next![i])) boundedMisses++;
-    });
-    expect(boundedMisses).toBeGreaterThan(0);
-    // every wrong lattice meets a contradiction (an empty consistent list) in the first transition
-    for (const id of ['von-neumann-torus', 'moore-bounded', 'von-neumann-bounded']) {
-      const refuted = candidate(id)
-        .evidence(first)
-        .filter((x) => x.consistent.length === 0);
-      expect(refuted.length, id).toBeGreaterThan(0);
-    }
-    expect(trueSpace.evidence(first).every((x) => x.consistent.length === 1)).toBe(true);
-    // von Neumann factors stop at count 4
-    expect(candidate('von-neumann-torus').factors.map((f) => f.name)).toEqual([
-      'B0',
-      'B1',
-      'B2',
-      'B3',
-      'B4',
-      'S0',
-      'S1',
-      'S2',
-      'S3',
-      'S4',
-    ]);
-  });
+  it(
+    'hypotheses: wrong bits and wrong lattices mispredict a Conway episode, and evidence refutes the wrong ' +
+      'lattices',
+    () => {
+      const ep = simulateEpisodes(scenario, conway, {
+        count: 1,
+        split: 'train',
+        policy: 'explore',
+        rng: createRng('wrong'),
+      });
+      const first = transition(ep, 0, 0);
+      const truth = ruleBits(conway.rule);
+      // HighLife's bits (B6 on) in a Conway world: a dead cell with 6 live neighbours is born wrongly
+      const counts = neighbourCounts(MOORE_TORUS, Uint8Array.from(first.current));
+      expect(first.current.some((v, i) => v === 0 && counts[i] === 6)).toBe(true);
+      expect(Array.from(trueSpace.predict(ruleBits(namedRule('HighLife')), first))).not.toEqual(
+        Array.from(first.next!),
+      );
+      // bounded Moore with the true bits: right inside, wrong where a live cell sits across the edge
+      const bounded = candidate('moore-bounded');
+      let boundedMisses = 0;
+      forEachTransition(ep, (e, t) => {
+        const tr = transition(ep, e, t);
+        if (!bounded.predict(truth, tr).every((v, i) => v === tr.next![i])) boundedMisses++;
+      });
+      expect(boundedMisses).toBeGreaterThan(0);
+      // every wrong lattice meets a contradiction (an empty consistent list) in the first transition
+      for (const id of ['von-neumann-torus', 'moore-bounded', 'von-neumann-bounded']) {
+        const refuted = candidate(id)
+          .evidence(first)
+          .filter((x) => x.consistent.length === 0);
+        expect(refuted.length, id).toBeGreaterThan(0);
+      }
+      expect(trueSpace.evidence(first).every((x) => x.consistent.length === 1)).toBe(true);
+      // von Neumann factors stop at count 4
+      expect(candidate('von-neumann-torus').factors.map((f) => f.name)).toEqual([
+        'B0',
+        'B1',
+        'B2',
+        'B3',
+        'B4',
+        'S0',
+        'S1',
+        'S2',
+        'S3',
+        'S4',
+      ]);
+    },
+  );
 
-  it('hypotheses: 16 transitions of a Conway episode pin down most bits (17.55 / 18 over 20 seeds), 0.989 of bits in random worlds', () => {
-    const conwayShares = Array.from({ length: 20 }, (_, seed) => determinedShare(conway, seed, 16));
-    const conwayMean = conwayShares.reduce((a, b) => a + b, 0) / 20;
-    expect(Math.min(...conwayShares)).toBeGreaterThanOrEqual(16 / 18);
-    expect(conwayMean).toBeCloseTo(0.975, 6); // README: 17.55 of 18 bits on average
-    const randomShares = Array.from({ length: 20 }, (_, seed) =>
-      determinedShare(scenario.sampleWorld(createRng(`${seed}/world`)), seed, 16),
-    );
-    const randomMean = randomShares.reduce((a, b) => a + b, 0) / 20;
-    expect(randomMean).toBeGreaterThan(0.9);
-    expect(randomMean).toBeCloseTo(356 / 360, 6); // README: 0.989 (356 of 360 bits; worst world 16 / 18)
-    expect(Math.min(...randomShares)).toBe(16 / 18);
-  });
+  it(
+    'hypotheses: 16 transitions of a Conway episode pin down most bits (17.55 / 18 over 20 seeds), 0.989 of bits ' +
+      'in random worlds',
+    () => {
+      const conwayShares = Array.from({ length: 20 }, (_, seed) => determinedShare(conway, seed, 16));
+      const conwayMean = conwayShares.reduce((a, b) => a + b, 0) / 20;
+      expect(Math.min(...conwayShares)).toBeGreaterThanOrEqual(16 / 18);
+      expect(conwayMean).toBeCloseTo(0.975, 6); // README: 17.55 of 18 bits on average
+      const randomShares = Array.from({ length: 20 }, (_, seed) =>
+        determinedShare(scenario.sampleWorld(createRng(`${seed}/world`)), seed, 16),
+      );
+      const randomMean = randomShares.reduce((a, b) => a + b, 0) / 20;
+      expect(randomMean).toBeGreaterThan(0.9);
+      expect(randomMean).toBeCloseTo(356 / 360, 6); // README: 0.989 (356 of 360 bits; worst world 16 / 18)
+      expect(Math.min(...randomShares)).toBe(16 / 18);
+    },
+  );
 
   it('simulates 4096 transitions with every view rendered in well under a second', () => {
     const world = scenario.sampleWorld(createRng('speed/world'));
@@ -332,6 +346,7 @@ describe('life-like-v1', () => {
       policy: 'explore',
       rng: createRng('speed'),
     });
-    expect(performance.now() - start).toBeLessThan(1000); // median ~100 ms measured (README); 1 s leaves room for a loaded machine
+    // median ~100 ms measured (README); 1 s leaves room for a loaded machine
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 });

@@ -4,12 +4,17 @@ import { DIRECTIONS, type Direction } from './grid';
 
 /** Action indices: 0..4 (the `action` tensor's vocab). */
 export const ACTIONS = 5;
-/** sampleWorld(): the chance that the mapping is the identity outright (else a uniform permutation, itself the identity 1 time in 24). */
+/**
+ * sampleWorld(): the chance that the mapping is the identity outright (else a uniform permutation, itself the identity
+ * 1 time in 24).
+ */
 export const IDENTITY_PROBABILITY = 0.5;
 
 /** The hidden law of one job. */
 export interface SpriteWorld {
-  /** [ACTIONS]: the direction of each action index; index 0 is always noop, 1-4 a permutation of up, down, left, right. */
+  /**
+   * [ACTIONS]: the direction of each action index; index 0 is always noop, 1-4 a permutation of up, down, left, right.
+   */
   readonly mapping: readonly Direction[];
 }
 
@@ -38,7 +43,9 @@ export function actionIndex(action: ArrayLike<number> | null): number {
   const a = action?.[0];
   if (a === undefined || !Number.isInteger(a) || a < 0 || a >= ACTIONS)
     throw new RangeError(
-      `sprite-world: the action must be one integer in [0, ${ACTIONS}) (0 noop, 1-4 the mapped directions), got ${action === null ? 'null' : `[${Array.from(action)}]`}`,
+      `sprite-world: the action must be one integer ` +
+        `in [0, ${ACTIONS}) (0 noop, 1-4 the mapped ` +
+        `directions), got ${action === null ? 'null' : `[${Array.from(action)}]`}`,
     );
   return a;
 }

@@ -111,7 +111,10 @@ export function isConnected(tiles: ArrayLike<number>, passable: (tile: number) =
   return reached === count;
 }
 
-/** XSB (Sokoban) characters of each tile id: floor '-', wall '#', agent '@', box '$', goal '.', box on goal '*', agent on goal '+'. */
+/**
+ * XSB (Sokoban) characters of each tile id: floor '-', wall '#', agent '@', box '$', goal '.', box on goal '*', agent
+ * on goal '+'.
+ */
 const XSB = ['-', '#', '@', '$', '.', '*', '+'] as const;
 
 /** A grid from SIZE rows of XSB characters (floor may also be ' ' or '_'), e.g. for hand-written tests. */

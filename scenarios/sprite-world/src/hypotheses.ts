@@ -34,7 +34,8 @@ export const hypotheses: HypothesisSpace = {
   candidates: [
     controlMapping(
       'push-boxes',
-      'each action index moves the agent one tile in its own direction (or not at all); a box ahead is pushed one tile when the tile beyond is floor or goal; walls and doubled boxes block',
+      'each action index moves the agent one tile in its own direction (or not at all); a box ahead is pushed one ' +
+        'tile when the tile beyond is floor or goal; walls and doubled boxes block',
       true,
     ),
     controlMapping(
@@ -47,7 +48,10 @@ export const hypotheses: HypothesisSpace = {
     return { id: 'push-boxes', assignment: [...(world as SpriteWorld).mapping] };
   },
   notes:
-    'Both candidates factor over the five action indices with options noop/up/down/left/right (5^5 assignments each; the true ones map index 0 to noop and 1-4 to a permutation). ' +
-    'They agree on every transition without a push; on a push boxes-immovable predicts no motion and its evidence has no consistent option. ' +
-    'A transition where the agent stays is consistent with noop and with every direction blocked there, so an index seen only against walls stays ambiguous.',
+    'Both candidates factor over the five action indices with options noop/up/down/left/right (5^5 assignments ' +
+    'each; the true ones map index 0 to noop and 1-4 to a permutation). ' +
+    'They agree on every transition without a push; on a push boxes-immovable predicts no motion and its evidence ' +
+    'has no consistent option. ' +
+    'A transition where the agent stays is consistent with noop and with every direction blocked there, so an index ' +
+    'seen only against walls stays ambiguous.',
 };

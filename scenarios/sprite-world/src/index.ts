@@ -49,7 +49,8 @@ export { FRAME_SIZE, SPRITE, SPRITES, decodeFrame, renderFrame, renderState } fr
 const spec: ScenarioSpec = {
   id: 'sprite-world-v1',
   summary:
-    'An agent walks a 10 x 10 tile grid, pushing boxes past walls toward a goal; a hidden per-job mapping decides which direction each action index moves it.',
+    'An agent walks a 10 x 10 tile grid, pushing boxes past walls toward a goal; a hidden per-job mapping decides ' +
+    'which direction each action index moves it.',
   views: {
     state: { shape: [SIZE, SIZE], kind: 'int', vocab: VOCAB },
     frame: { shape: [FRAME_SIZE, FRAME_SIZE], kind: 'image', range: [0, 1] },

@@ -29,7 +29,10 @@ export function renderState(state: GridState): Float32Array {
   return Float32Array.from(state.tiles);
 }
 
-/** The `frame` view: [FRAME_SIZE, FRAME_SIZE] in [0, 1], row 0 at the top; tile (r, c) fills pixels [3r, 3r+3) x [3c, 3c+3). */
+/**
+ * The `frame` view: [FRAME_SIZE, FRAME_SIZE] in [0, 1], row 0 at the top; tile (r, c) fills pixels [3r, 3r+3) x [3c,
+ * 3c+3).
+ */
 export function renderFrame(state: GridState): Float32Array {
   const frame = new Float32Array(FRAME_SIZE * FRAME_SIZE);
   for (let i = 0; i < CELLS; i++) {
