@@ -52,29 +52,26 @@ describe('act', () => {
 });
 
 describe('act with a leading world that leaves the reals', () => {
-  it(
-    'still chooses a finite, in-range action for every episode (bouncing-balls, no hints: a found law blows up at ' +
-      'the walls)',
-    async () => {
-      const bb = bouncingBalls as Scenario;
-      for (const seed of [0, 4]) {
-        // seeds where act() threw before (every candidate scored NaN)
-        const world = bb.sampleWorld(createRng(`${seed}/world`));
-        const model = await possibleWorlds.create(bb.spec, 'state', possibleWorlds.defaults);
-        await model.fit(trainingEpisodes(bb, world, 64, 'behavior', createRng(`${seed}/train`)), quietRun(seed));
-        const history = simulateEpisodes(bb, world, {
-          count: 16,
-          split: 'test',
-          policy: 'explore',
-          rng: createRng(`${seed}/h`),
-          steps: 4,
-        });
-        const chosen = await model.act!(history, quietRun(7));
-        expect(chosen.shape).toEqual([16, ...bb.spec.action!.shape]);
-        for (const x of chosen.data) expect(Number.isFinite(x) && Math.abs(x) <= 1).toBe(true);
-      }
-    },
-  );
+  it('still chooses a finite, in-range action for every episode (bouncing-balls, no hints: a found law blows up at ' +
+    'the walls)', { tags: ['slow'] }, async () => {
+    const bb = bouncingBalls as Scenario;
+    for (const seed of [0, 4]) {
+      // seeds where act() threw before (every candidate scored NaN)
+      const world = bb.sampleWorld(createRng(`${seed}/world`));
+      const model = await possibleWorlds.create(bb.spec, 'state', possibleWorlds.defaults);
+      await model.fit(trainingEpisodes(bb, world, 64, 'behavior', createRng(`${seed}/train`)), quietRun(seed));
+      const history = simulateEpisodes(bb, world, {
+        count: 16,
+        split: 'test',
+        policy: 'explore',
+        rng: createRng(`${seed}/h`),
+        steps: 4,
+      });
+      const chosen = await model.act!(history, quietRun(7));
+      expect(chosen.shape).toEqual([16, ...bb.spec.action!.shape]);
+      for (const x of chosen.data) expect(Number.isFinite(x) && Math.abs(x) <= 1).toBe(true);
+    }
+  });
 });
 
 describe('act on a discrete world', () => {

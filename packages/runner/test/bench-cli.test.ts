@@ -83,7 +83,7 @@ describe('pnpm bench', () => {
     // linear on 32x32 frames at budget 1024 is a 1024 x 1024 ridge solve in JS: seconds per job, more on a busy machine
   });
 
-  it('drops a torn last line and completes the run', () => {
+  it('drops a torn last line and completes the run', { tags: ['slow'] }, () => {
     const dir = join(scratch(), 'torn');
     const small = [
       '--model',
@@ -297,11 +297,11 @@ describe('pnpm bench', () => {
           '--out',
           'mine',
         ],
-        { cwd: here },
+        { cwd: here, viaPnpm: true },
       );
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`results: ${join(here, 'mine', 'results.jsonl')}`);
-      const report = bench(['report', 'mine'], { cwd: here });
+      const report = bench(['report', 'mine'], { cwd: here, viaPnpm: true });
       expect(report.code, report.stderr).toBe(0);
       expect(report.stdout).toBe(`report: ${join(here, 'mine', 'report.html')}\n`);
       expect(existsSync(join(root, 'mine'))).toBe(false);

@@ -33,7 +33,9 @@ describe('pnpm bench --dry-run', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('counts what a folder already holds, estimates from its timings, and still writes nothing', () => {
+  it('counts what a folder already holds, estimates from its timings, and still writes nothing', {
+    tags: ['slow'],
+  }, () => {
     const out = join(scratch(), 'resumed');
     const planted = fixture('type-error-model.ts');
     // the planted model fails

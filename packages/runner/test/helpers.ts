@@ -13,22 +13,26 @@ export const root = findWorkspaceRoot(fileURLToPath(new URL('.', import.meta.url
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /**
- * Runs `pnpm bench ...args` as a subprocess, the way a user does: from the workspace root, or from `cwd`.
+ * Runs `pnpm bench ...args` as a subprocess, the way a user does: from the workspace root, or from `cwd`. It runs
+ * what the `bench` script runs (`tsx scripts/bench.ts`) as pnpm would: from the root, with INIT_CWD saying where
+ * the user stands; without pnpm itself, which costs ~0.5 s a call (`viaPnpm` goes through it, as a user's shell).
  * `unprivileged`: without root's right to write files whose mode says read-only (CAP_DAC_OVERRIDE), so that
  * a test of a read-only file means the same under root (CI containers) as under a user.
  */
 export function bench(
   args: string[],
-  options: { cwd?: string; unprivileged?: boolean; env?: Record<string, string> } = {},
+  options: { cwd?: string; unprivileged?: boolean; env?: Record<string, string>; viaPnpm?: boolean } = {},
 ): { code: number; stdout: string; stderr: string } {
-  const [command, ...prefix] =
+  const launcher = options.viaPnpm ? ['pnpm', 'bench'] : [process.execPath, '--import', 'tsx', 'scripts/bench.ts'];
+  const [command, ...rest] =
     options.unprivileged && process.getuid?.() === 0
-      ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', 'pnpm']
-      : ['pnpm'];
-  const r = spawnSync(command, [...prefix, 'bench', ...args], {
-    cwd: options.cwd ?? root,
+      ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', ...launcher]
+      : launcher;
+  const cwd = options.cwd ?? root;
+  const r = spawnSync(command, [...rest, ...args], {
+    cwd: options.viaPnpm ? cwd : root,
     encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0', ...options.env },
+    env: { ...process.env, FORCE_COLOR: '0', ...(options.viaPnpm ? {} : { INIT_CWD: cwd }), ...options.env },
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

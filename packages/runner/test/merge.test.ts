@@ -72,7 +72,7 @@ describe('pnpm bench merge', () => {
     expect(readFileSync(file, 'utf8')).toBe(after);
   });
 
-  it('merges into one of the shard folders, again and again', () => {
+  it('merges into one of the shard folders, again and again', { tags: ['slow'] }, () => {
     const from = shards();
     for (let round = 0; round < 3; round++) {
       const r = bench(['merge', from, '--out', from]);

@@ -7,7 +7,9 @@ import { ORACLE_NOTE } from '../src/leaderboard';
 import { bench, fixture, scratch } from './helpers';
 
 describe('privileged information', () => {
-  it('is handed only to a config that asks for it, and its rows are marked and listed apart as oracles', () => {
+  it('is handed only to a config that asks for it, and its rows are marked and listed apart as oracles', {
+    tags: ['slow'],
+  }, () => {
     const out = join(scratch(), 'privilege');
     const peeking = fixture('peeking-model.ts');
     const r = bench([
@@ -76,5 +78,5 @@ describe('privileged information', () => {
     expect(apart).toBeGreaterThan(0);
     expect(board.indexOf('| hidden-laws-v1 / state | peeking |')).toBeLessThan(apart);
     expect(board.indexOf('| hidden-laws-v1 / state | peeking[oracle=true] * |')).toBeGreaterThan(apart);
-  }, 120_000);
+  });
 });

@@ -9,7 +9,9 @@ import { bench, fixture, scratch, syntheticResult } from './helpers';
 const STAMP = String.raw`\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]`;
 
 describe('progress in a log (not a terminal)', () => {
-  it('has start lines, a heartbeat of the slow job with its in-job progress, each notice once, and a summary', () => {
+  it('has start lines, a heartbeat of the slow job with its in-job progress, each notice once, and a summary', {
+    tags: ['slow'],
+  }, () => {
     const out = join(scratch(), 'log');
     // a fake slow model (3 s of fit, reporting epochs) beside persistence; a heartbeat every second instead of a minute
     const r = bench(
@@ -76,7 +78,7 @@ describe('progress in a log (not a terminal)', () => {
       expect.stringMatching(/^done in \d+\.\ds: 4 job\(s\), 4 ok, 0 failed, 0 unsupported; 0 from the results file$/),
     );
     expect(lines).toContain(`results: ${join(out, 'results.jsonl')}`);
-  }, 120_000);
+  });
 });
 
 /** A stream that says it is a terminal and keeps what is written to it. */
