@@ -1,9 +1,9 @@
-// What `pnpm perf` runs: the training throughput of one MLP step (scripts/mlp-step.ts: a 256-512-512-256 MLP,
-// ReLU, batch 256, MSE, Adam) side by side in one run, one thread each:
-//   fast dense   neural's Dense layers on whichever tfjs backend initBackend() picks
-//   stock        tf.layers.dense, tf.train.adam, optimizer.minimize (what the fast layers replace)
+// What `pnpm perf` runs: the training throughput of two steps (scripts/train-steps.ts: a 256-512-512-256 MLP,
+// and a transformer of jepa's block geometry), each side by side in one run on every engine, one thread each:
+//   fast dense   neural's layers on whichever tfjs backend initBackend() picks
+//   stock        tf.layers.dense, tf.train.adam, optimizer.minimize (what the fast layers replace; MLP only)
 //   ort engine   the same network traced into an ONNX training graph (@worldbench/onnx OrtEngine), Adam in JS
-//   torch        the PyTorch twin (scripts/figures/mlp_twin.py, Debian's python3-torch, OMP_NUM_THREADS=1);
+//   torch        the PyTorch twin (scripts/figures/torch_twins.py, Debian's python3-torch, OMP_NUM_THREADS=1);
 //                skipped with a message where torch is absent
 // Each times `steps` steps after `warmup` untimed ones; the table gives the median over `runs` runs, and the
 // ratios to the twin.
@@ -15,34 +15,34 @@ import { cpus } from 'node:os';
 import { initBackend, tf } from '@worldbench/neural';
 import { ORT_ENGINE } from '@worldbench/onnx';
 import {
-  BATCH,
-  STEP_FLOPS,
-  WIDTHS,
+  MLP,
+  type Step,
+  TRANSFORMER,
+  type Workload,
+  dataOf,
   engineStep,
   load,
   median,
-  mlpData,
-  type Step,
   tfjsStep,
   timeSteps,
   timingArgs,
   torchTwin,
-} from './mlp-step';
+} from './train-steps';
 
 const { runs, steps, warmup } = timingArgs('perf');
 
 const backend = await initBackend();
 const loadBefore = load();
-const data = mlpData();
+const data = dataOf(MLP);
 
 // stock: tf.sequential of tf.layers.dense, tf.train.adam, one optimizer step (no model.fit overhead)
-const x = tf.tensor2d(data.x, [BATCH, WIDTHS[0]]);
-const y = tf.tensor2d(data.y, [BATCH, WIDTHS[WIDTHS.length - 1]]);
+const x = tf.tensor(data.x, MLP.x);
+const y = tf.tensor(data.y, MLP.y);
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ units: WIDTHS[1], activation: 'relu', inputShape: [WIDTHS[0]] }),
-    tf.layers.dense({ units: WIDTHS[2], activation: 'relu' }),
-    tf.layers.dense({ units: WIDTHS[3] }),
+    tf.layers.dense({ units: 512, activation: 'relu', inputShape: [MLP.x[1]] }),
+    tf.layers.dense({ units: 512, activation: 'relu' }),
+    tf.layers.dense({ units: MLP.y[1] }),
   ],
 });
 const optimizer = tf.train.adam(1e-3);
@@ -60,52 +60,77 @@ interface Row {
   name: string;
   msPerStep: number;
 }
-const rows: Row[] = [];
-const measure = async (name: string, step: Step) =>
-  rows.push({ name, msPerStep: median(await timeSteps(name, step, runs, steps, warmup)) });
 
-const twin = torchTwin(runs, steps, warmup);
-if ('ms' in twin) {
-  const name = `torch ${twin.torch} (${twin.blas})`;
-  process.stderr.write(`perf: ${name}: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step (load ${load()})\n`);
-  rows.push({ name, msPerStep: median(twin.ms) });
-} else process.stderr.write(`perf: the PyTorch twin is skipped: ${twin.skipped}\n`);
-const fast = tfjsStep(data);
-await measure(`fast dense (${backend.name})`, fast.step);
-fast.dispose();
-await measure(`stock tf.layers.dense`, stockStep);
-const engine = await engineStep(data);
-await measure(`ort engine`, engine.step);
-await engine.dispose();
-const loadAfter = load();
+/** The rows of one workload, side by side: its PyTorch twin first when torch runs. */
+async function workload(
+  net: Workload['name'],
+  engines: Array<[string, () => Promise<{ step: Step; dispose: () => unknown }>]>,
+): Promise<{ rows: Row[]; twin: ReturnType<typeof torchTwin> }> {
+  const rows: Row[] = [];
+  const twin = torchTwin(net, runs, steps, warmup);
+  if ('ms' in twin) {
+    const name = `torch ${twin.torch} (${twin.blas})`;
+    process.stderr.write(
+      `perf: ${net} ${name}: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step (load ${load()})\n`,
+    );
+    rows.push({ name, msPerStep: median(twin.ms) });
+  } else process.stderr.write(`perf: the PyTorch twin of the ${net} is skipped: ${twin.skipped}\n`);
+  for (const [name, make] of engines) {
+    const { step, dispose } = await make();
+    rows.push({ name, msPerStep: median(await timeSteps(`${net} ${name}`, step, runs, steps, warmup)) });
+    await dispose();
+  }
+  return { rows, twin };
+}
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number, digits: number, n: number) => v.toFixed(digits).padStart(n);
-const torch = 'ms' in twin ? rows[0] : null;
-console.log(
-  `worldbench perf: ${WIDTHS.join('-')} MLP (ReLU), batch ${BATCH}, MSE, Adam; one thread each; ` +
-    `median of ${runs} runs x ${steps} steps after ${warmup} warm-up`,
-);
-console.log(
-  `${pad('engine', 32)}${'ms/step'.padStart(10)}${'examples/s'.padStart(12)}${'GFLOP/s'.padStart(10)}` +
-    `${torch ? 'x torch'.padStart(9) : ''}`,
-);
-for (const row of rows) {
-  const perSecond = 1000 / row.msPerStep;
-  const ratio = torch ? num(torch.msPerStep / row.msPerStep, 2, 9) : '';
+
+function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, examples: number, flops?: number) {
+  const torch = 'ms' in twin ? rows[0] : null;
+  console.log(title);
   console.log(
-    `${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${num(perSecond * BATCH, 0, 12)}` +
-      `${num((perSecond * STEP_FLOPS) / 1e9, 2, 10)}${ratio}`,
+    `${pad('engine', 32)}${'ms/step'.padStart(10)}${'examples/s'.padStart(12)}${flops ? 'GFLOP/s'.padStart(10) : ''}` +
+      `${torch ? 'x torch'.padStart(9) : ''}`,
   );
+  for (const row of rows) {
+    const perSecond = 1000 / row.msPerStep;
+    const gflops = flops ? num((perSecond * flops) / 1e9, 2, 10) : '';
+    const ratio = torch ? num(torch.msPerStep / row.msPerStep, 2, 9) : '';
+    console.log(`${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${num(perSecond * examples, 0, 12)}${gflops}${ratio}`);
+  }
+  if ('blas' in twin && twin.blas !== 'openblas')
+    console.log(
+      `note: the twin's torch runs on ${twin.blas}, not an optimised BLAS, so its ratios flatter the others ` +
+        '(apt-get install libopenblas0-pthread)',
+    );
 }
-const ms = (name: string) => rows.find((r) => r.name.startsWith(name))?.msPerStep ?? NaN;
-console.log(`speed-up of fast dense over stock: ${(ms('stock') / ms('fast')).toFixed(1)}x`);
-console.log(`speed-up of the ort engine over fast dense: ${(ms('fast') / ms('ort')).toFixed(1)}x (${ORT_ENGINE})`);
-if (torch && twin && 'blas' in twin && twin.blas !== 'openblas')
-  console.log(
-    `note: the twin's torch runs on ${twin.blas}, not an optimised BLAS: its ratios flatter the others ` +
-      '(apt-get install libopenblas0-pthread)',
-  );
+
+const mlp = await workload('mlp', [
+  [`fast dense (${backend.name})`, async () => tfjsStep(MLP, data)],
+  ['stock tf.layers.dense', async () => ({ step: stockStep, dispose: () => undefined })],
+  ['ort engine', () => engineStep(MLP, data)],
+]);
+const tokens = dataOf(TRANSFORMER);
+const transformer = await workload('transformer', [
+  [`neural layers (${backend.name})`, async () => tfjsStep(TRANSFORMER, tokens)],
+  ['ort engine', () => engineStep(TRANSFORMER, tokens)],
+]);
+const loadAfter = load();
+
+console.log(`worldbench perf: one thread each; median of ${runs} runs x ${steps} steps after ${warmup} warm-up`);
+table(`256-512-512-256 MLP (ReLU), batch ${MLP.examples}, MSE, Adam`, mlp.rows, mlp.twin, MLP.examples, MLP.flops);
+const ms = (rows: Row[], name: string) => rows.find((r) => r.name.startsWith(name))?.msPerStep ?? NaN;
+console.log(`speed-up of fast dense over stock: ${(ms(mlp.rows, 'stock') / ms(mlp.rows, 'fast')).toFixed(1)}x`);
+const T = TRANSFORMER.geometry;
+table(
+  `transformer (jepa's block geometry: width ${T.width}, ${T.heads} heads, ${T.depth} blocks), ` +
+    `${T.sequences} sequences of ${T.tokens} tokens, MSE, Adam`,
+  transformer.rows,
+  transformer.twin,
+  TRANSFORMER.examples,
+);
+console.log(`engine: ${ORT_ENGINE}`);
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load ` +
     `average ${loadBefore} before, ${loadAfter} after`,

@@ -1,6 +1,6 @@
 // Issue 24: the routes to a faster training step, measured side by side in one run on the MLP step of
-// scripts/mlp-step.ts (256-512-512-256, ReLU, batch 256, MSE, Adam lr 1e-3; one thread each):
-//   torch       the PyTorch twin (scripts/figures/mlp_twin.py, Debian's python3-torch, OMP_NUM_THREADS=1)
+// scripts/train-steps.ts (256-512-512-256, ReLU, batch 256, MSE, Adam lr 1e-3; one thread each):
+//   torch       the PyTorch twin (scripts/figures/torch_twins.py, Debian's python3-torch, OMP_NUM_THREADS=1)
 //   ort-hand    one ONNX graph written by hand (Gemm forward, MSE, Gemm backward: weights in, gradients out) run by
 //               onnxruntime-node with one intra-op thread, Adam in JS (ArrayAdam): what the ORT route can reach
 //   ort-engine  @worldbench/onnx's OrtEngine: neural's Mlp traced by GradOps, whose per-op reverse-mode rules write
@@ -14,22 +14,24 @@ import { createRng } from '@worldbench/core';
 import { ArrayAdam, initBackend } from '@worldbench/neural';
 import { OnnxBuilder, openSession, ortTensor } from '@worldbench/onnx';
 import {
-  BATCH,
-  STEP_FLOPS,
-  WIDTHS,
+  MLP,
+  TRANSFORMER,
+  type Workload,
+  dataOf,
   engineStep,
   load,
   median,
-  mlpData,
   tfjsStep,
   timeSteps,
   timingArgs,
   torchTwin,
-} from '../mlp-step';
+} from '../train-steps';
 
 const { runs, steps, warmup } = timingArgs('engine-routes');
 const backend = await initBackend();
-const data = mlpData();
+const data = dataOf(MLP);
+const WIDTHS = [256, 512, 512, 256];
+const BATCH = MLP.examples;
 const L = WIDTHS.length - 1;
 
 // region ort-hand: the step as one hand-written graph ------------------------------------------------------
@@ -68,7 +70,7 @@ const shapes = WIDTHS.slice(1).flatMap((o, i) => [[WIDTHS[i], o], [o]]);
 const names = WIDTHS.slice(1).flatMap((_, i) => [`w${i}`, `b${i}`]);
 const adam = new ArrayAdam(weights);
 const handStep = async () => {
-  const feeds = { x: ortTensor(data.x, [BATCH, WIDTHS[0]]), y: ortTensor(data.y, [BATCH, WIDTHS[L]]) };
+  const feeds = { x: ortTensor(data.x, MLP.x), y: ortTensor(data.y, MLP.y) };
   const all: Record<string, ReturnType<typeof ortTensor>> = feeds;
   names.forEach((n, k) => (all[n] = ortTensor(weights[k], shapes[k])));
   const out = await session.run(all);
@@ -80,28 +82,46 @@ const handStep = async () => {
 // endregion
 
 const loadBefore = load();
-const rows: [string, number][] = [];
-const twin = torchTwin(runs, steps, warmup);
-if ('ms' in twin) {
-  process.stderr.write(`torch: ${twin.ms.map((x) => x.toFixed(1)).join(' ')} ms/step (load ${load()})\n`);
-  rows.push([`torch ${twin.torch} (${twin.blas})`, median(twin.ms)]);
-} else process.stderr.write(`torch twin skipped: ${twin.skipped}\n`);
-rows.push(['ort-hand fwd+bwd, ArrayAdam', median(await timeSteps('ort-hand', handStep, runs, steps, warmup))]);
-const engine = await engineStep(data);
-rows.push([
-  'ort-engine (Mlp traced), ArrayAdam',
-  median(await timeSteps('ort-engine', engine.step, runs, steps, warmup)),
-]);
-await engine.dispose();
-const fast = tfjsStep(data);
-rows.push([`tfjs (${backend.name}) fast Dense`, median(await timeSteps('tfjs', fast.step, runs, steps, warmup))]);
-fast.dispose();
 
-console.log(`engine routes: ${WIDTHS.join('-')} MLP, batch ${BATCH}, MSE, Adam; median of ${runs} x ${steps} steps`);
-const torchMs = 'ms' in twin ? rows[0][1] : NaN;
-for (const [name, ms] of rows)
-  console.log(
-    `${name.padEnd(40)}${ms.toFixed(1).padStart(8)} ms${(STEP_FLOPS / ms / 1e6).toFixed(1).padStart(8)} ` +
-      `GFLOP/s${(torchMs / ms).toFixed(2).padStart(7)}x torch`,
-  );
+/** The twin, the engine and tfjs on one workload (and `extra` rows after the twin), in this order. */
+async function routes(w: Workload, extra: Array<[string, () => unknown]> = []): Promise<[string, number][]> {
+  const rows: [string, number][] = [];
+  const twin = torchTwin(w.name, runs, steps, warmup);
+  if ('ms' in twin) {
+    process.stderr.write(`${w.name} torch: ${twin.ms.map((x) => x.toFixed(1)).join(' ')} ms/step (load ${load()})\n`);
+    rows.push([`torch ${twin.torch} (${twin.blas})`, median(twin.ms)]);
+  } else process.stderr.write(`${w.name} torch twin skipped: ${twin.skipped}\n`);
+  for (const [name, step] of extra) rows.push([name, median(await timeSteps(name, step, runs, steps, warmup))]);
+  const d = dataOf(w);
+  const engine = await engineStep(w, d);
+  rows.push([
+    'ort-engine (traced), ArrayAdam',
+    median(await timeSteps(`${w.name} engine`, engine.step, runs, steps, warmup)),
+  ]);
+  await engine.dispose();
+  const fast = tfjsStep(w, d);
+  rows.push([
+    `tfjs (${backend.name}) neural layers`,
+    median(await timeSteps(`${w.name} tfjs`, fast.step, runs, steps, warmup)),
+  ]);
+  fast.dispose();
+  return rows;
+}
+
+function print(title: string, rows: [string, number][], flops?: number): void {
+  console.log(title);
+  const torchMs = rows[0][0].startsWith('torch') ? rows[0][1] : NaN;
+  for (const [name, ms] of rows) {
+    const gflops = flops ? `${(flops / ms / 1e6).toFixed(1).padStart(8)} GFLOP/s` : '';
+    console.log(
+      `${name.padEnd(40)}${ms.toFixed(1).padStart(8)} ms${gflops}${(torchMs / ms).toFixed(2).padStart(7)}x torch`,
+    );
+  }
+}
+
+const mlpRows = await routes(MLP, [['ort-hand fwd+bwd, ArrayAdam', handStep]]);
+const transformerRows = await routes(TRANSFORMER);
+console.log(`engine routes: median of ${runs} x ${steps} steps after ${warmup}, one thread each`);
+print('256-512-512-256 MLP, batch 256, MSE, Adam', mlpRows, MLP.flops);
+print("transformer of jepa's block geometry, 128 x 16 tokens, MSE, Adam", transformerRows);
 console.log(`1-min load ${loadBefore} before, ${load()} after`);

@@ -458,7 +458,7 @@ export class GradOps implements Ops<string> {
       const xs = this.shape(x);
       const s = this.shape(indices).length;
       const rest = xs.map((_, i) => i).filter((i) => i !== axis);
-      const front = [axis, ...rest]; //                                                    x as [X_axis, ...before, ...after]
+      const front = [axis, ...rest]; //                              x as [X_axis, ...before, ...after]
       const frontShape = front.map((i) => xs[i]);
       const zeros = this.node(
         'ConstantOfShape',
