@@ -126,8 +126,8 @@ export class ArrayAdam extends AdamState {
 }
 
 /**
- * One weight's Adam update in place: a function of its own, monomorphic in its float32 arrays, which V8 runs
- * several times faster than the same loop inline in a closure (docs/experiments/2026-12-06-training-engine-routes.md).
+ * One weight's Adam update in place: a function of its own, monomorphic in its float32 arrays, so V8 compiles one
+ * tight loop (the same loop inline in a forEach closure ran several times slower when tried).
  */
 function adamUpdate(
   p: Float32Array,
