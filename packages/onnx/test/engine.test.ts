@@ -1,10 +1,10 @@
 // The ONNX Runtime training engine through neural's training loop (trainWith): a fit reaches the loss the same
 // fit reaches on tfjs (train) from the same initial weights, minibatches and schedule; a fit is bit-identical when
 // repeated with the same seeds; the trained weights land in the variables.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { Mlp, type Ops, initBackend, takeRows, tf, tfjsOps, train, trainWith } from '@worldbench/neural';
-import { OrtEngine, rowsOf } from '../src/index';
+import { Mlp, type Ops, backendName, initBackend, takeRows, tf, tfjsOps, train, trainWith } from '@worldbench/neural';
+import { ORT_ENGINE, OrtEngine, rowsOf, trainOnChosenEngine, type EngineRun } from '../src/index';
 
 beforeAll(async () => {
   await initBackend();
@@ -84,5 +84,78 @@ describe('OrtEngine with trainWith', () => {
     expect(a.weights).toEqual(b.weights);
     const c = await fitOnEngine(8, d);
     expect(c.weights).not.toEqual(a.weights);
+  });
+});
+
+describe('trainOnChosenEngine', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A run in both forms on a fresh Mlp; `trace` replaces the Ops loss (e.g. one that cannot trace). */
+  function run(mlp: Mlp, d: { x: Float32Array; y: Float32Array }, trace?: EngineRun<undefined>['onnx']['loss']) {
+    const [x, y] = [tf.tensor2d(d.x, [N, 4]), tf.tensor2d(d.y, [N, 3])];
+    const spec: EngineRun<undefined> = {
+      tfjs: {
+        ...SCHEDULE,
+        epochs: 2,
+        params: mlp.params(),
+        loss: (idx) => mse(tfjsOps, mlp, takeRows(x, idx), takeRows(y, idx)) as tf.Scalar,
+        rng: createRng('choose'),
+      },
+      onnx: {
+        inputs: [
+          { name: 'x', shape: ['batch', 4] },
+          { name: 'y', shape: ['batch', 3] },
+        ],
+        loss: trace ?? ((ops, i) => mse(ops, mlp, i.x, i.y)),
+        data: (batch) => ({ x: rowsOf(d.x, [4], batch), y: rowsOf(d.y, [3], batch) }),
+      },
+    };
+    return { spec, dispose: () => tf.dispose([x, y]) };
+  }
+
+  it('trains on tfjs by default and on the onnx engine when WORLDBENCH_TRAIN_ENGINE=onnx, naming it', async () => {
+    const d = data('choose');
+    for (const [env, name] of [
+      [{}, backendName()],
+      [{ WORLDBENCH_TRAIN_ENGINE: 'tfjs' }, backendName()],
+      [{ WORLDBENCH_TRAIN_ENGINE: 'onnx' }, ORT_ENGINE],
+    ] as const) {
+      const mlp = new Mlp(createRng('choose').fork('init'), [4, 16, 16, 3]);
+      const before = mlp.params().map((p) => Array.from(p.dataSync()));
+      const r = run(mlp, d);
+      const result = await trainOnChosenEngine(r.spec, env);
+      expect(result.engine).toBe(name);
+      expect(Number.isFinite(result.bestLoss)).toBe(true);
+      // the trained weights are in the variables whichever engine ran
+      expect(mlp.params().map((p) => Array.from(p.dataSync()))).not.toEqual(before);
+      r.dispose();
+      mlp.dispose();
+    }
+  });
+
+  it('falls back to tfjs with a one-line notice when the loss does not trace', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (writes.push(String(chunk)), true));
+    const mlp = new Mlp(createRng('fallback').fork('init'), [4, 16, 16, 3]);
+    const r = run(mlp, data('fallback'), (ops, i) => ops.attention(ops.reshape(i.x, [0, -1]), i.x, i.x, 2));
+    const result = await trainOnChosenEngine(r.spec, { WORLDBENCH_TRAIN_ENGINE: 'onnx' });
+    expect(result.engine).toBe(backendName());
+    expect(result.steps).toBeGreaterThan(0);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(/^worldbench: training engine tfjs-\S+ \(onnx engine unavailable: GradOps: attention/);
+    r.dispose();
+    mlp.dispose();
+  });
+
+  it('refuses an unknown engine with a message that names the choices', async () => {
+    const mlp = new Mlp(createRng('bad').fork('init'), [4, 16, 16, 3]);
+    const r = run(mlp, data('bad'));
+    await expect(trainOnChosenEngine(r.spec, { WORLDBENCH_TRAIN_ENGINE: 'torch' })).rejects.toThrow(
+      /WORLDBENCH_TRAIN_ENGINE=torch is not an engine: give tfjs \(the default\) or onnx/,
+    );
+    r.dispose();
+    mlp.dispose();
   });
 });
