@@ -234,8 +234,43 @@ export class GradOps implements Ops<string> {
     ]);
   }
 
+  /** da = g / b, db = -g a / b^2 = -g out / b. */
+  div(a: string | number, b: string | number): string {
+    const out = this.inner.div(a, b);
+    return this.unary([a, b], out, ([g], need) => [
+      need[0] ? this.unbroadcast(this.inner.div(g as string, b), a) : undefined,
+      need[1] ? this.unbroadcast(this.inner.neg(this.inner.div(this.inner.mul(g as string, out), b)), b) : undefined,
+    ]);
+  }
+
+  /** The gradient goes to a where a >= b, else to b (tfjs's rule). */
+  maximum(a: string, b: string | number): string {
+    return this.unary([a, b], this.inner.maximum(a, b), ([g], need) => {
+      const first = this.bool('GreaterOrEqual', a, typeof b === 'number' ? this.graph.scalar(b) : b);
+      const shape = broadcastShapes(this.shape(first), this.shape(g as string));
+      const second = () =>
+        this.node(
+          'Where',
+          [first, this.graph.scalar(0, 'zero'), g as string],
+          { shape, dtype: 'float32' },
+          {},
+          'masked',
+        );
+      return [
+        need[0] ? this.unbroadcast(this.keepWhere(first, g as string), a) : undefined,
+        need[1] ? this.unbroadcast(second(), b) : undefined,
+      ];
+    });
+  }
+
   neg(x: string): string {
     return this.unary([x], this.inner.neg(x), ([g]) => [this.inner.neg(g as string)]);
+  }
+
+  /** dx = g / (2 sqrt(x)). */
+  sqrt(x: string): string {
+    const out = this.inner.sqrt(x);
+    return this.unary([x], out, ([g]) => [this.inner.div(g as string, this.inner.mul(out, 2))]);
   }
 
   abs(x: string): string {
@@ -355,6 +390,15 @@ export class GradOps implements Ops<string> {
       const last = this.shape(x).length - 1;
       const dot = this.reduceSum(this.inner.mul(g as string, y), [last], true);
       return [this.inner.mul(y, this.inner.sub(g as string, dot))];
+    });
+  }
+
+  /** dx = g - softmax(x) sum(g) over the last axis, softmax(x) = exp(out). */
+  logSoftmax(x: string): string {
+    const out = this.inner.logSoftmax(x);
+    return this.unary([x], out, ([g]) => {
+      const total = this.reduceSum(g as string, [this.shape(x).length - 1], true);
+      return [this.inner.sub(g as string, this.inner.mul(this.node('Exp', [out], this.info(out)), total))];
     });
   }
 
