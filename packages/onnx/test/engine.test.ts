@@ -77,6 +77,31 @@ describe('OrtEngine with trainWith', () => {
     expect(engine.result.steps).toBe(tfjs.steps);
   });
 
+  it('gradients() reads the loss and gradients without updating; step() then moves the weights', async () => {
+    const d = data('engine gradients');
+    const mlp = new Mlp(createRng('gradients').fork('init'), [4, 16, 16, 3]);
+    const engine = await OrtEngine.create({
+      params: mlp.params(),
+      inputs: [
+        { name: 'x', shape: ['batch', 4] },
+        { name: 'y', shape: ['batch', 3] },
+      ],
+      loss: (ops, i) => mse(ops, mlp, i.x, i.y),
+      data: (batch) => ({ x: rowsOf(d.x, [4], batch), y: rowsOf(d.y, [3], batch) }),
+    });
+    const batch = Int32Array.from({ length: 16 }, (_, i) => i);
+    const before = engine.weights.map((w) => w.slice());
+    const a = await engine.gradients(batch);
+    expect(engine.weights).toEqual(before);
+    expect(a.grads.map((g) => g.length)).toEqual(before.map((w) => w.length));
+    expect(await engine.loss(batch)).toBe(a.loss);
+    expect(await engine.step(batch, 1e-2)).toBe(a.loss);
+    expect(engine.weights).not.toEqual(before);
+    expect(await engine.loss(batch)).toBeLessThan(a.loss);
+    await engine.finish();
+    mlp.dispose();
+  });
+
   it('is deterministic: the same seeds give bit-identical histories and weights', async () => {
     const d = data('engine determinism');
     const [a, b] = [await fitOnEngine(7, d), await fitOnEngine(7, d)];

@@ -4,7 +4,7 @@
 // variables when the run finishes, so a model saves, forecasts and exports as before.
 import { ArrayAdam, type AdamOptions, type TrainEngine, tf } from '@worldbench/neural';
 import { ORT_VERSION } from '../model';
-import { type StepData, TrainStep, type TrainStepSpec } from './train-step';
+import { type StepData, type StepResult, TrainStep, type TrainStepSpec } from './train-step';
 
 /** The engine's name in results (FitReport.backend / env.backend). */
 export const ORT_ENGINE = `onnxruntime ${ORT_VERSION} (training graph)`;
@@ -40,6 +40,11 @@ export class OrtEngine implements TrainEngine {
     const { loss, grads } = await this.graph.run(this.spec.data(batch), this.weights);
     if (Number.isFinite(loss)) this.adam.step(grads, lr);
     return loss;
+  }
+
+  /** Loss and gradients on `batch` at the current weights, no update (e.g. to compare them with tfjs's). */
+  gradients(batch: Int32Array): Promise<StepResult> {
+    return this.graph.run(this.spec.data(batch), this.weights);
   }
 
   /** The loss on `batch` at the current weights (its gradients are computed and dropped). */
