@@ -1,5 +1,6 @@
 // What `pnpm perf` runs: the training throughput of two steps (scripts/train-steps.ts: a 256-512-512-256 MLP,
-// and a transformer of jepa's block geometry), each side by side in one run on every engine, one thread each:
+// and a transformer of jepa's block geometry), each side by side in one run on every engine, one thread each,
+// then jepa's and spatial's real networks on tfjs and the engine (scripts/real-steps.ts; no PyTorch twins yet):
 //   fast dense   neural's layers on whichever tfjs backend initBackend() picks
 //   stock        tf.layers.dense, tf.train.adam, optimizer.minimize (what the fast layers replace; MLP only)
 //   ort engine   the same network traced into an ONNX training graph (@worldbench/onnx OrtEngine), Adam in JS
@@ -28,6 +29,7 @@ import {
   timingArgs,
   torchTwin,
 } from './train-steps';
+import { type RealStep, jepaStep, spatialStep } from './real-steps';
 
 const { runs, steps, warmup } = timingArgs('perf');
 
@@ -86,18 +88,20 @@ async function workload(
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number, digits: number, n: number) => v.toFixed(digits).padStart(n);
 
-function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, examples: number, flops?: number) {
+/** One workload's rows: ms/step, examples/s (when `examples` is given), GFLOP/s (with `flops`), x torch (a twin). */
+function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, examples?: number, flops?: number) {
   const torch = 'ms' in twin ? rows[0] : null;
   console.log(title);
   console.log(
-    `${pad('engine', 32)}${'ms/step'.padStart(10)}${'examples/s'.padStart(12)}${flops ? 'GFLOP/s'.padStart(10) : ''}` +
-      `${torch ? 'x torch'.padStart(9) : ''}`,
+    `${pad('engine', 32)}${'ms/step'.padStart(10)}${examples ? 'examples/s'.padStart(12) : ''}` +
+      `${flops ? 'GFLOP/s'.padStart(10) : ''}${torch ? 'x torch'.padStart(9) : ''}`,
   );
   for (const row of rows) {
     const perSecond = 1000 / row.msPerStep;
+    const perExample = examples ? num(perSecond * examples, 0, 12) : '';
     const gflops = flops ? num((perSecond * flops) / 1e9, 2, 10) : '';
     const ratio = torch ? num(torch.msPerStep / row.msPerStep, 2, 9) : '';
-    console.log(`${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${num(perSecond * examples, 0, 12)}${gflops}${ratio}`);
+    console.log(`${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${perExample}${gflops}${ratio}`);
   }
   if ('blas' in twin && twin.blas !== 'openblas')
     console.log(
@@ -116,6 +120,18 @@ const transformer = await workload('transformer', [
   [`neural layers (${backend.name})`, async () => tfjsStep(TRANSFORMER, tokens)],
   ['ort engine', () => engineStep(TRANSFORMER, tokens)],
 ]);
+const real: Array<{ step: RealStep; rows: Row[] }> = [];
+for (const make of [jepaStep, spatialStep]) {
+  const step = await make();
+  const rows: Row[] = [];
+  for (const [name, run] of [
+    [`neural layers (${backend.name})`, step.tfjs],
+    ['ort engine', step.engine],
+  ] as const)
+    rows.push({ name, msPerStep: median(await timeSteps(`${step.title} ${name}`, run, runs, steps, warmup)) });
+  await step.dispose();
+  real.push({ step, rows });
+}
 const loadAfter = load();
 
 console.log(`worldbench perf: one thread each; median of ${runs} runs x ${steps} steps after ${warmup} warm-up`);
@@ -130,6 +146,15 @@ table(
   transformer.twin,
   TRANSFORMER.examples,
 );
+for (const { step, rows } of real) {
+  const { worst, scale } = step.check;
+  table(`${step.title}: ${step.summary}`, rows, { skipped: 'no PyTorch twin of these networks yet' });
+  console.log(
+    `no PyTorch twin of these networks yet; engine against tfjs: ` +
+      `${(rows[0].msPerStep / rows[1].msPerStep).toFixed(2)}x ` +
+      `(gradients on the first batch within ${worst.toExponential(1)} of tfjs's, largest ${scale.toExponential(1)})`,
+  );
+}
 console.log(`engine: ${ORT_ENGINE}`);
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load ` +

@@ -150,6 +150,50 @@ export const TRANSFORMER: Workload & { geometry: typeof T } = {
   geometry: T,
 };
 // endregion
+// region real networks: tfjs against the engine on one loss written against Ops ------------------------------
+
+/**
+ * The largest difference between the engine's and tfjs's gradients (null: a weight tfjs found no gradient for,
+ * i.e. zero), and the largest tfjs gradient for scale.
+ */
+export function gradientGap(
+  engine: Float32Array[],
+  tfjs: (Float32Array | Int32Array | Uint8Array | null)[],
+): { worst: number; scale: number } {
+  let worst = 0;
+  let scale = 0;
+  engine.forEach((g, p) => {
+    const r = tfjs[p];
+    g.forEach((v, j) => {
+      const ref = r ? r[j] : 0;
+      worst = Math.max(worst, Math.abs(v - ref));
+      scale = Math.max(scale, Math.abs(ref));
+    });
+  });
+  return { worst, scale };
+}
+
+/** Times `steps` on tfjs and on the engine and prints both with the ratio to tfjs. */
+export async function compareSteps(
+  title: string,
+  tfjs: [string, Step],
+  engine: Step,
+  timing: { runs: number; steps: number; warmup: number },
+): Promise<void> {
+  const { runs, steps, warmup } = timing;
+  const loadBefore = load();
+  const rows: [string, number][] = [
+    [tfjs[0], median(await timeSteps(`${title} tfjs`, tfjs[1], runs, steps, warmup))],
+    ['ort engine', median(await timeSteps(`${title} engine`, engine, runs, steps, warmup))],
+  ];
+  console.log(`${title}, median of ${runs} x ${steps} steps:`);
+  for (const [name, ms] of rows)
+    console.log(
+      `${name.padEnd(24)}${ms.toFixed(1).padStart(8)} ms/step${(rows[0][1] / ms).toFixed(2).padStart(7)}x tfjs`,
+    );
+  console.log(`1-min load ${loadBefore} before, ${load()} after`);
+}
+// endregion
 // region timing ------------------------------------------------------------------------------------------------
 
 /** Milliseconds per step of each of `runs` runs of `steps` steps after `warmup` (awaits a step that is async). */
