@@ -1,6 +1,7 @@
 // jepa's and spatial's real networks, each with its loss's main term written once against the Ops interface, so
 // the same loss trains on tfjs and on the ONNX Runtime engine: what `pnpm perf` and
-// scripts/figures/real-engine-steps.ts time side by side. Their whole losses are tfjs code in their packages (not changed here): these terms are
+// scripts/figures/real-engine-steps.ts time side by side. Their whole losses are tfjs code in their packages
+// (not changed here): these terms are
 //   jepa     latentLoss of the k-step predictor rollout against the target encoder (encoders + predictor, with its
 //            context read and pointer), on jepa's default networks built from code-trace's geometry (budget 1024,
 //            seed 1000, jepa's batch size and k);
@@ -258,7 +259,8 @@ export async function spatialStep(): Promise<RealStep> {
     title: "spatial dynamics step (teacher-forced, the model's default geometry)",
     summary:
       `sprite-world ${view} ${spec.views[view].shape.join('x')}: ${g.P} patches of ${g.pp} pixels (halo ${g.J}), ` +
-      `C ${C}, action ${action.kind}, batch ${B}, width ${config.width}, depth ${config.depth}; ${step.weights} weights`,
+      `C ${C}, action ${action.kind}, batch ${B}, width ${config.width}, depth ${config.depth}; ` +
+      `${step.weights} weights`,
     ...step,
   };
 }
