@@ -1,92 +1,61 @@
-// What `pnpm perf` runs: training throughput of the fast dense layers (@worldbench/neural) against
-// stock tf.layers.dense, on whichever tfjs backend initBackend() picks.
-//
-// Workload: a 256-512-512-256 MLP (ReLU between layers, linear output), batch 256, MSE loss on random
-// data, one Adam step per iteration. FLOPs: a dense layer's forward pass is 2*N*I*O, a training step
-// is counted as 3x forward (forward, dx, dW). Each run times `steps` steps after `warmup` untimed ones;
-// the table gives the median over `runs` runs.
+// What `pnpm perf` runs: the training throughput of two steps (scripts/train-steps.ts: a 256-512-512-256 MLP,
+// and a transformer of jepa's block geometry), each side by side in one run on every engine, one thread each,
+// then jepa's and spatial's real networks on tfjs and the engine (scripts/real-steps.ts; no PyTorch twins yet):
+//   fast dense   neural's layers on whichever tfjs backend initBackend() picks
+//   stock        tf.layers.dense, tf.train.adam, optimizer.minimize (what the fast layers replace; MLP only)
+//   ort engine   the same network traced into an ONNX training graph (@worldbench/onnx OrtEngine), Adam in JS
+//   torch        the PyTorch twin (scripts/figures/torch_twins.py, Debian's python3-torch, OMP_NUM_THREADS=1);
+//                skipped with a message where torch is absent
+// Each times `steps` steps after `warmup` untimed ones; the table gives the median over `runs` runs, and the
+// ratios to the twin.
 //
 //   pnpm perf                      5 runs x 20 steps after 3 warm-up steps
 //   pnpm perf --runs 1 --steps 2   a quick smoke run
 
-import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
-import { createRng } from '@worldbench/core';
-import { Adam, Mlp, initBackend, tf, tfjsOps } from '@worldbench/neural';
+import { cpus } from 'node:os';
+import { initBackend, tf } from '@worldbench/neural';
+import { ORT_ENGINE } from '@worldbench/onnx';
+import {
+  MLP,
+  type Step,
+  TRANSFORMER,
+  type Workload,
+  dataOf,
+  engineStep,
+  load,
+  median,
+  tfjsStep,
+  timeSteps,
+  timingArgs,
+  torchTwin,
+} from './train-steps';
+import { type RealStep, jepaStep, spatialStep } from './real-steps';
 
-const WIDTHS = [256, 512, 512, 256];
-const BATCH = 256;
-
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '5' },
-    steps: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '3' },
-  },
-});
-const runs = positiveInt('runs', values.runs);
-const steps = positiveInt('steps', values.steps);
-const warmup = positiveInt('warmup', values.warmup, true);
-
-function positiveInt(name: string, text: string | undefined, zeroOk = false): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) {
-    process.stderr.write(`perf: --${name} must be a ${zeroOk ? 'non-negative' : 'positive'} integer, got '${text}'\n`);
-    process.exit(2);
-  }
-  return n;
-}
+const { runs, steps, warmup } = timingArgs('perf');
 
 const backend = await initBackend();
-const loadBefore = loadavg()[0];
-
-const rng = createRng('perf');
-const draw = (shape: number[]) =>
-  tf.tensor(
-    Float32Array.from({ length: shape[0] * shape[1] }, () => rng.normal()),
-    shape,
-  );
-const x = draw([BATCH, WIDTHS[0]]); //                                   [256, 256]
-const y = draw([BATCH, WIDTHS[WIDTHS.length - 1]]); //                   [256, 256]
-
-const forwardFlops = WIDTHS.slice(1).reduce((sum, out, i) => sum + 2 * BATCH * WIDTHS[i] * out, 0);
-const stepFlops = 3 * forwardFlops;
-
-// fast: Mlp of neural's Dense layers (fused matMul forward, transpose + plain matMul backward), our Adam
-const mlp = new Mlp(rng.fork('fast'), WIDTHS);
-const params = mlp.params();
-const adam = new Adam(params);
-const fastStep = () =>
-  tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(
-      () => tf.losses.meanSquaredError(y, mlp.apply(tfjsOps, x)) as tf.Scalar,
-      params,
-    );
-    adam.step(
-      params.map((p) => grads[p.name]),
-      1e-3,
-    );
-    return value.dataSync()[0];
-  });
+const loadBefore = load();
+const data = dataOf(MLP);
 
 // stock: tf.sequential of tf.layers.dense, tf.train.adam, one optimizer step (no model.fit overhead)
+const x = tf.tensor(data.x, MLP.x);
+const y = tf.tensor(data.y, MLP.y);
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ units: WIDTHS[1], activation: 'relu', inputShape: [WIDTHS[0]] }),
-    tf.layers.dense({ units: WIDTHS[2], activation: 'relu' }),
-    tf.layers.dense({ units: WIDTHS[3] }),
+    tf.layers.dense({ units: 512, activation: 'relu', inputShape: [MLP.x[1]] }),
+    tf.layers.dense({ units: 512, activation: 'relu' }),
+    tf.layers.dense({ units: MLP.y[1] }),
   ],
 });
 const optimizer = tf.train.adam(1e-3);
-const stockStep = () =>
-  tf.tidy(
-    () =>
-      (
-        optimizer.minimize(
-          () => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar,
-          true,
-        ) as tf.Scalar
-      ).dataSync()[0],
+const stockStep: Step = () =>
+  tf.tidy(() =>
+    (
+      optimizer.minimize(
+        () => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar,
+        true,
+      ) as tf.Scalar
+    ).dataSync(),
   );
 
 interface Row {
@@ -94,42 +63,104 @@ interface Row {
   msPerStep: number;
 }
 
-function measure(name: string, step: () => number): Row {
-  for (let i = 0; i < warmup; i++) step();
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const start = performance.now();
-    for (let i = 0; i < steps; i++) step();
-    times.push((performance.now() - start) / steps);
-    process.stderr.write(`perf: ${name} run ${r + 1}/${runs}: ${times[r].toFixed(1)} ms/step\n`);
+/** The rows of one workload, side by side: its PyTorch twin first when torch runs. */
+async function workload(
+  net: Workload['name'],
+  engines: Array<[string, () => Promise<{ step: Step; dispose: () => unknown }>]>,
+): Promise<{ rows: Row[]; twin: ReturnType<typeof torchTwin> }> {
+  const rows: Row[] = [];
+  const twin = torchTwin(net, runs, steps, warmup);
+  if ('ms' in twin) {
+    const name = `torch ${twin.torch} (${twin.blas})`;
+    process.stderr.write(
+      `perf: ${net} ${name}: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step (load ${load()})\n`,
+    );
+    rows.push({ name, msPerStep: median(twin.ms) });
+  } else process.stderr.write(`perf: the PyTorch twin of the ${net} is skipped: ${twin.skipped}\n`);
+  for (const [name, make] of engines) {
+    const { step, dispose } = await make();
+    rows.push({ name, msPerStep: median(await timeSteps(`${net} ${name}`, step, runs, steps, warmup)) });
+    await dispose();
   }
-  times.sort((a, b) => a - b);
-  return { name, msPerStep: times[Math.floor(times.length / 2)] };
+  return { rows, twin };
 }
-
-const rows = [measure('fast dense (neural)', fastStep), measure('stock tf.layers.dense', stockStep)];
-const loadAfter = loadavg()[0];
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number, digits: number, n: number) => v.toFixed(digits).padStart(n);
-console.log(
-  `worldbench perf: ${WIDTHS.join('-')} MLP (ReLU), batch ${BATCH}, MSE, Adam; backend ${backend.name}; ` +
-    `median of ${runs} runs x ${steps} steps after ${warmup} warm-up`,
-);
-console.log(`${pad('layers', 24)}${'ms/step'.padStart(10)}${'examples/s'.padStart(12)}${'GFLOP/s'.padStart(10)}`);
-for (const row of rows) {
-  const perSecond = 1000 / row.msPerStep;
-  const gflops = (perSecond * stepFlops) / 1e9;
-  console.log(`${pad(row.name, 24)}${num(row.msPerStep, 1, 10)}${num(perSecond * BATCH, 0, 12)}${num(gflops, 2, 10)}`);
+
+/** One workload's rows: ms/step, examples/s (when `examples` is given), GFLOP/s (with `flops`), x torch (a twin). */
+function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, examples?: number, flops?: number) {
+  const torch = 'ms' in twin ? rows[0] : null;
+  console.log(title);
+  console.log(
+    `${pad('engine', 32)}${'ms/step'.padStart(10)}${examples ? 'examples/s'.padStart(12) : ''}` +
+      `${flops ? 'GFLOP/s'.padStart(10) : ''}${torch ? 'x torch'.padStart(9) : ''}`,
+  );
+  for (const row of rows) {
+    const perSecond = 1000 / row.msPerStep;
+    const perExample = examples ? num(perSecond * examples, 0, 12) : '';
+    const gflops = flops ? num((perSecond * flops) / 1e9, 2, 10) : '';
+    const ratio = torch ? num(torch.msPerStep / row.msPerStep, 2, 9) : '';
+    console.log(`${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${perExample}${gflops}${ratio}`);
+  }
+  if ('blas' in twin && twin.blas !== 'openblas')
+    console.log(
+      `note: the twin's torch runs on ${twin.blas}, not an optimised BLAS, so its ratios flatter the others ` +
+        '(apt-get install libopenblas0-pthread)',
+    );
 }
-console.log(`speed-up of fast over stock: ${(rows[1].msPerStep / rows[0].msPerStep).toFixed(1)}x`);
+
+const mlp = await workload('mlp', [
+  [`fast dense (${backend.name})`, async () => tfjsStep(MLP, data)],
+  ['stock tf.layers.dense', async () => ({ step: stockStep, dispose: () => undefined })],
+  ['ort engine', () => engineStep(MLP, data)],
+]);
+const tokens = dataOf(TRANSFORMER);
+const transformer = await workload('transformer', [
+  [`neural layers (${backend.name})`, async () => tfjsStep(TRANSFORMER, tokens)],
+  ['ort engine', () => engineStep(TRANSFORMER, tokens)],
+]);
+const real: Array<{ step: RealStep; rows: Row[] }> = [];
+for (const make of [jepaStep, spatialStep]) {
+  const step = await make();
+  const rows: Row[] = [];
+  for (const [name, run] of [
+    [`neural layers (${backend.name})`, step.tfjs],
+    ['ort engine', step.engine],
+  ] as const)
+    rows.push({ name, msPerStep: median(await timeSteps(`${step.title} ${name}`, run, runs, steps, warmup)) });
+  await step.dispose();
+  real.push({ step, rows });
+}
+const loadAfter = load();
+
+console.log(`worldbench perf: one thread each; median of ${runs} runs x ${steps} steps after ${warmup} warm-up`);
+table(`256-512-512-256 MLP (ReLU), batch ${MLP.examples}, MSE, Adam`, mlp.rows, mlp.twin, MLP.examples, MLP.flops);
+const ms = (rows: Row[], name: string) => rows.find((r) => r.name.startsWith(name))?.msPerStep ?? NaN;
+console.log(`speed-up of fast dense over stock: ${(ms(mlp.rows, 'stock') / ms(mlp.rows, 'fast')).toFixed(1)}x`);
+const T = TRANSFORMER.geometry;
+table(
+  `transformer (jepa's block geometry: width ${T.width}, ${T.heads} heads, ${T.depth} blocks), ` +
+    `${T.sequences} sequences of ${T.tokens} tokens, MSE, Adam`,
+  transformer.rows,
+  transformer.twin,
+  TRANSFORMER.examples,
+);
+for (const { step, rows } of real) {
+  const { worst, scale } = step.check;
+  table(`${step.title}: ${step.summary}`, rows, { skipped: 'no PyTorch twin of these networks yet' });
+  console.log(
+    `no PyTorch twin of these networks yet; engine against tfjs: ` +
+      `${(rows[0].msPerStep / rows[1].msPerStep).toFixed(2)}x ` +
+      `(gradients on the first batch within ${worst.toExponential(1)} of tfjs's, largest ${scale.toExponential(1)})`,
+  );
+}
+console.log(`engine: ${ORT_ENGINE}`);
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; 1-min load ` +
-    `average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`,
+    `average ${loadBefore} before, ${loadAfter} after`,
 );
 
-mlp.dispose();
-adam.dispose();
 model.dispose();
 optimizer.dispose();
 tf.dispose([x, y]);

@@ -37,10 +37,13 @@ export {
   type AttentionOptions,
   type SelfAttention,
 } from './layers';
-export { Adam, learningRateAt, type AdamOptions } from './adam';
+export { Adam, ArrayAdam, learningRateAt, type AdamOptions } from './adam';
 export {
   train,
+  trainWith,
   shuffledBatches,
+  type TrainEngine,
+  type TrainSchedule,
   type TrainOptions,
   type TrainRecord,
   type TrainResult,

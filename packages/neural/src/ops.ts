@@ -36,7 +36,12 @@ export interface Ops<T> {
   add(a: T, b: T | number): T;
   sub(a: T | number, b: T | number): T;
   mul(a: T, b: T | number): T;
+  /** a / b. */
+  div(a: T | number, b: T | number): T;
+  /** The larger of a and b, elementwise (a where a >= b: ties send the gradient to a). */
+  maximum(a: T, b: T | number): T;
   neg(x: T): T;
+  sqrt(x: T): T;
   abs(x: T): T;
   clip(x: T, lo: number, hi: number): T;
   relu(x: T): T;
@@ -61,6 +66,8 @@ export interface Ops<T> {
   max(x: T, axis: number): T;
   /** Softmax over the last axis. */
   softmax(x: T): T;
+  /** log(softmax(x)) over the last axis, computed stably (x - max - log sum exp). */
+  logSoftmax(x: T): T;
   /** Index of the largest entry along `axis`, the axis dropped (integer). */
   argMax(x: T, axis: number): T;
   /** ids (integers, any shape S) -> float one-hot rows [...S, depth]; an id outside [0, depth) gives a zero row. */

@@ -1,25 +1,15 @@
 // The training loop every neural model shares: seeded minibatches, Adam with warm-up and cosine decay,
 // early stopping on a held-out slice of the training data (best weights restored), a hook after every
 // optimiser step (e.g. a target network's momentum update), and no tensor left behind (each step runs inside
-// tf.tidy; the optimiser state and the best-weight snapshot are freed).
+// tf.tidy; the optimiser state and the best-weight snapshot are freed). `train` takes the steps on tfjs;
+// `trainWith` runs the same loop on another engine (a TrainEngine: @worldbench/onnx's ONNX Runtime graph).
 
 import type { Rng } from '@worldbench/core';
 import { Adam, type AdamOptions, learningRateAt } from './adam';
 import { tf } from './backend';
 
-export interface TrainOptions<P = undefined> {
-  /** The variables to train (e.g. [...encoder.params(), ...predictor.params()]). */
-  params: tf.Variable[];
-  /**
-   * What a step needs without gradients (the minibatch's data, a frozen network's outputs), made before the
-   * loss is taped (what `torch.no_grad()` scopes) inside the step's tf.tidy; passed to `loss`.
-   */
-  prepare?: (batchIdx: Int32Array) => P;
-  /**
-   * Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside (e.g. with takeRows) or in
-   * `prepare`.
-   */
-  loss: (batchIdx: Int32Array, prepared: P) => tf.Scalar;
+/** What a training run is, whatever engine takes its steps: the examples, minibatches, schedule, early stopping. */
+export interface TrainSchedule {
   /** Number of training examples the indices range over. */
   n: number;
   /** Examples per step; the last batch of an epoch may be smaller. */
@@ -47,14 +37,47 @@ export interface TrainOptions<P = undefined> {
   patience?: number;
   /** Steps between evaluations (holdout loss, progress, history). Default one epoch. */
   evalEvery?: number;
-  /** Adam's betas, epsilon and decoupled weight decay. */
-  adam?: AdamOptions;
   /** Called after every optimiser step, before any evaluation: e.g. the momentum update of a target network. */
   afterStep?: (record: StepRecord) => void;
   /** Called after every evaluation. */
   onProgress?: (record: TrainRecord & { totalSteps: number }) => void;
-  /** Stops training (the promise-free loop checks it every step and throws its reason). */
+  /** Stops training (the loop checks it every step and throws its reason). */
   signal?: AbortSignal;
+}
+
+/** A run on tfjs: the variables, the loss as a tfjs computation, Adam's options. */
+export interface TrainOptions<P = undefined> extends TrainSchedule {
+  /** The variables to train (e.g. [...encoder.params(), ...predictor.params()]). */
+  params: tf.Variable[];
+  /**
+   * What a step needs without gradients (the minibatch's data, a frozen network's outputs), made before the
+   * loss is taped (what `torch.no_grad()` scopes) inside the step's tf.tidy; passed to `loss`.
+   */
+  prepare?: (batchIdx: Int32Array) => P;
+  /**
+   * Mean loss over the examples `batchIdx` (indices into 0..n-1). Build the batch inside (e.g. with takeRows) or in
+   * `prepare`.
+   */
+  loss: (batchIdx: Int32Array, prepared: P) => tf.Scalar;
+  /** Adam's betas, epsilon and decoupled weight decay. */
+  adam?: AdamOptions;
+}
+
+/**
+ * What takes the steps of a run (`trainWith`): tfjs (`train`), or another engine such as @worldbench/onnx's ONNX
+ * Runtime training graph. It owns the weights and the optimiser during the run.
+ */
+export interface TrainEngine {
+  /** One optimiser step on the examples `batch` at learning rate `lr`; its loss, before the update. */
+  step(batch: Int32Array, lr: number): number | Promise<number>;
+  /** Mean loss over `batch` at the current weights, no update (the holdout loss). */
+  loss(batch: Int32Array): number | Promise<number>;
+  /** Keeps a copy of the current weights as the best so far (early stopping). */
+  keepBest(): void;
+  /** Puts the kept best weights back (after the last step). */
+  restoreBest(): void;
+  /** Leaves the trained weights in the model's variables and frees what the run held (always called). */
+  finish(): void | Promise<void>;
 }
 
 /** One optimiser step, as `afterStep` sees it. */
@@ -116,10 +139,57 @@ export function shuffledBatches(
   };
 }
 
-/** Train `params` by minimising `loss`. Synchronous work inside; async so a caller can await it uniformly. */
+/** Train `params` by minimising `loss` on tfjs. Synchronous work inside; async so a caller can await it uniformly. */
 export async function train<P = undefined>(options: TrainOptions<P>): Promise<TrainResult> {
-  const { params, loss, n, lr } = options;
-  checkOptions(options);
+  checkParams(options.params);
+  return trainWith(tfjsEngine(options), options);
+}
+
+/**
+ * The tfjs engine: forward + backward + Adam update of each step in one tf.tidy; the best weights kept as
+ * clones; the optimiser state and the snapshot freed by `finish`.
+ */
+function tfjsEngine<P>(options: TrainOptions<P>): TrainEngine {
+  const { params, loss } = options;
+  const prepare = options.prepare ?? (() => undefined as P);
+  const adam = new Adam(params, options.adam);
+  let best: tf.Tensor[] | null = null;
+  return {
+    step: (batch, lr) =>
+      tf.tidy(() => {
+        const prepared = prepare(batch);
+        const { value, grads } = tf.variableGrads(() => loss(batch, prepared), params);
+        adam.step(
+          params.map((p) => grads[p.name]),
+          lr,
+        );
+        return value.dataSync()[0];
+      }),
+    loss: (batch) => tf.tidy(() => loss(batch, prepare(batch)).dataSync()[0]),
+    keepBest: () => {
+      tf.dispose(best ?? []);
+      best = params.map((p) => tf.clone(p));
+    },
+    restoreBest: () => {
+      // assign keeps the snapshot's data alive; finish frees the snapshot
+      if (best) params.forEach((p, i) => p.assign((best as tf.Tensor[])[i]));
+    },
+    finish: () => {
+      adam.dispose();
+      tf.dispose(best ?? []);
+    },
+  };
+}
+
+/** A training run whose steps `engine` takes: holdout split, minibatches, schedule, early stopping, hooks. */
+export async function trainWith(engine: TrainEngine, options: TrainSchedule): Promise<TrainResult> {
+  const { n, lr } = options;
+  try {
+    checkSchedule(options);
+  } catch (error) {
+    await engine.finish();
+    throw error;
+  }
 
   // Holdout split: a seeded shuffle; the first nHoldout indices are held out.
   const holdoutFraction = options.holdout ?? 0;
@@ -139,13 +209,11 @@ export async function train<P = undefined>(options: TrainOptions<P>): Promise<Tr
   const patience = options.patience ?? 10;
   // minibatch: the next slice of this epoch's seeded permutation of the training indices
   const nextBatch = options.batches ?? shuffledBatches(trainIdx, batchSize, options.rng as Rng);
-  const prepare = options.prepare ?? (() => undefined as P);
 
-  const adam = new Adam(params, options.adam);
-  let best: tf.Tensor[] | null = null; // snapshot of the weights at the best holdout loss
   const history: TrainRecord[] = [];
   let bestLoss = Infinity;
   let bestEval = -1; // index in history of the best holdout loss
+  let kept = false;
   let stoppedEarly = false;
   let windowSum = 0;
   let windowSteps = 0;
@@ -157,17 +225,7 @@ export async function train<P = undefined>(options: TrainOptions<P>): Promise<Tr
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
       const batch = nextBatch();
       lrNow = learningRateAt(step, totalSteps, lr, warmup, minLr);
-
-      // forward + backward + Adam update, all intermediates freed by tidy
-      const stepLoss = tf.tidy(() => {
-        const prepared = prepare(batch);
-        const { value, grads } = tf.variableGrads(() => loss(batch, prepared), params);
-        adam.step(
-          params.map((p) => grads[p.name]),
-          lrNow,
-        );
-        return value.dataSync()[0];
-      });
+      const stepLoss = await engine.step(batch, lrNow);
       if (!Number.isFinite(stepLoss)) {
         throw new Error(
           `training diverged: loss is ${stepLoss} at step ${step + 1} (lr ${lrNow.toExponential(2)}); ` +
@@ -185,12 +243,12 @@ export async function train<P = undefined>(options: TrainOptions<P>): Promise<Tr
       windowSum = 0;
       windowSteps = 0;
       if (nHoldout > 0) {
-        record.holdoutLoss = meanLoss((idx) => loss(idx, prepare(idx)), holdoutIdx, batchSize);
+        record.holdoutLoss = await meanLoss(engine, holdoutIdx, batchSize);
         if (record.holdoutLoss < bestLoss) {
           bestLoss = record.holdoutLoss;
           bestEval = history.length;
-          tf.dispose(best ?? []);
-          best = params.map((p) => tf.clone(p));
+          engine.keepBest();
+          kept = true;
         }
       }
       history.push(record);
@@ -200,28 +258,26 @@ export async function train<P = undefined>(options: TrainOptions<P>): Promise<Tr
         break;
       }
     }
-    // restore the best weights (the snapshot is freed in finally; assign keeps its data alive)
-    if (best) params.forEach((p, i) => p.assign((best as tf.Tensor[])[i]));
+    if (kept) engine.restoreBest();
   } finally {
-    adam.dispose();
-    tf.dispose(best ?? []);
+    await engine.finish();
   }
 
   if (nHoldout === 0) bestLoss = history[history.length - 1]?.trainLoss ?? NaN;
   return { steps: step, bestLoss, stoppedEarly, history, holdout: Int32Array.from(holdoutIdx) };
 }
 
-/** Mean of `loss` over `indices`, in chunks of `chunk`, weighted by chunk size; no gradients. */
-function meanLoss(loss: (idx: Int32Array) => tf.Scalar, indices: number[], chunk: number): number {
+/** Mean of the engine's loss over `indices`, in chunks of `chunk`, weighted by chunk size; no update. */
+async function meanLoss(engine: TrainEngine, indices: number[], chunk: number): Promise<number> {
   let sum = 0;
   for (let start = 0; start < indices.length; start += chunk) {
     const idx = Int32Array.from(indices.slice(start, start + chunk));
-    sum += tf.tidy(() => loss(idx).dataSync()[0]) * idx.length;
+    sum += (await engine.loss(idx)) * idx.length;
   }
   return sum / indices.length;
 }
 
-function checkOptions<P>(o: TrainOptions<P>): void {
+function checkSchedule(o: TrainSchedule): void {
   const bad = (what: string) => {
     throw new Error(`train: ${what}`);
   };
@@ -240,7 +296,11 @@ function checkOptions<P>(o: TrainOptions<P>): void {
   if (!o.batches && !o.rng) bad('give rng (the holdout split and minibatch order are drawn from it), or batches');
   if (o.evalEvery !== undefined && !(Number.isInteger(o.evalEvery) && o.evalEvery >= 1))
     bad(`evalEvery must be a positive integer, got ${o.evalEvery}`);
-  const names = new Set(o.params.map((p) => p.name));
-  if (names.size !== o.params.length) bad('params contain duplicate variable names (or the same variable twice)');
-  if (o.params.some((p) => !p.trainable)) bad('params contain a non-trainable variable');
+}
+
+function checkParams(params: tf.Variable[]): void {
+  const names = new Set(params.map((p) => p.name));
+  if (names.size !== params.length)
+    throw new Error('train: params contain duplicate variable names (or the same variable twice)');
+  if (params.some((p) => !p.trainable)) throw new Error('train: params contain a non-trainable variable');
 }

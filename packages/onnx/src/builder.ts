@@ -30,12 +30,13 @@ const DATA_TYPE: Record<ElementType, number> = {
 };
 
 /** A node attribute, tagged with its ONNX type (an int and a whole-number float differ in ONNX). */
-export type Attribute = { int: number } | { float: number } | { ints: number[] };
+export type Attribute = { int: number } | { float: number } | { ints: number[] } | { string: string };
 
 function attribute(name: string, a: Attribute): Onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if ('int' in a) return { name, type: T.INT, i: a.int };
   if ('float' in a) return { name, type: T.FLOAT, f: a.float };
+  if ('string' in a) return { name, type: T.STRING, s: new TextEncoder().encode(a.string) };
   return { name, type: T.INTS, ints: a.ints };
 }
 

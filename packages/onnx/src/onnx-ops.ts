@@ -91,8 +91,31 @@ export class OnnxOps implements Ops<string> {
     return this.graph.mul(a, this.operand(b, a));
   }
 
+  div(a: string | number, b: string | number): string {
+    if (typeof a === 'number' && typeof b === 'number')
+      throw new Error('exportOnnx: div of two numbers: compute it in JS');
+    const [x, y] = typeof a === 'number' ? [this.operand(a, b as string), b as string] : [a, this.operand(b, a)];
+    return this.graph.node('Div', [x, y], {
+      shape: broadcastShapes(this.shape(x), this.shape(y)),
+      dtype: this.dtype(x),
+    });
+  }
+
+  /** ONNX Max, which broadcasts like the other elementwise ops. */
+  maximum(a: string, b: string | number): string {
+    const y = this.operand(b, a);
+    return this.graph.node('Max', [a, y], {
+      shape: broadcastShapes(this.shape(a), this.shape(y)),
+      dtype: this.dtype(a),
+    });
+  }
+
   neg(x: string): string {
     return this.unary('Neg', x);
+  }
+
+  sqrt(x: string): string {
+    return this.unary('Sqrt', x);
   }
 
   abs(x: string): string {
@@ -181,6 +204,10 @@ export class OnnxOps implements Ops<string> {
 
   softmax(x: string): string {
     return this.unary('Softmax', x, { axis: { int: -1 } });
+  }
+
+  logSoftmax(x: string): string {
+    return this.unary('LogSoftmax', x, { axis: { int: -1 } });
   }
 
   argMax(x: string, axis: number): string {

@@ -229,7 +229,7 @@ describe('exported networks match tfjs in ONNX Runtime (max abs < 1e-4, batch si
   );
 
   it(
-    'every other op of the interface: elementwise, comparisons, where, reductions, softmax, argMax, one-hot, ' +
+    'every other op of the interface: elementwise, comparisons, where, reductions, (log) softmax, argMax, one-hot, ' +
       'layout, gather',
     async () => {
       const feeds = [
@@ -242,6 +242,10 @@ describe('exported networks match tfjs in ONNX Runtime (max abs < 1e-4, batch si
         const [top, bottom] = ops.split(ops.concat([x, ops.neg(x)], 1), 1, 2);
         return {
           arithmetic: ops.sub(1, ops.mul(ops.add(ops.abs(x), 0.5), x)),
+          divided: ops.add(ops.div(x, ops.add(ops.abs(x), 1)), ops.div(1, ops.add(ops.abs(x), 2))),
+          larger: ops.maximum(ops.maximum(x, ops.neg(x)), 0.3),
+          rooted: ops.sqrt(ops.add(ops.mul(x, x), 0.1)),
+          logSoftmax: ops.logSoftmax(x),
           clipped: ops.clip(ops.relu(ops.sub(x, 0.1)), 0, 0.7),
           chosen: ops.where(ops.less(x, 0), ops.mul(x, 3), -1),
           equal: f(ops.equal(ops.argMax(x, 2), ops.argMax(ops.mul(x, 2), 2))),
