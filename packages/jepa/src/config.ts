@@ -18,6 +18,18 @@ export const jepaConfig = defineConfig(
         'Width D of every token (latent, context, predictor): 64 holds a 21-value register exactly and trains fast ' +
           'on wasm.',
       ),
+    gridEncoder: z
+      .enum(['local', 'patches'])
+      .default('local')
+      .describe(
+        "Categorical grids of more than 36 cells: 'local', a token per cell mixed with its 3 x 3 neighbours (as a " +
+          "convolution), or 'patches', a token per p x p patch mixed by attention (could not learn cell rules).",
+      ),
+    cellWidth: count(1)
+      .default(16)
+      .describe(
+        "Width D of every token when gridEncoder is 'local': a cell holds one value; a step costs cells x D^2.",
+      ),
     heads: count(1)
       .default(4)
       .describe('Attention heads: 4 of 16 let the pc look up its row while registers look at each other.'),

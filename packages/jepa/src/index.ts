@@ -19,7 +19,7 @@ import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
 import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
-import { buildNetworks, type Geometry, type Networks } from './model';
+import { buildNetworks, widthOf, type Geometry, type Networks } from './model';
 import { OnnxRollout } from './onnx';
 import { choosePointer } from './pointer';
 import { loadWeights, readMeta, saveModel } from './persist';
@@ -51,7 +51,7 @@ export function fitGeometry(spec: ScenarioSpec, view: string, config: JepaConfig
 /** The geometry before any data: the layouts of the spec, no standardisation, no pointer. */
 function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): Geometry {
   return {
-    state: stateLayout(spec, view, config.historySteps),
+    state: stateLayout(spec, view, config.historySteps, config.gridEncoder),
     context: contextLayout(spec),
     action: actionLayout(spec),
     pointer: null,
@@ -148,7 +148,8 @@ class JepaModel implements WorldModel {
     return {
       latent: {
         tokens: this.geometry.state.tokens,
-        width: this.config.width,
+        width: widthOf(this.geometry.state, this.config),
+        ...(this.geometry.state.grid ? { mixing: 'local 3 x 3 (a token per cell)' } : {}),
         slotsPerToken: this.geometry.state.slots,
       },
       // who reads the context: the pointer token and the bits each token's row tells (pointer.ts)

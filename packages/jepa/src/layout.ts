@@ -7,6 +7,9 @@
 //   element (code-trace: pc, r0..r3). Larger 2-D grids: p x p patches, p the smallest that gives at most
 //   MAX_TOKENS tokens (life-like 24x24 -> 4x4 patches, 36 tokens; sprite-world 10x10 -> 2x2, 25); a token
 //   embeds each of its p*p slots with a slot-specific table, and slots past the grid edge hold a pad value.
+//   That is gridEncoder 'patches'; the default, 'local', reads a grid cell by cell instead: one token per cell,
+//   mixed with its 3 x 3 neighbours (model.ts, neural's LocalMixing), so that a rule of cells and their
+//   neighbours (a cellular automaton, a sprite's step) is one weight-shared map, as in a convolution.
 // - real views: rank >= 2, one token per row (bouncing-balls: a ball per token, x y vx vy as features);
 //   rank 1, one token holding every feature (hidden-laws: x y vx vy). Features are standardised with the
 //   training set's mean and std per element; a mask view (padding) becomes a per-token 0/1 input.
@@ -32,6 +35,11 @@ export interface StateLayout {
   vocab: number;
   /** Element index of slot j of token n at [n * slots + j]; -1 for a pad slot (a patch past the grid edge). */
   elementOf: number[];
+  /**
+   * Categorical grids read cell by cell (gridEncoder 'local'): one token per cell, row-major, mixed with its 3 x 3
+   * neighbours (gridNeighbours). Absent for every other layout.
+   */
+  grid?: { rows: number; cols: number };
   /** The mask view (0/1 per element prefix), when the view has one. */
   maskView?: string;
   /** Mask elements per step (a prefix of the view's shape), 0 without a mask. */
@@ -83,8 +91,14 @@ export function unreadable(name: string, t: TensorSpec): string | null {
   return null;
 }
 
-/** `history`: observed steps the encoder reads (capped at the scenario's historySteps; real views only). */
-export function stateLayout(spec: ScenarioSpec, view: string, history = 1): StateLayout {
+/** How a categorical grid of more than MAX_TOKENS cells is read: a token per cell, or per p x p patch. */
+export type GridEncoder = 'local' | 'patches';
+
+/**
+ * `history`: observed steps the encoder reads (capped at the scenario's historySteps; real views only); `grid`:
+ * how a categorical view of rank >= 2 with more than MAX_TOKENS elements is tokenised.
+ */
+export function stateLayout(spec: ScenarioSpec, view: string, history = 1, grid: GridEncoder = 'local'): StateLayout {
   const t = spec.views[view];
   const shape = [...t.shape];
   const size = sizeOf(t);
@@ -108,6 +122,20 @@ export function stateLayout(spec: ScenarioSpec, view: string, history = 1): Stat
     // a 2-D grid (higher ranks: the last axis is the columns, the rest the rows)
     const cols = shape[shape.length - 1];
     const rows = size / cols;
+    if (grid === 'local' && shape.length >= 2)
+      return {
+        kind: 'categorical',
+        shape,
+        size,
+        tokens: size,
+        slots: 1,
+        vocab,
+        elementOf: range(size),
+        grid: { rows, cols },
+        maskView,
+        maskSize,
+        lags: 1,
+      };
     let p = 1;
     while (Math.ceil(rows / p) * Math.ceil(cols / p) > MAX_TOKENS) p++;
     const tr = Math.ceil(rows / p),
@@ -165,6 +193,31 @@ export function actionLayout(spec: ScenarioSpec): ActionLayout | null {
     size: sizeOf(a),
     vocab: isCategorical(a) ? (a.vocab as number) : 0,
   };
+}
+
+/** Neighbours per cell of a grid layout: the 3 x 3 block around it, itself included. */
+export const GRID_NEIGHBOURS = 9;
+
+/**
+ * The 3 x 3 neighbourhood of every cell of a rows x cols grid, row-major, in the order (dr, dc) = (-1, -1), (-1, 0),
+ * ..., (1, 1): `indices` [N * 9], wrapping at the edges (a torus), and `crossings` [N * 9], 1 where that neighbour
+ * lies across an edge. The network reads both, so it learns from the data whether the world wraps (a torus: the
+ * wrapped cell is the true neighbour) or is walled (the wrapped cell must be ignored): neither is assumed.
+ */
+export function gridNeighbours(grid: { rows: number; cols: number }): { indices: Int32Array; crossings: Float32Array } {
+  const { rows, cols } = grid;
+  const indices = new Int32Array(rows * cols * GRID_NEIGHBOURS);
+  const crossings = new Float32Array(rows * cols * GRID_NEIGHBOURS);
+  for (let r = 0, i = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++)
+      for (let dr = -1; dr <= 1; dr++)
+        for (let dc = -1; dc <= 1; dc++, i++) {
+          const rr = r + dr,
+            cc = c + dc;
+          indices[i] = ((rr + rows) % rows) * cols + ((cc + cols) % cols);
+          crossings[i] = rr < 0 || rr >= rows || cc < 0 || cc >= cols ? 1 : 0;
+        }
+  return { indices, crossings };
 }
 
 /** The mask element that covers element `i` of the view (the mask's shape is a prefix of the view's). */

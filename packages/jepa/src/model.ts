@@ -10,6 +10,7 @@ import {
   Dense,
   Embedding,
   LayerNorm,
+  LocalMixing,
   Mlp,
   Module,
   MultiHeadAttention,
@@ -19,7 +20,7 @@ import {
 import type { JepaConfig } from './config';
 import { initTargetEncoder } from './ema';
 import { contextTableRows } from './inputs';
-import type { ActionLayout, ContextLayout, StateLayout } from './layout';
+import { GRID_NEIGHBOURS, gridNeighbours, type ActionLayout, type ContextLayout, type StateLayout } from './layout';
 import type { PointerChoice } from './pointer';
 
 /** A batch of encoded states as the runtime's values (see inputs.ts). */
@@ -59,24 +60,35 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
   };
 }
 
-/** Pre-LN transformer block over the tokens: self-attention (padding keys masked), then a ReLU MLP. */
-function block(rng: Rng, config: JepaConfig): TransformerBlock {
-  return new TransformerBlock(
-    rng,
-    new MultiHeadAttention(rng, config.width, config.heads),
-    config.width,
-    config.width * config.mlpRatio,
-  );
+/** The width D of every token of this state layout: `cellWidth` for a grid read cell by cell, else `width`. */
+export function widthOf(layout: StateLayout, config: JepaConfig): number {
+  return layout.grid ? config.cellWidth : config.width;
+}
+
+/**
+ * Pre-LN block over the tokens, then a ReLU MLP: self-attention (padding keys masked), or for a grid read cell by cell
+ * local mixing of each cell's 3 x 3 neighbourhood (weight-shared, as a convolution; cost linear in the cells).
+ */
+function block(rng: Rng, layout: StateLayout, config: JepaConfig): TransformerBlock {
+  const D = widthOf(layout, config);
+  const mixing = layout.grid
+    ? new LocalMixing(rng, D, gridNeighbours(layout.grid).indices, GRID_NEIGHBOURS)
+    : new MultiHeadAttention(rng, D, config.heads);
+  return new TransformerBlock(rng, mixing, D, D * config.mlpRatio);
 }
 
 /**
  * State -> tokens [B, N, D]: embedded slots (categorical) or a linear map of the features and the mask flag (real),
- * plus a learned token position.
+ * plus a learned token position; a grid read cell by cell gets, instead of a position, a linear map of which of
+ * its neighbours lie across an edge (layout.ts `gridNeighbours`): the same everywhere inside the grid, so the
+ * rule it learns is translation-invariant, and an edge can be learned as a wrap or a wall.
  */
 export class StateEmbedding extends Module {
   readonly table: Embedding | null;
   readonly features: Dense | null;
-  readonly positions: Embedding;
+  readonly positions: Embedding | null;
+  readonly edges: Dense | null;
+  private readonly crossings: Float32Array | null; // [N * 9]
 
   constructor(rng: Rng, layout: StateLayout, width: number) {
     super();
@@ -85,17 +97,22 @@ export class StateEmbedding extends Module {
         ? new Embedding(rng, layout.slots * (layout.vocab + 1), width, 1 / Math.sqrt(layout.slots))
         : null;
     this.features = layout.kind === 'real' ? new Dense(rng, layout.lags * layout.slots + 1, width) : null;
-    this.positions = new Embedding(rng, layout.tokens, width);
+    this.positions = layout.grid ? null : new Embedding(rng, layout.tokens, width);
+    this.crossings = layout.grid ? gridNeighbours(layout.grid).crossings : null;
+    this.edges = layout.grid ? new Dense(rng, GRID_NEIGHBOURS, width) : null;
   }
 
   apply<T>(ops: Ops<T>, input: StateInput<T>): T {
     const h = this.table
       ? ops.sum(this.table.apply(ops, input.ids as T), 2) //                                        [B, N, D]
       : (this.features as Dense).apply(ops, ops.concat([input.x as T, ops.reshape(input.tokenMask, [0, 0, 1])], 2));
-    return ops.add(h, ops.param(this.positions.table));
+    if (this.positions) return ops.add(h, ops.param(this.positions.table));
+    const crossings = this.crossings as Float32Array;
+    const edges = ops.constant(crossings, [crossings.length / GRID_NEIGHBOURS, GRID_NEIGHBOURS]); //       [N, 9]
+    return ops.add(h, (this.edges as Dense).apply(ops, edges)); //                                          [B, N, D]
   }
   parts() {
-    return { table: this.table, features: this.features, positions: this.positions };
+    return { table: this.table, features: this.features, positions: this.positions, edges: this.edges };
   }
 }
 
@@ -110,9 +127,12 @@ export class Encoder extends Module {
 
   constructor(rng: Rng, geometry: Geometry, config: JepaConfig) {
     super();
-    this.embed = new StateEmbedding(rng.fork('state'), geometry.state, config.width);
-    this.blocks = Array.from({ length: config.encoderLayers }, (_, i) => block(rng.fork(`block${i}`), config));
-    this.norm = new LayerNorm(config.width);
+    const D = widthOf(geometry.state, config);
+    this.embed = new StateEmbedding(rng.fork('state'), geometry.state, D);
+    this.blocks = Array.from({ length: config.encoderLayers }, (_, i) =>
+      block(rng.fork(`block${i}`), geometry.state, config),
+    );
+    this.norm = new LayerNorm(D);
   }
 
   apply<T>(ops: Ops<T>, state: StateInput<T>): T {
@@ -148,8 +168,9 @@ export class ContextEmbedding extends Module {
 }
 
 /**
- * The predictor: (latent tokens z_t, action a_t, context) -> z_{t+1}. A categorical action is one more token; a
- * real action is a linear map, zero at the start, added to the output. The context (its own embedding of the
+ * The predictor: (latent tokens z_t, action a_t, context) -> z_{t+1}. A categorical action is one more token (on a
+ * grid read cell by cell: its embedding added to every cell, which has no attention to reach a token); a real
+ * action is a linear map, zero at the start, added to the output. The context (its own embedding of the
  * rows) is read by the pointer token alone: each step it gets the row at its value added to its input, projected.
  * Residual: z_{t+1} = z_t + a zero-initialised projection (+ the action map), so an untrained predictor is
  * persistence in latent space.
@@ -158,7 +179,8 @@ export class Predictor extends Module {
   readonly context: ContextEmbedding | null;
   /** The pointer token and the projection of the row it fetches (a row embedding [D] -> a change of its latent [D]). */
   readonly gather: { token: number; read: Dense } | null;
-  readonly positions: Embedding;
+  /** A learned position per token (and the action token); none on a grid read cell by cell (translation-invariant). */
+  readonly positions: Embedding | null;
   readonly actionTable: Embedding | null;
   /** Real actions: action [A] -> a change of every token's latent [N * D], added to the step's output. */
   readonly actionLinear: Dense | null;
@@ -172,7 +194,7 @@ export class Predictor extends Module {
     private readonly config: JepaConfig,
   ) {
     super();
-    const D = config.width,
+    const D = widthOf(geometry.state, config),
       N = geometry.state.tokens,
       action = geometry.action;
     // no pointer token (no token's row tells anything about the next step in the training data, or no context): no
@@ -180,12 +202,21 @@ export class Predictor extends Module {
     const token = geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
     this.context = token !== null ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
     this.gather = token !== null ? { token, read: new Dense(rng.fork('read'), D, D) } : null;
+    // an action added to every cell starts at zero, so an action the training data never shows changes nothing
+    // (a random vector added to every cell would garble the whole grid); an action token starts at unit scale
+    const actionStd = geometry.state.grid ? 0 : 1;
     this.actionTable =
-      action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
+      action?.kind === 'categorical'
+        ? new Embedding(rng.fork('action'), action.size * action.vocab, D, actionStd)
+        : null;
     this.actionLinear =
       action?.kind === 'real' ? new Dense(rng.fork('action-linear'), action.size, N * D, { init: 'zero' }) : null;
-    this.positions = new Embedding(rng.fork('positions'), N + (this.actionTable ? 1 : 0), D);
-    this.blocks = Array.from({ length: config.predictorLayers }, (_, i) => block(rng.fork(`block${i}`), config));
+    this.positions = geometry.state.grid
+      ? null
+      : new Embedding(rng.fork('positions'), N + (this.actionTable ? 1 : 0), D);
+    this.blocks = Array.from({ length: config.predictorLayers }, (_, i) =>
+      block(rng.fork(`block${i}`), geometry.state, config),
+    );
     this.norm = new LayerNorm(D);
     this.out = new Dense(rng.fork('out'), D, D, { init: 'zero' });
   }
@@ -224,17 +255,20 @@ export class Predictor extends Module {
    * rows). The pointer token p adds sum_r values[b, p, r] * projected[b, r] to its input.
    */
   step<T>(ops: Ops<T>, z: T, action: T | null, projected: T | null, tokenMask: T, values: T | null): T {
-    const D = this.config.width,
+    const D = widthOf(this.geometry.state, this.config),
       N = this.geometry.state.tokens;
     let h = z; //                                                                         [B, N, D]
     let keyMask = tokenMask; //                                                           [B, N]
+    const actionToken = action !== null && this.actionTable !== null && !this.geometry.state.grid;
     if (action !== null && this.actionTable) {
-      const a = ops.sum(this.actionTable.apply(ops, action), 1); //                       [B, D]
-      h = ops.concat([h, ops.reshape(a, [0, 1, D])], 1); //                               [B, N+1, D]
-      keyMask = ops.padEnd(tokenMask, 1, 1, 1); //                                        [B, N+1]
+      const a = ops.reshape(ops.sum(this.actionTable.apply(ops, action), 1), [0, 1, D]); // [B, 1, D]
+      if (actionToken) {
+        h = ops.concat([h, a], 1); //                                                      [B, N+1, D]
+        keyMask = ops.padEnd(tokenMask, 1, 1, 1); //                                       [B, N+1]
+      } else h = ops.add(h, a); //                                                         every cell reads it
     }
-    const T = N + (action !== null && this.actionTable ? 1 : 0);
-    h = ops.add(h, ops.param(this.positions.table));
+    const T = N + (actionToken ? 1 : 0);
+    if (this.positions) h = ops.add(h, ops.param(this.positions.table));
     if (projected !== null && values !== null && this.gather) {
       const p = this.gather.token;
       //            [B, 1, D]: the row at the pointer's value
@@ -281,7 +315,8 @@ export class Probe extends Module {
     super();
     this.change = layout.kind === 'real' && config.realReadout === 'change';
     const outputs = layout.kind === 'categorical' ? layout.slots * layout.vocab : layout.slots;
-    const inputs = this.change ? 2 * config.width : config.width;
+    const width = widthOf(layout, config);
+    const inputs = this.change ? 2 * width : width;
     this.mlp = new Mlp(rng, config.probeHidden > 0 ? [inputs, config.probeHidden, outputs] : [inputs, outputs], 'relu');
   }
 

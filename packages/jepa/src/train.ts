@@ -81,10 +81,10 @@ export async function trainJepa(
   run: RunContext,
 ): Promise<TrainSummary> {
   const n = set.startEpisode.length;
-  const total = plannedSteps(n, config);
+  const batchSize = batchSizeFor(n, set.tokens, config);
+  const total = plannedSteps(n, config, batchSize);
   const probeSteps = Math.round(config.probeFraction * total);
   const k = rolloutStepsFor(set.kind, n, config);
-  const batchSize = batchSizeFor(n, set.tokens, config);
   const every = Math.max(1, Math.round(total / 20));
   const tailFrom = total - Math.max(1, Math.round(total / 10)); // the last tenth of the steps (0-based)
   const history: TrainSummary['history'] = [];

@@ -1,10 +1,12 @@
 // Forecasting through ONNX Runtime (onnx.ts) on dev seeds: each graph traced from the networks agrees with the
 // same networks run by tfjs on random latents, the whole forecast agrees with the tfjs forecast within 1e-4
-// (code-trace with its program read through the pc; bouncing-balls: real, masked, with actions),
+// (code-trace with its program read through the pc; bouncing-balls: real, masked, with actions; sprite-world: a
+// grid read cell by cell),
 // FitReport.backend names the forecast's runtime, and the ORT sessions are released on refit and dispose.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import codeTrace from '@worldbench/code-trace';
+import spriteWorld from '../../../scenarios/sprite-world/src/index';
 import {
   createRng,
   evaluationSet,
@@ -182,6 +184,16 @@ describe('ORT parity with tfjs (small networks trained 6 steps, dev seeds)', () 
     'bouncing-balls (real, mask, actions, change readout): within 1e-4',
     async () => {
       const d = await parity(bouncingBalls, 5, smallConfig);
+      for (const k of ['z0', 'next', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
+      expect(d.moved).toBeGreaterThan(0.1);
+    },
+    5 * MINUTES,
+  );
+
+  it(
+    'sprite-world (a grid read cell by cell, local mixing, an action on every cell): within 1e-4',
+    async () => {
+      const d = await parity(spriteWorld, 2, smallConfig);
       for (const k of ['z0', 'next', 'reading', 'forecast']) expect(d[k], k).toBeLessThanOrEqual(TOLERANCE);
       expect(d.moved).toBeGreaterThan(0.1);
     },

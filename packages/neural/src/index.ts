@@ -3,7 +3,8 @@
 // ops + module: the interface a network is written against once (`apply(ops, ...)`), and the Module base of
 //   every layer; tfjs-ops: that interface run by tfjs (@worldbench/onnx traces it into ONNX graphs).
 // kernels: differentiable tfjs ops with explicit-transpose gradients (fast on tfjs-wasm).
-// layers: Dense, LayerNorm, Embedding, MultiHeadAttention, Mlp, TransformerBlock.
+// layers: Dense, LayerNorm, Embedding, MultiHeadAttention, Mlp, TransformerBlock; local-mixing: LocalMixing, the
+//   convolution-like alternative to attention for tokens on a grid.
 // adam + trainer: the training loop (seeded minibatches, warm-up + cosine, early stopping, a post-step hook).
 
 export { tf, initBackend, backendName, type BackendName, type BackendChoice } from './backend';
@@ -37,6 +38,7 @@ export {
   type AttentionOptions,
   type SelfAttention,
 } from './layers';
+export { LocalMixing } from './local-mixing';
 export { Adam, ArrayAdam, learningRateAt, type AdamOptions } from './adam';
 export {
   train,
