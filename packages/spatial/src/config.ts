@@ -84,6 +84,17 @@ export const spatialConfig = defineConfig(
       .boolean()
       .default(false)
       .describe('Train on latent actions only; true actions are mapped to latents with a few labelled transitions.'),
+    // a linear action encoder learns nothing along action directions the training data never varied (their
+    // weights keep their random initial values; action-support.ts); 'span' leaves the rest as given, as 'raw'
+    // did, because holding actions to the range seen (clip) biased hidden-laws' rollouts (an expert that only
+    // pushes +x: every push toward -x read as none)
+    actionSupport: z
+      .enum(['span', 'clip', 'raw'])
+      .default('span')
+      .describe(
+        "Real actions: 'span' drops their part along directions the training actions never varied; 'clip' also " +
+          "holds them to the range seen; 'raw' as given. Unless 'raw', action ids never trained on embed as zero.",
+      ),
     latentActions: count(0)
       .default(8)
       .describe('Latent-action codebook size (Genie uses 8); 0 skips the latent action model unless actionFree.'),
