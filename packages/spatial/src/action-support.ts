@@ -6,9 +6,10 @@
 // (skill at h = 1 fell from -0.07 at budget 256 to -1.90 at 1024 on hidden-laws frames, seed 0, while the same
 // models with every action zeroed scored 0.35 and 0.54; docs/experiments/2026-12-06-spatial-hidden-laws-frames.md).
 // So an action is read in action units with its part along the directions the training actions never varied
-// removed (projected onto their principal axes of non-zero variance, through their mean); with `clip`, its
-// coordinate along each kept axis is also held to the range the training actions covered. When the training
-// actions vary in every direction and nothing is clipped, the action is read exactly as given.
+// removed (projected onto their principal axes of non-zero variance, through their mean), and with `clip` (the
+// default) its coordinate along each kept axis held to the range the training actions covered: read as given, a
+// push beyond it is as untrained (hidden-laws' expert pushes x in [0, 1]; a push toward -x threw the forecast
+// off). When the training actions vary in every direction and reach every test action, it is read as given.
 
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 

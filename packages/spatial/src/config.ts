@@ -85,12 +85,12 @@ export const spatialConfig = defineConfig(
       .default(false)
       .describe('Train on latent actions only; true actions are mapped to latents with a few labelled transitions.'),
     // a linear action encoder learns nothing along action directions the training data never varied (their
-    // weights keep their random initial values; action-support.ts); 'span' leaves the rest as given, as 'raw'
-    // did, because holding actions to the range seen (clip) biased hidden-laws' rollouts (an expert that only
-    // pushes +x: every push toward -x read as none)
+    // weights keep their random initial values) and extrapolates badly beyond the range it saw: hidden-laws'
+    // expert pushes x in [0, 1] only, and read as given a push toward -x threw the forecast off ('span');
+    // holding it to the range seen ('clip') lost nothing on bouncing-balls (action-support.ts)
     actionSupport: z
-      .enum(['span', 'clip', 'raw'])
-      .default('span')
+      .enum(['clip', 'span', 'raw'])
+      .default('clip')
       .describe(
         "Real actions: 'span' drops their part along directions the training actions never varied; 'clip' also " +
           "holds them to the range seen; 'raw' as given. Unless 'raw', action ids never trained on embed as zero.",
