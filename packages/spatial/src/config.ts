@@ -74,7 +74,8 @@ export const spatialConfig = defineConfig(
     teacherShare: share()
       .default(0.5)
       .describe('Share of training steps with teacher forcing before self-forcing starts (rollouts cost a pass each).'),
-    // 1 cures faint noise on rarely lit pixels but costs bouncing-balls skill; 0.5 keeps most of both (README)
+    // 1 cut faint noise on rarely lit pixels but cost bouncing-balls skill; 0.5 kept most of both (chosen before
+    // the action support: most of hidden-laws' error there came from untrained action weights, see actionSupport)
     stdWeighting: share()
       .default(0.5)
       .describe("Share of the loss on the bench's mse scale (error over train std squared); the rest is plain MSE."),

@@ -254,7 +254,8 @@ describe('hidden-laws frames: more expert data does not make the model worse', {
       };
       const small = await skill(256),
         large = await skill(1024);
-      // measured (64 windows, h = 16): 0.33 at 256 and 0.55 at 1024; before the action support -0.07 and -1.90
+      // diagnose-frames.ts (64 windows, h = 16), seed 0: 0.54 at 1024; with actionSupport=raw -0.07 at 256 and
+      // -1.90 at 1024 (docs/experiments/2026-12-06-spatial-hidden-laws-frames.md). Two fits: about 85 s, so slow
       expect(large).toBeGreaterThan(0);
       expect(large).toBeGreaterThan(small - 0.05);
     },
