@@ -36,6 +36,7 @@ for (const seed of seeds) {
   const row: Row = {
     seed,
     skill1: r.metrics.test.skill['1'],
+    skillH: r.metrics.test.skill[String(scenario.spec.horizon)],
     psnr1: r.metrics.test.psnr?.['1'] ?? null,
     dtPsnr4: r.metrics.test.dtPsnr?.['4'] ?? null,
     nmi: typeof latent.nmi === 'number' ? latent.nmi : null,
@@ -43,6 +44,7 @@ for (const seed of seeds) {
     tokenPerplexity: typeof tokenizer.perplexity === 'number' ? tokenizer.perplexity : null,
     tokenReconstructionMse: typeof tokenizer.reconstructionMse === 'number' ? tokenizer.reconstructionMse : null,
     linearSkill1: lin.skill['1'],
+    linearSkillH: lin.skill[String(scenario.spec.horizon)],
     persistenceMse1: per.mse['1'],
     mse1: r.metrics.test.mse['1'],
     seconds,

@@ -74,7 +74,8 @@ export const spatialConfig = defineConfig(
     teacherShare: share()
       .default(0.5)
       .describe('Share of training steps with teacher forcing before self-forcing starts (rollouts cost a pass each).'),
-    // 1 cures faint noise on rarely lit pixels but costs bouncing-balls skill; 0.5 keeps most of both (README)
+    // 1 cut faint noise on rarely lit pixels but cost bouncing-balls skill; 0.5 kept most of both (chosen before
+    // the action support: most of hidden-laws' error there came from untrained action weights, see actionSupport)
     stdWeighting: share()
       .default(0.5)
       .describe("Share of the loss on the bench's mse scale (error over train std squared); the rest is plain MSE."),
@@ -84,6 +85,17 @@ export const spatialConfig = defineConfig(
       .boolean()
       .default(false)
       .describe('Train on latent actions only; true actions are mapped to latents with a few labelled transitions.'),
+    // a linear action encoder learns nothing along action directions the training data never varied (their
+    // weights keep their random initial values) and extrapolates badly beyond the range it saw: hidden-laws'
+    // expert pushes x in [0, 1] only, and read as given a push toward -x threw the forecast off ('span');
+    // holding it to the range seen ('clip') lost nothing on bouncing-balls (action-support.ts)
+    actionSupport: z
+      .enum(['clip', 'span', 'raw'])
+      .default('clip')
+      .describe(
+        "Real actions: 'span' drops their part along directions the training actions never varied; 'clip' also " +
+          "holds them to the range seen; 'raw' as given. Unless 'raw', action ids never trained on embed as zero.",
+      ),
     latentActions: count(0)
       .default(8)
       .describe('Latent-action codebook size (Genie uses 8); 0 skips the latent action model unless actionFree.'),

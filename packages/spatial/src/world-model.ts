@@ -22,6 +22,7 @@ import {
 } from '@worldbench/core';
 import { backendName, initBackend, readWeights, tf, writeWeights } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
+import { fitActionSupport, onSupport, type ActionSupport } from './action-support';
 import { spatialConfig, type SpatialConfig } from './config';
 import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
 import {
@@ -66,6 +67,11 @@ export class SpatialModel implements WorldModel {
   tokenizer: PatchTokenizer | null = null;
   private tokenTable: tf.Tensor2D | null = null;
   latentMap: LatentMap | null = null;
+  /** Real actions: the training actions' axes and ranges the encoder reads them on (null: read as given). */
+  actionSupport: ActionSupport | null = null;
+  /** Forecast actions since the fit (or load), and how many of them lay outside the training actions' support. */
+  private forecastActionCount = 0;
+  private forecastActionsOutside = 0;
   summary: Record<string, unknown> = {};
   /** The ORT sessions forecasts run through (forecastBackend 'onnx'), opened after each fit and load. */
   private onnx: OnnxRollout | null = null;
@@ -166,6 +172,8 @@ export class SpatialModel implements WorldModel {
     this.build(seed);
     this.summary = {};
     this.latentMap = null;
+    this.actionSupport = null;
+    this.forecastActionCount = this.forecastActionsOutside = 0;
     const rng = createRng(`${seed}/train`);
     const d = buildTrainingData(g, data, this.view);
     if (d.transitions.count === 0) throw new Error('spatial: fit() got no valid transitions');
@@ -250,6 +258,10 @@ export class SpatialModel implements WorldModel {
       }
 
       // stage 2: dynamics, conditioned on true actions or on the latent codes
+      if (this.action.kind === 'real' && config.actionSupport !== 'raw') {
+        this.actionSupport = fitActionSupport(d.transitions.actions!, d.transitions.count, this.action.size);
+        this.summary.actionSupport = this.actionSupportSummary();
+      }
       actionTensor = this.actionTensor(d, codes);
       run.log(
         `spatial: dynamics, ${dynSteps} steps on ${dynSamples.samples.count} samples (rollout ${dynSamples.rollout})`,
@@ -281,6 +293,8 @@ export class SpatialModel implements WorldModel {
             run.signal,
           );
       ids?.dispose();
+      if (actionTensor && this.action.kind !== 'real' && config.actionSupport !== 'raw')
+        notes.untrainedActionIds = this.zeroUntrainedActionIds(actionTensor);
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
@@ -364,6 +378,46 @@ export class SpatialModel implements WorldModel {
     return out;
   }
 
+  /**
+   * Zeroes the action embedding rows no training transition used (their random initial values were never trained:
+   * an unseen action then adds nothing rather than noise). `ids` [transitions, A] int32 as trained on. Returns how
+   * many rows were zeroed.
+   */
+  private zeroUntrainedActionIds(ids: tf.Tensor2D): number {
+    const table = this.dynamics!.actions!.table!.table; // [V, D]
+    const used = new Float32Array(table.shape[0]);
+    for (const id of ids.dataSync()) used[id] = 1;
+    tf.tidy(() => table.assign(tf.mul(table, tf.tensor2d(used, [used.length, 1]))));
+    return used.length - used.reduce((a, b) => a + b, 0);
+  }
+
+  /** explain().actionSupport: the axes kept, their stds and ranges, and the forecast actions outside them. */
+  private actionSupportSummary(): Record<string, unknown> {
+    const s = this.actionSupport!;
+    const r = (xs: number[]) => xs.map((x) => round(x, 4));
+    return {
+      mode: this.config.actionSupport,
+      mean: r(s.mean),
+      axes: s.axes.map(r),
+      flatAxes: s.flatAxes.map(r),
+      std: r(s.std),
+      low: r(s.low),
+      high: r(s.high),
+      forecastActions: this.forecastActionCount,
+      forecastActionsOutside: this.forecastActionsOutside,
+    };
+  }
+
+  /** Real actions [n * A] as the action encoder reads them: on the support's axes, or as given without one. */
+  private encoderActions(values: Float32Array, n: number, forecast: boolean): void {
+    if (!this.actionSupport) return;
+    const outside = onSupport(this.actionSupport, values, n, this.config.actionSupport === 'clip', values);
+    if (!forecast) return;
+    this.forecastActionCount += n;
+    this.forecastActionsOutside += outside;
+    this.summary.actionSupport = this.actionSupportSummary();
+  }
+
   /** The dynamics' action input of every transition row, as a tensor [transitions, A]. */
   private actionTensor(d: TrainingData, codes: Int32Array | null): tf.Tensor2D | null {
     const n = d.transitions.count;
@@ -373,6 +427,7 @@ export class SpatialModel implements WorldModel {
     const spec = this.spec.action!;
     const values = this.action.kind === 'int' ? new Int32Array(n * A) : new Float32Array(n * A);
     for (let i = 0; i < n; i++) actionIds(spec, d.transitions.actions!.subarray(i * A, (i + 1) * A), values, i * A);
+    if (values instanceof Float32Array) this.encoderActions(values, n, false);
     return tf.tensor2d(values, [n, A], this.action.kind === 'int' ? 'int32' : 'float32');
   }
 
@@ -396,6 +451,7 @@ export class SpatialModel implements WorldModel {
     }
     const values = kind === 'int' ? new Int32Array(count * A) : new Float32Array(count * A);
     for (let i = 0; i < count; i++) actionIds(spec, actions.subarray(i * A, (i + 1) * A), values, i * A);
+    if (values instanceof Float32Array) this.encoderActions(values, count, true);
     return { values, A };
   }
 
@@ -424,7 +480,7 @@ export class SpatialModel implements WorldModel {
     return out;
   }
 
-  async forecast(q: Query): Promise<Forecast> {
+  async forecast(q: Query, run?: RunContext): Promise<Forecast> {
     if (!this.dynamics) throw new Error('spatial: forecast() before fit()');
     const hist = q.history.views[this.view];
     if (!hist) throw new Error(`spatial: the query has no view "${this.view}"`);
@@ -440,7 +496,14 @@ export class SpatialModel implements WorldModel {
       actions = new Float32Array(B * H * A);
       for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) actions.set(block(q.actions, b, h), (b * H + h) * A);
     }
+    const outsideBefore = this.forecastActionsOutside;
     const out = await this.predict(history, B, K, actions, H);
+    const outside = this.forecastActionsOutside - outsideBefore;
+    if (outside > 0)
+      run?.log(
+        `spatial: ${outside} of ${B * H} forecast actions lie outside the training actions' support; read on it ` +
+          `(actionSupport=${this.config.actionSupport}, explain().actionSupport)`,
+      );
     return { mean: tensor([B, H, ...this.spec.views[this.view].shape], out) };
   }
 
@@ -463,6 +526,7 @@ export class SpatialModel implements WorldModel {
       lamShapes,
       tokenizerShapes,
       latentMap: this.latentMap,
+      actionSupport: this.actionSupport,
       summary: this.summary,
     };
     writeFileSync(join(dir, 'spatial.json'), JSON.stringify(meta));
@@ -484,6 +548,7 @@ export class SpatialModel implements WorldModel {
     if (model.tokenizer)
       readWeights(join(dir, 'tokenizer.f32'), model.tokenizer.params(), meta.tokenizerShapes, 'spatial');
     model.latentMap = meta.latentMap;
+    model.actionSupport = meta.actionSupport ?? null;
     model.summary = meta.summary;
     await model.openForecaster();
     return model;
