@@ -106,23 +106,12 @@ export function stateLayout(spec: ScenarioSpec, view: string, history = 1, grid:
   const maskSize = maskView ? sizeOf(spec.views[maskView]) : 0;
   if (isCategorical(t)) {
     const vocab = t.vocab as number;
-    if (size <= MAX_TOKENS)
-      return {
-        kind: 'categorical',
-        shape,
-        size,
-        tokens: size,
-        slots: 1,
-        vocab,
-        elementOf: range(size),
-        maskView,
-        maskSize,
-        lags: 1,
-      };
     // a 2-D grid (higher ranks: the last axis is the columns, the rest the rows)
     const cols = shape[shape.length - 1];
     const rows = size / cols;
-    if (grid === 'local' && shape.length >= 2)
+    const cells = size > MAX_TOKENS && grid === 'local' && shape.length >= 2;
+    // one token per element: few elements, or the cells of a grid read cell by cell
+    if (size <= MAX_TOKENS || cells)
       return {
         kind: 'categorical',
         shape,
@@ -131,7 +120,7 @@ export function stateLayout(spec: ScenarioSpec, view: string, history = 1, grid:
         slots: 1,
         vocab,
         elementOf: range(size),
-        grid: { rows, cols },
+        ...(cells ? { grid: { rows, cols } } : {}),
         maskView,
         maskSize,
         lags: 1,
