@@ -1,13 +1,14 @@
 // What `pnpm perf` runs: the training throughput of two steps (scripts/train-steps.ts: a 256-512-512-256 MLP,
 // and a transformer of jepa's block geometry), each side by side in one run on every engine, one thread each,
-// then jepa's and spatial's real networks on tfjs and the engine (scripts/real-steps.ts; no PyTorch twins yet):
+// then jepa's and spatial's real networks (scripts/real-steps.ts), each against its PyTorch twin:
 //   fast dense   neural's layers on whichever tfjs backend initBackend() picks
 //   stock        tf.layers.dense, tf.train.adam, optimizer.minimize (what the fast layers replace; MLP only)
 //   ort engine   the same network traced into an ONNX training graph (@worldbench/onnx OrtEngine), Adam in JS
-//   torch        the PyTorch twin (scripts/figures/torch_twins.py, Debian's python3-torch, OMP_NUM_THREADS=1);
-//                skipped with a message where torch is absent
+//   torch        the PyTorch twin (scripts/figures/torch_twins.py and, of the real networks, torch_real_twins.py;
+//                Debian's python3-torch, one thread); skipped with a message where torch is absent
 // Each times `steps` steps after `warmup` untimed ones; the table gives the median over `runs` runs, and the
-// ratios to the twin.
+// ratios to the twin (engine speed / torch speed). A real network's twin loads the TS network's initial weights by
+// name and must train as many weights and give the same first-batch loss: a mismatch is an error, not a row.
 //
 //   pnpm perf                      5 runs x 20 steps after 3 warm-up steps
 //   pnpm perf --runs 1 --steps 2   a quick smoke run
@@ -19,6 +20,7 @@ import {
   MLP,
   type Step,
   TRANSFORMER,
+  type TwinResult,
   type Workload,
   dataOf,
   engineStep,
@@ -67,7 +69,7 @@ interface Row {
 async function workload(
   net: Workload['name'],
   engines: Array<[string, () => Promise<{ step: Step; dispose: () => unknown }>]>,
-): Promise<{ rows: Row[]; twin: ReturnType<typeof torchTwin> }> {
+): Promise<{ rows: Row[]; twin: TwinResult }> {
   const rows: Row[] = [];
   const twin = torchTwin(net, runs, steps, warmup);
   if ('ms' in twin) {
@@ -85,11 +87,35 @@ async function workload(
   return { rows, twin };
 }
 
+/**
+ * A twin of another network is an error, not a row: it must train as many weights as the TS network and, from the
+ * same initial weights, give tfjs's loss and gradients on the first batch (float32 round-off apart).
+ */
+function checkTwin(step: RealStep, twin: Extract<TwinResult, { ms: number[] }>): void {
+  if (twin.weights !== step.weights)
+    throw new Error(
+      `perf: the PyTorch twin of ${step.twin.net} trains ${twin.weights} weights, the TS network ${step.weights}: ` +
+        'scripts/figures/torch_real_twins.py no longer matches the network; fix the twin',
+    );
+  const loss = twin.check?.loss ?? NaN;
+  if (!(Math.abs(loss - step.check.tfjsLoss) <= 1e-4 * Math.abs(step.check.tfjsLoss)))
+    throw new Error(
+      `perf: the PyTorch twin of ${step.twin.net} gives loss ${loss} on the first batch, ` +
+        `tfjs ${step.check.tfjsLoss}: the twin computes another function; fix scripts/figures/torch_real_twins.py`,
+    );
+  const gap = twin.check?.worst ?? NaN;
+  if (!(gap <= 1e-4 * step.check.scale))
+    throw new Error(
+      `perf: the PyTorch twin of ${step.twin.net}'s gradients differ from tfjs's by up to ${gap} (largest ` +
+        `${step.check.scale}) on the first batch: fix scripts/figures/torch_real_twins.py`,
+    );
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number, digits: number, n: number) => v.toFixed(digits).padStart(n);
 
 /** One workload's rows: ms/step, examples/s (when `examples` is given), GFLOP/s (with `flops`), x torch (a twin). */
-function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, examples?: number, flops?: number) {
+function table(title: string, rows: Row[], twin: TwinResult, examples?: number, flops?: number) {
   const torch = 'ms' in twin ? rows[0] : null;
   console.log(title);
   console.log(
@@ -120,17 +146,23 @@ const transformer = await workload('transformer', [
   [`neural layers (${backend.name})`, async () => tfjsStep(TRANSFORMER, tokens)],
   ['ort engine', () => engineStep(TRANSFORMER, tokens)],
 ]);
-const real: Array<{ step: RealStep; rows: Row[] }> = [];
+const real: Array<{ step: RealStep; rows: Row[]; twin: TwinResult }> = [];
 for (const make of [jepaStep, spatialStep]) {
   const step = await make();
   const rows: Row[] = [];
+  const twin = torchTwin(step.twin.net, runs, steps, warmup, step.twin.dir);
+  if ('ms' in twin) {
+    checkTwin(step, twin);
+    process.stderr.write(`perf: ${step.twin.net} torch: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step\n`);
+    rows.push({ name: `torch ${twin.torch} (${twin.blas})`, msPerStep: median(twin.ms) });
+  } else process.stderr.write(`perf: the PyTorch twin of ${step.twin.net} is skipped: ${twin.skipped}\n`);
   for (const [name, run] of [
     [`neural layers (${backend.name})`, step.tfjs],
     ['ort engine', step.engine],
   ] as const)
     rows.push({ name, msPerStep: median(await timeSteps(`${step.title} ${name}`, run, runs, steps, warmup)) });
   await step.dispose();
-  real.push({ step, rows });
+  real.push({ step, rows, twin });
 }
 const loadAfter = load();
 
@@ -146,13 +178,20 @@ table(
   transformer.twin,
   TRANSFORMER.examples,
 );
-for (const { step, rows } of real) {
-  const { worst, scale } = step.check;
-  table(`${step.title}: ${step.summary}`, rows, { skipped: 'no PyTorch twin of these networks yet' });
+for (const { step, rows, twin } of real) {
+  const { tfjsLoss, engineLoss, worst, scale } = step.check;
+  table(`${step.title}: ${step.summary}`, rows, twin);
+  const engine = ms(rows, 'ort engine') / ms(rows, 'neural layers');
   console.log(
-    `no PyTorch twin of these networks yet; engine against tfjs: ` +
-      `${(rows[0].msPerStep / rows[1].msPerStep).toFixed(2)}x ` +
-      `(gradients on the first batch within ${worst.toExponential(1)} of tfjs's, largest ${scale.toExponential(1)})`,
+    `first batch: loss tfjs ${tfjsLoss.toPrecision(7)}, engine ${engineLoss.toPrecision(7)}` +
+      ('check' in twin && twin.check ? `, torch ${twin.check.loss.toPrecision(7)}` : '') +
+      `; largest gradient ${scale.toExponential(1)}, its gap to tfjs: engine ${worst.toExponential(1)}` +
+      ('check' in twin && twin.check ? `, torch ${twin.check.worst.toExponential(1)}` : ''),
+  );
+  console.log(
+    `weights: ${step.weights} trained` +
+      ('weights' in twin ? ` (the twin's: ${twin.weights})` : ` (no twin: ${'skipped' in twin ? twin.skipped : ''})`) +
+      `; engine against tfjs: ${(1 / engine).toFixed(2)}x`,
   );
 }
 console.log(`engine: ${ORT_ENGINE}`);

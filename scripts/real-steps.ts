@@ -7,8 +7,13 @@
 //            seed 1000, jepa's batch size and k);
 //   spatial  trainDynamics' teacher-forced pixel-weighted squared error of the dynamics' step (default config,
 //            sprite-world's frame geometry and action kind), on seeded random frames of the real shapes.
-// Each checks that both engines give the same loss and gradients on the first batch, from the same weights.
+// Each checks that both engines give the same loss and gradients on the first batch, from the same weights, and
+// writes what its PyTorch twin (scripts/figures/torch_real_twins.py) needs to run and check the same step: the
+// geometry, the initial weights by name, the batches, and tfjs's loss and gradients on the first batch.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import codeTrace from '@worldbench/code-trace';
 import { createRng, jobWorld, trainingSet } from '@worldbench/core';
 import { Adam, type Module, type Ops, tf, tfjsOps } from '@worldbench/neural';
@@ -17,10 +22,12 @@ import spriteWorld from '@worldbench/sprite-world';
 import { buildTrainingSet, inputOf, statesOf, stepsOf, windowBatch } from '../packages/jepa/src/batch';
 import { jepaDefaults } from '../packages/jepa/src/config';
 import { fitGeometry } from '../packages/jepa/src/index';
+import { contextTableRows } from '../packages/jepa/src/inputs';
 import { buildNetworks, type Networks, rollout } from '../packages/jepa/src/model';
 import { batchSizeFor, rolloutStepsFor } from '../packages/jepa/src/schedule';
 import { trainableParams } from '../packages/jepa/src/train';
 import { spatialDefaults } from '../packages/spatial/src/config';
+import type { NeighbourhoodAttention } from '../packages/spatial/src/attention';
 import { Dynamics, actionKindOf } from '../packages/spatial/src/model';
 import { geometryOf } from '../packages/spatial/src/world-model';
 import { type Step, gradientGap } from './train-steps';
@@ -35,7 +42,78 @@ export interface RealStep {
   weights: number;
   tfjs: Step;
   engine: Step;
+  /** The directory of the PyTorch twin's spec (`--net <twin.net> --spec <twin.dir>`), removed by dispose. */
+  twin: { net: 'jepa' | 'spatial'; dir: string };
   dispose: () => Promise<void>;
+}
+
+/** An array of the twin's spec, as data.bin holds it. */
+type Blob = { data: Float32Array | Int32Array; shape: number[] };
+
+/** What the PyTorch twin of a real network is told (see scripts/figures/torch_real_twins.py). */
+export interface TwinSpec {
+  net: 'jepa' | 'spatial';
+  /** The sizes the twin builds its modules from. */
+  geometry: Record<string, number | string>;
+  /** Every weight it loads (frozen ones too), by the TS modules' dotted paths. */
+  modules: Record<string, Module>;
+  /** Fixed tables the network holds outside its weights (spatial's neighbourhood index and mask). */
+  constants?: Record<string, Blob>;
+}
+
+/** Batches of step data the twin cycles through (its data are ready tensors: no batch is cut while timed). */
+const TWIN_BATCHES = 8;
+
+/**
+ * Writes the twin's spec.json and data.bin into a new temporary directory: `net`, `geometry`, `trainable` (the names
+ * of the trained weights, in the optimiser's order) and byte offsets of every array (`params`, `batches`,
+ * `constants`, `grads`: tfjs's gradients on batch 0, absent where tfjs found none).
+ */
+function writeTwinSpec(
+  spec: TwinSpec,
+  trained: tf.Variable[],
+  batches: Record<string, Blob>[],
+  grads: (Float32Array | Int32Array | Uint8Array | null)[],
+  loss: number,
+): string {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  const put = ({ data, shape }: Blob) => {
+    const entry = { offset, shape, dtype: data instanceof Int32Array ? 'int32' : 'float32' };
+    parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    offset += data.byteLength;
+    return entry;
+  };
+  const names = new Map<tf.Variable, string>();
+  const params: Record<string, unknown> = {};
+  for (const [module, m] of Object.entries(spec.modules))
+    for (const [name, v] of m.namedParams(`${module}.`)) {
+      names.set(v, name);
+      params[name] = put({ data: v.dataSync() as Float32Array, shape: v.shape });
+    }
+  const trainable = trained.map((v) => {
+    const name = names.get(v);
+    if (name === undefined) throw new Error(`twin spec: trained weight ${v.name} is in none of the twin's modules`);
+    return name;
+  });
+  const gradEntries: Record<string, unknown> = {};
+  grads.forEach((g, p) => {
+    if (g) gradEntries[trainable[p]] = put({ data: Float32Array.from(g), shape: trained[p].shape });
+  });
+  const json = {
+    net: spec.net,
+    geometry: spec.geometry,
+    trainable,
+    loss,
+    params,
+    batches: batches.map((b) => Object.fromEntries(Object.entries(b).map(([name, blob]) => [name, put(blob)]))),
+    constants: Object.fromEntries(Object.entries(spec.constants ?? {}).map(([name, blob]) => [name, put(blob)])),
+    grads: gradEntries,
+  };
+  const dir = mkdtempSync(join(tmpdir(), `worldbench-${spec.net}-twin-`));
+  writeFileSync(join(dir, 'data.bin'), Buffer.concat(parts));
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(json));
+  return dir;
 }
 
 /** Inputs by name, as tfjs tensors (the caller frees them). */
@@ -56,6 +134,8 @@ async function sideBySide<N>(o: {
   /** The engine's step data, where it has them as arrays already (default: `inputs` read out). */
   arrays?: (batch: Int32Array) => StepData;
   nextBatch: () => Int32Array;
+  /** The PyTorch twin's spec, but the weights and batches (`modules` of the tfjs copy). */
+  twin: (net: N) => TwinSpec;
 }): Promise<Omit<RealStep, 'title' | 'summary'>> {
   const first = o.nextBatch();
   const tfjsNet = o.make();
@@ -102,15 +182,27 @@ async function sideBySide<N>(o: {
 
   const reference = tfjsRun(first, false);
   const traced = await engine.gradients(first);
+  const blobs = (batch: Int32Array): Record<string, Blob> =>
+    Object.fromEntries(
+      Object.entries((o.arrays ?? data)(batch)).map(([name, d]) => {
+        if (d.data instanceof BigInt64Array) throw new Error(`twin spec: input ${name} is int64; pass int32`);
+        return [name, { data: d.data, shape: d.dims }];
+      }),
+    );
+  const twinBatches = [first, ...Array.from({ length: TWIN_BATCHES - 1 }, () => o.nextBatch())].map(blobs);
+  const twin = o.twin(tfjsNet);
+  const dir = writeTwinSpec(twin, params, twinBatches, reference.grads, reference.loss);
   return {
     check: { tfjsLoss: reference.loss, engineLoss: traced.loss, ...gradientGap(traced.grads, reference.grads) },
     weights: params.reduce((sum, p) => sum + p.size, 0),
     tfjs: () => tfjsRun(o.nextBatch(), true),
     engine: () => engine.step(o.nextBatch(), 1e-3),
+    twin: { net: twin.net, dir },
     dispose: async () => {
       adam.dispose();
       await engine.finish();
       for (const net of [tfjsNet, engineNet]) o.dispose(net);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -180,6 +272,32 @@ export async function jepaStep(): Promise<RealStep> {
     loss: predictionLoss,
     inputs: batchInputs,
     nextBatch: () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B)),
+    twin: (nets) => {
+      // the twin covers code-trace's geometry; another scenario's would need its action, real or grid parts
+      const { state, context, action, pointer } = geometry;
+      const token = pointer?.token ?? null;
+      if (state.kind !== 'categorical' || state.grid || action !== null || token === null || context.tokens === 0)
+        throw new Error('jepa twin: written for categorical state tokens without actions, with a pointer into rows');
+      return {
+        net: 'jepa',
+        geometry: {
+          width: config.width,
+          heads: config.heads,
+          mlpRatio: config.mlpRatio,
+          encoderLayers: config.encoderLayers,
+          predictorLayers: config.predictorLayers,
+          probeHidden: config.probeHidden,
+          tokens: state.tokens,
+          slots: state.slots,
+          vocab: state.vocab,
+          rows: context.tokens,
+          contextTable: contextTableRows(context),
+          pointer: token,
+          k,
+        },
+        modules: { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe },
+      };
+    },
   });
   return {
     title: `jepa prediction step (encoders + ${k}-step predictor rollout)`,
@@ -254,6 +372,30 @@ export async function spatialStep(): Promise<RealStep> {
     arrays: () =>
       Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),
     nextBatch: () => batch,
+    twin: (d) => {
+      const { hood } = d.blocks[0].attention as NeighbourhoodAttention;
+      return {
+        net: 'spatial',
+        geometry: {
+          width: config.width,
+          heads: config.heads,
+          mlpRatio: config.mlpRatio,
+          depth: config.depth,
+          C,
+          P: g.P,
+          J: g.J,
+          pp: g.pp,
+          action: action.kind,
+          actionSize: A,
+          actionTable: action.kind === 'int' ? A * action.vocab : action.kind === 'latent' ? action.codes : 0,
+        },
+        modules: { dynamics: d },
+        constants: {
+          neighbours: { data: hood.index, shape: [hood.index.length] },
+          neighbourMask: { data: hood.mask, shape: [hood.index.length / hood.M, hood.M, 1] },
+        },
+      };
+    },
   });
   return {
     title: "spatial dynamics step (teacher-forced, the model's default geometry)",
