@@ -10,6 +10,8 @@
 // Each checks that both engines give the same loss and gradients on the first batch, from the same weights, and
 // writes what its PyTorch twin (scripts/figures/torch_real_twins.py) needs to run and check the same step: the
 // geometry, the initial weights by name, the batches, and tfjs's loss and gradients on the first batch.
+// A third step, jepa's whole loss (losses.ts jepaLoss: + VICReg and the probe), runs on tfjs and the twin only,
+// until the loss is written against Ops and the engine can trace it.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { buildTrainingSet, inputOf, statesOf, stepsOf, windowBatch } from '../pa
 import { jepaDefaults } from '../packages/jepa/src/config';
 import { fitGeometry } from '../packages/jepa/src/index';
 import { contextTableRows } from '../packages/jepa/src/inputs';
+import { jepaLoss } from '../packages/jepa/src/losses';
 import { buildNetworks, type Networks, rollout } from '../packages/jepa/src/model';
 import { batchSizeFor, rolloutStepsFor } from '../packages/jepa/src/schedule';
 import { trainableParams } from '../packages/jepa/src/train';
@@ -37,11 +40,13 @@ export interface RealStep {
   title: string;
   /** The geometry, batch and weight count, in one line. */
   summary: string;
-  check: { tfjsLoss: number; engineLoss: number; worst: number; scale: number };
+  /** tfjs's first-batch loss and largest gradient; the engine's loss and largest gradient gap to tfjs's. */
+  check: { tfjsLoss: number; scale: number; engine: { loss: number; worst: number } | null };
   /** Trained weights (scalars). */
   weights: number;
   tfjs: Step;
-  engine: Step;
+  /** The engine's step, or why there is none. */
+  engine: Step | { missing: string };
   /** The directory of the PyTorch twin's spec (`--net <twin.net> --spec <twin.dir>`), removed by dispose. */
   twin: { net: 'jepa' | 'spatial'; dir: string };
   dispose: () => Promise<void>;
@@ -182,6 +187,7 @@ async function sideBySide<N>(o: {
 
   const reference = tfjsRun(first, false);
   const traced = await engine.gradients(first);
+  const { worst, scale } = gradientGap(traced.grads, reference.grads);
   const blobs = (batch: Int32Array): Record<string, Blob> =>
     Object.fromEntries(
       Object.entries((o.arrays ?? data)(batch)).map(([name, d]) => {
@@ -193,7 +199,7 @@ async function sideBySide<N>(o: {
   const twin = o.twin(tfjsNet);
   const dir = writeTwinSpec(twin, params, twinBatches, reference.grads, reference.loss);
   return {
-    check: { tfjsLoss: reference.loss, engineLoss: traced.loss, ...gradientGap(traced.grads, reference.grads) },
+    check: { tfjsLoss: reference.loss, scale, engine: { loss: traced.loss, worst } },
     weights: params.reduce((sum, p) => sum + p.size, 0),
     tfjs: () => tfjsRun(o.nextBatch(), true),
     engine: () => engine.step(o.nextBatch(), 1e-3),
@@ -209,9 +215,10 @@ async function sideBySide<N>(o: {
 
 // region jepa -------------------------------------------------------------------------------------------------
 
-/** jepa's prediction step (see the file comment). */
-export async function jepaStep(): Promise<RealStep> {
-  const [BUDGET, SEED] = [1024, 1000];
+const [BUDGET, SEED] = [1024, 1000];
+
+/** jepa on code-trace (see the file comment): the training set, its batches as inputs, the twin's spec. */
+function jepaSetup() {
   const config = jepaDefaults;
   const data = trainingSet(codeTrace, jobWorld(codeTrace, SEED), 'behavior', BUDGET, SEED).observed;
   const geometry = fitGeometry(codeTrace.spec, 'state', config, data);
@@ -220,7 +227,8 @@ export async function jepaStep(): Promise<RealStep> {
   const B = batchSizeFor(windows, geometry.state.tokens, config);
   const k = rolloutStepsFor(geometry.state.kind, windows, config);
 
-  function batchInputs(examples: Int32Array): Inputs {
+  /** A batch's inputs; `whole` adds what jepaLoss's probe term reads: labels and weights [B (k+1), N, S]. */
+  function batchInputs(examples: Int32Array, whole = false): Inputs {
     return tf.tidy(() => {
       const b = windowBatch(set, examples, k);
       const s0 = statesOf(b.states, 0, 1, k + 1);
@@ -238,6 +246,10 @@ export async function jepaStep(): Promise<RealStep> {
       add('allX', b.states.x);
       add('context', b.context);
       b.actions?.forEach((a, j) => add(`action${j}`, a));
+      if (whole) {
+        add('labels', b.states.labels);
+        add('stateWeights', tf.mul(b.states.weights, tf.reshape(b.inside, [B * (k + 1), 1, 1])));
+      }
       return out;
     });
   }
@@ -264,47 +276,120 @@ export async function jepaStep(): Promise<RealStep> {
   }
 
   const rng = createRng(`jepa-engine-step ${SEED}`);
+  const nextBatch = () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B));
+
+  /** The twin's spec: the prediction term alone, or jepaLoss's whole loss. */
+  function twin(nets: Networks, loss: 'prediction' | 'whole'): TwinSpec {
+    // the twin covers code-trace's geometry; another scenario's would need its action, real or grid parts
+    const { state, context, action, pointer } = geometry;
+    const token = pointer?.token ?? null;
+    if (state.kind !== 'categorical' || state.grid || action !== null || token === null || context.tokens === 0)
+      throw new Error('jepa twin: written for categorical state tokens without actions, with a pointer into rows');
+    return {
+      net: 'jepa',
+      geometry: {
+        loss,
+        width: config.width,
+        heads: config.heads,
+        mlpRatio: config.mlpRatio,
+        encoderLayers: config.encoderLayers,
+        predictorLayers: config.predictorLayers,
+        probeHidden: config.probeHidden,
+        probeOnPredictions: config.probeOnPredictions ? 1 : 0,
+        varianceWeight: config.varianceWeight,
+        covarianceWeight: config.covarianceWeight,
+        tokens: state.tokens,
+        slots: state.slots,
+        vocab: state.vocab,
+        rows: context.tokens,
+        contextTable: contextTableRows(context),
+        pointer: token,
+        k,
+      },
+      modules: { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe },
+    };
+  }
+  const make = () => buildNetworks(geometry, config, `${SEED}/engine`);
+  const dispose = (n: Networks) => [n.online, n.target, n.predictor, n.probe].forEach((m) => m.dispose());
+  const summary =
+    `code-trace budget ${BUDGET} seed ${SEED}: ${windows} windows, batch ${B}, k ${k}, ` +
+    `${geometry.state.tokens} tokens, width ${config.width}`;
+  return { config, set, k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary };
+}
+
+/** jepa's prediction step (see the file comment). */
+export async function jepaStep(): Promise<RealStep> {
+  const { k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary } = jepaSetup();
   const step = await sideBySide<Networks>({
-    make: () => buildNetworks(geometry, config, `${SEED}/engine`),
+    make,
     params: trainableParams,
     modules: (n) => ({ online: n.online, predictor: n.predictor, probe: n.probe }),
-    dispose: (n) => [n.online, n.target, n.predictor, n.probe].forEach((m) => m.dispose()),
+    dispose,
     loss: predictionLoss,
-    inputs: batchInputs,
-    nextBatch: () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B)),
-    twin: (nets) => {
-      // the twin covers code-trace's geometry; another scenario's would need its action, real or grid parts
-      const { state, context, action, pointer } = geometry;
-      const token = pointer?.token ?? null;
-      if (state.kind !== 'categorical' || state.grid || action !== null || token === null || context.tokens === 0)
-        throw new Error('jepa twin: written for categorical state tokens without actions, with a pointer into rows');
-      return {
-        net: 'jepa',
-        geometry: {
-          width: config.width,
-          heads: config.heads,
-          mlpRatio: config.mlpRatio,
-          encoderLayers: config.encoderLayers,
-          predictorLayers: config.predictorLayers,
-          probeHidden: config.probeHidden,
-          tokens: state.tokens,
-          slots: state.slots,
-          vocab: state.vocab,
-          rows: context.tokens,
-          contextTable: contextTableRows(context),
-          pointer: token,
-          k,
-        },
-        modules: { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe },
-      };
-    },
+    inputs: (batch) => batchInputs(batch),
+    nextBatch,
+    twin: (nets) => twin(nets, 'prediction'),
   });
   return {
     title: `jepa prediction step (encoders + ${k}-step predictor rollout)`,
-    summary:
-      `code-trace budget ${BUDGET} seed ${SEED}: ${windows} windows, batch ${B}, k ${k}, ` +
-      `${geometry.state.tokens} tokens, width ${config.width}; ${step.weights} weights`,
+    summary: `${summary}; ${step.weights} weights`,
     ...step,
+  };
+}
+
+/**
+ * jepa's whole training loss (losses.ts jepaLoss: prediction + VICReg variance and covariance + the probe's
+ * cross-entropy on frozen latents), on tfjs and the twin only: the loss is tfjs code in packages/jepa, which the
+ * engine cannot trace until it is written against Ops. Without the target encoder's EMA update, as jepaStep.
+ */
+export async function jepaWholeStep(): Promise<RealStep> {
+  const { config, set, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
+  const nets = make();
+  const params = trainableParams(nets);
+  const adam = new Adam(params);
+  const run = (examples: Int32Array, update: boolean) =>
+    tf.tidy(() => {
+      const batch = windowBatch(set, examples, k);
+      const { value, grads } = tf.variableGrads(() => jepaLoss(nets, batch, config).total, params);
+      if (update)
+        adam.step(
+          params.map((p) => grads[p.name]),
+          1e-3,
+        );
+      return { loss: value.dataSync()[0], grads: update ? [] : params.map((p) => grads[p.name]?.dataSync() ?? null) };
+    });
+  const batches = Array.from({ length: TWIN_BATCHES }, nextBatch);
+  const reference = run(batches[0], false);
+  const blobs = batches.map((examples) => {
+    const inputs = batchInputs(examples, true);
+    const out = Object.fromEntries(
+      Object.entries(inputs).map(([name, t]) => [
+        name,
+        { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape } as Blob,
+      ]),
+    );
+    tf.dispose(Object.values(inputs));
+    return out;
+  });
+  const dir = writeTwinSpec(twin(nets, 'whole'), params, blobs, reference.grads, reference.loss);
+  const scale = gradientGap(
+    params.map((p) => new Float32Array(p.size)),
+    reference.grads,
+  ).scale;
+  const weights = params.reduce((sum, p) => sum + p.size, 0);
+  return {
+    title: `jepa whole loss (prediction + VICReg + probe, ${k}-step rollout)`,
+    summary: `${summary}; ${weights} weights`,
+    check: { tfjsLoss: reference.loss, scale, engine: null },
+    weights,
+    tfjs: () => run(nextBatch(), true),
+    engine: { missing: 'jepaLoss is tfjs code in packages/jepa (not yet written against Ops)' },
+    twin: { net: 'jepa', dir },
+    dispose: async () => {
+      adam.dispose();
+      dispose(nets);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 // endregion

@@ -221,9 +221,11 @@ class Jepa(nn.Module):
         self.probe = Probe(g)
 
     def loss(self, i):
-        """latentLoss of the k-step rollout from z_t against the target encoder's latents of s_t+1..s_t+k."""
+        """latentLoss of the k-step rollout from z_t against the target encoder's latents of s_t+1..s_t+k; with
+        geometry `loss` 'whole', jepaLoss's total (losses.ts): + VICReg variance and covariance of z_t + the probe's
+        cross-entropy on the frozen targets and predictions."""
         k, N, D, R = self.g['k'], self.g['tokens'], self.g['width'], self.g['rows']
-        z = self.online(i['s0Ids'], i['s0Mask'])  # [B, N, D]
+        z = z0 = self.online(i['s0Ids'], i['s0Mask'])  # [B, N, D]
         B = z.shape[0]
         with torch.no_grad():
             targets = self.target(i['allIds'], i['allMask'])  # [B (k+1), N, D]
@@ -234,8 +236,46 @@ class Jepa(nn.Module):
             values = self.probe.observed_values(i['s0Ids'], R) if j == 0 else self.probe.value_pointer(z, R)
             z = self.predictor(z, embedded, i['s0Mask'], values)
             predicted.append(z)
-        per_token = ((torch.stack(predicted, 1).view(B * k, N, D) - later) ** 2).mean(2)  # [B k, N]
-        return (per_token * i['weight']).sum() / i['weight'].sum().clamp(min=1)
+        predicted = torch.stack(predicted, 1).view(B * k, N, D)
+        prediction = weighted_mean(((predicted - later) ** 2).mean(2), i['weight'])  # over [B k, N]
+        if self.g['loss'] != 'whole':
+            return prediction
+        variance, covariance = variance_covariance(z0, i['s0Mask'])
+        # the probe reads frozen latents only: the targets of every step, and the rollout's predictions
+        labels, weights = i['labels'], i['stateWeights']  # [B (k+1), N, S]
+        probe = self.probe_loss(targets, labels, weights)
+        if self.g['probeOnPredictions']:
+            later_of = lambda t: t.view(B, k + 1, *t.shape[1:])[:, 1:].reshape(B * k, *t.shape[1:])
+            probe = 0.5 * (probe + self.probe_loss(predicted.detach(), later_of(labels), later_of(weights)))
+        return prediction + self.g['varianceWeight'] * variance + self.g['covarianceWeight'] * covariance + probe
+
+    def probe_loss(self, z, labels, weights):
+        """Cross-entropy of the probe's logits on z [M, N, D] against labels [M, N, S], weighted [M, N, S]."""
+        logits = self.probe.mlp(z).view(*z.shape[:2], self.g['slots'], self.g['vocab'])  # [M, N, S, V]
+        per_slot = -torch.log_softmax(logits, -1).gather(3, labels.unsqueeze(3)).squeeze(3)  # [M, N, S]
+        return weighted_mean(per_slot, weights)
+
+
+def weighted_mean(x, weight):
+    return (x * weight).sum() / weight.sum().clamp(min=1)
+
+
+def variance_covariance(z, mask):
+    """VICReg's hinge on each dimension's std and its off-diagonal covariance / D, per token position over the batch
+    (losses.ts varianceCovariance): z [B, N, D], mask [B, N]; positions with fewer than 2 real tokens left out."""
+    N, D = z.shape[1], z.shape[2]
+    m = mask.unsqueeze(2)  # [B, N, 1]
+    count = mask.sum(0)  # [N]
+    valid = (count >= 2).float()
+    n_valid = valid.sum().clamp(min=1)
+    denom = count.clamp(min=2)  # [N]
+    centred = (z - (z * m).sum(0, keepdim=True) / denom.view(1, N, 1)) * m  # [B, N, D]
+    variance = (centred**2).sum(0) / (denom.view(N, 1) - 1)  # [N, D]
+    hinge = torch.relu(1 - torch.sqrt(variance + 1e-4)).mean(1)  # [N]
+    by_position = centred.transpose(0, 1)  # [N, B, D]
+    cov = (by_position.transpose(1, 2) @ by_position) / (denom - 1).view(N, 1, 1)  # [N, D, D]
+    off_diagonal = (cov**2).sum((1, 2)) - (variance**2).sum(1)  # [N]
+    return (hinge * valid).sum() / n_valid, (off_diagonal / D * valid).sum() / n_valid
 
 
 # endregion
