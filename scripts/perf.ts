@@ -119,7 +119,7 @@ function table(title: string, rows: Row[], twin: TwinResult, examples?: number, 
   const torch = 'ms' in twin ? rows[0] : null;
   console.log(title);
   console.log(
-    `${pad('engine', 32)}${'ms/step'.padStart(10)}${examples ? 'examples/s'.padStart(12) : ''}` +
+    `${pad('engine', 40)}${'ms/step'.padStart(10)}${examples ? 'examples/s'.padStart(12) : ''}` +
       `${flops ? 'GFLOP/s'.padStart(10) : ''}${torch ? 'x torch'.padStart(9) : ''}`,
   );
   for (const row of rows) {
@@ -127,7 +127,7 @@ function table(title: string, rows: Row[], twin: TwinResult, examples?: number, 
     const perExample = examples ? num(perSecond * examples, 0, 12) : '';
     const gflops = flops ? num((perSecond * flops) / 1e9, 2, 10) : '';
     const ratio = torch ? num(torch.msPerStep / row.msPerStep, 2, 9) : '';
-    console.log(`${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${perExample}${gflops}${ratio}`);
+    console.log(`${pad(row.name, 40)}${num(row.msPerStep, 1, 10)}${perExample}${gflops}${ratio}`);
   }
   if ('blas' in twin && twin.blas !== 'openblas')
     console.log(
@@ -161,7 +161,7 @@ for (const make of [jepaStep, spatialStep, jepaWholeStep]) {
   }
   if ('ms' in twin) {
     process.stderr.write(`perf: ${step.title} torch: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step\n`);
-    rows.push({ name: `torch ${twin.torch} (${twin.blas})`, msPerStep: median(twin.ms) });
+    rows.push({ name: `torch ${twin.torch} (${twin.blas}, ${twin.attention})`, msPerStep: median(twin.ms) });
   } else process.stderr.write(`perf: the PyTorch twin of ${step.twin.net} is skipped: ${twin.skipped}\n`);
   const engines: Array<[string, Step]> = [[`neural layers (${backend.name})`, step.tfjs]];
   if (typeof step.engine === 'function') engines.push(['ort engine', step.engine]);

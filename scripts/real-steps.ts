@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import codeTrace from '@worldbench/code-trace';
 import { createRng, jobWorld, trainingSet } from '@worldbench/core';
 import { Adam, type Module, type Ops, tf, tfjsOps } from '@worldbench/neural';
-import { OrtEngine, type StepData } from '@worldbench/onnx';
+import { OrtEngine, type OrtEngineSpec, type StepData } from '@worldbench/onnx';
 import spriteWorld from '@worldbench/sprite-world';
 import { buildTrainingSet, inputOf, statesOf, stepsOf, windowBatch } from '../packages/jepa/src/batch';
 import { jepaDefaults } from '../packages/jepa/src/config';
@@ -47,6 +47,9 @@ export interface RealStep {
   tfjs: Step;
   /** The engine's step, or why there is none. */
   engine: Step | { missing: string };
+  /** What the engine traced (to profile its graph), and the batches the steps draw. */
+  engineSpec?: OrtEngineSpec;
+  nextBatch: () => Int32Array;
   /** The directory of the PyTorch twin's spec (`--net <twin.net> --spec <twin.dir>`), removed by dispose. */
   twin: { net: 'jepa' | 'spatial'; dir: string };
   dispose: () => Promise<void>;
@@ -177,13 +180,14 @@ async function sideBySide<N>(o: {
     tf.dispose(Object.values(inputs));
     return out;
   };
-  const engine = await OrtEngine.create({
+  const engineSpec: OrtEngineSpec = {
     params: o.params(engineNet),
     inputs: specInputs,
     loss: (ops, i) => o.loss(ops, engineNet, i),
     data: o.arrays ?? data,
     modules: o.modules(engineNet),
-  });
+  };
+  const engine = await OrtEngine.create(engineSpec);
 
   const reference = tfjsRun(first, false);
   const traced = await engine.gradients(first);
@@ -203,6 +207,8 @@ async function sideBySide<N>(o: {
     weights: params.reduce((sum, p) => sum + p.size, 0),
     tfjs: () => tfjsRun(o.nextBatch(), true),
     engine: () => engine.step(o.nextBatch(), 1e-3),
+    engineSpec,
+    nextBatch: o.nextBatch,
     twin: { net: twin.net, dir },
     dispose: async () => {
       adam.dispose();
@@ -384,6 +390,7 @@ export async function jepaWholeStep(): Promise<RealStep> {
     weights,
     tfjs: () => run(nextBatch(), true),
     engine: { missing: 'jepaLoss is tfjs code in packages/jepa (not yet written against Ops)' },
+    nextBatch,
     twin: { net: 'jepa', dir },
     dispose: async () => {
       adam.dispose();

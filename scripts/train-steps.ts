@@ -220,6 +220,8 @@ export type TwinResult =
       blas: string;
       /** Real networks: the weights the twin trains, and its loss and gradient gap to tfjs's on the first batch. */
       weights?: number;
+      /** Real networks: how the twin's attention multiplies (torch_real_twins.py MultiHeadAttention). */
+      attention?: string;
       check?: { loss: number; worst: number; scale: number };
     }
   | { skipped: string };

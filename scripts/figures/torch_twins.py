@@ -8,12 +8,14 @@
 #   spatial      (torch_real_twins.py): they need --spec, the directory scripts/real-steps.ts writes with the
 #                geometry, the initial weights, the batches and tfjs's loss and gradients on the first batch
 # Prints one JSON line: {"torch": version, "blas": the BLAS library loaded, "ms": [ms/step of each run]}, and for
-# the real networks also the trained weight count and the first batch's loss and gradients against tfjs's.
+# the real networks also the trained weight count and the first batch's loss and gradients against tfjs's;
+# --profile then prints the ops by self time (torch.autograd.profiler) on stderr.
 #
 #   OMP_NUM_THREADS=1 /usr/bin/python3 scripts/figures/torch_twins.py --net mlp --runs 5 --steps 20 --warmup 3
 import argparse
 import json
 import math
+import sys
 import time
 
 import torch
@@ -103,6 +105,13 @@ def main():
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--steps', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument(
+        '--attention',
+        choices=['products', 'matmul'],
+        default='products',
+        help="jepa: attention by elementwise products (the faster on Debian's torch) or by matmul",
+    )
+    parser.add_argument('--profile', action='store_true', help='then print the ops by self time of --steps steps')
     args = parser.parse_args()
     torch.set_num_threads(1)
     report = {}
@@ -113,9 +122,15 @@ def main():
             parser.error(f'--net {args.net} needs --spec DIR, written by scripts/real-steps.ts')
         from torch_real_twins import real_step
 
-        step, report = real_step(args.spec)
+        step, report = real_step(args.spec, args.attention)
     ms = time_steps(step, args.runs, args.steps, args.warmup)
     report.update({'torch': torch.__version__, 'blas': blas(), 'ms': ms})
+    if args.profile:
+        # the profiler's own cost per op inflates ops called many times (aten::select inside a looping bmm)
+        with torch.autograd.profiler.profile() as profile:
+            for _ in range(args.steps):
+                step()
+        print(profile.key_averages().table(sort_by='self_cpu_time_total', row_limit=12), file=sys.stderr)
     print(json.dumps(report))
 
 
