@@ -8,7 +8,8 @@
 //                Debian's python3-torch, one thread); skipped with a message where torch is absent
 // Each times `steps` steps after `warmup` untimed ones; the table gives the median over `runs` runs, and the
 // ratios to the twin (engine speed / torch speed). A real network's twin loads the TS network's initial weights by
-// name and must train as many weights and give the same first-batch loss: a mismatch is an error, not a row.
+// name and must train as many weights and give the same first-batch loss and gradients: a mismatch is an error
+// (exit 1), not a row.
 //
 //   pnpm perf                      5 runs x 20 steps after 3 warm-up steps
 //   pnpm perf --runs 1 --steps 2   a quick smoke run
@@ -71,7 +72,7 @@ async function workload(
   engines: Array<[string, () => Promise<{ step: Step; dispose: () => unknown }>]>,
 ): Promise<{ rows: Row[]; twin: TwinResult }> {
   const rows: Row[] = [];
-  const twin = torchTwin(net, runs, steps, warmup);
+  const twin = await twinOrExit(() => torchTwin(net, runs, steps, warmup));
   if ('ms' in twin) {
     const name = `torch ${twin.torch} (${twin.blas})`;
     process.stderr.write(
@@ -85,6 +86,20 @@ async function workload(
     await dispose();
   }
   return { rows, twin };
+}
+
+/**
+ * The twin's result. A twin that fails where torch runs, or that is another network, ends the run with its message
+ * and exit code 1 (after `cleanup`), said plainly: thrown, tfjs-wasm's handler would print its whole source.
+ */
+async function twinOrExit(run: () => TwinResult, cleanup?: () => Promise<void>): Promise<TwinResult> {
+  try {
+    return run();
+  } catch (error) {
+    await cleanup?.();
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
 }
 
 /**
@@ -150,15 +165,11 @@ const real: Array<{ step: RealStep; rows: Row[]; twin: TwinResult }> = [];
 for (const make of [jepaStep, spatialStep, jepaWholeStep]) {
   const step = await make();
   const rows: Row[] = [];
-  let twin: TwinResult;
-  try {
-    twin = torchTwin(step.twin.net, runs, steps, warmup, step.twin.dir);
-    if ('ms' in twin) checkTwin(step, twin);
-  } catch (error) {
-    // a twin of another network is an error: say so plainly (tfjs-wasm's handler would print its whole source)
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
+  const twin = await twinOrExit(() => {
+    const result = torchTwin(step.twin.net, runs, steps, warmup, step.twin.dir);
+    if ('ms' in result) checkTwin(step, result);
+    return result;
+  }, step.dispose);
   if ('ms' in twin) {
     process.stderr.write(`perf: ${step.title} torch: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step\n`);
     rows.push({ name: `torch ${twin.torch} (${twin.blas}, ${twin.attention})`, msPerStep: median(twin.ms) });
