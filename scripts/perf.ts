@@ -1,13 +1,15 @@
 // What `pnpm perf` runs: the training throughput of two steps (scripts/train-steps.ts: a 256-512-512-256 MLP,
 // and a transformer of jepa's block geometry), each side by side in one run on every engine, one thread each,
-// then jepa's and spatial's real networks on tfjs and the engine (scripts/real-steps.ts; no PyTorch twins yet):
+// then jepa's and spatial's real networks (scripts/real-steps.ts), each against its PyTorch twin:
 //   fast dense   neural's layers on whichever tfjs backend initBackend() picks
 //   stock        tf.layers.dense, tf.train.adam, optimizer.minimize (what the fast layers replace; MLP only)
 //   ort engine   the same network traced into an ONNX training graph (@worldbench/onnx OrtEngine), Adam in JS
-//   torch        the PyTorch twin (scripts/figures/torch_twins.py, Debian's python3-torch, OMP_NUM_THREADS=1);
-//                skipped with a message where torch is absent
+//   torch        the PyTorch twin (scripts/figures/torch_twins.py and, of the real networks, torch_real_twins.py;
+//                Debian's python3-torch, one thread); skipped with a message where torch is absent
 // Each times `steps` steps after `warmup` untimed ones; the table gives the median over `runs` runs, and the
-// ratios to the twin.
+// ratios to the twin (engine speed / torch speed). A real network's twin loads the TS network's initial weights by
+// name and must train as many weights and give the same first-batch loss and gradients: a mismatch is an error
+// (exit 1), not a row.
 //
 //   pnpm perf                      5 runs x 20 steps after 3 warm-up steps
 //   pnpm perf --runs 1 --steps 2   a quick smoke run
@@ -19,6 +21,7 @@ import {
   MLP,
   type Step,
   TRANSFORMER,
+  type TwinResult,
   type Workload,
   dataOf,
   engineStep,
@@ -29,7 +32,7 @@ import {
   timingArgs,
   torchTwin,
 } from './train-steps';
-import { type RealStep, jepaStep, spatialStep } from './real-steps';
+import { type RealStep, jepaStep, jepaWholeStep, spatialStep } from './real-steps';
 
 const { runs, steps, warmup } = timingArgs('perf');
 
@@ -67,9 +70,9 @@ interface Row {
 async function workload(
   net: Workload['name'],
   engines: Array<[string, () => Promise<{ step: Step; dispose: () => unknown }>]>,
-): Promise<{ rows: Row[]; twin: ReturnType<typeof torchTwin> }> {
+): Promise<{ rows: Row[]; twin: TwinResult }> {
   const rows: Row[] = [];
-  const twin = torchTwin(net, runs, steps, warmup);
+  const twin = await twinOrExit(() => torchTwin(net, runs, steps, warmup));
   if ('ms' in twin) {
     const name = `torch ${twin.torch} (${twin.blas})`;
     process.stderr.write(
@@ -85,15 +88,53 @@ async function workload(
   return { rows, twin };
 }
 
+/**
+ * The twin's result. A twin that fails where torch runs, or that is another network, ends the run with its message
+ * and exit code 1 (after `cleanup`), said plainly: thrown, tfjs-wasm's handler would print its whole source.
+ */
+async function twinOrExit(run: () => TwinResult, cleanup?: () => Promise<void>): Promise<TwinResult> {
+  try {
+    return run();
+  } catch (error) {
+    await cleanup?.();
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * A twin of another network is an error, not a row: it must train as many weights as the TS network and, from the
+ * same initial weights, give tfjs's loss and gradients on the first batch (float32 round-off apart).
+ */
+function checkTwin(step: RealStep, twin: Extract<TwinResult, { ms: number[] }>): void {
+  if (twin.weights !== step.weights)
+    throw new Error(
+      `perf: the PyTorch twin of ${step.twin.net} trains ${twin.weights} weights, the TS network ${step.weights}: ` +
+        'scripts/figures/torch_real_twins.py no longer matches the network; fix the twin',
+    );
+  const loss = twin.check?.loss ?? NaN;
+  if (!(Math.abs(loss - step.check.tfjsLoss) <= 1e-4 * Math.abs(step.check.tfjsLoss)))
+    throw new Error(
+      `perf: the PyTorch twin of ${step.twin.net} gives loss ${loss} on the first batch, ` +
+        `tfjs ${step.check.tfjsLoss}: the twin computes another function; fix scripts/figures/torch_real_twins.py`,
+    );
+  const gap = twin.check?.worst ?? NaN;
+  if (!(gap <= 1e-4 * step.check.scale))
+    throw new Error(
+      `perf: the PyTorch twin of ${step.twin.net}'s gradients differ from tfjs's by up to ${gap} (largest ` +
+        `${step.check.scale}) on the first batch: fix scripts/figures/torch_real_twins.py`,
+    );
+}
+
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number, digits: number, n: number) => v.toFixed(digits).padStart(n);
 
 /** One workload's rows: ms/step, examples/s (when `examples` is given), GFLOP/s (with `flops`), x torch (a twin). */
-function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, examples?: number, flops?: number) {
+function table(title: string, rows: Row[], twin: TwinResult, examples?: number, flops?: number) {
   const torch = 'ms' in twin ? rows[0] : null;
   console.log(title);
   console.log(
-    `${pad('engine', 32)}${'ms/step'.padStart(10)}${examples ? 'examples/s'.padStart(12) : ''}` +
+    `${pad('engine', 40)}${'ms/step'.padStart(10)}${examples ? 'examples/s'.padStart(12) : ''}` +
       `${flops ? 'GFLOP/s'.padStart(10) : ''}${torch ? 'x torch'.padStart(9) : ''}`,
   );
   for (const row of rows) {
@@ -101,7 +142,7 @@ function table(title: string, rows: Row[], twin: ReturnType<typeof torchTwin>, e
     const perExample = examples ? num(perSecond * examples, 0, 12) : '';
     const gflops = flops ? num((perSecond * flops) / 1e9, 2, 10) : '';
     const ratio = torch ? num(torch.msPerStep / row.msPerStep, 2, 9) : '';
-    console.log(`${pad(row.name, 32)}${num(row.msPerStep, 1, 10)}${perExample}${gflops}${ratio}`);
+    console.log(`${pad(row.name, 40)}${num(row.msPerStep, 1, 10)}${perExample}${gflops}${ratio}`);
   }
   if ('blas' in twin && twin.blas !== 'openblas')
     console.log(
@@ -120,17 +161,25 @@ const transformer = await workload('transformer', [
   [`neural layers (${backend.name})`, async () => tfjsStep(TRANSFORMER, tokens)],
   ['ort engine', () => engineStep(TRANSFORMER, tokens)],
 ]);
-const real: Array<{ step: RealStep; rows: Row[] }> = [];
-for (const make of [jepaStep, spatialStep]) {
+const real: Array<{ step: RealStep; rows: Row[]; twin: TwinResult }> = [];
+for (const make of [jepaStep, spatialStep, jepaWholeStep]) {
   const step = await make();
   const rows: Row[] = [];
-  for (const [name, run] of [
-    [`neural layers (${backend.name})`, step.tfjs],
-    ['ort engine', step.engine],
-  ] as const)
+  const twin = await twinOrExit(() => {
+    const result = torchTwin(step.twin.net, runs, steps, warmup, step.twin.dir);
+    if ('ms' in result) checkTwin(step, result);
+    return result;
+  }, step.dispose);
+  if ('ms' in twin) {
+    process.stderr.write(`perf: ${step.title} torch: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step\n`);
+    rows.push({ name: `torch ${twin.torch} (${twin.blas}, ${twin.attention})`, msPerStep: median(twin.ms) });
+  } else process.stderr.write(`perf: the PyTorch twin of ${step.twin.net} is skipped: ${twin.skipped}\n`);
+  const engines: Array<[string, Step]> = [[`neural layers (${backend.name})`, step.tfjs]];
+  if (typeof step.engine === 'function') engines.push(['ort engine', step.engine]);
+  for (const [name, run] of engines)
     rows.push({ name, msPerStep: median(await timeSteps(`${step.title} ${name}`, run, runs, steps, warmup)) });
   await step.dispose();
-  real.push({ step, rows });
+  real.push({ step, rows, twin });
 }
 const loadAfter = load();
 
@@ -146,13 +195,24 @@ table(
   transformer.twin,
   TRANSFORMER.examples,
 );
-for (const { step, rows } of real) {
-  const { worst, scale } = step.check;
-  table(`${step.title}: ${step.summary}`, rows, { skipped: 'no PyTorch twin of these networks yet' });
+for (const { step, rows, twin } of real) {
+  const { tfjsLoss, scale, engine } = step.check;
+  const checked = 'check' in twin ? twin.check : undefined;
+  table(`${step.title}: ${step.summary}`, rows, twin);
   console.log(
-    `no PyTorch twin of these networks yet; engine against tfjs: ` +
-      `${(rows[0].msPerStep / rows[1].msPerStep).toFixed(2)}x ` +
-      `(gradients on the first batch within ${worst.toExponential(1)} of tfjs's, largest ${scale.toExponential(1)})`,
+    `first batch: loss tfjs ${tfjsLoss.toPrecision(7)}` +
+      (engine ? `, engine ${engine.loss.toPrecision(7)}` : '') +
+      (checked ? `, torch ${checked.loss.toPrecision(7)}` : '') +
+      `; largest gradient ${scale.toExponential(1)}, its gap to tfjs:` +
+      (engine ? ` engine ${engine.worst.toExponential(1)}` : '') +
+      (checked ? ` torch ${checked.worst.toExponential(1)}` : ''),
+  );
+  console.log(
+    `weights: ${step.weights} trained` +
+      ('weights' in twin ? ` (the twin's: ${twin.weights})` : ` (no twin: ${'skipped' in twin ? twin.skipped : ''})`) +
+      (typeof step.engine === 'function'
+        ? `; engine against tfjs: ${(ms(rows, 'neural layers') / ms(rows, 'ort engine')).toFixed(2)}x`
+        : `; no engine row: ${step.engine.missing}`),
   );
 }
 console.log(`engine: ${ORT_ENGINE}`);

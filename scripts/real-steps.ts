@@ -7,20 +7,30 @@
 //            seed 1000, jepa's batch size and k);
 //   spatial  trainDynamics' teacher-forced pixel-weighted squared error of the dynamics' step (default config,
 //            sprite-world's frame geometry and action kind), on seeded random frames of the real shapes.
-// Each checks that both engines give the same loss and gradients on the first batch, from the same weights.
+// Each checks that both engines give the same loss and gradients on the first batch, from the same weights, and
+// writes what its PyTorch twin (scripts/figures/torch_real_twins.py) needs to run and check the same step: the
+// geometry, the initial weights by name, the batches, and tfjs's loss and gradients on the first batch.
+// A third step, jepa's whole loss (losses.ts jepaLoss: + VICReg and the probe), runs on tfjs and the twin only,
+// until the loss is written against Ops and the engine can trace it.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import codeTrace from '@worldbench/code-trace';
 import { createRng, jobWorld, trainingSet } from '@worldbench/core';
 import { Adam, type Module, type Ops, tf, tfjsOps } from '@worldbench/neural';
-import { OrtEngine, type StepData } from '@worldbench/onnx';
+import { OrtEngine, type OrtEngineSpec, type StepData } from '@worldbench/onnx';
 import spriteWorld from '@worldbench/sprite-world';
 import { buildTrainingSet, inputOf, statesOf, stepsOf, windowBatch } from '../packages/jepa/src/batch';
 import { jepaDefaults } from '../packages/jepa/src/config';
 import { fitGeometry } from '../packages/jepa/src/index';
+import { contextTableRows } from '../packages/jepa/src/inputs';
+import { jepaLoss } from '../packages/jepa/src/losses';
 import { buildNetworks, type Networks, rollout } from '../packages/jepa/src/model';
 import { batchSizeFor, rolloutStepsFor } from '../packages/jepa/src/schedule';
 import { trainableParams } from '../packages/jepa/src/train';
 import { spatialDefaults } from '../packages/spatial/src/config';
+import type { NeighbourhoodAttention } from '../packages/spatial/src/attention';
 import { Dynamics, actionKindOf } from '../packages/spatial/src/model';
 import { geometryOf } from '../packages/spatial/src/world-model';
 import { type Step, gradientGap } from './train-steps';
@@ -30,12 +40,88 @@ export interface RealStep {
   title: string;
   /** The geometry, batch and weight count, in one line. */
   summary: string;
-  check: { tfjsLoss: number; engineLoss: number; worst: number; scale: number };
+  /** tfjs's first-batch loss and largest gradient; the engine's loss and largest gradient gap to tfjs's. */
+  check: { tfjsLoss: number; scale: number; engine: { loss: number; worst: number } | null };
   /** Trained weights (scalars). */
   weights: number;
   tfjs: Step;
-  engine: Step;
+  /** The engine's step, or why there is none. */
+  engine: Step | { missing: string };
+  /** What the engine traced (to profile its graph), and the batches the steps draw. */
+  engineSpec?: OrtEngineSpec;
+  nextBatch: () => Int32Array;
+  /** The directory of the PyTorch twin's spec (`--net <twin.net> --spec <twin.dir>`), removed by dispose. */
+  twin: { net: 'jepa' | 'spatial'; dir: string };
   dispose: () => Promise<void>;
+}
+
+/** An array of the twin's spec, as data.bin holds it. */
+type Blob = { data: Float32Array | Int32Array; shape: number[] };
+
+/** What the PyTorch twin of a real network is told (see scripts/figures/torch_real_twins.py). */
+export interface TwinSpec {
+  net: 'jepa' | 'spatial';
+  /** The sizes the twin builds its modules from. */
+  geometry: Record<string, number | string>;
+  /** Every weight it loads (frozen ones too), by the TS modules' dotted paths. */
+  modules: Record<string, Module>;
+  /** Fixed tables the network holds outside its weights (spatial's neighbourhood index and mask). */
+  constants?: Record<string, Blob>;
+}
+
+/** Batches of step data the twin cycles through (its data are ready tensors: no batch is cut while timed). */
+const TWIN_BATCHES = 8;
+
+/**
+ * Writes the twin's spec.json and data.bin into a new temporary directory: `net`, `geometry`, `trainable` (the names
+ * of the trained weights, in the optimiser's order) and byte offsets of every array (`params`, `batches`,
+ * `constants`, `grads`: tfjs's gradients on batch 0, absent where tfjs found none).
+ */
+function writeTwinSpec(
+  spec: TwinSpec,
+  trained: tf.Variable[],
+  batches: Record<string, Blob>[],
+  grads: (Float32Array | Int32Array | Uint8Array | null)[],
+  loss: number,
+): string {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  const put = ({ data, shape }: Blob) => {
+    const entry = { offset, shape, dtype: data instanceof Int32Array ? 'int32' : 'float32' };
+    parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    offset += data.byteLength;
+    return entry;
+  };
+  const names = new Map<tf.Variable, string>();
+  const params: Record<string, unknown> = {};
+  for (const [module, m] of Object.entries(spec.modules))
+    for (const [name, v] of m.namedParams(`${module}.`)) {
+      names.set(v, name);
+      params[name] = put({ data: v.dataSync() as Float32Array, shape: v.shape });
+    }
+  const trainable = trained.map((v) => {
+    const name = names.get(v);
+    if (name === undefined) throw new Error(`twin spec: trained weight ${v.name} is in none of the twin's modules`);
+    return name;
+  });
+  const gradEntries: Record<string, unknown> = {};
+  grads.forEach((g, p) => {
+    if (g) gradEntries[trainable[p]] = put({ data: Float32Array.from(g), shape: trained[p].shape });
+  });
+  const json = {
+    net: spec.net,
+    geometry: spec.geometry,
+    trainable,
+    loss,
+    params,
+    batches: batches.map((b) => Object.fromEntries(Object.entries(b).map(([name, blob]) => [name, put(blob)]))),
+    constants: Object.fromEntries(Object.entries(spec.constants ?? {}).map(([name, blob]) => [name, put(blob)])),
+    grads: gradEntries,
+  };
+  const dir = mkdtempSync(join(tmpdir(), `worldbench-${spec.net}-twin-`));
+  writeFileSync(join(dir, 'data.bin'), Buffer.concat(parts));
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(json));
+  return dir;
 }
 
 /** Inputs by name, as tfjs tensors (the caller frees them). */
@@ -56,6 +142,8 @@ async function sideBySide<N>(o: {
   /** The engine's step data, where it has them as arrays already (default: `inputs` read out). */
   arrays?: (batch: Int32Array) => StepData;
   nextBatch: () => Int32Array;
+  /** The PyTorch twin's spec, but the weights and batches (`modules` of the tfjs copy). */
+  twin: (net: N) => TwinSpec;
 }): Promise<Omit<RealStep, 'title' | 'summary'>> {
   const first = o.nextBatch();
   const tfjsNet = o.make();
@@ -92,34 +180,51 @@ async function sideBySide<N>(o: {
     tf.dispose(Object.values(inputs));
     return out;
   };
-  const engine = await OrtEngine.create({
+  const engineSpec: OrtEngineSpec = {
     params: o.params(engineNet),
     inputs: specInputs,
     loss: (ops, i) => o.loss(ops, engineNet, i),
     data: o.arrays ?? data,
     modules: o.modules(engineNet),
-  });
+  };
+  const engine = await OrtEngine.create(engineSpec);
 
   const reference = tfjsRun(first, false);
   const traced = await engine.gradients(first);
+  const { worst, scale } = gradientGap(traced.grads, reference.grads);
+  const blobs = (batch: Int32Array): Record<string, Blob> =>
+    Object.fromEntries(
+      Object.entries((o.arrays ?? data)(batch)).map(([name, d]) => {
+        if (d.data instanceof BigInt64Array) throw new Error(`twin spec: input ${name} is int64; pass int32`);
+        return [name, { data: d.data, shape: d.dims }];
+      }),
+    );
+  const twinBatches = [first, ...Array.from({ length: TWIN_BATCHES - 1 }, () => o.nextBatch())].map(blobs);
+  const twin = o.twin(tfjsNet);
+  const dir = writeTwinSpec(twin, params, twinBatches, reference.grads, reference.loss);
   return {
-    check: { tfjsLoss: reference.loss, engineLoss: traced.loss, ...gradientGap(traced.grads, reference.grads) },
+    check: { tfjsLoss: reference.loss, scale, engine: { loss: traced.loss, worst } },
     weights: params.reduce((sum, p) => sum + p.size, 0),
     tfjs: () => tfjsRun(o.nextBatch(), true),
     engine: () => engine.step(o.nextBatch(), 1e-3),
+    engineSpec,
+    nextBatch: o.nextBatch,
+    twin: { net: twin.net, dir },
     dispose: async () => {
       adam.dispose();
       await engine.finish();
       for (const net of [tfjsNet, engineNet]) o.dispose(net);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 // region jepa -------------------------------------------------------------------------------------------------
 
-/** jepa's prediction step (see the file comment). */
-export async function jepaStep(): Promise<RealStep> {
-  const [BUDGET, SEED] = [1024, 1000];
+const [BUDGET, SEED] = [1024, 1000];
+
+/** jepa on code-trace (see the file comment): the training set, its batches as inputs, the twin's spec. */
+function jepaSetup() {
   const config = jepaDefaults;
   const data = trainingSet(codeTrace, jobWorld(codeTrace, SEED), 'behavior', BUDGET, SEED).observed;
   const geometry = fitGeometry(codeTrace.spec, 'state', config, data);
@@ -128,7 +233,8 @@ export async function jepaStep(): Promise<RealStep> {
   const B = batchSizeFor(windows, geometry.state.tokens, config);
   const k = rolloutStepsFor(geometry.state.kind, windows, config);
 
-  function batchInputs(examples: Int32Array): Inputs {
+  /** A batch's inputs; `whole` adds what jepaLoss's probe term reads: labels and weights [B (k+1), N, S]. */
+  function batchInputs(examples: Int32Array, whole = false): Inputs {
     return tf.tidy(() => {
       const b = windowBatch(set, examples, k);
       const s0 = statesOf(b.states, 0, 1, k + 1);
@@ -146,6 +252,10 @@ export async function jepaStep(): Promise<RealStep> {
       add('allX', b.states.x);
       add('context', b.context);
       b.actions?.forEach((a, j) => add(`action${j}`, a));
+      if (whole) {
+        add('labels', b.states.labels);
+        add('stateWeights', tf.mul(b.states.weights, tf.reshape(b.inside, [B * (k + 1), 1, 1])));
+      }
       return out;
     });
   }
@@ -172,21 +282,121 @@ export async function jepaStep(): Promise<RealStep> {
   }
 
   const rng = createRng(`jepa-engine-step ${SEED}`);
+  const nextBatch = () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B));
+
+  /** The twin's spec: the prediction term alone, or jepaLoss's whole loss. */
+  function twin(nets: Networks, loss: 'prediction' | 'whole'): TwinSpec {
+    // the twin covers code-trace's geometry; another scenario's would need its action, real or grid parts
+    const { state, context, action, pointer } = geometry;
+    const token = pointer?.token ?? null;
+    if (state.kind !== 'categorical' || state.grid || action !== null || token === null || context.tokens === 0)
+      throw new Error('jepa twin: written for categorical state tokens without actions, with a pointer into rows');
+    return {
+      net: 'jepa',
+      geometry: {
+        loss,
+        width: config.width,
+        heads: config.heads,
+        mlpRatio: config.mlpRatio,
+        encoderLayers: config.encoderLayers,
+        predictorLayers: config.predictorLayers,
+        probeHidden: config.probeHidden,
+        probeOnPredictions: config.probeOnPredictions ? 1 : 0,
+        varianceWeight: config.varianceWeight,
+        covarianceWeight: config.covarianceWeight,
+        tokens: state.tokens,
+        slots: state.slots,
+        vocab: state.vocab,
+        rows: context.tokens,
+        contextTable: contextTableRows(context),
+        pointer: token,
+        k,
+      },
+      modules: { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe },
+    };
+  }
+  const make = () => buildNetworks(geometry, config, `${SEED}/engine`);
+  const dispose = (n: Networks) => [n.online, n.target, n.predictor, n.probe].forEach((m) => m.dispose());
+  const summary =
+    `code-trace budget ${BUDGET} seed ${SEED}: ${windows} windows, batch ${B}, k ${k}, ` +
+    `${geometry.state.tokens} tokens, width ${config.width}`;
+  return { config, set, k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary };
+}
+
+/** jepa's prediction step (see the file comment). */
+export async function jepaStep(): Promise<RealStep> {
+  const { k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary } = jepaSetup();
   const step = await sideBySide<Networks>({
-    make: () => buildNetworks(geometry, config, `${SEED}/engine`),
+    make,
     params: trainableParams,
     modules: (n) => ({ online: n.online, predictor: n.predictor, probe: n.probe }),
-    dispose: (n) => [n.online, n.target, n.predictor, n.probe].forEach((m) => m.dispose()),
+    dispose,
     loss: predictionLoss,
-    inputs: batchInputs,
-    nextBatch: () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B)),
+    inputs: (batch) => batchInputs(batch),
+    nextBatch,
+    twin: (nets) => twin(nets, 'prediction'),
   });
   return {
     title: `jepa prediction step (encoders + ${k}-step predictor rollout)`,
-    summary:
-      `code-trace budget ${BUDGET} seed ${SEED}: ${windows} windows, batch ${B}, k ${k}, ` +
-      `${geometry.state.tokens} tokens, width ${config.width}; ${step.weights} weights`,
+    summary: `${summary}; ${step.weights} weights`,
     ...step,
+  };
+}
+
+/**
+ * jepa's whole training loss (losses.ts jepaLoss: prediction + VICReg variance and covariance + the probe's
+ * cross-entropy on frozen latents), on tfjs and the twin only: the loss is tfjs code in packages/jepa, which the
+ * engine cannot trace until it is written against Ops. Without the target encoder's EMA update, as jepaStep.
+ */
+export async function jepaWholeStep(): Promise<RealStep> {
+  const { config, set, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
+  const nets = make();
+  const params = trainableParams(nets);
+  const adam = new Adam(params);
+  const run = (examples: Int32Array, update: boolean) =>
+    tf.tidy(() => {
+      const batch = windowBatch(set, examples, k);
+      const { value, grads } = tf.variableGrads(() => jepaLoss(nets, batch, config).total, params);
+      if (update)
+        adam.step(
+          params.map((p) => grads[p.name]),
+          1e-3,
+        );
+      return { loss: value.dataSync()[0], grads: update ? [] : params.map((p) => grads[p.name]?.dataSync() ?? null) };
+    });
+  const batches = Array.from({ length: TWIN_BATCHES }, nextBatch);
+  const reference = run(batches[0], false);
+  const blobs = batches.map((examples) => {
+    const inputs = batchInputs(examples, true);
+    const out = Object.fromEntries(
+      Object.entries(inputs).map(([name, t]) => [
+        name,
+        { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape } as Blob,
+      ]),
+    );
+    tf.dispose(Object.values(inputs));
+    return out;
+  });
+  const dir = writeTwinSpec(twin(nets, 'whole'), params, blobs, reference.grads, reference.loss);
+  const scale = gradientGap(
+    params.map((p) => new Float32Array(p.size)),
+    reference.grads,
+  ).scale;
+  const weights = params.reduce((sum, p) => sum + p.size, 0);
+  return {
+    title: `jepa whole loss (prediction + VICReg + probe, ${k}-step rollout)`,
+    summary: `${summary}; ${weights} weights`,
+    check: { tfjsLoss: reference.loss, scale, engine: null },
+    weights,
+    tfjs: () => run(nextBatch(), true),
+    engine: { missing: 'jepaLoss is tfjs code in packages/jepa (not yet written against Ops)' },
+    nextBatch,
+    twin: { net: 'jepa', dir },
+    dispose: async () => {
+      adam.dispose();
+      dispose(nets);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 // endregion
@@ -254,6 +464,30 @@ export async function spatialStep(): Promise<RealStep> {
     arrays: () =>
       Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),
     nextBatch: () => batch,
+    twin: (d) => {
+      const { hood } = d.blocks[0].attention as NeighbourhoodAttention;
+      return {
+        net: 'spatial',
+        geometry: {
+          width: config.width,
+          heads: config.heads,
+          mlpRatio: config.mlpRatio,
+          depth: config.depth,
+          C,
+          P: g.P,
+          J: g.J,
+          pp: g.pp,
+          action: action.kind,
+          actionSize: A,
+          actionTable: action.kind === 'int' ? A * action.vocab : action.kind === 'latent' ? action.codes : 0,
+        },
+        modules: { dynamics: d },
+        constants: {
+          neighbours: { data: hood.index, shape: [hood.index.length] },
+          neighbourMask: { data: hood.mask, shape: [hood.index.length / hood.M, hood.M, 1] },
+        },
+      };
+    },
   });
   return {
     title: "spatial dynamics step (teacher-forced, the model's default geometry)",

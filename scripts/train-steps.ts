@@ -212,24 +212,44 @@ export async function timeSteps(name: string, step: Step, runs: number, steps: n
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const load = () => loadavg()[0].toFixed(2);
 
+/** What a PyTorch twin reports: its ms/step per run, and for a real network its weights and first-batch check. */
+export type TwinResult =
+  | {
+      ms: number[];
+      torch: string;
+      blas: string;
+      /** Real networks: the weights the twin trains, and its loss and gradient gap to tfjs's on the first batch. */
+      weights?: number;
+      /** Real networks: how the twin's attention multiplies (torch_real_twins.py MultiHeadAttention). */
+      attention?: string;
+      check?: { loss: number; worst: number; scale: number };
+    }
+  | { skipped: string };
+
 /**
  * The PyTorch twin's ms/step per run (one thread), or why it did not run. Debian's torch calls whatever libblas.so.3
- * resolves to: `blas` says which (the reference BLAS alone, without libopenblas0, is many times slower).
+ * resolves to: `blas` says which (the reference BLAS alone, without libopenblas0, is many times slower). A real
+ * network's twin (`jepa`, `spatial`) reads the directory real-steps.ts wrote: pass `spec`.
  */
 export function torchTwin(
-  net: Workload['name'],
+  net: Workload['name'] | 'jepa' | 'spatial',
   runs: number,
   steps: number,
   warmup: number,
-): { ms: number[]; torch: string; blas: string } | { skipped: string } {
+  spec?: string,
+): TwinResult {
   const python = '/usr/bin/python3';
   const timing = ['--runs', `${runs}`, '--steps', `${steps}`, '--warmup', `${warmup}`];
-  const args = ['scripts/figures/torch_twins.py', '--net', net, ...timing];
-  const run = spawnSync(python, args, { env: { ...process.env, OMP_NUM_THREADS: '1' }, encoding: 'utf8' });
+  const args = ['scripts/figures/torch_twins.py', '--net', net, ...timing, ...(spec ? ['--spec', spec] : [])];
+  // one thread: torch's own pool, OpenMP's and OpenBLAS's (which reads OPENBLAS_NUM_THREADS first)
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  const run = spawnSync(python, args, { env, encoding: 'utf8' });
   if (run.error) return { skipped: `${python} not found (${run.error.message}): apt-get install python3-torch` };
   if (run.status !== 0) {
     const last = run.stderr.trim().split('\n').pop() ?? '';
-    return { skipped: /No module named 'torch'/.test(last) ? 'torch absent: apt-get install python3-torch' : last };
+    if (/No module named 'torch'/.test(last)) return { skipped: 'torch absent: apt-get install python3-torch' };
+    // torch runs but the twin failed: a broken twin is an error, not a skipped row
+    throw new Error(`the PyTorch twin of ${net} failed (exit ${run.status}):\n${run.stderr.trim()}`);
   }
   return JSON.parse(run.stdout.trim().split('\n').pop() as string);
 }

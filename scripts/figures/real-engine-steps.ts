@@ -12,7 +12,9 @@ const timing = timingArgs('real-engine-steps');
 const backend = await initBackend();
 for (const make of [jepaStep, spatialStep]) {
   const step = await make();
-  const { tfjsLoss, engineLoss, worst, scale } = step.check;
+  const { tfjsLoss, scale, engine } = step.check;
+  if (!engine || typeof step.engine !== 'function') throw new Error(`${step.title}: no engine step`);
+  const { loss: engineLoss, worst } = engine;
   console.log(step.summary);
   console.log(
     `first batch: loss tfjs ${tfjsLoss.toPrecision(7)}, engine ${engineLoss.toPrecision(7)}; ` +
