@@ -170,7 +170,7 @@ function decide(
 
 /** The newest line of each key in a source's part of the plan. */
 function readSource(found: Found, keys: readonly string[]): Source {
-  const part = new Set(shardJobs(keys, found.record.shard));
+  const part = new Set(shardJobs(keys, found.record.shard, found.record.units));
   const lines = newestByKey(readResultLines(found.results).results);
   for (const key of lines.keys()) if (!part.has(key)) lines.delete(key);
   const label =
