@@ -90,10 +90,13 @@ function gainLines(rs: JobResult[]): string {
   for (const group of groups.values()) {
     for (const protocol of [...new Set(group.filter((r) => isGeneralist(r.protocol)).map(protocolLabel))].sort()) {
       const gen = group.filter((r) => protocolLabel(r) === protocol);
+      const none = gen.every((r) => r.transferGain == null)
+        ? '; no specialist row of the same budget and seed among these results: run --protocol offline beside it'
+        : '';
       lines.push(
         `  transfer gain (generalist minus specialist skill h=1, paired by seed), ${gen[0].model}, ${protocol}, ` +
           `budget ${gen[0].budget}: ${gain(gen.map((r) => r.transferGain))} (one fit of ` +
-          `${gen[0].worlds?.length ?? '?'} worlds: fit s is the whole fit's)`,
+          `${gen[0].worlds?.length ?? '?'} worlds: fit s is the whole fit's${none})`,
       );
     }
     const on = group.filter((r) => r.protocol === 'on-policy');
