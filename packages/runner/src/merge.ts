@@ -200,7 +200,11 @@ export function mergeShards(dirs: readonly string[], out: string, lock: LockOpti
     });
     const n = records.find((r) => r.record.shard.count > 1)?.record.shard.count ?? 1;
     const missing = new Map<number, number>();
-    for (const place of outcome.missing) missing.set(place % n, (missing.get(place % n) ?? 0) + 1);
+    for (const place of outcome.missing) {
+      // the shard of a place: its unit's (a generalist fit's rows share one), dealt round robin
+      const shard = (plan.units?.[place] ?? place) % n;
+      missing.set(shard, (missing.get(shard) ?? 0) + 1);
+    }
     return {
       results: outcome.merged,
       file,

@@ -18,6 +18,9 @@ export interface SweepOptions {
 }
 
 const label = (p: PlannedJob) => jobLabel(p.job);
+/** A unit as progress shows it: a generalist fit names its worlds, not its first row's scenario. */
+const unitLabel = (p: PlannedJob) =>
+  p.fitRows ? jobLabel({ ...p.job, scenario: `{${p.fitRows.map((r) => r.job.scenario).join(',')}}` }) : label(p);
 
 /** Whether a stored line stands (a rerun skips its job): ok or unsupported; a failed one is retried. */
 export const isDone = (stored: JobResult | undefined): stored is JobResult =>
@@ -74,7 +77,7 @@ export async function runSweep(
     seed: p.job.seed,
     signal: new AbortController().signal,
     threads: JOB_THREADS,
-    log: (m) => progress.log(label(p), m),
+    log: (m) => progress.log(unitLabel(p), m),
     progress: (d, t, note) => progress.jobProgress(p.key, d, t, note),
   });
 
@@ -104,7 +107,7 @@ export async function runSweep(
     for (const p of units) {
       // a job in this process may never wait for I/O: let a pending signal (Ctrl-C) be handled between jobs
       await new Promise((resolve) => setImmediate(resolve));
-      progress.jobStarted(p.key, label(p));
+      progress.jobStarted(p.key, unitLabel(p));
       const t0 = performance.now();
       finish(
         p,
@@ -117,8 +120,8 @@ export async function runSweep(
       units,
       { workers: options.workers, jobTimeoutSeconds: options.jobTimeoutSeconds, root: options.root },
       {
-        started: (p) => progress.jobStarted(p.key, label(p)),
-        log: (p, m) => progress.log(label(p), m),
+        started: (p) => progress.jobStarted(p.key, unitLabel(p)),
+        log: (p, m) => progress.log(unitLabel(p), m),
         progress: (p, d, t, note) => progress.jobProgress(p.key, d, t, note),
         phase: (p, phase) => progress.jobPhase(p.key, phase),
         finished: finish,
