@@ -46,6 +46,13 @@ const module: WorldModelModule<PersistenceConfig> = {
   config: persistenceConfig,
   supports: (spec) => ({ views: forecastViews(spec) }),
   create: async (_spec, view) => persistence(view),
+  // the one model that is trivially the same on every world: it copies the last observation of whichever world a
+  // window comes from, needing neither the data nor the world's name (its transfer gain is 0 by construction: the
+  // pipeline's dummy for the generalist protocols)
+  createGeneralist: async (worlds) => {
+    const copy = persistence(worlds[0].view);
+    return { fit: async () => ({ params: 0, backend: 'js' }), forecast: (q, _world, run) => copy.forecast(q, run) };
+  },
   load: async (dir) => persistence(JSON.parse(readFileSync(join(dir, 'persistence.json'), 'utf8')).view),
 };
 export default module;

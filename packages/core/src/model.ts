@@ -81,6 +81,42 @@ export interface ModelCard {
 /** What `supports` answers: the views the model reads, or none and why. */
 export type Support = { views: string[] } | { views: []; reason: string };
 
+/**
+ * One world of a generalist fit (the generalist protocols, docs/protocols.md): a scenario's spec and the view the
+ * model reads there (the same view name in every world, e.g. each scenario's `state`).
+ */
+export interface GeneralistWorld {
+  spec: ScenarioSpec;
+  view: string;
+}
+
+/**
+ * One training episode of a generalist fit, as a specialist on its world would see it: E = 1 episode holding the
+ * view (and its mask), the actions (null on a world without actions), the context, `lengths` when it was cut.
+ * The episodes of every world come in one seeded, interleaved order.
+ */
+export interface GeneralistEpisode {
+  episode: Episodes;
+  /**
+   * The index, in the worlds the model was created with, of the world this episode came from: given only when the
+   * user asks (`--tell-world`); null otherwise, and then the model must infer it from the data.
+   */
+  world: number | null;
+}
+
+/**
+ * One model of several worlds at once: fitted once on the union of their training data, then asked to forecast
+ * each world's test windows. `world` in forecast follows the same rule as in fit: the index when told, else null.
+ */
+export interface GeneralistModel {
+  fit(data: readonly GeneralistEpisode[], run: RunContext): Promise<FitReport>;
+  /** As WorldModel.forecast, on a batch of windows of one world (which world: `world`, when told). */
+  forecast(q: Query, world: number | null, run: RunContext): Promise<Forecast>;
+  /** E.g. the worlds found and which episodes each explains; goes into every row of the fit. */
+  explain?(): Record<string, unknown>;
+  dispose?(): Promise<void>;
+}
+
 /** What a model package default-exports. */
 export interface WorldModelModule<C extends object = object> {
   card: ModelCard;
@@ -110,6 +146,12 @@ export interface WorldModelModule<C extends object = object> {
    */
   supports(spec: ScenarioSpec, privileged?: PrivilegedInfo): Support;
   create(spec: ScenarioSpec, view: string, config: C, privileged?: PrivilegedInfo): Promise<WorldModel>;
+  /**
+   * Optional: the opt-in to the generalist protocols. One model of every world given (each read on `view`, which
+   * supports(spec) lists), fitted once on all their data. A model without it is n/a for those protocols (the runner
+   * says why). Never given a scenario's hypotheses: an oracle config is n/a for the generalist protocols.
+   */
+  createGeneralist?(worlds: readonly GeneralistWorld[], config: C): Promise<GeneralistModel>;
   /** Restores what `save` wrote; `privileged` is the same information `create` was given. */
   load(dir: string, privileged?: PrivilegedInfo): Promise<WorldModel>;
 }

@@ -2,7 +2,8 @@
 import { forecastViews, isCategorical, type WorldModelModule } from '@worldbench/core';
 import { possibleWorldsConfig, type PossibleWorldsConfig } from './config';
 import { discreteReading } from './discrete';
-import { createModel, loadModel } from './model';
+import { createGeneralist } from './generalist';
+import { freshModel, loadModel } from './model';
 
 const module: WorldModelModule<PossibleWorldsConfig> = {
   card: {
@@ -37,21 +38,10 @@ const module: WorldModelModule<PossibleWorldsConfig> = {
     };
   },
   create: async (spec, view, config, privileged) =>
-    createModel({
-      spec,
-      view,
-      config: possibleWorldsConfig.resolve(config),
-      hypotheses: privileged?.hypotheses,
-      worlds: [],
-      weights: [],
-      library: null,
-      libraryNote: '',
-      batches: [],
-      actCalls: 0,
-      updates: 0,
-      changes: [],
-    }),
+    freshModel(spec, view, possibleWorldsConfig.resolve(config), privileged?.hypotheses),
   load: async (dir, privileged) => loadModel(dir, privileged?.hypotheses),
+  // the generalist protocols: one posterior over worlds across scenarios (generalist.ts); the default search only
+  createGeneralist: async (worlds, config) => createGeneralist(worlds, possibleWorldsConfig.resolve(config)),
 };
 export default module;
 
@@ -70,3 +60,4 @@ export { levenbergMarquardt } from './lm';
 export { transitionData, type TransitionData } from './transitions';
 export type { CandidateWorld } from './worlds';
 export { createModel, type PossibleWorldsModel } from './model';
+export { createGeneralist } from './generalist';

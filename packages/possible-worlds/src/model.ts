@@ -426,6 +426,29 @@ export function createModel(state: ModelState): PossibleWorldsModel {
   };
 }
 
+/** A fresh model of one (scenario, view), before any fit; `hypotheses` only for the oracle (library 'scenario'). */
+export function freshModel(
+  spec: ScenarioSpec,
+  view: string,
+  config: PossibleWorldsConfig,
+  hypotheses?: HypothesisSpace,
+): PossibleWorldsModel {
+  return createModel({
+    spec,
+    view,
+    config,
+    hypotheses,
+    worlds: [],
+    weights: [],
+    library: null,
+    libraryNote: '',
+    batches: [],
+    actCalls: 0,
+    updates: 0,
+    changes: [],
+  });
+}
+
 /**
  * Version of possible-worlds.json. 2: generic laws carry the feature range they were fitted on (a save without
  * it, format 1, had no `format` field; its laws cannot be trusted anywhere, so it is refused, not guessed).

@@ -1,7 +1,7 @@
 // The commands and flags of `pnpm bench`, in one table: the parser (cli.ts, node:util parseArgs) reads its
 // types from it, which command takes which flag is checked against it, and --help is written from it, so
 // the help cannot drift from what the parser accepts (test/cli-help.test.ts).
-import { PROTOCOLS } from './jobs';
+import { PROTOCOLS, SPECIALIST_PROTOCOLS } from './jobs';
 import { grouped, MAX_BUDGET, MAX_EPISODES, MAX_PLAN_JOBS, MAX_SEED, MAX_SEEDS } from './limits';
 import { FULL_BUDGETS, QUICK_BUDGETS } from './plan';
 
@@ -97,8 +97,16 @@ export const OPTIONS = {
     arg: 'p',
     commands: ['run'],
     help:
-      `${PROTOCOLS.join(' | ')} | all (default: offline). --model, --scenario, --view and --protocol may be ` +
+      `${PROTOCOLS.join(' | ')} | all (default: offline; all: ${SPECIALIST_PROTOCOLS.join(', ')}; the generalist ` +
+      `protocols fit one model on every chosen scenario at once). --model, --scenario, --view and --protocol may be ` +
       `given several times; any other flag once`,
+  },
+  'tell-world': {
+    type: 'boolean',
+    commands: ['run'],
+    help:
+      'generalist protocols: tell the model which world each training episode and test window came from ' +
+      '(default: it is not told, and must infer it)',
   },
   budgets: {
     type: 'string',

@@ -31,7 +31,7 @@ import {
 import { runEnv } from './env';
 import { estimatePlan, readTimings, timingFiles, type PlanEstimate } from './estimate';
 import { EXPORT_FORMATS, exportRuns, type ExportFormat } from './export';
-import { PROTOCOLS, splitList, type Protocol } from './jobs';
+import { isGeneralist, PROTOCOLS, SPECIALIST_PROTOCOLS, splitList, type Protocol } from './jobs';
 import { grouped, MAX_BUDGET, MAX_EPISODES, MAX_SEED, MAX_SEEDS } from './limits';
 import { describeMerge, mergeShards } from './merge';
 import { checkOutFolder, fromUser } from './paths';
@@ -40,7 +40,7 @@ import { poolSize } from './pool';
 import { formatDuration, HEARTBEAT_SECONDS, sweepProgress, sweepSummary } from './progress';
 import type { JobResult } from './result';
 import { modelModule, scenarioModule, type PlannedJob } from './run-job';
-import { parseShard, planRecord, resultsFileName, shardJobs, writePlanRecord, type Shard } from './shard';
+import { parseShard, planRecord, planUnits, resultsFileName, shardJobs, writePlanRecord, type Shard } from './shard';
 import { describeRepairs, newestByKey, readResultLines, ResultsStore } from './store';
 import { isDone, runSweep } from './sweep';
 import { writeReport } from './report';
@@ -261,10 +261,16 @@ export function parseCli(argv: string[]): ParsedArgs {
     throw new UserError(`--format ${format}: export writes ${EXPORT_FORMATS.join(' or ')}`);
   if (values.compare !== undefined && values.compare.trim() === '')
     throw new UserError('--compare is empty; give the model to compare with, e.g. --compare persistence');
-  const protocols = list(values.protocol).flatMap((p) => (p === 'all' ? [...PROTOCOLS] : [p]));
+  const protocols = list(values.protocol).flatMap((p) => (p === 'all' ? [...SPECIALIST_PROTOCOLS] : [p]));
   for (const p of protocols)
     if (!(PROTOCOLS as readonly string[]).includes(p))
-      throw new UserError(`unknown protocol "${p}"; valid: ${PROTOCOLS.join(', ')}`);
+      throw new UserError(`unknown protocol "${p}"; valid: ${PROTOCOLS.join(', ')}, all`);
+  const tellWorld = values['tell-world'] === true;
+  if (tellWorld && !protocols.some(isGeneralist))
+    throw new UserError(
+      '--tell-world is for the generalist protocols (it tells a model fitted on several worlds which one each ' +
+        'episode came from); add --protocol generalist or generalist-equal, or drop it',
+    );
   const budgets =
     values.budgets !== undefined
       ? splitList(values.budgets).map((b) => positiveInt(b, '--budgets', MAX_BUDGET))
@@ -283,6 +289,7 @@ export function parseCli(argv: string[]): ParsedArgs {
       protocols: protocols.length ? ([...new Set(protocols)] as Protocol[]) : ['offline'],
       budgets: [...new Set(budgets)].sort((a, b) => a - b),
       seeds,
+      tellWorld,
       horizon: values.horizon !== undefined ? positiveInt(values.horizon, '--horizon') : null,
       testEpisodes:
         values['test-episodes'] !== undefined
@@ -483,7 +490,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
             args.compare,
             plan.map((p) => p.job.model),
           );
-    const planned = args.shard ? shardJobs(plan, args.shard) : plan;
+    const planned = args.shard ? shardJobs(plan, args.shard, planUnits(plan) ?? undefined) : plan;
     const pool = poolSize(args.workers, planned.length, availableParallelism());
     const file = join(dir, resultsFileName(args.shard));
     // read only: a dry run writes nothing, and a real run opens (and locks) the store only after this

@@ -36,7 +36,7 @@ export function runCoverage(dir: string): RunCoverage {
   const lines = new Map<string, JobResult>();
   for (const { record, results } of records) {
     const stored = newestByKey(readResultLines(results).results);
-    for (const key of shardJobs(record.keys, record.shard)) {
+    for (const key of shardJobs(record.keys, record.shard, record.units)) {
       planned.add(key);
       const line = stored.get(key);
       if (line && replaces(lines.get(key))) lines.set(key, line);

@@ -50,6 +50,9 @@ const JOB_COLUMNS = [
   'onPolicyGainExplore',
   'onPolicyGainRandom',
   'selfForcingGain',
+  'worlds',
+  'tellWorld',
+  'transferGain',
 ] as const;
 const METRIC_COLUMNS = ['split', 'metric', 'h', 'value'] as const;
 const FAILURE_COLUMNS = ['phase', 'reason'] as const;
@@ -99,6 +102,10 @@ function jobCells(r: JobResult): Row {
     onPolicyGainExplore: r.onPolicyGainExplore ?? null,
     onPolicyGainRandom: r.onPolicyGainRandom ?? null,
     selfForcingGain: r.selfForcingGain ?? null,
+    // generalist rows: the scenario set of the fit (JSON), whether the model was told the worlds, the gain
+    worlds: asCell(r.worlds),
+    tellWorld: r.tellWorld ?? null,
+    transferGain: r.transferGain ?? null,
   };
   return flatten(r.config, 'config', row);
 }

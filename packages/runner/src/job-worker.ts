@@ -1,7 +1,8 @@
 // The entry of a pool worker (pool.ts): a child process that runs ONE job and sends its result line to
-// the parent, which alone writes results. One process per job: a crash, a leak or a hang stays inside it,
+// the parent, which alone writes results (a generalist fit: its lines, one per world). One process per job: a
+// crash, a leak or a hang stays inside it,
 // and process.resourceUsage().maxRSS at the end is the job's own peak memory.
-import { runJob } from './run-job';
+import { runUnit } from './unit';
 import type { JobRunContext, RunJobMessage, WorkerMessage } from './worker-messages';
 
 function send(message: WorkerMessage, then?: () => void): void {
@@ -28,8 +29,8 @@ process.once('message', async (message: RunJobMessage) => {
     log: (m) => send({ type: 'log', message: m }),
     progress: (done, total, note) => send({ type: 'progress', done, total, note }),
   };
-  const result = await runJob(planned, root, run, (phase) => send({ type: 'phase', phase }));
-  send({ type: 'result', result }, () => process.exit(0));
+  const results = await runUnit(planned, root, run, (phase) => send({ type: 'phase', phase }));
+  send({ type: 'result', results }, () => process.exit(0));
 });
 
 send({ type: 'ready' });

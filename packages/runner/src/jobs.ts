@@ -2,8 +2,28 @@
 import { createHash } from 'node:crypto';
 import { configSchemaOf, UserError, type WorldModelModule } from '@worldbench/core';
 
-export const PROTOCOLS = ['offline', 'offline-explore', 'on-policy', 'on-policy-random', 'live'] as const;
+export const PROTOCOLS = [
+  'offline',
+  'offline-explore',
+  'on-policy',
+  'on-policy-random',
+  'live',
+  'generalist',
+  'generalist-equal',
+] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * The protocols of one model fitted on several worlds at once (docs/protocols.md): `generalist` on every world's
+ * expert data at the job's budget each, `generalist-equal` at budget / N each. One fit makes one row per world.
+ */
+export const GENERALIST_PROTOCOLS = ['generalist', 'generalist-equal'] as const;
+
+export const isGeneralist = (protocol: string): boolean =>
+  (GENERALIST_PROTOCOLS as readonly string[]).includes(protocol);
+
+/** What `--protocol all` means: every protocol of one world (the generalist ones are asked for by name). */
+export const SPECIALIST_PROTOCOLS: readonly Protocol[] = PROTOCOLS.filter((p) => !isGeneralist(p));
 
 export interface EvaluationSettings {
   /** Test episodes (one forecast window each), driven by `explore` actions, the same for every model. */
@@ -27,11 +47,34 @@ export interface Job {
   budget: number | null;
   seed: number;
   evaluation: EvaluationSettings;
+  /** Generalist protocols only: the scenario ids of the fit this row belongs to, sorted (part of the key). */
+  worlds?: string[];
+  /** Generalist protocols only: whether the model was told each episode's world (--tell-world). */
+  tellWorld?: boolean;
+}
+
+/** The protocol as tables show it: a generalist row says whether its model was told the worlds ("generalist+told"). */
+export function protocolLabel(job: Pick<Job, 'protocol' | 'tellWorld'>): string {
+  return job.tellWorld ? `${job.protocol}+told` : job.protocol;
 }
 
 /** A job in a few words, for progress lines and messages: "linear bouncing-balls-v1/state offline b=256 seed=0". */
 export function jobLabel(job: Job): string {
-  return `${job.model} ${job.scenario}/${job.view} ${job.protocol} b=${job.budget} seed=${job.seed}`;
+  const told = job.worlds ? (job.tellWorld ? ' told' : ' untold') : '';
+  return `${job.model} ${job.scenario}/${job.view} ${job.protocol}${told} b=${job.budget} seed=${job.seed}`;
+}
+
+/**
+ * The key of the generalist fit a row belongs to: its job without the row's own scenario and evaluation, with every
+ * row's evaluation instead (the rows of one fit share it; a sweep runs it once, a shard keeps it whole).
+ */
+export function fitKey(job: Job, evaluations: Record<string, EvaluationSettings>, fingerprint: string): string {
+  const { model: _label, scenario: _scenario, evaluation: _evaluation, ...identity } = job;
+  return createHash('sha256')
+    .update(canonicalJson({ ...identity, evaluations }))
+    .update(fingerprint)
+    .digest('hex')
+    .slice(0, 20);
 }
 
 /** Splits on commas that are not inside brackets: "a,b[x=1,y=2],c" -> ["a", "b[x=1,y=2]", "c"]. */

@@ -170,7 +170,7 @@ function decide(
 
 /** The newest line of each key in a source's part of the plan. */
 function readSource(found: Found, keys: readonly string[]): Source {
-  const part = new Set(shardJobs(keys, found.record.shard));
+  const part = new Set(shardJobs(keys, found.record.shard, found.record.units));
   const lines = newestByKey(readResultLines(found.results).results);
   for (const key of lines.keys()) if (!part.has(key)) lines.delete(key);
   const label =
@@ -200,7 +200,11 @@ export function mergeShards(dirs: readonly string[], out: string, lock: LockOpti
     });
     const n = records.find((r) => r.record.shard.count > 1)?.record.shard.count ?? 1;
     const missing = new Map<number, number>();
-    for (const place of outcome.missing) missing.set(place % n, (missing.get(place % n) ?? 0) + 1);
+    for (const place of outcome.missing) {
+      // the shard of a place: its unit's (a generalist fit's rows share one), dealt round robin
+      const shard = (plan.units?.[place] ?? place) % n;
+      missing.set(shard, (missing.get(shard) ?? 0) + 1);
+    }
     return {
       results: outcome.merged,
       file,

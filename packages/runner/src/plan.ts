@@ -22,6 +22,8 @@ import { CodeFingerprints, workspacePackages } from './fingerprint';
 import { grouped, MAX_PLAN_JOBS } from './limits';
 import {
   canonicalJson,
+  fitKey,
+  isGeneralist,
   jobKey,
   modelLabel,
   parseModelChoice,
@@ -46,6 +48,8 @@ export interface PlanOptions {
   protocols: Protocol[];
   budgets: number[];
   seeds: number[];
+  /** --tell-world: generalist protocols tell the model each episode's world. */
+  tellWorld?: boolean;
   /** --horizon; null = each scenario's default. */
   horizon: number | null;
   testEpisodes: number;
@@ -282,6 +286,9 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
 
   const fingerprints = new CodeFingerprints(workspacePackages(registry.root));
   const planned: PlannedJob[] = [];
+  const specialist = opts.protocols.filter((p) => !isGeneralist(p));
+  const generalist = opts.protocols.filter(isGeneralist);
+  if (generalist.length) planned.push(...generalistJobs(cells, generalist, opts, fingerprints));
   for (const { scenarioEntry, scenario, evaluation, model: m, views, unsupported } of cells) {
     const spec = scenario.spec;
     const fingerprint = fingerprints.of([
@@ -295,7 +302,7 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
     // a pretrained model does not learn from the budget: one job per (scenario, view, protocol, seed), budget n/a
     const budgets: Array<number | null> = pretrained ? [null] : opts.budgets;
     for (const view of views)
-      for (const protocol of opts.protocols)
+      for (const protocol of specialist)
         for (const budget of budgets)
           for (const seed of opts.seeds) {
             const job: Job = {
@@ -325,4 +332,80 @@ export async function planJobs(registry: Registry, opts: PlanOptions): Promise<P
   // a deterministic order (sharding partitions this list), each job once (--model a,a names one job)
   const unique = [...new Map(planned.map((p) => [p.key, p])).values()];
   return unique.sort((a, b) => byCodeUnits(canonicalJson(a.job), canonicalJson(b.job)));
+}
+
+/**
+ * The rows of the generalist protocols: per (model, view, protocol, budget, seed) one fit on every chosen scenario
+ * the model reads the view of, and one row per such scenario, keyed with the set of scenarios and whether the model
+ * is told each episode's world. A model without `createGeneralist`, or an oracle config (it would read one
+ * scenario's hypotheses), gets unsupported rows saying why, and so does a view fewer than two scenarios offer.
+ */
+function generalistJobs(
+  cells: readonly PlanCell[],
+  protocols: readonly Protocol[],
+  opts: PlanOptions,
+  fingerprints: CodeFingerprints,
+): PlannedJob[] {
+  const planned: PlannedJob[] = [];
+  const tellWorld = opts.tellWorld === true;
+  for (const label of new Set(cells.map((c) => c.model.label))) {
+    const own = cells.filter((c) => c.model.label === label);
+    const m = own[0].model;
+    const oracle = own.some((c) => privilegedInfo(m.module, m.config, c.scenario) !== undefined);
+    for (const view of [...new Set(own.flatMap((c) => c.views))].sort(byCodeUnits)) {
+      const rows = own.filter((c) => c.views.includes(view));
+      const members = rows.filter((c) => !c.unsupported.has(view));
+      const worlds = members.map((c) => c.scenario.spec.id).sort(byCodeUnits);
+      const notAGeneralist =
+        typeof m.module.createGeneralist !== 'function'
+          ? `${m.choice.id} does not declare createGeneralist: it reads one world at a time`
+          : oracle
+            ? `${label} is an oracle config (it reads a scenario's hypotheses); the generalist protocols are told ` +
+              `only the specs`
+            : members.length < 2
+              ? `the generalist protocols need two or more chosen scenarios whose view ${view} ${m.choice.id} ` +
+                `reads; here: ${worlds.join(', ') || 'none'}`
+              : undefined;
+      const fingerprint = fingerprints.of([
+        coreDir,
+        runnerDir,
+        m.entry.packageDir,
+        ...members.map((c) => c.scenarioEntry.packageDir),
+        ...schemeFiles(m.entry),
+      ]);
+      const evaluations = Object.fromEntries(members.map((c) => [c.scenario.spec.id, c.evaluation]));
+      for (const protocol of protocols)
+        for (const budget of opts.budgets)
+          for (const seed of opts.seeds) {
+            let fit: string | undefined;
+            for (const c of rows) {
+              const job: Job = {
+                model: m.label,
+                modelId: m.choice.id,
+                config: m.config,
+                scenario: c.scenario.spec.id,
+                view,
+                protocol,
+                budget,
+                seed,
+                evaluation: c.evaluation,
+                worlds,
+                tellWorld,
+              };
+              const why = c.unsupported.get(view) ?? notAGeneralist;
+              fit ??= fitKey(job, evaluations, fingerprint);
+              planned.push({
+                job,
+                key: jobKey(job, fingerprint),
+                fingerprint,
+                modelEntry: m.entry,
+                scenarioEntry: c.scenarioEntry,
+                unsupported: why,
+                ...(why ? {} : { fit }),
+              });
+            }
+          }
+    }
+  }
+  return planned;
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobPhase, JobResult } from './result';
-import { failedResult, type PlannedJob } from './run-job';
+import { failedResults, type PlannedJob } from './run-job';
 import type { RunJobMessage, WorkerMessage } from './worker-messages';
 
 export type { JobRunContext } from './worker-messages';
@@ -41,8 +41,11 @@ export interface PoolListener {
   progress(planned: PlannedJob, done: number, total: number, note?: string): void;
   /** The job entered a phase (load, fit, forecast, ...). */
   phase(planned: PlannedJob, phase: JobPhase): void;
-  /** The job's line (ok, or failed with its reason): the parent stores it here, synchronously. */
-  finished(planned: PlannedJob, result: JobResult, seconds: number): void;
+  /**
+   * The job's line (ok, or failed with its reason), or the lines of a generalist fit (one per row of `fitRows`):
+   * the parent stores them here, synchronously.
+   */
+  finished(planned: PlannedJob, results: JobResult[], seconds: number): void;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./job-worker.ts', import.meta.url));
@@ -127,7 +130,7 @@ function runInChild(
   listener: PoolListener,
   live: Set<ChildProcess>,
   loader: string,
-): Promise<JobResult> {
+): Promise<JobResult[]> {
   return new Promise((resolve) => {
     const child = fork(WORKER_ENTRY, [], {
       cwd: options.root,
@@ -137,7 +140,7 @@ function runInChild(
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     live.add(child);
-    let result: JobResult | null = null;
+    let result: JobResult[] | null = null;
     let phase: JobPhase = 'start'; // the last phase the worker reported: where it was if it dies
     let timedOut = false;
     let stderrTail = '';
@@ -156,7 +159,7 @@ function runInChild(
     let linger: NodeJS.Timeout | undefined;
     let streamsGrace: NodeJS.Timeout | undefined;
 
-    const settle = (line: JobResult) => {
+    const settle = (lines: JobResult[]) => {
       if (settled) return;
       settled = true;
       clearTimeout(timeout);
@@ -165,7 +168,7 @@ function runInChild(
       live.delete(child);
       out.end();
       err.end();
-      resolve(line);
+      resolve(lines);
     };
 
     child.on('message', (message: WorkerMessage) => {
@@ -185,7 +188,7 @@ function runInChild(
           break;
         case 'result':
           if (timedOut) break; // too late: the kill is on its way
-          result = message.result;
+          result = message.results;
           clearTimeout(timeout);
           linger = setTimeout(() => child.kill('SIGKILL'), LINGER_MS);
           break;
@@ -195,7 +198,7 @@ function runInChild(
       // could not be started (or signalled); 'exit' may never come
       if (child.exitCode === null && child.signalCode === null && child.pid === undefined)
         settle(
-          failedResult(planned, options.root, {
+          failedResults(planned, options.root, {
             message: `could not start a worker process: ${e.message}`,
             phase: 'start',
           }),
@@ -206,7 +209,7 @@ function runInChild(
       const done = () =>
         settle(
           result ??
-            failedResult(planned, options.root, {
+            failedResults(planned, options.root, {
               message: workerDeathReason({
                 code,
                 signal,

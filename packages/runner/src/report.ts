@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { learningCurveAuc, meanAndStandardError, UserError } from '@worldbench/core';
 import { describeCoverage, runCoverage, type RunCoverage } from './coverage';
-import { canonicalJson } from './jobs';
+import { canonicalJson, protocolLabel } from './jobs';
 import { leaderboard } from './leaderboard';
 import { FULL_BUDGETS } from './plan';
 import { failureOf, PNG_DATA_URI, type JobResult } from './result';
@@ -15,12 +15,24 @@ import { checkCompare, compareCell, headlineMetrics } from './table';
 import { writeFileAtomic } from './atomic';
 import { diskError, readResultLines, RESULTS_FILE } from './store';
 import { withDerived } from './summarize';
+import { transferMarkdown, transferRows, type TransferRow } from './transfer';
 
 type Row = Record<string, unknown>;
 
 /** What makes two results the same job, whatever code ran it. */
-function jobIdentity({ modelId, config, scenario, view, protocol, budget, seed, evaluation }: JobResult): string {
-  return canonicalJson({ modelId, config, scenario, view, protocol, budget, seed, evaluation });
+function jobIdentity(r: JobResult): string {
+  const { modelId, config, scenario, view, protocol, budget, seed, evaluation, worlds, tellWorld } = r;
+  return canonicalJson({
+    modelId,
+    config,
+    scenario,
+    view,
+    protocol,
+    budget,
+    seed,
+    evaluation,
+    ...(worlds ? { worlds, tellWorld } : {}),
+  });
 }
 
 /** Lines of a run folder's results file that are not results (store.ts, rule 3): skipped, and said. */
@@ -93,15 +105,15 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
   // persistence (the reference) first, oracles (privileged rows) last
   const rows = groupBy(rs, (r) => {
     const rank = r.model === 'persistence' ? 0 : r.privileged ? 2 : 1;
-    return `${rank}\0${r.model}\0${r.protocol}\0${String(r.budget).padStart(8, '0')}`;
+    return `${rank}\0${r.model}\0${protocolLabel(r)}\0${String(r.budget).padStart(8, '0')}`;
   });
-  const byRow = new Map([...rows.values()].map((g) => [`${g[0].model}\0${g[0].protocol}\0${g[0].budget}`, g]));
+  const byRow = new Map([...rows.values()].map((g) => [`${g[0].model}\0${protocolLabel(g[0])}\0${g[0].budget}`, g]));
   const body = [...rows.values()].map((group) => {
     const ok = group.filter((r) => r.status === 'ok');
     const r0 = group[0];
     const extra = (name: string) => stat(ok.map((r) => (r as unknown as Record<string, number | null>)[name] ?? null));
     const at = (name: string, h: number) => ok.map((r) => r.metrics?.test[name]?.[String(h)]);
-    const reference = compare === null ? undefined : byRow.get(`${compare}\0${r0.protocol}\0${r0.budget}`);
+    const reference = compare === null ? undefined : byRow.get(`${compare}\0${protocolLabel(r0)}\0${r0.budget}`);
     const compared =
       compare === null
         ? ''
@@ -109,7 +121,7 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
     return (
       `<tr><td>` +
       `${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td><td>` +
-      `${esc(r0.protocol)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
+      `${esc(protocolLabel(r0))}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
       `<td>` +
       `${stat(at('skill', 1))}</td><td>` +
       `${stat(at('skill', H))}</td>` +
@@ -133,7 +145,7 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
 function aucTable(rs: JobResult[]): string {
   const rows = groupBy(
     rs.filter((r) => r.status === 'ok'),
-    (r) => `${r.model}\0${r.protocol}`,
+    (r) => `${r.model}\0${protocolLabel(r)}`,
   );
   const body = [...rows.values()].map((group) => {
     const perSeed = groupBy(group, (r) => String(r.seed));
@@ -151,7 +163,7 @@ function aucTable(rs: JobResult[]): string {
     return (
       `<tr><td>` +
       `${esc(group[0].model)}</td><td>` +
-      `${esc(group[0].protocol)}</td><td>` +
+      `${esc(protocolLabel(group[0]))}</td><td>` +
       `${stat(aucs)}</td><td>${smallest === undefined ? 'none' : num(smallest)}</td></tr>`
     );
   });
@@ -221,9 +233,9 @@ async function learningCurve(rs: JobResult[]): Promise<string | null> {
   const ok = rs.filter((r) => r.status === 'ok' && typeof r.budget === 'number');
   if (new Set(ok.map((r) => r.budget)).size < 2) return null;
   const { data, range } = clippedPoints(
-    [...groupBy(ok, (r) => `${r.model}\0${r.protocol}\0${r.budget}`).values()].map((g) => ({
+    [...groupBy(ok, (r) => `${r.model}\0${protocolLabel(r)}\0${r.budget}`).values()].map((g) => ({
       model: g[0].model,
-      protocol: g[0].protocol,
+      protocol: protocolLabel(g[0]),
       budget: g[0].budget,
       values: g.map((r) => skillAt(r, 1)),
     })),
@@ -251,10 +263,15 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
   const points: Array<Row & { values: Array<number | null> }> = [];
   for (const g of groupBy(
     ok.filter((r) => (r.budget ?? 0) === largest || r.budget === null),
-    (r) => `${r.model}\0${r.protocol}`,
+    (r) => `${r.model}\0${protocolLabel(r)}`,
   ).values())
     for (const h of Object.keys(g[0].metrics!.test.skill))
-      points.push({ model: g[0].model, protocol: g[0].protocol, h: Number(h), values: g.map((r) => skillAt(r, h)) });
+      points.push({
+        model: g[0].model,
+        protocol: protocolLabel(g[0]),
+        h: Number(h),
+        values: g.map((r) => skillAt(r, h)),
+      });
   const { data, range } = clippedPoints(points);
   const clipped = data.some((d) => d.clipped);
   return svg({
@@ -359,7 +376,7 @@ function filmstrips(rs: JobResult[]): string {
   );
   const figure = (r: JobResult) =>
     `<figure><figcaption>` +
-    `${esc(r.model)}, ${esc(r.protocol)}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
+    `${esc(r.model)}, ${esc(protocolLabel(r))}, budget ${num(r.budget)}, seed ${num(r.seed)}</figcaption>` +
     frames(r)
       .map((uri) => `<img class="strip" alt="filmstrip of ${esc(r.model)}" src="${esc(uri)}">`)
       .join('') +
@@ -442,7 +459,7 @@ function failedItem(r: JobResult): string {
   const stack = f?.stack ? `<details><summary>stack</summary><pre>${esc(f.stack)}</pre></details>` : '';
   return (
     `<li>` +
-    `${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(r.protocol)} b=` +
+    `${esc(r.model)} ${esc(r.scenario)}/${esc(r.view)} ${esc(protocolLabel(r))} b=` +
     `${num(r.budget)} seed=${num(r.seed)}: ${what}${stack}</li>`
   );
 }
@@ -450,6 +467,71 @@ function failedItem(r: JobResult): string {
 export interface ReportOptions {
   /** --compare: the model label every row is compared with (paired by seed). */
   compare?: string | null;
+}
+
+/**
+ * Generalist vs specialists: per (model, view) a table of the transfer gain on each world, its mean and the cost, and
+ * a plot of the mean transfer gain against budget (95% intervals). Empty without generalist rows.
+ */
+async function transferSection(rows: readonly TransferRow[]): Promise<string> {
+  if (!rows.length) return '';
+  const tables = [...groupBy([...rows], (r) => `${r.model} / ${r.view}`)].map(([title, rs]) => {
+    const worlds = [...new Set(rs.flatMap((r) => r.worlds.map((w) => w.scenario)))].sort();
+    const head = ['protocol', 'budget', ...worlds, 'mean', 'fit s', 'specialists fit s'];
+    const body = rs.map(
+      (r) =>
+        `<tr><td>${esc(r.protocol)}</td><td>${num(r.budget)}</td>` +
+        worlds
+          .map((w) => `<td>${esc(formatInterval(r.worlds.find((x) => x.scenario === w)?.gain ?? null))}</td>`)
+          .join('') +
+        `<td>${esc(formatInterval(r.mean))}</td><td>${esc(r.fitSeconds?.toFixed(2) ?? 'n/a')}</td>` +
+        `<td>${esc(r.specialistFitSeconds?.toFixed(2) ?? 'n/a')}</td></tr>`,
+    );
+    return (
+      `<h3>${esc(title)}</h3><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` +
+      `<tbody>${body.join('')}</tbody></table>`
+    );
+  });
+  const data = rows
+    .filter((r) => r.mean)
+    .map((r) => ({
+      model: r.model,
+      protocol: r.protocol,
+      budget: r.budget,
+      gain: r.mean!.mean,
+      lo: r.mean!.lo ?? r.mean!.mean,
+      hi: r.mean!.hi ?? r.mean!.mean,
+    }));
+  const plot =
+    new Set(data.map((d) => d.budget)).size > 1
+      ? await svg({
+          title: 'transfer gain (mean over worlds) against budget (95% intervals)',
+          width: 420,
+          height: 240,
+          data: { values: data },
+          encoding: {
+            x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (each world)' },
+            color: { field: 'model', type: 'nominal' },
+          },
+          layer: [
+            {
+              mark: { type: 'line', point: true },
+              encoding: {
+                y: { field: 'gain', type: 'quantitative', title: 'transfer gain' },
+                strokeDash: { field: 'protocol', type: 'nominal' },
+              },
+            },
+            { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+          ],
+        })
+      : '';
+  return (
+    `<section><h2>generalist vs specialists</h2><p>Transfer gain: the generalist's skill at h = 1 minus its ` +
+    `specialist's (offline: the same expert data, model, config, budget and seed), paired by seed; mean ± SE [95% ` +
+    `interval]; "mean" averages the worlds per seed. fit s: the one generalist fit against the sum of the ` +
+    `specialists' fits of the same seed (medians over seeds).</p>${tables.join('')}` +
+    `${plot ? `<div class="plots"><div class="plot">${plot}</div></div>` : ''}</section>`
+  );
 }
 
 export async function renderReport(
@@ -476,6 +558,7 @@ export async function renderReport(
           .join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`,
     );
   }
+  sections.push(await transferSection(transferRows(results)));
   const failed = results.filter((r) => r.status === 'failed');
   const env = results.find((r) => r.env)?.env;
   const vs =
@@ -549,13 +632,15 @@ export async function writeReport(
   const runs = runDirs.map(runCoverage);
   const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs, { compare });
   const file = join(outDir, 'report.html');
+  const transfer = transferMarkdown(transferRows(results));
   try {
     mkdirSync(outDir, { recursive: true });
     writeFileAtomic(file, html);
     const runLines = runs.map((c) => `- ${describeCoverage(c)}`).join('\n');
     writeFileAtomic(
       join(outDir, 'leaderboard.md'),
-      `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}`,
+      `Runs (how many of the jobs each folder's command planned are done):\n\n${runLines}\n\n${leaderboard(results)}` +
+        (transfer ? `\n\n${transfer}\n` : ''),
     );
   } catch (err) {
     throw diskError(err, `the report into ${outDir}`);

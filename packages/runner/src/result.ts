@@ -73,6 +73,8 @@ export interface JobResult extends Job {
   onPolicyGain?: number | null;
   onPolicyGainExplore?: number | null;
   onPolicyGainRandom?: number | null;
+  /** Generalist rows: skill at h = 1 minus the specialist's (offline, same model, config, budget, seed). */
+  transferGain?: number | null;
   selfForcingGain?: number | null;
   auc?: number | null;
   notes?: Record<string, unknown>;
@@ -161,6 +163,9 @@ const resultLine = z
     onPolicyGain: numberOrNull.optional(),
     onPolicyGainExplore: numberOrNull.optional(),
     onPolicyGainRandom: numberOrNull.optional(),
+    transferGain: numberOrNull.optional(),
+    worlds: z.array(z.string()).optional(),
+    tellWorld: z.boolean().optional(),
     selfForcingGain: numberOrNull.optional(),
     auc: numberOrNull.optional(),
     finishedAt: z.string().optional(),

@@ -32,6 +32,10 @@ export interface PlannedJob {
   scenarioEntry: PluginEntry;
   /** Set when the model does not read the job's view: recorded as "unsupported" without running. */
   unsupported?: string;
+  /** Generalist protocols: the key of the one fit this row belongs to (jobs.ts fitKey); its rows run together. */
+  fit?: string;
+  /** The unit the sweep runs for a generalist fit: every row of the fit, in plan order (this job is the first). */
+  fitRows?: PlannedJob[];
 }
 
 const modules = new Map<string, Promise<WorldModelModule>>();
@@ -61,6 +65,20 @@ function peakMemoryMB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
+/** The cost columns of an ok line: the fit's seconds, the test split's forecast throughput, params, peak memory. */
+export function jobCost(
+  fitSeconds: number,
+  test: { forecastSteps: number; forecastSeconds: number },
+  params: number,
+): NonNullable<JobResult['cost']> {
+  return {
+    fitSeconds,
+    forecastStepsPerSecond: test.forecastSteps / Math.max(test.forecastSeconds, 1e-9),
+    params,
+    peakMemoryMB: peakMemoryMB(),
+  };
+}
+
 /** The line of a job that did not finish: it threw, forecast NaN, timed out, or its worker process died. */
 export function failedResult(planned: PlannedJob, root: string, error: JobFailure, backend = 'unknown'): JobResult {
   const { job } = planned;
@@ -79,12 +97,17 @@ export function failedResult(planned: PlannedJob, root: string, error: JobFailur
   };
 }
 
+/** The lines of a unit that did not finish: one failed line per row of a generalist fit, else the job's one. */
+export function failedResults(planned: PlannedJob, root: string, error: JobFailure, backend = 'unknown'): JobResult[] {
+  return (planned.fitRows ?? [planned]).map((row) => failedResult(row, root, error, backend));
+}
+
 /**
  * The phase a job is in, told to `onChange` (the worker sends it to the parent, which shows it and records it
  * if the process dies). `stage` is the runner's step; `during` runs one model method as its own phase and
  * goes back to the stage after it.
  */
-class PhaseTracker {
+export class PhaseTracker {
   current: JobPhase = 'load';
   private stageNow: JobPhase = 'load';
 
@@ -112,7 +135,7 @@ class PhaseTracker {
 }
 
 /** The model with each method call marked as its phase, wherever the runner calls it (protocols.ts included). */
-function tracked(model: WorldModel, phases: PhaseTracker): WorldModel {
+export function tracked(model: WorldModel, phases: PhaseTracker): WorldModel {
   return {
     ...model,
     fit: (data, run) => phases.during('fit', () => model.fit(data, run)),
@@ -218,12 +241,7 @@ export async function runJob(
       status: 'ok',
       privileged: privileged !== undefined,
       metrics: { test: testScore.metrics, ood: oodScore.metrics },
-      cost: {
-        fitSeconds,
-        forecastStepsPerSecond: testScore.forecastSteps / Math.max(testScore.forecastSeconds, 1e-9),
-        params: report.params,
-        peakMemoryMB: peakMemoryMB(),
-      },
+      cost: jobCost(fitSeconds, testScore, report.params),
       env: runEnv(root, backend),
       ...(explain ? { explain } : {}),
       ...(report.notes ? { notes: report.notes } : {}),

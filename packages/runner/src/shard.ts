@@ -27,9 +27,28 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** Round robin over the sorted plan: every shard gets a share of each budget, so shards take about as long. */
-export function shardJobs<T>(planned: readonly T[], shard: Shard): T[] {
-  return planned.filter((_, i) => i % shard.count === shard.index);
+/**
+ * Round robin over the sorted plan's units: every shard gets a share of each budget, so shards take about as long.
+ * A unit is one job, or the rows of one generalist fit (`units[i]`: the unit of item i, numbered in order of first
+ * appearance), so a fit is never split over shards. Without `units` every item is its own unit.
+ */
+export function shardJobs<T>(planned: readonly T[], shard: Shard, units?: readonly number[]): T[] {
+  return planned.filter((_, i) => (units?.[i] ?? i) % shard.count === shard.index);
+}
+
+/**
+ * The unit of each planned job: jobs of one generalist fit (`fit`) share one, every other job has its own;
+ * numbered 0, 1, ... in order of first appearance. Null when every job is its own unit (the plan record omits it).
+ */
+export function planUnits(planned: ReadonlyArray<{ fit?: string }>): number[] | null {
+  if (!planned.some((p) => p.fit)) return null;
+  const of = new Map<string, number>();
+  let next = 0;
+  return planned.map((p) => {
+    if (!p.fit) return next++;
+    if (!of.has(p.fit)) of.set(p.fit, next++);
+    return of.get(p.fit)!;
+  });
 }
 
 /** results.jsonl for a whole run; results.shard-i-of-n.jsonl for a shard, so shards can share a folder. */
@@ -57,6 +76,8 @@ export interface PlanRecord {
   keys: string[];
   /** The command's arguments, for a human rerunning a missing shard. */
   argv: string[];
+  /** The unit of each key (planUnits) when the plan holds generalist fits, whose rows a shard keeps together. */
+  units?: number[];
 }
 
 /** A plan record read from a folder is checked before use: it is shown in reports (the command, the commit). */
@@ -70,6 +91,7 @@ const planRecordShape = z.object({
     .refine((s) => s.index < s.count),
   keys: z.array(z.string()),
   argv: z.array(z.string()),
+  units: z.array(z.number().int().nonnegative()).optional(),
 });
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -80,6 +102,7 @@ export function planRecord(
   commit: string | null,
   argv: string[],
 ): PlanRecord {
+  const units = planUnits(planned);
   return {
     format: 1,
     planHash: hash(canonicalJson(planned.map((p) => p.job))),
@@ -88,6 +111,7 @@ export function planRecord(
     shard: shard ?? { index: 0, count: 1 },
     keys: planned.map((p) => p.key),
     argv,
+    ...(units ? { units } : {}),
   };
 }
 

@@ -176,14 +176,19 @@ export class ResultsStore {
    * concurrent jobs cannot interleave; a crash mid-write leaves at most one torn last line (rule 2).
    */
   append(result: JobResult): void {
+    this.appendAll([result]);
+  }
+
+  /** Appends the lines of one unit of work (the rows of a generalist fit) in one write, then fsyncs. */
+  appendAll(results: readonly JobResult[]): void {
     const fd = openSync(this.file, 'a');
     try {
-      writeFully(fd, Buffer.from(JSON.stringify(result) + '\n'));
+      writeFully(fd, Buffer.from(results.map((r) => JSON.stringify(r) + '\n').join('')));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    this.byKey.set(result.key, result);
+    for (const r of results) this.byKey.set(r.key, r);
   }
 
   /** Releases the file's lock. */

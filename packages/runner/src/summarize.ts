@@ -1,6 +1,7 @@
 // Quantities that compare jobs with each other, derived whenever results are read together (tables, --json,
-// the report): on-policy gains, the self-forcing gain, the learning curve's area (docs/metrics.md).
-import { canonicalJson } from './jobs';
+// the report): on-policy gains, the transfer gain of a generalist, the self-forcing gain, the learning curve's
+// area (docs/metrics.md).
+import { canonicalJson, isGeneralist } from './jobs';
 import { learningCurveAuc } from '@worldbench/core';
 import { FULL_BUDGETS } from './plan';
 import type { JobResult } from './result';
@@ -9,7 +10,10 @@ const skill = (r: JobResult | undefined, h: string | number = 1): number | null 
   r?.status === 'ok' ? (r.metrics?.test.skill?.[String(h)] ?? null) : null;
 const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
 
-/** Results with onPolicyGain(Explore|Random), selfForcingGain and auc filled in where their partners exist. */
+/**
+ * Results with onPolicyGain(Explore|Random), transferGain, selfForcingGain and auc filled in where their partners
+ * exist.
+ */
 export function withDerived(results: JobResult[]): JobResult[] {
   const key = (r: JobResult, protocol: string, config = r.config) =>
     canonicalJson({
@@ -53,6 +57,9 @@ export function withDerived(results: JobResult[]): JobResult[] {
       out.onPolicyGainExplore = diff(skill(r), skill(index.get(key(r, 'offline-explore'))));
       out.onPolicyGainRandom = diff(skill(r), skill(index.get(key(r, 'on-policy-random'))));
     }
+    // transfer: the generalist's row of a world against its specialist's (offline: the same expert data) of the same
+    // model, config, view, budget, seed and evaluation
+    if (isGeneralist(r.protocol)) out.transferGain = diff(skill(r), skill(index.get(key(r, 'offline'))));
     // self-forcing: a config with rolloutSteps > 0 against the same config with rolloutSteps = 0, at the largest
     // horizon
     const steps = (r.config as Record<string, unknown>).rolloutSteps;

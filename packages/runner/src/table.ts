@@ -1,6 +1,6 @@
 // The terminal table: one per (scenario, view), a row per (model, protocol, budget), mean ± standard error over seeds.
 import { meanAndStandardError, UserError } from '@worldbench/core';
-import { modelLabel, parseModelChoice } from './jobs';
+import { isGeneralist, modelLabel, parseModelChoice, protocolLabel } from './jobs';
 import { formatInterval, interval95, pairedDifferences } from './intervals';
 import { recoverableShifts } from './protocols';
 import type { JobResult } from './result';
@@ -88,6 +88,17 @@ function gainLines(rs: JobResult[]): string {
     groups.get(k)!.push(r);
   }
   for (const group of groups.values()) {
+    for (const protocol of [...new Set(group.filter((r) => isGeneralist(r.protocol)).map(protocolLabel))].sort()) {
+      const gen = group.filter((r) => protocolLabel(r) === protocol);
+      const none = gen.every((r) => r.transferGain == null)
+        ? '; no specialist row of the same budget and seed among these results: run --protocol offline beside it'
+        : '';
+      lines.push(
+        `  transfer gain (generalist minus specialist skill h=1, paired by seed), ${gen[0].model}, ${protocol}, ` +
+          `budget ${gen[0].budget}: ${gain(gen.map((r) => r.transferGain))} (one fit of ` +
+          `${gen[0].worlds?.length ?? '?'} worlds: fit s is the whole fit's${none})`,
+      );
+    }
     const on = group.filter((r) => r.protocol === 'on-policy');
     if (on.some((r) => r.onPolicyGain != null || r.onPolicyGainExplore != null))
       lines.push(
@@ -154,7 +165,7 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
     ];
     const rows = new Map<string, JobResult[]>();
     for (const r of rs) {
-      const k = `${r.model}\0${r.protocol}\0${r.budget}`;
+      const k = `${r.model}\0${protocolLabel(r)}\0${r.budget}`;
       if (!rows.has(k)) rows.set(k, []);
       rows.get(k)!.push(r);
     }
@@ -178,22 +189,22 @@ export function formatTables(results: JobResult[], options: TableOptions = {}): 
       const unsupported = group.find((r) => r.status === 'unsupported');
       const seeds = `${ok.length}/${group.length}${failed ? ` (${failed} failed)` : ''}`;
       if (unsupported) {
-        reasons.add(`  ${first.model} ${first.protocol}: unsupported: ${unsupported.reason}`);
+        reasons.add(`  ${first.model} ${protocolLabel(first)}: unsupported: ${unsupported.reason}`);
         return [
           first.model + (first.privileged ? ' * oracle' : ''),
-          first.protocol,
+          protocolLabel(first),
           first.budget === null ? 'n/a' : String(first.budget),
           seeds,
           'unsupported',
           ...header.slice(5).map(() => ''),
         ];
       }
-      const reference = compare ? rows.get(`${compare}\0${first.protocol}\0${first.budget}`) : undefined;
+      const reference = compare ? rows.get(`${compare}\0${protocolLabel(first)}\0${first.budget}`) : undefined;
       const at = (split: 'test' | 'ood', name: string, h: number) =>
         ok.map((r) => r.metrics?.[split][name]?.[String(h)]);
       return [
         first.model + (ok.some((r) => r.privileged) ? ' * oracle' : ''),
-        first.protocol,
+        protocolLabel(first),
         first.budget === null ? 'n/a' : String(first.budget),
         seeds,
         cell(at('test', 'skill', 1)),

@@ -27,4 +27,4 @@ export type WorkerMessage =
   | { type: 'log'; message: string }
   | { type: 'progress'; done: number; total: number; note?: string }
   | { type: 'phase'; phase: JobPhase }
-  | { type: 'result'; result: JobResult };
+  | { type: 'result'; results: JobResult[] };

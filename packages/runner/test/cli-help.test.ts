@@ -55,6 +55,8 @@ describe('pnpm bench --help', () => {
           `--${flag}`,
           ...value,
           ...(command === 'merge' && flag !== 'out' ? ['--out', 'x'] : []),
+          // --tell-world is refused without a generalist protocol, whose episodes it names
+          ...(command === 'run' && flag === 'tell-world' ? ['--protocol', 'generalist'] : []),
         ];
         const takes = (flagsOf(command) as string[]).includes(flag);
         if (takes) expect(() => parseCli(args), args.join(' ')).not.toThrow();

@@ -108,6 +108,9 @@ const JOB_COLUMNS = [
   'onPolicyGainExplore',
   'onPolicyGainRandom',
   'selfForcingGain',
+  'worlds',
+  'tellWorld',
+  'transferGain',
 ];
 const CONFIG_COLUMNS = ['config.distance.metric', 'config.distance.weights', 'config.k', 'config.ridge'];
 
