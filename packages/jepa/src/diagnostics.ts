@@ -136,12 +136,12 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
       ? probeScore(
           probe,
           probe.apply(ops, nets.target.apply(ops, inputOf(s1)), target0),
-          probeTargets(s0, s1, batch.changeRatio),
+          probeTargets(ops, s0, s1, batch.changeRatio) as tf.Tensor3D,
           s1,
           inside,
         )
-      : probeScore(probe, probe.apply(ops, target0), probeTargets(s0, s0, null), s0, null);
-    const next = probeTargets(s0, s1, batch.changeRatio);
+      : probeScore(probe, probe.apply(ops, target0), probeTargets(ops, s0, s0, null) as tf.Tensor3D, s0, null);
+    const next = probeTargets(ops, s0, s1, batch.changeRatio) as tf.Tensor3D;
     const predictedOut = probe.apply(ops, predicted, change ? z : undefined);
     const onestep = probeScore(probe, predictedOut, next, s1, inside);
     // persistence as probe output: the class of s_t (categorical), no change ('change'), or s_t ('state')
