@@ -96,7 +96,7 @@ describe('trainJepa on the engine', () => {
     return { summary, weights };
   }
 
-  it('trains on the engine by default, and repeats bit for bit per seed (weights, target encoder, history)', async () => {
+  it('trains on the engine by default and repeats bit for bit per seed (weights, target, history)', async () => {
     const [a, b] = [await fit(11), await fit(11)];
     expect(a.summary.engine).toBe(ORT_ENGINE);
     expect(a.summary.history).toEqual(b.summary.history);
