@@ -1,15 +1,27 @@
-// Batching: the training episodes as tensors (uploaded once per fit), and minibatches of rollout windows
-// (s_t, a_t, ..., s_{t+k}) gathered from them, episode-major (state row b * (k + 1) + j is s_{t_b + j}), with
-// the helpers that cut steps out of such stacks (of states, and of the latents the networks make of them).
+// Batching: the training episodes as tensors (uploaded once per fit) and as arrays, and minibatches of rollout
+// windows (s_t, a_t, ..., s_{t+k}) gathered from them, episode-major (state row b * (k + 1) + j is s_{t_b + j}):
+// as tensors (windowBatch), or as the named arrays of a training step (windowArrays) that either engine reads
+// (tfjs as tensors, ONNX Runtime as its graph's inputs). The helpers that cut steps out of such stacks (of states,
+// and of the latents the networks make of them) are written against Ops (`...At`), with tfjs forms beside them.
 import { episodeCount, lengthOf, stepsPerEpisode, type Episodes } from '@worldbench/core';
-import { tf } from '@worldbench/neural';
+import { type Ops, tf, tfjsOps } from '@worldbench/neural';
 import { encodeActions, encodeContext, encodeEpisodeStates, type StateArrays } from './inputs';
 import type { Geometry, StateInput } from './model';
 
-/** The training episodes as tensors, uploaded once per fit. */
+/** The training episodes as tensors, uploaded once per fit, and as the arrays they were made of. */
 export interface TrainingSet {
   /** Every step of every episode slot, index e * (T + 1) + t. */
   states: StateTensors;
+  /** The same data as arrays, which windowArrays cuts a step's inputs from. */
+  arrays: {
+    states: StateArrays;
+    /** [E, R, S'] int32, or null. */
+    context: Int32Array | null;
+    /** [E * T, A]: float32 real actions, or int32 rows; or null. */
+    actions: Float32Array | Int32Array | null;
+    /** [N, S], or null. */
+    changeRatio: Float32Array | null;
+  };
   /** Context embedding rows per episode [E, R, S'] (int32), or null. */
   context: tf.Tensor3D | null;
   /** Actions per transition, index e * T + t: [E * T, A] (float32 real or int32 rows), or null. */
@@ -32,14 +44,24 @@ export interface TrainingSet {
   startStep: Int32Array;
 }
 
+/** StateArrays as a runtime's values (tensors, or a graph's values). */
+export interface StateValues<T> {
+  ids?: T; //       [M, N, S] int32
+  x?: T; //         [M, N, lags * S]
+  targets?: T; //   [M, N, S] (real probe targets)
+  tokenMask: T; //  [M, N]
+  weights: T; //    [M, N, S]
+  labels?: T; //    [M, N, S] int32 (categorical)
+}
+
 /** StateArrays as tensors. */
-export interface StateTensors {
-  ids?: tf.Tensor3D; //      [M, N, S] int32
-  x?: tf.Tensor3D; //        [M, N, lags * S]
-  targets?: tf.Tensor3D; //  [M, N, S] (real probe targets)
-  tokenMask: tf.Tensor2D; // [M, N]
-  weights: tf.Tensor3D; //   [M, N, S]
-  labels?: tf.Tensor3D; //   [M, N, S] int32 (categorical)
+export interface StateTensors extends StateValues<tf.Tensor> {
+  ids?: tf.Tensor3D;
+  x?: tf.Tensor3D;
+  targets?: tf.Tensor3D;
+  tokenMask: tf.Tensor2D;
+  weights: tf.Tensor3D;
+  labels?: tf.Tensor3D;
 }
 
 export function stateTensors(a: StateArrays, N: number, S: number): StateTensors {
@@ -70,7 +92,10 @@ export function pickStates(s: StateTensors, idx: Int32Array): StateTensors {
   };
 }
 
-export function inputOf(s: StateTensors): StateInput<tf.Tensor> {
+/** The encoder's input of states (tensors, or a runtime's values). */
+export function inputOf(s: StateTensors): StateInput<tf.Tensor>;
+export function inputOf<T>(s: StateValues<T>): StateInput<T>;
+export function inputOf<T>(s: StateValues<T>): StateInput<T> {
   return { ids: s.ids, x: s.x, tokenMask: s.tokenMask };
 }
 
@@ -90,23 +115,27 @@ export function buildTrainingSet(
   const arrays = encodeEpisodeStates(geometry.state, data, view);
   const ctx = encodeContext(geometry.context, data.context, E);
   let actions: tf.Tensor2D | null = null;
+  let actionArray: Float32Array | Int32Array | null = null;
   if (geometry.action && data.actions) {
     const A = geometry.action.size;
     const acts = data.actions;
     const enc = encodeActions(geometry.action, E * T, (i) =>
       acts.data.subarray(acts.offset + i * A, acts.offset + (i + 1) * A),
     );
+    actionArray = enc.x ?? (enc.ids as Int32Array);
     actions = enc.x ? tf.tensor2d(enc.x, [E * T, A]) : tf.tensor2d(enc.ids as Int32Array, [E * T, A], 'int32');
   }
   const layout = geometry.state;
   let changeRatio: tf.Tensor2D | null = null;
+  let ratio: Float32Array | null = null;
   if (layout.kind === 'real' && changeReadout) {
-    const ratio = Float32Array.from(layout.elementOf, (i) =>
+    ratio = Float32Array.from(layout.elementOf, (i) =>
       i >= 0 ? (layout.std as number[])[i] / (layout.deltaStd as number[])[i] : 0,
     );
     changeRatio = tf.tensor2d(ratio, [layout.tokens, layout.slots]);
   }
   return {
+    arrays: { states: arrays, context: ctx?.ids ?? null, actions: actionArray, changeRatio: ratio },
     changeRatio,
     states: stateTensors(arrays, geometry.state.tokens, geometry.state.slots),
     context: ctx ? tf.tensor3d(ctx.ids, [E, geometry.context.tokens, ctx.slots], 'int32') : null,
@@ -126,20 +155,40 @@ export function disposeTrainingSet(set: TrainingSet): void {
 }
 
 /** A minibatch of rollout windows of k steps, episode-major: state row b * (k+1) + j is s_{t_b + j}. */
-export interface WindowBatch {
+export interface StepBatch<T> {
   B: number;
   k: number;
-  states: StateTensors; //            [B (k+1), ...]
+  states: StateValues<T>; //         [B (k+1), ...]
   /** 1 while the window is inside its episode: [B, k+1]. */
+  inside: T;
+  context: T | null; //              [B, R, S']
+  actions: T[] | null; //            k x [B, A]
+  /** The set's change ratio [N, S] (not owned by the batch). */
+  changeRatio: T | null;
+}
+
+/** A StepBatch of tensors. */
+export interface WindowBatch extends StepBatch<tf.Tensor> {
+  states: StateTensors;
   inside: tf.Tensor2D;
-  context: tf.Tensor3D | null; //     [B, R, S']
-  actions: tf.Tensor2D[] | null; //   k x [B, A]
-  /** The set's change ratio (not owned by the batch). */
+  context: tf.Tensor3D | null;
+  actions: tf.Tensor2D[] | null;
   changeRatio: tf.Tensor2D | null;
 }
 
-/** Gathers windows starting at examples `examples` (indices into the set's starts). Call inside tf.tidy. */
-export function windowBatch(set: TrainingSet, examples: Int32Array, k: number): WindowBatch {
+/** Which rows a minibatch of windows reads: its states, whether each is inside its episode, actions and episodes. */
+interface WindowRows {
+  /** [B (k+1)] rows of the set's states. */
+  stateIdx: Int32Array;
+  /** [B, k+1] 1 while inside the episode. */
+  inside: Float32Array;
+  /** k x [B] rows of the set's actions. */
+  actionIdx: Int32Array[];
+  /** [B] the episode of each window (its context row). */
+  episodes: Int32Array;
+}
+
+function windowRows(set: TrainingSet, examples: Int32Array, k: number): WindowRows {
   const B = examples.length;
   const T = set.steps;
   const stateIdx = new Int32Array((k + 1) * B);
@@ -157,67 +206,145 @@ export function windowBatch(set: TrainingSet, examples: Int32Array, k: number): 
       if (j < k) actionIdx[j][b] = e * T + Math.min(t + j, len - 1);
     }
   }
+  return { stateIdx, inside, actionIdx, episodes };
+}
+
+/** Gathers windows starting at examples `examples` (indices into the set's starts) as tensors. Call inside tf.tidy. */
+export function windowBatch(set: TrainingSet, examples: Int32Array, k: number): WindowBatch {
+  const { stateIdx, inside, actionIdx, episodes } = windowRows(set, examples, k);
   return {
-    B,
+    B: examples.length,
     k,
     states: pickStates(set.states, stateIdx),
-    inside: tf.tensor2d(inside, [B, k + 1]),
+    inside: tf.tensor2d(inside, [examples.length, k + 1]),
     context: set.context ? rowsOf<tf.Tensor3D>(set.context, episodes) : null,
     actions: set.actions ? actionIdx.map((idx) => rowsOf<tf.Tensor2D>(set.actions as tf.Tensor2D, idx)) : null,
     changeRatio: set.changeRatio,
   };
 }
 
-/** Steps [from, from + count) of an episode-major stacked tensor [B * steps, ...] -> [B * count, ...]. */
+/** A training step's inputs by name: each array with its dimensions (what the ONNX Runtime engine feeds). */
+export type WindowArrays = Record<string, { data: Float32Array | Int32Array; dims: number[] }>;
+
+/**
+ * The windows starting at `examples` as a step's named arrays: the states' fields (ids, x, targets, tokenMask,
+ * weights, labels), inside, context, action0..action{k-1} and changeRatio, each present when the set has it.
+ * `stepBatchOf` reads them back into a StepBatch of either runtime's values.
+ */
+export function windowArrays(set: TrainingSet, examples: Int32Array, k: number): WindowArrays {
+  const { stateIdx, inside, actionIdx, episodes } = windowRows(set, examples, k);
+  const B = examples.length;
+  const N = set.tokens;
+  const out: WindowArrays = {};
+  const take = (name: string, table: Float32Array | Int32Array | null | undefined, rows: Int32Array, per: number[]) => {
+    if (!table) return;
+    const width = per.reduce((a, b) => a * b, 1);
+    const data =
+      table instanceof Int32Array ? new Int32Array(rows.length * width) : new Float32Array(rows.length * width);
+    rows.forEach((r, i) => data.set(table.subarray(r * width, (r + 1) * width), i * width));
+    out[name] = { data, dims: [rows.length, ...per] };
+  };
+  const a = set.arrays.states;
+  const S = a.weights.length / (a.count * N);
+  take('ids', a.ids, stateIdx, [N, S]);
+  take('x', a.x, stateIdx, [N, (a.x?.length ?? 0) / (a.count * N)]);
+  take('targets', a.targets, stateIdx, [N, S]);
+  take('tokenMask', a.tokenMask, stateIdx, [N]);
+  take('weights', a.weights, stateIdx, [N, S]);
+  take('labels', a.labels, stateIdx, [N, S]);
+  out.inside = { data: inside, dims: [B, k + 1] };
+  if (set.context) take('context', set.arrays.context, episodes, set.context.shape.slice(1));
+  if (set.actions)
+    actionIdx.forEach((idx, j) => take(`action${j}`, set.arrays.actions, idx, [set.actions?.shape[1] as number]));
+  if (set.arrays.changeRatio) out.changeRatio = { data: set.arrays.changeRatio, dims: [N, S] };
+  return out;
+}
+
+/** The named values of a step's inputs (windowArrays' names) as a StepBatch of B windows of k steps. */
+export function stepBatchOf<T>(v: Record<string, T>, B: number, k: number): StepBatch<T> {
+  return {
+    B,
+    k,
+    states: { ids: v.ids, x: v.x, targets: v.targets, tokenMask: v.tokenMask, weights: v.weights, labels: v.labels },
+    inside: v.inside,
+    context: v.context ?? null,
+    actions: v.action0 !== undefined ? Array.from({ length: k }, (_, j) => v[`action${j}`]) : null,
+    changeRatio: v.changeRatio ?? null,
+  };
+}
+
+/** A step's arrays as tensors (int32 where the array is). Call inside tf.tidy. */
+export function tensorsOf(arrays: WindowArrays): Record<string, tf.Tensor> {
+  return Object.fromEntries(
+    Object.entries(arrays).map(([name, { data, dims }]) => [
+      name,
+      tf.tensor(data, dims, data instanceof Int32Array ? 'int32' : 'float32'),
+    ]),
+  );
+}
+
+/**
+ * Steps [from, from + count) of an episode-major stack x [B * steps, ...rest] -> [B * count, ...rest] (static
+ * shapes: a training step's batch is full).
+ */
+export function stepsAt<T>(ops: Ops<T>, x: T, from: number, count: number, steps: number): T {
+  if (steps === 1) return x;
+  const [rows, ...rest] = ops.shape(x) as number[];
+  const B = rows / steps;
+  return ops.reshape(ops.slice(ops.reshape(x, [B, steps, ...rest]), 1, from, from + count), [B * count, ...rest]);
+}
+
+/** [k x [B, ...rest]] -> [B * k, ...rest], episode-major like the stacked states. */
+export function stackAt<T>(ops: Ops<T>, xs: T[]): T {
+  if (xs.length === 1) return xs[0];
+  const [B, ...rest] = ops.shape(xs[0]) as number[];
+  const stacked = ops.concat(
+    xs.map((x) => ops.reshape(x, [B, 1, ...rest])),
+    1,
+  ); //                                                                                   [B, k, ...rest]
+  return ops.reshape(stacked, [B * xs.length, ...rest]);
+}
+
+/** [B, ...rest] -> [B * times, ...rest], each row repeated `times` times in place (episode-major). */
+export function repeatAt<T>(ops: Ops<T>, x: T, times: number): T {
+  return times === 1 ? x : stackAt(ops, new Array<T>(times).fill(x));
+}
+
+/** Every state value's rows repeated `times` times in place. */
+export function repeatStatesAt<T>(ops: Ops<T>, s: StateValues<T>, times: number): StateValues<T> {
+  return mapStates(s, (x) => repeatAt(ops, x, times));
+}
+
+/** Steps [from, from + count) of every state value. */
+export function statesAt<T>(
+  ops: Ops<T>,
+  s: StateValues<T>,
+  from: number,
+  count: number,
+  steps: number,
+): StateValues<T> {
+  return mapStates(s, (x) => stepsAt(ops, x, from, count, steps));
+}
+
+function mapStates<T>(s: StateValues<T>, f: (x: T) => T): StateValues<T> {
+  return {
+    ids: s.ids && f(s.ids),
+    x: s.x && f(s.x),
+    targets: s.targets && f(s.targets),
+    tokenMask: f(s.tokenMask),
+    weights: f(s.weights),
+    labels: s.labels && f(s.labels),
+  };
+}
+
+/** stepsAt on tfjs. */
 export function stepsOf<T extends tf.Tensor>(t: T, from: number, count: number, steps: number): T {
-  if (steps === 1) return t;
-  const rest = t.shape.slice(1);
-  const B = t.shape[0] / steps;
-  const cut = tf.slice(tf.reshape(t, [B, steps, ...rest]), [0, from, ...rest.map(() => 0)], [B, count, ...rest]);
-  return tf.reshape(cut, [B * count, ...rest]) as T;
+  return stepsAt(tfjsOps, t, from, count, steps) as T;
 }
 
-/** [k x [B, N, D]] -> [B * k, N, D], episode-major like the stacked states. */
-export function stackSteps(zs: tf.Tensor3D[]): tf.Tensor3D {
-  const [B, N, D] = zs[0].shape;
-  return zs.length === 1 ? zs[0] : (tf.reshape(tf.stack(zs, 1), [B * zs.length, N, D]) as tf.Tensor3D);
-}
-
-/** Every state tensor's rows repeated `times` times in place. */
-export function repeatStatesEach(s: StateTensors, times: number): StateTensors {
-  const at = <T extends tf.Tensor>(t: T) => repeatEach(t, times);
-  return {
-    ids: s.ids && at(s.ids),
-    x: s.x && at(s.x),
-    targets: s.targets && at(s.targets),
-    tokenMask: at(s.tokenMask),
-    weights: at(s.weights),
-    labels: s.labels && at(s.labels),
-  };
-}
-
-/** Steps [from, from + count) of every state tensor. */
+/** statesAt on tfjs. */
 export function statesOf(s: StateTensors, from: number, count: number, steps: number): StateTensors {
-  const at = <T extends tf.Tensor>(t: T) => stepsOf(t, from, count, steps);
-  return {
-    ids: s.ids && at(s.ids),
-    x: s.x && at(s.x),
-    targets: s.targets && at(s.targets),
-    tokenMask: at(s.tokenMask),
-    weights: at(s.weights),
-    labels: s.labels && at(s.labels),
-  };
-}
-
-/** [B, ...] -> [B * times, ...], each row repeated `times` times in place (episode-major, like stacked states). */
-export function repeatEach<T extends tf.Tensor>(t: T, times: number): T {
-  if (times === 1) return t;
-  const rest = t.shape.slice(1);
-  const B = t.shape[0];
-  return tf.reshape(tf.tile(tf.reshape(t, [B, 1, ...rest]), [1, times, ...rest.map(() => 1)]), [
-    B * times,
-    ...rest,
-  ]) as T;
+  return statesAt(tfjsOps, s, from, count, steps) as StateTensors;
 }
 
 /** Rows of a data tensor (int32 or float32) at `idx`: a minibatch, no gradient (gatherND: fast on wasm). */

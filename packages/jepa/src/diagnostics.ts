@@ -101,7 +101,12 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
     const batch = windowBatch(set, examples, 1);
     const s0 = statesOf(batch.states, 0, 1, 2),
       s1 = statesOf(batch.states, 1, 1, 2);
-    const z = nets.online.apply(ops, inputOf(s0)) as tf.Tensor3D; //                   [n, N, D]
+    const [N0] = s0.tokenMask.shape.slice(1);
+    const chunk = Math.max(1, Math.floor(CHUNK_TOKENS / N0));
+    const at = (a: number, b: number) => (t: tf.Tensor) => tf.slice(t, a, b - a); //  rows [a, b)
+    const statesRows = (st: StateTensors, a: number, b: number) => mapStates(st, at(a, b));
+    // [n, N, D]
+    const z = byChunks(n, chunk, (a, b) => nets.online.apply(ops, inputOf(statesRows(s0, a, b)))) as tf.Tensor3D;
     const [, N, D] = z.shape;
     const zData = z.dataSync();
     const mask = s0.tokenMask.dataSync();
@@ -125,24 +130,39 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
       }
     }
     variances.sort((a, b) => a - b);
-    const [predicted] = rollout(ops, nets, z, s0.ids ?? null, batch.context, batch.actions, s0.tokenMask, 1);
+    const predicted = byChunks(n, chunk, (a, b) => {
+      const rows = at(a, b);
+      const ids = s0.ids ? rows(s0.ids) : null;
+      const context = batch.context ? rows(batch.context) : null;
+      return rollout(ops, nets, rows(z), ids, context, batch.actions?.map(rows) ?? null, rows(s0.tokenMask), 1)[0];
+    });
     const insideAll = batch.inside.dataSync() as Float32Array;
     const inside = Float32Array.from({ length: n }, (_, i) => insideAll[i * 2 + 1]);
     const change = nets.probe.change;
     // encoded: the target latents of s_t (state readout) or of s_t -> s_{t+1} (change readout)
-    const target0 = nets.target.apply(ops, inputOf(s0));
+    const target0 = byChunks(n, chunk, (a, b) => nets.target.apply(ops, inputOf(statesRows(s0, a, b))));
     const probe = nets.probe;
     const encoded = change
       ? probeScore(
           probe,
-          probe.apply(ops, nets.target.apply(ops, inputOf(s1)), target0),
-          probeTargets(s0, s1, batch.changeRatio),
+          byChunks(n, chunk, (a, b) =>
+            probe.apply(ops, nets.target.apply(ops, inputOf(statesRows(s1, a, b))), at(a, b)(target0)),
+          ),
+          probeTargets(ops, s0, s1, batch.changeRatio) as tf.Tensor3D,
           s1,
           inside,
         )
-      : probeScore(probe, probe.apply(ops, target0), probeTargets(s0, s0, null), s0, null);
-    const next = probeTargets(s0, s1, batch.changeRatio);
-    const predictedOut = probe.apply(ops, predicted, change ? z : undefined);
+      : probeScore(
+          probe,
+          byChunks(n, chunk, (a, b) => probe.apply(ops, at(a, b)(target0))),
+          probeTargets(ops, s0, s0, null) as tf.Tensor3D,
+          s0,
+          null,
+        );
+    const next = probeTargets(ops, s0, s1, batch.changeRatio) as tf.Tensor3D;
+    const predictedOut = byChunks(n, chunk, (a, b) =>
+      probe.apply(ops, at(a, b)(predicted), change ? at(a, b)(z) : undefined),
+    );
     const onestep = probeScore(probe, predictedOut, next, s1, inside);
     // persistence as probe output: the class of s_t (categorical), no change ('change'), or s_t ('state')
     const same = s0.labels
@@ -165,6 +185,34 @@ export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512)
     };
   });
   return result as unknown as LatentDiagnostics;
+}
+
+/**
+ * State tokens the networks read at once here: the diagnostics' 512 transitions of a 24 x 24 grid read cell by cell
+ * in one pass grew tfjs-wasm's heap to its 4 GB limit (and aborted where the heap had not grown before).
+ */
+const CHUNK_TOKENS = 16384;
+
+/** f on rows [a, b) of n, `size` rows at a time (each in its own tidy), concatenated along the first axis. */
+function byChunks(n: number, size: number, f: (a: number, b: number) => tf.Tensor): tf.Tensor {
+  const parts: tf.Tensor[] = [];
+  for (let a = 0; a < n; a += size) parts.push(tf.tidy(() => f(a, Math.min(n, a + size))));
+  if (parts.length === 1) return parts[0];
+  const out = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return out;
+}
+
+function mapStates(s: StateTensors, f: (t: tf.Tensor) => tf.Tensor): StateTensors {
+  const g = <T extends tf.Tensor>(t: T | undefined) => (t ? (f(t) as T) : undefined);
+  return {
+    ids: g(s.ids),
+    x: g(s.x),
+    targets: g(s.targets),
+    tokenMask: f(s.tokenMask) as tf.Tensor2D,
+    weights: f(s.weights) as tf.Tensor3D,
+    labels: g(s.labels),
+  };
 }
 
 /** The probe's output against its targets on `states` rows (weights), skipping rows outside their episode. */

@@ -4,9 +4,10 @@
 // 1. The target encoder's variables are not trainable: they are in no optimiser and no gradient list.
 // 2. Its outputs enter the loss through neural's `stopGradient` (losses.ts), so no gradient reaches them even
 //    if they were (the loss could not pull the targets toward the predictions: that shortcut is collapse).
-// 3. Its weights change only in `updateTargetEncoder`: target <- m * target + (1 - m) * online, after each
-//    optimiser step (the trainer's post-step hook, train.ts), with m from `momentumAt` (cosine from
-//    emaMomentum to emaMomentumEnd).
+// 3. Its weights change only in `updateTargetEncoder` (tfjs) or `updateTargetArrays` (the ONNX Runtime engine, which
+//    feeds them to its graph as arrays and writes them back into the variables at the end): target <- m * target +
+//    (1 - m) * online, after each optimiser step (the trainer's post-step hook, train.ts), with m from
+//    `momentumAt` (cosine from emaMomentum to emaMomentumEnd).
 import { tf } from '@worldbench/neural';
 
 /**
@@ -33,6 +34,24 @@ export function updateTargetEncoder(
   checkPairs(target, online);
   if (momentum === 1) return;
   tf.tidy(() => target.forEach((t, i) => t.assign(tf.add(tf.mul(t, momentum), tf.mul(online[i], 1 - momentum)))));
+}
+
+/**
+ * The same update on the weights as arrays (the ONNX Runtime engine's fed target and trained online weights), in
+ * place: target <- m * target + (1 - m) * online, each entry rounded to float32 as tfjs's update rounds it.
+ */
+export function updateTargetArrays(target: Float32Array[], online: readonly Float32Array[], momentum: number): void {
+  if (!(momentum >= 0 && momentum <= 1))
+    throw new RangeError(`updateTargetArrays: momentum must be in [0, 1], got ${momentum}`);
+  if (target.length !== online.length)
+    throw new Error(`target encoder has ${target.length} arrays, the online encoder ${online.length}`);
+  if (momentum === 1) return;
+  const [m, rest] = [Math.fround(momentum), Math.fround(1 - momentum)];
+  target.forEach((t, i) => {
+    const o = online[i];
+    if (t.length !== o.length) throw new Error(`target array ${i} has ${t.length} entries, online ${o.length}`);
+    for (let j = 0; j < t.length; j++) t[j] = Math.fround(t[j] * m) + Math.fround(o[j] * rest);
+  });
 }
 
 /** EMA momentum at `step` of `total`: cosine from `start` (step 0) to `end` (the last step). */

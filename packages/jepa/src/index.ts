@@ -12,7 +12,7 @@ import {
   type WorldModel,
   type WorldModelModule,
 } from '@worldbench/core';
-import { backendName, initBackend } from '@worldbench/neural';
+import { initBackend } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
 import { jepaConfig, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
@@ -112,7 +112,8 @@ class JepaModel implements WorldModel {
           `${diagnostics.effectiveRank.mean.toFixed(1)}/${diagnostics.effectiveRank.width}`,
       );
       if (this.config.forecastBackend === 'onnx') this.onnx = await OnnxRollout.open(nets, geometry);
-      const backend = this.onnx ? onnxForecastBackend(backendName()) : backendName();
+      // the engine that trained, and ONNX Runtime beside it when the forecasts run there
+      const backend = this.onnx ? onnxForecastBackend(summary.engine) : summary.engine;
       return {
         params,
         backend,

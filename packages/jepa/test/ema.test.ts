@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import codeTrace from '@worldbench/code-trace';
 import { createRng, quietRun } from '@worldbench/core';
-import { initBackend, stopGradient, tf } from '@worldbench/neural';
+import { initBackend, stopGradient, tf, tfjsOps } from '@worldbench/neural';
 import { disposeTrainingSet, windowBatch } from '../src/batch';
 import { momentumAt, updateTargetEncoder } from '../src/ema';
 import { jepaLoss } from '../src/losses';
@@ -68,7 +68,10 @@ describe('target encoder in training', () => {
     for (const v of target) v.trainable = true;
     const targetGrads = tf.tidy(() => {
       const batch = windowBatch(set, examples, smallConfig.rolloutSteps);
-      const { grads } = tf.variableGrads(() => jepaLoss(nets, batch, smallConfig).total, [...target, ...online]);
+      const { grads } = tf.variableGrads(
+        () => jepaLoss<tf.Tensor>(tfjsOps, nets, batch, smallConfig).total as tf.Scalar,
+        [...target, ...online],
+      );
       return {
         targetMax: Math.max(...target.map((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0])),
         onlineMax: Math.max(...online.map((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0])),

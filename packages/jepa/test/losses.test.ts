@@ -1,7 +1,7 @@
 // The losses and diagnostics against plain references: values, and gradients against central differences.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@worldbench/core';
-import { initBackend, tf } from '@worldbench/neural';
+import { initBackend, tf, tfjsOps as ops } from '@worldbench/neural';
 import { effectiveRank, symmetricEigenvalues } from '../src/diagnostics';
 import { latentLoss, probeLoss, varianceCovariance } from '../src/losses';
 import { expectGradientsMatch } from '@worldbench/neural/testing';
@@ -45,12 +45,12 @@ describe('varianceCovariance', () => {
       const refs = [0, 1].map((n) => vicregReference(rows(n)));
       const z = tf.variable(tf.tensor3d(values, [B, N, D]));
       const m = tf.tensor2d(mask, [B, N]);
-      const { variance, covariance } = varianceCovariance(z as unknown as tf.Tensor3D, m);
+      const { variance, covariance } = varianceCovariance<tf.Tensor>(ops, z, m);
       expect(variance.dataSync()[0]).toBeCloseTo((refs[0].variance + refs[1].variance) / 2, 5);
       expect(covariance.dataSync()[0]).toBeCloseTo((refs[0].covariance + refs[1].covariance) / 2, 5);
       expectGradientsMatch(
         () => {
-          const t = varianceCovariance(z as unknown as tf.Tensor3D, m);
+          const t = varianceCovariance<tf.Tensor>(ops, z, m);
           return tf.add(t.variance, t.covariance) as tf.Scalar;
         },
         [z],
@@ -64,8 +64,8 @@ describe('varianceCovariance', () => {
     const spread = tf.tensor3d(randn(512 * 1 * 4, 2), [512, 1, 4]);
     const collapsed = tf.tensor3d(new Float32Array(512 * 4).fill(0.3), [512, 1, 4]);
     const ones = tf.ones([512, 1]) as tf.Tensor2D;
-    expect(varianceCovariance(spread, ones).variance.dataSync()[0]).toBe(0);
-    expect(varianceCovariance(collapsed, ones).variance.dataSync()[0]).toBeGreaterThan(0.98);
+    expect(varianceCovariance(ops, spread, ones).variance.dataSync()[0]).toBe(0);
+    expect(varianceCovariance(ops, collapsed, ones).variance.dataSync()[0]).toBeGreaterThan(0.98);
   });
 });
 
@@ -78,16 +78,20 @@ describe('latentLoss and probeLoss', () => {
       t = target.dataSync();
     let ref = 0;
     for (const tok of [0, 1, 3]) for (let d = 0; d < 4; d++) ref += (p[tok * 4 + d] - t[tok * 4 + d]) ** 2 / 4;
-    expect(latentLoss(pred as unknown as tf.Tensor3D, target, w).dataSync()[0]).toBeCloseTo(ref / 3, 5);
-    expectGradientsMatch(() => latentLoss(pred as unknown as tf.Tensor3D, target, w), [pred], JEPA_TOLERANCE);
+    expect(latentLoss<tf.Tensor>(ops, pred, target, w).dataSync()[0]).toBeCloseTo(ref / 3, 5);
+    expectGradientsMatch(() => latentLoss<tf.Tensor>(ops, pred, target, w) as tf.Scalar, [pred], JEPA_TOLERANCE);
 
     // categorical: cross-entropy of logits [1, 2, 1, 3] at labels, the second slot padding
     const logits = tf.variable(tf.tensor4d([0.5, -1, 2, 3, 0, 0], [1, 2, 1, 3]));
     const labels = tf.tensor3d([2, 0], [1, 2, 1], 'int32');
     const weights = tf.tensor3d([1, 0], [1, 2, 1]);
     const ce = -(2 - Math.log(Math.exp(0.5) + Math.exp(-1) + Math.exp(2)));
-    expect(probeLoss(logits, labels, weights).dataSync()[0]).toBeCloseTo(ce, 5);
-    expectGradientsMatch(() => probeLoss(logits, labels, weights), [logits], JEPA_TOLERANCE);
+    expect(probeLoss<tf.Tensor>(ops, logits, labels, weights).dataSync()[0]).toBeCloseTo(ce, 5);
+    expectGradientsMatch(
+      () => probeLoss<tf.Tensor>(ops, logits, labels, weights) as tf.Scalar,
+      [logits],
+      JEPA_TOLERANCE,
+    );
   });
 });
 

@@ -20,6 +20,6 @@ export { onnxModule, ORT_VERSION, SESSION_OPTIONS } from './model';
 export { readSidecar, sidecarPathOf, validateSidecar, type Sidecar } from './sidecar';
 export { onnxForecastBackend, openSession, ortTensor, type OrtFeeds, type OrtSession } from './session';
 export { GradOps } from './train/grad-ops';
-export { TrainStep, type TrainStepSpec, type StepData, type StepResult } from './train/train-step';
+export { TrainStep, type TrainStepSpec, type StepData, type StepResult, type ReportedLoss } from './train/train-step';
 export { OrtEngine, ORT_ENGINE, rowsOf, type OrtEngineSpec } from './train/engine';
 export { TRAIN_ENGINE_ENV, requestedEngine, trainOnChosenEngine, type EngineRun } from './train/choose';

@@ -102,6 +102,41 @@ describe('OrtEngine with trainWith', () => {
     mlp.dispose();
   });
 
+  it('reads fed weights each step without a gradient, writes them back, and reports named scalars', async () => {
+    const d = data('engine fed');
+    const student = new Mlp(createRng('fed').fork('student'), [4, 8, 3]);
+    const teacher = new Mlp(createRng('fed').fork('teacher'), [4, 8, 3]);
+    const engine = await OrtEngine.create({
+      params: student.params(),
+      fed: teacher.params(),
+      inputs: [{ name: 'x', shape: ['batch', 4] }],
+      loss: (ops, i) => {
+        const target = teacher.apply(ops, i.x);
+        return { loss: mse(ops, student, i.x, target), report: { target: ops.mean(ops.mean(target, 1), 0) } };
+      },
+      data: (batch) => ({ x: rowsOf(d.x, [4], batch) }),
+    });
+    const batch = Int32Array.from({ length: 16 }, (_, i) => i);
+    const x = tf.tensor2d(d.x.subarray(0, 16 * 4), [16, 4]);
+    const [loss, target] = tf.tidy(() => {
+      const t = teacher.apply(tfjsOps, x);
+      return [mse(tfjsOps, student, x, t).dataSync()[0], tf.mean(t).dataSync()[0]];
+    });
+    const a = await engine.gradients(batch);
+    expect(a.grads).toHaveLength(student.params().length); // gradients of the trained weights only
+    expect(Math.abs(a.loss - loss)).toBeLessThan(1e-5 * loss);
+    expect(Math.abs(a.report.target - target)).toBeLessThan(1e-5 * Math.abs(target));
+    expect(engine.lastReport).toEqual(a.report);
+    // the graph reads the fed arrays each step: a zero teacher outputs its zero bias
+    for (const f of engine.fed) f.fill(0);
+    expect((await engine.gradients(batch)).report.target).toBe(0);
+    await engine.finish();
+    for (const p of teacher.params()) expect(Math.max(...Array.from(p.dataSync(), Math.abs))).toBe(0);
+    tf.dispose(x);
+    student.dispose();
+    teacher.dispose();
+  });
+
   it('is deterministic: the same seeds give bit-identical histories and weights', async () => {
     const d = data('engine determinism');
     const [a, b] = [await fitOnEngine(7, d), await fitOnEngine(7, d)];
@@ -140,10 +175,10 @@ describe('trainOnChosenEngine', () => {
     return { spec, dispose: () => tf.dispose([x, y]) };
   }
 
-  it('trains on tfjs by default and on the onnx engine when WORLDBENCH_TRAIN_ENGINE=onnx, naming it', async () => {
+  it('trains on the onnx engine by default and on tfjs when WORLDBENCH_TRAIN_ENGINE=tfjs, naming it', async () => {
     const d = data('choose');
     for (const [env, name] of [
-      [{}, backendName()],
+      [{}, ORT_ENGINE],
       [{ WORLDBENCH_TRAIN_ENGINE: 'tfjs' }, backendName()],
       [{ WORLDBENCH_TRAIN_ENGINE: 'onnx' }, ORT_ENGINE],
     ] as const) {
@@ -178,7 +213,7 @@ describe('trainOnChosenEngine', () => {
     const mlp = new Mlp(createRng('bad').fork('init'), [4, 16, 16, 3]);
     const r = run(mlp, data('bad'));
     await expect(trainOnChosenEngine(r.spec, { WORLDBENCH_TRAIN_ENGINE: 'torch' })).rejects.toThrow(
-      /WORLDBENCH_TRAIN_ENGINE=torch is not an engine: give tfjs \(the default\) or onnx/,
+      /WORLDBENCH_TRAIN_ENGINE=torch is not an engine: give onnx \(the default\) or tfjs/,
     );
     r.dispose();
     mlp.dispose();

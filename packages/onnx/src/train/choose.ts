@@ -1,30 +1,43 @@
-// Which engine trains a run: tfjs unless WORLDBENCH_TRAIN_ENGINE=onnx opts into the ONNX Runtime engine. A model
-// that opts in gives both forms of its loss (the tfjs one, and the same loss written against Ops with the data
-// of a step); where the engine cannot take the run (the loss does not trace, ORT cannot open the graph), the run
-// trains on tfjs and one line on stderr says why. The result names the engine that ran, for FitReport.backend.
+// Which engine trains a run: the ONNX Runtime engine unless WORLDBENCH_TRAIN_ENGINE=tfjs asks for tfjs. A model gives
+// both forms of its loss (the tfjs one, and the same loss written against Ops with the data of a step); where the
+// engine cannot take the run (the loss does not trace, ORT cannot open the graph), the run trains on tfjs and one
+// line on stderr says why. The result names the engine that ran, for FitReport.backend.
 import { UserError } from '@worldbench/core';
-import { backendName, type TrainOptions, type TrainResult, train, trainWith } from '@worldbench/neural';
+import {
+  backendName,
+  type StepRecord,
+  type TrainOptions,
+  type TrainResult,
+  train,
+  trainWith,
+} from '@worldbench/neural';
 import { ORT_ENGINE, OrtEngine, type OrtEngineSpec } from './engine';
 
-/** The environment variable that chooses the training engine: 'tfjs' (default) or 'onnx'. */
+/** The environment variable that chooses the training engine: 'onnx' (default) or 'tfjs'. */
 export const TRAIN_ENGINE_ENV = 'WORLDBENCH_TRAIN_ENGINE';
 
 export interface EngineRun<P> {
   /** The run on tfjs: the variables, the tfjs loss, Adam's options and the schedule (used by both engines). */
   tfjs: TrainOptions<P>;
   /** The same loss written against Ops, and a step's data: what the ONNX Runtime engine traces and feeds. */
-  onnx: Omit<OrtEngineSpec, 'params' | 'adam'>;
+  onnx: Omit<OrtEngineSpec, 'params' | 'adam'> & {
+    /**
+     * Called after every step on the engine, in place of `tfjs.afterStep`, with the engine: its weight arrays
+     * (e.g. for the momentum update of `fed` weights) and the step's reported values.
+     */
+    afterStep?: (record: StepRecord, engine: OrtEngine) => void;
+  };
 }
 
-/** The engine `env` asks for; a value other than tfjs or onnx is the user's error. */
+/** The engine `env` asks for; a value other than onnx or tfjs is the user's error. */
 export function requestedEngine(env: NodeJS.ProcessEnv = process.env): 'tfjs' | 'onnx' {
-  const value = env[TRAIN_ENGINE_ENV] ?? 'tfjs';
+  const value = env[TRAIN_ENGINE_ENV] || 'onnx';
   if (value !== 'tfjs' && value !== 'onnx')
-    throw new UserError(`${TRAIN_ENGINE_ENV}=${value} is not an engine: give tfjs (the default) or onnx`);
+    throw new UserError(`${TRAIN_ENGINE_ENV}=${value} is not an engine: give onnx (the default) or tfjs`);
   return value;
 }
 
-/** Trains `run` on the engine `env` asks for (falling back to tfjs, with a notice, where onnx cannot). */
+/** Trains `run` on the engine `env` asks for (falling back to tfjs, with a notice, where the onnx engine cannot). */
 export async function trainOnChosenEngine<P>(
   run: EngineRun<P>,
   env: NodeJS.ProcessEnv = process.env,
@@ -37,7 +50,12 @@ export async function trainOnChosenEngine<P>(
       const why = (error as Error).message.split('\n')[0];
       process.stderr.write(`worldbench: training engine ${backendName()} (onnx engine unavailable: ${why})\n`);
     }
-    if (engine) return { ...(await trainWith(engine, run.tfjs)), engine: ORT_ENGINE };
+    if (engine) {
+      const ort = engine;
+      const hook = run.onnx.afterStep;
+      const schedule = hook ? { ...run.tfjs, afterStep: (r: StepRecord) => hook(r, ort) } : run.tfjs;
+      return { ...(await trainWith(ort, schedule)), engine: ORT_ENGINE };
+    }
   }
   return { ...(await train(run.tfjs)), engine: backendName() };
 }

@@ -33,6 +33,8 @@ export class GradOps implements Ops<string> {
     private readonly trained: ReadonlyMap<tf.Tensor, string>,
     /** Initializer names of the other weights (fixed tensors: index tables, frozen networks). */
     names: ReadonlyMap<tf.Tensor, string> = new Map(),
+    /** Fed weights -> the graph input holding each: read from an input each step, never differentiated. */
+    private readonly fed: ReadonlyMap<tf.Tensor, string> = new Map(),
   ) {
     this.inner = new OnnxOps(graph, { names });
     for (const name of trained.values()) this.live.add(name);
@@ -199,7 +201,7 @@ export class GradOps implements Ops<string> {
   // region values --------------------------------------------------------------------------------------
 
   param(t: tf.Tensor): string {
-    return this.trained.get(t) ?? this.inner.param(t);
+    return this.trained.get(t) ?? this.fed.get(t) ?? this.inner.param(t);
   }
 
   constant(values: Float32Array | Int32Array, shape: number[]): string {
