@@ -21,7 +21,16 @@ import { createRng, jobWorld, trainingSet } from '@worldbench/core';
 import { Adam, type Module, type Ops, tf, tfjsOps } from '@worldbench/neural';
 import { OrtEngine, type OrtEngineSpec, type StepData } from '@worldbench/onnx';
 import spriteWorld from '@worldbench/sprite-world';
-import { buildTrainingSet, inputOf, statesOf, stepsOf, windowBatch } from '../packages/jepa/src/batch';
+import {
+  buildTrainingSet,
+  inputOf,
+  statesOf,
+  stepBatchOf,
+  stepsOf,
+  tensorsOf,
+  windowArrays,
+  windowBatch,
+} from '../packages/jepa/src/batch';
 import { jepaDefaults } from '../packages/jepa/src/config';
 import { fitGeometry } from '../packages/jepa/src/index';
 import { contextTableRows } from '../packages/jepa/src/inputs';
@@ -345,8 +354,8 @@ export async function jepaStep(): Promise<RealStep> {
 
 /**
  * jepa's whole training loss (losses.ts jepaLoss: prediction + VICReg variance and covariance + the probe's
- * cross-entropy on frozen latents), on tfjs and the twin only: the loss is tfjs code in packages/jepa, which the
- * engine cannot trace until it is written against Ops. Without the target encoder's EMA update, as jepaStep.
+ * cross-entropy on frozen latents), on tfjs and the twin only: the loss is now written against Ops (jepa trains
+ * on the engine), its engine row is still to be added here. Without the target encoder's EMA update, as jepaStep.
  */
 export async function jepaWholeStep(): Promise<RealStep> {
   const { config, set, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
@@ -355,8 +364,11 @@ export async function jepaWholeStep(): Promise<RealStep> {
   const adam = new Adam(params);
   const run = (examples: Int32Array, update: boolean) =>
     tf.tidy(() => {
-      const batch = windowBatch(set, examples, k);
-      const { value, grads } = tf.variableGrads(() => jepaLoss(nets, batch, config).total, params);
+      const batch = stepBatchOf(tensorsOf(windowArrays(set, examples, k)), examples.length, k);
+      const { value, grads } = tf.variableGrads(
+        () => jepaLoss(tfjsOps, nets, batch, config).total as tf.Scalar,
+        params,
+      );
       if (update)
         adam.step(
           params.map((p) => grads[p.name]),
