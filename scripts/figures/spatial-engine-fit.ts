@@ -97,7 +97,8 @@ if (values.job) {
       rows.push(row);
     }
   console.log(
-    '| job | budget | seed | engine | fit s (wall) | fit s (CPU) | load | skill h=1 | skill at horizon | steps | backend |',
+    '| job | budget | seed | engine | fit s (wall) | fit s (CPU) | load | skill h=1 | skill at horizon | steps | ' +
+      'backend |',
   );
   console.log('| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- | --- |');
   for (const row of rows) console.log(row);

@@ -73,7 +73,7 @@ function tensorsOf(data: StepData): Record<string, tf.Tensor> {
   );
 }
 
-/** Trains `stage` with `schedule` on the engine `env` asks for (tfjs where the engine cannot take it, with a notice). */
+/** Trains `stage` with `schedule` on the engine `env` asks for (tfjs, with a notice, where the engine cannot). */
 export async function trainStage(
   stage: Stage,
   schedule: TrainSchedule & { adam?: AdamOptions },

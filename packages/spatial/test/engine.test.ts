@@ -181,7 +181,7 @@ describe('every stage gives the same loss and gradients on the engine as on tfjs
 });
 
 describe('training on the engine', () => {
-  it('is deterministic per seed: the latent action model (with restarts) and the dynamics twice, equal weights', async () => {
+  it('is deterministic per seed: LAM (restarts on) and dynamics trained twice end equal', async () => {
     const { g, d, C } = dataOf(bouncingBalls);
     const t = dataTensors(g, d);
     const base = buildSamples(d, C, 0).samples;
