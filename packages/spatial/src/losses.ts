@@ -34,7 +34,8 @@ export function latentActionLoss<T>(ops: Ops<T>, lam: LatentActionModel, i: Reco
  * Stage 2 on pixels: the dynamics rolled `width` steps from the context [b, C, P, J] and last frame `current` [b, P,
  * pp] with actions `action0..` [b, A] (absent without actions); step r's pixel-weighted squared error against
  * `target{r}` [b, P, pp] (`weights` [P, pp]); after each step but the last, the clipped prediction becomes the
- * newest context frame (self-forcing, gradients through it; `haloIndex` [P * J] int32, needed when width > 1). Loss: the mean over steps.
+ * newest context frame (self-forcing, gradients through it; `haloIndex` [P * J] int32, needed when width > 1).
+ * Loss: the mean over steps.
  */
 export function dynamicsLoss<T>(
   ops: Ops<T>,
