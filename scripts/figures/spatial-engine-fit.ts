@@ -7,7 +7,7 @@
 // test skill at h = 1 and at the horizon.
 //
 //   tsx scripts/figures/spatial-engine-fit.ts [--scenarios bouncing-balls,hidden-laws] [--budget 1024]
-//       [--seed 1000] [--engines tfjs,onnx]
+//       [--seeds 1000 | 1000-1002 | 1000,1003] [--engines tfjs,onnx]
 
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -28,7 +28,7 @@ const { values } = parseArgs({
   options: {
     scenarios: { type: 'string', default: 'bouncing-balls,hidden-laws' },
     budget: { type: 'string', default: '1024' },
-    seed: { type: 'string', default: '1000' },
+    seeds: { type: 'string', default: '1000' },
     engines: { type: 'string', default: 'tfjs,onnx' },
     job: { type: 'string' },
   },
@@ -76,26 +76,31 @@ if (values.job) {
   const engines = values.engines.split(',');
   const rows: string[] = [];
   const fmt = (x: number | null) => (x === null ? 'null' : x.toFixed(3));
+  const [first, last] = values.seeds.split('-').map(Number);
+  const seeds = values.seeds.includes('-')
+    ? Array.from({ length: last - first + 1 }, (_, i) => first + i)
+    : values.seeds.split(',').map(Number);
   for (const scenario of scenarios)
-    for (const engine of engines) {
-      const load0 = loadavg()[0];
-      const out = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', self, '--job', `${scenario}:${values.budget}:${values.seed}`],
-        {
-          env: { ...process.env, WORLDBENCH_TRAIN_ENGINE: engine },
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      const r = JSON.parse(out.trim().split('\n').pop() as string) as JobResult;
-      const row =
-        `| ${scenario} frame | ${values.budget} | ${values.seed} | ${engine} | ${r.fitWall.toFixed(1)} | ` +
-        `${r.fitCpu.toFixed(1)} | ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)} | ${fmt(r.skill1)} | ` +
-        `${fmt(r.skillH)} (h ${r.horizon}) | ${JSON.stringify(r.steps)} | ${r.backend} |`;
-      console.error(row);
-      rows.push(row);
-    }
+    for (const seed of seeds)
+      for (const engine of engines) {
+        const load0 = loadavg()[0];
+        const out = execFileSync(
+          process.execPath,
+          ['--import', 'tsx', self, '--job', `${scenario}:${values.budget}:${seed}`],
+          {
+            env: { ...process.env, WORLDBENCH_TRAIN_ENGINE: engine },
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        const r = JSON.parse(out.trim().split('\n').pop() as string) as JobResult;
+        const row =
+          `| ${scenario} frame | ${values.budget} | ${seed} | ${engine} | ${r.fitWall.toFixed(1)} | ` +
+          `${r.fitCpu.toFixed(1)} | ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)} | ${fmt(r.skill1)} | ` +
+          `${fmt(r.skillH)} (h ${r.horizon}) | ${JSON.stringify(r.steps)} | ${r.backend} |`;
+        console.error(row);
+        rows.push(row);
+      }
   console.log(
     '| job | budget | seed | engine | fit s (wall) | fit s (CPU) | load | skill h=1 | skill at horizon | steps | ' +
       'backend |',
