@@ -1,12 +1,12 @@
-// The training losses of every stage, written once against @worldbench/neural's Ops: tfjs runs them, the ONNX
-// Runtime engine traces them (forward and backward in one graph). Each reads a step's data by name (train.ts cuts
-// it); shapes: b examples, C context frames, P patches, J values per halo patch, pp per core patch, K codes.
+// The training losses of the latent action model and the dynamics (the 'vq' tokenizer's is beside it, in
+// tokenizer.ts), written once against Ops: tfjs runs them, the ONNX Runtime engine traces them (forward and backward
+// in one graph). Each reads a step's data by name (train.ts cuts it); shapes: b examples, C context frames, P
+// patches, J values per halo patch, pp per core patch, K codes.
 
 import type { Ops } from '@worldbench/neural';
 import type { Dynamics, LatentActionModel } from './model';
 import { nextWindow } from './rollout';
 import type { StageValues } from './stage';
-import type { PatchTokenizer } from './tokenizer';
 
 /** The mean over every entry of x (a scalar). */
 function meanAll<T>(ops: Ops<T>, x: T): T {
@@ -71,19 +71,4 @@ export function tokenDynamicsLoss<T>(ops: Ops<T>, dynamics: Dynamics, i: Record<
   const logits = ops.reshape(dynamics.logits(ops, i.context, i.action0 ?? null), [-1, K]); //     [b*P, K]
   const onehot = ops.oneHot(ops.reshape(i.target, [-1]), K); //                                    [b*P, K]
   return { loss: ops.neg(ops.mean(ops.sum(ops.mul(onehot, ops.logSoftmax(logits)), 1), 0)) };
-}
-
-/**
- * Stage 0 ('vq'): the tokenizer as an autoencoder of every core patch of `frames` [b, P, pp]; loss the mean over
- * patches of each patch's mean squared error plus the VQ loss.
- */
-export function tokenizerLoss<T>(ops: Ops<T>, tokenizer: PatchTokenizer, i: Record<string, T>): StageValues<T> {
-  const x = ops.reshape(i.frames, [-1, tokenizer.shape.pp]); //                                   [b*P, pp]
-  const q = tokenizer.quantizer.quantise(ops, tokenizer.encoder.apply(ops, x));
-  const d = ops.sub(tokenizer.decoder.apply(ops, q.st), x);
-  const perPatch = ops.mean(ops.mul(d, d), 1); //                                                 [b*P]
-  return {
-    loss: ops.add(ops.mean(perPatch, 0), q.loss),
-    restart: { codes: q.codes, errors: perPatch, normalised: q.normalised },
-  };
 }

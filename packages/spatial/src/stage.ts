@@ -1,11 +1,11 @@
 // How a training stage runs on the engine the environment chooses (WORLDBENCH_TRAIN_ENGINE, @worldbench/onnx):
-// tfjs, or the ONNX Runtime training graph. A stage's loss is written once against Ops (losses.ts) over a step's
-// data cut as arrays (train.ts); tfjs runs it on tensors made from those arrays, the engine traces it and feeds
-// the arrays. Stages without side work go through trainOnChosenEngine. A stage with dead-code restarts (the
-// latent action model, the 'vq' tokenizer) also needs each step's codes, errors and encoder outputs, and writes
-// restarted codes into the weights mid-run: on the engine those come from a forward probe at the engine's
-// weights before each step, and the restarts write into the engine's weight array (the same choice of engine,
-// and the same one-line notice where the engine cannot take the stage).
+// tfjs, or the ONNX Runtime training graph. A stage's loss is written once against Ops (losses.ts, tokenizer.ts)
+// over a step's data cut as arrays (train.ts); tfjs runs it on tensors made from those arrays, the engine traces
+// it and feeds the arrays. Stages without side work go through trainOnChosenEngine. A stage with dead-code
+// restarts (the latent action model, the 'vq' tokenizer) also needs each step's codes, errors and encoder outputs,
+// and writes restarted codes into the weights mid-run: on the engine those come from a forward probe at the
+// engine's weights before each step, and the restarts write into the engine's weight array (the same choice of
+// engine, and the same one-line notice where the engine cannot take the stage).
 import {
   type AdamOptions,
   backendName,

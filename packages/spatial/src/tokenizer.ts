@@ -6,10 +6,9 @@
 // a forecast is a gather from it (as in the ONNX graph).
 
 import type { Rng } from '@worldbench/core';
-import { Mlp, Module, tf, tfjsOps } from '@worldbench/neural';
+import { Mlp, Module, type Ops, tf, tfjsOps } from '@worldbench/neural';
 import { rowsOf } from '@worldbench/onnx';
-import { tokenizerLoss } from './losses';
-import { type Stage, type StageResult, trainStage } from './stage';
+import { type Stage, type StageResult, type StageValues, trainStage } from './stage';
 import { DeadCodeRestarts, VectorQuantizer, l2Normalise } from './vq';
 
 export interface TokenizerShape {
@@ -79,6 +78,21 @@ export interface TokenizerTraining {
   result: StageResult;
   /** Dead codes restarted on the encoder outputs of badly reconstructed patches. */
   restarts: number;
+}
+
+/**
+ * Stage 0 ('vq'): the tokenizer as an autoencoder of every core patch of `frames` [b, P, pp]; loss the mean over
+ * patches of each patch's mean squared error plus the VQ loss.
+ */
+export function tokenizerLoss<T>(ops: Ops<T>, tokenizer: PatchTokenizer, i: Record<string, T>): StageValues<T> {
+  const x = ops.reshape(i.frames, [-1, tokenizer.shape.pp]); //                                   [b*P, pp]
+  const q = tokenizer.quantizer.quantise(ops, tokenizer.encoder.apply(ops, x));
+  const d = ops.sub(tokenizer.decoder.apply(ops, q.st), x);
+  const perPatch = ops.mean(ops.mul(d, d), 1); //                                                 [b*P]
+  return {
+    loss: ops.add(ops.mean(perPatch, 0), q.loss),
+    restart: { codes: q.codes, errors: perPatch, normalised: q.normalised },
+  };
 }
 
 /** Stage 0's loss and data: every core patch of a step's frames [b, P, pp] (rows of `cores` [F * P * pp]). */
