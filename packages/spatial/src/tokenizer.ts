@@ -6,7 +6,9 @@
 // a forecast is a gather from it (as in the ONNX graph).
 
 import type { Rng } from '@worldbench/core';
-import { Mlp, Module, tf, tfjsOps, train, type TrainResult } from '@worldbench/neural';
+import { Mlp, Module, type Ops, tf, tfjsOps } from '@worldbench/neural';
+import { rowsOf } from '@worldbench/onnx';
+import { type Stage, type StageResult, type StageValues, trainStage } from './stage';
 import { DeadCodeRestarts, VectorQuantizer, l2Normalise } from './vq';
 
 export interface TokenizerShape {
@@ -60,7 +62,7 @@ export class PatchTokenizer extends Module {
     return tf.tidy(
       () =>
         tf.clipByValue(
-          this.decoder.apply(tfjsOps, l2Normalise(this.quantizer.codebook as tf.Tensor2D)),
+          this.decoder.apply(tfjsOps, l2Normalise<tf.Tensor>(tfjsOps, this.quantizer.codebook)),
           0,
           1,
         ) as tf.Tensor2D,
@@ -73,9 +75,36 @@ export class PatchTokenizer extends Module {
 }
 
 export interface TokenizerTraining {
-  result: TrainResult;
+  result: StageResult;
   /** Dead codes restarted on the encoder outputs of badly reconstructed patches. */
   restarts: number;
+}
+
+/**
+ * Stage 0 ('vq'): the tokenizer as an autoencoder of every core patch of `frames` [b, P, pp]; loss the mean over
+ * patches of each patch's mean squared error plus the VQ loss.
+ */
+export function tokenizerLoss<T>(ops: Ops<T>, tokenizer: PatchTokenizer, i: Record<string, T>): StageValues<T> {
+  const x = ops.reshape(i.frames, [-1, tokenizer.shape.pp]); //                                   [b*P, pp]
+  const q = tokenizer.quantizer.quantise(ops, tokenizer.encoder.apply(ops, x));
+  const d = ops.sub(tokenizer.decoder.apply(ops, q.st), x);
+  const perPatch = ops.mean(ops.mul(d, d), 1); //                                                 [b*P]
+  return {
+    loss: ops.add(ops.mean(perPatch, 0), q.loss),
+    restart: { codes: q.codes, errors: perPatch, normalised: q.normalised },
+  };
+}
+
+/** Stage 0's loss and data: every core patch of a step's frames [b, P, pp] (rows of `cores` [F * P * pp]). */
+export function tokenizerStage(tokenizer: PatchTokenizer, cores: Float32Array, P: number): Stage {
+  const { pp } = tokenizer.shape;
+  return {
+    params: tokenizer.params(),
+    modules: { tokenizer },
+    inputs: [{ name: 'frames', shape: ['batch', P, pp] }],
+    data: (batch) => ({ frames: rowsOf(cores, [P, pp], batch) }),
+    forward: (ops, i) => tokenizerLoss(ops, tokenizer, i),
+  };
 }
 
 /**
@@ -91,36 +120,27 @@ export async function trainTokenizer(
   steps: number,
   rng: Rng,
   signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<TokenizerTraining> {
-  const { pp } = tokenizer.shape;
   const [F, P] = cores.shape;
-  const restartEvery = 25;
-  const restarts = new DeadCodeRestarts(tokenizer.quantizer, rng.fork('restart'), steps);
-  const result = await train({
-    params: tokenizer.params(),
+  const book = new DeadCodeRestarts(tokenizer.quantizer, rng.fork('restart'), steps);
+  const schedule = {
     n: F,
     batchSize,
     steps,
     lr,
     warmup: Math.min(50, Math.floor(steps / 5)),
     rng: rng.fork('batches'),
-    evalEvery: restartEvery,
+    evalEvery: 25, // restarts every 25 steps
     signal,
-    loss: (batch) => {
-      const rows = batch.length * P;
-      const x = tf.reshape(tf.gatherND(cores, tf.tensor2d(batch, [batch.length, 1], 'int32')), [
-        rows,
-        pp,
-      ]) as tf.Tensor2D; // [b*P, pp]
-      const q = tokenizer.quantizer.quantise(tokenizer.encoder.apply(tfjsOps, x) as tf.Tensor2D);
-      //                                [b*P]
-      const perPatch = tf.mean(tf.square(tf.sub(tokenizer.decoder.apply(tfjsOps, q.st), x)), 1);
-      restarts.record(q, perPatch as tf.Tensor1D, Math.floor(rows / 16));
-      return tf.add(tf.mean(perPatch), q.loss) as tf.Scalar;
-    },
-    onProgress: (record) => restarts.restartDead(record.step),
+  };
+  const stage = tokenizerStage(tokenizer, cores.dataSync() as Float32Array, P);
+  const result = await trainStage(stage, schedule, env, {
+    book,
+    codebook: tokenizer.quantizer.codebook,
+    worst: (rows) => Math.floor(rows / 16),
   });
-  return { result, restarts: restarts.restarts };
+  return { result, restarts: book.restarts };
 }
 
 /**

@@ -5,34 +5,37 @@
 // rollouts (self-forcing: R more steps fed with its own clipped predictions, gradients through them). With
 // the 'vq' tokenizer (trained before, tokenizer.ts), the dynamics instead learns the next frame's token ids
 // from the context frames' ids (cross-entropy, teacher forcing: an argmax has no gradient to self-force through).
+// Each stage's loss is in losses.ts (written once against Ops); here each step's data is cut from the training
+// arrays, and stage.ts runs the stage on the engine the environment chooses (tfjs or ONNX Runtime).
 
 import type { Rng } from '@worldbench/core';
-import { tf, tfjsOps as ops, train, type TrainResult } from '@worldbench/neural';
+import { tf, tfjsOps as ops, type TrainSchedule } from '@worldbench/neural';
+import { type ExportInput, rowsOf, type StepData } from '@worldbench/onnx';
 import type { SpatialConfig } from './config';
-import type { Samples, TrainingData } from './dataset';
+import type { FrameTable, Samples, TrainingData } from './dataset';
+import { dynamicsLoss, latentActionLoss, tokenDynamicsLoss } from './losses';
 import type { Dynamics, LatentActionModel } from './model';
 import type { PatchGeometry } from './patches';
-import { nextWindow } from './rollout';
+import { type Stage, type StageResult, trainStage } from './stage';
 import { DeadCodeRestarts } from './vq';
 
-/** The training data as tensors; free with dispose(). */
+/** The training data as tensors (and the frame tables they hold); free with dispose(). */
 export interface DataTensors {
   halos: tf.Tensor3D; //   [F, P, J]
   cores: tf.Tensor3D; //   [F, P, pp]
-  haloIndex: tf.Tensor1D; // [P * J] int32, for nextWindow
+  frames: FrameTable;
   dispose(): void;
 }
 
 export function dataTensors(g: PatchGeometry, d: TrainingData): DataTensors {
   const halos = tf.tensor3d(d.frames.halos, [d.frames.count, g.P, g.J]);
   const cores = tf.tensor3d(d.frames.cores, [d.frames.count, g.P, g.pp]);
-  const haloIndex = tf.tensor1d(g.haloIndex, 'int32');
-  return { halos, cores, haloIndex, dispose: () => tf.dispose([halos, cores, haloIndex]) };
+  return { halos, cores, frames: d.frames, dispose: () => tf.dispose([halos, cores]) };
 }
 
 /** Rows of a data tensor (no gradient: data, not parameters). */
-export function rowsOf<R extends tf.Rank>(table: tf.Tensor, rows: Int32Array): tf.Tensor<R> {
-  return tf.gatherND(table, tf.tensor2d(rows, [rows.length, 1], 'int32')) as tf.Tensor<R>;
+function tensorRows(table: tf.Tensor, rows: Int32Array): tf.Tensor3D {
+  return tf.gatherND(table, tf.tensor2d(rows, [rows.length, 1], 'int32')) as tf.Tensor3D;
 }
 
 /** Step count of a training stage: epochs over n examples, clamped. */
@@ -50,6 +53,27 @@ function contextRows(samples: Samples, C: number, batch: Int32Array): Int32Array
   const rows = new Int32Array(batch.length * C);
   batch.forEach((s, i) => rows.set(samples.context.subarray(s * C, (s + 1) * C), i * C));
   return rows;
+}
+
+/** Rows `rows` of a table of rows `rowShape`, as step data of dims [...lead, ...rowShape]. */
+function cut(table: Float32Array | Int32Array, rowShape: number[], rows: Int32Array, lead: number[]): StepData[string] {
+  return { data: rowsOf(table, rowShape, rows).data, dims: [...lead, ...rowShape] };
+}
+
+/** A step input of shape [batch, ...rest] ("batch": an epoch's last step may be smaller). */
+function input(name: string, rest: number[], dtype: 'float32' | 'int32' = 'float32'): ExportInput {
+  return { name, shape: ['batch', ...rest], dtype };
+}
+
+/** The encoder input of every transition row [transitions * A] (float32 values or int32 ids), or null. */
+export interface ActionTable {
+  values: Float32Array | Int32Array;
+  A: number;
+}
+
+/** A tensor's values as an action table (what world-model.ts made for tfjs). */
+export function actionTable(actions: tf.Tensor2D | null): ActionTable | null {
+  return actions ? { values: actions.dataSync() as Float32Array | Int32Array, A: actions.shape[1] } : null;
 }
 
 /**
@@ -74,35 +98,47 @@ function dynamicsSchedule(samples: Samples, config: SpatialConfig, steps: number
   };
 }
 
-/**
- * A minibatch's inputs: the halo patches of its C context frames [b, C, P, J] and its last frame's core patches [b, P,
- * pp].
- */
-function contextOf(
-  t: DataTensors,
-  samples: Samples,
-  g: PatchGeometry,
-  C: number,
-  batch: Int32Array,
-): { context: tf.Tensor4D; current: tf.Tensor3D } {
-  const context = tf.reshape(rowsOf(t.halos, contextRows(samples, C, batch)), [
-    batch.length,
-    C,
-    g.P,
-    g.J,
-  ]) as tf.Tensor4D;
-  return { context, current: rowsOf<tf.Rank.R3>(t.cores, column(samples.context, C, batch, C - 1)) };
-}
-
 // region latent action model ------------------------------------------------------------------------
 
 export interface LatentTraining {
-  result: TrainResult;
+  result: StageResult;
   /** Code restarts done (codes unused over a window, moved onto badly reconstructed transitions). */
   restarts: number;
 }
 
-/** Stage 1: trains `lam` on the samples (R = 0: one context, one target each). */
+/**
+ * Stage 1's loss and data: per sample its C context frames' halos, last frame, the halos of its last and next frames
+ * and the next frame (R = 0 samples: one context, one target each).
+ */
+export function latentActionStage(lam: LatentActionModel, frames: FrameTable, samples: Samples): Stage {
+  const { geometry: g, contextFrames: C } = lam.shape;
+  return {
+    params: lam.params(),
+    modules: { lam },
+    inputs: [
+      input('context', [C, g.P, g.J]),
+      input('current', [g.P, g.pp]),
+      input('lastHalo', [g.P, g.J]),
+      input('nextHalo', [g.P, g.J]),
+      input('next', [g.P, g.pp]),
+    ],
+    data: (batch) => {
+      const b = batch.length;
+      const last = column(samples.context, C, batch, C - 1);
+      const next = column(samples.targets, samples.targets.length / samples.count, batch, 0);
+      return {
+        context: cut(frames.halos, [g.P, g.J], contextRows(samples, C, batch), [b, C]),
+        current: cut(frames.cores, [g.P, g.pp], last, [b]),
+        lastHalo: cut(frames.halos, [g.P, g.J], last, [b]),
+        nextHalo: cut(frames.halos, [g.P, g.J], next, [b]),
+        next: cut(frames.cores, [g.P, g.pp], next, [b]),
+      };
+    },
+    forward: (o, i) => latentActionLoss(o, lam, i),
+  };
+}
+
+/** Stage 1: trains `lam` on the samples, on the engine `env` chooses. */
 export async function trainLatentActionModel(
   lam: LatentActionModel,
   t: DataTensors,
@@ -111,42 +147,25 @@ export async function trainLatentActionModel(
   steps: number,
   rng: Rng,
   signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<LatentTraining> {
-  const { geometry: g, contextFrames: C } = lam.shape;
-  const restartEvery = 25;
-  const restarts = new DeadCodeRestarts(lam.quantizer, rng.fork('restart'), steps);
-  const result = await train({
-    params: lam.params(),
+  const book = new DeadCodeRestarts(lam.quantizer, rng.fork('restart'), steps);
+  const schedule: TrainSchedule = {
     n: samples.count,
     batchSize: config.batchSize,
     steps,
     lr: config.lr,
     warmup: Math.min(100, Math.floor(steps / 5)),
     rng: rng.fork('batches'),
-    evalEvery: restartEvery,
+    evalEvery: 25, // restarts every 25 steps
     signal,
-    loss: (batch) => {
-      const b = batch.length;
-      const { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
-      const lastRows = column(samples.context, C, batch, C - 1);
-      const nextRows = column(samples.targets, samples.targets.length / samples.count, batch, 0);
-      const next = rowsOf<tf.Rank.R3>(t.cores, nextRows); //                                    [b, P, pp]
-      const z = lam.encode(
-        ops,
-        rowsOf<tf.Rank.R3>(t.halos, lastRows),
-        rowsOf<tf.Rank.R3>(t.halos, nextRows),
-      ) as tf.Tensor2D; // [b, latentDim]
-      const q = lam.quantizer.quantise(z);
-      const predicted = lam.decode(ops, context, current, q.st); //                             [b, P, pp]
-      //                     [b] squared error per frame
-      const perRow = tf.sum(tf.square(tf.sub(predicted, next)), [1, 2]);
-      // bookkeeping for code restarts: usage, and the encoder outputs of the worst-reconstructed rows
-      restarts.record(q, perRow as tf.Tensor1D, Math.floor(b / 4));
-      return tf.add(tf.mean(perRow), q.loss) as tf.Scalar;
-    },
-    onProgress: (record) => restarts.restartDead(record.step),
+  };
+  const result = await trainStage(latentActionStage(lam, t.frames, samples), schedule, env, {
+    book,
+    codebook: lam.quantizer.codebook,
+    worst: (rows) => Math.floor(rows / 4),
   });
-  return { result, restarts: restarts.restarts };
+  return { result, restarts: book.restarts };
 }
 
 /** The latent code of every transition (frame rows `current` -> `next`). */
@@ -161,9 +180,7 @@ export function latentCodes(
   for (let start = 0; start < current.length; start += chunk) {
     const a = current.subarray(start, start + chunk),
       b = next.subarray(start, start + chunk);
-    const z = tf.tidy(
-      () => lam.encode(ops, rowsOf<tf.Rank.R3>(t.halos, a), rowsOf<tf.Rank.R3>(t.halos, b)) as tf.Tensor2D,
-    );
+    const z = tf.tidy(() => lam.encode(ops, tensorRows(t.halos, a), tensorRows(t.halos, b)) as tf.Tensor2D);
     out.set(lam.quantizer.nearest(z), start);
     z.dispose();
   }
@@ -172,6 +189,58 @@ export function latentCodes(
 
 // endregion
 // region dynamics -----------------------------------------------------------------------------------------
+
+/**
+ * Stage 2's loss and data for rollouts of `width` steps (1: teacher forcing): per sample its C context frames' halos,
+ * last frame, and per step its action and target frame; `weights` [P * pp] weighs each pixel's squared error.
+ */
+export function dynamicsStage(
+  dynamics: Dynamics,
+  frames: FrameTable,
+  samples: Samples,
+  actions: ActionTable | null,
+  weights: Float32Array,
+  width: number,
+): Stage {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  const stride = samples.targets.length / Math.max(1, samples.count); // R + 1 targets per sample
+  const steps = Array.from({ length: width }, (_, r) => r);
+  const actionType = actions?.values instanceof Int32Array ? 'int32' : 'float32';
+  return {
+    params: dynamics.params(),
+    modules: { dynamics },
+    inputs: [
+      input('context', [C, g.P, g.J]),
+      input('current', [g.P, g.pp]),
+      ...steps.map((r) => input(`target${r}`, [g.P, g.pp])),
+      ...(actions ? steps.map((r) => input(`action${r}`, [actions.A], actionType)) : []),
+    ],
+    data: (batch) => {
+      const b = batch.length;
+      const data: StepData = {
+        context: cut(frames.halos, [g.P, g.J], contextRows(samples, C, batch), [b, C]),
+        current: cut(frames.cores, [g.P, g.pp], column(samples.context, C, batch, C - 1), [b]),
+      };
+      for (const r of steps) {
+        data[`target${r}`] = cut(frames.cores, [g.P, g.pp], column(samples.targets, stride, batch, r), [b]);
+        if (actions)
+          data[`action${r}`] = cut(actions.values, [actions.A], column(samples.transitions, stride, batch, r), [b]);
+      }
+      return data;
+    },
+    // the halo index table only where a rollout makes halos of its own predictions (an unused constant costs
+    // ORT a warning)
+    forward: (o, i) =>
+      dynamicsLoss(
+        o,
+        dynamics,
+        width,
+        o.constant(weights, [g.P, g.pp]),
+        width > 1 ? o.constant(g.haloIndex, [g.P * g.J]) : null,
+        i,
+      ),
+  };
+}
 
 /**
  * Stage 2: trains `dynamics` on the samples. `actions` holds the encoder input of every transition row
@@ -191,37 +260,53 @@ export async function trainDynamics(
   steps: number,
   rng: Rng,
   signal?: AbortSignal,
-): Promise<TrainResult[]> {
-  const { geometry: g, contextFrames: C } = dynamics.shape;
-  const stride = samples.targets.length / Math.max(1, samples.count); // R + 1 targets per sample
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StageResult[]> {
+  const stride = samples.targets.length / Math.max(1, samples.count);
+  const table = actionTable(actions);
+  const pixelWeights = weights.dataSync() as Float32Array;
   const phase = (width: number, phaseSteps: number, phaseRng: Rng) =>
-    train({
-      params: dynamics.params(),
-      ...dynamicsSchedule(samples, config, phaseSteps, phaseRng, signal),
-      loss: (batch) => {
-        let { context, current } = contextOf(t, samples, g, C, batch); //                       [b, C, P, J], [b, P, pp]
-        let loss: tf.Tensor = tf.scalar(0);
-        for (let r = 0; r < width; r++) {
-          // [b, A]
-          const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, r)) : null;
-          const predicted = dynamics.step(ops, context, current, a) as tf.Tensor3D; //                     [b, P, pp]
-          const target = rowsOf<tf.Rank.R3>(t.cores, column(samples.targets, stride, batch, r));
-          loss = tf.add(loss, tf.mean(tf.mul(tf.square(tf.sub(predicted, target)), weights)));
-          if (r + 1 < width) {
-            // self-forcing: the clipped prediction becomes the newest context frame
-            current = tf.clipByValue(predicted, 0, 1) as tf.Tensor3D;
-            context = nextWindow(ops, g, C, context, current, t.haloIndex) as tf.Tensor4D; //             [b, C, P, J]
-          }
-        }
-        return tf.div(loss, width) as tf.Scalar;
-      },
-    });
+    trainStage(
+      dynamicsStage(dynamics, t.frames, samples, table, pixelWeights, width),
+      dynamicsSchedule(samples, config, phaseSteps, phaseRng, signal),
+      env,
+    );
   if (stride === 1) return [await phase(1, steps, rng)];
   const teacherSteps = Math.round(steps * config.teacherShare);
-  const results: TrainResult[] = [];
+  const results: StageResult[] = [];
   if (teacherSteps > 0) results.push(await phase(1, teacherSteps, rng.fork('teacher')));
   if (steps - teacherSteps > 0) results.push(await phase(stride, steps - teacherSteps, rng.fork('self-forcing')));
   return results;
+}
+
+/** Stage 2 on tokens: loss and data (the context frames' ids [b, C, P], the action, the next frame's ids [b, P]). */
+export function tokenDynamicsStage(
+  dynamics: Dynamics,
+  ids: Int32Array,
+  samples: Samples,
+  actions: ActionTable | null,
+): Stage {
+  const { geometry: g, contextFrames: C } = dynamics.shape;
+  const stride = samples.targets.length / Math.max(1, samples.count);
+  return {
+    params: dynamics.params(),
+    modules: { dynamics },
+    inputs: [
+      input('context', [C, g.P], 'int32'),
+      input('target', [g.P], 'int32'),
+      ...(actions ? [input('action0', [actions.A], actions.values instanceof Int32Array ? 'int32' : 'float32')] : []),
+    ],
+    data: (batch) => {
+      const b = batch.length;
+      const data: StepData = {
+        context: cut(ids, [g.P], contextRows(samples, C, batch), [b, C]),
+        target: cut(ids, [g.P], column(samples.targets, stride, batch, 0), [b]),
+      };
+      if (actions) data.action0 = cut(actions.values, [actions.A], column(samples.transitions, stride, batch, 0), [b]);
+      return data;
+    },
+    forward: (o, i) => tokenDynamicsLoss(o, dynamics, i),
+  };
 }
 
 /**
@@ -239,23 +324,13 @@ export async function trainTokenDynamics(
   steps: number,
   rng: Rng,
   signal?: AbortSignal,
-): Promise<TrainResult> {
-  const { geometry: g, contextFrames: C, tokens: K } = dynamics.shape;
-  const stride = samples.targets.length / Math.max(1, samples.count);
-  return train({
-    params: dynamics.params(),
-    ...dynamicsSchedule(samples, config, steps, rng, signal),
-    loss: (batch) => {
-      const b = batch.length;
-      // [b, C, P] int32
-      const context = tf.reshape(rowsOf(ids, contextRows(samples, C, batch)), [b, C, g.P]) as tf.Tensor3D;
-      const a = actions ? rowsOf<tf.Rank.R2>(actions, column(samples.transitions, stride, batch, 0)) : null;
-      const target = rowsOf<tf.Rank.R2>(ids, column(samples.targets, stride, batch, 0)); //           [b, P] int32
-      const logits = tf.reshape(dynamics.logits(ops, context, a), [b * g.P, K]); //                       [b*P, K]
-      const onehot = tf.oneHot(tf.reshape(target, [b * g.P]) as tf.Tensor1D, K); //                 [b*P, K]
-      return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
-    },
-  });
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StageResult> {
+  return trainStage(
+    tokenDynamicsStage(dynamics, ids.dataSync() as Int32Array, samples, actionTable(actions)),
+    dynamicsSchedule(samples, config, steps, rng, signal),
+    env,
+  );
 }
 
 // endregion

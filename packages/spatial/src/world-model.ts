@@ -148,9 +148,13 @@ export class SpatialModel implements WorldModel {
     await onnx?.release();
   }
 
-  /** The backend forecasts run on, as FitReport.backend reports it. */
-  private forecastBackend(): string {
-    return this.onnx ? onnxForecastBackend(backendName()) : backendName();
+  /**
+   * What ran, as FitReport.backend reports it: the engines that trained (tfjs's backend, or the ONNX Runtime
+   * training graph; the tfjs backend after a load), then ONNX Runtime when it forecasts.
+   */
+  private backend(trainedOn: readonly string[] = [backendName()]): string {
+    const training = [...new Set(trainedOn)].join(', ');
+    return this.onnx ? onnxForecastBackend(training) : training;
   }
 
   private disposeNetworks(): void {
@@ -199,6 +203,9 @@ export class SpatialModel implements WorldModel {
         tokensPerFrame: g.P,
       };
 
+      // the engine that trained each stage (WORLDBENCH_TRAIN_ENGINE: tfjs, or the ONNX Runtime training graph)
+      const engines: Record<string, string> = {};
+
       // stage 0 ('vq'): the discrete patch tokenizer, an autoencoder of the training frames' patches
       let ids: tf.Tensor2D | null = null;
       if (this.tokenizer) {
@@ -217,6 +224,7 @@ export class SpatialModel implements WorldModel {
         const frameIds = this.tokenizer.ids(patches);
         patches.dispose();
         ids = tf.tensor2d(frameIds, [d.frames.count, g.P], 'int32');
+        engines.tokenizer = tt.result.engine;
         Object.assign(
           this.summary.tokenizer as object,
           this.tokenizerSummary(
@@ -248,6 +256,7 @@ export class SpatialModel implements WorldModel {
         codes = latentCodes(this.lam, t, d.transitions.frame, next);
         this.summary.latentActions = this.latentActionSummary(d, codes, lt.restarts, lt.result.bestLoss);
         notes.latentSteps = lt.result.steps;
+        engines.latentActions = lt.result.engine;
         notes.latentSeconds = round((performance.now() - t0) / 1000, 1);
       } else {
         this.summary.latentActions = {
@@ -295,6 +304,7 @@ export class SpatialModel implements WorldModel {
       ids?.dispose();
       if (actionTensor && this.action.kind !== 'real' && config.actionSupport !== 'raw')
         notes.untrainedActionIds = this.zeroUntrainedActionIds(actionTensor);
+      phases.forEach((p, k) => (engines[phases.length > 1 ? `dynamics${k}` : 'dynamics'] = p.engine));
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
@@ -302,8 +312,9 @@ export class SpatialModel implements WorldModel {
       this.summary.mode =
         this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
       this.summary.training = notes;
+      notes.engines = engines;
       await this.openForecaster();
-      return { params: this.paramCount(), backend: this.forecastBackend(), notes };
+      return { params: this.paramCount(), backend: this.backend(Object.values(engines)), notes };
     } finally {
       t.dispose();
       actionTensor?.dispose();

@@ -14,7 +14,7 @@ import {
   pickLabelled,
 } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
-import { DeadCodeRestarts, VectorQuantizer, type Quantised } from '../src/vq';
+import { DeadCodeRestarts, VectorQuantizer } from '../src/vq';
 
 beforeAll(async () => {
   await initBackend();
@@ -129,9 +129,7 @@ describe('vector quantiser', () => {
     // the straight-through output's gradient reaches the (normalised) encoder output unchanged
     const gradST = tf.tidy(() =>
       tf
-        .grad((x: tf.Tensor) =>
-          tf.sum(tf.mul(vq.quantise(x as tf.Tensor2D).st, tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]))),
-        )(z)
+        .grad((x: tf.Tensor) => tf.sum(tf.mul(vq.quantise(ops, x).st, tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]))))(z)
         .dataSync(),
     );
     const gradDirect = tf.tidy(() =>
@@ -157,8 +155,7 @@ describe('vector quantiser', () => {
     const codebook = () => Array.from(vq.codebook.dataSync());
     // 3 rows, all on codes 0 and 1; row 2 reconstructs worst, then row 0
     const rows = tf.tensor2d([1, 0, 0, 1, -1, 0], [3, 2]);
-    const q = { codes: tf.tensor1d([0, 1, 0], 'int32'), normalised: rows } as unknown as Quantised;
-    restarts.record(q, tf.tensor1d([0.2, 0.1, 0.5]), 1);
+    restarts.record([0, 1, 0], [0.2, 0.1, 0.5], rows.dataSync(), 1);
     const before = codebook();
     restarts.restartDead(25);
     const after = codebook();
@@ -174,7 +171,7 @@ describe('vector quantiser', () => {
     expect(restarts.restarts).toBe(2);
     expect(codebook()).toEqual(after);
     vq.dispose();
-    tf.dispose([rows, q.codes]);
+    rows.dispose();
   });
 });
 
