@@ -401,7 +401,7 @@ export async function jepaWholeStep(): Promise<RealStep> {
     check: { tfjsLoss: reference.loss, scale, engine: null },
     weights,
     tfjs: () => run(nextBatch(), true),
-    engine: { missing: 'jepaLoss is tfjs code in packages/jepa (not yet written against Ops)' },
+    engine: { missing: 'the engine row of the whole loss is not wired here yet (jepa itself trains on the engine)' },
     nextBatch,
     twin: { net: 'jepa', dir },
     dispose: async () => {
