@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import codeTrace from '@worldbench/code-trace';
 import spriteWorld from '../../../scenarios/sprite-world/src/index';
+import type { Scenario } from '@worldbench/core';
 import { initBackend, tf, tfjsOps } from '@worldbench/neural';
 import { disposeTrainingSet, stepBatchOf, tensorsOf, type TrainingSet, windowArrays } from '../src/batch';
 import type { JepaConfig } from '../src/config';
@@ -112,7 +113,7 @@ describe('changeWeightFor', () => {
   });
 
   it('gives a moving agent on a grid far more weight than a program whose registers change often', () => {
-    const weight = (scenario: typeof spriteWorld) => {
+    const weight = (scenario: Scenario) => {
       const { nets, set } = smallSetup(scenario, 256, 0, balanced);
       const w = changeWeightFor(set, balanced);
       disposeTrainingSet(set);
