@@ -112,7 +112,7 @@ export const jepaConfig = defineConfig(
       .describe(
         'Weight in the latent loss of a categorical token whose value changes over the step, against 1 for one ' +
           'that stays, so rare changes (a moving agent) are not lost among still tokens; 0: balanced, the square ' +
-          'root of the training data\'s still-to-changed token ratio, from 1 to 20.',
+          "root of the training data's still-to-changed token ratio, from 1 to 20.",
       ),
     anchorWeight: z
       .number()

@@ -60,7 +60,9 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
     predictor: new Predictor(rng.fork('predictor'), geometry, config),
     probe: new Probe(rng.fork('probe'), geometry.state, config),
     anchor:
-      config.anchorWeight > 0 ? new Probe(rng.fork('anchor'), geometry.state, { ...config, realReadout: 'state' }) : null,
+      config.anchorWeight > 0
+        ? new Probe(rng.fork('anchor'), geometry.state, { ...config, realReadout: 'state' })
+        : null,
   };
 }
 

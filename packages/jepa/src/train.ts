@@ -50,7 +50,12 @@ export interface TrainSummary {
 
 /** The variables the optimiser trains: never the target encoder's. */
 export function trainableParams(nets: Networks): tf.Variable[] {
-  return [...nets.online.params(), ...nets.predictor.params(), ...nets.probe.params(), ...(nets.anchor?.params() ?? [])];
+  return [
+    ...nets.online.params(),
+    ...nets.predictor.params(),
+    ...nets.probe.params(),
+    ...(nets.anchor?.params() ?? []),
+  ];
 }
 
 /** Running sums of loss parts. */
