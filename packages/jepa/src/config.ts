@@ -105,6 +105,23 @@ export const jepaConfig = defineConfig(
     probeHidden: count(0)
       .default(128)
       .describe('Hidden width of the readout probe (0: linear); the probe reads frozen latents only.'),
+    changeWeight: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'Weight in the latent loss of a categorical token whose value changes over the step, against 1 for one ' +
+          'that stays, so rare changes (a moving agent) are not lost among still tokens; 0: balanced, the square ' +
+          "root of the training data's still-to-changed token ratio, from 1 to 20.",
+      ),
+    anchorWeight: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe(
+        'Weight of the anchor: a readout head trained with the online encoder to read s_t from its latents, so ' +
+          'the encoder keeps values the latent prediction finds hard to predict (0: none).',
+      ),
     probeOnPredictions: z
       .boolean()
       .default(true)

@@ -60,7 +60,8 @@ function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): G
 
 function disposeNetworks(nets: Networks | null): void {
   if (!nets) return;
-  for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
+  for (const n of [nets.online, nets.target, nets.predictor, nets.probe, ...(nets.anchor ? [nets.anchor] : [])])
+    n.dispose();
 }
 
 class JepaModel implements WorldModel {

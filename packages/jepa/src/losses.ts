@@ -13,6 +13,7 @@ import {
   stepsAt,
   type StateValues,
   type StepBatch,
+  type TrainingSet,
 } from './batch';
 import type { JepaConfig } from './config';
 import { rollout, type Networks } from './model';
@@ -124,12 +125,14 @@ export function jepaLoss<T>(ops: Ops<T>, nets: Networks, batch: StepBatch<T>, co
   const predicted = rolloutOf(ops, nets, z0, batch, s0, k); //                                   [B k, N, D]
   const later = statesAt(ops, batch.states, 1, k, steps);
   const insideLater = ops.reshape(stepsAt(ops, ops.reshape(batch.inside, [B * steps]), 1, k, steps), [B * k, 1]);
-  const prediction = latentLoss(
-    ops,
-    predicted,
-    stepsAt(ops, targets, 1, k, steps),
-    ops.mul(later.tokenMask, insideLater), //                                                  [B k, N]
-  );
+  let weight = ops.mul(later.tokenMask, insideLater); //                                        [B k, N]
+  if (config.changeWeight !== 1 && later.labels !== undefined) {
+    // a token changes when any of its slots' values does: 1 - min over slots of [label_j == label_{j-1}]
+    const before = statesAt(ops, batch.states, 0, k, steps).labels as T; //                     [B k, N, S]
+    const changed = ops.max(ops.sub(1, ops.cast(ops.equal(later.labels, before), 'float32')), 2); // [B k, N]
+    weight = ops.mul(weight, ops.add(ops.mul(changed, config.changeWeight - 1), 1));
+  }
+  const prediction = latentLoss(ops, predicted, stepsAt(ops, targets, 1, k, steps), weight);
   const { variance, covariance } = varianceCovariance(ops, z0, s0.tokenMask);
   // the probe reads frozen latents only: the targets of every step and (optionally) the rollout's predictions
   const change = batch.changeRatio !== null;
@@ -152,13 +155,18 @@ export function jepaLoss<T>(ops: Ops<T>, nets: Networks, batch: StepBatch<T>, co
     );
     probe = ops.mul(ops.add(probe, onPredictions), 0.5);
   }
-  const total = ops.add(
+  let total = ops.add(
     ops.add(
       ops.add(prediction, ops.mul(variance, config.varianceWeight)),
       ops.mul(covariance, config.covarianceWeight),
     ),
     probe,
   );
+  if (nets.anchor) {
+    // the anchor reads s_t from the online latents z_t, its gradient reaching the encoder
+    const anchor = probeLoss(ops, nets.anchor.apply(ops, z0), probeTargets(ops, s0, s0, null), s0.weights);
+    total = ops.add(total, ops.mul(anchor, config.anchorWeight));
+  }
   return { total, prediction, variance, covariance, probe };
 }
 
@@ -209,4 +217,37 @@ export function frozenProbeInputs<T>(
 /** The probe-only phase's loss: the probe's readout of the frozen latents against their targets. */
 export function frozenProbeLoss<T>(ops: Ops<T>, nets: Networks, inputs: ProbeInputs<T>): T {
   return probeLoss(ops, nets.probe.apply(ops, inputs.x, inputs.start), inputs.y, inputs.w);
+}
+
+/** The most a balanced change weight (config changeWeight 0) gives a changing token. */
+export const MAX_CHANGE_WEIGHT = 20;
+
+/**
+ * The latent loss's weight of a changing categorical token: config.changeWeight, or for 0 (balanced) the square root
+ * of the training transitions' still-to-changed token ratio, clamped to [1, MAX_CHANGE_WEIGHT]: about 16 where one
+ * token in 250 changes (an agent on a grid), about 1.5 where a third of them do (a program's registers).
+ */
+export function changeWeightFor(set: TrainingSet, config: JepaConfig): number {
+  if (config.changeWeight > 0) return config.changeWeight;
+  const { labels, tokenMask } = set.arrays.states;
+  if (!labels) return 1;
+  const N = set.tokens,
+    S = labels.length / tokenMask.length,
+    T = set.steps;
+  let changed = 0,
+    still = 0;
+  set.lengths.forEach((length, e) => {
+    for (let t = 0; t < length; t++) {
+      const row = e * (T + 1) + t; //                                          state t; state t + 1 is the next row
+      for (let n = 0; n < N; n++) {
+        if (tokenMask[(row + 1) * N + n] === 0) continue;
+        let differs = false;
+        for (let s = 0; s < S && !differs; s++)
+          differs = labels[(row * N + n) * S + s] !== labels[((row + 1) * N + n) * S + s];
+        if (differs) changed += 1;
+        else still += 1;
+      }
+    }
+  });
+  return changed === 0 ? 1 : Math.min(MAX_CHANGE_WEIGHT, Math.max(1, Math.sqrt(still / changed)));
 }

@@ -44,6 +44,8 @@ export interface Networks {
   target: Encoder;
   predictor: Predictor;
   probe: Probe;
+  /** Training only (not saved): reads s_t from the online encoder's latents, its loss reaching the encoder. */
+  anchor: Probe | null;
 }
 
 /** Builds the four networks; the target encoder starts as a copy of the online one. */
@@ -57,6 +59,10 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
     target,
     predictor: new Predictor(rng.fork('predictor'), geometry, config),
     probe: new Probe(rng.fork('probe'), geometry.state, config),
+    anchor:
+      config.anchorWeight > 0
+        ? new Probe(rng.fork('anchor'), geometry.state, { ...config, realReadout: 'state' })
+        : null,
   };
 }
 

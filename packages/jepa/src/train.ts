@@ -20,7 +20,7 @@ import { type EngineRun, type OrtEngine, type OrtEngineSpec, trainOnChosenEngine
 import { stepBatchOf, tensorsOf, windowArrays, type StepBatch, type TrainingSet } from './batch';
 import type { JepaConfig } from './config';
 import { momentumAt, updateTargetArrays, updateTargetEncoder } from './ema';
-import { frozenProbeInputs, frozenProbeLoss, jepaLoss, type ProbeInputs } from './losses';
+import { changeWeightFor, frozenProbeInputs, frozenProbeLoss, jepaLoss, type ProbeInputs } from './losses';
 import type { Networks } from './model';
 import { batchSizeFor, plannedSteps, rolloutStepsFor } from './schedule';
 
@@ -50,7 +50,12 @@ export interface TrainSummary {
 
 /** The variables the optimiser trains: never the target encoder's. */
 export function trainableParams(nets: Networks): tf.Variable[] {
-  return [...nets.online.params(), ...nets.predictor.params(), ...nets.probe.params()];
+  return [
+    ...nets.online.params(),
+    ...nets.predictor.params(),
+    ...nets.probe.params(),
+    ...(nets.anchor?.params() ?? []),
+  ];
 }
 
 /** Running sums of loss parts. */
@@ -96,7 +101,8 @@ function inputsOf(set: TrainingSet, batchSize: number, k: number) {
 
 /** The networks by name: the graph's inputs and initializers are named by their paths. */
 function modulesOf(nets: Networks) {
-  return { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe };
+  const named = { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe };
+  return nets.anchor ? { ...named, anchor: nets.anchor } : named;
 }
 
 /**
@@ -131,6 +137,7 @@ export async function trainJepa(
   rng: Rng,
   run: RunContext,
 ): Promise<TrainSummary> {
+  config = { ...config, changeWeight: changeWeightFor(set, config) }; //                  0 (balanced) resolved
   const n = set.startEpisode.length;
   const batchSize = batchSizeFor(n, set.tokens, config);
   const total = plannedSteps(n, config, batchSize);

@@ -34,7 +34,8 @@ export function smallSetup(
 }
 
 export function disposeNetworks(nets: Networks): void {
-  for (const n of [nets.online, nets.target, nets.predictor, nets.probe]) n.dispose();
+  for (const n of [nets.online, nets.target, nets.predictor, nets.probe, ...(nets.anchor ? [nets.anchor] : [])])
+    n.dispose();
 }
 
 export function snapshot(vars: readonly tf.Variable[]): Float32Array[] {
