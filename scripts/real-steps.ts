@@ -239,8 +239,8 @@ function jepaSetup() {
   const geometry = fitGeometry(codeTrace.spec, 'state', config, data);
   const set = buildTrainingSet(geometry, data, 'state', config.realReadout === 'change');
   const windows = set.startEpisode.length;
-  const B = batchSizeFor(windows, geometry.state.tokens, config);
-  const k = rolloutStepsFor(geometry.state.kind, windows, config);
+  const B = batchSizeFor(windows, set, config);
+  const k = rolloutStepsFor(set, windows, config);
 
   /** A batch's inputs; `whole` adds what jepaLoss's probe term reads: labels and weights [B (k+1), N, S]. */
   function batchInputs(examples: Int32Array, whole = false): Inputs {

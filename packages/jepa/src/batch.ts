@@ -34,6 +34,8 @@ export interface TrainingSet {
   steps: number;
   /** State tokens N. */
   tokens: number;
+  /** A categorical grid read cell by cell (the layout's grid): its schedule is the config's cell* keys. */
+  cells: boolean;
   /**
    * Real views with the change readout: std / deltaStd per token slot [N, S], turning standardised differences into
    * probe targets; else null.
@@ -144,6 +146,7 @@ export function buildTrainingSet(
     lengths,
     steps: T,
     tokens: geometry.state.tokens,
+    cells: geometry.state.grid !== undefined,
     startEpisode: Int32Array.from(starts, (s) => s[0]),
     startStep: Int32Array.from(starts, (s) => s[1]),
   };
