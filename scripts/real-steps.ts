@@ -41,7 +41,7 @@ import { trainableParams } from '../packages/jepa/src/train';
 import { spatialDefaults } from '../packages/spatial/src/config';
 import type { NeighbourhoodAttention } from '../packages/spatial/src/attention';
 import { Dynamics, actionKindOf } from '../packages/spatial/src/model';
-import { geometryOf } from '../packages/spatial/src/world-model';
+import { contextFramesOf, dynamicsShape, geometryOf } from '../packages/spatial/src/world-model';
 import { type Step, gradientGap } from './train-steps';
 
 /** A real network's step on both engines, checked against each other on the first batch. */
@@ -420,22 +420,12 @@ export async function spatialStep(): Promise<RealStep> {
   const spec = spriteWorld.spec;
   const view = 'frame';
   const g = geometryOf(spec, view, config);
-  const C = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;
+  const C = contextFramesOf(spec, config);
   const action = actionKindOf(spec.action, false, config.latentActions);
   const B = config.batchSize;
   const A = action.kind === 'none' ? 0 : action.kind === 'latent' ? 1 : action.size;
   const make = () =>
-    new Dynamics(createRng('spatial-engine-step').fork('dynamics'), {
-      geometry: g,
-      contextFrames: C,
-      width: config.width,
-      depth: config.depth,
-      heads: config.heads,
-      mlpRatio: config.mlpRatio,
-      radius: config.attentionRadius,
-      action,
-      tokens: 0,
-    });
+    new Dynamics(createRng('spatial-engine-step').fork('dynamics'), dynamicsShape(config, g, C, action));
   // seeded frames of the real shapes: context [B, C, P, J], current and target [B, P, pp], actions [B, A]
   const rng = createRng('spatial-engine-step data');
   const uniform = (n: number) => Float32Array.from({ length: n }, () => rng.next());
