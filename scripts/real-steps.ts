@@ -1,12 +1,12 @@
-// jepa's and spatial's real networks, each with its loss's main term written once against the Ops interface, so
-// the same loss trains on tfjs and on the ONNX Runtime engine: what `pnpm perf` and
-// scripts/figures/real-engine-steps.ts time side by side. Their whole losses are tfjs code in their packages
-// (not changed here): these terms are
+// jepa's and spatial's real networks, each with a loss written once against the Ops interface, so the same loss
+// trains on tfjs and on the ONNX Runtime engine: what `pnpm perf` and scripts/figures/real-engine-steps.ts time
+// side by side. The losses:
 //   jepa     latentLoss of the k-step predictor rollout against the target encoder (encoders + predictor, with its
 //            context read and pointer), on jepa's default networks built from code-trace's geometry (budget 1024,
 //            seed 1000, jepa's batch size and k);
-//   spatial  trainDynamics' teacher-forced pixel-weighted squared error of the dynamics' step (default config,
-//            sprite-world's frame geometry and action kind), on seeded random frames of the real shapes.
+//   spatial  the dynamics stage's own loss (losses.ts dynamicsLoss) rolled 1 step, i.e. teacher-forced: the
+//            pixel-weighted squared error of the dynamics' step (default config, sprite-world's frame geometry and
+//            action kind), on seeded random frames of the real shapes.
 // Each checks that both engines give the same loss and gradients on the first batch, from the same weights, and
 // writes what its PyTorch twin (scripts/figures/torch_real_twins.py) needs to run and check the same step: the
 // geometry, the initial weights by name, the batches, and tfjs's loss and gradients on the first batch.
@@ -40,6 +40,7 @@ import { batchSizeFor, rolloutStepsFor } from '../packages/jepa/src/schedule';
 import { trainableParams } from '../packages/jepa/src/train';
 import { spatialDefaults } from '../packages/spatial/src/config';
 import type { NeighbourhoodAttention } from '../packages/spatial/src/attention';
+import { dynamicsLoss } from '../packages/spatial/src/losses';
 import { Dynamics, actionKindOf } from '../packages/spatial/src/model';
 import { contextFramesOf, dynamicsShape, geometryOf } from '../packages/spatial/src/world-model';
 import { type Step, gradientGap } from './train-steps';
@@ -426,33 +427,27 @@ export async function spatialStep(): Promise<RealStep> {
   const A = action.kind === 'none' ? 0 : action.kind === 'latent' ? 1 : action.size;
   const make = () =>
     new Dynamics(createRng('spatial-engine-step').fork('dynamics'), dynamicsShape(config, g, C, action));
-  // seeded frames of the real shapes: context [B, C, P, J], current and target [B, P, pp], actions [B, A]
+  // seeded frames of the real shapes, named as the stage's step data: context [B, C, P, J], current and target0
+  // [B, P, pp], action0 [B, A]
   const rng = createRng('spatial-engine-step data');
   const uniform = (n: number) => Float32Array.from({ length: n }, () => rng.next());
   const shapes: Record<string, number[]> = {
     context: [B, C, g.P, g.J],
     current: [B, g.P, g.pp],
-    target: [B, g.P, g.pp],
+    target0: [B, g.P, g.pp],
     weights: [g.P, g.pp],
   };
   const arrays: Record<string, Float32Array | Int32Array> = Object.fromEntries(
     Object.entries(shapes).map(([name, shape]) => [name, uniform(shape.reduce((a, b) => a * b, 1))]),
   );
   if (action.kind !== 'none') {
-    shapes.actions = [B, A];
-    arrays.actions =
+    shapes.action0 = [B, A];
+    arrays.action0 =
       action.kind === 'real'
         ? Float32Array.from({ length: B * A }, () => rng.normal())
         : Int32Array.from({ length: B * A }, (_, j) =>
             action.kind === 'int' ? (j % A) * action.vocab + rng.int(action.vocab) : rng.int(action.codes),
           );
-  }
-
-  /** trainDynamics' teacher-forced loss, once against Ops: mean((step(context, current, a) - target)^2 * weights). */
-  function dynamicsLoss<T>(ops: Ops<T>, dynamics: Dynamics, i: Record<string, T>): T {
-    const predicted = dynamics.step(ops, i.context, i.current, i.actions ?? null); //                 [B, P, pp]
-    const d = ops.sub(predicted, i.target);
-    return ops.mean(ops.reshape(ops.mul(ops.mul(d, d), i.weights), [-1]), 0);
   }
 
   const batch = new Int32Array(B);
@@ -461,7 +456,8 @@ export async function spatialStep(): Promise<RealStep> {
     params: (d) => d.params(),
     modules: (d) => ({ dynamics: d }),
     dispose: (d) => d.dispose(),
-    loss: dynamicsLoss,
+    // the stage's loss rolled 1 step (teacher forcing): mean((step(context, current, action0) - target0)^2 * weights)
+    loss: (ops, d, i) => dynamicsLoss(ops, d, 1, i.weights, null, i).loss,
     inputs: () => Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, tf.tensor(a, shapes[name])])),
     arrays: () =>
       Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),

@@ -335,14 +335,14 @@ class Dynamics(nn.Module):
 
 
 class Spatial(nn.Module):
-    """The dynamics under the name real-steps.ts gives it, with trainDynamics' teacher-forced loss."""
+    """The dynamics under the name real-steps.ts gives it, with its stage's loss rolled 1 step (teacher-forced)."""
 
     def __init__(self, g, index, mask):
         super().__init__()
         self.dynamics = Dynamics(g, index, mask)
 
     def loss(self, i):
-        d = self.dynamics.step(i['context'], i['current'], i.get('actions')) - i['target']
+        d = self.dynamics.step(i['context'], i['current'], i.get('action0')) - i['target0']
         return (d * d * i['weights']).mean()
 
 
