@@ -6,12 +6,13 @@
 //            seed 1000, jepa's batch size and k);
 //   spatial  the dynamics stage's own loss (losses.ts dynamicsLoss) rolled 1 step, i.e. teacher-forced: the
 //            pixel-weighted squared error of the dynamics' step (default config, sprite-world's frame geometry and
-//            action kind), on seeded random frames of the real shapes.
+//            action kind), on seeded random frames of the real shapes;
+//   jepa's whole loss (losses.ts jepaLoss at the defaults, its changeWeight resolved as training does: + VICReg,
+//            the probe and the anchor) on the same networks, traced by jepa's own engine spec (train.ts
+//            jepaEngineSpec, the target encoder's weights fed) from the step arrays training feeds.
 // Each checks that both engines give the same loss and gradients on the first batch, from the same weights, and
 // writes what its PyTorch twin (scripts/figures/torch_real_twins.py) needs to run and check the same step: the
 // geometry, the initial weights by name, the batches, and tfjs's loss and gradients on the first batch.
-// A third step, jepa's whole loss (losses.ts jepaLoss: + VICReg and the probe), runs on tfjs and the twin only,
-// until the loss is written against Ops and the engine can trace it.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,10 +35,10 @@ import {
 import { jepaDefaults } from '../packages/jepa/src/config';
 import { fitGeometry } from '../packages/jepa/src/index';
 import { contextTableRows } from '../packages/jepa/src/inputs';
-import { jepaLoss } from '../packages/jepa/src/losses';
+import { changeWeightFor, jepaLoss } from '../packages/jepa/src/losses';
 import { buildNetworks, type Networks, rollout } from '../packages/jepa/src/model';
 import { batchSizeFor, rolloutStepsFor } from '../packages/jepa/src/schedule';
-import { trainableParams } from '../packages/jepa/src/train';
+import { jepaEngineSpec, trainableParams } from '../packages/jepa/src/train';
 import { spatialDefaults } from '../packages/spatial/src/config';
 import type { NeighbourhoodAttention } from '../packages/spatial/src/attention';
 import { dynamicsLoss } from '../packages/spatial/src/losses';
@@ -51,14 +52,13 @@ export interface RealStep {
   /** The geometry, batch and weight count, in one line. */
   summary: string;
   /** tfjs's first-batch loss and largest gradient; the engine's loss and largest gradient gap to tfjs's. */
-  check: { tfjsLoss: number; scale: number; engine: { loss: number; worst: number } | null };
+  check: { tfjsLoss: number; scale: number; engine: { loss: number; worst: number } };
   /** Trained weights (scalars). */
   weights: number;
   tfjs: Step;
-  /** The engine's step, or why there is none. */
-  engine: Step | { missing: string };
+  engine: Step;
   /** What the engine traced (to profile its graph), and the batches the steps draw. */
-  engineSpec?: OrtEngineSpec;
+  engineSpec: OrtEngineSpec;
   nextBatch: () => Int32Array;
   /** The directory of the PyTorch twin's spec (`--net <twin.net> --spec <twin.dir>`), removed by dispose. */
   twin: { net: 'jepa' | 'spatial'; dir: string };
@@ -138,22 +138,31 @@ function writeTwinSpec(
 type Inputs = Record<string, tf.Tensor>;
 
 /**
+ * The engine's side of a step: `loss` traced over the step's inputs with the weights of `modules` (its data `arrays`,
+ * where they are arrays already, else `inputs` read out), or the model's own engine spec but its trained weights
+ * (`spec`: its inputs, data, fed weights and loss).
+ */
+type EngineSide<N> =
+  | { modules: (net: N) => Record<string, Module>; arrays?: (batch: Int32Array) => StepData }
+  | { spec: (net: N) => Omit<OrtEngineSpec, 'params' | 'adam'> };
+
+/**
  * One loss on two copies of a network from the same seed: on tfjs (tfjsOps, tf.variableGrads, neural's Adam) and
- * traced by the engine (OrtEngine, ArrayAdam), each step's inputs cut by `inputs` (tfjs code, read out as arrays
- * for the engine).
+ * on the engine (OrtEngine, ArrayAdam), each step's tfjs inputs cut by `inputs` (tfjs code), the engine's as
+ * `engine` says.
  */
 async function sideBySide<N>(o: {
   make: () => N;
   params: (net: N) => tf.Variable[];
-  modules: (net: N) => Record<string, Module>;
   dispose: (net: N) => void;
   loss: <T>(ops: Ops<T>, net: N, i: Record<string, T>) => T;
   inputs: (batch: Int32Array) => Inputs;
-  /** The engine's step data, where it has them as arrays already (default: `inputs` read out). */
-  arrays?: (batch: Int32Array) => StepData;
+  engine: EngineSide<N>;
   nextBatch: () => Int32Array;
   /** The PyTorch twin's spec, but the weights and batches (`modules` of the tfjs copy). */
   twin: (net: N) => TwinSpec;
+  /** The twin's step data, where it reads other names than the engine (default: the engine's step data). */
+  twinData?: (batch: Int32Array) => Record<string, Blob>;
 }): Promise<Omit<RealStep, 'title' | 'summary'>> {
   const first = o.nextBatch();
   const tfjsNet = o.make();
@@ -175,27 +184,9 @@ async function sideBySide<N>(o: {
   };
 
   const engineNet = o.make();
-  const probe = o.inputs(first);
-  const specInputs = Object.entries(probe).map(([name, t]) => ({
-    name,
-    shape: t.shape,
-    dtype: t.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
-  }));
-  tf.dispose(Object.values(probe));
-  const data = (batch: Int32Array): StepData => {
-    const inputs = o.inputs(batch);
-    const out: StepData = {};
-    for (const [name, t] of Object.entries(inputs))
-      out[name] = { data: t.dataSync() as Float32Array | Int32Array, dims: t.shape };
-    tf.dispose(Object.values(inputs));
-    return out;
-  };
   const engineSpec: OrtEngineSpec = {
+    ...('spec' in o.engine ? o.engine.spec(engineNet) : tracedSpec(o, o.engine, engineNet, first)),
     params: o.params(engineNet),
-    inputs: specInputs,
-    loss: (ops, i) => o.loss(ops, engineNet, i),
-    data: o.arrays ?? data,
-    modules: o.modules(engineNet),
   };
   const engine = await OrtEngine.create(engineSpec);
 
@@ -204,12 +195,14 @@ async function sideBySide<N>(o: {
   const { worst, scale } = gradientGap(traced.grads, reference.grads);
   const blobs = (batch: Int32Array): Record<string, Blob> =>
     Object.fromEntries(
-      Object.entries((o.arrays ?? data)(batch)).map(([name, d]) => {
+      Object.entries(engineSpec.data(batch)).map(([name, d]) => {
         if (d.data instanceof BigInt64Array) throw new Error(`twin spec: input ${name} is int64; pass int32`);
         return [name, { data: d.data, shape: d.dims }];
       }),
     );
-  const twinBatches = [first, ...Array.from({ length: TWIN_BATCHES - 1 }, () => o.nextBatch())].map(blobs);
+  const twinBatches = [first, ...Array.from({ length: TWIN_BATCHES - 1 }, () => o.nextBatch())].map(
+    o.twinData ?? blobs,
+  );
   const twin = o.twin(tfjsNet);
   const dir = writeTwinSpec(twin, params, twinBatches, reference.grads, reference.loss);
   return {
@@ -229,21 +222,50 @@ async function sideBySide<N>(o: {
   };
 }
 
+/** The engine's spec of `loss` traced over the inputs `inputs` cuts (names, shapes and dtypes of `first`'s). */
+function tracedSpec<N>(
+  o: { loss: <T>(ops: Ops<T>, net: N, i: Record<string, T>) => T; inputs: (batch: Int32Array) => Inputs },
+  side: Extract<EngineSide<N>, { modules: unknown }>,
+  net: N,
+  first: Int32Array,
+): Omit<OrtEngineSpec, 'params' | 'adam'> {
+  const probe = o.inputs(first);
+  const inputs = Object.entries(probe).map(([name, t]) => ({
+    name,
+    shape: t.shape,
+    dtype: t.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
+  }));
+  tf.dispose(Object.values(probe));
+  const data = (batch: Int32Array): StepData => {
+    const tensors = o.inputs(batch);
+    const out: StepData = {};
+    for (const [name, t] of Object.entries(tensors))
+      out[name] = { data: t.dataSync() as Float32Array | Int32Array, dims: t.shape };
+    tf.dispose(Object.values(tensors));
+    return out;
+  };
+  return { inputs, loss: (ops, i) => o.loss(ops, net, i), data: side.arrays ?? data, modules: side.modules(net) };
+}
+
 // region jepa -------------------------------------------------------------------------------------------------
 
 const [BUDGET, SEED] = [1024, 1000];
 
 /** jepa on code-trace (see the file comment): the training set, its batches as inputs, the twin's spec. */
 function jepaSetup() {
-  const config = jepaDefaults;
   const data = trainingSet(codeTrace, jobWorld(codeTrace, SEED), 'behavior', BUDGET, SEED).observed;
-  const geometry = fitGeometry(codeTrace.spec, 'state', config, data);
-  const set = buildTrainingSet(geometry, data, 'state', config.realReadout === 'change');
+  const geometry = fitGeometry(codeTrace.spec, 'state', jepaDefaults, data);
+  const set = buildTrainingSet(geometry, data, 'state', jepaDefaults.realReadout === 'change');
+  // as trainJepa resolves it: changeWeight 0 (balanced) becomes the set's weight of a changing token
+  const config = { ...jepaDefaults, changeWeight: changeWeightFor(set, jepaDefaults) };
   const windows = set.startEpisode.length;
   const B = batchSizeFor(windows, geometry.state.tokens, config);
   const k = rolloutStepsFor(geometry.state.kind, windows, config);
 
-  /** A batch's inputs; `whole` adds what jepaLoss's probe term reads: labels and weights [B (k+1), N, S]. */
+  /**
+   * A batch's inputs; `whole` adds what the rest of jepaLoss reads: labels and weights [B (k+1), N, S] (the change
+   * weight's and the probe's), and the anchor's weights of s_t [B, N, S].
+   */
   function batchInputs(examples: Int32Array, whole = false): Inputs {
     return tf.tidy(() => {
       const b = windowBatch(set, examples, k);
@@ -265,6 +287,7 @@ function jepaSetup() {
       if (whole) {
         add('labels', b.states.labels);
         add('stateWeights', tf.mul(b.states.weights, tf.reshape(b.inside, [B * (k + 1), 1, 1])));
+        add('s0Weights', s0.weights);
       }
       return out;
     });
@@ -294,7 +317,7 @@ function jepaSetup() {
   const rng = createRng(`jepa-engine-step ${SEED}`);
   const nextBatch = () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B));
 
-  /** The twin's spec: the prediction term alone, or jepaLoss's whole loss. */
+  /** The twin's spec: the prediction term alone, or jepaLoss's whole loss (with the anchor where `nets` has one). */
   function twin(nets: Networks, loss: 'prediction' | 'whole'): TwinSpec {
     // the twin covers code-trace's geometry; another scenario's would need its action, real or grid parts
     const { state, context, action, pointer } = geometry;
@@ -314,6 +337,8 @@ function jepaSetup() {
         probeOnPredictions: config.probeOnPredictions ? 1 : 0,
         varianceWeight: config.varianceWeight,
         covarianceWeight: config.covarianceWeight,
+        changeWeight: config.changeWeight,
+        anchorWeight: nets.anchor ? config.anchorWeight : 0,
         tokens: state.tokens,
         slots: state.slots,
         vocab: state.vocab,
@@ -322,29 +347,37 @@ function jepaSetup() {
         pointer: token,
         k,
       },
-      modules: { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe },
+      modules: {
+        online: nets.online,
+        target: nets.target,
+        predictor: nets.predictor,
+        probe: nets.probe,
+        ...(nets.anchor ? { anchor: nets.anchor } : {}),
+      },
     };
   }
   const make = () => buildNetworks(geometry, config, `${SEED}/engine`);
-  const dispose = (n: Networks) => [n.online, n.target, n.predictor, n.probe].forEach((m) => m.dispose());
+  const dispose = (n: Networks) => [n.online, n.target, n.predictor, n.probe, n.anchor].forEach((m) => m?.dispose());
   const summary =
     `code-trace budget ${BUDGET} seed ${SEED}: ${windows} windows, batch ${B}, k ${k}, ` +
     `${geometry.state.tokens} tokens, width ${config.width}`;
-  return { config, set, k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary };
+  return { config, set, B, k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary };
 }
 
 /** jepa's prediction step (see the file comment). */
 export async function jepaStep(): Promise<RealStep> {
   const { k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary } = jepaSetup();
+  // the anchor reads z_t in jepaLoss's other terms only: its weights would get no gradient here
+  const withoutAnchor = (n: Networks): Networks => ({ ...n, anchor: null });
   const step = await sideBySide<Networks>({
     make,
-    params: trainableParams,
-    modules: (n) => ({ online: n.online, predictor: n.predictor, probe: n.probe }),
+    params: (n) => trainableParams(withoutAnchor(n)),
     dispose,
     loss: predictionLoss,
     inputs: (batch) => batchInputs(batch),
+    engine: { modules: (n) => ({ online: n.online, predictor: n.predictor, probe: n.probe }) },
     nextBatch,
-    twin: (nets) => twin(nets, 'prediction'),
+    twin: (nets) => twin(withoutAnchor(nets), 'prediction'),
   });
   return {
     title: `jepa prediction step (encoders + ${k}-step predictor rollout)`,
@@ -354,62 +387,39 @@ export async function jepaStep(): Promise<RealStep> {
 }
 
 /**
- * jepa's whole training loss (losses.ts jepaLoss: prediction + VICReg variance and covariance + the probe's
- * cross-entropy on frozen latents), on tfjs and the twin only: the loss is now written against Ops (jepa trains
- * on the engine), its engine row is still to be added here. Without the target encoder's EMA update, as jepaStep.
+ * jepa's whole training loss (losses.ts jepaLoss at the defaults: prediction with changing tokens weighed +
+ * VICReg variance and covariance + the probe's cross-entropy on frozen latents + the anchor's readout of z_t), on
+ * the step arrays training feeds (batch.ts windowArrays); the engine is jepa's own (train.ts jepaEngineSpec: the
+ * target encoder's weights fed, not trained). Without the target encoder's EMA update, as jepaStep: it runs after
+ * the step in training, on tfjs variables or the engine's fed arrays.
  */
 export async function jepaWholeStep(): Promise<RealStep> {
-  const { config, set, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
-  const nets = make();
-  const params = trainableParams(nets);
-  const adam = new Adam(params);
-  const run = (examples: Int32Array, update: boolean) =>
-    tf.tidy(() => {
-      const batch = stepBatchOf(tensorsOf(windowArrays(set, examples, k)), examples.length, k);
-      const { value, grads } = tf.variableGrads(
-        () => jepaLoss(tfjsOps, nets, batch, config).total as tf.Scalar,
-        params,
-      );
-      if (update)
-        adam.step(
-          params.map((p) => grads[p.name]),
-          1e-3,
-        );
-      return { loss: value.dataSync()[0], grads: update ? [] : params.map((p) => grads[p.name]?.dataSync() ?? null) };
-    });
-  const batches = Array.from({ length: TWIN_BATCHES }, nextBatch);
-  const reference = run(batches[0], false);
-  const blobs = batches.map((examples) => {
-    const inputs = batchInputs(examples, true);
-    const out = Object.fromEntries(
-      Object.entries(inputs).map(([name, t]) => [
-        name,
-        { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape } as Blob,
-      ]),
-    );
-    tf.dispose(Object.values(inputs));
-    return out;
-  });
-  const dir = writeTwinSpec(twin(nets, 'whole'), params, blobs, reference.grads, reference.loss);
-  const scale = gradientGap(
-    params.map((p) => new Float32Array(p.size)),
-    reference.grads,
-  ).scale;
-  const weights = params.reduce((sum, p) => sum + p.size, 0);
-  return {
-    title: `jepa whole loss (prediction + VICReg + probe, ${k}-step rollout)`,
-    summary: `${summary}; ${weights} weights`,
-    check: { tfjsLoss: reference.loss, scale, engine: null },
-    weights,
-    tfjs: () => run(nextBatch(), true),
-    engine: { missing: 'the engine row of the whole loss is not wired here yet (jepa itself trains on the engine)' },
+  const { config, set, B, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
+  const step = await sideBySide<Networks>({
+    make,
+    params: trainableParams,
+    dispose,
+    loss: (ops, nets, i) => jepaLoss(ops, nets, stepBatchOf(i, B, k), config).total,
+    inputs: (examples) => tensorsOf(windowArrays(set, examples, k)),
+    engine: { spec: (nets) => jepaEngineSpec(nets, set, config, B, k) },
     nextBatch,
-    twin: { net: 'jepa', dir },
-    dispose: async () => {
-      adam.dispose();
-      dispose(nets);
-      rmSync(dir, { recursive: true, force: true });
+    twin: (nets) => twin(nets, 'whole'),
+    twinData: (examples) => {
+      const inputs = batchInputs(examples, true);
+      const out = Object.fromEntries(
+        Object.entries(inputs).map(([name, t]) => [
+          name,
+          { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape } as Blob,
+        ]),
+      );
+      tf.dispose(Object.values(inputs));
+      return out;
     },
+  });
+  return {
+    title: `jepa whole loss (prediction + VICReg + probe + anchor, ${k}-step rollout)`,
+    summary: `${summary}; ${step.weights} weights`,
+    ...step,
   };
 }
 // endregion
@@ -454,13 +464,15 @@ export async function spatialStep(): Promise<RealStep> {
   const step = await sideBySide<Dynamics>({
     make,
     params: (d) => d.params(),
-    modules: (d) => ({ dynamics: d }),
     dispose: (d) => d.dispose(),
     // the stage's loss rolled 1 step (teacher forcing): mean((step(context, current, action0) - target0)^2 * weights)
     loss: (ops, d, i) => dynamicsLoss(ops, d, 1, i.weights, null, i).loss,
     inputs: () => Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, tf.tensor(a, shapes[name])])),
-    arrays: () =>
-      Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),
+    engine: {
+      modules: (d) => ({ dynamics: d }),
+      arrays: () =>
+        Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),
+    },
     nextBatch: () => batch,
     twin: (d) => {
       const { hood } = d.blocks[0].attention as NeighbourhoodAttention;
