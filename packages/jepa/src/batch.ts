@@ -354,3 +354,18 @@ export function statesOf(s: StateTensors, from: number, count: number, steps: nu
 export function rowsOf<T extends tf.Tensor>(data: tf.Tensor, idx: Int32Array): T {
   return tf.tidy(() => tf.gatherND(data, tf.tensor2d(idx, [idx.length, 1], 'int32'))) as T;
 }
+
+/**
+ * The categorical action rows (embedding row ids) of the set's valid transitions: what its training shows. Null
+ * when the actions are real or absent.
+ */
+export function actionRowsSeen(set: TrainingSet): Set<number> | null {
+  const ids = set.arrays.actions;
+  if (!(ids instanceof Int32Array) || set.actions === null) return null;
+  const A = set.actions.shape[1];
+  const seen = new Set<number>();
+  set.lengths.forEach((length, e) => {
+    for (let t = 0; t < length; t++) for (let a = 0; a < A; a++) seen.add(ids[(e * set.steps + t) * A + a]);
+  });
+  return seen;
+}
