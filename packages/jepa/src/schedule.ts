@@ -2,7 +2,7 @@
 // many windows a minibatch holds. Pure numbers from the config and the data's size (README, *Training schedule*).
 import type { JepaConfig } from './config';
 
-/** What the schedule reads of a training set: its kind, its state tokens, and whether it is a grid read cell by cell. */
+/** What the schedule reads of a training set: its kind, its state tokens, whether it is a grid read cell by cell. */
 export interface SetShape {
   kind: 'categorical' | 'real';
   tokens: number;
