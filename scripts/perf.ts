@@ -174,8 +174,10 @@ for (const make of [jepaStep, spatialStep, jepaWholeStep]) {
     process.stderr.write(`perf: ${step.title} torch: ${twin.ms.map((m) => m.toFixed(1)).join(' ')} ms/step\n`);
     rows.push({ name: `torch ${twin.torch} (${twin.blas}, ${twin.attention})`, msPerStep: median(twin.ms) });
   } else process.stderr.write(`perf: the PyTorch twin of ${step.twin.net} is skipped: ${twin.skipped}\n`);
-  const engines: Array<[string, Step]> = [[`neural layers (${backend.name})`, step.tfjs]];
-  if (typeof step.engine === 'function') engines.push(['ort engine', step.engine]);
+  const engines: Array<[string, Step]> = [
+    [`neural layers (${backend.name})`, step.tfjs],
+    ['ort engine', step.engine],
+  ];
   for (const [name, run] of engines)
     rows.push({ name, msPerStep: median(await timeSteps(`${step.title} ${name}`, run, runs, steps, warmup)) });
   await step.dispose();
@@ -200,19 +202,15 @@ for (const { step, rows, twin } of real) {
   const checked = 'check' in twin ? twin.check : undefined;
   table(`${step.title}: ${step.summary}`, rows, twin);
   console.log(
-    `first batch: loss tfjs ${tfjsLoss.toPrecision(7)}` +
-      (engine ? `, engine ${engine.loss.toPrecision(7)}` : '') +
+    `first batch: loss tfjs ${tfjsLoss.toPrecision(7)}, engine ${engine.loss.toPrecision(7)}` +
       (checked ? `, torch ${checked.loss.toPrecision(7)}` : '') +
-      `; largest gradient ${scale.toExponential(1)}, its gap to tfjs:` +
-      (engine ? ` engine ${engine.worst.toExponential(1)}` : '') +
+      `; largest gradient ${scale.toExponential(1)}, its gap to tfjs: engine ${engine.worst.toExponential(1)}` +
       (checked ? ` torch ${checked.worst.toExponential(1)}` : ''),
   );
   console.log(
     `weights: ${step.weights} trained` +
       ('weights' in twin ? ` (the twin's: ${twin.weights})` : ` (no twin: ${'skipped' in twin ? twin.skipped : ''})`) +
-      (typeof step.engine === 'function'
-        ? `; engine against tfjs: ${(ms(rows, 'neural layers') / ms(rows, 'ort engine')).toFixed(2)}x`
-        : `; no engine row: ${step.engine.missing}`),
+      `; engine against tfjs: ${(ms(rows, 'neural layers') / ms(rows, 'ort engine')).toFixed(2)}x`,
   );
 }
 console.log(`engine: ${ORT_ENGINE}`);

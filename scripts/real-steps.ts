@@ -1,17 +1,18 @@
-// jepa's and spatial's real networks, each with its loss's main term written once against the Ops interface, so
-// the same loss trains on tfjs and on the ONNX Runtime engine: what `pnpm perf` and
-// scripts/figures/real-engine-steps.ts time side by side. Their whole losses are tfjs code in their packages
-// (not changed here): these terms are
+// jepa's and spatial's real networks, each with a loss written once against the Ops interface, so the same loss
+// trains on tfjs and on the ONNX Runtime engine: what `pnpm perf` and scripts/figures/real-engine-steps.ts time
+// side by side. The losses:
 //   jepa     latentLoss of the k-step predictor rollout against the target encoder (encoders + predictor, with its
 //            context read and pointer), on jepa's default networks built from code-trace's geometry (budget 1024,
 //            seed 1000, jepa's batch size and k);
-//   spatial  trainDynamics' teacher-forced pixel-weighted squared error of the dynamics' step (default config,
-//            sprite-world's frame geometry and action kind), on seeded random frames of the real shapes.
+//   spatial  the dynamics stage's own loss (losses.ts dynamicsLoss) rolled 1 step, i.e. teacher-forced: the
+//            pixel-weighted squared error of the dynamics' step (default config, sprite-world's frame geometry and
+//            action kind), on seeded random frames of the real shapes;
+//   jepa's whole loss (losses.ts jepaLoss at the defaults, its changeWeight resolved as training does: + VICReg,
+//            the probe and the anchor) on the same networks, traced by jepa's own engine spec (train.ts
+//            jepaEngineSpec, the target encoder's weights fed) from the step arrays training feeds.
 // Each checks that both engines give the same loss and gradients on the first batch, from the same weights, and
 // writes what its PyTorch twin (scripts/figures/torch_real_twins.py) needs to run and check the same step: the
 // geometry, the initial weights by name, the batches, and tfjs's loss and gradients on the first batch.
-// A third step, jepa's whole loss (losses.ts jepaLoss: + VICReg and the probe), runs on tfjs and the twin only,
-// until the loss is written against Ops and the engine can trace it.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,14 +35,15 @@ import {
 import { jepaDefaults } from '../packages/jepa/src/config';
 import { fitGeometry } from '../packages/jepa/src/index';
 import { contextTableRows } from '../packages/jepa/src/inputs';
-import { jepaLoss } from '../packages/jepa/src/losses';
+import { changeWeightFor, jepaLoss } from '../packages/jepa/src/losses';
 import { buildNetworks, type Networks, rollout } from '../packages/jepa/src/model';
 import { batchSizeFor, rolloutStepsFor } from '../packages/jepa/src/schedule';
-import { trainableParams } from '../packages/jepa/src/train';
+import { jepaEngineSpec, trainableParams } from '../packages/jepa/src/train';
 import { spatialDefaults } from '../packages/spatial/src/config';
 import type { NeighbourhoodAttention } from '../packages/spatial/src/attention';
+import { dynamicsLoss } from '../packages/spatial/src/losses';
 import { Dynamics, actionKindOf } from '../packages/spatial/src/model';
-import { geometryOf } from '../packages/spatial/src/world-model';
+import { contextFramesOf, dynamicsShape, geometryOf } from '../packages/spatial/src/world-model';
 import { type Step, gradientGap } from './train-steps';
 
 /** A real network's step on both engines, checked against each other on the first batch. */
@@ -50,14 +52,13 @@ export interface RealStep {
   /** The geometry, batch and weight count, in one line. */
   summary: string;
   /** tfjs's first-batch loss and largest gradient; the engine's loss and largest gradient gap to tfjs's. */
-  check: { tfjsLoss: number; scale: number; engine: { loss: number; worst: number } | null };
+  check: { tfjsLoss: number; scale: number; engine: { loss: number; worst: number } };
   /** Trained weights (scalars). */
   weights: number;
   tfjs: Step;
-  /** The engine's step, or why there is none. */
-  engine: Step | { missing: string };
+  engine: Step;
   /** What the engine traced (to profile its graph), and the batches the steps draw. */
-  engineSpec?: OrtEngineSpec;
+  engineSpec: OrtEngineSpec;
   nextBatch: () => Int32Array;
   /** The directory of the PyTorch twin's spec (`--net <twin.net> --spec <twin.dir>`), removed by dispose. */
   twin: { net: 'jepa' | 'spatial'; dir: string };
@@ -137,22 +138,31 @@ function writeTwinSpec(
 type Inputs = Record<string, tf.Tensor>;
 
 /**
+ * The engine's side of a step: `loss` traced over the step's inputs with the weights of `modules` (its data `arrays`,
+ * where they are arrays already, else `inputs` read out), or the model's own engine spec but its trained weights
+ * (`spec`: its inputs, data, fed weights and loss).
+ */
+type EngineSide<N> =
+  | { modules: (net: N) => Record<string, Module>; arrays?: (batch: Int32Array) => StepData }
+  | { spec: (net: N) => Omit<OrtEngineSpec, 'params' | 'adam'> };
+
+/**
  * One loss on two copies of a network from the same seed: on tfjs (tfjsOps, tf.variableGrads, neural's Adam) and
- * traced by the engine (OrtEngine, ArrayAdam), each step's inputs cut by `inputs` (tfjs code, read out as arrays
- * for the engine).
+ * on the engine (OrtEngine, ArrayAdam), each step's tfjs inputs cut by `inputs` (tfjs code), the engine's as
+ * `engine` says.
  */
 async function sideBySide<N>(o: {
   make: () => N;
   params: (net: N) => tf.Variable[];
-  modules: (net: N) => Record<string, Module>;
   dispose: (net: N) => void;
   loss: <T>(ops: Ops<T>, net: N, i: Record<string, T>) => T;
   inputs: (batch: Int32Array) => Inputs;
-  /** The engine's step data, where it has them as arrays already (default: `inputs` read out). */
-  arrays?: (batch: Int32Array) => StepData;
+  engine: EngineSide<N>;
   nextBatch: () => Int32Array;
   /** The PyTorch twin's spec, but the weights and batches (`modules` of the tfjs copy). */
   twin: (net: N) => TwinSpec;
+  /** The twin's step data, where it reads other names than the engine (default: the engine's step data). */
+  twinData?: (batch: Int32Array) => Record<string, Blob>;
 }): Promise<Omit<RealStep, 'title' | 'summary'>> {
   const first = o.nextBatch();
   const tfjsNet = o.make();
@@ -174,27 +184,9 @@ async function sideBySide<N>(o: {
   };
 
   const engineNet = o.make();
-  const probe = o.inputs(first);
-  const specInputs = Object.entries(probe).map(([name, t]) => ({
-    name,
-    shape: t.shape,
-    dtype: t.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
-  }));
-  tf.dispose(Object.values(probe));
-  const data = (batch: Int32Array): StepData => {
-    const inputs = o.inputs(batch);
-    const out: StepData = {};
-    for (const [name, t] of Object.entries(inputs))
-      out[name] = { data: t.dataSync() as Float32Array | Int32Array, dims: t.shape };
-    tf.dispose(Object.values(inputs));
-    return out;
-  };
   const engineSpec: OrtEngineSpec = {
+    ...('spec' in o.engine ? o.engine.spec(engineNet) : tracedSpec(o, o.engine, engineNet, first)),
     params: o.params(engineNet),
-    inputs: specInputs,
-    loss: (ops, i) => o.loss(ops, engineNet, i),
-    data: o.arrays ?? data,
-    modules: o.modules(engineNet),
   };
   const engine = await OrtEngine.create(engineSpec);
 
@@ -203,12 +195,14 @@ async function sideBySide<N>(o: {
   const { worst, scale } = gradientGap(traced.grads, reference.grads);
   const blobs = (batch: Int32Array): Record<string, Blob> =>
     Object.fromEntries(
-      Object.entries((o.arrays ?? data)(batch)).map(([name, d]) => {
+      Object.entries(engineSpec.data(batch)).map(([name, d]) => {
         if (d.data instanceof BigInt64Array) throw new Error(`twin spec: input ${name} is int64; pass int32`);
         return [name, { data: d.data, shape: d.dims }];
       }),
     );
-  const twinBatches = [first, ...Array.from({ length: TWIN_BATCHES - 1 }, () => o.nextBatch())].map(blobs);
+  const twinBatches = [first, ...Array.from({ length: TWIN_BATCHES - 1 }, () => o.nextBatch())].map(
+    o.twinData ?? blobs,
+  );
   const twin = o.twin(tfjsNet);
   const dir = writeTwinSpec(twin, params, twinBatches, reference.grads, reference.loss);
   return {
@@ -228,21 +222,50 @@ async function sideBySide<N>(o: {
   };
 }
 
+/** The engine's spec of `loss` traced over the inputs `inputs` cuts (names, shapes and dtypes of `first`'s). */
+function tracedSpec<N>(
+  o: { loss: <T>(ops: Ops<T>, net: N, i: Record<string, T>) => T; inputs: (batch: Int32Array) => Inputs },
+  side: Extract<EngineSide<N>, { modules: unknown }>,
+  net: N,
+  first: Int32Array,
+): Omit<OrtEngineSpec, 'params' | 'adam'> {
+  const probe = o.inputs(first);
+  const inputs = Object.entries(probe).map(([name, t]) => ({
+    name,
+    shape: t.shape,
+    dtype: t.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
+  }));
+  tf.dispose(Object.values(probe));
+  const data = (batch: Int32Array): StepData => {
+    const tensors = o.inputs(batch);
+    const out: StepData = {};
+    for (const [name, t] of Object.entries(tensors))
+      out[name] = { data: t.dataSync() as Float32Array | Int32Array, dims: t.shape };
+    tf.dispose(Object.values(tensors));
+    return out;
+  };
+  return { inputs, loss: (ops, i) => o.loss(ops, net, i), data: side.arrays ?? data, modules: side.modules(net) };
+}
+
 // region jepa -------------------------------------------------------------------------------------------------
 
 const [BUDGET, SEED] = [1024, 1000];
 
 /** jepa on code-trace (see the file comment): the training set, its batches as inputs, the twin's spec. */
 function jepaSetup() {
-  const config = jepaDefaults;
   const data = trainingSet(codeTrace, jobWorld(codeTrace, SEED), 'behavior', BUDGET, SEED).observed;
-  const geometry = fitGeometry(codeTrace.spec, 'state', config, data);
-  const set = buildTrainingSet(geometry, data, 'state', config.realReadout === 'change');
+  const geometry = fitGeometry(codeTrace.spec, 'state', jepaDefaults, data);
+  const set = buildTrainingSet(geometry, data, 'state', jepaDefaults.realReadout === 'change');
+  // as trainJepa resolves it: changeWeight 0 (balanced) becomes the set's weight of a changing token
+  const config = { ...jepaDefaults, changeWeight: changeWeightFor(set, jepaDefaults) };
   const windows = set.startEpisode.length;
-  const B = batchSizeFor(windows, geometry.state.tokens, config);
-  const k = rolloutStepsFor(geometry.state.kind, windows, config);
+  const B = batchSizeFor(windows, set, config);
+  const k = rolloutStepsFor(set, windows, config);
 
-  /** A batch's inputs; `whole` adds what jepaLoss's probe term reads: labels and weights [B (k+1), N, S]. */
+  /**
+   * A batch's inputs; `whole` adds what the rest of jepaLoss reads: labels and weights [B (k+1), N, S] (the change
+   * weight's and the probe's), and the anchor's weights of s_t [B, N, S].
+   */
   function batchInputs(examples: Int32Array, whole = false): Inputs {
     return tf.tidy(() => {
       const b = windowBatch(set, examples, k);
@@ -264,6 +287,7 @@ function jepaSetup() {
       if (whole) {
         add('labels', b.states.labels);
         add('stateWeights', tf.mul(b.states.weights, tf.reshape(b.inside, [B * (k + 1), 1, 1])));
+        add('s0Weights', s0.weights);
       }
       return out;
     });
@@ -293,7 +317,7 @@ function jepaSetup() {
   const rng = createRng(`jepa-engine-step ${SEED}`);
   const nextBatch = () => Int32Array.from(rng.shuffle(Array.from({ length: windows }, (_, w) => w)).slice(0, B));
 
-  /** The twin's spec: the prediction term alone, or jepaLoss's whole loss. */
+  /** The twin's spec: the prediction term alone, or jepaLoss's whole loss (with the anchor where `nets` has one). */
   function twin(nets: Networks, loss: 'prediction' | 'whole'): TwinSpec {
     // the twin covers code-trace's geometry; another scenario's would need its action, real or grid parts
     const { state, context, action, pointer } = geometry;
@@ -313,6 +337,8 @@ function jepaSetup() {
         probeOnPredictions: config.probeOnPredictions ? 1 : 0,
         varianceWeight: config.varianceWeight,
         covarianceWeight: config.covarianceWeight,
+        changeWeight: config.changeWeight,
+        anchorWeight: nets.anchor ? config.anchorWeight : 0,
         tokens: state.tokens,
         slots: state.slots,
         vocab: state.vocab,
@@ -321,29 +347,37 @@ function jepaSetup() {
         pointer: token,
         k,
       },
-      modules: { online: nets.online, target: nets.target, predictor: nets.predictor, probe: nets.probe },
+      modules: {
+        online: nets.online,
+        target: nets.target,
+        predictor: nets.predictor,
+        probe: nets.probe,
+        ...(nets.anchor ? { anchor: nets.anchor } : {}),
+      },
     };
   }
   const make = () => buildNetworks(geometry, config, `${SEED}/engine`);
-  const dispose = (n: Networks) => [n.online, n.target, n.predictor, n.probe].forEach((m) => m.dispose());
+  const dispose = (n: Networks) => [n.online, n.target, n.predictor, n.probe, n.anchor].forEach((m) => m?.dispose());
   const summary =
     `code-trace budget ${BUDGET} seed ${SEED}: ${windows} windows, batch ${B}, k ${k}, ` +
     `${geometry.state.tokens} tokens, width ${config.width}`;
-  return { config, set, k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary };
+  return { config, set, B, k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary };
 }
 
 /** jepa's prediction step (see the file comment). */
 export async function jepaStep(): Promise<RealStep> {
   const { k, batchInputs, predictionLoss, nextBatch, twin, make, dispose, summary } = jepaSetup();
+  // the anchor reads z_t in jepaLoss's other terms only: its weights would get no gradient here
+  const withoutAnchor = (n: Networks): Networks => ({ ...n, anchor: null });
   const step = await sideBySide<Networks>({
     make,
-    params: trainableParams,
-    modules: (n) => ({ online: n.online, predictor: n.predictor, probe: n.probe }),
+    params: (n) => trainableParams(withoutAnchor(n)),
     dispose,
     loss: predictionLoss,
     inputs: (batch) => batchInputs(batch),
+    engine: { modules: (n) => ({ online: n.online, predictor: n.predictor, probe: n.probe }) },
     nextBatch,
-    twin: (nets) => twin(nets, 'prediction'),
+    twin: (nets) => twin(withoutAnchor(nets), 'prediction'),
   });
   return {
     title: `jepa prediction step (encoders + ${k}-step predictor rollout)`,
@@ -353,62 +387,39 @@ export async function jepaStep(): Promise<RealStep> {
 }
 
 /**
- * jepa's whole training loss (losses.ts jepaLoss: prediction + VICReg variance and covariance + the probe's
- * cross-entropy on frozen latents), on tfjs and the twin only: the loss is now written against Ops (jepa trains
- * on the engine), its engine row is still to be added here. Without the target encoder's EMA update, as jepaStep.
+ * jepa's whole training loss (losses.ts jepaLoss at the defaults: prediction with changing tokens weighed +
+ * VICReg variance and covariance + the probe's cross-entropy on frozen latents + the anchor's readout of z_t), on
+ * the step arrays training feeds (batch.ts windowArrays); the engine is jepa's own (train.ts jepaEngineSpec: the
+ * target encoder's weights fed, not trained). Without the target encoder's EMA update, as jepaStep: it runs after
+ * the step in training, on tfjs variables or the engine's fed arrays.
  */
 export async function jepaWholeStep(): Promise<RealStep> {
-  const { config, set, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
-  const nets = make();
-  const params = trainableParams(nets);
-  const adam = new Adam(params);
-  const run = (examples: Int32Array, update: boolean) =>
-    tf.tidy(() => {
-      const batch = stepBatchOf(tensorsOf(windowArrays(set, examples, k)), examples.length, k);
-      const { value, grads } = tf.variableGrads(
-        () => jepaLoss(tfjsOps, nets, batch, config).total as tf.Scalar,
-        params,
-      );
-      if (update)
-        adam.step(
-          params.map((p) => grads[p.name]),
-          1e-3,
-        );
-      return { loss: value.dataSync()[0], grads: update ? [] : params.map((p) => grads[p.name]?.dataSync() ?? null) };
-    });
-  const batches = Array.from({ length: TWIN_BATCHES }, nextBatch);
-  const reference = run(batches[0], false);
-  const blobs = batches.map((examples) => {
-    const inputs = batchInputs(examples, true);
-    const out = Object.fromEntries(
-      Object.entries(inputs).map(([name, t]) => [
-        name,
-        { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape } as Blob,
-      ]),
-    );
-    tf.dispose(Object.values(inputs));
-    return out;
-  });
-  const dir = writeTwinSpec(twin(nets, 'whole'), params, blobs, reference.grads, reference.loss);
-  const scale = gradientGap(
-    params.map((p) => new Float32Array(p.size)),
-    reference.grads,
-  ).scale;
-  const weights = params.reduce((sum, p) => sum + p.size, 0);
-  return {
-    title: `jepa whole loss (prediction + VICReg + probe, ${k}-step rollout)`,
-    summary: `${summary}; ${weights} weights`,
-    check: { tfjsLoss: reference.loss, scale, engine: null },
-    weights,
-    tfjs: () => run(nextBatch(), true),
-    engine: { missing: 'the engine row of the whole loss is not wired here yet (jepa itself trains on the engine)' },
+  const { config, set, B, k, batchInputs, nextBatch, twin, make, dispose, summary } = jepaSetup();
+  const step = await sideBySide<Networks>({
+    make,
+    params: trainableParams,
+    dispose,
+    loss: (ops, nets, i) => jepaLoss(ops, nets, stepBatchOf(i, B, k), config).total,
+    inputs: (examples) => tensorsOf(windowArrays(set, examples, k)),
+    engine: { spec: (nets) => jepaEngineSpec(nets, set, config, B, k) },
     nextBatch,
-    twin: { net: 'jepa', dir },
-    dispose: async () => {
-      adam.dispose();
-      dispose(nets);
-      rmSync(dir, { recursive: true, force: true });
+    twin: (nets) => twin(nets, 'whole'),
+    twinData: (examples) => {
+      const inputs = batchInputs(examples, true);
+      const out = Object.fromEntries(
+        Object.entries(inputs).map(([name, t]) => [
+          name,
+          { data: t.dataSync() as Float32Array | Int32Array, shape: t.shape } as Blob,
+        ]),
+      );
+      tf.dispose(Object.values(inputs));
+      return out;
     },
+  });
+  return {
+    title: `jepa whole loss (prediction + VICReg + probe + anchor, ${k}-step rollout)`,
+    summary: `${summary}; ${step.weights} weights`,
+    ...step,
   };
 }
 // endregion
@@ -420,37 +431,28 @@ export async function spatialStep(): Promise<RealStep> {
   const spec = spriteWorld.spec;
   const view = 'frame';
   const g = geometryOf(spec, view, config);
-  const C = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;
+  const C = contextFramesOf(spec, config);
   const action = actionKindOf(spec.action, false, config.latentActions);
   const B = config.batchSize;
   const A = action.kind === 'none' ? 0 : action.kind === 'latent' ? 1 : action.size;
   const make = () =>
-    new Dynamics(createRng('spatial-engine-step').fork('dynamics'), {
-      geometry: g,
-      contextFrames: C,
-      width: config.width,
-      depth: config.depth,
-      heads: config.heads,
-      mlpRatio: config.mlpRatio,
-      radius: config.attentionRadius,
-      action,
-      tokens: 0,
-    });
-  // seeded frames of the real shapes: context [B, C, P, J], current and target [B, P, pp], actions [B, A]
+    new Dynamics(createRng('spatial-engine-step').fork('dynamics'), dynamicsShape(config, g, C, action));
+  // seeded frames of the real shapes, named as the stage's step data: context [B, C, P, J], current and target0
+  // [B, P, pp], action0 [B, A]
   const rng = createRng('spatial-engine-step data');
   const uniform = (n: number) => Float32Array.from({ length: n }, () => rng.next());
   const shapes: Record<string, number[]> = {
     context: [B, C, g.P, g.J],
     current: [B, g.P, g.pp],
-    target: [B, g.P, g.pp],
+    target0: [B, g.P, g.pp],
     weights: [g.P, g.pp],
   };
   const arrays: Record<string, Float32Array | Int32Array> = Object.fromEntries(
     Object.entries(shapes).map(([name, shape]) => [name, uniform(shape.reduce((a, b) => a * b, 1))]),
   );
   if (action.kind !== 'none') {
-    shapes.actions = [B, A];
-    arrays.actions =
+    shapes.action0 = [B, A];
+    arrays.action0 =
       action.kind === 'real'
         ? Float32Array.from({ length: B * A }, () => rng.normal())
         : Int32Array.from({ length: B * A }, (_, j) =>
@@ -458,23 +460,19 @@ export async function spatialStep(): Promise<RealStep> {
           );
   }
 
-  /** trainDynamics' teacher-forced loss, once against Ops: mean((step(context, current, a) - target)^2 * weights). */
-  function dynamicsLoss<T>(ops: Ops<T>, dynamics: Dynamics, i: Record<string, T>): T {
-    const predicted = dynamics.step(ops, i.context, i.current, i.actions ?? null); //                 [B, P, pp]
-    const d = ops.sub(predicted, i.target);
-    return ops.mean(ops.reshape(ops.mul(ops.mul(d, d), i.weights), [-1]), 0);
-  }
-
   const batch = new Int32Array(B);
   const step = await sideBySide<Dynamics>({
     make,
     params: (d) => d.params(),
-    modules: (d) => ({ dynamics: d }),
     dispose: (d) => d.dispose(),
-    loss: dynamicsLoss,
+    // the stage's loss rolled 1 step (teacher forcing): mean((step(context, current, action0) - target0)^2 * weights)
+    loss: (ops, d, i) => dynamicsLoss(ops, d, 1, i.weights, null, i).loss,
     inputs: () => Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, tf.tensor(a, shapes[name])])),
-    arrays: () =>
-      Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),
+    engine: {
+      modules: (d) => ({ dynamics: d }),
+      arrays: () =>
+        Object.fromEntries(Object.entries(arrays).map(([name, a]) => [name, { data: a, dims: shapes[name] }])),
+    },
     nextBatch: () => batch,
     twin: (d) => {
       const { hood } = d.blocks[0].attention as NeighbourhoodAttention;

@@ -7,7 +7,9 @@
 #   jepa     code-trace's geometry (categorical state tokens, no actions, program rows read by a pointer token):
 #            online encoder on s_t, target encoder (frozen, no_grad) on s_t..s_t+k, the predictor rolled out k steps
 #            on its own outputs with its context read (the first step reads the observed values, later steps the
-#            frozen probe's reading of the predicted latents), latentLoss's weighted mean squared distance
+#            frozen probe's reading of the predicted latents), latentLoss's weighted mean squared distance; or
+#            jepaLoss's whole loss: changing tokens weighed by the resolved changeWeight, + VICReg, the probe and
+#            the anchor (a readout head on the online latents, where the geometry's anchorWeight is above 0)
 #   spatial  the pixel dynamics (tubelet embedding, position, action embedding, pre-norm blocks of neighbourhood
 #            attention, norm, zero-started head, residual on the last frame), teacher-forced pixel-weighted MSE
 # The spec directory (written by real-steps.ts `writeTwinSpec`): spec.json (geometry, weights, batches, tfjs's loss
@@ -232,11 +234,13 @@ class Jepa(nn.Module):
         self.target = Encoder(g).requires_grad_(False)
         self.predictor = Predictor(g)
         self.probe = Probe(g)
+        self.anchor = Probe(g) if g['anchorWeight'] > 0 else None
 
     def loss(self, i):
         """latentLoss of the k-step rollout from z_t against the target encoder's latents of s_t+1..s_t+k; with
-        geometry `loss` 'whole', jepaLoss's total (losses.ts): + VICReg variance and covariance of z_t + the probe's
-        cross-entropy on the frozen targets and predictions."""
+        geometry `loss` 'whole', jepaLoss's total (losses.ts): the tokens whose value changes weighed changeWeight
+        in the latent loss, + VICReg variance and covariance of z_t + the probe's cross-entropy on the frozen targets
+        and predictions + anchorWeight x the anchor's cross-entropy reading s_t from z_t."""
         k, N, D, R = self.g['k'], self.g['tokens'], self.g['width'], self.g['rows']
         z = z0 = self.online(i['s0Ids'], i['s0Mask'])  # [B, N, D]
         B = z.shape[0]
@@ -250,21 +254,30 @@ class Jepa(nn.Module):
             z = self.predictor(z, embedded, i['s0Mask'], values)
             predicted.append(z)
         predicted = torch.stack(predicted, 1).view(B * k, N, D)
-        prediction = weighted_mean(((predicted - later) ** 2).mean(2), i['weight'])  # over [B k, N]
+        squares = ((predicted - later) ** 2).mean(2)  # [B k, N]
         if self.g['loss'] != 'whole':
-            return prediction
+            return weighted_mean(squares, i['weight'])
+        labels, weights = i['labels'], i['stateWeights']  # [B (k+1), N, S]
+        steps_of = lambda t, start: t.view(B, k + 1, *t.shape[1:])[:, start : start + k].reshape(B * k, *t.shape[1:])
+        # a token changes from s_t+j-1 to s_t+j when any of its slots' labels does
+        changed = (steps_of(labels, 1) != steps_of(labels, 0)).float().amax(2)  # [B k, N]
+        weight = i['weight'] * (changed * (self.g['changeWeight'] - 1) + 1)
+        prediction = weighted_mean(squares, weight)
         variance, covariance = variance_covariance(z0, i['s0Mask'])
         # the probe reads frozen latents only: the targets of every step, and the rollout's predictions
-        labels, weights = i['labels'], i['stateWeights']  # [B (k+1), N, S]
-        probe = self.probe_loss(targets, labels, weights)
+        probe = self.probe_loss(self.probe, targets, labels, weights)
         if self.g['probeOnPredictions']:
-            later_of = lambda t: t.view(B, k + 1, *t.shape[1:])[:, 1:].reshape(B * k, *t.shape[1:])
-            probe = 0.5 * (probe + self.probe_loss(predicted.detach(), later_of(labels), later_of(weights)))
-        return prediction + self.g['varianceWeight'] * variance + self.g['covarianceWeight'] * covariance + probe
+            on_predictions = self.probe_loss(self.probe, predicted.detach(), steps_of(labels, 1), steps_of(weights, 1))
+            probe = 0.5 * (probe + on_predictions)
+        total = prediction + self.g['varianceWeight'] * variance + self.g['covarianceWeight'] * covariance + probe
+        if self.anchor is not None:
+            s0_labels = labels.view(B, k + 1, *labels.shape[1:])[:, 0]  # [B, N, S]
+            total = total + self.g['anchorWeight'] * self.probe_loss(self.anchor, z0, s0_labels, i['s0Weights'])
+        return total
 
-    def probe_loss(self, z, labels, weights):
-        """Cross-entropy of the probe's logits on z [M, N, D] against labels [M, N, S], weighted [M, N, S]."""
-        logits = self.probe.mlp(z).view(*z.shape[:2], self.g['slots'], self.g['vocab'])  # [M, N, S, V]
+    def probe_loss(self, head, z, labels, weights):
+        """Cross-entropy of a readout head's logits on z [M, N, D] against labels [M, N, S], weighted [M, N, S]."""
+        logits = head.mlp(z).view(*z.shape[:2], self.g['slots'], self.g['vocab'])  # [M, N, S, V]
         per_slot = -torch.log_softmax(logits, -1).gather(3, labels.unsqueeze(3)).squeeze(3)  # [M, N, S]
         return weighted_mean(per_slot, weights)
 
@@ -335,14 +348,14 @@ class Dynamics(nn.Module):
 
 
 class Spatial(nn.Module):
-    """The dynamics under the name real-steps.ts gives it, with trainDynamics' teacher-forced loss."""
+    """The dynamics under the name real-steps.ts gives it, with its stage's loss rolled 1 step (teacher-forced)."""
 
     def __init__(self, g, index, mask):
         super().__init__()
         self.dynamics = Dynamics(g, index, mask)
 
     def loss(self, i):
-        d = self.dynamics.step(i['context'], i['current'], i.get('actions')) - i['target']
+        d = self.dynamics.step(i['context'], i['current'], i.get('action0')) - i['target0']
         return (d * d * i['weights']).mean()
 
 

@@ -34,6 +34,8 @@ export interface TrainingSet {
   steps: number;
   /** State tokens N. */
   tokens: number;
+  /** A categorical grid read cell by cell (the layout's grid): its schedule is the config's cell* keys. */
+  cells: boolean;
   /**
    * Real views with the change readout: std / deltaStd per token slot [N, S], turning standardised differences into
    * probe targets; else null.
@@ -144,6 +146,7 @@ export function buildTrainingSet(
     lengths,
     steps: T,
     tokens: geometry.state.tokens,
+    cells: geometry.state.grid !== undefined,
     startEpisode: Int32Array.from(starts, (s) => s[0]),
     startStep: Int32Array.from(starts, (s) => s[1]),
   };
@@ -350,4 +353,19 @@ export function statesOf(s: StateTensors, from: number, count: number, steps: nu
 /** Rows of a data tensor (int32 or float32) at `idx`: a minibatch, no gradient (gatherND: fast on wasm). */
 export function rowsOf<T extends tf.Tensor>(data: tf.Tensor, idx: Int32Array): T {
   return tf.tidy(() => tf.gatherND(data, tf.tensor2d(idx, [idx.length, 1], 'int32'))) as T;
+}
+
+/**
+ * The categorical action rows (embedding row ids) of the set's valid transitions: what its training shows. Null
+ * when the actions are real or absent.
+ */
+export function actionRowsSeen(set: TrainingSet): Set<number> | null {
+  const ids = set.arrays.actions;
+  if (!(ids instanceof Int32Array) || set.actions === null) return null;
+  const A = set.actions.shape[1];
+  const seen = new Set<number>();
+  set.lengths.forEach((length, e) => {
+    for (let t = 0; t < length; t++) for (let a = 0; a < A; a++) seen.add(ids[(e * set.steps + t) * A + a]);
+  });
+  return seen;
 }

@@ -19,11 +19,11 @@ import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitStandardisation } from './inputs';
 import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
-import { buildNetworks, widthOf, type Geometry, type Networks } from './model';
+import { buildNetworks, widthOf, zeroUnseenActions, type Geometry, type Networks } from './model';
 import { OnnxRollout } from './onnx';
 import { choosePointer } from './pointer';
 import { loadWeights, readMeta, saveModel } from './persist';
-import { buildTrainingSet, disposeTrainingSet } from './batch';
+import { actionRowsSeen, buildTrainingSet, disposeTrainingSet } from './batch';
 import { trainJepa, type TrainSummary } from './train';
 
 export { jepaConfig, jepaDefaults, type JepaConfig } from './config';
@@ -101,6 +101,7 @@ class JepaModel implements WorldModel {
     const nets = buildNetworks(geometry, this.config, `${run.seed}/jepa`);
     this.nets = nets;
     const set = buildTrainingSet(geometry, data, this.view, this.config.realReadout === 'change');
+    zeroUnseenActions(nets, actionRowsSeen(set));
     try {
       const summary = await trainJepa(nets, set, this.config, createRng(`${run.seed}/jepa/train`), run);
       const diagnostics = latentDiagnostics(nets, set);

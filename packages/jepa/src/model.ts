@@ -15,6 +15,7 @@ import {
   Module,
   MultiHeadAttention,
   TransformerBlock,
+  tf,
   type Ops,
 } from '@worldbench/neural';
 import type { JepaConfig } from './config';
@@ -46,6 +47,24 @@ export interface Networks {
   probe: Probe;
   /** Training only (not saved): reads s_t from the online encoder's latents, its loss reaching the encoder. */
   anchor: Probe | null;
+}
+
+/**
+ * Zeroes the predictor's embedding rows of categorical actions the training data never shows (`seen`: the rows it
+ * does), so such an action changes nothing at forecast time instead of adding an untrained random vector; a row
+ * never gathered gets no gradient, so it stays zero through training.
+ */
+export function zeroUnseenActions(nets: Networks, seen: Set<number> | null): void {
+  const table = nets.predictor.actionTable?.table;
+  if (!table || seen === null) return;
+  const [V] = table.shape;
+  tf.tidy(() => {
+    const keep = tf.tensor2d(
+      Float32Array.from({ length: V }, (_, v) => (seen.has(v) ? 1 : 0)),
+      [V, 1],
+    );
+    table.assign(tf.mul(table, keep));
+  });
 }
 
 /** Builds the four networks; the target encoder starts as a copy of the online one. */
@@ -208,13 +227,12 @@ export class Predictor extends Module {
     const token = geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
     this.context = token !== null ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
     this.gather = token !== null ? { token, read: new Dense(rng.fork('read'), D, D) } : null;
-    // an action added to every cell starts at zero, so an action the training data never shows changes nothing
-    // (a random vector added to every cell would garble the whole grid); an action token starts at unit scale
-    const actionStd = geometry.state.grid ? 0 : 1;
+    // categorical actions (a token, or added to every cell of a grid) start at unit scale, as loud as the state from
+    // the first step: started at zero, the action added to sprite-world's cells never grew, because an expert's
+    // action is a function of the state and the state alone explained its moves (docs/experiments: jepa grid
+    // schedule); an action the training data never shows has its row zeroed (zeroUnseenActions), so it changes nothing
     this.actionTable =
-      action?.kind === 'categorical'
-        ? new Embedding(rng.fork('action'), action.size * action.vocab, D, actionStd)
-        : null;
+      action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
     this.actionLinear =
       action?.kind === 'real' ? new Dense(rng.fork('action-linear'), action.size, N * D, { init: 'zero' }) : null;
     this.positions = geometry.state.grid

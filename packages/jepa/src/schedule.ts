@@ -2,13 +2,40 @@
 // many windows a minibatch holds. Pure numbers from the config and the data's size (README, *Training schedule*).
 import type { JepaConfig } from './config';
 
+/** What the schedule reads of a training set: its kind, its state tokens, whether it is a grid read cell by cell. */
+export interface SetShape {
+  kind: 'categorical' | 'real';
+  tokens: number;
+  /** A categorical grid read cell by cell (gridEncoder 'local'): scheduled by the config's cell* keys. */
+  cells: boolean;
+}
+
+/** A fit's schedule: windows per step, optimiser steps of the JEPA phase, predictor steps per window (k). */
+export interface Schedule {
+  batch: number;
+  steps: number;
+  k: number;
+}
+
+/**
+ * The schedule of n training windows of this shape. A grid read cell by cell holds an example of its local rule in
+ * every cell (576 in a 24 x 24 window), and its step costs cells x cellWidth^2: it takes `cellBatch` windows a step
+ * over `cellEpochs` passes, teacher-forced unless `cellRolloutSteps` says otherwise (docs/experiments: jepa grid
+ * schedule).
+ */
+export function scheduleFor(n: number, set: SetShape, config: JepaConfig): Schedule {
+  const batch = batchSizeFor(n, set, config);
+  const passes = set.cells ? config.cellEpochs : config.epochs;
+  return { batch, steps: plannedSteps(n, config, batch, passes), k: rolloutStepsFor(set, n, config) };
+}
+
 /**
  * Passes over n training windows: `epochs` up to `growFrom` windows, then growing as sqrt(n / growFrom).
  * Small datasets overfit with more passes (code-trace at 1024); larger ones were under-trained at 6 (hidden-laws
  * and bouncing-balls at 4096: README).
  */
-export function epochsFor(n: number, config: JepaConfig): number {
-  return config.epochs * Math.sqrt(Math.max(1, n / config.growFrom));
+export function epochsFor(n: number, config: JepaConfig, epochs = config.epochs): number {
+  return epochs * Math.sqrt(Math.max(1, n / config.growFrom));
 }
 
 /**
@@ -17,21 +44,27 @@ export function epochsFor(n: number, config: JepaConfig): number {
  * used matters for states of many tokens: a 24 x 24 grid read cell by cell takes 8 windows a step, and counted at
  * batchSize (64) it saw each window 1.5 times instead of 12.
  */
-export function plannedSteps(n: number, config: JepaConfig, batch = config.batchSize): number {
-  return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((epochsFor(n, config) * n) / batch)));
+export function plannedSteps(n: number, config: JepaConfig, batch = config.batchSize, epochs = config.epochs): number {
+  return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((epochsFor(n, config, epochs) * n) / batch)));
 }
 
 /**
  * k, the predictor steps per training window, for a state view of this kind and n training windows (at least 1).
  * `rolloutSteps` <= 1 is teacher forcing for every view (so `jepa[rolloutSteps=0]` is the teacher-forced twin
- * that selfForcingGain compares against); otherwise large real datasets roll out `realRolloutSteps`.
+ * that selfForcingGain compares against); otherwise large real datasets roll out `realRolloutSteps`, and grids read
+ * cell by cell `cellRolloutSteps`.
  */
-export function rolloutStepsFor(kind: 'categorical' | 'real', n: number, config: JepaConfig): number {
+export function rolloutStepsFor(set: SetShape, n: number, config: JepaConfig): number {
   if (config.rolloutSteps <= 1) return 1;
-  return Math.max(1, kind === 'real' && n > config.largeFrom ? config.realRolloutSteps : config.rolloutSteps);
+  if (set.cells) return Math.max(1, config.cellRolloutSteps);
+  return Math.max(1, set.kind === 'real' && n > config.largeFrom ? config.realRolloutSteps : config.rolloutSteps);
 }
 
-/** Examples per step: at most batchSize, and at most batchTokens state tokens (never below 8, never above n). */
-export function batchSizeFor(n: number, tokens: number, config: JepaConfig): number {
-  return Math.max(1, Math.min(n, config.batchSize, Math.max(8, Math.floor(config.batchTokens / tokens))));
+/**
+ * Examples per step: at most batchSize, and at most batchTokens state tokens (never below 8, never above n); a grid
+ * read cell by cell takes cellBatch.
+ */
+export function batchSizeFor(n: number, set: Omit<SetShape, 'kind'>, config: JepaConfig): number {
+  if (set.cells) return Math.max(1, Math.min(n, config.cellBatch));
+  return Math.max(1, Math.min(n, config.batchSize, Math.max(8, Math.floor(config.batchTokens / set.tokens))));
 }

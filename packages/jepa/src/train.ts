@@ -22,7 +22,7 @@ import type { JepaConfig } from './config';
 import { momentumAt, updateTargetArrays, updateTargetEncoder } from './ema';
 import { changeWeightFor, frozenProbeInputs, frozenProbeLoss, jepaLoss, type ProbeInputs } from './losses';
 import type { Networks } from './model';
-import { batchSizeFor, plannedSteps, rolloutStepsFor } from './schedule';
+import { batchSizeFor, scheduleFor } from './schedule';
 
 /** The loss parts of a step (or their mean over steps). */
 export interface LossValues {
@@ -139,10 +139,8 @@ export async function trainJepa(
 ): Promise<TrainSummary> {
   config = { ...config, changeWeight: changeWeightFor(set, config) }; //                  0 (balanced) resolved
   const n = set.startEpisode.length;
-  const batchSize = batchSizeFor(n, set.tokens, config);
-  const total = plannedSteps(n, config, batchSize);
+  const { batch: batchSize, steps: total, k } = scheduleFor(n, set, config);
   const probeSteps = Math.round(config.probeFraction * total);
-  const k = rolloutStepsFor(set.kind, n, config);
   const every = Math.max(1, Math.round(total / 20));
   const tailFrom = total - Math.max(1, Math.round(total / 10)); // the last tenth of the steps (0-based)
   const history: TrainSummary['history'] = [];
@@ -224,7 +222,7 @@ async function trainProbe(
   done: number,
 ): Promise<{ final: number; engine: string }> {
   const n = set.startEpisode.length;
-  const batchSize = batchSizeFor(n, set.tokens, config);
+  const batchSize = batchSizeFor(n, set, config);
   const tailFrom = probeSteps - Math.max(1, Math.round(probeSteps / 10));
   let tail = 0,
     count = 0;

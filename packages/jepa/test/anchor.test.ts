@@ -133,7 +133,7 @@ describe('the anchor', () => {
       const { nets, set } = smallSetup(spriteWorld, 64, 3, config);
       const n = set.startEpisode.length,
         B = 8,
-        k = rolloutStepsFor(set.kind, n, config);
+        k = rolloutStepsFor(set, n, config);
       const examples = Int32Array.from({ length: B }, (_, i) => Math.floor((i * n) / B));
       const params = trainableParams(nets);
       const out = tf.tidy(() => {

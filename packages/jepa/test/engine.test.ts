@@ -30,8 +30,8 @@ const PARTS = ['prediction', 'variance', 'covariance', 'probe'] as const;
 async function firstBatch(scenario: Scenario, budget: number, seed: number, config: JepaConfig) {
   const { nets, set } = smallSetup(scenario, budget, seed, config);
   const n = set.startEpisode.length;
-  const B = batchSizeFor(n, set.tokens, config);
-  const k = rolloutStepsFor(set.kind, n, config);
+  const B = batchSizeFor(n, set, config);
+  const k = rolloutStepsFor(set, n, config);
   const examples = Int32Array.from({ length: B }, (_, i) => Math.floor((i * n) / B));
   const params = trainableParams(nets);
   const tfjs = tf.tidy(() => {

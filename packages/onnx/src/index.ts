@@ -23,4 +23,10 @@ export { GradOps } from './train/grad-ops';
 export { TrainStep, type TrainStepSpec, type StepData, type StepResult, type ReportedLoss } from './train/train-step';
 export { OrtEngine, ORT_ENGINE, rowsOf, type OrtEngineSpec } from './train/engine';
 export { ForwardProbe, type ForwardProbeSpec } from './train/probe';
-export { TRAIN_ENGINE_ENV, requestedEngine, trainOnChosenEngine, type EngineRun } from './train/choose';
+export {
+  TRAIN_ENGINE_ENV,
+  requestedEngine,
+  trainOnChosenEngine,
+  trainOnEngineOrTfjs,
+  type EngineRun,
+} from './train/choose';

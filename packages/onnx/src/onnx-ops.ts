@@ -172,7 +172,16 @@ export class OnnxOps implements Ops<string> {
     return this.shape(x).filter((_, i) => i !== axis);
   }
 
+  /** A sum over an axis of length 1 is a Squeeze: ReduceSum on a unit axis costs a full pass (ORT's reduce kernel). */
   sum(x: string, axis: number): string {
+    if (this.shape(x)[axis] === 1)
+      return this.graph.node(
+        'Squeeze',
+        [x, this.graph.int64s([axis], 'axes')],
+        { shape: this.dropAxis(x, axis), dtype: this.dtype(x) },
+        {},
+        'sum',
+      );
     return this.graph.node(
       'ReduceSum',
       [x, this.graph.int64s([axis], 'axes')],

@@ -229,6 +229,23 @@ function skillLayers(yTitle: string, range: ReadableRange | null): object[] {
   ];
 }
 
+/** A 420 x 240 plot of `values` along the axis `x`, a colour per model, drawn by `layer`. */
+function curvePlot(title: string, x: object, values: Row[], layer: object[]): Promise<string> {
+  return svg({
+    title,
+    width: 420,
+    height: 240,
+    data: { values },
+    encoding: { x, color: { field: 'model', type: 'nominal' } },
+    layer,
+  });
+}
+
+/** The x axis of training budgets (log2 scale), titled `title`. */
+function budgetAxis(title: string): object {
+  return { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title };
+}
+
 async function learningCurve(rs: JobResult[]): Promise<string | null> {
   const ok = rs.filter((r) => r.status === 'ok' && typeof r.budget === 'number');
   if (new Set(ok.map((r) => r.budget)).size < 2) return null;
@@ -241,19 +258,12 @@ async function learningCurve(rs: JobResult[]): Promise<string | null> {
     })),
   );
   const clipped = data.some((d) => d.clipped);
-  return svg({
-    title:
-      `skill at h = 1 against training budget (95% ` +
-      `intervals${clipped ? '; ▼ beyond the axis, with its value' : ''})`,
-    width: 420,
-    height: 240,
-    data: { values: data },
-    encoding: {
-      x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (transitions)' },
-      color: { field: 'model', type: 'nominal' },
-    },
-    layer: skillLayers('skill h=1', range),
-  });
+  return curvePlot(
+    `skill at h = 1 against training budget (95% intervals${clipped ? '; ▼ beyond the axis, with its value' : ''})`,
+    budgetAxis('budget (transitions)'),
+    data,
+    skillLayers('skill h=1', range),
+  );
 }
 
 async function horizonCurve(rs: JobResult[]): Promise<string | null> {
@@ -274,19 +284,13 @@ async function horizonCurve(rs: JobResult[]): Promise<string | null> {
       });
   const { data, range } = clippedPoints(points);
   const clipped = data.some((d) => d.clipped);
-  return svg({
-    title:
-      `skill against forecast horizon ` +
+  return curvePlot(
+    `skill against forecast horizon ` +
       `(budget ${largest ? num(largest) : 'n/a'}; 95% intervals${clipped ? '; ▼ beyond the axis' : ''})`,
-    width: 420,
-    height: 240,
-    data: { values: data },
-    encoding: {
-      x: { field: 'h', type: 'quantitative', title: 'h (steps ahead)' },
-      color: { field: 'model', type: 'nominal' },
-    },
-    layer: skillLayers('skill', range),
-  });
+    { field: 'h', type: 'quantitative', title: 'h (steps ahead)' },
+    data,
+    skillLayers('skill', range),
+  );
 }
 
 async function onPolicyChart(rs: JobResult[]): Promise<string | null> {
@@ -504,16 +508,11 @@ async function transferSection(rows: readonly TransferRow[]): Promise<string> {
     }));
   const plot =
     new Set(data.map((d) => d.budget)).size > 1
-      ? await svg({
-          title: 'transfer gain (mean over worlds) against budget (95% intervals)',
-          width: 420,
-          height: 240,
-          data: { values: data },
-          encoding: {
-            x: { field: 'budget', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'budget (each world)' },
-            color: { field: 'model', type: 'nominal' },
-          },
-          layer: [
+      ? await curvePlot(
+          'transfer gain (mean over worlds) against budget (95% intervals)',
+          budgetAxis('budget (each world)'),
+          data,
+          [
             {
               mark: { type: 'line', point: true },
               encoding: {
@@ -523,7 +522,7 @@ async function transferSection(rows: readonly TransferRow[]): Promise<string> {
             },
             { mark: 'rule', encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
           ],
-        })
+        )
       : '';
   return (
     `<section><h2>generalist vs specialists</h2><p>Transfer gain: the generalist's skill at h = 1 minus its ` +

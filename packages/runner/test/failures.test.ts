@@ -6,7 +6,7 @@ import { loadModelModule, UserError } from '@worldbench/core';
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../src/report';
 import { describeFailure, failureOf, resultProblem } from '../src/result';
-import { bench, fixture, readLines, root, scratch, syntheticResult, joined } from './helpers';
+import { bench, fixture, readLines, root, scratch, smallSweep, syntheticResult, joined } from './helpers';
 
 describe('failing jobs', () => {
   it('records a throw, a hang (killed by --job-timeout), a NaN forecast and a crash as failed with their reasons; ' +
@@ -15,30 +15,18 @@ describe('failing jobs', () => {
   }, () => {
     const out = join(scratch(), 'planted');
     const planted = ['throwing-model.ts', 'hanging-model.ts', 'nan-model.ts', 'crashing-model.ts'].map(fixture);
-    const args = [
-      '--model',
-      ['persistence', 'linear', ...planted].join(','),
-      '--scenario',
-      'bouncing-balls',
-      '--view',
-      'state',
-      '--budgets',
-      '16',
-      '--seeds',
-      '1',
-    ];
     const run = [
-      ...args,
-      '--test-episodes',
-      '8',
-      '--ood-episodes',
-      '8',
+      ...smallSweep({
+        model: ['persistence', 'linear', ...planted].join(','),
+        scenario: 'bouncing-balls',
+        view: 'state',
+        seeds: '1',
+        out,
+      }),
       '--job-timeout',
       '5',
       '--workers',
       '2',
-      '--out',
-      out,
     ];
     const t0 = performance.now();
     const r = bench([...run, '--json']);
@@ -107,22 +95,9 @@ describe('a failed job says where it failed', () => {
       for (const workers of ['1', '0']) {
         const out = join(scratch(), `type-error-${workers}`);
         const r = bench([
-          '--model',
-          fixture('type-error-model.ts'),
-          '--scenario',
-          'bouncing-balls',
-          '--view',
-          'state',
-          '--budgets',
-          '16',
-          '--test-episodes',
-          '8',
-          '--ood-episodes',
-          '8',
+          ...smallSweep({ model: fixture('type-error-model.ts'), scenario: 'bouncing-balls', view: 'state', out }),
           '--workers',
           workers,
-          '--out',
-          out,
           '--verbose',
         ]);
         expect(r.code, r.stderr).toBe(1);
@@ -260,20 +235,7 @@ describe('--model <path>', () => {
   it('records forecasts of the wrong shape as failed jobs, naming the expected and the found shape', () => {
     const out = join(scratch(), 'wrong-shape');
     const r = bench([
-      '--model',
-      fixture('wrong-shape.ts'),
-      '--scenario',
-      'bouncing-balls',
-      '--view',
-      'state',
-      '--budgets',
-      '16',
-      '--test-episodes',
-      '8',
-      '--ood-episodes',
-      '8',
-      '--out',
-      out,
+      ...smallSweep({ model: fixture('wrong-shape.ts'), scenario: 'bouncing-balls', view: 'state', out }),
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(1);
@@ -290,22 +252,7 @@ describe('--model <path>', () => {
       'retries it',
     () => {
       const out = join(scratch(), 'short-data');
-      const args = [
-        '--model',
-        fixture('short-data.ts'),
-        '--scenario',
-        'bouncing-balls',
-        '--view',
-        'state',
-        '--budgets',
-        '16',
-        '--test-episodes',
-        '8',
-        '--ood-episodes',
-        '8',
-        '--out',
-        out,
-      ];
+      const args = smallSweep({ model: fixture('short-data.ts'), scenario: 'bouncing-balls', view: 'state', out });
       const r = bench([...args, '--json']);
       expect(r.code, r.stderr).toBe(1);
       const [line] = JSON.parse(r.stdout).results;

@@ -9,28 +9,19 @@ import { withDerived } from '../src/summarize';
 import { worldBudgets } from '../src/generalist';
 import { planUnits, shardJobs } from '../src/shard';
 import { transferMarkdown, transferRows } from '../src/transfer';
-import { bench, readLines, scratch, syntheticResult } from './helpers';
+import { bench, readLines, scratch, smallSweep, syntheticResult } from './helpers';
 
 const SCENARIOS = ['hidden-laws', 'bouncing-balls'];
 const args = (out: string, ...more: string[]) => [
-  '--model',
-  'persistence,linear',
-  '--scenario',
-  SCENARIOS.join(','),
-  '--view',
-  'state',
-  '--protocol',
-  'generalist,offline',
-  '--budgets',
-  '32',
-  '--seeds',
-  '1',
-  '--test-episodes',
-  '8',
-  '--ood-episodes',
-  '8',
-  '--out',
-  out,
+  ...smallSweep({
+    model: 'persistence,linear',
+    scenario: SCENARIOS.join(','),
+    view: 'state',
+    protocol: 'generalist,offline',
+    budgets: '32',
+    seeds: '1',
+    out,
+  }),
   ...more,
 ];
 

@@ -38,6 +38,38 @@ export function bench(
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The arguments of a small sweep into `out`: `model` (a list, ids or paths) on `scenario`, on `view` and `protocol`
+ * when given, at budget 16 unless `budgets` says, `seeds` when given, each job scored on 8 test and 8 ood episodes.
+ */
+export function smallSweep(o: {
+  model: string;
+  scenario: string;
+  view?: string;
+  protocol?: string;
+  budgets?: string;
+  seeds?: string;
+  out: string;
+}): string[] {
+  return [
+    '--model',
+    o.model,
+    '--scenario',
+    o.scenario,
+    ...(o.view ? ['--view', o.view] : []),
+    ...(o.protocol ? ['--protocol', o.protocol] : []),
+    '--budgets',
+    o.budgets ?? '16',
+    ...(o.seeds ? ['--seeds', o.seeds] : []),
+    '--test-episodes',
+    '8',
+    '--ood-episodes',
+    '8',
+    '--out',
+    o.out,
+  ];
+}
+
 /** Starts `pnpm bench ...args` in a process group of its own (so that the whole run can be killed at once). */
 export function benchInBackground(args: string[]) {
   const child = spawn('pnpm', ['bench', ...args], {

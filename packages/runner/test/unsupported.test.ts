@@ -2,25 +2,14 @@
 // unsupported and runs the others; exit code 2 only when no chosen pair can run at all (failures.test.ts).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bench, fixture, readLines, scratch } from './helpers';
+import { bench, fixture, readLines, scratch, smallSweep } from './helpers';
 
 describe('a sweep of several models where one reads none of the chosen scenarios', () => {
   it("records that model's rows as unsupported, with its reason, and runs the others (exit 0)", () => {
     const out = join(scratch(), 'pairs');
-    const r = bench([
-      '--model',
-      `persistence,${fixture('refuses-everything.ts')}`,
-      '--scenario',
-      'bouncing-balls',
-      '--budgets',
-      '16',
-      '--test-episodes',
-      '8',
-      '--ood-episodes',
-      '8',
-      '--out',
-      out,
-    ]);
+    const r = bench(
+      smallSweep({ model: `persistence,${fixture('refuses-everything.ts')}`, scenario: 'bouncing-balls', out }),
+    );
     expect(r.code, r.stderr).toBe(0);
     const lines = readLines(join(out, 'results.jsonl'));
     expect(lines.filter((l) => l.model === 'refuses-everything').map((l) => [l.view, l.status, l.reason])).toEqual([

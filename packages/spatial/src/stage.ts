@@ -4,11 +4,11 @@
 // it and feeds the arrays. Stages without side work go through trainOnChosenEngine. A stage with dead-code
 // restarts (the latent action model, the 'vq' tokenizer) also needs each step's codes, errors and encoder outputs,
 // and writes restarted codes into the weights mid-run: on the engine those come from a forward probe at the
-// engine's weights before each step, and the restarts write into the engine's weight array (the same choice of
-// engine, and the same one-line notice where the engine cannot take the stage).
+// engine's weights before each step, and the restarts write into the engine's weight array; it opens that engine
+// through trainOnEngineOrTfjs, so the choice of engine and the notice where the engine cannot take the stage are
+// @worldbench/onnx's, as for every other run.
 import {
   type AdamOptions,
-  backendName,
   type Module,
   type Ops,
   type TrainEngine,
@@ -17,18 +17,15 @@ import {
   type TrainSchedule,
   tf,
   tfjsOps,
-  train,
-  trainWith,
 } from '@worldbench/neural';
 import {
   type ExportInput,
   ForwardProbe,
-  ORT_ENGINE,
   OrtEngine,
   type OrtEngineSpec,
-  requestedEngine,
   type StepData,
   trainOnChosenEngine,
+  trainOnEngineOrTfjs,
 } from '@worldbench/onnx';
 import type { DeadCodeRestarts } from './vq';
 
@@ -105,24 +102,20 @@ export async function trainStage(
     loss: (ops: Ops<string>, inputs: Record<string, string>) => stage.forward(ops, inputs).loss,
   };
   if (!restarts) return trainOnChosenEngine({ tfjs, onnx }, env);
-  if (requestedEngine(env) === 'onnx') {
-    const engine = await restartingEngine(stage, onnx, schedule.adam, restarts);
-    if (engine) return { ...(await trainWith(engine, tfjs)), engine: ORT_ENGINE };
-  }
-  return { ...(await train(tfjs)), engine: backendName() };
+  return trainOnEngineOrTfjs(tfjs, () => restartingEngine(stage, onnx, schedule.adam, restarts), env);
 }
 
 /**
  * The ONNX Runtime engine of a stage with restarts: before each step a forward probe reads the step's codes,
- * errors and encoder outputs at the engine's weights; restarts write into the engine's codebook array. Null, after
- * a notice on stderr, where the engine cannot take the stage.
+ * errors and encoder outputs at the engine's weights; restarts write into the engine's codebook array. Throws,
+ * having freed what it made, where the engine cannot take the stage.
  */
 async function restartingEngine(
   stage: Stage,
   onnx: Omit<OrtEngineSpec, 'params' | 'adam'>,
   adam: AdamOptions | undefined,
   restarts: StageRestarts,
-): Promise<TrainEngine | null> {
+): Promise<TrainEngine> {
   let engine: OrtEngine | null = null;
   let probe: ForwardProbe | null = null;
   try {
@@ -138,10 +131,8 @@ async function restartingEngine(
       },
     });
   } catch (error) {
-    const why = (error as Error).message.split('\n')[0];
-    process.stderr.write(`worldbench: training engine ${backendName()} (onnx engine unavailable: ${why})\n`);
     await engine?.finish();
-    return null;
+    throw error;
   }
   const [ort, forward] = [engine, probe];
   const k = stage.params.indexOf(restarts.codebook);

@@ -65,6 +65,20 @@ function input(name: string, rest: number[], dtype: 'float32' | 'int32' = 'float
   return { name, shape: ['batch', ...rest], dtype };
 }
 
+/** What every frame stage reads first: the C context frames' halos `context` [b, C, P, J], the last frame `current`. */
+function contextInputs(g: PatchGeometry, C: number): ExportInput[] {
+  return [input('context', [C, g.P, g.J]), input('current', [g.P, g.pp])];
+}
+
+/** Their data on the examples `batch`: each sample's context frames' halos and its last frame [b, P, pp]. */
+function contextData(g: PatchGeometry, C: number, frames: FrameTable, samples: Samples, batch: Int32Array): StepData {
+  const b = batch.length;
+  return {
+    context: cut(frames.halos, [g.P, g.J], contextRows(samples, C, batch), [b, C]),
+    current: cut(frames.cores, [g.P, g.pp], column(samples.context, C, batch, C - 1), [b]),
+  };
+}
+
 /** The encoder input of every transition row [transitions * A] (float32 values or int32 ids), or null. */
 export interface ActionTable {
   values: Float32Array | Int32Array;
@@ -116,8 +130,7 @@ export function latentActionStage(lam: LatentActionModel, frames: FrameTable, sa
     params: lam.params(),
     modules: { lam },
     inputs: [
-      input('context', [C, g.P, g.J]),
-      input('current', [g.P, g.pp]),
+      ...contextInputs(g, C),
       input('lastHalo', [g.P, g.J]),
       input('nextHalo', [g.P, g.J]),
       input('next', [g.P, g.pp]),
@@ -127,8 +140,7 @@ export function latentActionStage(lam: LatentActionModel, frames: FrameTable, sa
       const last = column(samples.context, C, batch, C - 1);
       const next = column(samples.targets, samples.targets.length / samples.count, batch, 0);
       return {
-        context: cut(frames.halos, [g.P, g.J], contextRows(samples, C, batch), [b, C]),
-        current: cut(frames.cores, [g.P, g.pp], last, [b]),
+        ...contextData(g, C, frames, samples, batch),
         lastHalo: cut(frames.halos, [g.P, g.J], last, [b]),
         nextHalo: cut(frames.halos, [g.P, g.J], next, [b]),
         next: cut(frames.cores, [g.P, g.pp], next, [b]),
@@ -210,17 +222,13 @@ export function dynamicsStage(
     params: dynamics.params(),
     modules: { dynamics },
     inputs: [
-      input('context', [C, g.P, g.J]),
-      input('current', [g.P, g.pp]),
+      ...contextInputs(g, C),
       ...steps.map((r) => input(`target${r}`, [g.P, g.pp])),
       ...(actions ? steps.map((r) => input(`action${r}`, [actions.A], actionType)) : []),
     ],
     data: (batch) => {
       const b = batch.length;
-      const data: StepData = {
-        context: cut(frames.halos, [g.P, g.J], contextRows(samples, C, batch), [b, C]),
-        current: cut(frames.cores, [g.P, g.pp], column(samples.context, C, batch, C - 1), [b]),
-      };
+      const data = contextData(g, C, frames, samples, batch);
       for (const r of steps) {
         data[`target${r}`] = cut(frames.cores, [g.P, g.pp], column(samples.targets, stride, batch, r), [b]);
         if (actions)

@@ -34,7 +34,7 @@ import {
   pickLabelled,
   type LatentMap,
 } from './latent-actions';
-import { actionKindOf, Dynamics, LatentActionModel, type ActionKind } from './model';
+import { actionKindOf, Dynamics, type DynamicsShape, LatentActionModel, type ActionKind } from './model';
 import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
 import { OnnxRollout } from './onnx';
 import { rollout, tfjsEngine, tfjsTokenEngine, type StepEngine } from './rollout';
@@ -50,6 +50,33 @@ export function geometryOf(spec: ScenarioSpec, view: string, config: SpatialConf
   const wrap =
     config.haloPadding === 'wrap' || (config.haloPadding === 'auto' && spec.tags.includes('cellular-automaton'));
   return patchGeometry(shape, patch, config.halo, wrap);
+}
+
+/** Past frames the dynamics reads: the config's, or 1 on discrete worlds and 3 elsewhere; at most the K observed. */
+export function contextFramesOf(spec: ScenarioSpec, config: SpatialConfig): number {
+  const wanted = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;
+  return Math.max(1, Math.min(wanted, spec.historySteps));
+}
+
+/** The dynamics' shape under a config: its sizes from `config`, the rest as the model works them out. */
+export function dynamicsShape(
+  config: SpatialConfig,
+  geometry: PatchGeometry,
+  contextFrames: number,
+  action: ActionKind,
+  tokens = 0,
+): DynamicsShape {
+  return {
+    geometry,
+    contextFrames,
+    width: config.width,
+    depth: config.depth,
+    heads: config.heads,
+    mlpRatio: config.mlpRatio,
+    radius: config.attentionRadius,
+    action,
+    tokens,
+  };
 }
 
 /** Does this model train a latent action model on this scenario? */
@@ -90,8 +117,7 @@ export class SpatialModel implements WorldModel {
     if (config.actionFree && spec.action && config.latentActions < 2)
       throw new Error(`spatial: actionFree needs latentActions >= 2 (a codebook), got ${config.latentActions}`);
     this.geometry = geometryOf(spec, view, config);
-    const wanted = config.contextFrames > 0 ? config.contextFrames : spec.tags.includes('discrete') ? 1 : 3;
-    this.contextFrames = Math.max(1, Math.min(wanted, spec.historySteps));
+    this.contextFrames = contextFramesOf(spec, config);
     this.action = actionKindOf(spec.action, config.actionFree, config.latentActions);
   }
 
@@ -100,17 +126,10 @@ export class SpatialModel implements WorldModel {
     const rng = createRng(seed);
     const { config: c, geometry } = this;
     const tokens = c.tokenizer === 'vq' ? c.tokenCodes : 0;
-    this.dynamics = new Dynamics(rng.fork('dynamics'), {
-      geometry,
-      contextFrames: this.contextFrames,
-      width: c.width,
-      depth: c.depth,
-      heads: c.heads,
-      mlpRatio: c.mlpRatio,
-      radius: c.attentionRadius,
-      action: this.action,
-      tokens,
-    });
+    this.dynamics = new Dynamics(
+      rng.fork('dynamics'),
+      dynamicsShape(c, geometry, this.contextFrames, this.action, tokens),
+    );
     if (tokens > 0)
       this.tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {
         pp: geometry.pp,

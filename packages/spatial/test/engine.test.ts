@@ -23,7 +23,7 @@ import {
   trainDynamics,
   trainLatentActionModel,
 } from '../src/train';
-import { geometryOf } from '../src/world-model';
+import { contextFramesOf, dynamicsShape, geometryOf } from '../src/world-model';
 
 const ONNX = { WORLDBENCH_TRAIN_ENGINE: 'onnx' };
 const config = spatialDefaults;
@@ -37,7 +37,7 @@ function dataOf(scenario: typeof bouncingBalls) {
   const g = geometryOf(scenario.spec, 'frame', config);
   const data = trainingSet(scenario, jobWorld(scenario, 0), 'behavior', 64, 0).observed;
   const d = buildTrainingData(g, data, 'frame');
-  const C = scenario.spec.tags.includes('discrete') ? 1 : 3;
+  const C = contextFramesOf(scenario.spec, config);
   return { g, d, C };
 }
 
@@ -51,17 +51,9 @@ function actionsOf(scenario: typeof bouncingBalls, d: TrainingData): ActionTable
 }
 
 function dynamicsOf(scenario: typeof bouncingBalls, C: number, tokens = 0): Dynamics {
-  return new Dynamics(createRng('engine-test').fork('dynamics'), {
-    geometry: geometryOf(scenario.spec, 'frame', config),
-    contextFrames: C,
-    width: config.width,
-    depth: config.depth,
-    heads: config.heads,
-    mlpRatio: config.mlpRatio,
-    radius: config.attentionRadius,
-    action: actionKindOf(scenario.spec.action, false, config.latentActions),
-    tokens,
-  });
+  const action = actionKindOf(scenario.spec.action, false, config.latentActions);
+  const g = geometryOf(scenario.spec, 'frame', config);
+  return new Dynamics(createRng('engine-test').fork('dynamics'), dynamicsShape(config, g, C, action, tokens));
 }
 
 function lamOf(g: PatchGeometry, C: number): LatentActionModel {

@@ -13,8 +13,11 @@ import { OnnxRollout } from '../src/onnx';
 import { patchGeometry } from '../src/patches';
 import { rollout, tfjsEngine, tfjsTokenEngine } from '../src/rollout';
 import { PatchTokenizer } from '../src/tokenizer';
+import { dynamicsShape } from '../src/world-model';
 
 const TOLERANCE = 1e-4;
+/** The small dynamics of the exported-step checks (random weights): width 32, 2 blocks of 2 heads, radius 1. */
+const SMALL: SpatialConfig = { ...spatialDefaults, width: 32, depth: 2, heads: 2, mlpRatio: 2, attentionRadius: 1 };
 
 beforeAll(async () => {
   await initBackend();
@@ -50,17 +53,7 @@ describe('the exported rollout step', () => {
       for (const [i, c] of cases.entries()) {
         const rng = createRng(`onnx-step/${i}`);
         const geometry = patchGeometry(c.frame, 4, 1, c.wrap);
-        const dynamics = new Dynamics(rng.fork('init'), {
-          geometry,
-          contextFrames: c.C,
-          width: 32,
-          depth: 2,
-          heads: 2,
-          mlpRatio: 2,
-          radius: 1,
-          action: c.action,
-          tokens: 0,
-        });
+        const dynamics = new Dynamics(rng.fork('init'), dynamicsShape(SMALL, geometry, c.C, c.action));
         perturb(rng.fork('perturb'), dynamics, 0.02);
         const history = Float32Array.from({ length: B * K * geometry.pixels }, () => rng.next());
         const A = c.action.kind === 'none' ? 0 : c.action.kind === 'latent' ? 1 : c.action.size;
@@ -120,17 +113,7 @@ describe('the exported token step (tokenizer = vq)', () => {
       for (const [i, c] of cases.entries()) {
         const rng = createRng(`onnx-token-step/${i}`);
         const geometry = patchGeometry([12, 16], 4, 1, c.wrap);
-        const dynamics = new Dynamics(rng.fork('init'), {
-          geometry,
-          contextFrames: c.C,
-          width: 32,
-          depth: 2,
-          heads: 2,
-          mlpRatio: 2,
-          radius: 1,
-          action: c.action,
-          tokens: codes,
-        });
+        const dynamics = new Dynamics(rng.fork('init'), dynamicsShape(SMALL, geometry, c.C, c.action, codes));
         perturb(rng.fork('perturb'), dynamics, 0.3);
         dynamics.copy!.assign(tf.tensor1d([0.5])); // a copy bonus that does not drown the head's logits
         const tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {

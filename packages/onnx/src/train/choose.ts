@@ -1,13 +1,17 @@
 // Which engine trains a run: the ONNX Runtime engine unless WORLDBENCH_TRAIN_ENGINE=tfjs asks for tfjs. A model gives
 // both forms of its loss (the tfjs one, and the same loss written against Ops with the data of a step); where the
 // engine cannot take the run (the loss does not trace, ORT cannot open the graph), the run trains on tfjs and one
-// line on stderr says why. The result names the engine that ran, for FitReport.backend.
+// line on stderr says why. The result names the engine that ran, for FitReport.backend. trainOnChosenEngine opens
+// the engine itself; a run whose engine needs more around each step (spatial's dead-code restarts) opens its own
+// through trainOnEngineOrTfjs, which holds the choice.
 import { UserError } from '@worldbench/core';
 import {
   backendName,
   type StepRecord,
+  type TrainEngine,
   type TrainOptions,
   type TrainResult,
+  type TrainSchedule,
   train,
   trainWith,
 } from '@worldbench/neural';
@@ -42,20 +46,36 @@ export async function trainOnChosenEngine<P>(
   run: EngineRun<P>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<TrainResult & { engine: string }> {
+  const hook = run.onnx.afterStep;
+  return trainOnEngineOrTfjs(
+    run.tfjs,
+    () => OrtEngine.create({ ...run.onnx, params: run.tfjs.params, adam: run.tfjs.adam }),
+    env,
+    (ort) => (hook ? { ...run.tfjs, afterStep: (r: StepRecord) => hook(r, ort) } : run.tfjs),
+  );
+}
+
+/**
+ * The choice every run goes through. Where `env` asks for the onnx engine (the default), the ONNX Runtime engine
+ * `open` makes trains the run, on the schedule `scheduleOn` gives for it (default: `tfjs`'s). Where `env` asks for
+ * tfjs, tfjs trains `tfjs`; so it does where `open` throws (having freed what it made), after one line on stderr
+ * saying why. The result names the engine that trained.
+ */
+export async function trainOnEngineOrTfjs<P, E extends TrainEngine>(
+  tfjs: TrainOptions<P>,
+  open: () => Promise<E>,
+  env: NodeJS.ProcessEnv = process.env,
+  scheduleOn: (engine: E) => TrainSchedule = () => tfjs,
+): Promise<TrainResult & { engine: string }> {
   if (requestedEngine(env) === 'onnx') {
-    let engine: OrtEngine | null = null;
+    let engine: E | null = null;
     try {
-      engine = await OrtEngine.create({ ...run.onnx, params: run.tfjs.params, adam: run.tfjs.adam });
+      engine = await open();
     } catch (error) {
       const why = (error as Error).message.split('\n')[0];
       process.stderr.write(`worldbench: training engine ${backendName()} (onnx engine unavailable: ${why})\n`);
     }
-    if (engine) {
-      const ort = engine;
-      const hook = run.onnx.afterStep;
-      const schedule = hook ? { ...run.tfjs, afterStep: (r: StepRecord) => hook(r, ort) } : run.tfjs;
-      return { ...(await trainWith(ort, schedule)), engine: ORT_ENGINE };
-    }
+    if (engine) return { ...(await trainWith(engine, scheduleOn(engine))), engine: ORT_ENGINE };
   }
-  return { ...(await train(run.tfjs)), engine: backendName() };
+  return { ...(await train(tfjs)), engine: backendName() };
 }

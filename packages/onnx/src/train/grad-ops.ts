@@ -349,6 +349,7 @@ export class GradOps implements Ops<string> {
 
   /** g broadcast back over the reduced `axis` of x. */
   private spread(g: string, x: string, axis: number): string {
+    if (this.shape(x)[axis] === 1) return this.unsqueeze(g, axis);
     return this.node('Expand', [this.unsqueeze(g, axis), this.shapeOf(x)], this.info(x), {}, 'spread');
   }
 
