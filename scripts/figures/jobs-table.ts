@@ -58,8 +58,14 @@ console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const key of [...groups.keys()].sort()) {
   const rows = (groups.get(key) as Row[]).sort((a, b) => a.seed - b.seed);
   const H = rows[0].H;
-  console.log(
-    `| ${key} | ${rows.map((r) => r.seed).join(', ')} | ${cell(rows, (r) => r.skill1)} | h=${H}: ${cell(rows, (r) => r.skillH)} | ` +
-      `${cell(rows, (r) => r.accStep1)} | ${cell(rows, (r) => r.fit, seconds)} | ${cell(rows, (r) => r.wall, seconds)} |`,
-  );
+  const cells = [
+    key,
+    rows.map((r) => r.seed).join(', '),
+    cell(rows, (r) => r.skill1),
+    `h=${H}: ${cell(rows, (r) => r.skillH)}`,
+    cell(rows, (r) => r.accStep1),
+    cell(rows, (r) => r.fit, seconds),
+    cell(rows, (r) => r.wall, seconds),
+  ];
+  console.log(`| ${cells.join(' | ')} |`);
 }
