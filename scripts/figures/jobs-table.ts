@@ -1,4 +1,4 @@
-// The ok jobs of one or more runs of the bench, one line per (model, scenario, view, protocol, budget, commit): skill at
+// The ok jobs of runs of the bench, one line per (model, scenario, view, protocol, budget, commit): skill at
 // h = 1 and at the largest horizon, accStep at h = 1 where the view has it, fit and wall seconds, each as the
 // median over the seeds with every seed's value beside it. What docs/experiments quote from a sweep's raw results.
 //
