@@ -181,6 +181,15 @@ export const jepaConfig = defineConfig(
       .min(0)
       .default(0.25)
       .describe('Probe-only steps after the JEPA phase, as a share of its steps, on the final frozen latents.'),
+    // fed its own latents, the predictor drifts off the encoder's latents within a few steps: life-like read every
+    // step exactly at h = 1 and skill 0 at h = 32; decoded, 1.0 (docs/experiments: jepa decoded rollouts)
+    categoricalRollout: z
+      .enum(['latent', 'decoded'])
+      .default('decoded')
+      .describe(
+        "Rollouts of categorical views: 'decoded' reads each step's state with the probe and encodes it again for " +
+          "the next step; 'latent' feeds the predictor its own latents.",
+      ),
     forecastBackend: z
       .enum(['onnx', 'tfjs'])
       .default('onnx')

@@ -40,7 +40,10 @@ export async function forecastWith(
   spec: TensorSpec,
   q: Query,
   change: boolean,
+  rolloutMode: 'latent' | 'decoded' = 'latent',
 ): Promise<Tensor> {
+  const decoded = rolloutMode === 'decoded' && geometry.state.kind === 'categorical';
+  if (decoded) run = decodedRollout(run, geometry.state.vocab as number);
   const layout = geometry.state;
   const hist = q.history.views[q.view]; //                                            [B, K, ...viewShape]
   const maskHist = layout.maskView ? q.history.views[layout.maskView] : null;
@@ -143,4 +146,25 @@ export function tfjsRollout(nets: Networks, geometry: Geometry): RolloutNetworks
       ); // H x [b, N, S]
       return tf.stack(steps, 1).dataSync() as Float32Array; //                      [b, H, N, S]
     });
+}
+
+/**
+ * A categorical view rolled out through its decoded states: each step is forecast one step ahead from the state
+ * the probe read at the step before, re-encoded, so the predictor always starts from the encoder's latents of a
+ * state (what it was trained on) instead of its own drifting latents. ids are j * (V + 1) + value per slot
+ * (inputs.ts encodeStates; value V is a pad slot, left as it is).
+ */
+export function decodedRollout(run: RolloutNetworks, V: number): RolloutNetworks {
+  return async (input) => {
+    const { count: b, horizon: H } = input;
+    let ids = input.ids as Int32Array;
+    const NS = ids.length / b;
+    const out = new Float32Array(b * H * NS);
+    for (let h = 0; h < H; h++) {
+      const y = await run({ ...input, horizon: 1, ids, actionsAt: () => input.actionsAt(h) }); //   [b, 1, N, S]
+      for (let i = 0; i < b; i++) out.set(y.subarray(i * NS, (i + 1) * NS), (i * H + h) * NS);
+      ids = ids.map((id, at) => (id % (V + 1) === V ? id : id - (id % (V + 1)) + Math.round(y[at])));
+    }
+    return out;
+  };
 }

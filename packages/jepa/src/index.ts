@@ -139,10 +139,26 @@ class JepaModel implements WorldModel {
     const spec = this.spec.views[this.view];
     if (this.config.forecastBackend === 'tfjs')
       return {
-        mean: await forecastWith(tfjsRollout(this.nets, this.geometry), this.geometry, spec, q, this.nets.probe.change),
+        mean: await forecastWith(
+          tfjsRollout(this.nets, this.geometry),
+          this.geometry,
+          spec,
+          q,
+          this.nets.probe.change,
+          this.config.categoricalRollout,
+        ),
       };
     this.onnx ??= await OnnxRollout.open(this.nets, this.geometry); // a loaded model opens its sessions here
-    return { mean: await forecastWith(this.onnx.run, this.geometry, spec, q, this.nets.probe.change) };
+    return {
+      mean: await forecastWith(
+        this.onnx.run,
+        this.geometry,
+        spec,
+        q,
+        this.nets.probe.change,
+        this.config.categoricalRollout,
+      ),
+    };
   }
 
   explain(): Record<string, unknown> {
