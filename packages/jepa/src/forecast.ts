@@ -42,8 +42,8 @@ export async function forecastWith(
   change: boolean,
   rolloutMode: 'latent' | 'decoded' = 'latent',
 ): Promise<Tensor> {
-  const decoded = rolloutMode === 'decoded' && geometry.state.kind === 'categorical';
-  if (decoded) run = decodedRollout(run, geometry.state.vocab as number);
+  if (rolloutMode === 'decoded' && geometry.state.kind === 'categorical')
+    run = decodedRollout(run, geometry.state.vocab as number);
   const layout = geometry.state;
   const hist = q.history.views[q.view]; //                                            [B, K, ...viewShape]
   const maskHist = layout.maskView ? q.history.views[layout.maskView] : null;

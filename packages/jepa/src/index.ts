@@ -137,28 +137,13 @@ class JepaModel implements WorldModel {
     if (q.view !== this.view)
       throw new Error(`jepa: this model forecasts view "${this.view}", the query asks for "${q.view}"`);
     const spec = this.spec.views[this.view];
-    if (this.config.forecastBackend === 'tfjs')
-      return {
-        mean: await forecastWith(
-          tfjsRollout(this.nets, this.geometry),
-          this.geometry,
-          spec,
-          q,
-          this.nets.probe.change,
-          this.config.categoricalRollout,
-        ),
-      };
-    this.onnx ??= await OnnxRollout.open(this.nets, this.geometry); // a loaded model opens its sessions here
-    return {
-      mean: await forecastWith(
-        this.onnx.run,
-        this.geometry,
-        spec,
-        q,
-        this.nets.probe.change,
-        this.config.categoricalRollout,
-      ),
-    };
+    // a loaded model opens its ONNX sessions here
+    const run =
+      this.config.forecastBackend === 'tfjs'
+        ? tfjsRollout(this.nets, this.geometry)
+        : (this.onnx ??= await OnnxRollout.open(this.nets, this.geometry)).run;
+    const { change } = this.nets.probe;
+    return { mean: await forecastWith(run, this.geometry, spec, q, change, this.config.categoricalRollout) };
   }
 
   explain(): Record<string, unknown> {

@@ -41,8 +41,8 @@ export function epochsFor(n: number, config: JepaConfig, epochs = config.epochs)
 /**
  * Optimiser steps for n training windows: epochsFor(n) passes at `batch` windows a step (the batch the fit uses,
  * batchSizeFor; `batchSize` by default), clamped to [minSteps, maxSteps]. Counting the passes at the batch really
- * used matters for states of many tokens: a 24 x 24 grid read cell by cell takes 8 windows a step, and counted at
- * batchSize (64) it saw each window 1.5 times instead of 12.
+ * used matters for states of many tokens: a 24 x 24 grid read cell by cell takes `cellBatch` windows a step, and
+ * counted at batchSize (64) it would see each window a few times instead of `cellEpochs`.
  */
 export function plannedSteps(n: number, config: JepaConfig, batch = config.batchSize, epochs = config.epochs): number {
   return Math.max(config.minSteps, Math.min(config.maxSteps, Math.round((epochsFor(n, config, epochs) * n) / batch)));
