@@ -92,9 +92,20 @@ export interface ProbeScore {
   mse?: number;
 }
 
-/** Diagnostics on up to `limit` training transitions (the first of the set's example order). */
+/**
+ * State tokens the diagnostics read in all: a grid read cell by cell holds 576 tokens a state, and 512 of its
+ * transitions took 4 s of tfjs-wasm in every job (life-like at 1024: a tenth of its fit). 56 of them are still 32k
+ * cells, each cell's latent ranked over 56 states of 16 dimensions. States of at most 64 tokens keep all 512.
+ */
+const DIAGNOSTIC_TOKENS = 32768;
+
+/**
+ * Diagnostics on up to `limit` training transitions (the first of the set's example order), fewer for states of many
+ * tokens (DIAGNOSTIC_TOKENS).
+ */
 export function latentDiagnostics(nets: Networks, set: TrainingSet, limit = 512): LatentDiagnostics {
-  const n = Math.min(limit, set.startEpisode.length);
+  const tokens = Math.max(1, set.tokens);
+  const n = Math.min(limit, Math.max(2, Math.floor(DIAGNOSTIC_TOKENS / tokens)), set.startEpisode.length);
   const examples = Int32Array.from({ length: n }, (_, i) => Math.floor((i * set.startEpisode.length) / n));
   let result: LatentDiagnostics | null = null;
   tf.tidy(() => {

@@ -137,6 +137,8 @@ describe('jepa on life-like (dev seed 0, budget 256, default config: the grid re
     const accPersistence = base.metrics.test.accElement['1'] as number;
     expect(acc).toBeGreaterThan(accPersistence + 0.15);
     expect(acc).toBeGreaterThan(0.9);
+    // the diagnostics read at most 32768 cell tokens: 56 grids of 576 cells
+    expect((ours.explain as { diagnostics: { states: number } }).diagnostics.states).toBe(56);
     await ours.model.dispose?.();
     await base.model.dispose?.();
   });

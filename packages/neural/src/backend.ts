@@ -4,6 +4,7 @@
 // Rule: tfjs-node (native libtensorflow) when its binding loads; else tfjs with the wasm backend; else
 // the plain JS cpu backend. The choice and the reason for any step down are logged once to stderr.
 
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -45,6 +46,10 @@ async function choose(): Promise<BackendChoice> {
   const reasons: string[] = [];
 
   try {
+    // tfjs-node loads the whole tfjs union before it looks for its native addon (0.4 s in every job's process):
+    // where install could not build the addon, say so without loading it
+    const missing = missingNativeAddon();
+    if (missing) throw new Error(missing);
     require('@tensorflow/tfjs-node'); // registers the 'tensorflow' backend if the native binding loads
     if (await tf.setBackend('tensorflow')) return { name: 'tfjs-node' };
     reasons.push('tfjs-node unavailable: its backend failed to initialise');
@@ -65,6 +70,24 @@ async function choose(): Promise<BackendChoice> {
 
   if (!(await tf.setBackend('cpu'))) throw new Error(`no tfjs backend could start (${reasons.join('; ')})`);
   return { name: 'tfjs-cpu', reason: reasons.join('; ') };
+}
+
+/**
+ * Why tfjs-node cannot load, when that is known without loading it: not installed, or its native addon
+ * (lib/napi-v<N>/tfjs_binding.node, built or downloaded at install) absent. Null when the addon is there.
+ */
+function missingNativeAddon(): string | null {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+  } catch {
+    return 'the package @tensorflow/tfjs-node is not installed';
+  }
+  const lib = path.join(dir, 'lib');
+  const built =
+    existsSync(lib) &&
+    readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  return built ? null : 'its native addon (tfjs_binding.node) was not built at install';
 }
 
 /** First line of an error, without the long absolute paths native-addon errors carry. */
