@@ -48,18 +48,22 @@ export function dynamicsLoss<T>(
   const { geometry: g, contextFrames: C } = dynamics.shape;
   let context = i.context;
   let current = i.current;
-  let loss: T | null = null;
+  let first: T | null = null;
+  let later: T | null = null;
   for (let r = 0; r < width; r++) {
     const predicted = dynamics.step(ops, context, current, i[`action${r}`] ?? null); //        [b, P, pp]
     const d = ops.sub(predicted, i[`target${r}`]);
     const term = meanAll(ops, ops.mul(ops.mul(d, d), weights));
-    loss = loss === null ? term : ops.add(loss, term);
+    if (r === 0) first = term;
+    else later = later === null ? term : ops.add(later, term);
     if (r + 1 < width) {
       current = ops.clip(predicted, 0, 1);
       context = nextWindow(ops, g, C, context, current, haloIndex as T); //                        [b, C, P, J]
     }
   }
-  return { loss: ops.div(loss as T, width) };
+  if (later === null) return { loss: first as T };
+  // the one-step term weighs as much as the rollout's later steps together, whatever their number
+  return { loss: ops.mul(ops.add(first as T, ops.div(later, width - 1)), 0.5) };
 }
 
 /**

@@ -38,6 +38,16 @@ function tensorRows(table: tf.Tensor, rows: Int32Array): tf.Tensor3D {
   return tf.gatherND(table, tf.tensor2d(rows, [rows.length, 1], 'int32')) as tf.Tensor3D;
 }
 
+/**
+ * The self-forcing schedule of n training transitions: rolloutSteps and teacherShare, or from largeFrom transitions
+ * largeRolloutSteps and largeTeacherShare.
+ */
+export function selfForcingFor(config: SpatialConfig, n: number): { rolloutSteps: number; teacherShare: number } {
+  return n >= config.largeFrom
+    ? { rolloutSteps: config.largeRolloutSteps, teacherShare: config.largeTeacherShare }
+    : { rolloutSteps: config.rolloutSteps, teacherShare: config.teacherShare };
+}
+
 /** Step count of a training stage: epochs over n examples, clamped. */
 export function stepsFor(config: SpatialConfig, n: number, share = 1): number {
   const planned = Math.round((config.epochs * n) / config.batchSize);

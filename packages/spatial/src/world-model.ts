@@ -39,7 +39,15 @@ import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } fr
 import { OnnxRollout } from './onnx';
 import { rollout, tfjsEngine, tfjsTokenEngine, type StepEngine } from './rollout';
 import { PatchTokenizer, reconstructionError, trainTokenizer } from './tokenizer';
-import { dataTensors, latentCodes, stepsFor, trainDynamics, trainLatentActionModel, trainTokenDynamics } from './train';
+import {
+  dataTensors,
+  latentCodes,
+  selfForcingFor,
+  stepsFor,
+  trainDynamics,
+  trainLatentActionModel,
+  trainTokenDynamics,
+} from './train';
 
 const FORMAT = 'spatial-v1';
 
@@ -206,7 +214,8 @@ export class SpatialModel implements WorldModel {
     try {
       const C = this.contextFrames;
       const base = buildSamples(d, C, 0);
-      const dyn = buildSamples(d, C, config.rolloutSteps);
+      const selfForcing = selfForcingFor(config, d.transitions.count);
+      const dyn = buildSamples(d, C, selfForcing.rolloutSteps);
       const dynSamples = this.tokenizer ? base : dyn; // the token dynamics trains on one-step samples
       const dynSteps = stepsFor(config, dynSamples.samples.count);
       const notes: Record<string, unknown> = {
@@ -315,7 +324,7 @@ export class SpatialModel implements WorldModel {
             dyn.samples,
             actionTensor,
             weights,
-            config,
+            { ...config, teacherShare: selfForcing.teacherShare },
             dynSteps,
             rng.fork('dynamics'),
             run.signal,

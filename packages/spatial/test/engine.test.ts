@@ -138,9 +138,10 @@ describe('every stage gives the same loss and gradients on the engine as on tfjs
       const dynamics = dynamicsOf(scenario, C);
       // the zero-initialised head makes the untrained model persistence; move it so every weight gets a gradient
       dynamics.head.w.assign(tf.randomNormal(dynamics.head.w.shape, 0, 0.05, 'float32', 1));
-      const samples = buildSamples(d, C, 1).samples;
+      const samples = buildSamples(d, C, 2).samples;
       const weights = pixelWeights(d.frames, g.pixels, config.stdWeighting);
-      for (const width of [1, 2])
+      // width 3: the one-step term against the mean of the later two (losses.ts dynamicsLoss)
+      for (const width of [1, 2, 3])
         expectSame(
           await compare(dynamicsStage(dynamics, d.frames, samples, actionsOf(scenario, d), weights, width), batch),
         );

@@ -190,6 +190,24 @@ describe('rollouts, memory, determinism', { tags: ['slow'] }, () => {
 });
 
 /** The query with every action rewritten by `f` (action values in, action values out). */
+describe('self-forcing schedule by dataset size', () => {
+  it(
+    'rolls out largeRolloutSteps from largeFrom training transitions, rolloutSteps below (bouncing-balls, 64, seed 5)',
+    async () => {
+      const train = trainingSet(bouncingBalls, jobWorld(bouncingBalls, 5), 'behavior', 64, 5).observed;
+      const rollouts: unknown[] = [];
+      for (const largeFrom of [1, 100_000]) {
+        const model = await spatial.create(bouncingBalls.spec, 'frame', { ...spatialDefaults, ...tiny, largeFrom });
+        const report = await model.fit(train, quietRun(5));
+        rollouts.push(report.notes?.rolloutSteps);
+        await model.dispose?.();
+      }
+      expect(rollouts).toEqual([spatialDefaults.largeRolloutSteps, spatialDefaults.rolloutSteps]);
+    },
+    TIMEOUT,
+  );
+});
+
 function withActions(query: Query, f: (a: Float32Array) => number[]): Query {
   const actions = tensor(query.actions!.shape);
   const [B, H] = actions.shape;

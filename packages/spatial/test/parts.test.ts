@@ -14,6 +14,7 @@ import {
   pickLabelled,
 } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
+import { selfForcingFor } from '../src/train';
 import { DeadCodeRestarts, VectorQuantizer } from '../src/vq';
 
 beforeAll(async () => {
@@ -211,6 +212,18 @@ describe('latent actions: mutual information and the map to true actions', () =>
       Int32Array.from([0, 1, 2]),
     );
     expect(latentCodeOf(realMap, real, Float32Array.of(0.8, 0.1))).toBe(5); // nearest labelled action
+  });
+});
+
+describe('selfForcingFor', () => {
+  it('keeps rolloutSteps and teacherShare below largeFrom transitions, and takes the large ones from it', () => {
+    const c = spatialDefaults;
+    expect(selfForcingFor(c, c.largeFrom - 1)).toEqual({ rolloutSteps: c.rolloutSteps, teacherShare: c.teacherShare });
+    expect(selfForcingFor(c, c.largeFrom)).toEqual({
+      rolloutSteps: c.largeRolloutSteps,
+      teacherShare: c.largeTeacherShare,
+    });
+    expect(selfForcingFor({ ...c, largeFrom: 10, largeRolloutSteps: 0 }, 64).rolloutSteps).toBe(0);
   });
 });
 
