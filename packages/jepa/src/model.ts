@@ -15,7 +15,6 @@ import {
   Module,
   MultiHeadAttention,
   TransformerBlock,
-  tf,
   type Ops,
 } from '@worldbench/neural';
 import type { JepaConfig } from './config';
@@ -51,20 +50,11 @@ export interface Networks {
 
 /**
  * Zeroes the predictor's embedding rows of categorical actions the training data never shows (`seen`: the rows it
- * does), so such an action changes nothing at forecast time instead of adding an untrained random vector; a row
- * never gathered gets no gradient, so it stays zero through training.
+ * does; null for real or absent actions), so such an action changes nothing at forecast time
+ * (Embedding.zeroRowsExcept).
  */
 export function zeroUnseenActions(nets: Networks, seen: Set<number> | null): void {
-  const table = nets.predictor.actionTable?.table;
-  if (!table || seen === null) return;
-  const [V] = table.shape;
-  tf.tidy(() => {
-    const keep = tf.tensor2d(
-      Float32Array.from({ length: V }, (_, v) => (seen.has(v) ? 1 : 0)),
-      [V, 1],
-    );
-    table.assign(tf.mul(table, keep));
-  });
+  if (seen !== null) nets.predictor.actionTable?.zeroRowsExcept(seen);
 }
 
 /** Builds the four networks; the target encoder starts as a copy of the online one. */

@@ -119,6 +119,18 @@ export class Embedding extends Module {
     return ops.gather(ops.param(this.table), 0, ids);
   }
 
+  /**
+   * Zeroes every row whose id is not in `used`, and returns how many rows that is: an id the training data never
+   * shows then embeds as nothing instead of an untrained random vector (a row never gathered gets no gradient, so
+   * it stays zero through training).
+   */
+  zeroRowsExcept(used: Iterable<number>): number {
+    const keep = new Float32Array(this.vocab);
+    for (const id of used) keep[id] = 1;
+    tf.tidy(() => this.table.assign(tf.mul(this.table, tf.tensor2d(keep, [this.vocab, 1]))));
+    return this.vocab - keep.reduce((a, b) => a + b, 0);
+  }
+
   parts() {
     return { table: this.table };
   }

@@ -68,6 +68,15 @@ describe('Embedding', () => {
     expectGradientsMatch(() => tf.sum(tf.mul(emb.apply(tfjsOps, ids), r)), emb.params());
     expect(emb.count()).toBe(18);
   });
+
+  it('zeroRowsExcept zeroes the rows of unused ids, keeps the others, and counts the zeroed', () => {
+    const emb = new Embedding(createRng('embedding-rows'), 5, 2, 1);
+    const before = emb.table.arraySync() as number[][];
+    expect(emb.zeroRowsExcept([3, 1, 3])).toBe(3);
+    const after = emb.table.arraySync() as number[][];
+    for (const v of [0, 2, 4]) expect(after[v].every((x) => x === 0)).toBe(true); // -0 where the row was negative
+    for (const v of [1, 3]) expect(after[v]).toEqual(before[v]);
+  });
 });
 
 describe('MultiHeadAttention', () => {

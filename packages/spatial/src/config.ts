@@ -70,7 +70,9 @@ export const spatialConfig = defineConfig(
       .describe('Forecast pixels whose predicted change is below this stay as they were (against compounding noise).'),
     rolloutSteps: count(0)
       .default(1)
-      .describe('Extra steps the model is trained on its own rollouts (self-forcing); 0 is pure teacher forcing.'),
+      .describe(
+        'Extra steps the model is trained on its own rollouts (self-forcing); 0 is pure teacher forcing at any size.',
+      ),
     teacherShare: share()
       .default(0.5)
       .describe('Share of training steps with teacher forcing before self-forcing starts (rollouts cost a pass each).'),
@@ -83,7 +85,10 @@ export const spatialConfig = defineConfig(
       .describe('Training transitions from which largeRolloutSteps and largeTeacherShare replace the two above.'),
     largeRolloutSteps: count(0)
       .default(3)
-      .describe('rolloutSteps from largeFrom transitions: long rollouts pay once the one-step model is good.'),
+      .describe(
+        'rolloutSteps from largeFrom transitions (unless rolloutSteps is 0): long rollouts pay once the one-step ' +
+          'model is good.',
+      ),
     largeTeacherShare: share().default(0.75).describe('teacherShare from largeFrom transitions.'),
     // 1 cut faint noise on rarely lit pixels but cost bouncing-balls skill; 0.5 kept most of both (chosen before
     // the action support: most of hidden-laws' error there came from untrained action weights, see actionSupport)

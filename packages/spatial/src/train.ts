@@ -40,10 +40,11 @@ function tensorRows(table: tf.Tensor, rows: Int32Array): tf.Tensor3D {
 
 /**
  * The self-forcing schedule of n training transitions: rolloutSteps and teacherShare, or from largeFrom transitions
- * largeRolloutSteps and largeTeacherShare.
+ * largeRolloutSteps and largeTeacherShare. rolloutSteps 0 is teacher forcing at every size: `spatial[rolloutSteps=0]`
+ * is the twin that selfForcingGain compares against (runner summarize.ts), as `jepa[rolloutSteps=0]` is.
  */
 export function selfForcingFor(config: SpatialConfig, n: number): { rolloutSteps: number; teacherShare: number } {
-  return n >= config.largeFrom
+  return n >= config.largeFrom && config.rolloutSteps > 0
     ? { rolloutSteps: config.largeRolloutSteps, teacherShare: config.largeTeacherShare }
     : { rolloutSteps: config.rolloutSteps, teacherShare: config.teacherShare };
 }

@@ -423,11 +423,7 @@ export class SpatialModel implements WorldModel {
    * many rows were zeroed.
    */
   private zeroUntrainedActionIds(ids: tf.Tensor2D): number {
-    const table = this.dynamics!.actions!.table!.table; // [V, D]
-    const used = new Float32Array(table.shape[0]);
-    for (const id of ids.dataSync()) used[id] = 1;
-    tf.tidy(() => table.assign(tf.mul(table, tf.tensor2d(used, [used.length, 1]))));
-    return used.length - used.reduce((a, b) => a + b, 0);
+    return this.dynamics!.actions!.table!.zeroRowsExcept(ids.dataSync());
   }
 
   /** explain().actionSupport: the axes kept, their stds and ranges, and the forecast actions outside them. */

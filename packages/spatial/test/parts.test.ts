@@ -224,6 +224,8 @@ describe('selfForcingFor', () => {
       teacherShare: c.largeTeacherShare,
     });
     expect(selfForcingFor({ ...c, largeFrom: 10, largeRolloutSteps: 0 }, 64).rolloutSteps).toBe(0);
+    // the teacher-forced twin of selfForcingGain stays teacher-forced on a large dataset
+    expect(selfForcingFor({ ...c, rolloutSteps: 0 }, c.largeFrom).rolloutSteps).toBe(0);
   });
 });
 
