@@ -40,6 +40,8 @@ const n = set.startEpisode.length;
 const count = Math.min(n, 1024);
 const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((i * n) / count));
 const groups: Record<string, { n: number; enc: number; pred: number; pers: number }> = {};
+// wrong cells by (before -> true next: read), for the encoded and the predicted readings
+const confusion = { enc: {} as Record<string, number>, pred: {} as Record<string, number> };
 tf.tidy(() => {
   const b = windowBatch(set, examples, 1);
   const s0 = statesOf(b.states, 0, 1, 2),
@@ -58,6 +60,14 @@ tf.tidy(() => {
     for (let j = i * cells; j < (i + 1) * cells; j++) {
       if (enc[j] !== y1[j]) right.enc = 0;
       if (pred[j] !== y1[j]) right.pred = 0;
+      for (const [which, read] of [
+        ['enc', enc],
+        ['pred', pred],
+      ] as const)
+        if (read[j] !== y1[j]) {
+          const key = `${y0[j]}->${y1[j]}: ${read[j]}`;
+          confusion[which][key] = (confusion[which][key] ?? 0) + 1;
+        }
       if (y0[j] !== y1[j]) right.pers = 0;
     }
     const key = `${actions ? `action ${actions[i]}, ` : ''}${right.pers ? 'still' : 'changed'}`;
@@ -70,3 +80,9 @@ tf.tidy(() => {
 });
 console.log('whole states right, by action and change (count of n)');
 for (const key of Object.keys(groups).sort()) console.log(`  ${key}: ${JSON.stringify(groups[key])}`);
+const top = (c: Record<string, number>) =>
+  Object.entries(c)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12);
+console.log('wrong cells, (value before -> true next: read) count');
+for (const which of ['enc', 'pred'] as const) console.log(`  ${which}: ${JSON.stringify(top(confusion[which]))}`);

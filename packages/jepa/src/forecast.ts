@@ -46,10 +46,10 @@ export async function forecastWith(
   q: Query,
   change: boolean,
   rolloutMode: 'latent' | 'decoded' = 'latent',
+  anchorEvery = 0,
 ): Promise<Tensor> {
-  if (rolloutMode === 'decoded' && geometry.state.kind === 'categorical')
-    run = decodedRollout(run, geometry.state.vocab as number);
   const layout = geometry.state;
+  if (rolloutMode === 'decoded' && layout.kind === 'categorical') run = decodedRollout(run, layout.vocab as number);
   const hist = q.history.views[q.view]; //                                            [B, K, ...viewShape]
   const maskHist = layout.maskView ? q.history.views[layout.maskView] : null;
   if (!hist) throw new Error(`jepa: the query's history has no view "${q.view}"`);
@@ -81,6 +81,7 @@ export async function forecastWith(
   const actionSource = acts ? ((acts.x ?? acts.ids) as Float32Array | Int32Array) : null;
   const out = tensor([B, H, ...spec.shape]); //                                     [B, H, ...viewShape]
   const R = geometry.context.tokens;
+  if (ratio && anchorEvery > 0 && H > anchorEvery) run = reanchoredRollout(run, anchorEvery, layout.lags, ratio);
   const [lo, hi] = spec.range ?? [-Infinity, Infinity];
   const step = new Float32Array(N * S);
   const chunk = Math.max(1, Math.min(CHUNK, Math.floor(CHUNK_TOKENS / N)));
@@ -170,6 +171,53 @@ export function decodedRollout(run: RolloutNetworks, V: number): RolloutNetworks
       const y = await run({ ...input, horizon: 1, ids, actionsAt: () => input.actionsAt(h) }); //   [b, 1, N, S]
       for (let i = 0; i < b; i++) out.set(y.subarray(i * NS, (i + 1) * NS), (i * H + h) * NS);
       ids = ids.map((id, at) => (id % (V + 1) === V ? id : id - (id % (V + 1)) + Math.round(y[at])));
+    }
+    return out;
+  };
+}
+
+/**
+ * A real view read by its change (the change readout) rolled out in blocks of k steps: after each block the decoded
+ * states become the observed history of the next, encoded again. The probe learnt the change over h steps only for
+ * h <= k (the rollout length of training), so no latent is read further than that from the state it started at.
+ * Returns, as the plain rollout does, each step's standardised change from the input's last observation.
+ * ratio [N S] is deltaStd / std per slot (0 on pad slots, which stay as they are); L the lags of x [b, N, L S]:
+ * lag 0 the standardised state, lag l the change from l to l - 1 steps back in deltaStd units (inputs.ts).
+ */
+export function reanchoredRollout(run: RolloutNetworks, k: number, L: number, ratio: Float32Array): RolloutNetworks {
+  const NS = ratio.length;
+  return async (input) => {
+    const { count: b, horizon: H } = input;
+    if (H <= k) return run(input);
+    const x0 = input.x as Float32Array;
+    const N = input.tokenMask.length / b,
+      slots = NS / N;
+    const out = new Float32Array(b * H * NS);
+    let x = x0;
+    for (let from = 0; from < H; from += k) {
+      const len = Math.min(k, H - from);
+      const y = await run({ ...input, horizon: len, x, actionsAt: (h) => input.actionsAt(from + h) }); // [b, len, N, S]
+      const next = x.slice();
+      for (let i = 0; i < b; i++)
+        for (let n = 0; n < N; n++) {
+          if (input.tokenMask[i * N + n] === 0) continue;
+          const base = (i * N + n) * L * slots;
+          for (let j = 0; j < slots; j++) {
+            const r = ratio[n * slots + j];
+            if (r === 0) continue;
+            // standardised state at block step h (0: the block's start)
+            const at = (h: number) =>
+              h === 0 ? x[base + j] : x[base + j] + y[((i * len + h - 1) * N + n) * slots + j] * r;
+            for (let h = 1; h <= len; h++)
+              out[((i * H + from + h - 1) * N + n) * slots + j] = (at(h) - x0[base + j]) / r;
+            next[base + j] = at(len);
+            // lag l: the change from step len - l to len - l + 1, in the block or before it
+            for (let l = 1; l < L; l++)
+              next[base + l * slots + j] =
+                l <= len ? (at(len - l + 1) - at(len - l)) / r : x[base + (l - len) * slots + j];
+          }
+        }
+      x = next;
     }
     return out;
   };

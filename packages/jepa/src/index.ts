@@ -143,7 +143,11 @@ class JepaModel implements WorldModel {
         ? tfjsRollout(this.nets, this.geometry)
         : (this.onnx ??= await OnnxRollout.open(this.nets, this.geometry)).run;
     const { change } = this.nets.probe;
-    return { mean: await forecastWith(run, this.geometry, spec, q, change, this.config.categoricalRollout) };
+    // anchored real rollouts re-encode every k steps, k the rollout length the probe was trained to read
+    const anchorEvery = this.config.realRollout === 'anchored' ? (this.fitted?.summary.rolloutSteps ?? 0) : 0;
+    return {
+      mean: await forecastWith(run, this.geometry, spec, q, change, this.config.categoricalRollout, anchorEvery),
+    };
   }
 
   explain(): Record<string, unknown> {
