@@ -44,7 +44,8 @@ export function mergeSpecs(specs: readonly ScenarioSpec[], view: string): Scenar
   if (kinds.size > 1)
     throw new Error(
       `jepa generalist: ${specs.map((s) => s.id).join(', ')} show the same shapes but their ${view} views are of ` +
-        `different kinds (${[...kinds].join(', ')}); not told the worlds it cannot choose a reading: run with --tell-world`,
+        `different kinds (${[...kinds].join(', ')}); not told the worlds it cannot choose a reading: ` +
+        'run with --tell-world',
     );
   const widest = (ts: (TensorSpec | null | undefined)[]): TensorSpec => {
     const first = ts[0] as TensorSpec;

@@ -18,11 +18,12 @@ import {
   type GeneralistModel,
   type Query,
   type Scenario,
+  type ScenarioSpec,
 } from '@worldbench/core';
 import { initBackend, type Module } from '@worldbench/neural';
 import jepa from '../src/index';
 import { buildTrunk } from '../src/model';
-import type { ParameterCensus } from '../src/world-groups';
+import { mergeSpecs, type ParameterCensus } from '../src/world-groups';
 
 beforeAll(async () => {
   await initBackend();
@@ -95,9 +96,9 @@ describe('the generalist jepa', () => {
     expect(explain(a).training).toEqual(explain(b).training);
 
     // bouncing-balls' windows ([4, 4] states, with actions) are of no fitted world's shapes
-    await expect(a.forecast(testQuery(bouncingBalls), null, quietRun(SEED))).rejects.toThrow(
-      /no fitted world shows this window's shapes \(4,4\|2\|: view\|action\|context\); fitted: 4\|2\| \(hidden-laws-v1\)/,
-    );
+    const unknown = /no fitted world shows this window's shapes \(4,4\|2\|: view\|action\|context\); fitted: 4\|2\| /;
+    await expect(a.forecast(testQuery(bouncingBalls), null, quietRun(SEED))).rejects.toThrow(unknown);
+    await expect(a.forecast(testQuery(bouncingBalls), null, quietRun(SEED))).rejects.toThrow(/\(hidden-laws-v1\)/);
     for (const m of [a, b, other]) await m.dispose?.();
   });
 
@@ -114,12 +115,28 @@ describe('the generalist jepa', () => {
     expect(read(untold).parameters.share).toBe(1);
     expect(read(told).told).toBe(true);
     expect(read(told).worlds.map((w) => w.worlds)).toEqual([['hidden-laws-v1'], ['hidden-twin-v1']]);
-    // each world's own: its state embedding (17 x 64 + 64 positions), action map (2 x 64 + 64) and probe head (128 x 4 + 4)
+    // each world's own: its state embedding (17 x 64 + 64, and its one token's position, 64), action map (2 x 64 + 64)
+    // and probe head (128 x 4 + 4)
     expect(read(told).parameters.own).toEqual([1924, 1924]);
     // told, a window is read by its world's networks; unnamed, its shapes are two fitted worlds': it must be named
     const q = testQuery(hiddenLaws);
     expect((await told.forecast(q, 1, quietRun(SEED))).mean.shape).toEqual([8, 3, 4]);
     await expect(told.forecast(q, null, quietRun(SEED))).rejects.toThrow(/several worlds fitted apart/);
     for (const m of [untold, told]) await m.dispose?.();
+  });
+
+  it('reads worlds of the same shapes with one spec covering them, and refuses to mix real and categorical', () => {
+    const grid = (id: string, vocab: number, historySteps: number): ScenarioSpec => ({
+      ...codeTrace.spec,
+      id,
+      views: { state: { shape: [5], kind: 'int', vocab, range: [0, vocab - 1] } },
+      historySteps,
+    });
+    const merged = mergeSpecs([grid('a-v1', 5, 2), grid('b-v1', 7, 1)], 'state');
+    expect(merged.views.state).toMatchObject({ vocab: 7, range: [0, 6] });
+    expect(merged.historySteps).toBe(1);
+    expect(merged.context?.program.vocab).toBe(codeTrace.spec.context?.program.vocab);
+    const real = { ...grid('c-v1', 5, 1), views: { state: { shape: [5], kind: 'real' as const } } };
+    expect(() => mergeSpecs([grid('a-v1', 5, 1), real], 'state')).toThrow(/different kinds .* run with --tell-world/);
   });
 });
