@@ -180,7 +180,10 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Par
       const g = groupOf(q, world);
       const spec = (world !== null ? worlds[world].spec : g.spec).views[view];
       const rollout = g.onnx ? g.onnx.run : tfjsRollout(g.nets, g.geometry);
-      return { mean: await forecastWith(rollout, g.geometry, spec, q, g.nets.probe.change, full.categoricalRollout) };
+      // as the specialist: anchored real rollouts re-encode every k steps, k this world's training rollout length
+      const k = full.realRollout === 'anchored' ? (summary?.worlds[groups.indexOf(g)]?.rolloutSteps ?? 0) : 0;
+      const { change } = g.nets.probe;
+      return { mean: await forecastWith(rollout, g.geometry, spec, q, change, full.categoricalRollout, k) };
     },
 
     explain() {
