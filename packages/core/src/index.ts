@@ -43,8 +43,10 @@ export {
   type Tensor,
 } from './data';
 export {
+  episodeShapes,
   privilegedInfo,
   quietRun,
+  worldShapes,
   type ModelScheme,
   type PrivilegedInfo,
   type FitReport,

@@ -91,6 +91,26 @@ export interface GeneralistWorld {
 }
 
 /**
+ * What a world's data shows of it on `view`: the view's, the action's and each context tensor's shape per step, as
+ * one string. A generalist not told the worlds tells apart those whose shapes differ by it (`episodeShapes` reads
+ * the same string off an episode or a query's history).
+ */
+export function worldShapes(spec: ScenarioSpec, view: string): string {
+  const context = Object.entries(spec.context ?? {})
+    .map(([k, c]) => `${k}:${c.shape}`)
+    .sort();
+  return `${spec.views[view].shape}|${spec.action?.shape ?? '-'}|${context.join(';')}`;
+}
+
+/** worldShapes as the data shows it: the shapes per step of `ep`'s view, actions and context. */
+export function episodeShapes(ep: Episodes, view: string): string {
+  const context = Object.entries(ep.context)
+    .map(([k, c]) => `${k}:${c.shape.slice(1)}`)
+    .sort();
+  return `${ep.views[view].shape.slice(2)}|${ep.actions?.shape.slice(2) ?? '-'}|${context.join(';')}`;
+}
+
+/**
  * One training episode of a generalist fit, as a specialist on its world would see it: E = 1 episode holding the
  * view (and its mask), the actions (null on a world without actions), the context, `lengths` when it was cut.
  * The episodes of every world come in one seeded, interleaved order.

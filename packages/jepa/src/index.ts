@@ -17,11 +17,11 @@ import { onnxForecastBackend } from '@worldbench/onnx';
 import { jepaConfig, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
-import { fitStandardisation } from './inputs';
-import { actionLayout, contextLayout, stateLayout, unreadable } from './layout';
+import { createGeneralist } from './generalist';
+import { fitGeometry, layoutGeometry } from './geometry';
+import { unreadable } from './layout';
 import { buildNetworks, widthOf, zeroUnseenActions, type Geometry, type Networks } from './model';
 import { OnnxRollout } from './onnx';
-import { choosePointer } from './pointer';
 import { loadWeights, readMeta, saveModel } from './persist';
 import { actionRowsSeen, buildTrainingSet, disposeTrainingSet } from './batch';
 import { trainJepa, type TrainSummary } from './train';
@@ -30,32 +30,12 @@ export { jepaConfig, jepaDefaults, type JepaConfig } from './config';
 export { updateTargetEncoder, initTargetEncoder, momentumAt } from './ema';
 export { buildNetworks } from './model';
 export { effectiveRank } from './diagnostics';
+export { fitGeometry } from './geometry';
 
 interface Fitted {
   summary: TrainSummary;
   diagnostics: LatentDiagnostics;
   params: number;
-}
-
-/**
- * The geometry of a fit from its training data: the layouts, the real views' standardisation and the state
- * token that points into the context (if any).
- */
-export function fitGeometry(spec: ScenarioSpec, view: string, config: JepaConfig, data: Episodes): Geometry {
-  const geometry = layoutGeometry(spec, view, config);
-  fitStandardisation(geometry.state, data, view);
-  geometry.pointer = choosePointer(geometry.state, geometry.context, data, view);
-  return geometry;
-}
-
-/** The geometry before any data: the layouts of the spec, no standardisation, no pointer. */
-function layoutGeometry(spec: ScenarioSpec, view: string, config: JepaConfig): Geometry {
-  return {
-    state: stateLayout(spec, view, config.historySteps, config.gridEncoder),
-    context: contextLayout(spec),
-    action: actionLayout(spec),
-    pointer: null,
-  };
 }
 
 function disposeNetworks(nets: Networks | null): void {
@@ -239,6 +219,8 @@ const module: WorldModelModule<JepaConfig> = {
     const full = jepaConfig.resolve(config);
     return new JepaModel(spec, view, full, layoutGeometry(spec, view, full));
   },
+  // the generalist protocols: one trunk for every world, its projections per world or per shape (generalist.ts)
+  createGeneralist: async (worlds, config) => createGeneralist(worlds, config),
   async load(dir) {
     await initBackend();
     const meta = readMeta<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir);

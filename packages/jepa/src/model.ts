@@ -57,26 +57,88 @@ export function zeroUnseenActions(nets: Networks, seen: Set<number> | null): voi
   if (seen !== null) nets.predictor.actionTable?.zeroRowsExcept(seen);
 }
 
-/** Builds the four networks; the target encoder starts as a copy of the online one. */
-export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: string): Networks {
+/**
+ * Builds the four networks; the target encoder starts as a copy of the online one. With `trunk` (a generalist's
+ * parts every world shares, `buildTrunk`), the networks are this world's: its own input and output projections
+ * around the trunk's module instances, so that training one world's networks trains the trunk for all.
+ */
+export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: string, trunk?: Trunk): Networks {
   const rng = createRng(seed);
-  const online = new Encoder(rng.fork('encoder'), geometry, config);
-  const target = new Encoder(rng.fork('encoder'), geometry, config);
+  const online = new Encoder(rng.fork('encoder'), geometry, config, trunk?.online);
+  const target = new Encoder(rng.fork('encoder'), geometry, config, trunk?.target);
   initTargetEncoder(target.params(), online.params());
   return {
     online,
     target,
-    predictor: new Predictor(rng.fork('predictor'), geometry, config),
-    probe: new Probe(rng.fork('probe'), geometry.state, config),
+    predictor: new Predictor(rng.fork('predictor'), geometry, config, trunk?.predictor),
+    probe: new Probe(rng.fork('probe'), geometry.state, config, trunk?.probe ?? undefined),
     anchor:
       config.anchorWeight > 0
-        ? new Probe(rng.fork('anchor'), geometry.state, { ...config, realReadout: 'state' })
+        ? new Probe(rng.fork('anchor'), geometry.state, { ...config, realReadout: 'state' }, trunk?.anchor ?? undefined)
         : null,
   };
 }
 
+/**
+ * What every world of a generalist shares (generalist.ts): the encoder's blocks and norm (and the target encoder's,
+ * its EMA copy), the predictor's positions, blocks, norm and output projection, and the first (hidden) layer of the
+ * probe and of the anchor. What is left per world: the input projections (StateEmbedding, the action's embedding or
+ * map, the context's embedding and the pointer's read of it) and the probe's and anchor's last layers.
+ */
+export interface Trunk {
+  online: EncoderTrunk;
+  target: EncoderTrunk;
+  predictor: PredictorTrunk;
+  /** The probe's hidden layer, [probeInputs, probeHidden]; null for a linear probe (probeHidden 0). */
+  probe: Dense | null;
+  /** The anchor's hidden layer, [width, probeHidden]; null without an anchor or hidden layer. */
+  anchor: Dense | null;
+}
+
+export interface EncoderTrunk {
+  blocks: TransformerBlock[];
+  norm: LayerNorm;
+}
+
+export interface PredictorTrunk {
+  /** A learned position per token, `tokens` rows: a world of T tokens (its action token included) reads the first T. */
+  positions: Embedding;
+  blocks: TransformerBlock[];
+  norm: LayerNorm;
+  out: Dense;
+}
+
+/**
+ * A generalist's shared parts: attention blocks of width `width` (no grid read cell by cell: its blocks would have
+ * another width), predictor positions for up to `tokens` tokens, and the probe's hidden layer reading `probeInputs`
+ * values (2 width when any world reads its view by the change readout: the others read its first `width` rows).
+ */
+export function buildTrunk(config: JepaConfig, tokens: number, probeInputs: number, seed: string): Trunk {
+  const rng = createRng(seed);
+  const D = config.width;
+  const encoder = (r: Rng): EncoderTrunk => ({
+    blocks: Array.from({ length: config.encoderLayers }, (_, i) => block(r.fork(`block${i}`), {}, config)),
+    norm: new LayerNorm(D),
+  });
+  const hidden = (r: Rng, inputs: number) =>
+    config.probeHidden > 0 ? new Dense(r, inputs, config.probeHidden, { activation: 'relu', init: 'he' }) : null;
+  const predictor = rng.fork('predictor');
+  return {
+    online: encoder(rng.fork('encoder')),
+    target: encoder(rng.fork('encoder')),
+    predictor: {
+      positions: new Embedding(predictor.fork('positions'), tokens, D),
+      blocks: Array.from({ length: config.predictorLayers }, (_, i) => block(predictor.fork(`block${i}`), {}, config)),
+      norm: new LayerNorm(D),
+      out: new Dense(predictor.fork('out'), D, D, { init: 'zero' }),
+    },
+    probe: hidden(rng.fork('probe'), probeInputs),
+    anchor: config.anchorWeight > 0 ? hidden(rng.fork('anchor'), D) : null,
+  };
+}
+
 /** The width D of every token of this state layout: `cellWidth` for a grid read cell by cell, else `width`. */
-export function widthOf(layout: StateLayout, config: JepaConfig): number {
+export function widthOf(layout: Pick<StateLayout, 'grid'>, config: JepaConfig): number {
   return layout.grid ? config.cellWidth : config.width;
 }
 
@@ -84,7 +146,7 @@ export function widthOf(layout: StateLayout, config: JepaConfig): number {
  * Pre-LN block over the tokens, then a ReLU MLP: self-attention (padding keys masked), or for a grid read cell by cell
  * local mixing of each cell's 3 x 3 neighbourhood (weight-shared, as a convolution; cost linear in the cells).
  */
-function block(rng: Rng, layout: StateLayout, config: JepaConfig): TransformerBlock {
+function block(rng: Rng, layout: Pick<StateLayout, 'grid'>, config: JepaConfig): TransformerBlock {
   const D = widthOf(layout, config);
   const mixing = layout.grid
     ? new LocalMixing(rng, D, gridNeighbours(layout.grid).indices, GRID_NEIGHBOURS)
@@ -140,14 +202,15 @@ export class Encoder extends Module {
   readonly blocks: TransformerBlock[];
   readonly norm: LayerNorm;
 
-  constructor(rng: Rng, geometry: Geometry, config: JepaConfig) {
+  /** `trunk`: blocks and norm shared with other worlds' encoders (a generalist's); else its own. */
+  constructor(rng: Rng, geometry: Geometry, config: JepaConfig, trunk?: EncoderTrunk) {
     super();
     const D = widthOf(geometry.state, config);
     this.embed = new StateEmbedding(rng.fork('state'), geometry.state, D);
-    this.blocks = Array.from({ length: config.encoderLayers }, (_, i) =>
-      block(rng.fork(`block${i}`), geometry.state, config),
-    );
-    this.norm = new LayerNorm(D);
+    this.blocks =
+      trunk?.blocks ??
+      Array.from({ length: config.encoderLayers }, (_, i) => block(rng.fork(`block${i}`), geometry.state, config));
+    this.norm = trunk?.norm ?? new LayerNorm(D);
   }
 
   apply<T>(ops: Ops<T>, state: StateInput<T>): T {
@@ -203,10 +266,12 @@ export class Predictor extends Module {
   readonly norm: LayerNorm;
   readonly out: Dense;
 
+  /** `trunk`: positions, blocks, norm and output projection shared with other worlds' predictors (a generalist's). */
   constructor(
     rng: Rng,
     private readonly geometry: Geometry,
     private readonly config: JepaConfig,
+    trunk?: PredictorTrunk,
   ) {
     super();
     const D = widthOf(geometry.state, config),
@@ -225,14 +290,17 @@ export class Predictor extends Module {
       action?.kind === 'categorical' ? new Embedding(rng.fork('action'), action.size * action.vocab, D, 1) : null;
     this.actionLinear =
       action?.kind === 'real' ? new Dense(rng.fork('action-linear'), action.size, N * D, { init: 'zero' }) : null;
-    this.positions = geometry.state.grid
-      ? null
-      : new Embedding(rng.fork('positions'), N + (this.actionTable ? 1 : 0), D);
-    this.blocks = Array.from({ length: config.predictorLayers }, (_, i) =>
-      block(rng.fork(`block${i}`), geometry.state, config),
-    );
-    this.norm = new LayerNorm(D);
-    this.out = new Dense(rng.fork('out'), D, D, { init: 'zero' });
+    const tokens = N + (this.actionTable ? 1 : 0);
+    if (trunk && trunk.positions.vocab < tokens)
+      throw new Error(
+        `jepa: the shared predictor positions hold ${trunk.positions.vocab} tokens, a world needs ${tokens}`,
+      );
+    this.positions = geometry.state.grid ? null : (trunk?.positions ?? new Embedding(rng.fork('positions'), tokens, D));
+    this.blocks =
+      trunk?.blocks ??
+      Array.from({ length: config.predictorLayers }, (_, i) => block(rng.fork(`block${i}`), geometry.state, config));
+    this.norm = trunk?.norm ?? new LayerNorm(D);
+    this.out = trunk?.out ?? new Dense(rng.fork('out'), D, D, { init: 'zero' });
   }
 
   /**
@@ -282,7 +350,11 @@ export class Predictor extends Module {
       } else h = ops.add(h, a); //                                                         every cell reads it
     }
     const T = N + (actionToken ? 1 : 0);
-    if (this.positions) h = ops.add(h, ops.param(this.positions.table));
+    if (this.positions) {
+      // a shared table (a generalist's) has rows for its largest world: this one reads the first T
+      const table = ops.param(this.positions.table); //                                   [rows, D]
+      h = ops.add(h, this.positions.vocab === T ? table : ops.slice(table, 0, 0, T));
+    }
     if (projected !== null && values !== null && this.gather) {
       const p = this.gather.token;
       //            [B, 1, D]: the row at the pointer's value
@@ -318,6 +390,9 @@ export class Predictor extends Module {
  * seen in training (hidden-laws' expert pushes only along +x), mirrors that of a push along +x.
  */
 export class Probe extends Module {
+  /** A hidden layer shared with other worlds' probes (a generalist's), read before `mlp`; null: the probe's own. */
+  readonly trunk: Dense | null;
+  /** The probe's own layers: all of them, or with a trunk the last (the world's output projection). */
   readonly mlp: Mlp;
   readonly change: boolean;
 
@@ -325,28 +400,57 @@ export class Probe extends Module {
     rng: Rng,
     private readonly layout: StateLayout,
     config: JepaConfig,
+    trunk?: Dense,
   ) {
     super();
     this.change = layout.kind === 'real' && config.realReadout === 'change';
     const outputs = layout.kind === 'categorical' ? layout.slots * layout.vocab : layout.slots;
     const width = widthOf(layout, config);
     const inputs = this.change ? 2 * width : width;
-    this.mlp = new Mlp(rng, config.probeHidden > 0 ? [inputs, config.probeHidden, outputs] : [inputs, outputs], 'relu');
+    if (trunk && trunk.inputs < inputs)
+      throw new Error(`jepa probe: the shared hidden layer reads ${trunk.inputs} values, this probe gives ${inputs}`);
+    this.trunk = trunk ?? null;
+    const widths = trunk
+      ? [trunk.outputs, outputs]
+      : config.probeHidden > 0
+        ? [inputs, config.probeHidden, outputs]
+        : [inputs, outputs];
+    this.mlp = new Mlp(rng, widths, 'relu');
   }
 
   /** z [B, N, D] (and start [B, N, D] for 'change') -> categorical: logits [B, N, S, V]; real: [B, N, S]. */
   apply<T>(ops: Ops<T>, z: T, start?: T): T {
     const { kind, slots: S, vocab: V } = this.layout;
     if (!this.change) {
-      const y = this.mlp.apply(ops, z); //                                                [B, N, S*V] or [B, N, S]
+      const y = this.layers(ops, z, false); //                                            [B, N, S*V] or [B, N, S]
       return kind === 'categorical' ? ops.reshape(y, [0, 0, S, V]) : y;
     }
     if (start === undefined) throw new Error('jepa probe: the change readout needs the start latent');
     const d = ops.sub(z, start); //                                                        [B, N, D]
     // [2B, N, S]
-    const both = this.mlp.apply(ops, ops.concat([ops.concat([start, d], 2), ops.concat([start, ops.neg(d)], 2)], 0));
+    const both = this.layers(
+      ops,
+      ops.concat([ops.concat([start, d], 2), ops.concat([start, ops.neg(d)], 2)], 0),
+      false,
+    );
     const [plus, minus] = ops.split(both, 0, 2);
     return ops.sub(plus, minus); //                                                        [B, N, S]
+  }
+
+  /**
+   * x [..., I] through the trunk (if any) and the probe's own layers; `frozen`: every weight under stop-gradient. A
+   * trunk wider than I (shared with change readouts, which read 2 D) is read by its first I rows.
+   */
+  private layers<T>(ops: Ops<T>, x: T, frozen: boolean): T {
+    const weight = (v: Dense['w']) => (frozen ? ops.stopGradient(ops.param(v)) : ops.param(v));
+    let h = x;
+    if (this.trunk) {
+      const inputs = ops.shape(x).at(-1) as number;
+      const w = weight(this.trunk.w); //                                                   [trunk inputs, hidden]
+      h = ops.dense(h, inputs === this.trunk.inputs ? w : ops.slice(w, 0, 0, inputs), weight(this.trunk.b), 'relu');
+    }
+    for (const l of this.mlp.layers) h = ops.dense(h, weight(l.w), weight(l.b), l.activation);
+    return h;
   }
 
   /** The probe's output -> values per slot [B, N, S]: the most likely class (categorical), else the output as it is. */
@@ -369,9 +473,7 @@ export class Probe extends Module {
    * may use the reading, never train the probe): `values` of the probe's logits on z -> [B, N, R].
    */
   valuePointer<T>(ops: Ops<T>, z: T, rows: number): T {
-    let h = z;
-    for (const l of this.mlp.layers)
-      h = ops.dense(h, ops.stopGradient(ops.param(l.w)), ops.stopGradient(ops.param(l.b)), l.activation);
+    const h = this.layers(ops, z, true);
     return this.values(ops, ops.reshape(h, [0, 0, this.layout.slots, this.layout.vocab]), rows);
   }
 
@@ -384,7 +486,7 @@ export class Probe extends Module {
     return R === rows ? cut : ops.padEnd(cut, 2, rows - R, 0);
   }
   parts() {
-    return { mlp: this.mlp };
+    return { trunk: this.trunk, mlp: this.mlp };
   }
 }
 

@@ -29,6 +29,45 @@ export function scheduleFor(n: number, set: SetShape, config: JepaConfig): Sched
   return { batch, steps: plannedSteps(n, config, batch, passes), k: rolloutStepsFor(set, n, config) };
 }
 
+/** One world's share of a run over several worlds (a generalist's): its schedule, its steps among the run's. */
+export interface WorldShare extends Schedule {
+  /** This world's optimiser steps in the run (`steps` is the whole run's). */
+  share: number;
+}
+
+/**
+ * The schedule of a run over several worlds (each n windows of a shape; a generalist's, generalist.ts), counted as a
+ * specialist counts its own: each world takes its own batch and k (scheduleFor), and the run takes as many steps as
+ * the passes over the union of the windows make at each world's batch (sum over worlds of epochsFor(union) * n /
+ * batch), clamped to [minSteps, maxSteps] per world. Each world gets a share of the steps proportional to its steps
+ * per pass (n / batch), so every world sees its windows as many times as the others. One world: scheduleFor's.
+ */
+export function scheduleForWorlds(worlds: readonly { n: number; set: SetShape }[], config: JepaConfig): WorldShare[] {
+  const union = worlds.reduce((sum, w) => sum + w.n, 0);
+  const schedules = worlds.map(({ n, set }) => scheduleFor(n, set, config));
+  const perPass = worlds.map(({ n, set }, i) => {
+    const passes = epochsFor(union, config, set.cells ? config.cellEpochs : config.epochs);
+    return (passes * n) / schedules[i].batch;
+  });
+  const W = worlds.length;
+  const steps = Math.max(
+    W * config.minSteps,
+    Math.min(W * config.maxSteps, Math.round(perPass.reduce((a, b) => a + b, 0))),
+  );
+  const shares = apportion(steps, perPass);
+  return schedules.map((s, i) => ({ ...s, steps, share: shares[i] }));
+}
+
+/** `total` split into whole parts proportional to `weights` (largest remainders; ties to the first). */
+export function apportion(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (sum > 0 ? (total * w) / sum : total / weights.length));
+  const parts = exact.map(Math.floor);
+  const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let r = total - parts.reduce((a, b) => a + b, 0), j = 0; r > 0; r--, j++) parts[order[j][1]] += 1;
+  return parts;
+}
+
 /**
  * Passes over n training windows: `epochs` up to `growFrom` windows, then growing as sqrt(n / growFrom).
  * Small datasets overfit with more passes (code-trace at 1024); larger ones were under-trained at 6 (hidden-laws

@@ -21,7 +21,14 @@ export { readSidecar, sidecarPathOf, validateSidecar, type Sidecar } from './sid
 export { onnxForecastBackend, openSession, ortTensor, type OrtFeeds, type OrtSession } from './session';
 export { GradOps } from './train/grad-ops';
 export { TrainStep, type TrainStepSpec, type StepData, type StepResult, type ReportedLoss } from './train/train-step';
-export { OrtEngine, ORT_ENGINE, rowsOf, type OrtEngineSpec } from './train/engine';
+export {
+  OrtEngine,
+  ORT_ENGINE,
+  rowsOf,
+  type OrtEngineSpec,
+  type OrtSharedEngineSpec,
+  type SharedGraphSpec,
+} from './train/engine';
 export { ForwardProbe, type ForwardProbeSpec } from './train/probe';
 export {
   TRAIN_ENGINE_ENV,

@@ -147,6 +147,112 @@ describe('OrtEngine with trainWith', () => {
   });
 });
 
+describe('OrtEngine.createShared: graphs over one set of weights', () => {
+  it('steps the routed graph only, trains the shared weights from both, and matches tfjs on the union', async () => {
+    // two regressions (the halves of the data, y and -y) through one shared hidden layer and a head each: graph 0 reads
+    // the shared layer and head 0, graph 1 the shared layer and head 1; even batches go to graph 0
+    const d = data('shared engine');
+    const make = () => {
+      const rng = createRng('shared').fork('init');
+      return { shared: new Mlp(rng.fork('shared'), [4, 16]), heads: [0, 1].map((h) => new Mlp(rng.fork(h), [16, 3])) };
+    };
+    const sign = [1, -1];
+    const loss = <T>(ops: Ops<T>, m: ReturnType<typeof make>, h: number, x: T, y: T) => {
+      const p = m.heads[h].apply(ops, ops.relu(m.shared.apply(ops, x)));
+      const e = ops.sub(p, ops.mul(y, sign[h]));
+      return ops.mean(ops.mean(ops.mul(e, e), 1), 0);
+    };
+    const half = N / 2;
+    // trainer examples 0..N-1: the first half graph 0's, the second graph 1's (its examples re-based to 0)
+    const route = (batch: Int32Array) => {
+      const graph = batch[0] < half ? 0 : 1;
+      return { graph, examples: batch.map((i) => i - graph * half) };
+    };
+    const batches = () => {
+      let step = 0;
+      return () => {
+        const from = (step++ % 2) * half + ((step * 8) % half);
+        return Int32Array.from({ length: 8 }, (_, i) => from + i);
+      };
+    };
+    const params = (m: ReturnType<typeof make>) => [
+      ...m.shared.params(),
+      ...m.heads[0].params(),
+      ...m.heads[1].params(),
+    ];
+    const schedule = { n: N, batchSize: 8, steps: 40, lr: 1e-2 };
+    const sharedEngine = (m: ReturnType<typeof make>) =>
+      OrtEngine.createShared({
+        params: params(m),
+        graphs: [0, 1].map((h) => ({
+          params: [...m.shared.params(), ...m.heads[h].params()],
+          inputs: [
+            { name: 'x', shape: ['batch', 4] },
+            { name: 'y', shape: ['batch', 3] },
+          ],
+          loss: (ops: Ops<string>, i: Record<string, string>) => loss(ops, m, h, i.x, i.y),
+          data: (b: Int32Array) => ({ x: rowsOf(d.x, [4], b), y: rowsOf(d.y, [3], b) }),
+        })),
+        route,
+      });
+
+    const onEngine = make();
+    const headOne = onEngine.heads[1].params().map((p) => Array.from(p.dataSync()));
+    const engine = await sharedEngine(onEngine);
+    // a batch of graph 0 moves the shared layer and head 0, never head 1
+    const shared = engine.weights[0].slice();
+    await engine.step(
+      Int32Array.from({ length: 8 }, (_, i) => i),
+      1e-2,
+    );
+    expect(engine.lastGraph).toBe(0);
+    expect(engine.weights[0]).not.toEqual(shared);
+    expect(engine.weights.slice(4).map((w) => Array.from(w))).toEqual(headOne);
+    // gradients in the engine's order: zero for the head the graph does not read
+    const g = await engine.gradients(Int32Array.from({ length: 8 }, (_, i) => half + i));
+    expect(engine.lastGraph).toBe(1);
+    expect(Math.max(...g.grads.slice(2, 4).map((x) => Math.max(...Array.from(x, Math.abs))))).toBe(0);
+    await engine.finish();
+    onEngine.shared.dispose();
+    for (const h of onEngine.heads) h.dispose();
+
+    // the same run on both engines from the same weights and batches: tfjs's Adam skips the head without a gradient
+    const runEngine = make();
+    const ort = await sharedEngine(runEngine);
+    const a = await trainWith(ort, { ...schedule, batches: batches() });
+    const onTfjs = make();
+    const [x, y] = [tf.tensor2d(d.x, [N, 4]), tf.tensor2d(d.y, [N, 3])];
+    const b = await train({
+      ...schedule,
+      params: params(onTfjs),
+      batches: batches(),
+      loss: (batch) => {
+        const { graph, examples } = route(batch);
+        return loss(tfjsOps, onTfjs, graph, takeRows(x, examples), takeRows(y, examples)) as tf.Scalar;
+      },
+    });
+    expect(a.history.length).toBe(b.history.length);
+    a.history.forEach((r, i) =>
+      expect(Math.abs(r.trainLoss - b.history[i].trainLoss)).toBeLessThan(1e-4 * r.trainLoss),
+    );
+    const weights = (m: ReturnType<typeof make>) => params(m).flatMap((p) => Array.from(p.dataSync()));
+    const [wa, wb] = [weights(runEngine), weights(onTfjs)];
+    // both heads trained (from the same start: make() is seeded)
+    const start = make();
+    const w0 = weights(start);
+    for (const at of [0, 2, 4]) expect(params(runEngine)[at].dataSync()).not.toEqual(params(start)[at].dataSync());
+    expect(w0.length).toBe(wa.length);
+    start.shared.dispose();
+    for (const h of start.heads) h.dispose();
+    expect(Math.max(...wa.map((w, i) => Math.abs(w - wb[i])))).toBeLessThan(1e-4);
+    tf.dispose([x, y]);
+    for (const m of [runEngine, onTfjs]) {
+      m.shared.dispose();
+      for (const h of m.heads) h.dispose();
+    }
+  });
+});
+
 describe('trainOnChosenEngine', () => {
   afterEach(() => {
     vi.restoreAllMocks();

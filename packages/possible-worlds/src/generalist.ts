@@ -13,6 +13,7 @@ import {
   concatEpisodes,
   createRng,
   episodeCount,
+  episodeShapes,
   isCategorical,
   lengthOf,
   selectEpisodes,
@@ -28,6 +29,7 @@ import {
   type RunContext,
   type ScenarioSpec,
   type Tensor,
+  worldShapes,
 } from '@worldbench/core';
 import { fitRidge, predictRidge, type RidgeFit } from '@worldbench/baselines';
 import type { PossibleWorldsConfig } from './config';
@@ -41,21 +43,6 @@ const MODEL_ROUNDS = 2;
 const LINEAR_RIDGE = 1e-3;
 /** A categorical element forecast wrong has this probability (right: 1 - it), for the log-likelihood of a step. */
 const CATEGORICAL_ERROR = 0.01;
-
-/** What the data shows of a world: its view's, action's and context's shapes per step. */
-function specSignature(spec: ScenarioSpec, view: string): string {
-  const context = Object.entries(spec.context ?? {})
-    .map(([k, c]) => `${k}:${c.shape}`)
-    .sort();
-  return `${spec.views[view].shape}|${spec.action?.shape ?? '-'}|${context.join(';')}`;
-}
-
-function dataSignature(ep: Episodes, view: string): string {
-  const context = Object.entries(ep.context)
-    .map(([k, c]) => `${k}:${c.shape.slice(1)}`)
-    .sort();
-  return `${ep.views[view].shape.slice(2)}|${ep.actions?.shape.slice(2) ?? '-'}|${context.join(';')}`;
-}
 
 /** A world found in the training data: the spec it is read with, the episodes it explains, its fitted model. */
 interface FoundWorld {
@@ -243,7 +230,7 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Pos
     throw new Error(
       `possible-worlds generalist: every world is read on one view name; got ${worlds.map((w) => w.view)}`,
     );
-  const signatures = worlds.map((w) => specSignature(w.spec, w.view));
+  const signatures = worlds.map((w) => worldShapes(w.spec, w.view));
   let found: FoundWorld[] = [];
   let told = false;
   let data: readonly GeneralistEpisode[] = [];
@@ -292,7 +279,7 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Pos
 
   /** Forecasts windows of an unnamed world: each by the found world whose law best explains its history. */
   const forecastUnnamed = async (q: Query, run: RunContext): Promise<Forecast> => {
-    const signature = dataSignature(q.history, q.view);
+    const signature = episodeShapes(q.history, q.view);
     const mine = found.filter((f) => f.signature === signature);
     if (!mine.length)
       throw new Error(
@@ -352,7 +339,7 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Pos
         // each episode's class: the worlds whose shapes it has
         const classes = new Map<string, number[]>();
         given.forEach((d, e) => {
-          const signature = dataSignature(d.episode, view);
+          const signature = episodeShapes(d.episode, view);
           if (!signatures.includes(signature))
             throw new Error(
               `possible-worlds generalist: training episode ${e} shows shapes ${signature}, which no world given has ` +

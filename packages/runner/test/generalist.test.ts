@@ -71,6 +71,46 @@ describe('the generalist protocol', () => {
     expect(toldRows.some((r) => persistence.some((p) => p.key === r.key))).toBe(false);
   });
 
+  it('fits the generalist jepa on two worlds, told and not told, a row each beside its specialist', {
+    tags: ['slow'],
+    timeout: 120_000,
+  }, () => {
+    const out = join(scratch(), 'jepa');
+    const sweep = smallSweep({
+      model: 'jepa',
+      scenario: 'hidden-laws,code-trace',
+      view: 'state',
+      protocol: 'generalist,offline',
+      budgets: '32',
+      seeds: '1',
+      out,
+    });
+    const untold = bench([...sweep, '--workers', '1', '--json']);
+    expect(untold.stderr).not.toMatch(/failed: /);
+    expect(untold.code).toBe(0);
+    const told = bench([...sweep, '--workers', '1', '--json', '--tell-world']);
+    expect(told.code).toBe(0);
+    const rows = [untold, told].flatMap((r) =>
+      (JSON.parse(r.stdout).results as ReturnType<typeof readLines>).filter((x) => x.protocol === 'generalist'),
+    );
+    for (const tell of [false, true]) {
+      const fit = rows.filter((r) => r.tellWorld === tell);
+      expect(fit.map((r) => r.scenario).sort()).toEqual(['code-trace-v1', 'hidden-laws-v1']);
+      for (const r of fit) {
+        expect(r.status).toBe('ok');
+        expect(r.worlds).toEqual(['code-trace-v1', 'hidden-laws-v1']);
+        expect(r.notes?.generalist).toMatchObject({ transitions: [32, 32], told: tell });
+        // one trunk: the share of the parameters every world reads, counted by the model
+        const share = (r.explain as { parameters: { share: number } }).parameters.share;
+        expect(share).toBeGreaterThanOrEqual(0.9);
+        // scored against its specialist (the offline row of the same seed and budget)
+        expect(Number.isFinite(r.transferGain)).toBe(true);
+      }
+      // the two rows of one fit share its cost
+      expect(fit[0].cost?.fitSeconds).toBe(fit[1].cost?.fitSeconds);
+    }
+  });
+
   it('refuses --tell-world without a generalist protocol (exit 2)', () => {
     expect(() => parseCli(['--model', 'persistence', '--tell-world'])).toThrow(UserError);
     expect(() => parseCli(['--model', 'persistence', '--tell-world'])).toThrow(/--protocol generalist/);
