@@ -43,7 +43,10 @@ type PolicyName = 'behavior' | 'explore' | 'pump';
 const choose = (policy: PolicyName, world: ResonanceWorld, s: ResonanceState, rng: Rng): Float32Array =>
   policy === 'pump' ? pump(s.bob) : resonance[policy](world, s, rng)!;
 
-/** The first `budget` transitions (state, action) of the training set the bench draws for `policy` (pump: its own stream). */
+/**
+ * The first `budget` transitions (state, action) of the training set the bench draws for `policy` (pump: its own
+ * stream).
+ */
 function transitions(world: ResonanceWorld, policy: PolicyName, budget: number, seed: number) {
   const seen: { s: ResonanceState; action: Float32Array }[] = [];
   trainingEpisodes(
@@ -232,7 +235,8 @@ if (run('worth')) {
       `each seed's k with every law.`,
   );
   console.log(
-    "| world | true law, world's k: h=1 / h=32 | spring, world's k: h=1 / h=32 | spring, k read in context: h=1 / h=32 |",
+    "| world | true law, world's k: h=1 / h=32 | spring, world's k: h=1 / h=32 | " +
+      'spring, k read in context: h=1 / h=32 |',
   );
   console.log('| --- | --- | --- | --- |');
   for (const law of TRUE_LAW_IDS) {

@@ -9,8 +9,9 @@ export const STATE_NOISE = 0.01;
 
 /**
  * The smallest, over the pairs of true laws, of the largest absolute difference (in x or v) between their one-step
- * predictions from bob = (x, v) with stiffness k, no damping and no force (damping and force move every law alike). Larger than STATE_NOISE: every pair of laws is told
- * apart by one step from here. ~ DT k |x|^3 / 3 at small amplitude.
+ * predictions from bob = (x, v) with stiffness k, no damping and no force (damping and force move every law alike).
+ * Larger than STATE_NOISE: every pair of laws is told apart by one step from here. ~ DT k |x|^3 / 3 at small
+ * amplitude.
  */
 export function lawSpread(k: number, bob: ArrayLike<number>): number {
   const next = TRUE_LAWS.map((law) => advance(restoring(law, k), 0, bob, 0));

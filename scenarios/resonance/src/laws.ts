@@ -71,7 +71,10 @@ export function restoring(law: Law, k: number): Restoring {
   return (x) => -k * L * law.shape(x / L);
 }
 
-/** Potential energy per unit mass of `law` with stiffness k at x: 0.5 v^2 + this is conserved without force or damping. */
+/**
+ * Potential energy per unit mass of `law` with stiffness k at x: 0.5 v^2 + this is conserved without force or
+ * damping.
+ */
 export function potentialEnergy(law: Law, k: number, x: number): number {
   return k * NONLINEAR_SCALE ** 2 * law.potential(x / NONLINEAR_SCALE);
 }

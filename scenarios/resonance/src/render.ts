@@ -1,5 +1,5 @@
-// The frame view: an [8, 32] strip with the bob as an anti-aliased disc on the line y = 0, x in [-2.5, 2.5]. The bob may
-// leave the strip; rendering clips it (a bob wholly outside gives a blank frame), the state is never clipped.
+// The frame view: an [8, 32] strip with the bob as an anti-aliased disc on the line y = 0, x in [-2.5, 2.5]. The bob
+// may leave the strip; rendering clips it (a bob wholly outside gives a blank frame), the state is never clipped.
 
 /** Frame height and width in pixels. */
 export const FRAME_HEIGHT = 8;

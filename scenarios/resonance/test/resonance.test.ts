@@ -348,7 +348,7 @@ describe('resonance-v1', () => {
     expect(Math.abs(xs.reduce((a, b) => a + b, 0) / xs.length)).toBeLessThan(0.05);
   });
 
-  it('states hypotheses whose true family reproduces every step and whose wrong ones part only at large amplitude', () => {
+  it('states hypotheses: the true family reproduces every step, the wrong ones part only at large amplitude', () => {
     const world: ResonanceWorld = { law: 'hardening', k: 2 };
     expect(hypothesisSpaceProblems(scenario.hypotheses, world)).toEqual([]);
     expect(families.map((f) => f.id)).toEqual(['spring', 'hardening', 'softening', 'pendulum']);
