@@ -4,11 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { bench, scratch } from './helpers';
 
 describe('the scenario suite through pnpm bench', () => {
-  it('lists all five scenarios and runs linear,persistence on each at budget 64 with every job ok', {
+  it('lists all six scenarios and runs linear,persistence on each at budget 64 with every job ok', {
     tags: ['slow'],
   }, () => {
     const list = bench(['list']);
-    for (const id of ['bouncing-balls-v1', 'sprite-world-v1', 'code-trace-v1', 'hidden-laws-v1', 'life-like-v1'])
+    for (const id of [
+      'bouncing-balls-v1',
+      'sprite-world-v1',
+      'code-trace-v1',
+      'hidden-laws-v1',
+      'life-like-v1',
+      'resonance-v1',
+    ])
       expect(list.stdout).toContain(id);
     const r = bench([
       '--model',
@@ -26,7 +33,7 @@ describe('the scenario suite through pnpm bench', () => {
     expect(r.code, r.stderr).toBe(0);
     const { results } = JSON.parse(r.stdout);
     const scenarios = new Set(results.map((x: { scenario: string }) => x.scenario));
-    expect(scenarios.size).toBeGreaterThanOrEqual(5);
+    expect(scenarios.size).toBeGreaterThanOrEqual(6);
     for (const x of results) expect(x.status, `${x.model} ${x.scenario}/${x.view}: ${x.error}`).toBe('ok');
   });
 });
