@@ -1,11 +1,13 @@
 // One jepa of several worlds (the generalist protocols, docs/protocols.md): one encoder, one predictor and one
-// probe hidden layer over a common token space, trained once on every world's data. Every world's state becomes
-// tokens of one width (`width`): categorical values embedded (grids by patches), real vectors by a learned
-// projection; the program, where a world has one, is read by its pointer token as in the specialist. The trunk
-// (model.ts `Trunk`: the encoder's and predictor's blocks and norms, the predictor's positions and output projection,
-// the probe's hidden layer) is the same module instances in every world's networks; per world is only what the data's
-// shapes force: the input projections (the state's embedding, the action's embedding or map, the program's embedding
-// and its read) and the probe's last layer (world-groups.ts says who shares those):
+// probe over a common token space (token-space.ts), trained once on every world's data. Every world's state becomes
+// tokens of one width (`width`) made of shared values: a categorical value u at slot j of a token is values[u] ⊙
+// slots[j] (grids by patches), a real element's value and history real[1 + l] ⊙ slots[j]; the program, where a world
+// has one, is made of the same categorical values and read by its pointer token as in the specialist; the probe reads
+// through a shared query layer against keys bound the same way. The trunk (model.ts `Trunk`: the value embeddings and
+// the readout, the encoder's and predictor's blocks and norms, the predictor's positions and output projection, the
+// probe's hidden layer) is the same module instances in every world's networks; per world is only what the data's
+// shapes force: the slots its tables bind, its token positions, the action's embedding or map, the pointer's read of
+// the program, the probe's output bias (world-groups.ts says who shares those):
 //   told (--tell-world)   each world its own: the world's index picks them, which is what a world embedding would
 //                         add and more;
 //   not told              each shape its own: worlds of the same shapes share everything, and a window is read by
