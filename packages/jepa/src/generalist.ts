@@ -1,11 +1,13 @@
 // One jepa of several worlds (the generalist protocols, docs/protocols.md): one encoder, one predictor and one
-// probe hidden layer over a common token space, trained once on every world's data. Every world's state becomes
-// tokens of one width (`width`): categorical values embedded (grids by patches), real vectors by a learned
-// projection; the program, where a world has one, is read by its pointer token as in the specialist. The trunk
-// (model.ts `Trunk`: the encoder's and predictor's blocks and norms, the predictor's positions and output projection,
-// the probe's hidden layer) is the same module instances in every world's networks; per world is only what the data's
-// shapes force: the input projections (the state's embedding, the action's embedding or map, the program's embedding
-// and its read) and the probe's last layer (world-groups.ts says who shares those):
+// probe over a common token space (token-space.ts), trained once on every world's data. Every world's state becomes
+// tokens of one width (`width`) made of shared values: a categorical value u at slot j of a token is values[u] ⊙
+// slots[j] (grids by patches), a real element's value and history real[1 + l] ⊙ slots[j]; the program, where a world
+// has one, is made of the same categorical values and read by its pointer token as in the specialist; the probe reads
+// through a shared query layer against keys bound the same way. The trunk (model.ts `Trunk`: the value embeddings and
+// the readout, the encoder's and predictor's blocks and norms, the predictor's positions and output projection, the
+// probe's hidden layer) is the same module instances in every world's networks; per world is only what the data's
+// shapes force: the slots its tables bind, its token positions, the action's embedding or map, the pointer's read of
+// the program, the probe's output bias (world-groups.ts says who shares those):
 //   told (--tell-world)   each world its own: the world's index picks them, which is what a world embedding would
 //                         add and more;
 //   not told              each shape its own: worlds of the same shapes share everything, and a window is read by
@@ -38,7 +40,7 @@ import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
 import { fitGeometry } from './geometry';
 import { MAX_TOKENS, unreadable } from './layout';
-import { buildNetworks, buildTrunk, zeroUnseenActions, type Geometry, type Networks } from './model';
+import { buildNetworks, buildTrunk, zeroUnseenActions, type Geometry, type Networks, type ValueSpace } from './model';
 import { OnnxRollout } from './onnx';
 import { trainWorlds, type TrainSummary } from './train';
 import { groupWorlds, parameterCensus, type ParameterCensus, type WorldGroup } from './world-groups';
@@ -125,11 +127,12 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Par
       );
       if (!kept.length) throw new Error('jepa generalist: no training episodes');
       const geometries = kept.map((g) => fitGeometry(g.spec, view, full, g.data));
-      // the trunk's predictor positions cover the largest world (a categorical action is one more token), its probe
-      // layer the widest readout (the change readout reads 2 width)
-      const tokens = Math.max(...geometries.map((g) => g.state.tokens + (g.action?.kind === 'categorical' ? 1 : 0)));
-      const change = geometries.some((g) => g.state.kind === 'real' && full.realReadout === 'change');
-      const trunk = buildTrunk(full, tokens, (change ? 2 : 1) * full.width, `${run.seed}/jepa/trunk`);
+      const nets = generalistNetworks(
+        geometries,
+        full,
+        run.seed,
+        kept.map((g) => g.worlds[0]),
+      );
       const sets: TrainingSet[] = [];
       try {
         groups = kept.map((g, i) => ({
@@ -137,7 +140,7 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Par
           shapes: g.shapes,
           spec: g.spec,
           geometry: geometries[i],
-          nets: buildNetworks(geometries[i], full, `${run.seed}/jepa/world${g.worlds[0]}`, trunk),
+          nets: nets[i],
           onnx: null,
           episodes: g.episodes,
           diagnostics: null,
@@ -221,6 +224,38 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Par
       await release();
     },
   };
+}
+
+/**
+ * The networks of a generalist's groups of worlds (their geometries) around one trunk: its predictor positions cover
+ * the largest world (a categorical action is one more token), its probe layer the widest readout (the change readout
+ * reads 2 width), its value embeddings every world's values. Group i's own parts draw from the stream of its first
+ * world, `firstWorlds[i]`.
+ */
+export function generalistNetworks(
+  geometries: readonly Geometry[],
+  config: JepaConfig,
+  seed: number,
+  firstWorlds: readonly number[],
+): Networks[] {
+  const tokens = Math.max(...geometries.map((g) => g.state.tokens + (g.action?.kind === 'categorical' ? 1 : 0)));
+  const change = geometries.some((g) => g.state.kind === 'real' && config.realReadout === 'change');
+  const inputs = (change ? 2 : 1) * config.width;
+  const trunk = buildTrunk(config, tokens, inputs, valueSpace(geometries), `${seed}/jepa/trunk`);
+  return geometries.map((g, i) => buildNetworks(g, config, `${seed}/jepa/world${firstWorlds[i]}`, trunk));
+}
+
+/**
+ * The values the worlds' tokens are made of: the largest vocab of their categorical states and contexts, the most
+ * history steps of their real states (token-space.ts).
+ */
+function valueSpace(geometries: readonly Geometry[]): ValueSpace {
+  const vocabs = geometries.flatMap((g) => [
+    ...(g.state.kind === 'categorical' ? [g.state.vocab] : []),
+    ...g.context.parts.map((p) => p.vocab),
+  ]);
+  const lags = geometries.map((g) => (g.state.kind === 'real' ? g.state.lags : 0));
+  return { vocab: Math.max(0, ...vocabs), lags: Math.max(0, ...lags) };
 }
 
 /** The group of training episode `e`: its named world's, else the one of its shapes (an error if none has them). */

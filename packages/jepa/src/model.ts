@@ -22,6 +22,15 @@ import { initTargetEncoder } from './ema';
 import { contextTableRows } from './inputs';
 import { GRID_NEIGHBOURS, gridNeighbours, type ActionLayout, type ContextLayout, type StateLayout } from './layout';
 import type { PointerChoice } from './pointer';
+import {
+  BoundHead,
+  BoundTable,
+  boundContextTable,
+  boundFeatures,
+  boundStateTable,
+  Readout,
+  ValueEmbedding,
+} from './token-space';
 
 /** A batch of encoded states as the runtime's values (see inputs.ts). */
 export interface StateInput<T> {
@@ -71,7 +80,7 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
     online,
     target,
     predictor: new Predictor(rng.fork('predictor'), geometry, config, trunk?.predictor),
-    probe: new Probe(rng.fork('probe'), geometry.state, config, trunk?.probe ?? undefined),
+    probe: new Probe(rng.fork('probe'), geometry.state, config, trunk?.probe ?? undefined, trunk?.readout),
     anchor:
       config.anchorWeight > 0
         ? new Probe(rng.fork('anchor'), geometry.state, { ...config, realReadout: 'state' }, trunk?.anchor ?? undefined)
@@ -80,27 +89,34 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
 }
 
 /**
- * What every world of a generalist shares (generalist.ts): the encoder's blocks and norm (and the target encoder's,
- * its EMA copy), the predictor's positions, blocks, norm and output projection, and the first (hidden) layer of the
- * probe and of the anchor. What is left per world: the input projections (StateEmbedding, the action's embedding or
- * map, the context's embedding and the pointer's read of it) and the probe's and anchor's last layers.
+ * What every world of a generalist shares (generalist.ts): the encoder's value embeddings, blocks and norm (and the
+ * target encoder's, its EMA copy), the predictor's positions, blocks, norm and output projection, the first (hidden)
+ * layer of the probe and the readout behind it (token-space.ts), and the anchor's hidden layer. What is left per world:
+ * the slots its tables bind the shared values to (state, context, probe keys), its token positions, the action's
+ * embedding or map, the pointer's read of the program, the probe's output bias and the anchor's last layer.
  */
 export interface Trunk {
   online: EncoderTrunk;
   target: EncoderTrunk;
   predictor: PredictorTrunk;
-  /** The probe's hidden layer, [probeInputs, probeHidden]; null for a linear probe (probeHidden 0). */
-  probe: Dense | null;
-  /** The anchor's hidden layer, [width, probeHidden]; null without an anchor or hidden layer. */
+  /** The probe's hidden layer, [probeInputs, probeHidden]. */
+  probe: Dense;
+  /** The probe's query layer [probeHidden, width] and the values' keys every world's probe reads its outputs with. */
+  readout: Readout;
+  /** The anchor's hidden layer, [width, probeHidden]; null without an anchor. */
   anchor: Dense | null;
 }
 
 export interface EncoderTrunk {
+  /** The values every world's state tokens are made of (token-space.ts). */
+  values: ValueEmbedding;
   blocks: TransformerBlock[];
   norm: LayerNorm;
 }
 
 export interface PredictorTrunk {
+  /** The online encoder's values: the program's rows (a context) are made of them too. */
+  values: ValueEmbedding;
   /** A learned position per token, `tokens` rows: a world of T tokens (its action token included) reads the first T. */
   positions: Embedding;
   blocks: TransformerBlock[];
@@ -108,31 +124,50 @@ export interface PredictorTrunk {
   out: Dense;
 }
 
+/** The value space of a generalist's worlds: the largest categorical vocab (0: none), the most real lags (0: none). */
+export interface ValueSpace {
+  vocab: number;
+  lags: number;
+}
+
 /**
- * A generalist's shared parts: attention blocks of width `width` (no grid read cell by cell: its blocks would have
- * another width), predictor positions for up to `tokens` tokens, and the probe's hidden layer reading `probeInputs`
- * values (2 width when any world reads its view by the change readout: the others read its first `width` rows).
+ * A generalist's shared parts: the value embeddings of `space` (token-space.ts), attention blocks of width `width` (no
+ * grid read cell by cell: its blocks would have another width), predictor positions for up to `tokens` tokens, the
+ * probe's hidden layer reading `probeInputs` values (2 width when any world reads its view by the change readout: the
+ * others read its first `width` rows) and the readout behind it.
  */
-export function buildTrunk(config: JepaConfig, tokens: number, probeInputs: number, seed: string): Trunk {
+export function buildTrunk(
+  config: JepaConfig,
+  tokens: number,
+  probeInputs: number,
+  space: ValueSpace,
+  seed: string,
+): Trunk {
+  if (config.probeHidden === 0)
+    throw new Error("jepa generalist: the shared readout reads the probe's hidden layer; set probeHidden > 0");
   const rng = createRng(seed);
   const D = config.width;
   const encoder = (r: Rng): EncoderTrunk => ({
+    values: new ValueEmbedding(r.fork('values'), space.vocab, space.lags, D),
     blocks: Array.from({ length: config.encoderLayers }, (_, i) => block(r.fork(`block${i}`), {}, config)),
     norm: new LayerNorm(D),
   });
   const hidden = (r: Rng, inputs: number) =>
-    config.probeHidden > 0 ? new Dense(r, inputs, config.probeHidden, { activation: 'relu', init: 'he' }) : null;
+    new Dense(r, inputs, config.probeHidden, { activation: 'relu', init: 'he' });
   const predictor = rng.fork('predictor');
+  const online = encoder(rng.fork('encoder'));
   return {
-    online: encoder(rng.fork('encoder')),
+    online,
     target: encoder(rng.fork('encoder')),
     predictor: {
+      values: online.values,
       positions: new Embedding(predictor.fork('positions'), tokens, D),
       blocks: Array.from({ length: config.predictorLayers }, (_, i) => block(predictor.fork(`block${i}`), {}, config)),
       norm: new LayerNorm(D),
       out: new Dense(predictor.fork('out'), D, D, { init: 'zero' }),
     },
     probe: hidden(rng.fork('probe'), probeInputs),
+    readout: new Readout(rng.fork('readout'), config.probeHidden, space.vocab, space.lags > 0, D),
     anchor: config.anchorWeight > 0 ? hidden(rng.fork('anchor'), D) : null,
   };
 }
@@ -156,33 +191,44 @@ function block(rng: Rng, layout: Pick<StateLayout, 'grid'>, config: JepaConfig):
 
 /**
  * State -> tokens [B, N, D]: embedded slots (categorical) or a linear map of the features and the mask flag (real),
- * plus a learned token position; a grid read cell by cell gets, instead of a position, a linear map of which of
+ * each its own table or, with a generalist's `values`, bound from the shared ones (token-space.ts); plus a learned
+ * token position; a grid read cell by cell gets, instead of a position, a linear map of which of
  * its neighbours lie across an edge (layout.ts `gridNeighbours`): the same everywhere inside the grid, so the
  * rule it learns is translation-invariant, and an edge can be learned as a wrap or a wall.
  */
 export class StateEmbedding extends Module {
-  readonly table: Embedding | null;
-  readonly features: Dense | null;
+  readonly table: Embedding | BoundTable | null;
+  readonly features: Dense | BoundTable | null;
   readonly positions: Embedding | null;
   readonly edges: Dense | null;
   private readonly crossings: Float32Array | null; // [N * 9]
 
-  constructor(rng: Rng, layout: StateLayout, width: number) {
+  constructor(rng: Rng, layout: StateLayout, width: number, values?: ValueEmbedding) {
     super();
     this.table =
-      layout.kind === 'categorical'
-        ? new Embedding(rng, layout.slots * (layout.vocab + 1), width, 1 / Math.sqrt(layout.slots))
-        : null;
-    this.features = layout.kind === 'real' ? new Dense(rng, layout.lags * layout.slots + 1, width) : null;
+      layout.kind !== 'categorical'
+        ? null
+        : values
+          ? boundStateTable(rng, layout, shared(values.categorical, 'categorical'))
+          : new Embedding(rng, layout.slots * (layout.vocab + 1), width, 1 / Math.sqrt(layout.slots));
+    this.features =
+      layout.kind !== 'real'
+        ? null
+        : values
+          ? boundFeatures(rng, layout, shared(values.real, 'real'))
+          : new Dense(rng, layout.lags * layout.slots + 1, width);
     this.positions = layout.grid ? null : new Embedding(rng, layout.tokens, width);
     this.crossings = layout.grid ? gridNeighbours(layout.grid).crossings : null;
     this.edges = layout.grid ? new Dense(rng, GRID_NEIGHBOURS, width) : null;
   }
 
   apply<T>(ops: Ops<T>, input: StateInput<T>): T {
+    const features = () => ops.concat([input.x as T, ops.reshape(input.tokenMask, [0, 0, 1])], 2); //  [B, N, L S + 1]
     const h = this.table
       ? ops.sum(this.table.apply(ops, input.ids as T), 2) //                                        [B, N, D]
-      : (this.features as Dense).apply(ops, ops.concat([input.x as T, ops.reshape(input.tokenMask, [0, 0, 1])], 2));
+      : this.features instanceof BoundTable
+        ? this.features.map(ops, features())
+        : (this.features as Dense).apply(ops, features());
     if (this.positions) return ops.add(h, ops.param(this.positions.table));
     const crossings = this.crossings as Float32Array;
     const edges = ops.constant(crossings, [crossings.length / GRID_NEIGHBOURS, GRID_NEIGHBOURS]); //       [N, 9]
@@ -206,7 +252,7 @@ export class Encoder extends Module {
   constructor(rng: Rng, geometry: Geometry, config: JepaConfig, trunk?: EncoderTrunk) {
     super();
     const D = widthOf(geometry.state, config);
-    this.embed = new StateEmbedding(rng.fork('state'), geometry.state, D);
+    this.embed = new StateEmbedding(rng.fork('state'), geometry.state, D, trunk?.values);
     this.blocks =
       trunk?.blocks ??
       Array.from({ length: config.encoderLayers }, (_, i) => block(rng.fork(`block${i}`), geometry.state, config));
@@ -223,15 +269,20 @@ export class Encoder extends Module {
   }
 }
 
-/** Context rows -> [B, R, D]: LayerNorm(sum of the row's slot embeddings + a learned row position). */
+/**
+ * Context rows -> [B, R, D]: LayerNorm(sum of the row's slot embeddings + a learned row position); the slot
+ * embeddings its own table or, with a generalist's shared categorical `values`, bound from them (token-space.ts).
+ */
 export class ContextEmbedding extends Module {
-  readonly table: Embedding;
+  readonly table: Embedding | BoundTable;
   readonly rows: Embedding;
   readonly norm: LayerNorm;
 
-  constructor(rng: Rng, layout: ContextLayout, width: number) {
+  constructor(rng: Rng, layout: ContextLayout, width: number, values?: ValueEmbedding) {
     super();
-    this.table = new Embedding(rng, contextTableRows(layout), width);
+    this.table = values
+      ? boundContextTable(rng, layout, shared(values.categorical, 'categorical'))
+      : new Embedding(rng, contextTableRows(layout), width);
     this.rows = new Embedding(rng, layout.tokens, width);
     this.norm = new LayerNorm(width);
   }
@@ -280,7 +331,8 @@ export class Predictor extends Module {
     // no pointer token (no token's row tells anything about the next step in the training data, or no context): no
     // context read
     const token = geometry.context.tokens > 0 ? (geometry.pointer?.token ?? null) : null;
-    this.context = token !== null ? new ContextEmbedding(rng.fork('context'), geometry.context, D) : null;
+    this.context =
+      token !== null ? new ContextEmbedding(rng.fork('context'), geometry.context, D, trunk?.values) : null;
     this.gather = token !== null ? { token, read: new Dense(rng.fork('read'), D, D) } : null;
     // categorical actions (a token, or added to every cell of a grid) start at unit scale, as loud as the state from
     // the first step: started at zero, the action added to sprite-world's cells never grew, because an expert's
@@ -392,8 +444,10 @@ export class Predictor extends Module {
 export class Probe extends Module {
   /** A hidden layer shared with other worlds' probes (a generalist's), read before `mlp`; null: the probe's own. */
   readonly trunk: Dense | null;
-  /** The probe's own layers: all of them, or with a trunk the last (the world's output projection). */
-  readonly mlp: Mlp;
+  /** The probe's own layers: all of them, or with a trunk the last (the world's output projection); null: `head`. */
+  readonly mlp: Mlp | null;
+  /** With a generalist's shared readout: the last layer through it (token-space.ts), else null. */
+  readonly head: BoundHead | null;
   readonly change: boolean;
 
   constructor(
@@ -401,6 +455,7 @@ export class Probe extends Module {
     private readonly layout: StateLayout,
     config: JepaConfig,
     trunk?: Dense,
+    readout?: Readout,
   ) {
     super();
     this.change = layout.kind === 'real' && config.realReadout === 'change';
@@ -410,12 +465,14 @@ export class Probe extends Module {
     if (trunk && trunk.inputs < inputs)
       throw new Error(`jepa probe: the shared hidden layer reads ${trunk.inputs} values, this probe gives ${inputs}`);
     this.trunk = trunk ?? null;
+    if (readout && !trunk) throw new Error('jepa probe: the shared readout reads a shared hidden layer; none given');
+    this.head = readout ? new BoundHead(rng, layout, readout) : null;
     const widths = trunk
       ? [trunk.outputs, outputs]
       : config.probeHidden > 0
         ? [inputs, config.probeHidden, outputs]
         : [inputs, outputs];
-    this.mlp = new Mlp(rng, widths, 'relu');
+    this.mlp = this.head ? null : new Mlp(rng, widths, 'relu');
   }
 
   /** z [B, N, D] (and start [B, N, D] for 'change') -> categorical: logits [B, N, S, V]; real: [B, N, S]. */
@@ -449,7 +506,8 @@ export class Probe extends Module {
       const w = weight(this.trunk.w); //                                                   [trunk inputs, hidden]
       h = ops.dense(h, inputs === this.trunk.inputs ? w : ops.slice(w, 0, 0, inputs), weight(this.trunk.b), 'relu');
     }
-    for (const l of this.mlp.layers) h = ops.dense(h, weight(l.w), weight(l.b), l.activation);
+    if (this.head) return this.head.apply(ops, h, frozen);
+    for (const l of (this.mlp as Mlp).layers) h = ops.dense(h, weight(l.w), weight(l.b), l.activation);
     return h;
   }
 
@@ -486,7 +544,7 @@ export class Probe extends Module {
     return R === rows ? cut : ops.padEnd(cut, 2, rows - R, 0);
   }
   parts() {
-    return { trunk: this.trunk, mlp: this.mlp };
+    return { trunk: this.trunk, mlp: this.mlp, head: this.head };
   }
 }
 
@@ -519,4 +577,10 @@ export function rollout<T>(
     out.push(z);
   }
   return out;
+}
+
+/** A generalist's shared values of `kind`, or an error naming what is missing (buildTrunk's ValueSpace). */
+function shared(values: Embedding | null, kind: string): Embedding {
+  if (!values) throw new Error(`jepa: the shared value embedding has no ${kind} values (buildTrunk's space)`);
+  return values;
 }

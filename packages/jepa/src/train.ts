@@ -61,13 +61,18 @@ export interface TrainSummary {
   engine: string;
 }
 
-/** The variables the optimiser trains: never the target encoder's. */
+/**
+ * The variables the optimiser trains, each once (a generalist's predictor reads the online encoder's values for the
+ * program: token-space.ts): never the target encoder's.
+ */
 export function trainableParams(nets: Networks): tf.Variable[] {
   return [
-    ...nets.online.params(),
-    ...nets.predictor.params(),
-    ...nets.probe.params(),
-    ...(nets.anchor?.params() ?? []),
+    ...new Set([
+      ...nets.online.params(),
+      ...nets.predictor.params(),
+      ...nets.probe.params(),
+      ...(nets.anchor?.params() ?? []),
+    ]),
   ];
 }
 

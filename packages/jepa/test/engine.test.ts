@@ -1,16 +1,27 @@
 // jepa on the ONNX Runtime training engine (the default): its traced loss (jepaLoss written once against Ops) gives
-// tfjs's loss, loss parts and gradients on a first batch of each layout; a fit repeats bit for bit per seed; the
+// tfjs's loss, loss parts and gradients on a first batch of each layout, and of a generalist's networks (tables bound
+// from shared values, token-space.ts); a fit repeats bit for bit per seed; the
 // engine that trained is the one reported, and WORLDBENCH_TRAIN_ENGINE=tfjs trains on tfjs.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import bouncingBalls from '@worldbench/bouncing-balls';
 import codeTrace from '@worldbench/code-trace';
 import hiddenLaws from '@worldbench/hidden-laws';
-import { createRng, quietRun, type Scenario } from '@worldbench/core';
+import { createRng, jobWorld, quietRun, trainingSet, type Scenario } from '@worldbench/core';
 import { backendName, initBackend, tf, tfjsOps } from '@worldbench/neural';
 import { ORT_ENGINE, OrtEngine, TRAIN_ENGINE_ENV } from '@worldbench/onnx';
 import lifeLike from '../../../scenarios/life-like/src/index';
-import { disposeTrainingSet, stepBatchOf, tensorsOf, windowArrays } from '../src/batch';
+import {
+  buildTrainingSet,
+  disposeTrainingSet,
+  stepBatchOf,
+  tensorsOf,
+  windowArrays,
+  type TrainingSet,
+} from '../src/batch';
 import type { JepaConfig } from '../src/config';
+import { generalistNetworks } from '../src/generalist';
+import { fitGeometry } from '../src/geometry';
+import type { Networks } from '../src/model';
 import { jepaLoss } from '../src/losses';
 import { batchSizeFor, rolloutStepsFor } from '../src/schedule';
 import { jepaEngineSpec, trainableParams, trainJepa } from '../src/train';
@@ -26,9 +37,28 @@ afterEach(() => {
 
 const PARTS = ['prediction', 'variance', 'covariance', 'probe'] as const;
 
+/**
+ * World `w`'s networks and training set of a generalist on `scenarios` (the other worlds' networks are built around the
+ * same trunk and left unused): its state, program and probe tables bound from the shared values (token-space.ts).
+ */
+function generalistSetup(scenarios: Scenario[], w: number, budget: number, seed: number, config: JepaConfig) {
+  const data = scenarios.map((s) => trainingSet(s, jobWorld(s, seed), 'behavior', budget, seed).observed);
+  const geometries = scenarios.map((s, i) => fitGeometry(s.spec, 'state', { ...config, historySteps: 1 }, data[i]));
+  const nets = generalistNetworks(
+    geometries,
+    config,
+    seed,
+    scenarios.map((_, i) => i),
+  );
+  return { nets: nets[w], set: buildTrainingSet(geometries[w], data[w], 'state', config.realReadout === 'change') };
+}
+
 /** Loss, parts and gradients of jepaLoss on tfjs and on the engine, on the same first batch and weights. */
 async function firstBatch(scenario: Scenario, budget: number, seed: number, config: JepaConfig) {
-  const { nets, set } = smallSetup(scenario, budget, seed, config);
+  return firstBatchOf(smallSetup(scenario, budget, seed, config), config);
+}
+
+async function firstBatchOf({ nets, set }: { nets: Networks; set: TrainingSet }, config: JepaConfig) {
   const n = set.startEpisode.length;
   const B = batchSizeFor(n, set, config);
   const k = rolloutStepsFor(set, n, config);
@@ -80,6 +110,28 @@ describe('jepaLoss on the engine against tfjs (first batch, same weights)', () =
           1e-4 * Math.max(1e-3, tfjs.parts[part]),
         );
       expect(scale).toBeGreaterThan(1e-4); // the loss does train the networks
+      expect(gap).toBeLessThan(1e-4 * scale);
+    });
+});
+
+describe("a generalist's jepaLoss on the engine against tfjs (first batch, same weights)", () => {
+  const cases: [string, number, number][] = [
+    ['code-trace (state and program rows of the shared categorical values, bound probe keys)', 0, 2],
+    ['bouncing-balls (real features of the shared real values, change readout through the shared query)', 1, 4],
+  ];
+  for (const [name, w, seed] of cases)
+    it(`${name}: loss and parts within 1e-4 relative, gradients within 1e-4 of the largest`, async () => {
+      const setup = generalistSetup([codeTrace, bouncingBalls], w, 128, seed, smallConfig);
+      // the bound tables are in the graph: the state's (and code-trace's program's) and the probe's keys
+      expect(setup.nets.probe.head).not.toBeNull();
+      if (w === 0) expect(setup.nets.predictor.context).not.toBeNull();
+      const { tfjs, traced, gap, scale } = await firstBatchOf(setup, smallConfig);
+      expect(Math.abs(traced.loss - tfjs.loss)).toBeLessThan(1e-4 * Math.abs(tfjs.loss));
+      for (const part of PARTS)
+        expect(Math.abs(traced.report[part] - tfjs.parts[part]), part).toBeLessThan(
+          1e-4 * Math.max(1e-3, tfjs.parts[part]),
+        );
+      expect(scale).toBeGreaterThan(1e-4);
       expect(gap).toBeLessThan(1e-4 * scale);
     });
 });
