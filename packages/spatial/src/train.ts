@@ -49,6 +49,11 @@ export function selfForcingFor(config: SpatialConfig, n: number): { rolloutSteps
     : { rolloutSteps: config.rolloutSteps, teacherShare: config.teacherShare };
 }
 
+/** Dynamics networks of the ensemble for n training transitions: largeEnsemble from largeFrom, unless set above 1. */
+export function membersFor(config: SpatialConfig, n: number): number {
+  return config.ensemble === 1 && n >= config.largeFrom ? config.largeEnsemble : config.ensemble;
+}
+
 /** Step count of a training stage: epochs over n examples, clamped. */
 export function stepsFor(config: SpatialConfig, n: number, share = 1): number {
   const planned = Math.round((config.epochs * n) / config.batchSize);

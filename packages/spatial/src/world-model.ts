@@ -42,6 +42,7 @@ import { PatchTokenizer, reconstructionError, trainTokenizer } from './tokenizer
 import {
   dataTensors,
   latentCodes,
+  membersFor,
   selfForcingFor,
   stepsFor,
   trainDynamics,
@@ -96,7 +97,11 @@ export class SpatialModel implements WorldModel {
   readonly geometry: PatchGeometry;
   readonly contextFrames: number;
   readonly action: ActionKind;
-  dynamics: Dynamics | null = null;
+  /**
+   * The dynamics networks (config ensemble / largeEnsemble): member 0 is what one network would be (same seeds);
+   * forecasts average the members' rollouts.
+   */
+  members: Dynamics[] = [];
   lam: LatentActionModel | null = null;
   /** The discrete patch tokenizer (tokenizer = 'vq'), and its decoded patch of every code [K, pp]. */
   tokenizer: PatchTokenizer | null = null;
@@ -108,8 +113,8 @@ export class SpatialModel implements WorldModel {
   private forecastActionCount = 0;
   private forecastActionsOutside = 0;
   summary: Record<string, unknown> = {};
-  /** The ORT sessions forecasts run through (forecastBackend 'onnx'), opened after each fit and load. */
-  private onnx: OnnxRollout | null = null;
+  /** The ORT sessions forecasts run through ('onnx' backend), one per member, opened after each fit and load. */
+  private onnx: OnnxRollout[] = [];
 
   constructor(
     readonly spec: ScenarioSpec,
@@ -129,15 +134,18 @@ export class SpatialModel implements WorldModel {
     this.action = actionKindOf(spec.action, config.actionFree, config.latentActions);
   }
 
-  private build(seed: string): void {
+  /** The first dynamics network (the only one unless the model is an ensemble). */
+  get dynamics(): Dynamics | null {
+    return this.members[0] ?? null;
+  }
+
+  private build(seed: string, members: number): void {
     this.disposeNetworks();
     const rng = createRng(seed);
     const { config: c, geometry } = this;
     const tokens = c.tokenizer === 'vq' ? c.tokenCodes : 0;
-    this.dynamics = new Dynamics(
-      rng.fork('dynamics'),
-      dynamicsShape(c, geometry, this.contextFrames, this.action, tokens),
-    );
+    const shape = dynamicsShape(c, geometry, this.contextFrames, this.action, tokens);
+    this.members = Array.from({ length: members }, (_, k) => new Dynamics(rng.fork(memberLabel(k)), shape));
     if (tokens > 0)
       this.tokenizer = new PatchTokenizer(rng.fork('tokenizer'), {
         pp: geometry.pp,
@@ -166,13 +174,14 @@ export class SpatialModel implements WorldModel {
     this.tokenTable?.dispose();
     this.tokenTable = this.tokenizer ? this.tokenizer.decodedTable() : null;
     if (this.config.forecastBackend === 'onnx')
-      this.onnx = await OnnxRollout.open(this.dynamics!, this.config.deadzone, this.tokenizer);
+      for (const member of this.members)
+        this.onnx.push(await OnnxRollout.open(member, this.config.deadzone, this.tokenizer));
   }
 
   private async releaseForecaster(): Promise<void> {
     const onnx = this.onnx;
-    this.onnx = null;
-    await onnx?.release();
+    this.onnx = [];
+    for (const session of onnx) await session.release();
   }
 
   /**
@@ -181,15 +190,15 @@ export class SpatialModel implements WorldModel {
    */
   private backend(trainedOn: readonly string[] = [backendName()]): string {
     const training = [...new Set(trainedOn)].join(', ');
-    return this.onnx ? onnxForecastBackend(training) : training;
+    return this.onnx.length ? onnxForecastBackend(training) : training;
   }
 
   private disposeNetworks(): void {
-    this.dynamics?.dispose();
+    for (const member of this.members) member.dispose();
     this.lam?.dispose();
     this.tokenizer?.dispose();
     this.tokenTable?.dispose();
-    this.dynamics = null;
+    this.members = [];
     this.lam = null;
     this.tokenizer = null;
     this.tokenTable = null;
@@ -200,14 +209,14 @@ export class SpatialModel implements WorldModel {
     const { spec, config, geometry: g } = this;
     const seed = `${run.seed}/spatial`;
     await this.releaseForecaster();
-    this.build(seed);
+    const d = buildTrainingData(g, data, this.view);
+    if (d.transitions.count === 0) throw new Error('spatial: fit() got no valid transitions');
+    this.build(seed, membersFor(config, d.transitions.count));
     this.summary = {};
     this.latentMap = null;
     this.actionSupport = null;
     this.forecastActionCount = this.forecastActionsOutside = 0;
     const rng = createRng(`${seed}/train`);
-    const d = buildTrainingData(g, data, this.view);
-    if (d.transitions.count === 0) throw new Error('spatial: fit() got no valid transitions');
     const t = dataTensors(g, d);
     let actionTensor: tf.Tensor2D | null = null;
     let weights: tf.Tensor2D | null = null;
@@ -300,43 +309,60 @@ export class SpatialModel implements WorldModel {
         this.summary.actionSupport = this.actionSupportSummary();
       }
       actionTensor = this.actionTensor(d, codes);
+      const M = this.members.length;
       run.log(
-        `spatial: dynamics, ${dynSteps} steps on ${dynSamples.samples.count} samples (rollout ${dynSamples.rollout})`,
+        `spatial: dynamics, ${dynSteps} steps on ${dynSamples.samples.count} samples (rollout ${dynSamples.rollout})` +
+          (M > 1 ? `, ${M} members` : ''),
       );
       const t1 = performance.now();
       weights = tf.tensor2d(pixelWeights(d.frames, g.pixels, config.stdWeighting), [g.P, g.pp]);
-      const phases = ids
-        ? [
-            await trainTokenDynamics(
-              this.dynamics!,
-              ids,
-              base.samples,
-              actionTensor,
-              config,
-              dynSteps,
-              rng.fork('dynamics'),
-              run.signal,
-            ),
-          ]
-        : await trainDynamics(
-            this.dynamics!,
-            t,
-            dyn.samples,
-            actionTensor,
-            weights,
-            { ...config, teacherShare: selfForcing.teacherShare },
-            dynSteps,
-            rng.fork('dynamics'),
-            run.signal,
-          );
+      // every member: the same data and schedule, its own initial weights and batch order (member 0's are one
+      // network's)
+      const memberPhases = [];
+      for (const [k, member] of this.members.entries()) {
+        const memberRng = rng.fork(memberLabel(k));
+        memberPhases.push(
+          ids
+            ? [
+                await trainTokenDynamics(
+                  member,
+                  ids,
+                  base.samples,
+                  actionTensor,
+                  config,
+                  dynSteps,
+                  memberRng,
+                  run.signal,
+                ),
+              ]
+            : await trainDynamics(
+                member,
+                t,
+                dyn.samples,
+                actionTensor,
+                weights,
+                { ...config, teacherShare: selfForcing.teacherShare },
+                dynSteps,
+                memberRng,
+                run.signal,
+              ),
+        );
+        if (actionTensor && this.action.kind !== 'real' && config.actionSupport !== 'raw')
+          notes.untrainedActionIds = this.zeroUntrainedActionIds(member, actionTensor);
+      }
       ids?.dispose();
-      if (actionTensor && this.action.kind !== 'real' && config.actionSupport !== 'raw')
-        notes.untrainedActionIds = this.zeroUntrainedActionIds(actionTensor);
+      const phases = memberPhases[0];
       phases.forEach((p, k) => (engines[phases.length > 1 ? `dynamics${k}` : 'dynamics'] = p.engine));
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
+      if (M > 1)
+        notes.ensemble = {
+          members: M,
+          steps: memberPhases.map((ps) => ps.map((p) => p.steps)),
+          bestLoss: memberPhases.map((ps) => ps.map((p) => round(p.bestLoss, 6))),
+        };
       this.summary.mode =
         this.action.kind === 'latent' ? 'action-free' : this.action.kind === 'none' ? 'no-actions' : 'true-actions';
       this.summary.training = notes;
@@ -351,7 +377,8 @@ export class SpatialModel implements WorldModel {
   }
 
   private paramCount(): number {
-    return (this.dynamics?.count() ?? 0) + (this.lam?.count() ?? 0) + (this.tokenizer?.count() ?? 0);
+    const dynamics = this.members.reduce((sum, member) => sum + member.count(), 0);
+    return dynamics + (this.lam?.count() ?? 0) + (this.tokenizer?.count() ?? 0);
   }
 
   /**
@@ -422,8 +449,8 @@ export class SpatialModel implements WorldModel {
    * an unseen action then adds nothing rather than noise). `ids` [transitions, A] int32 as trained on. Returns how
    * many rows were zeroed.
    */
-  private zeroUntrainedActionIds(ids: tf.Tensor2D): number {
-    return this.dynamics!.actions!.table!.zeroRowsExcept(ids.dataSync());
+  private zeroUntrainedActionIds(member: Dynamics, ids: tf.Tensor2D): number {
+    return member.actions!.table!.zeroRowsExcept(ids.dataSync());
   }
 
   /** explain().actionSupport: the axes kept, their stds and ranges, and the forecast actions outside them. */
@@ -490,32 +517,43 @@ export class SpatialModel implements WorldModel {
     return { values, A };
   }
 
-  /** Rollout of B histories in image layout [B * K * pixels] -> [B * H * pixels] image layout. */
+  /**
+   * Each member's rollout of B histories in image layout [B * K * pixels] -> [B * H * pixels] image layout.
+   */
   private async predict(
     history: Float32Array,
     B: number,
     K: number,
     actions: Float32Array | null,
     H: number,
-  ): Promise<Float32Array> {
+  ): Promise<Float32Array[]> {
     const g = this.geometry;
     const cores = new Float32Array(history.length);
     for (let i = 0; i < B * K; i++)
       toCore(g, history.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
     const { values, A } = this.forecastActions(actions, B * H);
-    const engine: StepEngine = this.onnx
-      ? await this.onnx.engine(values ? A : 0)
-      : this.tokenizer
-        ? tfjsTokenEngine(this.dynamics!, this.tokenizer, this.tokenTable!)
-        : tfjsEngine(this.dynamics!, this.config.deadzone);
-    const predicted = await rollout(engine, this.dynamics!.shape, cores, B, K, values, A, H);
-    const out = new Float32Array(predicted.length);
-    for (let i = 0; i < B * H; i++)
-      fromCore(g, predicted.subarray(i * g.pixels, (i + 1) * g.pixels), out.subarray(i * g.pixels, (i + 1) * g.pixels));
-    return out;
+    const outs: Float32Array[] = [];
+    for (const [k, member] of this.members.entries()) {
+      const engine: StepEngine = this.onnx.length
+        ? await this.onnx[k].engine(values ? A : 0)
+        : this.tokenizer
+          ? tfjsTokenEngine(member, this.tokenizer, this.tokenTable!)
+          : tfjsEngine(member, this.config.deadzone);
+      const predicted = await rollout(engine, member.shape, cores, B, K, values, A, H);
+      const out = new Float32Array(predicted.length);
+      for (let i = 0; i < B * H; i++)
+        fromCore(
+          g,
+          predicted.subarray(i * g.pixels, (i + 1) * g.pixels),
+          out.subarray(i * g.pixels, (i + 1) * g.pixels),
+        );
+      outs.push(out);
+    }
+    return outs;
   }
 
-  async forecast(q: Query, run?: RunContext): Promise<Forecast> {
+  /** The rollout of every member for a query [B, H, ...frame] each (one network: one rollout). */
+  async memberForecasts(q: Query, run?: RunContext): Promise<Forecast[]> {
     if (!this.dynamics) throw new Error('spatial: forecast() before fit()');
     const hist = q.history.views[this.view];
     if (!hist) throw new Error(`spatial: the query has no view "${this.view}"`);
@@ -532,14 +570,23 @@ export class SpatialModel implements WorldModel {
       for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) actions.set(block(q.actions, b, h), (b * H + h) * A);
     }
     const outsideBefore = this.forecastActionsOutside;
-    const out = await this.predict(history, B, K, actions, H);
+    const outs = await this.predict(history, B, K, actions, H);
     const outside = this.forecastActionsOutside - outsideBefore;
     if (outside > 0)
       run?.log(
         `spatial: ${outside} of ${B * H} forecast actions lie outside the training actions' support; read on it ` +
           `(actionSupport=${this.config.actionSupport}, explain().actionSupport)`,
       );
-    return { mean: tensor([B, H, ...this.spec.views[this.view].shape], out) };
+    return outs.map((out) => ({ mean: tensor([B, H, ...this.spec.views[this.view].shape], out) }));
+  }
+
+  /** The members' rollouts averaged pixel by pixel (one network: its rollout). */
+  async forecast(q: Query, run?: RunContext): Promise<Forecast> {
+    const members = await this.memberForecasts(q, run);
+    if (members.length === 1) return members[0];
+    const mean = tensor(members[0].mean.shape);
+    for (const m of members) for (let i = 0; i < mean.data.length; i++) mean.data[i] += m.mean.data[i] / members.length;
+    return { mean };
   }
 
   explain(): Record<string, unknown> {
@@ -549,7 +596,7 @@ export class SpatialModel implements WorldModel {
   async save(dir: string): Promise<void> {
     if (!this.dynamics) throw new Error('spatial: save() before fit()');
     mkdirSync(dir, { recursive: true });
-    const dynamicsShapes = writeWeights(join(dir, 'dynamics.f32'), this.dynamics.params());
+    const dynamicsShapes = this.members.map((member, k) => writeWeights(join(dir, memberFile(k)), member.params()));
     const lamShapes = this.lam ? writeWeights(join(dir, 'latent-actions.f32'), this.lam.params()) : null;
     const tokenizerShapes = this.tokenizer ? writeWeights(join(dir, 'tokenizer.f32'), this.tokenizer.params()) : null;
     const meta = {
@@ -557,6 +604,7 @@ export class SpatialModel implements WorldModel {
       spec: this.spec,
       view: this.view,
       config: this.config,
+      members: this.members.length,
       dynamicsShapes,
       lamShapes,
       tokenizerShapes,
@@ -573,8 +621,11 @@ export class SpatialModel implements WorldModel {
     if (meta.format !== FORMAT) throw new Error(`spatial: ${dir} holds format ${meta.format}, expected ${FORMAT}`);
     // saves from before a config field get its default
     const model = new SpatialModel(meta.spec, meta.view, spatialConfig.resolve(meta.config));
-    model.build('load'); // initial weights are overwritten below
-    readWeights(join(dir, 'dynamics.f32'), model.dynamics!.params(), meta.dynamicsShapes, 'spatial');
+    // saves from before ensembles hold one network, and its shapes unwrapped
+    const members: number = meta.members ?? 1;
+    const shapes = meta.members ? meta.dynamicsShapes : [meta.dynamicsShapes];
+    model.build('load', members); // initial weights are overwritten below
+    model.members.forEach((member, k) => readWeights(join(dir, memberFile(k)), member.params(), shapes[k], 'spatial'));
     if (meta.lamShapes) {
       if (!model.lam)
         throw new Error('spatial: saved latent action weights, but the saved config builds no latent action model');
@@ -593,6 +644,16 @@ export class SpatialModel implements WorldModel {
     await this.releaseForecaster();
     this.disposeNetworks();
   }
+}
+
+/** The rng label of dynamics member k: member 0 keeps one network's 'dynamics'. */
+function memberLabel(k: number): string {
+  return k === 0 ? 'dynamics' : `dynamics/${k}`;
+}
+
+/** The weights file of dynamics member k: member 0 keeps one network's name. */
+function memberFile(k: number): string {
+  return k === 0 ? 'dynamics.f32' : `dynamics-${k}.f32`;
 }
 
 function round(x: number | null, digits: number): number | null {

@@ -189,6 +189,29 @@ describe('rollouts, memory, determinism', { tags: ['slow'] }, () => {
   );
 });
 
+describe('ensembles of dynamics networks', { tags: ['slow'] }, () => {
+  it(
+    "forecasts the average of its members' rollouts; member 0 is the one network; saves and loads (seed 6)",
+    async () => {
+      const one = await fitted(bouncingBalls, 64, 6, tiny);
+      const two = await fitted(bouncingBalls, 64, 6, { ...tiny, ensemble: 2 });
+      expect(two.model.members.length).toBe(2);
+      const weights = (m: SpatialModel, k: number) => m.members[k].params().map((p) => Array.from(p.dataSync()));
+      expect(weights(two.model, 0)).toEqual(weights(one.model, 0));
+      expect(weights(two.model, 1)).not.toEqual(weights(two.model, 0));
+      const both = (await two.model.forecast(two.query)).mean.data;
+      const alone = (await two.model.memberForecasts(two.query)).map((f) => f.mean.data);
+      expect(alone[0]).toEqual((await one.model.forecast(one.query)).mean.data);
+      expect(alone[1].some((x, i) => Math.abs(x - alone[0][i]) > 1e-3)).toBe(true);
+      expect(both.every((x, i) => Math.abs(x - (alone[0][i] + alone[1][i]) / 2) < 1e-6)).toBe(true);
+      for (const m of [one.model, two.model]) await m.dispose?.();
+      // determinism and save -> load
+      expect(await checkWorldModel(spatial, bouncingBalls, { config: { ...tiny, ensemble: 2 } })).toEqual(['frame']);
+    },
+    TIMEOUT,
+  );
+});
+
 /** The query with every action rewritten by `f` (action values in, action values out). */
 describe('self-forcing schedule by dataset size', () => {
   it(

@@ -14,7 +14,7 @@ import {
   pickLabelled,
 } from '../src/latent-actions';
 import { autoPatchSize, fromCore, haloOf, haloPatches, patchGeometry, toCore } from '../src/patches';
-import { selfForcingFor } from '../src/train';
+import { membersFor, selfForcingFor } from '../src/train';
 import { DeadCodeRestarts, VectorQuantizer } from '../src/vq';
 
 beforeAll(async () => {
@@ -226,6 +226,15 @@ describe('selfForcingFor', () => {
     expect(selfForcingFor({ ...c, largeFrom: 10, largeRolloutSteps: 0 }, 64).rolloutSteps).toBe(0);
     // the teacher-forced twin of selfForcingGain stays teacher-forced on a large dataset
     expect(selfForcingFor({ ...c, rolloutSteps: 0 }, c.largeFrom).rolloutSteps).toBe(0);
+  });
+});
+
+describe('membersFor', () => {
+  it('trains one network below largeFrom transitions and largeEnsemble from it, unless ensemble is set', () => {
+    const c = spatialDefaults;
+    expect([membersFor(c, c.largeFrom - 1), membersFor(c, c.largeFrom)]).toEqual([1, c.largeEnsemble]);
+    expect([membersFor({ ...c, ensemble: 2 }, 64), membersFor({ ...c, ensemble: 2 }, c.largeFrom)]).toEqual([2, 2]);
+    expect(membersFor({ ...c, largeEnsemble: 1 }, c.largeFrom)).toBe(1);
   });
 });
 
