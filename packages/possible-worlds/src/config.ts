@@ -49,6 +49,14 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
   // act() plans experiments (planner.ts): the defaults were set on the worlds where one step shows nothing (a driven
   // spring whose laws part only at large amplitude), and their cost measured on every scenario with actions
   // (docs/experiments/2026-12-07-possible-worlds-planned-experiments.md)
+  actObjective: z
+    .enum(['information', 'evidence'])
+    .default('information')
+    .describe(
+      "act(): what a plan is scored by (planner.ts). 'information': the expected information gain about which held " +
+        "world is true, bounded by the posterior's entropy; 'evidence': the expected log Bayes factor between the " +
+        'held worlds, unbounded, so it keeps testing them where they differ most, beyond where they were fitted.',
+    ),
   actHorizon: z
     .number()
     .int()

@@ -297,6 +297,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
           worlds,
           frozen,
           {
+            objective: state.config.actObjective,
             horizon: state.config.actHorizon,
             candidates: state.config.actCandidates,
             iterations: state.config.actIterations,

@@ -17,6 +17,8 @@ export interface PlanWorld {
 }
 
 export interface PlanSettings {
+  /** What a plan is scored by: `expectedInformationGain` or `expectedEvidence`. */
+  objective: 'information' | 'evidence';
   /** Steps planned ahead. */
   horizon: number;
   /** Action sequences scored per iteration. */
@@ -33,29 +35,20 @@ const MIN_STD_SHARE = 0.05;
 const CATEGORICAL_STEP = 0.7;
 
 /**
- * Expected information gain of a plan about which leading world holds, from the worlds' predicted observations:
- *   EIG ~ -sum_i w_i ln sum_j w_j exp(-B_ij),
- * the pairwise-distance estimate of the mutual information between the world and the observations of a Gaussian
- * mixture (Kolchinsky & Tracey 2017, "Estimating mixture entropy with pairwise distances"), with B_ij the
- * Bhattacharyya distance between world i's and world j's predicted observations: it is a lower bound on the
- * information, 0 when no pair is told apart and the posterior's entropy H(w) when every pair is. Each world rolls
- * its own trajectory under the plan; each step's observation is Gaussian around it with the pair's noise variance
- * (the mean of the two worlds' residual variances, per dimension), independent across steps, so the distances of
- * the steps add: B_ij = sum over the plan's steps and dimensions of (y_i - y_j)^2 / (8 sigma^2). Summed over the
- * plan, not taken at its end: every step of the plan is observed and counts, and a plan that passes through where
- * the worlds differ and comes back is as informative as one that ends there.
- * Bounded by the entropy, unlike the sum of squared disagreements: telling apart a world of mass 1e-3 by a thousand
- * noise units is worth little next to telling the two leading worlds apart by three.
- * Non-finite differences (a world that left the reals) are left out, so every plan keeps a comparable score.
+ * The Bhattacharyya distance between each pair of worlds' predicted observations of a plan: each world rolls its own
+ * trajectory under the plan; each step's observation is Gaussian around it with the pair's noise variance (the mean
+ * of the two worlds' residual variances, per dimension), independent across steps, so the distances of the steps add:
+ * B_ij = sum over the plan's steps and (unfrozen) dimensions of (y_i - y_j)^2 / (8 sigma^2). Summed over the plan, not
+ * taken at its end: every step of the plan is observed and counts, and a plan that passes through where the worlds
+ * differ and comes back is as informative as one that ends there. Non-finite differences (a world that left the
+ * reals) are left out, so every plan keeps a comparable score. [W][W], symmetric, zero diagonal.
  */
-export function expectedInformationGain(
+export function pairDistances(
   worlds: readonly PlanWorld[],
   paths: ReadonlyArray<readonly Float64Array[]>,
   frozen: Uint8Array,
-): number {
+): Float64Array[] {
   const W = worlds.length;
-  const total = worlds.reduce((s, w) => s + w.weight, 0);
-  const w = worlds.map((x) => x.weight / total);
   const distance = Array.from({ length: W }, () => new Float64Array(W));
   for (let i = 0; i < W; i++)
     for (let j = i + 1; j < W; j++) {
@@ -69,13 +62,48 @@ export function expectedInformationGain(
         }
       distance[i][j] = distance[j][i] = b;
     }
+  return distance;
+}
+
+const normalised = (worlds: readonly PlanWorld[]) => {
+  const total = worlds.reduce((s, w) => s + w.weight, 0);
+  return worlds.map((x) => x.weight / total);
+};
+
+/**
+ * Expected information gain of a plan about which held world is the truth (nats):
+ *   EIG ~ -sum_i w_i ln sum_j w_j exp(-B_ij),
+ * the pairwise-distance estimate of the mutual information between the world and the observations of a Gaussian
+ * mixture (Kolchinsky & Tracey 2017, "Estimating mixture entropy with pairwise distances"), B from `pairDistances`:
+ * a lower bound on the information, 0 when no pair is told apart and the posterior's entropy H(w) when every pair is.
+ * Bounded: telling apart a world of mass 1e-3 by a thousand noise units is worth little next to telling the two
+ * leading worlds apart by three; and once every held pair is told apart, every plan is worth the same.
+ */
+export function expectedInformationGain(worlds: readonly PlanWorld[], distance: readonly Float64Array[]): number {
+  const w = normalised(worlds);
   let gain = 0;
-  for (let i = 0; i < W; i++) {
+  for (let i = 0; i < w.length; i++) {
     let s = 0;
-    for (let j = 0; j < W; j++) s += w[j] * Math.exp(-distance[i][j]);
+    for (let j = 0; j < w.length; j++) s += w[j] * Math.exp(-distance[i][j]);
     gain -= w[i] * Math.log(s);
   }
   return gain;
+}
+
+/**
+ * Expected evidence of a plan (nats): the posterior-weighted expected log Bayes factor between the held worlds,
+ * sum_ij w_i w_j KL_ij, with KL_ij = 4 B_ij for Gaussians of equal variance: how much the plan's data is expected to
+ * say against the wrong ones of each pair. Unbounded: it keeps rewarding plans that test the held worlds further
+ * where they differ after the bound of `expectedInformationGain` is reached. That is the point where the held worlds
+ * are not all the worlds (found from data that only covered part of the state space, they agree there and are guessed
+ * beyond it): the states where the held worlds differ most are where none of them was fitted, and where a law none of
+ * them is would show.
+ */
+export function expectedEvidence(worlds: readonly PlanWorld[], distance: readonly Float64Array[]): number {
+  const w = normalised(worlds);
+  let evidence = 0;
+  for (let i = 0; i < w.length; i++) for (let j = 0; j < w.length; j++) evidence += w[i] * w[j] * 4 * distance[i][j];
+  return evidence;
 }
 
 /** A plan: `horizon` actions, each [A]. */
@@ -124,11 +152,15 @@ export function planExperiment(
         return v;
       }),
     );
+  const objective = settings.objective === 'information' ? expectedInformationGain : expectedEvidence;
   const score = (plan: Plan) =>
-    expectedInformationGain(
+    objective(
       worlds,
-      worlds.map((w) => w.rollout(plan)),
-      frozen,
+      pairDistances(
+        worlds,
+        worlds.map((w) => w.rollout(plan)),
+        frozen,
+      ),
     );
   let best: Plan | null = null,
     bestScore = -Infinity;
