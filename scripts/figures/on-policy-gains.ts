@@ -83,3 +83,38 @@ for (const [key, rs] of [...groups].sort(([a], [b]) => a.localeCompare(b, 'en', 
     ].join(' | ')} |`,
   );
 }
+
+// Two models' on-policy rows side by side (e.g. act() at two commits run under distinct model ids), paired by seed:
+// the later-named model minus the first, per (scenario, view, budget) where both ran on-policy.
+const onPolicyRows = results.filter((r) => r.protocol === 'on-policy' && r.status === 'ok');
+const models = [...new Set(onPolicyRows.map((r) => r.model))];
+if (models.length > 1) {
+  console.log(`\non-policy of each model minus on-policy of ${models[0]}, paired by seed`);
+  console.log(
+    '| model | scenario view budget | h=1 (median each) | h=1: mean ± SE (mean - 2 SE) | h=H (median each) | ' +
+      'h=H | seeds |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const where = (r: JobResult) => [r.scenario, r.view, String(r.budget)].join(' ');
+  for (const model of models.slice(1))
+    for (const place of [...new Set(onPolicyRows.filter((r) => r.model === model).map(where))].sort()) {
+      const base = new Map(
+        onPolicyRows.filter((r) => r.model === models[0] && where(r) === place).map((r) => [r.seed, r]),
+      );
+      const pairs = onPolicyRows
+        .filter((r) => r.model === model && where(r) === place && base.has(r.seed))
+        .map((r) => [r, base.get(r.seed)!] as const);
+      if (!pairs.length) continue;
+      const at = (h: (r: JobResult) => number | string) => {
+        const xs = pairs.map(([a, b]) => [skill(a, h(a)), skill(b, h(b))] as const);
+        const ok = xs.filter((x): x is readonly [number, number] => x[0] !== null && x[1] !== null);
+        return [
+          `${fmt(median(ok.map((x) => x[0])))} vs ${fmt(median(ok.map((x) => x[1])))}`,
+          paired(ok.map(([a, b]) => a - b)),
+        ];
+      };
+      console.log(
+        `| ${[model, place, ...at(() => 1), ...at((r) => r.evaluation.horizon), String(pairs.length)].join(' | ')} |`,
+      );
+    }
+}
