@@ -46,12 +46,46 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
       "library 'search': how many candidate expressions (or rules, or programs) the search may score; fit time " +
         'grows with it.',
     ),
-  actCandidates: z
+  // act() plans experiments (planner.ts): the defaults were set on the worlds where one step shows nothing (a driven
+  // spring whose laws part only at large amplitude), and their cost measured on every scenario with actions
+  // (docs/experiments/2026-12-07-possible-worlds-planned-experiments.md)
+  actObjective: z
+    .enum(['information', 'evidence'])
+    .default('information')
+    .describe(
+      "act(): what a plan is scored by (planner.ts). 'information': the expected information gain about which held " +
+        "world is true, bounded by the posterior's entropy; 'evidence': the expected log Bayes factor between the " +
+        'held worlds, unbounded, so it keeps testing them where they differ most, beyond where they were fitted.',
+    ),
+  actHorizon: z
     .number()
     .int()
     .min(1)
     .default(16)
-    .describe('Candidate actions scored by act() per episode (real-valued action spaces; int ones try every value).'),
+    .describe(
+      'act(): steps planned ahead (receding horizon: the first is taken, the plan replanned every step). 16: long ' +
+        'enough for a sequence of pushes to change what the worlds predict where one step changes nothing (a ' +
+        'quarter to half a swing of a slow oscillator), short enough that the worlds rolled out open-loop stay ' +
+        'comparable; 1 is the greedy one-step choice.',
+    ),
+  actCandidates: z
+    .number()
+    .int()
+    .min(1)
+    .default(32)
+    .describe(
+      'act(): action sequences scored per iteration of the cross-entropy method, per episode. 32 with the best 4 ' +
+        'kept: enough that the kept ones say which way to push; cost grows with candidates x iterations x horizon.',
+    ),
+  actIterations: z
+    .number()
+    .int()
+    .min(1)
+    .default(3)
+    .describe(
+      'act(): iterations of the cross-entropy method (1: random shooting). 3: the sampling narrows from uniform to ' +
+        'around the best plans twice; the plan of the previous step (shifted) warm-starts the first.',
+    ),
   changeThreshold: z
     .number()
     .gt(0)

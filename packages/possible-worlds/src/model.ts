@@ -13,15 +13,14 @@ import {
   type FitReport,
   type HypothesisSpace,
   type Query,
-  type Rng,
   type RunContext,
   type ScenarioSpec,
-  type TensorSpec,
   type WorldModel,
 } from '@worldbench/core';
 import type { PossibleWorldsConfig } from './config';
 import { posterior } from './evidence';
-import { smoothJointly } from './filter';
+import { smoothJointly, type StepFn } from './filter';
+import { planExperiment, shiftPlan, type Plan, type PlanWorld } from './planner';
 import {
   fitScenarioWorlds,
   scenarioTransitions,
@@ -55,23 +54,8 @@ export interface ModelState {
   changes: Array<{ at: number; from: string; to: string }>;
   /** How much of the search the last fit ran (library 'search'). */
   search?: SearchReport;
-}
-
-/** Candidate actions for act(): every value of an int action; else zero plus uniform draws over the action range. */
-function actionCandidates(action: TensorSpec, count: number, rng: Rng): Float64Array[] {
-  const size = sizeOf(action);
-  if (isCategorical(action)) {
-    if (size !== 1)
-      return Array.from({ length: count }, () =>
-        Float64Array.from({ length: size }, () => rng.int(action.vocab as number)),
-      );
-    return Array.from({ length: action.vocab as number }, (_, v) => Float64Array.of(v));
-  }
-  const [lo, hi] = action.range ?? [-1, 1];
-  return [
-    new Float64Array(size),
-    ...Array.from({ length: count - 1 }, () => Float64Array.from({ length: size }, () => rng.uniform(lo, hi))),
-  ];
+  /** act(): the plans of its last call, per episode, and the episodes' length then (to warm-start the next step). */
+  plans?: { B: number; T: number; plans: Plan[] };
 }
 
 /** Where a job's candidate laws come from. */
@@ -167,15 +151,18 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     state.weights = posterior(worlds.map((w) => w.logEvidence));
   };
 
-  /** Rolls one world out from a window's history; returns [H][D]. */
-  const rollout = (
+  /**
+   * Where a world's rollout of a window starts: its step (with the window's per-episode parameters, inferred in
+   * context or jointly with the filtered states) and the last two states (filtered through the law unless
+   * `filterHistory` is off or the view is noise-free).
+   */
+  const windowStart = (
     world: CandidateWorld,
     obs: Float64Array[],
     pastActions: Float64Array[],
-    future: Float64Array[],
     frozen: Uint8Array,
     context: Record<string, Float32Array>,
-  ): Float64Array[] => {
+  ): { stepper: StepFn; prev: Float64Array; cur: Float64Array } => {
     let stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
     let states = obs;
     if (state.config.filterHistory && obsStd > 0) {
@@ -203,11 +190,20 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       states = smoothed.states;
       if (ep && smoothed.theta) stepper = ep.stepWith(smoothed.theta);
     }
-    let prev = states[Math.max(states.length - 2, 0)],
-      cur = states[states.length - 1];
+    return { stepper, prev: states[Math.max(states.length - 2, 0)], cur: states[states.length - 1] };
+  };
+
+  /** Steps a world from its window start under `future` actions; returns [H][D]. */
+  const rollFrom = (
+    start: { stepper: StepFn; prev: Float64Array; cur: Float64Array },
+    future: readonly Float64Array[],
+    frozen: Uint8Array,
+    context: Record<string, Float32Array>,
+  ): Float64Array[] => {
+    let { prev, cur } = start;
     const out: Float64Array[] = [];
     for (const a of future) {
-      const next = stepper(prev, cur, a, context);
+      const next = start.stepper(prev, cur, a, context);
       for (let d = 0; d < D; d++) {
         if (frozen[d]) next[d] = cur[d];
         // a law that leaves the reals (or float32's range) holds the state
@@ -219,6 +215,27 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       cur = next;
     }
     return out;
+  };
+
+  /** Rolls one world out from a window's history; returns [H][D]. */
+  const rollout = (
+    world: CandidateWorld,
+    obs: Float64Array[],
+    pastActions: Float64Array[],
+    future: Float64Array[],
+    frozen: Uint8Array,
+    context: Record<string, Float32Array>,
+  ): Float64Array[] => rollFrom(windowStart(world, obs, pastActions, frozen, context), future, frozen, context);
+
+  /** Dimensions that are padding at step t of episode b (the view's mask says so), held in rollouts. */
+  const frozenAt = (views: Episodes['views'], b: number, t: number): Uint8Array => {
+    const frozen = new Uint8Array(D);
+    if (maskName && views[maskName]) {
+      const m = block(views[maskName], b, t);
+      const per = D / m.length;
+      for (let d = 0; d < D; d++) frozen[d] = m[Math.floor(d / per)] ? 0 : 1;
+    }
+    return frozen;
   };
 
   return {
@@ -244,17 +261,21 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const B = episodeCount(history);
       const out = tensor([B, ...action.shape]);
       const rng = createRng(`${run.seed}/act/${state.actCalls++}`);
-      const candidates = actionCandidates(action, state.config.actCandidates, rng);
-      // the leading hypotheses: those with posterior mass, and always the runner-up, so there is something to separate
+      // the leading hypotheses: those with posterior mass, and always the runner-up, so there is something to
+      // separate (with the search, the runner-up is often a form that fits almost as well and extrapolates
+      // differently: where the data cannot tell them apart, that is the reason to go and look); at most 4
       const leading = state.worlds
         .map((_, i) => i)
         .filter((i) => i < 2 || state.weights[i] > 1e-3)
         .slice(0, 4);
-      const mass = leading.map((i) => Math.max(state.weights[i], 1e-3));
       const hist = history.views[view];
+      const T = hist.shape[1];
+      const K = Math.min(T, Math.max(spec.historySteps, 2));
+      // receding horizon: the plans of the previous call warm-start this one when it is the next step of the same
+      // episodes
+      const warm = state.plans && state.plans.B === B && state.plans.T === T - 1 ? state.plans.plans : null;
+      const plans: Plan[] = [];
       for (let b = 0; b < B; b++) {
-        const T = hist.shape[1];
-        const K = Math.min(T, Math.max(spec.historySteps, 2));
         const obs = Array.from({ length: K }, (_, t) => Float64Array.from(block(hist, b, T - K + t)));
         const past = Array.from({ length: K - 1 }, (_, t) =>
           history.actions
@@ -262,33 +283,32 @@ export function createModel(state: ModelState): PossibleWorldsModel {
             : new Float64Array(A),
         );
         const context = Object.fromEntries(Object.entries(history.context).map(([k, v]) => [k, block(v, b)]));
-        const steppers = leading.map((i) =>
-          state.worlds[i].inContext ? state.worlds[i].inContext!(obs, past, context) : state.worlds[i].step,
-        );
-        const noise = Float64Array.from({ length: D }, (_, d) =>
-          Math.max(...leading.map((i) => state.worlds[i].noiseVariance[d]), 1e-6),
-        );
-        // ties (discrete worlds often disagree equally under several actions) are broken by a seeded draw:
-        // always taking the first would repeat one action and leave the others' effects unseen
-        let ties: number[] = [],
-          bestScore = -Infinity;
-        candidates.forEach((a, c) => {
-          // expected disagreement: posterior-weighted squared distance between the leading worlds' next states
-          const preds = steppers.map((f) => f(obs[K - 2] ?? obs[K - 1], obs[K - 1], a, context));
-          // a world that leaves the reals under this action (a law blowing up at a wall) says nothing here: its
-          // terms are left out, so every candidate keeps a comparable score and one is always chosen
-          let score = 0;
-          for (let i = 0; i < preds.length; i++)
-            for (let j = i + 1; j < preds.length; j++)
-              for (let d = 0; d < D; d++) {
-                const term = (mass[i] * mass[j] * (preds[i][d] - preds[j][d]) ** 2) / noise[d];
-                if (Number.isFinite(term)) score += term;
-              }
-          if (score > bestScore * (1 + 1e-9) + 1e-12) [ties, bestScore] = [[c], score];
-          else if (score >= bestScore * (1 - 1e-9) - 1e-12) ties.push(c);
+        const frozen = frozenAt(history.views, b, T - 1);
+        const worlds: PlanWorld[] = leading.map((i) => {
+          const start = windowStart(state.worlds[i], obs, past, frozen, context);
+          return {
+            weight: Math.max(state.weights[i], 1e-3),
+            noiseVariance: state.worlds[i].noiseVariance,
+            rollout: (actions) => rollFrom(start, actions, frozen, context),
+          };
         });
-        block(out, b).set(candidates[ties.length > 1 ? ties[rng.int(ties.length)] : ties[0]]);
+        const { plan } = planExperiment(
+          action,
+          worlds,
+          frozen,
+          {
+            objective: state.config.actObjective,
+            horizon: state.config.actHorizon,
+            candidates: state.config.actCandidates,
+            iterations: state.config.actIterations,
+          },
+          rng,
+          warm ? shiftPlan(warm[b]) : null,
+        );
+        plans.push(plan);
+        block(out, b).set(plan[0]);
       }
+      state.plans = { B, T, plans };
       return out;
     },
 
@@ -344,12 +364,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         const future = Array.from({ length: H }, (_, h) =>
           q.actions ? Float64Array.from(block(q.actions, b, h)) : new Float64Array(A),
         );
-        const frozen = new Uint8Array(D);
-        if (maskName && q.history.views[maskName]) {
-          const m = block(q.history.views[maskName], b, K - 1);
-          const per = D / m.length;
-          for (let d = 0; d < D; d++) frozen[d] = m[Math.floor(d / per)] ? 0 : 1;
-        }
+        const frozen = frozenAt(q.history.views, b, K - 1);
         const context = Object.fromEntries(Object.entries(q.history.context).map(([k, v]) => [k, block(v, b)]));
         const m1 = new Float64Array(H * D),
           m2 = new Float64Array(H * D);
