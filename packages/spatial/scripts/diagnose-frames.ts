@@ -3,44 +3,25 @@
 // error sits (the share on pixels at the scale's floor: those the training frames almost never lit), and the
 // norm of the action encoder's weights per action component.
 // Run: pnpm exec tsx packages/spatial/scripts/diagnose-frames.ts <scenario> <budgets a,b> <seeds a-b> [config JSON]
-import {
-  block,
-  discoverPlugins,
-  evaluationSet,
-  findWorkspaceRoot,
-  forecastWindows,
-  jobWorld,
-  loadScenario,
-  quietRun,
-  scoreForecast,
-  tensor,
-  trainingSet,
-  trainStd,
-  type Forecast,
-  type Tensor,
-} from '@worldbench/core';
+import { block, quietRun, tensor, type Tensor } from '@worldbench/core';
 import { linear } from '@worldbench/baselines';
 import { loadavg } from 'node:os';
 import spatial, { type SpatialModel } from '../src/index';
+import { offlineJob, scenarioNamed, seedRange } from './offline-job';
 
 const [name, budgetText, seedText = '0', configText = '{}'] = process.argv.slice(2);
 if (!name || !budgetText) throw new Error('usage: diagnose-frames.ts <scenario> <budgets> [seeds A-B] [config JSON]');
-const entry = discoverPlugins(findWorkspaceRoot()).scenarios.find((s) => s.id === name || s.id.startsWith(`${name}-v`));
-if (!entry) throw new Error(`no scenario "${name}"`);
-const scenario = await loadScenario(entry.entry);
+const scenario = await scenarioNamed(name);
 const { spec } = scenario;
 const view = 'frame';
-const [lo, hi] = seedText.split('-').map(Number);
-const seeds = Array.from({ length: (hi ?? lo) - lo + 1 }, (_, i) => lo + i);
+const seeds = seedRange(seedText);
 const budgets = budgetText.split(',').map(Number);
 const config = JSON.parse(configText);
 const round = (x: number | null | undefined, d = 3) => (x == null ? null : +x.toFixed(d));
 
 for (const seed of seeds)
   for (const budget of budgets) {
-    const world = jobWorld(scenario, seed);
-    const train = trainingSet(scenario, world, 'behavior', budget, seed);
-    const scale = trainStd(train.observed, view);
+    const { train, scale, windows: w, score } = offlineJob(scenario, view, budget, seed);
     const run = quietRun(seed);
     const model = (await spatial.create(spec, view, { ...spatial.defaults, ...config })) as SpatialModel;
     const t0 = performance.now();
@@ -48,10 +29,6 @@ for (const seed of seeds)
     const seconds = (performance.now() - t0) / 1000;
     const lin = await linear.create(spec, view, linear.defaults);
     await lin.fit(train.observed, run);
-    const set = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: spec.horizon });
-    const w = forecastWindows(spec, view, set.observed, set.clean, set.starts, spec.historySteps, spec.horizon);
-    const score = (f: Forecast) =>
-      scoreForecast({ spec: spec.views[view], truth: w.truth, forecast: f, lastObserved: w.lastObserved, scale });
     const withTrue = await model.forecast(w.query, run);
     const zeroed = w.query.actions ? tensor(w.query.actions.shape) : null;
     const withZero = zeroed ? await model.forecast({ ...w.query, actions: zeroed }, run) : withTrue;
