@@ -31,6 +31,13 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
     .describe(
       "'map': forecast with the most probable world; 'mixture': the posterior mixture of worlds above 1e-3 mass.",
     ),
+  windowEvidence: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Weigh the worlds per forecast window by the training evidence and the window's own observed steps (the " +
+        'posterior given both); off: by the training evidence alone.',
+    ),
   filterHistory: z
     .boolean()
     .default(true)

@@ -5,10 +5,12 @@
 // A view shaped [N, F] is read as N alike bodies of F fields (bouncing-balls: 4 balls of x, y, vx, vy); any
 // other shape is one body. A pair (position field q, rate field p) is accepted when, pooled over the bodies,
 // the change of q over a step is explained by the step's mean p through the origin, q' - q = s (p + p') / 2,
-// with s > 0 and r^2 >= PAIR_R2; greedily by r^2, each field in at most one pair. s is the step duration in
-// the rate's time unit (0.1 s on hidden-laws), pooled over the pairs. With no pair the law is first order in
-// every component, its time measured in steps.
-import { invertSmall } from './mixed-regression';
+// with s > 0, and either r^2 >= PAIR_R2 or, where observation noise hides a small motion (r^2 below PAIR_R2 though
+// the slope is sure), the rate alone explains the change: nothing else linear in the body's fields and the actions
+// explains it better by BIC (`onlyTheRateMoves`); greedily by r^2, each field in at most one pair. s is the step
+// duration in the rate's time unit (0.1 s on hidden-laws), pooled over the pairs. With no pair the law is first
+// order in every component, its time measured in steps.
+import { invertSmall, leastSquares } from './mixed-regression';
 import type { TransitionData } from './transitions';
 
 /** A position driven by a rate: dq/dt = scale * p, t in units of `dt` (the step duration pooled over the pairs). */
@@ -69,6 +71,50 @@ function throughOrigin(data: TransitionData, q: number[], p: number[]): { slope:
   return { slope: sxy / sxx, r2: (sxy * sxy) / (sxx * syy), n: m };
 }
 
+/**
+ * Nats by which the rate alone must explain the change of a position better than no change, for a noisy pair: a
+ * Bayes factor of e^5 (about 150), "very strong" on Kass & Raftery's scale.
+ */
+export const PAIR_EVIDENCE = 5;
+
+/**
+ * Whether the rate alone moves the position, when observation noise leaves r^2 low: pooled over the bodies, q' - q
+ * on (p + p') / 2 through the origin beats q' = q by PAIR_EVIDENCE nats (BIC), and adding an intercept, the step's
+ * mean of every other field of the body and the actions does not improve it by BIC. Means over the step, not the
+ * current values: the noise of q in q' - q is uncorrelated with that of (q + q') / 2, where a regressor q would read
+ * the noise itself (at 4096 noisy transitions, by 16 nats). A first-order law whose change of q merely correlates
+ * with p fails the second test.
+ */
+function onlyTheRateMoves(data: TransitionData, fields: number, bodies: number, q: number, p: number): boolean {
+  const { D, A } = data;
+  const rows: number[] = [];
+  for (let i = 0; i < data.n; i++)
+    for (let b = 0; b < bodies; b++) {
+      const dims = Array.from({ length: fields }, (_, f) => i * D + b * fields + f);
+      if (dims.every((d) => data.valid[d])) rows.push(i * D + b * fields);
+    }
+  const n = rows.length;
+  if (n < 4 * (fields + A + 2)) return false;
+  const column = (f: (at: number, i: number) => number) => Float64Array.from(rows, (at) => f(at, Math.floor(at / D)));
+  const change = column((at) => data.next[at + q] - data.cur[at + q]);
+  const rate = column((at) => (data.next[at + p] + data.cur[at + p]) / 2);
+  const others = [
+    column(() => 1),
+    ...Array.from({ length: fields }, (_, f) => f)
+      .filter((f) => f !== p)
+      .map((f) => column((at) => (data.next[at + f] + data.cur[at + f]) / 2)),
+    ...Array.from({ length: A }, (_, j) => column((_, i) => data.action[i * A + j])),
+  ];
+  const alone = leastSquares([rate], change);
+  const all = leastSquares([rate, ...others], change);
+  const still = change.reduce((s, y) => s + y * y, 0);
+  if (!alone || !all || !(alone.rss > 0) || !(alone.coef[0] > 0)) return false;
+  const bic = (rss: number, k: number) => 0.5 * n * Math.log(rss / n) + 0.5 * k * Math.log(n);
+  const moves = bic(still, 0) - bic(alone.rss, 1) > PAIR_EVIDENCE;
+  const nothingElse = bic(alone.rss, 1) <= bic(Math.max(all.rss, 1e-300), 1 + others.length);
+  return moves && nothingElse;
+}
+
 /** Whether component d ever changed over a valid transition. */
 function changes(data: TransitionData, d: number): boolean {
   for (let i = 0; i < data.n; i++)
@@ -90,7 +136,9 @@ export function findKinematics(data: TransitionData, shape: readonly number[]): 
         all.map((b) => dim(b, q)),
         all.map((b) => dim(b, p)),
       );
-      if (fit.slope > 0 && fit.r2 >= PAIR_R2 && fit.n >= 8) candidates.push({ q, p, slope: fit.slope, r2: fit.r2 });
+      if (!(fit.slope > 0 && fit.n >= 8)) continue;
+      if (fit.r2 >= PAIR_R2 || onlyTheRateMoves(data, fields, bodies, q, p))
+        candidates.push({ q, p, slope: fit.slope, r2: fit.r2 });
     }
   candidates.sort((a, b) => b.r2 - a.r2 || a.q - b.q || a.p - b.p);
   const used = new Set<number>();

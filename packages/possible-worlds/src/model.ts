@@ -193,6 +193,41 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     return { stepper, prev: states[Math.max(states.length - 2, 0)], cur: states[states.length - 1] };
   };
 
+  /**
+   * The posterior over the worlds for one window: the training evidence times the likelihood of the window's own
+   * observed transitions under each world (one step from the observations, its per-episode parameters inferred in
+   * context, its residual noise). The training data may leave a law that extrapolates badly ahead, where a window
+   * that starts outside the training range (a test episode at large amplitude) tells at once which world holds
+   * there. Every world is scored on the same transitions: from the second, so that a law reading the previous
+   * state has one. Categorical views (their worlds predict without noise) and `windowEvidence` off: the training
+   * posterior alone.
+   */
+  const windowWeights = (
+    obs: Float64Array[],
+    pastActions: Float64Array[],
+    frozen: Uint8Array,
+    context: Record<string, Float32Array>,
+  ): number[] => {
+    if (!state.config.windowEvidence || isCategorical(spec.views[view]) || obs.length < 2) return state.weights;
+    const first = obs.length >= 3 ? 1 : 0;
+    return posterior(
+      state.worlds.map((world) => {
+        const stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
+        let logLik = 0;
+        for (let t = first; t < obs.length - 1; t++) {
+          const next = stepper(obs[Math.max(t - 1, 0)], obs[t], pastActions[t], context);
+          for (let d = 0; d < D; d++) {
+            const v = world.noiseVariance[d];
+            if (frozen[d] || !(v > 0)) continue;
+            const r = obs[t + 1][d] - next[d];
+            logLik += Number.isFinite(r) ? -0.5 * (Math.log(2 * Math.PI * v) + (r * r) / v) : -1e30;
+          }
+        }
+        return world.logEvidence + logLik;
+      }),
+    );
+  };
+
   /** Steps a world from its window start under `future` actions; returns [H][D]. */
   const rollFrom = (
     start: { stepper: StepFn; prev: Float64Array; cur: Float64Array },
@@ -351,11 +386,6 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         H = q.horizon;
       const mean = tensor([B, H, ...spec.views[view].shape]),
         std = tensor([B, H, ...spec.views[view].shape]);
-      const used =
-        state.config.prediction === 'map'
-          ? [0]
-          : state.weights.map((w, i) => (w > 1e-3 ? i : -1)).filter((i) => i >= 0);
-      const total = used.reduce((s, i) => s + state.weights[i], 0);
       for (let b = 0; b < B; b++) {
         const obs = Array.from({ length: K }, (_, t) => Float64Array.from(block(hist, b, t)));
         const pastActions = Array.from({ length: K - 1 }, (_, t) =>
@@ -366,10 +396,15 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         );
         const frozen = frozenAt(q.history.views, b, K - 1);
         const context = Object.fromEntries(Object.entries(q.history.context).map(([k, v]) => [k, block(v, b)]));
+        const weights = windowWeights(obs, pastActions, frozen, context);
+        const best = weights.reduce((arg, w, i) => (w > weights[arg] ? i : arg), 0);
+        const used =
+          state.config.prediction === 'map' ? [best] : weights.map((w, i) => (w > 1e-3 ? i : -1)).filter((i) => i >= 0);
+        const total = used.reduce((s, i) => s + weights[i], 0);
         const m1 = new Float64Array(H * D),
           m2 = new Float64Array(H * D);
         for (const i of used) {
-          const w = state.weights[i] / total;
+          const w = weights[i] / total;
           const world = state.worlds[i];
           const path = rollout(world, obs, pastActions, future, frozen, context);
           path.forEach((x, h) => {

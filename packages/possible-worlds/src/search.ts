@@ -36,9 +36,15 @@ const FORMS_FITTED = 3;
 
 /**
  * Nats by which a form's likelihood at the screening's coefficients may fall short of the best generic evidence and
- * still be fitted.
+ * still be fitted: SCREEN_MARGIN plus SCREEN_PER_TRANSITION per transition. The share grows with the data: a
+ * flexible generic law gains on the training likelihood in proportion to the transitions (on noisy states it learns
+ * where the states lie and so partly denoises its inputs, which a law of motion cannot), while the law may still be
+ * the one that holds where a forecast window leaves the training range (the window's own evidence then picks it,
+ * model.ts). A form that cannot express the data falls short by far more (walls and contacts: hundreds of nats per
+ * transition).
  */
 const SCREEN_MARGIN = 50;
+const SCREEN_PER_TRANSITION = 0.25;
 /** Transitions the screening likelihood is computed on, at most (spread over the data). */
 const SCREEN_TRANSITIONS = 2048;
 
@@ -149,7 +155,7 @@ export function fitSearchWorlds(
     const byEpisode = rowsByEpisode(data);
     const noiseGuess = noiseGuessOf(ctx);
     // the integrated fit is the costly step: a form whose likelihood at the screening's coefficients (one
-    // integrated step per transition) falls short of the best generic law's evidence is not fitted (walls and
+    // integrated step per transition) falls short of the best generic law's evidence by far is not fitted (walls and
     // contacts, which no flow expresses; the screening alone cannot tell, as its midpoint features see both
     // sides of a bounce)
     const best = Math.max(...worlds.map((w) => w.logEvidence));
@@ -162,7 +168,7 @@ export function fitSearchWorlds(
         const law = describeLaw(kinematics, vars, form, centre);
         const family = lawFamily(id, law);
         const guess = screeningLogLikelihood(family, law, form, data);
-        if (guess < best - SCREEN_MARGIN) return;
+        if (guess < best - SCREEN_MARGIN - SCREEN_PER_TRANSITION * data.n) return;
         const fit = fitFamily(family, byEpisode, ctx.evidence, noiseGuess);
         worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
         fitted++;
