@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
   block,
   describeNonFinite,
@@ -59,7 +60,10 @@ function sameEpisodes(a: Episodes, b: Episodes): boolean {
   );
 }
 
-/** Spec, shapes and ranges of every view, action and context, determinism under a seed, every split, shift. */
+/**
+ * Spec, shapes and ranges of every view, action and context, determinism under a seed (and other seeds giving other
+ * episodes), step leaving its input untouched, every split, shift, and a hypothesis space.
+ */
 export function checkScenario(scenario: Scenario, opts: { seed?: number; episodes?: number } = {}): void {
   const { spec } = scenario;
   const problems = [...specProblems(spec)];
@@ -116,10 +120,35 @@ export function checkScenario(scenario: Scenario, opts: { seed?: number; episode
       }
   };
   const world = scenario.sampleWorld(createRng(`${seed}/world`));
+  problems.push(...seedProblems(scenario, world, seed));
   runAll(world, 'world');
   if (scenario.hypotheses) problems.push(...hypothesesProblems(scenario, world, seed));
   if (scenario.shift) runAll(scenario.shift(world, createRng(`${seed}/shift`)), 'shifted world');
   if (problems.length) throw new ConformanceError(spec.id, problems.slice(0, 20));
+}
+
+/**
+ * What a seed decides: the same seed draws the same world, another seed other episodes (a scenario whose episodes
+ * ignore the rng passed would give every seed the same data); and step returns a new state, its input untouched (a
+ * runner steps many episodes from states it keeps).
+ */
+function seedProblems(scenario: Scenario, world: unknown, seed: number): string[] {
+  const problems: string[] = [];
+  const sameWorld = JSON.stringify(scenario.sampleWorld(createRng(`${seed}/world`)));
+  if (sameWorld !== JSON.stringify(world)) problems.push('sampleWorld: the same seed drew two different worlds');
+  const episodes = (label: string) =>
+    simulateEpisodes(scenario, world, { count: 2, split: 'train', policy: 'explore', rng: createRng(label) });
+  if (sameEpisodes(episodes(`${seed}/seeds/a`), episodes(`${seed}/seeds/b`)))
+    problems.push(
+      'two different seeds gave the same episodes: do reset, step and the policies draw from the rng passed?',
+    );
+  const rng = createRng(`${seed}/step`);
+  const state = scenario.reset(world, rng, 'train');
+  const before = structuredClone(state);
+  const next = scenario.step(world, state, scenario.explore(world, state, rng), rng);
+  if (next === state) problems.push('step returned its input state; it must return a new one');
+  if (!isDeepStrictEqual(state, before)) problems.push('step changed its input state; it must leave it untouched');
+  return problems;
 }
 
 /** A well-formed space whose true factored assignment reproduces clean transitions exactly. */

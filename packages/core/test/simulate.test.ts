@@ -11,7 +11,7 @@ import {
   transitionCount,
   windowStarts,
 } from '../src/index';
-import { counter } from './fixtures/counter';
+import { counter, type CounterState } from './fixtures/counter';
 
 describe('simulateEpisodes and trainingEpisodes', () => {
   const world = counter.sampleWorld(createRng(0));
@@ -82,5 +82,19 @@ describe('simulateEpisodes and trainingEpisodes', () => {
       render: () => ({ state: Float32Array.from([NaN, 0]), mask: Float32Array.from([1, 0]) }),
     };
     expect(() => checkScenario(broken)).toThrow(/state\[0\] is NaN/);
+  });
+
+  it('reports a scenario whose episodes ignore the seed, and one whose step changes its input state', () => {
+    const fixed = { ...counter, reset: () => ({ value: 0.5, slots: 1 }), explore: () => Float32Array.from([0.25]) };
+    expect(() => checkScenario(fixed)).toThrow(/two different seeds gave the same episodes/);
+    const mutating = {
+      ...counter,
+      step: (w: { offset: number }, s: CounterState, a: Float32Array | null) => {
+        s.value += (a ? a[0] : 0) + w.offset;
+        return { ...s };
+      },
+    };
+    expect(() => checkScenario(mutating)).toThrow(/step changed its input state/);
+    expect(() => checkScenario({ ...counter, step: (_w, s) => s })).toThrow(/step returned its input state/);
   });
 });

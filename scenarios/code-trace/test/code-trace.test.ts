@@ -143,17 +143,8 @@ describe('code-trace-v1', () => {
     ]);
   });
 
-  it('is deterministic, and step leaves its input untouched', () => {
+  it('step leaves its machine and program untouched', () => {
     const world = scenario.sampleWorld(createRng('det/world'));
-    const run = (seed: string) =>
-      simulateEpisodes(scenario, world, { count: 6, split: 'train', policy: 'explore', rng: createRng(seed) });
-    const a = run('det/1'),
-      b = run('det/1'),
-      c = run('det/2');
-    expect(Array.from(b.views.state.data)).toEqual(Array.from(a.views.state.data));
-    expect(Array.from(b.context.program.data)).toEqual(Array.from(a.context.program.data));
-    expect(Array.from(c.context.program.data)).not.toEqual(Array.from(a.context.program.data));
-    expect(scenario.sampleWorld(createRng('det/world'))).toEqual(world);
     const state = scenario.reset(world, createRng('det/reset'), 'train');
     const before = [Array.from(state.machine), Array.from(state.program)];
     const next = scenario.step(world, state, null, createRng('unused'));

@@ -57,26 +57,12 @@ describe('sprite-world-v1', () => {
     expect(() => checkScenario(scenario, { seed: 7, episodes: 5 })).not.toThrow();
   });
 
-  it(
-    'is deterministic: the same seed gives identical episodes, different seeds differ; step leaves its input ' +
-      'untouched',
-    () => {
-      const world = scenario.sampleWorld(createRng('det/world'));
-      const run = (seed: string) =>
-        simulateEpisodes(scenario, world, { count: 4, split: 'train', policy: 'explore', rng: createRng(seed) });
-      const a = run('det/1'),
-        b = run('det/1'),
-        c = run('det/2');
-      for (const view of ['state', 'frame'])
-        expect(Array.from(b.views[view].data)).toEqual(Array.from(a.views[view].data));
-      expect(Array.from(b.actions!.data)).toEqual(Array.from(a.actions!.data));
-      expect(Array.from(c.views.state.data)).not.toEqual(Array.from(a.views.state.data));
-      const state = grid(ROOM);
-      const next = scenario.step(identity, state, act(RIGHT), unused);
-      expect(next.tiles).not.toBe(state.tiles);
-      expect(formatGrid(state.tiles)).toEqual(ROOM);
-    },
-  );
+  it('step leaves its input untouched when the agent pushes (the conformance suite checks one random step)', () => {
+    const state = grid(ROOM);
+    const next = scenario.step(identity, state, act(RIGHT), unused);
+    expect(next.tiles).not.toBe(state.tiles);
+    expect(formatGrid(state.tiles)).toEqual(ROOM);
+  });
 
   it('walls block: the agent stays put against interior and outer walls', () => {
     const start = grid([
