@@ -104,6 +104,7 @@ export {
   type Registry,
 } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
+export { drawDisc } from './frames';
 export { evaluationSet, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
 export {
   assertForecast,

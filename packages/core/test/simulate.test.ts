@@ -4,6 +4,7 @@ import {
   block,
   checkScenario,
   createRng,
+  drawDisc,
   forecastWindows,
   simulateEpisodes,
   trainingEpisodes,
@@ -96,5 +97,25 @@ describe('simulateEpisodes and trainingEpisodes', () => {
     };
     expect(() => checkScenario(mutating)).toThrow(/step changed its input state/);
     expect(() => checkScenario({ ...counter, step: (_w, s) => s })).toThrow(/step returned its input state/);
+  });
+});
+
+describe('drawDisc', () => {
+  it('lights a disc of area pi r^2, clips at the frame edge, and overlapping discs take the max', () => {
+    const frame = new Float32Array(32 * 32);
+    drawDisc(frame, 32, 32, 16.3, 15.8, 4);
+    const mass = frame.reduce((s, x) => s + x, 0);
+    expect(Math.abs(mass - Math.PI * 16) / (Math.PI * 16)).toBeLessThan(0.02);
+    expect(frame[15 * 32 + 16]).toBe(1); // the centre pixel is lit fully
+    expect(Math.max(...frame)).toBeLessThanOrEqual(1);
+    const again = frame.slice();
+    drawDisc(again, 32, 32, 16.3, 15.8, 2); // a smaller disc inside changes nothing
+    expect(Array.from(again)).toEqual(Array.from(frame));
+    const edge = new Float32Array(32 * 32);
+    drawDisc(edge, 32, 32, 0, 16, 4); // half of it off the left edge
+    expect(Math.abs(edge.reduce((s, x) => s + x, 0) / mass - 0.5)).toBeLessThan(0.05);
+    const outside = new Float32Array(32 * 32);
+    drawDisc(outside, 32, 32, -10, 16, 4);
+    expect(outside.every((x) => x === 0)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 // The views of one step: the padded state with its mask, and a 32 x 32 anti-aliased frame.
+import { drawDisc } from '@worldbench/core';
 import { BALL_FIELDS, MAX_BALLS, RADIUS, type BallsState } from './physics';
 
 /** Frame side in pixels; the frame covers the whole box. */
@@ -16,32 +17,14 @@ export function renderState(state: BallsState): { state: Float32Array; state_mas
 /**
  * [FRAME_SIZE, FRAME_SIZE] in [0, 1], row 0 at the top of the box. Pixel (row i, col j) has its centre at
  * ((j + 0.5) / 32, 1 - (i + 0.5) / 32) in box units; a ball lights it with
- * clamp(radius_px - dist_px + 0.5, 0, 1) (a one-pixel anti-aliased edge), and overlapping balls take the max.
- * Only the pixels of each ball's bounding box are visited.
+ * clamp(radius_px - dist_px + 0.5, 0, 1) (a one-pixel anti-aliased edge; core's drawDisc), and overlapping balls
+ * take the max.
  */
 export function renderFrame(state: BallsState): Float32Array {
   const n = FRAME_SIZE;
   const frame = new Float32Array(n * n);
-  const radius = RADIUS * n; // px
-  const reach = radius + 0.5; // beyond this distance a pixel centre gets nothing
-  for (let b = 0; b < state.count; b++) {
-    const cx = state.balls[b * BALL_FIELDS] * n; // column coordinate of the centre, px
-    const cy = (1 - state.balls[b * BALL_FIELDS + 1]) * n; // row coordinate of the centre, px
-    const j0 = Math.max(0, Math.floor(cx - reach)),
-      j1 = Math.min(n - 1, Math.ceil(cx + reach));
-    const i0 = Math.max(0, Math.floor(cy - reach)),
-      i1 = Math.min(n - 1, Math.ceil(cy + reach));
-    for (let i = i0; i <= i1; i++) {
-      const dy = i + 0.5 - cy;
-      for (let j = j0; j <= j1; j++) {
-        const dx = j + 0.5 - cx;
-        const intensity = radius - Math.sqrt(dx * dx + dy * dy) + 0.5;
-        if (intensity <= 0) continue;
-        const k = i * n + j;
-        const value = Math.min(intensity, 1);
-        if (value > frame[k]) frame[k] = value;
-      }
-    }
-  }
+  // ball b's centre at column x * 32 px and row (1 - y) * 32 px
+  for (let b = 0; b < state.count; b++)
+    drawDisc(frame, n, n, state.balls[b * BALL_FIELDS] * n, (1 - state.balls[b * BALL_FIELDS + 1]) * n, RADIUS * n);
   return frame;
 }

@@ -321,16 +321,4 @@ describe('code-trace-v1', () => {
     expect(modulusIdentified / W).toBeGreaterThan(0.9);
     expect(saturateRefuted / W).toBeGreaterThan(0.5);
   });
-
-  it('simulates 4096 transitions with every view rendered in well under a second', () => {
-    const world = scenario.sampleWorld(createRng('speed'));
-    const start = performance.now();
-    simulateEpisodes(scenario, world, {
-      count: Math.ceil(4096 / T),
-      split: 'train',
-      policy: 'explore',
-      rng: createRng('speed/episodes'),
-    });
-    expect(performance.now() - start).toBeLessThan(1000);
-  });
 });

@@ -1,5 +1,6 @@
 // The frame view: an [8, 32] strip with the bob as an anti-aliased disc on the line y = 0, x in [-2.5, 2.5]. The bob
 // may leave the strip; rendering clips it (a bob wholly outside gives a blank frame), the state is never clipped.
+import { drawDisc } from '@worldbench/core';
 
 /** Frame height and width in pixels. */
 export const FRAME_HEIGHT = 8;
@@ -12,24 +13,12 @@ export const BOB_RADIUS = 0.3125;
 /**
  * [FRAME_HEIGHT, FRAME_WIDTH] in [0, 1], row-major. Pixel (row i, col j) has its centre at
  * (-2.5 + (j + 0.5) / 6.4, 0.625 - (i + 0.5) / 6.4); the bob at (x, 0) lights it with clamp(r_px - dist_px + 0.5, 0, 1)
- * (a one-pixel anti-aliased edge). Only the columns of the disc's bounding box inside the frame are visited.
+ * (a one-pixel anti-aliased edge; core's drawDisc).
  */
 export function renderFrame(x: number): Float32Array {
   const scale = FRAME_WIDTH / (2 * FRAME_EXTENT); // px per frame unit
   const frame = new Float32Array(FRAME_HEIGHT * FRAME_WIDTH);
-  const radius = BOB_RADIUS * scale; // px
-  const reach = radius + 0.5; // beyond this distance a pixel centre gets nothing
-  const cx = (x + FRAME_EXTENT) * scale; // column coordinate of the centre, px
-  const cy = FRAME_HEIGHT / 2; // row coordinate of the centre (y = 0), px
-  const j0 = Math.max(0, Math.floor(cx - reach)),
-    j1 = Math.min(FRAME_WIDTH - 1, Math.ceil(cx + reach));
-  for (let i = 0; i < FRAME_HEIGHT; i++) {
-    const dy = i + 0.5 - cy;
-    for (let j = j0; j <= j1; j++) {
-      const dx = j + 0.5 - cx;
-      const intensity = radius - Math.sqrt(dx * dx + dy * dy) + 0.5;
-      if (intensity > 0) frame[i * FRAME_WIDTH + j] = Math.min(intensity, 1);
-    }
-  }
+  // the centre at column (x + 2.5) * 6.4 px, on the middle row (y = 0)
+  drawDisc(frame, FRAME_HEIGHT, FRAME_WIDTH, (x + FRAME_EXTENT) * scale, FRAME_HEIGHT / 2, BOB_RADIUS * scale);
   return frame;
 }
