@@ -16,7 +16,7 @@ export const GAIN_FIELDS = [
 
 const gainOf = (r: JobResult, field: (typeof GAIN_FIELDS)[number][0]) => r[field] ?? null;
 
-/** Why a row has no on-policy result at all: the model could not run it (no act(), a world without actions), or it failed. */
+/** Why a row has no on-policy result: the model could not run it (no act(), a world without actions), or it failed. */
 function noOnPolicy(onPolicy: readonly JobResult[]): string {
   const r = onPolicy[0];
   return r.status === 'unsupported' ? `n/a: ${r.reason ?? 'unsupported'}` : `n/a: failed ${describeFailure(r)}`;
@@ -59,7 +59,8 @@ export function onPolicyGainsSection(results: readonly JobResult[]): string {
         : [`<td colspan="${GAIN_FIELDS.length}" style="text-align:left">${esc(noOnPolicy(group))}</td>`];
       return (
         `<tr><td>${esc(r0.model)}${group.some((r) => r.privileged) ? ' * oracle' : ''}</td>` +
-        `<td>${esc(`${r0.scenario} / ${r0.view}`)}</td><td>${num(r0.budget)}</td><td>${ok.length}/${group.length}</td>` +
+        `<td>${esc(`${r0.scenario} / ${r0.view}`)}</td><td>${num(r0.budget)}</td>` +
+        `<td>${ok.length}/${group.length}</td>` +
         `${cells.join('')}</tr>`
       );
     },
