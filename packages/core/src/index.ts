@@ -20,6 +20,8 @@ export {
   specProblems,
   type ScenarioId,
   type ScenarioSpec,
+  type StatePlane,
+  type StatePlaneAxis,
   type TensorSpec,
 } from './spec';
 export {

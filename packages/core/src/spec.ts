@@ -46,7 +46,31 @@ export interface ScenarioSpec {
   horizon: number;
   /** Std of the Gaussian noise the runner adds to what models see, per view. */
   observationNoise?: Record<string, number>;
+  /**
+   * Two coordinates of a real view that say where a step is in the world's state space (position and velocity of
+   * a bob), with fixed ranges: the runner records where each job's training data lies on this plane (a coarse
+   * histogram) and the report draws it per protocol. Absent: nothing is recorded.
+   */
+  statePlane?: StatePlane;
   tags: readonly string[];
+}
+
+/** One axis of a state plane: an index along the view's last axis, its name with units, and the range drawn. */
+export interface StatePlaneAxis {
+  index: number;
+  label: string;
+  /** [lo, hi], lo < hi; values outside are counted apart, not drawn. */
+  range: readonly [number, number];
+}
+
+/**
+ * A plane through a real view. Each row of the view (every index of its leading axes; one row for a [D] view, one
+ * per object for an [N, D] view) is one point; rows its mask marks as padding are left out.
+ */
+export interface StatePlane {
+  view: string;
+  x: StatePlaneAxis;
+  y: StatePlaneAxis;
 }
 
 /** Number of scalars in one step of a tensor. */
@@ -101,5 +125,24 @@ export function specProblems(spec: ScenarioSpec): string[] {
   for (const v of Object.keys(spec.observationNoise ?? {}))
     if (!spec.views[v]) problems.push(`observationNoise names "${v}", which is not a view`);
   if (Object.keys(spec.views).length === 0) problems.push('a scenario needs at least one view');
+  if (spec.statePlane) problems.push(...statePlaneProblems(spec, spec.statePlane));
+  return problems;
+}
+
+function statePlaneProblems(spec: ScenarioSpec, plane: StatePlane): string[] {
+  const view = spec.views[plane.view];
+  if (!view) return [`statePlane.view names "${plane.view}", which is not a view`];
+  if (view.kind !== 'real')
+    return [`statePlane.view "${plane.view}" is ${view.kind}, not real: a plane needs coordinates`];
+  const width = view.shape[view.shape.length - 1] ?? 1;
+  const problems: string[] = [];
+  for (const name of ['x', 'y'] as const) {
+    const axis = plane[name];
+    if (!(Number.isInteger(axis?.index) && axis.index >= 0 && axis.index < width))
+      problems.push(`statePlane.${name}.index must be an integer in [0, ${width}) (the view's last axis)`);
+    const [lo, hi] = axis?.range ?? [NaN, NaN];
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
+      problems.push(`statePlane.${name}.range must be [lo, hi] with finite lo < hi`);
+  }
   return problems;
 }

@@ -22,6 +22,7 @@ import { scoreSplit } from './evaluate';
 import type { Protocol } from './jobs';
 import { failureFrom, RESULTS_FORMAT, type JobPhase, type JobResult } from './result';
 import { failedResult, jobCost, modelModule, PhaseTracker, scenarioModule, type PlannedJob } from './run-job';
+import { statePlaneHistogram } from './state-plane';
 
 /**
  * Transitions of each of `worlds` worlds: the budget each (`generalist`), or the budget split as evenly as whole
@@ -103,7 +104,8 @@ export async function runGeneralistFit(
     const budget = job.budget as number;
     const budgets = worldBudgets(job.protocol, budget, rows.length);
     const worlds = scenarios.map((s) => jobWorld(s, job.seed));
-    const observed = scenarios.map((s, i) => trainingSet(s, worlds[i], 'offline', budgets[i], job.seed).observed);
+    const sets = scenarios.map((s, i) => trainingSet(s, worlds[i], 'offline', budgets[i], job.seed));
+    const observed = sets.map((set) => set.observed);
     // the metric scale of each world is its specialist's (the expert data at the job's budget), so that a row and
     // its specialist's are scored alike whatever share of the data the generalist saw
     const scales = scenarios.map((s, i) => {
@@ -137,6 +139,7 @@ export async function runGeneralistFit(
         const oodScore = await scoreSplit(face, spec, job.view, ood, evaluation.horizon, scales[i], run);
         phases.stage('explain');
         explained.value ??= fitted.explain?.();
+        const statePlane = statePlaneHistogram(spec, sets[i].clean);
         results.push({
           format: RESULTS_FORMAT,
           ...row.job,
@@ -158,6 +161,7 @@ export async function runGeneralistFit(
               fitShared: true,
             },
           },
+          ...(statePlane ? { statePlane } : {}),
           finishedAt: new Date().toISOString(),
         });
       } catch (err) {

@@ -143,6 +143,7 @@ export async function collectWithActor(
 /**
  * Training data of the on-policy protocols, fitting the model after every round on all data so far.
  * `actor`: 'model' (its own act), or 'random' (the scenario's broad explore policy: the coverage control).
+ * Returns what the model saw (observed) and the clean episodes of the same rounds.
  */
 export async function onPolicyTraining(
   model: WorldModel,
@@ -153,9 +154,16 @@ export async function onPolicyTraining(
   seed: number,
   actor: 'model' | 'random',
   run: RunContext,
-): Promise<{ observed: Episodes; fitSeconds: number; report: Awaited<ReturnType<WorldModel['fit']>> }> {
+): Promise<{
+  observed: Episodes;
+  clean: Episodes;
+  fitSeconds: number;
+  report: Awaited<ReturnType<WorldModel['fit']>>;
+}> {
   const sizes = roundSizes(budget);
-  const rounds: Episodes[] = [trainingSet(scenario, world, 'behavior', sizes[0], seed).observed];
+  const first = trainingSet(scenario, world, 'behavior', sizes[0], seed);
+  const rounds: Episodes[] = [first.observed];
+  const cleanRounds: Episodes[] = [first.clean];
   let fitSeconds = 0;
   const fit = async () => {
     const t0 = performance.now();
@@ -180,10 +188,12 @@ export async function onPolicyTraining(
               block(out, b).set(scenario.explore(world, scenario.reset(world, exploreRng, 'train'), exploreRng)!);
             return out;
           };
-    rounds.push((await collectWithActor(scenario, world, view, sizes[k], label, choose)).observed);
+    const collected = await collectWithActor(scenario, world, view, sizes[k], label, choose);
+    rounds.push(collected.observed);
+    cleanRounds.push(collected.clean);
     report = await fit();
   }
-  return { observed: concatEpisodes(rounds), fitSeconds, report };
+  return { observed: concatEpisodes(rounds), clean: concatEpisodes(cleanRounds), fitSeconds, report };
 }
 
 // region live

@@ -15,6 +15,8 @@ import { checkCompare, compareCell, headlineMetrics } from './table';
 import { writeFileAtomic } from './atomic';
 import { diskError, readResultLines, RESULTS_FILE } from './store';
 import { withDerived } from './summarize';
+import { esc, groupBy, num, svg } from './report-html';
+import { GAIN_FIELDS, onPolicyGainsSection, statePlaneSection } from './on-policy-report';
 import { transferMarkdown, transferRows, type TransferRow } from './transfer';
 
 type Row = Record<string, unknown>;
@@ -64,36 +66,9 @@ function readRun(runDir: string): { results: JobResult[]; skipped: SkippedLines 
 
 export const readResults = (runDir: string): JobResult[] => readRun(runDir).results;
 
-async function svg(spec: object): Promise<string> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
-  const compiled = vl.compile({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    config: { font: 'sans-serif' },
-    ...spec,
-  } as never).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  return view.toSVG();
-}
-
-// Everything shown comes from results files, which are shared and merged across machines: untrusted. Text is
-// escaped; numbers are shown only when they are numbers; images only when they are PNG data URIs.
-const esc = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : 'n/a');
 /** mean ± standard error [95% interval] over seeds (docs/metrics.md). */
 const stat = (values: ReadonlyArray<number | null | undefined>, digits = 3) =>
   formatInterval(interval95(values), digits);
-
-function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    if (!m.has(k)) m.set(k, []);
-    m.get(k)!.push(it);
-  }
-  return new Map([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
 
 const skillAt = (r: JobResult, h: number | string, split: 'test' | 'ood' = 'test') =>
   r.metrics?.[split].skill?.[String(h)] ?? null;
@@ -107,6 +82,8 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
     const rank = r.model === 'persistence' ? 0 : r.privileged ? 2 : 1;
     return `${rank}\0${r.model}\0${protocolLabel(r)}\0${String(r.budget).padStart(8, '0')}`;
   });
+  // runs with on-policy jobs: the gains against offline-explore and the random-action control too
+  const onPolicy = rs.some((r) => r.protocol === 'on-policy');
   const byRow = new Map([...rows.values()].map((g) => [`${g[0].model}\0${protocolLabel(g[0])}\0${g[0].budget}`, g]));
   const body = [...rows.values()].map((group) => {
     const ok = group.filter((r) => r.status === 'ok');
@@ -126,7 +103,8 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
       `${stat(at('skill', 1))}</td><td>` +
       `${stat(at('skill', H))}</td>` +
       `${metrics.map((m) => `<td>${stat(at(m, 1), m === 'psnr' ? 2 : 3)}</td>`).join('')}` +
-      `<td>${stat(ok.map((r) => skillAt(r, 1, 'ood')))}</td><td>${extra('onPolicyGain')}</td><td>${stat(
+      `<td>${stat(ok.map((r) => skillAt(r, 1, 'ood')))}</td><td>${extra('onPolicyGain')}</td>` +
+      `${onPolicy ? `<td>${extra('onPolicyGainExplore')}</td><td>${extra('onPolicyGainRandom')}</td>` : ''}<td>${stat(
         ok.map((r) => r.cost?.fitSeconds),
         2,
       )}</td>${compared}</tr>`
@@ -137,7 +115,11 @@ function summaryTable(rs: JobResult[], compare: string | null): string {
   return (
     `<table><thead><tr><th>model</th><th>protocol</th><th>budget</th><th>seeds ok</th><th>skill ` +
     `h=1</th><th>skill h=${num(H)}</th>${metrics.map((m) => `<th>${esc(m)} h=1</th>`).join('')}<th>ood skill ` +
-    `h=1</th><th>on-policy gain</th><th>fit s</th>${compareHead}</tr></thead><tbody>${body.join('')}</tbody></table>`
+    `h=1</th>${
+      onPolicy
+        ? '<th>on-policy gain vs offline</th><th>vs offline-explore</th><th>vs on-policy-random</th>'
+        : '<th>on-policy gain</th>'
+    }<th>fit s</th>${compareHead}</tr></thead><tbody>${body.join('')}</tbody></table>`
   );
 }
 
@@ -299,13 +281,13 @@ async function onPolicyChart(rs: JobResult[]): Promise<string | null> {
     rs.filter((r) => r.status === 'ok'),
     (r) => `${r.model}\0${r.budget}`,
   ).values())
-    for (const field of ['onPolicyGain', 'onPolicyGainExplore'] as const) {
-      const s = interval95(g.map((r) => (r as unknown as Record<string, number | null>)[field] ?? null));
+    for (const [field, against] of GAIN_FIELDS) {
+      const s = interval95(g.map((r) => r[field] ?? null));
       if (s)
         data.push({
           model: g[0].model,
           budget: String(g[0].budget),
-          against: field === 'onPolicyGain' ? 'offline' : 'offline-explore',
+          against,
           gain: s.mean,
           lo: s.lo ?? s.mean,
           hi: s.hi ?? s.mean,
@@ -554,9 +536,11 @@ export async function renderReport(
         `${summaryTable(rs, compare)}${aucTable(rs)}<div class="plots">` +
         `${plots
           .map((p) => `<div class="plot">` + `${p}</div>`)
-          .join('')}</div>${lawsFound(rs)}${filmstrips(rs)}</section>`,
+          .join('')}</div>${await statePlaneSection(rs)}${lawsFound(rs)}${filmstrips(rs)}</section>`,
     );
   }
+  const gains = onPolicyGainsSection(results);
+  if (gains) sections.push(gains);
   sections.push(await transferSection(transferRows(results)));
   const failed = results.filter((r) => r.status === 'failed');
   const env = results.find((r) => r.env)?.env;

@@ -3,6 +3,7 @@ import type { HorizonMetrics } from '@worldbench/core';
 import { z } from 'zod';
 import type { RunEnv } from './env';
 import type { LiveResult } from './protocols';
+import type { StatePlaneHistogram } from './state-plane';
 import { PROTOCOLS, type Job } from './jobs';
 
 export type JobStatus = 'ok' | 'failed' | 'unsupported';
@@ -69,6 +70,9 @@ export interface JobResult extends Job {
   live?: LiveResult;
   /** Image views: PNG data URIs of true (top row) and forecast (bottom row) frames of the first test windows. */
   filmstrip?: string[];
+  /** Where the training data lies on the scenario's state plane (state-plane.ts); absent without a plane, and in lines
+   * written before it was recorded. */
+  statePlane?: StatePlaneHistogram;
   /** Derived when results are read together (summarize.ts): on-policy gains in skill at h = 1, selfForcingGain, auc. */
   onPolicyGain?: number | null;
   onPolicyGainExplore?: number | null;
@@ -88,6 +92,20 @@ export const PNG_DATA_URI = /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/;
 const count = z.number().int().positive();
 const numberOrNull = z.number().nullable(); // zod's number is finite: NaN and infinity are refused
 const horizonMetrics = z.record(z.string(), z.record(z.string(), numberOrNull));
+
+const planeAxis = z.looseObject({ label: z.string(), lo: z.number(), hi: z.number() }).refine((a) => a.lo < a.hi, {
+  message: 'an axis needs lo < hi',
+});
+const statePlaneHistogram = z
+  .looseObject({
+    view: z.string(),
+    x: planeAxis,
+    y: planeAxis,
+    bins: z.number().int().positive().max(256),
+    counts: z.array(z.number().int().nonnegative()),
+    outside: z.number().int().nonnegative(),
+  })
+  .refine((h) => h.counts.length === h.bins * h.bins, { message: 'counts must hold bins * bins entries' });
 
 /**
  * What a line must hold to be read as a result: the fields every reader uses, with their types. Results files
@@ -160,6 +178,7 @@ const resultLine = z
       })
       .optional(),
     filmstrip: z.array(z.string().regex(PNG_DATA_URI)).optional(),
+    statePlane: statePlaneHistogram.optional(),
     onPolicyGain: numberOrNull.optional(),
     onPolicyGainExplore: numberOrNull.optional(),
     onPolicyGainRandom: numberOrNull.optional(),

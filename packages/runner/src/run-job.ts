@@ -18,6 +18,7 @@ import { scoreSplit } from './evaluate';
 import { filmstrips } from './filmstrip';
 import type { Job } from './jobs';
 import { liveStream, onPolicyTraining } from './protocols';
+import { statePlaneHistogram } from './state-plane';
 import { failureFrom, RESULTS_FORMAT, type JobFailure, type JobPhase, type JobResult } from './result';
 
 /** What a pretrained model (card.pretrained) is shown: it ignores it, and it sets the metric scale. */
@@ -197,10 +198,10 @@ export async function runJob(
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
     // the data fitted: the protocol's (a pretrained model is shown 1024 expert transitions, which it ignores,
     // and which set the metric scale)
-    let observed, fitSeconds, report;
+    let observed, clean, fitSeconds, report;
     if (job.protocol === 'on-policy' || job.protocol === 'on-policy-random') {
       phases.stage('on-policy');
-      ({ observed, fitSeconds, report } = await onPolicyTraining(
+      ({ observed, clean, fitSeconds, report } = await onPolicyTraining(
         watched,
         scenario,
         world,
@@ -211,13 +212,13 @@ export async function runJob(
         run,
       ));
     } else {
-      observed = trainingSet(
+      ({ observed, clean } = trainingSet(
         scenario,
         world,
         job.protocol === 'offline-explore' ? 'offline-explore' : 'offline',
         job.budget ?? PRETRAINED_BUDGET,
         job.seed,
-      ).observed;
+      ));
       phases.stage('fit');
       const t0 = performance.now();
       report = await watched.fit(observed, run);
@@ -225,6 +226,7 @@ export async function runJob(
     }
     backend = report.backend ?? 'unknown';
     const scale = trainStd(observed, job.view, spec.views[job.view].mask);
+    const statePlane = statePlaneHistogram(spec, clean);
 
     // a forecast that is NaN or of the wrong shape is found after forecast() returns: still its phase
     phases.stage('forecast');
@@ -247,6 +249,7 @@ export async function runJob(
       ...(report.notes ? { notes: report.notes } : {}),
       ...(live ? { live } : {}),
       ...(strips.length ? { filmstrip: strips } : {}),
+      ...(statePlane ? { statePlane } : {}),
       finishedAt: new Date().toISOString(),
     };
   } catch (err) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
+import { chromium, type Browser } from 'playwright-core';
 import { findWorkspaceRoot } from '@worldbench/core';
 import type { JobResult } from '../src/index';
 
@@ -233,4 +234,20 @@ export function tagAttributes(html: string): string[] {
 /** One regex from several written on their own lines (a message too long for one): sources joined, flags of all. */
 export function joined(...parts: RegExp[]): RegExp {
   return new RegExp(parts.map((p) => p.source).join(''), [...new Set(parts.flatMap((p) => [...p.flags]))].join(''));
+}
+
+/** Debian's Chromium, headless, with nothing fetched in the background: the real browser the report is opened in. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }

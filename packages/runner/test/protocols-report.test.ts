@@ -2,12 +2,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { recoverableShifts, roundSizes, shiftResponse, shiftTimes } from '../src/protocols';
 import { ORACLE_NOTE } from '../src/leaderboard';
 import { readResults, readRuns } from '../src/report';
-import { bench, craftedRun, jsonl, scratch, syntheticResult, joined } from './helpers';
+import { bench, craftedRun, jsonl, launchChromium, scratch, syntheticResult, joined } from './helpers';
 
 describe('protocol helpers', () => {
   it('splits a budget into 4 equal rounds and draws shifts from the seed', () => {
@@ -210,18 +209,7 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
       ),
     );
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // no scripts, nothing fetched
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const errors: string[] = [];
@@ -241,6 +229,25 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
         expect(p.marks).toBeGreaterThan(10);
         expect(p.width).toBeGreaterThan(100);
       }
+      // where each protocol's training data lies (hidden-laws declares the particle's position as its plane): per
+      // (model, view) run under several protocols, one plot of a panel per protocol; linear has no on-policy panel
+      const planes = await page.$$eval('.plane svg', (svgs) =>
+        svgs.map((s) =>
+          Array.from(s.querySelectorAll('text'))
+            .map((t) => (t as unknown as { textContent: string }).textContent)
+            .filter((t) => t.endsWith('(1 seed)')),
+        ),
+      );
+      const all = ['offline', 'offline-explore', 'on-policy-random', 'on-policy'].map((p) => `${p} (1 seed)`);
+      expect(planes).toEqual([all.slice(0, 3), all.slice(0, 3), all, all]); // frame (linear), then state
+      // the gains of every model on-policy, with the reason where there are none
+      expect(html).toMatch(/<h2>on-policy gains<\/h2>/);
+      expect(html).toMatch(
+        joined(
+          /<td>linear<\/td><td>hidden-laws-v1 \/ state<\/td><td>32<\/td><td>0\/1<\/td>/,
+          /<td colspan="3"[^>]*>n\/a: linear has no act\(\)/,
+        ),
+      );
       const strips = await page.$$eval('img.strip', (imgs) =>
         imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth),
       );

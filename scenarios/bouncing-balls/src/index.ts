@@ -44,6 +44,12 @@ const spec: ScenarioSpec = {
     state_mask: { shape: [MAX_BALLS], kind: 'int', vocab: 2 },
     frame: { shape: [FRAME_SIZE, FRAME_SIZE], kind: 'image', range: [0, 1] },
   },
+  // where training data lies (the report's plot per protocol): every ball's centre in the box
+  statePlane: {
+    view: 'state',
+    x: { index: 0, label: 'x (box units)', range: [0, 1] },
+    y: { index: 1, label: 'y (box units, up)', range: [0, 1] },
+  },
   action: { shape: [2], kind: 'real', range: [-1, 1] },
   episodeLength: 48,
   historySteps: 4,

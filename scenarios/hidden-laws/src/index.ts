@@ -66,6 +66,12 @@ const spec: ScenarioSpec = {
     state: { shape: [4], kind: 'real' },
     frame: { shape: [FRAME_SIZE, FRAME_SIZE], kind: 'image', range: [0, 1] },
   },
+  // where training data lies (the report's plot per protocol): the particle's position, one unit past the frame's edges
+  statePlane: {
+    view: 'state',
+    x: { index: 0, label: 'x (position)', range: [-3, 3] },
+    y: { index: 1, label: 'y (position)', range: [-3, 3] },
+  },
   action: { shape: [2], kind: 'real', range: [-1, 1] },
   episodeLength: 32,
   historySteps: 4,

@@ -72,6 +72,13 @@ const spec: ScenarioSpec = {
   historySteps: 4,
   horizon: 32,
   observationNoise: { state: STATE_NOISE },
+  // where training data lies (the report's plot per protocol): the test split's amplitudes (1.5-2) fit, with the speed
+  // sqrt(k) A <= 4 of the stiffest spring there
+  statePlane: {
+    view: 'state',
+    x: { index: 0, label: 'x (position)', range: [-2.4, 2.4] },
+    y: { index: 1, label: 'v (velocity, 1 / s)', range: [-4.8, 4.8] },
+  },
   tags: ['physics', 'actions', 'image', 'hypotheses', 'exploration'],
 };
 
