@@ -84,7 +84,7 @@ export class DisagreementHeads extends Module {
     );
   }
 
-  /** Encoded actions [M, A] (real values, or embedding rows slot * V + value as inputs.ts's encodeActions) -> [M, F]. */
+  /** Encoded actions [M, A] (real values, or rows slot * V + value as inputs.ts's encodeActions) -> [M, F]. */
   featuresOf<T>(ops: Ops<T>, actions: T): T {
     if (this.action.kind === 'real') return actions;
     return ops.sum(ops.oneHot(actions, actionFeatures(this.action)), 1); //              [M, A V]
