@@ -47,7 +47,6 @@ for (const name of ['bouncing-balls', 'hidden-laws', 'resonance', 'sprite-world'
   for (let t = 1; t < steps; t++) await act(sliceSteps(round, 0, t + 1), quietRun(seed));
   const later = (performance.now() - t0) / Math.max(1, steps - 1);
   await model.dispose?.();
-  console.log(
-    `| ${name} | ${one.seconds.toFixed(2)} | ${seconds.toFixed(2)} | ${first.toFixed(2)} | ${later.toFixed(1)} | ${steps} |`,
-  );
+  const cells = [one.seconds.toFixed(2), seconds.toFixed(2), first.toFixed(2), later.toFixed(1), steps];
+  console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
