@@ -3,18 +3,23 @@
 // episodes stepped together as the runner does, with the scenario's explore actions standing in for the world's
 // answer so that every run sees the same histories). The first act() after a fit trains the disagreement heads; the
 // fit itself is the same with and without heads (actHeads = 1 has no act()). The machine's load is printed beside.
-// Run: pnpm exec tsx packages/jepa/scripts/act-cost.ts [budget=256] [seed=1000] [config JSON]
+// Run: pnpm exec tsx packages/jepa/scripts/act-cost.ts [budget=256] [seed=1000] [config JSON] [scenarios a,b]
 import { loadavg } from 'node:os';
 import { jobWorld, quietRun, sliceSteps, trainingSet } from '@worldbench/core';
 import { scenarioNamed } from '../../../scripts/figures/common';
 import jepa from '../src/index';
 
-const [budgetText = '256', seedText = '1000', configText = '{}'] = process.argv.slice(2);
+const [
+  budgetText = '256',
+  seedText = '1000',
+  configText = '{}',
+  names = 'bouncing-balls,hidden-laws,resonance,sprite-world',
+] = process.argv.slice(2);
 const budget = Number(budgetText),
   seed = Number(seedText),
   overrides = JSON.parse(configText);
 if (!(budget >= 4) || !Number.isInteger(seed)) {
-  console.error('usage: act-cost.ts [budget >= 4] [seed] [config JSON]');
+  console.error('usage: act-cost.ts [budget >= 4] [seed] [config JSON] [scenarios a,b]');
   process.exit(2);
 }
 
@@ -23,7 +28,7 @@ console.log(
   '| scenario | fit s (actHeads 1) | fit s (actHeads 4) | first act s (heads trained) | later act ms/call | calls |',
 );
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const name of ['bouncing-balls', 'hidden-laws', 'resonance', 'sprite-world']) {
+for (const name of names.split(',')) {
   const scenario = await scenarioNamed(name);
   const world = jobWorld(scenario, seed);
   const data = trainingSet(scenario, world, 'behavior', budget, seed).observed;

@@ -16,6 +16,7 @@ import { inputOf, pickStates, type TrainingSet } from './batch';
 import type { JepaConfig } from './config';
 import type { ActionLayout } from './layout';
 import { widthOf, type Geometry, type Networks } from './model';
+import { batchSizeFor } from './schedule';
 
 /** Action features per action element: its value (real) or a one-hot over its vocab (categorical). */
 export function actionFeatures(action: ActionLayout): number {
@@ -145,8 +146,9 @@ function latentsOf(nets: Networks, set: TrainingSet): tf.Tensor3D {
 
 /**
  * Trains the heads in place on the training set's transitions (z_t, a_t) -> z_{t+1}, the latents of the networks as
- * they are now (frozen): `actHeadSteps` Adam steps on minibatches of `batchSize`, head k's loss weighted by how often
- * its bootstrap resample holds each transition. Returns the mean loss of the heads over the last tenth of the steps.
+ * they are now (frozen): `actHeadSteps` Adam steps on minibatches of the model's size (schedule.ts batchSizeFor), head
+ * k's loss weighted by how often its bootstrap resample holds each transition. Returns the mean loss of the heads over
+ * the last tenth of the steps.
  */
 export async function trainHeads(
   heads: DisagreementHeads,
@@ -193,7 +195,8 @@ export async function trainHeads(
     await train({
       params: heads.params(),
       n: M,
-      batchSize: Math.min(config.batchSize, M),
+      // the model's own batch rule: a grid read cell by cell takes cellBatch windows a step, many tokens fewer windows
+      batchSize: batchSizeFor(M, set, config),
       steps: config.actHeadSteps,
       lr: config.lr,
       warmup: Math.min(50, Math.round(config.actHeadSteps * 0.1)),
