@@ -77,7 +77,9 @@ for (let seed = from; seed <= to; seed++) {
     rows[protocol].informative.push(r.informative);
     rows[protocol].everyK.push(r.everyK);
     rows[protocol].peak.push(r.peak);
-    const held = (model.explain!() as { ranked: Array<{ statement: string }> }).ranked[0].statement;
+    // a possible-worlds model's leading law; another module (MODULE: jepa) holds none
+    const held =
+      ((model.explain?.() ?? {}) as { ranked?: Array<{ statement: string }> }).ranked?.[0]?.statement ?? 'n/a';
     console.log(
       `| ${seed} | ${world.law} | ${world.k.toFixed(2)} | ${protocol} | ${fmt(r.informative)} | ${fmt(r.everyK)} | ` +
         `${r.peak.toFixed(2)} | ${held} |`,

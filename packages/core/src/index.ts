@@ -82,6 +82,7 @@ export {
   type Policy,
   type SimulateOptions,
 } from './simulate';
+export { searchPlans, shiftPlans, type PlanScorer, type PlanSearch } from './planning';
 export { cutWindows, forecastWindows, windowStarts, type ForecastWindows } from './windows';
 export {
   deltaPsnr,

@@ -202,6 +202,24 @@ export const jepaConfig = defineConfig(
         "Rollouts of real views read by their change: 'anchored' encodes the decoded states again every k steps (k " +
           "the rollout length of training, beyond which the probe never learnt to read); 'latent' never does.",
       ),
+    // act(), Plan2Explore-style (act.ts): defaults fixed before any measurement (docs/experiments: jepa act
+    // disagreement); 4 heads as Plan2Explore's smallest ensembles, a horizon of an eighth to a quarter of a swing
+    actHeads: count(1)
+      .default(4)
+      .describe(
+        'K: disagreement heads for act(), each predicting the next latent from the latent and the action; 1: no act().',
+      ),
+    actHeadHidden: count(1).default(64).describe('Hidden width of each disagreement head (a one-hidden-layer MLP).'),
+    actHeadSteps: count(1)
+      .default(300)
+      .describe("Adam steps of the heads, after the model's training, on its frozen latents (its cost knob)."),
+    actHorizon: count(1)
+      .default(12)
+      .describe("Steps of the action sequences act() scores by the heads' disagreement summed over the steps."),
+    actCandidates: count(1).default(64).describe('Action sequences act() scores per episode and iteration.'),
+    actIterations: count(1)
+      .default(3)
+      .describe('Iterations of the cross-entropy method over the sequences (1: random shooting).'),
     forecastBackend: z
       .enum(['onnx', 'tfjs'])
       .default('onnx')

@@ -2,6 +2,7 @@
 import {
   createRng,
   forecastViews,
+  quietRun,
   sizeOf,
   type FitReport,
   type Forecast,
@@ -9,20 +10,23 @@ import {
   type RunContext,
   type ScenarioSpec,
   type Episodes,
+  type Tensor,
   type WorldModel,
   type WorldModelModule,
 } from '@worldbench/core';
 import { initBackend } from '@worldbench/neural';
+import { actByDisagreement, type ActPlans } from './act';
 import { onnxForecastBackend } from '@worldbench/onnx';
 import { jepaConfig, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
+import { DisagreementHeads, trainHeads } from './ensemble';
 import { createGeneralist } from './generalist';
 import { fitGeometry, layoutGeometry } from './geometry';
 import { unreadable } from './layout';
 import { buildNetworks, widthOf, zeroUnseenActions, type Geometry, type Networks } from './model';
 import { OnnxRollout } from './onnx';
-import { loadWeights, readMeta, saveModel } from './persist';
+import { loadHeads, loadWeights, readMeta, saveModel, type SavedExtra } from './persist';
 import { actionRowsSeen, buildTrainingSet, disposeTrainingSet } from './batch';
 import { trainJepa, type TrainSummary } from './train';
 
@@ -36,6 +40,13 @@ interface Fitted {
   summary: TrainSummary;
   diagnostics: LatentDiagnostics;
   params: number;
+  /** The disagreement heads' mean loss over their last tenth of steps; null until they are trained (or without). */
+  headsLoss: number | null;
+}
+
+/** Whether a model of this spec and config has act(): the scenario has actions and actHeads > 1 (ensemble.ts). */
+function acts(spec: ScenarioSpec, config: JepaConfig): boolean {
+  return spec.action !== null && config.actHeads > 1;
 }
 
 function disposeNetworks(nets: Networks | null): void {
@@ -46,7 +57,16 @@ function disposeNetworks(nets: Networks | null): void {
 
 class JepaModel implements WorldModel {
   private nets: Networks | null = null;
+  /** The disagreement heads of act() (null without act, and until the first act() or save() after a fit). */
+  private heads: DisagreementHeads | null = null;
+  /** The data of the last fit and its seed, kept until the heads are trained on it (`trainedHeads`). */
+  private headsData: { data: Episodes; seed: number } | null = null;
   private fitted: Fitted | null = null;
+  /** act() calls since the last fit (each draws from its own stream) and the last call's plans (receding horizon). */
+  private actCalls = 0;
+  private plans: ActPlans | null = null;
+  /** Plan2Explore's choice of experience (act.ts); absent with actHeads = 1 or a world without actions. */
+  readonly act?: (history: Episodes, run: RunContext) => Promise<Tensor>;
   /**
    * The ORT sessions of the forecast (forecastBackend 'onnx'), opened after fit or at the first forecast after load.
    */
@@ -57,7 +77,9 @@ class JepaModel implements WorldModel {
     private readonly view: string,
     private readonly config: JepaConfig,
     private geometry: Geometry,
-  ) {}
+  ) {
+    if (acts(spec, config)) this.act = (history, run) => this.explore(history, run);
+  }
 
   static restore(
     spec: ScenarioSpec,
@@ -65,10 +87,12 @@ class JepaModel implements WorldModel {
     config: JepaConfig,
     geometry: Geometry,
     nets: Networks,
+    heads: DisagreementHeads | null,
     fitted: Fitted | null,
   ): JepaModel {
     const m = new JepaModel(spec, view, config, geometry);
     m.nets = nets;
+    m.heads = heads;
     m.fitted = fitted;
     return m;
   }
@@ -85,8 +109,13 @@ class JepaModel implements WorldModel {
     try {
       const summary = await trainJepa(nets, set, this.config, createRng(`${run.seed}/jepa/train`), run);
       const diagnostics = latentDiagnostics(nets, set);
+      // the heads of act() train at the first act() (or save()) after this fit, on the frozen latents: a protocol
+      // that never acts never pays for them, and the networks above (so the forecasts) are the same without them
+      this.headsData = acts(this.spec, this.config) ? { data, seed: run.seed } : null;
+      this.actCalls = 0;
+      this.plans = null;
       const params = nets.online.count() + nets.predictor.count() + nets.probe.count();
-      this.fitted = { summary, diagnostics, params };
+      this.fitted = { summary, diagnostics, params, headsLoss: null };
       run.log(
         `jepa: ${summary.steps} steps, ` +
           `latent loss ` +
@@ -130,6 +159,56 @@ class JepaModel implements WorldModel {
     };
   }
 
+  /** act(): the first action of the plan the heads disagree on most (act.ts); deterministic per seed and call. */
+  private async explore(history: Episodes, run: RunContext): Promise<Tensor> {
+    if (!this.nets) throw new Error('jepa: act() before fit()');
+    const action = this.spec.action;
+    if (!action) throw new Error(`jepa: ${this.spec.id} has no actions to choose`);
+    const heads = await this.trainedHeads(run);
+    const rng = createRng(`${run.seed}/jepa/act/${this.actCalls++}`);
+    const { actions, plans } = await actByDisagreement(
+      this.nets,
+      heads,
+      this.geometry,
+      this.config,
+      this.view,
+      action,
+      history,
+      rng,
+      this.plans,
+    );
+    this.plans = plans;
+    return actions;
+  }
+
+  /**
+   * The disagreement heads, trained on the last fit's data if they are not yet (ensemble.ts): from the fit's seed, so
+   * the same whenever they are trained.
+   */
+  private async trainedHeads(run: RunContext): Promise<DisagreementHeads> {
+    if (this.heads) return this.heads;
+    const { nets, headsData, fitted } = this;
+    const action = this.geometry.action;
+    if (!nets || !action) throw new Error('jepa: act() before fit()');
+    if (!headsData)
+      throw new Error('jepa: this model was saved without its disagreement heads (an older save); refit it to act');
+    const rng = createRng(`${headsData.seed}/jepa/heads`);
+    const heads = new DisagreementHeads(rng.fork('init'), this.geometry, this.config, action);
+    const set = buildTrainingSet(this.geometry, headsData.data, this.view, this.config.realReadout === 'change');
+    try {
+      const loss = await trainHeads(heads, nets, set, this.config, rng.fork('train'), run);
+      if (fitted) fitted.headsLoss = loss;
+    } catch (error) {
+      heads.dispose();
+      throw error;
+    } finally {
+      disposeTrainingSet(set);
+    }
+    this.heads = heads;
+    this.headsData = null;
+    return heads;
+  }
+
   explain(): Record<string, unknown> {
     if (!this.fitted) return {};
     const { summary, diagnostics } = this.fitted;
@@ -152,17 +231,28 @@ class JepaModel implements WorldModel {
         probeFinal: summary.probeFinal,
         history: summary.history,
       },
+      // act()'s disagreement heads, once trained (ensemble.ts)
+      ...(this.heads
+        ? { act: { heads: this.heads.heads.length, params: this.heads.count(), loss: this.fitted.headsLoss } }
+        : {}),
     };
   }
 
   async save(dir: string): Promise<void> {
     if (!this.nets) throw new Error('jepa: save() before fit()');
-    saveModel<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir, this.nets, {
-      view: this.view,
-      config: this.config,
-      geometry: this.geometry,
-      extra: { spec: this.spec, fitted: this.fitted },
-    });
+    // a model that acts saves its heads: trained now if no act() has asked for them yet
+    if (this.headsData) await this.trainedHeads(quietRun(this.headsData.seed));
+    saveModel<SavedExtra<Fitted>>(
+      dir,
+      this.nets,
+      {
+        view: this.view,
+        config: this.config,
+        geometry: this.geometry,
+        extra: { spec: this.spec, fitted: this.fitted },
+      },
+      this.heads,
+    );
   }
 
   async dispose(): Promise<void> {
@@ -176,6 +266,9 @@ class JepaModel implements WorldModel {
     await onnx?.release();
     disposeNetworks(this.nets);
     this.nets = null;
+    this.heads?.dispose();
+    this.heads = null;
+    this.headsData = null;
   }
 }
 
@@ -223,11 +316,16 @@ const module: WorldModelModule<JepaConfig> = {
   createGeneralist: async (worlds, config) => createGeneralist(worlds, config),
   async load(dir) {
     await initBackend();
-    const meta = readMeta<{ spec: ScenarioSpec; fitted: Fitted | null }>(dir);
+    const meta = readMeta<SavedExtra<Fitted>>(dir);
     const nets = buildNetworks(meta.geometry, meta.config, 'load');
     loadWeights(dir, nets, meta.shapes);
     for (const v of nets.target.params()) v.trainable = false;
-    return JepaModel.restore(meta.extra.spec, meta.view, meta.config, meta.geometry, nets, meta.extra.fitted);
+    const { spec, fitted } = meta.extra;
+    const action = meta.geometry.action;
+    const heads =
+      meta.heads && action ? new DisagreementHeads(createRng('load'), meta.geometry, meta.config, action) : null;
+    if (heads) loadHeads(dir, heads, meta.heads as number[][]);
+    return JepaModel.restore(spec, meta.view, meta.config, meta.geometry, nets, heads, fitted);
   },
 };
 

@@ -1,10 +1,13 @@
 // Save and load: jepa.json (format, view, config, geometry with the standardisation stats, the variables'
-// shapes, the training summary) and weights.f32 (every variable of the online encoder, the target
-// encoder, the predictor and the probe, in that order, as raw float32).
+// shapes, the training summary), weights.f32 (every variable of the online encoder, the target
+// encoder, the predictor and the probe, in that order, as raw float32) and, for a model with act(), heads.f32 (the
+// disagreement heads' variables, ensemble.ts; their shapes under `heads` in jepa.json, null without).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWeights, type tf, writeWeights } from '@worldbench/neural';
 import type { JepaConfig } from './config';
+import type { ScenarioSpec } from '@worldbench/core';
+import type { DisagreementHeads } from './ensemble';
 import type { Geometry, Networks } from './model';
 
 /**
@@ -20,16 +23,30 @@ export interface SavedMeta<Extra = unknown> {
   config: JepaConfig;
   geometry: Geometry;
   shapes: number[][];
+  /** The disagreement heads' variables' shapes (heads.f32), or null: no heads (no act()). Absent in older saves. */
+  heads?: number[][] | null;
   extra: Extra;
+}
+
+/** What the specialist model saves beside its networks: its scenario's spec and its fit's summary. */
+export interface SavedExtra<Fitted> {
+  spec: ScenarioSpec;
+  fitted: Fitted | null;
 }
 
 export function allVariables(nets: Networks): tf.Variable[] {
   return [...nets.online.params(), ...nets.target.params(), ...nets.predictor.params(), ...nets.probe.params()];
 }
 
-export function saveModel<Extra>(dir: string, nets: Networks, meta: Omit<SavedMeta<Extra>, 'format' | 'shapes'>): void {
+export function saveModel<Extra>(
+  dir: string,
+  nets: Networks,
+  meta: Omit<SavedMeta<Extra>, 'format' | 'shapes' | 'heads'>,
+  heads: DisagreementHeads | null = null,
+): void {
   const shapes = writeWeights(join(dir, 'weights.f32'), allVariables(nets));
-  const full: SavedMeta<Extra> = { format: FORMAT, ...meta, shapes };
+  const headShapes = heads ? writeWeights(join(dir, 'heads.f32'), heads.params()) : null;
+  const full: SavedMeta<Extra> = { format: FORMAT, ...meta, shapes, heads: headShapes };
   writeFileSync(join(dir, 'jepa.json'), JSON.stringify(full));
 }
 
@@ -46,4 +63,9 @@ export function readMeta<Extra>(dir: string): SavedMeta<Extra> {
 /** Assigns saved weights to freshly built networks of the same geometry and config. */
 export function loadWeights(dir: string, nets: Networks, shapes: number[][]): void {
   readWeights(join(dir, 'weights.f32'), allVariables(nets), shapes, 'jepa');
+}
+
+/** Assigns saved disagreement heads to fresh heads of the same geometry and config. */
+export function loadHeads(dir: string, heads: DisagreementHeads, shapes: number[][]): void {
+  readWeights(join(dir, 'heads.f32'), heads.params(), shapes, 'jepa heads');
 }
