@@ -411,13 +411,14 @@ export class SpatialModel implements WorldModel {
           notes.untrainedActionIds = this.zeroUntrainedActionIds(member, actionTensor);
       }
       ids?.dispose();
-      if (this.heads) this.summary.act = await this.fitHeads(d, base.samples, actionTensor, rng, run);
-      else this.summary.act = { reason: actUnavailable(spec, config) };
-      this.fittedOn = d.transitions.count;
       const phases = memberPhases[0];
       phases.forEach((p, k) => (engines[phases.length > 1 ? `dynamics${k}` : 'dynamics'] = p.engine));
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
+      // act()'s heads, on member 0's trunk once it is trained (explain().act says what they cost)
+      if (this.heads) this.summary.act = await this.fitHeads(d, base.samples, actionTensor, rng, run);
+      else this.summary.act = { reason: actUnavailable(spec, config) };
+      this.fittedOn = d.transitions.count;
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
       if (M > 1)
