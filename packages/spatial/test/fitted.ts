@@ -2,7 +2,7 @@
 import { evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type Scenario } from '@worldbench/core';
 import spatial, { spatialDefaults, type SpatialConfig, type SpatialModel } from '../src/index';
 
-/** spatial fitted on `budget` expert transitions of `scenario`'s frames (seed `seed`), and 6 test windows of 8 steps. */
+/** spatial fitted on `budget` expert transitions of `scenario`'s frames (seed `seed`); 6 test windows of 8 steps. */
 export async function fitted(scenario: Scenario, budget: number, seed: number, config: Partial<SpatialConfig>) {
   const world = jobWorld(scenario, seed);
   const train = trainingSet(scenario, world, 'behavior', budget, seed).observed;
