@@ -140,6 +140,28 @@ export const spatialConfig = defineConfig(
       .default(0.25)
       .describe("Weight of the latent action model's commitment loss (VQ-VAE's beta)."),
     // endregion
+    // region acting (on-policy: act(), Plan2Explore's disagreement; disagreement.ts)
+    // Defaults fixed before any measurement: 4 heads as the issue proposes (Plan2Explore used 5); a short horizon,
+    // because the heads read the dynamics' own imagined frames, whose error compounds; 32 sequences, as many as
+    // possible-worlds' planner scores per iteration.
+    disagreementHeads: count(1)
+      .default(4)
+      .describe(
+        "Heads on the dynamics' trunk (trunk fixed) whose disagreement act() maximises; 1 = no heads and no act().",
+      ),
+    // the heads' output layer starts at zero (they agree everywhere before training); on resonance frames (dev seed 0,
+    // budget 256) their disagreement away from the data (the test split's large swings) over that on the training
+    // windows was 4.1 with the dynamics' step count and 15.6 with 4 times it, at 0.8 s more
+    headStepRatio: count(1)
+      .default(4)
+      .describe("Training steps of the disagreement heads per step of the dynamics' (small heads, fixed features)."),
+    actHorizon: count(1)
+      .default(8)
+      .describe('act(): imagined steps each candidate action sequence is scored over (disagreement summed over them).'),
+    actCandidates: count(1)
+      .default(32)
+      .describe("act(): random action sequences scored per episode and step; the best one's first action is taken."),
+    // endregion
     // region training
     batchSize: count(1).default(32).describe('Examples per step.'),
     lr: z.number().gt(0).default(2e-3).describe('Peak learning rate (Adam, warm-up then cosine decay).'),

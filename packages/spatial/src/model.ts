@@ -131,8 +131,8 @@ export class Dynamics extends Module {
 
   /**
    * Embedded tokens [n, P, D] with position and action added, through the blocks as token rows [n*P, D] (as the
-   * dense layers see them; ORT then fuses each MatMul and bias add into one Gemm), the final norm and the head -> [n*P,
-   * out].
+   * dense layers see them; ORT then fuses each MatMul and bias add into one Gemm) and the final norm -> [n*P, D]: what
+   * the head reads, and the disagreement heads too.
    */
   private trunk<T>(ops: Ops<T>, x: T, actions: T | null): T {
     const D = this.shape.width;
@@ -140,7 +140,26 @@ export class Dynamics extends Module {
     if (this.actions && actions !== null) x = ops.add(x, ops.reshape(this.actions.apply(ops, actions), [0, 1, D]));
     let rows = ops.reshape(x, [-1, D]); //                                                    [n*P, D]
     for (const block of this.blocks) rows = block.apply(ops, rows);
-    return this.head.apply(ops, this.norm.apply(ops, rows));
+    return this.norm.apply(ops, rows);
+  }
+
+  /**
+   * The pixel dynamics' token features: context halo patches [n, C, P, J] (oldest first), actions [n, A] (or null)
+   * -> the normalised trunk output [n*P, D] the head reads.
+   */
+  features<T>(ops: Ops<T>, context: T, actions: T | null): T {
+    const { geometry: g, contextFrames: C, width: D } = this.shape;
+    if (!this.embed) throw new Error('spatial: features() is the pixel dynamics; this one reads tokens (use logits())');
+    const tubelets = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //          [n*P, C*J]
+    const x = ops.reshape(this.embed.apply(ops, tubelets), [-1, g.P, D]); //                       [n, P, D]
+    return this.trunk(ops, x, actions);
+  }
+
+  /** The next frame's core patches [n, P, pp], unclipped, from the features [n*P, D] and the last frame [n, P, pp]. */
+  stepFromFeatures<T>(ops: Ops<T>, features: T, current: T): T {
+    const g = this.shape.geometry;
+    const delta = ops.reshape(this.head.apply(ops, features), [-1, g.P, g.pp]); //                 [n, P, pp]
+    return ops.add(delta, current);
   }
 
   /**
@@ -148,12 +167,7 @@ export class Dynamics extends Module {
    * [n, P, pp], actions [n, A] (or null) -> the next frame's core patches [n, P, pp], unclipped.
    */
   step<T>(ops: Ops<T>, context: T, current: T, actions: T | null): T {
-    const { geometry: g, contextFrames: C, width: D } = this.shape;
-    if (!this.embed) throw new Error('spatial: step() is the pixel dynamics; this one reads tokens (use logits())');
-    const tubelets = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, C * g.J]); //          [n*P, C*J]
-    const x = ops.reshape(this.embed.apply(ops, tubelets), [-1, g.P, D]); //                       [n, P, D]
-    const delta = ops.reshape(this.trunk(ops, x, actions), [-1, g.P, g.pp]); //                    [n, P, pp]
-    return ops.add(delta, current);
+    return this.stepFromFeatures(ops, this.features(ops, context, actions), current);
   }
 
   /**
@@ -174,7 +188,10 @@ export class Dynamics extends Module {
     //                                  [n, C, P, D] -> [n, P, D]
     const x = ops.sum(this.tokenEmbed.apply(ops, shifted), 1);
     const last = ops.reshape(ops.slice(ids, 1, C - 1, C), [-1]); //                                 [n*P]
-    const logits = ops.add(this.trunk(ops, x, actions), ops.mul(ops.oneHot(last, K), ops.param(this.copy))); // [n*P, K]
+    const logits = ops.add(
+      this.head.apply(ops, this.trunk(ops, x, actions)),
+      ops.mul(ops.oneHot(last, K), ops.param(this.copy)),
+    ); // [n*P, K]
     return ops.reshape(logits, [-1, g.P, K]);
   }
 

@@ -35,8 +35,24 @@ export function rolloutStep<T>(
   actions: T | null,
   haloIndex: T,
 ): { context: T; prediction: T } {
+  return settle(ops, dynamics, deadzone, context, current, dynamics.step(ops, context, current, actions), haloIndex);
+}
+
+/**
+ * A predicted frame [n, P, pp] (unclipped) made what a rollout feeds back: clipped into [0, 1], changes from `current`
+ * below `deadzone` dropped, and appended to the context window [n, C, P, J] (the oldest frame dropped).
+ */
+export function settle<T>(
+  ops: Ops<T>,
+  dynamics: Dynamics,
+  deadzone: number,
+  context: T,
+  current: T,
+  predicted: T,
+  haloIndex: T,
+): { context: T; prediction: T } {
   const { geometry: g, contextFrames: C } = dynamics.shape;
-  let prediction = ops.clip(dynamics.step(ops, context, current, actions), 0, 1); //                [n, P, pp]
+  let prediction = ops.clip(predicted, 0, 1); //                                                    [n, P, pp]
   if (deadzone > 0)
     prediction = ops.where(ops.less(ops.abs(ops.sub(prediction, current)), deadzone), current, prediction);
   return { context: nextWindow(ops, g, C, context, prediction, haloIndex), prediction };
@@ -83,6 +99,34 @@ export interface ChunkStepper {
 export type StepEngine = (halos: Float32Array, last: Float32Array, n: number, frames: Float32Array) => ChunkStepper;
 
 /**
+ * What a rollout starts from, for histories start..start+n-1 of `history` (episodes of K frames in core layout): the
+ * last C frames of each (the first repeated when K < C) as halo patches [n * C * P * J] and as frames [n * C * pixels],
+ * and the last frame [n * pixels].
+ */
+export function contextWindows(
+  shape: Pick<DynamicsShape, 'geometry' | 'contextFrames'>,
+  history: Float32Array,
+  K: number,
+  start: number,
+  n: number,
+): { halos: Float32Array; last: Float32Array; frames: Float32Array } {
+  const { geometry: g, contextFrames: C } = shape;
+  const halos = new Float32Array(n * C * g.P * g.J);
+  const last = new Float32Array(n * g.pixels);
+  const frames = new Float32Array(n * C * g.pixels);
+  for (let b = 0; b < n; b++) {
+    for (let c = 0; c < C; c++) {
+      const k = Math.max(0, K - C + c);
+      const frame = history.subarray(((start + b) * K + k) * g.pixels, ((start + b) * K + k + 1) * g.pixels);
+      haloOf(g, frame, halos.subarray((b * C + c) * g.P * g.J, (b * C + c + 1) * g.P * g.J));
+      frames.set(frame, (b * C + c) * g.pixels);
+    }
+    last.set(history.subarray(((start + b) * K + K - 1) * g.pixels, ((start + b) * K + K) * g.pixels), b * g.pixels);
+  }
+  return { halos, last, frames };
+}
+
+/**
  * history: B episodes of K frames in core layout [B * K * pixels]; actions: the encoder input of each
  * forecast step [B * H * A] (float32 values or int32 ids), or null. Returns [B * H * pixels] in core layout.
  */
@@ -97,23 +141,11 @@ export async function rollout(
   H: number,
   chunk = 128,
 ): Promise<Float32Array> {
-  const { geometry: g, contextFrames: C } = shape;
+  const { geometry: g } = shape;
   const out = new Float32Array(B * H * g.pixels);
   for (let start = 0; start < B; start += chunk) {
     const n = Math.min(chunk, B - start);
-    // the last C frames of each history (the first repeated when K < C), as halo patches
-    const halos = new Float32Array(n * C * g.P * g.J);
-    const last = new Float32Array(n * g.pixels);
-    const frames = new Float32Array(n * C * g.pixels);
-    for (let b = 0; b < n; b++) {
-      for (let c = 0; c < C; c++) {
-        const k = Math.max(0, K - C + c);
-        const frame = history.subarray(((start + b) * K + k) * g.pixels, ((start + b) * K + k + 1) * g.pixels);
-        haloOf(g, frame, halos.subarray((b * C + c) * g.P * g.J, (b * C + c + 1) * g.P * g.J));
-        frames.set(frame, (b * C + c) * g.pixels);
-      }
-      last.set(history.subarray(((start + b) * K + K - 1) * g.pixels, ((start + b) * K + K) * g.pixels), b * g.pixels);
-    }
+    const { halos, last, frames } = contextWindows(shape, history, K, start, n);
     const stepper = engine(halos, last, n, frames);
     try {
       for (let h = 0; h < H; h++) {

@@ -61,7 +61,7 @@ export interface StageRestarts {
 export type StageResult = TrainResult & { engine: string };
 
 /** A step's data as tfjs tensors (freed by the step's tidy). */
-function tensorsOf(data: StepData): Record<string, tf.Tensor> {
+export function tensorsOf(data: StepData): Record<string, tf.Tensor> {
   return Object.fromEntries(
     Object.entries(data).map(([name, { data: values, dims }]) => [
       name,

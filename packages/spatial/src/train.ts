@@ -10,13 +10,14 @@
 
 import type { Rng } from '@worldbench/core';
 import { tf, tfjsOps as ops, type TrainSchedule } from '@worldbench/neural';
-import { type ExportInput, rowsOf, type StepData } from '@worldbench/onnx';
+import { type ExportInput, ForwardProbe, requestedEngine, rowsOf, type StepData } from '@worldbench/onnx';
 import type { SpatialConfig } from './config';
 import type { FrameTable, Samples, TrainingData } from './dataset';
 import { dynamicsLoss, latentActionLoss, tokenDynamicsLoss } from './losses';
+import { type DisagreementHeads, headsLoss } from './disagreement';
 import type { Dynamics, LatentActionModel } from './model';
 import type { PatchGeometry } from './patches';
-import { type Stage, type StageResult, trainStage } from './stage';
+import { type Stage, type StageResult, tensorsOf, trainStage } from './stage';
 import { DeadCodeRestarts } from './vq';
 
 /** The training data as tensors (and the frame tables they hold); free with dispose(). */
@@ -110,11 +111,11 @@ export function actionTable(actions: tf.Tensor2D | null): ActionTable | null {
  * The trainer settings of every dynamics stage: warm-up, early stopping on a held-out share (from 20 samples), Adam
  * with beta2 0.99.
  */
-function dynamicsSchedule(samples: Samples, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal) {
-  const holdout = samples.count >= 20 ? config.holdout : 0;
-  const trainCount = samples.count - Math.round(samples.count * holdout);
+function dynamicsSchedule(count: number, config: SpatialConfig, steps: number, rng: Rng, signal?: AbortSignal) {
+  const holdout = count >= 20 ? config.holdout : 0;
+  const trainCount = count - Math.round(count * holdout);
   return {
-    n: samples.count,
+    n: count,
     batchSize: config.batchSize,
     steps,
     lr: config.lr,
@@ -292,7 +293,7 @@ export async function trainDynamics(
   const phase = (width: number, phaseSteps: number, phaseRng: Rng) =>
     trainStage(
       dynamicsStage(dynamics, t.frames, samples, table, pixelWeights, width),
-      dynamicsSchedule(samples, config, phaseSteps, phaseRng, signal),
+      dynamicsSchedule(samples.count, config, phaseSteps, phaseRng, signal),
       env,
     );
   if (stride === 1) return [await phase(1, steps, rng)];
@@ -352,9 +353,106 @@ export async function trainTokenDynamics(
 ): Promise<StageResult> {
   return trainStage(
     tokenDynamicsStage(dynamics, ids.dataSync() as Int32Array, samples, actionTable(actions)),
-    dynamicsSchedule(samples, config, steps, rng, signal),
+    dynamicsSchedule(samples.count, config, steps, rng, signal),
     env,
   );
+}
+
+// endregion
+// region disagreement heads ---------------------------------------------------------------------------------
+
+/** The heads' training data: the trunk's token features [count * P * D], each patch's change [count * P * pp]. */
+export interface HeadData {
+  count: number;
+  features: Float32Array;
+  change: Float32Array;
+}
+
+/**
+ * The heads' training data on the samples `rows` (one-step samples: C context frames, one target): the trunk's features
+ * of each, computed once from the fitted `dynamics` in chunks (data to the heads: no gradient reaches the trunk), and
+ * the change from its last frame to its target. `actions` as in trainDynamics. The features run where the training
+ * engine `env` asks for: a forward graph in ONNX Runtime (the trunk's weights as its constants), or tfjs.
+ */
+export async function headData(
+  dynamics: Dynamics,
+  frames: FrameTable,
+  samples: Samples,
+  actions: ActionTable | null,
+  rows: Int32Array,
+  env: NodeJS.ProcessEnv = process.env,
+  chunk = 256,
+): Promise<HeadData> {
+  const { geometry: g, contextFrames: C, width: D } = dynamics.shape;
+  const stride = samples.targets.length / Math.max(1, samples.count);
+  const inputs = [
+    ...contextInputs(g, C),
+    ...(actions ? [input('action', [actions.A], actions.values instanceof Int32Array ? 'int32' : 'float32')] : []),
+  ];
+  const probe =
+    requestedEngine(env) === 'onnx'
+      ? await ForwardProbe.compile({
+          params: [],
+          inputs,
+          modules: { dynamics },
+          outputs: (o, i) => ({ features: dynamics.features(o, i.context, i.action ?? null) }),
+        })
+      : null;
+  const features = new Float32Array(rows.length * g.P * D);
+  const change = new Float32Array(rows.length * g.pixels);
+  try {
+    for (let start = 0; start < rows.length; start += chunk) {
+      const batch = rows.subarray(start, start + chunk);
+      const b = batch.length;
+      const data = contextData(g, C, frames, samples, batch);
+      if (actions) data.action = cut(actions.values, [actions.A], column(samples.transitions, stride, batch, 0), [b]);
+      if (probe) features.set((await probe.run(data, [])).features as Float32Array, start * g.P * D);
+      else {
+        const f = tf.tidy(() => {
+          const t = tensorsOf(data);
+          return dynamics.features<tf.Tensor>(ops, t.context, t.action ?? null);
+        });
+        features.set(f.dataSync(), start * g.P * D);
+        f.dispose();
+      }
+      const current = data.current.data as Float32Array;
+      const next = cut(frames.cores, [g.P, g.pp], column(samples.targets, stride, batch, 0), [b]).data as Float32Array;
+      for (let i = 0; i < current.length; i++) change[start * g.pixels + i] = next[i] - current[i];
+    }
+  } finally {
+    await probe?.release();
+  }
+  return { count: rows.length, features, change };
+}
+
+/** The heads' loss and data: per example its token features [b, P, D] and its patches' change [b, P, pp]. */
+export function headsStage(heads: DisagreementHeads, P: number, data: HeadData): Stage {
+  const D = heads.heads[0].width,
+    pp = heads.heads[0].pp;
+  return {
+    params: heads.params(),
+    modules: { heads },
+    inputs: [input('features', [P, D]), input('change', [P, pp])],
+    data: (batch) => ({
+      features: cut(data.features, [P, D], batch, [batch.length]),
+      change: cut(data.change, [P, pp], batch, [batch.length]),
+    }),
+    forward: (o, i) => headsLoss(o, heads, i),
+  };
+}
+
+/** Trains the disagreement heads on their data (the dynamics' schedule: warm-up, holdout, early stopping). */
+export async function trainHeads(
+  heads: DisagreementHeads,
+  P: number,
+  data: HeadData,
+  config: SpatialConfig,
+  steps: number,
+  rng: Rng,
+  signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StageResult> {
+  return trainStage(headsStage(heads, P, data), dynamicsSchedule(data.count, config, steps, rng, signal), env);
 }
 
 // endregion

@@ -1,13 +1,16 @@
 // The spatial WorldModel: fit (stage 1 latent actions, stage 2 dynamics), forecast (rollouts, through ONNX
 // Runtime unless forecastBackend = 'tfjs'), explain, save and load. With tokenizer = 'vq' a stage 0 trains
 // the discrete patch tokenizer (tokenizer.ts) and the dynamics predicts token ids. The networks are in
-// model.ts, the training loops in train.ts, the rollout loop in rollout.ts and its ONNX step in onnx.ts.
+// model.ts, the training loops in train.ts, the rollout loop in rollout.ts and its ONNX step in onnx.ts. With
+// actions and disagreementHeads >= 2, the fit also trains the disagreement heads and act() chooses actions by their
+// disagreement (disagreement.ts).
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   block,
   createRng,
+  type Rng,
   episodeCount,
   isCategorical,
   sizeOf,
@@ -18,13 +21,22 @@ import {
   type Query,
   type RunContext,
   type ScenarioSpec,
+  type Tensor,
   type WorldModel,
 } from '@worldbench/core';
 import { backendName, initBackend, readWeights, tf, writeWeights } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
 import { fitActionSupport, onSupport, type ActionSupport } from './action-support';
 import { spatialConfig, type SpatialConfig } from './config';
-import { actionIds, buildSamples, buildTrainingData, pixelWeights, type TrainingData } from './dataset';
+import { actionIds, buildSamples, buildTrainingData, pixelWeights, type Samples, type TrainingData } from './dataset';
+import {
+  candidateActionSequences,
+  DisagreementHeads,
+  imaginedDisagreement,
+  onnxSpreadEngine,
+  type SpreadEngine,
+  tfjsSpreadEngine,
+} from './disagreement';
 import {
   actionClasses,
   codebookUsage,
@@ -37,15 +49,18 @@ import {
 import { actionKindOf, Dynamics, type DynamicsShape, LatentActionModel, type ActionKind } from './model';
 import { autoPatchSize, fromCore, patchGeometry, toCore, type PatchGeometry } from './patches';
 import { OnnxRollout } from './onnx';
-import { rollout, tfjsEngine, tfjsTokenEngine, type StepEngine } from './rollout';
+import { contextWindows, rollout, tfjsEngine, tfjsTokenEngine, type StepEngine } from './rollout';
 import { PatchTokenizer, reconstructionError, trainTokenizer } from './tokenizer';
 import {
+  actionTable,
   dataTensors,
+  headData,
   latentCodes,
   membersFor,
   selfForcingFor,
   stepsFor,
   trainDynamics,
+  trainHeads,
   trainLatentActionModel,
   trainTokenDynamics,
 } from './train';
@@ -88,6 +103,24 @@ export function dynamicsShape(
   };
 }
 
+/**
+ * Why this model has no act() on this scenario (null: it has one). act() needs actions to choose, and the disagreement
+ * heads, which read the pixel dynamics' features.
+ */
+export function actUnavailable(spec: ScenarioSpec, config: SpatialConfig): string | null {
+  if (!spec.action) return `${spec.id} has no actions`;
+  if (config.disagreementHeads < 2) return 'disagreementHeads = 1: no heads to disagree, so no act()';
+  if (config.tokenizer !== 'linear')
+    return `tokenizer '${config.tokenizer}': the disagreement heads read the pixel dynamics' features only`;
+  return null;
+}
+
+/**
+ * At most this many training samples train the disagreement heads: their features are held in memory (4096 samples
+ * of 64 tokens of width 64: 64 MB), and the heads need to see where the data lies, not every sample of it.
+ */
+const HEAD_SAMPLES = 4096;
+
 /** Does this model train a latent action model on this scenario? */
 function usesLatentActions(spec: ScenarioSpec, config: SpatialConfig): boolean {
   return spec.action !== null && (config.actionFree || config.latentActions > 0);
@@ -112,9 +145,20 @@ export class SpatialModel implements WorldModel {
   /** Forecast actions since the fit (or load), and how many of them lay outside the training actions' support. */
   private forecastActionCount = 0;
   private forecastActionsOutside = 0;
+  /** The disagreement heads on member 0's trunk (null without act()). */
+  heads: DisagreementHeads | null = null;
+  /** Training transitions of the last fit (names act()'s random streams, so each round draws its own). */
+  private fittedOn = 0;
   summary: Record<string, unknown> = {};
   /** The ORT sessions forecasts run through ('onnx' backend), one per member, opened after each fit and load. */
   private onnx: OnnxRollout[] = [];
+  /** act()'s imagined step in ORT ('onnx' backend): compiled on the first act() after a fit or load. */
+  private spread: Promise<{ engine: SpreadEngine; release: () => Promise<void> }> | null = null;
+  /**
+   * On-policy: the next action of each of B episodes [B, ...actionShape], the first action of the imagined sequence
+   * the heads disagree on most. Absent (the runner reports on-policy n/a) where actUnavailable gives a reason.
+   */
+  readonly act?: (history: Episodes, run: RunContext) => Promise<Tensor>;
 
   constructor(
     readonly spec: ScenarioSpec,
@@ -132,6 +176,7 @@ export class SpatialModel implements WorldModel {
     this.geometry = geometryOf(spec, view, config);
     this.contextFrames = contextFramesOf(spec, config);
     this.action = actionKindOf(spec.action, config.actionFree, config.latentActions);
+    if (actUnavailable(spec, config) === null) this.act = (history, run) => this.chooseActions(history, run);
   }
 
   /** The first dynamics network (the only one unless the model is an ensemble). */
@@ -154,6 +199,8 @@ export class SpatialModel implements WorldModel {
         dim: c.tokenDim,
         commitment: c.commitment,
       });
+    if (this.act)
+      this.heads = new DisagreementHeads(rng.fork('disagreement-heads'), c.width, geometry.pp, c.disagreementHeads);
     if (usesLatentActions(this.spec, c))
       this.lam = new LatentActionModel(rng.fork('latent-actions'), {
         geometry,
@@ -182,6 +229,17 @@ export class SpatialModel implements WorldModel {
     const onnx = this.onnx;
     this.onnx = [];
     for (const session of onnx) await session.release();
+    const spread = this.spread;
+    this.spread = null;
+    if (spread) await (await spread).release();
+  }
+
+  /** The engine act()'s imagined steps run on: ORT (compiled once per fit) or tfjs, as forecasts. */
+  private async spreadEngine(actionType: 'float32' | 'int32', A: number): Promise<SpreadEngine> {
+    const { dynamics, heads } = this;
+    if (this.config.forecastBackend === 'tfjs') return tfjsSpreadEngine(dynamics!, heads!, this.config.deadzone);
+    this.spread ??= onnxSpreadEngine(dynamics!, heads!, this.config.deadzone, actionType, A);
+    return (await this.spread).engine;
   }
 
   /**
@@ -196,9 +254,11 @@ export class SpatialModel implements WorldModel {
   private disposeNetworks(): void {
     for (const member of this.members) member.dispose();
     this.lam?.dispose();
+    this.heads?.dispose();
     this.tokenizer?.dispose();
     this.tokenTable?.dispose();
     this.members = [];
+    this.heads = null;
     this.lam = null;
     this.tokenizer = null;
     this.tokenTable = null;
@@ -355,6 +415,10 @@ export class SpatialModel implements WorldModel {
       phases.forEach((p, k) => (engines[phases.length > 1 ? `dynamics${k}` : 'dynamics'] = p.engine));
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
+      // act()'s heads, on member 0's trunk once it is trained (explain().act says what they cost)
+      if (this.heads) this.summary.act = await this.fitHeads(d, base.samples, actionTensor, rng, run);
+      else this.summary.act = { reason: actUnavailable(spec, config) };
+      this.fittedOn = d.transitions.count;
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
       if (M > 1)
@@ -378,7 +442,46 @@ export class SpatialModel implements WorldModel {
 
   private paramCount(): number {
     const dynamics = this.members.reduce((sum, member) => sum + member.count(), 0);
-    return dynamics + (this.lam?.count() ?? 0) + (this.tokenizer?.count() ?? 0);
+    return dynamics + (this.lam?.count() ?? 0) + (this.tokenizer?.count() ?? 0) + (this.heads?.count() ?? 0);
+  }
+
+  /**
+   * Trains the disagreement heads on member 0's features of the one-step samples (at most HEAD_SAMPLES of them, drawn
+   * from the seed), with the dynamics' schedule and step count. Returns explain().act.
+   */
+  private async fitHeads(
+    d: TrainingData,
+    samples: Samples,
+    actions: tf.Tensor2D | null,
+    rng: Rng,
+    run: RunContext,
+  ): Promise<Record<string, unknown>> {
+    const heads = this.heads!;
+    const t0 = performance.now();
+    const all = Int32Array.from({ length: samples.count }, (_, i) => i);
+    const rows =
+      samples.count > HEAD_SAMPLES
+        ? Int32Array.from(
+            rng
+              .fork('heads/samples')
+              .shuffle([...all])
+              .slice(0, HEAD_SAMPLES),
+          )
+        : all;
+    const data = await headData(this.members[0], d.frames, samples, actionTable(actions), rows);
+    const steps = this.config.headStepRatio * stepsFor(this.config, rows.length);
+    run.log(`spatial: ${heads.heads.length} disagreement heads, ${steps} steps on ${rows.length} samples`);
+    const result = await trainHeads(heads, this.geometry.P, data, this.config, steps, rng.fork('heads'), run.signal);
+    return {
+      heads: heads.heads.length,
+      horizon: this.config.actHorizon,
+      candidates: this.config.actCandidates,
+      samples: rows.length,
+      steps: result.steps,
+      bestLoss: round(result.bestLoss, 6),
+      engine: result.engine,
+      seconds: round((performance.now() - t0) / 1000, 1),
+    };
   }
 
   /**
@@ -493,10 +596,14 @@ export class SpatialModel implements WorldModel {
     return tf.tensor2d(values, [n, A], this.action.kind === 'int' ? 'int32' : 'float32');
   }
 
-  /** The encoder input of B x H forecast actions [B, H, ...actionShape]. */
+  /**
+   * The encoder input of `count` actions [count, ...actionShape]; `forecast`: they are a forecast's, counted in
+   * explain().actionSupport (act()'s imagined ones are not).
+   */
   private forecastActions(
     actions: Float32Array | null,
     count: number,
+    forecast = true,
   ): { values: Float32Array | Int32Array | null; A: number } {
     const kind = this.action.kind;
     if (kind === 'none' || !actions) return { values: null, A: 0 };
@@ -513,7 +620,7 @@ export class SpatialModel implements WorldModel {
     }
     const values = kind === 'int' ? new Int32Array(count * A) : new Float32Array(count * A);
     for (let i = 0; i < count; i++) actionIds(spec, actions.subarray(i * A, (i + 1) * A), values, i * A);
-    if (values instanceof Float32Array) this.encoderActions(values, count, true);
+    if (values instanceof Float32Array) this.encoderActions(values, count, forecast);
     return { values, A };
   }
 
@@ -552,6 +659,104 @@ export class SpatialModel implements WorldModel {
     return outs;
   }
 
+  /** The frames of B histories of K steps [B, K, ...frame] as one array [B * K * pixels] (image layout). */
+  private historyFrames(history: Episodes): Float32Array {
+    const hist = history.views[this.view];
+    if (!hist) throw new Error(`spatial: the history has no view "${this.view}"`);
+    const B = hist.shape[0],
+      K = hist.shape[1],
+      pixels = this.geometry.pixels;
+    const out = new Float32Array(B * K * pixels);
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) out.set(block(hist, b, k), (b * K + k) * pixels);
+    return out;
+  }
+
+  /** Actions [B, H, ...actionShape] as one array [B * H * A]. */
+  private stepActions(actions: Tensor, B: number, H: number): Float32Array {
+    const A = sizeOf(this.spec.action!);
+    const out = new Float32Array(B * H * A);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) out.set(block(actions, b, h), (b * H + h) * A);
+    return out;
+  }
+
+  /**
+   * The heads' disagreement summed over an imagined rollout from each of B windows [B]: from the last frames of each
+   * history (`q.history`), under its actions `q.actions` [B, H, ...actionShape] (`q.horizon` = H steps). What act()
+   * maximises over candidate actions.
+   */
+  disagreement(q: Query): Promise<Float64Array> {
+    if (!this.heads || !this.dynamics) throw new Error('spatial: disagreement() needs a fitted model with heads');
+    if (!q.actions) throw new Error('spatial: disagreement() imagines under actions; the query has none');
+    const B = episodeCount(q.history);
+    const K = q.history.views[this.view].shape[1];
+    return this.imagine(this.historyFrames(q.history), B, K, this.stepActions(q.actions, B, q.horizon), q.horizon);
+  }
+
+  /**
+   * Disagreement of n rows [n]: histories `frames` [n * K * pixels] (image layout), raw actions [n * H * A].
+   */
+  private async imagine(
+    frames: Float32Array,
+    n: number,
+    K: number,
+    actions: Float32Array,
+    H: number,
+  ): Promise<Float64Array> {
+    const g = this.geometry;
+    const cores = new Float32Array(frames.length);
+    for (let i = 0; i < n * K; i++)
+      toCore(g, frames.subarray(i * g.pixels, (i + 1) * g.pixels), cores.subarray(i * g.pixels, (i + 1) * g.pixels));
+    const { values, A } = this.forecastActions(actions, n * H, false);
+    const { halos, last } = contextWindows(this.dynamics!.shape, cores, K, 0, n);
+    const engine = await this.spreadEngine(values instanceof Int32Array ? 'int32' : 'float32', A);
+    return imaginedDisagreement(engine, halos, last, n, values!, A, H);
+  }
+
+  /**
+   * act(): for each of B episodes, actCandidates random sequences of actHorizon actions (the same sequences for every
+   * episode, drawn from a stream named by the seed, the last fit's size and the history's length), each imagined from
+   * the episode's last frames; the first action of the sequence with the most disagreement. [B, ...actionShape].
+   */
+  private async chooseActions(history: Episodes, run: RunContext): Promise<Tensor> {
+    if (!this.dynamics) throw new Error('spatial: act() before fit()');
+    if (!this.heads) throw new Error('spatial: this model was saved without disagreement heads; refit it to act()');
+    const spec = this.spec.action!;
+    const A = sizeOf(spec),
+      N = this.config.actCandidates,
+      H = this.config.actHorizon;
+    const B = episodeCount(history);
+    const steps = history.views[this.view].shape[1];
+    const rng = createRng(`${run.seed}/spatial/act/${this.fittedOn}/${steps}`);
+    const sequences = candidateActionSequences(spec, N, H, rng); //                         [N * H * A]
+    // only the last C frames matter to a rollout: each episode's, repeated for its N candidates
+    const C = this.contextFrames,
+      K = Math.min(C, steps),
+      pixels = this.geometry.pixels;
+    const frames = this.historyFrames(history);
+    const out = tensor([B, ...spec.shape]);
+    const perChunk = Math.max(1, Math.floor(256 / N)); // episodes imagined together (rows of the trunk's batch)
+    for (let start = 0; start < B; start += perChunk) {
+      const n = Math.min(perChunk, B - start);
+      const rows = new Float32Array(n * N * K * pixels);
+      const actions = new Float32Array(n * N * H * A);
+      for (let b = 0; b < n; b++) {
+        const window = frames.subarray(
+          ((start + b) * steps + steps - K) * pixels,
+          ((start + b) * steps + steps) * pixels,
+        );
+        for (let c = 0; c < N; c++) rows.set(window, (b * N + c) * K * pixels);
+        actions.set(sequences, b * N * H * A);
+      }
+      const scores = await this.imagine(rows, n * N, K, actions, H);
+      for (let b = 0; b < n; b++) {
+        let best = 0;
+        for (let c = 1; c < N; c++) if (scores[b * N + c] > scores[b * N + best]) best = c;
+        block(out, start + b).set(sequences.subarray(best * H * A, best * H * A + A));
+      }
+    }
+    return out;
+  }
+
   /** The rollout of every member for a query [B, H, ...frame] each (one network: one rollout). */
   async memberForecasts(q: Query, run?: RunContext): Promise<Forecast[]> {
     if (!this.dynamics) throw new Error('spatial: forecast() before fit()');
@@ -560,15 +765,8 @@ export class SpatialModel implements WorldModel {
     const B = episodeCount(q.history),
       K = hist.shape[1],
       H = q.horizon;
-    const g = this.geometry;
-    const history = new Float32Array(B * K * g.pixels);
-    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) history.set(block(hist, b, k), (b * K + k) * g.pixels);
-    let actions: Float32Array | null = null;
-    if (q.actions) {
-      const A = sizeOf(this.spec.action!);
-      actions = new Float32Array(B * H * A);
-      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) actions.set(block(q.actions, b, h), (b * H + h) * A);
-    }
+    const history = this.historyFrames(q.history);
+    const actions = q.actions ? this.stepActions(q.actions, B, H) : null;
     const outsideBefore = this.forecastActionsOutside;
     const outs = await this.predict(history, B, K, actions, H);
     const outside = this.forecastActionsOutside - outsideBefore;
@@ -599,6 +797,7 @@ export class SpatialModel implements WorldModel {
     const dynamicsShapes = this.members.map((member, k) => writeWeights(join(dir, memberFile(k)), member.params()));
     const lamShapes = this.lam ? writeWeights(join(dir, 'latent-actions.f32'), this.lam.params()) : null;
     const tokenizerShapes = this.tokenizer ? writeWeights(join(dir, 'tokenizer.f32'), this.tokenizer.params()) : null;
+    const headShapes = this.heads ? writeWeights(join(dir, 'heads.f32'), this.heads.params()) : null;
     const meta = {
       format: FORMAT,
       spec: this.spec,
@@ -608,6 +807,8 @@ export class SpatialModel implements WorldModel {
       dynamicsShapes,
       lamShapes,
       tokenizerShapes,
+      headShapes,
+      fittedOn: this.fittedOn,
       latentMap: this.latentMap,
       actionSupport: this.actionSupport,
       summary: this.summary,
@@ -633,6 +834,14 @@ export class SpatialModel implements WorldModel {
     }
     if (model.tokenizer)
       readWeights(join(dir, 'tokenizer.f32'), model.tokenizer.params(), meta.tokenizerShapes, 'spatial');
+    // saves from before the disagreement heads hold none: such a model forecasts, and its act() says to refit
+    if (model.heads && meta.headShapes)
+      readWeights(join(dir, 'heads.f32'), model.heads.params(), meta.headShapes, 'spatial');
+    else if (model.heads) {
+      model.heads.dispose();
+      model.heads = null;
+    }
+    model.fittedOn = meta.fittedOn ?? 0;
     model.latentMap = meta.latentMap;
     model.actionSupport = meta.actionSupport ?? null;
     model.summary = meta.summary;

@@ -4,11 +4,9 @@ import {
   checkWorldModel,
   createRng,
   evaluateModel,
-  forecastWindows,
   jobWorld,
   quietRun,
   trainingSet,
-  evaluationSet,
   block,
   tensor,
   type Query,
@@ -26,6 +24,7 @@ import { actionClasses, codebookUsage, normalisedMutualInformation } from '../sr
 import { LatentActionModel } from '../src/model';
 import { dataTensors, latentCodes, trainLatentActionModel } from '../src/train';
 import { geometryOf } from '../src/world-model';
+import { fitted } from './fitted';
 
 const TIMEOUT = 900_000;
 /** A short fit for the tests that check plumbing rather than skill. */
@@ -34,24 +33,6 @@ const tiny: Partial<SpatialConfig> = { minSteps: 10, maxSteps: 10 };
 beforeAll(async () => {
   await initBackend();
 });
-
-async function fitted(scenario: Scenario, budget: number, seed: number, config: Partial<SpatialConfig>) {
-  const world = jobWorld(scenario, seed);
-  const train = trainingSet(scenario, world, 'behavior', budget, seed).observed;
-  const model = (await spatial.create(scenario.spec, 'frame', { ...spatialDefaults, ...config })) as SpatialModel;
-  await model.fit(train, quietRun(seed));
-  const test = evaluationSet(scenario, world, 'test', seed, { count: 6, horizon: 8 });
-  const { query } = forecastWindows(
-    scenario.spec,
-    'frame',
-    test.observed,
-    test.clean,
-    test.starts,
-    scenario.spec.historySteps,
-    8,
-  );
-  return { model, query, train };
-}
 
 describe('dynamics on bouncing-balls frames (true actions)', { tags: ['slow'] }, () => {
   it(
