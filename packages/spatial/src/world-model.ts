@@ -2,8 +2,8 @@
 // Runtime unless forecastBackend = 'tfjs'), explain, save and load. With tokenizer = 'vq' a stage 0 trains
 // the discrete patch tokenizer (tokenizer.ts) and the dynamics predicts token ids. The networks are in
 // model.ts, the training loops in train.ts, the rollout loop in rollout.ts and its ONNX step in onnx.ts. With
-// actions and disagreementHeads >= 2, the fit also trains the disagreement heads and act() chooses actions by their
-// disagreement (disagreement.ts).
+// actions and disagreementHeads >= 2, act() chooses actions by the disagreement heads (disagreement.ts), trained on
+// the last fit's data at the first act() or save() after it.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
   type Rng,
   episodeCount,
   isCategorical,
+  quietRun,
   sizeOf,
   tensor,
   type Episodes,
@@ -53,6 +54,7 @@ import { contextWindows, rollout, tfjsEngine, tfjsTokenEngine, type StepEngine }
 import { PatchTokenizer, reconstructionError, trainTokenizer } from './tokenizer';
 import {
   actionTable,
+  type ActionTable,
   dataTensors,
   headData,
   latentCodes,
@@ -147,6 +149,11 @@ export class SpatialModel implements WorldModel {
   private forecastActionsOutside = 0;
   /** The disagreement heads on member 0's trunk (null without act()). */
   heads: DisagreementHeads | null = null;
+  /**
+   * What the heads train on, kept from the last fit until the first act() or save() trains them (trainedHeads): a
+   * protocol that never acts never pays for them, and the forecasts never depend on them.
+   */
+  private headsData: { d: TrainingData; samples: Samples; actions: ActionTable | null; rng: Rng } | null = null;
   /** Training transitions of the last fit (names act()'s random streams, so each round draws its own). */
   private fittedOn = 0;
   summary: Record<string, unknown> = {};
@@ -259,6 +266,7 @@ export class SpatialModel implements WorldModel {
     this.tokenTable?.dispose();
     this.members = [];
     this.heads = null;
+    this.headsData = null;
     this.lam = null;
     this.tokenizer = null;
     this.tokenTable = null;
@@ -415,9 +423,11 @@ export class SpatialModel implements WorldModel {
       phases.forEach((p, k) => (engines[phases.length > 1 ? `dynamics${k}` : 'dynamics'] = p.engine));
       notes.steps = phases.map((p) => p.steps);
       notes.dynamicsSeconds = round((performance.now() - t1) / 1000, 1);
-      // act()'s heads, on member 0's trunk once it is trained (explain().act says what they cost)
-      if (this.heads) this.summary.act = await this.fitHeads(d, base.samples, actionTensor, rng, run);
-      else this.summary.act = { reason: actUnavailable(spec, config) };
+      // act()'s heads, on member 0's trunk: trained at the first act() or save() (explain().act says what they cost)
+      this.headsData = this.heads ? { d, samples: base.samples, actions: actionTable(actionTensor), rng } : null;
+      this.summary.act = this.heads
+        ? { heads: this.heads.heads.length, trained: 'at the first act() or save()' }
+        : { reason: actUnavailable(spec, config) };
       this.fittedOn = d.transitions.count;
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
@@ -452,7 +462,7 @@ export class SpatialModel implements WorldModel {
   private async fitHeads(
     d: TrainingData,
     samples: Samples,
-    actions: tf.Tensor2D | null,
+    actions: ActionTable | null,
     rng: Rng,
     run: RunContext,
   ): Promise<Record<string, unknown>> {
@@ -468,7 +478,7 @@ export class SpatialModel implements WorldModel {
               .slice(0, HEAD_SAMPLES),
           )
         : all;
-    const data = await headData(this.members[0], d.frames, samples, actionTable(actions), rows);
+    const data = await headData(this.members[0], d.frames, samples, actions, rows);
     const steps = this.config.headStepRatio * stepsFor(this.config, rows.length);
     run.log(`spatial: ${heads.heads.length} disagreement heads, ${steps} steps on ${rows.length} samples`);
     const result = await trainHeads(heads, this.geometry.P, data, this.config, steps, rng.fork('heads'), run.signal);
@@ -679,14 +689,26 @@ export class SpatialModel implements WorldModel {
     return out;
   }
 
+  /** The disagreement heads, trained on the last fit's data if they are not yet (the same whenever they train). */
+  private async trainedHeads(run: RunContext): Promise<DisagreementHeads> {
+    if (!this.heads) throw new Error('spatial: this model was saved without disagreement heads; refit it to act()');
+    if (this.headsData) {
+      const { d, samples, actions, rng } = this.headsData;
+      this.summary.act = await this.fitHeads(d, samples, actions, rng, run);
+      this.headsData = null;
+    }
+    return this.heads;
+  }
+
   /**
    * The heads' disagreement summed over an imagined rollout from each of B windows [B]: from the last frames of each
    * history (`q.history`), under its actions `q.actions` [B, H, ...actionShape] (`q.horizon` = H steps). What act()
    * maximises over candidate actions.
    */
-  disagreement(q: Query): Promise<Float64Array> {
+  async disagreement(q: Query): Promise<Float64Array> {
     if (!this.heads || !this.dynamics) throw new Error('spatial: disagreement() needs a fitted model with heads');
     if (!q.actions) throw new Error('spatial: disagreement() imagines under actions; the query has none');
+    await this.trainedHeads(quietRun(0));
     const B = episodeCount(q.history);
     const K = q.history.views[this.view].shape[1];
     return this.imagine(this.historyFrames(q.history), B, K, this.stepActions(q.actions, B, q.horizon), q.horizon);
@@ -719,7 +741,7 @@ export class SpatialModel implements WorldModel {
    */
   private async chooseActions(history: Episodes, run: RunContext): Promise<Tensor> {
     if (!this.dynamics) throw new Error('spatial: act() before fit()');
-    if (!this.heads) throw new Error('spatial: this model was saved without disagreement heads; refit it to act()');
+    await this.trainedHeads(run);
     const spec = this.spec.action!;
     const A = sizeOf(spec),
       N = this.config.actCandidates,
@@ -793,6 +815,7 @@ export class SpatialModel implements WorldModel {
 
   async save(dir: string): Promise<void> {
     if (!this.dynamics) throw new Error('spatial: save() before fit()');
+    if (this.headsData) await this.trainedHeads(quietRun(0)); // a saved model acts as the fitted one would
     mkdirSync(dir, { recursive: true });
     const dynamicsShapes = this.members.map((member, k) => writeWeights(join(dir, memberFile(k)), member.params()));
     const lamShapes = this.lam ? writeWeights(join(dir, 'latent-actions.f32'), this.lam.params()) : null;
