@@ -151,10 +151,18 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     state.weights = posterior(worlds.map((w) => w.logEvidence));
   };
 
+  /** A world's step on a window: with the window's per-episode parameters inferred in context where it has any. */
+  const windowStepper = (
+    world: CandidateWorld,
+    obs: Float64Array[],
+    pastActions: Float64Array[],
+    context: Record<string, Float32Array>,
+  ): StepFn => (world.inContext ? world.inContext(obs, pastActions, context) : world.step);
+
   /**
    * Where a world's rollout of a window starts: its step (with the window's per-episode parameters, inferred in
    * context or jointly with the filtered states) and the last two states (filtered through the law unless
-   * `filterHistory` is off or the view is noise-free).
+   * `filterHistory` is off or the view is noise-free). `inContext`: the world's windowStepper, where already made.
    */
   const windowStart = (
     world: CandidateWorld,
@@ -162,8 +170,9 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     pastActions: Float64Array[],
     frozen: Uint8Array,
     context: Record<string, Float32Array>,
+    inContext: StepFn = windowStepper(world, obs, pastActions, context),
   ): { stepper: StepFn; prev: Float64Array; cur: Float64Array } => {
-    let stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
+    let stepper = inContext;
     let states = obs;
     if (state.config.filterHistory && obsStd > 0) {
       const observationVariance = Float64Array.from({ length: D }, (_, d) => (frozen[d] ? 0 : obsStd * obsStd));
@@ -200,19 +209,21 @@ export function createModel(state: ModelState): PossibleWorldsModel {
    * that starts outside the training range (a test episode at large amplitude) tells at once which world holds
    * there. Every world is scored on the same transitions: from the second, so that a law reading the previous
    * state has one. Categorical views (their worlds predict without noise) and `windowEvidence` off: the training
-   * posterior alone.
+   * posterior alone. Also each world's windowStepper where it made one (the rollout starts from it).
    */
   const windowWeights = (
     obs: Float64Array[],
     pastActions: Float64Array[],
     frozen: Uint8Array,
     context: Record<string, Float32Array>,
-  ): number[] => {
-    if (!state.config.windowEvidence || isCategorical(spec.views[view]) || obs.length < 2) return state.weights;
+  ): { weights: number[]; steppers: Array<StepFn | undefined> } => {
+    if (!state.config.windowEvidence || isCategorical(spec.views[view]) || obs.length < 2)
+      return { weights: state.weights, steppers: [] };
     const first = obs.length >= 3 ? 1 : 0;
-    return posterior(
-      state.worlds.map((world) => {
-        const stepper = world.inContext ? world.inContext(obs, pastActions, context) : world.step;
+    const steppers = state.worlds.map((world) => windowStepper(world, obs, pastActions, context));
+    const weights = posterior(
+      state.worlds.map((world, i) => {
+        const stepper = steppers[i];
         let logLik = 0;
         for (let t = first; t < obs.length - 1; t++) {
           const next = stepper(obs[Math.max(t - 1, 0)], obs[t], pastActions[t], context);
@@ -226,6 +237,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         return world.logEvidence + logLik;
       }),
     );
+    return { weights, steppers };
   };
 
   /** Steps a world from its window start under `future` actions; returns [H][D]. */
@@ -252,7 +264,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     return out;
   };
 
-  /** Rolls one world out from a window's history; returns [H][D]. */
+  /** Rolls one world out from a window's history (from its windowStepper where already made); returns [H][D]. */
   const rollout = (
     world: CandidateWorld,
     obs: Float64Array[],
@@ -260,7 +272,9 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     future: Float64Array[],
     frozen: Uint8Array,
     context: Record<string, Float32Array>,
-  ): Float64Array[] => rollFrom(windowStart(world, obs, pastActions, frozen, context), future, frozen, context);
+    inContext?: StepFn,
+  ): Float64Array[] =>
+    rollFrom(windowStart(world, obs, pastActions, frozen, context, inContext), future, frozen, context);
 
   /** Dimensions that are padding at step t of episode b (the view's mask says so), held in rollouts. */
   const frozenAt = (views: Episodes['views'], b: number, t: number): Uint8Array => {
@@ -396,7 +410,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         );
         const frozen = frozenAt(q.history.views, b, K - 1);
         const context = Object.fromEntries(Object.entries(q.history.context).map(([k, v]) => [k, block(v, b)]));
-        const weights = windowWeights(obs, pastActions, frozen, context);
+        const { weights, steppers } = windowWeights(obs, pastActions, frozen, context);
         const best = weights.reduce((arg, w, i) => (w > weights[arg] ? i : arg), 0);
         const used =
           state.config.prediction === 'map' ? [best] : weights.map((w, i) => (w > 1e-3 ? i : -1)).filter((i) => i >= 0);
@@ -406,7 +420,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         for (const i of used) {
           const w = weights[i] / total;
           const world = state.worlds[i];
-          const path = rollout(world, obs, pastActions, future, frozen, context);
+          const path = rollout(world, obs, pastActions, future, frozen, context, steppers[i]);
           path.forEach((x, h) => {
             for (let d = 0; d < D; d++) {
               // the law's noise, compounding as a random walk
