@@ -55,6 +55,8 @@ export interface WorldModel {
   forecast(q: Query, run: RunContext): Promise<Forecast>;
   /** On-policy: the next actions [B, ...actionShape] for B episodes observed so far. */
   act?(history: Episodes, run: RunContext): Promise<Tensor>;
+  /** Why this model has no act() here (e.g. a config that disables it): the runner's on-policy n/a reason says it. */
+  readonly actUnavailable?: string;
   /** Online update in the live protocol, with the most recent steps. */
   update?(recent: Episodes, run: RunContext): Promise<void>;
   /** E.g. the selected law, a latent-action codebook; goes into the results JSON. */

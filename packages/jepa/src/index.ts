@@ -44,9 +44,11 @@ interface Fitted {
   headsLoss: number | null;
 }
 
-/** Whether a model of this spec and config has act(): the scenario has actions and actHeads > 1 (ensemble.ts). */
-function acts(spec: ScenarioSpec, config: JepaConfig): boolean {
-  return spec.action !== null && config.actHeads > 1;
+/** Why a model of this spec and config has no act() (null: it has one): it needs actions, and heads to disagree. */
+function actUnavailable(spec: ScenarioSpec, config: JepaConfig): string | null {
+  if (spec.action === null) return `${spec.id} has no actions`;
+  if (config.actHeads < 2) return 'actHeads = 1: no heads to disagree (ensemble.ts)';
+  return null;
 }
 
 function disposeNetworks(nets: Networks | null): void {
@@ -67,6 +69,7 @@ class JepaModel implements WorldModel {
   private plans: ActPlans | null = null;
   /** Plan2Explore's choice of experience (act.ts); absent with actHeads = 1 or a world without actions. */
   readonly act?: (history: Episodes, run: RunContext) => Promise<Tensor>;
+  readonly actUnavailable?: string;
   /**
    * The ORT sessions of the forecast (forecastBackend 'onnx'), opened after fit or at the first forecast after load.
    */
@@ -78,7 +81,9 @@ class JepaModel implements WorldModel {
     private readonly config: JepaConfig,
     private geometry: Geometry,
   ) {
-    if (acts(spec, config)) this.act = (history, run) => this.explore(history, run);
+    const unavailable = actUnavailable(spec, config);
+    if (unavailable === null) this.act = (history, run) => this.explore(history, run);
+    else this.actUnavailable = unavailable;
   }
 
   static restore(
@@ -111,7 +116,7 @@ class JepaModel implements WorldModel {
       const diagnostics = latentDiagnostics(nets, set);
       // the heads of act() train at the first act() (or save()) after this fit, on the frozen latents: a protocol
       // that never acts never pays for them, and the networks above (so the forecasts) are the same without them
-      this.headsData = acts(this.spec, this.config) ? { data, seed: run.seed } : null;
+      this.headsData = this.act ? { data, seed: run.seed } : null;
       this.actCalls = 0;
       this.plans = null;
       const params = nets.online.count() + nets.predictor.count() + nets.probe.count();

@@ -101,8 +101,12 @@ describe('jepa act()', () => {
   it('has no act() with one head, nor on a world without actions', async () => {
     const one = await jepa.create(resonance.spec, 'state', { ...tiny, actHeads: 1 });
     expect(one.act).toBeUndefined();
+    expect(one.actUnavailable).toMatch(/actHeads = 1/);
     const noActions = await jepa.create(codeTrace.spec, 'state', tiny);
     expect(noActions.act).toBeUndefined();
+    expect(noActions.actUnavailable).toMatch(/has no actions/);
+    const acting = await jepa.create(resonance.spec, 'state', tiny);
+    expect(acting.actUnavailable).toBeUndefined();
   });
 
   it('forecasts the same with and without the heads; save -> load keeps the heads (the same act)', async () => {

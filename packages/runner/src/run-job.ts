@@ -190,7 +190,9 @@ export async function runJob(
     model = created;
     // before any data is made: the evaluation sets of an image view take seconds, and this answer needs none
     if (job.protocol === 'on-policy' && typeof model.act !== 'function')
-      return unsupported(`${job.modelId} has no act(): it cannot choose its own experience`);
+      return unsupported(
+        `${job.modelId} has no act(): ${model.actUnavailable ?? 'it cannot choose its own experience'}`,
+      );
     const watched = tracked(created, phases);
     phases.stage('data');
     const world = jobWorld(scenario, job.seed);

@@ -20,3 +20,17 @@ describe('a sweep of several models where one reads none of the chosen scenarios
     expect(r.stdout).toContain('refuses-everything offline: unsupported: needs a view named "lidar"');
   });
 });
+
+describe('an on-policy job of a model without act()', () => {
+  it("is unsupported with the model's own reason where it gives one, the generic one where not", () => {
+    const out = join(scratch(), 'no-act');
+    const model = `persistence,${fixture('cannot-act.ts')}`;
+    const r = bench(smallSweep({ model, scenario: 'resonance', view: 'state', protocol: 'on-policy', out }));
+    expect(r.code, r.stderr).toBe(0);
+    const reasons = Object.fromEntries(readLines(join(out, 'results.jsonl')).map((l) => [l.model, l.reason]));
+    expect(reasons).toEqual({
+      'planted-cannot-act': 'planted-cannot-act has no act(): its planner is switched off by config',
+      persistence: 'persistence has no act(): it cannot choose its own experience',
+    });
+  });
+});

@@ -166,6 +166,7 @@ export class SpatialModel implements WorldModel {
    * the heads disagree on most. Absent (the runner reports on-policy n/a) where actUnavailable gives a reason.
    */
   readonly act?: (history: Episodes, run: RunContext) => Promise<Tensor>;
+  readonly actUnavailable?: string;
 
   constructor(
     readonly spec: ScenarioSpec,
@@ -183,7 +184,9 @@ export class SpatialModel implements WorldModel {
     this.geometry = geometryOf(spec, view, config);
     this.contextFrames = contextFramesOf(spec, config);
     this.action = actionKindOf(spec.action, config.actionFree, config.latentActions);
-    if (actUnavailable(spec, config) === null) this.act = (history, run) => this.chooseActions(history, run);
+    const unavailable = actUnavailable(spec, config);
+    if (unavailable === null) this.act = (history, run) => this.chooseActions(history, run);
+    else this.actUnavailable = unavailable;
   }
 
   /** The first dynamics network (the only one unless the model is an ensemble). */

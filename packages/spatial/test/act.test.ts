@@ -95,8 +95,10 @@ describe('act() on every scenario with actions', () => {
     async () => {
       const one = await spatial.create(bouncingBalls.spec, 'frame', { ...spatialDefaults, disagreementHeads: 1 });
       expect(one.act).toBeUndefined();
+      expect(one.actUnavailable).toMatch(/disagreementHeads = 1/);
       const vq = await spatial.create(bouncingBalls.spec, 'frame', { ...spatialDefaults, tokenizer: 'vq' });
       expect(vq.act).toBeUndefined();
+      expect(vq.actUnavailable).toMatch(/tokenizer 'vq'/);
       const none = await spatial.create(lifeLike.spec, 'frame', spatialDefaults);
       expect(none.act).toBeUndefined();
       const { model } = await fitted(bouncingBalls, 32, 1, { ...tiny, disagreementHeads: 1 });
