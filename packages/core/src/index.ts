@@ -108,7 +108,7 @@ export {
 } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
 export { drawDisc } from './frames';
-export { evaluationSet, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
+export { evaluationSet, evaluationWindows, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
 export {
   assertForecast,
   assertScored,

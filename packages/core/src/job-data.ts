@@ -5,7 +5,7 @@ import type { Episodes } from './data';
 import { createRng } from './rng';
 import type { PolicyName, Scenario, Split } from './scenario';
 import { addObservationNoise, simulateEpisodes, trainingEpisodes } from './simulate';
-import { windowStarts } from './windows';
+import { forecastWindows, windowStarts, type ForecastWindows } from './windows';
 
 /** Clean episodes, what models see of them (with observation noise), and one window start per episode. */
 export interface EvaluationSet {
@@ -80,4 +80,17 @@ export function evaluationSet(
   if (evaluationCache.size > 16) evaluationCache.clear();
   evaluationCache.set(cacheKey, set);
   return set;
+}
+
+/**
+ * The forecast windows of an evaluation set on one view, as a job scores them: the scenario's history, then `horizon`
+ * steps (a horizon of at most the set's). What evaluate.ts scores; tests build their queries from it too.
+ */
+export function evaluationWindows(
+  scenario: Scenario,
+  set: EvaluationSet,
+  view: string,
+  horizon: number,
+): ForecastWindows {
+  return forecastWindows(scenario.spec, view, set.observed, set.clean, set.starts, scenario.spec.historySteps, horizon);
 }

@@ -11,7 +11,7 @@ import {
   trainingSet,
   jobWorld,
   evaluationSet,
-  forecastWindows,
+  evaluationWindows,
 } from '@worldbench/core';
 import { persistence } from '@worldbench/baselines';
 import { initBackend, tf } from '@worldbench/neural';
@@ -181,15 +181,7 @@ describe('tensor memory', () => {
       const world = jobWorld(bouncingBalls, seed);
       const train = trainingSet(bouncingBalls, world, 'behavior', 64, seed).observed;
       const test = evaluationSet(bouncingBalls, world, 'test', seed, { count: 8, horizon: 4 });
-      const { query } = forecastWindows(
-        bouncingBalls.spec,
-        'state',
-        test.observed,
-        test.clean,
-        test.starts,
-        bouncingBalls.spec.historySteps,
-        4,
-      );
+      const { query } = evaluationWindows(bouncingBalls, test, 'state', 4);
       const before = tf.memory().numTensors;
       for (let round = 0; round < 2; round++) {
         const model = await jepa.create(bouncingBalls.spec, 'state', { ...jepa.defaults, minSteps: 5, maxSteps: 5 });

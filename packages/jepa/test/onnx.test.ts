@@ -10,7 +10,7 @@ import spriteWorld from '../../../scenarios/sprite-world/src/index';
 import {
   createRng,
   evaluationSet,
-  forecastWindows,
+  evaluationWindows,
   jobWorld,
   quietRun,
   trainingSet,
@@ -41,15 +41,7 @@ const TOLERANCE = 1e-4;
 /** Test windows of a scenario: `count` episodes, horizon `horizon`. */
 function testQuery(scenario: Scenario, seed: number, count: number, horizon: number): Query {
   const test = evaluationSet(scenario, jobWorld(scenario, seed), 'test', seed, { count, horizon });
-  return forecastWindows(
-    scenario.spec,
-    'state',
-    test.observed,
-    test.clean,
-    test.starts,
-    scenario.spec.historySteps,
-    horizon,
-  ).query;
+  return evaluationWindows(scenario, test, 'state', horizon).query;
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import {
   block,
   evaluationSet,
-  forecastWindows,
+  evaluationWindows,
   isCategorical,
   quietRun,
   sliceSteps,
@@ -137,7 +137,7 @@ describe('disagreement heads', () => {
         K = resonance.spec.historySteps;
       const { model, train, world } = await fitted(resonance, 256, seed, {});
       const test = evaluationSet(resonance, world, 'test', seed, { count: 32, horizon: H });
-      const away = forecastWindows(resonance.spec, 'frame', test.observed, test.clean, test.starts, K, H).query;
+      const away = evaluationWindows(resonance, test, 'frame', H).query;
       // windows of the training episodes themselves, under the actions the expert took there
       const E = train.views.frame.shape[0];
       const on: Query = {

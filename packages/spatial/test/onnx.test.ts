@@ -2,7 +2,15 @@
 // (random weights, every kind of action input, both paddings, C = 1, 2 and 3, with and without deadzone),
 // fitted models (true actions, action-free) forecast through ORT as the forecastBackend=tfjs switch does,
 // FitReport.backend says which backend forecasts, and sessions are released (on release, refit, dispose).
-import { createRng, evaluationSet, forecastWindows, jobWorld, quietRun, trainingSet, type Rng } from '@worldbench/core';
+import {
+  createRng,
+  evaluationSet,
+  evaluationWindows,
+  jobWorld,
+  quietRun,
+  trainingSet,
+  type Rng,
+} from '@worldbench/core';
 import { backendName, initBackend, tf } from '@worldbench/neural';
 import { ORT_ENGINE, ORT_VERSION, requestedEngine } from '@worldbench/onnx';
 import spriteWorld from '@worldbench/sprite-world';
@@ -184,15 +192,7 @@ describe('SpatialModel forecasts through ONNX Runtime', () => {
     const world = jobWorld(spriteWorld, seed);
     const train = trainingSet(spriteWorld, world, 'behavior', 128, seed).observed;
     const test = evaluationSet(spriteWorld, world, 'test', seed, { count: 8, horizon: 8 });
-    const { query } = forecastWindows(
-      spriteWorld.spec,
-      'frame',
-      test.observed,
-      test.clean,
-      test.starts,
-      spriteWorld.spec.historySteps,
-      8,
-    );
+    const { query } = evaluationWindows(spriteWorld, test, 'frame', 8);
     const fit = async (config: Partial<SpatialConfig>) => {
       const model = await spatial.create(spriteWorld.spec, 'frame', {
         ...spatialDefaults,
