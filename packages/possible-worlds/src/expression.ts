@@ -1,12 +1,12 @@
 // Expressions of the equation search: trees over variables, fitted constants and literal numbers, with the
-// operators +, -, *, /, pow, hypot, and abs, sqrt, square, cube, sin, cos, exp, log, inv. A law found by the
+// operators +, -, *, /, pow, hypot, and abs, sqrt, square, cube, sin, cos, exp, tanh, log, inv. A law found by the
 // search is a sum of such terms, each times a coefficient (search.ts). An expression is printed for people,
 // keyed for deduplication, and compiled to a plain JS function for speed (it is evaluated millions of times).
 //
 // Every operator is total: sqrt and log read |x| (log(|x| + 1e-12)), inv and div give a non-finite value at 0
 // that the search treats as "this term cannot explain the data" (it is dropped, never patched).
 
-export type UnaryOp = 'abs' | 'sqrt' | 'square' | 'cube' | 'sin' | 'cos' | 'exp' | 'log' | 'inv';
+export type UnaryOp = 'abs' | 'sqrt' | 'square' | 'cube' | 'sin' | 'cos' | 'exp' | 'tanh' | 'log' | 'inv';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'hypot';
 
 export type Expr =
@@ -148,6 +148,8 @@ function source(e: Expr): string {
           return `Math.cos(${a})`;
         case 'exp':
           return `Math.exp(${a})`;
+        case 'tanh':
+          return `Math.tanh(${a})`;
         case 'log':
           return `Math.log(Math.abs(${a}) + 1e-12)`;
         case 'inv':

@@ -7,6 +7,8 @@ import {
   createRng,
   episodeCount,
   isCategorical,
+  searchPlans,
+  shiftPlans,
   sizeOf,
   tensor,
   type Episodes,
@@ -20,7 +22,7 @@ import {
 import type { PossibleWorldsConfig } from './config';
 import { posterior } from './evidence';
 import { smoothJointly, type StepFn } from './filter';
-import { planExperiment, shiftPlan, type Plan, type PlanWorld } from './planner';
+import { planScorer, type PlanWorld } from './planner';
 import {
   fitScenarioWorlds,
   scenarioTransitions,
@@ -55,7 +57,7 @@ export interface ModelState {
   /** How much of the search the last fit ran (library 'search'). */
   search?: SearchReport;
   /** act(): the plans of its last call, per episode, and the episodes' length then (to warm-start the next step). */
-  plans?: { B: number; T: number; plans: Plan[] };
+  plans?: { B: number; T: number; plans: Float32Array };
 }
 
 /** Where a job's candidate laws come from. */
@@ -322,8 +324,13 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const K = Math.min(T, Math.max(spec.historySteps, 2));
       // receding horizon: the plans of the previous call warm-start this one when it is the next step of the same
       // episodes
-      const warm = state.plans && state.plans.B === B && state.plans.T === T - 1 ? state.plans.plans : null;
-      const plans: Plan[] = [];
+      const horizon = state.config.actHorizon;
+      const warm =
+        state.plans && state.plans.B === B && state.plans.T === T - 1
+          ? shiftPlans(state.plans.plans, B, horizon)
+          : null;
+      const worldsOf: PlanWorld[][] = [],
+        frozenOf: Uint8Array[] = [];
       for (let b = 0; b < B; b++) {
         const obs = Array.from({ length: K }, (_, t) => Float64Array.from(block(hist, b, T - K + t)));
         const past = Array.from({ length: K - 1 }, (_, t) =>
@@ -333,30 +340,22 @@ export function createModel(state: ModelState): PossibleWorldsModel {
         );
         const context = Object.fromEntries(Object.entries(history.context).map(([k, v]) => [k, block(v, b)]));
         const frozen = frozenAt(history.views, b, T - 1);
-        const worlds: PlanWorld[] = leading.map((i) => {
-          const start = windowStart(state.worlds[i], obs, past, frozen, context);
-          return {
-            weight: Math.max(state.weights[i], 1e-3),
-            noiseVariance: state.worlds[i].noiseVariance,
-            rollout: (actions) => rollFrom(start, actions, frozen, context),
-          };
-        });
-        const { plan } = planExperiment(
-          action,
-          worlds,
-          frozen,
-          {
-            objective: state.config.actObjective,
-            horizon: state.config.actHorizon,
-            candidates: state.config.actCandidates,
-            iterations: state.config.actIterations,
-          },
-          rng,
-          warm ? shiftPlan(warm[b]) : null,
+        frozenOf.push(frozen);
+        worldsOf.push(
+          leading.map((i) => {
+            const start = windowStart(state.worlds[i], obs, past, frozen, context);
+            return {
+              weight: Math.max(state.weights[i], 1e-3),
+              noiseVariance: state.worlds[i].noiseVariance,
+              rollout: (actions) => rollFrom(start, actions, frozen, context),
+            };
+          }),
         );
-        plans.push(plan);
-        block(out, b).set(plan[0]);
       }
+      const search = { horizon, candidates: state.config.actCandidates, iterations: state.config.actIterations };
+      const scorer = planScorer(state.config.actObjective, worldsOf, frozenOf, horizon, A);
+      const { plans } = await searchPlans(action, B, search, scorer, rng, warm); //     [B, H, A]
+      for (let b = 0; b < B; b++) block(out, b).set(plans.subarray(b * horizon * A, b * horizon * A + A));
       state.plans = { B, T, plans };
       return out;
     },

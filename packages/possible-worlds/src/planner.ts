@@ -1,11 +1,11 @@
-// act()'s planner: the sequence of actions over the next few steps whose observations are expected to tell the
-// leading worlds apart best, found by the cross-entropy method over action sequences; receding horizon: the first
-// action is taken, and the rest of the plan warm-starts the next step's search.
+// act()'s objective: how well a sequence of actions over the next few steps is expected to tell the leading worlds
+// apart. Core's `searchPlans` finds the best sequence by the cross-entropy method over action sequences; receding
+// horizon: the first action is taken, and the rest of the plan warm-starts the next step's search.
 //
 // Why plan and not take the greedy one-step choice: where the worlds agree near the present state (a driven spring
 // whose candidate laws part only at large amplitude) every single action scores the same, and only a sequence (push
 // in phase with the motion for many steps) reaches where they differ.
-import { isCategorical, sizeOf, type Rng, type TensorSpec } from '@worldbench/core';
+import type { PlanScorer } from '@worldbench/core';
 
 /** One leading world as the planner sees it: its posterior weight, and its rollout of a plan from the present. */
 export interface PlanWorld {
@@ -15,24 +15,6 @@ export interface PlanWorld {
   /** The world's predicted states [H][D] under the plan's actions [H][A], from the window's present state. */
   rollout(actions: Float64Array[]): Float64Array[];
 }
-
-export interface PlanSettings {
-  /** What a plan is scored by: `expectedInformationGain` or `expectedEvidence`. */
-  objective: 'information' | 'evidence';
-  /** Steps planned ahead. */
-  horizon: number;
-  /** Action sequences scored per iteration. */
-  candidates: number;
-  /** Iterations of the cross-entropy method (1: random shooting). */
-  iterations: number;
-}
-
-/** The share of each iteration's sequences whose statistics make the next iteration's sampling distribution. */
-const ELITE_SHARE = 1 / 8;
-/** A real action's sampling std never shrinks below this share of its range (the search keeps looking around). */
-const MIN_STD_SHARE = 0.05;
-/** Int actions: the weight an elite's choice gets in the next iteration's probabilities (the rest stays as it was). */
-const CATEGORICAL_STEP = 0.7;
 
 /**
  * The Bhattacharyya distance between each pair of worlds' predicted observations of a plan: each world rolls its own
@@ -110,91 +92,29 @@ export function expectedEvidence(worlds: readonly PlanWorld[], distance: readonl
 export type Plan = Float64Array[];
 
 /**
- * The plan that maximises the expected information gain, by the cross-entropy method: sample `candidates` sequences,
- * keep the best eighth, refit the sampling distribution to them (real actions: a Gaussian per step and element,
- * clipped to the action's range; int actions: a categorical per step and element), repeat `iterations` times; the
- * best sequence seen wins. `warm`: the previous step's plan, shifted by one (receding horizon), scored first and
- * centring the first iteration's sampling; without it sampling starts uniform over the range. All draws from `rng`.
- * Returns the best plan and its score.
+ * The plan scorer of act() for core's `searchPlans`: the objective (`expectedInformationGain` or `expectedEvidence`)
+ * of each candidate plan [P, C, H, A] (flat) of each problem p (an episode) over that episode's leading worlds.
  */
-export function planExperiment(
-  action: TensorSpec,
-  worlds: readonly PlanWorld[],
-  frozen: Uint8Array,
-  settings: PlanSettings,
-  rng: Rng,
-  warm: Plan | null,
-): { plan: Plan; score: number } {
-  const A = sizeOf(action),
-    H = settings.horizon;
-  const categorical = isCategorical(action);
-  const vocab = categorical ? (action.vocab as number) : 0;
-  const [lo, hi] = action.range ?? [-1, 1];
-  // sampling distributions: real, mean and std per (step, element); int, probabilities per (step, element, value)
-  const mean = Array.from({ length: H }, (_, h) => (warm ? warm[h].slice() : new Float64Array(A).fill((lo + hi) / 2)));
-  const std = Array.from({ length: H }, () => new Float64Array(A).fill((hi - lo) / 2));
-  const probs = Array.from({ length: H }, () =>
-    Array.from({ length: A }, () => new Float64Array(vocab).fill(vocab ? 1 / vocab : 0)),
-  );
-  if (categorical && warm)
-    for (let h = 0; h < H; h++)
-      for (let a = 0; a < A; a++) {
-        probs[h][a].fill((1 - CATEGORICAL_STEP) / vocab);
-        probs[h][a][warm[h][a]] += CATEGORICAL_STEP;
+export function planScorer(
+  objective: 'information' | 'evidence',
+  worldsOf: readonly (readonly PlanWorld[])[],
+  frozenOf: readonly Uint8Array[],
+  horizon: number,
+  A: number,
+): PlanScorer {
+  const value = objective === 'information' ? expectedInformationGain : expectedEvidence;
+  return async (plans, problems, candidates) => {
+    const scores = new Float64Array(problems * candidates);
+    for (let p = 0; p < problems; p++)
+      for (let c = 0; c < candidates; c++) {
+        const at = (p * candidates + c) * horizon * A;
+        const plan: Plan = Array.from({ length: horizon }, (_, h) =>
+          Float64Array.from(plans.subarray(at + h * A, at + (h + 1) * A)),
+        );
+        const worlds = worldsOf[p];
+        const paths = worlds.map((w) => w.rollout(plan));
+        scores[p * candidates + c] = value(worlds, pairDistances(worlds, paths, frozenOf[p]));
       }
-  const sample = (): Plan =>
-    Array.from({ length: H }, (_, h) =>
-      Float64Array.from({ length: A }, (_, a) => {
-        if (!categorical) return Math.min(hi, Math.max(lo, mean[h][a] + std[h][a] * rng.normal()));
-        let u = rng.next(),
-          v = 0;
-        for (; v < vocab - 1; v++) if ((u -= probs[h][a][v]) < 0) break;
-        return v;
-      }),
-    );
-  const objective = settings.objective === 'information' ? expectedInformationGain : expectedEvidence;
-  const score = (plan: Plan) =>
-    objective(
-      worlds,
-      pairDistances(
-        worlds,
-        worlds.map((w) => w.rollout(plan)),
-        frozen,
-      ),
-    );
-  let best: Plan | null = null,
-    bestScore = -Infinity;
-  const elites = Math.max(2, Math.ceil(settings.candidates * ELITE_SHARE));
-  for (let it = 0; it < settings.iterations; it++) {
-    const plans = Array.from({ length: settings.candidates }, (_, c) =>
-      it === 0 && c === 0 && warm ? warm.map((x) => x.slice()) : sample(),
-    );
-    const scored = plans.map((plan) => ({ plan, score: score(plan) }));
-    for (const s of scored) if (s.score > bestScore) [best, bestScore] = [s.plan, s.score];
-    // stable: among equal scores the earlier draw stays first, so the choice is a seeded draw, not an order effect
-    const top = scored
-      .map((s, i) => ({ ...s, i }))
-      .sort((a, b) => b.score - a.score || a.i - b.i)
-      .slice(0, elites);
-    for (let h = 0; h < H; h++)
-      for (let a = 0; a < A; a++) {
-        const values = top.map((t) => t.plan[h][a]);
-        if (categorical) {
-          const p = probs[h][a];
-          for (let v = 0; v < vocab; v++) p[v] *= 1 - CATEGORICAL_STEP;
-          for (const v of values) p[v] += CATEGORICAL_STEP / values.length;
-        } else {
-          const m = values.reduce((s, x) => s + x, 0) / values.length;
-          const s2 = values.reduce((s, x) => s + (x - m) ** 2, 0) / values.length;
-          mean[h][a] = m;
-          std[h][a] = Math.max(Math.sqrt(s2), MIN_STD_SHARE * (hi - lo));
-        }
-      }
-  }
-  return { plan: best as Plan, score: bestScore };
-}
-
-/** The plan after its first action was taken: shifted by one step, the last step repeated (receding horizon). */
-export function shiftPlan(plan: Plan): Plan {
-  return plan.map((_, h) => plan[Math.min(h + 1, plan.length - 1)].slice());
+    return scores;
+  };
 }

@@ -4,12 +4,13 @@
 // with two or more axes) the norms of its position and of its rate, |q| and |v|, and the softened norm
 // hypot(|q|, eps) with a fitted eps; with other bodies always present, the differences of positions and the
 // separations (softened too). A factor is an atom or one nonlinear function of an atom: abs, sqrt,
-// square, cube, log, inv, a power from POWERS, or sin, cos, exp of the atom over a fitted scale. A term is a
-// factor, a factor times or over an atom, or a factor times two atoms: enough for a restoring force -k x, a
-// Duffing term x^3, a drag |v| v, a pendulum's sin(x / L), an inverse-square pull x / (|q|^2 + eps^2)^(3/2),
-// a product of a state and an action. Everything is enumerated by complexity (symbols in the expression, an
-// atom counting as one, a fitted constant as one more) until the search's effort is spent; a term whose
-// values on the data equal another's up to a factor is kept once, at its lowest complexity.
+// square, cube, log, inv, a power from POWERS, or sin, cos, exp, tanh of the atom over a fitted scale. A term
+// is a factor, a factor times or over an atom, or a factor times two atoms: enough for a restoring force -k x, a
+// Duffing term x^3, a drag |v| v, a pendulum's sin(x / L), a force that saturates, tanh(x / L), an
+// inverse-square pull x / (|q|^2 + eps^2)^(3/2), a product of a state and an action. Everything is enumerated
+// by complexity (symbols in the expression, an atom counting as one, a fitted constant as one more) until the
+// search's effort is spent; a term whose values on the data equal another's up to a factor is kept once, at its
+// lowest complexity.
 import { binary, constant, num, renumberConstants, unary, variable, type Expr, type UnaryOp } from './expression';
 import type { Kinematics } from './kinematics';
 
@@ -24,8 +25,8 @@ export interface Term {
 /** Literal exponents a factor may take (square and cube are unary operators; 1 is the atom itself). */
 export const POWERS = [-3, -2, -1.5, -1, -0.5, 0.5, 1.5] as const;
 const PLAIN_UNARY: readonly UnaryOp[] = ['abs', 'sqrt', 'square', 'cube', 'log', 'inv'];
-const SCALED_UNARY: readonly UnaryOp[] = ['sin', 'cos', 'exp'];
-/** Initial scales of sin, cos, exp (and softenings), as multiples of the atom's RMS over the data. */
+const SCALED_UNARY: readonly UnaryOp[] = ['sin', 'cos', 'exp', 'tanh'];
+/** Initial scales of sin, cos, exp, tanh (and softenings), as multiples of the atom's RMS over the data. */
 const SCALE_GRID = [0.5, 1, 2] as const;
 const SOFTENING_GRID = [0.05, 0.15, 0.4] as const;
 
@@ -91,7 +92,7 @@ export function atomsOf(
   return atoms;
 }
 
-/** The factors of one atom: itself, its plain unary functions, its powers, its scaled sin/cos/exp. */
+/** The factors of one atom: itself, its plain unary functions, its powers, its scaled sin/cos/exp/tanh. */
 function factorsOf(atom: Term, scale: number): Term[] {
   const out: Term[] = [atom];
   const c = atom.complexity;
@@ -123,7 +124,7 @@ function combine(op: 'mul' | 'div', a: Term, b: Term): Term {
 /**
  * Every term over the atoms (a factor; a factor times or over an atom; a factor times two atoms), of
  * complexity <= maxComplexity, sorted by complexity (ties in a fixed order). `scales` holds each atom's RMS
- * over the data (the initial scales of sin, cos, exp).
+ * over the data (the initial scales of sin, cos, exp, tanh).
  */
 export function enumerateTerms(atoms: readonly Term[], scales: readonly number[], maxComplexity: number): Term[] {
   const factors = atoms.flatMap((a, i) => factorsOf(a, scales[i]));

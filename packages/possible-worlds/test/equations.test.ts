@@ -83,6 +83,23 @@ describe("equation discovery recovers planted laws that are none of the scenario
   );
 
   it.each([0, 1])(
+    'seed %i: a force that saturates, a = -p tanh(x / 0.4) + F (p per episode): tanh and its scale found',
+    (seed) => {
+      const { best, law, equations } = discover(
+        ([x, y], [a0, a1], p) => [-p * Math.tanh(x / 0.4) + a0, -p * Math.tanh(y / 0.4) + a1],
+        { budget: 1024, seed },
+      );
+      expect(best.id).toMatch(/^discovered/);
+      const vx = equations.get(2)!;
+      expect([...vx.keys()].sort()).toEqual(['tanh(div(v0,c))', 'v4']);
+      expect(vx.get('tanh(div(v0,c))')!.perEpisode).toBe(true);
+      expect(vx.get('v4')!.value).toBeCloseTo(1, 1);
+      const scale = law.parameters.find((p: any) => /\.c0$/.test(p.name) && p.name.startsWith('x2'));
+      expect(Math.abs((scale.range[0] + scale.range[1]) / 2)).toBeCloseTo(0.4, 1);
+    },
+  );
+
+  it.each([0, 1])(
     'seed %i: a softened inverse-square pull toward an off-centre point (0.6, -0.4): the centre, the softening and ' +
       'the power found',
     (seed) => {
