@@ -4,10 +4,11 @@
 // slots[j] (grids by patches), a real element's value and history real[1 + l] ⊙ slots[j]; the program, where a world
 // has one, is made of the same categorical values and read by its pointer token as in the specialist; the probe reads
 // through a shared query layer against keys bound the same way. The trunk (model.ts `Trunk`: the value embeddings and
-// the readout, the encoder's and predictor's blocks and norms, the predictor's positions and output projection, the
-// probe's hidden layer) is the same module instances in every world's networks; per world is only what the data's
-// shapes force: the slots its tables bind, its token positions, the action's embedding or map, the pointer's read of
-// the program, the probe's output bias (world-groups.ts says who shares those):
+// the readout, the encoder's and predictor's blocks and norms, the predictor's position map and output projection,
+// the probe's hidden layer) is the same module instances in every world's networks, each read whole by every world
+// (census.ts counts what each reads); per world is only what the data's shapes force: the slots its tables bind, its
+// token positions, the action's embedding or map, the pointer's read of the program, the change readout's gains, the
+// probe's output bias (world-groups.ts says who shares those):
 //   told (--tell-world)   each world its own: the world's index picks them, which is what a world embedding would
 //                         add and more;
 //   not told              each shape its own: worlds of the same shapes share everything, and a window is read by
