@@ -4,10 +4,11 @@
 // slots[j] (grids by patches), a real element's value and history real[1 + l] ⊙ slots[j]; the program, where a world
 // has one, is made of the same categorical values and read by its pointer token as in the specialist; the probe reads
 // through a shared query layer against keys bound the same way. The trunk (model.ts `Trunk`: the value embeddings and
-// the readout, the encoder's and predictor's blocks and norms, the predictor's positions and output projection, the
-// probe's hidden layer) is the same module instances in every world's networks; per world is only what the data's
-// shapes force: the slots its tables bind, its token positions, the action's embedding or map, the pointer's read of
-// the program, the probe's output bias (world-groups.ts says who shares those):
+// the readout, the encoder's and predictor's blocks and norms, the predictor's position map and output projection,
+// the probe's hidden layer) is the same module instances in every world's networks, each read whole by every world
+// (census.ts counts what each reads); per world is only what the data's shapes force: the slots its tables bind, its
+// token positions, the action's embedding or map, the pointer's read of the program, the change readout's gains, the
+// probe's output bias (world-groups.ts says who shares those):
 //   told (--tell-world)   each world its own: the world's index picks them, which is what a world embedding would
 //                         add and more;
 //   not told              each shape its own: worlds of the same shapes share everything, and a window is read by
@@ -35,6 +36,7 @@ import {
 import { initBackend, type tf } from '@worldbench/neural';
 import { onnxForecastBackend } from '@worldbench/onnx';
 import { actionRowsSeen, buildTrainingSet, disposeTrainingSet, type TrainingSet } from './batch';
+import { parameterCensus, type ParameterCensus } from './census';
 import { jepaConfig, type JepaConfig } from './config';
 import { latentDiagnostics, type LatentDiagnostics } from './diagnostics';
 import { forecastWith, tfjsRollout } from './forecast';
@@ -43,7 +45,7 @@ import { MAX_TOKENS, unreadable } from './layout';
 import { buildNetworks, buildTrunk, zeroUnseenActions, type Geometry, type Networks, type ValueSpace } from './model';
 import { OnnxRollout } from './onnx';
 import { trainWorlds, type TrainSummary } from './train';
-import { groupWorlds, parameterCensus, type ParameterCensus, type WorldGroup } from './world-groups';
+import { groupWorlds, type WorldGroup } from './world-groups';
 
 /** A group of worlds fitted: its geometry, its networks (around the shared trunk) and their ORT sessions. */
 interface FittedGroup extends WorldGroup {
@@ -149,7 +151,7 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Par
           sets.push(buildTrainingSet(g.geometry, kept[i].data, view, full.realReadout === 'change'));
           zeroUnseenActions(g.nets, actionRowsSeen(sets[i]));
         }
-        census = parameterCensus(groups.map((g) => g.nets));
+        census = parameterCensus(groups);
         const worldsTrained = groups.map((g, i) => ({ nets: g.nets, set: sets[i], config: full }));
         summary = await trainWorlds(worldsTrained, full, createRng(`${run.seed}/jepa/train`), run);
         for (const [i, g] of groups.entries()) g.diagnostics = latentDiagnostics(g.nets, sets[i]);
@@ -227,10 +229,8 @@ export function createGeneralist(worlds: readonly GeneralistWorld[], config: Par
 }
 
 /**
- * The networks of a generalist's groups of worlds (their geometries) around one trunk: its predictor positions cover
- * the largest world (a categorical action is one more token), its probe layer the widest readout (the change readout
- * reads 2 width), its value embeddings every world's values. Group i's own parts draw from the stream of its first
- * world, `firstWorlds[i]`.
+ * The networks of a generalist's groups of worlds (their geometries) around one trunk, whose value embeddings hold
+ * every world's values. Group i's own parts draw from the stream of its first world, `firstWorlds[i]`.
  */
 export function generalistNetworks(
   geometries: readonly Geometry[],
@@ -238,10 +238,7 @@ export function generalistNetworks(
   seed: number,
   firstWorlds: readonly number[],
 ): Networks[] {
-  const tokens = Math.max(...geometries.map((g) => g.state.tokens + (g.action?.kind === 'categorical' ? 1 : 0)));
-  const change = geometries.some((g) => g.state.kind === 'real' && config.realReadout === 'change');
-  const inputs = (change ? 2 : 1) * config.width;
-  const trunk = buildTrunk(config, tokens, inputs, valueSpace(geometries), `${seed}/jepa/trunk`);
+  const trunk = buildTrunk(config, valueSpace(geometries), `${seed}/jepa/trunk`);
   return geometries.map((g, i) => buildNetworks(g, config, `${seed}/jepa/world${firstWorlds[i]}`, trunk));
 }
 

@@ -13,6 +13,8 @@ import {
   LocalMixing,
   Mlp,
   Module,
+  constantVariable,
+  type tf,
   MultiHeadAttention,
   TransformerBlock,
   type Ops,
@@ -90,16 +92,18 @@ export function buildNetworks(geometry: Geometry, config: JepaConfig, seed: stri
 
 /**
  * What every world of a generalist shares (generalist.ts): the encoder's value embeddings, blocks and norm (and the
- * target encoder's, its EMA copy), the predictor's positions, blocks, norm and output projection, the first (hidden)
- * layer of the probe and the readout behind it (token-space.ts), and the anchor's hidden layer. What is left per world:
- * the slots its tables bind the shared values to (state, context, probe keys), its token positions, the action's
- * embedding or map, the pointer's read of the program, the probe's output bias and the anchor's last layer.
+ * target encoder's, its EMA copy), the predictor's position map, blocks, norm and output projection, the first (hidden)
+ * layer of the probe and the readout behind it (token-space.ts), and the anchor's hidden layer. Every world reads each
+ * of these whole (census.ts counts what it reads): no table of rows some worlds read and others not. What is left per
+ * world: the slots its tables bind the shared values to (state, context, probe keys), its token positions, the action's
+ * embedding or map, the pointer's read of the program, the change readout's input gains, the probe's output bias and
+ * the anchor's last layer.
  */
 export interface Trunk {
   online: EncoderTrunk;
   target: EncoderTrunk;
   predictor: PredictorTrunk;
-  /** The probe's hidden layer, [probeInputs, probeHidden]. */
+  /** The probe's hidden layer, [width, probeHidden]: every probe reads one latent [D] (the change readout too). */
   probe: Dense;
   /** The probe's query layer [probeHidden, width] and the values' keys every world's probe reads its outputs with. */
   readout: Readout;
@@ -117,8 +121,11 @@ export interface EncoderTrunk {
 export interface PredictorTrunk {
   /** The online encoder's values: the program's rows (a context) are made of them too. */
   values: ValueEmbedding;
-  /** A learned position per token, `tokens` rows: a world of T tokens (its action token included) reads the first T. */
-  positions: Embedding;
+  /**
+   * Token n's position: this map [D, D] of fixed sinusoidal features of n (`sinusoidalPositions`), zero at the start as
+   * a learned table starts near zero; every world reads all of it, whatever its token count.
+   */
+  positions: Dense;
   blocks: TransformerBlock[];
   norm: LayerNorm;
   out: Dense;
@@ -132,17 +139,10 @@ export interface ValueSpace {
 
 /**
  * A generalist's shared parts: the value embeddings of `space` (token-space.ts), attention blocks of width `width` (no
- * grid read cell by cell: its blocks would have another width), predictor positions for up to `tokens` tokens, the
- * probe's hidden layer reading `probeInputs` values (2 width when any world reads its view by the change readout: the
- * others read its first `width` rows) and the readout behind it.
+ * grid read cell by cell: its blocks would have another width), the predictor's position map, the probe's hidden layer
+ * (reading one latent) and the readout behind it.
  */
-export function buildTrunk(
-  config: JepaConfig,
-  tokens: number,
-  probeInputs: number,
-  space: ValueSpace,
-  seed: string,
-): Trunk {
+export function buildTrunk(config: JepaConfig, space: ValueSpace, seed: string): Trunk {
   if (config.probeHidden === 0)
     throw new Error("jepa generalist: the shared readout reads the probe's hidden layer; set probeHidden > 0");
   const rng = createRng(seed);
@@ -161,12 +161,12 @@ export function buildTrunk(
     target: encoder(rng.fork('encoder')),
     predictor: {
       values: online.values,
-      positions: new Embedding(predictor.fork('positions'), tokens, D),
+      positions: new Dense(predictor.fork('positions'), D, D, { init: 'zero' }),
       blocks: Array.from({ length: config.predictorLayers }, (_, i) => block(predictor.fork(`block${i}`), {}, config)),
       norm: new LayerNorm(D),
       out: new Dense(predictor.fork('out'), D, D, { init: 'zero' }),
     },
-    probe: hidden(rng.fork('probe'), probeInputs),
+    probe: hidden(rng.fork('probe'), D),
     readout: new Readout(rng.fork('readout'), config.probeHidden, space.vocab, space.lags > 0, D),
     anchor: config.anchorWeight > 0 ? hidden(rng.fork('anchor'), D) : null,
   };
@@ -308,8 +308,11 @@ export class Predictor extends Module {
   readonly context: ContextEmbedding | null;
   /** The pointer token and the projection of the row it fetches (a row embedding [D] -> a change of its latent [D]). */
   readonly gather: { token: number; read: Dense } | null;
-  /** A learned position per token (and the action token); none on a grid read cell by cell (translation-invariant). */
-  readonly positions: Embedding | null;
+  /**
+   * A learned position per token (and the action token), or a generalist's shared map of sinusoidal features; none on
+   * a grid read cell by cell (translation-invariant).
+   */
+  readonly positions: Embedding | Dense | null;
   readonly actionTable: Embedding | null;
   /** Real actions: action [A] -> a change of every token's latent [N * D], added to the step's output. */
   readonly actionLinear: Dense | null;
@@ -317,7 +320,7 @@ export class Predictor extends Module {
   readonly norm: LayerNorm;
   readonly out: Dense;
 
-  /** `trunk`: positions, blocks, norm and output projection shared with other worlds' predictors (a generalist's). */
+  /** `trunk`: position map, blocks, norm and output projection shared with other worlds' predictors (a generalist). */
   constructor(
     rng: Rng,
     private readonly geometry: Geometry,
@@ -343,10 +346,6 @@ export class Predictor extends Module {
     this.actionLinear =
       action?.kind === 'real' ? new Dense(rng.fork('action-linear'), action.size, N * D, { init: 'zero' }) : null;
     const tokens = N + (this.actionTable ? 1 : 0);
-    if (trunk && trunk.positions.vocab < tokens)
-      throw new Error(
-        `jepa: the shared predictor positions hold ${trunk.positions.vocab} tokens, a world needs ${tokens}`,
-      );
     this.positions = geometry.state.grid ? null : (trunk?.positions ?? new Embedding(rng.fork('positions'), tokens, D));
     this.blocks =
       trunk?.blocks ??
@@ -402,11 +401,9 @@ export class Predictor extends Module {
       } else h = ops.add(h, a); //                                                         every cell reads it
     }
     const T = N + (actionToken ? 1 : 0);
-    if (this.positions) {
-      // a shared table (a generalist's) has rows for its largest world: this one reads the first T
-      const table = ops.param(this.positions.table); //                                   [rows, D]
-      h = ops.add(h, this.positions.vocab === T ? table : ops.slice(table, 0, 0, T));
-    }
+    if (this.positions instanceof Embedding)
+      h = ops.add(h, ops.param(this.positions.table)); //       [T, D]
+    else if (this.positions) h = ops.add(h, this.positions.apply(ops, ops.constant(sinusoidalPositions(T, D), [T, D])));
     if (projected !== null && values !== null && this.gather) {
       const p = this.gather.token;
       //            [B, 1, D]: the row at the pointer's value
@@ -439,11 +436,17 @@ export class Predictor extends Module {
  * change from a start latent ('change': output (x - x_start) / deltaStd). The change readout is odd in the
  * latent change d = z - z_start: mlp([z_start, d]) - mlp([z_start, -d]), so no latent change reads as no change
  * (persistence) and a reversed latent change as the reversed change: the readout of a push along -x, never
- * seen in training (hidden-laws' expert pushes only along +x), mirrors that of a push along +x.
+ * seen in training (hidden-laws' expert pushes only along +x), mirrors that of a push along +x. With a generalist's
+ * shared hidden layer, which reads one latent [D] in every world, the change readout reads instead
+ * mlp(a ⊙ z_start + c ⊙ d) - mlp(a ⊙ z_start - c ⊙ d), gains a and c [D] its own (1 at the start: the readout of z
+ * minus that of z_start - d); still odd in d.
  */
 export class Probe extends Module {
   /** A hidden layer shared with other worlds' probes (a generalist's), read before `mlp`; null: the probe's own. */
   readonly trunk: Dense | null;
+  /** With a trunk and the change readout: the gains of z_start [D] and of the latent change [D]; else null. */
+  readonly startGain: tf.Variable | null;
+  readonly changeGain: tf.Variable | null;
   /** The probe's own layers: all of them, or with a trunk the last (the world's output projection); null: `head`. */
   readonly mlp: Mlp | null;
   /** With a generalist's shared readout: the last layer through it (token-space.ts), else null. */
@@ -461,10 +464,13 @@ export class Probe extends Module {
     this.change = layout.kind === 'real' && config.realReadout === 'change';
     const outputs = layout.kind === 'categorical' ? layout.slots * layout.vocab : layout.slots;
     const width = widthOf(layout, config);
-    const inputs = this.change ? 2 * width : width;
-    if (trunk && trunk.inputs < inputs)
+    const inputs = this.change && !trunk ? 2 * width : width;
+    if (trunk && trunk.inputs !== inputs)
       throw new Error(`jepa probe: the shared hidden layer reads ${trunk.inputs} values, this probe gives ${inputs}`);
     this.trunk = trunk ?? null;
+    const gains = trunk !== undefined && this.change;
+    this.startGain = gains ? constantVariable([width], 1) : null;
+    this.changeGain = gains ? constantVariable([width], 1) : null;
     if (readout && !trunk) throw new Error('jepa probe: the shared readout reads a shared hidden layer; none given');
     this.head = readout ? new BoundHead(rng, layout, readout) : null;
     const widths = trunk
@@ -484,28 +490,26 @@ export class Probe extends Module {
     }
     if (start === undefined) throw new Error('jepa probe: the change readout needs the start latent');
     const d = ops.sub(z, start); //                                                        [B, N, D]
-    // [2B, N, S]
+    const gained = this.startGain && this.changeGain;
+    const s = gained ? ops.mul(start, ops.param(this.startGain)) : start; //                 [B, N, D]
+    const c = gained ? ops.mul(d, ops.param(this.changeGain)) : d; //                        [B, N, D]
+    // [2B, N, S]: the plus and minus readings of one batch
     const both = this.layers(
       ops,
-      ops.concat([ops.concat([start, d], 2), ops.concat([start, ops.neg(d)], 2)], 0),
+      gained
+        ? ops.concat([ops.add(s, c), ops.sub(s, c)], 0)
+        : ops.concat([ops.concat([s, c], 2), ops.concat([s, ops.neg(c)], 2)], 0),
       false,
     );
     const [plus, minus] = ops.split(both, 0, 2);
     return ops.sub(plus, minus); //                                                        [B, N, S]
   }
 
-  /**
-   * x [..., I] through the trunk (if any) and the probe's own layers; `frozen`: every weight under stop-gradient. A
-   * trunk wider than I (shared with change readouts, which read 2 D) is read by its first I rows.
-   */
+  /** x [..., I] through the trunk (if any) and the probe's own layers; `frozen`: every weight under stop-gradient. */
   private layers<T>(ops: Ops<T>, x: T, frozen: boolean): T {
     const weight = (v: Dense['w']) => (frozen ? ops.stopGradient(ops.param(v)) : ops.param(v));
     let h = x;
-    if (this.trunk) {
-      const inputs = ops.shape(x).at(-1) as number;
-      const w = weight(this.trunk.w); //                                                   [trunk inputs, hidden]
-      h = ops.dense(h, inputs === this.trunk.inputs ? w : ops.slice(w, 0, 0, inputs), weight(this.trunk.b), 'relu');
-    }
+    if (this.trunk) h = ops.dense(h, weight(this.trunk.w), weight(this.trunk.b), 'relu'); //       [..., hidden]
     if (this.head) return this.head.apply(ops, h, frozen);
     for (const l of (this.mlp as Mlp).layers) h = ops.dense(h, weight(l.w), weight(l.b), l.activation);
     return h;
@@ -544,7 +548,8 @@ export class Probe extends Module {
     return R === rows ? cut : ops.padEnd(cut, 2, rows - R, 0);
   }
   parts() {
-    return { trunk: this.trunk, mlp: this.mlp, head: this.head };
+    const { trunk, startGain, changeGain, mlp, head } = this;
+    return { trunk, startGain, changeGain, mlp, head };
   }
 }
 
@@ -576,6 +581,21 @@ export function rollout<T>(
     z = nets.predictor.apply(ops, z, actions ? actions[j] : null, embedded, tokenMask, values); //   [B, N, D]
     out.push(z);
   }
+  return out;
+}
+
+/**
+ * Fixed features of token positions 0..T-1 [T, D] (as the Transformer's): sin and cos of n / 10000^(2i / D) at
+ * columns 2i and 2i + 1. Any T reads the same columns, so a map of them is read whole by a world of any token count.
+ */
+export function sinusoidalPositions(T: number, D: number): Float32Array {
+  const out = new Float32Array(T * D);
+  for (let n = 0; n < T; n++)
+    for (let i = 0; 2 * i < D; i++) {
+      const angle = n / 10000 ** ((2 * i) / D);
+      out[n * D + 2 * i] = Math.sin(angle);
+      if (2 * i + 1 < D) out[n * D + 2 * i + 1] = Math.cos(angle);
+    }
   return out;
 }
 

@@ -24,6 +24,7 @@ import {
   type OrtFeeds,
   type OrtSession,
 } from '@worldbench/onnx';
+import type { Ops } from '@worldbench/neural';
 import type { RolloutInput } from './forecast';
 import type { Geometry, Networks } from './model';
 
@@ -42,8 +43,15 @@ function flagsOf(nets: Networks): GraphFlags {
   return { context: nets.predictor.context !== null, change: nets.probe.change };
 }
 
-/** The "encode" and "step" graphs (see the header) of fitted networks, traced from their `apply`. */
-export function exportForecastGraphs(nets: Networks, geometry: Geometry): { encode: Uint8Array; step: Uint8Array } {
+/**
+ * The "encode" and "step" graphs (see the header) of fitted networks, traced from their `apply`; `trace` wraps the ops
+ * the networks are traced with (census.ts records what they read).
+ */
+export function exportForecastGraphs(
+  nets: Networks,
+  geometry: Geometry,
+  trace: (ops: Ops<string>) => Ops<string> = (ops) => ops,
+): { encode: Uint8Array; step: Uint8Array } {
   const { tokens: N, slots: S, lags: L, kind } = geometry.state;
   const R = geometry.context.tokens;
   const D = nets.online.norm.width;
@@ -57,7 +65,8 @@ export function exportForecastGraphs(nets: Networks, geometry: Geometry): { enco
     ...(R > 0 ? [{ name: 'contextIds', shape: ['batch', R, 'contextSlots'], dtype: 'int32' } as ExportInput] : []),
   ];
   const encode = exportOnnx(
-    (ops) => {
+    (graph) => {
+      const ops = trace(graph);
       const outputs: Record<string, string> = {
         z0: nets.online.apply(
           ops,
@@ -99,7 +108,8 @@ export function exportForecastGraphs(nets: Networks, geometry: Geometry): { enco
     ...(flags.change ? [{ name: 'z0', shape: ['batch', N, D] } as ExportInput] : []),
   ];
   const step = exportOnnx(
-    (ops) => {
+    (graph) => {
+      const ops = trace(graph);
       const next = nets.predictor.step(
         ops,
         'z',

@@ -1,9 +1,7 @@
 // Which worlds of a generalist jepa share their input and output projections (generalist.ts): told the worlds
 // (--tell-world), each world has its own; not told, the worlds of the same shapes (core `worldShapes`) share them,
 // since nothing but the data could tell them apart, and are read with one spec that covers them all (mergeSpecs).
-// Also the census of the parameters: how many every world's networks share.
 import { isCategorical, worldShapes, type GeneralistWorld, type ScenarioSpec, type TensorSpec } from '@worldbench/core';
-import type { Networks } from './model';
 
 /** Worlds read by one set of projections around the shared trunk. */
 export interface WorldGroup {
@@ -66,31 +64,5 @@ export function mergeSpecs(specs: readonly ScenarioSpec[], view: string): Scenar
       Object.keys(first.context ?? {}).map((k) => [k, widest(specs.map((s) => s.context?.[k]))]),
     ),
     historySteps: Math.min(...specs.map((s) => s.historySteps)),
-  };
-}
-
-/**
- * The parameters of the networks the forecasts use (online encoder, predictor, probe; the target encoder is the
- * online one's EMA copy and the anchor trains only, as a specialist's FitReport.params counts): `total`, each once;
- * `shared`, those every group's networks read; `share` = shared / total; `own`, each group's others.
- */
-export interface ParameterCensus {
-  total: number;
-  shared: number;
-  share: number;
-  own: number[];
-}
-
-export function parameterCensus(groups: readonly Networks[]): ParameterCensus {
-  const sets = groups.map((n) => new Set([...n.online.params(), ...n.predictor.params(), ...n.probe.params()]));
-  const all = new Set(sets.flatMap((s) => [...s]));
-  const size = (vars: Iterable<{ size: number }>) => [...vars].reduce((sum, v) => sum + v.size, 0);
-  const shared = size([...all].filter((v) => sets.every((s) => s.has(v))));
-  const total = size(all);
-  return {
-    total,
-    shared,
-    share: total > 0 ? shared / total : 0,
-    own: sets.map((s) => size([...s].filter((v) => !sets.every((o) => o.has(v))))),
   };
 }
