@@ -430,7 +430,7 @@ export class SpatialModel implements WorldModel {
       this.headsData = this.heads ? { d, samples: base.samples, actions: actionTable(actionTensor), rng } : null;
       this.summary.act = this.heads
         ? { heads: this.heads.heads.length, trained: 'at the first act() or save()' }
-        : { reason: actUnavailable(spec, config) };
+        : { reason: this.actUnavailable ?? null };
       this.fittedOn = d.transitions.count;
       notes.bestLoss = phases.map((p) => round(p.bestLoss, 6));
       notes.stoppedEarly = phases.map((p) => p.stoppedEarly);
