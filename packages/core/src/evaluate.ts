@@ -1,7 +1,7 @@
 // Evaluation: forecast every window of an evaluation set, check the forecast, score it (docs/metrics.md);
 // and `evaluateModel`, one offline job end to end, for tests and figure scripts.
 import { block, describeNonFinite, tensor, type Tensor } from './data';
-import { evaluationSet, jobWorld, trainingSet, type EvaluationSet } from './job-data';
+import { evaluationSet, evaluationWindows, jobWorld, trainingSet, type EvaluationSet } from './job-data';
 import { deltaPsnr, scoreForecast, trainStd, type HorizonMetrics } from './metrics';
 import {
   privilegedInfo,
@@ -14,7 +14,6 @@ import {
 import { createRng } from './rng';
 import type { PolicyName, Scenario } from './scenario';
 import type { ScenarioSpec } from './spec';
-import { forecastWindows } from './windows';
 
 export interface SplitScore {
   metrics: HorizonMetrics;
@@ -100,8 +99,7 @@ export async function scoreSplit(
   scale: Float32Array,
   run: RunContext,
 ): Promise<SplitScore> {
-  const K = spec.historySteps;
-  const w = forecastWindows(spec, view, set.observed, set.clean, set.starts, K, horizon);
+  const w = evaluationWindows(spec, set, view, horizon);
   const expected = [set.starts.length, horizon, ...spec.views[view].shape];
   const t0 = performance.now();
   const forecast = await model.forecast(w.query, run);

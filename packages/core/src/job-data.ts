@@ -4,6 +4,7 @@
 import type { Episodes } from './data';
 import { createRng } from './rng';
 import type { PolicyName, Scenario, Split } from './scenario';
+import type { ScenarioSpec } from './spec';
 import { addObservationNoise, simulateEpisodes, trainingEpisodes } from './simulate';
 import { forecastWindows, windowStarts, type ForecastWindows } from './windows';
 
@@ -84,13 +85,13 @@ export function evaluationSet(
 
 /**
  * The forecast windows of an evaluation set on one view, as a job scores them: the scenario's history, then `horizon`
- * steps (a horizon of at most the set's). What evaluate.ts scores; tests build their queries from it too.
+ * steps (a horizon of at most the set's). What evaluate.ts scores, and tests build their queries from.
  */
 export function evaluationWindows(
-  scenario: Scenario,
+  spec: ScenarioSpec,
   set: EvaluationSet,
   view: string,
   horizon: number,
 ): ForecastWindows {
-  return forecastWindows(scenario.spec, view, set.observed, set.clean, set.starts, scenario.spec.historySteps, horizon);
+  return forecastWindows(spec, view, set.observed, set.clean, set.starts, spec.historySteps, horizon);
 }

@@ -41,7 +41,7 @@ const TOLERANCE = 1e-4;
 /** Test windows of a scenario: `count` episodes, horizon `horizon`. */
 function testQuery(scenario: Scenario, seed: number, count: number, horizon: number): Query {
   const test = evaluationSet(scenario, jobWorld(scenario, seed), 'test', seed, { count, horizon });
-  return evaluationWindows(scenario, test, 'state', horizon).query;
+  return evaluationWindows(scenario.spec, test, 'state', horizon).query;
 }
 
 /**

@@ -137,7 +137,7 @@ describe('disagreement heads', () => {
         K = resonance.spec.historySteps;
       const { model, train, world } = await fitted(resonance, 256, seed, {});
       const test = evaluationSet(resonance, world, 'test', seed, { count: 32, horizon: H });
-      const away = evaluationWindows(resonance, test, 'frame', H).query;
+      const away = evaluationWindows(resonance.spec, test, 'frame', H).query;
       // windows of the training episodes themselves, under the actions the expert took there
       const E = train.views.frame.shape[0];
       const on: Query = {

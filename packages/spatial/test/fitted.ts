@@ -9,6 +9,6 @@ export async function fitted(scenario: Scenario, budget: number, seed: number, c
   const model = (await spatial.create(scenario.spec, 'frame', { ...spatialDefaults, ...config })) as SpatialModel;
   await model.fit(train, quietRun(seed));
   const test = evaluationSet(scenario, world, 'test', seed, { count: 6, horizon: 8 });
-  const { query } = evaluationWindows(scenario, test, 'frame', 8);
+  const { query } = evaluationWindows(scenario.spec, test, 'frame', 8);
   return { model, query, train, world };
 }

@@ -192,7 +192,7 @@ describe('SpatialModel forecasts through ONNX Runtime', () => {
     const world = jobWorld(spriteWorld, seed);
     const train = trainingSet(spriteWorld, world, 'behavior', 128, seed).observed;
     const test = evaluationSet(spriteWorld, world, 'test', seed, { count: 8, horizon: 8 });
-    const { query } = evaluationWindows(spriteWorld, test, 'frame', 8);
+    const { query } = evaluationWindows(spriteWorld.spec, test, 'frame', 8);
     const fit = async (config: Partial<SpatialConfig>) => {
       const model = await spatial.create(spriteWorld.spec, 'frame', {
         ...spatialDefaults,

@@ -72,7 +72,7 @@ describe('the token dynamics (tokenizer = vq)', () => {
     const world = jobWorld(spriteWorld, seed);
     const train = trainingSet(spriteWorld, world, 'behavior', 128, seed).observed;
     const test = evaluationSet(spriteWorld, world, 'test', seed, { count: 6, horizon: 8 });
-    const { query } = evaluationWindows(spriteWorld, test, 'frame', 8);
+    const { query } = evaluationWindows(spriteWorld.spec, test, 'frame', 8);
     const before = tf.memory().numTensors;
     const forecasts: Float32Array[] = [];
     for (const forecastBackend of ['onnx', 'tfjs'] as const) {
