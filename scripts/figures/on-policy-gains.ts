@@ -5,15 +5,17 @@
 // of each protocol at h = 1 and at the largest horizon (a rollout that diverges on one seed swamps a mean, not a
 // median). What docs/experiments quote for on-policy learning.
 //
-//   pnpm exec tsx scripts/figures/on-policy-gains.ts results/a [results/b ...]
+//   pnpm exec tsx scripts/figures/on-policy-gains.ts [--per-seed] results/a [results/b ...]
+// --per-seed: then each seed's skill at h = 1 / h = H under each protocol, and the world each job selected.
 import { join } from 'node:path';
 import { readResultLines, type JobResult } from '@worldbench/runner';
 import { withDerived } from '../../packages/runner/src/summarize';
 import { fmt, median } from './common';
 
-const dirs = process.argv.slice(2);
+const perSeed = process.argv.includes('--per-seed');
+const dirs = process.argv.slice(2).filter((a) => a !== '--per-seed');
 if (dirs.length === 0) {
-  console.error('usage: on-policy-gains.ts DIR [DIR ...] (folders holding results.jsonl)');
+  console.error('usage: on-policy-gains.ts [--per-seed] DIR [DIR ...] (folders holding results.jsonl)');
   process.exit(2);
 }
 
@@ -122,4 +124,21 @@ if (models.length > 1) {
         `| ${[model, place, ...at(() => 1), ...at((r) => r.evaluation.horizon), String(pairs.length)].join(' | ')} |`,
       );
     }
+}
+
+if (perSeed) {
+  const cell = (r: JobResult | undefined) => {
+    const [a, b] = [skill(r, 1), r ? skill(r, r.evaluation.horizon) : null];
+    const selected = (r?.notes as { selected?: string } | undefined)?.selected;
+    return a === null || b === null ? 'n/a' : `${fmt(a)} / ${b.toPrecision(3)}${selected ? ` (${selected})` : ''}`;
+  };
+  for (const [key, rs] of [...groups].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    console.log(`\n${key}: skill h = 1 / h = H (the world selected)`);
+    console.log(`| seed | ${PROTOCOLS.join(' | ')} |`);
+    console.log(`| --- | ${PROTOCOLS.map(() => '---').join(' | ')} |`);
+    for (const seed of [...new Set(rs.map((r) => r.seed))].sort((a, b) => a - b))
+      console.log(
+        `| ${seed} | ${PROTOCOLS.map((p) => cell(rs.find((r) => r.protocol === p && r.seed === seed))).join(' | ')} |`,
+      );
+  }
 }

@@ -2,7 +2,10 @@
 // it (the same named streams; on-policy through the model's act() and its fits after every round), and the share of
 // its states that are informative (one step from them tells every pair of true laws apart: `isInformative` with the
 // world's k, and `informativeAtEveryStiffness`, which needs only the state), its largest |x|, and the law the model
-// held at the end. Rounds 2-4 only for the on-policy protocols (round 1 is the expert's, the same for both).
+// held at the end, and its skill on the test split. Rounds 2-4 only for the on-policy protocols (round 1 is the
+// expert's, the same for both). The last row, `pump`, is the on-policy protocol with the scenario's `pump` (the full
+// force along the velocity, the largest rate of energy gain) acting instead of the model: how far a 64-step episode
+// from rest can get, and what the model makes of such data.
 //
 //   pnpm exec tsx scripts/figures/possible-worlds-reach.ts [BUDGET] [SEEDS] [CONFIG_JSON] [MODULE]
 //   e.g. pnpm exec tsx scripts/figures/possible-worlds-reach.ts 256 1000-1009
@@ -13,14 +16,23 @@ import { pathToFileURL } from 'node:url';
 import {
   block,
   jobWorld,
+  evaluationSet,
   quietRun,
+  scoreSplit,
+  tensor,
   trainingSet,
+  trainStd,
   type Episodes,
   type Scenario,
   type WorldModelModule,
 } from '@worldbench/core';
 import registered from '@worldbench/possible-worlds';
-import resonance, { informativeAtEveryStiffness, isInformative, type ResonanceWorld } from '@worldbench/resonance';
+import resonance, {
+  informativeAtEveryStiffness,
+  isInformative,
+  pump,
+  type ResonanceWorld,
+} from '@worldbench/resonance';
 import { onPolicyTraining, roundSizes } from '../../packages/runner/src/protocols';
 import { fmt, median } from './common';
 
@@ -35,7 +47,7 @@ if (!(budget > 0) || !(to >= from)) {
   process.exit(2);
 }
 const scenario = resonance as unknown as Scenario;
-const PROTOCOLS = ['offline', 'offline-explore', 'on-policy-random', 'on-policy'] as const;
+const PROTOCOLS = ['offline', 'offline-explore', 'on-policy-random', 'on-policy', 'pump'] as const;
 
 /** Share of informative states (world's k; every k), and the largest |x|, over episodes [first, E). */
 function reach(data: Episodes, world: ResonanceWorld, first: number) {
@@ -55,9 +67,14 @@ function reach(data: Episodes, world: ResonanceWorld, first: number) {
   return { informative: informative / n, everyK: everyK / n, peak };
 }
 
-const rows: Record<string, { informative: number[]; everyK: number[]; peak: number[] }> = {};
-console.log('| seed | law | k | protocol | informative | at every k | peak abs(x) | law held at the end |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+type Row = { informative: number[]; everyK: number[]; peak: number[]; h1: number[]; hH: number[] };
+const rows: Record<string, Row> = {};
+const H = scenario.spec.horizon;
+console.log(
+  `| seed | law | k | protocol | informative | at every k | peak abs(x) | skill h=1 | skill h=${H} | ` +
+    'law held at the end |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (let seed = from; seed <= to; seed++) {
   const world = jobWorld(scenario, seed) as ResonanceWorld;
   for (const protocol of PROTOCOLS) {
@@ -67,33 +84,63 @@ for (let seed = from; seed <= to; seed++) {
       data = trainingSet(scenario, world, protocol === 'offline' ? 'behavior' : 'explore', budget, seed).observed;
       await model.fit(data, quietRun(seed));
     } else {
-      const actor = protocol === 'on-policy' ? 'model' : 'random';
+      const actor = protocol === 'on-policy-random' ? 'random' : 'model';
+      if (protocol === 'pump') {
+        // the last observed state of each episode, pushed along its velocity
+        model.act = async (history: Episodes) => {
+          const s = history.views.state;
+          const [B, T] = s.shape;
+          return tensor(
+            [B, 1],
+            Float32Array.from({ length: B }, (_, b) => pump(block(s, b, T - 1))[0]),
+          );
+        };
+      }
       data = (await onPolicyTraining(model, scenario, world, 'state', budget, seed, actor, quietRun(seed))).observed;
     }
     // on-policy: leave out round 1 (the expert's episodes)
-    const first = protocol.startsWith('on-policy') ? Math.ceil(roundSizes(budget)[0] / scenario.spec.episodeLength) : 0;
+    const first =
+      protocol.startsWith('on-policy') || protocol === 'pump'
+        ? Math.ceil(roundSizes(budget)[0] / scenario.spec.episodeLength)
+        : 0;
     const r = reach(data, world, first);
-    rows[protocol] ??= { informative: [], everyK: [], peak: [] };
+    // the model's skill on the test split, as the runner scores it (64 episodes; skill against persistence)
+    const test = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: H });
+    const { skill } = (
+      await scoreSplit(model, scenario.spec, 'state', test, H, trainStd(data, 'state'), quietRun(seed))
+    ).metrics;
+    rows[protocol] ??= { informative: [], everyK: [], peak: [], h1: [], hH: [] };
     rows[protocol].informative.push(r.informative);
     rows[protocol].everyK.push(r.everyK);
     rows[protocol].peak.push(r.peak);
+    const [h1, hH] = [skill['1'] ?? NaN, skill[String(H)] ?? NaN];
+    rows[protocol].h1.push(h1);
+    rows[protocol].hH.push(hH);
     // a possible-worlds model's leading law; another module (MODULE: jepa) holds none
     const held =
       ((model.explain?.() ?? {}) as { ranked?: Array<{ statement: string }> }).ranked?.[0]?.statement ?? 'n/a';
     console.log(
       `| ${seed} | ${world.law} | ${world.k.toFixed(2)} | ${protocol} | ${fmt(r.informative)} | ${fmt(r.everyK)} | ` +
-        `${r.peak.toFixed(2)} | ${held} |`,
+        `${r.peak.toFixed(2)} | ${fmt(h1)} | ${hH.toPrecision(3)} | ${held} |`,
     );
   }
 }
 console.log(`\nmedian over seeds ${from}-${to}, budget ${budget} (mean in brackets)`);
-console.log('| protocol | informative | at every k | peak abs(x) |');
-console.log('| --- | --- | --- | --- |');
+console.log(
+  `| protocol | informative | at every k | peak abs(x) | skill h=1 | skill h=${H} | ` +
+    "skill h=1 minus offline-explore's, paired: mean ± SE (mean - 2 SE) |",
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 for (const p of PROTOCOLS) {
   const r = rows[p];
+  const gains = r.h1.map((x, i) => x - rows['offline-explore'].h1[i]);
+  const m = mean(gains);
+  const se =
+    gains.length > 1 ? Math.sqrt(gains.reduce((s, x) => s + (x - m) ** 2, 0) / (gains.length - 1) / gains.length) : NaN;
   console.log(
     `| ${p} | ${fmt(median(r.informative))} (${fmt(mean(r.informative))}) | ${fmt(median(r.everyK))} ` +
-      `(${fmt(mean(r.everyK))}) | ${median(r.peak).toFixed(2)} |`,
+      `(${fmt(mean(r.everyK))}) | ${median(r.peak).toFixed(2)} | ${fmt(median(r.h1))} | ${fmt(median(r.hH))} | ` +
+      `${fmt(m)} ± ${fmt(se)} (${fmt(m - 2 * se)}) |`,
   );
 }

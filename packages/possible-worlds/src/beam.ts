@@ -153,7 +153,8 @@ function distinctFits(sorted: Scored[], width: number): Scored[] {
  * Term sets grown one term at a time: the best `width` sets of each size (with distinct fits), and the best
  * set of each size holding each seed (the best single terms, and every atom), from every set of the size before. Each
  * set's
- * residual picks the terms worth scoring with it; `refine` fits a picked term's constants first.
+ * residual picks the terms worth scoring with it; `refine` fits a picked term's constants first. `allowed`: the terms
+ * the sets may hold (a search for a rival leaves out one term and its twins).
  */
 export function beamSearch(
   library: Library,
@@ -161,6 +162,7 @@ export function beamSearch(
   maxTerms: number,
   width: number,
   refine: (t: number, rest: number[]) => number,
+  allowed: (t: number) => boolean = () => true,
 ): Scored[] {
   const tried = new Map<string, Scored>();
   const scoreOnce = (set: number[]) => {
@@ -189,7 +191,7 @@ export function beamSearch(
       const gains: Array<{ t: number; gain: number }> = [];
       const c = new Float64Array(m);
       for (let t = 0; t < library.vectors.length; t++) {
-        if (inSet.has(t)) continue;
+        if (inSet.has(t) || !allowed(t)) continue;
         const v = library.vectors[t];
         let spanned = 0;
         if (Ginv) {
@@ -200,8 +202,11 @@ export function beamSearch(
       }
       gains.sort((a, c) => c.gain - a.gain || a.t - c.t);
       // a term with constants inside (a softening, a scale) is scored with them fitted beside the set's terms
-      for (const t of diverse(library, gains, screen))
-        next.push(scoreOnce([...b.set, refine(t, b.set)].sort((a, c) => a - c)));
+      for (const t of diverse(library, gains, screen)) {
+        // a refinement may land on a term the search may not use (its twin)
+        const refined = refine(t, b.set);
+        next.push(scoreOnce([...b.set, allowed(refined) ? refined : t].sort((a, c) => a - c)));
+      }
     }
     const unique = [...new Map(next.map((s) => [s.set.join(','), s])).values()].sort((a, c) => c.score - a.score);
     if (!unique.length) break;

@@ -93,6 +93,16 @@ export const possibleWorldsConfig = defineConfig('possible-worlds', {
       'act(): iterations of the cross-entropy method (1: random shooting). 3: the sampling narrows from uniform to ' +
         'around the best plans twice; the plan of the previous step (shifted) warm-starts the first.',
     ),
+  rolloutBound: z
+    .number()
+    .min(0)
+    .default(4)
+    .describe(
+      'A rolled-out state whose component goes beyond this many times the largest magnitude it had in the data ' +
+        "fitted or in the window is the law's divergence, not a forecast (a cubic force past its turning point): the " +
+        'state is held there. 0: off (only non-finite states are held). Views with a range are clamped into it ' +
+        'instead.',
+    ),
   changeThreshold: z
     .number()
     .gt(0)

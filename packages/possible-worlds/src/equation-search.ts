@@ -15,11 +15,13 @@
 // operator, power or atom; a factor more) beyond the enumeration's complexity, kept where the score rises.
 // Shared or per episode. Each coefficient of a chosen set is shared by every episode or drawn per episode, as
 // the data decide (mixed-regression.ts).
+// Rival. The same search again without the best equation's main term (its form and its twins): a law that may fit the
+// data almost as well and part from the best beyond it (EquationSearchResult.rivals).
 import { beamSearch, designOf, mutants, refineConstants, refineInLibrary, scorer, scoreTerms } from './beam';
 import { keyOf, substitute, variable, variablesOf, type Expr } from './expression';
 import type { Kinematics } from './kinematics';
 import { fitMixed } from './mixed-regression';
-import { buildLibrary, copyLibrary, dot, termValues, twinOf } from './term-library';
+import { buildLibrary, copyLibrary, dot, NEAR_TWIN, termValues, twinOf } from './term-library';
 import { atomsOf, enumerateTerms, type Term, type Variables } from './terms';
 import type { TransitionData } from './transitions';
 
@@ -73,6 +75,11 @@ export interface ComponentData {
 export interface EquationSearchResult {
   /** Per dynamic component, its equations, best first (the first few of the beam). */
   equations: Map<number, FoundEquation[]>;
+  /**
+   * Per dynamic component of the searched body, the best equation that does without the best one's main term (and
+   * its twins): a law that may agree with the best on the data and part from it beyond.
+   */
+  rivals: Map<number, FoundEquation>;
   /** Per dynamic component, its rows and targets (to score law forms that tie components together). */
   components: Map<number, ComponentData>;
   /** The variables at the steps' midpoints (midpointColumns). */
@@ -129,6 +136,37 @@ function decideCoefficients(
   return fit && { terms: fit.coefficients.map((c, a) => ({ term: terms[a], prior: priors[a], ...c })), bic: fit.bic };
 }
 
+/** A term's values on `rows` scaled to unit RMS (null where it has no finite value). */
+function unitValues(t: Term, cols: readonly Float64Array[], rows: Int32Array): Float64Array | null {
+  const v = termValues(t, cols, rows);
+  if (!v) return null;
+  const rms = Math.sqrt(dot(v, v) / v.length) || 1;
+  return v.map((x) => x / rms);
+}
+
+/**
+ * An equation's main term, and its values on `rows` at unit RMS: the term whose contribution (coefficient times
+ * values) is largest, among those that read no action (an action's term is what the data are driven by, not a law).
+ * Null for no such term.
+ */
+function mainTerm(
+  eq: FoundEquation | undefined,
+  vars: Variables,
+  cols: readonly Float64Array[],
+  rows: Int32Array,
+): { term: Term; unit: Float64Array } | null {
+  let best: { size: number; term: Term; unit: Float64Array } | null = null;
+  for (const t of eq?.terms ?? []) {
+    if (variablesOf(t.term.expr).some((v) => v >= vars.D)) continue;
+    const v = termValues(t.term, cols, rows);
+    if (!v) continue;
+    const rms = Math.sqrt(dot(v, v) / v.length);
+    const size = Math.abs(t.coef) * rms;
+    if (rms > 0 && (!best || size > best.size)) best = { size, term: t.term, unit: v.map((x) => x / rms) };
+  }
+  return best && { term: best.term, unit: best.unit };
+}
+
 /** The rows where every component of `dims` is valid (the padding of an absent body left out). */
 function validRows(data: TransitionData, dims: readonly number[]): Int32Array {
   const out: number[] = [];
@@ -156,6 +194,7 @@ export function searchEquations(
   const actions = Array.from({ length: vars.A }, (_, j) => j).filter((j) => varies(vars.D + j));
   const rmsOf = (d: number) => Math.sqrt(cols[d].reduce((s, x) => s + x * x, 0) / Math.max(cols[d].length, 1));
   const equations = new Map<number, FoundEquation[]>();
+  const rivals = new Map<number, FoundEquation>();
   const components = new Map<number, ComponentData>();
   let scored = 0;
   const bodyDims = (body: number) =>
@@ -210,83 +249,103 @@ export function searchEquations(
         Float64Array.from(screen, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt),
         episodeOfScreen,
       );
-      // (refined terms join the library: a copy per component keeps components from seeing each other's)
-      const own = copyLibrary(library);
-      const ranked = beamSearch(
-        own,
-        scorer(own, design, (t) => prior.get(own.terms[t])!),
-        maxTerms,
-        width,
-        (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior),
-      );
-      // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
-      // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
-      // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
-      const refined = ranked
-        .slice(0, REFINED_SETS)
-        .map((best) =>
-          refineConstants({ terms: best.set.map((t) => own.terms[t]), score: best.score }, cols, screen, design, prior),
-        )
-        .sort((a, b) => b.score - a.score);
-      const extended = refined.map((start, rank) => {
-        if (rank >= MUTATED_SETS) return start;
-        let current = start;
-        for (let slot = 0; slot < current.terms.length; slot++) {
-          const variants = mutants(current.terms[slot], atoms);
-          for (const m of variants) prior.set(m, levelPrior - Math.log(library.terms.length + variants.length));
-          for (const m of variants) {
-            scored++;
-            const trial = current.terms.map((t, i) => (i === slot ? m : t));
-            const s = scoreTerms(trial, cols, screen, design, prior);
-            if (s > current.score + 1e-9) current = { terms: trial, score: s };
-          }
-        }
-        return current === start ? start : refineConstants(current, cols, screen, design, prior);
-      });
-      const found: FoundEquation[] = [];
-      const seenSets = new Set<string>();
-      // a term refined or mutated into a near twin of a simpler one in the library is that simpler one
-      // (x exp(|q| / 10000) is x): the law is stated in its simplest form, and pays that form's prior
-      const simplest = (t: Term): Term => {
-        const v = termValues(t, cols, screen);
-        if (!v) return t;
-        const rms = Math.sqrt(dot(v, v) / v.length);
-        const twin = twinOf(
+      // the best equations, with the terms the sets may hold limited to `allowed` (a rival's search)
+      const rank = (allowed: (t: Term, unit: Float64Array) => boolean): FoundEquation[] => {
+        // (refined terms join the library: a copy per search keeps searches from seeing each other's)
+        const own = copyLibrary(library);
+        const ranked = beamSearch(
           own,
-          v.map((x) => x / rms),
+          scorer(own, design, (t) => prior.get(own.terms[t])!),
+          maxTerms,
+          width,
+          (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior),
+          (t) => allowed(own.terms[t], own.vectors[t]),
         );
-        return twin >= 0 && own.terms[twin].complexity < t.complexity ? own.terms[twin] : t;
+        // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
+        // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
+        // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
+        const allowedTerm = (t: Term) => {
+          const v = unitValues(t, cols, screen);
+          return v !== null && allowed(t, v);
+        };
+        // a set's constants refitted, unless that makes a term one the search may not use (a rival's tanh(x / 5)
+        // refitted into the main term tanh(x / 1.1) it does without): then the set as it was
+        const refit = (set: { terms: Term[]; score: number }) => {
+          const r = refineConstants(set, cols, screen, design, prior);
+          return r.terms.every(allowedTerm) ? r : set;
+        };
+        const refined = ranked
+          .slice(0, REFINED_SETS)
+          .map((best) => refit({ terms: best.set.map((t) => own.terms[t]), score: best.score }))
+          .sort((a, b) => b.score - a.score);
+        const extended = refined.map((start, rank) => {
+          if (rank >= MUTATED_SETS) return start;
+          let current = start;
+          for (let slot = 0; slot < current.terms.length; slot++) {
+            const variants = mutants(current.terms[slot], atoms).filter(allowedTerm);
+            for (const m of variants) prior.set(m, levelPrior - Math.log(library.terms.length + variants.length));
+            for (const m of variants) {
+              scored++;
+              const trial = current.terms.map((t, i) => (i === slot ? m : t));
+              const s = scoreTerms(trial, cols, screen, design, prior);
+              if (s > current.score + 1e-9) current = { terms: trial, score: s };
+            }
+          }
+          return current === start ? start : refit(current);
+        });
+        const found: FoundEquation[] = [];
+        const seenSets = new Set<string>();
+        // a term refined or mutated into a near twin of a simpler one in the library is that simpler one
+        // (x exp(|q| / 10000) is x): the law is stated in its simplest form, and pays that form's prior
+        const simplest = (t: Term): Term => {
+          const v = unitValues(t, cols, screen);
+          if (!v) return t;
+          const twin = twinOf(own, v);
+          return twin >= 0 && own.terms[twin].complexity < t.complexity ? own.terms[twin] : t;
+        };
+        for (const found0 of extended) {
+          const candidate = { ...found0, terms: [...new Set(found0.terms.map(simplest))] };
+          if (!candidate.terms.every(allowedTerm)) continue;
+          const key = candidate.terms
+            .map((t) => keyOf(t.expr))
+            .sort()
+            .join(' + ');
+          if (seenSets.has(key)) continue;
+          seenSets.add(key);
+          const fitted = decideCoefficients(
+            candidate.terms,
+            candidate.terms.map((t) => prior.get(t)!),
+            cols,
+            rows,
+            component.rate,
+            component.episode,
+          );
+          if (fitted)
+            found.push({
+              dim: d,
+              terms: fitted.terms,
+              score: candidate.score,
+              bic: fitted.bic,
+              prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0),
+            });
+        }
+        // ranked on all of the component's rows (the screening saw some episodes), each coefficient shared or per
+        // episode
+        return found.sort((a, b) => b.bic + b.prior - (a.bic + a.prior));
       };
-      for (const found0 of extended) {
-        const candidate = { ...found0, terms: [...new Set(found0.terms.map(simplest))] };
-        const key = candidate.terms
-          .map((t) => keyOf(t.expr))
-          .sort()
-          .join(' + ');
-        if (seenSets.has(key)) continue;
-        seenSets.add(key);
-        const fitted = decideCoefficients(
-          candidate.terms,
-          candidate.terms.map((t) => prior.get(t)!),
-          cols,
-          rows,
-          component.rate,
-          component.episode,
-        );
-        if (fitted)
-          found.push({
-            dim: d,
-            terms: fitted.terms,
-            score: candidate.score,
-            bic: fitted.bic,
-            prior: candidate.terms.reduce((sum, t) => sum + prior.get(t)!, 0),
-          });
+      const found = rank(() => true);
+      equations.set(d, found);
+      // the rival: the best equation without the best one's main term (the term that moves the rate most, an
+      // action's excepted), neither its form (whatever its constants) nor any twin of it. Laws that agree on the data
+      // may part beyond it (a cubic and a saturating force that agree at the amplitudes seen); the rival's world lets
+      // a forecast window outside the training range tell which holds (model.ts), and gives act() something to test
+      const main = mainTerm(found[0], vars, cols, screen);
+      if (main) {
+        const form = keyOf(main.term.expr),
+          n = main.unit.length;
+        const rival = rank((t, v) => keyOf(t.expr) !== form && Math.abs(dot(v, main.unit)) <= n * NEAR_TWIN)[0];
+        if (rival) rivals.set(d, rival);
       }
-      // ranked on all of the component's rows (the screening saw some episodes), each coefficient shared or per episode
-      equations.set(
-        d,
-        found.sort((a, b) => b.bic + b.prior - (a.bic + a.prior)),
-      );
     }
   }
   for (const body of bodies) {
@@ -327,5 +386,5 @@ export function searchEquations(
     }
   }
   const silent = Array.from({ length: vars.A }, (_, j) => vars.D + j).filter((v) => !varies(v));
-  return { equations, components, columns: cols, silent, scored };
+  return { equations, rivals, components, columns: cols, silent, scored };
 }

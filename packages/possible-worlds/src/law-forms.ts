@@ -45,6 +45,8 @@ export interface ScoredForm {
   coefficients: Map<string, MixedCoefficient>;
   /** Every key's coefficient in an episode (its own there where it is per episode). */
   inEpisode(episode: number): Map<string, number>;
+  /** A rival form: a component's law without the best law's main term (EquationSearchResult.rivals). */
+  rival?: boolean;
 }
 
 /** A renaming of variables (image index per variable, -1 where it has none). */
@@ -318,13 +320,17 @@ export function scoreForm(form: LawForm, search: EquationSearchResult): ScoredFo
   return { form, score: total, coefficients, inEpisode };
 }
 
+/** A law form's terms and their coefficients' keys, component by component: equal for the same law. */
+export const formKey = (form: LawForm): string =>
+  form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
+
 /** Each component's runners-up tried in a law form (one at a time). */
 const RIVALS_PER_COMPONENT = 1;
 
 /**
  * The law forms worth fitting through the integrator, best first by their stacked score: the best equation of
  * every component; each component's runner-up in turn; every symmetry's tied form (and all of them together);
- * each completed where the data is silent.
+ * each completed where the data is silent. Then, marked `rival`, each component's rival in turn.
  */
 export function candidateForms(search: EquationSearchResult, kinematics: Kinematics, vars: Variables): ScoredForm[] {
   const dims = [...search.equations.keys()].sort((a, b) => a - b).filter((d) => search.equations.get(d)!.length);
@@ -356,7 +362,7 @@ export function candidateForms(search: EquationSearchResult, kinematics: Kinemat
     .filter((f): f is ScoredForm => f !== null);
   const unique = new Map<string, ScoredForm>();
   for (const f of scored) {
-    const key = f.form.equations.map((eq) => eq.terms.map((t) => `${keyOf(t.term.expr)}:${t.key}`).join('+')).join(';');
+    const key = formKey(f.form);
     if (!unique.has(key) || unique.get(key)!.score < f.score) unique.set(key, f);
   }
   const ranked = [...unique.values()].sort((a, b) => b.score - a.score);
@@ -371,6 +377,18 @@ export function candidateForms(search: EquationSearchResult, kinematics: Kinemat
       ? scoreForm({ ...top.form, label: `${top.form.label}, per episode`, perEpisode: keys }, search)
       : null;
     if (freed) ranked.splice(1, 0, freed);
+  }
+  // the rivals, after the ranked forms: they are fitted for where they part from the best law, not for their score
+  for (const d of dims) {
+    const rival = search.rivals.get(d);
+    const form =
+      rival &&
+      untiedForm(
+        best.map((eq) => (eq.dim === d ? rival : eq)),
+        `without the main term of ${vars.names[d]}`,
+      );
+    const scoredRival = form && scoreForm(completeSilent(form, symmetries, search.silent), search);
+    if (scoredRival) ranked.push({ ...scoredRival, rival: true });
   }
   return ranked;
 }

@@ -17,6 +17,7 @@ import {
   type Query,
   type RunContext,
   type ScenarioSpec,
+  type Tensor,
   type WorldModel,
 } from '@worldbench/core';
 import type { PossibleWorldsConfig } from './config';
@@ -54,6 +55,8 @@ export interface ModelState {
   updates: number;
   /** Law changes detected by update(). */
   changes: Array<{ at: number; from: string; to: string }>;
+  /** The largest magnitude of each component in the data fitted so far (the rollout bound's scale). */
+  seen: number[];
   /** How much of the search the last fit ran (library 'search'). */
   search?: SearchReport;
   /** act(): the plans of its last call, per episode, and the episodes' length then (to warm-start the next step). */
@@ -101,6 +104,14 @@ export function chooseLibrary(
  */
 const MAX_STATE = 1e30;
 
+/** Per component of a view's episodes [E, T, ...], the largest magnitude over every episode and step. */
+function largestMagnitudes(views: readonly Tensor[], D: number): number[] {
+  const out = new Array<number>(D).fill(0);
+  for (const v of views)
+    for (let i = 0; i < v.data.length; i++) out[i % D] = Math.max(out[i % D], Math.abs(v.data[i]) || 0);
+  return out;
+}
+
 /** A possible-worlds model: a WorldModel, plus held-out log-likelihoods for identification figures. */
 export type PossibleWorldsModel = WorldModel & { heldOutLogLik(episodes: Episodes): Record<string, number> };
 
@@ -147,10 +158,29 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     );
   };
 
-  /** Makes fitted worlds current: ranked by evidence, with their posterior. */
+  /** Makes fitted worlds current: ranked by evidence, with their posterior; and the data's scale (state.seen). */
   const adopt = (worlds: CandidateWorld[]) => {
     state.worlds = worlds.sort((a, b) => b.logEvidence - a.logEvidence);
     state.weights = posterior(worlds.map((w) => w.logEvidence));
+    state.seen = largestMagnitudes(
+      state.batches.map((b) => b.views[view]),
+      D,
+    );
+  };
+
+  /**
+   * The rollout bound of a window, per component: `rolloutBound` times the largest magnitude the component had in the
+   * data fitted or in the window (a rolled-out state beyond it is a law's divergence, not a forecast: the state is
+   * held there). MAX_STATE where the bound is off (a factor of 0, a view with a range, a component never seen
+   * away from 0).
+   */
+  const limitsOf = (obs: readonly Float64Array[]): Float64Array => {
+    const factor = state.config.rolloutBound;
+    return Float64Array.from({ length: D }, (_, d) => {
+      let scale = state.seen[d] ?? 0;
+      for (const x of obs) scale = Math.max(scale, Math.abs(x[d]));
+      return factor > 0 && !range && scale > 0 ? Math.min(factor * scale, MAX_STATE) : MAX_STATE;
+    });
   };
 
   /** A world's step on a window: with the window's per-episode parameters inferred in context where it has any. */
@@ -173,7 +203,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
     frozen: Uint8Array,
     context: Record<string, Float32Array>,
     inContext: StepFn = windowStepper(world, obs, pastActions, context),
-  ): { stepper: StepFn; prev: Float64Array; cur: Float64Array } => {
+  ): { stepper: StepFn; prev: Float64Array; cur: Float64Array; limits: Float64Array } => {
     let stepper = inContext;
     let states = obs;
     if (state.config.filterHistory && obsStd > 0) {
@@ -201,7 +231,12 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       states = smoothed.states;
       if (ep && smoothed.theta) stepper = ep.stepWith(smoothed.theta);
     }
-    return { stepper, prev: states[Math.max(states.length - 2, 0)], cur: states[states.length - 1] };
+    return {
+      stepper,
+      prev: states[Math.max(states.length - 2, 0)],
+      cur: states[states.length - 1],
+      limits: limitsOf(obs),
+    };
   };
 
   /**
@@ -244,7 +279,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
 
   /** Steps a world from its window start under `future` actions; returns [H][D]. */
   const rollFrom = (
-    start: { stepper: StepFn; prev: Float64Array; cur: Float64Array },
+    start: { stepper: StepFn; prev: Float64Array; cur: Float64Array; limits: Float64Array },
     future: readonly Float64Array[],
     frozen: Uint8Array,
     context: Record<string, Float32Array>,
@@ -255,8 +290,8 @@ export function createModel(state: ModelState): PossibleWorldsModel {
       const next = start.stepper(prev, cur, a, context);
       for (let d = 0; d < D; d++) {
         if (frozen[d]) next[d] = cur[d];
-        // a law that leaves the reals (or float32's range) holds the state
-        else if (!(Math.abs(next[d]) <= MAX_STATE)) next[d] = cur[d];
+        // a law that leaves the rollout bound (or the reals, or float32's range) holds the state
+        else if (!(Math.abs(next[d]) <= start.limits[d])) next[d] = cur[d];
         if (range) next[d] = Math.min(range[1], Math.max(range[0], next[d]));
       }
       out.push(next);
@@ -483,6 +518,7 @@ export function createModel(state: ModelState): PossibleWorldsModel {
           library,
           libraryNote,
           worlds: state.worlds.map((w) => w.toJSON()),
+          seen: state.seen,
         }),
       );
     },
@@ -509,15 +545,17 @@ export function freshModel(
     actCalls: 0,
     updates: 0,
     changes: [],
+    seen: [],
   });
 }
 
 /**
  * Version of possible-worlds.json. 2: generic laws carry the feature range they were fitted on (a save without
  * it, format 1, had no `format` field; its laws cannot be trusted anywhere, so it is refused, not guessed).
- * 3: law families carry a noise variance per component.
+ * 3: law families carry a noise variance per component. 4: the largest magnitude of each component in the data
+ * fitted (`seen`, the scale of the rollout bound).
  */
-export const SAVE_FORMAT = 3;
+export const SAVE_FORMAT = 4;
 
 /** Restores a saved model; scenario worlds need the same hypotheses the model was created with. */
 export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWorldsModel {
@@ -542,6 +580,7 @@ export function loadModel(dir: string, hypotheses?: HypothesisSpace): PossibleWo
     actCalls: 0,
     updates: 0,
     changes: [],
+    seen: saved.seen,
   };
   state.worlds = saved.worlds.map((w: any) => {
     if (saved.library === 'search')

@@ -7,7 +7,7 @@ import { isCategorical, sizeOf, type Episodes, type LawFamily, type ScenarioSpec
 import { describeLaw, lawFamily, lawStatement, type LawDescription } from './discovered-law';
 import { discreteWorldFromJSON, fitDiscreteWorlds } from './discrete';
 import { searchEquations } from './equation-search';
-import { candidateForms, type ScoredForm } from './law-forms';
+import { candidateForms, formKey, type ScoredForm } from './law-forms';
 import type { EvidenceKind } from './generic';
 import { centred, findKinematics, fixedPoint } from './kinematics';
 import { familyWorld, fitFamily, type FamilyFit } from './law-family';
@@ -31,7 +31,7 @@ export interface SearchReport {
   seconds: number;
 }
 
-/** Law forms fitted through the integrator (the best by their stacked score): the costly step of a fit. */
+/** Law forms fitted through the integrator (the best by their stacked score; and one rival): the costly step. */
 const FORMS_FITTED = 3;
 
 /**
@@ -160,19 +160,22 @@ export function fitSearchWorlds(
     // sides of a bounce)
     const best = Math.max(...worlds.map((w) => w.logEvidence));
     let fitted = 0;
-    candidates
-      .sort((a, b) => b.form.score - a.form.score)
-      .slice(0, FORMS_FITTED)
-      .forEach(({ form, centre }) => {
-        const id = fitted === 0 ? 'discovered' : `discovered-${fitted}`;
-        const law = describeLaw(kinematics, vars, form, centre);
-        const family = lawFamily(id, law);
-        const guess = screeningLogLikelihood(family, law, form, data);
-        if (guess < best - SCREEN_MARGIN - SCREEN_PER_TRANSITION * data.n) return;
-        const fit = fitFamily(family, byEpisode, ctx.evidence, noiseGuess);
-        worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
-        fitted++;
-      });
+    // the best forms by score, and the best rival (a law without the best one's main term) unless one of them is it
+    const ranked = candidates.sort((a, b) => b.form.score - a.form.score);
+    const chosen = ranked.filter((c) => !c.form.rival).slice(0, FORMS_FITTED);
+    const keys = new Set(chosen.map((c) => `${c.centre}|${formKey(c.form.form)}`));
+    const rival = ranked.find((c) => c.form.rival);
+    if (rival && !keys.has(`${rival.centre}|${formKey(rival.form.form)}`)) chosen.push(rival);
+    chosen.forEach(({ form, centre }) => {
+      const id = form.rival ? 'discovered-rival' : fitted === 0 ? 'discovered' : `discovered-${fitted}`;
+      const law = describeLaw(kinematics, vars, form, centre);
+      const family = lawFamily(id, law);
+      const guess = screeningLogLikelihood(family, law, form, data);
+      if (guess < best - SCREEN_MARGIN - SCREEN_PER_TRANSITION * data.n) return;
+      const fit = fitFamily(family, byEpisode, ctx.evidence, noiseGuess);
+      worlds.push(discoveredWorld(id, law, { ...fit, logEvidence: fit.logEvidence + law.logPrior }, data.D));
+      fitted++;
+    });
   }
   return { worlds, report: { scored, effort: ctx.effort, seconds: (performance.now() - t0) / 1000 } };
 }

@@ -10,7 +10,7 @@ export const dot = (a: Float64Array, b: Float64Array) => {
 };
 
 /** Above this |correlation| over the screening rows a term is kept out of the library as another's twin. */
-const NEAR_TWIN = 0.999;
+export const NEAR_TWIN = 0.999;
 
 /** Values of a term over the given rows (non-finite anywhere: null). */
 export function termValues(t: Term, cols: readonly Float64Array[], rows: Int32Array): Float64Array | null {

@@ -7,7 +7,11 @@ import { linear } from '@worldbench/baselines';
 import hiddenLaws from '@worldbench/hidden-laws';
 import possibleWorlds from '../src/index';
 import { keyOf, type Expr } from '../src/expression';
-import { fitSearchWorlds } from '../src/search';
+import { searchEquations, type FoundEquation } from '../src/equation-search';
+import { findKinematics } from '../src/kinematics';
+import { fitSearchWorlds, namedVariables } from '../src/search';
+import { termValues } from '../src/term-library';
+import { transitionData } from '../src/transitions';
 import { plantedScenario, type Field } from './planted';
 
 /** An expression's key with its constants unnamed and hypot's arguments in order: the form, not the numbers. */
@@ -96,6 +100,42 @@ describe("equation discovery recovers planted laws that are none of the scenario
       expect(vx.get('v4')!.value).toBeCloseTo(1, 1);
       const scale = law.parameters.find((p: any) => /\.c0$/.test(p.name) && p.name.startsWith('x2'));
       expect(Math.abs((scale.range[0] + scale.range[1]) / 2)).toBeCloseTo(0.4, 1);
+    },
+  );
+
+  it.each([0, 1])(
+    'seed %i: beside the best law (a = -p tanh(x) + F, amplitudes up to about 1), a rival per component: the best ' +
+      'without its main term (the tanh) or any twin of it, parting from it beyond the data',
+    (seed) => {
+      const scenario = plantedScenario({
+        id: 'planted',
+        field: ([x, y], [a0, a1], p) => [-p * Math.tanh(x) + a0, -p * Math.tanh(y) + a1],
+        train: [2, 3],
+        extent: 0.8,
+      });
+      const { observed } = trainingSet(scenario, jobWorld(scenario, seed), 'behavior', 512, seed);
+      const data = transitionData(scenario.spec, 'state', observed);
+      const search = searchEquations(data, findKinematics(data, [4]), namedVariables(scenario.spec, 'state'), {
+        effort: possibleWorlds.defaults.searchEffort,
+      });
+      // an equation's rate at x = 2.2, y = 0, at rest, no force: where the data never went
+      const far = [2.2, 0, 0, 0, 0, 0].map((v) => Float64Array.of(v));
+      const rateFar = (eq: FoundEquation) =>
+        eq.terms.reduce((sum, t) => sum + t.coef * termValues(t.term, far, Int32Array.of(0))![0], 0);
+      // x's law (y's best is not a tanh on seed 0: its rival does without what it has)
+      const best = search.equations.get(2)![0],
+        rival = search.rivals.get(2)!;
+      expect(best.terms.map((t) => form(t.term.expr))).toContain('tanh(div(v0,c))');
+      expect(rival.terms.map((t) => form(t.term.expr))).not.toContain('tanh(div(v0,c))');
+      expect(Math.abs(rateFar(rival) - rateFar(best))).toBeGreaterThan(0.2 * Math.abs(rateFar(best)));
+      expect(search.rivals.has(3)).toBe(true);
+      // and it is fitted as a world of its own
+      const { worlds } = fitSearchWorlds(
+        { spec: scenario.spec, view: 'state', evidence: 'marginal', effort: possibleWorlds.defaults.searchEffort },
+        [observed],
+        null,
+      );
+      expect(worlds.map((w) => w.id)).toContain('discovered-rival');
     },
   );
 

@@ -154,6 +154,6 @@ describe('hidden-laws-v1, budget 64, explore data, generic library', () => {
         worlds: [{ kind: 'generic', ...law }],
       }),
     );
-    await expect(possibleWorlds.load(dir)).rejects.toThrow(/save format 1, this version reads format 3: refit/);
+    await expect(possibleWorlds.load(dir)).rejects.toThrow(/save format 1, this version reads format 4: refit/);
   });
 });
