@@ -249,8 +249,8 @@ export function searchEquations(
         Float64Array.from(screen, (i) => (data.next[i * data.D + d] - data.cur[i * data.D + d]) / k.dt),
         episodeOfScreen,
       );
-      // the best equations, with the terms the sets may hold limited to `allowed` (a rival's search)
-      const rank = (allowed: (t: Term, unit: Float64Array) => boolean): FoundEquation[] => {
+      // the best equations; with `allowed`, only of the terms it allows (a rival's search)
+      const rank = (allowed?: (t: Term, unit: Float64Array) => boolean): FoundEquation[] => {
         // (refined terms join the library: a copy per search keeps searches from seeing each other's)
         const own = copyLibrary(library);
         const ranked = beamSearch(
@@ -259,12 +259,14 @@ export function searchEquations(
           maxTerms,
           width,
           (t, rest) => refineInLibrary(own, t, rest, cols, screen, design, prior),
-          (t) => allowed(own.terms[t], own.vectors[t]),
+          allowed && ((t) => allowed(own.terms[t], own.vectors[t])),
         );
         // the constants inside the best sets' terms fitted (an enumerated softening or scale is only a first guess),
         // then each term of the best few swapped for a variant the enumeration did not reach, kept where better
         // (a variant pays log of how many variants its slot tried on top of the level prior), and refitted
+        // (evaluated only where a search is limited: the unlimited one allows every term without its values)
         const allowedTerm = (t: Term) => {
+          if (!allowed) return true;
           const v = unitValues(t, cols, screen);
           return v !== null && allowed(t, v);
         };
@@ -333,7 +335,7 @@ export function searchEquations(
         // episode
         return found.sort((a, b) => b.bic + b.prior - (a.bic + a.prior));
       };
-      const found = rank(() => true);
+      const found = rank();
       equations.set(d, found);
       // the rival: the best equation without the best one's main term (the term that moves the rate most, an
       // action's excepted), neither its form (whatever its constants) nor any twin of it. Laws that agree on the data
