@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { readResultLines, type JobResult } from '@worldbench/runner';
 import { withDerived } from '../../packages/runner/src/summarize';
-import { fmt, median } from './common';
+import { fmt, median, paired } from './common';
 
 const perSeed = process.argv.includes('--per-seed');
 const dirs = process.argv.slice(2).filter((a) => a !== '--per-seed');
@@ -22,14 +22,6 @@ if (dirs.length === 0) {
 const PROTOCOLS = ['offline', 'offline-explore', 'on-policy-random', 'on-policy'] as const;
 const skill = (r: JobResult | undefined, h: number | string): number | null =>
   r?.status === 'ok' ? (r.metrics?.test.skill?.[String(h)] ?? null) : null;
-
-/** mean ± SE (mean - 2 SE) of paired differences, n seeds. */
-function paired(xs: number[]): string {
-  if (xs.length < 2) return xs.length ? `${fmt(xs[0])} (n=1)` : 'n/a';
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const se = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1) / xs.length);
-  return `${fmt(mean)} ± ${fmt(se)} (${fmt(mean - 2 * se)})`;
-}
 
 const results = withDerived(dirs.flatMap((dir) => readResultLines(join(dir, 'results.jsonl')).results));
 const groups = new Map<string, JobResult[]>();

@@ -8,11 +8,11 @@
 //   pnpm exec tsx scripts/figures/on-policy-scales.ts [BUDGET] [SEEDS]
 //   e.g. pnpm exec tsx scripts/figures/on-policy-scales.ts 256 1000-1009
 import {
-  block,
   evaluationSet,
   evaluationWindows,
   jobWorld,
   quietRun,
+  scoreForecast,
   trainingSet,
   trainStd,
   type Episodes,
@@ -21,6 +21,7 @@ import {
 import possibleWorlds from '@worldbench/possible-worlds';
 import resonance from '@worldbench/resonance';
 import { onPolicyTraining } from '../../packages/runner/src/protocols';
+import { paired } from './common';
 
 const budget = Number(process.argv[2] ?? 256);
 const [from, to] = (process.argv[3] ?? '1000-1009').split('-').map(Number);
@@ -56,28 +57,24 @@ for (let seed = from; seed <= to; seed++) {
   const world = jobWorld(scenario, seed);
   const set = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: scenario.spec.horizon });
   const windows = evaluationWindows(scenario.spec, set, 'state', 1);
-  const B = windows.truth.shape[0];
   const skills: Record<string, Record<string, number>> = {};
   for (const protocol of PROTOCOLS) {
     const { model, data } = await train(protocol, seed);
-    const { mean } = await model.forecast(windows.query, quietRun(seed));
-    // skill at h = 1 with each dimension's error divided by s[d], pooled over the windows
-    const skill = (s: ArrayLike<number>) => {
-      let err = 0,
-        persistence = 0;
-      for (let b = 0; b < B; b++) {
-        const [last, truth, forecast] = [block(windows.lastObserved, b), block(windows.truth, b, 0), block(mean, b, 0)];
-        for (let d = 0; d < truth.length; d++) {
-          err += ((forecast[d] - truth[d]) / s[d]) ** 2;
-          persistence += ((last[d] - truth[d]) / s[d]) ** 2;
-        }
-      }
-      return 1 - err / persistence;
-    };
+    const forecast = await model.forecast(windows.query, quietRun(seed));
+    // skill at h = 1 as the runner scores it, with each dimension's error divided by scale[d]
+    const skill = (scale: Float32Array) =>
+      scoreForecast({
+        spec: scenario.spec.views.state,
+        truth: windows.truth,
+        mask: windows.truthMask,
+        lastObserved: windows.lastObserved,
+        forecast,
+        scale,
+      }).skill['1'] ?? NaN;
     skills[protocol] = {
       own: skill(trainStd(data, 'state')),
       test: skill(trainStd(set.observed, 'state')),
-      raw: skill([1, 1]),
+      raw: skill(Float32Array.of(1, 1)),
     };
   }
   console.log(`| ${seed} | ${PROTOCOLS.flatMap((p) => SCALES.map((s) => fmt(skills[p][s]))).join(' | ')} |`);
@@ -89,12 +86,7 @@ for (let seed = from; seed <= to; seed++) {
 console.log(`\non-policy minus each control, skill at h = 1, budget ${budget}: mean ± SE (mean - 2 SE)`);
 console.log('| scale | against offline-explore | against on-policy-random |');
 console.log('| --- | --- | --- |');
-const paired = (xs: number[]) => {
-  const m = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const se = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
-  return `${fmt(m)} ± ${fmt(se)} (${fmt(m - 2 * se)})`;
-};
-for (const scale of SCALES)
-  console.log(
-    `| ${scale} | ${paired(gains[`${scale}|offline-explore`])} | ${paired(gains[`${scale}|on-policy-random`])} |`,
-  );
+for (const scale of SCALES) {
+  const [explore, random] = PROTOCOLS.slice(0, 2).map((control) => paired(gains[`${scale}|${control}`], fmt));
+  console.log(`| ${scale} | ${explore} | ${random} |`);
+}

@@ -34,7 +34,7 @@ import resonance, {
   type ResonanceWorld,
 } from '@worldbench/resonance';
 import { onPolicyTraining, roundSizes } from '../../packages/runner/src/protocols';
-import { fmt, median } from './common';
+import { fmt, median, paired } from './common';
 
 const budget = Number(process.argv[2] ?? 256);
 const [from, to] = (process.argv[3] ?? '1000-1009').split('-').map(Number);
@@ -135,12 +135,9 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 for (const p of PROTOCOLS) {
   const r = rows[p];
   const gains = r.h1.map((x, i) => x - rows['offline-explore'].h1[i]);
-  const m = mean(gains);
-  const se =
-    gains.length > 1 ? Math.sqrt(gains.reduce((s, x) => s + (x - m) ** 2, 0) / (gains.length - 1) / gains.length) : NaN;
   console.log(
     `| ${p} | ${fmt(median(r.informative))} (${fmt(mean(r.informative))}) | ${fmt(median(r.everyK))} ` +
       `(${fmt(mean(r.everyK))}) | ${median(r.peak).toFixed(2)} | ${fmt(median(r.h1))} | ${fmt(median(r.hH))} | ` +
-      `${fmt(m)} ± ${fmt(se)} (${fmt(m - 2 * se)}) |`,
+      `${paired(gains)} |`,
   );
 }
