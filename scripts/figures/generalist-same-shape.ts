@@ -13,7 +13,7 @@ import {
   scoreSplit,
   selectEpisodes,
   trainingSet,
-  trainStd,
+  metricScale,
   type GeneralistModel,
   type Scenario,
   type WorldModel,
@@ -44,8 +44,8 @@ async function skill(forecast: WorldModel['forecast'], w: number, seed: number):
   const s = worlds[w];
   const world = jobWorld(s, seed);
   const face: WorldModel = { fit: async () => ({ params: 0 }), save: async () => {}, forecast };
-  const scale = trainStd(trainingSet(s, world, 'behavior', BUDGET, seed).observed, 'state');
   const test = evaluationSet(s, world, 'test', seed, { count: 64, horizon: s.spec.horizon });
+  const scale = metricScale(test, s.spec, 'state');
   return (await scoreSplit(face, s.spec, 'state', test, s.spec.horizon, scale, quietRun(seed))).metrics.skill['1']!;
 }
 

@@ -1,9 +1,9 @@
 // How possible-worlds' on-policy gain on resonance-v1 (skill at h = 1, on-policy minus each control, paired by seed)
-// depends on the units the score is taken in. The runner divides each dimension's error by its std over the job's
-// own training observations (docs/metrics.md), so two protocols of one seed are scored in different units: on-policy's
-// data swings wider than the controls' and weighs x and v otherwise. Here the same forecasts are scored three ways:
-// `own` (the runner's: each protocol's training std; reproduces its figures), `test` (the std of the seed's test
-// observations: one scale for every protocol) and `raw` (no scaling).
+// depends on the units the score is taken in. Until the runner scored in the test split's units (docs/metrics.md), it
+// divided each dimension's error by its std over the job's own training observations, so two protocols of one seed
+// were scored in different units: on-policy's data swings wider than the controls' and weighs x and v otherwise. Here
+// the same forecasts are scored three ways: `own` (the old units: each protocol's training std), `test` (the runner's:
+// the std of the seed's test observations, one scale for every protocol) and `raw` (no scaling).
 //
 //   pnpm exec tsx scripts/figures/on-policy-scales.ts [BUDGET] [SEEDS]
 //   e.g. pnpm exec tsx scripts/figures/on-policy-scales.ts 256 1000-1009
@@ -13,8 +13,9 @@ import {
   jobWorld,
   quietRun,
   scoreForecast,
+  metricScale,
   trainingSet,
-  trainStd,
+  viewStd,
   type Episodes,
   type Scenario,
 } from '@worldbench/core';
@@ -72,8 +73,8 @@ for (let seed = from; seed <= to; seed++) {
         scale,
       }).skill['1'] ?? NaN;
     skills[protocol] = {
-      own: skill(trainStd(data, 'state')),
-      test: skill(trainStd(set.observed, 'state')),
+      own: skill(viewStd(data, 'state')),
+      test: skill(metricScale(set, scenario.spec, 'state')),
       raw: skill(Float32Array.of(1, 1)),
     };
   }

@@ -21,7 +21,7 @@ import {
   scoreSplit,
   tensor,
   trainingSet,
-  trainStd,
+  metricScale,
   type Episodes,
   type Scenario,
   type WorldModelModule,
@@ -107,7 +107,15 @@ for (let seed = from; seed <= to; seed++) {
     // the model's skill on the test split, as the runner scores it (64 episodes; skill against persistence)
     const test = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: H });
     const { skill } = (
-      await scoreSplit(model, scenario.spec, 'state', test, H, trainStd(data, 'state'), quietRun(seed))
+      await scoreSplit(
+        model,
+        scenario.spec,
+        'state',
+        test,
+        H,
+        metricScale(test, scenario.spec, 'state'),
+        quietRun(seed),
+      )
     ).metrics;
     rows[protocol] ??= { informative: [], everyK: [], peak: [], h1: [], hH: [] };
     rows[protocol].informative.push(r.informative);

@@ -5,7 +5,7 @@ import {
   quietRun,
   scoreForecast,
   simulateEpisodes,
-  trainStd,
+  viewStd,
   windowStarts,
   type Scenario,
 } from '@worldbench/core';
@@ -115,7 +115,7 @@ describe('linear', () => {
       rng: createRng(2),
     });
     const w = forecastWindows(linearWorld.spec, 'state', test, test, windowStarts(16, 20, 2, 8, createRng(3)), 2, 8);
-    const scale = trainStd(train, 'state');
+    const scale = viewStd(test, 'state');
     const skillOf = async (module: typeof linear | typeof persistence) => {
       const model = await module.create(linearWorld.spec, 'state', module.defaults as never);
       await model.fit(train, quietRun(0));

@@ -1,8 +1,8 @@
 // Evaluation: forecast every window of an evaluation set, check the forecast, score it (docs/metrics.md);
 // and `evaluateModel`, one offline job end to end, for tests and figure scripts.
 import { block, describeNonFinite, tensor, type Tensor } from './data';
-import { evaluationSet, evaluationWindows, jobWorld, trainingSet, type EvaluationSet } from './job-data';
-import { deltaPsnr, scoreForecast, trainStd, type HorizonMetrics } from './metrics';
+import { evaluationSet, evaluationWindows, jobWorld, metricScale, trainingSet, type EvaluationSet } from './job-data';
+import { deltaPsnr, scoreForecast, type HorizonMetrics } from './metrics';
 import {
   privilegedInfo,
   quietRun,
@@ -164,11 +164,11 @@ export async function evaluateModel(
   const count = opts.episodes ?? 64;
   const world = jobWorld(scenario, opts.seed);
   const train = trainingSet(scenario, world, opts.policy ?? 'behavior', opts.budget, opts.seed);
-  const scale = trainStd(train.observed, opts.view, spec.views[opts.view].mask);
   const config = { ...module.defaults, ...opts.config };
   const model = await module.create(spec, opts.view, config, privilegedInfo(module, config, scenario));
   const run = quietRun(opts.seed);
   await model.fit(train.observed, run);
+  const scale = metricScale(evaluationSet(scenario, world, 'test', opts.seed, { count, horizon }), spec, opts.view);
   const score = (split: 'test' | 'ood') =>
     scoreSplit(
       model,

@@ -89,7 +89,7 @@ export {
   learningCurveAuc,
   meanAndStandardError,
   scoreForecast,
-  trainStd,
+  viewStd,
   type HorizonMetrics,
   type ScoreInput,
 } from './metrics';
@@ -108,7 +108,15 @@ export {
 } from './registry';
 export { checkScenario, checkWorldModel, ConformanceError } from './conformance';
 export { drawDisc } from './frames';
-export { evaluationSet, evaluationWindows, jobWorld, maskNames, trainingSet, type EvaluationSet } from './job-data';
+export {
+  evaluationSet,
+  evaluationWindows,
+  jobWorld,
+  maskNames,
+  metricScale,
+  trainingSet,
+  type EvaluationSet,
+} from './job-data';
 export {
   assertForecast,
   assertScored,

@@ -2,6 +2,7 @@
 // world, the training set of a policy and budget, and the fixed test and ood episodes (the same for every
 // model, protocol and budget of a (scenario, seed)). The runner, the figure scripts and the tests all use these.
 import type { Episodes } from './data';
+import { viewStd } from './metrics';
 import { createRng } from './rng';
 import type { PolicyName, Scenario, Split } from './scenario';
 import type { ScenarioSpec } from './spec';
@@ -94,4 +95,15 @@ export function evaluationWindows(
   horizon: number,
 ): ForecastWindows {
   return forecastWindows(spec, view, set.observed, set.clean, set.starts, spec.historySteps, horizon);
+}
+
+/**
+ * The metric's per-dimension scale on a view (docs/metrics.md): the std of the test split's observations. One scale
+ * per (scenario, seed, view), so every protocol, budget and model of a seed is scored in the same units (the ood
+ * split too), and a paired difference between two of them (an on-policy gain, a step of a learning curve, a
+ * generalist's transfer gain) is a difference of forecasts only.
+ */
+export function metricScale(test: EvaluationSet, spec: ScenarioSpec, view: string): Float32Array {
+  if (test.split !== 'test') throw new Error(`metricScale: the scale is the test split's, got the ${test.split} split`);
+  return viewStd(test.observed, view, spec.views[view].mask);
 }

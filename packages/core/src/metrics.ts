@@ -5,11 +5,14 @@ import { isCategorical, type TensorSpec } from './spec';
 /** metric -> horizon ("1", "2", ...) -> value (null where undefined, e.g. skill when persistence is exact). */
 export type HorizonMetrics = Record<string, Record<string, number | null>>;
 
-/** Per-dimension scale for `mse`: the train-set std, floored at 10% of the view's mean std (docs/metrics.md). */
-export function trainStd(train: Episodes, view: string, maskView?: string): Float32Array {
-  const v = train.views[view];
+/**
+ * Per-dimension std of a view over episodes' observations (every step, padding left out), floored at 10% of the
+ * view's mean std. The metric's scale is this over the test split's observations (`metricScale`, docs/metrics.md).
+ */
+export function viewStd(episodes: Episodes, view: string, maskView?: string): Float32Array {
+  const v = episodes.views[view];
   const D = innerSize(v, 2);
-  const mask = maskView ? train.views[maskView] : undefined;
+  const mask = maskView ? episodes.views[maskView] : undefined;
   const per = mask ? D / innerSize(mask, 2) : D;
   const sum = new Float64Array(D),
     sq = new Float64Array(D),
@@ -24,11 +27,11 @@ export function trainStd(train: Episodes, view: string, maskView?: string): Floa
       n[d]++;
     }
   };
-  forEachTransition(train, (e, t) => {
+  forEachTransition(episodes, (e, t) => {
     visit(e, t);
   });
   // the final observation of each episode too
-  for (let e = 0; e < v.shape[0]; e++) visit(e, train.lengths ? train.lengths[e] : v.shape[1] - 1);
+  for (let e = 0; e < v.shape[0]; e++) visit(e, episodes.lengths ? episodes.lengths[e] : v.shape[1] - 1);
   const std = new Float32Array(D);
   let total = 0,
     positive = 0;
@@ -54,7 +57,7 @@ export interface ScoreInput {
   forecast: { mean: Tensor; std?: Tensor };
   /** The last observed step of each window [B, ...viewShape]: the persistence forecast for every h. */
   lastObserved: Tensor;
-  /** Per-dimension scale from `trainStd`. */
+  /** Per-dimension scale from `metricScale`. */
   scale: Float32Array;
 }
 

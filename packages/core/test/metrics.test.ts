@@ -4,7 +4,7 @@ import {
   meanAndStandardError,
   scoreForecast,
   tensor,
-  trainStd,
+  viewStd,
   type Episodes,
   type TensorSpec,
 } from '../src/index';
@@ -113,11 +113,11 @@ describe('scoreForecast', () => {
   });
 });
 
-describe('trainStd', () => {
+describe('viewStd', () => {
   it('is the per-dimension std over valid steps, floored at 10% of the mean std', () => {
     const view = tensor([1, 4, 2], Float32Array.from([0, 5, 2, 5, 0, 5, 2, 5])); // dim 0: std 1; dim 1: constant
     const ep: Episodes = { views: { v: view }, actions: null, context: {} };
-    const s = trainStd(ep, 'v');
+    const s = viewStd(ep, 'v');
     expect(s[0]).toBeCloseTo(1, 6);
     expect(s[1]).toBeCloseTo(0.1, 6);
   });

@@ -9,7 +9,7 @@ import {
   scoreSplit,
   selectEpisodes,
   trainingSet,
-  trainStd,
+  metricScale,
   type GeneralistEpisode,
   type GeneralistModel,
   type Scenario,
@@ -53,8 +53,8 @@ async function skill(model: GeneralistModel, w: number, tell: boolean): Promise<
     save: async () => {},
     forecast: (q, run) => model.forecast(q, tell ? w : null, run),
   };
-  const scale = trainStd(trainingSet(s, world, 'behavior', BUDGET, SEED).observed, 'state');
   const test = evaluationSet(s, world, 'test', SEED, { count: 32, horizon: 4 });
+  const scale = metricScale(test, s.spec, 'state');
   const score = await scoreSplit(face, s.spec, 'state', test, 4, scale, quietRun(SEED));
   return score.metrics.skill['1'] as number;
 }

@@ -7,8 +7,8 @@ import {
   createRng,
   episodeCount,
   lengthOf,
+  metricScale,
   selectEpisodes,
-  trainStd,
   type Episodes,
   type GeneralistEpisode,
   type GeneralistModel,
@@ -101,19 +101,10 @@ export async function runGeneralistFit(
       job.config,
     );
     phases.stage('data');
-    const budget = job.budget as number;
-    const budgets = worldBudgets(job.protocol, budget, rows.length);
+    const budgets = worldBudgets(job.protocol, job.budget as number, rows.length);
     const worlds = scenarios.map((s) => jobWorld(s, job.seed));
     const sets = scenarios.map((s, i) => trainingSet(s, worlds[i], 'offline', budgets[i], job.seed));
     const observed = sets.map((set) => set.observed);
-    // the metric scale of each world is its specialist's (the expert data at the job's budget), so that a row and
-    // its specialist's are scored alike whatever share of the data the generalist saw
-    const scales = scenarios.map((s, i) => {
-      const mask = s.spec.views[job.view].mask;
-      const full =
-        budgets[i] === budget ? observed[i] : trainingSet(s, worlds[i], 'offline', budget, job.seed).observed;
-      return trainStd(full, job.view, mask);
-    });
     const data = generalistData(
       observed.map((o, i) => singleEpisodes(o, job.view, scenarios[i].spec.views[job.view].mask)),
       job.seed,
@@ -135,8 +126,10 @@ export async function runGeneralistFit(
         const evaluation = row.job.evaluation;
         const test = evaluationSet(scenarios[i], worlds[i], 'test', job.seed, evaluation);
         const ood = evaluationSet(scenarios[i], worlds[i], 'ood', job.seed, evaluation);
-        const testScore = await scoreSplit(face, spec, job.view, test, evaluation.horizon, scales[i], run);
-        const oodScore = await scoreSplit(face, spec, job.view, ood, evaluation.horizon, scales[i], run);
+        // the seed's metric scale, the same as its specialist's rows whatever share of the data the generalist saw
+        const scale = metricScale(test, spec, job.view);
+        const testScore = await scoreSplit(face, spec, job.view, test, evaluation.horizon, scale, run);
+        const oodScore = await scoreSplit(face, spec, job.view, ood, evaluation.horizon, scale, run);
         phases.stage('explain');
         explained.value ??= fitted.explain?.();
         const statePlane = statePlaneHistogram(spec, sets[i].clean);

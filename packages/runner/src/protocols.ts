@@ -230,7 +230,7 @@ export function shiftTimes(seed: number): number[] {
   }
 }
 
-/** Prequential live protocol on a fitted model. `scale`: the per-dimension metric scale (trainStd). */
+/** Prequential live protocol on a fitted model. `scale`: the per-dimension metric scale (metricScale). */
 export async function liveStream(
   model: WorldModel,
   scenario: Scenario,

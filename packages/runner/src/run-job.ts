@@ -4,8 +4,8 @@ import {
   loadModelModule,
   loadScenario,
   loadSchemeModel,
+  metricScale,
   privilegedInfo,
-  trainStd,
   type PluginEntry,
   type RunContext,
   type Scenario,
@@ -21,7 +21,7 @@ import { liveStream, onPolicyTraining } from './protocols';
 import { statePlaneHistogram } from './state-plane';
 import { failureFrom, RESULTS_FORMAT, type JobFailure, type JobPhase, type JobResult } from './result';
 
-/** What a pretrained model (card.pretrained) is shown: it ignores it, and it sets the metric scale. */
+/** What a pretrained model (card.pretrained) is shown (it ignores it). */
 export const PRETRAINED_BUDGET = 1024;
 
 /** A job with what is needed to run and store it. */
@@ -198,8 +198,7 @@ export async function runJob(
     const world = jobWorld(scenario, job.seed);
     const test = evaluationSet(scenario, world, 'test', job.seed, job.evaluation);
     const ood = evaluationSet(scenario, world, 'ood', job.seed, job.evaluation);
-    // the data fitted: the protocol's (a pretrained model is shown 1024 expert transitions, which it ignores,
-    // and which set the metric scale)
+    // the data fitted: the protocol's (a pretrained model is shown 1024 expert transitions, which it ignores)
     let observed, clean, fitSeconds, report;
     if (job.protocol === 'on-policy' || job.protocol === 'on-policy-random') {
       phases.stage('on-policy');
@@ -227,7 +226,7 @@ export async function runJob(
       fitSeconds = (performance.now() - t0) / 1000;
     }
     backend = report.backend ?? 'unknown';
-    const scale = trainStd(observed, job.view, spec.views[job.view].mask);
+    const scale = metricScale(test, spec, job.view);
     const statePlane = statePlaneHistogram(spec, clean);
 
     // a forecast that is NaN or of the wrong shape is found after forecast() returns: still its phase

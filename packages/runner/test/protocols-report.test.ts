@@ -141,6 +141,19 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
     );
     expect(on.onPolicyGainExplore).toEqual(expect.any(Number));
     expect(on.onPolicyGainRandom).toEqual(expect.any(Number));
+    // every row of a seed is scored in the seed's units (the test split's std, docs/metrics.md): the persistence error
+    // implied by a row's mse and skill is the same whatever the model and protocol (with each job's training std it
+    // differed between protocols)
+    const persistenceMse = (x: any) => x.metrics.test.mse['1'] / (1 - x.metrics.test.skill['1']);
+    const reference = persistenceMse(find('linear', 'offline'));
+    for (const [m, p] of [
+      ['linear', 'offline-explore'],
+      ['linear', 'on-policy-random'],
+      ['linear', 'live'],
+      [oracle, 'on-policy'],
+      ['possible-worlds', 'offline-explore'],
+    ])
+      expect(persistenceMse(find(m, p)) / reference, `${m} ${p}`).toBeCloseTo(1, 6);
     // linear has no act(): on-policy is n/a, with the reason; the random-action control still runs
     expect(find('linear', 'on-policy')).toMatchObject({
       status: 'unsupported',

@@ -9,7 +9,7 @@ import {
   loadScenario,
   scoreForecast,
   trainingSet,
-  trainStd,
+  metricScale,
   type Forecast,
   type Scenario,
 } from '@worldbench/core';
@@ -34,8 +34,8 @@ export function offlineJob(scenario: Scenario, view: string, budget: number, see
   const { spec } = scenario;
   const world = jobWorld(scenario, seed);
   const train = trainingSet(scenario, world, 'behavior', budget, seed);
-  const scale = trainStd(train.observed, view);
   const set = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: spec.horizon });
+  const scale = metricScale(set, spec, view);
   const windows = forecastWindows(spec, view, set.observed, set.clean, set.starts, spec.historySteps, spec.horizon);
   const score = (forecast: Forecast) =>
     scoreForecast({

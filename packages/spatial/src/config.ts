@@ -107,7 +107,10 @@ export const spatialConfig = defineConfig(
     // the action support: most of hidden-laws' error there came from untrained action weights, see actionSupport)
     stdWeighting: share()
       .default(0.5)
-      .describe("Share of the loss on the bench's mse scale (error over train std squared); the rest is plain MSE."),
+      .describe(
+        "Share of the loss with each pixel's error over its training std squared (as the bench's mse weighs " +
+          "dimensions by a std, the test split's); the rest is plain MSE.",
+      ),
     // endregion
     // region actions
     actionFree: z

@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 describe('dynamics on bouncing-balls frames (true actions)', { tags: ['slow'] }, () => {
   it(
-    'beats persistence at h = 1 by a skill of at least 0.3 at budget 256 (seed 0)',
+    'beats persistence at h = 1 by a skill of at least 0.25 at budget 256 (seed 0)',
     async () => {
       const r = await evaluateModel(spatial, bouncingBalls, {
         view: 'frame',
@@ -45,8 +45,8 @@ describe('dynamics on bouncing-balls frames (true actions)', { tags: ['slow'] },
         horizon: 4,
         episodes: 32,
       });
-      // measured 0.46 at the defaults (quick grid, seed 0, 64 windows)
-      expect(r.metrics.test.skill['1']).toBeGreaterThan(0.3);
+      // measured 0.290 in the test split's units (docs/metrics.md); 0.331 in the training std's units of before
+      expect(r.metrics.test.skill['1']).toBeGreaterThan(0.25);
       await r.model.dispose?.();
     },
     TIMEOUT,
