@@ -1,11 +1,12 @@
 // --dry-run: the plan's count (new, already done, to retry) and its estimated time, with nothing run or
 // written; and a sweep of more than 500 new jobs says its count and estimate before it starts.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimatePlan, type PastTiming } from '../src/estimate';
-import { bench, fixture, readLines, scratch, joined } from './helpers';
+import { bench, fixture, readLines, root, scratch, joined } from './helpers';
 
 const small = [
   '--scenario',
@@ -117,4 +118,27 @@ describe('estimatePlan', () => {
       expect(estimatePlan([job(256, 0, 'jepa')], past, 1)).toEqual({ seconds: null, known: 0, scaled: 0, unknown: 1 });
     },
   );
+});
+
+describe('scripts/leaderboard.sh (docs/leaderboard/README.md)', () => {
+  it('plans both grids of a part on a dry run and writes nothing; an unknown part exits 2', () => {
+    const out = join(scratch(), 'leaderboard');
+    const run = (args: string[]) =>
+      spawnSync('bash', ['scripts/leaderboard.sh', ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, OUT: out, FORCE_COLOR: '0' },
+      });
+    const dry = run(['--dry-run', 'persistence']);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`dry run of ${join(out, 'persistence-offline', 'results.jsonl')}`);
+    expect(dry.stdout).toContain(`dry run of ${join(out, 'persistence-online', 'results.jsonl')}`);
+    // each grid is 12 (protocol, budget) cells x 5 seeds x the 11 views persistence reads
+    expect(dry.stdout.match(/660 job\(s\) planned: 660 new/g)).toHaveLength(2);
+    expect(existsSync(out)).toBe(false);
+    const bad = run(['nope']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown part 'nope'; the parts are: persistence linear possible-worlds/);
+    expect(existsSync(out)).toBe(false);
+  });
 });

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The complete leaderboard (docs/leaderboard/README.md): every registered model at its defaults (possible-worlds
+# told nothing, and its oracle apart), every view it reads, seeds 1000-1004.
+# - offline and offline-explore: budgets 16-16384 (--full);
+# - on-policy, on-policy-random and live: budgets 16-1024;
+# - the generalist protocols for the models that have them.
+# Each part writes to a folder of its own under $OUT.
+#
+# Resumable: rerun the same command. Each part skips the jobs its folder already holds, and a part that is
+# complete plans nothing. Each invocation of each part appends its wall seconds to $OUT/wall-times.tsv; a
+# model's wall time is the sum of its lines.
+#
+#   scripts/leaderboard.sh                    # every part, in the order below
+#   scripts/leaderboard.sh linear jepa        # some parts
+#   WORKERS=1 OUT=results/lb scripts/leaderboard.sh persistence
+#   scripts/leaderboard.sh --dry-run          # what each part would run, and its estimate
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${OUT:-results/leaderboard}
+WORKERS=${WORKERS:-2}
+SEEDS=1000-1004
+ONLINE_BUDGETS=16,64,256,1024
+PARTS_ALL=(persistence linear possible-worlds possible-worlds-oracle jepa spatial generalist)
+
+DRY=()
+PARTS=()
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) DRY=(--dry-run) ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    *)
+      if [[ " ${PARTS_ALL[*]} " != *" $arg "* ]]; then
+        echo "leaderboard.sh: unknown part '$arg'; the parts are: ${PARTS_ALL[*]}" >&2
+        exit 2
+      fi
+      PARTS+=("$arg") ;;
+  esac
+done
+[[ ${#PARTS[@]} -eq 0 ]] && PARTS=("${PARTS_ALL[@]}")
+
+STATUS=0
+TIMES="$OUT/wall-times.tsv"
+if [[ ${#DRY[@]} -eq 0 ]]; then
+  mkdir -p "$OUT"
+  [[ -f "$TIMES" ]] || printf 'part\tfolder\tcommit\tstarted\tseconds\n' > "$TIMES"
+fi
+
+# runs one bench command into $OUT/$folder and records its wall time (not on a dry run)
+run() {
+  local part=$1 folder=$2
+  shift 2
+  local started
+  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  local t0=$SECONDS rc=0
+  pnpm --silent bench "$@" --workers "$WORKERS" --out "$OUT/$folder" "${DRY[@]}" || rc=$?
+  if [[ ${#DRY[@]} -eq 0 ]]; then
+    printf '%s\t%s\t%s\t%s\t%s\n' "$part" "$folder" "$(git rev-parse --short HEAD)" "$started" $((SECONDS - t0)) \
+      >> "$TIMES"
+  fi
+  # a user error (exit 2) stops everything; failed jobs do not stop the other parts (a rerun retries them)
+  if [[ $rc -eq 2 ]]; then exit 2; fi
+  if [[ $rc -ne 0 ]]; then STATUS=$rc; fi
+}
+
+# a model's two grids: offline at every budget, the protocols that act or stream at the small ones
+specialist() {
+  local part=$1 model=$2
+  run "$part" "$part-offline" --model "$model" --protocol offline,offline-explore --full --seeds "$SEEDS"
+  run "$part" "$part-online" --model "$model" --protocol on-policy,on-policy-random,live \
+    --budgets "$ONLINE_BUDGETS" --seeds "$SEEDS"
+}
+
+for part in "${PARTS[@]}"; do
+  case "$part" in
+    possible-worlds-oracle) specialist "$part" 'possible-worlds[library=scenario]' ;;
+    generalist)
+      # one fit on every scenario's state view, told and not told which world each episode is from
+      for model in persistence possible-worlds jepa; do
+        run generalist "generalist-$model" --model "$model" --view state --protocol generalist,generalist-equal \
+          --budgets "$ONLINE_BUDGETS" --seeds "$SEEDS"
+        run generalist "generalist-$model-told" --model "$model" --view state \
+          --protocol generalist,generalist-equal --tell-world --budgets "$ONLINE_BUDGETS" --seeds "$SEEDS"
+      done ;;
+    *) specialist "$part" "$part" ;;
+  esac
+done
+exit "$STATUS"
