@@ -7,8 +7,8 @@
 # Each part writes to a folder of its own under $OUT.
 #
 # Resumable: rerun the same command. Each part skips the jobs its folder already holds, and a part that is
-# complete plans nothing. Each invocation of each part appends its wall seconds to $OUT/wall-times.tsv; a
-# model's wall time is the sum of its lines.
+# complete plans nothing. Each invocation of each part appends its wall seconds to $OUT/wall-times.tsv (also when
+# stopped by Ctrl-C or kill); a model's wall time is the sum of its lines.
 #
 #   scripts/leaderboard.sh                    # every part, in the order below
 #   scripts/leaderboard.sh linear jepa        # some parts
@@ -28,7 +28,7 @@ PARTS=()
 for arg in "$@"; do
   case "$arg" in
     --dry-run) DRY=(--dry-run) ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0" | cut -c3-; exit 0 ;;
     *)
       if [[ " ${PARTS_ALL[*]} " != *" $arg "* ]]; then
         echo "leaderboard.sh: unknown part '$arg'; the parts are: ${PARTS_ALL[*]}" >&2
@@ -46,18 +46,25 @@ if [[ ${#DRY[@]} -eq 0 ]]; then
   [[ -f "$TIMES" ]] || printf 'part\tfolder\tcommit\tstarted\tseconds\n' > "$TIMES"
 fi
 
+# the invocation under way, so that a stopped sweep (Ctrl-C, kill) still records the seconds it ran
+CURRENT=()
+record() {
+  if [[ ${#DRY[@]} -eq 0 && ${#CURRENT[@]} -eq 4 ]]; then
+    printf '%s\t%s\t%s\t%s\t%s\n' "${CURRENT[0]}" "${CURRENT[1]}" "$(git rev-parse --short HEAD)" "${CURRENT[2]}" \
+      $((SECONDS - CURRENT[3])) >> "$TIMES"
+  fi
+  CURRENT=()
+}
+trap 'record; exit 130' INT TERM
+
 # runs one bench command into $OUT/$folder and records its wall time (not on a dry run)
 run() {
   local part=$1 folder=$2
   shift 2
-  local started
-  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  local t0=$SECONDS rc=0
+  local rc=0
+  CURRENT=("$part" "$folder" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SECONDS")
   pnpm --silent bench "$@" --workers "$WORKERS" --out "$OUT/$folder" "${DRY[@]}" || rc=$?
-  if [[ ${#DRY[@]} -eq 0 ]]; then
-    printf '%s\t%s\t%s\t%s\t%s\n' "$part" "$folder" "$(git rev-parse --short HEAD)" "$started" $((SECONDS - t0)) \
-      >> "$TIMES"
-  fi
+  record
   # a user error (exit 2) stops everything; failed jobs do not stop the other parts (a rerun retries them)
   if [[ $rc -eq 2 ]]; then exit 2; fi
   if [[ $rc -ne 0 ]]; then STATUS=$rc; fi

@@ -1,9 +1,12 @@
 // The leaderboard's choice of budget per row and per column, on a sweep still running (synthetic results).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { leaderboard } from '../src/leaderboard';
 import type { LiveResult } from '../src/protocols';
 import type { JobResult } from '../src/result';
-import { syntheticResult } from './helpers';
+import { root, scratch, syntheticResult } from './helpers';
 
 function result(
   protocol: JobResult['protocol'],
@@ -86,5 +89,34 @@ describe('leaderboard', () => {
     const cells = (model: string) => rows.find((r) => r.includes(`| ${model} |`))!.split(' | ');
     expect([cells('jepa')[5], cells('jepa')[7]]).toEqual(['0.000 ± 0.000', '0.961 ± 0.001']);
     expect([cells('persistence')[5], cells('persistence')[7]]).toEqual(['0.000 ± 0.000', '0.948 ± 0.000']);
+  });
+});
+
+describe('scripts/leaderboard-pack.ts', () => {
+  it('copies each run folder without filmstrips, with its plan and the wall times; a missing folder exits 2', () => {
+    const from = join(scratch(), 'sweep'),
+      to = join(scratch(), 'packed');
+    mkdirSync(join(from, 'jepa-offline'), { recursive: true });
+    const line = syntheticResult({ filmstrip: ['data:image/png;base64,AAAA'] });
+    writeFileSync(join(from, 'jepa-offline', 'results.jsonl'), `${JSON.stringify(line)}\n`);
+    writeFileSync(join(from, 'jepa-offline', 'plan.json'), '{"keys":["k"]}');
+    writeFileSync(
+      join(from, 'wall-times.tsv'),
+      'part\tfolder\tcommit\tstarted\tseconds\njepa\tjepa-offline\tc\tt\t7\n',
+    );
+    const pack = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/leaderboard-pack.ts', ...args], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+    const r = pack([from, to]);
+    expect(r.status, r.stderr).toBe(0);
+    const { filmstrip: _strips, ...kept } = line;
+    expect(JSON.parse(readFileSync(join(to, 'jepa-offline', 'results.jsonl'), 'utf8'))).toEqual(kept);
+    expect(readFileSync(join(to, 'jepa-offline', 'plan.json'), 'utf8')).toBe('{"keys":["k"]}');
+    expect(readFileSync(join(to, 'wall-times.tsv'), 'utf8')).toContain('jepa\tjepa-offline\tc\tt\t7');
+    const missing = pack([join(scratch(), 'nope'), to]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/is not a folder; give the sweep's folder/);
   });
 });
