@@ -1,6 +1,13 @@
 // What the figure scripts share: the leaderboard seeds, a median, the number format of their tables, paired
 // differences, which sections a command line asks for, and the registered scenarios by name.
-import { discoverPlugins, findScenario, findWorkspaceRoot, loadScenario, type Scenario } from '@worldbench/core';
+import {
+  discoverPlugins,
+  findScenario,
+  findWorkspaceRoot,
+  loadScenario,
+  meanAndStandardError,
+  type Scenario,
+} from '@worldbench/core';
 
 /** The leaderboard seeds every figure is measured on (20 of them; a script may use the first few). */
 export const SEEDS = Array.from({ length: 20 }, (_, i) => 1000 + i);
@@ -15,8 +22,8 @@ export const fmt = (x: number) => x.toFixed(3);
 /** Paired per-seed differences as `mean ± SE (mean - 2 SE)` (the on-policy bar: > 0), each number by `format`. */
 export function paired(xs: readonly number[], format: (x: number) => string = fmt): string {
   if (xs.length < 2) return xs.length ? `${format(xs[0])} (n=1)` : 'n/a';
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const se = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1) / xs.length);
+  // core's mean and SE (the tables' own) leave non-finite values out: here one makes the whole summary NaN
+  const { mean, se } = (xs.every(Number.isFinite) && meanAndStandardError(xs)) || { mean: NaN, se: NaN };
   return `${format(mean)} ± ${format(se)} (${format(mean - 2 * se)})`;
 }
 

@@ -58,6 +58,7 @@ for (let seed = from; seed <= to; seed++) {
   const world = jobWorld(scenario, seed);
   const set = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: scenario.spec.horizon });
   const windows = evaluationWindows(scenario.spec, set, 'state', 1);
+  const testScale = metricScale(set, scenario.spec, 'state');
   const skills: Record<string, Record<string, number>> = {};
   for (const protocol of PROTOCOLS) {
     const { model, data } = await train(protocol, seed);
@@ -74,7 +75,7 @@ for (let seed = from; seed <= to; seed++) {
       }).skill['1'] ?? NaN;
     skills[protocol] = {
       own: skill(viewStd(data, 'state')),
-      test: skill(metricScale(set, scenario.spec, 'state')),
+      test: skill(testScale),
       raw: skill(Float32Array.of(1, 1)),
     };
   }

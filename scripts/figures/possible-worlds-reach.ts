@@ -77,6 +77,9 @@ console.log(
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (let seed = from; seed <= to; seed++) {
   const world = jobWorld(scenario, seed) as ResonanceWorld;
+  // the model's skill on the test split, as the runner scores it (64 episodes; skill against persistence)
+  const test = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: H });
+  const scale = metricScale(test, scenario.spec, 'state');
   for (const protocol of PROTOCOLS) {
     const model = await possibleWorlds.create(scenario.spec, 'state', { ...possibleWorlds.defaults, ...overrides });
     let data: Episodes;
@@ -104,19 +107,7 @@ for (let seed = from; seed <= to; seed++) {
         ? Math.ceil(roundSizes(budget)[0] / scenario.spec.episodeLength)
         : 0;
     const r = reach(data, world, first);
-    // the model's skill on the test split, as the runner scores it (64 episodes; skill against persistence)
-    const test = evaluationSet(scenario, world, 'test', seed, { count: 64, horizon: H });
-    const { skill } = (
-      await scoreSplit(
-        model,
-        scenario.spec,
-        'state',
-        test,
-        H,
-        metricScale(test, scenario.spec, 'state'),
-        quietRun(seed),
-      )
-    ).metrics;
+    const { skill } = (await scoreSplit(model, scenario.spec, 'state', test, H, scale, quietRun(seed))).metrics;
     rows[protocol] ??= { informative: [], everyK: [], peak: [], h1: [], hH: [] };
     rows[protocol].informative.push(r.informative);
     rows[protocol].everyK.push(r.everyK);
