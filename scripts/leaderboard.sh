@@ -49,9 +49,9 @@ fi
 # the invocation under way, so that a stopped sweep (Ctrl-C, kill) still records the seconds it ran
 CURRENT=()
 record() {
-  if [[ ${#DRY[@]} -eq 0 && ${#CURRENT[@]} -eq 4 ]]; then
-    printf '%s\t%s\t%s\t%s\t%s\n' "${CURRENT[0]}" "${CURRENT[1]}" "$(git rev-parse --short HEAD)" "${CURRENT[2]}" \
-      $((SECONDS - CURRENT[3])) >> "$TIMES"
+  if [[ ${#DRY[@]} -eq 0 && ${#CURRENT[@]} -eq 5 ]]; then
+    printf '%s\t%s\t%s\t%s\t%s\n' "${CURRENT[0]}" "${CURRENT[1]}" "${CURRENT[2]}" "${CURRENT[3]}" \
+      $((SECONDS - CURRENT[4])) >> "$TIMES"
   fi
   CURRENT=()
 }
@@ -62,7 +62,8 @@ run() {
   local part=$1 folder=$2
   shift 2
   local rc=0
-  CURRENT=("$part" "$folder" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SECONDS")
+  # the commit the invocation started at (HEAD may move while it runs)
+  CURRENT=("$part" "$folder" "$(git rev-parse --short HEAD)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SECONDS")
   pnpm --silent bench "$@" --workers "$WORKERS" --out "$OUT/$folder" "${DRY[@]}" || rc=$?
   record
   # a user error (exit 2) stops everything; failed jobs do not stop the other parts (a rerun retries them)
