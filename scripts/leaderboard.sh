@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-results/leaderboard}
 WORKERS=${WORKERS:-2}
 SEEDS=1000-1004
+VIEWS=frame,state
 ONLINE_BUDGETS=16,64,256,1024
 PARTS_ALL=(persistence linear possible-worlds possible-worlds-oracle jepa spatial generalist)
 
@@ -71,11 +72,14 @@ run() {
   if [[ $rc -ne 0 ]]; then STATUS=$rc; fi
 }
 
-# a model's two grids: offline at every budget, the protocols that act or stream at the small ones
+# a model's two grids: offline at every budget, the protocols that act or stream at the small ones. Every view
+# is asked for, so that a view the model does not read is recorded unsupported with its reason (free: such a job
+# loads nothing) and the table says why the model has no row there.
 specialist() {
   local part=$1 model=$2
-  run "$part" "$part-offline" --model "$model" --protocol offline,offline-explore --full --seeds "$SEEDS"
-  run "$part" "$part-online" --model "$model" --protocol on-policy,on-policy-random,live \
+  run "$part" "$part-offline" --model "$model" --view "$VIEWS" --protocol offline,offline-explore --full \
+    --seeds "$SEEDS"
+  run "$part" "$part-online" --model "$model" --view "$VIEWS" --protocol on-policy,on-policy-random,live \
     --budgets "$ONLINE_BUDGETS" --seeds "$SEEDS"
 }
 

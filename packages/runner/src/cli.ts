@@ -2,7 +2,7 @@
 // `pnpm bench merge`: join the shards of a plan (docs/scaling.md).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -432,7 +432,9 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     if (args.command === 'report') {
       const out = fromUser(args.out ?? args.mergeDirs[0]); // one run's report goes into its folder
       checkOutFolder(out, args.out === null ? 'report' : '--out');
-      const report = await writeReport(args.mergeDirs.map(fromUser), out, { compare: args.compare });
+      // folders named as typed (not made absolute): the report then names no folder of this machine
+      const names = args.mergeDirs.map((dir) => normalize(dir).replace(/(.)\/$/, '$1'));
+      const report = await writeReport(args.mergeDirs.map(fromUser), out, { compare: args.compare, names });
       for (const s of report.skipped)
         io.stderr.write(
           `skipped ${s.lines} line(s) of ${s.file} that are not results (e.g. ${s.problem}); a pnpm bench run into ` +

@@ -122,6 +122,30 @@ export function leaderboard(results: JobResult[]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const table = (body: string[][]) =>
     [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
-  if (!oracles.length) return table(rows);
-  return `${table(rows)}\n${ORACLE_NOTE}\n\n${table(oracles)}`;
+  const unread = notRead(results, groups);
+  const main = table(rows) + (unread ? `\n${unread}` : '');
+  if (!oracles.length) return main;
+  return `${main}\n${ORACLE_NOTE}\n\n${table(oracles)}`;
+}
+
+/**
+ * The (scenario, view, model) cells that have no row because the model does not read the view: the reasons of their
+ * unsupported results (a sweep asked for with --view records one per job), one line per model and reason. Empty when
+ * there are none.
+ */
+function notRead(results: JobResult[], rows: Map<string, JobResult[]>): string {
+  const byReason = new Map<string, Set<string>>();
+  for (const r of results) {
+    if (r.status !== 'unsupported' || rows.has(`${r.scenario}\0${r.view}\0${r.model}`)) continue;
+    const k = `${r.model}\0${r.reason ?? 'no reason recorded'}`;
+    byReason.set(k, (byReason.get(k) ?? new Set()).add(`${r.scenario} / ${r.view}`));
+  }
+  if (!byReason.size) return '';
+  const lines = [...byReason]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, cells]) => {
+      const [model, reason] = k.split('\0');
+      return `- ${model}: ${[...cells].sort().join(', ')} (${reason})`;
+    });
+  return `Not read (no row: the model does not read these views, in its own words):\n\n${lines.join('\n')}\n`;
 }

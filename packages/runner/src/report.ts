@@ -453,6 +453,11 @@ function failedItem(r: JobResult): string {
 export interface ReportOptions {
   /** --compare: the model label every row is compared with (paired by seed). */
   compare?: string | null;
+  /**
+   * How the report names each run folder (default: its path): the CLI gives the paths as the user typed them, so that
+   * a report of committed results names no folder of the machine it was written on, and reads the same anywhere.
+   */
+  names?: readonly string[];
 }
 
 /**
@@ -612,8 +617,9 @@ export async function writeReport(
         results.map((r) => r.model),
       )
     : null;
-  const runs = runDirs.map(runCoverage);
-  const html = await renderReport(results, `worldbench report: ${runDirs.join(' + ')}`, runs, { compare });
+  const names = options.names ?? runDirs;
+  const runs = runDirs.map((dir, i) => ({ ...runCoverage(dir), dir: names[i] }));
+  const html = await renderReport(results, `worldbench report: ${names.join(' + ')}`, runs, { compare });
   const file = join(outDir, 'report.html');
   const transfer = transferMarkdown(transferRows(results));
   try {

@@ -90,6 +90,28 @@ describe('leaderboard', () => {
     expect([cells('jepa')[5], cells('jepa')[7]]).toEqual(['0.000 ± 0.000', '0.961 ± 0.001']);
     expect([cells('persistence')[5], cells('persistence')[7]]).toEqual(['0.000 ± 0.000', '0.948 ± 0.000']);
   });
+
+  it("says why a model has no row on a view, in the model's words, and only where it has none", () => {
+    const unsupported = (model: string, view: string, protocol: JobResult['protocol'], reason: string) =>
+      result(protocol, 16, 0, 0, { model, view, status: 'unsupported', reason, metrics: undefined, cost: undefined });
+    const board = leaderboard([
+      result('offline', 16, 0, 0.3, { model: 'spatial', view: 'frame' }),
+      unsupported('spatial', 'state', 'offline', 'spatial reads frames'),
+      unsupported('spatial', 'state', 'offline-explore', 'spatial reads frames'),
+      // a protocol the model cannot run on a view it reads: the row is there, with n/a in the column
+      unsupported('spatial', 'frame', 'on-policy', 'spatial has no act()'),
+      unsupported('possible-worlds', 'frame', 'offline', 'reads states only'),
+    ]);
+    const lines = board.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('| s-v1'))).toHaveLength(1);
+    const note = lines.slice(
+      lines.indexOf('Not read (no row: the model does not read these views, in its own words):'),
+    );
+    expect(note.slice(2)).toEqual([
+      '- possible-worlds: s-v1 / frame (reads states only)',
+      '- spatial: s-v1 / state (spatial reads frames)',
+    ]);
+  });
 });
 
 describe('scripts/leaderboard-pack.ts', () => {

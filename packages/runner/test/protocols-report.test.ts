@@ -1,5 +1,5 @@
 // The on-policy and live protocols through the CLI, and the HTML report of that run in a real browser.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -313,6 +313,21 @@ describe('pnpm bench --protocol all, and its report', { tags: ['slow'] }, () => 
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(elsewhere, 'leaderboard.md'), 'utf8')).toBe(before);
     expect(existsSync(join(elsewhere, 'report.html'))).toBe(true);
+  });
+
+  it('names the folders as typed: the same leaderboard.md wherever the checkout lies', () => {
+    // committed results (docs/leaderboard) are reported from another clone on another machine: the report must
+    // name no folder of the machine it was written on, so that it regenerates byte for byte
+    const boards = [scratch(), scratch()].map((where) => {
+      cpSync(out, join(where, 'results', 'all'), { recursive: true });
+      const r = bench(['report', 'results/all/', '--out', 'board'], { cwd: where });
+      expect(r.code, r.stderr).toBe(0);
+      const board = readFileSync(join(where, 'board', 'leaderboard.md'), 'utf8');
+      expect(board).not.toContain(where);
+      expect(board).toMatch(/^- `results\/all`: `pnpm bench /m);
+      return board;
+    });
+    expect(boards[1]).toBe(boards[0]);
   });
 
   it('refuses a folder without results, writing nothing', () => {
