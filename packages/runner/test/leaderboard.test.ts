@@ -1,12 +1,12 @@
 // The leaderboard's choice of budget per row and per column, on a sweep still running (synthetic results).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { leaderboard } from '../src/leaderboard';
 import type { LiveResult } from '../src/protocols';
 import type { JobResult } from '../src/result';
-import { root, scratch, syntheticResult } from './helpers';
+import { bench, root, scratch, smallSweep, syntheticResult } from './helpers';
 
 function result(
   protocol: JobResult['protocol'],
@@ -141,4 +141,77 @@ describe('scripts/leaderboard-pack.ts', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/is not a folder; give the sweep's folder/);
   });
+});
+
+describe('scripts/leaderboard-publish.ts', () => {
+  it("writes the README's table and the wall times from the packed results; --check says when they are stale", () => {
+    const at = scratch();
+    const results = join(at, 'docs', 'leaderboard', 'results');
+    const sweep = bench(
+      smallSweep({ model: 'persistence', scenario: 'hidden-laws', view: 'state', out: join(results, 'persistence') }),
+    );
+    expect(sweep.code, sweep.stderr).toBe(0);
+    // a part run in two invocations (resumed at another commit): its seconds add up
+    writeFileSync(
+      join(results, 'wall-times.tsv'),
+      [
+        'part\tfolder\tcommit\tstarted\tseconds',
+        'persistence\tpersistence\tc1\tt\t3725',
+        'persistence\tpersistence\tc2\tt\t7',
+        '',
+      ].join('\n'),
+    );
+    const report = bench(['report', 'docs/leaderboard/results/persistence', '--out', 'docs/leaderboard'], { cwd: at });
+    expect(report.code, report.stderr).toBe(0);
+    const marked = (name: string) => `# t\n<!-- generated: ${name} (x) -->\nold\n<!-- end: ${name} -->\nafter\n`;
+    writeFileSync(join(at, 'README.md'), marked('leaderboard'));
+    writeFileSync(join(at, 'docs', 'leaderboard', 'README.md'), marked('wall-times'));
+    const publish = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/leaderboard-publish.ts', '--root', at, ...args], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+
+    const stale = publish('--check');
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(/README\.md: the leaderboard block is not what the committed results give/);
+    expect(readFileSync(join(at, 'README.md'), 'utf8')).toContain('\nold\n'); // --check writes nothing
+    expect(publish().status).toBe(0);
+    expect(publish('--check').status).toBe(0);
+
+    const readme = readFileSync(join(at, 'README.md'), 'utf8');
+    const table = readFileSync(join(at, 'docs', 'leaderboard', 'leaderboard.md'), 'utf8');
+    expect(readme).toMatch(/: 1 of 1 planned jobs done \(1 ok, 0 unsupported\) in 1 run folders, every one complete/);
+    expect(readme).toContain(table.slice(table.indexOf('| scenario / view |')));
+    expect(readme.endsWith('<!-- end: leaderboard -->\nafter\n')).toBe(true);
+    const times = readFileSync(join(at, 'docs', 'leaderboard', 'README.md'), 'utf8');
+    expect(times).toContain('| persistence | 1h 02m 12s | 3732 | 2 | c1, c2 |\n| all | 1h 02m 12s | 3732 | 2 | |\n');
+
+    writeFileSync(join(at, 'README.md'), '# no markers\n');
+    const unmarked = publish();
+    expect(unmarked.status).toBe(2);
+    expect(unmarked.stderr).toMatch(/README\.md has no "<!-- generated: leaderboard \.\.\. -->"/);
+  });
+});
+
+// The complete sweep's packed results, once committed (docs/leaderboard/README.md): the report regenerates its
+// leaderboard.md byte for byte on any checkout, and the README's table and wall times are what they give.
+const committed = join(root, 'docs', 'leaderboard', 'results');
+describe.skipIf(!existsSync(committed))('the committed leaderboard (docs/leaderboard)', () => {
+  it('regenerates byte for byte from the committed results; the README shows what they give', () => {
+    const folders = readdirSync(committed, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => `docs/leaderboard/results/${entry.name}/`)
+      .sort();
+    const out = scratch();
+    const report = bench(['report', ...folders, '--out', out]);
+    expect(report.code, report.stderr).toBe(0);
+    const board = (dir: string) => readFileSync(join(dir, 'leaderboard.md'), 'utf8');
+    expect(board(out)).toBe(board(join(root, 'docs', 'leaderboard')));
+    const check = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/leaderboard-publish.ts', '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(check.status, check.stderr).toBe(0);
+  }, 600_000);
 });
