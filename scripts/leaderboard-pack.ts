@@ -1,7 +1,8 @@
 // Packs the leaderboard sweep's run folders for the repository (docs/leaderboard/README.md): each part's
 // results.jsonl without its filmstrips (the frames of a few test windows, as PNG data: most of a frame job's bytes,
-// and no table reads them), its plan.json (the jobs its command planned, which the report counts), and the sweep's
-// wall-times.tsv. The report is then regenerated from the packed folders by one command.
+// and no table reads them) and without failed jobs' stacks (they name the machine's folders), its plan.json (the
+// jobs its command planned, which the report counts), and the sweep's wall-times.tsv. The report is then regenerated
+// from the packed folders by one command.
 //
 //   pnpm exec tsx scripts/leaderboard-pack.ts [FROM] [TO]
 //   e.g. pnpm exec tsx scripts/leaderboard-pack.ts results/leaderboard docs/leaderboard/results
@@ -29,6 +30,8 @@ for (const part of parts) {
   const lines = readFileSync(source, 'utf8').split('\n').filter(Boolean);
   const packed = lines.map((line) => {
     const { filmstrip: _strips, ...rest } = JSON.parse(line);
+    // a failed job's stack names files by the paths of the machine that ran it: the message and phase say why
+    if (rest.error && typeof rest.error === 'object') delete rest.error.stack;
     return JSON.stringify(rest);
   });
   mkdirSync(join(to, part), { recursive: true });

@@ -121,9 +121,15 @@ export function logSupportPrior(p: number, m: number): number {
   return -Math.log(p + 1) - logChoose(p, m);
 }
 
-/** Posterior over hypotheses from their log evidence (uniform prior): softmax. */
+/**
+ * Posterior over hypotheses from their log evidence (uniform prior): softmax. A hypothesis whose evidence is not a
+ * finite number (-Infinity, or NaN from a law that diverged) has no weight, and does not spoil the others' (a NaN
+ * in the maximum made every weight NaN); when none is finite, the evidence tells them apart not at all: uniform.
+ */
 export function posterior(logEvidence: readonly number[]): number[] {
-  const m = Math.max(...logEvidence);
+  const finite = logEvidence.filter(Number.isFinite);
+  if (!finite.length) return logEvidence.map(() => 1 / logEvidence.length);
+  const m = Math.max(...finite);
   const w = logEvidence.map((l) => (Number.isFinite(l) ? Math.exp(l - m) : 0));
   const z = w.reduce((a, b) => a + b, 0);
   return w.map((x) => x / z);

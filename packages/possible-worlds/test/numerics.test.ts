@@ -76,6 +76,17 @@ describe('bayesianRegression', () => {
   });
 });
 
+describe('posterior', () => {
+  it('gives a world whose evidence is not a number no weight, without spoiling the others', () => {
+    // bouncing-balls live, seed 1001: a diverged rival's window evidence was NaN (-Infinity + NaN), the maximum
+    // over the worlds was NaN, every weight NaN, and the forecast NaN at step 221
+    const w = posterior([Math.log(3), NaN, -Infinity, 0]);
+    expect(w.map((x) => Number(x.toFixed(6)))).toEqual([0.75, 0, 0, 0.25]);
+    expect(posterior([NaN, -Infinity])).toEqual([0.5, 0.5]); // nothing tells them apart
+    expect(posterior([1000, 1000 - Math.log(4)]).map((x) => Number(x.toFixed(9)))).toEqual([0.8, 0.2]);
+  });
+});
+
 describe('levenbergMarquardt', () => {
   it('recovers the parameters of y = a sin(b x)', () => {
     const xs = Array.from({ length: 40 }, (_, i) => i * 0.1);

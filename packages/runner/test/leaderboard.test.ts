@@ -120,7 +120,13 @@ describe('scripts/leaderboard-pack.ts', () => {
       to = join(scratch(), 'packed');
     mkdirSync(join(from, 'jepa-offline'), { recursive: true });
     const line = syntheticResult({ filmstrip: ['data:image/png;base64,AAAA'] });
-    writeFileSync(join(from, 'jepa-offline', 'results.jsonl'), `${JSON.stringify(line)}\n`);
+    const failed = syntheticResult({
+      key: 'f',
+      status: 'failed',
+      metrics: null,
+      error: { message: 'boom', phase: 'fit', stack: 'Error: boom\n    at fit (/home/someone/worldbench/x.ts:1:1)' },
+    });
+    writeFileSync(join(from, 'jepa-offline', 'results.jsonl'), `${JSON.stringify(line)}\n${JSON.stringify(failed)}\n`);
     writeFileSync(join(from, 'jepa-offline', 'plan.json'), '{"keys":["k"]}');
     writeFileSync(
       join(from, 'wall-times.tsv'),
@@ -134,7 +140,12 @@ describe('scripts/leaderboard-pack.ts', () => {
     const r = pack([from, to]);
     expect(r.status, r.stderr).toBe(0);
     const { filmstrip: _strips, ...kept } = line;
-    expect(JSON.parse(readFileSync(join(to, 'jepa-offline', 'results.jsonl'), 'utf8'))).toEqual(kept);
+    const [first, second] = readFileSync(join(to, 'jepa-offline', 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(first)).toEqual(kept);
+    // a failed job keeps why (message, phase), not the stack with the machine's paths
+    expect(JSON.parse(second).error).toEqual({ message: 'boom', phase: 'fit' });
     expect(readFileSync(join(to, 'jepa-offline', 'plan.json'), 'utf8')).toBe('{"keys":["k"]}');
     expect(readFileSync(join(to, 'wall-times.tsv'), 'utf8')).toContain('jepa\tjepa-offline\tc\tt\t7');
     const missing = pack([join(scratch(), 'nope'), to]);
