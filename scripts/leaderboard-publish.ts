@@ -1,7 +1,7 @@
 // Writes the leaderboard sweep's figures into the docs, each between its markers, from the committed results
 // (docs/leaderboard/README.md), so that no figure of the docs is typed by hand:
 // - README.md: the leaderboard tables, from docs/leaderboard/leaderboard.md (which
-//   `pnpm bench report docs/leaderboard/results/*-* --out docs/leaderboard` writes), under a line that says which
+//   `pnpm bench report docs/leaderboard/results/*/ --out docs/leaderboard` writes), under a line that says which
 //   commit they were run at and how many of the planned jobs are done;
 // - docs/leaderboard/README.md: the sweep's wall time per part, from docs/leaderboard/results/wall-times.tsv.
 //
@@ -29,7 +29,7 @@ if (!existsSync(join(board, 'leaderboard.md')))
   fail(
     `no ${join(board, 'leaderboard.md')}; pack the sweep and report it first (docs/leaderboard/README.md):\n` +
       '  pnpm exec tsx scripts/leaderboard-pack.ts results/leaderboard docs/leaderboard/results\n' +
-      '  pnpm bench report docs/leaderboard/results/*-* --out docs/leaderboard',
+      '  pnpm bench report docs/leaderboard/results/*/ --out docs/leaderboard',
   );
 const folders = existsSync(results)
   ? readdirSync(results)

@@ -267,11 +267,12 @@ export function createModel(state: ModelState): PossibleWorldsModel {
           for (let d = 0; d < D; d++) {
             const v = world.noiseVariance[d];
             if (frozen[d] || !(v > 0)) continue;
-            // a step off the reals, or one whose likelihood is not a number (a huge residual under an infinite
-            // noise variance: Infinity / Infinity), is as unlikely as can be, not NaN
+            // a step off the reals (a non-finite residual makes the term non-finite too), or one whose likelihood
+            // is not a number (a huge residual under an infinite noise variance: Infinity / Infinity), is as
+            // unlikely as can be, not NaN
             const r = obs[t + 1][d] - next[d];
             const term = -0.5 * (Math.log(2 * Math.PI * v) + (r * r) / v);
-            logLik += Number.isFinite(r) && Number.isFinite(term) ? term : -1e30;
+            logLik += Number.isFinite(term) ? term : -1e30;
           }
         }
         return world.logEvidence + logLik;
