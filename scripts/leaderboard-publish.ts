@@ -3,7 +3,8 @@
 // - README.md: the leaderboard tables, from docs/leaderboard/leaderboard.md (which
 //   `pnpm bench report docs/leaderboard/results/*/ --out docs/leaderboard` writes), under a line that says which
 //   commit they were run at and how many of the planned jobs are done;
-// - docs/leaderboard/README.md: the sweep's wall time per part, from docs/leaderboard/results/wall-times.tsv.
+// - docs/leaderboard/README.md: the sweep's wall time per part, from docs/leaderboard/results/wall-times.tsv, and
+//   where it went: the jobs' own wall seconds summed per run folder and budget.
 //
 //   pnpm exec tsx scripts/leaderboard-publish.ts            # writes both blocks
 //   pnpm exec tsx scripts/leaderboard-publish.ts --check    # writes nothing; exit 1 if a block is not up to date
@@ -12,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../packages/runner/src/atomic';
 import { runCoverage } from '../packages/runner/src/coverage';
+import { newestByKey, readResultLines, RESULTS_FILE } from '../packages/runner/src/store';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
@@ -90,6 +92,34 @@ function wallTimesBlock(): string {
   ].join('\n');
 }
 
+/**
+ * Where the time went: each run folder's jobs' own wall seconds (worker start to result), summed per budget, in
+ * minutes ('-': the folder planned no job at that budget). Two workers run two jobs at once, so a folder's sum is
+ * about twice its share of the sweep's wall time.
+ */
+function jobTimesBlock(): string {
+  const perFolder = folders.map((name) => {
+    // a job without a training budget (a pretrained ONNX file) counts under 0, headed "pretrained"
+    const byBudget = new Map<number, number>();
+    for (const r of newestByKey(readResultLines(join(results, name, RESULTS_FILE)).results).values())
+      byBudget.set(r.budget ?? 0, (byBudget.get(r.budget ?? 0) ?? 0) + (r.cost?.wallSeconds ?? 0));
+    return { name, byBudget };
+  });
+  const budgets = [...new Set(perFolder.flatMap((f) => [...f.byBudget.keys()]))].sort((a, b) => a - b);
+  const minutes = (s: number) => (s / 60).toFixed(1);
+  const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const all = new Map(budgets.map((b) => [b, perFolder.reduce((s, f) => s + (f.byBudget.get(b) ?? 0), 0)]));
+  const row = (name: string, m: Map<number, number>) =>
+    `| ${name} | ${budgets.map((b) => (m.has(b) ? minutes(m.get(b) ?? 0) : '-')).join(' | ')} | ${minutes(sum(m))} |`;
+  return [
+    `| run folder | ${budgets.map((b) => (b === 0 ? 'pretrained' : `b=${b}`)).join(' | ')} | all |`,
+    `| --- | ${budgets.map(() => '---:').join(' | ')} | ---: |`,
+    ...perFolder.map((f) => row(`\`${f.name}\``, f.byBudget)),
+    row('all', all),
+    '',
+  ].join('\n');
+}
+
 /** `text` with the block between `<!-- generated: name ... -->` and `<!-- end: name -->` replaced by `body`. */
 function withBlock(file: string, text: string, name: string, body: string): string {
   const begin = text.indexOf(`<!-- generated: ${name} `);
@@ -103,6 +133,7 @@ let stale = 0;
 for (const [file, name, body] of [
   [join(root, 'README.md'), 'leaderboard', leaderboardBlock()],
   [join(board, 'README.md'), 'wall-times', wallTimesBlock()],
+  [join(board, 'README.md'), 'job-times', jobTimesBlock()],
 ] as const) {
   const text = readFileSync(file, 'utf8');
   const next = withBlock(file, text, name, body);

@@ -176,7 +176,7 @@ describe('scripts/leaderboard-publish.ts', () => {
     expect(report.code, report.stderr).toBe(0);
     const marked = (name: string) => `# t\n<!-- generated: ${name} (x) -->\nold\n<!-- end: ${name} -->\nafter\n`;
     writeFileSync(join(at, 'README.md'), marked('leaderboard'));
-    writeFileSync(join(at, 'docs', 'leaderboard', 'README.md'), marked('wall-times'));
+    writeFileSync(join(at, 'docs', 'leaderboard', 'README.md'), marked('wall-times') + marked('job-times'));
     const publish = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'scripts/leaderboard-publish.ts', '--root', at, ...args], {
         cwd: root,
@@ -197,6 +197,14 @@ describe('scripts/leaderboard-publish.ts', () => {
     expect(readme.endsWith('<!-- end: leaderboard -->\nafter\n')).toBe(true);
     const times = readFileSync(join(at, 'docs', 'leaderboard', 'README.md'), 'utf8');
     expect(times).toContain('| persistence | 1h 02m 12s | 3732 | 2 | c1, c2 |\n| all | 1h 02m 12s | 3732 | 2 | |\n');
+    // the job's own seconds, in minutes, under its budget
+    const [line] = readFileSync(join(results, 'persistence', 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const job = JSON.parse(line) as { budget: number; cost: { wallSeconds: number } };
+    const minutes = (job.cost.wallSeconds / 60).toFixed(1);
+    expect(times).toContain(`| run folder | b=${job.budget} | all |\n| --- | ---: | ---: |\n`);
+    expect(times).toContain(`| \`persistence\` | ${minutes} | ${minutes} |\n| all | ${minutes} | ${minutes} |\n`);
 
     writeFileSync(join(at, 'README.md'), '# no markers\n');
     const unmarked = publish();
