@@ -6,7 +6,7 @@
 // - docs/leaderboard/README.md: the sweep's wall time per part, from docs/leaderboard/results/wall-times.tsv, and
 //   where it went: the jobs' own wall seconds summed per run folder and budget.
 //
-//   pnpm exec tsx scripts/leaderboard-publish.ts            # writes both blocks
+//   pnpm exec tsx scripts/leaderboard-publish.ts            # writes the three blocks
 //   pnpm exec tsx scripts/leaderboard-publish.ts --check    # writes nothing; exit 1 if a block is not up to date
 //   ... --root DIR                                          # another checkout (the tests' scratch copies)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
